@@ -1,0 +1,137 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CeremonyError, isCeremonyError } from '../core/errors.js';
+import { checkPassphrase, readPassphraseFile } from '../core/passphrase.js';
+import { zeroize } from '../core/secrets.js';
+import type { SecretProvider } from '../core/ceremony/media.js';
+
+/** A mistake in how the command was called: exit code 2 and a usage hint. */
+export class UsageError extends Error {}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, bug: 70 } as const;
+
+/**
+ * Runs a CLI entry point: success exits 0; an expected error prints one plain
+ * sentence on stderr and exits 1 (2 for usage). Anything else is a bug: one
+ * sentence too, with the stack only when KEYCEREMONY_DEBUG=1. Never prints
+ * a secret: errors are built without them.
+ */
+export async function runCli(program: string, main: (argv: string[]) => Promise<void>): Promise<void> {
+  try {
+    await main(process.argv.slice(2));
+    process.exitCode = EXIT.ok;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${program}: ${e.message}\nRun "${program} --help" for usage.\n`);
+      process.exitCode = EXIT.usage;
+    } else if (isCeremonyError(e)) {
+      process.stderr.write(`${program}: ${e.message}\n`);
+      process.exitCode = EXIT.failed;
+    } else if ((e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      process.stderr.write(`${program}: ${(e as Error).message.split('\n')[0]}\nRun "${program} --help" for usage.\n`);
+      process.exitCode = EXIT.usage;
+    } else {
+      const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      process.stderr.write(`${program}: unexpected error: ${msg}. This is a bug; nothing secret was written.\n`);
+      if (process.env['KEYCEREMONY_DEBUG'] === '1' && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = EXIT.bug;
+    }
+  }
+}
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = 0) {
+  const r = parseArgs({ args: argv, options, allowPositionals: positionals > 0, strict: true });
+  if (r.positionals.length > positionals) throw new UsageError(`unexpected argument ${r.positionals[positionals]}`);
+  return r;
+}
+
+export function required<T>(v: T | undefined, name: string): T {
+  if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) throw new UsageError(`${name} is required`);
+  return v;
+}
+
+export function integer(v: string | undefined, name: string): number {
+  const s = required(v, name);
+  if (!/^\d+$/.test(s)) throw new UsageError(`${name} must be a whole number, not "${s}"`);
+  return Number(s);
+}
+
+/**
+ * Reads a secret from the terminal without echo, byte by byte, so it can be
+ * zeroed. Only when stdin is a terminal: scripts must use files.
+ */
+export async function promptSecret(question: string): Promise<Buffer> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    throw new CeremonyError('InvalidArgument', `${question.replace(/:\s*$/, '')} is needed and no file was given; pass it as a file, since this is not an interactive terminal.`);
+  }
+  process.stderr.write(question);
+  const buf = Buffer.alloc(1024);
+  let len = 0;
+  stdin.setRawMode(true);
+  stdin.resume();
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const onData = (chunk: Buffer): void => {
+        for (const byte of chunk) {
+          if (byte === 0x03) {
+            stdin.off('data', onData);
+            reject(new CeremonyError('InvalidArgument', 'Cancelled.'));
+            return;
+          }
+          if (byte === 0x0d || byte === 0x0a) {
+            stdin.off('data', onData);
+            resolve(Buffer.from(buf.subarray(0, len)));
+            return;
+          }
+          if (byte === 0x7f || byte === 0x08) {
+            if (len > 0) len -= 1;
+            continue;
+          }
+          if (len < buf.length) buf[len++] = byte;
+        }
+        chunk.fill(0);
+      };
+      stdin.on('data', onData);
+    });
+  } finally {
+    buf.fill(0);
+    stdin.setRawMode(false);
+    stdin.pause();
+    process.stderr.write('\n');
+  }
+}
+
+/** A passphrase from a file, or from the terminal (asked twice when it is new). */
+export function passphraseProvider(file: string | undefined, what: string, isNew: boolean): SecretProvider {
+  return async () => {
+    if (file) return readPassphraseFile(file);
+    const first = await promptSecret(`${what}: `);
+    if (!isNew) return first;
+    checkPassphrase(first, what);
+    const again = await promptSecret(`${what} again: `);
+    try {
+      if (!first.equals(again)) {
+        zeroize(first);
+        throw new CeremonyError('InvalidArgument', `The two entries of ${what.toLowerCase()} differ.`);
+      }
+    } finally {
+      zeroize(again);
+    }
+    return first;
+  };
+}
+
+/** Splits "PATH=SECRETFILE" at its last "="; the secret file is optional (then prompt). */
+export function splitSpec(spec: string, option: string): { target: string; secretFile: string | undefined } {
+  const i = spec.lastIndexOf('=');
+  if (i === 0) throw new UsageError(`${option} "${spec}" has no path before "="`);
+  if (i < 0) return { target: spec, secretFile: undefined };
+  const target = spec.slice(0, i);
+  const secretFile = spec.slice(i + 1);
+  if (!secretFile) throw new UsageError(`${option} "${spec}" has no passphrase file after "="`);
+  return { target, secretFile };
+}
+
+export function out(line = ''): void {
+  process.stdout.write(line + '\n');
+}

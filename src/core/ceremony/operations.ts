@@ -1,0 +1,346 @@
+import { randomUUID } from 'node:crypto';
+import {
+  addBundleSignature,
+  buildBundle,
+  checkEmbeddedSignatures,
+  claimOf,
+  parseBundle,
+  serializeBundle,
+  type ParsedBundle,
+  type SignatureCheck,
+} from '../bundle/bundle.js';
+import type { TransportKey } from '../bundle/transport.js';
+import { CeremonyError } from '../errors.js';
+import { readFileOrFail, replaceFileAtomic, writeFileExclusive, assertOutputFree } from '../files.js';
+import { readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
+import {
+  checkThreshold,
+  combineShares,
+  generateMasterKey,
+  keyCheckValue,
+  sameHex,
+  splitMasterKey,
+  verificationPattern,
+} from '../masterkey/masterkey.js';
+import { zeroize } from '../secrets.js';
+import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
+import { summarize, ENTRY, type CeremonySummary, type IssuedShare } from './record.js';
+import { appendTranscript, createTranscript, headHash, readTranscript } from './transcript.js';
+import type { ShareDestination, ShareSource } from './media.js';
+
+// The ceremony steps, independent of how they are driven (CLI or app).
+
+export const TOOL = 'keyceremony 0.1.0';
+
+export interface CustodianShare {
+  custodian: string;
+  destination: ShareDestination;
+}
+
+export interface GenerateArgs {
+  ceremonyName?: string;
+  keyName: string;
+  threshold: number;
+  custodians: CustodianShare[];
+  recordPath: string;
+  actor?: string;
+  now?: () => Date;
+  onProgress?: (event: { step: string; shareIndex?: number; label?: string }) => void;
+}
+
+export interface GenerateResult {
+  ceremonyId: string;
+  kcv: string;
+  verificationPattern: string;
+  shares: Array<{ shareIndex: number; custodian: string; label: string; commitment: string }>;
+}
+
+/**
+ * Generates the master key, splits it K-of-N, writes every share to its
+ * custodian's medium, reads each one back and checks it, and keeps the
+ * ceremony record. The master key and the shares exist only in memory and
+ * are zeroed before this returns, whatever happens.
+ */
+export async function generateMasterKeyCeremony(a: GenerateArgs): Promise<GenerateResult> {
+  const now = a.now ?? (() => new Date());
+  const n = a.custodians.length;
+  checkThreshold(a.threshold, n);
+  if (!a.keyName || a.keyName.length > 128 || /[\u0000-\u001f]/.test(a.keyName)) {
+    throw new CeremonyError('InvalidArgument', 'The key name must be 1 to 128 printable characters.');
+  }
+  const locations = a.custodians.map((c) => c.destination.label);
+  if (new Set(locations).size !== n) throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
+  // Everything that can fail for a person's reason fails before the key exists.
+  assertOutputFree(a.recordPath);
+  for (const c of a.custodians) await c.destination.precheck();
+
+  const ceremonyId = randomUUID();
+  const actor = a.actor ?? 'operator';
+  createTranscript(
+    a.recordPath,
+    {
+      type: ENTRY.opened,
+      actor,
+      data: {
+        ceremonyId,
+        ceremonyName: a.ceremonyName ?? a.keyName,
+        keyName: a.keyName,
+        threshold: a.threshold,
+        shares: n,
+        custodians: a.custodians.map((c) => c.custodian),
+        tool: TOOL,
+      },
+    },
+    now(),
+  );
+  const key = generateMasterKey();
+  let shares: Buffer[] = [];
+  try {
+    const kcv = keyCheckValue(key);
+    const vp = verificationPattern(key);
+    appendTranscript(a.recordPath, { type: ENTRY.masterKeyGenerated, actor, data: { kcv, verificationPattern: vp, algorithm: 'AES-256' } }, now());
+    a.onProgress?.({ step: 'master-key-generated' });
+    shares = await splitMasterKey(key, a.threshold, n);
+    const issued: GenerateResult['shares'] = [];
+    for (const [i, c] of a.custodians.entries()) {
+      const header: KeyshareHeader = {
+        format: KEYSHARE_FORMAT,
+        ceremonyId,
+        keyName: a.keyName,
+        shareIndex: i + 1,
+        threshold: a.threshold,
+        shares: n,
+        kcv,
+        custodian: c.custodian,
+        created: now().toISOString(),
+      };
+      const share = shares[i]!;
+      await c.destination.write(header, share);
+      const back = await c.destination.readBack();
+      try {
+        if (!back.equals(share)) {
+          throw new CeremonyError('ShareMismatch', `Share ${i + 1} read back from ${c.destination.label} differs from what was written.`);
+        }
+      } finally {
+        zeroize(back);
+      }
+      const commitment = shareCommitment(header, share);
+      appendTranscript(
+        a.recordPath,
+        {
+          type: ENTRY.shareIssued,
+          actor,
+          data: { shareIndex: i + 1, custodian: c.custodian, medium: c.destination.medium, location: c.destination.location, commitment, verifiedReadBack: true },
+        },
+        now(),
+      );
+      issued.push({ shareIndex: i + 1, custodian: c.custodian, label: c.destination.label, commitment });
+      a.onProgress?.({ step: 'share-issued', shareIndex: i + 1, label: c.destination.label });
+    }
+    return { ceremonyId, kcv, verificationPattern: vp, shares: issued };
+  } finally {
+    zeroize(key, ...shares);
+    try {
+      appendTranscript(a.recordPath, { type: ENTRY.masterKeyWiped, actor, data: { note: 'master key and shares zeroed in memory' } }, now());
+    } catch {
+      /* the record was never created, or is unreadable: nothing to add to */
+    }
+  }
+}
+
+/** Reads a record and checks it is a complete ceremony. */
+export function loadCeremony(recordPath: string): { summary: CeremonySummary; head: string } {
+  const entries = readTranscript(recordPath);
+  return { summary: summarize(entries), head: headHash(entries) };
+}
+
+function checkHeaderAgainstRecord(h: KeyshareHeader, s: CeremonySummary, label: string): IssuedShare {
+  if (h.ceremonyId !== s.ceremonyId) {
+    throw new CeremonyError(
+      'ShareFromOtherCeremony',
+      `${label} belongs to another ceremony (${h.ceremonyId}, key "${h.keyName}"), not to ${s.ceremonyId} (key "${s.keyName}").`,
+      { shareCeremony: h.ceremonyId, recordCeremony: s.ceremonyId },
+    );
+  }
+  const issued = s.issued.get(h.shareIndex);
+  if (!issued || h.kcv !== s.kcv || h.threshold !== s.threshold || h.shares !== s.shares) {
+    throw new CeremonyError('ShareMismatch', `${label} claims to be share ${h.shareIndex}, which the record does not list as issued.`);
+  }
+  return issued;
+}
+
+export interface VerifiedShare {
+  header: KeyshareHeader;
+  issued: IssuedShare;
+  summary: CeremonySummary;
+}
+
+/** Checks one share against the record: readable with its secret, and the one issued. */
+export async function verifyShareAgainstRecord(recordPath: string, source: ShareSource): Promise<VerifiedShare> {
+  const { summary } = loadCeremony(recordPath);
+  const header = await source.header();
+  const issued = checkHeaderAgainstRecord(header, summary, source.label);
+  const share = await source.open();
+  try {
+    if (shareCommitment(header, share) !== issued.commitment) {
+      throw new CeremonyError('ShareMismatch', `${source.label} opens, but it is not the share ${header.shareIndex} that was issued: its commitment differs from the record.`);
+    }
+  } finally {
+    zeroize(share);
+  }
+  return { header, issued, summary };
+}
+
+/**
+ * Rebuilds the master key from shares, checking each against the record
+ * and the result against the recorded verification pattern. Secret: the
+ * caller zeroes the key.
+ */
+export async function recoverMasterKey(recordPath: string, sources: ShareSource[]): Promise<{ key: Buffer; summary: CeremonySummary; used: number[] }> {
+  const { summary } = loadCeremony(recordPath);
+  const headers: KeyshareHeader[] = [];
+  for (const src of sources) {
+    const h = await src.header();
+    checkHeaderAgainstRecord(h, summary, src.label);
+    if (headers.some((o) => o.shareIndex === h.shareIndex)) {
+      throw new CeremonyError('DuplicateShare', `${src.label} is share ${h.shareIndex} again: two copies of the same share count once.`, { shareIndex: h.shareIndex });
+    }
+    headers.push(h);
+  }
+  if (sources.length < summary.threshold) {
+    throw new CeremonyError(
+      'ThresholdNotMet',
+      `${summary.threshold} different shares are needed to rebuild key "${summary.keyName}"; ${sources.length} ${sources.length === 1 ? 'was' : 'were'} given.`,
+      { needed: summary.threshold, given: sources.length },
+    );
+  }
+  const opened: Buffer[] = [];
+  try {
+    for (const [i, src] of sources.entries()) {
+      const share = await src.open();
+      opened.push(share);
+      const issued = summary.issued.get(headers[i]!.shareIndex)!;
+      if (shareCommitment(headers[i]!, share) !== issued.commitment) {
+        throw new CeremonyError('ShareMismatch', `${src.label} is not the share ${headers[i]!.shareIndex} that was issued: its commitment differs from the record.`);
+      }
+    }
+    const key = await combineShares(opened);
+    if (!sameHex(verificationPattern(key), summary.verificationPattern)) {
+      zeroize(key);
+      throw new CeremonyError('ShareMismatch', 'The shares do not rebuild the recorded master key.');
+    }
+    return { key, summary, used: headers.map((h) => h.shareIndex) };
+  } finally {
+    zeroize(...opened);
+  }
+}
+
+export interface CreateBundleArgs {
+  recordPath: string;
+  sources: ShareSource[];
+  transports: TransportKey[];
+  claim?: { admins: AdminCertificateInfo[]; signatureThreshold: number };
+  outPath: string;
+  actor?: string;
+  now?: () => Date;
+}
+
+/** Builds an unsigned import bundle for the given units and records it. */
+export async function createImportBundle(a: CreateBundleArgs): Promise<{ bundle: ParsedBundle; kcv: string }> {
+  const now = a.now ?? (() => new Date());
+  assertOutputFree(a.outPath);
+  const { summary, head } = loadCeremony(a.recordPath);
+  const lastRecorded = Math.max(0, ...summary.bundles.map((b) => b.sequence));
+  const lastOnUnits = Math.max(0, ...a.transports.map((t) => t.file.lastSequence));
+  const sequence = Math.max(lastRecorded, lastOnUnits) + 1;
+  // Check everything cheap before asking anyone for a passphrase.
+  buildBundleDryRun(a);
+  const { key, used } = await recoverMasterKey(a.recordPath, a.sources);
+  try {
+    const { jws } = buildBundle({
+      masterKey: key,
+      transports: a.transports,
+      sequence,
+      ceremonyId: summary.ceremonyId,
+      keyName: summary.keyName,
+      transcriptHash: head,
+      ...(a.claim ? { claim: a.claim } : {}),
+      now: now(),
+    });
+    const text = serializeBundle(jws);
+    const bundle = parseBundle(text);
+    writeFileExclusive(a.outPath, text, 0o644);
+    appendTranscript(
+      a.recordPath,
+      {
+        type: ENTRY.bundleCreated,
+        actor: a.actor ?? 'operator',
+        data: {
+          bundleId: bundle.payload.bundleId,
+          payloadHash: bundle.payloadHash,
+          sequence,
+          targets: bundle.payload.targets,
+          transportFingerprints: a.transports.map((t) => t.file.fingerprint),
+          sharesUsed: used.map(String),
+          claim: a.claim
+            ? { admins: a.claim.admins.map((c) => `${c.name} ${c.thumbprint}`), signatureThreshold: a.claim.signatureThreshold }
+            : null,
+          kcv: summary.kcv,
+        },
+      },
+      now(),
+    );
+    return { bundle, kcv: summary.kcv };
+  } finally {
+    zeroize(key);
+  }
+}
+
+function buildBundleDryRun(a: CreateBundleArgs): void {
+  const probe = Buffer.alloc(32, 1); // not a key: exercises the argument checks only
+  buildBundle({ masterKey: probe, transports: a.transports, sequence: 1, ceremonyId: randomUUID(), keyName: 'probe', transcriptHash: '0'.repeat(64), ...(a.claim ? { claim: a.claim } : {}) });
+}
+
+export function readBundleFile(path: string): ParsedBundle {
+  return parseBundle(readFileOrFail(path, 'Bundle').toString('utf8'));
+}
+
+/** Adds a signature to a bundle file in place (atomic replace). */
+export async function signBundleFile(path: string, signer: AdminCertificateInfo, sign: Rs256Signer): Promise<{ signatures: number; required: number | null; bundle: ParsedBundle }> {
+  const bundle = readBundleFile(path);
+  const bad = checkEmbeddedSignatures(bundle).filter((c) => !c.valid);
+  if (bad.length > 0) {
+    throw new CeremonyError('BundleSignatureInvalid', `The bundle is already damaged: the signature of ${bad.map((b) => b.name).join(', ')} does not verify. Do not sign it.`);
+  }
+  const jws = await addBundleSignature(bundle, signer, sign);
+  const text = serializeBundle(jws);
+  const updated = parseBundle(text);
+  replaceFileAtomic(path, text, 0o644);
+  const claim = claimOf(updated.payload);
+  return { signatures: updated.signatures.length, required: claim ? claim.admins.length : null, bundle: updated };
+}
+
+export interface BundleReport {
+  bundle: ParsedBundle;
+  signatures: SignatureCheck[];
+  claimAdmins: Array<{ name: string; thumbprint: string; signed: boolean }> | null;
+  allValid: boolean;
+}
+
+export function verifyBundleFile(path: string): BundleReport {
+  const bundle = readBundleFile(path);
+  const signatures = checkEmbeddedSignatures(bundle);
+  const claim = claimOf(bundle.payload);
+  let claimAdmins: BundleReport['claimAdmins'] = null;
+  if (claim) {
+    claimAdmins = claim.admins.map((der) => {
+      const c = checkClaimCert(der);
+      return { name: c.name, thumbprint: c.thumbprint, signed: signatures.some((s) => s.valid && s.thumbprint === c.thumbprint) };
+    });
+  }
+  return { bundle, signatures, claimAdmins, allValid: signatures.every((s) => s.valid) };
+}
+
+function checkClaimCert(der: string): AdminCertificateInfo {
+  return readAdminCertificate(Buffer.from(der, 'base64'), 'An admin certificate in the claim');
+}

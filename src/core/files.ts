@@ -1,0 +1,154 @@
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { CeremonyError } from './errors.js';
+
+function fsyncDir(dir: string): void {
+  // Makes the new directory entry durable. Not every platform can open a
+  // directory (Windows cannot); the data itself was already fsynced.
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+function writeAllAndSync(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+  fsyncSync(fd);
+}
+
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
+}
+
+function outputExists(path: string): CeremonyError {
+  return new CeremonyError('OutputExists', `${path} already exists; nothing was overwritten. Choose another name.`, {
+    path,
+  });
+}
+
+/**
+ * Writes a new file atomically and never replaces an existing one.
+ *
+ * The data goes to a temporary file in the same directory, is fsynced, and
+ * is then hard-linked to its final name: link(2) fails with EEXIST instead
+ * of replacing, and a reader never sees a half-written file. File systems
+ * without hard links (FAT/exFAT on removable media) fall back to an
+ * O_EXCL create, which keeps the no-overwrite guarantee; a crash there can
+ * leave a partial file, which the readers detect (the formats are
+ * authenticated) and which the next attempt will not overwrite.
+ *
+ * Callers never pass cleartext secrets here: shares are sealed first.
+ */
+export function writeFileExclusive(path: string, data: Uint8Array | string, mode = 0o600): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const tmp = tempPathFor(path);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeAllAndSync(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      unlinkSync(tmp);
+      throw outputExists(path);
+    }
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') {
+      unlinkSync(tmp);
+      throw e;
+    }
+    unlinkSync(tmp);
+    writeExclusiveDirect(path, bytes, mode);
+    return;
+  }
+  unlinkSync(tmp);
+  fsyncDir(dirname(path));
+}
+
+function writeExclusiveDirect(path: string, bytes: Uint8Array, mode: number): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw outputExists(path);
+    throw e;
+  }
+  try {
+    writeAllAndSync(fd, bytes);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw e;
+  }
+  closeSync(fd);
+  fsyncDir(dirname(path));
+}
+
+/**
+ * Replaces a file atomically (temp file, fsync, rename): readers see the old
+ * or the new content, never a mix. For files that are meant to change: a
+ * bundle gaining a signature, the emulator's state.
+ */
+export function replaceFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const tmp = tempPathFor(path);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeAllAndSync(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    unlinkSync(tmp);
+    throw e;
+  }
+  fsyncDir(dirname(path));
+}
+
+/** Appends one record durably (used for the append-only transcript). */
+export function appendDurably(path: string, data: string): void {
+  const fd = openSync(path, 'a');
+  try {
+    writeAllAndSync(fd, Buffer.from(data, 'utf8'));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a file, turning "not there" into an error a person can act on. */
+export function readFileOrFail(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CeremonyError('FileNotFound', `${what} ${path} does not exist.`, { path });
+    if (code === 'EISDIR') throw new CeremonyError('InvalidArgument', `${what} ${path} is a directory.`, { path });
+    if (code === 'EACCES') throw new CeremonyError('InvalidArgument', `${what} ${path} cannot be read (permission denied).`, { path });
+    throw e;
+  }
+}
+
+export function assertOutputFree(path: string): void {
+  try {
+    readFileSync(path, { flag: 'r' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'EISDIR') throw outputExists(path);
+    throw e;
+  }
+  throw outputExists(path);
+}

@@ -1,0 +1,230 @@
+import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { b64url, canonicalJson, fromB64url, sha256 } from '../encoding.js';
+import { CeremonyError } from '../errors.js';
+import { MASTER_KEY_BYTES, SHARE_BYTES } from '../masterkey/masterkey.js';
+import { checkPassphrase } from '../passphrase.js';
+import { zeroize } from '../secrets.js';
+
+// The keyshare envelope (DESIGN.md, "Formats"): a readable header and the
+// share sealed with AES-256-GCM, the header (and the protection parameters)
+// as associated data, so changing any field of either breaks the seal.
+
+export const KEYSHARE_FORMAT = 'keyceremony-keyshare/1';
+
+export interface KeyshareHeader {
+  format: typeof KEYSHARE_FORMAT;
+  ceremonyId: string;
+  keyName: string;
+  /** 1..shares: which of the N shares this is (not the Shamir x coordinate). */
+  shareIndex: number;
+  threshold: number;
+  shares: number;
+  /** Key check value of the master key (KCV), for people to compare. */
+  kcv: string;
+  custodian: string;
+  /** ISO 8601 UTC. */
+  created: string;
+}
+
+export interface ScryptProtection {
+  scheme: 'scrypt-a256gcm';
+  /** scrypt (RFC 7914) parameters; N = 2^logN. */
+  kdf: { name: 'scrypt'; salt: string; logN: number; r: number; p: number };
+  /**
+   * 16 bytes that tell a wrong passphrase from a damaged file: the second
+   * half of the scrypt output, hashed. It gives an attacker nothing the GCM
+   * tag does not (both cost one scrypt per guess), and lets the tool say
+   * "wrong passphrase" only when that is what happened.
+   */
+  check: string;
+  iv: string;
+}
+
+export type KeyshareProtection = ScryptProtection;
+
+export interface KeyshareEnvelope {
+  header: KeyshareHeader;
+  protection: KeyshareProtection;
+  ciphertext: string;
+  tag: string;
+}
+
+/** Default cost: N = 2^17, r = 8 (128 MiB, OWASP's first scrypt choice), p = 1. */
+export const SCRYPT_DEFAULTS = { logN: 17, r: 8, p: 1 } as const;
+// Bounds accepted when reading, so a hostile file cannot demand gigabytes or
+// be downgraded to a trivially cheap KDF.
+const SCRYPT_BOUNDS = { logN: [15, 20], r: [8, 16], p: [1, 4] } as const;
+
+function scrypt(passphrase: Uint8Array, salt: Uint8Array, len: number, o: { logN: number; r: number; p: number }): Promise<Buffer> {
+  const N = 2 ** o.logN;
+  const opts: ScryptOptions = { N, r: o.r, p: o.p, maxmem: 256 * o.r * N + 1024 * 1024 };
+  return new Promise((resolve, reject) =>
+    scryptCb(passphrase, salt, len, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+function associatedData(header: KeyshareHeader, protection: KeyshareProtection): Buffer {
+  return Buffer.from(canonicalJson({ header, protection }), 'utf8');
+}
+
+const CHECK_LABEL = 'KeyCeremony keyshare passphrase check v1';
+
+function passphraseCheck(checkKey: Uint8Array): string {
+  return b64url(sha256(CHECK_LABEL, checkKey).subarray(0, 16));
+}
+
+/** Seals one share under a passphrase. The caller zeroes share and passphrase. */
+export async function sealShareWithPassphrase(
+  header: KeyshareHeader,
+  share: Uint8Array,
+  passphrase: Uint8Array,
+  cost: { logN: number; r: number; p: number } = SCRYPT_DEFAULTS,
+): Promise<KeyshareEnvelope> {
+  checkHeader(header);
+  checkPassphrase(passphrase, `The passphrase for share ${header.shareIndex}`);
+  if (share.length !== SHARE_BYTES) throw new CeremonyError('InvalidArgument', `A share is ${SHARE_BYTES} bytes.`);
+  const salt = randomBytes(16);
+  const iv = randomBytes(12);
+  const derived = await scrypt(passphrase, salt, 64, cost);
+  try {
+    const protection: ScryptProtection = {
+      scheme: 'scrypt-a256gcm',
+      kdf: { name: 'scrypt', salt: b64url(salt), ...cost },
+      check: passphraseCheck(derived.subarray(32)),
+      iv: b64url(iv),
+    };
+    const cipher = createCipheriv('aes-256-gcm', derived.subarray(0, 32), iv);
+    cipher.setAAD(associatedData(header, protection));
+    const ciphertext = Buffer.concat([cipher.update(share), cipher.final()]);
+    return { header, protection, ciphertext: b64url(ciphertext), tag: b64url(cipher.getAuthTag()) };
+  } finally {
+    zeroize(derived);
+  }
+}
+
+/** Opens a passphrase-sealed share. Returns the 33-byte share: a secret the caller zeroes. */
+export async function openShareWithPassphrase(envelope: KeyshareEnvelope, passphrase: Uint8Array, what: string): Promise<Buffer> {
+  const { header, protection } = envelope;
+  if (protection.scheme !== 'scrypt-a256gcm') {
+    throw new CeremonyError('InvalidArgument', `${what} is not protected by a passphrase.`);
+  }
+  const { kdf } = protection;
+  const salt = fromB64url(kdf.salt, `${what}: the salt`, 'ShareCorrupted');
+  const iv = fromB64url(protection.iv, `${what}: the IV`, 'ShareCorrupted');
+  const ciphertext = fromB64url(envelope.ciphertext, `${what}: the ciphertext`, 'ShareCorrupted');
+  const tag = fromB64url(envelope.tag, `${what}: the tag`, 'ShareCorrupted');
+  if (iv.length !== 12 || tag.length !== 16 || ciphertext.length !== SHARE_BYTES || salt.length < 16) {
+    throw new CeremonyError('ShareCorrupted', `${what} is damaged: a field has the wrong length.`);
+  }
+  const derived = await scrypt(passphrase, salt, 64, kdf);
+  let share: Buffer | undefined;
+  try {
+    const expectedCheck = Buffer.from(passphraseCheck(derived.subarray(32)));
+    const givenCheck = Buffer.from(protection.check);
+    if (expectedCheck.length !== givenCheck.length || !timingSafeEqual(expectedCheck, givenCheck)) {
+      throw new CeremonyError('WrongPassphrase', `Wrong passphrase for ${what}.`);
+    }
+    const decipher = createDecipheriv('aes-256-gcm', derived.subarray(0, 32), iv);
+    decipher.setAAD(associatedData(header, protection));
+    decipher.setAuthTag(tag);
+    share = decipher.update(ciphertext);
+    try {
+      decipher.final();
+    } catch {
+      zeroize(share);
+      throw new CeremonyError(
+        'ShareAltered',
+        `${what} has been altered: the passphrase is right but the header or the sealed share does not authenticate.`,
+      );
+    }
+    return share;
+  } finally {
+    zeroize(derived);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const KCV = /^[0-9A-F]{6}$/;
+
+export function checkHeader(h: KeyshareHeader, what = 'The share header'): void {
+  const bad = (field: string): never => {
+    throw new CeremonyError('ShareCorrupted', `${what} is damaged: ${field} is missing or invalid.`);
+  };
+  if (h.format !== KEYSHARE_FORMAT) bad('format');
+  if (typeof h.ceremonyId !== 'string' || !UUID.test(h.ceremonyId)) bad('ceremonyId');
+  if (typeof h.keyName !== 'string' || h.keyName.length === 0) bad('keyName');
+  if (!Number.isInteger(h.shares) || h.shares < 2 || h.shares > 255) bad('shares');
+  if (!Number.isInteger(h.threshold) || h.threshold < 2 || h.threshold > h.shares) bad('threshold');
+  if (!Number.isInteger(h.shareIndex) || h.shareIndex < 1 || h.shareIndex > h.shares) bad('shareIndex');
+  if (typeof h.kcv !== 'string' || !KCV.test(h.kcv)) bad('kcv');
+  if (typeof h.custodian !== 'string') bad('custodian');
+  if (typeof h.created !== 'string' || Number.isNaN(Date.parse(h.created))) bad('created');
+}
+
+function exactKeys(o: unknown, keys: string[], what: string): Record<string, unknown> {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    throw new CeremonyError('ShareCorrupted', `${what} is damaged: expected an object.`);
+  }
+  const actual = Object.keys(o).sort();
+  const want = [...keys].sort();
+  if (actual.length !== want.length || actual.some((k, i) => k !== want[i])) {
+    throw new CeremonyError('ShareCorrupted', `${what} is damaged: unexpected or missing fields.`);
+  }
+  return o as Record<string, unknown>;
+}
+
+/** Parses a keyshare file's text strictly. */
+export function parseEnvelope(text: string, what: string): KeyshareEnvelope {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new CeremonyError('ShareCorrupted', `${what} is truncated or corrupted: it is not a complete keyshare file.`);
+  }
+  const top = exactKeys(raw, ['header', 'protection', 'ciphertext', 'tag'], what);
+  const header = exactKeys(
+    top['header'],
+    ['format', 'ceremonyId', 'keyName', 'shareIndex', 'threshold', 'shares', 'kcv', 'custodian', 'created'],
+    `${what} (header)`,
+  ) as unknown as KeyshareHeader;
+  if (header.format !== KEYSHARE_FORMAT) {
+    throw new CeremonyError('ShareCorrupted', `${what} is not a keyshare of a format this tool reads.`);
+  }
+  checkHeader(header, `${what} (header)`);
+  const protection = exactKeys(top['protection'], ['scheme', 'kdf', 'check', 'iv'], `${what} (protection)`);
+  if (protection['scheme'] !== 'scrypt-a256gcm') {
+    throw new CeremonyError('ShareCorrupted', `${what} uses an unknown protection scheme.`);
+  }
+  const kdf = exactKeys(protection['kdf'], ['name', 'salt', 'logN', 'r', 'p'], `${what} (kdf)`);
+  for (const [k, [lo, hi]] of Object.entries(SCRYPT_BOUNDS)) {
+    const v = kdf[k];
+    if (!Number.isInteger(v) || (v as number) < lo || (v as number) > hi) {
+      throw new CeremonyError('ShareCorrupted', `${what} has scrypt parameter ${k} outside ${lo}..${hi}.`);
+    }
+  }
+  if (kdf['name'] !== 'scrypt' || typeof protection['check'] !== 'string' || typeof protection['iv'] !== 'string') {
+    throw new CeremonyError('ShareCorrupted', `${what} is damaged: the protection block is invalid.`);
+  }
+  if (typeof top['ciphertext'] !== 'string' || typeof top['tag'] !== 'string') {
+    throw new CeremonyError('ShareCorrupted', `${what} is damaged: the sealed share is missing.`);
+  }
+  return raw as KeyshareEnvelope;
+}
+
+export function serializeEnvelope(e: KeyshareEnvelope): string {
+  return JSON.stringify(e, null, 2) + '\n';
+}
+
+const COMMITMENT_LABEL = 'KeyCeremony share commitment v1\u0000';
+
+/**
+ * Hash commitment to one issued share, kept in the ceremony record: SHA-256
+ * over a label, the canonical header and the share. A share that later opens
+ * to the same commitment is provably the one issued. Shares are 256-bit
+ * uniformly random values, so the hash reveals nothing useful about them.
+ */
+export function shareCommitment(header: KeyshareHeader, share: Uint8Array): string {
+  return sha256(COMMITMENT_LABEL, canonicalJson(header), share).toString('hex');
+}
+
+export { MASTER_KEY_BYTES };

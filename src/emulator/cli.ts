@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// crypto-unit-emulator: a local stand-in for the crypto units of one
+// service instance (DESIGN.md, "The crypto-unit emulator").
+import { mkdirSync } from 'node:fs';
+import { groupHex } from '../core/encoding.js';
+import { CeremonyError } from '../core/errors.js';
+import { readFileOrFail } from '../core/files.js';
+import { out, parse, required, runCli, UsageError } from '../cli/common.js';
+import { exportTransportFiles, ingestBundle, initInstance, instanceStatus, setMaintenance } from './instance.js';
+
+const USAGE = `Usage:
+  crypto-unit-emulator init --state DIR --units 2|3
+  crypto-unit-emulator transport --state DIR --out-dir DIR
+  crypto-unit-emulator ingest --state DIR BUNDLE.json [--unit ID]
+  crypto-unit-emulator status --state DIR [--json]
+  crypto-unit-emulator maintenance --state DIR --unit ID --on|--off`;
+
+async function init(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { state: { type: 'string' }, units: { type: 'string' } });
+  const dir = required(values.state, '--state');
+  const units = required(values.units, '--units');
+  if (units !== '2' && units !== '3') throw new UsageError('--units must be 2 or 3');
+  const s = initInstance(dir, Number(units));
+  out(`Instance ${s.instanceId} with ${s.units.length} cleared crypto units in ${dir}`);
+  for (const u of s.units) out(`  unit ${u.id}  transport key SHA-256 ${groupHex(u.transport.fingerprint)}`);
+}
+
+async function transport(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { state: { type: 'string' }, 'out-dir': { type: 'string' } });
+  const dir = required(values.state, '--state');
+  const outDir = required(values['out-dir'], '--out-dir');
+  mkdirSync(outDir, { recursive: true });
+  for (const f of exportTransportFiles(dir, outDir)) {
+    out(`unit ${f.unitId}: ${f.path}`);
+    out(`  transport key SHA-256 ${groupHex(f.fingerprint)}`);
+  }
+}
+
+async function ingest(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { state: { type: 'string' }, unit: { type: 'string' } }, 1);
+  const dir = required(values.state, '--state');
+  const path = required(positionals[0], 'BUNDLE.json');
+  const text = readFileOrFail(path, 'Bundle').toString('utf8');
+  const results = ingestBundle(dir, text, values.unit);
+  for (const r of results) out(`unit ${r.unitId}: ${r.ok ? 'OK' : 'FAILED'} ${r.message}`);
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    const ids = failed.map((r) => r.unitId).filter((id) => id !== '*');
+    throw new CeremonyError(
+      'EmulatorState',
+      failed.length === results.length
+        ? `The bundle was rejected: ${failed[0]!.message.replace(/^rejected: /, '')}`
+        : `The bundle was applied to ${results.length - failed.length} of ${results.length} units; retry with --unit ${ids.join(' / --unit ')} once the cause is fixed.`,
+    );
+  }
+}
+
+async function status(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { state: { type: 'string' }, json: { type: 'boolean' } });
+  const s = instanceStatus(required(values.state, '--state'));
+  if (values.json) {
+    out(JSON.stringify(s, null, 2));
+    return;
+  }
+  out(`Instance ${s.instanceId}`);
+  for (const u of s.units) {
+    out(`unit ${u.id}  ${u.state.padEnd(15)} KCV ${u.masterKeyKcv ?? '-'}  admins ${u.adminNames.length} (threshold ${u.signatureThreshold})  last sequence ${u.lastSequence}`);
+  }
+}
+
+async function maintenance(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { state: { type: 'string' }, unit: { type: 'string' }, on: { type: 'boolean' }, off: { type: 'boolean' } });
+  if (Boolean(values.on) === Boolean(values.off)) throw new UsageError('give exactly one of --on and --off');
+  const u = setMaintenance(required(values.state, '--state'), required(values.unit, '--unit'), Boolean(values.on));
+  out(`unit ${u.id}: maintenance ${u.maintenance ? 'on' : 'off'}`);
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { init, transport, ingest, status, maintenance };
+
+await runCli('crypto-unit-emulator', async (argv) => {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    out(USAGE);
+    return;
+  }
+  const cmd = COMMANDS[argv[0]!];
+  if (!cmd) throw new UsageError(`unknown command "${argv[0]}"`);
+  await cmd(argv.slice(1));
+});
