@@ -229,6 +229,12 @@ export function parseBundle(text: string): ParsedBundle {
     return { entry, header, thumbprint: header['x5t#S256'] };
   });
   const jws: GeneralJws = { payload: top['payload'] as string, signatures: signatures.map((s) => s.entry) };
+  // The file must be exactly the canonical serialisation of its content:
+  // then no byte of it can change unnoticed, not even whitespace outside
+  // the signed parts, and duplicate JSON members cannot hide.
+  if (text !== serializeBundle(jws)) {
+    fail('The bundle file has been modified: it is not byte for byte the form this tool writes.');
+  }
   return { jws, payload, signatures, payloadHash: sha256Hex(payloadBytes) };
 }
 

@@ -1,0 +1,127 @@
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compactDecrypt, flattenedVerify } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  addBundleSignature,
+  buildBundle,
+  checkEmbeddedSignatures,
+  parseBundle,
+  serializeBundle,
+} from '../../../src/core/bundle/bundle.js';
+import { verifyJwsSignature } from '../../../src/core/bundle/jws.js';
+import { parseTransportFile, type TransportKey } from '../../../src/core/bundle/transport.js';
+import { generateMasterKey, keyCheckValue } from '../../../src/core/masterkey/masterkey.js';
+import { initInstance, transportFileFor } from '../../../src/emulator/instance.js';
+import { makeAdmin, type TestAdmin } from '../../support/fixtures.js';
+
+let admins: TestAdmin[];
+let transports: TransportKey[];
+let unitKeys: Map<string, string>;
+const masterKey = generateMasterKey();
+let signedText: string;
+
+beforeAll(async () => {
+  admins = await Promise.all(['Alice', 'Bob', 'Carol'].map(makeAdmin));
+  const s = initInstance(join(mkdtempSync(join(tmpdir(), 'kc-bundle-')), 'emu'), 2);
+  transports = s.units.map((u) => parseTransportFile(JSON.stringify(transportFileFor(s, u)), 't'));
+  unitKeys = new Map(s.units.map((u) => [u.id, u.transport.privateKey]));
+  const { jws } = buildBundle({
+    masterKey,
+    transports,
+    sequence: 1,
+    ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b',
+    keyName: 'MK',
+    transcriptHash: 'ab'.repeat(32),
+    claim: { admins: admins.map((a) => a.cert), signatureThreshold: 2 },
+  });
+  let b = parseBundle(serializeBundle(jws));
+  for (const a of admins) b = parseBundle(serializeBundle(await addBundleSignature(b, a.cert, a.sign)));
+  signedText = serializeBundle(b.jws);
+});
+
+describe('import bundle as standard JOSE', () => {
+  it('is a General JSON JWS whose every signature an off-the-shelf library (jose) verifies', async () => {
+    const b = JSON.parse(signedText) as { payload: string; signatures: Array<{ protected: string; signature: string }> };
+    expect(b.signatures).toHaveLength(3);
+    for (const [i, s] of b.signatures.entries()) {
+      const r = await flattenedVerify({ payload: b.payload, protected: s.protected, signature: s.signature }, admins[i]!.cert.publicKey);
+      expect(r.protectedHeader).toMatchObject({ alg: 'RS256', 'x5t#S256': admins[i]!.cert.thumbprint });
+    }
+  });
+
+  it('a signature does not verify under another admin\'s key', async () => {
+    const b = JSON.parse(signedText) as { payload: string; signatures: Array<{ protected: string; signature: string }> };
+    const s = b.signatures[0]!;
+    await expect(flattenedVerify({ payload: b.payload, protected: s.protected, signature: s.signature }, admins[1]!.cert.publicKey)).rejects.toThrow();
+  });
+
+  it('carries the master key only as one JWE per unit that jose decrypts with the unit key', async () => {
+    const payload = parseBundle(signedText).payload;
+    expect(payload.kcv).toBe(keyCheckValue(masterKey));
+    expect(signedText).not.toContain(masterKey.toString('base64url'));
+    expect(signedText).not.toContain(masterKey.toString('hex'));
+    const load = payload.commands.find((c) => c.command === 'load-master-key');
+    if (load?.command !== 'load-master-key') throw new Error('no load command');
+    expect(Object.keys(load.keys).sort()).toEqual([...unitKeys.keys()].sort());
+    for (const [unitId, jwe] of Object.entries(load.keys)) {
+      const { plaintext, protectedHeader } = await compactDecrypt(jwe, createPrivateKey(unitKeys.get(unitId)!));
+      expect(protectedHeader).toMatchObject({ alg: 'RSA-OAEP-256', enc: 'A256GCM' });
+      expect(Buffer.from(plaintext).equals(masterKey)).toBe(true);
+    }
+  });
+
+  it('lists the commands of a claim in order', () => {
+    expect(parseBundle(signedText).payload.commands.map((c) => c.command)).toEqual(['claim', 'load-master-key', 'commit-master-key', 'add-user']);
+  });
+
+  it('refuses a second signature by the same admin and a signer the claim does not install', async () => {
+    const b = parseBundle(signedText);
+    await expect(addBundleSignature(b, admins[0]!.cert, admins[0]!.sign)).rejects.toThrow(/Alice has already signed/);
+    const stranger = await makeAdmin('Mallory');
+    await expect(addBundleSignature(b, stranger.cert, stranger.sign)).rejects.toThrow(/Mallory is not one of the admins this bundle installs/);
+  });
+});
+
+describe('one flipped byte anywhere', () => {
+  it('is caught for every byte position of a signed bundle', () => {
+    const bytes = Buffer.from(signedText, 'utf8');
+    let caughtByParse = 0;
+    let caughtBySignature = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      const copy = Buffer.from(bytes);
+      copy[i] = copy[i]! ^ 0x01;
+      let b;
+      try {
+        b = parseBundle(copy.toString('utf8'));
+      } catch {
+        caughtByParse++;
+        continue;
+      }
+      // What a unit does: look the signer up among known admins, verify with that key.
+      const valid = b.signatures.every((s) => {
+        const admin = admins.find((a) => a.cert.thumbprint === s.thumbprint);
+        return admin !== undefined && verifyJwsSignature(b.jws.payload, s.entry, s.header, admin.cert.publicKey);
+      });
+      if (valid) throw new Error(`a flip at byte ${i} (${JSON.stringify(signedText.slice(Math.max(0, i - 20), i + 20))}) went unnoticed`);
+      caughtBySignature++;
+    }
+    expect(caughtByParse + caughtBySignature).toBe(bytes.length);
+    expect(caughtBySignature).toBeGreaterThan(0);
+  });
+
+  it('each signature also verifies against the certificate it carries', () => {
+    expect(checkEmbeddedSignatures(parseBundle(signedText)).map((c) => [c.name, c.valid])).toEqual([
+      ['Alice', true],
+      ['Bob', true],
+      ['Carol', true],
+    ]);
+  });
+
+  it('whitespace changes outside the signed content are refused too', () => {
+    expect(() => parseBundle(signedText.replace('\n  "signatures"', '\n\t"signatures"'))).toThrow(/modified/);
+    expect(() => parseBundle(signedText + '\n')).toThrow(/modified/);
+  });
+});
