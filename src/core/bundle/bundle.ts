@@ -246,7 +246,12 @@ export function claimOf(payload: BundlePayload): ClaimCommand | undefined {
 export function embeddedSigner(sig: ParsedSignature, what: string): AdminCertificateInfo {
   const der = Buffer.from(sig.header.x5c[0]!, 'base64');
   if (der.toString('base64') !== sig.header.x5c[0]) fail(`${what} carries a certificate that is not canonical base64.`);
-  const cert = readAdminCertificate(der, `The certificate in ${what.toLowerCase()}`);
+  let cert: AdminCertificateInfo;
+  try {
+    cert = readAdminCertificate(der, 'its certificate');
+  } catch (e) {
+    fail(`${what} carries a damaged certificate (${(e as Error).message.replace(/\.$/, '')}): the bundle was altered.`);
+  }
   if (cert.thumbprint !== sig.thumbprint) fail(`${what}: its certificate does not match its thumbprint.`);
   return cert;
 }

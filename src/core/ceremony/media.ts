@@ -4,6 +4,7 @@ import { openShareWithPassphrase, sealShareWithPassphrase, type KeyshareEnvelope
 import { readShareFile, writeShareFile } from '../shares/file-store.js';
 import { assertOutputFree } from '../files.js';
 import { zeroize } from '../secrets.js';
+import { checkPassphrase } from '../passphrase.js';
 
 // Where a share lives. Files now; PIV cards implement the same interfaces
 // (issue 3). Secrets (passphrases, PINs) are fetched only when needed, from
@@ -18,12 +19,18 @@ export interface ShareDestination {
   readonly medium: 'file' | 'card';
   /** Where it is, for the record: a file name, a card serial. Never a secret. */
   readonly location: string;
-  /** Fails early (before any key exists) if the destination cannot be used. */
+  /**
+   * Fails early, before any key exists, if the destination cannot be used;
+   * collects and checks the secret it will need (passphrase, PIN), so no
+   * share is written for a ceremony that cannot complete.
+   */
   precheck(): Promise<void>;
   /** Seals and stores the share. */
   write(header: KeyshareHeader, share: Uint8Array): Promise<void>;
   /** Reads the share back (the proof that it was stored). Secret: caller zeroes. */
   readBack(): Promise<Buffer>;
+  /** Zeroes any secret held since precheck. Always called, success or not. */
+  dispose(): void;
 }
 
 export interface ShareSource {
@@ -38,6 +45,8 @@ export class FileShareDestination implements ShareDestination {
   readonly medium = 'file' as const;
   readonly label: string;
   readonly location: string;
+  /** The new passphrase, held from precheck to dispose. Secret: never log. */
+  private secret: Buffer | undefined;
   constructor(
     readonly path: string,
     private readonly passphrase: SecretProvider,
@@ -48,17 +57,24 @@ export class FileShareDestination implements ShareDestination {
   }
   async precheck(): Promise<void> {
     assertOutputFree(this.path);
+    this.dispose();
+    this.secret = await this.passphrase();
+    checkPassphrase(this.secret, `The passphrase for ${this.label}`);
+  }
+  private held(): Buffer {
+    if (!this.secret) throw new Error('FileShareDestination used before precheck');
+    return this.secret;
   }
   async write(header: KeyshareHeader, share: Uint8Array): Promise<void> {
-    const pass = await this.passphrase();
-    try {
-      writeShareFile(this.path, await sealShareWithPassphrase(header, share, pass, this.scryptCost));
-    } finally {
-      zeroize(pass);
-    }
+    writeShareFile(this.path, await sealShareWithPassphrase(header, share, this.held(), this.scryptCost));
   }
   async readBack(): Promise<Buffer> {
-    return new FileShareSource(this.path, this.passphrase).open();
+    const pass = Buffer.from(this.held());
+    return new FileShareSource(this.path, async () => pass).open();
+  }
+  dispose(): void {
+    zeroize(this.secret);
+    this.secret = undefined;
   }
 }
 

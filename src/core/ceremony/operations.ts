@@ -72,7 +72,15 @@ export async function generateMasterKeyCeremony(a: GenerateArgs): Promise<Genera
   if (new Set(locations).size !== n) throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
   // Everything that can fail for a person's reason fails before the key exists.
   assertOutputFree(a.recordPath);
-  for (const c of a.custodians) await c.destination.precheck();
+  try {
+    for (const c of a.custodians) await c.destination.precheck();
+    return await generateAfterPrecheck(a, n, now);
+  } finally {
+    for (const c of a.custodians) c.destination.dispose();
+  }
+}
+
+async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date): Promise<GenerateResult> {
 
   const ceremonyId = randomUUID();
   const actor = a.actor ?? 'operator';
@@ -332,13 +340,15 @@ export function verifyBundleFile(path: string): BundleReport {
   const signatures = checkEmbeddedSignatures(bundle);
   const claim = claimOf(bundle.payload);
   let claimAdmins: BundleReport['claimAdmins'] = null;
-  if (claim) {
+  const allValid = signatures.every((s) => s.valid);
+  // An altered bundle is reported as altered; its claim is not worth reading.
+  if (claim && allValid) {
     claimAdmins = claim.admins.map((der) => {
       const c = checkClaimCert(der);
       return { name: c.name, thumbprint: c.thumbprint, signed: signatures.some((s) => s.valid && s.thumbprint === c.thumbprint) };
     });
   }
-  return { bundle, signatures, claimAdmins, allValid: signatures.every((s) => s.valid) };
+  return { bundle, signatures, claimAdmins, allValid };
 }
 
 function checkClaimCert(der: string): AdminCertificateInfo {

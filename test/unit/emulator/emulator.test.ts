@@ -16,7 +16,9 @@ const key = generateMasterKey();
 const CEREMONY = '0f3e3c52-7d4e-4f4e-9a5e-2b9d1c3a4b5c';
 
 beforeAll(async () => {
-  [stranger, ...admins] = await Promise.all(['Mallory', 'Alice', 'Bob', 'Carol'].map(makeAdmin));
+  const all = await Promise.all(['Mallory', 'Alice', 'Bob', 'Carol'].map(makeAdmin));
+  stranger = all[0]!;
+  admins = all.slice(1);
 });
 
 // RSA-4096 transport keys take seconds to generate: tests start from copies
