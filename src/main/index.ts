@@ -1,0 +1,56 @@
+// Electron main process: start-up and lifecycle only. Windows live in
+// window.ts, security rules in hardening.ts, IPC in ipc.ts; the ceremony
+// logic itself lives in src/core and will be reached through ipc.ts.
+//
+// No auto-update and no telemetry, by design (DESIGN.md, "Air gap").
+import { app, BrowserWindow, session } from 'electron';
+import { hardenSession, hardenWebContents } from './hardening.js';
+import { registerIpcHandlers } from './ipc.js';
+import { resolveRendererSource } from './renderer-source.js';
+import { createMainWindow, installApplicationMenu } from './window.js';
+
+// One name in development and in a packaged build, so dialogs and the
+// profile directory are the same in both.
+app.setName('Key Ceremony');
+
+// #4 "Enable process sandboxing", for every renderer the app will ever
+// create, not only the ones whose webPreferences remember to ask for it.
+// Must be called before the app is ready.
+app.enableSandbox();
+
+// Devtools, the View menu and the dev server exist only in development.
+const isDevelopment = !app.isPackaged;
+const rendererSource = resolveRendererSource(app.isPackaged, process.env);
+
+// Two instances would compete for the same smart cards and removable media
+// in the middle of a ceremony; the second one hands over to the first.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    const [window] = BrowserWindow.getAllWindows();
+    if (window === undefined) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+
+  // Every WebContents gets the same navigation and window-opening rules,
+  // including any created later by code that forgets to ask.
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
+
+  // The ceremony ends with its window, on macOS too.
+  app.on('window-all-closed', () => app.quit());
+
+  app
+    .whenReady()
+    .then(() => {
+      hardenSession(session.defaultSession, rendererSource, { devToolsAllowed: isDevelopment });
+      registerIpcHandlers(rendererSource);
+      installApplicationMenu({ devToolsAllowed: isDevelopment });
+      createMainWindow(rendererSource, { devToolsAllowed: isDevelopment });
+    })
+    .catch((error: unknown) => {
+      console.error('[main] start-up failed', error);
+      app.exit(1);
+    });
+}
