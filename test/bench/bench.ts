@@ -1,0 +1,119 @@
+// npm run bench: the figures in the README's "Benchmarks" section.
+// Wall-clock medians on this machine; a benchmark, never a test assertion.
+import { generateKeyPair } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import forge from 'node-forge';
+import { addBundleSignature, buildBundle, checkEmbeddedSignatures, parseBundle, serializeBundle } from '../../src/core/bundle/bundle.js';
+import { parseTransportFile } from '../../src/core/bundle/transport.js';
+import { combineShares, generateMasterKey, splitMasterKey } from '../../src/core/masterkey/masterkey.js';
+import { KEYSHARE_FORMAT, openShareWithPassphrase, sealShareWithPassphrase } from '../../src/core/shares/envelope.js';
+import { ingestBundle, initInstance, transportFileFor } from '../../src/emulator/instance.js';
+import { loadInstance } from '../../src/emulator/state.js';
+import { makeAdmin } from '../support/fixtures.js';
+
+const rows: Array<[string, string]> = [];
+
+async function median(runs: number, fn: () => Promise<unknown> | unknown): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+function report(name: string, ms: number, note = ''): void {
+  const shown = ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3);
+  rows.push([name, `${shown} ms${note ? `  (${note})` : ''}`]);
+  process.stdout.write(`${name.padEnd(58)} ${shown.padStart(9)} ms  ${note}\n`);
+}
+
+process.stdout.write(`Key Ceremony benchmarks — Node ${process.version}, ${process.arch}\n\n`);
+
+// RSA-2048 key generation: native OpenSSL versus node-forge's pure-JS generator.
+const genKeyPair = promisify(generateKeyPair);
+const nativeRuns = 9;
+const native = await median(nativeRuns, () => genKeyPair('rsa', { modulusLength: 2048 }));
+report(`RSA-2048 key pair, Node crypto (median of ${nativeRuns})`, native);
+forge.options.usePureJavaScript = true; // otherwise forge delegates to Node's crypto
+const forgeRuns = 5;
+const pureJs = await median(forgeRuns, () => forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001, workers: -1 }));
+report(`RSA-2048 key pair, node-forge pure JS (median of ${forgeRuns})`, pureJs);
+forge.options.usePureJavaScript = false;
+process.stdout.write(`${'  ratio pure JS / native'.padEnd(58)} ${(pureJs / native).toFixed(1).padStart(9)} x\n`);
+
+const pass = Buffer.from('bench passphrase');
+const idRuns = 5;
+const { generateFileIdentity } = await import('../../src/core/identity/identity.js');
+report(`Admin identity file (key + certificate + PKCS#8 PBKDF2 600k) (median of ${idRuns})`, await median(idRuns, () => generateFileIdentity('Bench', pass)));
+
+// Shamir split and combine of a 32-byte key.
+const key = generateMasterKey();
+const shares = await splitMasterKey(key, 3, 5);
+report('Split 32-byte key 3-of-5 (median of 200)', await median(200, () => splitMasterKey(key, 3, 5)));
+report('Combine 3 shares (median of 200)', await median(200, () => combineShares(shares.slice(0, 3))));
+const many = await splitMasterKey(key, 255, 255);
+report('Split 32-byte key 255-of-255 (median of 5)', await median(5, () => splitMasterKey(key, 255, 255)));
+report('Combine 255 shares (median of 5)', await median(5, () => combineShares(many)));
+
+// KDF per share file: scrypt N=2^17, r=8, p=1 (128 MiB).
+const header = {
+  format: KEYSHARE_FORMAT,
+  ceremonyId: '00000000-0000-4000-8000-000000000000',
+  keyName: 'bench',
+  shareIndex: 1,
+  threshold: 3,
+  shares: 5,
+  kcv: 'ABCDEF',
+  custodian: 'bench',
+  created: new Date().toISOString(),
+} as const;
+const env = await sealShareWithPassphrase(header, shares[0]!, pass);
+report('Seal one share file, scrypt 2^17/8/1 + AES-GCM (median of 5)', await median(5, () => sealShareWithPassphrase(header, shares[0]!, pass)));
+report('Open one share file (median of 5)', await median(5, () => openShareWithPassphrase(env, pass, 'bench')));
+
+// Bundle sign / verify / ingest: 3 admins, 2 units.
+const admins = await Promise.all(['A', 'B', 'C'].map(makeAdmin));
+const dir = mkdtempSync(join(tmpdir(), 'kc-bench-'));
+const t0 = performance.now();
+initInstance(join(dir, 'template'), 2);
+report('Emulator init, 2 units with RSA-4096 transport keys (1 run)', performance.now() - t0);
+const s = loadInstance(join(dir, 'template'));
+const transports = s.units.map((u) => parseTransportFile(JSON.stringify(transportFileFor(s, u)), 't'));
+const { jws } = buildBundle({
+  masterKey: key,
+  transports,
+  sequence: 1,
+  ceremonyId: header.ceremonyId,
+  keyName: 'bench',
+  transcriptHash: '0'.repeat(64),
+  claim: { admins: admins.map((a) => a.cert), signatureThreshold: 2 },
+});
+let b = parseBundle(serializeBundle(jws));
+report('Bundle build (wrap for 2 units) (median of 20)', await median(20, () => buildBundle({ masterKey: key, transports, sequence: 1, ceremonyId: header.ceremonyId, keyName: 'b', transcriptHash: '0'.repeat(64) })));
+report('Bundle sign, one RS256 signature (median of 20)', await median(20, () => addBundleSignature(b, admins[0]!.cert, admins[0]!.sign)));
+for (const a of admins) b = parseBundle(serializeBundle(await addBundleSignature(b, a.cert, a.sign)));
+const text = serializeBundle(b.jws);
+report('Bundle verify, parse + 3 signatures (median of 50)', await median(50, () => checkEmbeddedSignatures(parseBundle(text))));
+const { cpSync } = await import('node:fs');
+let n = 0;
+report(
+  'Emulator ingest, 2 units, incl. copying its state (median of 10)',
+  await median(10, () => {
+    const d = join(dir, `run-${n++}`);
+    cpSync(join(dir, 'template'), d, { recursive: true });
+    const r = ingestBundle(d, text);
+    if (!r.every((x) => x.ok)) throw new Error('ingest failed in benchmark');
+  }),
+);
+rmSync(dir, { recursive: true, force: true });
+
+process.stdout.write('\nMarkdown for the README:\n\n| operation | median |\n|---|---|\n');
+for (const [k, v] of rows) process.stdout.write(`| ${k} | ${v} |\n`);
+process.stdout.write(`| RSA-2048: pure JS / native | ${(pureJs / native).toFixed(1)}x |\n`);
