@@ -146,6 +146,19 @@ async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date
       a.onProgress?.({ step: 'share-issued', shareIndex: i + 1, label: c.destination.label });
     }
     return { ceremonyId, kcv, verificationPattern: vp, shares: issued };
+  } catch (e) {
+    // The record says the ceremony did not complete and why (messages never
+    // hold secrets), so nobody mistakes its shares for a usable set.
+    try {
+      appendTranscript(a.recordPath, {
+        type: ENTRY.aborted,
+        actor,
+        data: { code: (e as { code?: string }).code ?? 'Bug', reason: String((e as Error).message) },
+      }, now());
+    } catch {
+      /* keep the original error */
+    }
+    throw e;
   } finally {
     zeroize(key, ...shares);
     try {

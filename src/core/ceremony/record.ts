@@ -30,6 +30,7 @@ export const ENTRY = {
   shareIssued: 'share-issued',
   masterKeyWiped: 'master-key-wiped',
   bundleCreated: 'bundle-created',
+  aborted: 'ceremony-aborted',
 } as const;
 
 function str(e: TranscriptEntry, k: string): string {
@@ -89,5 +90,9 @@ export function summarize(entries: TranscriptEntry[]): CeremonySummary {
     }
   }
   if (!s.kcv) throw new CeremonyError('TranscriptInvalid', 'The ceremony record has no master key yet.');
+  const aborted = entries.find((e) => e.type === ENTRY.aborted);
+  if (aborted) {
+    throw new CeremonyError('TranscriptInvalid', `The ceremony in this record was aborted (${String(aborted.data['reason'])}); its shares do not form a usable set.`);
+  }
   return s;
 }
