@@ -32,7 +32,22 @@ export type CeremonyErrorCode =
   | 'KcvMismatch'
   | 'UnitState'
   | 'UnitInMaintenance'
-  | 'EmulatorState';
+  | 'EmulatorState'
+  // Smart cards (issue 3)
+  | 'NoPcscd'
+  | 'NoReader'
+  | 'NoCard'
+  | 'CardRemoved'
+  | 'CardBusy'
+  | 'WrongCard'
+  | 'WrongPin'
+  | 'PinBlocked'
+  | 'PukBlocked'
+  | 'SecurityStatusNotSatisfied'
+  | 'ManagementKeyRejected'
+  | 'CardObjectNotFound'
+  | 'CardDefaultCredentials'
+  | 'CardError';
 
 export class CeremonyError extends Error {
   override readonly name = 'CeremonyError';

@@ -1,0 +1,389 @@
+import { createCipheriv, createDecipheriv, createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { CeremonyError } from '../errors.js';
+import { zeroize } from '../secrets.js';
+import { ApduChannel, CardStatusError, SW, statusError, type ApduTrace } from './apdu.js';
+import { findTlv, parseTlvs, tlv } from './tlv.js';
+import type { CardConnection } from './transport.js';
+
+// A PIV client: NIST SP 800-73-4 Part 2 (card commands) plus the Yubico
+// extensions a YubiKey 5 needs (developers.yubico.com/PIV/Introduction/
+// Yubico_extensions.html): GET VERSION, GET SERIAL, GET METADATA, SET
+// MANAGEMENT KEY, RESET.
+
+export const PIV_AID = Buffer.from('a000000308', 'hex'); // SP 800-73-4 Part 1 §2.2 (truncated AID, as SELECT allows)
+
+export const INS = {
+  SELECT: 0xa4,
+  GET_DATA: 0xcb,
+  PUT_DATA: 0xdb,
+  VERIFY: 0x20,
+  CHANGE_REFERENCE_DATA: 0x24,
+  RESET_RETRY_COUNTER: 0x2c,
+  GENERATE_ASYMMETRIC_KEY_PAIR: 0x47,
+  GENERAL_AUTHENTICATE: 0x87,
+  // Yubico
+  GET_VERSION: 0xfd,
+  GET_SERIAL: 0xf8,
+  GET_METADATA: 0xf7,
+  SET_MANAGEMENT_KEY: 0xff,
+  RESET: 0xfb,
+} as const;
+
+/** Key references (SP 800-73-4 Part 1 Table 4b; §5.1). */
+export const KEY_REF = { PIN: 0x80, PUK: 0x81, MANAGEMENT: 0x9b } as const;
+
+/** Cryptographic mechanism identifiers (SP 800-78-4 Table 6-2; AES mgmt keys per Yubico). */
+export const ALG = {
+  TDES: 0x03,
+  AES128: 0x08,
+  AES192: 0x0a,
+  AES256: 0x0c,
+  RSA2048: 0x07,
+  ECCP256: 0x11,
+  ECCP384: 0x14,
+} as const;
+export type ManagementKeyAlg = typeof ALG.TDES | typeof ALG.AES128 | typeof ALG.AES192 | typeof ALG.AES256;
+
+export const SLOT = { AUTHENTICATION: 0x9a, SIGNATURE: 0x9c, KEY_MANAGEMENT: 0x9d, CARD_AUTHENTICATION: 0x9e } as const;
+export const RETIRED_SLOTS = Array.from({ length: 20 }, (_, i) => 0x82 + i); // 82..95
+
+/** Data object tags (SP 800-73-4 Part 1 Table 3). */
+export const OBJECT = {
+  CHUID: 0x5fc102,
+  CCC: 0x5fc107,
+  PRINTED: 0x5fc109,
+  KEY_HISTORY: 0x5fc10c,
+  DISCOVERY: 0x7e,
+  YUBICO_ADMIN_DATA: 0x5fff00,
+} as const;
+
+/** The certificate object of a key slot (SP 800-73-4 Part 1 Table 3 and Table 4b). */
+export function certificateObjectFor(slot: number): number {
+  switch (slot) {
+    case 0x9a:
+      return 0x5fc105;
+    case 0x9c:
+      return 0x5fc10a;
+    case 0x9d:
+      return 0x5fc10b;
+    case 0x9e:
+      return 0x5fc101;
+    default:
+      if (slot >= 0x82 && slot <= 0x95) return 0x5fc10d + (slot - 0x82);
+      throw new CeremonyError('InvalidArgument', `Slot ${slot.toString(16)} has no certificate object.`);
+  }
+}
+
+/** YubiKey PIN and touch policies (GENERATE tags AA and AB). */
+export const PIN_POLICY = { DEFAULT: 0, NEVER: 1, ONCE: 2, ALWAYS: 3 } as const;
+export const TOUCH_POLICY = { DEFAULT: 0, NEVER: 1, ALWAYS: 2, CACHED: 3 } as const;
+
+export const DEFAULT_PIN = '123456';
+export const DEFAULT_PUK = '12345678';
+export const DEFAULT_MANAGEMENT_KEY = Buffer.from('010203040506070801020304050607080102030405060708', 'hex');
+
+/** PIN and PUK are 6-8 bytes, padded with FF to 8 (SP 800-73-4 Part 2 §2.4.3). */
+export function padPin(pin: Uint8Array, what: string): Buffer {
+  if (pin.length < 6 || pin.length > 8) {
+    throw new CeremonyError('InvalidArgument', `${what} must be 6 to 8 characters; it has ${pin.length}.`);
+  }
+  for (const b of pin) {
+    if (b < 0x20 || b > 0x7e) throw new CeremonyError('InvalidArgument', `${what} must be printable ASCII.`);
+  }
+  const out = Buffer.alloc(8, 0xff);
+  out.set(pin);
+  return out;
+}
+
+function mgmtCipher(alg: ManagementKeyAlg, key: Uint8Array): { name: string; block: number } {
+  switch (alg) {
+    case ALG.TDES:
+      if (key.length !== 24) break;
+      return { name: 'des-ede3', block: 8 };
+    case ALG.AES128:
+      if (key.length !== 16) break;
+      return { name: 'aes-128-ecb', block: 16 };
+    case ALG.AES192:
+      if (key.length !== 24) break;
+      return { name: 'aes-192-ecb', block: 16 };
+    case ALG.AES256:
+      if (key.length !== 32) break;
+      return { name: 'aes-256-ecb', block: 16 };
+  }
+  throw new CeremonyError('InvalidArgument', `A management key for algorithm ${alg.toString(16)} has the wrong length (${key.length} bytes).`);
+}
+
+function ecb(decrypt: boolean, name: string, key: Uint8Array, block: Uint8Array): Buffer {
+  const c = decrypt ? createDecipheriv(name, key, null) : createCipheriv(name, key, null);
+  c.setAutoPadding(false);
+  return Buffer.concat([c.update(block), c.final()]);
+}
+
+export interface SlotMetadata {
+  algorithm: number;
+  pinPolicy?: number;
+  touchPolicy?: number;
+  generated?: boolean;
+  publicKey?: KeyObject;
+}
+
+export interface PinMetadata {
+  isDefault: boolean;
+  totalTries: number;
+  triesLeft: number;
+}
+
+/** DER SubjectPublicKeyInfo prefix for a P-256 uncompressed point (RFC 5480). */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
+
+export function p256PublicKeyFromPoint(point: Uint8Array): KeyObject {
+  if (point.length !== 65 || point[0] !== 0x04) throw new CeremonyError('CardError', 'The card returned a malformed P-256 public key.');
+  return createPublicKey({ key: Buffer.concat([P256_SPKI_PREFIX, point]), format: 'der', type: 'spki' });
+}
+
+function rsaPublicKey(modulus: Buffer, exponent: Buffer): KeyObject {
+  return createPublicKey({
+    key: { kty: 'RSA', n: modulus.toString('base64url'), e: exponent.toString('base64url') },
+    format: 'jwk',
+  });
+}
+
+/**
+ * One session with a PIV card over an exclusive connection. Security state
+ * (verified PIN, authenticated management key) lives on the card for the
+ * length of the connection and is lost when it ends.
+ */
+export class PivSession {
+  readonly channel: ApduChannel;
+
+  constructor(connection: CardConnection, trace?: ApduTrace) {
+    this.channel = new ApduChannel(connection, trace);
+  }
+
+  async select(): Promise<void> {
+    await this.channel.send({ ins: INS.SELECT, p1: 0x04, p2: 0x00, data: PIV_AID, le: 0 }, 'Selecting the PIV application');
+  }
+
+  /** Yubico GET VERSION: firmware major.minor.patch. */
+  async version(): Promise<string> {
+    const v = await this.channel.send({ ins: INS.GET_VERSION, p1: 0, p2: 0 }, 'Reading the card version');
+    return [...v.subarray(0, 3)].join('.');
+  }
+
+  /** Yubico GET SERIAL: the card's serial number. */
+  async serial(): Promise<number> {
+    const s = await this.channel.send({ ins: INS.GET_SERIAL, p1: 0, p2: 0 }, 'Reading the card serial');
+    return s.readUInt32BE(0);
+  }
+
+  /** GET DATA (SP 800-73-4 Part 2 §3.1.2): the content of a data object, without its 53 wrapper. */
+  async getData(tag: number, what: string): Promise<Buffer> {
+    const tagBytes = tag === OBJECT.DISCOVERY ? Buffer.from([0x7e]) : Buffer.from([tag >> 16, (tag >> 8) & 0xff, tag & 0xff]);
+    const r = await this.channel.send({ ins: INS.GET_DATA, p1: 0x3f, p2: 0xff, data: tlv(0x5c, tagBytes), le: 0 }, what);
+    const outer = parseTlvs(r, what);
+    return outer[0]?.tag === 0x53 || outer[0]?.tag === 0x7e ? outer[0].value : findTlv(outer, 0x53, what);
+  }
+
+  /** PUT DATA (SP 800-73-4 Part 2 §3.3.2): needs the management key. */
+  async putData(tag: number, content: Uint8Array, what: string): Promise<void> {
+    const tagBytes = Buffer.from([tag >> 16, (tag >> 8) & 0xff, tag & 0xff]);
+    await this.channel.send({ ins: INS.PUT_DATA, p1: 0x3f, p2: 0xff, data: Buffer.concat([tlv(0x5c, tagBytes), tlv(0x53, content)]) }, what);
+  }
+
+  /** Tries left for the PIN without spending one (VERIFY with no data, SP 800-73-4 Part 2 §3.2.1). */
+  async pinTriesLeft(): Promise<{ verified: boolean; triesLeft: number | null }> {
+    const r = await this.channel.transmitRaw({ ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN });
+    if (r.sw === SW.OK) return { verified: true, triesLeft: null };
+    if ((r.sw & 0xfff0) === 0x63c0) return { verified: false, triesLeft: r.sw & 0x0f };
+    if (r.sw === SW.AUTH_METHOD_BLOCKED) return { verified: false, triesLeft: 0 };
+    throw statusError(r.sw, 'Reading the PIN retry counter');
+  }
+
+  /** VERIFY the PIN. A wrong PIN says how many tries remain; a blocked PIN says to use the PUK. */
+  async verifyPin(pin: Uint8Array): Promise<void> {
+    const padded = padPin(pin, 'The PIN');
+    try {
+      const r = await this.channel.transmitRaw({ ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN, data: padded });
+      if (r.sw === SW.OK) return;
+      throw pinError(r.sw, 'PIN');
+    } finally {
+      zeroize(padded);
+    }
+  }
+
+  /** CHANGE REFERENCE DATA for the PIN (80) or PUK (81), SP 800-73-4 Part 2 §3.2.2. */
+  async changeReference(ref: typeof KEY_REF.PIN | typeof KEY_REF.PUK, current: Uint8Array, next: Uint8Array): Promise<void> {
+    const name = ref === KEY_REF.PIN ? 'PIN' : 'PUK';
+    const data = Buffer.concat([padPin(current, `The current ${name}`), padPin(next, `The new ${name}`)]);
+    try {
+      const r = await this.channel.transmitRaw({ ins: INS.CHANGE_REFERENCE_DATA, p1: 0x00, p2: ref, data });
+      if (r.sw !== SW.OK) throw pinError(r.sw, name);
+    } finally {
+      zeroize(data);
+    }
+  }
+
+  /** RESET RETRY COUNTER: unblock the PIN with the PUK and set a new PIN (§3.2.3). */
+  async unblockPin(puk: Uint8Array, newPin: Uint8Array): Promise<void> {
+    const data = Buffer.concat([padPin(puk, 'The PUK'), padPin(newPin, 'The new PIN')]);
+    try {
+      const r = await this.channel.transmitRaw({ ins: INS.RESET_RETRY_COUNTER, p1: 0x00, p2: KEY_REF.PIN, data });
+      if (r.sw !== SW.OK) throw pinError(r.sw, 'PUK');
+    } finally {
+      zeroize(data);
+    }
+  }
+
+  /**
+   * Mutual authentication with the management key (GENERAL AUTHENTICATE,
+   * key reference 9B; SP 800-73-4 Part 2 Appendix A.1 and Yubico's
+   * witness/challenge exchange): the host proves it knows the key by
+   * decrypting the card's witness, the card by encrypting the host's challenge.
+   */
+  async authenticateManagementKey(key: Uint8Array, alg: ManagementKeyAlg = ALG.TDES): Promise<void> {
+    const { name, block } = mgmtCipher(alg, key);
+    const first = await this.channel.transmitRaw({
+      ins: INS.GENERAL_AUTHENTICATE,
+      p1: alg,
+      p2: KEY_REF.MANAGEMENT,
+      data: tlv(0x7c, tlv(0x80, Buffer.alloc(0))),
+      le: 0,
+    });
+    // A card answers 6A80/6A86 when its management key is of another algorithm.
+    if (first.sw === SW.INCORRECT_DATA || first.sw === SW.INCORRECT_P1P2) {
+      throw new CardStatusError(first.sw, 'ManagementKeyRejected', 'The card rejected the management key: this card uses a management key of another type.');
+    }
+    if (first.sw !== SW.OK) throw statusError(first.sw, 'Starting management-key authentication');
+    const step1 = first.data;
+    const witness = findTlv(parseTlvs(findTlv(parseTlvs(step1), 0x7c, 'the witness')), 0x80, 'the witness');
+    if (witness.length !== block) throw new CeremonyError('CardError', 'The card sent a witness of the wrong size.');
+    const decrypted = ecb(true, name, key, witness);
+    const challenge = randomBytes(block);
+    try {
+      const r = await this.channel.transmitRaw({
+        ins: INS.GENERAL_AUTHENTICATE,
+        p1: alg,
+        p2: KEY_REF.MANAGEMENT,
+        data: tlv(0x7c, Buffer.concat([tlv(0x80, decrypted), tlv(0x81, challenge)])),
+        le: 0,
+      });
+      if (r.sw === SW.SECURITY_STATUS_NOT_SATISFIED || r.sw === SW.INCORRECT_DATA || r.sw === SW.AUTH_METHOD_BLOCKED) {
+        throw new CardStatusError(r.sw, 'ManagementKeyRejected', 'The card rejected the management key: it is not the key this card uses.');
+      }
+      if (r.sw !== SW.OK) throw statusError(r.sw, 'Management-key authentication');
+      const response = findTlv(parseTlvs(findTlv(parseTlvs(r.data), 0x7c, 'the response')), 0x82, 'the response');
+      const expected = ecb(false, name, key, challenge);
+      if (response.length !== expected.length || !timingSafeEqual(response, expected)) {
+        throw new CeremonyError('WrongCard', 'The card failed to prove it holds the management key: it may not be a genuine PIV card.');
+      }
+    } finally {
+      zeroize(decrypted);
+    }
+  }
+
+  /** Yubico SET MANAGEMENT KEY (INS FF, P2 FF: no touch). Needs the current management key. */
+  async setManagementKey(key: Uint8Array, alg: ManagementKeyAlg): Promise<void> {
+    mgmtCipher(alg, key);
+    const data = Buffer.concat([Buffer.from([alg, KEY_REF.MANAGEMENT, key.length]), key]);
+    try {
+      await this.channel.send({ ins: INS.SET_MANAGEMENT_KEY, p1: 0xff, p2: 0xff, data }, 'Setting the management key');
+    } finally {
+      zeroize(data);
+    }
+  }
+
+  /** GENERATE ASYMMETRIC KEY PAIR (SP 800-73-4 Part 2 §3.3.2) with YubiKey PIN/touch policies. */
+  async generateKey(slot: number, alg: typeof ALG.RSA2048 | typeof ALG.ECCP256, policy: { pin?: number; touch?: number } = {}): Promise<KeyObject> {
+    const params = [tlv(0x80, Buffer.from([alg]))];
+    if (policy.pin) params.push(tlv(0xaa, Buffer.from([policy.pin])));
+    if (policy.touch) params.push(tlv(0xab, Buffer.from([policy.touch])));
+    const r = await this.channel.send(
+      { ins: INS.GENERATE_ASYMMETRIC_KEY_PAIR, p1: 0x00, p2: slot, data: tlv(0xac, Buffer.concat(params)), le: 0 },
+      `Generating a key in slot ${slot.toString(16).toUpperCase()}`,
+    );
+    const inner = parseTlvs(findTlv(parseTlvs(r), 0x7f49, 'the public key'), 'the public key');
+    if (alg === ALG.RSA2048) return rsaPublicKey(findTlv(inner, 0x81, 'the modulus'), findTlv(inner, 0x82, 'the exponent'));
+    return p256PublicKeyFromPoint(findTlv(inner, 0x86, 'the EC point'));
+  }
+
+  /**
+   * Raw RSA private-key operation in a slot (GENERAL AUTHENTICATE, tag 81
+   * challenge): the input is already padded to the modulus size by the host.
+   */
+  async rsaPrivate(slot: number, input: Uint8Array): Promise<Buffer> {
+    const r = await this.channel.send(
+      {
+        ins: INS.GENERAL_AUTHENTICATE,
+        p1: ALG.RSA2048,
+        p2: slot,
+        data: tlv(0x7c, Buffer.concat([tlv(0x82, Buffer.alloc(0)), tlv(0x81, input)])),
+        le: 0,
+      },
+      `Signing with the key in slot ${slot.toString(16).toUpperCase()}`,
+    );
+    return findTlv(parseTlvs(findTlv(parseTlvs(r), 0x7c, 'the signature')), 0x82, 'the signature');
+  }
+
+  /** ECDH with the P-256 key in a slot (GENERAL AUTHENTICATE, tag 85): returns the shared X coordinate. Secret. */
+  async ecdh(slot: number, peerPoint: Uint8Array): Promise<Buffer> {
+    const r = await this.channel.send(
+      {
+        ins: INS.GENERAL_AUTHENTICATE,
+        p1: ALG.ECCP256,
+        p2: slot,
+        data: tlv(0x7c, Buffer.concat([tlv(0x82, Buffer.alloc(0)), tlv(0x85, peerPoint)])),
+        le: 0,
+      },
+      `Key agreement with the key in slot ${slot.toString(16).toUpperCase()}`,
+    );
+    return findTlv(parseTlvs(findTlv(parseTlvs(r), 0x7c, 'the shared secret')), 0x82, 'the shared secret');
+  }
+
+  /** Yubico GET METADATA for a PIN (80), PUK (81) or the management key (9B). */
+  async referenceMetadata(ref: number): Promise<PinMetadata & { algorithm?: number }> {
+    const r = await this.channel.send({ ins: INS.GET_METADATA, p1: 0x00, p2: ref, le: 0 }, 'Reading card metadata');
+    const t = parseTlvs(r, 'metadata');
+    const alg = t.find((x) => x.tag === 0x01)?.value[0];
+    const isDefault = t.find((x) => x.tag === 0x05)?.value[0] === 1;
+    const tries = t.find((x) => x.tag === 0x06)?.value;
+    return { isDefault, totalTries: tries?.[0] ?? 0, triesLeft: tries?.[1] ?? 0, ...(alg !== undefined ? { algorithm: alg } : {}) };
+  }
+
+  /** Yubico GET METADATA for a key slot; null when the slot is empty. */
+  async slotMetadata(slot: number): Promise<SlotMetadata | null> {
+    const r = await this.channel.transmitRaw({ ins: INS.GET_METADATA, p1: 0x00, p2: slot, le: 0 });
+    if (r.sw === SW.NOT_FOUND || r.sw === SW.REFERENCE_NOT_FOUND) return null;
+    if (r.sw !== SW.OK) throw statusError(r.sw, 'Reading slot metadata');
+    const t = parseTlvs(r.data, 'metadata');
+    const alg = findTlv(t, 0x01, 'the algorithm')[0]!;
+    const policy = t.find((x) => x.tag === 0x02)?.value;
+    const origin = t.find((x) => x.tag === 0x03)?.value[0];
+    const pub = t.find((x) => x.tag === 0x04)?.value;
+    let publicKey: KeyObject | undefined;
+    if (pub) {
+      const inner = parseTlvs(pub, 'the public key');
+      publicKey = alg === ALG.RSA2048 ? rsaPublicKey(findTlv(inner, 0x81, 'n'), findTlv(inner, 0x82, 'e')) : alg === ALG.ECCP256 ? p256PublicKeyFromPoint(findTlv(inner, 0x86, 'point')) : undefined;
+    }
+    return {
+      algorithm: alg,
+      ...(policy ? { pinPolicy: policy[0]!, touchPolicy: policy[1]! } : {}),
+      ...(origin !== undefined ? { generated: origin === 1 } : {}),
+      ...(publicKey ? { publicKey } : {}),
+    };
+  }
+}
+
+/** Wrong PIN/PUK, blocked: one sentence a person can act on. */
+export function pinError(sw: number, name: 'PIN' | 'PUK'): CeremonyError {
+  if ((sw & 0xfff0) === 0x63c0) {
+    const n = sw & 0x0f;
+    if (n === 0) {
+      return new CardStatusError(sw, name === 'PIN' ? 'PinBlocked' : 'PukBlocked', name === 'PIN' ? 'Wrong PIN; the PIN is now blocked. Unblock it with the PUK.' : 'Wrong PUK; the PUK is now blocked and the card can only be reset.');
+    }
+    return new CardStatusError(sw, 'WrongPin', `Wrong ${name}: ${n} ${n === 1 ? 'try' : 'tries'} left before it is blocked.`, { retriesLeft: n, reference: name });
+  }
+  if (sw === SW.AUTH_METHOD_BLOCKED) {
+    return new CardStatusError(sw, name === 'PIN' ? 'PinBlocked' : 'PukBlocked', name === 'PIN' ? 'The PIN is blocked. Unblock it with the PUK.' : 'The PUK is blocked: the card can only be reset, which erases it.');
+  }
+  return statusError(sw, `Checking the ${name}`);
+}
