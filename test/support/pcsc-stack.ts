@@ -1,0 +1,224 @@
+/**
+ * Starts the real smart-card stack for integration tests:
+ *   pcscd (reused if one is already running, otherwise started as a child
+ *   with --foreground) + vsmartcard's vpcd reader driver (Debian package
+ *   vsmartcard-vpcd, configured in /etc/reader.conf.d/vpcd: "Virtual PCD 00 00"
+ *   on TCP 35963 and "Virtual PCD 00 01" on 35964) + one or two virtual PIV
+ *   cards, each a child process running src/virtual-card/cli.ts.
+ *
+ * stop() removes the cards and stops pcscd only if this helper started it.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CARD_CLI = join(REPO_ROOT, 'src', 'virtual-card', 'cli.ts');
+const VPCD_DRIVER_CANDIDATES = ['/usr/lib/pcsc/drivers/serial/libifdvpcd.so', '/usr/local/lib/pcsc/drivers/serial/libifdvpcd.so'];
+export const VPCD_BASE_PORT = 35963;
+
+function findInPath(name: string): string | undefined {
+  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin', '/usr/local/sbin']);
+  for (const d of dirs) {
+    const p = join(d, name);
+    if (d && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function vpcdConfigured(): boolean {
+  if (!VPCD_DRIVER_CANDIDATES.some((p) => existsSync(p))) return false;
+  try {
+    return readdirSync('/etc/reader.conf.d').some((f) => /libifdvpcd/.test(readFileSync(join('/etc/reader.conf.d', f), 'utf8')));
+  } catch {
+    return false;
+  }
+}
+
+/** Why the PC/SC stack cannot run here, or undefined if it can. */
+export function pcscStackUnavailableReason(): string | undefined {
+  if (!findInPath('pcscd')) return 'pcscd is not installed (apt-get install pcscd)';
+  if (!vpcdConfigured()) return 'the vpcd reader driver is not installed (apt-get install vsmartcard-vpcd)';
+  if (!findInPath('opensc-tool')) return 'opensc-tool is not installed (apt-get install opensc)';
+  return undefined;
+}
+
+export function toolAvailable(name: string): boolean {
+  return findInPath(name) !== undefined;
+}
+
+export interface ReaderInfo {
+  index: number;
+  name: string;
+  cardPresent: boolean;
+}
+
+/** Parses `opensc-tool --list-readers`. */
+export async function listReaders(): Promise<ReaderInfo[]> {
+  let out: string;
+  try {
+    ({ stdout: out } = await execFileAsync('opensc-tool', ['--list-readers'], { timeout: 15_000 }));
+  } catch (e) {
+    out = (e as { stdout?: string }).stdout ?? '';
+  }
+  const readers: ReaderInfo[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^(\d+)\s+(Yes|No)\s+(.*?)\s*$/.exec(line);
+    if (m) {
+      const rest = m[3]!.replace(/^(PIN pad|Display)\s+/, '');
+      readers.push({ index: Number(m[1]), cardPresent: m[2] === 'Yes', name: rest.trim() });
+    }
+  }
+  return readers;
+}
+
+/** The vpcd reader bound to a port: "Virtual PCD 00 00" for 35963, "... 00 01" for 35964. */
+export function vpcdReaderName(port: number): string {
+  return `Virtual PCD 00 ${String(port - VPCD_BASE_PORT).padStart(2, '0')}`;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** True if a live (non-zombie) pcscd process exists. */
+async function pcscdRunning(): Promise<boolean> {
+  let pids: string[];
+  try {
+    pids = (await execFileAsync('pgrep', ['-x', 'pcscd'])).stdout.split('\n').filter(Boolean);
+  } catch {
+    return false;
+  }
+  return pids.some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return true; // no procfs: trust pgrep
+    }
+  });
+}
+
+export interface VirtualCardProcess {
+  port: number;
+  stateFile: string;
+  readerName: string;
+  serial: number;
+  process: ChildProcess;
+  /** Everything the card process wrote to stderr (warnings, errors). */
+  stderr(): string;
+  /** Removes the card (SIGTERM; the CLI closes its vpcd connection). */
+  remove(): Promise<void>;
+}
+
+export interface PcscStack {
+  startedPcscd: boolean;
+  cards: VirtualCardProcess[];
+  insertCard(stateFile: string, port: number): Promise<VirtualCardProcess>;
+  stop(): Promise<void>;
+}
+
+function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      resolve();
+    }, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+async function startCard(stateFile: string, port: number): Promise<VirtualCardProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CARD_CLI, '--state', stateFile, '--port', String(port)], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const serial = await waitFor(`the virtual card on port ${port} to connect to vpcd`, async () => {
+    if (child.exitCode !== null) throw new Error(`the virtual card exited: ${stderr.trim()}`);
+    const m = /serial (\d+) inserted/.exec(stdout);
+    return m ? Number(m[1]) : undefined;
+  });
+  const readerName = vpcdReaderName(port);
+  await waitFor(`${readerName} to report a card`, async () =>
+    (await listReaders()).some((r) => r.name === readerName && r.cardPresent) ? true : undefined,
+  );
+  return {
+    port,
+    stateFile,
+    readerName,
+    serial,
+    process: child,
+    stderr: () => stderr,
+    remove: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await waitExit(child, 5_000);
+      await waitFor(`${readerName} to report no card`, async () =>
+        (await listReaders()).some((r) => r.name === readerName && r.cardPresent) ? undefined : true,
+      );
+    },
+  };
+}
+
+/**
+ * Ensures pcscd with the vpcd readers is up (starting `pcscd --foreground`
+ * as a child if none runs) and inserts one virtual card per entry.
+ */
+export async function startPcscStack(cards: Array<{ stateFile: string; port?: number }>): Promise<PcscStack> {
+  const reason = pcscStackUnavailableReason();
+  if (reason) throw new Error(`cannot start the PC/SC stack: ${reason}`);
+  let pcscd: ChildProcess | undefined;
+  let pcscdLog = '';
+  if (!(await pcscdRunning())) {
+    pcscd = spawn(findInPath('pcscd')!, ['--foreground'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    pcscd.stdout!.on('data', (d: Buffer) => (pcscdLog += d.toString()));
+    pcscd.stderr!.on('data', (d: Buffer) => (pcscdLog += d.toString()));
+  }
+  const stack: PcscStack = {
+    startedPcscd: pcscd !== undefined,
+    cards: [],
+    insertCard: async (stateFile, port) => {
+      const c = await startCard(stateFile, port);
+      stack.cards.push(c);
+      return c;
+    },
+    stop: async () => {
+      for (const c of stack.cards) {
+        if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGTERM');
+      }
+      await Promise.all(stack.cards.map((c) => waitExit(c.process, 5_000)));
+      if (pcscd) {
+        pcscd.kill('SIGTERM');
+        await waitExit(pcscd, 5_000);
+      }
+    },
+  };
+  try {
+    await waitFor('pcscd to list the vpcd readers', async () => {
+      if (pcscd && pcscd.exitCode !== null) throw new Error(`pcscd exited: ${pcscdLog.trim()}`);
+      return (await listReaders()).some((r) => r.name.startsWith('Virtual PCD')) ? true : undefined;
+    });
+    for (const [i, c] of cards.entries()) await stack.insertCard(c.stateFile, c.port ?? VPCD_BASE_PORT + i);
+  } catch (e) {
+    await stack.stop();
+    throw e;
+  }
+  return stack;
+}
