@@ -324,6 +324,21 @@ export class PivSession {
     return findTlv(parseTlvs(findTlv(parseTlvs(r), 0x7c, 'the signature')), 0x82, 'the signature');
   }
 
+  /** ECDSA over a SHA-256 digest with the P-256 key in a slot (GENERAL AUTHENTICATE, tag 81): DER signature. */
+  async ecdsaSign(slot: number, digest: Uint8Array): Promise<Buffer> {
+    const r = await this.channel.send(
+      {
+        ins: INS.GENERAL_AUTHENTICATE,
+        p1: ALG.ECCP256,
+        p2: slot,
+        data: tlv(0x7c, Buffer.concat([tlv(0x82, Buffer.alloc(0)), tlv(0x81, digest)])),
+        le: 0,
+      },
+      `Signing with the key in slot ${slot.toString(16).toUpperCase()}`,
+    );
+    return findTlv(parseTlvs(findTlv(parseTlvs(r), 0x7c, 'the signature')), 0x82, 'the signature');
+  }
+
   /** ECDH with the P-256 key in a slot (GENERAL AUTHENTICATE, tag 85): returns the shared X coordinate. Secret. */
   async ecdh(slot: number, peerPoint: Uint8Array): Promise<Buffer> {
     const r = await this.channel.send(

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createECDH, hkdfSync, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { b64url, canonicalJson, fromB64url, sha256 } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { MASTER_KEY_BYTES, SHARE_BYTES } from '../masterkey/masterkey.js';
@@ -40,7 +40,27 @@ export interface ScryptProtection {
   iv: string;
 }
 
-export type KeyshareProtection = ScryptProtection;
+/**
+ * A share sealed to a PIV card (DESIGN.md, "Smart cards"; the
+ * age-plugin-yubikey pattern): ephemeral-static ECDH on P-256 between a
+ * fresh software key and the card's key in a retired slot, HKDF-SHA256 of
+ * the shared X coordinate (RFC 5869), AES-256-GCM. Only the card, after its
+ * PIN, can redo the ECDH.
+ */
+export interface PivEcdhProtection {
+  scheme: 'piv-ecdh-p256-a256gcm';
+  cardSerial: number;
+  /** Retired key slot, hex ("82".."95"). */
+  slot: string;
+  /** The card key's uncompressed point, base64url. */
+  recipient: string;
+  /** The ephemeral public point, base64url. */
+  epk: string;
+  salt: string;
+  iv: string;
+}
+
+export type KeyshareProtection = ScryptProtection | PivEcdhProtection;
 
 export interface KeyshareEnvelope {
   header: KeyshareHeader;
@@ -106,7 +126,7 @@ export async function sealShareWithPassphrase(
 export async function openShareWithPassphrase(envelope: KeyshareEnvelope, passphrase: Uint8Array, what: string): Promise<Buffer> {
   const { header, protection } = envelope;
   if (protection.scheme !== 'scrypt-a256gcm') {
-    throw new CeremonyError('InvalidArgument', `${what} is not protected by a passphrase.`);
+    throw new CeremonyError('InvalidArgument', `${what} is sealed to a smart card, not to a passphrase.`);
   }
   const { kdf } = protection;
   const salt = fromB64url(kdf.salt, `${what}: the salt`, 'ShareCorrupted');
@@ -191,6 +211,18 @@ export function parseEnvelope(text: string, what: string): KeyshareEnvelope {
     throw new CeremonyError('ShareCorrupted', `${what} is not a keyshare of a format this tool reads.`);
   }
   checkHeader(header, `${what} (header)`);
+  const scheme = (top['protection'] as { scheme?: unknown } | null)?.scheme;
+  if (scheme === 'piv-ecdh-p256-a256gcm') {
+    const p = exactKeys(top['protection'], ['scheme', 'cardSerial', 'slot', 'recipient', 'epk', 'salt', 'iv'], `${what} (protection)`);
+    if (!Number.isInteger(p['cardSerial']) || typeof p['slot'] !== 'string' || !/^(8[2-9a-f]|9[0-5])$/.test(p['slot'])) {
+      throw new CeremonyError('ShareCorrupted', `${what} is damaged: the card protection block is invalid.`);
+    }
+    for (const k of ['recipient', 'epk', 'salt', 'iv']) fromB64url(p[k], `${what}: ${k}`, 'ShareCorrupted');
+    if (typeof top['ciphertext'] !== 'string' || typeof top['tag'] !== 'string') {
+      throw new CeremonyError('ShareCorrupted', `${what} is damaged: the sealed share is missing.`);
+    }
+    return raw as KeyshareEnvelope;
+  }
   const protection = exactKeys(top['protection'], ['scheme', 'kdf', 'check', 'iv'], `${what} (protection)`);
   if (protection['scheme'] !== 'scrypt-a256gcm') {
     throw new CeremonyError('ShareCorrupted', `${what} uses an unknown protection scheme.`);
@@ -213,6 +245,89 @@ export function parseEnvelope(text: string, what: string): KeyshareEnvelope {
 
 export function serializeEnvelope(e: KeyshareEnvelope): string {
   return JSON.stringify(e, null, 2) + '\n';
+}
+
+const PIV_HKDF_INFO = 'KeyCeremony keyshare PIV ECDH P-256 v1';
+
+function pivKey(shared: Uint8Array, p: { salt: string; recipient: string; epk: string }): Buffer {
+  const info = Buffer.concat([Buffer.from(PIV_HKDF_INFO), Buffer.from(p.recipient), Buffer.from(p.epk)]);
+  return Buffer.from(hkdfSync('sha256', shared, fromB64url(p.salt, 'salt', 'ShareCorrupted'), info, 32));
+}
+
+/**
+ * Seals a share to a card's P-256 key. `recipientPoint` is the card key's
+ * uncompressed point; no card access is needed to seal.
+ */
+export function sealShareToCardKey(
+  header: KeyshareHeader,
+  share: Uint8Array,
+  card: { serial: number; slot: number; recipientPoint: Uint8Array },
+): KeyshareEnvelope {
+  checkHeader(header);
+  if (share.length !== SHARE_BYTES) throw new CeremonyError('InvalidArgument', `A share is ${SHARE_BYTES} bytes.`);
+  const eph = createECDH('prime256v1');
+  const epk = eph.generateKeys();
+  let shared: Buffer | undefined;
+  let key: Buffer | undefined;
+  try {
+    shared = eph.computeSecret(card.recipientPoint);
+    const protection: PivEcdhProtection = {
+      scheme: 'piv-ecdh-p256-a256gcm',
+      cardSerial: card.serial,
+      slot: card.slot.toString(16),
+      recipient: b64url(card.recipientPoint),
+      epk: b64url(epk),
+      salt: b64url(randomBytes(32)),
+      iv: b64url(randomBytes(12)),
+    };
+    key = pivKey(shared, protection);
+    const cipher = createCipheriv('aes-256-gcm', key, fromB64url(protection.iv, 'iv'));
+    cipher.setAAD(associatedData(header, protection));
+    const ciphertext = Buffer.concat([cipher.update(share), cipher.final()]);
+    return { header, protection, ciphertext: b64url(ciphertext), tag: b64url(cipher.getAuthTag()) };
+  } finally {
+    zeroize(shared, key);
+    // The ephemeral private key goes out of scope here; Node offers no way to zero an ECDH object.
+  }
+}
+
+/**
+ * Opens a card-sealed share. `cardEcdh` asks the card (after its PIN) for
+ * the shared secret with the ephemeral point. The share is a secret the
+ * caller zeroes.
+ */
+export async function openShareWithCard(
+  envelope: KeyshareEnvelope,
+  cardEcdh: (epk: Buffer) => Promise<Buffer>,
+  what: string,
+): Promise<Buffer> {
+  const { header, protection } = envelope;
+  if (protection.scheme !== 'piv-ecdh-p256-a256gcm') {
+    throw new CeremonyError('InvalidArgument', `${what} is protected by a passphrase, not by a card.`);
+  }
+  const iv = fromB64url(protection.iv, `${what}: the IV`, 'ShareCorrupted');
+  const ciphertext = fromB64url(envelope.ciphertext, `${what}: the ciphertext`, 'ShareCorrupted');
+  const tag = fromB64url(envelope.tag, `${what}: the tag`, 'ShareCorrupted');
+  if (iv.length !== 12 || tag.length !== 16 || ciphertext.length !== SHARE_BYTES) {
+    throw new CeremonyError('ShareCorrupted', `${what} is damaged: a field has the wrong length.`);
+  }
+  const shared = await cardEcdh(fromB64url(protection.epk, `${what}: the ephemeral key`, 'ShareCorrupted'));
+  const key = pivKey(shared, protection);
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, iv);
+    d.setAAD(associatedData(header, protection));
+    d.setAuthTag(tag);
+    const share = d.update(ciphertext);
+    try {
+      d.final();
+    } catch {
+      zeroize(share);
+      throw new CeremonyError('ShareAltered', `${what} does not open with this card's key: it was altered, or it belongs to another card.`);
+    }
+    return share;
+  } finally {
+    zeroize(shared, key);
+  }
 }
 
 const COMMITMENT_LABEL = 'KeyCeremony share commitment v1\u0000';

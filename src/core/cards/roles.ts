@@ -1,0 +1,275 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { CeremonyError } from '../errors.js';
+import { buildSelfSignedCertificate, readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
+import { zeroize } from '../secrets.js';
+import { checkHeader, openShareWithCard, parseEnvelope, sealShareToCardKey, type KeyshareEnvelope, type KeyshareHeader } from '../shares/envelope.js';
+import { CardStatusError, type ApduTrace } from './apdu.js';
+import {
+  ALG,
+  DEFAULT_MANAGEMENT_KEY,
+  DEFAULT_PIN,
+  DEFAULT_PUK,
+  KEY_REF,
+  OBJECT,
+  PIN_POLICY,
+  PivSession,
+  RETIRED_SLOTS,
+  SLOT,
+  TOUCH_POLICY,
+  certificateObjectFor,
+  type ManagementKeyAlg,
+} from './piv.js';
+import { buildShareCertificate, certificateObject, envelopeFromCertificate } from './share-certificate.js';
+import { findTlv, parseTlvs, tlv } from './tlv.js';
+import type { CardTransport } from './transport.js';
+
+// What the ceremony does with cards: prepare them, put an admin identity
+// on one, seal a share to one and read it back (issue 3, "Card roles").
+
+/** Opens an exclusive session with the card in the matching reader for one operation, always released. */
+export async function withCard<T>(transport: CardTransport, reader: string, op: (s: PivSession) => Promise<T>, trace?: ApduTrace): Promise<T> {
+  const conn = await transport.connect(reader);
+  try {
+    const s = new PivSession(conn, trace);
+    await s.select();
+    return await op(s);
+  } finally {
+    await conn.disconnect().catch(() => undefined);
+  }
+}
+
+export interface CardStatus {
+  serial: number;
+  version: string;
+  pinTriesLeft: number;
+  pinIsDefault: boolean;
+  pukIsDefault: boolean;
+  managementKeyIsDefault: boolean;
+  managementKeyPinProtected: boolean;
+  adminCertificate: { name: string; thumbprint: string } | null;
+  shares: Array<{ slot: string; ceremonyId: string; keyName: string; shareIndex: number; shares: number; custodian: string }>;
+}
+
+async function adminFlags(s: PivSession): Promise<number> {
+  try {
+    const data = await s.getData(OBJECT.YUBICO_ADMIN_DATA, 'Reading the admin data');
+    const inner = parseTlvs(findTlv(parseTlvs(data), 0x80, 'admin data'));
+    return inner.find((t) => t.tag === 0x81)?.value[0] ?? 0;
+  } catch (e) {
+    if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') return 0;
+    throw e;
+  }
+}
+
+const FLAG_MGM_KEY_PROTECTED = 0x02; // ykman's ADMIN DATA flags-1 bit: management key stored PIN-protected
+
+export async function cardStatus(s: PivSession): Promise<CardStatus> {
+  const pin = await s.referenceMetadata(KEY_REF.PIN);
+  const puk = await s.referenceMetadata(KEY_REF.PUK);
+  const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
+  let adminCertificate: CardStatus['adminCertificate'] = null;
+  try {
+    const c = await readAdminCertificateFromCard(s);
+    adminCertificate = { name: c.name, thumbprint: c.thumbprint };
+  } catch (e) {
+    if (!(e instanceof CeremonyError)) throw e;
+  }
+  const shares = (await listCardShares(s)).map(({ slot, envelope: { header: h } }) => ({
+    slot: slot.toString(16).toUpperCase(),
+    ceremonyId: h.ceremonyId,
+    keyName: h.keyName,
+    shareIndex: h.shareIndex,
+    shares: h.shares,
+    custodian: h.custodian,
+  }));
+  return {
+    serial: await s.serial(),
+    version: await s.version(),
+    pinTriesLeft: pin.triesLeft,
+    pinIsDefault: pin.isDefault,
+    pukIsDefault: puk.isDefault,
+    managementKeyIsDefault: mgm.isDefault,
+    managementKeyPinProtected: ((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) !== 0,
+    adminCertificate,
+    shares,
+  };
+}
+
+/** Refuses a card that still has factory PIN, PUK or management key: anyone could read what it holds. */
+export async function assertPrepared(s: PivSession): Promise<void> {
+  const defaults: string[] = [];
+  if ((await s.referenceMetadata(KEY_REF.PIN)).isDefault) defaults.push('PIN');
+  if ((await s.referenceMetadata(KEY_REF.PUK)).isDefault) defaults.push('PUK');
+  if ((await s.referenceMetadata(KEY_REF.MANAGEMENT)).isDefault) defaults.push('management key');
+  if (defaults.length > 0) {
+    throw new CeremonyError(
+      'CardDefaultCredentials',
+      `Card ${await s.serial()} still has the factory ${defaults.join(', ')}; prepare it first ("keyceremony card prepare"). Nothing was written.`,
+    );
+  }
+}
+
+function isWeakPin(pin: Uint8Array): boolean {
+  const t = Buffer.from(pin).toString('ascii');
+  return t === DEFAULT_PIN || t === DEFAULT_PUK || /^(.)\1+$/.test(t);
+}
+
+/**
+ * Card preparation (the YubiKey convention, as `ykman piv access
+ * change-management-key --protect` does it): new PIN and PUK, and a random
+ * management key that is kept on the card in the PIN-protected "printed
+ * information" object, so a person only ever needs the PIN.
+ */
+export async function prepareCard(
+  s: PivSession,
+  a: { pin: Uint8Array; newPin: Uint8Array; newPuk: Uint8Array; puk?: Uint8Array },
+): Promise<{ serial: number; managementKeyAlgorithm: ManagementKeyAlg }> {
+  if (isWeakPin(a.newPin)) throw new CeremonyError('InvalidArgument', 'The new PIN is a default or repeats one character; choose another.');
+  if (isWeakPin(a.newPuk)) throw new CeremonyError('InvalidArgument', 'The new PUK is a default or repeats one character; choose another.');
+  if (Buffer.from(a.newPin).equals(Buffer.from(a.newPuk))) throw new CeremonyError('InvalidArgument', 'The new PIN and PUK must differ.');
+  const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
+  if (!mgm.isDefault) {
+    throw new CeremonyError('InvalidArgument', 'This card\'s management key is not the factory one: it was prepared before. Reset it before preparing it again.');
+  }
+  await s.verifyPin(a.pin);
+  const defaultPuk = Buffer.from(DEFAULT_PUK, 'ascii');
+  await s.changeReference(KEY_REF.PUK, a.puk ?? defaultPuk, a.newPuk);
+  await s.changeReference(KEY_REF.PIN, a.pin, a.newPin);
+  await s.verifyPin(a.newPin);
+  const currentAlg = (mgm.algorithm ?? ALG.TDES) as ManagementKeyAlg;
+  await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, currentAlg);
+  // AES-192 where the firmware has AES management keys (YubiKey 5.4+), else 3DES.
+  const [major = 0, minor = 0] = (await s.version()).split('.').map(Number);
+  const alg: ManagementKeyAlg = major > 5 || (major === 5 && minor >= 4) ? ALG.AES192 : ALG.TDES;
+  const key = randomBytes(24);
+  try {
+    await s.setManagementKey(key, alg);
+    await s.authenticateManagementKey(key, alg);
+    // Printed-information object: 88 { 89 key } (ykman "PIN-protected management key").
+    await s.putData(OBJECT.PRINTED, tlv(0x88, tlv(0x89, key)), 'Storing the PIN-protected management key');
+    await s.putData(OBJECT.YUBICO_ADMIN_DATA, tlv(0x80, tlv(0x81, Buffer.from([FLAG_MGM_KEY_PROTECTED]))), 'Writing the admin data');
+  } finally {
+    zeroize(key);
+  }
+  return { serial: await s.serial(), managementKeyAlgorithm: alg };
+}
+
+/** Verifies the PIN, reads the PIN-protected management key, and authenticates with it. */
+export async function unlockManagementKey(s: PivSession, pin: Uint8Array): Promise<void> {
+  await s.verifyPin(pin);
+  if (((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) === 0) {
+    throw new CeremonyError('CardDefaultCredentials', 'This card has no PIN-protected management key; prepare it first ("keyceremony card prepare").');
+  }
+  const printed = await s.getData(OBJECT.PRINTED, 'Reading the PIN-protected management key');
+  const key = Buffer.from(findTlv(parseTlvs(findTlv(parseTlvs(printed), 0x88, 'protected data')), 0x89, 'the management key'));
+  try {
+    const alg = ((await s.referenceMetadata(KEY_REF.MANAGEMENT)).algorithm ?? ALG.TDES) as ManagementKeyAlg;
+    await s.authenticateManagementKey(key, alg);
+  } finally {
+    zeroize(key);
+    zeroize(printed);
+  }
+}
+
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex'); // RFC 8017 §9.2 note 1
+
+/** EMSA-PKCS1-v1_5 for SHA-256 and a 2048-bit modulus (RFC 8017 §9.2), for the card's raw RSA. */
+export function pkcs1v15Sha256(data: Uint8Array): Buffer {
+  const t = Buffer.concat([SHA256_DIGEST_INFO, createHash('sha256').update(data).digest()]);
+  return Buffer.concat([Buffer.from([0x00, 0x01]), Buffer.alloc(256 - t.length - 3, 0xff), Buffer.from([0x00]), t]);
+}
+
+/** RS256 with the admin key in slot 9C: the PIN is verified right before each signature (PIN-always). */
+export function cardRs256Signer(s: PivSession, pin: Uint8Array): Rs256Signer {
+  return async (data) => {
+    await s.verifyPin(pin);
+    return s.rsaPrivate(SLOT.SIGNATURE, pkcs1v15Sha256(data));
+  };
+}
+
+/** Admin card: RSA-2048 generated in 9C (PIN-always), self-signed certificate signed on the card, stored in 9C's object. */
+export async function generateAdminIdentityOnCard(s: PivSession, name: string, pin: Uint8Array): Promise<AdminCertificateInfo> {
+  await assertPrepared(s);
+  await unlockManagementKey(s, pin);
+  const publicKey = await s.generateKey(SLOT.SIGNATURE, ALG.RSA2048, { pin: PIN_POLICY.ALWAYS, touch: TOUCH_POLICY.NEVER });
+  const pem = await buildSelfSignedCertificate(name, publicKey, cardRs256Signer(s, pin));
+  const cert = readAdminCertificate(pem);
+  await unlockManagementKey(s, pin);
+  await s.putData(certificateObjectFor(SLOT.SIGNATURE), certificateObject(cert.der), 'Storing the admin certificate');
+  const back = await readAdminCertificateFromCard(s);
+  if (back.thumbprint !== cert.thumbprint) throw new CeremonyError('CardError', 'The certificate read back from the card differs from the one written.');
+  return cert;
+}
+
+export async function readAdminCertificateFromCard(s: PivSession): Promise<AdminCertificateInfo> {
+  const obj = await s.getData(certificateObjectFor(SLOT.SIGNATURE), 'Reading the admin certificate (slot 9C)');
+  return readAdminCertificate(findTlv(parseTlvs(obj), 0x70, 'the certificate'), 'The certificate in slot 9C');
+}
+
+/** Keyshares on the card: retired slots whose certificate carries an envelope. */
+export async function listCardShares(s: PivSession): Promise<Array<{ slot: number; envelope: KeyshareEnvelope }>> {
+  const found: Array<{ slot: number; envelope: KeyshareEnvelope }> = [];
+  for (const slot of RETIRED_SLOTS) {
+    let obj: Buffer;
+    try {
+      obj = await s.getData(certificateObjectFor(slot), 'Reading a retired slot');
+    } catch (e) {
+      if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') continue;
+      throw e;
+    }
+    const cert = parseTlvs(obj).find((t) => t.tag === 0x70)?.value;
+    const env = cert ? envelopeFromCertificate(cert) : null;
+    if (env) found.push({ slot, envelope: parseEnvelope(env.json, `the share in slot ${slot.toString(16).toUpperCase()}`) });
+  }
+  return found;
+}
+
+async function freeRetiredSlot(s: PivSession): Promise<number> {
+  for (const slot of RETIRED_SLOTS) {
+    try {
+      await s.getData(certificateObjectFor(slot), 'Reading a retired slot');
+    } catch (e) {
+      if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') return slot;
+      throw e;
+    }
+  }
+  throw new CeremonyError('CardError', 'Every retired slot on this card is in use; use another card.');
+}
+
+/**
+ * Custodian card: a fresh P-256 key in a free retired slot, the share sealed
+ * to it, and the envelope stored in that slot's certificate. Existing shares
+ * on the card are never touched, so a card pulled mid-write keeps them.
+ */
+export async function writeShareToCard(s: PivSession, header: KeyshareHeader, share: Uint8Array, pin: Uint8Array): Promise<{ slot: number; serial: number }> {
+  checkHeader(header);
+  await assertPrepared(s);
+  const serial = await s.serial();
+  const existing = (await listCardShares(s)).find((x) => x.envelope.header.ceremonyId === header.ceremonyId);
+  if (existing) {
+    throw new CeremonyError('InvalidArgument', `Card ${serial} already holds share ${existing.envelope.header.shareIndex} of this ceremony; one card holds one share of a key.`);
+  }
+  await unlockManagementKey(s, pin);
+  const slot = await freeRetiredSlot(s);
+  const publicKey = await s.generateKey(slot, ALG.ECCP256, { pin: PIN_POLICY.ONCE, touch: TOUCH_POLICY.NEVER });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  const envelope = sealShareToCardKey(header, share, { serial, slot, recipientPoint: point });
+  const cert = await buildShareCertificate(
+    `Key Ceremony share ${header.shareIndex}/${header.shares} ${header.keyName}`.slice(0, 64),
+    publicKey,
+    JSON.stringify(envelope),
+    (digest) => s.ecdsaSign(slot, digest),
+  );
+  await s.putData(certificateObjectFor(slot), certificateObject(cert), 'Storing the share');
+  return { slot, serial };
+}
+
+/** Reads the share of a ceremony from the card and opens it with the card's ECDH (after the PIN). Secret: caller zeroes. */
+export async function readShareFromCard(s: PivSession, envelope: KeyshareEnvelope, pin: Uint8Array): Promise<Buffer> {
+  if (envelope.protection.scheme !== 'piv-ecdh-p256-a256gcm') throw new CeremonyError('InvalidArgument', 'Not a card share.');
+  const slot = parseInt(envelope.protection.slot, 16);
+  await s.verifyPin(pin);
+  return openShareWithCard(envelope, (epk) => s.ecdh(slot, epk), `the share on card ${envelope.protection.cardSerial}`);
+}
+

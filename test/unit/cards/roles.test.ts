@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { certificateObjectFor } from '../../../src/core/cards/piv.js';
+import { parseTlvs } from '../../../src/core/cards/tlv.js';
+import { flattenedVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { signGeneralJws } from '../../../src/core/bundle/jws.js';
+import {
+  cardRs256Signer,
+  cardStatus,
+  generateAdminIdentityOnCard,
+  listCardShares,
+  prepareCard,
+  readShareFromCard,
+  withCard,
+  writeShareToCard,
+} from '../../../src/core/cards/roles.js';
+import { b64url } from '../../../src/core/encoding.js';
+import { isCeremonyError } from '../../../src/core/errors.js';
+import { KEYSHARE_FORMAT, type KeyshareHeader } from '../../../src/core/shares/envelope.js';
+import { VirtualPivCard } from '../../../src/virtual-card/card.js';
+import { InProcessTransport } from '../../../src/virtual-card/transport.js';
+
+const R = 'Virtual PIV reader 0';
+const a = (s: string): Buffer => Buffer.from(s, 'ascii');
+const PIN = a('246813');
+
+function rig(): { t: InProcessTransport; card: VirtualPivCard } {
+  const t = new InProcessTransport();
+  const card = new VirtualPivCard();
+  t.insert(R, card);
+  return { t, card };
+}
+
+async function prepared(): Promise<{ t: InProcessTransport; card: VirtualPivCard }> {
+  const r = rig();
+  await withCard(r.t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864') }));
+  return r;
+}
+
+function header(ceremonyId = randomUUID(), shareIndex = 2): KeyshareHeader {
+  return { format: KEYSHARE_FORMAT, ceremonyId, keyName: 'MK', shareIndex, threshold: 2, shares: 3, kcv: 'ABCDEF', custodian: 'Dora', created: new Date().toISOString() };
+}
+const share = Buffer.from(Array.from({ length: 33 }, (_, i) => 200 - i));
+
+async function rejects(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('card preparation', () => {
+  it('replaces PIN, PUK and management key; the key is kept PIN-protected', async () => {
+    const { t } = rig();
+    const before = await withCard(t, R, cardStatus);
+    expect(before).toMatchObject({ pinIsDefault: true, pukIsDefault: true, managementKeyIsDefault: true, managementKeyPinProtected: false });
+    await withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864') }));
+    const after = await withCard(t, R, cardStatus);
+    expect(after).toMatchObject({ pinIsDefault: false, pukIsDefault: false, managementKeyIsDefault: false, managementKeyPinProtected: true, pinTriesLeft: 3 });
+  });
+
+  it('refuses a default or trivial new PIN', async () => {
+    const { t } = rig();
+    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: a('123456'), newPuk: a('97531864') })));
+    expect(e.message).toMatch(/new PIN is a default/);
+    const e2 = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: a('111111'), newPuk: a('97531864') })));
+    expect(e2.message).toMatch(/repeats one character/);
+  });
+
+  it('reports a wrong current PIN with the tries left', async () => {
+    const { t } = rig();
+    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('654321'), newPin: PIN, newPuk: a('97531864') })));
+    expect(e.message).toBe('Wrong PIN: 2 tries left before it is blocked.');
+  });
+});
+
+describe('custodian card', () => {
+  it('refuses to store a share behind factory defaults', async () => {
+    const { t } = rig();
+    const e = await rejects(withCard(t, R, (s) => writeShareToCard(s, header(), share, a('123456'))));
+    expect(isCeremonyError(e, 'CardDefaultCredentials')).toBe(true);
+    expect(e.message).toMatch(/still has the factory PIN, PUK, management key; prepare it first/);
+  });
+
+  it('seals a share to a P-256 key in a retired slot and reads it back with the PIN', async () => {
+    const { t } = await prepared();
+    const h = header();
+    const { slot } = await withCard(t, R, (s) => writeShareToCard(s, h, share, PIN));
+    expect(slot).toBe(0x82);
+    const [found] = await withCard(t, R, listCardShares);
+    expect(found!.envelope.header).toEqual(h);
+    const back = await withCard(t, R, (s) => readShareFromCard(s, found!.envelope, PIN));
+    expect(back.equals(share)).toBe(true);
+    // The slot's certificate is ordinary X.509 that OpenSSL verifies.
+    const obj = await withCard(t, R, (s) => s.getData(certificateObjectFor(0x82), 'read'));
+    const dir = mkdtempSync(join(tmpdir(), 'kc-share-cert-'));
+    writeFileSync(join(dir, 'c.der'), parseTlvs(obj).find((x) => x.tag === 0x70)!.value);
+    execFileSync('openssl', ['x509', '-inform', 'der', '-in', join(dir, 'c.der'), '-out', join(dir, 'c.pem')]);
+    expect(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'c.pem'), '-partial_chain', join(dir, 'c.pem')], { encoding: 'utf8' })).toMatch(/OK/);
+    const status = await withCard(t, R, cardStatus);
+    expect(status.shares).toEqual([expect.objectContaining({ slot: '82', ceremonyId: h.ceremonyId, shareIndex: 2 })]);
+  });
+
+  it('a wrong PIN on read says how many tries are left and reveals nothing', async () => {
+    const { t } = await prepared();
+    await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
+    const [found] = await withCard(t, R, listCardShares);
+    const e = await rejects(withCard(t, R, (s) => readShareFromCard(s, found!.envelope, a('000000'))));
+    expect(e.message).toBe('Wrong PIN: 2 tries left before it is blocked.');
+  });
+
+  it('the share does not open on another card', async () => {
+    const { t } = await prepared();
+    await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
+    const [found] = await withCard(t, R, listCardShares);
+    const other = await prepared();
+    await withCard(other.t, R, (s) => writeShareToCard(s, header(), share, PIN));
+    const e = await rejects(withCard(other.t, R, (s) => readShareFromCard(s, found!.envelope, PIN)));
+    expect(isCeremonyError(e, 'ShareAltered')).toBe(true);
+  });
+
+  it('a card pulled in the middle of writing a new share keeps the share it already held', async () => {
+    const { t, card } = await prepared();
+    const first = header();
+    await withCard(t, R, (s) => writeShareToCard(s, first, share, PIN));
+    // Pull the card after every possible number of APDUs of a second write.
+    for (let pullAfter = 1; pullAfter < 40; pullAfter++) {
+      let n = 0;
+      const e = await rejects(
+        withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN), {
+          onExchange: () => {
+            if (++n === pullAfter) t.remove(R);
+          },
+        }).then(() => {
+          throw new Error('finished');
+        }),
+      );
+      t.insert(R, card);
+      if (e.message === 'finished') break;
+      expect(isCeremonyError(e, 'CardRemoved'), `after ${pullAfter} APDUs: ${e.message}`).toBe(true);
+      const shares = await withCard(t, R, listCardShares);
+      const kept = shares.find((x) => x.envelope.header.ceremonyId === first.ceremonyId)!;
+      expect((await withCard(t, R, (s) => readShareFromCard(s, kept.envelope, PIN))).equals(share)).toBe(true);
+    }
+  });
+});
+
+describe('admin card', () => {
+  it('generates RSA-2048 in 9C, certifies it on the card, and signs bundles that jose verifies', async () => {
+    const { t } = await prepared();
+    const cert = await withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', PIN));
+    expect(cert.name).toBe('Alice Admin');
+    const status = await withCard(t, R, cardStatus);
+    expect(status.adminCertificate).toEqual({ name: 'Alice Admin', thumbprint: cert.thumbprint });
+    const jwsPayload = b64url(Buffer.from('payload to sign'));
+    const entry = await withCard(t, R, (s) => signGeneralJws({ payload: jwsPayload, signatures: [] }, cert, cardRs256Signer(s, PIN)));
+    await flattenedVerify({ payload: jwsPayload, protected: entry.protected, signature: entry.signature }, cert.publicKey);
+  });
+});
