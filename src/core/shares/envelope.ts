@@ -99,7 +99,7 @@ export async function sealShareWithPassphrase(
   share: Uint8Array,
   passphrase: Uint8Array,
   cost: { logN: number; r: number; p: number } = SCRYPT_DEFAULTS,
-): Promise<KeyshareEnvelope> {
+): Promise<KeyshareEnvelope & { protection: ScryptProtection }> {
   checkHeader(header);
   checkPassphrase(passphrase, `The passphrase for share ${header.shareIndex}`);
   if (share.length !== SHARE_BYTES) throw new CeremonyError('InvalidArgument', `A share is ${SHARE_BYTES} bytes.`);
