@@ -52,8 +52,22 @@ function main(): void {
     die(err.code ? `The state file ${stateFile} cannot be used (${err.code}).` : `${err.message.replace(/\.$/, '')}.`);
   }
 
+  // KEYCEREMONY_VIRTUAL_CARD_PULL_BEFORE=INS:N (hex INS, decimal N): pull the
+  // card out instead of answering the N-th APDU with that instruction, then
+  // exit. A test hook for "card removed between two APDUs of a write".
+  const pull = /^([0-9a-fA-F]{2}):(\d+)$/.exec(process.env.KEYCEREMONY_VIRTUAL_CARD_PULL_BEFORE ?? '');
+  let pullCount = 0;
   const client = new VpcdClient({
     card,
+    ...(pull
+      ? {
+          pullBefore: (apdu: Uint8Array) => apdu[1] === parseInt(pull[1]!, 16) && ++pullCount === Number(pull[2]),
+          onPulled: () => {
+            process.stdout.write('Virtual PIV card pulled out (test hook).\n');
+            process.exit(0);
+          },
+        }
+      : {}),
     host,
     port,
     onConnected: () =>

@@ -31,6 +31,14 @@ export interface VpcdClientOptions {
   onDisconnected?: () => void;
   /** Called after each APDU exchange. */
   onApdu?: (command: Uint8Array, response: Uint8Array) => void;
+  /**
+   * Test hook: when it returns true for an APDU, the card is pulled out
+   * instead of answering it (the connection to vpcd closes and stays closed),
+   * which is how tests pull a card between two APDUs of a write.
+   */
+  pullBefore?: (command: Uint8Array) => boolean;
+  /** Called after the card was pulled by `pullBefore`. */
+  onPulled?: () => void;
   /** Called for protocol problems worth logging; the client keeps going. */
   onWarning?: (message: string) => void;
   /** Reconnect backoff bounds in milliseconds. */
@@ -120,6 +128,10 @@ export class VpcdClient {
       if (this.buffer.length < 2 + len) break;
       const msg = new Uint8Array(this.buffer.subarray(2, 2 + len));
       this.buffer = this.buffer.subarray(2 + len);
+      if (msg.length > 1 && this.options.pullBefore?.(msg)) {
+        void this.stop().then(() => this.options.onPulled?.());
+        return;
+      }
       const reply = this.handle(msg);
       if (reply) this.send(socket, reply);
     }

@@ -124,7 +124,8 @@ export interface VirtualCardProcess {
 export interface PcscStack {
   startedPcscd: boolean;
   cards: VirtualCardProcess[];
-  insertCard(stateFile: string, port: number): Promise<VirtualCardProcess>;
+  /** Starts a virtual card on a vpcd port; `env` reaches the card process (test hooks). */
+  insertCard(stateFile: string, port: number, env?: Record<string, string>): Promise<VirtualCardProcess>;
   stop(): Promise<void>;
 }
 
@@ -142,9 +143,10 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-async function startCard(stateFile: string, port: number): Promise<VirtualCardProcess> {
+async function startCard(stateFile: string, port: number, env: Record<string, string> = {}): Promise<VirtualCardProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', CARD_CLI, '--state', stateFile, '--port', String(port)], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -194,8 +196,8 @@ export async function startPcscStack(cards: Array<{ stateFile: string; port?: nu
   const stack: PcscStack = {
     startedPcscd: pcscd !== undefined,
     cards: [],
-    insertCard: async (stateFile, port) => {
-      const c = await startCard(stateFile, port);
+    insertCard: async (stateFile, port, env) => {
+      const c = await startCard(stateFile, port, env);
       stack.cards.push(c);
       return c;
     },
