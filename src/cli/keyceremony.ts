@@ -19,9 +19,23 @@ import { fileKeySigner, generateFileIdentity, identityCertificate, unlockFileIde
 import { custodianFromPath } from '../core/shares/file-store.js';
 import { zeroize } from '../core/secrets.js';
 import { integer, out, parse, passphraseProvider, required, runCli, splitSpec, UsageError } from './common.js';
+import {
+  bundleSignWithCard,
+  cardDestination,
+  cardList,
+  cardPrepare,
+  cardSource,
+  cardStatusCommand,
+  cardUnblock,
+  closeCardTransport,
+  identityGenerateOnCard,
+  parseCardSpec,
+} from './cards.js';
+import { loadCeremony } from '../core/ceremony/operations.js';
 
 const USAGE = `Usage:
   keyceremony identity generate --name NAME --out FILE [--passphrase-file F]
+  keyceremony identity generate --name NAME --card R [--pin-file F] --out CERT.pem
   keyceremony identity cert FILE --out CERT.pem
   keyceremony mk generate --key-name NAME --threshold K --share PATH=PASSFILE ... --record RECORD.jsonl
                           [--ceremony-name NAME]
@@ -29,26 +43,53 @@ const USAGE = `Usage:
   keyceremony bundle create --record RECORD.jsonl --share PATH=PASSFILE ... --transport T.json ...
                             [--admin CERT.pem ... --signature-threshold S] --out BUNDLE.json
   keyceremony bundle sign BUNDLE.json --identity FILE [--passphrase-file F]
+  keyceremony bundle sign BUNDLE.json --card R [--pin-file F]
   keyceremony bundle verify BUNDLE.json
   keyceremony transcript verify RECORD.jsonl
+  keyceremony card list
+  keyceremony card status --reader R
+  keyceremony card prepare --reader R [--pin-file F] [--new-pin-file F] [--new-puk-file F] [--puk-file F]
+  keyceremony card unblock --reader R [--puk-file F] [--new-pin-file F]
 
 Passphrases come from files (first line, like openssl -passin file:F) or, when
 a file is left out, from a prompt on the terminal. Never from the command line.
-A share is PATH=PASSFILE (or PATH alone to be prompted). Passphrases are 6 to
-255 characters. The custodian of a share file is named after the file
+A share is PATH=PASSFILE (or PATH alone to be prompted), or piv:R=PINFILE for
+a card in the reader whose name contains R. Passphrases are 6 to 255
+characters; PINs 6 to 8. The custodian of a share file is named after the file
 (shares/alice.share -> alice).`;
 
-function shareSources(specs: string[]): ShareSource[] {
-  return specs.map((spec) => {
+async function shareSources(specs: string[], recordPath: string): Promise<ShareSource[]> {
+  const anyCard = specs.some((s) => parseCardSpec(s));
+  const ceremonyId = anyCard ? loadCeremony(recordPath).summary.ceremonyId : undefined;
+  const sources: ShareSource[] = [];
+  for (const spec of specs) {
+    const card = parseCardSpec(spec);
+    if (card) {
+      sources.push(await cardSource(card.reader, card.pinFile, ceremonyId));
+      continue;
+    }
     const { target, secretFile } = splitSpec(spec, '--share');
-    return new FileShareSource(target, passphraseProvider(secretFile, `Passphrase for share file ${target}`, false));
-  });
+    sources.push(new FileShareSource(target, passphraseProvider(secretFile, `Passphrase for share file ${target}`, false)));
+  }
+  return sources;
 }
 
 async function identityGenerate(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { name: { type: 'string' }, out: { type: 'string' }, 'passphrase-file': { type: 'string' } });
+  const { values } = parse(argv, {
+    name: { type: 'string' },
+    out: { type: 'string' },
+    'passphrase-file': { type: 'string' },
+    card: { type: 'string' },
+    'pin-file': { type: 'string' },
+  });
   const name = required(values.name, '--name');
   const outPath = required(values.out, '--out');
+  if (values.card !== undefined) {
+    if (values['passphrase-file']) throw new UsageError('--passphrase-file is for identity files; a card takes --pin-file');
+    await identityGenerateOnCard(name, values.card, values['pin-file'], outPath);
+    return;
+  }
+  if (values['pin-file']) throw new UsageError('--pin-file goes with --card');
   const pass = await passphraseProvider(values['passphrase-file'], `Passphrase for the identity of ${name}`, true)();
   try {
     const id = await generateFileIdentity(name, pass);
@@ -83,13 +124,19 @@ async function mkGenerate(argv: string[]): Promise<void> {
   const threshold = integer(values.threshold, '--threshold');
   const specs = required(values.share, '--share');
   const recordPath = required(values.record, '--record');
-  const custodians = specs.map((spec) => {
+  const custodians = [];
+  for (const spec of specs) {
+    const card = parseCardSpec(spec);
+    if (card) {
+      custodians.push({ custodian: `card ${card.reader}`, destination: await cardDestination(card.reader, card.pinFile) });
+      continue;
+    }
     const { target, secretFile } = splitSpec(spec, '--share');
-    return {
+    custodians.push({
       custodian: custodianFromPath(target),
       destination: new FileShareDestination(target, passphraseProvider(secretFile, `New passphrase for share file ${target}`, true)),
-    };
-  });
+    });
+  }
   const r = await generateMasterKeyCeremony({
     keyName,
     ...(values['ceremony-name'] ? { ceremonyName: values['ceremony-name'] } : {}),
@@ -98,7 +145,9 @@ async function mkGenerate(argv: string[]): Promise<void> {
     recordPath,
   });
   out(`Ceremony ${r.ceremonyId}: key "${keyName}", ${threshold} of ${custodians.length} shares`);
-  for (const s of r.shares) out(`Share ${s.shareIndex} for ${custodianFromPath(s.label.replace(/^share file /, ''))}: ${s.label.replace(/^share file /, '')} (written, read back and checked)`);
+  for (const [i, s] of r.shares.entries()) {
+    out(`Share ${s.shareIndex} for ${custodians[i]!.custodian}: ${custodians[i]!.destination.location} (written, read back and checked)`);
+  }
   out(`Record ${recordPath}`);
   out(`KCV ${r.kcv}`);
 }
@@ -106,7 +155,7 @@ async function mkGenerate(argv: string[]): Promise<void> {
 async function shareVerify(argv: string[]): Promise<void> {
   const { values } = parse(argv, { record: { type: 'string' }, share: { type: 'string' } });
   const recordPath = required(values.record, '--record');
-  const [source] = shareSources([required(values.share, '--share')]);
+  const [source] = await shareSources([required(values.share, '--share')], recordPath);
   const v = await verifyShareAgainstRecord(recordPath, source!);
   out(`OK: ${source!.label} is share ${v.header.shareIndex} of ${v.header.shares} (threshold ${v.header.threshold}) of key "${v.header.keyName}"`);
   out(`It opens with its passphrase and is the share issued to ${v.issued.custodian} on ${v.issued.issued} (ceremony ${v.summary.ceremonyId}).`);
@@ -138,7 +187,7 @@ async function bundleCreate(argv: string[]): Promise<void> {
       : undefined;
   const { bundle, kcv } = await createImportBundle({
     recordPath,
-    sources: shareSources(required(values.share, '--share')),
+    sources: await shareSources(required(values.share, '--share'), recordPath),
     transports,
     ...(claim ? { claim } : {}),
     outPath,
@@ -151,8 +200,17 @@ async function bundleCreate(argv: string[]): Promise<void> {
 }
 
 async function bundleSign(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { identity: { type: 'string' }, 'passphrase-file': { type: 'string' } }, 1);
+  const { values, positionals } = parse(
+    argv,
+    { identity: { type: 'string' }, 'passphrase-file': { type: 'string' }, card: { type: 'string' }, 'pin-file': { type: 'string' } },
+    1,
+  );
   const bundlePath = required(positionals[0], 'BUNDLE.json');
+  if (values.card !== undefined) {
+    if (values.identity) throw new UsageError('give either --identity or --card');
+    await bundleSignWithCard(bundlePath, values.card, values['pin-file']);
+    return;
+  }
   const idPath = required(values.identity, '--identity');
   const text = readFileOrFail(idPath, 'Identity file').toString('utf8');
   const pass = await passphraseProvider(values['passphrase-file'], `Passphrase for identity ${idPath}`, false)();
@@ -208,6 +266,10 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'bundle sign': bundleSign,
   'bundle verify': bundleVerify,
   'transcript verify': transcriptVerify,
+  'card list': cardList,
+  'card status': cardStatusCommand,
+  'card prepare': cardPrepare,
+  'card unblock': cardUnblock,
 };
 
 await runCli('keyceremony', async (argv) => {
@@ -221,5 +283,9 @@ await runCli('keyceremony', async (argv) => {
     out(USAGE);
     return;
   }
-  await cmd(argv.slice(2));
+  try {
+    await cmd(argv.slice(2));
+  } finally {
+    await closeCardTransport();
+  }
 });

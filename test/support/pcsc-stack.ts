@@ -39,16 +39,26 @@ function vpcdConfigured(): boolean {
   }
 }
 
+/**
+ * KEYCEREMONY_REQUIRE_PCSC=1 (set by .ci/run) turns "skip, the stack is not
+ * installed" into a failure, so CI can never pass by skipping the card tests.
+ */
+const REQUIRED = process.env['KEYCEREMONY_REQUIRE_PCSC'] === '1';
+
 /** Why the PC/SC stack cannot run here, or undefined if it can. */
 export function pcscStackUnavailableReason(): string | undefined {
-  if (!findInPath('pcscd')) return 'pcscd is not installed (apt-get install pcscd)';
-  if (!vpcdConfigured()) return 'the vpcd reader driver is not installed (apt-get install vsmartcard-vpcd)';
-  if (!findInPath('opensc-tool')) return 'opensc-tool is not installed (apt-get install opensc)';
-  return undefined;
+  let reason: string | undefined;
+  if (!findInPath('pcscd')) reason = 'pcscd is not installed (apt-get install pcscd)';
+  else if (!vpcdConfigured()) reason = 'the vpcd reader driver is not installed (apt-get install vsmartcard-vpcd)';
+  else if (!findInPath('opensc-tool')) reason = 'opensc-tool is not installed (apt-get install opensc)';
+  if (reason && REQUIRED) throw new Error(`KEYCEREMONY_REQUIRE_PCSC=1 but ${reason}`);
+  return reason;
 }
 
 export function toolAvailable(name: string): boolean {
-  return findInPath(name) !== undefined;
+  const found = findInPath(name) !== undefined;
+  if (!found && REQUIRED) throw new Error(`KEYCEREMONY_REQUIRE_PCSC=1 but ${name} is not installed`);
+  return found;
 }
 
 export interface ReaderInfo {

@@ -1,0 +1,146 @@
+// Card commands and card share specs for the keyceremony CLI (issue 3).
+import { readBundleFile, signBundleFile } from '../core/ceremony/operations.js';
+import { CardShareDestination, CardShareSource } from '../core/ceremony/card-media.js';
+import type { SecretProvider, ShareDestination, ShareSource } from '../core/ceremony/media.js';
+import { cardRs256Signer, cardStatus, generateAdminIdentityOnCard, prepareCard, readAdminCertificateFromCard, withCard } from '../core/cards/roles.js';
+import type { CardTransport } from '../core/cards/transport.js';
+import { groupHex } from '../core/encoding.js';
+import { writeFileExclusive, assertOutputFree } from '../core/files.js';
+import { zeroize } from '../core/secrets.js';
+import { out, passphraseProvider, parse, required } from './common.js';
+
+let transport: CardTransport | undefined;
+
+/** The PC/SC transport, loaded only when a command touches a card. */
+export async function cardTransport(): Promise<CardTransport> {
+  if (!transport) {
+    const { createPcscTransport } = await import('../core/cards/pcsc.js');
+    transport = await createPcscTransport();
+  }
+  return transport;
+}
+
+export async function closeCardTransport(): Promise<void> {
+  await transport?.close();
+  transport = undefined;
+}
+
+export function pinProvider(file: string | undefined, what: string): SecretProvider {
+  return passphraseProvider(file, what, false);
+}
+
+export const CARD_PREFIX = 'piv:';
+
+/** "piv:R=PINFILE" or "piv:R" (PIN prompted). */
+export function parseCardSpec(spec: string): { reader: string; pinFile: string | undefined } | null {
+  if (!spec.startsWith(CARD_PREFIX)) return null;
+  const rest = spec.slice(CARD_PREFIX.length);
+  const i = rest.lastIndexOf('=');
+  return i < 0 ? { reader: rest, pinFile: undefined } : { reader: rest.slice(0, i), pinFile: rest.slice(i + 1) };
+}
+
+export async function cardDestination(reader: string, pinFile: string | undefined): Promise<ShareDestination> {
+  return new CardShareDestination(await cardTransport(), reader, pinProvider(pinFile, `PIN of the card in reader "${reader}"`));
+}
+
+export async function cardSource(reader: string, pinFile: string | undefined, ceremonyId?: string): Promise<ShareSource> {
+  return new CardShareSource(await cardTransport(), reader, pinProvider(pinFile, `PIN of the card in reader "${reader}"`), ceremonyId);
+}
+
+export async function cardList(argv: string[]): Promise<void> {
+  parse(argv, {});
+  const t = await cardTransport();
+  const readers = await t.listReaders();
+  if (readers.length === 0) out('No card readers.');
+  for (const r of readers) {
+    if (!r.present) {
+      out(`${r.name}: no card`);
+      continue;
+    }
+    try {
+      const info = await withCard(t, r.name, async (s) => ({ serial: await s.serial(), version: await s.version() }));
+      out(`${r.name}: PIV card, serial ${info.serial}, version ${info.version}`);
+    } catch (e) {
+      out(`${r.name}: card present (${(e as Error).message})`);
+    }
+  }
+}
+
+export async function cardStatusCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { reader: { type: 'string' } });
+  const reader = required(values.reader, '--reader');
+  const st = await withCard(await cardTransport(), reader, cardStatus);
+  out(`Card ${st.serial}, PIV version ${st.version}`);
+  out(`PIN: ${st.pinIsDefault ? 'FACTORY DEFAULT' : 'set'}, ${st.pinTriesLeft} tries left`);
+  out(`PUK: ${st.pukIsDefault ? 'FACTORY DEFAULT' : 'set'}`);
+  out(`Management key: ${st.managementKeyIsDefault ? 'FACTORY DEFAULT' : st.managementKeyPinProtected ? 'random, PIN-protected on the card' : 'changed (not PIN-protected)'}`);
+  out(st.pinIsDefault || st.pukIsDefault || st.managementKeyIsDefault ? 'Not prepared: run "keyceremony card prepare" before using it.' : 'Prepared.');
+  out(st.adminCertificate ? `Admin identity (slot 9C): ${st.adminCertificate.name} ${st.adminCertificate.thumbprint}` : 'Admin identity (slot 9C): none');
+  if (st.shares.length === 0) out('Keyshares: none');
+  for (const sh of st.shares) out(`Keyshare (slot ${sh.slot}): share ${sh.shareIndex} of ${sh.shares} of key "${sh.keyName}" for ${sh.custodian}, ceremony ${sh.ceremonyId}`);
+}
+
+export async function cardPrepare(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    reader: { type: 'string' },
+    'pin-file': { type: 'string' },
+    'puk-file': { type: 'string' },
+    'new-pin-file': { type: 'string' },
+    'new-puk-file': { type: 'string' },
+  });
+  const reader = required(values.reader, '--reader');
+  const pin = await pinProvider(values['pin-file'], 'Current PIN')();
+  const newPin = await passphraseProvider(values['new-pin-file'], 'New PIN', true)();
+  const newPuk = await passphraseProvider(values['new-puk-file'], 'New PUK', true)();
+  const puk = values['puk-file'] ? await pinProvider(values['puk-file'], 'Current PUK')() : undefined;
+  try {
+    const r = await withCard(await cardTransport(), reader, (s) => prepareCard(s, { pin, newPin, newPuk, ...(puk ? { puk } : {}) }));
+    out(`Card ${r.serial} prepared: new PIN and PUK set; a random ${r.managementKeyAlgorithm === 0x0a ? 'AES-192' : '3DES'} management key replaces the factory one and is kept on the card behind the PIN.`);
+  } finally {
+    zeroize(pin, newPin, newPuk, puk);
+  }
+}
+
+export async function identityGenerateOnCard(name: string, reader: string, pinFile: string | undefined, outPath: string): Promise<void> {
+  assertOutputFree(outPath);
+  const pin = await pinProvider(pinFile, `PIN of the card in reader "${reader}"`)();
+  try {
+    const cert = await withCard(await cardTransport(), reader, (s) => generateAdminIdentityOnCard(s, name, pin));
+    writeFileExclusive(outPath, cert.pem, 0o644);
+    out(`Admin identity of ${cert.name} generated on the card (RSA-2048, slot 9C, PIN required for every signature).`);
+    out(`Certificate written to ${outPath}`);
+    out(`Certificate SHA-256 ${groupHex(cert.fingerprintHex)}`);
+    out(`Thumbprint ${cert.thumbprint}`);
+  } finally {
+    zeroize(pin);
+  }
+}
+
+export async function bundleSignWithCard(bundlePath: string, reader: string, pinFile: string | undefined): Promise<void> {
+  readBundleFile(bundlePath); // fail on a damaged bundle before asking for the PIN
+  const pin = await pinProvider(pinFile, `PIN of the card in reader "${reader}"`)();
+  try {
+    const r = await withCard(await cardTransport(), reader, async (s) => {
+      const cert = await readAdminCertificateFromCard(s);
+      const signed = await signBundleFile(bundlePath, cert, cardRs256Signer(s, pin));
+      return { cert, ...signed };
+    });
+    out(`Signed by ${r.cert.name} (${r.cert.thumbprint}) on the card.`);
+    out(r.required === null ? `${r.signatures} signature(s); each unit accepts it once its signature threshold is met.` : `${r.signatures} of the ${r.required} signatures the claim needs.`);
+  } finally {
+    zeroize(pin);
+  }
+}
+
+export async function cardUnblock(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { reader: { type: 'string' }, 'puk-file': { type: 'string' }, 'new-pin-file': { type: 'string' } });
+  const reader = required(values.reader, '--reader');
+  const puk = await pinProvider(values['puk-file'], 'PUK')();
+  const newPin = await passphraseProvider(values['new-pin-file'], 'New PIN', true)();
+  try {
+    await withCard(await cardTransport(), reader, (s) => s.unblockPin(puk, newPin));
+    out('The PIN is unblocked and set to the new PIN; it has its full number of tries again.');
+  } finally {
+    zeroize(puk, newPin);
+  }
+}
