@@ -10,7 +10,7 @@ import forge from 'node-forge';
 import { addBundleSignature, buildBundle, checkEmbeddedSignatures, parseBundle, serializeBundle } from '../../src/core/bundle/bundle.js';
 import { parseTransportFile } from '../../src/core/bundle/transport.js';
 import { combineShares, generateMasterKey, splitMasterKey } from '../../src/core/masterkey/masterkey.js';
-import { KEYSHARE_FORMAT, openShareWithPassphrase, sealShareWithPassphrase } from '../../src/core/shares/envelope.js';
+import { KEYSHARE_FORMAT, openShareWithPassphrase, sealShareWithPassphrase, type KeyshareHeader } from '../../src/core/shares/envelope.js';
 import { ingestBundle, initInstance, transportFileFor } from '../../src/emulator/instance.js';
 import { loadInstance } from '../../src/emulator/state.js';
 import { makeAdmin } from '../support/fixtures.js';
@@ -117,6 +117,66 @@ report(
 );
 rmSync(dir, { recursive: true, force: true });
 
+// Smart cards: the virtual PIV card through pcscd + vpcd (real PC/SC), and in-process.
+const cardRows = await benchCards();
+
+async function benchCards(): Promise<Array<[string, string]>> {
+  const { pcscStackUnavailableReason, startPcscStack, vpcdReaderName } = await import('../support/pcsc-stack.js');
+  const { createPcscTransport } = await import('../../src/core/cards/pcsc.js');
+  const { InProcessTransport } = await import('../../src/virtual-card/transport.js');
+  const { VirtualPivCard } = await import('../../src/virtual-card/card.js');
+  const roles = await import('../../src/core/cards/roles.js');
+  const { randomUUID } = await import('node:crypto');
+  const out: Array<[string, string]> = [];
+  const pin = Buffer.from('246813');
+  const hdr = (): KeyshareHeader => ({ ...header, ceremonyId: randomUUID() });
+  async function measure(label: string, transport: import('../../src/core/cards/transport.js').CardTransport, reader: string): Promise<void> {
+    await roles.withCard(transport, reader, (s) => roles.prepareCard(s, { pin: Buffer.from('123456'), newPin: pin, newPuk: Buffer.from('86420864') }));
+    let apdus = 0;
+    const trace = { onExchange: () => apdus++ };
+    const perOp = async (runs: number, op: () => Promise<unknown>): Promise<{ ms: number; apdus: number }> => {
+      apdus = 0;
+      const ms = await median(runs, op);
+      return { ms, apdus: Math.round(apdus / runs) };
+    };
+    const w = await perOp(5, () => roles.withCard(transport, reader, (s) => roles.writeShareToCard(s, hdr(), shares[0]!, pin), trace));
+    const [first] = await roles.withCard(transport, reader, roles.listCardShares);
+    const r = await perOp(5, () => roles.withCard(transport, reader, (s) => roles.readShareFromCard(s, first!.envelope, pin), trace));
+    const find = await perOp(3, () => roles.withCard(transport, reader, roles.listCardShares, trace));
+    await roles.withCard(transport, reader, (s) => roles.generateAdminIdentityOnCard(s, 'Bench Admin', pin));
+    const sig = await perOp(10, () => roles.withCard(transport, reader, (s) => roles.cardRs256Signer(s, pin)(Buffer.from('signing input')), trace));
+    for (const [name, m] of [
+      ['share write (key generation, sealing, certificate)', w],
+      ['share read (PIN, ECDH, open)', r],
+      ['finding the shares on a card (20 retired slots)', find],
+      ['on-card RS256 signature (PIN + sign)', sig],
+    ] as const) {
+      report(`Card ${label}: ${name}`, m.ms, `${m.apdus} APDUs`);
+      out.push([`Card ${label}: ${name}`, `${m.ms.toFixed(0)} ms, ${m.apdus} APDUs`]);
+    }
+  }
+  const inproc = new InProcessTransport(['bench']);
+  inproc.insert('bench', new VirtualPivCard());
+  await measure('in-process', inproc, 'bench');
+  const reason = pcscStackUnavailableReason();
+  if (reason) {
+    process.stdout.write(`Card benchmarks through pcscd skipped: ${reason}.\n`);
+    return out;
+  }
+  const stateDir = mkdtempSync(join(tmpdir(), 'kc-bench-card-'));
+  const stack = await startPcscStack([{ stateFile: join(stateDir, 'card.json'), port: 35963 }]);
+  const transport = await createPcscTransport();
+  try {
+    await measure('via pcscd', transport, vpcdReaderName(35963));
+  } finally {
+    await transport.close();
+    await stack.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  return out;
+}
+
 process.stdout.write('\nMarkdown for the README:\n\n| operation | median |\n|---|---|\n');
 for (const [k, v] of rows) process.stdout.write(`| ${k} | ${v} |\n`);
 process.stdout.write(`| RSA-2048: pure JS / native | ${(pureJs / native).toFixed(1)}x |\n`);
+for (const [k, v] of cardRows) process.stdout.write(`| ${k} | ${v} |\n`);
