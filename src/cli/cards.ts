@@ -7,6 +7,8 @@ import type { CardTransport } from '../core/cards/transport.js';
 import { groupHex } from '../core/encoding.js';
 import { writeFileExclusive, assertOutputFree } from '../core/files.js';
 import { zeroize } from '../core/secrets.js';
+import { CeremonyError } from '../core/errors.js';
+import { readPassphraseFile } from '../core/passphrase.js';
 import { out, passphraseProvider, parse, required } from './common.js';
 
 let transport: CardTransport | undefined;
@@ -87,17 +89,35 @@ export async function cardPrepare(argv: string[]): Promise<void> {
     'puk-file': { type: 'string' },
     'new-pin-file': { type: 'string' },
     'new-puk-file': { type: 'string' },
+    'management-key-file': { type: 'string' },
   });
   const reader = required(values.reader, '--reader');
+  const managementKey = values['management-key-file'] ? readManagementKeyFile(values['management-key-file']) : undefined;
   const pin = await pinProvider(values['pin-file'], 'Current PIN')();
   const newPin = await passphraseProvider(values['new-pin-file'], 'New PIN', true)();
   const newPuk = await passphraseProvider(values['new-puk-file'], 'New PUK', true)();
   const puk = values['puk-file'] ? await pinProvider(values['puk-file'], 'Current PUK')() : undefined;
   try {
-    const r = await withCard(await cardTransport(), reader, (s) => prepareCard(s, { pin, newPin, newPuk, ...(puk ? { puk } : {}) }));
+    const r = await withCard(await cardTransport(), reader, (s) =>
+      prepareCard(s, { pin, newPin, newPuk, ...(puk ? { puk } : {}), ...(managementKey ? { managementKey } : {}) }),
+    );
     out(`Card ${r.serial} prepared: new PIN and PUK set; a random ${r.managementKeyAlgorithm === 0x0a ? 'AES-192' : '3DES'} management key replaces the factory one and is kept on the card behind the PIN.`);
   } finally {
-    zeroize(pin, newPin, newPuk, puk);
+    zeroize(pin, newPin, newPuk, puk, managementKey);
+  }
+}
+
+/** A management key file: hex on its first line (24 bytes for 3DES or AES-192, 16 or 32 for AES). Secret. */
+function readManagementKeyFile(path: string): Buffer {
+  const raw = readPassphraseFile(path);
+  try {
+    const text = raw.toString('ascii').trim();
+    if (!/^([0-9a-fA-F]{2}){16,32}$/.test(text) || ![32, 48, 64].includes(text.length)) {
+      throw new CeremonyError('InvalidArgument', `${path} does not hold a management key: 32, 48 or 64 hex digits on the first line.`);
+    }
+    return Buffer.from(text, 'hex');
+  } finally {
+    zeroize(raw);
   }
 }
 

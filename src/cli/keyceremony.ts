@@ -49,6 +49,7 @@ const USAGE = `Usage:
   keyceremony card list
   keyceremony card status --reader R
   keyceremony card prepare --reader R [--pin-file F] [--new-pin-file F] [--new-puk-file F] [--puk-file F]
+                          [--management-key-file F]
   keyceremony card unblock --reader R [--puk-file F] [--new-pin-file F]
 
 Passphrases come from files (first line, like openssl -passin file:F) or, when

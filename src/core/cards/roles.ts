@@ -122,22 +122,30 @@ function isWeakPin(pin: Uint8Array): boolean {
  */
 export async function prepareCard(
   s: PivSession,
-  a: { pin: Uint8Array; newPin: Uint8Array; newPuk: Uint8Array; puk?: Uint8Array },
+  a: { pin: Uint8Array; newPin: Uint8Array; newPuk: Uint8Array; puk?: Uint8Array; managementKey?: Uint8Array },
 ): Promise<{ serial: number; managementKeyAlgorithm: ManagementKeyAlg }> {
   if (isWeakPin(a.newPin)) throw new CeremonyError('InvalidArgument', 'The new PIN is a default or repeats one character; choose another.');
   if (isWeakPin(a.newPuk)) throw new CeremonyError('InvalidArgument', 'The new PUK is a default or repeats one character; choose another.');
   if (Buffer.from(a.newPin).equals(Buffer.from(a.newPuk))) throw new CeremonyError('InvalidArgument', 'The new PIN and PUK must differ.');
   const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
-  if (!mgm.isDefault) {
-    throw new CeremonyError('InvalidArgument', 'This card\'s management key is not the factory one: it was prepared before. Reset it before preparing it again.');
+  const currentAlg = (mgm.algorithm ?? ALG.TDES) as ManagementKeyAlg;
+  if (((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) !== 0) {
+    throw new CeremonyError('InvalidArgument', 'This card is already prepared (its management key is kept PIN-protected on it). Reset it before preparing it again.');
   }
+  if (!mgm.isDefault && !a.managementKey) {
+    throw new CeremonyError(
+      'ManagementKeyRejected',
+      'This card\'s management key is not the factory one. Give the current management key (--management-key-file, hex) so it can be replaced, or reset the card.',
+    );
+  }
+  // Check the management key before changing anything, so a wrong key leaves the PIN and PUK as they were.
+  await s.authenticateManagementKey(a.managementKey ?? DEFAULT_MANAGEMENT_KEY, currentAlg);
   await s.verifyPin(a.pin);
   const defaultPuk = Buffer.from(DEFAULT_PUK, 'ascii');
   await s.changeReference(KEY_REF.PUK, a.puk ?? defaultPuk, a.newPuk);
   await s.changeReference(KEY_REF.PIN, a.pin, a.newPin);
   await s.verifyPin(a.newPin);
-  const currentAlg = (mgm.algorithm ?? ALG.TDES) as ManagementKeyAlg;
-  await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, currentAlg);
+  await s.authenticateManagementKey(a.managementKey ?? DEFAULT_MANAGEMENT_KEY, currentAlg);
   // AES-192 where the firmware has AES management keys (YubiKey 5.4+), else 3DES.
   const [major = 0, minor = 0] = (await s.version()).split('.').map(Number);
   const alg: ManagementKeyAlg = major > 5 || (major === 5 && minor >= 4) ? ALG.AES192 : ALG.TDES;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { certificateObjectFor } from '../../../src/core/cards/piv.js';
+import { ALG, DEFAULT_MANAGEMENT_KEY, certificateObjectFor } from '../../../src/core/cards/piv.js';
 import { parseTlvs } from '../../../src/core/cards/tlv.js';
 import { flattenedVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +77,46 @@ describe('card preparation', () => {
     const { t } = rig();
     const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('654321'), newPin: PIN, newPuk: a('97531864') })));
     expect(e.message).toBe('Wrong PIN: 2 tries left before it is blocked.');
+  });
+});
+
+describe('a card whose management key is not the factory one', () => {
+  async function customKeyCard(): Promise<{ t: InProcessTransport; key: Buffer }> {
+    const { t } = rig();
+    const key = Buffer.alloc(32, 0x7e);
+    await withCard(t, R, async (s) => {
+      await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, ALG.TDES);
+      await s.setManagementKey(key, ALG.AES256);
+    });
+    return { t, key };
+  }
+
+  it('is not prepared without its key, and nothing changes', async () => {
+    const { t } = await customKeyCard();
+    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864') })));
+    expect(isCeremonyError(e, 'ManagementKeyRejected')).toBe(true);
+    expect(e.message).toMatch(/not the factory one. Give the current management key/);
+    expect(await withCard(t, R, cardStatus)).toMatchObject({ pinIsDefault: true, pukIsDefault: true });
+  });
+
+  it('refuses a wrong key before touching PIN or PUK', async () => {
+    const { t } = await customKeyCard();
+    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864'), managementKey: Buffer.alloc(32, 1) })));
+    expect(isCeremonyError(e, 'ManagementKeyRejected')).toBe(true);
+    expect(await withCard(t, R, cardStatus)).toMatchObject({ pinIsDefault: true, pukIsDefault: true });
+  });
+
+  it('is prepared with its key, then holds shares like any prepared card', async () => {
+    const { t, key } = await customKeyCard();
+    await withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864'), managementKey: key }));
+    expect(await withCard(t, R, cardStatus)).toMatchObject({ managementKeyPinProtected: true });
+    await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
+  });
+
+  it('a prepared card is not prepared twice', async () => {
+    const { t } = await prepared();
+    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: PIN, newPin: a('135792'), newPuk: a('86420864') })));
+    expect(e.message).toMatch(/already prepared/);
   });
 });
 
