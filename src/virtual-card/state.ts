@@ -6,9 +6,9 @@
  * The state file is JSON, written atomically (temporary file in the same
  * directory, fsync, rename, fsync of the directory) with mode 0600.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { replaceFileAtomic } from '../core/files.js';
 import { concat, fromHex, hex, tlv } from './tlv.js';
 
 export const STATE_FORMAT = 'keyceremony-virtual-piv-card/1';
@@ -277,44 +277,8 @@ export function loadState(file: string): CardState {
 
 /** Atomic replace: temp file in the same directory, fsync, rename, fsync of the directory. Mode 0600. */
 export function saveState(file: string, state: CardState): void {
-  const dir = dirname(file);
-  const tmp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const data = Buffer.from(JSON.stringify(state, null, 2) + '\n', 'utf8');
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* ignore */
-    }
-    throw e;
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* ignore */
-    }
-    throw e;
-  }
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    /* directories cannot be opened on every platform; the data is already durable */
-  }
+  // Temp file, fsync, rename, directory fsync: the card never half-writes its state.
+  replaceFileAtomic(file, JSON.stringify(state, null, 2) + '\n', 0o600);
 }
 
 /** Loads the card in `file`, or creates a fresh card (random serial, CHUID, CCC) there if the file does not exist. */

@@ -307,51 +307,37 @@ export class PivSession {
   }
 
   /**
-   * Raw RSA private-key operation in a slot (GENERAL AUTHENTICATE, tag 81
-   * challenge): the input is already padded to the modulus size by the host.
+   * GENERAL AUTHENTICATE with a slot's private key (SP 800-73-4 Part 2
+   * §3.2.4): dynamic authentication template 7C with an empty response (82)
+   * and the input under `tag`; returns the card's response (82).
    */
-  async rsaPrivate(slot: number, input: Uint8Array): Promise<Buffer> {
+  private async useSlotKey(alg: number, slot: number, tag: 0x81 | 0x85, input: Uint8Array, what: string): Promise<Buffer> {
     const r = await this.channel.send(
       {
         ins: INS.GENERAL_AUTHENTICATE,
-        p1: ALG.RSA2048,
+        p1: alg,
         p2: slot,
-        data: tlv(0x7c, Buffer.concat([tlv(0x82, Buffer.alloc(0)), tlv(0x81, input)])),
+        data: tlv(0x7c, Buffer.concat([tlv(0x82, Buffer.alloc(0)), tlv(tag, input)])),
         le: 0,
       },
-      `Signing with the key in slot ${slot.toString(16).toUpperCase()}`,
+      `${what} with the key in slot ${slot.toString(16).toUpperCase()}`,
     );
-    return findTlv(parseTlvs(findTlv(parseTlvs(r), 0x7c, 'the signature')), 0x82, 'the signature');
+    return findTlv(parseTlvs(findTlv(parseTlvs(r), 0x7c, 'the response')), 0x82, 'the response');
   }
 
-  /** ECDSA over a SHA-256 digest with the P-256 key in a slot (GENERAL AUTHENTICATE, tag 81): DER signature. */
-  async ecdsaSign(slot: number, digest: Uint8Array): Promise<Buffer> {
-    const r = await this.channel.send(
-      {
-        ins: INS.GENERAL_AUTHENTICATE,
-        p1: ALG.ECCP256,
-        p2: slot,
-        data: tlv(0x7c, Buffer.concat([tlv(0x82, Buffer.alloc(0)), tlv(0x81, digest)])),
-        le: 0,
-      },
-      `Signing with the key in slot ${slot.toString(16).toUpperCase()}`,
-    );
-    return findTlv(parseTlvs(findTlv(parseTlvs(r), 0x7c, 'the signature')), 0x82, 'the signature');
+  /** Raw RSA private-key operation (tag 81 challenge): the input is already padded to the modulus size by the host. */
+  rsaPrivate(slot: number, input: Uint8Array): Promise<Buffer> {
+    return this.useSlotKey(ALG.RSA2048, slot, 0x81, input, 'Signing');
   }
 
-  /** ECDH with the P-256 key in a slot (GENERAL AUTHENTICATE, tag 85): returns the shared X coordinate. Secret. */
-  async ecdh(slot: number, peerPoint: Uint8Array): Promise<Buffer> {
-    const r = await this.channel.send(
-      {
-        ins: INS.GENERAL_AUTHENTICATE,
-        p1: ALG.ECCP256,
-        p2: slot,
-        data: tlv(0x7c, Buffer.concat([tlv(0x82, Buffer.alloc(0)), tlv(0x85, peerPoint)])),
-        le: 0,
-      },
-      `Key agreement with the key in slot ${slot.toString(16).toUpperCase()}`,
-    );
-    return findTlv(parseTlvs(findTlv(parseTlvs(r), 0x7c, 'the shared secret')), 0x82, 'the shared secret');
+  /** ECDSA over a SHA-256 digest with a P-256 slot key (tag 81): DER signature. */
+  ecdsaSign(slot: number, digest: Uint8Array): Promise<Buffer> {
+    return this.useSlotKey(ALG.ECCP256, slot, 0x81, digest, 'Signing');
+  }
+
+  /** ECDH with a P-256 slot key (tag 85 exponentiation): the shared X coordinate. Secret: the caller zeroes it. */
+  ecdh(slot: number, peerPoint: Uint8Array): Promise<Buffer> {
+    return this.useSlotKey(ALG.ECCP256, slot, 0x85, peerPoint, 'Key agreement');
   }
 
   /** Yubico GET METADATA for a PIN (80), PUK (81) or the management key (9B). */

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addBundleSignature, buildBundle, parseBundle, serializeBundle, type BundlePayload } from '../../../src/core/bundle/bundle.js';
+import { buildBundle, parseBundle, serializeBundle, type BundlePayload } from '../../../src/core/bundle/bundle.js';
 import { parseTransportFile, type TransportKey } from '../../../src/core/bundle/transport.js';
 import { b64url } from '../../../src/core/encoding.js';
 import { generateMasterKey, keyCheckValue } from '../../../src/core/masterkey/masterkey.js';
