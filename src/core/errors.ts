@@ -47,7 +47,10 @@ export type CeremonyErrorCode =
   | 'ManagementKeyRejected'
   | 'CardObjectNotFound'
   | 'CardDefaultCredentials'
-  | 'CardError';
+  | 'CardError'
+  // The application (issue 4)
+  | 'Canceled'
+  | 'WrongStep';
 
 export class CeremonyError extends Error {
   override readonly name = 'CeremonyError';

@@ -4,8 +4,16 @@
 //
 // No auto-update and no telemetry, by design (DESIGN.md, "Air gap").
 import { app, BrowserWindow, session } from 'electron';
+import { mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { createPcscTransport } from '../core/cards/pcsc.js';
+import { CeremonySession } from '../core/ceremony/session.js';
+import { createHandlers } from './handlers.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
 import { registerIpcHandlers } from './ipc.js';
+import { listNetworkInterfacesUp } from './network.js';
+import { electronDialogs, renderPdf } from './ports.js';
 import { resolveRendererSource } from './renderer-source.js';
 import { createMainWindow, installApplicationMenu } from './window.js';
 
@@ -45,9 +53,27 @@ if (!app.requestSingleInstanceLock()) {
     .whenReady()
     .then(() => {
       hardenSession(session.defaultSession, rendererSource, { devToolsAllowed: isDevelopment });
-      registerIpcHandlers(rendererSource);
+      // The live ceremony record (never a secret) is kept in the profile
+      // until the operator saves it to removable media on the last step.
+      const workDir = join(app.getPath('userData'), 'ceremonies');
+      mkdirSync(workDir, { recursive: true, mode: 0o700 });
+      let mainWindow: BrowserWindow | undefined;
+      const ceremony = new CeremonySession({
+        dialogs: electronDialogs(() => mainWindow),
+        openCardTransport: createPcscTransport,
+        renderPdf,
+        workDir,
+      });
+      // The master key and its shares are zeroed when the app quits.
+      app.on('will-quit', () => ceremony.dispose());
+      const handlers = createHandlers({
+        session: ceremony,
+        appInfo: () => ({ name: app.getName(), version: app.getVersion(), networkInterfacesUp: listNetworkInterfacesUp(networkInterfaces()) }),
+        reportBug: (channel, error) => console.error(`[ipc] ${channel} failed`, error),
+      });
+      registerIpcHandlers(rendererSource, handlers);
       installApplicationMenu({ devToolsAllowed: isDevelopment });
-      createMainWindow(rendererSource, { devToolsAllowed: isDevelopment });
+      mainWindow = createMainWindow(rendererSource, { devToolsAllowed: isDevelopment });
     })
     .catch((error: unknown) => {
       console.error('[main] start-up failed', error);

@@ -4,23 +4,12 @@
 // is bundled to CommonJS with its imports inlined (see electron.vite.config.ts).
 // It exposes verbs, never `ipcRenderer` itself (Electron security checklist,
 // "Do not expose Electron APIs to untrusted web content"): a page holding
-// ipcRenderer could invoke any channel with any argument.
+// ipcRenderer could invoke any channel with any argument. The verbs come from
+// the one table in src/shared/api.ts.
 import { contextBridge, ipcRenderer } from 'electron';
-import { KEY_CEREMONY_API_NAME, type KeyCeremonyApi } from '../shared/api.js';
-import { IpcChannel, type IpcRequest, type IpcResponse } from '../shared/ipc.js';
+import { buildApi, KEY_CEREMONY_API_NAME } from '../shared/api.js';
 
-/** Typed wrapper so a channel and its request and result cannot be mismatched. */
-function invoke<C extends IpcChannel>(
-  channel: C,
-  ...request: IpcRequest<C> extends undefined ? [] : [IpcRequest<C>]
-): Promise<IpcResponse<C>> {
-  return ipcRenderer.invoke(channel, ...request) as Promise<IpcResponse<C>>;
-}
-
-const api: KeyCeremonyApi = {
-  app: {
-    getInfo: () => invoke(IpcChannel.appGetInfo),
-  },
-};
-
-contextBridge.exposeInMainWorld(KEY_CEREMONY_API_NAME, api);
+contextBridge.exposeInMainWorld(
+  KEY_CEREMONY_API_NAME,
+  buildApi((channel, ...args) => ipcRenderer.invoke(channel, ...args)),
+);

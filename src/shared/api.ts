@@ -2,15 +2,69 @@
 //
 // Verbs only: the renderer never receives `ipcRenderer` or any Electron object
 // (Electron security checklist, "Do not expose Electron APIs to untrusted web
-// content"). Each verb maps to one channel of the contract in ./ipc.ts.
-import type { AppInfo, IpcResult } from './ipc.js';
+// content"). Each verb maps to one channel of the contract in ./ipc.ts, and
+// API_VERBS is the one table of that mapping: the preload builds the API from
+// it, and so does the test-only bridge, so the two cannot differ.
+import { IpcChannel, type IpcContract, type IpcResult } from './ipc.js';
 
 /** The global name under which the preload exposes the API. */
 export const KEY_CEREMONY_API_NAME = 'keyCeremony';
 
-export interface KeyCeremonyApi {
-  readonly app: {
-    /** Name, version and the network interfaces that are up. */
-    getInfo(): Promise<IpcResult<AppInfo>>;
+/** group → verb → channel. */
+export const API_VERBS = {
+  app: { getInfo: IpcChannel.appGetInfo },
+  ceremony: {
+    state: IpcChannel.ceremonyState,
+    start: IpcChannel.ceremonyStart,
+    abandon: IpcChannel.ceremonyAbandon,
+    close: IpcChannel.ceremonyClose,
+    saveRecord: IpcChannel.recordSave,
+  },
+  units: {
+    addTransport: IpcChannel.unitsAddTransport,
+    confirm: IpcChannel.unitsConfirm,
+    remove: IpcChannel.unitsRemove,
+  },
+  cards: { list: IpcChannel.cardsList },
+  admins: { createIdentity: IpcChannel.adminsCreateIdentity },
+  masterKey: { generate: IpcChannel.masterKeyGenerate },
+  shares: {
+    write: IpcChannel.sharesWrite,
+    verify: IpcChannel.sharesVerify,
+    confirm: IpcChannel.sharesConfirm,
+  },
+  bundle: {
+    build: IpcChannel.bundleBuild,
+    sign: IpcChannel.bundleSign,
+    save: IpcChannel.bundleSave,
+  },
+  check: {
+    openRecord: IpcChannel.checkOpenRecord,
+    share: IpcChannel.checkShare,
+  },
+} as const;
+
+type Verb<C extends keyof IpcContract> = IpcContract[C]['request'] extends undefined
+  ? () => Promise<IpcResult<IpcContract[C]['result']>>
+  : (request: IpcContract[C]['request']) => Promise<IpcResult<IpcContract[C]['result']>>;
+
+export type KeyCeremonyApi = {
+  readonly [G in keyof typeof API_VERBS]: {
+    readonly [V in keyof (typeof API_VERBS)[G]]: (typeof API_VERBS)[G][V] extends keyof IpcContract
+      ? Verb<(typeof API_VERBS)[G][V]>
+      : never;
   };
+};
+
+/** Builds the API object from one `invoke(channel, ...args)` function. */
+export function buildApi(invoke: (channel: string, ...args: unknown[]) => Promise<unknown>): KeyCeremonyApi {
+  const api: Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>> = {};
+  for (const [group, verbs] of Object.entries(API_VERBS)) {
+    const table: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    for (const [verb, channel] of Object.entries(verbs)) {
+      table[verb] = (...args: unknown[]) => invoke(channel, ...args);
+    }
+    api[group] = Object.freeze(table);
+  }
+  return Object.freeze(api) as unknown as KeyCeremonyApi;
 }

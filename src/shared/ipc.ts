@@ -5,9 +5,11 @@
 // (which calls) cannot drift apart. This file is pure TypeScript: no Node,
 // Electron, React or DOM, because all three processes compile it.
 //
-// Nothing that crosses these channels is ever a secret: the renderer gets
-// metadata (names, fingerprints, KCVs, progress), never key material, PINs
-// or passphrases after use (DESIGN.md, "Rules of the house").
+// Nothing that crosses these channels back to the renderer is ever a secret:
+// it gets metadata (names, fingerprints, KCVs, progress), never key material.
+// PINs and passphrases travel one way only, renderer to main, in the request
+// of the one call that needs them; main turns them into buffers it zeroes
+// after use and never sends them back (DESIGN.md, "Rules of the house").
 
 /** Facts about the running application, shown in the window header. */
 export interface AppInfo {
@@ -21,43 +23,267 @@ export interface AppInfo {
   readonly networkInterfacesUp: readonly string[];
 }
 
+// ---------------------------------------------------------------------------
+// Errors
+
 /**
  * Why a call failed, in a form a person or the renderer can act on.
  * - `untrusted-sender`: the call did not come from the app's own page
- *   (Electron security checklist #17, "Validate the sender of all IPC
- *   messages"); a bug or an attack, never a user mistake.
+ *   (Electron security checklist #17); a bug or an attack.
  * - `invalid-request`: the argument did not match the contract.
  * - `internal`: an unexpected failure in main (a bug).
+ * - `Canceled`: the person closed a file or folder dialog; nothing changed.
+ * - `WrongStep`: the call does not fit where the ceremony is (a bug in the
+ *   renderer, or a double click); nothing changed.
+ * - everything else is a CeremonyErrorCode from src/core/errors.ts, with its
+ *   plain sentence and the details needed to act (`retriesLeft`, …).
  */
-export type IpcErrorCode = 'untrusted-sender' | 'invalid-request' | 'internal';
+export type IpcErrorCode = 'untrusted-sender' | 'invalid-request' | 'internal' | 'Canceled' | 'WrongStep' | (string & {});
 
 export interface IpcError {
   readonly code: IpcErrorCode;
   readonly message: string;
+  readonly details?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 /**
  * Results cross the process boundary as data, because Error subclasses do not
- * survive structured cloning: a typed error thrown in main would reach the
- * renderer as a plain Error with its class and fields lost.
+ * survive structured cloning.
  */
 export type IpcResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: IpcError };
 
+// ---------------------------------------------------------------------------
+// The ceremony, as the renderer sees it
+
+export type Medium = 'card' | 'file';
+
+export const STEPS = ['setup', 'units', 'admins', 'master-key', 'shares', 'bundle', 'close'] as const;
+export type StepId = (typeof STEPS)[number];
+
+export interface Participant {
+  readonly name: string;
+  readonly medium: Medium;
+}
+
+/** What the operator enters on the Set up step. */
+export interface CeremonySetup {
+  readonly ceremonyName: string;
+  readonly keyName: string;
+  /** Shares needed to recover the master key (K). */
+  readonly threshold: number;
+  /** Admin signatures each later bundle needs (the claim's threshold). */
+  readonly signatureThreshold: number;
+  /** The person running the ceremony at the keyboard between handoffs. */
+  readonly operator: string;
+  readonly admins: readonly Participant[];
+  /** One share per custodian: N = custodians.length. */
+  readonly custodians: readonly Participant[];
+  readonly witnesses: readonly string[];
+}
+
+export interface UnitView {
+  readonly unitId: string;
+  /** The transport file's name (not its folder). */
+  readonly fileName: string;
+  /** SHA-256 of the unit's transport public key, as 16 groups of 4 hex digits. */
+  readonly fingerprintGroups: readonly string[];
+  /** The same 32 bytes as PGP words, for reading aloud. */
+  readonly fingerprintWords: readonly string[];
+  /** Set only by an explicit "matches the unit's display" confirmation. */
+  readonly confirmed: boolean;
+}
+
+export interface AdminView {
+  readonly name: string;
+  readonly medium: Medium;
+  /** Null until the identity exists. */
+  readonly identity: null | {
+    /** base64url SHA-256 of the certificate (the JWS x5t#S256). */
+    readonly thumbprint: string;
+    /** The same, as hex groups for comparing by eye. */
+    readonly fingerprintGroups: readonly string[];
+    /** "card 12345678" or the identity file's name. */
+    readonly location: string;
+  };
+}
+
+export interface ShareView {
+  /** 1-based share index. */
+  readonly index: number;
+  readonly custodian: string;
+  readonly medium: Medium;
+  /** "card 12345678 slot 82" or the share file's name; null until written. */
+  readonly location: string | null;
+  readonly written: boolean;
+  /** Read back with the custodian's PIN or passphrase and found identical. */
+  readonly verified: boolean;
+  /** The custodian confirmed they hold it. */
+  readonly confirmed: boolean;
+}
+
+export interface BundleView {
+  readonly bundleId: string;
+  readonly sequence: number;
+  readonly targets: readonly string[];
+  /** SHA-256 (hex) of the signed payload: the same for every signer. */
+  readonly payloadHash: string;
+  readonly signatures: readonly { readonly name: string; readonly thumbprint: string }[];
+  readonly required: number;
+  /** Where it was saved and the SHA-256 (hex) of the saved file; null until saved. */
+  readonly saved: null | { readonly path: string; readonly fileSha256: string };
+}
+
+export interface CeremonyView {
+  /** Null before Set up is done. */
+  readonly ceremonyId: string | null;
+  readonly setup: CeremonySetup | null;
+  /** Where the wizard is: the first step not yet done. */
+  readonly step: StepId;
+  readonly units: readonly UnitView[];
+  readonly admins: readonly AdminView[];
+  /** Null until generated. `present` turns false when it is wiped. */
+  readonly masterKey: null | { readonly kcv: string; readonly present: boolean };
+  readonly shares: readonly ShareView[];
+  readonly bundle: BundleView | null;
+  /** Set by Close. */
+  readonly closed: null | { readonly recordSavedTo: string | null };
+}
+
+// ---------------------------------------------------------------------------
+// Cards
+
+export interface ReaderView {
+  readonly name: string;
+  readonly present: boolean;
+  /** What the app knows of the card in it; null when empty or not yet read. */
+  readonly card: null | {
+    readonly serial: number;
+    /** False while the card still has its factory PIN, PUK or management key. */
+    readonly prepared: boolean;
+    readonly pinTriesLeft: number;
+    /** Name on the admin certificate in slot 9C, if any. */
+    readonly adminName: string | null;
+  };
+  /** Why the card could not be read, in plain words (not a PIV card, busy…). */
+  readonly problem: string | null;
+}
+
+export interface CardsView {
+  /** False when the smart-card service (pcscd) cannot be reached. */
+  readonly serviceAvailable: boolean;
+  readonly problem: string | null;
+  readonly readers: readonly ReaderView[];
+}
+
+// ---------------------------------------------------------------------------
+// Secrets, in requests only
+
+/** How a person proves themselves for a file (passphrase) or a card (reader + PIN). */
+export type SecretInput =
+  | { readonly medium: 'file'; readonly passphrase: string }
+  | { readonly medium: 'card'; readonly reader: string; readonly pin: string };
+
+// ---------------------------------------------------------------------------
+// Checking a single share against a record (the start screen's other task)
+
+export interface RecordView {
+  readonly ceremonyId: string;
+  readonly ceremonyName: string;
+  readonly keyName: string;
+  readonly kcv: string;
+  readonly threshold: number;
+  readonly shares: number;
+  readonly custodians: readonly string[];
+  readonly fileName: string;
+}
+
+export interface ShareCheckView {
+  readonly shareIndex: number;
+  readonly custodian: string;
+  readonly kcv: string;
+  /** Always true when the call succeeds: the share is the one the record committed to. */
+  readonly matches: true;
+}
+
+// ---------------------------------------------------------------------------
+// Channels
+
 /** Channel names. Use these constants, never string literals. */
 export const IpcChannel = {
   appGetInfo: 'app:get-info',
+  ceremonyState: 'ceremony:state',
+  ceremonyStart: 'ceremony:start',
+  ceremonyAbandon: 'ceremony:abandon',
+  unitsAddTransport: 'units:add-transport',
+  unitsConfirm: 'units:confirm',
+  unitsRemove: 'units:remove',
+  cardsList: 'cards:list',
+  adminsCreateIdentity: 'admins:create-identity',
+  masterKeyGenerate: 'master-key:generate',
+  sharesWrite: 'shares:write',
+  sharesVerify: 'shares:verify',
+  sharesConfirm: 'shares:confirm',
+  bundleBuild: 'bundle:build',
+  bundleSign: 'bundle:sign',
+  bundleSave: 'bundle:save',
+  ceremonyClose: 'ceremony:close',
+  recordSave: 'record:save',
+  checkOpenRecord: 'check:open-record',
+  checkShare: 'check:share',
 } as const;
 export type IpcChannel = (typeof IpcChannel)[keyof typeof IpcChannel];
 
 /**
  * For each channel: what the renderer sends and what main answers.
  * `request: undefined` means the call takes no argument, and main rejects one
- * that carries any.
+ * that carries any. Calls that need a file or folder open the dialog in main
+ * (the renderer never names a path), and fail with `Canceled` if the person
+ * closes it.
  */
 export interface IpcContract {
   [IpcChannel.appGetInfo]: { request: undefined; result: AppInfo };
+  /** The ceremony in progress (an empty one before Set up). */
+  [IpcChannel.ceremonyState]: { request: undefined; result: CeremonyView };
+  /** Set up: checks the roster and starts the ceremony. */
+  [IpcChannel.ceremonyStart]: { request: CeremonySetup; result: CeremonyView };
+  /** Abandons the ceremony: wipes any key, records the abort. */
+  [IpcChannel.ceremonyAbandon]: { request: undefined; result: CeremonyView };
+  /** Opens a transport key file (dialog) and adds its unit, unconfirmed. */
+  [IpcChannel.unitsAddTransport]: { request: undefined; result: CeremonyView };
+  /** The operator read the fingerprint on the unit's display and it matches. */
+  [IpcChannel.unitsConfirm]: { request: { unitId: string }; result: CeremonyView };
+  [IpcChannel.unitsRemove]: { request: { unitId: string }; result: CeremonyView };
+  /** Readers and what is in them, for live status. Cheap; poll it. */
+  [IpcChannel.cardsList]: { request: undefined; result: CardsView };
+  /**
+   * Creates admin `adminIndex`'s identity: on the card in `reader` (PIN), or
+   * in a passphrase-protected file (save dialog).
+   */
+  [IpcChannel.adminsCreateIdentity]: { request: { adminIndex: number; secret: SecretInput }; result: CeremonyView };
+  /** Generates the master key and splits it; the KCV is in the view. */
+  [IpcChannel.masterKeyGenerate]: { request: undefined; result: CeremonyView };
+  /** Writes share `shareIndex` (1-based) to a card (PIN) or a file (save dialog, new passphrase). */
+  [IpcChannel.sharesWrite]: { request: { shareIndex: number; secret: SecretInput }; result: CeremonyView };
+  /** Reads share `shareIndex` back with the custodian's PIN or passphrase and compares it. */
+  [IpcChannel.sharesVerify]: { request: { shareIndex: number; secret: SecretInput }; result: CeremonyView };
+  /** The custodian confirms they hold verified share `shareIndex`. */
+  [IpcChannel.sharesConfirm]: { request: { shareIndex: number }; result: CeremonyView };
+  /** Builds the unsigned import bundle for the confirmed units. */
+  [IpcChannel.bundleBuild]: { request: undefined; result: CeremonyView };
+  /** Admin `adminIndex` signs the bundle with their card (PIN) or identity file (passphrase). */
+  [IpcChannel.bundleSign]: { request: { adminIndex: number; secret: SecretInput }; result: CeremonyView };
+  /** Saves the signed bundle into a folder (dialog), never overwriting. */
+  [IpcChannel.bundleSave]: { request: undefined; result: CeremonyView };
+  /** Wipes the master key and shares from memory and closes the record. */
+  [IpcChannel.ceremonyClose]: { request: undefined; result: CeremonyView };
+  /** Saves the record (JSON Lines), its printable HTML and PDF into a folder (dialog). */
+  [IpcChannel.recordSave]: { request: undefined; result: CeremonyView };
+  /** Opens a ceremony record (dialog) for checking a share. */
+  [IpcChannel.checkOpenRecord]: { request: undefined; result: RecordView };
+  /** Checks one share (file: dialog + passphrase; card: reader + PIN) against the open record. */
+  [IpcChannel.checkShare]: { request: { secret: SecretInput }; result: ShareCheckView };
 }
 
 export type IpcRequest<C extends IpcChannel> = IpcContract[C]['request'];

@@ -1,0 +1,919 @@
+import { createHash, randomUUID, verify as nodeVerify } from 'node:crypto';
+import { basename, join } from 'node:path';
+import type {
+  AdminView,
+  CardsView,
+  CeremonySetup,
+  CeremonyView,
+  Medium,
+  ReaderView,
+  RecordView,
+  SecretInput,
+  ShareCheckView,
+  StepId,
+  UnitView,
+} from '../../shared/ipc.js';
+import { addBundleSignature, buildBundle, checkSignatureThreshold, claimOf, MAX_ADMINS, parseBundle, serializeBundle, type ParsedBundle } from '../bundle/bundle.js';
+import { readTransportFile, type TransportKey } from '../bundle/transport.js';
+import { padPin, KEY_REF } from '../cards/piv.js';
+import { cardRs256Signer, generateAdminIdentityOnCard, readAdminCertificateFromCard, withCard } from '../cards/roles.js';
+import type { CardTransport, ReaderState } from '../cards/transport.js';
+import { CeremonyError } from '../errors.js';
+import { assertOutputFree, readFileOrFail, writeFileExclusive } from '../files.js';
+import { checkAdminName, type AdminCertificateInfo } from '../identity/certificate.js';
+import { fileKeySigner, generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
+import { checkThreshold, generateMasterKey, keyCheckValue, MAX_SHARES, splitMasterKey, verificationPattern } from '../masterkey/masterkey.js';
+import { checkPassphrase } from '../passphrase.js';
+import { zeroize } from '../secrets.js';
+import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
+import { CardShareDestination, CardShareSource } from './card-media.js';
+import { hexGroups, pgpWords } from './fingerprint.js';
+import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
+import { loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
+import { ENTRY } from './record.js';
+import { renderRecordHtml } from './report.js';
+import { appendTranscript, createTranscript, readTranscript } from './transcript.js';
+
+// The ceremony the desktop app runs, one step at a time (issue 4). Where the
+// CLI does a whole master-key ceremony in one call, the wizard spreads it
+// over the room: units are confirmed, admins create identities in turn, the
+// key is generated, each custodian writes and proves a share, admins sign
+// the bundle. This object holds that state in the main process, including
+// the master key and its shares between steps 4 and 7, and answers the
+// renderer with metadata only (CeremonyView). Every method is one IPC call.
+//
+// It reaches the outside world only through SessionPorts, so the same code
+// runs in Electron (real dialogs, printToPDF) and under the test bridge.
+
+export interface FileFilter {
+  name: string;
+  extensions: string[];
+}
+
+/** File and folder choosers. Null when the person closes the dialog. */
+export interface FileDialogs {
+  openFile(o: { title: string; filters: FileFilter[] }): Promise<string | null>;
+  saveFile(o: { title: string; defaultName: string; filters: FileFilter[] }): Promise<string | null>;
+  chooseFolder(o: { title: string }): Promise<string | null>;
+}
+
+export interface SessionPorts {
+  dialogs: FileDialogs;
+  /** The smart-card transport (PC/SC); created once, on first use. */
+  openCardTransport(): Promise<CardTransport>;
+  /** Renders a self-contained HTML document to PDF. */
+  renderPdf(html: string): Promise<Uint8Array>;
+  /** Folder for the live ceremony record (no secrets are ever written there). */
+  workDir: string;
+  now?: () => Date;
+  /** scrypt cost for share files; tests lower it, the app never sets it. */
+  scryptCost?: { logN: number; r: number; p: number };
+}
+
+const NAME_MAX = 64;
+const SHARE_FILTERS: FileFilter[] = [{ name: 'Keyshare', extensions: ['keyshare'] }];
+const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
+
+interface UnitState {
+  transport: TransportKey;
+  fileName: string;
+  confirmed: boolean;
+}
+
+interface AdminState {
+  certificate: AdminCertificateInfo;
+  location: string;
+  /** Identity file path (file medium) or card serial (card medium). */
+  file?: string;
+  cardSerial?: number;
+}
+
+interface ShareState {
+  header: KeyshareHeader | null;
+  location: string | null;
+  file?: string;
+  cardSerial?: number;
+  verified: boolean;
+  confirmed: boolean;
+}
+
+interface BundleState {
+  bundle: ParsedBundle;
+  required: number;
+  saved: null | { path: string; fileSha256: string };
+}
+
+interface CardInfo {
+  atr: string | undefined;
+  card: ReaderView['card'];
+  problem: string | null;
+}
+
+function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
+  throw new CeremonyError(code, message);
+}
+
+function cleanName(value: string, what: string): string {
+  const name = value.trim();
+  if (name.length === 0 || name.length > NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
+    fail('InvalidArgument', `${what} must be 1 to ${NAME_MAX} printable characters.`);
+  }
+  return name;
+}
+
+function distinct(names: readonly string[], what: string): void {
+  const seen = new Set<string>();
+  for (const n of names) {
+    const k = n.toLocaleLowerCase();
+    if (seen.has(k)) fail('InvalidArgument', `Two ${what} are both called "${n}"; give each person a distinct name.`);
+    seen.add(k);
+  }
+}
+
+function safeFileStem(name: string): string {
+  const s = name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+  return s.length > 0 ? s.slice(0, 48) : 'unnamed';
+}
+
+/** Checks the roster and numbers; returns it trimmed. */
+export function checkSetup(s: CeremonySetup): CeremonySetup {
+  const ceremonyName = cleanName(s.ceremonyName, 'The ceremony name');
+  const keyName = s.keyName.trim();
+  if (keyName.length === 0 || keyName.length > 128 || /[\u0000-\u001f\u007f]/.test(keyName)) {
+    fail('InvalidArgument', 'The key name must be 1 to 128 printable characters.');
+  }
+  const operator = cleanName(s.operator, 'The operator name');
+  const admins = s.admins.map((a, i) => ({ name: checkAdminName(cleanName(a.name, `Admin ${i + 1}'s name`)), medium: a.medium }));
+  const custodians = s.custodians.map((c, i) => ({ name: cleanName(c.name, `Custodian ${i + 1}'s name`), medium: c.medium }));
+  const witnesses = s.witnesses.map((w, i) => cleanName(w, `Witness ${i + 1}'s name`));
+  if (admins.length < 1 || admins.length > MAX_ADMINS) fail('InvalidArgument', `A ceremony has 1 to ${MAX_ADMINS} admins; this one has ${admins.length}.`);
+  if (custodians.length < 2 || custodians.length > MAX_SHARES) {
+    fail('InvalidArgument', `A ceremony has 2 to ${MAX_SHARES} custodians (one share each); this one has ${custodians.length}.`);
+  }
+  distinct(admins.map((a) => a.name), 'admins');
+  distinct(custodians.map((c) => c.name), 'custodians');
+  distinct(witnesses, 'witnesses');
+  checkThreshold(s.threshold, custodians.length);
+  checkSignatureThreshold(s.signatureThreshold, admins.length);
+  return { ceremonyName, keyName, threshold: s.threshold, signatureThreshold: s.signatureThreshold, operator, admins, custodians, witnesses };
+}
+
+/** Serialises calls: one ceremony operation at a time (cards and files are shared). */
+class Queue {
+  private tail: Promise<unknown> = Promise.resolve();
+  busy = 0;
+  run<T>(op: () => Promise<T>): Promise<T> {
+    this.busy += 1;
+    const next = this.tail.then(op, op).finally(() => {
+      this.busy -= 1;
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class CeremonySession {
+  private readonly queue = new Queue();
+  private readonly now: () => Date;
+  private transportPromise: Promise<CardTransport> | undefined;
+  private readonly cardInfo = new Map<string, CardInfo>();
+
+  private setup: CeremonySetup | null = null;
+  private ceremonyId: string | null = null;
+  private recordPath: string | null = null;
+  private units: UnitState[] = [];
+  private admins: Array<AdminState | null> = [];
+  /** Key material. Zeroed by wipe(). */
+  private key: Buffer | null = null;
+  /** Key material: the N shares. Zeroed by wipe(). */
+  private shareSecrets: Buffer[] = [];
+  private kcv: string | null = null;
+  private shares: ShareState[] = [];
+  private bundle: BundleState | null = null;
+  private closed: { recordSavedTo: string | null } | null = null;
+
+  /** The record opened for checking a share (the start screen's other task). */
+  private checkRecord: string | null = null;
+
+  constructor(private readonly ports: SessionPorts) {
+    this.now = ports.now ?? (() => new Date());
+  }
+
+  // ---------------------------------------------------------------------
+  // View
+
+  view(): CeremonyView {
+    const setup = this.setup;
+    return {
+      ceremonyId: this.ceremonyId,
+      setup,
+      step: this.step(),
+      units: this.units.map((u): UnitView => {
+        const fp = Buffer.from(u.transport.file.fingerprint, 'hex');
+        return {
+          unitId: u.transport.file.unitId,
+          fileName: u.fileName,
+          fingerprintGroups: hexGroups(fp),
+          fingerprintWords: pgpWords(fp),
+          confirmed: u.confirmed,
+        };
+      }),
+      admins: (setup?.admins ?? []).map((a, i): AdminView => {
+        const st = this.admins[i];
+        return {
+          name: a.name,
+          medium: a.medium,
+          identity: st
+            ? { thumbprint: st.certificate.thumbprint, fingerprintGroups: hexGroups(Buffer.from(st.certificate.thumbprint, 'base64url')), location: st.location }
+            : null,
+        };
+      }),
+      masterKey: this.kcv === null ? null : { kcv: this.kcv, present: this.key !== null },
+      shares: this.shares.map((s, i) => ({
+        index: i + 1,
+        custodian: setup!.custodians[i]!.name,
+        medium: setup!.custodians[i]!.medium,
+        location: s.location,
+        written: s.header !== null,
+        verified: s.verified,
+        confirmed: s.confirmed,
+      })),
+      bundle: this.bundle
+        ? {
+            bundleId: this.bundle.bundle.payload.bundleId,
+            sequence: this.bundle.bundle.payload.sequence,
+            targets: this.bundle.bundle.payload.targets,
+            payloadHash: this.bundle.bundle.payloadHash,
+            signatures: this.bundle.bundle.signatures.map((s) => ({ name: this.adminNameOf(s.thumbprint), thumbprint: s.thumbprint })),
+            required: this.bundle.required,
+            saved: this.bundle.saved,
+          }
+        : null,
+      closed: this.closed,
+    };
+  }
+
+  private step(): StepId {
+    if (this.setup === null) return 'setup';
+    if (this.closed !== null) return 'close';
+    if (this.units.length === 0 || this.units.some((u) => !u.confirmed)) return 'units';
+    if (this.admins.some((a) => a === null)) return 'admins';
+    if (this.kcv === null) return 'master-key';
+    if (this.shares.some((s) => !s.confirmed)) return 'shares';
+    if (this.bundle === null || this.bundle.bundle.signatures.length < this.bundle.required || this.bundle.saved === null) return 'bundle';
+    return 'close';
+  }
+
+  private expectStep(step: StepId, doing: string): void {
+    const at = this.step();
+    if (at !== step) fail('WrongStep', `Cannot ${doing} now: the ceremony is at the "${at}" step.`);
+  }
+
+  private adminNameOf(thumbprint: string): string {
+    const i = this.admins.findIndex((a) => a?.certificate.thumbprint === thumbprint);
+    return i >= 0 ? this.setup!.admins[i]!.name : 'unknown signer';
+  }
+
+  private record(type: string, data: Record<string, string | number | boolean | null | string[]>, actor?: string): void {
+    appendTranscript(this.recordPath!, { type, actor: actor ?? this.setup!.operator, data }, this.now());
+  }
+
+  // ---------------------------------------------------------------------
+  // Step 1: set up
+
+  start(input: CeremonySetup): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      if (this.setup !== null) fail('WrongStep', 'A ceremony is already in progress; abandon it first.');
+      const setup = checkSetup(input);
+      const ceremonyId = randomUUID();
+      const recordPath = join(this.ports.workDir, `ceremony-${ceremonyId}.jsonl`);
+      createTranscript(
+        recordPath,
+        {
+          type: ENTRY.opened,
+          actor: setup.operator,
+          data: {
+            ceremonyId,
+            ceremonyName: setup.ceremonyName,
+            keyName: setup.keyName,
+            threshold: setup.threshold,
+            shares: setup.custodians.length,
+            custodians: setup.custodians.map((c) => c.name),
+            custodianMedia: setup.custodians.map((c) => c.medium),
+            admins: setup.admins.map((a) => a.name),
+            adminMedia: setup.admins.map((a) => a.medium),
+            signatureThreshold: setup.signatureThreshold,
+            witnesses: [...setup.witnesses],
+            operator: setup.operator,
+            tool: TOOL,
+          },
+        },
+        this.now(),
+      );
+      this.setup = setup;
+      this.ceremonyId = ceremonyId;
+      this.recordPath = recordPath;
+      this.admins = setup.admins.map(() => null);
+      return this.view();
+    });
+  }
+
+  /** Abandons the ceremony in progress: wipes the key, records why, and resets. */
+  abandon(): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      if (this.setup !== null && this.closed === null) {
+        const hadKey = this.key !== null;
+        this.wipeSecrets();
+        try {
+          this.record(ENTRY.aborted, { code: 'Abandoned', reason: 'the operator abandoned the ceremony' });
+          if (hadKey) this.record(ENTRY.masterKeyWiped, { note: 'master key and shares zeroed in memory' });
+        } catch {
+          /* the reset below matters more than the record */
+        }
+      }
+      this.reset();
+      return this.view();
+    });
+  }
+
+  private reset(): void {
+    this.wipeSecrets();
+    this.setup = null;
+    this.ceremonyId = null;
+    this.recordPath = null;
+    this.units = [];
+    this.admins = [];
+    this.kcv = null;
+    this.shares = [];
+    this.bundle = null;
+    this.closed = null;
+  }
+
+  private wipeSecrets(): void {
+    zeroize(this.key, ...this.shareSecrets);
+    this.key = null;
+    this.shareSecrets = [];
+  }
+
+  // ---------------------------------------------------------------------
+  // Step 2: target units
+
+  addTransport(): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      this.expectStep('units', 'add a unit');
+      const path = await this.ports.dialogs.openFile({ title: 'Open a crypto unit\u2019s transport key file', filters: [{ name: 'Transport key', extensions: ['json'] }] });
+      if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+      const transport = readTransportFile(path);
+      const other = this.units[0];
+      if (other && other.transport.file.instanceId !== transport.file.instanceId) {
+        fail('InvalidArgument', `${basename(path)} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`);
+      }
+      if (this.units.some((u) => u.transport.file.unitId === transport.file.unitId)) {
+        fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
+      }
+      this.units.push({ transport, fileName: basename(path), confirmed: false });
+      return this.view();
+    });
+  }
+
+  confirmUnit(unitId: string): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      this.expectStep('units', 'confirm a unit');
+      const unit = this.unit(unitId);
+      if (!unit.confirmed) {
+        unit.confirmed = true;
+        this.record('unit-confirmed', { unitId, fingerprint: unit.transport.file.fingerprint, instanceId: unit.transport.file.instanceId, confirmation: 'matches the unit display' });
+      }
+      return this.view();
+    });
+  }
+
+  removeUnit(unitId: string): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      this.expectStep('units', 'remove a unit');
+      const unit = this.unit(unitId);
+      this.units = this.units.filter((u) => u !== unit);
+      if (unit.confirmed) this.record('unit-removed', { unitId });
+      return this.view();
+    });
+  }
+
+  private unit(unitId: string): UnitState {
+    const u = this.units.find((x) => x.transport.file.unitId === unitId);
+    if (!u) fail('InvalidArgument', `No unit ${unitId} is loaded.`);
+    return u;
+  }
+
+  // ---------------------------------------------------------------------
+  // Step 3: admin identities
+
+  createIdentity(adminIndex: number, secret: SecretInput): Promise<CeremonyView> {
+    return this.withSecret(secret, async (bytes) => {
+      this.expectStep('admins', 'create an admin identity');
+      const admin = this.setup!.admins[adminIndex];
+      if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
+      if (this.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
+      this.expectMedium(admin.medium, secret, admin.name);
+      let state: AdminState;
+      if (secret.medium === 'file') {
+        checkPassphrase(bytes, 'The passphrase');
+        const path = await this.ports.dialogs.saveFile({
+          title: `Save ${admin.name}\u2019s identity file`,
+          defaultName: `${safeFileStem(admin.name)}.identity.pem`,
+          filters: IDENTITY_FILTERS,
+        });
+        if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+        assertOutputFree(path);
+        const id = await generateFileIdentity(admin.name, bytes, this.now());
+        writeFileExclusive(path, id.text, 0o600);
+        state = { certificate: id.certificate, location: basename(path), file: path };
+      } else {
+        const reader = secret.reader;
+        const { certificate, serial } = await this.onCard(reader, async (s) => {
+          const serial = await s.serial();
+          const existing = await readAdminCertificateFromCard(s).catch(() => null);
+          if (existing && existing.name !== admin.name) {
+            throw new CeremonyError('InvalidArgument', `Card ${serial} already holds the identity of ${existing.name}; use ${admin.name}\u2019s own card.`);
+          }
+          if (existing) {
+            // The card already holds this admin's identity: prove the PIN
+            // opens it with a signature, then use it rather than replace it.
+            const probe = Buffer.from(`key ceremony ${this.ceremonyId} identity check`);
+            const sig = await cardRs256Signer(s, bytes)(probe);
+            if (!signatureMatches(existing, probe, sig)) throw new CeremonyError('CardError', `The key in card ${serial} does not match its certificate.`);
+            return { certificate: existing, serial };
+          }
+          return { certificate: await generateAdminIdentityOnCard(s, admin.name, bytes), serial };
+        });
+        state = { certificate, location: `card ${serial}`, cardSerial: serial };
+      }
+      if (this.admins.some((a) => a?.certificate.thumbprint === state.certificate.thumbprint)) {
+        fail('InvalidArgument', 'That identity is already used by another admin of this ceremony.');
+      }
+      this.admins[adminIndex] = state;
+      this.record('admin-identity', { admin: admin.name, medium: admin.medium, location: state.location, thumbprint: state.certificate.thumbprint }, admin.name);
+      return this.view();
+    });
+  }
+
+  // ---------------------------------------------------------------------
+  // Step 4: master key
+
+  generateMasterKey(): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      this.expectStep('master-key', 'generate the master key');
+      const setup = this.setup!;
+      const key = generateMasterKey();
+      try {
+        const shares = await splitMasterKey(key, setup.threshold, setup.custodians.length);
+        const kcv = keyCheckValue(key);
+        this.record(ENTRY.masterKeyGenerated, { kcv, verificationPattern: verificationPattern(key), algorithm: 'AES-256' });
+        this.key = key;
+        this.shareSecrets = shares;
+        this.kcv = kcv;
+        this.shares = setup.custodians.map(() => ({ header: null, location: null, verified: false, confirmed: false }));
+        return this.view();
+      } catch (e) {
+        zeroize(key);
+        throw e;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------
+  // Step 5: shares
+
+  writeShare(shareIndex: number, secret: SecretInput): Promise<CeremonyView> {
+    return this.withSecret(secret, async (bytes) => {
+      this.expectStep('shares', 'write a share');
+      const { custodian, state, share } = this.shareAt(shareIndex);
+      if (state.verified) fail('WrongStep', `Share ${shareIndex} is already written and proven.`);
+      this.expectMedium(custodian.medium, secret, custodian.name);
+      const header: KeyshareHeader = {
+        format: KEYSHARE_FORMAT,
+        ceremonyId: this.ceremonyId!,
+        keyName: this.setup!.keyName,
+        shareIndex,
+        threshold: this.setup!.threshold,
+        shares: this.setup!.custodians.length,
+        kcv: this.kcv!,
+        custodian: custodian.name,
+        created: this.now().toISOString(),
+      };
+      const provide = async (): Promise<Buffer> => Buffer.from(bytes);
+      if (secret.medium === 'file') {
+        checkPassphrase(bytes, 'The passphrase');
+        const path = await this.ports.dialogs.saveFile({
+          title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${this.shares.length})`,
+          defaultName: `${safeFileStem(this.setup!.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
+          filters: SHARE_FILTERS,
+        });
+        if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+        const dest = new FileShareDestination(path, provide, this.ports.scryptCost);
+        try {
+          await dest.precheck();
+          await dest.write(header, share);
+        } finally {
+          dest.dispose();
+        }
+        Object.assign(state, { header, location: basename(path), file: path, cardSerial: undefined, verified: false });
+      } else {
+        const transport = await this.cardTransport();
+        const dest = new CardShareDestination(transport, secret.reader, provide);
+        try {
+          await this.exclusive(secret.reader, async () => {
+            await dest.precheck();
+            await dest.write(header, share);
+          });
+        } finally {
+          dest.dispose();
+        }
+        const serial = Number(/card (\d+)/.exec(dest.location)?.[1]);
+        Object.assign(state, { header, location: dest.location, file: undefined, cardSerial: serial, verified: false });
+      }
+      this.record('share-written', { shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location! }, custodian.name);
+      return this.view();
+    });
+  }
+
+  verifyShare(shareIndex: number, secret: SecretInput): Promise<CeremonyView> {
+    return this.withSecret(secret, async (bytes) => {
+      this.expectStep('shares', 'read a share back');
+      const { custodian, state, share } = this.shareAt(shareIndex);
+      if (state.header === null) fail('WrongStep', `Share ${shareIndex} has not been written yet.`);
+      this.expectMedium(custodian.medium, secret, custodian.name);
+      const header = state.header;
+      const source = this.shareSource(secret, async () => Buffer.from(bytes), state.file, header.ceremonyId);
+      const found = await source.header();
+      if (found.ceremonyId !== header.ceremonyId || found.shareIndex !== shareIndex) {
+        throw new CeremonyError(
+          'WrongCard',
+          found.ceremonyId === header.ceremonyId
+            ? `That is share ${found.shareIndex} (${found.custodian}), not share ${shareIndex}. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? 'card' : 'file'}.`
+            : `That share belongs to another ceremony. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? 'card' : 'file'}.`,
+        );
+      }
+      const back = await this.exclusive(secret.medium === 'card' ? secret.reader : null, () => source.open());
+      try {
+        if (!back.equals(share) || shareCommitment(found, back) !== shareCommitment(header, share)) {
+          throw new CeremonyError('ShareMismatch', `Share ${shareIndex} read back from ${state.location} differs from what was written. Write it again.`);
+        }
+      } finally {
+        zeroize(back);
+      }
+      state.verified = true;
+      this.record(
+        ENTRY.shareIssued,
+        { shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location!, commitment: shareCommitment(header, share), verifiedReadBack: true },
+        custodian.name,
+      );
+      return this.view();
+    });
+  }
+
+  confirmShare(shareIndex: number): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      this.expectStep('shares', 'confirm a share');
+      const { custodian, state } = this.shareAt(shareIndex);
+      if (!state.verified) fail('WrongStep', `Share ${shareIndex} must be read back before ${custodian.name} confirms it.`);
+      if (!state.confirmed) {
+        state.confirmed = true;
+        this.record('share-accepted', { shareIndex, custodian: custodian.name, statement: `I, ${custodian.name}, hold share ${shareIndex} of ${this.shares.length}` }, custodian.name);
+      }
+      return this.view();
+    });
+  }
+
+  private shareAt(shareIndex: number): { custodian: CeremonySetup['custodians'][number]; state: ShareState; share: Buffer } {
+    const custodian = this.setup!.custodians[shareIndex - 1];
+    const state = this.shares[shareIndex - 1];
+    const share = this.shareSecrets[shareIndex - 1];
+    if (!custodian || !state || !share) fail('InvalidArgument', `There is no share ${shareIndex}.`);
+    return { custodian, state, share };
+  }
+
+  private shareSource(secret: SecretInput, provide: () => Promise<Buffer>, path: string | undefined, ceremonyId: string | undefined): ShareSource {
+    if (secret.medium === 'file') {
+      if (path === undefined) fail('InvalidArgument', 'This share is not in a file.');
+      return new FileShareSource(path, provide);
+    }
+    return new LazyCardSource(() => this.cardTransport(), secret.reader, provide, ceremonyId);
+  }
+
+  // ---------------------------------------------------------------------
+  // Step 6: bundle
+
+  buildBundle(): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      this.expectStep('bundle', 'build the bundle');
+      if (this.bundle !== null) fail('WrongStep', 'The bundle is already built.');
+      const key = this.key;
+      if (key === null) fail('WrongStep', 'The master key is no longer in memory.');
+      const transports = this.units.map((u) => u.transport);
+      const admins = this.admins.map((a) => a!.certificate);
+      const sequence = Math.max(0, ...transports.map((t) => t.file.lastSequence)) + 1;
+      const head = this.transcriptHead();
+      const { jws } = buildBundle({
+        masterKey: key,
+        transports,
+        sequence,
+        ceremonyId: this.ceremonyId!,
+        keyName: this.setup!.keyName,
+        transcriptHash: head,
+        claim: { admins, signatureThreshold: this.setup!.signatureThreshold },
+        now: this.now(),
+      });
+      const bundle = parseBundle(serializeBundle(jws));
+      // A first bundle to cleared units must carry the signature of every
+      // admin it installs (DESIGN.md, the emulator's claim rule).
+      const claim = claimOf(bundle.payload);
+      this.bundle = { bundle, required: claim ? claim.admins.length : this.setup!.signatureThreshold, saved: null };
+      this.record(ENTRY.bundleCreated, {
+        bundleId: bundle.payload.bundleId,
+        payloadHash: bundle.payloadHash,
+        sequence,
+        targets: bundle.payload.targets,
+        transportFingerprints: transports.map((t) => t.file.fingerprint),
+        admins: admins.map((c) => `${c.name} ${c.thumbprint}`),
+        signatureThreshold: this.setup!.signatureThreshold,
+        kcv: this.kcv!,
+      });
+      return this.view();
+    });
+  }
+
+  signBundle(adminIndex: number, secret: SecretInput): Promise<CeremonyView> {
+    return this.withSecret(secret, async (bytes) => {
+      this.expectStep('bundle', 'sign the bundle');
+      const b = this.bundle;
+      if (b === null) fail('WrongStep', 'Build the bundle before signing it.');
+      if (b.saved !== null) fail('WrongStep', 'The bundle is already saved; it cannot take more signatures.');
+      const admin = this.setup!.admins[adminIndex];
+      const state = this.admins[adminIndex];
+      if (!admin || !state) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
+      this.expectMedium(admin.medium, secret, admin.name);
+      let jws;
+      if (secret.medium === 'file') {
+        const text = readFileOrFail(state.file!, `${admin.name}\u2019s identity file`).toString('utf8');
+        const unlocked = unlockFileIdentity(text, bytes, `${admin.name}\u2019s identity file`);
+        if (unlocked.certificate.thumbprint !== state.certificate.thumbprint) {
+          throw new CeremonyError('IdentityInvalid', `The identity file at ${state.location} is no longer ${admin.name}\u2019s identity from this ceremony.`);
+        }
+        jws = await addBundleSignature(b.bundle, state.certificate, fileKeySigner(unlocked.privateKey));
+      } else {
+        jws = await this.onCard(secret.reader, async (s) => {
+          const cert = await readAdminCertificateFromCard(s);
+          if (cert.thumbprint !== state.certificate.thumbprint) {
+            throw new CeremonyError('WrongCard', `The card in reader "${secret.reader}" holds the identity of ${cert.name}, not ${admin.name}\u2019s from this ceremony (card ${state.cardSerial}).`);
+          }
+          return addBundleSignature(b.bundle, state.certificate, cardRs256Signer(s, bytes));
+        });
+      }
+      b.bundle = parseBundle(serializeBundle(jws));
+      this.record('bundle-signed', { bundleId: b.bundle.payload.bundleId, admin: admin.name, thumbprint: state.certificate.thumbprint, signatures: b.bundle.signatures.length }, admin.name);
+      return this.view();
+    });
+  }
+
+  saveBundle(): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      this.expectStep('bundle', 'save the bundle');
+      const b = this.bundle;
+      if (b === null) fail('WrongStep', 'Build the bundle first.');
+      if (b.bundle.signatures.length < b.required) {
+        throw new CeremonyError('TooFewSignatures', `The bundle has ${b.bundle.signatures.length} of the ${b.required} signatures it needs; the units would refuse it.`, {
+          signatures: b.bundle.signatures.length,
+          required: b.required,
+        });
+      }
+      const folder = await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the import bundle' });
+      if (folder === null) throw new CeremonyError('Canceled', 'No folder was chosen.');
+      const text = serializeBundle(b.bundle.jws);
+      const path = join(folder, `bundle-${safeFileStem(this.setup!.keyName)}-${b.bundle.payload.sequence}.json`);
+      writeFileExclusive(path, text, 0o644);
+      const fileSha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+      b.saved = { path, fileSha256 };
+      this.record('bundle-saved', { bundleId: b.bundle.payload.bundleId, file: basename(path), fileSha256 });
+      return this.view();
+    });
+  }
+
+  // ---------------------------------------------------------------------
+  // Step 7: close
+
+  close(): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      this.expectStep('close', 'close the ceremony');
+      if (this.closed !== null) return this.view();
+      this.wipeSecrets();
+      this.record(ENTRY.masterKeyWiped, { note: 'master key and shares zeroed in memory' });
+      this.record('ceremony-closed', { kcv: this.kcv!, bundle: this.bundle?.saved ? basename(this.bundle.saved.path) : null });
+      this.closed = { recordSavedTo: null };
+      return this.view();
+    });
+  }
+
+  saveRecord(): Promise<CeremonyView> {
+    return this.queue.run(async () => {
+      if (this.closed === null) fail('WrongStep', 'Close the ceremony (wipe the master key) before saving its record.');
+      const folder = await this.ports.dialogs.chooseFolder({ title: 'Choose the folder for the ceremony record' });
+      if (folder === null) throw new CeremonyError('Canceled', 'No folder was chosen.');
+      const stem = `ceremony-${safeFileStem(this.setup!.keyName)}-${this.ceremonyId!.slice(0, 8)}`;
+      const targets = ['.jsonl', '.html', '.pdf'].map((ext) => join(folder, stem + ext));
+      for (const t of targets) assertOutputFree(t);
+      const recordText = readFileOrFail(this.recordPath!, 'The ceremony record');
+      const setup = this.setup!;
+      const html = renderRecordHtml(
+        readTranscript(this.recordPath!),
+        { operator: setup.operator, admins: setup.admins.map((a) => a.name), custodians: setup.custodians.map((c) => c.name), witnesses: [...setup.witnesses] },
+        this.now(),
+      );
+      const pdf = await this.ports.renderPdf(html);
+      writeFileExclusive(targets[0]!, recordText, 0o644);
+      writeFileExclusive(targets[1]!, html, 0o644);
+      writeFileExclusive(targets[2]!, pdf, 0o644);
+      this.closed = { recordSavedTo: folder };
+      return this.view();
+    });
+  }
+
+  // ---------------------------------------------------------------------
+  // Checking one share against a record
+
+  openRecordForCheck(): Promise<RecordView> {
+    return this.queue.run(async () => {
+      const path = await this.ports.dialogs.openFile({ title: 'Open a ceremony record', filters: [{ name: 'Ceremony record', extensions: ['jsonl'] }] });
+      if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+      const { summary } = loadCeremony(path);
+      this.checkRecord = path;
+      return {
+        ceremonyId: summary.ceremonyId,
+        ceremonyName: summary.ceremonyName,
+        keyName: summary.keyName,
+        kcv: summary.kcv,
+        threshold: summary.threshold,
+        shares: summary.shares,
+        custodians: [...summary.issued.values()].sort((a, b) => a.shareIndex - b.shareIndex).map((s) => s.custodian),
+        fileName: basename(path),
+      };
+    });
+  }
+
+  checkShare(secret: SecretInput): Promise<ShareCheckView> {
+    return this.withSecret(secret, async (bytes) => {
+      const record = this.checkRecord;
+      if (record === null) fail('WrongStep', 'Open the ceremony record first.');
+      const { summary } = loadCeremony(record);
+      let path: string | undefined;
+      if (secret.medium === 'file') {
+        const chosen = await this.ports.dialogs.openFile({ title: 'Open the share file to check', filters: SHARE_FILTERS });
+        if (chosen === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+        path = chosen;
+      }
+      const source = this.shareSource(secret, async () => Buffer.from(bytes), path, summary.ceremonyId);
+      const r = await this.exclusive(secret.medium === 'card' ? secret.reader : null, () => verifyShareAgainstRecord(record, source));
+      return { shareIndex: r.header.shareIndex, custodian: r.issued.custodian, kcv: r.summary.kcv, matches: true };
+    });
+  }
+
+  // ---------------------------------------------------------------------
+  // Cards
+
+  /** Readers and what is in them; card details are read once per insertion. */
+  async listCards(): Promise<CardsView> {
+    let transport: CardTransport;
+    let readers: ReaderState[];
+    try {
+      transport = await this.cardTransport();
+      readers = await transport.listReaders();
+    } catch (e) {
+      this.transportPromise = undefined; // try again on the next poll (pcscd may be started)
+      return { serviceAvailable: false, problem: e instanceof CeremonyError ? e.message : 'The smart-card service could not be reached.', readers: [] };
+    }
+    const views: ReaderView[] = [];
+    for (const r of readers) {
+      if (!r.present) {
+        this.cardInfo.delete(r.name);
+        views.push({ name: r.name, present: false, card: null, problem: null });
+        continue;
+      }
+      let info = this.cardInfo.get(r.name);
+      if ((!info || info.atr !== r.atr) && this.queue.busy === 0) {
+        info = await this.queue.run(() => this.readCardInfo(transport, r));
+        this.cardInfo.set(r.name, info);
+      }
+      views.push({ name: r.name, present: true, card: info?.card ?? null, problem: info?.problem ?? null });
+    }
+    return { serviceAvailable: true, problem: readers.length === 0 ? 'No card reader is connected.' : null, readers: views };
+  }
+
+  private async readCardInfo(transport: CardTransport, r: ReaderState): Promise<CardInfo> {
+    try {
+      const card = await withCard(transport, r.name, async (s) => {
+        const pin = await s.referenceMetadata(KEY_REF.PIN);
+        const puk = await s.referenceMetadata(KEY_REF.PUK);
+        const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
+        const admin = await readAdminCertificateFromCard(s).catch(() => null);
+        return { serial: await s.serial(), prepared: !(pin.isDefault || puk.isDefault || mgm.isDefault), pinTriesLeft: pin.triesLeft, adminName: admin?.name ?? null };
+      });
+      return { atr: r.atr, card, problem: null };
+    } catch (e) {
+      const problem =
+        e instanceof CeremonyError
+          ? e.code === 'CardRemoved'
+            ? 'The card was removed while it was being read.'
+            : `This card cannot be used: ${e.message}`
+          : 'This card cannot be read; is it a PIV card?';
+      return { atr: r.atr, card: null, problem };
+    }
+  }
+
+  private cardTransport(): Promise<CardTransport> {
+    this.transportPromise ??= this.ports.openCardTransport();
+    const p = this.transportPromise;
+    p.catch(() => {
+      if (this.transportPromise === p) this.transportPromise = undefined;
+    });
+    return p;
+  }
+
+  private async onCard<T>(reader: string, op: Parameters<typeof withCard<T>>[2]): Promise<T> {
+    const transport = await this.cardTransport();
+    return this.exclusive(reader, () => withCard(transport, reader, op));
+  }
+
+  /** Runs a card operation, then forgets what was known of that card (tries left change). */
+  private async exclusive<T>(reader: string | null, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } finally {
+      if (reader !== null) this.cardInfo.delete(reader);
+    }
+  }
+
+  // ---------------------------------------------------------------------
+  // Secrets
+
+  /**
+   * Runs an operation that needs the PIN or passphrase, in the queue, with
+   * the secret as a buffer that is zeroed afterwards whatever happens. The
+   * string it came in as cannot be zeroed (JavaScript strings are immutable);
+   * it is dropped here and never stored.
+   */
+  private withSecret<T>(secret: SecretInput, op: (bytes: Buffer) => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      const bytes = Buffer.from(secret.medium === 'file' ? secret.passphrase : secret.pin, 'utf8');
+      try {
+        if (secret.medium === 'card') zeroize(padPin(bytes, 'The PIN'));
+        return await op(bytes);
+      } finally {
+        zeroize(bytes);
+      }
+    });
+  }
+
+  private expectMedium(medium: Medium, secret: SecretInput, who: string): void {
+    if (secret.medium !== medium) {
+      fail('InvalidArgument', `${who} uses a ${medium === 'card' ? 'smart card' : 'file'}, not a ${secret.medium === 'card' ? 'smart card' : 'file'}.`);
+    }
+  }
+
+  private transcriptHead(): string {
+    const entries = readTranscript(this.recordPath!);
+    return entries[entries.length - 1]!.hash;
+  }
+
+  /** Zeroes everything; for shutdown. */
+  dispose(): void {
+    this.wipeSecrets();
+  }
+}
+
+/** Checks an RS256 signature against the certificate it claims. */
+function signatureMatches(cert: AdminCertificateInfo, data: Buffer, signature: Buffer): boolean {
+  return nodeVerify('sha256', data, cert.publicKey, signature);
+}
+
+/** A card share source whose transport is opened on first use. */
+class LazyCardSource implements ShareSource {
+  readonly label: string;
+  private inner: CardShareSource | undefined;
+  constructor(
+    private readonly transport: () => Promise<CardTransport>,
+    private readonly reader: string,
+    private readonly pin: () => Promise<Buffer>,
+    private readonly ceremonyId: string | undefined,
+  ) {
+    this.label = `the card in reader "${reader}"`;
+  }
+  private async get(): Promise<CardShareSource> {
+    this.inner ??= new CardShareSource(await this.transport(), this.reader, this.pin, this.ceremonyId);
+    return this.inner;
+  }
+  async header(): Promise<KeyshareHeader> {
+    return (await this.get()).header();
+  }
+  async open(): Promise<Buffer> {
+    return (await this.get()).open();
+  }
+}

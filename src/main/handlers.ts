@@ -1,0 +1,193 @@
+// The IPC handlers, without Electron: for each channel of the contract
+// (src/shared/ipc.ts), (1) validate the raw arguments, (2) call the ceremony
+// session in src/core, (3) answer with an IpcResult, never a thrown error.
+//
+// ipc.ts registers these with ipcMain after checking the sender; the
+// end-to-end tests serve the very same functions to the renderer through a
+// test-only bridge (test/e2e/bridge), which is why this file must not import
+// Electron.
+import type { CeremonySession } from '../core/ceremony/session.js';
+import { CeremonyError } from '../core/errors.js';
+import {
+  IpcChannel,
+  type AppInfo,
+  type CeremonySetup,
+  type IpcContract,
+  type IpcError,
+  type IpcResponse,
+  type Medium,
+  type SecretInput,
+} from '../shared/ipc.js';
+
+export interface HandlerContext {
+  readonly session: CeremonySession;
+  appInfo(): AppInfo;
+  /** Where unexpected failures (bugs) are reported; never gets a secret. */
+  reportBug(channel: string, error: unknown): void;
+}
+
+/** A request that does not match the contract; its message names what is wrong. */
+export class InvalidIpcRequest extends Error {
+  override readonly name = 'InvalidIpcRequest';
+}
+
+type Parser<C extends IpcChannel> = (args: readonly unknown[]) => IpcContract[C]['request'];
+type Call<C extends IpcChannel> = (request: IpcContract[C]['request']) => Promise<IpcContract[C]['result']> | IpcContract[C]['result'];
+
+export type Handlers = { readonly [C in IpcChannel]: (args: readonly unknown[]) => Promise<IpcResponse<C>> };
+
+export function createHandlers(ctx: HandlerContext): Handlers {
+  const s = ctx.session;
+  function h<C extends IpcChannel>(channel: C, parse: Parser<C>, call: Call<C>): (args: readonly unknown[]) => Promise<IpcResponse<C>> {
+    return async (args) => {
+      try {
+        const request = parse(args);
+        return { ok: true, value: await call(request) };
+      } catch (error) {
+        return { ok: false, error: toIpcError(channel, error, ctx) };
+      }
+    };
+  }
+  const none = (args: readonly unknown[]): undefined => noArgument(args);
+  return {
+    [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
+    [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => s.view()),
+    [IpcChannel.ceremonyStart]: h(IpcChannel.ceremonyStart, (a) => parseSetup(one(a)), (r) => s.start(r)),
+    [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, () => s.abandon()),
+    [IpcChannel.unitsAddTransport]: h(IpcChannel.unitsAddTransport, none, () => s.addTransport()),
+    [IpcChannel.unitsConfirm]: h(IpcChannel.unitsConfirm, (a) => parseUnitId(one(a)), (r) => s.confirmUnit(r.unitId)),
+    [IpcChannel.unitsRemove]: h(IpcChannel.unitsRemove, (a) => parseUnitId(one(a)), (r) => s.removeUnit(r.unitId)),
+    [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, () => s.listCards()),
+    [IpcChannel.adminsCreateIdentity]: h(
+      IpcChannel.adminsCreateIdentity,
+      (a) => parseIndexed(one(a), 'adminIndex', 0),
+      (r) => s.createIdentity(r.adminIndex, r.secret),
+    ),
+    [IpcChannel.masterKeyGenerate]: h(IpcChannel.masterKeyGenerate, none, () => s.generateMasterKey()),
+    [IpcChannel.sharesWrite]: h(IpcChannel.sharesWrite, (a) => parseIndexed(one(a), 'shareIndex', 1), (r) => s.writeShare(r.shareIndex, r.secret)),
+    [IpcChannel.sharesVerify]: h(IpcChannel.sharesVerify, (a) => parseIndexed(one(a), 'shareIndex', 1), (r) => s.verifyShare(r.shareIndex, r.secret)),
+    [IpcChannel.sharesConfirm]: h(
+      IpcChannel.sharesConfirm,
+      (a) => {
+        const o = record(one(a), ['shareIndex']);
+        return { shareIndex: integer(o['shareIndex'], 'shareIndex', 1, 255) };
+      },
+      (r) => s.confirmShare(r.shareIndex),
+    ),
+    [IpcChannel.bundleBuild]: h(IpcChannel.bundleBuild, none, () => s.buildBundle()),
+    [IpcChannel.bundleSign]: h(IpcChannel.bundleSign, (a) => parseIndexed(one(a), 'adminIndex', 0), (r) => s.signBundle(r.adminIndex, r.secret)),
+    [IpcChannel.bundleSave]: h(IpcChannel.bundleSave, none, () => s.saveBundle()),
+    [IpcChannel.ceremonyClose]: h(IpcChannel.ceremonyClose, none, () => s.close()),
+    [IpcChannel.recordSave]: h(IpcChannel.recordSave, none, () => s.saveRecord()),
+    [IpcChannel.checkOpenRecord]: h(IpcChannel.checkOpenRecord, none, () => s.openRecordForCheck()),
+    [IpcChannel.checkShare]: h(
+      IpcChannel.checkShare,
+      (a) => {
+        const o = record(one(a), ['secret']);
+        return { secret: parseSecret(o['secret']) };
+      },
+      (r) => s.checkShare(r.secret),
+    ),
+  };
+}
+
+function toIpcError(channel: string, error: unknown, ctx: HandlerContext): IpcError {
+  if (error instanceof InvalidIpcRequest) return { code: 'invalid-request', message: error.message };
+  if (error instanceof CeremonyError) {
+    // Core messages are plain sentences that never hold a secret.
+    return { code: error.code, message: error.message, details: { ...error.details } };
+  }
+  ctx.reportBug(channel, error);
+  return { code: 'internal', message: 'Something failed unexpectedly inside Key Ceremony (a bug); nothing was lost, and the details were written to its error output.' };
+}
+
+// ---------------------------------------------------------------------------
+// Validation. Everything from the renderer is untrusted: exact shapes only.
+
+const MAX_TEXT = 256;
+const MAX_SECRET = 1024;
+
+function noArgument(args: readonly unknown[]): undefined {
+  if (args.length !== 0) throw new InvalidIpcRequest(`This call takes no argument, but received ${args.length}.`);
+  return undefined;
+}
+
+function one(args: readonly unknown[]): unknown {
+  if (args.length !== 1) throw new InvalidIpcRequest(`This call takes one argument, but received ${args.length}.`);
+  return args[0];
+}
+
+function record(value: unknown, keys: readonly string[], what = 'The request'): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) {
+    throw new InvalidIpcRequest(`${what} must be a plain object.`);
+  }
+  const o = value as Record<string, unknown>;
+  const extra = Object.keys(o).filter((k) => !keys.includes(k));
+  if (extra.length > 0) throw new InvalidIpcRequest(`${what} has unexpected fields: ${extra.join(', ')}.`);
+  const missing = keys.filter((k) => !(k in o));
+  if (missing.length > 0) throw new InvalidIpcRequest(`${what} lacks ${missing.join(', ')}.`);
+  return o;
+}
+
+function text(value: unknown, what: string, max = MAX_TEXT): string {
+  if (typeof value !== 'string') throw new InvalidIpcRequest(`${what} must be text.`);
+  if (value.length > max) throw new InvalidIpcRequest(`${what} is longer than ${max} characters.`);
+  return value;
+}
+
+function integer(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidIpcRequest(`${what} must be a whole number from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+function list<T>(value: unknown, what: string, max: number, item: (v: unknown, i: number) => T): T[] {
+  if (!Array.isArray(value)) throw new InvalidIpcRequest(`${what} must be a list.`);
+  if (value.length > max) throw new InvalidIpcRequest(`${what} has more than ${max} entries.`);
+  return value.map(item);
+}
+
+function medium(value: unknown, what: string): Medium {
+  if (value !== 'card' && value !== 'file') throw new InvalidIpcRequest(`${what} must be "card" or "file".`);
+  return value;
+}
+
+function parseSetup(value: unknown): CeremonySetup {
+  const o = record(value, ['ceremonyName', 'keyName', 'threshold', 'signatureThreshold', 'operator', 'admins', 'custodians', 'witnesses'], 'The ceremony set-up');
+  const participant = (role: string) => (v: unknown, i: number) => {
+    const p = record(v, ['name', 'medium'], `${role} ${i + 1}`);
+    return { name: text(p['name'], `${role} ${i + 1}'s name`), medium: medium(p['medium'], `${role} ${i + 1}'s medium`) };
+  };
+  return {
+    ceremonyName: text(o['ceremonyName'], 'The ceremony name'),
+    keyName: text(o['keyName'], 'The key name'),
+    threshold: integer(o['threshold'], 'The threshold', 1, 255),
+    signatureThreshold: integer(o['signatureThreshold'], 'The signature threshold', 1, 255),
+    operator: text(o['operator'], 'The operator name'),
+    admins: list(o['admins'], 'The admins', 255, participant('Admin')),
+    custodians: list(o['custodians'], 'The custodians', 255, participant('Custodian')),
+    witnesses: list(o['witnesses'], 'The witnesses', 255, (v, i) => text(v, `Witness ${i + 1}'s name`)),
+  };
+}
+
+function parseUnitId(value: unknown): { unitId: string } {
+  const o = record(value, ['unitId']);
+  return { unitId: text(o['unitId'], 'The unit id') };
+}
+
+function parseSecret(value: unknown): SecretInput {
+  if (typeof value !== 'object' || value === null) throw new InvalidIpcRequest('The secret must be an object.');
+  const m = medium((value as { medium?: unknown }).medium, 'The secret\u2019s medium');
+  if (m === 'file') {
+    const o = record(value, ['medium', 'passphrase'], 'The secret');
+    return { medium: 'file', passphrase: text(o['passphrase'], 'The passphrase', MAX_SECRET) };
+  }
+  const o = record(value, ['medium', 'reader', 'pin'], 'The secret');
+  return { medium: 'card', reader: text(o['reader'], 'The reader name'), pin: text(o['pin'], 'The PIN', 16) };
+}
+
+function parseIndexed<K extends 'adminIndex' | 'shareIndex'>(value: unknown, key: K, min: number): { [P in K]: number } & { secret: SecretInput } {
+  const o = record(value, [key, 'secret']);
+  return { [key]: integer(o[key], key, min, 255), secret: parseSecret(o['secret']) } as { [P in K]: number } & { secret: SecretInput };
+}
