@@ -12,6 +12,7 @@ export type CeremonyErrorCode =
   | 'WrongPassphrase'
   | 'FileNotFound'
   | 'OutputExists'
+  | 'OutputUnwritable'
   | 'ShareCorrupted'
   | 'ShareAltered'
   | 'ShareMismatch'

@@ -28,6 +28,24 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
 }
 
+/** A write that failed for a reason a person can fix (no such folder, read-only, full). */
+function unwritable(e: unknown, path: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  const folder = dirname(path);
+  const why: Record<string, string> = {
+    ENOENT: `the folder ${folder} does not exist`,
+    ENOTDIR: `${folder} is not a folder`,
+    EACCES: `the folder ${folder} cannot be written (permission denied)`,
+    EPERM: `the folder ${folder} cannot be written (permission denied)`,
+    EROFS: `the medium holding ${folder} is read-only`,
+    ENOSPC: `the medium holding ${folder} is full`,
+    EDQUOT: `the medium holding ${folder} is full`,
+  };
+  const reason = code === undefined ? undefined : why[code];
+  if (reason === undefined) return e;
+  return new CeremonyError('OutputUnwritable', `${basename(path)} cannot be written: ${reason}. Nothing was written; choose another place.`, { path });
+}
+
 function outputExists(path: string): CeremonyError {
   return new CeremonyError('OutputExists', `${path} already exists; nothing was overwritten. Choose another name.`, {
     path,
@@ -50,12 +68,20 @@ function outputExists(path: string): CeremonyError {
 export function writeFileExclusive(path: string, data: Uint8Array | string, mode = 0o600): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const tmp = tempPathFor(path);
-  const fd = openSync(tmp, 'wx', mode);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', mode);
+  } catch (e) {
+    throw unwritable(e, path);
+  }
   try {
     writeAllAndSync(fd, bytes);
-  } finally {
+  } catch (e) {
     closeSync(fd);
+    unlinkSync(tmp);
+    throw unwritable(e, path);
   }
+  closeSync(fd);
   try {
     linkSync(tmp, path);
   } catch (e) {

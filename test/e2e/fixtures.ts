@@ -30,7 +30,7 @@ export const test = base.extend<E2eFixtures>({
   bridge: async ({ workDir, browser }, use) => {
     const records = join(workDir, 'app-records');
     mkdirSync(records);
-    const bridge = createBridge({ workDir: records, browser, scryptCost: { logN: 14, r: 8, p: 1 } });
+    const bridge = createBridge({ workDir: records, browser, scryptCost: { logN: 15, r: 8, p: 1 } });
     await use(bridge);
     await bridge.close();
     expect(bridge.bugs, 'handlers reported unexpected failures (bugs)').toEqual([]);

@@ -103,6 +103,11 @@ export async function sealShareWithPassphrase(
   checkHeader(header);
   checkPassphrase(passphrase, `The passphrase for share ${header.shareIndex}`);
   if (share.length !== SHARE_BYTES) throw new CeremonyError('InvalidArgument', `A share is ${SHARE_BYTES} bytes.`);
+  // Never write a file that the reader would refuse.
+  for (const [k, [lo, hi]] of Object.entries(SCRYPT_BOUNDS)) {
+    const v = cost[k as keyof typeof cost];
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new CeremonyError('InvalidArgument', `scrypt ${k} must be ${lo} to ${hi}; got ${v}.`);
+  }
   const salt = randomBytes(16);
   const iv = randomBytes(12);
   const derived = await scrypt(passphrase, salt, 64, cost);

@@ -1,0 +1,287 @@
+// The wizard's back end without a window: the ceremony session driven call by
+// call through the same handlers main registers, with in-process virtual
+// cards and scripted dialogs, ending in a bundle the emulator ingests.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { prepareCard, withCard } from '../../../src/core/cards/roles.js';
+import { CeremonySession, type FileDialogs } from '../../../src/core/ceremony/session.js';
+import { readTranscript } from '../../../src/core/ceremony/transcript.js';
+import { summarize } from '../../../src/core/ceremony/record.js';
+import { exportTransportFiles, ingestBundle, initInstance, instanceStatus } from '../../../src/emulator/instance.js';
+import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
+import type { CeremonySetup, CeremonyView, IpcResult, SecretInput } from '../../../src/shared/ipc.js';
+import { VirtualPivCard } from '../../../src/virtual-card/card.js';
+import { InProcessTransport } from '../../../src/virtual-card/transport.js';
+
+const a = (s: string): Buffer => Buffer.from(s, 'ascii');
+const R0 = 'Virtual PIV reader 0';
+const R1 = 'Virtual PIV reader 1';
+const PIN = '246813';
+
+class Dialogs implements FileDialogs {
+  queue: Array<string | null> = [];
+  async openFile(): Promise<string | null> {
+    return this.next();
+  }
+  async saveFile(): Promise<string | null> {
+    return this.next();
+  }
+  async chooseFolder(): Promise<string | null> {
+    return this.next();
+  }
+  private next(): string | null {
+    if (this.queue.length === 0) throw new Error('unexpected dialog');
+    return this.queue.shift()!;
+  }
+}
+
+async function preparedCard(): Promise<VirtualPivCard> {
+  const t = new InProcessTransport(['x']);
+  const card = new VirtualPivCard();
+  t.insert('x', card);
+  await withCard(t, 'x', (s) => prepareCard(s, { pin: a('123456'), newPin: a(PIN), newPuk: a('97531864') }));
+  t.remove('x');
+  return card;
+}
+
+function value<T>(r: IpcResult<T>): T {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+function error<T>(r: IpcResult<T>): { code: string; message: string; details?: Record<string, unknown> } {
+  if (r.ok) throw new Error('expected a failure');
+  return r.error;
+}
+
+const setup: CeremonySetup = {
+  ceremonyName: 'Production MK 2026',
+  keyName: 'prod-mk',
+  threshold: 2,
+  signatureThreshold: 1,
+  operator: 'Olivia',
+  admins: [
+    { name: 'Alice', medium: 'card' },
+    { name: 'Bob', medium: 'file' },
+  ],
+  custodians: [
+    { name: 'Dora', medium: 'card' },
+    { name: 'Erik', medium: 'file' },
+    { name: 'Fatima', medium: 'file' },
+  ],
+  witnesses: ['Wendy'],
+};
+
+const card = (reader: string, pin = PIN): SecretInput => ({ medium: 'card', reader, pin });
+const file = (passphrase: string): SecretInput => ({ medium: 'file', passphrase });
+
+describe('the ceremony session behind the wizard', () => {
+  let dir: string;
+  let dialogs: Dialogs;
+  let transport: InProcessTransport;
+  let session: CeremonySession;
+  let h: Handlers;
+  let unitsDir: string;
+  let template: string;
+
+  beforeAll(() => {
+    template = join(mkdtempSync(join(tmpdir(), 'kc-session-units-')), 'instance');
+    initInstance(template, 2); // 4096-bit transport keys: once for the file
+  }, 60_000);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kc-session-'));
+    dialogs = new Dialogs();
+    transport = new InProcessTransport();
+    session = new CeremonySession({
+      dialogs,
+      openCardTransport: async () => transport,
+      renderPdf: async (html) => Buffer.from(`%PDF-1.4 fake ${html.length}`),
+      workDir: dir,
+      scryptCost: { logN: 15, r: 8, p: 1 },
+    });
+    h = createHandlers({ session, appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }), reportBug: (c, e) => { throw new Error(`bug in ${c}: ${String(e)}`); } });
+    unitsDir = join(dir, 'emulator');
+    cpSync(template, unitsDir, { recursive: true });
+    mkdirSync(join(dir, 'transport'));
+    exportTransportFiles(unitsDir, join(dir, 'transport'));
+  }, 60_000);
+
+  async function throughUnits(): Promise<CeremonyView> {
+    value(await h['ceremony:start']([setup]));
+    for (const f of readdirSync(join(dir, 'transport')).sort()) {
+      dialogs.queue.push(join(dir, 'transport', f));
+      value(await h['units:add-transport']([]));
+    }
+    const v = value(await h['ceremony:state']([]));
+    expect(v.step).toBe('units'); // loaded, not yet confirmed
+    for (const u of v.units) value(await h['units:confirm']([{ unitId: u.unitId }]));
+    return value(await h['ceremony:state']([]));
+  }
+
+  it('runs a whole ceremony one call at a time and the units end kms-initialized with the KCV shown', async () => {
+    const [alice, dora] = [await preparedCard(), await preparedCard()];
+    transport.insert(R0, alice);
+    transport.insert(R1, dora);
+
+    let v = await throughUnits();
+    expect(v.step).toBe('admins');
+    expect(v.units[0]!.fingerprintGroups).toHaveLength(16);
+    expect(v.units[0]!.fingerprintWords).toHaveLength(32);
+
+    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
+    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    v = value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
+    expect(v.admins.map((x) => x.identity?.location)).toEqual([`card ${alice.serial}`, 'bob.identity.pem']);
+    expect(v.step).toBe('master-key');
+
+    v = value(await h['master-key:generate']([]));
+    const kcv = v.masterKey!.kcv;
+    expect(kcv).toMatch(/^[0-9A-F]{6}$/i);
+    expect(v.step).toBe('shares');
+
+    // Dora's card: a wrong PIN says how many tries are left and writes nothing.
+    const wrong = error(await h['shares:write']([{ shareIndex: 1, secret: card('reader 1', '000000') }]));
+    expect(wrong.code).toBe('WrongPin');
+    expect(wrong.details?.['retriesLeft']).toBe(2);
+    value(await h['shares:write']([{ shareIndex: 1, secret: card('reader 1') }]));
+    // Confirming before proving is refused.
+    expect(error(await h['shares:confirm']([{ shareIndex: 1 }])).code).toBe('WrongStep');
+    // Reading Alice's card (no share) back as Dora's is refused.
+    expect(error(await h['shares:verify']([{ shareIndex: 1, secret: card('reader 0') }])).code).toBe('CardObjectNotFound');
+    value(await h['shares:verify']([{ shareIndex: 1, secret: card('reader 1') }]));
+    value(await h['shares:confirm']([{ shareIndex: 1 }]));
+
+    for (const [i, name] of [[2, 'erik'], [3, 'fatima']] as const) {
+      dialogs.queue.push(join(dir, `${name}.keyshare`));
+      value(await h['shares:write']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
+      expect(error(await h['shares:verify']([{ shareIndex: i, secret: file('not the passphrase') }])).code).toBe('WrongPassphrase');
+      value(await h['shares:verify']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
+      v = value(await h['shares:confirm']([{ shareIndex: i }]));
+    }
+    expect(v.step).toBe('bundle');
+
+    v = value(await h['bundle:build']([]));
+    expect(v.bundle!.required).toBe(2); // a claim: every admin it installs signs
+    expect(error(await h['bundle:save']([])).code).toBe('TooFewSignatures');
+    value(await h['bundle:sign']([{ adminIndex: 0, secret: card('reader 0') }]));
+    expect(error(await h['bundle:sign']([{ adminIndex: 1, secret: file('wrong passphrase') }])).code).toBe('WrongPassphrase');
+    v = value(await h['bundle:sign']([{ adminIndex: 1, secret: file('bob passphrase') }]));
+    expect(v.bundle!.signatures.map((s) => s.name)).toEqual(['Alice', 'Bob']);
+    const media = join(dir, 'usb');
+    dialogs.queue.push(media);
+    // The folder does not exist: a clear error, and the bundle can be saved again.
+    expect(error(await h['bundle:save']([])).code).toBe('OutputUnwritable');
+    mkdirSync(media);
+    dialogs.queue.push(media);
+    v = value(await h['bundle:save']([]));
+    expect(v.step).toBe('close');
+    const bundleText = readFileSync(v.bundle!.saved!.path, 'utf8');
+
+    const results = ingestBundle(unitsDir, bundleText);
+    expect(results.every((r) => r.ok)).toBe(true);
+    const status = instanceStatus(unitsDir);
+    expect(status.units.map((u) => [u.state, u.masterKeyKcv])).toEqual([
+      ['kms-initialized', kcv],
+      ['kms-initialized', kcv],
+    ]);
+
+    expect(error(await h['record:save']([])).code).toBe('WrongStep');
+    v = value(await h['ceremony:close']([]));
+    expect(v.masterKey).toEqual({ kcv, present: false });
+    const out = join(dir, 'record-out');
+    mkdirSync(out);
+    dialogs.queue.push(out);
+    v = value(await h['record:save']([]));
+    expect(v.closed!.recordSavedTo).toBe(out);
+    const saved = readdirSync(out).sort();
+    expect(saved.map((f) => f.replace(/^.*\./, ''))).toEqual(['html', 'jsonl', 'pdf']);
+    const entries = readTranscript(join(out, saved.find((f) => f.endsWith('.jsonl'))!));
+    expect(summarize(entries).kcv).toBe(kcv);
+    expect(entries.map((e) => e.type)).toContain('master-key-wiped');
+    const html = readFileSync(join(out, saved.find((f) => f.endsWith('.html'))!), 'utf8');
+    for (const name of ['Olivia', 'Alice', 'Bob', 'Dora', 'Erik', 'Fatima', 'Wendy']) expect(html).toContain(name);
+    // No secret ever reached the record.
+    const text = readFileSync(join(out, saved.find((f) => f.endsWith('.jsonl'))!), 'utf8');
+    for (const secret of [PIN, 'bob passphrase', 'erik passphrase', 'fatima passphrase']) expect(text).not.toContain(secret);
+
+    // The share check mode: Erik's file against the saved record.
+    dialogs.queue.push(join(out, saved.find((f) => f.endsWith('.jsonl'))!));
+    const rec = value(await h['check:open-record']([]));
+    expect(rec).toMatchObject({ kcv, threshold: 2, shares: 3, custodians: ['Dora', 'Erik', 'Fatima'] });
+    dialogs.queue.push(join(dir, 'erik.keyshare'));
+    expect(value(await h['check:share']([{ secret: file('erik passphrase') }]))).toEqual({ shareIndex: 2, custodian: 'Erik', kcv, matches: true });
+    expect(value(await h['check:share']([{ secret: card('reader 1') }]))).toMatchObject({ shareIndex: 1, custodian: 'Dora' });
+  }, 120_000);
+
+  it('a card pulled in the middle of a share write leaves nothing and the write can be retried', async () => {
+    const [alice, dora] = [await preparedCard(), await preparedCard()];
+    transport.insert(R0, alice);
+    await throughUnits();
+    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
+    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
+    value(await h['master-key:generate']([]));
+    // Pull Dora's card out before the 12th APDU of the write.
+    const connect = transport.connect.bind(transport);
+    let count = 0;
+    let pullBefore = 12;
+    transport.connect = async (reader) => {
+      const c = await connect(reader);
+      return {
+        reader: c.reader,
+        atr: c.atr,
+        disconnect: () => c.disconnect(),
+        transmit: (apdu) => {
+          if (c.reader === R1 && ++count === pullBefore) transport.remove(R1);
+          return c.transmit(apdu);
+        },
+      };
+    };
+    transport.insert(R1, dora);
+    const pulled = error(await h['shares:write']([{ shareIndex: 1, secret: card('reader 1') }]));
+    expect(pulled.code).toBe('CardRemoved');
+    const v = value(await h['ceremony:state']([]));
+    expect(v.shares[0]).toMatchObject({ written: false, verified: false });
+    pullBefore = 0;
+    transport.insert(R1, dora);
+    value(await h['shares:write']([{ shareIndex: 1, secret: card('reader 1') }]));
+    value(await h['shares:verify']([{ shareIndex: 1, secret: card('reader 1') }]));
+  }, 120_000);
+
+  it('validates every request and refuses steps out of order', async () => {
+    expect(error(await h['ceremony:start']([{ ...setup, threshold: 4 }])).code).toBe('InvalidArgument');
+    expect(error(await h['ceremony:start']([{ ...setup, extra: 1 }])).code).toBe('invalid-request');
+    expect(error(await h['ceremony:start']([])).code).toBe('invalid-request');
+    expect(error(await h['ceremony:start']([{ ...setup, custodians: [{ name: 'A', medium: 'floppy' }] }])).code).toBe('invalid-request');
+    expect(error(await h['ceremony:start']([{ ...setup, admins: [{ name: 'Al', medium: 'card' }, { name: 'al', medium: 'file' }] }])).message).toMatch(/both called/);
+    expect(error(await h['ceremony:state'](['x'])).code).toBe('invalid-request');
+    expect(error(await h['master-key:generate']([])).code).toBe('WrongStep');
+    value(await h['ceremony:start']([setup]));
+    expect(error(await h['master-key:generate']([])).code).toBe('WrongStep');
+    expect(error(await h['shares:write']([{ shareIndex: 1, secret: { medium: 'card', reader: 'x', pin: '123456', more: 1 } }])).code).toBe('invalid-request');
+    dialogs.queue.push(null);
+    expect(error(await h['units:add-transport']([])).code).toBe('Canceled');
+    dialogs.queue.push(join(dir, 'missing.json'));
+    expect(error(await h['units:add-transport']([])).code).toBe('FileNotFound');
+  });
+
+  it('abandoning after the key exists wipes it and records the abort', async () => {
+    transport.insert(R0, await preparedCard());
+    await throughUnits();
+    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
+    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
+    value(await h['master-key:generate']([]));
+    const key = (session as unknown as { key: Buffer }).key;
+    const shares = (session as unknown as { shareSecrets: Buffer[] }).shareSecrets;
+    const v = value(await h['ceremony:abandon']([]));
+    expect(v.step).toBe('setup');
+    expect(key.every((b) => b === 0)).toBe(true);
+    expect(shares.every((s) => s.every((b) => b === 0))).toBe(true);
+    const record = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
+    expect(readTranscript(join(dir, record)).map((e) => e.type)).toEqual(expect.arrayContaining(['ceremony-aborted', 'master-key-wiped']));
+    expect(existsSync(join(dir, record))).toBe(true);
+  }, 60_000);
+});
