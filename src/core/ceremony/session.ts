@@ -798,7 +798,9 @@ export class CeremonySession {
         continue;
       }
       let info = this.cardInfo.get(r.name);
-      if ((!info || info.atr !== r.atr) && this.queue.busy === 0) {
+      // Read once per insertion; a card that could not be read (pulled
+      // half-way, reset by another program) is tried again on the next poll.
+      if ((!info || info.atr !== r.atr || info.problem !== null) && this.queue.busy === 0) {
         info = await this.queue.run(() => this.readCardInfo(transport, r));
         this.cardInfo.set(r.name, info);
       }

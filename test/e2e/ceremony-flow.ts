@@ -1,0 +1,285 @@
+// The full ceremony, as the people in the room perform it through the
+// wizard: 3 admins (one on a smart card), a 3-of-5 master key on two cards
+// and three files, 2 crypto units. Shared by the Chromium spec (test bridge)
+// and the Electron spec, which differ only in how a file dialog is answered
+// and how cards are swapped.
+import { expect, type Locator, type Page } from '@playwright/test';
+import { join } from 'node:path';
+
+export type DialogKind = 'openFile' | 'saveFile' | 'chooseFolder';
+
+export interface FlowEnv {
+  page: Page;
+  /** Queues the answer to the next file dialog of that kind. */
+  answer(kind: DialogKind, path: string): Promise<void>;
+  shot(name: string): Promise<void>;
+  axe(where: string): Promise<void>;
+  /** The two transport key files the emulator exported. */
+  transportFiles: [string, string];
+  /** Where the people keep their files (identity and share files, the bundle, the record). */
+  mediaDir: string;
+  readers: { admin: string; custodian: string };
+  pins: { alice: string; dora: string; erin: string };
+  /** Puts Erin's card in the custodian reader, optionally rigged to be pulled during the write. */
+  insertErinCard(pullDuringWrite: boolean): Promise<void>;
+  /** Exercise the mistakes a person can make (wrong PIN, pulled card, …) along the way. */
+  mistakes: boolean;
+}
+
+export const ROSTER = {
+  ceremonyName: 'Production master key 2026',
+  keyName: 'prod-mk-2026',
+  operator: 'Olivia Operator',
+  admins: [
+    { name: 'Alice Admin', medium: 'card' },
+    { name: 'Bob Admin', medium: 'file' },
+    { name: 'Carol Admin', medium: 'file' },
+  ],
+  custodians: [
+    { name: 'Dora Custodian', medium: 'card' },
+    { name: 'Erin Custodian', medium: 'card' },
+    { name: 'Frank Custodian', medium: 'file' },
+    { name: 'Grace Custodian', medium: 'file' },
+    { name: 'Heidi Custodian', medium: 'file' },
+  ],
+  witnesses: ['Wendy Witness'],
+} as const;
+
+const passphraseOf = (name: string): string => `${name.toLowerCase()} correct horse battery`;
+
+export interface FlowResult {
+  kcv: string;
+  bundleSha256: string;
+  bundlePath: string;
+  recordDir: string;
+}
+
+const button = (page: Page, name: string | RegExp): Locator => page.getByRole('button', { name, exact: typeof name === 'string' });
+
+/** The step the rail marks as current. */
+async function expectCurrentStep(page: Page, title: string): Promise<void> {
+  await expect(page.getByRole('navigation', { name: 'Ceremony steps' }).locator('[aria-current="step"]')).toContainText(title);
+}
+
+async function chooseReader(page: Page, reader: string): Promise<void> {
+  const radio = page.getByRole('radio', { name: new RegExp(reader) });
+  // The list is polled from main every second; wait until the card is read.
+  await expect(radio).toBeVisible();
+  await expect(radio).toBeEnabled();
+  await radio.check();
+}
+
+async function claimTurn(page: Page, name: string): Promise<void> {
+  await expect(page.getByRole('heading', { name: `Pass the keyboard to ${name}` })).toBeVisible();
+  const claim = button(page, `I am ${name}`);
+  // Focus lands on the handoff button: the new person only presses Enter.
+  await expect(claim).toBeFocused();
+  await page.keyboard.press('Enter');
+}
+
+async function cardSecret(page: Page, reader: string, pin: string): Promise<void> {
+  await chooseReader(page, reader);
+  await page.getByLabel('PIN', { exact: true }).fill(pin);
+}
+
+async function newPassphrase(page: Page, passphrase: string): Promise<void> {
+  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await page.getByLabel('Repeat the passphrase', { exact: true }).fill(passphrase);
+}
+
+async function alertSays(page: Page, text: RegExp): Promise<void> {
+  await expect(page.getByRole('alert').filter({ hasText: text })).toBeVisible();
+}
+
+export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
+  const { page } = env;
+
+  // Start screen
+  await expect(button(page, 'Start a new ceremony')).toBeVisible();
+  await env.shot('start');
+  await env.axe('start');
+  await button(page, 'Start a new ceremony').click();
+
+  // 1. Set up
+  await expectCurrentStep(page, 'Set up');
+  await page.getByLabel('Ceremony name', { exact: true }).fill(ROSTER.ceremonyName);
+  await page.getByLabel('Key name', { exact: true }).fill(ROSTER.keyName);
+  await page.getByLabel('Operator', { exact: true }).fill(ROSTER.operator);
+  for (let i = 2; i < ROSTER.admins.length; i++) await button(page, 'Add admin').click();
+  for (let i = 3; i < ROSTER.custodians.length; i++) await button(page, 'Add custodian').click();
+  for (const [i, a] of ROSTER.admins.entries()) {
+    await page.getByLabel(`Admin ${i + 1} name`, { exact: true }).fill(a.name);
+    await page.getByLabel(`Admin ${i + 1} medium`, { exact: true }).selectOption(a.medium);
+  }
+  for (const [i, c] of ROSTER.custodians.entries()) {
+    await page.getByLabel(`Custodian ${i + 1} name`, { exact: true }).fill(c.name);
+    await page.getByLabel(`Custodian ${i + 1} medium`, { exact: true }).selectOption(c.medium);
+  }
+  await page.getByLabel('Witness 1 name', { exact: true }).fill(ROSTER.witnesses[0]);
+  await page.getByLabel('Shares needed to recover (K)', { exact: true }).fill('3');
+  await page.getByLabel('Signature threshold', { exact: true }).fill('2');
+  await env.shot('setup');
+  await env.axe('setup');
+  await button(page, 'Start the ceremony').click();
+
+  // The header names the ceremony and who is at the keyboard.
+  const header = page.getByRole('banner');
+  await expect(header).toContainText(ROSTER.ceremonyName);
+  await expect(header).toContainText(ROSTER.operator);
+
+  // 2. Target units
+  await expectCurrentStep(page, 'Target units');
+  for (const file of env.transportFiles) {
+    await env.answer('openFile', file);
+    await button(page, 'Load transport file…').click();
+  }
+  const confirmations = page.getByRole('checkbox', { name: /The fingerprint of .* matches the unit’s display|The fingerprint of .* matches the unit's display/ });
+  await expect(confirmations).toHaveCount(2);
+  if (env.mistakes) {
+    // Only one fingerprint confirmed: the ceremony cannot go on.
+    await confirmations.first().check();
+    await expect(confirmations.first()).toBeChecked();
+    const go = button(page, 'Continue');
+    if (await go.isEnabled()) {
+      await go.click();
+      await alertSays(page, /confirm|fingerprint/i);
+    } else {
+      await expect(go).toBeDisabled();
+    }
+    await expectCurrentStep(page, 'Target units');
+    await env.shot('units-one-unconfirmed');
+  }
+  for (const box of await confirmations.all()) if (!(await box.isChecked())) await box.check();
+  await env.shot('units-confirmed');
+  await env.axe('units');
+  await button(page, 'Continue').click();
+
+  // 3. Admin identities, one admin at a time
+  await expectCurrentStep(page, 'Admin identities');
+  for (const admin of ROSTER.admins) {
+    await claimTurn(page, admin.name);
+    if (admin.medium === 'card') {
+      await cardSecret(page, env.readers.admin, env.pins.alice);
+      await env.shot('admin-card-pin');
+      await env.axe('admin-card');
+    } else {
+      await newPassphrase(page, passphraseOf(admin.name));
+      await env.answer('saveFile', join(env.mediaDir, `${admin.name.split(' ')[0]!.toLowerCase()}.identity.pem`));
+    }
+    await button(page, 'Create the identity').click();
+    await expect(page.getByText(/fingerprint/i).first()).toBeVisible();
+    if (admin.medium === 'file') await env.shot('admin-file-created');
+    await button(page, 'Done — clear the screen').click();
+    // The screen is cleared before the next person: no secret field is left.
+    await expect(page.getByLabel('PIN', { exact: true })).toHaveCount(0);
+    await expect(page.getByLabel('Passphrase', { exact: true })).toHaveCount(0);
+  }
+  await button(page, 'Continue').click();
+
+  // 4. Master key
+  await expectCurrentStep(page, 'Master key');
+  await button(page, 'Generate the master key').click();
+  const kcvText = (await page.getByTestId('kcv').innerText()).replace(/\s+/g, '');
+  expect(kcvText).toMatch(/^[0-9A-F]{6}$/i);
+  await env.shot('master-key');
+  await env.axe('master-key');
+  await button(page, 'Continue').click();
+
+  // 5. Shares, one custodian at a time
+  await expectCurrentStep(page, 'Key shares');
+  for (const [i, c] of ROSTER.custodians.entries()) {
+    const index = i + 1;
+    await claimTurn(page, c.name);
+    const first = c.name.split(' ')[0]!.toLowerCase();
+    if (c.medium === 'card') {
+      const pin = first === 'dora' ? env.pins.dora : env.pins.erin;
+      if (first === 'dora' && env.mistakes) {
+        await cardSecret(page, env.readers.custodian, '999999');
+        await button(page, 'Write the share').click();
+        await alertSays(page, /wrong PIN/i);
+        await alertSays(page, /2 tries left/i);
+        await env.shot('share-wrong-pin');
+        await env.axe('share-wrong-pin');
+      }
+      if (first === 'erin') {
+        if (env.mistakes) {
+          await env.insertErinCard(true);
+          await cardSecret(page, env.readers.custodian, pin);
+          await button(page, 'Write the share').click();
+          await alertSays(page, /removed/i);
+          await alertSays(page, /nothing was written/i);
+          await env.shot('share-card-pulled');
+        }
+        await env.insertErinCard(false);
+      }
+      await cardSecret(page, env.readers.custodian, pin);
+      await button(page, 'Write the share').click();
+      await expect(button(page, 'Read it back')).toBeVisible({ timeout: 60_000 });
+      await cardSecret(page, env.readers.custodian, pin);
+      await button(page, 'Read it back').click();
+    } else {
+      await newPassphrase(page, passphraseOf(c.name));
+      await env.answer('saveFile', join(env.mediaDir, `${first}.keyshare`));
+      await button(page, 'Write the share').click();
+      await expect(button(page, 'Read it back')).toBeVisible({ timeout: 60_000 });
+      if (first === 'frank' && env.mistakes) {
+        await page.getByLabel('Passphrase', { exact: true }).fill('not what frank chose');
+        await button(page, 'Read it back').click();
+        await alertSays(page, /wrong passphrase/i);
+        await env.shot('share-wrong-passphrase');
+      }
+      await page.getByLabel('Passphrase', { exact: true }).fill(passphraseOf(c.name));
+      await button(page, 'Read it back').click();
+    }
+    const statement = page.getByRole('checkbox', { name: new RegExp(`I, ${c.name}, hold share ${index} of ${ROSTER.custodians.length}`) });
+    await expect(statement).toBeVisible({ timeout: 60_000 });
+    if (index === 1) {
+      await env.shot('share-confirm');
+      await env.axe('share-confirm');
+    }
+    await statement.check();
+    await button(page, 'Confirm').click();
+  }
+  await env.shot('shares-done');
+  await button(page, 'Continue').click();
+
+  // 6. Bundle: every admin signs (a first bundle installs them all)
+  await expectCurrentStep(page, 'Import bundle');
+  await button(page, 'Build the import bundle').click();
+  for (const admin of ROSTER.admins) {
+    await claimTurn(page, admin.name);
+    if (admin.medium === 'card') {
+      await cardSecret(page, env.readers.admin, env.pins.alice);
+    } else {
+      await page.getByLabel('Passphrase', { exact: true }).fill(passphraseOf(admin.name));
+    }
+    if (admin === ROSTER.admins[0]) await env.axe('bundle-sign');
+    await button(page, 'Sign the bundle').click();
+    await button(page, 'Done — clear the screen').click();
+  }
+  await env.answer('chooseFolder', env.mediaDir);
+  await button(page, 'Save the bundle…').click();
+  const bundleSha256 = (await page.getByTestId('bundle-sha256').innerText()).replace(/\s+/g, '').toLowerCase();
+  expect(bundleSha256).toMatch(/^[0-9a-f]{64}$/);
+  await env.shot('bundle-saved');
+  await env.axe('bundle-saved');
+  await button(page, 'Continue').click();
+
+  // 7. Close
+  await expectCurrentStep(page, 'Close');
+  await button(page, 'Wipe the master key and close').click();
+  await expect(page.getByText(/wiped/i).first()).toBeVisible();
+  const recordDir = join(env.mediaDir, 'record');
+  await env.answer('chooseFolder', recordDir);
+  await button(page, 'Save the ceremony record…').click();
+  await expect(page.getByText(recordDir).first()).toBeVisible();
+  await env.shot('closed');
+  await env.axe('closed');
+
+  return {
+    kcv: kcvText.toUpperCase(),
+    bundleSha256,
+    bundlePath: join(env.mediaDir, `bundle-${ROSTER.keyName}-1.json`),
+    recordDir,
+  };
+}

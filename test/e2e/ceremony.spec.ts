@@ -1,0 +1,119 @@
+// Issue 4's ceremony through the real renderer in Debian's Chromium, the
+// test-only bridge to the real core, and virtual PIV cards on pcscd + vpcd:
+// 3 admins (one on a card), 3-of-5 shares (two cards, three files), 2 units.
+// The mistakes a person can make are made on the way (one unconfirmed
+// fingerprint, a wrong PIN, a card pulled mid-write, a wrong passphrase),
+// and the emulator must end with both units kms-initialized under the KCV
+// the wizard showed. Every step's screenshot is kept as a test artifact.
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { prepareCard, withCard } from '../../src/core/cards/roles.js';
+import { VirtualPivCard } from '../../src/virtual-card/card.js';
+import { InProcessTransport } from '../../src/virtual-card/transport.js';
+import { emu } from '../support/cli.js';
+import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
+import { runCeremony, ROSTER } from './ceremony-flow.js';
+import { expect, test } from './fixtures.js';
+
+const PORT_ADMIN = 35963;
+const PORT_CUSTODIAN = 35964;
+const PINS = { alice: '246813', dora: '135792', erin: '864213' };
+
+/** A virtual card in a state file, prepared as `keyceremony card prepare` would. */
+async function preparedCardFile(file: string, pin: string): Promise<void> {
+  const t = new InProcessTransport(['x']);
+  t.insert('x', new VirtualPivCard({ stateFile: file }));
+  const a = (s: string): Buffer => Buffer.from(s, 'ascii');
+  await withCard(t, 'x', (s) => prepareCard(s, { pin: a('123456'), newPin: a(pin), newPuk: a('97531975') }));
+}
+
+function ok(r: { code: number; stdout: string; stderr: string }): string {
+  if (r.code !== 0) throw new Error(`command failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+test.describe('the ceremony wizard', () => {
+  const unavailable = pcscStackUnavailableReason();
+  test.skip(unavailable !== undefined, `the PC/SC stack is not installed: ${unavailable ?? ''}`);
+
+  let stack: PcscStack | undefined;
+  test.afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  test('a full ceremony, mistakes included, ends with both units kms-initialized under the KCV shown', async ({ app, bridge, workDir, shot, axe }) => {
+    const cardsDir = join(workDir, 'cards');
+    const mediaDir = join(workDir, 'usb');
+    const unitsDir = join(workDir, 'units');
+    const transportDir = join(workDir, 'transport');
+    for (const d of [cardsDir, mediaDir, join(mediaDir, 'record')]) mkdirSync(d, { recursive: true });
+    const card = (name: string): string => join(cardsDir, `${name}.card.json`);
+    await preparedCardFile(card('alice'), PINS.alice);
+    await preparedCardFile(card('dora'), PINS.dora);
+    await preparedCardFile(card('erin'), PINS.erin);
+
+    ok(emu(workDir, 'init', '--state', unitsDir, '--units', '2'));
+    ok(emu(workDir, 'transport', '--state', unitsDir, '--out-dir', transportDir));
+    const transports = readdirSync(transportDir).sort().map((f) => join(transportDir, f));
+    expect(transports).toHaveLength(2);
+
+    stack = await startPcscStack([
+      { stateFile: card('alice'), port: PORT_ADMIN },
+      { stateFile: card('dora'), port: PORT_CUSTODIAN },
+    ]);
+    const s = stack;
+
+    const result = await runCeremony({
+      page: app,
+      answer: async (kind, path) => bridge.dialogs.answer(kind, path),
+      shot,
+      axe,
+      transportFiles: transports as [string, string],
+      mediaDir,
+      readers: { admin: vpcdReaderName(PORT_ADMIN), custodian: vpcdReaderName(PORT_CUSTODIAN) },
+      pins: PINS,
+      insertErinCard: async (pullDuringWrite) => {
+        const inReader = s.cards.find((c) => c.port === PORT_CUSTODIAN && c.process.exitCode === null && c.process.signalCode === null);
+        if (inReader) await inReader.remove();
+        // Pulled out before the first PUT DATA: after the card generated the
+        // share's key, before the share certificate is stored.
+        await s.insertCard(card('erin'), PORT_CUSTODIAN, pullDuringWrite ? { KEYCEREMONY_VIRTUAL_CARD_PULL_BEFORE: 'DB:1' } : {});
+      },
+      mistakes: true,
+    });
+    expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
+
+    // The bundle on the "removable media" is the one whose hash the UI showed.
+    const bundleText = readFileSync(result.bundlePath);
+    expect(createHash('sha256').update(bundleText).digest('hex')).toBe(result.bundleSha256);
+
+    // The emulator ingests it: both units end kms-initialized with that KCV.
+    const ingest = emu(workDir, 'ingest', '--state', unitsDir, result.bundlePath);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    const status = JSON.parse(ok(emu(workDir, 'status', '--state', unitsDir, '--json'))) as {
+      units: Array<{ id: string; state: string; masterKeyKcv: string | null; adminThumbprints: string[] }>;
+    };
+    expect(status.units).toHaveLength(2);
+    for (const u of status.units) {
+      expect(u.state).toBe('kms-initialized');
+      expect(u.masterKeyKcv?.toUpperCase()).toBe(result.kcv);
+      expect(u.adminThumbprints).toHaveLength(ROSTER.admins.length);
+    }
+
+    // The record, its HTML and PDF were saved; the mistakes left no secret in them.
+    const saved = readdirSync(result.recordDir).sort();
+    expect(saved.map((f) => f.slice(f.lastIndexOf('.')))).toEqual(['.html', '.jsonl', '.pdf']);
+    expect(readFileSync(join(result.recordDir, saved[2]!)).subarray(0, 5).toString()).toBe('%PDF-');
+    const record = readFileSync(join(result.recordDir, saved[1]!), 'utf8');
+    const html = readFileSync(join(result.recordDir, saved[0]!), 'utf8');
+    for (const secret of [...Object.values(PINS), 'correct horse battery']) {
+      expect(record).not.toContain(secret);
+      expect(html).not.toContain(secret);
+    }
+    for (const person of [ROSTER.operator, ...ROSTER.admins.map((a) => a.name), ...ROSTER.custodians.map((c) => c.name), ...ROSTER.witnesses]) {
+      expect(html).toContain(person);
+    }
+  });
+});
