@@ -1,108 +1,128 @@
-// The application shell: header, air-gap warning and, for now, a placeholder
-// where the ceremony wizard will go.
-import { useEffect, useState } from 'react';
-import type { AppInfo, IpcError } from '../shared/ipc.js';
+// The application shell: the header (with the ceremony and who is at the
+// keyboard), the air-gap warning, and one of three screens: the start
+// screen, the ceremony wizard, or the share check.
+//
+// The ceremony itself lives in main. The renderer keeps only the last
+// CeremonyView main returned and replaces it with each answer; it never
+// rebuilds ceremony state of its own.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { CeremonyView, IpcError } from '../shared/ipc.js';
+import { CheckShare } from './check/CheckShare.js';
+import { api, safeCall } from './lib/bridge.js';
+import { StartScreen } from './start/StartScreen.js';
+import { ErrorNotice } from './ui/Notices.js';
+import { NetworkStatus, useAppInfo } from './ui/NetworkStatus.js';
+import { Wizard } from './wizard/Wizard.js';
 
-/**
- * How often to ask main which network interfaces are up. A cable plugged in
- * mid-ceremony should be noticed within seconds, and the check is cheap.
- */
-const NETWORK_CHECK_INTERVAL_MS = 5_000;
+/** Which screen shows while no ceremony is set up. */
+type IdleScreen = 'start' | 'new-ceremony' | 'check-share';
 
-type AppInfoState =
-  | { readonly status: 'loading' }
-  | { readonly status: 'ready'; readonly info: AppInfo }
-  | { readonly status: 'failed'; readonly error: IpcError };
+type LoadState = { readonly status: 'loading' } | { readonly status: 'ready' } | { readonly status: 'failed'; readonly error: IpcError };
 
 export function App() {
   const appInfo = useAppInfo();
+  const [load, setLoad] = useState<LoadState>({ status: 'loading' });
+  const [view, setView] = useState<CeremonyView | null>(null);
+  const [idleScreen, setIdleScreen] = useState<IdleScreen>('start');
+  const [notice, setNotice] = useState<string | null>(null);
+  const [atKeyboard, setAtKeyboard] = useState<string | null>(null);
+  const viewRef = useRef<CeremonyView | null>(null);
+
+  /** Takes main's latest view; notices when a ceremony ends (abandoned or reset). */
+  const applyView = useCallback((next: CeremonyView) => {
+    const previous = viewRef.current;
+    viewRef.current = next;
+    if (previous !== null && previous.setup !== null && next.setup === null) {
+      setIdleScreen('start');
+      setAtKeyboard(null);
+      setNotice(
+        previous.closed !== null
+          ? 'The previous ceremony is complete and closed.'
+          : 'The ceremony was abandoned. Its master key, if one was generated, is wiped from memory.',
+      );
+    }
+    setView(next);
+  }, []);
+
+  const loadCeremony = useCallback(async () => {
+    setLoad({ status: 'loading' });
+    const result = await safeCall(() => api().ceremony.state());
+    if (result.ok) {
+      applyView(result.value);
+      setLoad({ status: 'ready' });
+    } else {
+      setLoad({ status: 'failed', error: result.error });
+    }
+  }, [applyView]);
+
+  useEffect(() => {
+    void loadCeremony();
+  }, [loadCeremony]);
+
+  const setup = view?.setup ?? null;
+
+  let body;
+  if (load.status === 'failed') {
+    body = (
+      <main className="app-main">
+        <h2>The ceremony could not be loaded</h2>
+        <ErrorNotice error={load.error} />
+        <button type="button" className="button button-primary" onClick={() => void loadCeremony()}>
+          Try again
+        </button>
+      </main>
+    );
+  } else if (view === null) {
+    body = (
+      <main className="app-main">
+        <p className="muted" role="status">
+          Loading…
+        </p>
+      </main>
+    );
+  } else if (setup !== null || idleScreen === 'new-ceremony') {
+    body = <Wizard view={view} onView={applyView} setAtKeyboard={setAtKeyboard} onCancelSetup={() => setIdleScreen('start')} />;
+  } else if (idleScreen === 'check-share') {
+    body = <CheckShare onBack={() => setIdleScreen('start')} />;
+  } else {
+    body = (
+      <StartScreen
+        notice={notice}
+        onStartCeremony={() => {
+          setNotice(null);
+          setIdleScreen('new-ceremony');
+        }}
+        onCheckShare={() => {
+          setNotice(null);
+          setIdleScreen('check-share');
+        }}
+      />
+    );
+  }
 
   return (
     <div className="app">
       <header className="app-header">
-        <h1 className="app-title">Key Ceremony</h1>
-        {appInfo.status === 'ready' && <p className="app-version">Version {appInfo.info.version}</p>}
+        <div className="app-header-row">
+          <div className="app-brand">
+            <h1 className="app-title">Key Ceremony</h1>
+            {appInfo.status === 'ready' && <p className="app-version">Version {appInfo.info.version}</p>}
+          </div>
+          {setup !== null && view !== null && (
+            <div className="ceremony-info">
+              <p className="ceremony-name">{setup.ceremonyName}</p>
+              <p className="ceremony-id">
+                Ceremony ID <span className="mono">{view.ceremonyId}</span>
+              </p>
+              <p className={`at-keyboard${atKeyboard !== null ? ' at-keyboard-turn' : ''}`}>
+                At the keyboard: <strong>{atKeyboard ?? setup.operator}</strong>
+              </p>
+            </div>
+          )}
+        </div>
+        <NetworkStatus appInfo={appInfo} />
       </header>
-
-      <NetworkStatus appInfo={appInfo} />
-
-      <main className="app-main">
-        <section className="panel" aria-labelledby="wizard-heading">
-          <h2 id="wizard-heading">Ceremony wizard</h2>
-          <p>
-            The step-by-step ceremony wizard is coming. It will guide administrators and key custodians
-            through creating admin identities, generating and splitting the master key, and writing the
-            signed import bundle for the crypto units.
-          </p>
-        </section>
-      </main>
+      {body}
     </div>
   );
-}
-
-function useAppInfo(): AppInfoState {
-  const [state, setState] = useState<AppInfoState>({ status: 'loading' });
-
-  useEffect(() => {
-    let unmounted = false;
-
-    async function refresh(): Promise<void> {
-      let next: AppInfoState;
-      try {
-        const result = await window.keyCeremony.app.getInfo();
-        next = result.ok ? { status: 'ready', info: result.value } : { status: 'failed', error: result.error };
-      } catch (error) {
-        // getInfo answers with a result, so a rejection means the bridge
-        // itself is broken (the preload did not load, or main has no handler).
-        next = { status: 'failed', error: { code: 'internal', message: String(error) } };
-      }
-      if (!unmounted) setState(next);
-    }
-
-    void refresh();
-    const timer = window.setInterval(() => void refresh(), NETWORK_CHECK_INTERVAL_MS);
-    return () => {
-      unmounted = true;
-      window.clearInterval(timer);
-    };
-  }, []);
-
-  return state;
-}
-
-/**
- * The air-gap warning (DESIGN.md, "Air gap"). When the status cannot be read,
- * say so: an unknown network state is not a safe one.
- */
-function NetworkStatus({ appInfo }: { readonly appInfo: AppInfoState }) {
-  switch (appInfo.status) {
-    case 'loading':
-      return null;
-    case 'failed':
-      return (
-        <div className="banner banner-unknown" role="alert">
-          <p className="banner-title">The network status of this workstation is unknown</p>
-          <p>{appInfo.error.message}</p>
-        </div>
-      );
-    case 'ready': {
-      const interfaces = appInfo.info.networkInterfacesUp;
-      if (interfaces.length === 0) return null;
-      return (
-        <div className="banner banner-network" role="alert">
-          <p className="banner-title">This workstation is connected to a network</p>
-          <p>
-            Network interfaces up: <strong>{interfaces.join(', ')}</strong>. A key ceremony must run on an
-            air-gapped workstation: unplug every network cable and turn off Wi-Fi and Bluetooth.
-          </p>
-        </div>
-      );
-    }
-    default:
-      return assertNever(appInfo);
-  }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`Unexpected state: ${JSON.stringify(value)}`);
 }

@@ -213,3 +213,28 @@ describe('electron-builder.yml', () => {
     expect(knownFuses).toEqual(expect.arrayContaining(Object.keys(fuses)));
   });
 });
+
+describe('the built app (out/)', () => {
+  // `npm test` builds before it runs these, so out/ is what would be packaged.
+  async function filesUnder(dir: string): Promise<string[]> {
+    const { readdir } = await import('node:fs/promises');
+    const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+    return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  }
+
+  it('holds no trace of the end-to-end test bridge', async () => {
+    const { BRIDGE_MARKER } = await import('../e2e/bridge/bridge.js');
+    const files = await filesUnder(path.join(projectRoot, 'out'));
+    expect(files.length, 'out/ is empty: run `npm run build` first').toBeGreaterThan(0);
+    for (const file of files) {
+      const text = await readFile(file, 'latin1');
+      expect(text.includes(BRIDGE_MARKER), `${path.relative(projectRoot, file)} contains the test bridge`).toBe(false);
+      expect(text.includes('test/e2e'), `${path.relative(projectRoot, file)} refers to test/e2e`).toBe(false);
+    }
+  });
+
+  it('has the main process, a CommonJS preload and the renderer', async () => {
+    const files = (await filesUnder(path.join(projectRoot, 'out'))).map((f) => path.relative(projectRoot, f));
+    expect(files).toEqual(expect.arrayContaining(['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html']));
+  });
+});

@@ -1,0 +1,130 @@
+// Plain words for every failure, keyed on error.code: what happened and what
+// to do next. The core's own sentence (error.message) is always shown as
+// well, under this summary, because it names the specific file, card or share.
+import type { IpcError } from '../../shared/ipc.js';
+import { plural } from './format.js';
+
+export interface ErrorExplanation {
+  /** One line: what happened. */
+  readonly summary: string;
+  /** What to do about it, when there is something to do. */
+  readonly next: string | null;
+}
+
+const INTERNAL: ErrorExplanation = {
+  summary: 'Something went wrong inside Key Ceremony.',
+  next: 'Nothing you typed was kept. Try again; if it happens again, abandon the ceremony and report the problem with the message below.',
+};
+
+export function explainError(error: IpcError): ErrorExplanation {
+  switch (error.code) {
+    case 'WrongPin': {
+      const retriesLeft = error.details?.retriesLeft;
+      return {
+        summary: typeof retriesLeft === 'number' ? `Wrong PIN. ${plural(retriesLeft, 'try', 'tries')} left.` : 'Wrong PIN.',
+        next: 'Nothing was written. Type the PIN again carefully.',
+      };
+    }
+    case 'PinBlocked':
+      return {
+        summary: 'The PIN is blocked.',
+        next: 'Unblock it with the PUK (keyceremony card unblock), then try again.',
+      };
+    case 'PukBlocked':
+      return {
+        summary: 'The PIN and the PUK of this card are both blocked.',
+        next: 'This card can no longer be used. Use another, prepared card.',
+      };
+    case 'CardRemoved':
+      return {
+        summary: 'The card was removed.',
+        next: 'Nothing was written; insert it again and retry.',
+      };
+    case 'WrongCard':
+      return {
+        summary: 'This is not the expected card.',
+        next: 'Insert the card this step needs (see the message below), then try again.',
+      };
+    case 'NoCard':
+      return { summary: 'There is no card in the chosen reader.', next: 'Insert the card, then try again.' };
+    case 'NoReader':
+      return {
+        summary: 'The chosen card reader is not connected.',
+        next: 'Plug the reader in, choose it in the list and try again.',
+      };
+    case 'NoPcscd':
+      return {
+        summary: 'The smart-card service is not running.',
+        next: 'Start the smart-card service (pcscd), then try again.',
+      };
+    case 'CardBusy':
+      return { summary: 'The card is busy.', next: 'Close any other program using the card, then try again.' };
+    case 'CardDefaultCredentials':
+      return {
+        summary: 'This card still has its factory PIN or keys.',
+        next: 'Prepare it first (keyceremony card prepare), then try again.',
+      };
+    case 'ManagementKeyRejected':
+    case 'SecurityStatusNotSatisfied':
+    case 'CardObjectNotFound':
+    case 'CardError':
+      return { summary: 'The card refused the operation.', next: 'Check the card and the message below, then try again.' };
+    case 'WrongPassphrase':
+      return { summary: 'Wrong passphrase.', next: 'Nothing changed; try again.' };
+    case 'PassphraseTooShort':
+      return { summary: 'The passphrase is too short.', next: 'Use at least 6 characters.' };
+    case 'PassphraseTooLong':
+      return { summary: 'The passphrase is too long.', next: 'Use at most 255 characters.' };
+    case 'OutputExists':
+      return {
+        summary: 'A file with that name is already there.',
+        next: 'Key Ceremony never overwrites a file. Choose another name or folder.',
+      };
+    case 'FileNotFound':
+      return { summary: 'The file was not found.', next: 'Choose the file again.' };
+    case 'ShareMismatch':
+      return {
+        summary: 'This share does not match the ceremony record.',
+        next: 'Do not rely on it. Tell the ceremony operator; the share may be from another issue of this key.',
+      };
+    case 'ShareFromOtherCeremony':
+      return { summary: 'This share belongs to another ceremony.', next: 'Use the share issued in this ceremony.' };
+    case 'ShareCorrupted':
+    case 'ShareAltered':
+      return { summary: 'The share is damaged or has been altered.', next: 'Do not use it. Tell the ceremony operator.' };
+    case 'DuplicateShare':
+      return { summary: 'This share was already used.', next: 'Use a different share.' };
+    case 'TransportInvalid':
+      return {
+        summary: 'This is not a valid transport key file.',
+        next: 'Export the transport key from the crypto unit again and load that file.',
+      };
+    case 'TransportFingerprintMismatch':
+      return {
+        summary: 'The transport key does not match its fingerprint.',
+        next: 'Do not use this file. Export the transport key from the crypto unit again.',
+      };
+    case 'IdentityInvalid':
+      return { summary: 'The admin identity cannot be used.', next: 'Check the identity file or card named below.' };
+    case 'BundleAlreadySigned':
+      return { summary: 'This admin has already signed the bundle.', next: 'Pass the keyboard to another admin.' };
+    case 'UnknownSigner':
+      return { summary: 'This signer is not an admin of the ceremony.', next: 'Use the admin’s own card or identity file.' };
+    case 'TooFewSignatures':
+    case 'ThresholdNotMet':
+      return { summary: 'Not enough signatures or shares yet.', next: 'Complete the missing ones first.' };
+    case 'InvalidArgument':
+      return { summary: 'Some of what was entered is not accepted.', next: 'Correct it as the message below says, then try again.' };
+    case 'WrongStep':
+      return {
+        summary: 'That action does not fit where the ceremony is now.',
+        next: 'Nothing changed. The screen shows the current state; carry on from there.',
+      };
+    case 'internal':
+    case 'invalid-request':
+    case 'untrusted-sender':
+      return INTERNAL;
+    default:
+      return { summary: 'The action did not succeed.', next: null };
+  }
+}

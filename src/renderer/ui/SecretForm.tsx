@@ -1,0 +1,232 @@
+// The one form that asks for a secret: a reader and a PIN for a card, or a
+// passphrase (typed twice, with a strength meter, when it is being chosen)
+// for a file.
+//
+// Secrets: the PIN and passphrases live only in these controlled inputs.
+// They are put into the request of the one call that needs them and the
+// inputs are emptied as soon as that call returns, whether it succeeded or
+// failed. Never log them, and never put them anywhere else.
+import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import type { IpcError, Medium, SecretInput } from '../../shared/ipc.js';
+import { PASSPHRASE_MAX_LENGTH, PASSPHRASE_MIN_LENGTH, ratePassphrase } from '../lib/strength.js';
+import { BusyStatus, ErrorNotice } from './Notices.js';
+import { ReaderPicker } from './ReaderPicker.js';
+
+const PIN_MIN_LENGTH = 6;
+const PIN_MAX_LENGTH = 8;
+
+export interface SecretFormProps {
+  readonly medium: Medium;
+  /** For a file: the passphrase is chosen now, so ask twice and rate it. */
+  readonly newPassphrase?: boolean;
+  readonly submitLabel: string;
+  /** The call in flight, e.g. "Writing the share to the card…", or null. */
+  readonly busy: string | null;
+  readonly error: IpcError | null;
+  /** Sends the secret; resolves true when the call succeeded. */
+  readonly onSubmit: (secret: SecretInput) => Promise<boolean>;
+  /** Explanations shown above the fields. */
+  readonly children?: ReactNode;
+}
+
+interface FieldErrors {
+  reader?: string;
+  pin?: string;
+  passphrase?: string;
+  repeat?: string;
+}
+
+export function SecretForm(props: SecretFormProps) {
+  const { medium, newPassphrase = false, submitLabel, busy, error, onSubmit, children } = props;
+  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
+  const [reader, setReader] = useState<string | null>(null);
+  // Secret: the card PIN. Emptied right after the call that uses it.
+  const [pin, setPin] = useState('');
+  // Secret: the passphrase and its repetition. Emptied right after the call.
+  const [passphrase, setPassphrase] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [attempted, setAttempted] = useState(false);
+  const secretRef = useRef<HTMLInputElement | null>(null);
+  const repeatRef = useRef<HTMLInputElement | null>(null);
+  const readerGroupRef = useRef<HTMLDivElement | null>(null);
+
+  const fieldErrors = validate();
+  const shown: FieldErrors = attempted ? fieldErrors : {};
+
+  function validate(): FieldErrors {
+    const errors: FieldErrors = {};
+    if (medium === 'card') {
+      if (reader === null) errors.reader = 'Choose the reader that holds the card.';
+      if (pin.length === 0) errors.pin = 'Type the PIN of the card.';
+      else if (pin.length < PIN_MIN_LENGTH || pin.length > PIN_MAX_LENGTH) {
+        errors.pin = `A PIN has ${PIN_MIN_LENGTH} to ${PIN_MAX_LENGTH} characters.`;
+      }
+    } else {
+      const length = [...passphrase].length;
+      if (length === 0) errors.passphrase = 'Type the passphrase.';
+      else if (newPassphrase && length < PASSPHRASE_MIN_LENGTH) {
+        errors.passphrase = `Use at least ${PASSPHRASE_MIN_LENGTH} characters.`;
+      } else if (length > PASSPHRASE_MAX_LENGTH) errors.passphrase = `Use at most ${PASSPHRASE_MAX_LENGTH} characters.`;
+      if (newPassphrase && errors.passphrase === undefined && repeat !== passphrase) {
+        errors.repeat = repeat.length === 0 ? 'Type the passphrase a second time.' : 'The two passphrases differ. Type the same one twice.';
+      }
+    }
+    return errors;
+  }
+
+  function focusFirstProblem(errors: FieldErrors): void {
+    if (errors.reader !== undefined) readerGroupRef.current?.querySelector<HTMLInputElement>('input')?.focus();
+    else if (errors.pin !== undefined || errors.passphrase !== undefined) secretRef.current?.focus();
+    else if (errors.repeat !== undefined) repeatRef.current?.focus();
+  }
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    if (busy !== null) return;
+    setAttempted(true);
+    const errors = validate();
+    if (Object.keys(errors).length > 0) {
+      focusFirstProblem(errors);
+      return;
+    }
+    const secret: SecretInput =
+      medium === 'card' && reader !== null ? { medium: 'card', reader, pin } : { medium: 'file', passphrase };
+    let ok = false;
+    try {
+      ok = await onSubmit(secret);
+    } finally {
+      setPin('');
+      setPassphrase('');
+      setRepeat('');
+      setAttempted(false);
+    }
+    // On failure the form stays: put the person back where they retype.
+    if (!ok) secretRef.current?.focus();
+  }
+
+  const strength = ratePassphrase(passphrase);
+  const pinId = `${idPrefix}-pin`;
+  const passphraseId = `${idPrefix}-passphrase`;
+  const repeatId = `${idPrefix}-repeat`;
+  const meterId = `${idPrefix}-strength`;
+
+  return (
+    <form className="secret-form" onSubmit={(event) => void submit(event)} noValidate>
+      {children}
+      {medium === 'card' ? (
+        <>
+          <div ref={readerGroupRef}>
+            <ReaderPicker idPrefix={idPrefix} selected={reader} onSelect={setReader} error={shown.reader ?? null} />
+          </div>
+          <div className="field">
+            <label htmlFor={pinId}>PIN</label>
+            <input
+              ref={secretRef}
+              id={pinId}
+              className="input input-secret"
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              autoCapitalize="off"
+              autoCorrect="off"
+              maxLength={PIN_MAX_LENGTH}
+              value={pin}
+              onChange={(event) => setPin(event.target.value)}
+              aria-invalid={shown.pin !== undefined}
+              aria-describedby={shown.pin !== undefined ? `${pinId}-error` : undefined}
+            />
+            {shown.pin !== undefined && (
+              <p id={`${pinId}-error`} className="field-error">
+                {shown.pin}
+              </p>
+            )}
+          </div>
+        </>
+      ) : (
+        <>
+          <div className="field">
+            <label htmlFor={passphraseId}>Passphrase</label>
+            <input
+              ref={secretRef}
+              id={passphraseId}
+              className="input input-secret"
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              autoCapitalize="off"
+              autoCorrect="off"
+              value={passphrase}
+              onChange={(event) => setPassphrase(event.target.value)}
+              aria-invalid={shown.passphrase !== undefined}
+              aria-describedby={
+                [newPassphrase ? `${passphraseId}-hint` : '', shown.passphrase !== undefined ? `${passphraseId}-error` : '']
+                  .filter((id) => id !== '')
+                  .join(' ') || undefined
+              }
+            />
+            {newPassphrase && (
+              <p id={`${passphraseId}-hint`} className="field-hint">
+                At least {PASSPHRASE_MIN_LENGTH} characters. A few unrelated words are easy to remember and hard to guess.
+              </p>
+            )}
+            {shown.passphrase !== undefined && (
+              <p id={`${passphraseId}-error`} className="field-error">
+                {shown.passphrase}
+              </p>
+            )}
+          </div>
+          {newPassphrase && (
+            <>
+              <div className="strength">
+                <label htmlFor={meterId} className="strength-label">
+                  Passphrase strength
+                </label>
+                <meter
+                  id={meterId}
+                  className="strength-meter"
+                  min={0}
+                  max={100}
+                  low={45}
+                  high={70}
+                  optimum={100}
+                  value={strength.score}
+                  aria-valuetext={strength.word}
+                />
+                <span className={`strength-word strength-${strength.level}`}>{strength.word}</span>
+              </div>
+              <div className="field">
+                <label htmlFor={repeatId}>Repeat the passphrase</label>
+                <input
+                  ref={repeatRef}
+                  id={repeatId}
+                  className="input input-secret"
+                  type="password"
+                  autoComplete="off"
+                  spellCheck={false}
+                  autoCapitalize="off"
+                  autoCorrect="off"
+                  value={repeat}
+                  onChange={(event) => setRepeat(event.target.value)}
+                  aria-invalid={shown.repeat !== undefined}
+                  aria-describedby={shown.repeat !== undefined ? `${repeatId}-error` : undefined}
+                />
+                {shown.repeat !== undefined && (
+                  <p id={`${repeatId}-error`} className="field-error">
+                    {shown.repeat}
+                  </p>
+                )}
+              </div>
+            </>
+          )}
+        </>
+      )}
+      <div className="actions">
+        <button type="submit" className="button button-primary" disabled={busy !== null}>
+          {submitLabel}
+        </button>
+      </div>
+      <BusyStatus busy={busy} />
+      <ErrorNotice error={error} />
+    </form>
+  );
+}

@@ -1,0 +1,165 @@
+// Step 3, Admin identities: one admin at a time, each behind a handoff
+// screen. The screen is cleared (every input unmounted) before the next
+// person is called to the keyboard.
+import { useState } from 'react';
+import type { AdminView } from '../../shared/ipc.js';
+import { api } from '../lib/bridge.js';
+import { mediumLabel } from '../lib/format.js';
+import { HexGroups } from '../ui/Fingerprint.js';
+import { Handoff } from '../ui/Handoff.js';
+import { ScreenHeading } from '../ui/Heading.js';
+import { SecretForm } from '../ui/SecretForm.js';
+import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
+import { Turn } from './Turn.js';
+
+/**
+ * The contract does not say whether `adminIndex` counts from 0 or 1 (shares
+ * count from 1). The renderer sends the admin's position in view.admins,
+ * counted from 0; change it here only.
+ */
+export function adminIndexFor(position: number): number {
+  return position;
+}
+
+export function AdminsStep() {
+  const { view, goTo } = useCeremony();
+  const [claimedBy, setClaimedBy] = useState<number | null>(null);
+  const [showResultFor, setShowResultFor] = useState<number | null>(null);
+  const nextIndex = view.admins.findIndex((a) => a.identity === null);
+  const next = view.admins[nextIndex];
+  const shownResult = showResultFor !== null ? view.admins[showResultFor] : undefined;
+
+  let body;
+  if (shownResult !== undefined && shownResult.identity !== null) {
+    body = (
+      <Turn key={`result-${showResultFor}`} person={shownResult.name}>
+        <IdentityCreated admin={shownResult} onDone={() => setShowResultFor(null)} />
+      </Turn>
+    );
+  } else if (next !== undefined && claimedBy === nextIndex) {
+    body = (
+      <Turn key={`create-${nextIndex}`} person={next.name} onCancel={() => setClaimedBy(null)}>
+        <CreateIdentity
+          admin={next}
+          position={nextIndex}
+          onCreated={() => {
+            setClaimedBy(null);
+            setShowResultFor(nextIndex);
+          }}
+        />
+      </Turn>
+    );
+  } else if (next !== undefined) {
+    body = (
+      <>
+        <Handoff key={`handoff-${nextIndex}`} name={next.name} onClaim={() => setClaimedBy(nextIndex)}>
+          <p>
+            {next.name} creates their admin signing identity{' '}
+            {next.medium === 'card' ? 'on their smart card, with its PIN' : 'in a file protected by a passphrase they choose'}. Everyone
+            else looks away from the screen and keyboard.
+          </p>
+        </Handoff>
+        <AdminStatusList admins={view.admins} />
+      </>
+    );
+  } else {
+    body = (
+      <>
+        <ScreenHeading level={3}>All admin identities are created</ScreenHeading>
+        <AdminStatusList admins={view.admins} />
+        <div className="step-footer">
+          <span />
+          <button type="button" className="button button-primary" disabled={!isStepDone(view, 'admins')} onClick={() => goTo('master-key')}>
+            Continue
+          </button>
+        </div>
+      </>
+    );
+  }
+
+  return (
+    <section className="step" aria-labelledby="step-heading">
+      <ScreenHeading level={2} id="step-heading">
+        Admin identities
+      </ScreenHeading>
+      {body}
+    </section>
+  );
+}
+
+function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminView; readonly position: number; readonly onCreated: () => void }) {
+  const { busy, error, act } = useCeremonyAction();
+  return (
+    <>
+      <ScreenHeading level={3}>{admin.name}: create your admin identity</ScreenHeading>
+      <SecretForm
+        medium={admin.medium}
+        newPassphrase
+        submitLabel="Create the identity"
+        busy={busy}
+        error={error}
+        onSubmit={async (secret) => {
+          const ok = await act(
+            admin.medium === 'card' ? 'Creating the signing key on the card… (this can take a minute)' : 'Creating the identity file…',
+            () => api().admins.createIdentity({ adminIndex: adminIndexFor(position), secret }),
+          );
+          if (ok) onCreated();
+          return ok;
+        }}
+      >
+        {admin.medium === 'card' ? (
+          <p>
+            Insert your smart card, choose its reader and type its PIN. The card generates your signing key; the key never
+            leaves the card.
+          </p>
+        ) : (
+          <p>
+            Choose a passphrase for your identity file. You will need it to sign the import bundle in a moment and in every
+            later ceremony, so make it one you can remember. After you press the button, choose where to save the file.
+          </p>
+        )}
+      </SecretForm>
+    </>
+  );
+}
+
+function IdentityCreated({ admin, onDone }: { readonly admin: AdminView; readonly onDone: () => void }) {
+  if (admin.identity === null) return null;
+  return (
+    <>
+      <ScreenHeading level={3}>{admin.name}: your identity is ready</ScreenHeading>
+      <p>Note the fingerprint of your certificate. The crypto units will list it as an installed admin.</p>
+      <h4 className="label-heading">Certificate fingerprint (SHA-256)</h4>
+      <HexGroups groups={admin.identity.fingerprintGroups} />
+      <p>
+        Stored on: <strong>{admin.identity.location}</strong>
+      </p>
+      <div className="actions">
+        <button type="button" className="button button-primary" onClick={onDone}>
+          Done — clear the screen
+        </button>
+      </div>
+    </>
+  );
+}
+
+function AdminStatusList({ admins }: { readonly admins: readonly AdminView[] }) {
+  return (
+    <>
+      <h3 className="list-heading">Admins</h3>
+      <ul className="status-list">
+        {admins.map((admin) => (
+          <li key={admin.name} className="status-item">
+            <span className="status-name">{admin.name}</span>
+            <span className="status-medium">{mediumLabel(admin.medium)}</span>
+            {admin.identity !== null ? (
+              <span className="badge badge-done">Identity created: {admin.identity.location}</span>
+            ) : (
+              <span className="badge badge-todo">To do</span>
+            )}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

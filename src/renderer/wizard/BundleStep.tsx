@@ -1,0 +1,248 @@
+// Step 6, Import bundle: built once, then signed by admins in turn (each
+// behind a handoff screen) until the signature threshold is met, then saved
+// to removable media.
+import { useState } from 'react';
+import type { AdminView, BundleView } from '../../shared/ipc.js';
+import { api } from '../lib/bridge.js';
+import { groupHex } from '../lib/format.js';
+import { HexGroups } from '../ui/Fingerprint.js';
+import { Handoff } from '../ui/Handoff.js';
+import { ScreenHeading } from '../ui/Heading.js';
+import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
+import { SecretForm } from '../ui/SecretForm.js';
+import { adminIndexFor } from './AdminsStep.js';
+import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
+import { Turn } from './Turn.js';
+
+export function BundleStep() {
+  const { view } = useCeremony();
+  const build = useCeremonyAction();
+  const bundle = view.bundle;
+  const targets = view.units.filter((u) => u.confirmed).map((u) => u.unitId);
+
+  return (
+    <section className="step" aria-labelledby="step-heading">
+      <ScreenHeading level={2} id="step-heading">
+        Import bundle
+      </ScreenHeading>
+      {bundle === null ? (
+        <>
+          <p className="lead">
+            The import bundle carries the master key to the crypto units, wrapped for each unit under its own transport key,
+            with the admin certificates and the commands to load it. It is built now, then the admins sign it in turn.
+          </p>
+          <p>
+            Target units: <strong>{targets.join(', ')}</strong>
+          </p>
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-primary button-large"
+              disabled={build.busy !== null}
+              onClick={() => void build.act('Building the import bundle…', () => api().bundle.build())}
+            >
+              Build the import bundle
+            </button>
+          </div>
+          <BusyStatus busy={build.busy} />
+          <ErrorNotice error={build.error} />
+        </>
+      ) : (
+        <BuiltBundle bundle={bundle} />
+      )}
+    </section>
+  );
+}
+
+function BundleFacts({ bundle }: { readonly bundle: BundleView }) {
+  return (
+    <div className="facts">
+      <h3 className="label-heading">Payload SHA-256 (the same for every signer)</h3>
+      <HexGroups groups={groupHex(bundle.payloadHash)} size="medium" />
+      <dl className="fact-list">
+        <div>
+          <dt>Target units</dt>
+          <dd>{bundle.targets.join(', ')}</dd>
+        </div>
+        <div>
+          <dt>Sequence</dt>
+          <dd>{bundle.sequence}</dd>
+        </div>
+        <div>
+          <dt>Signatures</dt>
+          <dd>
+            {bundle.signatures.length} of {bundle.required} needed
+            {bundle.signatures.length > 0 ? `: ${bundle.signatures.map((s) => s.name).join(', ')}` : ''}
+          </dd>
+        </div>
+      </dl>
+    </div>
+  );
+}
+
+function BuiltBundle({ bundle }: { readonly bundle: BundleView }) {
+  const { view, goTo } = useCeremony();
+  const save = useCeremonyAction();
+  const [claimedBy, setClaimedBy] = useState<number | null>(null);
+  const [signedBy, setSignedBy] = useState<number | null>(null);
+  const [chosen, setChosen] = useState<number | null>(null);
+
+  const signedNames = new Set(bundle.signatures.map((s) => s.name));
+  const unsigned = view.admins.map((admin, position) => ({ admin, position })).filter(({ admin }) => !signedNames.has(admin.name));
+  const enough = bundle.signatures.length >= bundle.required;
+  const signer = unsigned.find((u) => u.position === chosen) ?? unsigned[0];
+  const justSigned = signedBy !== null ? view.admins[signedBy] : undefined;
+
+  if (justSigned !== undefined) {
+    return (
+      <Turn key={`signed-${signedBy}`} person={justSigned.name}>
+        <ScreenHeading level={3}>{justSigned.name}: your signature is on the bundle</ScreenHeading>
+        <p>
+          {bundle.signatures.length} of {bundle.required} signatures collected.
+        </p>
+        <div className="actions">
+          <button type="button" className="button button-primary" onClick={() => setSignedBy(null)}>
+            Done — clear the screen
+          </button>
+        </div>
+      </Turn>
+    );
+  }
+
+  if (!enough && signer !== undefined && claimedBy === signer.position) {
+    return (
+      <Turn key={`sign-${signer.position}`} person={signer.admin.name} onCancel={() => setClaimedBy(null)}>
+        <SignBundle
+          admin={signer.admin}
+          position={signer.position}
+          bundle={bundle}
+          onSigned={() => {
+            setClaimedBy(null);
+            setChosen(null);
+            setSignedBy(signer.position);
+          }}
+        />
+      </Turn>
+    );
+  }
+
+  if (!enough) {
+    if (signer === undefined) {
+      return (
+        <>
+          <BundleFacts bundle={bundle} />
+          <p className="notice notice-warning">Every admin has signed, but the bundle still needs more signatures than there are admins.</p>
+        </>
+      );
+    }
+    const others = unsigned.filter((u) => u.position !== signer.position);
+    return (
+      <>
+        <Handoff key={`handoff-${signer.position}`} name={signer.admin.name} onClaim={() => setClaimedBy(signer.position)}>
+          <p>
+            {signer.admin.name} signs the import bundle with {signer.admin.medium === 'card' ? 'their smart card and its PIN' : 'the passphrase of their identity file'}.
+            {' '}
+            {bundle.required - bundle.signatures.length} more {bundle.required - bundle.signatures.length === 1 ? 'signature is' : 'signatures are'} needed.
+          </p>
+        </Handoff>
+        {others.length > 0 && (
+          <div className="alternatives">
+            <p>Or another admin signs next:</p>
+            <ul className="inline-list">
+              {others.map(({ admin, position }) => (
+                <li key={admin.name}>
+                  <button type="button" className="button button-secondary" onClick={() => setChosen(position)}>
+                    {`Let ${admin.name} sign instead`}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        <BundleFacts bundle={bundle} />
+      </>
+    );
+  }
+
+  return (
+    <>
+      <ScreenHeading level={3}>The bundle is signed</ScreenHeading>
+      <BundleFacts bundle={bundle} />
+      {bundle.saved === null ? (
+        <>
+          <p>Save it to the removable media that goes to the crypto units. Choose the folder in the next window.</p>
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-primary button-large"
+              disabled={save.busy !== null}
+              onClick={() => void save.act('Saving the bundle…', () => api().bundle.save())}
+            >
+              Save the bundle…
+            </button>
+          </div>
+          <BusyStatus busy={save.busy} />
+          <ErrorNotice error={save.error} />
+        </>
+      ) : (
+        <>
+          <ScreenHeading level={3}>The bundle is saved</ScreenHeading>
+          <SuccessNotice title="Saved, never overwriting an existing file">
+            <p>
+              Saved to <strong className="path">{bundle.saved.path}</strong>
+            </p>
+          </SuccessNotice>
+          <h3 className="label-heading">SHA-256 of the saved file</h3>
+          <HexGroups groups={groupHex(bundle.saved.fileSha256)} size="medium" spaced={false} testId="bundle-sha256" />
+          <p>Write this down: whoever loads the bundle into the crypto units checks the file against it.</p>
+          <div className="step-footer">
+            <span />
+            <button type="button" className="button button-primary" disabled={!isStepDone(view, 'bundle')} onClick={() => goTo('close')}>
+              Continue
+            </button>
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
+function SignBundle({
+  admin,
+  position,
+  bundle,
+  onSigned,
+}: {
+  readonly admin: AdminView;
+  readonly position: number;
+  readonly bundle: BundleView;
+  readonly onSigned: () => void;
+}) {
+  const { busy, error, act } = useCeremonyAction();
+  return (
+    <>
+      <ScreenHeading level={3}>{admin.name}: sign the import bundle</ScreenHeading>
+      <p>You are signing the bundle whose payload has this SHA-256:</p>
+      <HexGroups groups={groupHex(bundle.payloadHash)} size="medium" />
+      <SecretForm
+        medium={admin.medium}
+        submitLabel="Sign the bundle"
+        busy={busy}
+        error={error}
+        onSubmit={async (secret) => {
+          const ok = await act(admin.medium === 'card' ? 'Signing with the card…' : 'Signing with your identity file…', () =>
+            api().bundle.sign({ adminIndex: adminIndexFor(position), secret }),
+          );
+          if (ok) onSigned();
+          return ok;
+        }}
+      >
+        {admin.medium === 'card' ? (
+          <p>Insert your smart card, choose its reader and type its PIN.</p>
+        ) : (
+          <p>Type the passphrase of your identity file{admin.identity !== null ? <> ({admin.identity.location})</> : null}.</p>
+        )}
+      </SecretForm>
+    </>
+  );
+}

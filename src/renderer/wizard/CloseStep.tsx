@@ -1,0 +1,111 @@
+// Step 7, Close: wipe the master key from memory, then save the ceremony
+// record (JSON Lines, printable HTML and PDF) to a folder.
+import { api } from '../lib/bridge.js';
+import { ScreenHeading } from '../ui/Heading.js';
+import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
+import { useCeremony, useCeremonyAction } from './context.js';
+
+export function CloseStep() {
+  const { view } = useCeremony();
+  const close = useCeremonyAction();
+  const save = useCeremonyAction();
+  const closed = view.closed;
+  const wiped = view.masterKey !== null && !view.masterKey.present;
+
+  return (
+    <section className="step" aria-labelledby="step-heading">
+      <ScreenHeading level={2} id="step-heading">
+        Close the ceremony
+      </ScreenHeading>
+      {closed === null ? (
+        <>
+          <p className="lead">
+            The bundle is saved and every share is with its custodian. Closing wipes the master key and the shares from this
+            computer’s memory. After that, only {view.setup?.threshold ?? 'K'} custodians together can rebuild the key.
+          </p>
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-primary button-large"
+              disabled={close.busy !== null}
+              onClick={() => void close.act('Wiping the master key…', () => api().ceremony.close())}
+            >
+              Wipe the master key and close
+            </button>
+          </div>
+          <BusyStatus busy={close.busy} />
+          <ErrorNotice error={close.error} />
+        </>
+      ) : (
+        <>
+          <ScreenHeading level={3}>The ceremony is closed</ScreenHeading>
+          {wiped ? (
+            <SuccessNotice title="The master key is wiped from this computer’s memory.">
+              <p>Its KCV was <span className="mono">{view.masterKey?.kcv}</span>.</p>
+            </SuccessNotice>
+          ) : (
+            <div className="notice notice-warning" role="alert">
+              <p className="notice-title">The master key is still reported as present.</p>
+              <p>Do not leave the workstation. Abandon the ceremony to wipe it.</p>
+            </div>
+          )}
+          {closed.recordSavedTo === null ? (
+            <>
+              <p>
+                Save the ceremony record now: its log, a printable report and a PDF, into a folder on removable media. Print
+                the report; the custodians and witnesses sign it.
+              </p>
+              <div className="actions">
+                <button
+                  type="button"
+                  className="button button-primary button-large"
+                  disabled={save.busy !== null}
+                  onClick={() => void save.act('Saving the ceremony record…', () => api().ceremony.saveRecord())}
+                >
+                  Save the ceremony record…
+                </button>
+              </div>
+              <BusyStatus busy={save.busy} />
+              <ErrorNotice error={save.error} />
+            </>
+          ) : (
+            <>
+              <ScreenHeading level={3}>The ceremony record is saved</ScreenHeading>
+              <SuccessNotice title="Record, printable report and PDF written">
+                <p>
+                  In <strong className="path">{closed.recordSavedTo}</strong>: the log, the printable report (HTML) and its PDF.
+                </p>
+              </SuccessNotice>
+              <p>Print the report and have the custodians and witnesses sign it. The ceremony is complete.</p>
+              <StartOver />
+            </>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Back to the start screen. On a closed ceremony, abandon only resets the
+ * app (the record already says the ceremony completed).
+ */
+function StartOver() {
+  const { busy, error, act } = useCeremonyAction();
+  return (
+    <>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={busy !== null}
+          onClick={() => void act('Returning to the start screen…', () => api().ceremony.abandon())}
+        >
+          Start over
+        </button>
+      </div>
+      <BusyStatus busy={busy} />
+      <ErrorNotice error={error} />
+    </>
+  );
+}

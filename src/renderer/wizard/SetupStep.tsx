@@ -1,0 +1,472 @@
+// Step 1, Set up: the ceremony's names, K of N, the signature threshold and
+// the roster. Checked here as the person types (after the first attempt), and
+// again by main, whose answer is shown next to the button.
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import type { CeremonySetup, Medium } from '../../shared/ipc.js';
+import { api } from '../lib/bridge.js';
+import { ScreenHeading } from '../ui/Heading.js';
+import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { useCeremony, useCeremonyAction } from './context.js';
+
+/** Shamir over GF(2^8): at most 255 shares (DESIGN.md, "Master key"). */
+const MAX_CUSTODIANS = 255;
+const MIN_CUSTODIANS = 2;
+const MIN_ADMINS = 1;
+
+interface PersonRow {
+  readonly key: number;
+  readonly name: string;
+  readonly medium: Medium;
+}
+interface WitnessRow {
+  readonly key: number;
+  readonly name: string;
+}
+
+interface SetupForm {
+  readonly ceremonyName: string;
+  readonly keyName: string;
+  readonly threshold: string;
+  readonly signatureThreshold: string;
+  readonly operator: string;
+  readonly admins: readonly PersonRow[];
+  readonly custodians: readonly PersonRow[];
+  readonly witnesses: readonly WitnessRow[];
+}
+
+type Role = 'admin' | 'custodian' | 'witness';
+const ROLE_WORD: Record<Role, string> = { admin: 'Admin', custodian: 'Custodian', witness: 'Witness' };
+
+let nextRowKey = 1;
+const newPerson = (): PersonRow => ({ key: nextRowKey++, name: '', medium: 'card' });
+const newWitness = (): WitnessRow => ({ key: nextRowKey++, name: '' });
+
+function emptyForm(): SetupForm {
+  return {
+    ceremonyName: '',
+    keyName: '',
+    threshold: '2',
+    signatureThreshold: '2',
+    operator: '',
+    admins: [newPerson(), newPerson()],
+    custodians: [newPerson(), newPerson(), newPerson()],
+    witnesses: [newWitness()],
+  };
+}
+
+const FIELD = {
+  ceremonyName: 'setup-ceremony-name',
+  keyName: 'setup-key-name',
+  threshold: 'setup-threshold',
+  signatureThreshold: 'setup-signature-threshold',
+  operator: 'setup-operator',
+} as const;
+const rowNameId = (role: Role, key: number): string => `setup-${role}-${key}-name`;
+const rowMediumId = (role: Role, key: number): string => `setup-${role}-${key}-medium`;
+
+/** Field id → message; the insertion order is the order on screen. */
+type Problems = Map<string, string>;
+
+function parseWhole(text: string): number | null {
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : null;
+}
+
+function checkNames(problems: Problems, role: Role, rows: readonly { key: number; name: string }[]): void {
+  const seen = new Set<string>();
+  rows.forEach((row) => {
+    const name = row.name.trim();
+    const id = rowNameId(role, row.key);
+    if (name === '') problems.set(id, `Type the ${role}’s name.`);
+    else if (seen.has(name.toLowerCase())) problems.set(id, `Another ${role} already has this name; each needs a distinct name.`);
+    seen.add(name.toLowerCase());
+  });
+}
+
+function validate(form: SetupForm): Problems {
+  const problems: Problems = new Map();
+  if (form.ceremonyName.trim() === '') problems.set(FIELD.ceremonyName, 'Give the ceremony a name.');
+  if (form.keyName.trim() === '') problems.set(FIELD.keyName, 'Name the master key.');
+  if (form.operator.trim() === '') problems.set(FIELD.operator, 'Type the operator’s name.');
+
+  const n = form.custodians.length;
+  const k = parseWhole(form.threshold);
+  if (n < MIN_CUSTODIANS) problems.set(FIELD.threshold, `Add at least ${MIN_CUSTODIANS} custodians.`);
+  else if (n > MAX_CUSTODIANS) problems.set(FIELD.threshold, `At most ${MAX_CUSTODIANS} custodians.`);
+  else if (k === null || k < 2 || k > n) problems.set(FIELD.threshold, `K must be a whole number from 2 to ${n} (the number of custodians).`);
+
+  const admins = form.admins.length;
+  const s = parseWhole(form.signatureThreshold);
+  if (admins < MIN_ADMINS) problems.set(FIELD.signatureThreshold, 'Add at least one admin.');
+  else if (s === null || s < 1 || s > admins) {
+    problems.set(FIELD.signatureThreshold, `The signature threshold must be a whole number from 1 to ${admins} (the number of admins).`);
+  }
+
+  checkNames(problems, 'admin', form.admins);
+  checkNames(problems, 'custodian', form.custodians);
+  checkNames(problems, 'witness', form.witnesses);
+  return problems;
+}
+
+function toSetup(form: SetupForm): CeremonySetup {
+  return {
+    ceremonyName: form.ceremonyName.trim(),
+    keyName: form.keyName.trim(),
+    threshold: Number(form.threshold),
+    signatureThreshold: Number(form.signatureThreshold),
+    operator: form.operator.trim(),
+    admins: form.admins.map((a) => ({ name: a.name.trim(), medium: a.medium })),
+    custodians: form.custodians.map((c) => ({ name: c.name.trim(), medium: c.medium })),
+    witnesses: form.witnesses.map((w) => w.name.trim()),
+  };
+}
+
+export function SetupStep() {
+  const { goTo } = useCeremony();
+  const { busy, error, act } = useCeremonyAction();
+  const [form, setForm] = useState<SetupForm>(emptyForm);
+  const [attempted, setAttempted] = useState(false);
+  const [focusAfterRender, setFocusAfterRender] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement | null>(null);
+
+  const problems = attempted ? validate(form) : new Map<string, string>();
+
+  useEffect(() => {
+    if (focusAfterRender === null) return;
+    document.getElementById(focusAfterRender)?.focus();
+    setFocusAfterRender(null);
+  }, [focusAfterRender]);
+
+  function update<F extends keyof SetupForm>(field: F, value: SetupForm[F]): void {
+    setForm((previous) => ({ ...previous, [field]: value }));
+  }
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    if (busy !== null) return;
+    setAttempted(true);
+    const found = validate(form);
+    const first = found.keys().next();
+    if (!first.done) {
+      document.getElementById(first.value)?.focus();
+      return;
+    }
+    const ok = await act('Starting the ceremony…', () => api().ceremony.start(toSetup(form)));
+    if (ok) goTo('units');
+  }
+
+  const n = form.custodians.length;
+
+  return (
+    <section className="step" aria-labelledby="step-heading">
+      <ScreenHeading level={2} id="step-heading">
+        Set up the ceremony
+      </ScreenHeading>
+      <p className="lead">
+        Name the ceremony and the key, choose how many shares rebuild the key, and list everyone taking part. Nothing is
+        created until you press “Start the ceremony”.
+      </p>
+      <form ref={formRef} className="setup-form" onSubmit={(event) => void submit(event)} noValidate>
+        <fieldset className="group">
+          <legend>The ceremony</legend>
+          <div className="field-grid">
+            <TextField id={FIELD.ceremonyName} label="Ceremony name" value={form.ceremonyName} problem={problems.get(FIELD.ceremonyName)} onChange={(v) => update('ceremonyName', v)} />
+            <TextField id={FIELD.keyName} label="Key name" value={form.keyName} problem={problems.get(FIELD.keyName)} onChange={(v) => update('keyName', v)} />
+            <TextField id={FIELD.operator} label="Operator" value={form.operator} problem={problems.get(FIELD.operator)} onChange={(v) => update('operator', v)} hint="The person at the keyboard between turns." />
+          </div>
+        </fieldset>
+
+        <fieldset className="group">
+          <legend>Thresholds</legend>
+          <div className="field-grid">
+            <TextField
+              id={FIELD.threshold}
+              label="Shares needed to recover (K)"
+              value={form.threshold}
+              inputMode="numeric"
+              problem={problems.get(FIELD.threshold)}
+              onChange={(v) => update('threshold', v)}
+              hint={`Out of N = ${n} shares, one per custodian. From 2 to ${Math.max(2, n)}.`}
+            />
+            <TextField
+              id={FIELD.signatureThreshold}
+              label="Signature threshold"
+              value={form.signatureThreshold}
+              inputMode="numeric"
+              problem={problems.get(FIELD.signatureThreshold)}
+              onChange={(v) => update('signatureThreshold', v)}
+              hint={`Admin signatures each bundle needs. From 1 to ${Math.max(1, form.admins.length)}.`}
+            />
+          </div>
+        </fieldset>
+
+        <PeopleFieldset
+          role="admin"
+          legend={`Admins (${form.admins.length})`}
+          explanation="Each admin gets a signing identity on a smart card or in a passphrase-protected file."
+          rows={form.admins}
+          min={MIN_ADMINS}
+          max={Infinity}
+          problems={problems}
+          onChange={(rows) => update('admins', rows)}
+          onFocus={setFocusAfterRender}
+        />
+        <PeopleFieldset
+          role="custodian"
+          legend={`Custodians (N = ${n})`}
+          explanation="Each custodian receives one share of the master key, on a smart card or in a passphrase-protected file."
+          rows={form.custodians}
+          min={MIN_CUSTODIANS}
+          max={MAX_CUSTODIANS}
+          problems={problems}
+          onChange={(rows) => update('custodians', rows)}
+          onFocus={setFocusAfterRender}
+        />
+        <WitnessFieldset rows={form.witnesses} problems={problems} onChange={(rows) => update('witnesses', rows)} onFocus={setFocusAfterRender} />
+
+        <div className="actions">
+          <button type="submit" className="button button-primary" disabled={busy !== null}>
+            Start the ceremony
+          </button>
+        </div>
+        {problems.size > 0 && (
+          <p className="field-error form-summary" role="alert">
+            {problems.size === 1 ? 'One entry needs fixing; it is marked above.' : `${problems.size} entries need fixing; they are marked above.`}
+          </p>
+        )}
+        <BusyStatus busy={busy} />
+        <ErrorNotice error={error} />
+      </form>
+    </section>
+  );
+}
+
+function TextField({
+  id,
+  label,
+  value,
+  problem,
+  hint,
+  inputMode,
+  onChange,
+}: {
+  readonly id: string;
+  readonly label: string;
+  readonly value: string;
+  readonly problem: string | undefined;
+  readonly hint?: string;
+  readonly inputMode?: 'numeric';
+  readonly onChange: (value: string) => void;
+}) {
+  const describedBy = [hint !== undefined ? `${id}-hint` : '', problem !== undefined ? `${id}-error` : ''].filter((x) => x !== '').join(' ');
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className={`input${inputMode === 'numeric' ? ' input-number' : ''}`}
+        type="text"
+        inputMode={inputMode}
+        autoComplete="off"
+        spellCheck={false}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        aria-invalid={problem !== undefined}
+        aria-describedby={describedBy === '' ? undefined : describedBy}
+      />
+      {hint !== undefined && (
+        <p id={`${id}-hint`} className="field-hint">
+          {hint}
+        </p>
+      )}
+      {problem !== undefined && (
+        <p id={`${id}-error`} className="field-error">
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function RowName({
+  id,
+  label,
+  value,
+  problem,
+  onChange,
+}: {
+  readonly id: string;
+  readonly label: string;
+  readonly value: string;
+  readonly problem: string | undefined;
+  readonly onChange: (value: string) => void;
+}) {
+  return (
+    <div className="field roster-name">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className="input"
+        type="text"
+        autoComplete="off"
+        spellCheck={false}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        aria-invalid={problem !== undefined}
+        aria-describedby={problem !== undefined ? `${id}-error` : undefined}
+      />
+      {problem !== undefined && (
+        <p id={`${id}-error`} className="field-error">
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function Roster({
+  legend,
+  explanation,
+  children,
+  addLabel,
+  canAdd,
+  onAdd,
+}: {
+  readonly legend: string;
+  readonly explanation: string;
+  readonly children: ReactNode;
+  readonly addLabel: string;
+  readonly canAdd: boolean;
+  readonly onAdd: () => void;
+}) {
+  return (
+    <fieldset className="group">
+      <legend>{legend}</legend>
+      <p className="field-hint">{explanation}</p>
+      <ol className="roster">{children}</ol>
+      <button type="button" className="button button-secondary" onClick={onAdd} disabled={!canAdd}>
+        {addLabel}
+      </button>
+    </fieldset>
+  );
+}
+
+function PeopleFieldset({
+  role,
+  legend,
+  explanation,
+  rows,
+  min,
+  max,
+  problems,
+  onChange,
+  onFocus,
+}: {
+  readonly role: 'admin' | 'custodian';
+  readonly legend: string;
+  readonly explanation: string;
+  readonly rows: readonly PersonRow[];
+  readonly min: number;
+  readonly max: number;
+  readonly problems: Problems;
+  readonly onChange: (rows: readonly PersonRow[]) => void;
+  readonly onFocus: (id: string) => void;
+}) {
+  const word = ROLE_WORD[role];
+  function change(key: number, patch: Partial<PersonRow>): void {
+    onChange(rows.map((row) => (row.key === key ? { ...row, ...patch } : row)));
+  }
+  function add(): void {
+    const row = newPerson();
+    onChange([...rows, row]);
+    onFocus(rowNameId(role, row.key));
+  }
+  function remove(index: number): void {
+    const next = rows.filter((_, i) => i !== index);
+    onChange(next);
+    // Keep focus in the list: on the row that took this one's place, or the last.
+    const neighbour = next[Math.min(index, next.length - 1)];
+    if (neighbour !== undefined) onFocus(rowNameId(role, neighbour.key));
+  }
+  return (
+    <Roster legend={legend} explanation={explanation} addLabel={`Add ${role}`} canAdd={rows.length < max} onAdd={add}>
+      {rows.map((row, i) => {
+        const nameId = rowNameId(role, row.key);
+        const mediumId = rowMediumId(role, row.key);
+        return (
+          <li key={row.key} className="roster-row">
+            <RowName id={nameId} label={`${word} ${i + 1} name`} value={row.name} problem={problems.get(nameId)} onChange={(name) => change(row.key, { name })} />
+            <div className="field roster-medium">
+              <label htmlFor={mediumId}>{`${word} ${i + 1} medium`}</label>
+              <select
+                id={mediumId}
+                className="input"
+                value={row.medium}
+                onChange={(event) => change(row.key, { medium: event.target.value === 'file' ? 'file' : 'card' })}
+              >
+                <option value="card">Smart card</option>
+                <option value="file">File</option>
+              </select>
+            </div>
+            <button type="button" className="button button-quiet roster-remove" onClick={() => remove(i)} disabled={rows.length <= min}>
+              Remove<span className="visually-hidden">{` ${role} ${i + 1}`}</span>
+            </button>
+          </li>
+        );
+      })}
+    </Roster>
+  );
+}
+
+function WitnessFieldset({
+  rows,
+  problems,
+  onChange,
+  onFocus,
+}: {
+  readonly rows: readonly WitnessRow[];
+  readonly problems: Problems;
+  readonly onChange: (rows: readonly WitnessRow[]) => void;
+  readonly onFocus: (id: string) => void;
+}) {
+  function add(): void {
+    const row = newWitness();
+    onChange([...rows, row]);
+    onFocus(rowNameId('witness', row.key));
+  }
+  function remove(index: number): void {
+    const next = rows.filter((_, i) => i !== index);
+    onChange(next);
+    const neighbour = next[Math.min(index, next.length - 1)];
+    onFocus(neighbour !== undefined ? rowNameId('witness', neighbour.key) : 'setup-add-witness');
+  }
+  return (
+    <fieldset className="group">
+      <legend>{`Witnesses (${rows.length})`}</legend>
+      <p className="field-hint">Witnesses watch the ceremony and sign the printed record.</p>
+      {rows.length > 0 && (
+        <ol className="roster">
+          {rows.map((row, i) => {
+            const nameId = rowNameId('witness', row.key);
+            return (
+              <li key={row.key} className="roster-row roster-row-witness">
+                <RowName
+                  id={nameId}
+                  label={`Witness ${i + 1} name`}
+                  value={row.name}
+                  problem={problems.get(nameId)}
+                  onChange={(name) => onChange(rows.map((r) => (r.key === row.key ? { ...r, name } : r)))}
+                />
+                <button type="button" className="button button-quiet roster-remove" onClick={() => remove(i)}>
+                  Remove<span className="visually-hidden">{` witness ${i + 1}`}</span>
+                </button>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      <button id="setup-add-witness" type="button" className="button button-secondary" onClick={add}>
+        Add witness
+      </button>
+    </fieldset>
+  );
+}
