@@ -22,6 +22,8 @@ export interface FlowEnv {
   pins: { alice: string; dora: string; erin: string };
   /** Puts Erin's card in the custodian reader, optionally rigged to be pulled during the write. */
   insertErinCard(pullDuringWrite: boolean): Promise<void>;
+  /** The ceremony record (JSON Lines) saved into that folder. */
+  recordFile(folder: string): Promise<string>;
   /** Exercise the mistakes a person can make (wrong PIN, pulled card, …) along the way. */
   mistakes: boolean;
 }
@@ -157,6 +159,11 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
   // 3. Admin identities, one admin at a time
   await expectCurrentStep(page, 'Admin identities');
   for (const admin of ROSTER.admins) {
+    if (admin === ROSTER.admins[0]) {
+      await expect(page.getByRole('heading', { name: `Pass the keyboard to ${admin.name}` })).toBeVisible();
+      await env.shot('admin-handoff');
+      await env.axe('admin-handoff');
+    }
     await claimTurn(page, admin.name);
     if (admin.medium === 'card') {
       await cardSecret(page, env.readers.admin, env.pins.alice);
@@ -198,6 +205,8 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
         await button(page, 'Write the share').click();
         await alertSays(page, /wrong PIN/i);
         await alertSays(page, /2 tries left/i);
+        // The live reader status catches up with the card.
+        await expect(page.getByRole('radio', { name: /Virtual PCD 00 01/ })).toHaveAccessibleDescription(/2 PIN tries left/);
         await env.shot('share-wrong-pin');
         await env.axe('share-wrong-pin');
       }
@@ -253,7 +262,10 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
     } else {
       await page.getByLabel('Passphrase', { exact: true }).fill(passphraseOf(admin.name));
     }
-    if (admin === ROSTER.admins[0]) await env.axe('bundle-sign');
+    if (admin === ROSTER.admins[0]) {
+      await env.shot('bundle-sign');
+      await env.axe('bundle-sign');
+    }
     await button(page, 'Sign the bundle').click();
     await button(page, 'Done — clear the screen').click();
   }
@@ -275,6 +287,32 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
   await expect(page.getByText(recordDir).first()).toBeVisible();
   await env.shot('closed');
   await env.axe('closed');
+
+  // Back to the start screen, and a custodian checks a share against the saved record.
+  await button(page, 'Start over').click();
+  await button(page, 'Check a share against a ceremony record').click();
+  const recordFile = await env.recordFile(recordDir);
+  await env.answer('openFile', recordFile);
+  await button(page, 'Open ceremony record…').click();
+  await expect(page.getByText(kcvText).first()).toBeVisible();
+  await page.getByLabel('In a share file (passphrase)').check();
+  if (env.mistakes) {
+    await page.getByLabel('Passphrase', { exact: true }).fill('not the passphrase');
+    await env.answer('openFile', join(env.mediaDir, 'grace.keyshare'));
+    await button(page, 'Check the share').click();
+    await alertSays(page, /wrong passphrase/i);
+  }
+  await page.getByLabel('Passphrase', { exact: true }).fill(passphraseOf('Grace Custodian'));
+  await env.answer('openFile', join(env.mediaDir, 'grace.keyshare'));
+  await button(page, 'Check the share').click();
+  await expect(page.getByRole('heading', { name: 'Share 4 of 5, held by Grace Custodian, matches the record' })).toBeVisible();
+  await env.shot('check-file-share');
+  await env.axe('check-share');
+  await button(page, 'Check another share').click();
+  await page.getByLabel('On a smart card (PIN)').check();
+  await cardSecret(page, env.readers.custodian, env.pins.erin);
+  await button(page, 'Check the share').click();
+  await expect(page.getByRole('heading', { name: 'Share 2 of 5, held by Erin Custodian, matches the record' })).toBeVisible({ timeout: 60_000 });
 
   return {
     kcv: kcvText.toUpperCase(),

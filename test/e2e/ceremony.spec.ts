@@ -72,6 +72,7 @@ test.describe('the ceremony wizard', () => {
       axe,
       transportFiles: transports as [string, string],
       mediaDir,
+      recordFile: async (folder) => join(folder, readdirSync(folder).find((f) => f.endsWith('.jsonl'))!),
       readers: { admin: vpcdReaderName(PORT_ADMIN), custodian: vpcdReaderName(PORT_CUSTODIAN) },
       pins: PINS,
       insertErinCard: async (pullDuringWrite) => {

@@ -90,6 +90,7 @@ test.describe('the ceremony in the Electron app', () => {
       axe: async () => undefined, // the Chromium spec scans every step
       transportFiles: transports as [string, string],
       mediaDir: media,
+      recordFile: async (folder) => join(folder, readdirSync(folder).find((f) => f.endsWith('.jsonl'))!),
       readers: { admin: vpcdReaderName(35963), custodian: vpcdReaderName(35964) },
       pins,
       insertErinCard: async () => {
