@@ -106,6 +106,8 @@ export interface AdminView {
     readonly fingerprintGroups: readonly string[];
     /** "card 12345678" or the identity file's name. */
     readonly location: string;
+    /** The admin's card, for card identities. */
+    readonly cardSerial: number | null;
   };
 }
 
@@ -116,6 +118,8 @@ export interface ShareView {
   readonly medium: Medium;
   /** "card 12345678 slot 82" or the share file's name; null until written. */
   readonly location: string | null;
+  /** The custodian's card once the share is written to it. */
+  readonly cardSerial: number | null;
   readonly written: boolean;
   /** Read back with the custodian's PIN or passphrase and found identical. */
   readonly verified: boolean;

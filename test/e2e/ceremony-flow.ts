@@ -224,6 +224,8 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
       await cardSecret(page, env.readers.custodian, pin);
       await button(page, 'Write the share').click();
       await expect(button(page, 'Read it back')).toBeVisible({ timeout: 60_000 });
+      // Live status: the other reader holds Alice's card, which is not the one that holds this share.
+      await expect(page.getByRole('radio', { name: env.readers.admin })).toHaveAccessibleDescription(/wrong card/i);
       await cardSecret(page, env.readers.custodian, pin);
       await button(page, 'Read it back').click();
     } else {

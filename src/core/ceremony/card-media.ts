@@ -45,6 +45,11 @@ export class CardShareDestination implements ShareDestination {
     this.location = `card ${this.serial}`;
   }
 
+  /** The serial of the card checked by precheck (undefined before it). */
+  get cardSerial(): number | undefined {
+    return this.serial;
+  }
+
   private held(): Buffer {
     if (!this.pin) throw new Error('CardShareDestination used before precheck');
     return this.pin;

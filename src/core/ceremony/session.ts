@@ -224,7 +224,12 @@ export class CeremonySession {
           name: a.name,
           medium: a.medium,
           identity: st
-            ? { thumbprint: st.certificate.thumbprint, fingerprintGroups: hexGroups(Buffer.from(st.certificate.thumbprint, 'base64url')), location: st.location }
+            ? {
+                thumbprint: st.certificate.thumbprint,
+                fingerprintGroups: hexGroups(Buffer.from(st.certificate.thumbprint, 'base64url')),
+                location: st.location,
+                cardSerial: st.cardSerial ?? null,
+              }
             : null,
         };
       }),
@@ -234,6 +239,7 @@ export class CeremonySession {
         custodian: setup!.custodians[i]!.name,
         medium: setup!.custodians[i]!.medium,
         location: s.location,
+        cardSerial: s.cardSerial ?? null,
         written: s.header !== null,
         verified: s.verified,
         confirmed: s.confirmed,
@@ -528,8 +534,7 @@ export class CeremonySession {
         } finally {
           dest.dispose();
         }
-        const serial = Number(/card (\d+)/.exec(dest.location)?.[1]);
-        Object.assign(state, { header, location: dest.location, file: undefined, cardSerial: serial, verified: false });
+        Object.assign(state, { header, location: dest.location, file: undefined, cardSerial: dest.cardSerial, verified: false });
       }
       this.record('share-written', { shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location! }, custodian.name);
       return this.view();
@@ -549,7 +554,7 @@ export class CeremonySession {
         throw new CeremonyError(
           'WrongCard',
           found.ceremonyId === header.ceremonyId
-            ? `That is share ${found.shareIndex} (${found.custodian}), not share ${shareIndex}. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? 'card' : 'file'}.`
+            ? `That is share ${found.shareIndex} (${found.custodian}), not share ${shareIndex}. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? `card (${state.cardSerial ?? 'its serial is in the table'})` : 'file'}.`
             : `That share belongs to another ceremony. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? 'card' : 'file'}.`,
         );
       }

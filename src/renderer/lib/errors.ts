@@ -22,7 +22,7 @@ export function explainError(error: IpcError): ErrorExplanation {
       const retriesLeft = error.details?.retriesLeft;
       return {
         summary: typeof retriesLeft === 'number' ? `Wrong PIN. ${plural(retriesLeft, 'try', 'tries')} left.` : 'Wrong PIN.',
-        next: 'Nothing was written. Type the PIN again carefully.',
+        next: 'Nothing was changed on the card. Type the PIN again carefully.',
       };
     }
     case 'PinBlocked':
@@ -79,6 +79,11 @@ export function explainError(error: IpcError): ErrorExplanation {
       return {
         summary: 'A file with that name is already there.',
         next: 'Key Ceremony never overwrites a file. Choose another name or folder.',
+      };
+    case 'OutputUnwritable':
+      return {
+        summary: 'The file could not be written there.',
+        next: 'Nothing was written. Choose another folder or medium (see the message below).',
       };
     case 'FileNotFound':
       return { summary: 'The file was not found.', next: 'Choose the file again.' };

@@ -9,12 +9,25 @@ import { plural } from '../lib/format.js';
 
 const CARDS_POLL_INTERVAL_MS = 1_000;
 
+/** The card a step needs, when it is known (a share's or an admin's card). */
+export interface ExpectedCard {
+  readonly serial: number;
+  readonly owner: string;
+}
+
+function isWrongCard(reader: ReaderView, expected: ExpectedCard | null): boolean {
+  return expected !== null && reader.card !== null && reader.card.serial !== expected.serial;
+}
+
 /** The status of one reader, in words. */
-export function readerStatusText(reader: ReaderView): string {
+export function readerStatusText(reader: ReaderView, expected: ExpectedCard | null = null): string {
   if (!reader.present) return 'No card';
   if (reader.problem !== null) return reader.problem;
   const card = reader.card;
   if (card === null) return 'Card inserted, reading it…';
+  if (expected !== null && isWrongCard(reader, expected)) {
+    return `Card ${card.serial} — wrong card: ${expected.owner}\u2019s card is ${expected.serial}`;
+  }
   let text = card.prepared
     ? `Card ${card.serial} — prepared, ${plural(card.pinTriesLeft, 'PIN try', 'PIN tries')} left`
     : `Card ${card.serial} — not prepared (factory PIN)`;
@@ -22,16 +35,16 @@ export function readerStatusText(reader: ReaderView): string {
   return text;
 }
 
-function readerTone(reader: ReaderView): 'empty' | 'ready' | 'problem' {
+function readerTone(reader: ReaderView, expected: ExpectedCard | null): 'empty' | 'ready' | 'problem' {
   if (!reader.present) return 'empty';
-  if (reader.problem !== null || (reader.card !== null && (!reader.card.prepared || reader.card.pinTriesLeft === 0))) {
+  if (isWrongCard(reader, expected) || reader.problem !== null || (reader.card !== null && (!reader.card.prepared || reader.card.pinTriesLeft === 0))) {
     return 'problem';
   }
   return 'ready';
 }
 
 /** What changed between two polls, as sentences to announce. */
-function describeChanges(previous: CardsView, next: CardsView): string {
+function describeChanges(previous: CardsView, next: CardsView, expected: ExpectedCard | null): string {
   const sentences: string[] = [];
   if (previous.serviceAvailable !== next.serviceAvailable) {
     sentences.push(next.serviceAvailable ? 'The smart-card service is running.' : 'The smart-card service stopped.');
@@ -39,13 +52,13 @@ function describeChanges(previous: CardsView, next: CardsView): string {
   for (const reader of next.readers) {
     const before = previous.readers.find((r) => r.name === reader.name);
     if (before === undefined) {
-      sentences.push(`${reader.name} connected: ${readerStatusText(reader)}.`);
+      sentences.push(`${reader.name} connected: ${readerStatusText(reader, expected)}.`);
     } else if (!before.present && reader.present) {
-      sentences.push(`${reader.name}: card inserted. ${readerStatusText(reader)}.`);
+      sentences.push(`${reader.name}: card inserted. ${readerStatusText(reader, expected)}.`);
     } else if (before.present && !reader.present) {
       sentences.push(`${reader.name}: card removed.`);
-    } else if (readerStatusText(before) !== readerStatusText(reader)) {
-      sentences.push(`${reader.name}: ${readerStatusText(reader)}.`);
+    } else if (readerStatusText(before, expected) !== readerStatusText(reader, expected)) {
+      sentences.push(`${reader.name}: ${readerStatusText(reader, expected)}.`);
     }
   }
   for (const reader of previous.readers) {
@@ -59,10 +72,12 @@ type PollState =
   | { readonly status: 'ready'; readonly cards: CardsView }
   | { readonly status: 'failed'; readonly error: IpcError };
 
-function useCardsPolling(): { state: PollState; announcement: string } {
+function useCardsPolling(expected: ExpectedCard | null): { state: PollState; announcement: string } {
   const [state, setState] = useState<PollState>({ status: 'loading' });
   const [announcement, setAnnouncement] = useState('');
   const last = useRef<{ json: string; cards: CardsView | null }>({ json: '', cards: null });
+  const expectedRef = useRef(expected);
+  expectedRef.current = expected;
 
   useEffect(() => {
     let unmounted = false;
@@ -81,7 +96,7 @@ function useCardsPolling(): { state: PollState; announcement: string } {
       if (next.status === 'ready') {
         const previous = last.current.cards;
         if (previous !== null) {
-          const change = describeChanges(previous, next.cards);
+          const change = describeChanges(previous, next.cards, expectedRef.current);
           if (change !== '') setAnnouncement(change);
         }
         last.current = { json, cards: next.cards };
@@ -109,10 +124,12 @@ export interface ReaderPickerProps {
   readonly onSelect: (reader: string | null) => void;
   /** A message to show when the form was sent without a reader. */
   readonly error?: string | null;
+  /** The card this step needs, if known: any other card is marked as the wrong one. */
+  readonly expected?: ExpectedCard | null;
 }
 
-export function ReaderPicker({ idPrefix, selected, onSelect, error = null }: ReaderPickerProps) {
-  const { state, announcement } = useCardsPolling();
+export function ReaderPicker({ idPrefix, selected, onSelect, error = null, expected = null }: ReaderPickerProps) {
+  const { state, announcement } = useCardsPolling(expected);
   const readers = state.status === 'ready' ? state.cards.readers : null;
 
   // Choose for the person when there is only one sensible choice, and forget a
@@ -122,10 +139,11 @@ export function ReaderPicker({ idPrefix, selected, onSelect, error = null }: Rea
     const stillThere = selected !== null && readers.some((r) => r.name === selected);
     if (stillThere) return;
     const withCard = readers.filter((r) => r.present);
-    const only = withCard.length === 1 ? withCard[0] : undefined;
+    const needed = expected !== null ? readers.find((r) => r.card?.serial === expected.serial) : undefined;
+    const only = needed ?? (withCard.length === 1 ? withCard[0] : undefined);
     const next = only !== undefined ? only.name : null;
     if (next !== selected) onSelect(next);
-  }, [readers, selected, onSelect]);
+  }, [readers, selected, onSelect, expected]);
 
   const errorId = `${idPrefix}-reader-error`;
   return (
@@ -153,7 +171,7 @@ export function ReaderPicker({ idPrefix, selected, onSelect, error = null }: Rea
           {readers.map((reader, i) => {
             const inputId = `${idPrefix}-reader-${i}`;
             const statusId = `${inputId}-status`;
-            const tone = readerTone(reader);
+            const tone = readerTone(reader, expected);
             return (
               <li key={reader.name} className={`reader-option reader-${tone}${selected === reader.name ? ' reader-selected' : ''}`}>
                 <input
@@ -169,7 +187,7 @@ export function ReaderPicker({ idPrefix, selected, onSelect, error = null }: Rea
                   {reader.name}
                 </label>
                 <span id={statusId} className="reader-status">
-                  {readerStatusText(reader)}
+                  {readerStatusText(reader, expected)}
                 </span>
               </li>
             );

@@ -10,7 +10,7 @@ import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { IpcError, Medium, SecretInput } from '../../shared/ipc.js';
 import { PASSPHRASE_MAX_LENGTH, PASSPHRASE_MIN_LENGTH, ratePassphrase } from '../lib/strength.js';
 import { BusyStatus, ErrorNotice } from './Notices.js';
-import { ReaderPicker } from './ReaderPicker.js';
+import { ReaderPicker, type ExpectedCard } from './ReaderPicker.js';
 
 const PIN_MIN_LENGTH = 6;
 const PIN_MAX_LENGTH = 8;
@@ -27,6 +27,8 @@ export interface SecretFormProps {
   readonly onSubmit: (secret: SecretInput) => Promise<boolean>;
   /** Explanations shown above the fields. */
   readonly children?: ReactNode;
+  /** The card this step needs, when known; other cards are shown as wrong. */
+  readonly expectedCard?: ExpectedCard | null;
 }
 
 interface FieldErrors {
@@ -37,7 +39,7 @@ interface FieldErrors {
 }
 
 export function SecretForm(props: SecretFormProps) {
-  const { medium, newPassphrase = false, submitLabel, busy, error, onSubmit, children } = props;
+  const { medium, newPassphrase = false, submitLabel, busy, error, onSubmit, children, expectedCard = null } = props;
   const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   const [reader, setReader] = useState<string | null>(null);
   // Secret: the card PIN. Emptied right after the call that uses it.
@@ -116,7 +118,7 @@ export function SecretForm(props: SecretFormProps) {
       {medium === 'card' ? (
         <>
           <div ref={readerGroupRef}>
-            <ReaderPicker idPrefix={idPrefix} selected={reader} onSelect={setReader} error={shown.reader ?? null} />
+            <ReaderPicker idPrefix={idPrefix} selected={reader} onSelect={setReader} error={shown.reader ?? null} expected={expectedCard} />
           </div>
           <div className="field">
             <label htmlFor={pinId}>PIN</label>

@@ -227,6 +227,7 @@ function SignBundle({
       <SecretForm
         medium={admin.medium}
         submitLabel="Sign the bundle"
+        expectedCard={admin.identity?.cardSerial != null ? { serial: admin.identity.cardSerial, owner: admin.name } : null}
         busy={busy}
         error={error}
         onSubmit={async (secret) => {

@@ -115,6 +115,7 @@ function ShareWork({ share, n, kcv, onConfirmed }: { readonly share: ShareView; 
         <SecretForm
           medium={share.medium}
           submitLabel="Read it back"
+          expectedCard={share.cardSerial !== null ? { serial: share.cardSerial, owner: share.custodian } : null}
           busy={busy}
           error={error}
           onSubmit={(secret) =>
