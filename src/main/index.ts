@@ -3,7 +3,7 @@
 // logic itself lives in src/core and will be reached through ipc.ts.
 //
 // No auto-update and no telemetry, by design (DESIGN.md, "Air gap").
-import { app, BrowserWindow, session } from 'electron';
+import { app, BrowserWindow, dialog, session } from 'electron';
 import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,21 @@ if (!app.requestSingleInstanceLock()) {
       registerIpcHandlers(rendererSource, handlers);
       installApplicationMenu({ devToolsAllowed: isDevelopment });
       mainWindow = createMainWindow(rendererSource, { devToolsAllowed: isDevelopment });
+      // Closing the window in the middle of a ceremony abandons it: ask first.
+      mainWindow.on('close', (event) => {
+        if (!ceremony.inProgress() || mainWindow === undefined) return;
+        const choice = dialog.showMessageBoxSync(mainWindow, {
+          type: 'warning',
+          title: 'Abandon the ceremony?',
+          message: 'A ceremony is in progress. Closing Key Ceremony abandons it.',
+          detail: 'The master key and its shares are wiped from memory and the record says the ceremony was abandoned. Shares already issued in it cannot be used.',
+          buttons: ['Keep the ceremony open', 'Abandon and close'],
+          defaultId: 0,
+          cancelId: 0,
+          noLink: true,
+        });
+        if (choice !== 1) event.preventDefault();
+      });
     })
     .catch((error: unknown) => {
       console.error('[main] start-up failed', error);

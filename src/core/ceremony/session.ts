@@ -890,9 +890,28 @@ export class CeremonySession {
     return entries[entries.length - 1]!.hash;
   }
 
-  /** Zeroes everything; for shutdown. */
-  dispose(): void {
+  /** True while a ceremony is set up and not yet closed (closing the app would abandon it). */
+  inProgress(): boolean {
+    return this.setup !== null && this.closed === null;
+  }
+
+  /**
+   * For shutdown: a ceremony still in progress is recorded as abandoned
+   * (with the wipe), and every secret is zeroed. Synchronous, so it can run
+   * in the application's last moments.
+   */
+  dispose(reason = 'the application was closed'): void {
+    const hadKey = this.key !== null;
     this.wipeSecrets();
+    if (this.inProgress()) {
+      try {
+        this.record(ENTRY.aborted, { code: 'Abandoned', reason });
+        if (hadKey) this.record(ENTRY.masterKeyWiped, { note: 'master key and shares zeroed in memory' });
+      } catch {
+        /* nothing more can be done while quitting */
+      }
+      this.closed = { recordSavedTo: null };
+    }
   }
 }
 

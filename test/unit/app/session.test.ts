@@ -284,4 +284,22 @@ describe('the ceremony session behind the wizard', () => {
     expect(readTranscript(join(dir, record)).map((e) => e.type)).toEqual(expect.arrayContaining(['ceremony-aborted', 'master-key-wiped']));
     expect(existsSync(join(dir, record))).toBe(true);
   }, 60_000);
+
+  it('quitting the app mid-ceremony records the abandon and wipes the key', async () => {
+    transport.insert(R0, await preparedCard());
+    await throughUnits();
+    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
+    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
+    value(await h['master-key:generate']([]));
+    const key = (session as unknown as { key: Buffer }).key;
+    expect(session.inProgress()).toBe(true);
+    session.dispose();
+    expect(session.inProgress()).toBe(false);
+    expect(key.every((b) => b === 0)).toBe(true);
+    const record = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
+    const entries = readTranscript(join(dir, record));
+    expect(entries.slice(-2).map((e) => e.type)).toEqual(['ceremony-aborted', 'master-key-wiped']);
+    expect(entries.at(-2)!.data['reason']).toBe('the application was closed');
+  }, 60_000);
 });
