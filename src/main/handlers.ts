@@ -58,6 +58,22 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.unitsConfirm]: h(IpcChannel.unitsConfirm, (a) => parseUnitId(one(a)), (r) => s.confirmUnit(r.unitId)),
     [IpcChannel.unitsRemove]: h(IpcChannel.unitsRemove, (a) => parseUnitId(one(a)), (r) => s.removeUnit(r.unitId)),
     [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, () => s.listCards()),
+    [IpcChannel.cardsPrepare]: h(
+      IpcChannel.cardsPrepare,
+      (a) => {
+        const o = record(one(a), ['reader', 'pin', 'newPin', 'newPuk']);
+        return { reader: text(o['reader'], 'The reader name'), pin: text(o['pin'], 'The PIN', 16), newPin: text(o['newPin'], 'The new PIN', 16), newPuk: text(o['newPuk'], 'The new PUK', 16) };
+      },
+      (r) => s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk),
+    ),
+    [IpcChannel.cardsUnblock]: h(
+      IpcChannel.cardsUnblock,
+      (a) => {
+        const o = record(one(a), ['reader', 'puk', 'newPin']);
+        return { reader: text(o['reader'], 'The reader name'), puk: text(o['puk'], 'The PUK', 16), newPin: text(o['newPin'], 'The new PIN', 16) };
+      },
+      (r) => s.unblockPin(r.reader, r.puk, r.newPin),
+    ),
     [IpcChannel.adminsCreateIdentity]: h(
       IpcChannel.adminsCreateIdentity,
       (a) => parseIndexed(one(a), 'adminIndex', 0),

@@ -25,7 +25,7 @@ export const API_VERBS = {
     confirm: IpcChannel.unitsConfirm,
     remove: IpcChannel.unitsRemove,
   },
-  cards: { list: IpcChannel.cardsList },
+  cards: { list: IpcChannel.cardsList, prepare: IpcChannel.cardsPrepare, unblock: IpcChannel.cardsUnblock },
   admins: { createIdentity: IpcChannel.adminsCreateIdentity },
   masterKey: { generate: IpcChannel.masterKeyGenerate },
   shares: {

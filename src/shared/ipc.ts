@@ -224,6 +224,8 @@ export const IpcChannel = {
   unitsConfirm: 'units:confirm',
   unitsRemove: 'units:remove',
   cardsList: 'cards:list',
+  cardsPrepare: 'cards:prepare',
+  cardsUnblock: 'cards:unblock',
   adminsCreateIdentity: 'admins:create-identity',
   masterKeyGenerate: 'master-key:generate',
   sharesWrite: 'shares:write',
@@ -261,6 +263,13 @@ export interface IpcContract {
   [IpcChannel.unitsRemove]: { request: { unitId: string }; result: CeremonyView };
   /** Readers and what is in them, for live status. Cheap; poll it. */
   [IpcChannel.cardsList]: { request: undefined; result: CardsView };
+  /**
+   * Prepares a new card (factory PIN, PUK and management key): new PIN and
+   * PUK, and a random management key kept PIN-protected on the card.
+   */
+  [IpcChannel.cardsPrepare]: { request: { reader: string; pin: string; newPin: string; newPuk: string }; result: CardsView };
+  /** Unblocks a blocked PIN with the PUK, setting a new PIN. */
+  [IpcChannel.cardsUnblock]: { request: { reader: string; puk: string; newPin: string }; result: CardsView };
   /**
    * Creates admin `adminIndex`'s identity: on the card in `reader` (PIN), or
    * in a passphrase-protected file (save dialog).

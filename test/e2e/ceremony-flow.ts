@@ -24,7 +24,11 @@ export interface FlowEnv {
   insertErinCard(pullDuringWrite: boolean): Promise<void>;
   /** The ceremony record (JSON Lines) saved into that folder. */
   recordFile(folder: string): Promise<string>;
-  /** Exercise the mistakes a person can make (wrong PIN, pulled card, …) along the way. */
+  /**
+   * Exercise the mistakes a person can make (wrong PIN, blocked PIN, pulled
+   * card, …) along the way. Dora's card is then factory-fresh and is
+   * prepared in the wizard; otherwise it comes prepared with her PIN.
+   */
   mistakes: boolean;
 }
 
@@ -47,6 +51,7 @@ export const ROSTER = {
   witnesses: ['Wendy Witness'],
 } as const;
 
+const DORA_PUK = '27182818';
 const passphraseOf = (name: string): string => `${name.toLowerCase()} correct horse battery`;
 
 export interface FlowResult {
@@ -201,6 +206,22 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
     if (c.medium === 'card') {
       const pin = first === 'dora' ? env.pins.dora : env.pins.erin;
       if (first === 'dora' && env.mistakes) {
+        // Dora brought a new card: she prepares it here (new PIN and PUK).
+        await chooseReader(page, env.readers.custodian);
+        const care = page.getByRole('group', { name: /still has its factory PIN/ });
+        await expect(care).toBeVisible();
+        await env.shot('card-prepare');
+        await env.axe('card-prepare');
+        await care.getByLabel('Current PIN', { exact: true }).fill('123456');
+        await care.getByLabel('New PIN', { exact: true }).fill('314159');
+        await care.getByLabel('Repeat the new PIN', { exact: true }).fill('314159');
+        await care.getByLabel('New PUK', { exact: true }).fill(DORA_PUK);
+        await care.getByLabel('Repeat the new PUK', { exact: true }).fill(DORA_PUK);
+        await care.getByRole('button', { name: 'Prepare the card' }).click();
+        await expect(page.getByText(/is prepared\. Use its new PIN/)).toBeVisible({ timeout: 60_000 });
+        await expect(page.getByRole('radio', { name: /Virtual PCD 00 01/ })).toHaveAccessibleDescription(/prepared, 3 PIN tries left/);
+
+        // A wrong PIN says how many tries are left; three block the PIN.
         await cardSecret(page, env.readers.custodian, '999999');
         await button(page, 'Write the share').click();
         await alertSays(page, /wrong PIN/i);
@@ -209,6 +230,22 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
         await expect(page.getByRole('radio', { name: /Virtual PCD 00 01/ })).toHaveAccessibleDescription(/2 PIN tries left/);
         await env.shot('share-wrong-pin');
         await env.axe('share-wrong-pin');
+        for (let i = 0; i < 2; i++) {
+          await cardSecret(page, env.readers.custodian, '999999');
+          await button(page, 'Write the share').click();
+          await expect(button(page, 'Write the share')).toBeEnabled();
+        }
+        await alertSays(page, /PIN is blocked/i);
+        await alertSays(page, /PUK/);
+        // Blocked: Dora unblocks it with her PUK and chooses the PIN she will keep.
+        const unblock = page.getByRole('group', { name: /PIN of card \d+ is blocked/ });
+        await expect(unblock).toBeVisible();
+        await env.shot('card-pin-blocked');
+        await unblock.getByLabel('PUK', { exact: true }).fill(DORA_PUK);
+        await unblock.getByLabel('New PIN', { exact: true }).fill(pin);
+        await unblock.getByLabel('Repeat the new PIN', { exact: true }).fill(pin);
+        await unblock.getByRole('button', { name: 'Unblock the PIN' }).click();
+        await expect(page.getByText(/is unblocked\. Use the new PIN/)).toBeVisible({ timeout: 60_000 });
       }
       if (first === 'erin') {
         if (env.mistakes) {

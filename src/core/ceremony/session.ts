@@ -16,7 +16,7 @@ import type {
 import { addBundleSignature, buildBundle, checkSignatureThreshold, claimOf, MAX_ADMINS, parseBundle, serializeBundle, type ParsedBundle } from '../bundle/bundle.js';
 import { readTransportFile, type TransportKey } from '../bundle/transport.js';
 import { padPin, KEY_REF } from '../cards/piv.js';
-import { cardRs256Signer, generateAdminIdentityOnCard, readAdminCertificateFromCard, withCard } from '../cards/roles.js';
+import { cardRs256Signer, generateAdminIdentityOnCard, prepareCard, readAdminCertificateFromCard, withCard } from '../cards/roles.js';
 import type { CardTransport, ReaderState } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
 import { assertOutputFree, readFileOrFail, writeFileExclusive } from '../files.js';
@@ -812,6 +812,41 @@ export class CeremonySession {
       views.push({ name: r.name, present: true, card: info?.card ?? null, problem: info?.problem ?? null });
     }
     return { serviceAvailable: true, problem: readers.length === 0 ? 'No card reader is connected.' : null, readers: views };
+  }
+
+  /** Prepares a factory-fresh card in `reader` (new PIN and PUK, PIN-protected random management key). */
+  async prepareCard(reader: string, pin: string, newPin: string, newPuk: string): Promise<CardsView> {
+    const secrets = [pin, newPin, newPuk].map((x) => Buffer.from(x, 'utf8'));
+    const [oldBytes, pinBytes, pukBytes] = secrets as [Buffer, Buffer, Buffer];
+    try {
+      await this.queue.run(async () => {
+        zeroize(padPin(oldBytes, 'The current PIN'), padPin(pinBytes, 'The new PIN'), padPin(pukBytes, 'The new PUK'));
+        const { serial } = await this.onCard(reader, (s) => prepareCard(s, { pin: oldBytes, newPin: pinBytes, newPuk: pukBytes }));
+        if (this.inProgress()) this.record('card-prepared', { serial: String(serial), note: 'new PIN and PUK; random management key kept PIN-protected on the card' });
+      });
+    } finally {
+      zeroize(...secrets);
+    }
+    return this.listCards();
+  }
+
+  /** Sets a new PIN on a card whose PIN is blocked, with its PUK. */
+  async unblockPin(reader: string, puk: string, newPin: string): Promise<CardsView> {
+    const secrets = [puk, newPin].map((x) => Buffer.from(x, 'utf8'));
+    const [pukBytes, pinBytes] = secrets as [Buffer, Buffer];
+    try {
+      await this.queue.run(async () => {
+        zeroize(padPin(pinBytes, 'The new PIN'));
+        const serial = await this.onCard(reader, async (s) => {
+          await s.unblockPin(pukBytes, pinBytes);
+          return s.serial();
+        });
+        if (this.inProgress()) this.record('card-pin-unblocked', { serial: String(serial) });
+      });
+    } finally {
+      zeroize(...secrets);
+    }
+    return this.listCards();
   }
 
   private async readCardInfo(transport: CardTransport, r: ReaderState): Promise<CardInfo> {

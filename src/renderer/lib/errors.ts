@@ -28,7 +28,7 @@ export function explainError(error: IpcError): ErrorExplanation {
     case 'PinBlocked':
       return {
         summary: 'The PIN is blocked.',
-        next: 'Unblock it with the PUK (keyceremony card unblock), then try again.',
+        next: 'Unblock it with the PUK in the panel under the card reader, choosing a new PIN, then try again.',
       };
     case 'PukBlocked':
       return {
@@ -62,7 +62,7 @@ export function explainError(error: IpcError): ErrorExplanation {
     case 'CardDefaultCredentials':
       return {
         summary: 'This card still has its factory PIN or keys.',
-        next: 'Prepare it first (keyceremony card prepare), then try again.',
+        next: 'Prepare it first in the panel under the card reader (its owner chooses a new PIN and PUK), then try again.',
       };
     case 'ManagementKeyRejected':
     case 'SecurityStatusNotSatisfied':

@@ -2,7 +2,7 @@
 // while it is on screen. Changes are announced in one polite live region as
 // short sentences ("Reader 1: card 12345678 inserted"), instead of making the
 // whole list live and re-reading it every second.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { CardsView, IpcError, ReaderView } from '../../shared/ipc.js';
 import { api, safeCall } from '../lib/bridge.js';
 import { plural } from '../lib/format.js';
@@ -28,9 +28,11 @@ export function readerStatusText(reader: ReaderView, expected: ExpectedCard | nu
   if (expected !== null && isWrongCard(reader, expected)) {
     return `Card ${card.serial} — wrong card: ${expected.owner}\u2019s card is ${expected.serial}`;
   }
-  let text = card.prepared
-    ? `Card ${card.serial} — prepared, ${plural(card.pinTriesLeft, 'PIN try', 'PIN tries')} left`
-    : `Card ${card.serial} — not prepared (factory PIN)`;
+  let text = !card.prepared
+    ? `Card ${card.serial} — not prepared (factory PIN)`
+    : card.pinTriesLeft === 0
+      ? `Card ${card.serial} — PIN blocked (unblock it with the PUK)`
+      : `Card ${card.serial} — prepared, ${plural(card.pinTriesLeft, 'PIN try', 'PIN tries')} left`;
   if (card.adminName !== null) text += `; admin identity of ${card.adminName}`;
   return text;
 }
@@ -126,9 +128,11 @@ export interface ReaderPickerProps {
   readonly error?: string | null;
   /** The card this step needs, if known: any other card is marked as the wrong one. */
   readonly expected?: ExpectedCard | null;
+  /** Shown under the list for the chosen reader (card care: prepare, unblock). */
+  readonly renderSelected?: (reader: ReaderView) => ReactNode;
 }
 
-export function ReaderPicker({ idPrefix, selected, onSelect, error = null, expected = null }: ReaderPickerProps) {
+export function ReaderPicker({ idPrefix, selected, onSelect, error = null, expected = null, renderSelected }: ReaderPickerProps) {
   const { state, announcement } = useCardsPolling(expected);
   const readers = state.status === 'ready' ? state.cards.readers : null;
 
@@ -194,6 +198,7 @@ export function ReaderPicker({ idPrefix, selected, onSelect, error = null, expec
           })}
         </ul>
       )}
+      {renderSelected !== undefined && readers !== null && selectedReader(readers, selected, renderSelected)}
       {error !== null && (
         <p id={errorId} className="field-error">
           {error}
@@ -204,4 +209,9 @@ export function ReaderPicker({ idPrefix, selected, onSelect, error = null, expec
       </p>
     </fieldset>
   );
+}
+
+function selectedReader(readers: readonly ReaderView[], selected: string | null, render: (reader: ReaderView) => ReactNode): ReactNode {
+  const reader = readers.find((r) => r.name === selected);
+  return reader === undefined ? null : render(reader);
 }

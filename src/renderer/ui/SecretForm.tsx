@@ -10,6 +10,7 @@ import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { IpcError, Medium, SecretInput } from '../../shared/ipc.js';
 import { PASSPHRASE_MAX_LENGTH, PASSPHRASE_MIN_LENGTH, ratePassphrase } from '../lib/strength.js';
 import { BusyStatus, ErrorNotice } from './Notices.js';
+import { CardCare } from './CardCare.js';
 import { ReaderPicker, type ExpectedCard } from './ReaderPicker.js';
 
 const PIN_MIN_LENGTH = 6;
@@ -118,7 +119,7 @@ export function SecretForm(props: SecretFormProps) {
       {medium === 'card' ? (
         <>
           <div ref={readerGroupRef}>
-            <ReaderPicker idPrefix={idPrefix} selected={reader} onSelect={setReader} error={shown.reader ?? null} expected={expectedCard} />
+            <ReaderPicker idPrefix={idPrefix} selected={reader} onSelect={setReader} error={shown.reader ?? null} expected={expectedCard} renderSelected={(r) => <CardCare reader={r} />} />
           </div>
           <div className="field">
             <label htmlFor={pinId}>PIN</label>

@@ -302,4 +302,26 @@ describe('the ceremony session behind the wizard', () => {
     expect(entries.slice(-2).map((e) => e.type)).toEqual(['ceremony-aborted', 'master-key-wiped']);
     expect(entries.at(-2)!.data['reason']).toBe('the application was closed');
   }, 60_000);
+
+  it('prepares a factory card and unblocks a blocked PIN with the PUK, from the app', async () => {
+    transport.insert(R0, new VirtualPivCard());
+    let cards = value(await h['cards:list']([]));
+    expect(cards.readers[0]).toMatchObject({ name: R0, present: true, card: { prepared: false, pinTriesLeft: 3 } });
+    // A new PIN that is still a default is refused, and nothing changes.
+    expect(error(await h['cards:prepare']([{ reader: R0, pin: '123456', newPin: '123456', newPuk: '86420864' }])).code).toBe('InvalidArgument');
+    cards = value(await h['cards:prepare']([{ reader: R0, pin: '123456', newPin: PIN, newPuk: '86420864' }]));
+    expect(cards.readers[0]!.card).toMatchObject({ prepared: true, pinTriesLeft: 3 });
+    expect(error(await h['cards:prepare']([{ reader: R0, pin: PIN, newPin: '975310', newPuk: '86420864' }])).message).toMatch(/already prepared/);
+
+    // Three wrong PINs block the PIN (during a ceremony, so the unblock is recorded).
+    value(await h['ceremony:start']([setup]));
+    for (let i = 0; i < 3; i++) await withCard(transport, R0, (s) => s.verifyPin(a('000000'))).catch(() => undefined);
+    cards = value(await h['cards:list']([]));
+    expect(cards.readers[0]!.card).toMatchObject({ pinTriesLeft: 0 });
+    expect(error(await h['cards:unblock']([{ reader: R0, puk: '11111111', newPin: '975310' }])).code).toBe('WrongPin');
+    cards = value(await h['cards:unblock']([{ reader: R0, puk: '86420864', newPin: '975310' }]));
+    expect(cards.readers[0]!.card).toMatchObject({ pinTriesLeft: 3 });
+    const entries = readTranscript(join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!));
+    expect(entries.map((e) => e.type)).toContain('card-pin-unblocked');
+  }, 60_000);
 });
