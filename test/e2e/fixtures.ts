@@ -13,6 +13,10 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RENDERER_DIR = join(REPO_ROOT, 'out', 'renderer');
 
 export interface E2eFixtures {
+  /** Network interfaces main reports as up (the air-gap banner); none by default. */
+  networkUp: string[];
+  /** Console errors a test provokes on purpose; any other fails the test. */
+  expectedConsoleErrors: RegExp | null;
   workDir: string;
   bridge: Bridge;
   app: Page;
@@ -23,19 +27,21 @@ export interface E2eFixtures {
 let shotCounter = 0;
 
 export const test = base.extend<E2eFixtures>({
+  networkUp: [[], { option: true }],
+  expectedConsoleErrors: [null, { option: true }],
   // eslint-disable-next-line no-empty-pattern
   workDir: async ({}, use) => {
     await use(mkdtempSync(join(tmpdir(), 'kc-e2e-')));
   },
-  bridge: async ({ workDir, browser }, use) => {
+  bridge: async ({ workDir, browser, networkUp }, use) => {
     const records = join(workDir, 'app-records');
     mkdirSync(records);
-    const bridge = createBridge({ workDir: records, browser, scryptCost: { logN: 15, r: 8, p: 1 } });
+    const bridge = createBridge({ workDir: records, browser, scryptCost: { logN: 15, r: 8, p: 1 }, networkInterfacesUp: networkUp });
     await use(bridge);
     await bridge.close();
     expect(bridge.bugs, 'handlers reported unexpected failures (bugs)').toEqual([]);
   },
-  app: async ({ page, bridge }, use) => {
+  app: async ({ page, bridge, expectedConsoleErrors }, use) => {
     if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error('out/renderer is missing: run `npm run build` first.');
     const server = await serveDirectory(RENDERER_DIR);
     const consoleErrors: string[] = [];
@@ -49,7 +55,7 @@ export const test = base.extend<E2eFixtures>({
     await page.goto(server.url);
     await use(page);
     await server.close();
-    expect(consoleErrors, 'the page logged errors').toEqual([]);
+    expect(consoleErrors.filter((m) => expectedConsoleErrors === null || !expectedConsoleErrors.test(m)), 'the page logged errors').toEqual([]);
   },
   shot: async ({ app }, use, testInfo: TestInfo) => {
     await use(async (name: string) => {
