@@ -95,6 +95,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.bundleSave]: h(IpcChannel.bundleSave, none, () => s.saveBundle()),
     [IpcChannel.ceremonyClose]: h(IpcChannel.ceremonyClose, none, () => s.close()),
     [IpcChannel.recordSave]: h(IpcChannel.recordSave, none, () => s.saveRecord()),
+    [IpcChannel.recordPrint]: h(IpcChannel.recordPrint, none, () => s.printRecord()),
     [IpcChannel.checkOpenRecord]: h(IpcChannel.checkOpenRecord, none, () => s.openRecordForCheck()),
     [IpcChannel.checkShare]: h(
       IpcChannel.checkShare,

@@ -13,7 +13,7 @@ import { createHandlers } from './handlers.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
 import { registerIpcHandlers } from './ipc.js';
 import { listNetworkInterfacesUp } from './network.js';
-import { electronDialogs, renderPdf } from './ports.js';
+import { electronDialogs, printHtml, renderPdf } from './ports.js';
 import { resolveRendererSource } from './renderer-source.js';
 import { createMainWindow, installApplicationMenu } from './window.js';
 
@@ -62,6 +62,7 @@ if (!app.requestSingleInstanceLock()) {
         dialogs: electronDialogs(() => mainWindow),
         openCardTransport: createPcscTransport,
         renderPdf,
+        printHtml,
         workDir,
       });
       // The master key and its shares are zeroed when the app quits.

@@ -27,13 +27,8 @@ export function electronDialogs(window: () => BrowserWindow | undefined): FileDi
   };
 }
 
-/**
- * Prints a self-contained HTML document to PDF. The document is loaded from a
- * data: URL into a hidden window with JavaScript off, in a separate in-memory
- * session that refuses every request but that one document: the record is
- * data, and nothing in it may run or fetch.
- */
-export async function renderPdf(html: string): Promise<Uint8Array> {
+/** A hidden, script-less window holding one HTML document, in a session that loads nothing else. */
+async function reportWindow(html: string): Promise<BrowserWindow> {
   const partition = session.fromPartition('keyceremony-report');
   partition.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !details.url.startsWith('data:text/html') }));
   partition.setPermissionRequestHandler((_w, _p, callback) => callback(false));
@@ -41,8 +36,34 @@ export async function renderPdf(html: string): Promise<Uint8Array> {
     show: false,
     webPreferences: { session: partition, javascript: false, sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false },
   });
+  await win.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`);
+  return win;
+}
+
+/** Prints a self-contained HTML document through the system print dialog. */
+export async function printHtml(html: string): Promise<boolean> {
+  const win = await reportWindow(html);
   try {
-    await win.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`);
+    return await new Promise<boolean>((resolve, reject) => {
+      win.webContents.print({ silent: false, printBackground: true }, (success, failureReason) => {
+        if (success || failureReason === 'Print job canceled' || failureReason === 'cancelled') resolve(success);
+        else reject(new Error(`printing failed: ${failureReason}`));
+      });
+    });
+  } finally {
+    win.destroy();
+  }
+}
+
+/**
+ * Prints a self-contained HTML document to PDF. The document is loaded from a
+ * data: URL into a hidden window with JavaScript off, in a separate in-memory
+ * session that refuses every request but that one document: the record is
+ * data, and nothing in it may run or fetch.
+ */
+export async function renderPdf(html: string): Promise<Uint8Array> {
+  const win = await reportWindow(html);
+  try {
     return await win.webContents.printToPDF({ pageSize: 'A4', printBackground: true });
   } finally {
     win.destroy();

@@ -19,6 +19,7 @@ export const API_VERBS = {
     abandon: IpcChannel.ceremonyAbandon,
     close: IpcChannel.ceremonyClose,
     saveRecord: IpcChannel.recordSave,
+    printRecord: IpcChannel.recordPrint,
   },
   units: {
     addTransport: IpcChannel.unitsAddTransport,

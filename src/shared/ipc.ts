@@ -236,6 +236,7 @@ export const IpcChannel = {
   bundleSave: 'bundle:save',
   ceremonyClose: 'ceremony:close',
   recordSave: 'record:save',
+  recordPrint: 'record:print',
   checkOpenRecord: 'check:open-record',
   checkShare: 'check:share',
 } as const;
@@ -293,6 +294,8 @@ export interface IpcContract {
   [IpcChannel.ceremonyClose]: { request: undefined; result: CeremonyView };
   /** Saves the record (JSON Lines), its printable HTML and PDF into a folder (dialog). */
   [IpcChannel.recordSave]: { request: undefined; result: CeremonyView };
+  /** Prints the report (with its signature lines) through the system print dialog; false if the person canceled. */
+  [IpcChannel.recordPrint]: { request: undefined; result: { printed: boolean } };
   /** Opens a ceremony record (dialog) for checking a share. */
   [IpcChannel.checkOpenRecord]: { request: undefined; result: RecordView };
   /** Checks one share (file: dialog + passphrase; card: reader + PIN) against the open record. */

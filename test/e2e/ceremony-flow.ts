@@ -324,6 +324,8 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
   await env.answer('chooseFolder', recordDir);
   await button(page, 'Save the ceremony record…').click();
   await expect(page.getByText(recordDir).first()).toBeVisible();
+  await button(page, 'Print the report…').click();
+  await expect(page.getByText('The report was sent to the printer.')).toBeVisible();
   await env.shot('closed');
   await env.axe('closed');
 

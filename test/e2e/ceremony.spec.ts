@@ -85,6 +85,10 @@ test.describe('the ceremony wizard', () => {
       mistakes: true,
     });
     expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
+    // What went to the printer is the report with everyone's signature line.
+    expect(bridge.printed).toHaveLength(1);
+    for (const person of [ROSTER.operator, ...ROSTER.custodians.map((c) => c.name), ...ROSTER.witnesses]) expect(bridge.printed[0]).toContain(person);
+    expect(bridge.printed[0]).toContain(result.kcv);
 
     // The bundle on the "removable media" is the one whose hash the UI showed.
     const bundleText = readFileSync(result.bundlePath);

@@ -63,6 +63,8 @@ export interface SessionPorts {
   openCardTransport(): Promise<CardTransport>;
   /** Renders a self-contained HTML document to PDF. */
   renderPdf(html: string): Promise<Uint8Array>;
+  /** Prints a self-contained HTML document (system print dialog); false if canceled. */
+  printHtml(html: string): Promise<boolean>;
   /** Folder for the live ceremony record (no secrets are ever written there). */
   workDir: string;
   now?: () => Date;
@@ -718,6 +720,23 @@ export class CeremonySession {
     });
   }
 
+  /** Prints the ceremony report for signing. Allowed once the ceremony is closed. */
+  printRecord(): Promise<{ printed: boolean }> {
+    return this.queue.run(async () => {
+      if (this.closed === null) fail('WrongStep', 'Close the ceremony (wipe the master key) before printing its record.');
+      return { printed: await this.ports.printHtml(this.reportHtml()) };
+    });
+  }
+
+  private reportHtml(): string {
+    const setup = this.setup!;
+    return renderRecordHtml(
+      readTranscript(this.recordPath!),
+      { operator: setup.operator, admins: setup.admins.map((a) => a.name), custodians: setup.custodians.map((c) => c.name), witnesses: [...setup.witnesses] },
+      this.now(),
+    );
+  }
+
   saveRecord(): Promise<CeremonyView> {
     return this.queue.run(async () => {
       if (this.closed === null) fail('WrongStep', 'Close the ceremony (wipe the master key) before saving its record.');
@@ -727,12 +746,7 @@ export class CeremonySession {
       const targets = ['.jsonl', '.html', '.pdf'].map((ext) => join(folder, stem + ext));
       for (const t of targets) assertOutputFree(t);
       const recordText = readFileOrFail(this.recordPath!, 'The ceremony record');
-      const setup = this.setup!;
-      const html = renderRecordHtml(
-        readTranscript(this.recordPath!),
-        { operator: setup.operator, admins: setup.admins.map((a) => a.name), custodians: setup.custodians.map((c) => c.name), witnesses: [...setup.witnesses] },
-        this.now(),
-      );
+      const html = this.reportHtml();
       const pdf = await this.ports.renderPdf(html);
       writeFileExclusive(targets[0]!, recordText, 0o644);
       writeFileExclusive(targets[1]!, html, 0o644);

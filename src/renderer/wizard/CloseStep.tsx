@@ -1,6 +1,9 @@
 // Step 7, Close: wipe the master key from memory, then save the ceremony
-// record (JSON Lines, printable HTML and PDF) to a folder.
+// record (JSON Lines, printable HTML and PDF) to a folder and print the
+// report for signing.
+import { useState } from 'react';
 import { api } from '../lib/bridge.js';
+import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
 import { useCeremony, useCeremonyAction } from './context.js';
@@ -77,6 +80,7 @@ export function CloseStep() {
                 </p>
               </SuccessNotice>
               <p>Print the report and have the custodians and witnesses sign it. The ceremony is complete.</p>
+              <PrintRecord />
               <StartOver />
             </>
           )}
@@ -106,6 +110,33 @@ function StartOver() {
       </div>
       <BusyStatus busy={busy} />
       <ErrorNotice error={error} />
+    </>
+  );
+}
+
+/** Sends the report, with its signature lines, to the system print dialog. */
+function PrintRecord() {
+  const print = useCall();
+  const [printed, setPrinted] = useState(false);
+  return (
+    <>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={print.busy !== null}
+          onClick={() =>
+            void print.run('Sending the report to the printer…', () => api().ceremony.printRecord()).then((r) => {
+              if (r?.ok === true && r.value.printed) setPrinted(true);
+            })
+          }
+        >
+          Print the report…
+        </button>
+      </div>
+      <BusyStatus busy={print.busy} />
+      <ErrorNotice error={print.error} />
+      {printed && <SuccessNotice title="The report was sent to the printer." />}
     </>
   );
 }

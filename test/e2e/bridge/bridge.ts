@@ -99,6 +99,8 @@ export interface Bridge {
   readonly calls: Array<{ channel: string; ok: boolean; code?: string }>;
   /** Unexpected failures (bugs) the handlers reported. */
   readonly bugs: string[];
+  /** Documents sent to the printer (Chromium has no print dialog to drive). */
+  readonly printed: string[];
   close(): Promise<void>;
 }
 
@@ -112,6 +114,7 @@ export interface BridgeOptions {
 /** Creates the main-process side (session + handlers) for one page. */
 export function createBridge(o: BridgeOptions): Bridge {
   const dialogs = new ScriptedDialogs();
+  const printed: string[] = [];
   let transport: Promise<CardTransport> | undefined;
   const session = new CeremonySession({
     dialogs,
@@ -127,6 +130,10 @@ export function createBridge(o: BridgeOptions): Bridge {
       } finally {
         await context.close();
       }
+    },
+    printHtml: async (html) => {
+      printed.push(html);
+      return true;
     },
     workDir: o.workDir,
     ...(o.scryptCost ? { scryptCost: o.scryptCost } : {}),
@@ -145,6 +152,7 @@ export function createBridge(o: BridgeOptions): Bridge {
     dialogs,
     calls: [],
     bugs,
+    printed,
     close: async () => {
       session.dispose();
       if (transport) await (await transport.catch(() => undefined))?.close();

@@ -98,6 +98,7 @@ describe('the ceremony session behind the wizard', () => {
       dialogs,
       openCardTransport: async () => transport,
       renderPdf: async (html) => Buffer.from(`%PDF-1.4 fake ${html.length}`),
+      printHtml: async () => true,
       workDir: dir,
       scryptCost: { logN: 15, r: 8, p: 1 },
     });
