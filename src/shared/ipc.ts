@@ -243,6 +243,9 @@ export const IpcChannel = {
 export type IpcChannel = (typeof IpcChannel)[keyof typeof IpcChannel];
 
 /**
+ * Indexes: `adminIndex` is the admin's position in `setup.admins`, from 0;
+ * `shareIndex` is the share's number, from 1 (as in the share files).
+ *
  * For each channel: what the renderer sends and what main answers.
  * `request: undefined` means the call takes no argument, and main rejects one
  * that carries any. Calls that need a file or folder open the dialog in main

@@ -423,6 +423,7 @@ export class CeremonySession {
       if (this.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
       this.expectMedium(admin.medium, secret, admin.name);
       let state: AdminState;
+      let reused = false;
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
         const path = await this.ports.dialogs.saveFile({
@@ -437,7 +438,7 @@ export class CeremonySession {
         state = { certificate: id.certificate, location: basename(path), file: path };
       } else {
         const reader = secret.reader;
-        const { certificate, serial } = await this.onCard(reader, async (s) => {
+        const { certificate, serial, existed } = await this.onCard(reader, async (s) => {
           const serial = await s.serial();
           const existing = await readAdminCertificateFromCard(s).catch(() => null);
           if (existing && existing.name !== admin.name) {
@@ -449,17 +450,22 @@ export class CeremonySession {
             const probe = Buffer.from(`key ceremony ${this.ceremonyId} identity check`);
             const sig = await cardRs256Signer(s, bytes)(probe);
             if (!signatureMatches(existing, probe, sig)) throw new CeremonyError('CardError', `The key in card ${serial} does not match its certificate.`);
-            return { certificate: existing, serial };
+            return { certificate: existing, serial, existed: true };
           }
-          return { certificate: await generateAdminIdentityOnCard(s, admin.name, bytes), serial };
+          return { certificate: await generateAdminIdentityOnCard(s, admin.name, bytes), serial, existed: false };
         });
+        reused = existed;
         state = { certificate, location: `card ${serial}`, cardSerial: serial };
       }
       if (this.admins.some((a) => a?.certificate.thumbprint === state.certificate.thumbprint)) {
         fail('InvalidArgument', 'That identity is already used by another admin of this ceremony.');
       }
       this.admins[adminIndex] = state;
-      this.record('admin-identity', { admin: admin.name, medium: admin.medium, location: state.location, thumbprint: state.certificate.thumbprint }, admin.name);
+      this.record(
+        'admin-identity',
+        { admin: admin.name, medium: admin.medium, location: state.location, thumbprint: state.certificate.thumbprint, created: reused ? 'earlier (already on the card)' : 'now' },
+        admin.name,
+      );
       return this.view();
     });
   }

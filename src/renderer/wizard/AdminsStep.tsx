@@ -12,15 +12,6 @@ import { SecretForm } from '../ui/SecretForm.js';
 import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
 import { Turn } from './Turn.js';
 
-/**
- * The contract does not say whether `adminIndex` counts from 0 or 1 (shares
- * count from 1). The renderer sends the admin's position in view.admins,
- * counted from 0; change it here only.
- */
-export function adminIndexFor(position: number): number {
-  return position;
-}
-
 export function AdminsStep() {
   const { view, goTo } = useCeremony();
   const [claimedBy, setClaimedBy] = useState<number | null>(null);
@@ -101,7 +92,7 @@ function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminV
         onSubmit={async (secret) => {
           const ok = await act(
             admin.medium === 'card' ? 'Creating the signing key on the card… (this can take a minute)' : 'Creating the identity file…',
-            () => api().admins.createIdentity({ adminIndex: adminIndexFor(position), secret }),
+            () => api().admins.createIdentity({ adminIndex: position, secret }),
           );
           if (ok) onCreated();
           return ok;

@@ -10,7 +10,6 @@ import { Handoff } from '../ui/Handoff.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
 import { SecretForm } from '../ui/SecretForm.js';
-import { adminIndexFor } from './AdminsStep.js';
 import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
 import { Turn } from './Turn.js';
 
@@ -232,7 +231,7 @@ function SignBundle({
         error={error}
         onSubmit={async (secret) => {
           const ok = await act(admin.medium === 'card' ? 'Signing with the card…' : 'Signing with your identity file…', () =>
-            api().bundle.sign({ adminIndex: adminIndexFor(position), secret }),
+            api().bundle.sign({ adminIndex: position, secret }),
           );
           if (ok) onSigned();
           return ok;

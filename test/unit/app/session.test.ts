@@ -325,4 +325,23 @@ describe('the ceremony session behind the wizard', () => {
     const entries = readTranscript(join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!));
     expect(entries.map((e) => e.type)).toContain('card-pin-unblocked');
   }, 60_000);
+
+  it('an admin card that already holds that admin\'s identity is reused after a PIN check; another admin\'s card is refused', async () => {
+    transport.insert(R0, await preparedCard());
+    await throughUnits();
+    const first = value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).admins[0]!.identity!;
+    value(await h['ceremony:abandon']([]));
+    await throughUnits();
+    expect(error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0', '000000') }])).code).toBe('WrongPin');
+    const again = value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).admins[0]!.identity!;
+    expect(again.thumbprint).toBe(first.thumbprint);
+    value(await h['ceremony:abandon']([]));
+    value(await h['ceremony:start']([{ ...setup, admins: [{ name: 'Bob', medium: 'card' }, { name: 'Alice', medium: 'file' }] }]));
+    for (const f of readdirSync(join(dir, 'transport'))) {
+      dialogs.queue.push(join(dir, 'transport', f));
+      value(await h['units:add-transport']([]));
+    }
+    for (const u of value(await h['ceremony:state']([])).units) value(await h['units:confirm']([{ unitId: u.unitId }]));
+    expect(error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).message).toMatch(/already holds the identity of Alice/);
+  }, 60_000);
 });
