@@ -79,6 +79,14 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       (a) => parseIndexed(one(a), 'adminIndex', 0),
       (r) => s.createIdentity(r.adminIndex, r.secret),
     ),
+    [IpcChannel.adminsUseIdentityFile]: h(
+      IpcChannel.adminsUseIdentityFile,
+      (a) => {
+        const o = record(one(a), ['adminIndex', 'passphrase']);
+        return { adminIndex: integer(o['adminIndex'], 'adminIndex', 0, 255), passphrase: text(o['passphrase'], 'The passphrase', MAX_SECRET) };
+      },
+      (r) => s.useIdentityFile(r.adminIndex, r.passphrase),
+    ),
     [IpcChannel.masterKeyGenerate]: h(IpcChannel.masterKeyGenerate, none, () => s.generateMasterKey()),
     [IpcChannel.sharesWrite]: h(IpcChannel.sharesWrite, (a) => parseIndexed(one(a), 'shareIndex', 1), (r) => s.writeShare(r.shareIndex, r.secret)),
     [IpcChannel.sharesVerify]: h(IpcChannel.sharesVerify, (a) => parseIndexed(one(a), 'shareIndex', 1), (r) => s.verifyShare(r.shareIndex, r.secret)),

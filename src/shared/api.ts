@@ -27,7 +27,7 @@ export const API_VERBS = {
     remove: IpcChannel.unitsRemove,
   },
   cards: { list: IpcChannel.cardsList, prepare: IpcChannel.cardsPrepare, unblock: IpcChannel.cardsUnblock },
-  admins: { createIdentity: IpcChannel.adminsCreateIdentity },
+  admins: { createIdentity: IpcChannel.adminsCreateIdentity, useIdentityFile: IpcChannel.adminsUseIdentityFile },
   masterKey: { generate: IpcChannel.masterKeyGenerate },
   shares: {
     write: IpcChannel.sharesWrite,

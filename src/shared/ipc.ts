@@ -227,6 +227,7 @@ export const IpcChannel = {
   cardsPrepare: 'cards:prepare',
   cardsUnblock: 'cards:unblock',
   adminsCreateIdentity: 'admins:create-identity',
+  adminsUseIdentityFile: 'admins:use-identity-file',
   masterKeyGenerate: 'master-key:generate',
   sharesWrite: 'shares:write',
   sharesVerify: 'shares:verify',
@@ -279,6 +280,11 @@ export interface IpcContract {
    * in a passphrase-protected file (save dialog).
    */
   [IpcChannel.adminsCreateIdentity]: { request: { adminIndex: number; secret: SecretInput }; result: CeremonyView };
+  /**
+   * Admin `adminIndex` brings the identity file they already have (open
+   * dialog); its passphrase proves they hold it.
+   */
+  [IpcChannel.adminsUseIdentityFile]: { request: { adminIndex: number; passphrase: string }; result: CeremonyView };
   /** Generates the master key and splits it; the KCV is in the view. */
   [IpcChannel.masterKeyGenerate]: { request: undefined; result: CeremonyView };
   /** Writes share `shareIndex` (1-based) to a card (PIN) or a file (save dialog, new passphrase). */

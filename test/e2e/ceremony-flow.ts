@@ -4,7 +4,9 @@
 // and the Electron spec, which differ only in how a file dialog is answered
 // and how cards are swapped.
 import { expect, type Locator, type Page } from '@playwright/test';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kc } from '../support/cli.js';
 
 export type DialogKind = 'openFile' | 'saveFile' | 'chooseFolder';
 
@@ -22,6 +24,8 @@ export interface FlowEnv {
   pins: { alice: string; dora: string; erin: string };
   /** Puts Erin's card in the custodian reader, optionally rigged to be pulled during the write. */
   insertErinCard(pullDuringWrite: boolean): Promise<void>;
+  /** Carol's identity file from an earlier ceremony, which she brings (passphrase: see passphraseOf). */
+  carolIdentityFile: string;
   /** The ceremony record (JSON Lines) saved into that folder. */
   recordFile(folder: string): Promise<string>;
   /**
@@ -52,7 +56,7 @@ export const ROSTER = {
 } as const;
 
 const DORA_PUK = '27182818';
-const passphraseOf = (name: string): string => `${name.toLowerCase()} correct horse battery`;
+export const passphraseOf = (name: string): string => `${name.toLowerCase()} correct horse battery`;
 
 export interface FlowResult {
   kcv: string;
@@ -174,11 +178,23 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
       await cardSecret(page, env.readers.admin, env.pins.alice);
       await env.shot('admin-card-pin');
       await env.axe('admin-card');
+    } else if (admin.name === 'Carol Admin') {
+      // Carol has an identity file from an earlier ceremony and brings it.
+      await button(page, 'I already have an identity file').click();
+      if (env.mistakes) {
+        await page.getByLabel('Passphrase', { exact: true }).fill('not carol passphrase');
+        await env.answer('openFile', env.carolIdentityFile);
+        await button(page, 'Open my identity file…').click();
+        await alertSays(page, /wrong passphrase/i);
+      }
+      await page.getByLabel('Passphrase', { exact: true }).fill(passphraseOf(admin.name));
+      await env.answer('openFile', env.carolIdentityFile);
+      await button(page, 'Open my identity file…').click();
     } else {
       await newPassphrase(page, passphraseOf(admin.name));
       await env.answer('saveFile', join(env.mediaDir, `${admin.name.split(' ')[0]!.toLowerCase()}.identity.pem`));
     }
-    await button(page, 'Create the identity').click();
+    if (admin.name !== 'Carol Admin') await button(page, 'Create the identity').click();
     await expect(page.getByText(/fingerprint/i).first()).toBeVisible();
     if (admin.medium === 'file') await env.shot('admin-file-created');
     await button(page, 'Done — clear the screen').click();
@@ -361,4 +377,14 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
     bundlePath: join(env.mediaDir, `bundle-${ROSTER.keyName}-1.json`),
     recordDir,
   };
+}
+
+/** Carol's identity file from "an earlier ceremony", made with the CLI. */
+export function carolIdentity(dir: string): string {
+  const home = join(dir, 'carol-home');
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(home, 'carol.pass'), passphraseOf('Carol Admin') + '\n', { mode: 0o600 });
+  const r = kc(home, 'identity', 'generate', '--name', 'Carol Admin', '--out', 'carol.identity.pem', '--passphrase-file', 'carol.pass');
+  if (r.code !== 0) throw new Error(`identity generate failed: ${r.stderr}`);
+  return join(home, 'carol.identity.pem');
 }

@@ -13,7 +13,7 @@ import { VirtualPivCard } from '../../src/virtual-card/card.js';
 import { InProcessTransport } from '../../src/virtual-card/transport.js';
 import { emu } from '../support/cli.js';
 import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
-import { runCeremony, ROSTER } from './ceremony-flow.js';
+import { carolIdentity, runCeremony, ROSTER } from './ceremony-flow.js';
 import { expect, test } from './fixtures.js';
 
 const PORT_ADMIN = 35963;
@@ -72,6 +72,7 @@ test.describe('the ceremony wizard', () => {
       axe,
       transportFiles: transports as [string, string],
       mediaDir,
+      carolIdentityFile: carolIdentity(workDir),
       recordFile: async (folder) => join(folder, readdirSync(folder).find((f) => f.endsWith('.jsonl'))!),
       readers: { admin: vpcdReaderName(PORT_ADMIN), custodian: vpcdReaderName(PORT_CUSTODIAN) },
       pins: PINS,

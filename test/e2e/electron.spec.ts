@@ -13,7 +13,7 @@ import { VirtualPivCard } from '../../src/virtual-card/card.js';
 import { InProcessTransport } from '../../src/virtual-card/transport.js';
 import { emu } from '../support/cli.js';
 import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
-import { runCeremony, type DialogKind } from './ceremony-flow.js';
+import { carolIdentity, runCeremony, type DialogKind } from './ceremony-flow.js';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from './fixtures.js';
 
@@ -90,6 +90,7 @@ test.describe('the ceremony in the Electron app', () => {
       axe: async () => undefined, // the Chromium spec scans every step
       transportFiles: transports as [string, string],
       mediaDir: media,
+      carolIdentityFile: carolIdentity(work),
       recordFile: async (folder) => join(folder, readdirSync(folder).find((f) => f.endsWith('.jsonl'))!),
       readers: { admin: vpcdReaderName(35963), custodian: vpcdReaderName(35964) },
       pins,

@@ -470,6 +470,39 @@ export class CeremonySession {
     });
   }
 
+  /**
+   * An admin with a file identity from an earlier ceremony brings it: the
+   * passphrase must open it (which proves they hold it), and the name on its
+   * certificate must be theirs.
+   */
+  useIdentityFile(adminIndex: number, passphrase: string): Promise<CeremonyView> {
+    return this.withSecret({ medium: 'file', passphrase }, async (bytes) => {
+      this.expectStep('admins', 'add an admin identity');
+      const admin = this.setup!.admins[adminIndex];
+      if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
+      if (this.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
+      if (admin.medium !== 'file') fail('InvalidArgument', `${admin.name} uses a smart card, not an identity file.`);
+      const path = await this.ports.dialogs.openFile({ title: `Open ${admin.name}\u2019s identity file`, filters: IDENTITY_FILTERS });
+      if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+      const what = `the identity file ${basename(path)}`;
+      const unlocked = unlockFileIdentity(readFileOrFail(path, 'The identity file').toString('utf8'), bytes, what);
+      const certificate = unlocked.certificate;
+      if (certificate.name !== admin.name) {
+        throw new CeremonyError('IdentityInvalid', `${basename(path)} is the identity of ${certificate.name}, not of ${admin.name}.`);
+      }
+      if (this.admins.some((a) => a?.certificate.thumbprint === certificate.thumbprint)) {
+        fail('InvalidArgument', 'That identity is already used by another admin of this ceremony.');
+      }
+      this.admins[adminIndex] = { certificate, location: basename(path), file: path };
+      this.record(
+        'admin-identity',
+        { admin: admin.name, medium: 'file', location: basename(path), thumbprint: certificate.thumbprint, created: 'earlier (identity file brought by the admin)' },
+        admin.name,
+      );
+      return this.view();
+    });
+  }
+
   // ---------------------------------------------------------------------
   // Step 4: master key
 

@@ -80,6 +80,10 @@ export function AdminsStep() {
 
 function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminView; readonly position: number; readonly onCreated: () => void }) {
   const { busy, error, act } = useCeremonyAction();
+  const [existing, setExisting] = useState(false);
+  if (existing) {
+    return <UseIdentityFile admin={admin} position={position} onCreated={onCreated} onBack={() => setExisting(false)} />;
+  }
   return (
     <>
       <ScreenHeading level={3}>{admin.name}: create your admin identity</ScreenHeading>
@@ -110,6 +114,57 @@ function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminV
           </p>
         )}
       </SecretForm>
+      {admin.medium === 'file' && (
+        <div className="actions">
+          <button type="button" className="button button-quiet" disabled={busy !== null} onClick={() => setExisting(true)}>
+            I already have an identity file
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** An admin from an earlier ceremony brings their identity file; its passphrase proves they hold it. */
+function UseIdentityFile({
+  admin,
+  position,
+  onCreated,
+  onBack,
+}: {
+  readonly admin: AdminView;
+  readonly position: number;
+  readonly onCreated: () => void;
+  readonly onBack: () => void;
+}) {
+  const { busy, error, act } = useCeremonyAction();
+  return (
+    <>
+      <ScreenHeading level={3}>{admin.name}: use your existing identity file</ScreenHeading>
+      <SecretForm
+        medium="file"
+        submitLabel="Open my identity file…"
+        busy={busy}
+        error={error}
+        onSubmit={async (secret) => {
+          if (secret.medium !== 'file') return false;
+          const ok = await act('Opening the identity file…', () =>
+            api().admins.useIdentityFile({ adminIndex: position, passphrase: secret.passphrase }),
+          );
+          if (ok) onCreated();
+          return ok;
+        }}
+      >
+        <p>
+          Type the passphrase of the identity file you made in an earlier ceremony, then choose the file. Key Ceremony opens it
+          to check it is yours; the file is not changed.
+        </p>
+      </SecretForm>
+      <div className="actions">
+        <button type="button" className="button button-quiet" disabled={busy !== null} onClick={onBack}>
+          Create a new identity instead
+        </button>
+      </div>
     </>
   );
 }

@@ -344,4 +344,31 @@ describe('the ceremony session behind the wizard', () => {
     for (const u of value(await h['ceremony:state']([])).units) value(await h['units:confirm']([{ unitId: u.unitId }]));
     expect(error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).message).toMatch(/already holds the identity of Alice/);
   }, 60_000);
+
+  it('an admin brings an identity file from an earlier ceremony; its passphrase and name must be right', async () => {
+    transport.insert(R0, await preparedCard());
+    await throughUnits();
+    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
+    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    const bob = value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }])).admins[1]!.identity!;
+    value(await h['ceremony:abandon']([]));
+    await throughUnits();
+    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
+    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'not bob passphrase' }])).code).toBe('WrongPassphrase');
+    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    const v = value(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }]));
+    expect(v.admins[1]!.identity!.thumbprint).toBe(bob.thumbprint);
+    expect(v.step).toBe('master-key');
+    // Someone else's identity file is refused.
+    value(await h['ceremony:abandon']([]));
+    value(await h['ceremony:start']([{ ...setup, admins: [{ name: 'Alice', medium: 'card' }, { name: 'Carl', medium: 'file' }] }]));
+    for (const f of readdirSync(join(dir, 'transport'))) {
+      dialogs.queue.push(join(dir, 'transport', f));
+      value(await h['units:add-transport']([]));
+    }
+    for (const u of value(await h['ceremony:state']([])).units) value(await h['units:confirm']([{ unitId: u.unitId }]));
+    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }])).message).toMatch(/identity of Bob, not of Carl/);
+  }, 60_000);
 });
