@@ -602,7 +602,10 @@ export class CeremonySession {
       const back = await this.exclusive(secret.medium === 'card' ? secret.reader : null, () => source.open());
       try {
         if (!back.equals(share) || shareCommitment(found, back) !== shareCommitment(header, share)) {
-          throw new CeremonyError('ShareMismatch', `Share ${shareIndex} read back from ${state.location} differs from what was written. Write it again.`);
+          throw new CeremonyError(
+            'ShareMismatch',
+            `Share ${shareIndex} read back from ${state.location} differs from what was written. ${custodian.medium === 'card' ? 'Do not use this card: write the share again to another card.' : 'Write it again to another file.'}`,
+          );
         }
       } finally {
         zeroize(back);
