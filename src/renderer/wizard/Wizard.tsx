@@ -50,7 +50,8 @@ export function Wizard({
             <div className="sidebar-inner">
             <StepRail view={view} shown={shown} />
             {view.setup !== null ? (
-              <AbandonCeremony disabled={callsInFlight > 0} />
+              // A closed ceremony is complete: nothing is left to abandon ("Start over" resets the screen).
+              view.closed === null && <AbandonCeremony disabled={callsInFlight > 0} />
             ) : (
               <aside className="sidebar-actions" aria-label="Ceremony actions">
                 <button type="button" className="button button-quiet" onClick={onCancelSetup}>
