@@ -1,0 +1,73 @@
+// The one IPC contract: every channel is reachable from exactly one verb of
+// the preload's API, has exactly one handler in main, and every handler
+// refuses arguments that do not match the contract before touching anything.
+import { describe, expect, it } from 'vitest';
+import type { CeremonySession } from '../../../src/core/ceremony/session.js';
+import { createHandlers } from '../../../src/main/handlers.js';
+import { API_VERBS, buildApi } from '../../../src/shared/api.js';
+import { IpcChannel } from '../../../src/shared/ipc.js';
+
+const channels = Object.values(IpcChannel);
+const verbs = Object.values(API_VERBS).flatMap((group) => Object.values(group) as string[]);
+
+/** A session that fails the test if any handler reaches it. */
+const untouchable = new Proxy({} as CeremonySession, {
+  get: (_t, name) => () => {
+    throw new Error(`the handler called session.${String(name)} with an invalid request`);
+  },
+});
+const handlers = createHandlers({
+  session: untouchable,
+  appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+  reportBug: (channel, e) => {
+    throw new Error(`bug in ${channel}: ${String(e)}`);
+  },
+});
+
+describe('the IPC contract', () => {
+  it('maps every channel to exactly one API verb', () => {
+    expect([...verbs].sort()).toEqual([...channels].sort());
+  });
+
+  it('has one handler per channel', () => {
+    expect(Object.keys(handlers).sort()).toEqual([...channels].sort());
+  });
+
+  it('builds the API that the preload exposes from the verb table', async () => {
+    const seen: Array<[string, unknown[]]> = [];
+    const api = buildApi(async (channel, ...args) => {
+      seen.push([channel, args]);
+      return { ok: true, value: null };
+    });
+    await api.units.confirm({ unitId: 'u1' });
+    await api.cards.list();
+    expect(seen).toEqual([
+      ['units:confirm', [{ unitId: 'u1' }]],
+      ['cards:list', []],
+    ]);
+    expect(Object.isFrozen(api) && Object.isFrozen(api.units)).toBe(true);
+  });
+
+  it.each(channels.filter((c) => c !== IpcChannel.appGetInfo))('%s refuses malformed requests without reaching the session', async (channel) => {
+    const bad: unknown[][] = [
+      ['extra', 'arguments'],
+      [null],
+      [[]],
+      [{ unexpected: true }],
+      [Object.create({ polluted: true })],
+    ];
+    for (const args of bad) {
+      const r = await handlers[channel](args);
+      expect(r.ok, `${channel} accepted ${JSON.stringify(args)}`).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('invalid-request');
+    }
+  });
+
+  it('refuses a PIN or passphrase of the wrong type or absurd length', async () => {
+    const long = 'x'.repeat(5000);
+    for (const secret of [{ medium: 'card', reader: 'r', pin: 123456 }, { medium: 'file', passphrase: long }, { medium: 'card', reader: 'r', pin: '1'.repeat(40) }, { medium: 'usb', pin: '1' }]) {
+      const r = await handlers[IpcChannel.sharesWrite]([{ shareIndex: 1, secret }]);
+      expect(r.ok ? 'accepted' : r.error.code).toBe('invalid-request');
+    }
+  });
+});
