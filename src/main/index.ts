@@ -1,6 +1,7 @@
 // Electron main process: start-up and lifecycle only. Windows live in
 // window.ts, security rules in hardening.ts, IPC in ipc.ts; the ceremony
-// logic itself lives in src/core and will be reached through ipc.ts.
+// logic itself lives in src/core (ceremony/session.ts), reached through the
+// handlers in handlers.ts that ipc.ts registers.
 //
 // No auto-update and no telemetry, by design (DESIGN.md, "Air gap").
 import { app, BrowserWindow, dialog, session } from 'electron';

@@ -1,6 +1,6 @@
 // The Electron implementations of the ceremony session's ports: native file
-// dialogs attached to the main window, and PDF rendering of the printable
-// record in a hidden, script-less window of its own.
+// dialogs attached to the main window, and the printable record rendered to
+// PDF or sent to the system print dialog from a hidden, script-less window.
 import { BrowserWindow, dialog, session } from 'electron';
 import type { FileDialogs } from '../core/ceremony/session.js';
 
@@ -14,7 +14,8 @@ export function electronDialogs(window: () => BrowserWindow | undefined): FileDi
     },
     async saveFile({ title, defaultName, filters }) {
       const w = window();
-      const options = { title, defaultPath: defaultName, filters, properties: ['createDirectory' as const, 'showOverwriteConfirmation' as const] };
+      // No overwrite prompt: the app never replaces a file, and says so if the name is taken.
+      const options = { title, defaultPath: defaultName, filters, properties: ['createDirectory' as const] };
       const r = w ? await dialog.showSaveDialog(w, options) : await dialog.showSaveDialog(options);
       return r.canceled ? null : (r.filePath ?? null);
     },
