@@ -12,6 +12,7 @@ import type { CardsView, IpcResult, ReaderView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { BusyStatus, ErrorNotice, SuccessNotice } from './Notices.js';
+import { SecretField } from './SecretField.js';
 
 const FACTORY_PIN_HINT = 'A new card’s factory PIN is 123456.';
 
@@ -122,32 +123,17 @@ function CareForm(props: {
       </p>
       <p>{explanation}</p>
       <div className="field-grid">
-        {fields.map((f) => {
-          const id = `${prefix}-${f.key}`;
-          return (
-            <div className="field" key={f.key}>
-              <label htmlFor={id}>{f.label}</label>
-              <input
-                id={id}
-                className="input input-secret"
-                type="password"
-                autoComplete="off"
-                spellCheck={false}
-                autoCapitalize="off"
-                autoCorrect="off"
-                maxLength={f.maxLength}
-                value={values[f.key] ?? ''}
-                onChange={(event) => setValues((v) => ({ ...v, [f.key]: event.target.value }))}
-                aria-describedby={f.hint !== undefined ? `${id}-hint` : undefined}
-              />
-              {f.hint !== undefined && (
-                <p id={`${id}-hint`} className="field-hint">
-                  {f.hint}
-                </p>
-              )}
-            </div>
-          );
-        })}
+        {fields.map((f) => (
+          <SecretField
+            key={f.key}
+            id={`${prefix}-${f.key}`}
+            label={f.label}
+            maxLength={f.maxLength}
+            value={values[f.key] ?? ''}
+            onChange={(value) => setValues((v) => ({ ...v, [f.key]: value }))}
+            hint={f.hint ?? null}
+          />
+        ))}
       </div>
       {problem !== null && <p className="field-error">{problem}</p>}
       <div className="actions">

@@ -11,6 +11,7 @@ import type { IpcError, Medium, SecretInput } from '../../shared/ipc.js';
 import { PASSPHRASE_MAX_LENGTH, PASSPHRASE_MIN_LENGTH, ratePassphrase } from '../lib/strength.js';
 import { BusyStatus, ErrorNotice } from './Notices.js';
 import { CardCare } from './CardCare.js';
+import { SecretField } from './SecretField.js';
 import { ReaderPicker, type ExpectedCard } from './ReaderPicker.js';
 
 const PIN_MIN_LENGTH = 6;
@@ -121,63 +122,19 @@ export function SecretForm(props: SecretFormProps) {
           <div ref={readerGroupRef}>
             <ReaderPicker idPrefix={idPrefix} selected={reader} onSelect={setReader} error={shown.reader ?? null} expected={expectedCard} renderSelected={(r) => <CardCare reader={r} />} />
           </div>
-          <div className="field">
-            <label htmlFor={pinId}>PIN</label>
-            <input
-              ref={secretRef}
-              id={pinId}
-              className="input input-secret"
-              type="password"
-              autoComplete="off"
-              spellCheck={false}
-              autoCapitalize="off"
-              autoCorrect="off"
-              maxLength={PIN_MAX_LENGTH}
-              value={pin}
-              onChange={(event) => setPin(event.target.value)}
-              aria-invalid={shown.pin !== undefined}
-              aria-describedby={shown.pin !== undefined ? `${pinId}-error` : undefined}
-            />
-            {shown.pin !== undefined && (
-              <p id={`${pinId}-error`} className="field-error">
-                {shown.pin}
-              </p>
-            )}
-          </div>
+          <SecretField ref={secretRef} id={pinId} label="PIN" maxLength={PIN_MAX_LENGTH} value={pin} onChange={setPin} error={shown.pin ?? null} />
         </>
       ) : (
         <>
-          <div className="field">
-            <label htmlFor={passphraseId}>Passphrase</label>
-            <input
-              ref={secretRef}
-              id={passphraseId}
-              className="input input-secret"
-              type="password"
-              autoComplete="off"
-              spellCheck={false}
-              autoCapitalize="off"
-              autoCorrect="off"
-              value={passphrase}
-              onChange={(event) => setPassphrase(event.target.value)}
-              aria-invalid={shown.passphrase !== undefined}
-              aria-describedby={
-                [newPassphrase ? `${passphraseId}-hint` : '', shown.passphrase !== undefined ? `${passphraseId}-error` : '']
-                  .filter((id) => id !== '')
-                  .join(' ') || undefined
-              }
-            />
-            {newPassphrase && (
-              <p id={`${passphraseId}-hint`} className="field-hint">
-                At least {PASSPHRASE_MIN_LENGTH} characters. A few unrelated words are easy to remember and hard to guess.
-              </p>
-            )}
-            {shown.passphrase !== undefined && (
-              <p id={`${passphraseId}-error`} className="field-error">
-                {shown.passphrase}
-              </p>
-            )}
-          </div>
+          <SecretField
+            ref={secretRef}
+            id={passphraseId}
+            label="Passphrase"
+            value={passphrase}
+            onChange={setPassphrase}
+            hint={newPassphrase ? `At least ${PASSPHRASE_MIN_LENGTH} characters. A few unrelated words are easy to remember and hard to guess.` : null}
+            error={shown.passphrase ?? null}
+          />
           {newPassphrase && (
             <>
               <div className="strength">
@@ -197,28 +154,7 @@ export function SecretForm(props: SecretFormProps) {
                 />
                 <span className={`strength-word strength-${strength.level}`}>{strength.word}</span>
               </div>
-              <div className="field">
-                <label htmlFor={repeatId}>Repeat the passphrase</label>
-                <input
-                  ref={repeatRef}
-                  id={repeatId}
-                  className="input input-secret"
-                  type="password"
-                  autoComplete="off"
-                  spellCheck={false}
-                  autoCapitalize="off"
-                  autoCorrect="off"
-                  value={repeat}
-                  onChange={(event) => setRepeat(event.target.value)}
-                  aria-invalid={shown.repeat !== undefined}
-                  aria-describedby={shown.repeat !== undefined ? `${repeatId}-error` : undefined}
-                />
-                {shown.repeat !== undefined && (
-                  <p id={`${repeatId}-error`} className="field-error">
-                    {shown.repeat}
-                  </p>
-                )}
-              </div>
+              <SecretField ref={repeatRef} id={repeatId} label="Repeat the passphrase" value={repeat} onChange={setRepeat} error={shown.repeat ?? null} />
             </>
           )}
         </>
