@@ -109,8 +109,8 @@ describe('the ceremony session behind the wizard', () => {
     exportTransportFiles(unitsDir, join(dir, 'transport'));
   }, 60_000);
 
-  async function throughUnits(): Promise<CeremonyView> {
-    value(await h['ceremony:start']([setup]));
+  async function throughUnits(roster: CeremonySetup = setup): Promise<CeremonyView> {
+    value(await h['ceremony:start']([roster]));
     for (const f of readdirSync(join(dir, 'transport')).sort()) {
       dialogs.queue.push(join(dir, 'transport', f));
       value(await h['units:add-transport']([]));
@@ -119,6 +119,14 @@ describe('the ceremony session behind the wizard', () => {
     expect(v.step).toBe('units'); // loaded, not yet confirmed
     for (const u of v.units) value(await h['units:confirm']([{ unitId: u.unitId }]));
     return value(await h['ceremony:state']([]));
+  }
+
+  /** Alice on the card in reader 0, Bob in bob.identity.pem. */
+  async function throughAdmins(): Promise<CeremonyView> {
+    await throughUnits();
+    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
+    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    return value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
   }
 
   it('runs a whole ceremony one call at a time and the units end kms-initialized with the KCV shown', async () => {
@@ -219,10 +227,7 @@ describe('the ceremony session behind the wizard', () => {
   it('a card pulled in the middle of a share write leaves nothing and the write can be retried', async () => {
     const [alice, dora] = [await preparedCard(), await preparedCard()];
     transport.insert(R0, alice);
-    await throughUnits();
-    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
-    dialogs.queue.push(join(dir, 'bob.identity.pem'));
-    value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
+    await throughAdmins();
     value(await h['master-key:generate']([]));
     // Pull Dora's card out before the 12th APDU of the write.
     const connect = transport.connect.bind(transport);
@@ -270,10 +275,7 @@ describe('the ceremony session behind the wizard', () => {
 
   it('abandoning after the key exists wipes it and records the abort', async () => {
     transport.insert(R0, await preparedCard());
-    await throughUnits();
-    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
-    dialogs.queue.push(join(dir, 'bob.identity.pem'));
-    value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
+    await throughAdmins();
     value(await h['master-key:generate']([]));
     const key = (session as unknown as { key: Buffer }).key;
     const shares = (session as unknown as { shareSecrets: Buffer[] }).shareSecrets;
@@ -288,10 +290,7 @@ describe('the ceremony session behind the wizard', () => {
 
   it('quitting the app mid-ceremony records the abandon and wipes the key', async () => {
     transport.insert(R0, await preparedCard());
-    await throughUnits();
-    value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
-    dialogs.queue.push(join(dir, 'bob.identity.pem'));
-    value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
+    await throughAdmins();
     value(await h['master-key:generate']([]));
     const key = (session as unknown as { key: Buffer }).key;
     expect(session.inProgress()).toBe(true);
@@ -336,12 +335,7 @@ describe('the ceremony session behind the wizard', () => {
     const again = value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).admins[0]!.identity!;
     expect(again.thumbprint).toBe(first.thumbprint);
     value(await h['ceremony:abandon']([]));
-    value(await h['ceremony:start']([{ ...setup, admins: [{ name: 'Bob', medium: 'card' }, { name: 'Alice', medium: 'file' }] }]));
-    for (const f of readdirSync(join(dir, 'transport'))) {
-      dialogs.queue.push(join(dir, 'transport', f));
-      value(await h['units:add-transport']([]));
-    }
-    for (const u of value(await h['ceremony:state']([])).units) value(await h['units:confirm']([{ unitId: u.unitId }]));
+    await throughUnits({ ...setup, admins: [{ name: 'Bob', medium: 'card' }, { name: 'Alice', medium: 'file' }] });
     expect(error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).message).toMatch(/already holds the identity of Alice/);
   }, 60_000);
 
@@ -362,12 +356,7 @@ describe('the ceremony session behind the wizard', () => {
     expect(v.step).toBe('master-key');
     // Someone else's identity file is refused.
     value(await h['ceremony:abandon']([]));
-    value(await h['ceremony:start']([{ ...setup, admins: [{ name: 'Alice', medium: 'card' }, { name: 'Carl', medium: 'file' }] }]));
-    for (const f of readdirSync(join(dir, 'transport'))) {
-      dialogs.queue.push(join(dir, 'transport', f));
-      value(await h['units:add-transport']([]));
-    }
-    for (const u of value(await h['ceremony:state']([])).units) value(await h['units:confirm']([{ unitId: u.unitId }]));
+    await throughUnits({ ...setup, admins: [{ name: 'Alice', medium: 'card' }, { name: 'Carl', medium: 'file' }] });
     dialogs.queue.push(join(dir, 'bob.identity.pem'));
     expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }])).message).toMatch(/identity of Bob, not of Carl/);
   }, 60_000);
