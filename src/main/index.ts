@@ -66,6 +66,8 @@ if (!app.requestSingleInstanceLock()) {
         printHtml,
         workDir,
       });
+      // A ceremony cut off by a crash or power loss is marked as such.
+      for (const record of ceremony.closeInterruptedRecords()) console.warn(`[main] marked an interrupted ceremony as aborted: ${record}`);
       // The master key and its shares are zeroed when the app quits.
       app.on('will-quit', () => ceremony.dispose());
       const handlers = createHandlers({

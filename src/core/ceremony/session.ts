@@ -1,4 +1,5 @@
 import { createHash, randomUUID, verify as nodeVerify } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type {
   AdminView,
@@ -199,6 +200,35 @@ export class CeremonySession {
 
   constructor(private readonly ports: SessionPorts) {
     this.now = ports.now ?? (() => new Date());
+  }
+
+  /**
+   * Closes the records of ceremonies that were cut off (the app crashed or
+   * the power went) before they were closed or abandoned: each gets a
+   * "ceremony-aborted" entry, so none of them can be mistaken for a finished
+   * ceremony. Their keys died with the process. Returns the records closed.
+   */
+  closeInterruptedRecords(): string[] {
+    const closed: string[] = [];
+    let names: string[];
+    try {
+      names = readdirSync(this.ports.workDir).filter((f) => /^ceremony-[0-9a-f-]{36}\.jsonl$/.test(f));
+    } catch {
+      return closed;
+    }
+    for (const name of names) {
+      const path = join(this.ports.workDir, name);
+      if (path === this.recordPath) continue;
+      try {
+        const entries = readTranscript(path);
+        if (entries.some((e) => e.type === ENTRY.aborted || e.type === 'ceremony-closed')) continue;
+        appendTranscript(path, { type: ENTRY.aborted, actor: 'Key Ceremony', data: { code: 'Interrupted', reason: 'the application stopped before the ceremony was closed' } }, this.now());
+        closed.push(path);
+      } catch {
+        /* an unreadable record is left as it is, for a person to look at */
+      }
+    }
+    return closed;
   }
 
   // ---------------------------------------------------------------------

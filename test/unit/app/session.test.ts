@@ -360,4 +360,18 @@ describe('the ceremony session behind the wizard', () => {
     dialogs.queue.push(join(dir, 'bob.identity.pem'));
     expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }])).message).toMatch(/identity of Bob, not of Carl/);
   }, 60_000);
+
+  it('at start-up, the record of a ceremony cut off by a crash is marked aborted, once', async () => {
+    transport.insert(R0, await preparedCard());
+    await throughAdmins();
+    value(await h['master-key:generate']([]));
+    const crashed = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
+    // A new process (the old one died without dispose()).
+    const next = new CeremonySession({ dialogs, openCardTransport: async () => transport, renderPdf: async () => Buffer.alloc(0), printHtml: async () => true, workDir: dir });
+    expect(next.closeInterruptedRecords()).toEqual([join(dir, crashed)]);
+    const entries = readTranscript(join(dir, crashed));
+    expect(entries.at(-1)).toMatchObject({ type: 'ceremony-aborted', data: { code: 'Interrupted' } });
+    expect(() => summarize(entries)).toThrow(/aborted/);
+    expect(next.closeInterruptedRecords()).toEqual([]); // once only
+  }, 60_000);
 });
