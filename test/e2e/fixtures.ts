@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CardTransport } from '../../src/core/cards/transport.js';
+import { CeremonyError } from '../../src/core/errors.js';
 import { attachBridge, createBridge, serveDirectory, type Bridge } from './bridge/bridge.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,6 +17,8 @@ const RENDERER_DIR = join(REPO_ROOT, 'out', 'renderer');
 export interface E2eFixtures {
   /** Network interfaces main reports as up (the air-gap banner); none by default. */
   networkUp: string[];
+  /** 'absent' plays a workstation where pcscd is not running; otherwise the real PC/SC stack. */
+  cardService: 'pcscd' | 'absent';
   /** Console errors a test provokes on purpose; any other fails the test. */
   expectedConsoleErrors: RegExp | null;
   workDir: string;
@@ -26,17 +30,29 @@ export interface E2eFixtures {
 
 let shotCounter = 0;
 
+/** What createPcscTransport reports when pcscd is not running. */
+async function noPcscd(): Promise<CardTransport> {
+  throw new CeremonyError('NoPcscd', 'The smart-card service (pcscd) is not running; start it with `systemctl start pcscd`.');
+}
+
 export const test = base.extend<E2eFixtures>({
   networkUp: [[], { option: true }],
   expectedConsoleErrors: [null, { option: true }],
+  cardService: ['pcscd', { option: true }],
   // eslint-disable-next-line no-empty-pattern
   workDir: async ({}, use) => {
     await use(mkdtempSync(join(tmpdir(), 'kc-e2e-')));
   },
-  bridge: async ({ workDir, browser, networkUp }, use) => {
+  bridge: async ({ workDir, browser, networkUp, cardService }, use) => {
     const records = join(workDir, 'app-records');
     mkdirSync(records);
-    const bridge = createBridge({ workDir: records, browser, scryptCost: { logN: 15, r: 8, p: 1 }, networkInterfacesUp: networkUp });
+    const bridge = createBridge({
+      workDir: records,
+      browser,
+      scryptCost: { logN: 15, r: 8, p: 1 },
+      networkInterfacesUp: networkUp,
+      ...(cardService === 'absent' ? { openCardTransport: noPcscd } : {}),
+    });
     await use(bridge);
     await bridge.close();
     expect(bridge.bugs, 'handlers reported unexpected failures (bugs)').toEqual([]);

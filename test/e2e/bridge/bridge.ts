@@ -109,6 +109,8 @@ export interface BridgeOptions {
   browser: Browser;
   scryptCost?: { logN: number; r: number; p: number };
   networkInterfacesUp?: string[];
+  /** Replaces the PC/SC transport (to play a workstation without pcscd). */
+  openCardTransport?: () => Promise<CardTransport>;
 }
 
 /** Creates the main-process side (session + handlers) for one page. */
@@ -118,7 +120,7 @@ export function createBridge(o: BridgeOptions): Bridge {
   let transport: Promise<CardTransport> | undefined;
   const session = new CeremonySession({
     dialogs,
-    openCardTransport: () => (transport ??= createPcscTransport()),
+    openCardTransport: o.openCardTransport ?? (() => (transport ??= createPcscTransport())),
     renderPdf: async (html) => {
       // Chromium's own PDF printer, in a context with JavaScript off: the
       // counterpart of webContents.printToPDF in src/main/ports.ts.
