@@ -73,6 +73,12 @@ export function statusError(sw: number, what: string): CardStatusError {
     case SW.NOT_FOUND:
     case SW.REFERENCE_NOT_FOUND:
       return new CardStatusError(sw, 'CardObjectNotFound', `${what}: not found on the card.`);
+    case SW.INS_NOT_SUPPORTED:
+      return new CardStatusError(
+        sw,
+        'CardError',
+        `${what}: this card does not know the command (${swHex(sw)}); Key Ceremony needs a PIV card with the YubiKey extensions, such as a YubiKey 5.`,
+      );
     default:
       return new CardStatusError(sw, 'CardError', `${what}: the card answered ${swHex(sw)}.`);
   }

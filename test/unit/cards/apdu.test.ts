@@ -52,6 +52,7 @@ describe('APDU channel', () => {
     [0x6982, 'SecurityStatusNotSatisfied', /PIN or management key first/],
     [0x6a82, 'CardObjectNotFound', /not found/],
     [0x6a80, 'CardError', /answered 6A80/],
+    [0x6d00, 'CardError', /does not know the command \(6D00\).*YubiKey extensions/],
   ])('maps status word %s to %s', (sw, code, msg) => {
     const e = statusError(sw, 'Doing it');
     expect(e.code).toBe(code);
