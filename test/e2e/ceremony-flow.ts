@@ -217,6 +217,8 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
   await expectCurrentStep(page, 'Key shares');
   for (const [i, c] of ROSTER.custodians.entries()) {
     const index = i + 1;
+    // Erin brings her card to the reader while the screen waits for her.
+    if (c.name === 'Erin Custodian') await env.insertErinCard(env.mistakes);
     await claimTurn(page, c.name);
     const first = c.name.split(' ')[0]!.toLowerCase();
     if (c.medium === 'card') {
@@ -265,14 +267,14 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
       }
       if (first === 'erin') {
         if (env.mistakes) {
-          await env.insertErinCard(true);
+          // Her card is rigged to be pulled out half-way through the write.
           await cardSecret(page, env.readers.custodian, pin);
           await button(page, 'Write the share').click();
           await alertSays(page, /removed/i);
           await alertSays(page, /nothing was written/i);
           await env.shot('share-card-pulled');
+          await env.insertErinCard(false);
         }
-        await env.insertErinCard(false);
       }
       await cardSecret(page, env.readers.custodian, pin);
       await button(page, 'Write the share').click();

@@ -153,7 +153,7 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-async function startCard(stateFile: string, port: number, env: Record<string, string> = {}): Promise<VirtualCardProcess> {
+function spawnCard(stateFile: string, port: number, env: Record<string, string>): { child: ChildProcess; stdout: () => string; stderr: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', CARD_CLI, '--state', stateFile, '--port', String(port)], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
@@ -163,22 +163,48 @@ async function startCard(stateFile: string, port: number, env: Record<string, st
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const serial = await waitFor(`the virtual card on port ${port} to connect to vpcd`, async () => {
-    if (child.exitCode !== null) throw new Error(`the virtual card exited: ${stderr.trim()}`);
-    const m = /serial (\d+) inserted/.exec(stdout);
-    return m ? Number(m[1]) : undefined;
-  });
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}
+
+async function startCard(stateFile: string, port: number, env: Record<string, string> = {}): Promise<VirtualCardProcess> {
   const readerName = vpcdReaderName(port);
-  await waitFor(`${readerName} to report a card`, async () =>
-    (await listReaders()).some((r) => r.name === readerName && r.cardPresent) ? true : undefined,
-  );
+  let card = spawnCard(stateFile, port, env);
+  let serial = 0;
+  // Now and then pcscd's vpcd driver does not take a card that connects right
+  // after another left the same reader; as a person would, pull it out and
+  // put it in again once before giving up.
+  for (let attempt = 1; ; attempt++) {
+    const { child, stdout, stderr } = card;
+    serial = await waitFor(`the virtual card on port ${port} to connect to vpcd`, async () => {
+      if (child.exitCode !== null) throw new Error(`the virtual card exited: ${stderr().trim()}`);
+      const m = /serial (\d+) inserted/.exec(stdout());
+      return m ? Number(m[1]) : undefined;
+    });
+    try {
+      await waitFor(
+        `${readerName} to report a card`,
+        async () => {
+          if (child.exitCode !== null) throw new Error(`the virtual card exited (${child.exitCode}): ${stderr().trim()}`);
+          return (await listReaders()).some((r) => r.name === readerName && r.cardPresent) ? true : undefined;
+        },
+        15_000,
+      );
+      break;
+    } catch (e) {
+      if (attempt >= 2) throw e;
+      child.kill('SIGTERM');
+      await waitExit(child, 5_000);
+      card = spawnCard(stateFile, port, env);
+    }
+  }
+  const { child } = card;
   return {
     port,
     stateFile,
     readerName,
     serial,
     process: child,
-    stderr: () => stderr,
+    stderr: () => card.stderr(),
     remove: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await waitExit(child, 5_000);
