@@ -44,7 +44,8 @@ import { appendTranscript, createTranscript, readTranscript } from './transcript
 // renderer with metadata only (CeremonyView). Every method is one IPC call.
 //
 // It reaches the outside world only through SessionPorts, so the same code
-// runs in Electron (real dialogs, printToPDF) and under the test bridge.
+// runs in Electron (native dialogs, printToPDF, the print dialog) and under
+// the test bridge.
 
 export interface FileFilter {
   name: string;
@@ -186,9 +187,9 @@ export class CeremonySession {
   private recordPath: string | null = null;
   private units: UnitState[] = [];
   private admins: Array<AdminState | null> = [];
-  /** Key material. Zeroed by wipe(). */
+  /** Key material. Zeroed by wipeSecrets(). */
   private key: Buffer | null = null;
-  /** Key material: the N shares. Zeroed by wipe(). */
+  /** Key material: the N shares. Zeroed by wipeSecrets(). */
   private shareSecrets: Buffer[] = [];
   private kcv: string | null = null;
   private shares: ShareState[] = [];
