@@ -7,32 +7,34 @@ import type {
   CeremonySetup,
   CeremonyView,
   Medium,
-  ReaderView,
   RecordView,
   SecretInput,
   ShareCheckView,
   StepId,
   UnitView,
 } from '../../shared/ipc.js';
-import { addBundleSignature, buildBundle, checkSignatureThreshold, claimOf, MAX_ADMINS, parseBundle, serializeBundle, type ParsedBundle } from '../bundle/bundle.js';
+import { addBundleSignature, buildBundle, claimOf, parseBundle, serializeBundle, type ParsedBundle } from '../bundle/bundle.js';
 import { readTransportFile, type TransportKey } from '../bundle/transport.js';
-import { padPin, KEY_REF } from '../cards/piv.js';
-import { cardRs256Signer, generateAdminIdentityOnCard, prepareCard, readAdminCertificateFromCard, withCard } from '../cards/roles.js';
-import type { CardTransport, ReaderState } from '../cards/transport.js';
+import { padPin } from '../cards/piv.js';
+import type { CardTransport } from '../cards/transport.js';
+import { cardRs256Signer, generateAdminIdentityOnCard, readAdminCertificateFromCard } from '../cards/roles.js';
 import { CeremonyError } from '../errors.js';
 import { assertOutputFree, readFileOrFail, writeFileExclusive } from '../files.js';
-import { checkAdminName, type AdminCertificateInfo } from '../identity/certificate.js';
+import type { AdminCertificateInfo } from '../identity/certificate.js';
 import { fileKeySigner, generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
-import { checkThreshold, generateMasterKey, keyCheckValue, MAX_SHARES, splitMasterKey, verificationPattern } from '../masterkey/masterkey.js';
+import { generateMasterKey, keyCheckValue, splitMasterKey, verificationPattern } from '../masterkey/masterkey.js';
 import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
-import { CardShareDestination, CardShareSource } from './card-media.js';
+import { CardDesk } from './card-desk.js';
+import { CardShareDestination } from './card-media.js';
 import { hexGroups, pgpWords } from './fingerprint.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
 import { loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
 import { ENTRY } from './record.js';
 import { renderRecordHtml } from './report.js';
+import { checkSetup } from './roster.js';
+import { SerialQueue } from './serial-queue.js';
 import { appendTranscript, createTranscript, readTranscript } from './transcript.js';
 
 // The ceremony the desktop app runs, one step at a time (issue 4). Where the
@@ -74,7 +76,6 @@ export interface SessionPorts {
   scryptCost?: { logN: number; r: number; p: number };
 }
 
-const NAME_MAX = 64;
 const SHARE_FILTERS: FileFilter[] = [{ name: 'Keyshare', extensions: ['keyshare'] }];
 const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
 
@@ -107,31 +108,8 @@ interface BundleState {
   saved: null | { path: string; fileSha256: string };
 }
 
-interface CardInfo {
-  atr: string | undefined;
-  card: ReaderView['card'];
-  problem: string | null;
-}
-
 function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
   throw new CeremonyError(code, message);
-}
-
-function cleanName(value: string, what: string): string {
-  const name = value.trim();
-  if (name.length === 0 || name.length > NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
-    fail('InvalidArgument', `${what} must be 1 to ${NAME_MAX} printable characters.`);
-  }
-  return name;
-}
-
-function distinct(names: readonly string[], what: string): void {
-  const seen = new Set<string>();
-  for (const n of names) {
-    const k = n.toLocaleLowerCase();
-    if (seen.has(k)) fail('InvalidArgument', `Two ${what} are both called "${n}"; give each person a distinct name.`);
-    seen.add(k);
-  }
 }
 
 function safeFileStem(name: string): string {
@@ -139,48 +117,10 @@ function safeFileStem(name: string): string {
   return s.length > 0 ? s.slice(0, 48) : 'unnamed';
 }
 
-/** Checks the roster and numbers; returns it trimmed. */
-export function checkSetup(s: CeremonySetup): CeremonySetup {
-  const ceremonyName = cleanName(s.ceremonyName, 'The ceremony name');
-  const keyName = s.keyName.trim();
-  if (keyName.length === 0 || keyName.length > 128 || /[\u0000-\u001f\u007f]/.test(keyName)) {
-    fail('InvalidArgument', 'The key name must be 1 to 128 printable characters.');
-  }
-  const operator = cleanName(s.operator, 'The operator name');
-  const admins = s.admins.map((a, i) => ({ name: checkAdminName(cleanName(a.name, `Admin ${i + 1}'s name`)), medium: a.medium }));
-  const custodians = s.custodians.map((c, i) => ({ name: cleanName(c.name, `Custodian ${i + 1}'s name`), medium: c.medium }));
-  const witnesses = s.witnesses.map((w, i) => cleanName(w, `Witness ${i + 1}'s name`));
-  if (admins.length < 1 || admins.length > MAX_ADMINS) fail('InvalidArgument', `A ceremony has 1 to ${MAX_ADMINS} admins; this one has ${admins.length}.`);
-  if (custodians.length < 2 || custodians.length > MAX_SHARES) {
-    fail('InvalidArgument', `A ceremony has 2 to ${MAX_SHARES} custodians (one share each); this one has ${custodians.length}.`);
-  }
-  distinct(admins.map((a) => a.name), 'admins');
-  distinct(custodians.map((c) => c.name), 'custodians');
-  distinct(witnesses, 'witnesses');
-  checkThreshold(s.threshold, custodians.length);
-  checkSignatureThreshold(s.signatureThreshold, admins.length);
-  return { ceremonyName, keyName, threshold: s.threshold, signatureThreshold: s.signatureThreshold, operator, admins, custodians, witnesses };
-}
-
-/** Serialises calls: one ceremony operation at a time (cards and files are shared). */
-class Queue {
-  private tail: Promise<unknown> = Promise.resolve();
-  busy = 0;
-  run<T>(op: () => Promise<T>): Promise<T> {
-    this.busy += 1;
-    const next = this.tail.then(op, op).finally(() => {
-      this.busy -= 1;
-    });
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
-
 export class CeremonySession {
-  private readonly queue = new Queue();
+  private readonly queue = new SerialQueue();
   private readonly now: () => Date;
-  private transportPromise: Promise<CardTransport> | undefined;
-  private readonly cardInfo = new Map<string, CardInfo>();
+  private readonly cards: CardDesk;
 
   private setup: CeremonySetup | null = null;
   private ceremonyId: string | null = null;
@@ -201,6 +141,7 @@ export class CeremonySession {
 
   constructor(private readonly ports: SessionPorts) {
     this.now = ports.now ?? (() => new Date());
+    this.cards = new CardDesk(() => ports.openCardTransport(), this.queue);
   }
 
   /**
@@ -469,7 +410,7 @@ export class CeremonySession {
         state = { certificate: id.certificate, location: basename(path), file: path };
       } else {
         const reader = secret.reader;
-        const { certificate, serial, existed } = await this.onCard(reader, async (s) => {
+        const { certificate, serial, existed } = await this.cards.onCard(reader, async (s) => {
           const serial = await s.serial();
           const existing = await readAdminCertificateFromCard(s).catch(() => null);
           if (existing && existing.name !== admin.name) {
@@ -596,10 +537,10 @@ export class CeremonySession {
         }
         Object.assign(state, { header, location: basename(path), file: path, cardSerial: undefined, verified: false });
       } else {
-        const transport = await this.cardTransport();
+        const transport = await this.cards.transport();
         const dest = new CardShareDestination(transport, secret.reader, provide);
         try {
-          await this.exclusive(secret.reader, async () => {
+          await this.cards.touching(secret.reader, async () => {
             await dest.precheck();
             await dest.write(header, share);
           });
@@ -630,7 +571,7 @@ export class CeremonySession {
             : `That share belongs to another ceremony. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? 'card' : 'file'}.`,
         );
       }
-      const back = await this.exclusive(secret.medium === 'card' ? secret.reader : null, () => source.open());
+      const back = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () => source.open());
       try {
         if (!back.equals(share) || shareCommitment(found, back) !== shareCommitment(header, share)) {
           throw new CeremonyError(
@@ -677,7 +618,7 @@ export class CeremonySession {
       if (path === undefined) fail('InvalidArgument', 'This share is not in a file.');
       return new FileShareSource(path, provide);
     }
-    return new LazyCardSource(() => this.cardTransport(), secret.reader, provide, ceremonyId);
+    return this.cards.shareSource(secret.reader, provide, ceremonyId);
   }
 
   // ---------------------------------------------------------------------
@@ -741,7 +682,7 @@ export class CeremonySession {
         }
         jws = await addBundleSignature(b.bundle, state.certificate, fileKeySigner(unlocked.privateKey));
       } else {
-        jws = await this.onCard(secret.reader, async (s) => {
+        jws = await this.cards.onCard(secret.reader, async (s) => {
           const cert = await readAdminCertificateFromCard(s);
           if (cert.thumbprint !== state.certificate.thumbprint) {
             throw new CeremonyError('WrongCard', `The card in reader "${secret.reader}" holds the identity of ${cert.name}, not ${admin.name}\u2019s from this ceremony (card ${state.cardSerial}).`);
@@ -863,7 +804,7 @@ export class CeremonySession {
         path = chosen;
       }
       const source = this.shareSource(secret, async () => Buffer.from(bytes), path, summary.ceremonyId);
-      const r = await this.exclusive(secret.medium === 'card' ? secret.reader : null, () => verifyShareAgainstRecord(record, source));
+      const r = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () => verifyShareAgainstRecord(record, source));
       return { shareIndex: r.header.shareIndex, custodian: r.issued.custodian, kcv: r.summary.kcv, matches: true };
     });
   }
@@ -871,34 +812,9 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // Cards
 
-  /** Readers and what is in them; card details are read once per insertion. */
-  async listCards(): Promise<CardsView> {
-    let transport: CardTransport;
-    let readers: ReaderState[];
-    try {
-      transport = await this.cardTransport();
-      readers = await transport.listReaders();
-    } catch (e) {
-      this.transportPromise = undefined; // try again on the next poll (pcscd may be started)
-      return { serviceAvailable: false, problem: e instanceof CeremonyError ? e.message : 'The smart-card service could not be reached.', readers: [] };
-    }
-    const views: ReaderView[] = [];
-    for (const r of readers) {
-      if (!r.present) {
-        this.cardInfo.delete(r.name);
-        views.push({ name: r.name, present: false, card: null, problem: null });
-        continue;
-      }
-      let info = this.cardInfo.get(r.name);
-      // Read once per insertion; a card that could not be read (pulled
-      // half-way, reset by another program) is tried again on the next poll.
-      if ((!info || info.atr !== r.atr || info.problem !== null) && this.queue.busy === 0) {
-        info = await this.queue.run(() => this.readCardInfo(transport, r));
-        this.cardInfo.set(r.name, info);
-      }
-      views.push({ name: r.name, present: true, card: info?.card ?? null, problem: info?.problem ?? null });
-    }
-    return { serviceAvailable: true, problem: readers.length === 0 ? 'No card reader is connected.' : null, readers: views };
+  /** Readers and what is in them, for the live status. */
+  listCards(): Promise<CardsView> {
+    return this.cards.list();
   }
 
   /** Prepares a factory-fresh card in `reader` (new PIN and PUK, PIN-protected random management key). */
@@ -908,13 +824,13 @@ export class CeremonySession {
     try {
       await this.queue.run(async () => {
         zeroize(padPin(oldBytes, 'The current PIN'), padPin(pinBytes, 'The new PIN'), padPin(pukBytes, 'The new PUK'));
-        const { serial } = await this.onCard(reader, (s) => prepareCard(s, { pin: oldBytes, newPin: pinBytes, newPuk: pukBytes }));
+        const serial = await this.cards.prepare(reader, oldBytes, pinBytes, pukBytes);
         if (this.inProgress()) this.record('card-prepared', { serial: String(serial), note: 'new PIN and PUK; random management key kept PIN-protected on the card' });
       });
     } finally {
       zeroize(...secrets);
     }
-    return this.listCards();
+    return this.cards.list();
   }
 
   /** Sets a new PIN on a card whose PIN is blocked, with its PUK. */
@@ -924,60 +840,13 @@ export class CeremonySession {
     try {
       await this.queue.run(async () => {
         zeroize(padPin(pinBytes, 'The new PIN'));
-        const serial = await this.onCard(reader, async (s) => {
-          await s.unblockPin(pukBytes, pinBytes);
-          return s.serial();
-        });
+        const serial = await this.cards.unblock(reader, pukBytes, pinBytes);
         if (this.inProgress()) this.record('card-pin-unblocked', { serial: String(serial) });
       });
     } finally {
       zeroize(...secrets);
     }
-    return this.listCards();
-  }
-
-  private async readCardInfo(transport: CardTransport, r: ReaderState): Promise<CardInfo> {
-    try {
-      const card = await withCard(transport, r.name, async (s) => {
-        const pin = await s.referenceMetadata(KEY_REF.PIN);
-        const puk = await s.referenceMetadata(KEY_REF.PUK);
-        const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
-        const admin = await readAdminCertificateFromCard(s).catch(() => null);
-        return { serial: await s.serial(), prepared: !(pin.isDefault || puk.isDefault || mgm.isDefault), pinTriesLeft: pin.triesLeft, adminName: admin?.name ?? null };
-      });
-      return { atr: r.atr, card, problem: null };
-    } catch (e) {
-      const problem =
-        e instanceof CeremonyError
-          ? e.code === 'CardRemoved'
-            ? 'The card was removed while it was being read.'
-            : `This card cannot be used: ${e.message}`
-          : 'This card cannot be read; is it a PIV card?';
-      return { atr: r.atr, card: null, problem };
-    }
-  }
-
-  private cardTransport(): Promise<CardTransport> {
-    this.transportPromise ??= this.ports.openCardTransport();
-    const p = this.transportPromise;
-    p.catch(() => {
-      if (this.transportPromise === p) this.transportPromise = undefined;
-    });
-    return p;
-  }
-
-  private async onCard<T>(reader: string, op: Parameters<typeof withCard<T>>[2]): Promise<T> {
-    const transport = await this.cardTransport();
-    return this.exclusive(reader, () => withCard(transport, reader, op));
-  }
-
-  /** Runs a card operation, then forgets what was known of that card (tries left change). */
-  private async exclusive<T>(reader: string | null, op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } finally {
-      if (reader !== null) this.cardInfo.delete(reader);
-    }
+    return this.cards.list();
   }
 
   // ---------------------------------------------------------------------
@@ -1040,28 +909,4 @@ export class CeremonySession {
 /** Checks an RS256 signature against the certificate it claims. */
 function signatureMatches(cert: AdminCertificateInfo, data: Buffer, signature: Buffer): boolean {
   return nodeVerify('sha256', data, cert.publicKey, signature);
-}
-
-/** A card share source whose transport is opened on first use. */
-class LazyCardSource implements ShareSource {
-  readonly label: string;
-  private inner: CardShareSource | undefined;
-  constructor(
-    private readonly transport: () => Promise<CardTransport>,
-    private readonly reader: string,
-    private readonly pin: () => Promise<Buffer>,
-    private readonly ceremonyId: string | undefined,
-  ) {
-    this.label = `the card in reader "${reader}"`;
-  }
-  private async get(): Promise<CardShareSource> {
-    this.inner ??= new CardShareSource(await this.transport(), this.reader, this.pin, this.ceremonyId);
-    return this.inner;
-  }
-  async header(): Promise<KeyshareHeader> {
-    return (await this.get()).header();
-  }
-  async open(): Promise<Buffer> {
-    return (await this.get()).open();
-  }
 }

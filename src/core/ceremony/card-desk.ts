@@ -1,0 +1,152 @@
+import type { CardsView, ReaderView } from '../../shared/ipc.js';
+import { KEY_REF, type PivSession } from '../cards/piv.js';
+import { prepareCard, readAdminCertificateFromCard, withCard } from '../cards/roles.js';
+import type { CardTransport, ReaderState } from '../cards/transport.js';
+import { CeremonyError } from '../errors.js';
+import type { KeyshareHeader } from '../shares/envelope.js';
+import { CardShareSource } from './card-media.js';
+import type { ShareSource } from './media.js';
+import type { SerialQueue } from './serial-queue.js';
+
+// The card side of the desktop app's ceremony: the PC/SC transport (opened on
+// first use, opened again after pcscd comes back), the live reader list with
+// what is known of each card, and card operations that hold a reader
+// exclusively and then forget what they knew of its card (tries left change).
+// Everything runs in the session's queue, so a poll never interleaves with a
+// write.
+
+interface CardInfo {
+  atr: string | undefined;
+  card: ReaderView['card'];
+  problem: string | null;
+}
+
+export class CardDesk {
+  private transportPromise: Promise<CardTransport> | undefined;
+  private readonly known = new Map<string, CardInfo>();
+
+  constructor(
+    private readonly open: () => Promise<CardTransport>,
+    private readonly queue: SerialQueue,
+  ) {}
+
+  /** The transport, opened once; a failed open is tried again on the next call. */
+  transport(): Promise<CardTransport> {
+    this.transportPromise ??= this.open();
+    const p = this.transportPromise;
+    p.catch(() => {
+      if (this.transportPromise === p) this.transportPromise = undefined;
+    });
+    return p;
+  }
+
+  /** Readers and what is in them; card details are read once per insertion. */
+  async list(): Promise<CardsView> {
+    let transport: CardTransport;
+    let readers: ReaderState[];
+    try {
+      transport = await this.transport();
+      readers = await transport.listReaders();
+    } catch (e) {
+      this.transportPromise = undefined; // try again on the next poll (pcscd may be started)
+      return { serviceAvailable: false, problem: e instanceof CeremonyError ? e.message : 'The smart-card service could not be reached.', readers: [] };
+    }
+    const views: ReaderView[] = [];
+    for (const r of readers) {
+      if (!r.present) {
+        this.known.delete(r.name);
+        views.push({ name: r.name, present: false, card: null, problem: null });
+        continue;
+      }
+      let info = this.known.get(r.name);
+      // Read once per insertion; a card that could not be read (pulled
+      // half-way, reset by another program) is tried again on the next poll.
+      // Never waits behind a ceremony operation: while one runs, the list
+      // shows what it knew.
+      if ((!info || info.atr !== r.atr || info.problem !== null) && this.queue.busy === 0) {
+        info = await this.queue.run(() => readCardInfo(transport, r));
+        this.known.set(r.name, info);
+      }
+      views.push({ name: r.name, present: true, card: info?.card ?? null, problem: info?.problem ?? null });
+    }
+    return { serviceAvailable: true, problem: readers.length === 0 ? 'No card reader is connected.' : null, readers: views };
+  }
+
+  /** One exclusive session with the card in `reader`; afterwards its details are read again. */
+  async onCard<T>(reader: string, op: (s: PivSession) => Promise<T>): Promise<T> {
+    const transport = await this.transport();
+    return this.touching(reader, () => withCard(transport, reader, op));
+  }
+
+  /** Runs an operation on the card in `reader` (if any), then forgets what was known of it. */
+  async touching<T>(reader: string | null, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } finally {
+      if (reader !== null) this.known.delete(reader);
+    }
+  }
+
+  /** Prepares a factory-fresh card: new PIN and PUK, random management key kept PIN-protected. Returns its serial. */
+  async prepare(reader: string, pin: Uint8Array, newPin: Uint8Array, newPuk: Uint8Array): Promise<number> {
+    return (await this.onCard(reader, (s) => prepareCard(s, { pin, newPin, newPuk }))).serial;
+  }
+
+  /** Sets a new PIN on a card whose PIN is blocked, with its PUK. Returns its serial. */
+  async unblock(reader: string, puk: Uint8Array, newPin: Uint8Array): Promise<number> {
+    return this.onCard(reader, async (s) => {
+      await s.unblockPin(puk, newPin);
+      return s.serial();
+    });
+  }
+
+  /** The share on the card in `reader` (of the given ceremony), opened with the PIN from `pin`. */
+  shareSource(reader: string, pin: () => Promise<Buffer>, ceremonyId: string | undefined): ShareSource {
+    return new LazyCardSource(() => this.transport(), reader, pin, ceremonyId);
+  }
+}
+
+async function readCardInfo(transport: CardTransport, r: ReaderState): Promise<CardInfo> {
+  try {
+    const card = await withCard(transport, r.name, async (s) => {
+      const pin = await s.referenceMetadata(KEY_REF.PIN);
+      const puk = await s.referenceMetadata(KEY_REF.PUK);
+      const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
+      const admin = await readAdminCertificateFromCard(s).catch(() => null);
+      return { serial: await s.serial(), prepared: !(pin.isDefault || puk.isDefault || mgm.isDefault), pinTriesLeft: pin.triesLeft, adminName: admin?.name ?? null };
+    });
+    return { atr: r.atr, card, problem: null };
+  } catch (e) {
+    const problem =
+      e instanceof CeremonyError
+        ? e.code === 'CardRemoved'
+          ? 'The card was removed while it was being read.'
+          : `This card cannot be used: ${e.message}`
+        : 'This card cannot be read; is it a PIV card?';
+    return { atr: r.atr, card: null, problem };
+  }
+}
+
+/** A card share source whose transport is opened on first use. */
+class LazyCardSource implements ShareSource {
+  readonly label: string;
+  private inner: CardShareSource | undefined;
+  constructor(
+    private readonly transport: () => Promise<CardTransport>,
+    private readonly reader: string,
+    private readonly pin: () => Promise<Buffer>,
+    private readonly ceremonyId: string | undefined,
+  ) {
+    this.label = `the card in reader "${reader}"`;
+  }
+  private async get(): Promise<CardShareSource> {
+    this.inner ??= new CardShareSource(await this.transport(), this.reader, this.pin, this.ceremonyId);
+    return this.inner;
+  }
+  async header(): Promise<KeyshareHeader> {
+    return (await this.get()).header();
+  }
+  async open(): Promise<Buffer> {
+    return (await this.get()).open();
+  }
+}
