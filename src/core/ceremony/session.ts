@@ -28,14 +28,14 @@ import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
 import { CardDesk } from './card-desk.js';
 import { CardShareDestination } from './card-media.js';
-import { hexGroups, pgpWords } from './fingerprint.js';
+import { fingerprintFromB64url, hexGroups, pgpWords } from './fingerprint.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
 import { loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
 import { ENTRY } from './record.js';
 import { renderRecordHtml } from './report.js';
 import { checkSetup } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
-import { appendTranscript, createTranscript, readTranscript } from './transcript.js';
+import { appendTranscript, createTranscript, headHash, readTranscript } from './transcript.js';
 
 // The ceremony the desktop app runs, one step at a time (issue 4). Where the
 // CLI does a whole master-key ceremony in one call, the wizard spreads it
@@ -110,6 +110,12 @@ interface BundleState {
 
 function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
   throw new CeremonyError(code, message);
+}
+
+/** The path a dialog answered; a closed dialog cancels the call (nothing changed). */
+function picked(path: string | null, what: 'file' | 'folder' = 'file'): string {
+  if (path === null) throw new CeremonyError('Canceled', `No ${what} was chosen.`);
+  return path;
 }
 
 function safeFileStem(name: string): string {
@@ -200,7 +206,7 @@ export class CeremonySession {
           identity: st
             ? {
                 thumbprint: st.certificate.thumbprint,
-                fingerprintGroups: hexGroups(Buffer.from(st.certificate.thumbprint, 'base64url')),
+                fingerprintGroups: hexGroups(fingerprintFromB64url(st.certificate.thumbprint)),
                 location: st.location,
                 cardSerial: st.cardSerial ?? null,
               }
@@ -301,16 +307,7 @@ export class CeremonySession {
   /** Abandons the ceremony in progress: wipes the key, records why, and resets. */
   abandon(): Promise<CeremonyView> {
     return this.queue.run(async () => {
-      if (this.setup !== null && this.closed === null) {
-        const hadKey = this.key !== null;
-        this.wipeSecrets();
-        try {
-          this.record(ENTRY.aborted, { code: 'Abandoned', reason: 'the operator abandoned the ceremony' });
-          if (hadKey) this.record(ENTRY.masterKeyWiped, { note: 'master key and shares zeroed in memory' });
-        } catch {
-          /* the reset below matters more than the record */
-        }
-      }
+      if (this.inProgress()) this.abandonInRecord('the operator abandoned the ceremony');
       this.reset();
       return this.view();
     });
@@ -341,8 +338,7 @@ export class CeremonySession {
   addTransport(): Promise<CeremonyView> {
     return this.queue.run(async () => {
       this.expectStep('units', 'add a unit');
-      const path = await this.ports.dialogs.openFile({ title: 'Open a crypto unit\u2019s transport key file', filters: [{ name: 'Transport key', extensions: ['json'] }] });
-      if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+      const path = picked(await this.ports.dialogs.openFile({ title: 'Open a crypto unit\u2019s transport key file', filters: [{ name: 'Transport key', extensions: ['json'] }] }));
       const transport = readTransportFile(path);
       const other = this.units[0];
       if (other && other.transport.file.instanceId !== transport.file.instanceId) {
@@ -398,12 +394,11 @@ export class CeremonySession {
       let reused = false;
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const path = await this.ports.dialogs.saveFile({
+        const path = picked(await this.ports.dialogs.saveFile({
           title: `Save ${admin.name}\u2019s identity file`,
           defaultName: `${safeFileStem(admin.name)}.identity.pem`,
           filters: IDENTITY_FILTERS,
-        });
-        if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+        }));
         assertOutputFree(path);
         const id = await generateFileIdentity(admin.name, bytes, this.now());
         writeFileExclusive(path, id.text, 0o600);
@@ -429,15 +424,7 @@ export class CeremonySession {
         reused = existed;
         state = { certificate, location: `card ${serial}`, cardSerial: serial };
       }
-      if (this.admins.some((a) => a?.certificate.thumbprint === state.certificate.thumbprint)) {
-        fail('InvalidArgument', 'That identity is already used by another admin of this ceremony.');
-      }
-      this.admins[adminIndex] = state;
-      this.record(
-        'admin-identity',
-        { admin: admin.name, medium: admin.medium, location: state.location, thumbprint: state.certificate.thumbprint, created: reused ? 'earlier (already on the card)' : 'now' },
-        admin.name,
-      );
+      this.adoptIdentity(adminIndex, state, reused ? 'earlier (already on the card)' : 'now');
       return this.view();
     });
   }
@@ -454,25 +441,30 @@ export class CeremonySession {
       if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
       if (this.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
       if (admin.medium !== 'file') fail('InvalidArgument', `${admin.name} uses a smart card, not an identity file.`);
-      const path = await this.ports.dialogs.openFile({ title: `Open ${admin.name}\u2019s identity file`, filters: IDENTITY_FILTERS });
-      if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+      const path = picked(await this.ports.dialogs.openFile({ title: `Open ${admin.name}\u2019s identity file`, filters: IDENTITY_FILTERS }));
       const what = `the identity file ${basename(path)}`;
       const unlocked = unlockFileIdentity(readFileOrFail(path, 'The identity file').toString('utf8'), bytes, what);
       const certificate = unlocked.certificate;
       if (certificate.name !== admin.name) {
         throw new CeremonyError('IdentityInvalid', `${basename(path)} is the identity of ${certificate.name}, not of ${admin.name}.`);
       }
-      if (this.admins.some((a) => a?.certificate.thumbprint === certificate.thumbprint)) {
-        fail('InvalidArgument', 'That identity is already used by another admin of this ceremony.');
-      }
-      this.admins[adminIndex] = { certificate, location: basename(path), file: path };
-      this.record(
-        'admin-identity',
-        { admin: admin.name, medium: 'file', location: basename(path), thumbprint: certificate.thumbprint, created: 'earlier (identity file brought by the admin)' },
-        admin.name,
-      );
+      this.adoptIdentity(adminIndex, { certificate, location: basename(path), file: path }, 'earlier (identity file brought by the admin)');
       return this.view();
     });
+  }
+
+  /** Gives admin `adminIndex` the identity, unless another admin of this ceremony has it, and records it. */
+  private adoptIdentity(adminIndex: number, state: AdminState, created: string): void {
+    const admin = this.setup!.admins[adminIndex]!;
+    if (this.admins.some((a) => a?.certificate.thumbprint === state.certificate.thumbprint)) {
+      fail('InvalidArgument', 'That identity is already used by another admin of this ceremony.');
+    }
+    this.admins[adminIndex] = state;
+    this.record(
+      'admin-identity',
+      { admin: admin.name, medium: admin.medium, location: state.location, thumbprint: state.certificate.thumbprint, created },
+      admin.name,
+    );
   }
 
   // ---------------------------------------------------------------------
@@ -522,12 +514,11 @@ export class CeremonySession {
       const provide = async (): Promise<Buffer> => Buffer.from(bytes);
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const path = await this.ports.dialogs.saveFile({
+        const path = picked(await this.ports.dialogs.saveFile({
           title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${this.shares.length})`,
           defaultName: `${safeFileStem(this.setup!.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
           filters: SHARE_FILTERS,
-        });
-        if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+        }));
         const dest = new FileShareDestination(path, provide, this.ports.scryptCost);
         try {
           await dest.precheck();
@@ -633,7 +624,7 @@ export class CeremonySession {
       const transports = this.units.map((u) => u.transport);
       const admins = this.admins.map((a) => a!.certificate);
       const sequence = Math.max(0, ...transports.map((t) => t.file.lastSequence)) + 1;
-      const head = this.transcriptHead();
+      const head = headHash(readTranscript(this.recordPath!));
       const { jws } = buildBundle({
         masterKey: key,
         transports,
@@ -707,8 +698,7 @@ export class CeremonySession {
           required: b.required,
         });
       }
-      const folder = await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the import bundle' });
-      if (folder === null) throw new CeremonyError('Canceled', 'No folder was chosen.');
+      const folder = picked(await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the import bundle' }), 'folder');
       const text = serializeBundle(b.bundle.jws);
       const path = join(folder, `bundle-${safeFileStem(this.setup!.keyName)}-${b.bundle.payload.sequence}.json`);
       writeFileExclusive(path, text, 0o644);
@@ -754,8 +744,7 @@ export class CeremonySession {
   saveRecord(): Promise<CeremonyView> {
     return this.queue.run(async () => {
       if (this.closed === null) fail('WrongStep', 'Close the ceremony (wipe the master key) before saving its record.');
-      const folder = await this.ports.dialogs.chooseFolder({ title: 'Choose the folder for the ceremony record' });
-      if (folder === null) throw new CeremonyError('Canceled', 'No folder was chosen.');
+      const folder = picked(await this.ports.dialogs.chooseFolder({ title: 'Choose the folder for the ceremony record' }), 'folder');
       const stem = `ceremony-${safeFileStem(this.setup!.keyName)}-${this.ceremonyId!.slice(0, 8)}`;
       const targets = ['.jsonl', '.html', '.pdf'].map((ext) => join(folder, stem + ext));
       for (const t of targets) assertOutputFree(t);
@@ -775,8 +764,7 @@ export class CeremonySession {
 
   openRecordForCheck(): Promise<RecordView> {
     return this.queue.run(async () => {
-      const path = await this.ports.dialogs.openFile({ title: 'Open a ceremony record', filters: [{ name: 'Ceremony record', extensions: ['jsonl'] }] });
-      if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+      const path = picked(await this.ports.dialogs.openFile({ title: 'Open a ceremony record', filters: [{ name: 'Ceremony record', extensions: ['jsonl'] }] }));
       const { summary } = loadCeremony(path);
       this.checkRecord = path;
       return {
@@ -799,8 +787,7 @@ export class CeremonySession {
       const { summary } = loadCeremony(record);
       let path: string | undefined;
       if (secret.medium === 'file') {
-        const chosen = await this.ports.dialogs.openFile({ title: 'Open the share file to check', filters: SHARE_FILTERS });
-        if (chosen === null) throw new CeremonyError('Canceled', 'No file was chosen.');
+        const chosen = picked(await this.ports.dialogs.openFile({ title: 'Open the share file to check', filters: SHARE_FILTERS }));
         path = chosen;
       }
       const source = this.shareSource(secret, async () => Buffer.from(bytes), path, summary.ceremonyId);
@@ -819,33 +806,21 @@ export class CeremonySession {
 
   /** Prepares a factory-fresh card in `reader` (new PIN and PUK, PIN-protected random management key). */
   async prepareCard(reader: string, pin: string, newPin: string, newPuk: string): Promise<CardsView> {
-    const secrets = [pin, newPin, newPuk].map((x) => Buffer.from(x, 'utf8'));
-    const [oldBytes, pinBytes, pukBytes] = secrets as [Buffer, Buffer, Buffer];
-    try {
-      await this.queue.run(async () => {
-        zeroize(padPin(oldBytes, 'The current PIN'), padPin(pinBytes, 'The new PIN'), padPin(pukBytes, 'The new PUK'));
-        const serial = await this.cards.prepare(reader, oldBytes, pinBytes, pukBytes);
-        if (this.inProgress()) this.record('card-prepared', { serial: String(serial), note: 'new PIN and PUK; random management key kept PIN-protected on the card' });
-      });
-    } finally {
-      zeroize(...secrets);
-    }
+    await this.withSecrets([pin, newPin, newPuk], async ([oldBytes, pinBytes, pukBytes]) => {
+      zeroize(padPin(oldBytes!, 'The current PIN'), padPin(pinBytes!, 'The new PIN'), padPin(pukBytes!, 'The new PUK'));
+      const serial = await this.cards.prepare(reader, oldBytes!, pinBytes!, pukBytes!);
+      if (this.inProgress()) this.record('card-prepared', { serial: String(serial), note: 'new PIN and PUK; random management key kept PIN-protected on the card' });
+    });
     return this.cards.list();
   }
 
   /** Sets a new PIN on a card whose PIN is blocked, with its PUK. */
   async unblockPin(reader: string, puk: string, newPin: string): Promise<CardsView> {
-    const secrets = [puk, newPin].map((x) => Buffer.from(x, 'utf8'));
-    const [pukBytes, pinBytes] = secrets as [Buffer, Buffer];
-    try {
-      await this.queue.run(async () => {
-        zeroize(padPin(pinBytes, 'The new PIN'));
-        const serial = await this.cards.unblock(reader, pukBytes, pinBytes);
-        if (this.inProgress()) this.record('card-pin-unblocked', { serial: String(serial) });
-      });
-    } finally {
-      zeroize(...secrets);
-    }
+    await this.withSecrets([puk, newPin], async ([pukBytes, pinBytes]) => {
+      zeroize(padPin(pinBytes!, 'The new PIN'));
+      const serial = await this.cards.unblock(reader, pukBytes!, pinBytes!);
+      if (this.inProgress()) this.record('card-pin-unblocked', { serial: String(serial) });
+    });
     return this.cards.list();
   }
 
@@ -859,13 +834,20 @@ export class CeremonySession {
    * it is dropped here and never stored.
    */
   private withSecret<T>(secret: SecretInput, op: (bytes: Buffer) => Promise<T>): Promise<T> {
+    return this.withSecrets([secret.medium === 'file' ? secret.passphrase : secret.pin], async ([bytes]) => {
+      if (secret.medium === 'card') zeroize(padPin(bytes!, 'The PIN'));
+      return op(bytes!);
+    });
+  }
+
+  /** The same for several secrets at once (PIN, new PIN, PUK). */
+  private withSecrets<T>(texts: readonly string[], op: (bytes: Buffer[]) => Promise<T>): Promise<T> {
     return this.queue.run(async () => {
-      const bytes = Buffer.from(secret.medium === 'file' ? secret.passphrase : secret.pin, 'utf8');
+      const bytes = texts.map((t) => Buffer.from(t, 'utf8'));
       try {
-        if (secret.medium === 'card') zeroize(padPin(bytes, 'The PIN'));
         return await op(bytes);
       } finally {
-        zeroize(bytes);
+        zeroize(...bytes);
       }
     });
   }
@@ -874,11 +856,6 @@ export class CeremonySession {
     if (secret.medium !== medium) {
       fail('InvalidArgument', `${who} uses a ${medium === 'card' ? 'smart card' : 'file'}, not a ${secret.medium === 'card' ? 'smart card' : 'file'}.`);
     }
-  }
-
-  private transcriptHead(): string {
-    const entries = readTranscript(this.recordPath!);
-    return entries[entries.length - 1]!.hash;
   }
 
   /** True while a ceremony is set up and not yet closed (closing the app would abandon it). */
@@ -892,16 +869,26 @@ export class CeremonySession {
    * in the application's last moments.
    */
   dispose(reason = 'the application was closed'): void {
+    if (this.inProgress()) {
+      this.abandonInRecord(reason);
+      this.closed = { recordSavedTo: null };
+    }
+    this.wipeSecrets();
+  }
+
+  /**
+   * Wipes the key and shares and records that the ceremony was abandoned
+   * (and the wipe, if a key existed). A record that cannot be written does
+   * not stop the wipe or what follows.
+   */
+  private abandonInRecord(reason: string): void {
     const hadKey = this.key !== null;
     this.wipeSecrets();
-    if (this.inProgress()) {
-      try {
-        this.record(ENTRY.aborted, { code: 'Abandoned', reason });
-        if (hadKey) this.record(ENTRY.masterKeyWiped, { note: 'master key and shares zeroed in memory' });
-      } catch {
-        /* nothing more can be done while quitting */
-      }
-      this.closed = { recordSavedTo: null };
+    try {
+      this.record(ENTRY.aborted, { code: 'Abandoned', reason });
+      if (hadKey) this.record(ENTRY.masterKeyWiped, { note: 'master key and shares zeroed in memory' });
+    } catch {
+      /* the wipe matters more than the record */
     }
   }
 }
