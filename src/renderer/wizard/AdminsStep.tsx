@@ -9,11 +9,12 @@ import { HexGroups } from '../ui/Fingerprint.js';
 import { Handoff } from '../ui/Handoff.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { SecretForm } from '../ui/SecretForm.js';
-import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
+import { ContinueFooter } from './ContinueFooter.js';
+import { useCeremony, useCeremonyAction } from './context.js';
 import { Turn } from './Turn.js';
 
 export function AdminsStep() {
-  const { view, goTo } = useCeremony();
+  const { view } = useCeremony();
   const [claimedBy, setClaimedBy] = useState<number | null>(null);
   const [showResultFor, setShowResultFor] = useState<number | null>(null);
   const nextIndex = view.admins.findIndex((a) => a.identity === null);
@@ -58,12 +59,7 @@ export function AdminsStep() {
       <>
         <ScreenHeading level={3}>All admin identities are created</ScreenHeading>
         <AdminStatusList admins={view.admins} />
-        <div className="step-footer">
-          <span />
-          <button type="button" className="button button-primary" disabled={!isStepDone(view, 'admins')} onClick={() => goTo('master-key')}>
-            Continue
-          </button>
-        </div>
+        <ContinueFooter step="admins" />
       </>
     );
   }

@@ -10,7 +10,8 @@ import { Handoff } from '../ui/Handoff.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
 import { SecretForm } from '../ui/SecretForm.js';
-import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
+import { ContinueFooter } from './ContinueFooter.js';
+import { useCeremony, useCeremonyAction } from './context.js';
 import { Turn } from './Turn.js';
 
 export function BundleStep() {
@@ -80,7 +81,7 @@ function BundleFacts({ bundle }: { readonly bundle: BundleView }) {
 }
 
 function BuiltBundle({ bundle }: { readonly bundle: BundleView }) {
-  const { view, goTo } = useCeremony();
+  const { view } = useCeremony();
   const save = useCeremonyAction();
   const [claimedBy, setClaimedBy] = useState<number | null>(null);
   const [signedBy, setSignedBy] = useState<number | null>(null);
@@ -194,12 +195,7 @@ function BuiltBundle({ bundle }: { readonly bundle: BundleView }) {
           <h3 className="label-heading">SHA-256 of the saved file</h3>
           <HexGroups groups={groupHex(bundle.saved.fileSha256)} size="medium" spaced={false} testId="bundle-sha256" />
           <p>Write this down: whoever loads the bundle into the crypto units checks the file against it.</p>
-          <div className="step-footer">
-            <span />
-            <button type="button" className="button button-primary" disabled={!isStepDone(view, 'bundle')} onClick={() => goTo('close')}>
-              Continue
-            </button>
-          </div>
+          <ContinueFooter step="bundle" />
         </>
       )}
     </>

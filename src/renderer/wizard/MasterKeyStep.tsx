@@ -3,10 +3,11 @@
 import { api } from '../lib/bridge.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
-import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
+import { ContinueFooter } from './ContinueFooter.js';
+import { useCeremony, useCeremonyAction } from './context.js';
 
 export function MasterKeyStep() {
-  const { view, goTo } = useCeremony();
+  const { view } = useCeremony();
   const { busy, error, act } = useCeremonyAction();
   const setup = view.setup;
   const masterKey = view.masterKey;
@@ -56,12 +57,7 @@ export function MasterKeyStep() {
           <p>
             The key is split into {n} shares; any {k} rebuild it. Next, each custodian receives their share.
           </p>
-          <div className="step-footer">
-            <span />
-            <button type="button" className="button button-primary" disabled={!isStepDone(view, 'master-key')} onClick={() => goTo('shares')}>
-              Continue
-            </button>
-          </div>
+          <ContinueFooter step="master-key" />
         </>
       )}
     </section>

@@ -247,6 +247,7 @@ function TextField({
   problem,
   hint,
   inputMode,
+  className,
   onChange,
 }: {
   readonly id: string;
@@ -255,11 +256,13 @@ function TextField({
   readonly problem: string | undefined;
   readonly hint?: string;
   readonly inputMode?: 'numeric';
+  /** Extra class on the field (roster rows lay their name out beside the medium). */
+  readonly className?: string;
   readonly onChange: (value: string) => void;
 }) {
   const describedBy = [hint !== undefined ? `${id}-hint` : '', problem !== undefined ? `${id}-error` : ''].filter((x) => x !== '').join(' ');
   return (
-    <div className="field">
+    <div className={className === undefined ? 'field' : `field ${className}`}>
       <label htmlFor={id}>{label}</label>
       <input
         id={id}
@@ -278,42 +281,6 @@ function TextField({
           {hint}
         </p>
       )}
-      {problem !== undefined && (
-        <p id={`${id}-error`} className="field-error">
-          {problem}
-        </p>
-      )}
-    </div>
-  );
-}
-
-function RowName({
-  id,
-  label,
-  value,
-  problem,
-  onChange,
-}: {
-  readonly id: string;
-  readonly label: string;
-  readonly value: string;
-  readonly problem: string | undefined;
-  readonly onChange: (value: string) => void;
-}) {
-  return (
-    <div className="field roster-name">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        className="input"
-        type="text"
-        autoComplete="off"
-        spellCheck={false}
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-        aria-invalid={problem !== undefined}
-        aria-describedby={problem !== undefined ? `${id}-error` : undefined}
-      />
       {problem !== undefined && (
         <p id={`${id}-error`} className="field-error">
           {problem}
@@ -394,7 +361,7 @@ function PeopleFieldset({
         const mediumId = rowMediumId(role, row.key);
         return (
           <li key={row.key} className="roster-row">
-            <RowName id={nameId} label={`${word} ${i + 1} name`} value={row.name} problem={problems.get(nameId)} onChange={(name) => change(row.key, { name })} />
+            <TextField className="roster-name" id={nameId} label={`${word} ${i + 1} name`} value={row.name} problem={problems.get(nameId)} onChange={(name) => change(row.key, { name })} />
             <div className="field roster-medium">
               <label htmlFor={mediumId}>{`${word} ${i + 1} medium`}</label>
               <select
@@ -449,7 +416,8 @@ function WitnessFieldset({
             const nameId = rowNameId('witness', row.key);
             return (
               <li key={row.key} className="roster-row roster-row-witness">
-                <RowName
+                <TextField
+                  className="roster-name"
                   id={nameId}
                   label={`Witness ${i + 1} name`}
                   value={row.name}

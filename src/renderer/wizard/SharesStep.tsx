@@ -9,11 +9,12 @@ import { Handoff } from '../ui/Handoff.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretForm } from '../ui/SecretForm.js';
-import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
+import { ContinueFooter } from './ContinueFooter.js';
+import { useCeremony, useCeremonyAction } from './context.js';
 import { Turn } from './Turn.js';
 
 export function SharesStep() {
-  const { view, goTo } = useCeremony();
+  const { view } = useCeremony();
   const [claimedBy, setClaimedBy] = useState<number | null>(null);
   const n = view.shares.length;
   const next = view.shares.find((s) => !s.confirmed);
@@ -60,12 +61,7 @@ export function SharesStep() {
       {body}
       <ShareTable shares={view.shares} />
       {next === undefined && (
-        <div className="step-footer">
-          <span />
-          <button type="button" className="button button-primary" disabled={!isStepDone(view, 'shares')} onClick={() => goTo('bundle')}>
-            Continue
-          </button>
-        </div>
+        <ContinueFooter step="shares" />
       )}
     </section>
   );
