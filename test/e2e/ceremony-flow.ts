@@ -6,7 +6,7 @@
 import { expect, type Locator, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kc } from '../support/cli.js';
+import { kc, ok } from '../support/cli.js';
 
 export type DialogKind = 'openFile' | 'saveFile' | 'chooseFolder';
 
@@ -386,7 +386,6 @@ export function carolIdentity(dir: string): string {
   const home = join(dir, 'carol-home');
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'carol.pass'), passphraseOf('Carol Admin') + '\n', { mode: 0o600 });
-  const r = kc(home, 'identity', 'generate', '--name', 'Carol Admin', '--out', 'carol.identity.pem', '--passphrase-file', 'carol.pass');
-  if (r.code !== 0) throw new Error(`identity generate failed: ${r.stderr}`);
+  ok(kc(home, 'identity', 'generate', '--name', 'Carol Admin', '--out', 'carol.identity.pem', '--passphrase-file', 'carol.pass'));
   return join(home, 'carol.identity.pem');
 }

@@ -8,10 +8,8 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { prepareCard, withCard } from '../../src/core/cards/roles.js';
-import { VirtualPivCard } from '../../src/virtual-card/card.js';
-import { InProcessTransport } from '../../src/virtual-card/transport.js';
-import { emu } from '../support/cli.js';
+import { preparedCard } from '../support/cards.js';
+import { emu, ok } from '../support/cli.js';
 import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
 import { carolIdentity, runCeremony, ROSTER } from './ceremony-flow.js';
 import { expect, test } from './fixtures.js';
@@ -20,18 +18,7 @@ const PORT_ADMIN = 35963;
 const PORT_CUSTODIAN = 35964;
 const PINS = { alice: '246813', dora: '135792', erin: '864213' };
 
-/** A virtual card in a state file, prepared as `keyceremony card prepare` would. */
-async function preparedCardFile(file: string, pin: string): Promise<void> {
-  const t = new InProcessTransport(['x']);
-  t.insert('x', new VirtualPivCard({ stateFile: file }));
-  const a = (s: string): Buffer => Buffer.from(s, 'ascii');
-  await withCard(t, 'x', (s) => prepareCard(s, { pin: a('123456'), newPin: a(pin), newPuk: a('97531975') }));
-}
 
-function ok(r: { code: number; stdout: string; stderr: string }): string {
-  if (r.code !== 0) throw new Error(`command failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
 
 test.describe('the ceremony wizard', () => {
   const unavailable = pcscStackUnavailableReason();
@@ -50,9 +37,9 @@ test.describe('the ceremony wizard', () => {
     const transportDir = join(workDir, 'transport');
     for (const d of [cardsDir, mediaDir, join(mediaDir, 'record')]) mkdirSync(d, { recursive: true });
     const card = (name: string): string => join(cardsDir, `${name}.card.json`);
-    await preparedCardFile(card('alice'), PINS.alice);
+    await preparedCard(PINS.alice, { stateFile: card('alice') }, '97531975');
     // Dora's card is new (factory PIN): she prepares it in the wizard.
-    await preparedCardFile(card('erin'), PINS.erin);
+    await preparedCard(PINS.erin, { stateFile: card('erin') }, '97531975');
 
     ok(emu(workDir, 'init', '--state', unitsDir, '--units', '2'));
     ok(emu(workDir, 'transport', '--state', unitsDir, '--out-dir', transportDir));

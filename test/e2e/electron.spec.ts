@@ -8,9 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'n
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { prepareCard, withCard } from '../../src/core/cards/roles.js';
-import { VirtualPivCard } from '../../src/virtual-card/card.js';
-import { InProcessTransport } from '../../src/virtual-card/transport.js';
+import { preparedCard } from '../support/cards.js';
 import { emu } from '../support/cli.js';
 import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
 import { carolIdentity, runCeremony, type DialogKind } from './ceremony-flow.js';
@@ -55,11 +53,7 @@ test.describe('the ceremony in the Electron app', () => {
     const media = join(work, 'usb');
     for (const d of [cards, media, join(media, 'record')]) mkdirSync(d, { recursive: true });
     const pins = { alice: '246813', dora: '135792', erin: '864213' };
-    for (const [name, pin] of Object.entries(pins)) {
-      const t = new InProcessTransport(['x']);
-      t.insert('x', new VirtualPivCard({ stateFile: join(cards, `${name}.card.json`) }));
-      await withCard(t, 'x', (s) => prepareCard(s, { pin: Buffer.from('123456'), newPin: Buffer.from(pin), newPuk: Buffer.from('97531975') }));
-    }
+    for (const [name, pin] of Object.entries(pins)) await preparedCard(pin, { stateFile: join(cards, `${name}.card.json`) }, '97531975');
     expect(emu(work, 'init', '--state', join(work, 'units'), '--units', '2').code).toBe(0);
     expect(emu(work, 'transport', '--state', join(work, 'units'), '--out-dir', join(work, 'transport')).code).toBe(0);
     const transports = readdirSync(join(work, 'transport')).sort().map((f) => join(work, 'transport', f));

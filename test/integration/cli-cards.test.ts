@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emu, expectCleanFailure, kc, KEYCEREMONY, passFile } from '../support/cli.js';
+import { emu, expectCleanFailure, kc, KEYCEREMONY, ok, passFile } from '../support/cli.js';
 import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack, type VirtualCardProcess } from '../support/pcsc-stack.js';
 
 // CI sets KEYCEREMONY_REQUIRE_PCSC=1: there a missing stack fails instead of skipping.
@@ -24,10 +24,6 @@ let cardA: VirtualCardProcess;
 let cardB: VirtualCardProcess;
 let kcv = '';
 
-function ok(r: ReturnType<typeof kc>): string {
-  if (r.code !== 0) throw new Error(`command failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
 const stateOf = (name: string): string => join(dir, `${name}.card.json`);
 
 async function swap(port: number, state: string, env?: Record<string, string>): Promise<VirtualCardProcess> {

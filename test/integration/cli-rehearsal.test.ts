@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { emu, expectCleanFailure, kc, passFile, workdir } from '../support/cli.js';
+import { emu, expectCleanFailure, kc, ok, passFile, workdir } from '../support/cli.js';
 
 const dir = workdir('kc-rehearsal-');
 const ADMINS = ['alice', 'bob', 'carol'];
@@ -13,10 +13,6 @@ const CUSTODIANS = ['c1', 'c2', 'c3', 'c4', 'c5'];
 let kcv = '';
 let transports: string[] = [];
 
-function ok(r: ReturnType<typeof kc>): string {
-  if (r.code !== 0) throw new Error(`command failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
 const share = (c: string): string => `${c}.share=${c}.pass`;
 const transportArgs = (): string[] => transports.flatMap((t) => ['--transport', t]);
 const emulatorState = (): string => readFileSync(join(dir, 'emu/instance.json'), 'utf8');

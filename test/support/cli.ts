@@ -21,6 +21,12 @@ export function run(bin: string, args: string[], cwd: string): RunResult {
 }
 
 export const kc = (cwd: string, ...args: string[]): RunResult => run(KEYCEREMONY, args, cwd);
+
+/** The standard output of a command that must succeed; its stderr otherwise. */
+export function ok(r: RunResult): string {
+  if (r.code !== 0) throw new Error(`command failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
 export const emu = (cwd: string, ...args: string[]): RunResult => run(EMULATOR, args, cwd);
 
 export function workdir(prefix = 'kc-test-'): string {

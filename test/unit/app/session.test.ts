@@ -5,7 +5,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { prepareCard, withCard } from '../../../src/core/cards/roles.js';
+import { withCard } from '../../../src/core/cards/roles.js';
+import { preparedCard } from '../../support/cards.js';
 import { CeremonySession, type FileDialogs } from '../../../src/core/ceremony/session.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { summarize } from '../../../src/core/ceremony/record.js';
@@ -37,14 +38,6 @@ class Dialogs implements FileDialogs {
   }
 }
 
-async function preparedCard(): Promise<VirtualPivCard> {
-  const t = new InProcessTransport(['x']);
-  const card = new VirtualPivCard();
-  t.insert('x', card);
-  await withCard(t, 'x', (s) => prepareCard(s, { pin: a('123456'), newPin: a(PIN), newPuk: a('97531864') }));
-  t.remove('x');
-  return card;
-}
 
 function value<T>(r: IpcResult<T>): T {
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -130,7 +123,7 @@ describe('the ceremony session behind the wizard', () => {
   }
 
   it('runs a whole ceremony one call at a time and the units end kms-initialized with the KCV shown', async () => {
-    const [alice, dora] = [await preparedCard(), await preparedCard()];
+    const [alice, dora] = [await preparedCard(PIN), await preparedCard(PIN)];
     transport.insert(R0, alice);
     transport.insert(R1, dora);
 
@@ -225,7 +218,7 @@ describe('the ceremony session behind the wizard', () => {
   }, 120_000);
 
   it('a card pulled in the middle of a share write leaves nothing and the write can be retried', async () => {
-    const [alice, dora] = [await preparedCard(), await preparedCard()];
+    const [alice, dora] = [await preparedCard(PIN), await preparedCard(PIN)];
     transport.insert(R0, alice);
     await throughAdmins();
     value(await h['master-key:generate']([]));
@@ -274,7 +267,7 @@ describe('the ceremony session behind the wizard', () => {
   });
 
   it('abandoning after the key exists wipes it and records the abort', async () => {
-    transport.insert(R0, await preparedCard());
+    transport.insert(R0, await preparedCard(PIN));
     await throughAdmins();
     value(await h['master-key:generate']([]));
     const key = (session as unknown as { key: Buffer }).key;
@@ -289,7 +282,7 @@ describe('the ceremony session behind the wizard', () => {
   }, 60_000);
 
   it('quitting the app mid-ceremony records the abandon and wipes the key', async () => {
-    transport.insert(R0, await preparedCard());
+    transport.insert(R0, await preparedCard(PIN));
     await throughAdmins();
     value(await h['master-key:generate']([]));
     const key = (session as unknown as { key: Buffer }).key;
@@ -326,7 +319,7 @@ describe('the ceremony session behind the wizard', () => {
   }, 60_000);
 
   it('an admin card that already holds that admin\'s identity is reused after a PIN check; another admin\'s card is refused', async () => {
-    transport.insert(R0, await preparedCard());
+    transport.insert(R0, await preparedCard(PIN));
     await throughUnits();
     const first = value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).admins[0]!.identity!;
     value(await h['ceremony:abandon']([]));
@@ -340,7 +333,7 @@ describe('the ceremony session behind the wizard', () => {
   }, 60_000);
 
   it('an admin brings an identity file from an earlier ceremony; its passphrase and name must be right', async () => {
-    transport.insert(R0, await preparedCard());
+    transport.insert(R0, await preparedCard(PIN));
     await throughUnits();
     value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
     dialogs.queue.push(join(dir, 'bob.identity.pem'));
@@ -362,7 +355,7 @@ describe('the ceremony session behind the wizard', () => {
   }, 60_000);
 
   it('at start-up, the record of a ceremony cut off by a crash is marked aborted, once', async () => {
-    transport.insert(R0, await preparedCard());
+    transport.insert(R0, await preparedCard(PIN));
     await throughAdmins();
     value(await h['master-key:generate']([]));
     const crashed = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;

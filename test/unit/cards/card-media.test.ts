@@ -2,7 +2,6 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { prepareCard, withCard } from '../../../src/core/cards/roles.js';
 import { CardShareDestination, CardShareSource } from '../../../src/core/ceremony/card-media.js';
 import { FileShareDestination, FileShareSource } from '../../../src/core/ceremony/media.js';
 import { generateMasterKeyCeremony, recoverMasterKey } from '../../../src/core/ceremony/operations.js';
@@ -10,6 +9,7 @@ import { isCeremonyError } from '../../../src/core/errors.js';
 import { keyCheckValue } from '../../../src/core/masterkey/masterkey.js';
 import { VirtualPivCard } from '../../../src/virtual-card/card.js';
 import { InProcessTransport } from '../../../src/virtual-card/transport.js';
+import { preparedCard } from '../../support/cards.js';
 
 const a = (s: string): Buffer => Buffer.from(s, 'ascii');
 const PIN = '246813';
@@ -18,20 +18,12 @@ const FAST = { logN: 15, r: 8, p: 1 };
 const R0 = 'Virtual PIV reader 0';
 const R1 = 'Virtual PIV reader 1';
 
-async function preparedCard(): Promise<VirtualPivCard> {
-  const t = new InProcessTransport(['x']);
-  const card = new VirtualPivCard();
-  t.insert('x', card);
-  await withCard(t, 'x', (s) => prepareCard(s, { pin: a('123456'), newPin: a(PIN), newPuk: a('97531864') }));
-  t.remove('x');
-  return card;
-}
 
 describe('shares on cards in a ceremony', () => {
   it('2-of-3 over two cards and a file: written, read back, and any two rebuild the key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kc-card-media-'));
     const t = new InProcessTransport();
-    const [c0, c1] = [await preparedCard(), await preparedCard()];
+    const [c0, c1] = [await preparedCard(PIN), await preparedCard(PIN)];
     t.insert(R0, c0);
     t.insert(R1, c1);
     const record = join(dir, 'record.jsonl');
@@ -55,7 +47,7 @@ describe('shares on cards in a ceremony', () => {
   it('a card with factory defaults is refused before the key exists', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kc-card-media-'));
     const t = new InProcessTransport();
-    t.insert(R0, await preparedCard());
+    t.insert(R0, await preparedCard(PIN));
     t.insert(R1, new VirtualPivCard());
     const e = await generateMasterKeyCeremony({
       keyName: 'MK',
@@ -72,7 +64,7 @@ describe('shares on cards in a ceremony', () => {
 
   it('the wrong card put in after the check is refused, and says which card is wanted', async () => {
     const t = new InProcessTransport();
-    const [good, other] = [await preparedCard(), await preparedCard()];
+    const [good, other] = [await preparedCard(PIN), await preparedCard(PIN)];
     t.insert(R0, good);
     const dest = new CardShareDestination(t, 'reader 0', pin);
     await dest.precheck();
@@ -87,7 +79,7 @@ describe('shares on cards in a ceremony', () => {
 
   it('a wrong PIN at the check says how many tries are left', async () => {
     const t = new InProcessTransport();
-    t.insert(R0, await preparedCard());
+    t.insert(R0, await preparedCard(PIN));
     const e = await new CardShareDestination(t, 'reader 0', async () => a('000000')).precheck().catch((x: unknown) => x);
     expect((e as Error).message).toBe('Wrong PIN: 2 tries left before it is blocked.');
   });
