@@ -30,7 +30,11 @@ export const ENTRY = {
   shareIssued: 'share-issued',
   masterKeyWiped: 'master-key-wiped',
   bundleCreated: 'bundle-created',
+  /** An admin's signature added to a bundle (the desktop app). */
+  bundleSigned: 'bundle-signed',
   aborted: 'ceremony-aborted',
+  /** The desktop app's last entry: key wiped, ceremony complete. */
+  closed: 'ceremony-closed',
 } as const;
 
 function str(e: TranscriptEntry, k: string): string {

@@ -52,18 +52,6 @@ function strs(d: Data, k: string): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** A recorded signature, whatever shape it was recorded in. */
-function signatureText(s: unknown): string {
-  if (typeof s === 'string') return s;
-  if (s && typeof s === 'object') {
-    const o = s as Record<string, unknown>;
-    const name = typeof o['name'] === 'string' ? o['name'] : typeof o['signer'] === 'string' ? o['signer'] : undefined;
-    const thumb = typeof o['thumbprint'] === 'string' ? o['thumbprint'] : undefined;
-    if (name !== undefined || thumb !== undefined) return [name, thumb].filter((x) => x !== undefined).join(' ');
-  }
-  return JSON.stringify(s) ?? String(s);
-}
-
 interface ShareRow {
   shareIndex: number | undefined;
   custodian: string;
@@ -141,13 +129,13 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
       case ENTRY.bundleCreated: {
         const bundleId = str(d, 'bundleId') ?? '';
         const targets = strs(d, 'targets');
-        const sigs = d['signatures'];
         r.bundles.push({
           bundleId,
           sequence: int(d, 'sequence'),
           targets,
           payloadHash: str(d, 'payloadHash') ?? '',
-          signatures: Array.isArray(sigs) ? sigs.map(signatureText) : undefined,
+          // Filled by bundle-signed entries; the CLI signs bundle files without recording it.
+          signatures: undefined,
           time: e.time,
         });
         // The transports are recorded in the order of the targets they name.
@@ -165,16 +153,14 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
       case ENTRY.aborted:
         r.aborted ??= { reason: str(d, 'reason') ?? '(no reason recorded)', code: str(d, 'code') ?? '', time: e.time };
         break;
-      default: {
-        // A signature recorded as its own step against a bundle.
-        const bundleId = str(d, 'bundleId');
-        const b = bundleId === undefined ? undefined : r.bundles.find((x) => x.bundleId === bundleId);
-        if (b && /sign/i.test(e.type)) {
-          const signer = d['signer'] ?? d['signature'] ?? d['admin'] ?? d['name'];
-          if (signer !== undefined) (b.signatures ??= []).push(signatureText(signer));
-        }
+      case ENTRY.bundleSigned: {
+        const b = r.bundles.find((x) => x.bundleId === str(d, 'bundleId'));
+        const admin = str(d, 'admin');
+        if (b && admin !== undefined) (b.signatures ??= []).push(admin);
         break;
       }
+      default:
+        break;
     }
   }
   return r;

@@ -169,7 +169,7 @@ export class CeremonySession {
       if (path === this.recordPath) continue;
       try {
         const entries = readTranscript(path);
-        if (entries.some((e) => e.type === ENTRY.aborted || e.type === 'ceremony-closed')) continue;
+        if (entries.some((e) => e.type === ENTRY.aborted || e.type === ENTRY.closed)) continue;
         appendTranscript(path, { type: ENTRY.aborted, actor: 'Key Ceremony', data: { code: 'Interrupted', reason: 'the application stopped before the ceremony was closed' } }, this.now());
         closed.push(path);
       } catch {
@@ -682,7 +682,7 @@ export class CeremonySession {
         });
       }
       b.bundle = parseBundle(serializeBundle(jws));
-      this.record('bundle-signed', { bundleId: b.bundle.payload.bundleId, admin: admin.name, thumbprint: state.certificate.thumbprint, signatures: b.bundle.signatures.length }, admin.name);
+      this.record(ENTRY.bundleSigned, { bundleId: b.bundle.payload.bundleId, admin: admin.name, thumbprint: state.certificate.thumbprint, signatures: b.bundle.signatures.length }, admin.name);
       return this.view();
     });
   }
@@ -718,7 +718,7 @@ export class CeremonySession {
       if (this.closed !== null) return this.view();
       this.wipeSecrets();
       this.record(ENTRY.masterKeyWiped, { note: 'master key and shares zeroed in memory' });
-      this.record('ceremony-closed', { kcv: this.kcv!, bundle: this.bundle?.saved ? basename(this.bundle.saved.path) : null });
+      this.record(ENTRY.closed, { kcv: this.kcv!, bundle: this.bundle?.saved ? basename(this.bundle.saved.path) : null });
       this.closed = { recordSavedTo: null };
       return this.view();
     });

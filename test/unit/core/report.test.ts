@@ -66,7 +66,7 @@ describe('printable ceremony record', () => {
         { custodian: EVIL, destination: file(dir, 'evil', 'evil passphrase!') },
       ],
     });
-    // A bundle as createImportBundle records it, with signatures as a later step might record them.
+    // A bundle as createImportBundle records it, and a signature as the desktop app records it.
     appendTranscript(recordPath, {
       type: ENTRY.bundleCreated,
       actor: 'operator',
@@ -81,7 +81,7 @@ describe('printable ceremony record', () => {
         kcv: result.kcv,
       },
     });
-    appendTranscript(recordPath, { type: 'bundle-signed', actor: 'Alice Admin', data: { bundleId: 'b-0001', signer: 'Alice Admin' } });
+    appendTranscript(recordPath, { type: ENTRY.bundleSigned, actor: 'Alice Admin', data: { bundleId: 'b-0001', admin: 'Alice Admin' } });
     entries = readTranscript(recordPath);
     html = renderRecordHtml(entries, roster, GENERATED);
   });
