@@ -24,7 +24,7 @@ import {
 } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
-import { summarize, ENTRY, type CeremonySummary, type IssuedShare } from './record.js';
+import { bundleCreatedData, shareIssuedData, summarize, ENTRY, type CeremonySummary, type IssuedShare } from './record.js';
 import { appendTranscript, createTranscript, headHash, readTranscript } from './transcript.js';
 import type { ShareDestination, ShareSource } from './media.js';
 
@@ -138,7 +138,7 @@ async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date
         {
           type: ENTRY.shareIssued,
           actor,
-          data: { shareIndex: i + 1, custodian: c.custodian, medium: c.destination.medium, location: c.destination.location, commitment, verifiedReadBack: true },
+          data: shareIssuedData({ shareIndex: i + 1, custodian: c.custodian, medium: c.destination.medium, location: c.destination.location, commitment }),
         },
         now(),
       );
@@ -296,18 +296,7 @@ export async function createImportBundle(a: CreateBundleArgs): Promise<{ bundle:
       {
         type: ENTRY.bundleCreated,
         actor: a.actor ?? 'operator',
-        data: {
-          bundleId: bundle.payload.bundleId,
-          payloadHash: bundle.payloadHash,
-          sequence,
-          targets: bundle.payload.targets,
-          transportFingerprints: a.transports.map((t) => t.file.fingerprint),
-          sharesUsed: used.map(String),
-          claim: a.claim
-            ? { admins: a.claim.admins.map((c) => `${c.name} ${c.thumbprint}`), signatureThreshold: a.claim.signatureThreshold }
-            : null,
-          kcv: summary.kcv,
-        },
+        data: bundleCreatedData({ bundle, transports: a.transports, sharesUsed: used, claim: a.claim, kcv: summary.kcv }),
       },
       now(),
     );

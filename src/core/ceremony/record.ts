@@ -1,5 +1,8 @@
+import type { ParsedBundle } from '../bundle/bundle.js';
+import type { TransportKey } from '../bundle/transport.js';
 import { CeremonyError } from '../errors.js';
-import type { TranscriptEntry } from './transcript.js';
+import type { AdminCertificateInfo } from '../identity/certificate.js';
+import type { TranscriptData, TranscriptEntry } from './transcript.js';
 
 // What a ceremony record says, read back from its transcript entries.
 
@@ -36,6 +39,35 @@ export const ENTRY = {
   /** The desktop app's last entry: key wiped, ceremony complete. */
   closed: 'ceremony-closed',
 } as const;
+
+// What the entries that summarize() reads carry, written in one place for the
+// CLI and the desktop app alike.
+
+/** The data of a share-issued entry: the share was written, read back and found identical. */
+export function shareIssuedData(a: { shareIndex: number; custodian: string; medium: string; location: string; commitment: string }): TranscriptData {
+  return { shareIndex: a.shareIndex, custodian: a.custodian, medium: a.medium, location: a.location, commitment: a.commitment, verifiedReadBack: true };
+}
+
+/** The data of a bundle-created entry. */
+export function bundleCreatedData(a: {
+  bundle: ParsedBundle;
+  transports: readonly TransportKey[];
+  /** Shares the key was rebuilt from (a recovery), or none when it was still in memory. */
+  sharesUsed: readonly number[];
+  claim: { admins: readonly AdminCertificateInfo[]; signatureThreshold: number } | undefined;
+  kcv: string;
+}): TranscriptData {
+  return {
+    bundleId: a.bundle.payload.bundleId,
+    payloadHash: a.bundle.payloadHash,
+    sequence: a.bundle.payload.sequence,
+    targets: a.bundle.payload.targets,
+    transportFingerprints: a.transports.map((t) => t.file.fingerprint),
+    sharesUsed: a.sharesUsed.map(String),
+    claim: a.claim ? { admins: a.claim.admins.map((c) => `${c.name} ${c.thumbprint}`), signatureThreshold: a.claim.signatureThreshold } : null,
+    kcv: a.kcv,
+  };
+}
 
 function str(e: TranscriptEntry, k: string): string {
   const v = e.data[k];

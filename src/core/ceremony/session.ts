@@ -31,11 +31,11 @@ import { CardShareDestination } from './card-media.js';
 import { fingerprintFromB64url, hexGroups, pgpWords } from './fingerprint.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
 import { loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
-import { ENTRY } from './record.js';
+import { bundleCreatedData, ENTRY, shareIssuedData } from './record.js';
 import { renderRecordHtml } from './report.js';
 import { checkSetup } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
-import { appendTranscript, createTranscript, headHash, readTranscript } from './transcript.js';
+import { appendTranscript, createTranscript, headHash, readTranscript, type TranscriptData } from './transcript.js';
 
 // The ceremony the desktop app runs, one step at a time (issue 4). Where the
 // CLI does a whole master-key ceremony in one call, the wizard spreads it
@@ -260,7 +260,7 @@ export class CeremonySession {
     return i >= 0 ? this.setup!.admins[i]!.name : 'unknown signer';
   }
 
-  private record(type: string, data: Record<string, string | number | boolean | null | string[]>, actor?: string): void {
+  private record(type: string, data: TranscriptData, actor?: string): void {
     appendTranscript(this.recordPath!, { type, actor: actor ?? this.setup!.operator, data }, this.now());
   }
 
@@ -576,7 +576,7 @@ export class CeremonySession {
       state.verified = true;
       this.record(
         ENTRY.shareIssued,
-        { shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location!, commitment: shareCommitment(header, share), verifiedReadBack: true },
+        shareIssuedData({ shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location!, commitment: shareCommitment(header, share) }),
         custodian.name,
       );
       return this.view();
@@ -640,16 +640,10 @@ export class CeremonySession {
       // admin it installs (DESIGN.md, the emulator's claim rule).
       const claim = claimOf(bundle.payload);
       this.bundle = { bundle, required: claim ? claim.admins.length : this.setup!.signatureThreshold, saved: null };
-      this.record(ENTRY.bundleCreated, {
-        bundleId: bundle.payload.bundleId,
-        payloadHash: bundle.payloadHash,
-        sequence,
-        targets: bundle.payload.targets,
-        transportFingerprints: transports.map((t) => t.file.fingerprint),
-        admins: admins.map((c) => `${c.name} ${c.thumbprint}`),
-        signatureThreshold: this.setup!.signatureThreshold,
-        kcv: this.kcv!,
-      });
+      this.record(
+        ENTRY.bundleCreated,
+        bundleCreatedData({ bundle, transports, sharesUsed: [], claim: { admins, signatureThreshold: this.setup!.signatureThreshold }, kcv: this.kcv! }),
+      );
       return this.view();
     });
   }
