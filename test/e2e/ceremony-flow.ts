@@ -4,9 +4,11 @@
 // and the Electron spec, which differ only in how a file dialog is answered
 // and how cards are swapped.
 import { expect, type Locator, type Page } from '@playwright/test';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kc, ok } from '../support/cli.js';
+import { preparedCard } from '../support/cards.js';
+import { emu, kc, ok } from '../support/cli.js';
+import { startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
 
 export type DialogKind = 'openFile' | 'saveFile' | 'chooseFolder';
 
@@ -378,6 +380,64 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
     bundleSha256,
     bundlePath: join(env.mediaDir, `bundle-${ROSTER.keyName}-1.json`),
     recordDir,
+  };
+}
+
+export const PINS = { alice: '246813', dora: '135792', erin: '864213' };
+const PORT_ADMIN = 35963;
+const PORT_CUSTODIAN = 35964;
+
+/** Everything a ceremony run needs around the app: the emulated units, the cards in their readers, the media. */
+export interface CeremonyRig {
+  stack: PcscStack;
+  /** The emulator's state (crypto-unit-emulator --state). */
+  unitsDir: string;
+  /** The part of FlowEnv that does not depend on how the app is driven. */
+  env: Pick<FlowEnv, 'transportFiles' | 'mediaDir' | 'carolIdentityFile' | 'recordFile' | 'readers' | 'pins' | 'insertErinCard'>;
+}
+
+/**
+ * Two emulated units with their transport files, Carol's identity file from
+ * "an earlier ceremony", prepared cards for Alice and Erin (and Dora's, unless
+ * it is to arrive factory-fresh), and pcscd with Alice's card in the admin
+ * reader and Dora's in the custodian reader.
+ */
+export async function setUpCeremonyRig(workDir: string, o: { doraFactoryFresh: boolean }): Promise<CeremonyRig> {
+  const cardsDir = join(workDir, 'cards');
+  const mediaDir = join(workDir, 'usb');
+  const unitsDir = join(workDir, 'units');
+  const transportDir = join(workDir, 'transport');
+  for (const d of [cardsDir, mediaDir, join(mediaDir, 'record')]) mkdirSync(d, { recursive: true });
+  const card = (name: string): string => join(cardsDir, `${name}.card.json`);
+  for (const [name, pin] of Object.entries(PINS)) {
+    if (name !== 'dora' || !o.doraFactoryFresh) await preparedCard(pin, { stateFile: card(name) }, '97531975');
+  }
+  ok(emu(workDir, 'init', '--state', unitsDir, '--units', '2'));
+  ok(emu(workDir, 'transport', '--state', unitsDir, '--out-dir', transportDir));
+  const transports = readdirSync(transportDir).sort().map((f) => join(transportDir, f));
+  if (transports.length !== 2) throw new Error(`expected 2 transport files, found ${transports.length}`);
+  const stack = await startPcscStack([
+    { stateFile: card('alice'), port: PORT_ADMIN },
+    { stateFile: card('dora'), port: PORT_CUSTODIAN },
+  ]);
+  return {
+    stack,
+    unitsDir,
+    env: {
+      transportFiles: transports as [string, string],
+      mediaDir,
+      carolIdentityFile: carolIdentity(workDir),
+      recordFile: async (folder) => join(folder, readdirSync(folder).find((f) => f.endsWith('.jsonl'))!),
+      readers: { admin: vpcdReaderName(PORT_ADMIN), custodian: vpcdReaderName(PORT_CUSTODIAN) },
+      pins: PINS,
+      insertErinCard: async (pullDuringWrite) => {
+        const inReader = stack.cards.find((c) => c.port === PORT_CUSTODIAN && c.process.exitCode === null && c.process.signalCode === null);
+        if (inReader) await inReader.remove();
+        // Pulled out before the first PUT DATA: after the card generated the
+        // share's key, before the share certificate is stored.
+        await stack.insertCard(card('erin'), PORT_CUSTODIAN, pullDuringWrite ? { KEYCEREMONY_VIRTUAL_CARD_PULL_BEFORE: 'DB:1' } : {});
+      },
+    },
   };
 }
 

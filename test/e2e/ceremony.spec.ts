@@ -5,18 +5,14 @@
 // fingerprint, a wrong PIN, a card pulled mid-write, a wrong passphrase),
 // and the emulator must end with both units kms-initialized under the KCV
 // the wizard showed. Every step's screenshot is kept as a test artifact.
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { preparedCard } from '../support/cards.js';
 import { emu, ok } from '../support/cli.js';
-import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
-import { carolIdentity, runCeremony, ROSTER } from './ceremony-flow.js';
+import { pcscStackUnavailableReason, type PcscStack } from '../support/pcsc-stack.js';
+import { PINS, ROSTER, runCeremony, setUpCeremonyRig } from './ceremony-flow.js';
 import { expect, test } from './fixtures.js';
 
-const PORT_ADMIN = 35963;
-const PORT_CUSTODIAN = 35964;
-const PINS = { alice: '246813', dora: '135792', erin: '864213' };
 
 
 
@@ -31,45 +27,16 @@ test.describe('the ceremony wizard', () => {
   });
 
   test('a full ceremony, mistakes included, ends with both units kms-initialized under the KCV shown', async ({ app, bridge, workDir, shot, axe }) => {
-    const cardsDir = join(workDir, 'cards');
-    const mediaDir = join(workDir, 'usb');
-    const unitsDir = join(workDir, 'units');
-    const transportDir = join(workDir, 'transport');
-    for (const d of [cardsDir, mediaDir, join(mediaDir, 'record')]) mkdirSync(d, { recursive: true });
-    const card = (name: string): string => join(cardsDir, `${name}.card.json`);
-    await preparedCard(PINS.alice, { stateFile: card('alice') }, '97531975');
-    // Dora's card is new (factory PIN): she prepares it in the wizard.
-    await preparedCard(PINS.erin, { stateFile: card('erin') }, '97531975');
-
-    ok(emu(workDir, 'init', '--state', unitsDir, '--units', '2'));
-    ok(emu(workDir, 'transport', '--state', unitsDir, '--out-dir', transportDir));
-    const transports = readdirSync(transportDir).sort().map((f) => join(transportDir, f));
-    expect(transports).toHaveLength(2);
-
-    stack = await startPcscStack([
-      { stateFile: card('alice'), port: PORT_ADMIN },
-      { stateFile: card('dora'), port: PORT_CUSTODIAN },
-    ]);
-    const s = stack;
+    const rig = await setUpCeremonyRig(workDir, { doraFactoryFresh: true });
+    stack = rig.stack;
+    const unitsDir = rig.unitsDir;
 
     const result = await runCeremony({
       page: app,
       answer: async (kind, path) => bridge.dialogs.answer(kind, path),
       shot,
       axe,
-      transportFiles: transports as [string, string],
-      mediaDir,
-      carolIdentityFile: carolIdentity(workDir),
-      recordFile: async (folder) => join(folder, readdirSync(folder).find((f) => f.endsWith('.jsonl'))!),
-      readers: { admin: vpcdReaderName(PORT_ADMIN), custodian: vpcdReaderName(PORT_CUSTODIAN) },
-      pins: PINS,
-      insertErinCard: async (pullDuringWrite) => {
-        const inReader = s.cards.find((c) => c.port === PORT_CUSTODIAN && c.process.exitCode === null && c.process.signalCode === null);
-        if (inReader) await inReader.remove();
-        // Pulled out before the first PUT DATA: after the card generated the
-        // share's key, before the share certificate is stored.
-        await s.insertCard(card('erin'), PORT_CUSTODIAN, pullDuringWrite ? { KEYCEREMONY_VIRTUAL_CARD_PULL_BEFORE: 'DB:1' } : {});
-      },
+      ...rig.env,
       mistakes: true,
     });
     expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);

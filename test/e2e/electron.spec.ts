@@ -4,14 +4,13 @@
 // from GitHub, which the build machines cannot reach), the spec is skipped
 // and says why; nothing here pretends to have run Electron.
 import { _electron as electron, type ElectronApplication } from '@playwright/test';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { preparedCard } from '../support/cards.js';
 import { emu } from '../support/cli.js';
-import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
-import { carolIdentity, runCeremony, type DialogKind } from './ceremony-flow.js';
+import { pcscStackUnavailableReason, type PcscStack } from '../support/pcsc-stack.js';
+import { runCeremony, setUpCeremonyRig, type DialogKind } from './ceremony-flow.js';
 import { expect, test } from '@playwright/test';
 import { REPO_ROOT } from './fixtures.js';
 
@@ -49,19 +48,8 @@ test.describe('the ceremony in the Electron app', () => {
 
   test('a full ceremony through the real preload and IPC handlers', async ({}, testInfo) => {
     const work = mkdtempSync(join(tmpdir(), 'kc-electron-'));
-    const cards = join(work, 'cards');
-    const media = join(work, 'usb');
-    for (const d of [cards, media, join(media, 'record')]) mkdirSync(d, { recursive: true });
-    const pins = { alice: '246813', dora: '135792', erin: '864213' };
-    for (const [name, pin] of Object.entries(pins)) await preparedCard(pin, { stateFile: join(cards, `${name}.card.json`) }, '97531975');
-    expect(emu(work, 'init', '--state', join(work, 'units'), '--units', '2').code).toBe(0);
-    expect(emu(work, 'transport', '--state', join(work, 'units'), '--out-dir', join(work, 'transport')).code).toBe(0);
-    const transports = readdirSync(join(work, 'transport')).sort().map((f) => join(work, 'transport', f));
-    stack = await startPcscStack([
-      { stateFile: join(cards, 'alice.card.json'), port: 35963 },
-      { stateFile: join(cards, 'dora.card.json'), port: 35964 },
-    ]);
-    const s = stack;
+    const rig = await setUpCeremonyRig(work, { doraFactoryFresh: false });
+    stack = rig.stack;
 
     app = await electron.launch({ executablePath: executable!, args: [REPO_ROOT, `--user-data-dir=${join(work, 'profile')}`] });
     const page = await app.firstWindow();
@@ -82,21 +70,11 @@ test.describe('the ceremony in the Electron app', () => {
         await page.screenshot({ path: testInfo.outputPath(`${String(++shots).padStart(2, '0')}-${name}.png`), fullPage: true });
       },
       axe: async () => undefined, // the Chromium spec scans every step
-      transportFiles: transports as [string, string],
-      mediaDir: media,
-      carolIdentityFile: carolIdentity(work),
-      recordFile: async (folder) => join(folder, readdirSync(folder).find((f) => f.endsWith('.jsonl'))!),
-      readers: { admin: vpcdReaderName(35963), custodian: vpcdReaderName(35964) },
-      pins,
-      insertErinCard: async () => {
-        const inReader = s.cards.find((c) => c.port === 35964 && c.process.exitCode === null && c.process.signalCode === null);
-        if (inReader) await inReader.remove();
-        await s.insertCard(join(cards, 'erin.card.json'), 35964);
-      },
+      ...rig.env,
       mistakes: false,
     });
-    expect(emu(work, 'ingest', '--state', join(work, 'units'), result.bundlePath).code).toBe(0);
-    const status = JSON.parse(emu(work, 'status', '--state', join(work, 'units'), '--json').stdout) as { units: Array<{ state: string; masterKeyKcv: string }> };
+    expect(emu(work, 'ingest', '--state', rig.unitsDir, result.bundlePath).code).toBe(0);
+    const status = JSON.parse(emu(work, 'status', '--state', rig.unitsDir, '--json').stdout) as { units: Array<{ state: string; masterKeyKcv: string }> };
     for (const u of status.units) expect([u.state, u.masterKeyKcv.toUpperCase()]).toEqual(['kms-initialized', result.kcv]);
   });
 });
