@@ -189,6 +189,23 @@ function parseCommand(c: unknown, i: number): BundleCommand {
  * fails here or changes signed bytes (and then fails verification).
  */
 export function parseBundle(text: string): ParsedBundle {
+  try {
+    return parseBundleStrict(text);
+  } catch (e) {
+    // Whatever detail failed, a person needs to hear what it means: this
+    // file is not the bundle that was written. A bundle from another
+    // version of the tool is the one exception and says so itself.
+    if (e instanceof CeremonyError && e.code === 'BundleMalformed' && e.details['format'] === undefined && !ALTERED.test(e.message)) {
+      throw new CeremonyError('BundleMalformed', `${e.message} ${DAMAGED}`, e.details);
+    }
+    throw e;
+  }
+}
+
+const ALTERED = /damaged|altered|modified/;
+const DAMAGED = 'The bundle file is damaged or was altered after it was written; use the original file.';
+
+function parseBundleStrict(text: string): ParsedBundle {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -210,7 +227,12 @@ export function parseBundle(text: string): ParsedBundle {
     ['format', 'bundleId', 'instanceId', 'targets', 'sequence', 'ceremonyId', 'keyName', 'kcv', 'verificationPattern', 'transcriptHash', 'created', 'commands'],
     'The bundle payload',
   );
-  if (o['format'] !== BUNDLE_FORMAT) fail(`The bundle payload has format ${String(o['format'])}; this tool reads ${BUNDLE_FORMAT}.`);
+  if (o['format'] !== BUNDLE_FORMAT) {
+    const format = String(o['format']);
+    // Only a well-formed other version is reported as such; anything else is damage.
+    const otherVersion = /^keyceremony-bundle\/[0-9]+$/.test(format);
+    throw new CeremonyError('BundleMalformed', `The bundle payload has format ${format}; this tool reads ${BUNDLE_FORMAT}.`, otherVersion ? { format } : {});
+  }
   for (const k of ['bundleId', 'instanceId', 'ceremonyId', 'keyName', 'kcv', 'created']) {
     if (typeof o[k] !== 'string') fail(`The bundle payload's ${k} is missing.`);
   }

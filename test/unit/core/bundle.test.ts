@@ -11,6 +11,7 @@ import {
   parseBundle,
   serializeBundle,
 } from '../../../src/core/bundle/bundle.js';
+import { CeremonyError } from '../../../src/core/errors.js';
 import { verifyJwsSignature } from '../../../src/core/bundle/jws.js';
 import { parseTransportFile, type TransportKey } from '../../../src/core/bundle/transport.js';
 import { generateMasterKey, keyCheckValue } from '../../../src/core/masterkey/masterkey.js';
@@ -96,7 +97,11 @@ describe('one flipped byte anywhere', () => {
       let b;
       try {
         b = parseBundle(copy.toString('utf8'));
-      } catch {
+      } catch (e) {
+        // Whatever part the flip hit, the person is told the file was altered.
+        if (!(e instanceof CeremonyError) || e.code !== 'BundleMalformed' || !/damaged|altered|modified/.test(e.message)) {
+          throw new Error(`a flip at byte ${i} gave ${String(e)}`);
+        }
         caughtByParse++;
         continue;
       }
@@ -110,6 +115,13 @@ describe('one flipped byte anywhere', () => {
     }
     expect(caughtByParse + caughtBySignature).toBe(bytes.length);
     expect(caughtBySignature).toBeGreaterThan(0);
+  });
+
+  it('a bundle of another format version is named as such, not as damage', () => {
+    const b = JSON.parse(signedText) as { payload: string; signatures: unknown[] };
+    const payload = JSON.parse(Buffer.from(b.payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const text = serializeBundle({ ...b, payload: Buffer.from(JSON.stringify({ ...payload, format: 'keyceremony-bundle/2' })).toString('base64url') } as never);
+    expect(() => parseBundle(text)).toThrow(/^The bundle payload has format keyceremony-bundle\/2; this tool reads keyceremony-bundle\/1\.$/);
   });
 
   it('each signature also verifies against the certificate it carries', () => {
