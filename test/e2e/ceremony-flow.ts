@@ -198,7 +198,7 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
     }
     if (admin.name !== 'Carol Admin') await button(page, 'Create the identity').click();
     await expect(page.getByText(/fingerprint/i).first()).toBeVisible();
-    if (admin.medium === 'file') await env.shot('admin-file-created');
+    if (admin.medium === 'file') await env.shot(admin.name === 'Carol Admin' ? 'admin-file-brought' : 'admin-file-created');
     await button(page, 'Done — clear the screen').click();
     // The screen is cleared before the next person: no secret field is left.
     await expect(page.getByLabel('PIN', { exact: true })).toHaveCount(0);

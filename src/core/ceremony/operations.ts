@@ -14,6 +14,7 @@ import { CeremonyError } from '../errors.js';
 import { readFileOrFail, replaceFileAtomic, writeFileExclusive, assertOutputFree } from '../files.js';
 import { readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
 import {
+  checkKeyName,
   checkThreshold,
   combineShares,
   generateMasterKey,
@@ -65,9 +66,7 @@ export async function generateMasterKeyCeremony(a: GenerateArgs): Promise<Genera
   const now = a.now ?? (() => new Date());
   const n = a.custodians.length;
   checkThreshold(a.threshold, n);
-  if (!a.keyName || a.keyName.length > 128 || /[\u0000-\u001f]/.test(a.keyName)) {
-    throw new CeremonyError('InvalidArgument', 'The key name must be 1 to 128 printable characters.');
-  }
+  checkKeyName(a.keyName);
   const locations = a.custodians.map((c) => c.destination.label);
   if (new Set(locations).size !== n) throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
   // Everything that can fail for a person's reason fails before the key exists.

@@ -2,7 +2,7 @@ import type { CeremonySetup } from '../../shared/ipc.js';
 import { checkSignatureThreshold, MAX_ADMINS } from '../bundle/bundle.js';
 import { CeremonyError } from '../errors.js';
 import { checkAdminName } from '../identity/certificate.js';
-import { checkThreshold, MAX_SHARES } from '../masterkey/masterkey.js';
+import { checkKeyName, checkThreshold, MAX_SHARES } from '../masterkey/masterkey.js';
 
 // The ceremony's roster and numbers, as the Set up step enters them: checked
 // here once, before anything is created.
@@ -34,9 +34,7 @@ function distinct(names: readonly string[], what: string): void {
 export function checkSetup(s: CeremonySetup): CeremonySetup {
   const ceremonyName = cleanName(s.ceremonyName, 'The ceremony name');
   const keyName = s.keyName.trim();
-  if (keyName.length === 0 || keyName.length > 128 || /[\u0000-\u001f\u007f]/.test(keyName)) {
-    invalid('The key name must be 1 to 128 printable characters.');
-  }
+  checkKeyName(keyName);
   const operator = cleanName(s.operator, 'The operator name');
   const admins = s.admins.map((a, i) => ({ name: checkAdminName(cleanName(a.name, `Admin ${i + 1}'s name`)), medium: a.medium }));
   const custodians = s.custodians.map((c, i) => ({ name: cleanName(c.name, `Custodian ${i + 1}'s name`), medium: c.medium }));

@@ -51,6 +51,20 @@ export function sameHex(a: string, b: string): boolean {
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
+export const KEY_NAME_MAX = 128;
+
+/**
+ * The one rule for a master key's name, wherever it is entered: 1 to 128
+ * characters, no control characters, no space at either end (it would be
+ * invisible on the printed record and on every share).
+ */
+export function checkKeyName(name: string): void {
+  if (name.length === 0 || name.length > KEY_NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new CeremonyError('InvalidArgument', `The key name must be 1 to ${KEY_NAME_MAX} printable characters.`);
+  }
+  if (name.trim() !== name) throw new CeremonyError('InvalidArgument', 'The key name must not begin or end with a space.');
+}
+
 export function checkThreshold(threshold: number, shares: number): void {
   if (!Number.isInteger(shares) || shares < 2 || shares > MAX_SHARES) {
     throw new CeremonyError('InvalidArgument', `The number of shares N must be a whole number from 2 to ${MAX_SHARES}; got ${shares}.`);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { isCeremonyError } from '../../../src/core/errors.js';
 import {
+  checkKeyName,
   combineShares,
   generateMasterKey,
   keyCheckValue,
@@ -36,6 +37,14 @@ describe('master key', () => {
 
   it('rejects keys of the wrong size', () => {
     expect(() => keyCheckValue(Buffer.alloc(16))).toThrow(/32 bytes/);
+  });
+});
+
+describe('the key name', () => {
+  it('is 1 to 128 printable characters, with no space at either end', () => {
+    for (const ok of ['MK', 'Production master key 2026', 'ä'.repeat(128)]) expect(() => checkKeyName(ok)).not.toThrow();
+    for (const bad of ['', 'x'.repeat(129), 'a\nb', 'a\u007fb', 'tab\there']) expect(() => checkKeyName(bad)).toThrow(/1 to 128 printable characters/);
+    for (const bad of [' MK', 'MK ']) expect(() => checkKeyName(bad)).toThrow(/must not begin or end with a space/);
   });
 });
 
