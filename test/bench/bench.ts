@@ -1,5 +1,6 @@
 // npm run bench: the figures in the README's "Benchmarks" section.
 // Wall-clock medians on this machine; a benchmark, never a test assertion.
+import { execFileSync } from 'node:child_process';
 import { generateKeyPair } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,13 +168,27 @@ async function benchCards(): Promise<Array<[string, string]>> {
   const stack = await startPcscStack([{ stateFile: join(stateDir, 'card.json'), port: 35963 }]);
   const transport = await createPcscTransport();
   try {
-    await measure('via pcscd', transport, vpcdReaderName(35963));
+    await measure(`via pcscd, loopback quickack ${loopbackQuickack()}`, transport, vpcdReaderName(35963));
   } finally {
     await transport.close();
     await stack.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
   return out;
+}
+
+/**
+ * Whether the loopback routes acknowledge at once (.ci/loopback-quickack):
+ * without it every APDU through vpcd waits ~43 ms for a delayed ACK.
+ */
+function loopbackQuickack(): 'on' | 'off' | 'unknown' {
+  try {
+    const routes = execFileSync('ip', ['-4', 'route', 'show', 'table', 'local', 'type', 'local', 'dev', 'lo'], { encoding: 'utf8' });
+    const loopback = routes.split('\n').find((l) => l.startsWith('local 127.0.0.1 ') || l.startsWith('127.0.0.1 '));
+    return loopback === undefined ? 'unknown' : / quickack 1\b/.test(loopback) ? 'on' : 'off';
+  } catch {
+    return 'unknown';
+  }
 }
 
 process.stdout.write('\nMarkdown for the README:\n\n| operation | median |\n|---|---|\n');
