@@ -56,7 +56,7 @@ export function CloseStep() {
             <>
               <p>
                 Save the ceremony record now: its log, a printable report and a PDF, into a folder on removable media. Print
-                the report; the custodians and witnesses sign it.
+                the report; everyone who took part signs it.
               </p>
               <div className="actions">
                 <button
@@ -79,7 +79,7 @@ export function CloseStep() {
                   In <strong className="path">{closed.recordSavedTo}</strong>: the log, the printable report (HTML) and its PDF.
                 </p>
               </SuccessNotice>
-              <p>Print the report and have the custodians and witnesses sign it. The ceremony is complete.</p>
+              <p>Print the report and have everyone who took part sign it: operator, admins, custodians and witnesses. The ceremony is complete.</p>
               <PrintRecord />
               <StartOver />
             </>
