@@ -64,32 +64,37 @@ export async function promptSecret(question: string): Promise<Buffer> {
   if (!stdin.isTTY) {
     throw new CeremonyError('InvalidArgument', `${question.replace(/:\s*$/, '')} is needed and no file was given; pass it as a file, since this is not an interactive terminal.`);
   }
-  process.stderr.write(question);
   const buf = Buffer.alloc(1024);
   let len = 0;
+  // Echo goes off before the question shows: whatever is typed once it is
+  // visible never reaches the screen.
   stdin.setRawMode(true);
+  process.stderr.write(question);
   stdin.resume();
   try {
     return await new Promise<Buffer>((resolve, reject) => {
       const onData = (chunk: Buffer): void => {
-        for (const byte of chunk) {
-          if (byte === 0x03) {
-            stdin.off('data', onData);
-            reject(new CeremonyError('InvalidArgument', 'Cancelled.'));
-            return;
+        try {
+          for (const byte of chunk) {
+            if (byte === 0x03) {
+              stdin.off('data', onData);
+              reject(new CeremonyError('InvalidArgument', 'Cancelled.'));
+              return;
+            }
+            if (byte === 0x0d || byte === 0x0a) {
+              stdin.off('data', onData);
+              resolve(Buffer.from(buf.subarray(0, len)));
+              return;
+            }
+            if (byte === 0x7f || byte === 0x08) {
+              if (len > 0) len -= 1;
+              continue;
+            }
+            if (len < buf.length) buf[len++] = byte;
           }
-          if (byte === 0x0d || byte === 0x0a) {
-            stdin.off('data', onData);
-            resolve(Buffer.from(buf.subarray(0, len)));
-            return;
-          }
-          if (byte === 0x7f || byte === 0x08) {
-            if (len > 0) len -= 1;
-            continue;
-          }
-          if (len < buf.length) buf[len++] = byte;
+        } finally {
+          chunk.fill(0); // the typed bytes, Enter included
         }
-        chunk.fill(0);
       };
       stdin.on('data', onData);
     });
