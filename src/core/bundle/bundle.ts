@@ -183,6 +183,9 @@ function parseCommand(c: unknown, i: number): BundleCommand {
   }
 }
 
+const ALTERED = /damaged|altered|modified/;
+const DAMAGED = 'The bundle file is damaged or was altered after it was written; use the original file.';
+
 /**
  * Parses a bundle file strictly: exactly the expected members, canonical
  * base64url everywhere, a well-formed payload. Any flipped byte either
@@ -201,9 +204,6 @@ export function parseBundle(text: string): ParsedBundle {
     throw e;
   }
 }
-
-const ALTERED = /damaged|altered|modified/;
-const DAMAGED = 'The bundle file is damaged or was altered after it was written; use the original file.';
 
 function parseBundleStrict(text: string): ParsedBundle {
   let raw: unknown;
