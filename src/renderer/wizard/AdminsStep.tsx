@@ -10,6 +10,7 @@ import { Handoff } from '../ui/Handoff.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { SecretForm } from '../ui/SecretForm.js';
 import { ContinueFooter } from './ContinueFooter.js';
+import { StepFrame } from './StepFrame.js';
 import { useCeremony, useCeremonyAction } from './context.js';
 import { Turn } from './Turn.js';
 
@@ -65,12 +66,9 @@ export function AdminsStep() {
   }
 
   return (
-    <section className="step" aria-labelledby="step-heading">
-      <ScreenHeading level={2} id="step-heading">
-        Admin identities
-      </ScreenHeading>
+    <StepFrame title="Admin identities">
       {body}
-    </section>
+    </StepFrame>
   );
 }
 

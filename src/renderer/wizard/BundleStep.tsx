@@ -11,6 +11,7 @@ import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
 import { SecretForm } from '../ui/SecretForm.js';
 import { ContinueFooter } from './ContinueFooter.js';
+import { StepFrame } from './StepFrame.js';
 import { useCeremony, useCeremonyAction } from './context.js';
 import { Turn } from './Turn.js';
 
@@ -21,10 +22,7 @@ export function BundleStep() {
   const targets = view.units.filter((u) => u.confirmed).map((u) => u.unitId);
 
   return (
-    <section className="step" aria-labelledby="step-heading">
-      <ScreenHeading level={2} id="step-heading">
-        Import bundle
-      </ScreenHeading>
+    <StepFrame title="Import bundle">
       {bundle === null ? (
         <>
           <p className="lead">
@@ -50,7 +48,7 @@ export function BundleStep() {
       ) : (
         <BuiltBundle bundle={bundle} />
       )}
-    </section>
+    </StepFrame>
   );
 }
 

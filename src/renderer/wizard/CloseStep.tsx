@@ -6,6 +6,7 @@ import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
+import { StepFrame } from './StepFrame.js';
 import { useCeremony, useCeremonyAction } from './context.js';
 
 export function CloseStep() {
@@ -16,10 +17,7 @@ export function CloseStep() {
   const wiped = view.masterKey !== null && !view.masterKey.present;
 
   return (
-    <section className="step" aria-labelledby="step-heading">
-      <ScreenHeading level={2} id="step-heading">
-        Close the ceremony
-      </ScreenHeading>
+    <StepFrame title="Close the ceremony">
       {closed === null ? (
         <>
           <p className="lead">
@@ -86,7 +84,7 @@ export function CloseStep() {
           )}
         </>
       )}
-    </section>
+    </StepFrame>
   );
 }
 

@@ -4,6 +4,7 @@ import { api } from '../lib/bridge.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { ContinueFooter } from './ContinueFooter.js';
+import { StepFrame } from './StepFrame.js';
 import { useCeremony, useCeremonyAction } from './context.js';
 
 export function MasterKeyStep() {
@@ -15,10 +16,7 @@ export function MasterKeyStep() {
   const k = setup?.threshold ?? 0;
 
   return (
-    <section className="step" aria-labelledby="step-heading">
-      <ScreenHeading level={2} id="step-heading">
-        Master key
-      </ScreenHeading>
+    <StepFrame title="Master key">
       {masterKey === null ? (
         <>
           <p className="lead">
@@ -60,6 +58,6 @@ export function MasterKeyStep() {
           <ContinueFooter step="master-key" />
         </>
       )}
-    </section>
+    </StepFrame>
   );
 }

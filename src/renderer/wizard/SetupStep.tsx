@@ -4,8 +4,8 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { CeremonySetup, Medium } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
-import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { StepFrame } from './StepFrame.js';
 import { useCeremony, useCeremonyAction } from './context.js';
 
 /** Shamir over GF(2^8): at most 255 shares (DESIGN.md, "Master key"). */
@@ -157,10 +157,7 @@ export function SetupStep() {
   const n = form.custodians.length;
 
   return (
-    <section className="step" aria-labelledby="step-heading">
-      <ScreenHeading level={2} id="step-heading">
-        Set up the ceremony
-      </ScreenHeading>
+    <StepFrame title="Set up the ceremony">
       <p className="lead">
         Name the ceremony and the key, choose how many shares rebuild the key, and list everyone taking part. Nothing is
         created until you press “Start the ceremony”.
@@ -236,7 +233,7 @@ export function SetupStep() {
         <BusyStatus busy={busy} />
         <ErrorNotice error={error} />
       </form>
-    </section>
+    </StepFrame>
   );
 }
 

@@ -10,6 +10,7 @@ import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretForm } from '../ui/SecretForm.js';
 import { ContinueFooter } from './ContinueFooter.js';
+import { StepFrame } from './StepFrame.js';
 import { useCeremony, useCeremonyAction } from './context.js';
 import { Turn } from './Turn.js';
 
@@ -54,16 +55,13 @@ export function SharesStep() {
   }
 
   return (
-    <section className="step" aria-labelledby="step-heading">
-      <ScreenHeading level={2} id="step-heading">
-        Key shares
-      </ScreenHeading>
+    <StepFrame title="Key shares">
       {body}
       <ShareTable shares={view.shares} />
       {next === undefined && (
         <ContinueFooter step="shares" />
       )}
-    </section>
+    </StepFrame>
   );
 }
 

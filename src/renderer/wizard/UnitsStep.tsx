@@ -6,8 +6,8 @@ import type { UnitView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { plural } from '../lib/format.js';
 import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
-import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { StepFrame } from './StepFrame.js';
 import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
 
 export function UnitsStep() {
@@ -28,10 +28,7 @@ export function UnitsStep() {
   }
 
   return (
-    <section className="step" aria-labelledby="step-heading">
-      <ScreenHeading level={2} id="step-heading">
-        Target units
-      </ScreenHeading>
+    <StepFrame title="Target units">
       <p className="lead">
         Load the transport key file that each crypto unit exported. Then read the fingerprint on the unit’s own display
         and compare it here, group by group, before confirming it. Load a unit again after a mistake by removing it first.
@@ -79,7 +76,7 @@ export function UnitsStep() {
           Continue
         </button>
       </div>
-    </section>
+    </StepFrame>
   );
 }
 
