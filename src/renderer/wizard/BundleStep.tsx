@@ -8,16 +8,16 @@ import { groupHex } from '../lib/format.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { Handoff } from '../ui/Handoff.js';
 import { ScreenHeading } from '../ui/Heading.js';
-import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
+import { SuccessNotice } from '../ui/Notices.js';
 import { SecretForm } from '../ui/SecretForm.js';
 import { ContinueFooter } from './ContinueFooter.js';
+import { StepAction } from './StepAction.js';
 import { StepFrame } from './StepFrame.js';
 import { useCeremony, useCeremonyAction } from './context.js';
 import { Turn } from './Turn.js';
 
 export function BundleStep() {
   const { view } = useCeremony();
-  const build = useCeremonyAction();
   const bundle = view.bundle;
   const targets = view.units.filter((u) => u.confirmed).map((u) => u.unitId);
 
@@ -32,18 +32,7 @@ export function BundleStep() {
           <p>
             Target units: <strong>{targets.join(', ')}</strong>
           </p>
-          <div className="actions">
-            <button
-              type="button"
-              className="button button-primary button-large"
-              disabled={build.busy !== null}
-              onClick={() => void build.act('Building the import bundle…', () => api().bundle.build())}
-            >
-              Build the import bundle
-            </button>
-          </div>
-          <BusyStatus busy={build.busy} />
-          <ErrorNotice error={build.error} />
+          <StepAction label="Build the import bundle" busyText="Building the import bundle…" invoke={() => api().bundle.build()} />
         </>
       ) : (
         <BuiltBundle bundle={bundle} />
@@ -80,7 +69,6 @@ function BundleFacts({ bundle }: { readonly bundle: BundleView }) {
 
 function BuiltBundle({ bundle }: { readonly bundle: BundleView }) {
   const { view } = useCeremony();
-  const save = useCeremonyAction();
   const [claimedBy, setClaimedBy] = useState<number | null>(null);
   const [signedBy, setSignedBy] = useState<number | null>(null);
   const [chosen, setChosen] = useState<number | null>(null);
@@ -169,18 +157,7 @@ function BuiltBundle({ bundle }: { readonly bundle: BundleView }) {
       {bundle.saved === null ? (
         <>
           <p>Save it to the removable media that goes to the crypto units. Choose the folder in the next window.</p>
-          <div className="actions">
-            <button
-              type="button"
-              className="button button-primary button-large"
-              disabled={save.busy !== null}
-              onClick={() => void save.act('Saving the bundle…', () => api().bundle.save())}
-            >
-              Save the bundle…
-            </button>
-          </div>
-          <BusyStatus busy={save.busy} />
-          <ErrorNotice error={save.error} />
+          <StepAction label="Save the bundle…" busyText="Saving the bundle…" invoke={() => api().bundle.save()} />
         </>
       ) : (
         <>

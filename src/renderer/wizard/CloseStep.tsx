@@ -6,13 +6,12 @@ import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
+import { StepAction } from './StepAction.js';
 import { StepFrame } from './StepFrame.js';
-import { useCeremony, useCeremonyAction } from './context.js';
+import { useCeremony } from './context.js';
 
 export function CloseStep() {
   const { view } = useCeremony();
-  const close = useCeremonyAction();
-  const save = useCeremonyAction();
   const closed = view.closed;
   const wiped = view.masterKey !== null && !view.masterKey.present;
 
@@ -24,18 +23,7 @@ export function CloseStep() {
             The bundle is saved and every share is with its custodian. Closing wipes the master key and the shares from this
             computer’s memory. After that, only {view.setup?.threshold ?? 'K'} custodians together can rebuild the key.
           </p>
-          <div className="actions">
-            <button
-              type="button"
-              className="button button-primary button-large"
-              disabled={close.busy !== null}
-              onClick={() => void close.act('Wiping the master key…', () => api().ceremony.close())}
-            >
-              Wipe the master key and close
-            </button>
-          </div>
-          <BusyStatus busy={close.busy} />
-          <ErrorNotice error={close.error} />
+          <StepAction label="Wipe the master key and close" busyText="Wiping the master key…" invoke={() => api().ceremony.close()} />
         </>
       ) : (
         <>
@@ -56,18 +44,7 @@ export function CloseStep() {
                 Save the ceremony record now: its log, a printable report and a PDF, into a folder on removable media. Print
                 the report; everyone who took part signs it.
               </p>
-              <div className="actions">
-                <button
-                  type="button"
-                  className="button button-primary button-large"
-                  disabled={save.busy !== null}
-                  onClick={() => void save.act('Saving the ceremony record…', () => api().ceremony.saveRecord())}
-                >
-                  Save the ceremony record…
-                </button>
-              </div>
-              <BusyStatus busy={save.busy} />
-              <ErrorNotice error={save.error} />
+              <StepAction label="Save the ceremony record…" busyText="Saving the ceremony record…" invoke={() => api().ceremony.saveRecord()} />
             </>
           ) : (
             <>
@@ -93,23 +70,7 @@ export function CloseStep() {
  * app (the record already says the ceremony completed).
  */
 function StartOver() {
-  const { busy, error, act } = useCeremonyAction();
-  return (
-    <>
-      <div className="actions">
-        <button
-          type="button"
-          className="button button-secondary"
-          disabled={busy !== null}
-          onClick={() => void act('Returning to the start screen…', () => api().ceremony.abandon())}
-        >
-          Start over
-        </button>
-      </div>
-      <BusyStatus busy={busy} />
-      <ErrorNotice error={error} />
-    </>
-  );
+  return <StepAction label="Start over" busyText="Returning to the start screen…" invoke={() => api().ceremony.abandon()} kind="secondary" />;
 }
 
 /** Sends the report, with its signature lines, to the system print dialog. */

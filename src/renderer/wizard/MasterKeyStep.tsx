@@ -2,14 +2,13 @@
 // ever sees its key check value (KCV), which everyone writes down.
 import { api } from '../lib/bridge.js';
 import { ScreenHeading } from '../ui/Heading.js';
-import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { ContinueFooter } from './ContinueFooter.js';
+import { StepAction } from './StepAction.js';
 import { StepFrame } from './StepFrame.js';
-import { useCeremony, useCeremonyAction } from './context.js';
+import { useCeremony } from './context.js';
 
 export function MasterKeyStep() {
   const { view } = useCeremony();
-  const { busy, error, act } = useCeremonyAction();
   const setup = view.setup;
   const masterKey = view.masterKey;
   const n = setup?.custodians.length ?? 0;
@@ -23,18 +22,7 @@ export function MasterKeyStep() {
             Key Ceremony now generates a new 256-bit AES master key in this computer’s memory and splits it into {n} shares,
             any {k} of which rebuild it. The key itself is never written to a disk or shown on screen.
           </p>
-          <div className="actions">
-            <button
-              type="button"
-              className="button button-primary button-large"
-              disabled={busy !== null}
-              onClick={() => void act('Generating and splitting the master key…', () => api().masterKey.generate())}
-            >
-              Generate the master key
-            </button>
-          </div>
-          <BusyStatus busy={busy} />
-          <ErrorNotice error={error} />
+          <StepAction label="Generate the master key" busyText="Generating and splitting the master key…" invoke={() => api().masterKey.generate()} />
         </>
       ) : (
         <>
