@@ -10,7 +10,9 @@ import { preparedCard } from '../support/cards.js';
 import { emu, kc, ok } from '../support/cli.js';
 import { startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
 
-export type DialogKind = 'openFile' | 'saveFile' | 'chooseFolder';
+import type { DialogKind } from '../support/dialogs.js';
+
+export type { DialogKind };
 
 export interface FlowEnv {
   page: Page;

@@ -14,12 +14,13 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from '@playwright/test';
 import { createPcscTransport } from '../../../src/core/cards/pcsc.js';
-import { CeremonySession, type FileDialogs } from '../../../src/core/ceremony/session.js';
+import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import { API_VERBS, KEY_CEREMONY_API_NAME } from '../../../src/shared/api.js';
 import { RENDERER_CSP } from '../../../src/shared/csp.js';
 import { IpcChannel } from '../../../src/shared/ipc.js';
+import { ScriptedDialogs } from '../../support/dialogs.js';
 
 /** A marker that must never appear in a build (see packaging.spec.ts). */
 export const BRIDGE_MARKER = '__keyCeremonyTestBridge';
@@ -55,40 +56,6 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-type DialogKind = keyof FileDialogs;
-
-/** Dialog answers the test queues before the click that opens the dialog. */
-export class ScriptedDialogs implements FileDialogs {
-  private readonly answers: Array<{ kind: DialogKind; path: string | null }> = [];
-  readonly asked: Array<{ kind: DialogKind; title: string }> = [];
-
-  answer(kind: DialogKind, path: string | null): void {
-    this.answers.push({ kind, path });
-  }
-
-  private take(kind: DialogKind, title: string): string | null {
-    this.asked.push({ kind, title });
-    const next = this.answers.shift();
-    if (!next) throw new Error(`The app opened a ${kind} dialog ("${title}") that the test did not expect.`);
-    if (next.kind !== kind) throw new Error(`The app opened a ${kind} dialog ("${title}"), but the test expected ${next.kind}.`);
-    return next.path;
-  }
-
-  pending(): number {
-    return this.answers.length;
-  }
-
-  async openFile(o: { title: string }): Promise<string | null> {
-    return this.take('openFile', o.title);
-  }
-  async saveFile(o: { title: string }): Promise<string | null> {
-    return this.take('saveFile', o.title);
-  }
-  async chooseFolder(o: { title: string }): Promise<string | null> {
-    return this.take('chooseFolder', o.title);
-  }
 }
 
 export interface Bridge {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { withCard } from '../../../src/core/cards/roles.js';
 import { preparedCard } from '../../support/cards.js';
-import { CeremonySession, type FileDialogs } from '../../../src/core/ceremony/session.js';
+import { ScriptedDialogs } from '../../support/dialogs.js';
+import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { summarize } from '../../../src/core/ceremony/record.js';
 import { exportTransportFiles, ingestBundle, initInstance, instanceStatus } from '../../../src/emulator/instance.js';
@@ -20,24 +21,6 @@ const a = (s: string): Buffer => Buffer.from(s, 'ascii');
 const R0 = 'Virtual PIV reader 0';
 const R1 = 'Virtual PIV reader 1';
 const PIN = '246813';
-
-class Dialogs implements FileDialogs {
-  queue: Array<string | null> = [];
-  async openFile(): Promise<string | null> {
-    return this.next();
-  }
-  async saveFile(): Promise<string | null> {
-    return this.next();
-  }
-  async chooseFolder(): Promise<string | null> {
-    return this.next();
-  }
-  private next(): string | null {
-    if (this.queue.length === 0) throw new Error('unexpected dialog');
-    return this.queue.shift()!;
-  }
-}
-
 
 function value<T>(r: IpcResult<T>): T {
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -71,7 +54,7 @@ const file = (passphrase: string): SecretInput => ({ medium: 'file', passphrase 
 
 describe('the ceremony session behind the wizard', () => {
   let dir: string;
-  let dialogs: Dialogs;
+  let dialogs: ScriptedDialogs;
   let transport: InProcessTransport;
   let session: CeremonySession;
   let h: Handlers;
@@ -85,7 +68,7 @@ describe('the ceremony session behind the wizard', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kc-session-'));
-    dialogs = new Dialogs();
+    dialogs = new ScriptedDialogs();
     transport = new InProcessTransport();
     session = new CeremonySession({
       dialogs,
@@ -105,7 +88,7 @@ describe('the ceremony session behind the wizard', () => {
   async function throughUnits(roster: CeremonySetup = setup): Promise<CeremonyView> {
     value(await h['ceremony:start']([roster]));
     for (const f of readdirSync(join(dir, 'transport')).sort()) {
-      dialogs.queue.push(join(dir, 'transport', f));
+      dialogs.answer('openFile', join(dir, 'transport', f));
       value(await h['units:add-transport']([]));
     }
     const v = value(await h['ceremony:state']([]));
@@ -118,7 +101,7 @@ describe('the ceremony session behind the wizard', () => {
   async function throughAdmins(): Promise<CeremonyView> {
     await throughUnits();
     value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
-    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    dialogs.answer('saveFile', join(dir, 'bob.identity.pem'));
     return value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
   }
 
@@ -133,7 +116,7 @@ describe('the ceremony session behind the wizard', () => {
     expect(v.units[0]!.fingerprintWords).toHaveLength(32);
 
     value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
-    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    dialogs.answer('saveFile', join(dir, 'bob.identity.pem'));
     v = value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }]));
     expect(v.admins.map((x) => x.identity?.location)).toEqual([`card ${alice.serial}`, 'bob.identity.pem']);
     expect(v.step).toBe('master-key');
@@ -156,7 +139,7 @@ describe('the ceremony session behind the wizard', () => {
     value(await h['shares:confirm']([{ shareIndex: 1 }]));
 
     for (const [i, name] of [[2, 'erik'], [3, 'fatima']] as const) {
-      dialogs.queue.push(join(dir, `${name}.keyshare`));
+      dialogs.answer('saveFile', join(dir, `${name}.keyshare`));
       value(await h['shares:write']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
       expect(error(await h['shares:verify']([{ shareIndex: i, secret: file('not the passphrase') }])).code).toBe('WrongPassphrase');
       value(await h['shares:verify']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
@@ -172,11 +155,11 @@ describe('the ceremony session behind the wizard', () => {
     v = value(await h['bundle:sign']([{ adminIndex: 1, secret: file('bob passphrase') }]));
     expect(v.bundle!.signatures.map((s) => s.name)).toEqual(['Alice', 'Bob']);
     const media = join(dir, 'usb');
-    dialogs.queue.push(media);
+    dialogs.answer('chooseFolder', media);
     // The folder does not exist: a clear error, and the bundle can be saved again.
     expect(error(await h['bundle:save']([])).code).toBe('OutputUnwritable');
     mkdirSync(media);
-    dialogs.queue.push(media);
+    dialogs.answer('chooseFolder', media);
     v = value(await h['bundle:save']([]));
     expect(v.step).toBe('close');
     const bundleText = readFileSync(v.bundle!.saved!.path, 'utf8');
@@ -194,7 +177,7 @@ describe('the ceremony session behind the wizard', () => {
     expect(v.masterKey).toEqual({ kcv, present: false });
     const out = join(dir, 'record-out');
     mkdirSync(out);
-    dialogs.queue.push(out);
+    dialogs.answer('chooseFolder', out);
     v = value(await h['record:save']([]));
     expect(v.closed!.recordSavedTo).toBe(out);
     const saved = readdirSync(out).sort();
@@ -209,10 +192,10 @@ describe('the ceremony session behind the wizard', () => {
     for (const secret of [PIN, 'bob passphrase', 'erik passphrase', 'fatima passphrase']) expect(text).not.toContain(secret);
 
     // The share check mode: Erik's file against the saved record.
-    dialogs.queue.push(join(out, saved.find((f) => f.endsWith('.jsonl'))!));
+    dialogs.answer('openFile', join(out, saved.find((f) => f.endsWith('.jsonl'))!));
     const rec = value(await h['check:open-record']([]));
     expect(rec).toMatchObject({ kcv, threshold: 2, shares: 3, custodians: ['Dora', 'Erik', 'Fatima'] });
-    dialogs.queue.push(join(dir, 'erik.keyshare'));
+    dialogs.answer('openFile', join(dir, 'erik.keyshare'));
     expect(value(await h['check:share']([{ secret: file('erik passphrase') }]))).toEqual({ shareIndex: 2, custodian: 'Erik', kcv, matches: true });
     expect(value(await h['check:share']([{ secret: card('reader 1') }]))).toMatchObject({ shareIndex: 1, custodian: 'Dora' });
   }, 120_000);
@@ -260,9 +243,9 @@ describe('the ceremony session behind the wizard', () => {
     value(await h['ceremony:start']([setup]));
     expect(error(await h['master-key:generate']([])).code).toBe('WrongStep');
     expect(error(await h['shares:write']([{ shareIndex: 1, secret: { medium: 'card', reader: 'x', pin: '123456', more: 1 } }])).code).toBe('invalid-request');
-    dialogs.queue.push(null);
+    dialogs.answer('openFile', null);
     expect(error(await h['units:add-transport']([])).code).toBe('Canceled');
-    dialogs.queue.push(join(dir, 'missing.json'));
+    dialogs.answer('openFile', join(dir, 'missing.json'));
     expect(error(await h['units:add-transport']([])).code).toBe('FileNotFound');
   });
 
@@ -336,21 +319,21 @@ describe('the ceremony session behind the wizard', () => {
     transport.insert(R0, await preparedCard(PIN));
     await throughUnits();
     value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
-    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    dialogs.answer('saveFile', join(dir, 'bob.identity.pem'));
     const bob = value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }])).admins[1]!.identity!;
     value(await h['ceremony:abandon']([]));
     await throughUnits();
     value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
-    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    dialogs.answer('openFile', join(dir, 'bob.identity.pem'));
     expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'not bob passphrase' }])).code).toBe('WrongPassphrase');
-    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    dialogs.answer('openFile', join(dir, 'bob.identity.pem'));
     const v = value(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }]));
     expect(v.admins[1]!.identity!.thumbprint).toBe(bob.thumbprint);
     expect(v.step).toBe('master-key');
     // Someone else's identity file is refused.
     value(await h['ceremony:abandon']([]));
     await throughUnits({ ...setup, admins: [{ name: 'Alice', medium: 'card' }, { name: 'Carl', medium: 'file' }] });
-    dialogs.queue.push(join(dir, 'bob.identity.pem'));
+    dialogs.answer('openFile', join(dir, 'bob.identity.pem'));
     expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }])).message).toMatch(/identity of Bob, not of Carl/);
   }, 60_000);
 
