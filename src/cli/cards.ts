@@ -1,5 +1,5 @@
 // Card commands and card share specs for the keyceremony CLI (issue 3).
-import { readBundleFile, signBundleFile } from '../core/ceremony/operations.js';
+import { signPreparedBundle, type SigningTurn } from '../core/ceremony/bundles.js';
 import { CardShareDestination, CardShareSource } from '../core/ceremony/card-media.js';
 import type { SecretProvider, ShareDestination, ShareSource } from '../core/ceremony/media.js';
 import { cardRs256Signer, cardStatus, generateAdminIdentityOnCard, prepareCard, readAdminCertificateFromCard, withCard } from '../core/cards/roles.js';
@@ -136,17 +136,21 @@ export async function identityGenerateOnCard(name: string, reader: string, pinFi
   }
 }
 
-export async function bundleSignWithCard(bundlePath: string, reader: string, pinFile: string | undefined): Promise<void> {
-  readBundleFile(bundlePath); // fail on a damaged bundle before asking for the PIN
+/** Signs a bundle whose summary was shown and approved (prepareSigning) with the admin key on a card. */
+export async function bundleSignWithCard(
+  bundlePath: string,
+  turn: SigningTurn,
+  reader: string,
+  pinFile: string | undefined,
+  record: { path: string } | undefined,
+): Promise<{ name: string; thumbprint: string; signatures: number; required: number | null }> {
   const pin = await pinProvider(pinFile, `PIN of the card in reader "${reader}"`)();
   try {
-    const r = await withCard(await cardTransport(), reader, async (s) => {
+    return await withCard(await cardTransport(), reader, async (s) => {
       const cert = await readAdminCertificateFromCard(s);
-      const signed = await signBundleFile(bundlePath, cert, cardRs256Signer(s, pin));
-      return { cert, ...signed };
+      const signed = await signPreparedBundle(bundlePath, turn, cert, cardRs256Signer(s, pin), record);
+      return { name: cert.name, thumbprint: cert.thumbprint, signatures: signed.signatures, required: signed.required };
     });
-    out(`Signed by ${r.cert.name} (${r.cert.thumbprint}) on the card.`);
-    out(r.required === null ? `${r.signatures} signature(s); each unit accepts it once its signature threshold is met.` : `${r.signatures} of the ${r.required} signatures the claim needs.`);
   } finally {
     zeroize(pin);
   }

@@ -7,7 +7,17 @@ import type { SecretProvider } from '../core/ceremony/media.js';
 /** A mistake in how the command was called: exit code 2 and a usage hint. */
 export class UsageError extends Error {}
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, bug: 70 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, mismatch: 3, bug: 70 } as const;
+
+/** A finding that is not an error of the command, with its own exit status (e.g. units that differ: 3). */
+export class ExitWith extends Error {
+  constructor(
+    readonly status: (typeof EXIT)[keyof typeof EXIT],
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Runs a CLI entry point: success exits 0; an expected error prints one plain
@@ -20,7 +30,10 @@ export async function runCli(program: string, main: (argv: string[]) => Promise<
     await main(process.argv.slice(2));
     process.exitCode = EXIT.ok;
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof ExitWith) {
+      process.stderr.write(`${program}: ${e.message}\n`);
+      process.exitCode = e.status;
+    } else if (e instanceof UsageError) {
       process.stderr.write(`${program}: ${e.message}\nRun "${program} --help" for usage.\n`);
       process.exitCode = EXIT.usage;
     } else if (isCeremonyError(e)) {

@@ -23,6 +23,10 @@ export type CeremonyErrorCode =
   | 'TranscriptInvalid'
   | 'TransportInvalid'
   | 'TransportFingerprintMismatch'
+  /** A transport key never confirmed against its unit's display into the record (issue 8). */
+  | 'TransportUnconfirmed'
+  /** A bundle the record did not create, or that names an entry the record does not hold (issue 8). */
+  | 'BundleNotInRecord'
   | 'BundleMalformed'
   | 'BundleSignatureInvalid'
   | 'BundleAlreadySigned'

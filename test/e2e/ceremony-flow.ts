@@ -42,7 +42,7 @@ export interface FlowEnv {
 
 export const ROSTER = {
   ceremonyName: 'Production master key 2026',
-  keyName: 'prod-mk-2026',
+  keyName: 'prodmk26',
   operator: 'Olivia Operator',
   admins: [
     { name: 'Alice Admin', medium: 'card' },

@@ -1,5 +1,5 @@
 import type { CeremonySetup } from '../../shared/ipc.js';
-import { checkSignatureThreshold, MAX_ADMINS } from '../bundle/bundle.js';
+import { checkThresholds, MAX_ADMINS } from '../bundle/protocol.js';
 import { CeremonyError } from '../errors.js';
 import { checkAdminName } from '../identity/certificate.js';
 import { checkKeyName, checkThreshold, MAX_SHARES } from '../masterkey/masterkey.js';
@@ -47,7 +47,8 @@ export function checkSetup(s: CeremonySetup): CeremonySetup {
   distinct(custodians.map((c) => c.name), 'custodians');
   distinct(witnesses, 'witnesses');
   checkThreshold(s.threshold, custodians.length);
-  checkSignatureThreshold(s.signatureThreshold, admins.length);
+  // The app's claim uses the signature threshold for revocations too (issue 11 gives it its own field).
+  checkThresholds({ signatureThreshold: s.signatureThreshold, revocationThreshold: s.signatureThreshold }, admins.length, 'The ceremony');
   return { ceremonyName, keyName, threshold: s.threshold, signatureThreshold: s.signatureThreshold, operator, admins, custodians, witnesses };
 }
 

@@ -41,9 +41,60 @@ export function BundleStep() {
   );
 }
 
+/** What the units will do: every signer sees it before the PIN or passphrase is asked. */
+function WhatItDoes({ bundle }: { readonly bundle: BundleView }) {
+  const s = bundle.summary;
+  return (
+    <div className="facts" data-testid="bundle-summary">
+      <p>
+        <strong>{s.action}</strong>
+      </p>
+      <dl className="fact-list">
+        <div>
+          <dt>Operation</dt>
+          <dd>{s.operation}</dd>
+        </div>
+        <div>
+          <dt>Service instance</dt>
+          <dd>{s.instanceId}</dd>
+        </div>
+        <div>
+          <dt>Master key</dt>
+          <dd>
+            {s.keyName}, KCV {s.kcv}
+          </dd>
+        </div>
+        {s.adminsInstalled.map((a) => (
+          <div key={a.fingerprintGroups.join('')}>
+            <dt>Admin installed</dt>
+            <dd>
+              {a.name} <span className="mono">{a.fingerprintGroups.slice(0, 4).join(' ')}…</span>
+            </dd>
+          </div>
+        ))}
+        {s.adminsRemoved.map((t) => (
+          <div key={t}>
+            <dt>Admin removed</dt>
+            <dd className="mono">{t}</dd>
+          </div>
+        ))}
+        {s.thresholds !== null ? (
+          <div>
+            <dt>Thresholds</dt>
+            <dd>
+              signature {s.thresholds.signatureThreshold}, revocation {s.thresholds.revocationThreshold}
+            </dd>
+          </div>
+        ) : null}
+      </dl>
+    </div>
+  );
+}
+
 function BundleFacts({ bundle }: { readonly bundle: BundleView }) {
   return (
     <div className="facts">
+      <WhatItDoes bundle={bundle} />
       <h3 className="label-heading">Payload SHA-256 (the same for every signer)</h3>
       <HexGroups groups={groupHex(bundle.payloadHash)} size="medium" />
       <dl className="fact-list">
@@ -192,7 +243,9 @@ function SignBundle({
   return (
     <>
       <ScreenHeading level={3}>{admin.name}: sign the import bundle</ScreenHeading>
-      <p>You are signing the bundle whose payload has this SHA-256:</p>
+      <p>You are signing this bundle. Read what it makes the units do before you sign:</p>
+      <WhatItDoes bundle={bundle} />
+      <p>Its payload has this SHA-256:</p>
       <HexGroups groups={groupHex(bundle.payloadHash)} size="medium" />
       <SecretForm
         medium={admin.medium}
