@@ -90,17 +90,19 @@ initInstance(join(dir, 'template'), 2);
 report('Emulator init, 2 units with RSA-4096 transport keys (1 run)', performance.now() - t0);
 const s = loadInstance(join(dir, 'template'));
 const transports = s.units.map((u) => parseTransportFile(JSON.stringify(transportFileFor(s, u)), 't'));
-const { jws } = buildBundle({
+const initialize = {
+  operation: 'initialize',
   masterKey: key,
   transports,
   sequence: 1,
   ceremonyId: header.ceremonyId,
   keyName: 'bench',
   transcriptHash: '0'.repeat(64),
-  claim: { admins: admins.map((a) => a.cert), signatureThreshold: 2 },
-});
+  claim: { admins: admins.map((a) => a.cert), signatureThreshold: 2, revocationThreshold: 2 },
+} as const;
+const { jws } = buildBundle(initialize);
 let b = parseBundle(serializeBundle(jws));
-report('Bundle build (wrap for 2 units) (median of 20)', await median(20, () => buildBundle({ masterKey: key, transports, sequence: 1, ceremonyId: header.ceremonyId, keyName: 'b', transcriptHash: '0'.repeat(64) })));
+report('Bundle build (wrap for 2 units) (median of 20)', await median(20, () => buildBundle(initialize)));
 report('Bundle sign, one RS256 signature (median of 20)', await median(20, () => addBundleSignature(b, admins[0]!.cert, admins[0]!.sign)));
 for (const a of admins) b = parseBundle(serializeBundle(await addBundleSignature(b, a.cert, a.sign)));
 const text = serializeBundle(b.jws);

@@ -1,8 +1,11 @@
-// The headless rehearsal of issue 2, through the real CLIs as a user runs
-// them: 3 admins (signature threshold 2), a 3-of-5 master key on files, an
-// instance of 2 units. Then every bad input of the issue, each failing with
-// one plain sentence and changing nothing.
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The headless rehearsal of issues 2 and 8, through the real CLIs as a user
+// runs them: 3 admins (thresholds 2), a 3-of-5 master key on files, an
+// instance of 2 units whose transport keys are confirmed into the record.
+// Then every bad input of the issues, each failing with one plain sentence
+// and changing nothing; and the attacks of issue 8 (a forged transport key,
+// blind signing of an edited bundle), built the way an attacker would.
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emu, expectCleanFailure, kc, ok, passFile, workdir } from '../support/cli.js';
@@ -12,12 +15,28 @@ const ADMINS = ['alice', 'bob', 'carol'];
 const CUSTODIANS = ['c1', 'c2', 'c3', 'c4', 'c5'];
 let kcv = '';
 let transports: string[] = [];
+let freshTransports: string[] = [];
 
 const share = (c: string): string => `${c}.share=${c}.pass`;
-const transportArgs = (): string[] => transports.flatMap((t) => ['--transport', t]);
-const emulatorState = (): string => readFileSync(join(dir, 'emu/instance.json'), 'utf8');
-interface Status { units: Array<{ id: string; state: string; masterKeyKcv: string | null; adminThumbprints: string[]; signatureThreshold: number; lastSequence: number }> }
-const status = (): Status => JSON.parse(ok(emu(dir, 'status', '--state', 'emu', '--json'))) as Status;
+const transportArgs = (list = transports): string[] => list.flatMap((t) => ['--transport', t]);
+interface UnitStatus { id: string; state: string; masterKeyKcv: string | null; adminThumbprints: string[]; signatureThreshold: number; revocationThreshold: number; lastSequence: number; transportFingerprint: string }
+interface Status { units: UnitStatus[]; mismatches: string[] }
+const status = (state = 'emu'): Status => JSON.parse(ok(emu(dir, 'status', '--state', state, '--json'))) as Status;
+/** The units as their status reports them: what a refused bundle must leave untouched (the audit log grows). */
+const unitsOf = (state = 'emu'): UnitStatus[] => status(state).units;
+
+/** Exports an instance's transport files and confirms each against the "display" (the emulator's status) into the record. */
+function exportAndConfirm(state: string, outDir: string, record: string): string[] {
+  ok(emu(dir, 'transport', '--state', state, '--out-dir', outDir));
+  for (const u of status(state).units) {
+    ok(kc(dir, 'units', 'confirm', '--record', record, '--transport', join(outDir, `unit-${u.id}.transport.json`), '--fingerprint', u.transportFingerprint.toUpperCase().match(/.{4}/g)!.join(' ')));
+  }
+  return readdirSync(join(dir, outDir)).map((f) => join(outDir, f));
+}
+
+function sign(bundle: string, ...admins: string[]): void {
+  for (const a of admins) ok(kc(dir, 'bundle', 'sign', bundle, '--record', 'record.jsonl', '--identity', `${a}.id`, '--passphrase-file', `${a}.pass`));
+}
 
 beforeAll(() => {
   for (const a of ADMINS) {
@@ -26,33 +45,45 @@ beforeAll(() => {
     ok(kc(dir, 'identity', 'cert', `${a}.id`, '--out', `${a}.crt`));
   }
   for (const c of CUSTODIANS) passFile(dir, `${c}.pass`, `custodian ${c} secret`);
-  const out = ok(kc(dir, 'mk', 'generate', '--key-name', 'MK-2026', '--threshold', '3', ...CUSTODIANS.flatMap((c) => ['--share', share(c)]), '--record', 'record.jsonl'));
-  kcv = /^KCV ([0-9A-F]{6})$/m.exec(out)![1]!;
   ok(emu(dir, 'init', '--state', 'emu', '--units', '2'));
   ok(emu(dir, 'transport', '--state', 'emu', '--out-dir', 'transport'));
-  transports = readdirSync(join(dir, 'transport')).map((f) => join('transport', f));
-  ok(kc(dir, 'bundle', 'create', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c3'), '--share', share('c5'),
+  const out = ok(kc(dir, 'mk', 'generate', '--key-name', 'MK-2026', '--threshold', '3', ...CUSTODIANS.flatMap((c) => ['--share', share(c)]), '--record', 'record.jsonl',
+    ...readdirSync(join(dir, 'transport')).flatMap((f) => ['--transport', join('transport', f)])));
+  kcv = /^KCV ([0-9A-F]{6})$/m.exec(out)![1]!;
+  transports = exportAndConfirm('emu', 'transport', 'record.jsonl');
+  ok(kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c3'), '--share', share('c5'),
     ...transportArgs(), ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]), '--signature-threshold', '2', '--out', 'bundle1.json'));
-  for (const a of ADMINS) ok(kc(dir, 'bundle', 'sign', 'bundle1.json', '--identity', `${a}.id`, '--passphrase-file', `${a}.pass`));
+  sign('bundle1.json', ...ADMINS);
   ok(emu(dir, 'ingest', '--state', 'emu', 'bundle1.json'));
+  // A second, cleared instance whose units are confirmed too: the share checks below reach the shares.
+  ok(emu(dir, 'init', '--state', 'emu-fresh', '--units', '2'));
+  freshTransports = exportAndConfirm('emu-fresh', 'transport-fresh', 'record.jsonl');
+  transports = exportAndConfirm('emu', 'transport', 'record.jsonl');
 }, 300_000);
 
 describe('headless rehearsal', () => {
   it('ends with both units kms-initialized holding the KCV that mk generate printed', () => {
     const s = status();
     expect(s.units).toHaveLength(2);
+    expect(s.mismatches).toEqual([]);
     for (const u of s.units) {
-      expect(u).toMatchObject({ state: 'kms-initialized', masterKeyKcv: kcv, signatureThreshold: 2, lastSequence: 1 });
+      expect(u).toMatchObject({ state: 'kms-initialized', masterKeyKcv: kcv, signatureThreshold: 2, revocationThreshold: 2, lastSequence: 1 });
       expect(u.adminThumbprints).toHaveLength(3);
     }
   });
 
-  it('bundle verify and transcript verify agree', () => {
-    const v = ok(kc(dir, 'bundle', 'verify', 'bundle1.json'));
+  it('bundle verify (against the record) and transcript verify agree', () => {
+    const v = ok(kc(dir, 'bundle', 'verify', 'bundle1.json', '--record', 'record.jsonl'));
+    expect(v).toContain('Operation: initialize');
     expect(v).toContain(`KCV ${kcv}`);
     expect(v).toMatch(/Signature 3: carol .* valid/);
     expect(v).toContain('Every admin the claim installs has signed.');
-    expect(ok(kc(dir, 'transcript', 'verify', 'record.jsonl'))).toMatch(/OK: 9 entries, hash chain intact/);
+    expect(v).toMatch(/The record holds it: entry \d+/);
+    expect(ok(kc(dir, 'transcript', 'verify', 'record.jsonl'))).toMatch(/hash chain intact/);
+  });
+
+  it('writes bundles for their owner only', () => {
+    expect(statSync(join(dir, 'bundle1.json')).mode & 0o777).toBe(0o600);
   });
 
   it('a custodian checks a share against the record', () => {
@@ -61,27 +92,108 @@ describe('headless rehearsal', () => {
     expect(v).toContain('issued to c4');
   });
 
-  it('a second bundle for the same units is refused with 1 signature and accepted with 2', () => {
-    ok(kc(dir, 'bundle', 'create', '--record', 'record.jsonl', '--share', share('c2'), '--share', share('c4'), '--share', share('c5'), ...transportArgs(), '--out', 'bundle2.json'));
-    ok(kc(dir, 'bundle', 'sign', 'bundle2.json', '--identity', 'bob.id', '--passphrase-file', 'bob.pass'));
-    const before = emulatorState();
+  it('an admin change is refused with 1 signature and accepted with 2; the same bundle again is "already applied"', () => {
+    ok(kc(dir, 'bundle', 'create', '--operation', 'admin-change', '--record', 'record.jsonl', ...transportArgs(), '--signature-threshold', '2', '--revocation-threshold', '3', '--out', 'bundle2.json'));
+    sign('bundle2.json', 'bob');
+    const before = unitsOf();
     const one = emu(dir, 'ingest', '--state', 'emu', 'bundle2.json');
     expectCleanFailure(one, /too few signatures: 1 valid, the unit requires 2 of its 3 admins/);
-    expect(emulatorState()).toBe(before);
-    ok(kc(dir, 'bundle', 'sign', 'bundle2.json', '--identity', 'carol.id', '--passphrase-file', 'carol.pass'));
+    expect(unitsOf()).toEqual(before);
+    sign('bundle2.json', 'carol');
     ok(emu(dir, 'ingest', '--state', 'emu', 'bundle2.json'));
-    expect(status().units.map((u) => [u.state, u.masterKeyKcv, u.lastSequence])).toEqual([
-      ['kms-initialized', kcv, 2],
-      ['kms-initialized', kcv, 2],
+    expect(unitsOf().map((u) => [u.state, u.masterKeyKcv, u.revocationThreshold, u.lastSequence])).toEqual([
+      ['kms-initialized', kcv, 3, 2],
+      ['kms-initialized', kcv, 3, 2],
     ]);
+    const again = ok(emu(dir, 'ingest', '--state', 'emu', 'bundle2.json'));
+    expect(again.match(/OK \(already applied\)/g)).toHaveLength(2);
+    transports = exportAndConfirm('emu', 'transport', 'record.jsonl');
   });
 });
+
+describe('issue 8: the trust chain holds against an attacker with the files', () => {
+  it('a forged transport file (real unit and instance ids, another key, a matching fingerprint) is refused, naming the unit and both fingerprints', () => {
+    const t = JSON.parse(readFileSync(join(dir, freshTransports[0]!), 'utf8')) as { publicKey: string; fingerprint: string; unitId: string };
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+    const der = publicKey.export({ type: 'spki', format: 'der' });
+    const forged = { ...t, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), fingerprint: createHash('sha256').update(der).digest('hex') };
+    writeFileSync(join(dir, freshTransports[0]!.replace('.transport.json', '.forged.json')), JSON.stringify(forged, null, 2));
+    const args = [freshTransports[0]!.replace('.transport.json', '.forged.json'), freshTransports[1]!];
+    const r = kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), '--share', share('c3'),
+      ...transportArgs(args), ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]), '--signature-threshold', '2', '--out', 'forged-bundle.json');
+    expectCleanFailure(r, new RegExp(`Unit ${t.unitId}: the transport file holds key .* but the record confirmed .* against the unit's display`));
+    expect(r.stderr).toContain(forged.fingerprint.slice(0, 4).toUpperCase());
+    expect(r.stderr).toContain(t.fingerprint.slice(0, 4).toUpperCase());
+    expect(existsSync(join(dir, 'forged-bundle.json'))).toBe(false);
+  });
+
+  it('units confirm refuses a fingerprint that is not the one on the unit\'s display, and records nothing', () => {
+    const before = readFileSync(join(dir, 'record.jsonl'), 'utf8');
+    const wrong = 'AB'.repeat(32);
+    expectCleanFailure(kc(dir, 'units', 'confirm', '--record', 'record.jsonl', '--transport', freshTransports[0]!, '--fingerprint', wrong), /but the unit displays AB/);
+    expect(readFileSync(join(dir, 'record.jsonl'), 'utf8')).toBe(before);
+  });
+
+  it('a unit never confirmed in the record gets nothing wrapped to it', () => {
+    ok(kc(dir, 'mk', 'generate', '--key-name', 'MK-B', '--threshold', '2', '--share', 'b1.share=c1.pass', '--share', 'b2.share=c2.pass', '--record', 'b.jsonl'));
+    expectCleanFailure(
+      kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'b.jsonl', '--share', 'b1.share=c1.pass', '--share', 'b2.share=c2.pass', ...transportArgs(freshTransports),
+        '--admin', 'alice.crt', '--signature-threshold', '1', '--out', 'unconfirmed.json'),
+      /has not been confirmed against the unit's own display/,
+    );
+  });
+
+  it('a bundle goes to every unit of the instance: one missing transport file is refused', () => {
+    expectCleanFailure(
+      kc(dir, 'bundle', 'create', '--operation', 'zeroize', '--record', 'record.jsonl', '--transport', transports[0]!, '--out', 'partial.json'),
+      /the transport key file of unit .* is missing/,
+    );
+  });
+
+  it('the key name is checked against the units\' limits before any key exists', () => {
+    expectCleanFailure(
+      kc(dir, 'mk', 'generate', '--key-name', 'much-too-long', '--threshold', '2', '--share', 'l1.share=c1.pass', '--share', 'l2.share=c2.pass', '--record', 'long.jsonl', ...transportArgs(freshTransports)),
+      /has 13 characters; the target units take 1 to 8 \(limit of their kp-dedicated profile/,
+    );
+    expect(existsSync(join(dir, 'long.jsonl'))).toBe(false);
+    expect(existsSync(join(dir, 'l1.share'))).toBe(false);
+  });
+
+  it('blind signing is impossible: an edited unsigned bundle is refused by bundle sign, and signing needs --record or --payload-sha256', () => {
+    const out = ok(kc(dir, 'bundle', 'create', '--operation', 'zeroize', '--record', 'record.jsonl', ...transportArgs(), '--out', 'z.json'));
+    const payloadHash = /Payload SHA-256: ([0-9a-f]{64})/.exec(out)![1]!;
+    // The attacker edits the unsigned bundle: another sequence, re-encoded properly.
+    const b = JSON.parse(readFileSync(join(dir, 'z.json'), 'utf8')) as { payload: string; signatures: unknown[] };
+    const p = JSON.parse(Buffer.from(b.payload, 'base64url').toString('utf8')) as { sequence: number };
+    p.sequence += 40;
+    writeFileSync(join(dir, 'z-edited.json'), JSON.stringify({ payload: Buffer.from(JSON.stringify(p)).toString('base64url'), signatures: [] }, null, 2) + '\n');
+    const byRecord = kc(dir, 'bundle', 'sign', 'z-edited.json', '--record', 'record.jsonl', '--identity', 'alice.id', '--passphrase-file', 'alice.pass');
+    expectCleanFailure(byRecord, /holds no bundle-created entry for payload SHA-256 [0-9a-f]{64}: this is not a bundle the ceremony built/);
+    const byHash = kc(dir, 'bundle', 'sign', 'z-edited.json', '--payload-sha256', payloadHash, '--identity', 'alice.id', '--passphrase-file', 'alice.pass');
+    expectCleanFailure(byHash, new RegExp(`not the ${payloadHash} you were given from the record`));
+    const blind = kc(dir, 'bundle', 'sign', 'z.json', '--identity', 'alice.id', '--passphrase-file', 'alice.pass');
+    expect(blind.code).toBe(2);
+    expect(blind.stderr).toMatch(/nobody signs a bundle blind/);
+    expect(JSON.parse(readFileSync(join(dir, 'z-edited.json'), 'utf8')).signatures).toEqual([]);
+    // The genuine bundle: the summary is shown before the passphrase is asked (here: no terminal to ask on).
+    const shown = kc(dir, 'bundle', 'sign', 'z.json', '--payload-sha256', payloadHash.toUpperCase().match(/.{8}/g)!.join(' '), '--identity', 'alice.id');
+    expect(shown.stdout).toMatch(/Operation: zeroize\n\s+ZEROIZE 2 units holding master key "MK-2026" \(KCV [0-9A-F]{6}\)/);
+    expect(shown.stdout).toContain(`Payload SHA-256: ${payloadHash}`);
+    expectCleanFailure(shown, /is needed and no file was given/);
+  });
+});
+
+/** The initialize options for the fresh instance, so that a bundle create reaches the shares. */
+const freshClaim = (): string[] => [...transportArgs(freshTransports), ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]), '--signature-threshold', '2'];
 
 describe('bad input fails cleanly and loses nothing', () => {
   it('wrong passphrase for a share and for an identity', () => {
     passFile(dir, 'wrong.pass', 'not the right one');
     expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'c1.share=wrong.pass'), /Wrong passphrase for share file c1.share/);
-    expectCleanFailure(kc(dir, 'bundle', 'sign', 'bundle1.json', '--identity', 'alice.id', '--passphrase-file', 'wrong.pass'), /Wrong passphrase for the identity file alice.id/);
+    expectCleanFailure(
+      kc(dir, 'bundle', 'sign', 'bundle1.json', '--record', 'record.jsonl', '--identity', 'alice.id', '--passphrase-file', 'wrong.pass'),
+      /Wrong passphrase for the identity file alice.id/,
+    );
   });
 
   it('passphrase too short, before anything is written', () => {
@@ -98,7 +210,7 @@ describe('bad input fails cleanly and loses nothing', () => {
 
   it('fewer than K shares', () => {
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), ...transportArgs(), '--out', 'few.json'),
+      kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), ...freshClaim(), '--out', 'few.json'),
       /3 different shares are needed to rebuild key "MK-2026"; 2 were given/,
     );
     expect(existsSync(join(dir, 'few.json'))).toBe(false);
@@ -107,7 +219,7 @@ describe('bad input fails cleanly and loses nothing', () => {
   it('two copies of the same share', () => {
     copyFileSync(join(dir, 'c1.share'), join(dir, 'c1-copy.share'));
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--record', 'record.jsonl', '--share', share('c1'), '--share', 'c1-copy.share=c1.pass', '--share', share('c2'), ...transportArgs(), '--out', 'dup.json'),
+      kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', 'c1-copy.share=c1.pass', '--share', share('c2'), ...freshClaim(), '--out', 'dup.json'),
       /c1-copy.share is share 1 again: two copies of the same share count once/,
     );
   });
@@ -115,7 +227,7 @@ describe('bad input fails cleanly and loses nothing', () => {
   it('shares from different ceremonies', () => {
     ok(kc(dir, 'mk', 'generate', '--key-name', 'Other', '--threshold', '2', '--share', 'o1.share=c1.pass', '--share', 'o2.share=c2.pass', '--record', 'other.jsonl'));
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), '--share', 'o1.share=c1.pass', ...transportArgs(), '--out', 'mixed.json'),
+      kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), '--share', 'o1.share=c1.pass', ...freshClaim(), '--out', 'mixed.json'),
       /share file o1.share belongs to another ceremony/,
     );
   });
@@ -144,7 +256,7 @@ describe('bad input fails cleanly and loses nothing', () => {
     );
     expect(readFileSync(join(dir, 'c1.share')).equals(share1)).toBe(true);
     expect(existsSync(join(dir, 'y.jsonl'))).toBe(false);
-    expectCleanFailure(kc(dir, 'bundle', 'create', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), '--share', share('c3'), ...transportArgs(), '--out', 'bundle1.json'), /bundle1.json already exists/);
+    expectCleanFailure(kc(dir, 'bundle', 'create', '--operation', 'zeroize', '--record', 'record.jsonl', ...transportArgs(), '--out', 'bundle1.json'), /bundle1.json already exists/);
   });
 
   it('a bundle with one flipped byte is refused by verify and by the units', () => {
@@ -156,9 +268,9 @@ describe('bad input fails cleanly and loses nothing', () => {
       writeFileSync(join(dir, 'flipped.json'), copy);
       const v = kc(dir, 'bundle', 'verify', 'flipped.json');
       expectCleanFailure(v, /altered|modified|not valid|does not verify|not canonical|INVALID/);
-      const before = emulatorState();
+      const before = unitsOf();
       expect(emu(dir, 'ingest', '--state', 'emu', 'flipped.json').code).not.toBe(0);
-      expect(emulatorState()).toBe(before);
+      expect(unitsOf()).toEqual(before);
     }
   });
 
@@ -166,25 +278,30 @@ describe('bad input fails cleanly and loses nothing', () => {
     passFile(dir, 'mallory.pass', 'mallory passphrase');
     ok(kc(dir, 'identity', 'generate', '--name', 'mallory', '--out', 'mallory.id', '--passphrase-file', 'mallory.pass'));
     // A claim names its admins, so signing refuses a stranger outright.
-    expectCleanFailure(kc(dir, 'bundle', 'sign', 'bundle1.json', '--identity', 'mallory.id', '--passphrase-file', 'mallory.pass'), /mallory is not one of the admins this bundle installs/);
-    ok(kc(dir, 'bundle', 'create', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), '--share', share('c3'), ...transportArgs(), '--out', 'bundle3.json'));
-    for (const a of ['alice', 'bob', 'mallory']) ok(kc(dir, 'bundle', 'sign', 'bundle3.json', '--identity', `${a}.id`, '--passphrase-file', `${a}.pass`));
-    const before = emulatorState();
+    expectCleanFailure(
+      kc(dir, 'bundle', 'sign', 'bundle1.json', '--record', 'record.jsonl', '--identity', 'mallory.id', '--passphrase-file', 'mallory.pass'),
+      /mallory is not one of the admins this bundle installs/,
+    );
+    ok(kc(dir, 'bundle', 'create', '--operation', 'admin-change', '--record', 'record.jsonl', ...transportArgs(), '--signature-threshold', '1', '--revocation-threshold', '3', '--out', 'bundle3.json'));
+    sign('bundle3.json', 'alice', 'bob');
+    ok(kc(dir, 'bundle', 'sign', 'bundle3.json', '--record', 'record.jsonl', '--identity', 'mallory.id', '--passphrase-file', 'mallory.pass'));
+    const before = unitsOf();
     expectCleanFailure(emu(dir, 'ingest', '--state', 'emu', 'bundle3.json'), /signature 3 is by an unknown signer/);
-    expect(emulatorState()).toBe(before);
+    expect(unitsOf()).toEqual(before);
+    expect(ok(emu(dir, 'audit', '--state', 'emu', '--unit', before[0]!.id))).toMatch(/UnknownSigner/);
   });
 
-  it('a replayed bundle', () => {
-    const before = emulatorState();
-    expectCleanFailure(emu(dir, 'ingest', '--state', 'emu', 'bundle1.json'), /already applied to this unit/);
-    expect(emulatorState()).toBe(before);
+  it('a bundle already applied changes nothing and says so', () => {
+    const before = unitsOf();
+    expect(ok(emu(dir, 'ingest', '--state', 'emu', 'bundle1.json'))).toMatch(/OK \(already applied\) already applied \(sequence 1\)/);
+    expect(unitsOf()).toEqual(before);
   });
 
   it('a bundle for another unit', () => {
     ok(emu(dir, 'init', '--state', 'emu-other', '--units', '2'));
-    const before = readFileSync(join(dir, 'emu-other/instance.json'), 'utf8');
-    expectCleanFailure(emu(dir, 'ingest', '--state', 'emu-other', 'bundle1.json'), /none of which belong to this instance/);
-    expect(readFileSync(join(dir, 'emu-other/instance.json'), 'utf8')).toBe(before);
+    const before = unitsOf('emu-other');
+    expectCleanFailure(emu(dir, 'ingest', '--state', 'emu-other', 'bundle1.json'), /the bundle is for service instance [0-9a-f-]+, not this one/);
+    expect(unitsOf('emu-other')).toEqual(before);
   });
 
   it('a transport file whose fingerprint does not match', () => {
@@ -192,7 +309,7 @@ describe('bad input fails cleanly and loses nothing', () => {
     t.fingerprint = t.fingerprint.replace(/^./, (c) => (c === '0' ? '1' : '0'));
     writeFileSync(join(dir, 'forged.transport.json'), JSON.stringify(t));
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), '--share', share('c3'), '--transport', 'forged.transport.json', '--out', 'forged.json'),
+      kc(dir, 'bundle', 'create', '--operation', 'zeroize', '--record', 'record.jsonl', '--transport', 'forged.transport.json', '--out', 'forged.json'),
       /the key's fingerprint is [0-9a-f]{64}, not the [0-9a-f]{64} the file states/,
     );
     expect(existsSync(join(dir, 'forged.json'))).toBe(false);

@@ -149,7 +149,7 @@ function readNamedAdmin(der: string, what: string): NamedAdmin {
   try {
     info = readAdminCertificate(bytes, what);
   } catch (e) {
-    malformed(`${what} is damaged (${(e as Error).message.replace(/\.$/, '')}).`);
+    malformed(`${what} is damaged or was altered (${(e as Error).message.replace(/\.$/, '')}).`);
   }
   return { name: info.name, thumbprint: info.thumbprint, certificate: der, info };
 }
