@@ -6,7 +6,7 @@
 // end-to-end tests serve the very same functions to the renderer through a
 // test-only bridge (test/e2e/bridge), which is why this file must not import
 // Electron.
-import type { CeremonySession } from '../core/ceremony/session.js';
+import type { CeremonySession, InterruptedRecord } from '../core/ceremony/session.js';
 import { CeremonyError } from '../core/errors.js';
 import {
   IpcChannel,
@@ -14,6 +14,7 @@ import {
   type CeremonySetup,
   type IpcContract,
   type IpcError,
+  type InterruptedRecordView,
   type IpcResponse,
   type Medium,
   type SecretInput,
@@ -104,6 +105,15 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.ceremonyClose]: h(IpcChannel.ceremonyClose, none, () => s.close()),
     [IpcChannel.recordSave]: h(IpcChannel.recordSave, none, () => s.saveRecord()),
     [IpcChannel.recordPrint]: h(IpcChannel.recordPrint, none, () => s.printRecord()),
+    [IpcChannel.recordListInterrupted]: h(IpcChannel.recordListInterrupted, none, () => s.interruptedRecords().map(interruptedView)),
+    [IpcChannel.recordSaveInterrupted]: h(
+      IpcChannel.recordSaveInterrupted,
+      (a) => {
+        const o = record(one(a), ['ceremonyId']);
+        return { ceremonyId: text(o['ceremonyId'], 'The ceremony id') };
+      },
+      async (r) => (await s.saveInterruptedRecord(r.ceremonyId)).map(interruptedView),
+    ),
     [IpcChannel.checkOpenRecord]: h(IpcChannel.checkOpenRecord, none, () => s.openRecordForCheck()),
     [IpcChannel.checkShare]: h(
       IpcChannel.checkShare,
@@ -114,6 +124,10 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       (r) => s.checkShare(r.secret),
     ),
   };
+}
+
+function interruptedView(r: InterruptedRecord): InterruptedRecordView {
+  return { ceremonyId: r.ceremonyId, ceremonyName: r.ceremonyName, keyName: r.keyName, path: r.path, outcome: r.outcome, savedTo: r.savedTo };
 }
 
 function toIpcError(channel: string, error: unknown, ctx: HandlerContext): IpcError {

@@ -66,8 +66,9 @@ if (!app.requestSingleInstanceLock()) {
         printHtml,
         workDir,
       });
-      // A ceremony cut off by a crash or power loss is marked as such.
-      for (const record of ceremony.closeInterruptedRecords()) console.warn(`[main] marked an interrupted ceremony as aborted: ${record}`);
+      // A ceremony cut off by a crash or power loss is closed (completed if
+      // every share was issued, else aborted); the start screen lists it.
+      for (const r of ceremony.closeInterruptedRecords()) console.warn(`[main] closed an interrupted ceremony as ${r.outcome}: ${r.path}`);
       // The master key and its shares are zeroed when the app quits.
       app.on('will-quit', () => ceremony.dispose());
       const handlers = createHandlers({

@@ -43,6 +43,10 @@ export const API_VERBS = {
     openRecord: IpcChannel.checkOpenRecord,
     share: IpcChannel.checkShare,
   },
+  interrupted: {
+    list: IpcChannel.recordListInterrupted,
+    saveRecord: IpcChannel.recordSaveInterrupted,
+  },
 } as const;
 
 type Verb<C extends keyof IpcContract> = IpcContract[C]['request'] extends undefined

@@ -212,6 +212,29 @@ export interface ShareCheckView {
 }
 
 // ---------------------------------------------------------------------------
+// Ceremonies cut off by a crash (the start screen)
+
+/**
+ * The record of a ceremony that was still open when the application stopped
+ * (a crash, a power cut), closed when it started again. Its key died with
+ * the stopped application.
+ */
+export interface InterruptedRecordView {
+  readonly ceremonyId: string;
+  readonly ceremonyName: string;
+  readonly keyName: string;
+  /** The record's file in the application's profile. */
+  readonly path: string;
+  /**
+   * `completed`: every share had been issued and read back, so the shares
+   * are complete and valid. `aborted`: they do not form a usable set.
+   */
+  readonly outcome: 'completed' | 'aborted';
+  /** The folder its record was saved to; null until then. */
+  readonly savedTo: string | null;
+}
+
+// ---------------------------------------------------------------------------
 // Channels
 
 /** Channel names. Use these constants, never string literals. */
@@ -238,6 +261,8 @@ export const IpcChannel = {
   ceremonyClose: 'ceremony:close',
   recordSave: 'record:save',
   recordPrint: 'record:print',
+  recordListInterrupted: 'record:list-interrupted',
+  recordSaveInterrupted: 'record:save-interrupted',
   checkOpenRecord: 'check:open-record',
   checkShare: 'check:share',
 } as const;
@@ -305,6 +330,10 @@ export interface IpcContract {
   [IpcChannel.recordSave]: { request: undefined; result: CeremonyView };
   /** Prints the report (with its signature lines) through the system print dialog; false if the person canceled. */
   [IpcChannel.recordPrint]: { request: undefined; result: { printed: boolean } };
+  /** The records of ceremonies cut off by a crash and closed when the application started. */
+  [IpcChannel.recordListInterrupted]: { request: undefined; result: readonly InterruptedRecordView[] };
+  /** Saves one of them (JSON Lines, HTML and PDF) into a folder (dialog), like record:save; answers the updated list. */
+  [IpcChannel.recordSaveInterrupted]: { request: { ceremonyId: string }; result: readonly InterruptedRecordView[] };
   /** Opens a ceremony record (dialog) for checking a share. */
   [IpcChannel.checkOpenRecord]: { request: undefined; result: RecordView };
   /** Checks one share (file: dialog + passphrase; card: reader + PIN) against the open record. */

@@ -25,8 +25,8 @@ import {
 } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
-import { bundleCreatedData, shareIssuedData, summarize, ENTRY, type CeremonySummary, type IssuedShare } from './record.js';
-import { appendTranscript, createTranscript, headHash, readTranscript } from './transcript.js';
+import { bundleCreatedData, shareIssuedData, summarize, ENTRY, WIPED_IN_MEMORY, type CeremonySummary, type Closing, type IssuedShare } from './record.js';
+import { appendTranscript, createTranscript, endCeremony, headHash, readTranscript } from './transcript.js';
 import type { ShareDestination, ShareSource } from './media.js';
 
 // The ceremony steps, independent of how they are driven (CLI or app).
@@ -80,7 +80,6 @@ export async function generateMasterKeyCeremony(a: GenerateArgs): Promise<Genera
 }
 
 async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date): Promise<GenerateResult> {
-
   const ceremonyId = randomUUID();
   const actor = a.actor ?? 'operator';
   createTranscript(
@@ -100,6 +99,29 @@ async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date
     },
     now(),
   );
+  let result: GenerateResult;
+  try {
+    result = await issueShares(a, ceremonyId, actor, now);
+  } catch (e) {
+    // The record says the ceremony did not complete and why (messages never
+    // hold secrets), so nobody mistakes its shares for a usable set.
+    try {
+      const closing: Closing = { outcome: 'aborted', code: (e as { code?: string }).code ?? 'Bug', reason: String((e as Error).message) };
+      endCeremony(a.recordPath, actor, { wiped: WIPED_IN_MEMORY, closing }, now());
+    } catch {
+      /* keep the original error */
+    }
+    throw e;
+  }
+  // Not swallowed: shares of a ceremony whose record does not say it
+  // completed are refused later, so the custodians must learn it now.
+  endCeremony(a.recordPath, actor, { wiped: WIPED_IN_MEMORY, closing: { outcome: 'completed' } }, now());
+  return result;
+}
+
+/** Generates the key, splits it and issues every share; the key and shares are zeroed before it returns. */
+async function issueShares(a: GenerateArgs, ceremonyId: string, actor: string, now: () => Date): Promise<GenerateResult> {
+  const n = a.custodians.length;
   const key = generateMasterKey();
   let shares: Buffer[] = [];
   try {
@@ -145,30 +167,12 @@ async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date
       a.onProgress?.({ step: 'share-issued', shareIndex: i + 1, label: c.destination.label });
     }
     return { ceremonyId, kcv, verificationPattern: vp, shares: issued };
-  } catch (e) {
-    // The record says the ceremony did not complete and why (messages never
-    // hold secrets), so nobody mistakes its shares for a usable set.
-    try {
-      appendTranscript(a.recordPath, {
-        type: ENTRY.aborted,
-        actor,
-        data: { code: (e as { code?: string }).code ?? 'Bug', reason: String((e as Error).message) },
-      }, now());
-    } catch {
-      /* keep the original error */
-    }
-    throw e;
   } finally {
     zeroize(key, ...shares);
-    try {
-      appendTranscript(a.recordPath, { type: ENTRY.masterKeyWiped, actor, data: { note: 'master key and shares zeroed in memory' } }, now());
-    } catch {
-      /* the record was never created, or is unreadable: nothing to add to */
-    }
   }
 }
 
-/** Reads a record and checks it is a complete ceremony. */
+/** Reads a record and its key ceremony, which must be closed as completed. */
 export function loadCeremony(recordPath: string): { summary: CeremonySummary; head: string } {
   const entries = readTranscript(recordPath);
   return { summary: summarize(entries), head: headHash(entries) };

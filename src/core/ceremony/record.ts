@@ -1,6 +1,6 @@
 import type { ParsedBundle } from '../bundle/bundle.js';
 import type { TransportKey } from '../bundle/transport.js';
-import { CeremonyError } from '../errors.js';
+import { CeremonyError, missingCase } from '../errors.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
 import type { TranscriptData, TranscriptEntry } from './transcript.js';
 
@@ -27,18 +27,145 @@ export interface CeremonySummary {
   bundles: Array<{ sequence: number; bundleHash: string; targets: string[] }>;
 }
 
+/**
+ * Every kind of entry the tool writes: one closed list (CONVENTIONS.md,
+ * "Closed lists"). A record holding any other kind was not written by this
+ * tool and is refused, naming the line.
+ */
 export const ENTRY = {
+  /** The first entry of every ceremony: who, what key, K of N. */
   opened: 'ceremony-opened',
+  /** The operator compared a unit's transport key fingerprint with the unit's own display. */
+  unitConfirmed: 'unit-confirmed',
+  unitRemoved: 'unit-removed',
+  /** An admin's identity (certificate thumbprint) created or brought (the desktop app). */
+  adminIdentity: 'admin-identity',
   masterKeyGenerated: 'master-key-generated',
+  /** A share written to its medium, not yet read back (the desktop app). */
+  shareWritten: 'share-written',
+  /** A share written, read back and found identical: its commitment. */
   shareIssued: 'share-issued',
+  /** The custodian's statement that they hold their share (the desktop app). */
+  shareAccepted: 'share-accepted',
   masterKeyWiped: 'master-key-wiped',
   bundleCreated: 'bundle-created',
-  /** An admin's signature added to a bundle (the desktop app). */
+  /** An admin's signature added to a bundle. */
   bundleSigned: 'bundle-signed',
-  aborted: 'ceremony-aborted',
-  /** The desktop app's last entry: key wiped, ceremony complete. */
+  bundleSaved: 'bundle-saved',
+  cardPrepared: 'card-prepared',
+  cardPinUnblocked: 'card-pin-unblocked',
+  /** The last entry of every ceremony: completed or aborted, with its entry count. */
   closed: 'ceremony-closed',
 } as const;
+export type EntryType = (typeof ENTRY)[keyof typeof ENTRY];
+export const ENTRY_TYPES: readonly EntryType[] = Object.values(ENTRY);
+
+export function isEntryType(value: unknown): value is EntryType {
+  return (ENTRY_TYPES as readonly unknown[]).includes(value);
+}
+
+/**
+ * Entries that may stand between two ceremonies, after one is closed: the
+ * CLI records them against the key of a closed ceremony (`units confirm`,
+ * `bundle create`, `bundle sign --record`).
+ */
+export const STANDALONE_ENTRIES: readonly EntryType[] = [ENTRY.unitConfirmed, ENTRY.bundleCreated, ENTRY.bundleSigned];
+
+export const CLOSING_OUTCOMES = ['completed', 'aborted'] as const;
+export type ClosingOutcome = (typeof CLOSING_OUTCOMES)[number];
+
+/** What a closing entry says, besides the entry count that the writer adds. */
+export type Closing =
+  | { outcome: 'completed'; details?: TranscriptData }
+  | { outcome: 'aborted'; code: string; reason: string };
+
+/** The data of a ceremony-closed entry; `entries` counts the ceremony's entries, its opening and this closing included. */
+export function closingData(closing: Closing, entries: number): TranscriptData {
+  return closing.outcome === 'completed'
+    ? { ...closing.details, outcome: 'completed', entries }
+    : { outcome: 'aborted', code: closing.code, reason: closing.reason, entries };
+}
+
+/** The note of a master-key-wiped entry written by the process that held the key. */
+export const WIPED_IN_MEMORY = 'master key and shares zeroed in memory';
+
+// ---------------------------------------------------------------------------
+// Ceremonies inside a record
+//
+// A record is one or more ceremonies, each from its ceremony-opened entry to
+// its ceremony-closed entry. Between two ceremonies only the standalone
+// entries above may appear. A record whose last ceremony has no closing
+// entry is incomplete: the ceremony is still running, was cut off, or lines
+// were cut from the end of the record.
+
+export type CeremonyOutcome =
+  | { kind: 'completed' }
+  | { kind: 'aborted'; code: string; reason: string }
+  /** No closing entry (yet). */
+  | { kind: 'open' };
+
+export interface CeremonyInRecord {
+  /** Its entries, from the opening to the closing (or to the end of the record). */
+  entries: TranscriptEntry[];
+  outcome: CeremonyOutcome;
+}
+
+export interface RecordStatus {
+  ceremonies: CeremonyInRecord[];
+  /** True when the last ceremony has its closing entry. */
+  complete: boolean;
+}
+
+function malformed(e: TranscriptEntry, problem: string, what: string): CeremonyError {
+  return new CeremonyError('TranscriptInvalid', `${what} is not a sequence of ceremonies at line ${e.seq} (${e.type}): ${problem}. Use the original record.`, { line: e.seq });
+}
+
+function closingOutcome(closing: TranscriptEntry, count: number, what: string): CeremonyOutcome {
+  const d = closing.data;
+  if (d['entries'] !== count) {
+    throw malformed(closing, `the closing entry counts ${String(d['entries'])} entries, but its ceremony has ${count}`, what);
+  }
+  switch (d['outcome']) {
+    case 'completed':
+      return { kind: 'completed' };
+    case 'aborted':
+      if (typeof d['code'] !== 'string' || typeof d['reason'] !== 'string') throw malformed(closing, 'an aborted closing must say why (code and reason)', what);
+      return { kind: 'aborted', code: d['code'], reason: d['reason'] };
+    default:
+      throw malformed(closing, `the outcome must be ${CLOSING_OUTCOMES.join(' or ')}`, what);
+  }
+}
+
+/**
+ * Splits a record into its ceremonies and checks its structure strictly:
+ * it starts with an opening; no ceremony opens inside an open one; a closing
+ * closes an open ceremony and counts its entries right; between ceremonies
+ * stand only the standalone entries.
+ */
+export function ceremoniesOf(entries: readonly TranscriptEntry[], what = 'The ceremony record'): RecordStatus {
+  const ceremonies: CeremonyInRecord[] = [];
+  let open: TranscriptEntry[] | null = null;
+  for (const [i, e] of entries.entries()) {
+    if (open !== null) {
+      if (e.type === ENTRY.opened) throw malformed(e, `a ceremony opens inside the ceremony opened at line ${open[0]!.seq}, which has no closing entry`, what);
+      open.push(e);
+      if (e.type === ENTRY.closed) {
+        ceremonies.push({ entries: open, outcome: closingOutcome(e, open.length, what) });
+        open = null;
+      }
+    } else if (e.type === ENTRY.opened) {
+      open = [e];
+    } else if (i === 0) {
+      throw malformed(e, 'a record starts with the opening of a ceremony', what);
+    } else if (e.type === ENTRY.closed) {
+      throw malformed(e, 'it closes no open ceremony', what);
+    } else if (!STANDALONE_ENTRIES.includes(e.type)) {
+      throw malformed(e, `it stands outside any ceremony, where only ${STANDALONE_ENTRIES.join(', ')} entries may`, what);
+    }
+  }
+  if (open !== null) ceremonies.push({ entries: open, outcome: { kind: 'open' } });
+  return { ceremonies, complete: open === null };
+}
 
 // What the entries that summarize() reads carry, written in one place for the
 // CLI and the desktop app alike.
@@ -80,11 +207,15 @@ function int(e: TranscriptEntry, k: string): number {
   return v;
 }
 
+/**
+ * What the key ceremony of a record says: the first ceremony, which made
+ * the key and issued its shares, and every bundle recorded for the key.
+ * Refuses a key ceremony that is not closed as completed: its shares are
+ * not a set anyone may use.
+ */
 export function summarize(entries: TranscriptEntry[]): CeremonySummary {
-  const first = entries[0]!;
-  if (first.type !== ENTRY.opened) {
-    throw new CeremonyError('TranscriptInvalid', 'The ceremony record does not start with the opening of a ceremony.');
-  }
+  const keyCeremony = usableKeyCeremony(ceremoniesOf(entries).ceremonies[0]!);
+  const first = keyCeremony[0]!;
   const s: CeremonySummary = {
     ceremonyId: str(first, 'ceremonyId'),
     ceremonyName: str(first, 'ceremonyName'),
@@ -96,7 +227,7 @@ export function summarize(entries: TranscriptEntry[]): CeremonySummary {
     issued: new Map(),
     bundles: [],
   };
-  for (const e of entries.slice(1)) {
+  for (const e of keyCeremony) {
     switch (e.type) {
       case ENTRY.masterKeyGenerated:
         s.kcv = str(e, 'kcv');
@@ -114,21 +245,39 @@ export function summarize(entries: TranscriptEntry[]): CeremonySummary {
         });
         break;
       }
-      case ENTRY.bundleCreated:
-        s.bundles.push({
-          sequence: int(e, 'sequence'),
-          bundleHash: str(e, 'payloadHash'),
-          targets: (e.data['targets'] as string[]) ?? [],
-        });
-        break;
       default:
         break; // other steps (wipes, notes) carry no state
     }
   }
-  if (!s.kcv) throw new CeremonyError('TranscriptInvalid', 'The ceremony record has no master key yet.');
-  const aborted = entries.find((e) => e.type === ENTRY.aborted);
-  if (aborted) {
-    throw new CeremonyError('TranscriptInvalid', `The ceremony in this record was aborted (${String(aborted.data['reason'])}); its shares do not form a usable set.`);
+  // Bundles are recorded inside the key ceremony (the desktop app) or after it (the CLI).
+  for (const e of entries) {
+    if (e.type !== ENTRY.bundleCreated) continue;
+    s.bundles.push({
+      sequence: int(e, 'sequence'),
+      bundleHash: str(e, 'payloadHash'),
+      targets: (e.data['targets'] as string[]) ?? [],
+    });
+  }
+  if (!s.kcv) throw new CeremonyError('TranscriptInvalid', 'The key ceremony in this record is closed as completed but has no master key: the record was rewritten. Use the original record.');
+  if (s.issued.size !== s.shares) {
+    throw new CeremonyError('TranscriptInvalid', `The key ceremony in this record is closed as completed but lists ${s.issued.size} of its ${s.shares} shares as issued: the record was rewritten. Use the original record.`);
   }
   return s;
+}
+
+/** The entries of the key ceremony, if it was closed as completed; otherwise why its shares cannot be used. */
+function usableKeyCeremony(c: CeremonyInRecord): TranscriptEntry[] {
+  switch (c.outcome.kind) {
+    case 'completed':
+      return c.entries;
+    case 'aborted':
+      throw new CeremonyError('TranscriptInvalid', `The key ceremony in this record was aborted (${c.outcome.reason}); its shares do not form a usable set.`, { code: c.outcome.code });
+    case 'open':
+      throw new CeremonyError(
+        'TranscriptInvalid',
+        'The key ceremony in this record has no closing entry: the ceremony was cut off, or lines were cut from the end of the record; its shares cannot be trusted. Use the original, complete record.',
+      );
+    default:
+      return missingCase(c.outcome);
+  }
 }

@@ -84,7 +84,8 @@ interface ReadRecord {
   issued: ShareRow[];
   bundles: BundleRow[];
   units: Map<string, { fingerprint: string; bundles: string[] }>;
-  aborted: { reason: string; code: string; time: string } | undefined;
+  /** The closing entry of the first ceremony (the one that made the key), if it has one. */
+  closing: { outcome: 'completed'; note: string | undefined } | { outcome: 'aborted'; reason: string; code: string; time: string } | undefined;
 }
 
 function readRecord(entries: TranscriptEntry[]): ReadRecord {
@@ -104,7 +105,7 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
     issued: [],
     bundles: [],
     units: new Map(),
-    aborted: undefined,
+    closing: undefined,
   };
   for (const e of entries.slice(opened ? 1 : 0)) {
     const d = e.data;
@@ -150,8 +151,11 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
         }
         break;
       }
-      case ENTRY.aborted:
-        r.aborted ??= { reason: str(d, 'reason') ?? '(no reason recorded)', code: str(d, 'code') ?? '', time: e.time };
+      case ENTRY.closed:
+        r.closing ??=
+          d['outcome'] === 'completed'
+            ? { outcome: 'completed', note: str(d, 'note') }
+            : { outcome: 'aborted', reason: str(d, 'reason') ?? '(no reason recorded)', code: str(d, 'code') ?? '', time: e.time };
         break;
       case ENTRY.bundleSigned: {
         const b = r.bundles.find((x) => x.bundleId === str(d, 'bundleId'));
@@ -167,16 +171,20 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
 }
 
 function outcome(r: ReadRecord): { text: string; cls: string } {
-  if (r.aborted) {
-    const code = r.aborted.code ? ` [${r.aborted.code}]` : '';
-    return { text: `Aborted at ${r.aborted.time}: ${r.aborted.reason}${code}. Its shares do not form a usable set.`, cls: 'aborted' };
+  if (r.closing?.outcome === 'aborted') {
+    const code = r.closing.code ? ` [${r.closing.code}]` : '';
+    return { text: `Aborted at ${r.closing.time}: ${r.closing.reason}${code}. Its shares do not form a usable set.`, cls: 'aborted' };
   }
   if (!r.opened) return { text: 'Incomplete: the record does not start with the opening of a ceremony.', cls: 'aborted' };
+  if (r.closing === undefined) {
+    return { text: 'Incomplete: the ceremony has no closing entry (it was cut off, or lines were cut from the end of the record). Its shares cannot be trusted.', cls: 'aborted' };
+  }
   if (!r.kcv) return { text: 'Incomplete: the record has no master key.', cls: 'aborted' };
   if (r.shares !== undefined && r.issued.length < r.shares) {
     return { text: `Incomplete: ${r.issued.length} of ${r.shares} shares were issued.`, cls: 'aborted' };
   }
-  return { text: 'Completed.', cls: 'completed' };
+  // A ceremony closed at the application's next start says so.
+  return { text: r.closing.note ? `Completed. ${r.closing.note}` : 'Completed.', cls: 'completed' };
 }
 
 const CSS = `

@@ -31,11 +31,11 @@ import { CardShareDestination } from './card-media.js';
 import { fingerprintFromB64url, hexGroups, pgpWords } from './fingerprint.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
 import { loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
-import { bundleCreatedData, ENTRY, shareIssuedData } from './record.js';
-import { renderRecordHtml } from './report.js';
+import { bundleCreatedData, ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
+import { renderRecordHtml, type CeremonyRoster } from './report.js';
 import { checkSetup } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
-import { appendTranscript, createTranscript, headHash, readTranscript, type TranscriptData } from './transcript.js';
+import { appendTranscript, createTranscript, endCeremony, headHash, parseTranscript, readTranscript, type TranscriptData, type TranscriptEntry } from './transcript.js';
 
 // The ceremony the desktop app runs, one step at a time (issue 4). Where the
 // CLI does a whole master-key ceremony in one call, the wizard spreads it
@@ -144,6 +144,8 @@ export class CeremonySession {
 
   /** The record opened for checking a share (the start screen's other task). */
   private checkRecord: string | null = null;
+  /** Records of ceremonies cut off by a crash, closed when the application started. */
+  private readonly interrupted: InterruptedRecord[] = [];
 
   constructor(private readonly ports: SessionPorts) {
     this.now = ports.now ?? (() => new Date());
@@ -152,12 +154,15 @@ export class CeremonySession {
 
   /**
    * Closes the records of ceremonies that were cut off (the app crashed or
-   * the power went) before they were closed or abandoned: each gets a
-   * "ceremony-aborted" entry, so none of them can be mistaken for a finished
-   * ceremony. Their keys died with the process. Returns the records closed.
+   * the power went) before they were closed or abandoned, so none is left
+   * open. Their keys died with the process. A ceremony that had issued and
+   * read back every share is closed as completed: its shares are valid (the
+   * key is gone, as closing would have wiped it). Any other is closed as
+   * aborted. Returns the records closed now; the start screen lists them
+   * (interruptedRecords) so their records can be saved.
    */
-  closeInterruptedRecords(): string[] {
-    const closed: string[] = [];
+  closeInterruptedRecords(): InterruptedRecord[] {
+    const closed: InterruptedRecord[] = [];
     let names: string[];
     try {
       names = readdirSync(this.ports.workDir).filter((f) => /^ceremony-[0-9a-f-]{36}\.jsonl$/.test(f));
@@ -168,15 +173,29 @@ export class CeremonySession {
       const path = join(this.ports.workDir, name);
       if (path === this.recordPath) continue;
       try {
-        const entries = readTranscript(path);
-        if (entries.some((e) => e.type === ENTRY.aborted || e.type === ENTRY.closed)) continue;
-        appendTranscript(path, { type: ENTRY.aborted, actor: 'Key Ceremony', data: { code: 'Interrupted', reason: 'the application stopped before the ceremony was closed' } }, this.now());
-        closed.push(path);
+        const record = closeInterruptedRecord(path, this.now());
+        if (record !== null) closed.push(record);
       } catch {
         /* an unreadable record is left as it is, for a person to look at */
       }
     }
+    this.interrupted.push(...closed);
     return closed;
+  }
+
+  /** The records closed by closeInterruptedRecords since the application started. */
+  interruptedRecords(): InterruptedRecord[] {
+    return this.interrupted.map((r) => ({ ...r }));
+  }
+
+  /** Saves the record of an interrupted ceremony (JSON Lines, HTML, PDF) into a folder (dialog), as saveRecord does. */
+  saveInterruptedRecord(ceremonyId: string): Promise<InterruptedRecord[]> {
+    return this.queue.run(async () => {
+      const record = this.interrupted.find((r) => r.ceremonyId === ceremonyId);
+      if (record === undefined) fail('InvalidArgument', `No interrupted ceremony ${ceremonyId} was closed when Key Ceremony started.`);
+      record.savedTo = await this.saveRecordFiles(record.path);
+      return this.interruptedRecords();
+    });
   }
 
   // ---------------------------------------------------------------------
@@ -260,7 +279,7 @@ export class CeremonySession {
     return i >= 0 ? this.setup!.admins[i]!.name : 'unknown signer';
   }
 
-  private record(type: string, data: TranscriptData, actor?: string): void {
+  private record(type: EntryType, data: TranscriptData, actor?: string): void {
     appendTranscript(this.recordPath!, { type, actor: actor ?? this.setup!.operator, data }, this.now());
   }
 
@@ -711,8 +730,8 @@ export class CeremonySession {
       this.expectStep('close', 'close the ceremony');
       if (this.closed !== null) return this.view();
       this.wipeSecrets();
-      this.record(ENTRY.masterKeyWiped, { note: 'master key and shares zeroed in memory' });
-      this.record(ENTRY.closed, { kcv: this.kcv!, bundle: this.bundle?.saved ? basename(this.bundle.saved.path) : null });
+      const details = { kcv: this.kcv!, bundle: this.bundle?.saved ? basename(this.bundle.saved.path) : null };
+      this.endInRecord({ wiped: WIPED_IN_MEMORY, closing: { outcome: 'completed', details } });
       this.closed = { recordSavedTo: null };
       return this.view();
     });
@@ -722,35 +741,38 @@ export class CeremonySession {
   printRecord(): Promise<{ printed: boolean }> {
     return this.queue.run(async () => {
       if (this.closed === null) fail('WrongStep', 'Close the ceremony (wipe the master key) before printing its record.');
-      return { printed: await this.ports.printHtml(this.reportHtml()) };
+      return { printed: await this.ports.printHtml(reportHtml(readTranscript(this.recordPath!), this.now())) };
     });
-  }
-
-  private reportHtml(): string {
-    const setup = this.setup!;
-    return renderRecordHtml(
-      readTranscript(this.recordPath!),
-      { operator: setup.operator, admins: setup.admins.map((a) => a.name), custodians: setup.custodians.map((c) => c.name), witnesses: [...setup.witnesses] },
-      this.now(),
-    );
   }
 
   saveRecord(): Promise<CeremonyView> {
     return this.queue.run(async () => {
       if (this.closed === null) fail('WrongStep', 'Close the ceremony (wipe the master key) before saving its record.');
-      const folder = picked(await this.ports.dialogs.chooseFolder({ title: 'Choose the folder for the ceremony record' }), 'folder');
-      const stem = `ceremony-${safeFileStem(this.setup!.keyName)}-${this.ceremonyId!.slice(0, 8)}`;
-      const targets = ['.jsonl', '.html', '.pdf'].map((ext) => join(folder, stem + ext));
-      for (const t of targets) assertOutputFree(t);
-      const recordText = readFileOrFail(this.recordPath!, 'The ceremony record');
-      const html = this.reportHtml();
-      const pdf = await this.ports.renderPdf(html);
-      writeFileExclusive(targets[0]!, recordText, 0o644);
-      writeFileExclusive(targets[1]!, html, 0o644);
-      writeFileExclusive(targets[2]!, pdf, 0o644);
-      this.closed = { recordSavedTo: folder };
+      this.closed = { recordSavedTo: await this.saveRecordFiles(this.recordPath!) };
       return this.view();
     });
+  }
+
+  /**
+   * Saves a record as it is (JSON Lines), with its printable report (HTML
+   * and PDF), into a folder the person chooses; never overwrites. Returns
+   * the folder.
+   */
+  private async saveRecordFiles(recordPath: string): Promise<string> {
+    const folder = picked(await this.ports.dialogs.chooseFolder({ title: 'Choose the folder for the ceremony record' }), 'folder');
+    const recordText = readFileOrFail(recordPath, 'The ceremony record');
+    // The report is rendered from the very bytes that are saved.
+    const entries = parseTranscript(recordText.toString('utf8'), `The ceremony record ${recordPath}`);
+    const opening = entries[0]!.data;
+    const stem = `ceremony-${safeFileStem(String(opening['keyName']))}-${String(opening['ceremonyId']).slice(0, 8)}`;
+    const targets = ['.jsonl', '.html', '.pdf'].map((ext) => join(folder, stem + ext));
+    for (const t of targets) assertOutputFree(t);
+    const html = reportHtml(entries, this.now());
+    const pdf = await this.ports.renderPdf(html);
+    writeFileExclusive(targets[0]!, recordText, 0o644);
+    writeFileExclusive(targets[1]!, html, 0o644);
+    writeFileExclusive(targets[2]!, pdf, 0o644);
+    return folder;
   }
 
   // ---------------------------------------------------------------------
@@ -871,23 +893,86 @@ export class CeremonySession {
   }
 
   /**
-   * Wipes the key and shares and records that the ceremony was abandoned
-   * (and the wipe, if a key existed). A record that cannot be written does
+   * Wipes the key and shares and records the wipe (if a key existed) and
+   * the ceremony's closing as aborted. A record that cannot be written does
    * not stop the wipe or what follows.
    */
   private abandonInRecord(reason: string): void {
     const hadKey = this.key !== null;
     this.wipeSecrets();
     try {
-      this.record(ENTRY.aborted, { code: 'Abandoned', reason });
-      if (hadKey) this.record(ENTRY.masterKeyWiped, { note: 'master key and shares zeroed in memory' });
+      this.endInRecord({ wiped: hadKey ? WIPED_IN_MEMORY : null, closing: { outcome: 'aborted', code: 'Abandoned', reason } });
     } catch {
       /* the wipe matters more than the record */
     }
+  }
+
+  /** Writes the last entries of the ceremony in progress: the wipe (when it held a key) and its closing. */
+  private endInRecord(end: { wiped: string | null; closing: Closing }): void {
+    endCeremony(this.recordPath!, this.setup!.operator, end, this.now());
   }
 }
 
 /** Checks an RS256 signature against the certificate it claims. */
 function signatureMatches(cert: AdminCertificateInfo, data: Buffer, signature: Buffer): boolean {
   return nodeVerify('sha256', data, cert.publicKey, signature);
+}
+
+/** A record of a ceremony cut off by a crash, closed when the application started. */
+export interface InterruptedRecord {
+  path: string;
+  ceremonyId: string;
+  ceremonyName: string;
+  keyName: string;
+  /** completed: every share was issued and read back, so the shares are valid; aborted: they are not. */
+  outcome: Closing['outcome'];
+  /** The folder its record was saved to from the start screen; null until then. */
+  savedTo: string | null;
+}
+
+/** Who writes the entries of a ceremony closed at start-up: nobody was at the keyboard. */
+const APPLICATION_ACTOR = 'Key Ceremony';
+
+/**
+ * Closes the ceremony left open at the end of a record by a crash, or
+ * returns null when it has none. The shares are complete once every share
+ * is issued (written, read back and found identical) and the key wiped
+ * (issue 8): the key died with the stopped process, so such a ceremony is
+ * closed as completed, whatever step the wizard was at.
+ */
+function closeInterruptedRecord(path: string, now: Date): InterruptedRecord | null {
+  const last = ceremoniesOf(readTranscript(path)).ceremonies.at(-1)!;
+  if (last.outcome.kind !== 'open') return null;
+  const opening = last.entries[0]!.data;
+  const issued = new Set(last.entries.filter((e) => e.type === ENTRY.shareIssued).map((e) => e.data['shareIndex']));
+  const shares = typeof opening['shares'] === 'number' ? opening['shares'] : 0;
+  const hadKey = last.entries.some((e) => e.type === ENTRY.masterKeyGenerated);
+  const everyShareIssued = hadKey && shares > 0 && Array.from({ length: shares }, (_, i) => i + 1).every((i) => issued.has(i));
+  const closing: Closing = everyShareIssued
+    ? { outcome: 'completed', details: { note: 'Closed when Key Ceremony next started: every share had been issued and read back before it stopped.' } }
+    : { outcome: 'aborted', code: 'Interrupted', reason: 'the application stopped before the ceremony was closed' };
+  const wiped = hadKey ? 'the master key and shares were only in the memory of the application, and died with it when it stopped' : null;
+  endCeremony(path, APPLICATION_ACTOR, { wiped, closing }, now);
+  return {
+    path,
+    ceremonyId: String(opening['ceremonyId']),
+    ceremonyName: String(opening['ceremonyName']),
+    keyName: String(opening['keyName']),
+    outcome: closing.outcome,
+    savedTo: null,
+  };
+}
+
+/** The ceremony report, signed by the people its opening entry names. */
+function reportHtml(entries: TranscriptEntry[], now: Date): string {
+  return renderRecordHtml(entries, rosterOf(entries[0]!), now);
+}
+
+function rosterOf(opening: TranscriptEntry): CeremonyRoster {
+  const names = (key: string): string[] => {
+    const v = opening.data[key];
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  };
+  const operator = opening.data['operator'];
+  return { operator: typeof operator === 'string' ? operator : opening.actor, admins: names('admins'), custodians: names('custodians'), witnesses: names('witnesses') };
 }

@@ -1,12 +1,22 @@
 import { canonicalJson, sha256Hex } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { appendDurably, readFileOrFail, writeFileExclusive } from '../files.js';
+import { ceremoniesOf, closingData, ENTRY, isEntryType, type Closing, type EntryType } from './record.js';
 
 // The ceremony record: an append-only, hash-chained JSON Lines transcript
 // (DESIGN.md, "Formats"). Each line is one step: who, what, when, and
 // public values (fingerprints, KCVs, share commitments) — never a secret.
 // Each entry's hash covers the previous entry's hash, so removing,
 // reordering or editing any line breaks every hash after it.
+//
+// The chain alone only catches accidents: whoever can write the file can
+// recompute it. So every line must also be exactly the canonical JSON this
+// tool writes (one form per entry: no spaces, sorted keys, no duplicates,
+// whole numbers only), every entry of a kind this tool writes, and the
+// record a sequence of ceremonies each ended by a closing entry that counts
+// its entries (record.ts, ceremoniesOf). What is left to an attacker, a
+// consistent rewrite, is caught by comparing the head hash with the one on
+// the signed report (`keyceremony transcript verify --head`).
 
 export const TRANSCRIPT_FORMAT = 'keyceremony-transcript/1';
 export const GENESIS_HASH = '0'.repeat(64);
@@ -17,7 +27,7 @@ export interface TranscriptEntry {
   format: typeof TRANSCRIPT_FORMAT;
   seq: number;
   time: string;
-  type: string;
+  type: EntryType;
   actor: string;
   data: TranscriptData;
   prev: string;
@@ -43,7 +53,50 @@ function seal(prev: TranscriptEntry | null, entry: NewEntry, now: Date): Transcr
   return { ...body, hash: entryHash(body) };
 }
 
-/** Parses and verifies a transcript's text; names the first line that fails. */
+const ENTRY_KEYS = 'actor,data,format,hash,prev,seq,time,type';
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** One line as the entry it must be, or the reason it is refused. */
+function parseLine(line: string, n: number, what: string): TranscriptEntry {
+  const refuse = (problem: string): CeremonyError => new CeremonyError('TranscriptInvalid', `${what} ${problem}`, { line: n });
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw refuse(`is damaged at line ${n}: it is not valid JSON.`);
+  }
+  let canonical: string;
+  try {
+    canonical = canonicalJson(value);
+  } catch {
+    // canonicalJson refuses what the tool never writes: fractions, and integers beyond 2^53.
+    throw refuse(`is not in the form this tool writes at line ${n} (a number that is not a whole number, or too large): it was edited. Use the original record.`);
+  }
+  // JSON.parse keeps the last of duplicate keys, so re-serialising differs from the line.
+  if (canonical !== line) {
+    throw refuse(`is not in the form this tool writes at line ${n} (extra spaces, line endings, key order or duplicate keys): it was edited. Use the original record.`);
+  }
+  if (!isPlainObject(value) || Object.keys(value).sort().join(',') !== ENTRY_KEYS || value['format'] !== TRANSCRIPT_FORMAT) {
+    throw refuse(`is damaged at line ${n}: it is not a transcript entry.`);
+  }
+  if (!isEntryType(value['type'])) {
+    throw refuse(`is not in the form this tool writes at line ${n}: "${String(value['type'])}" is not a kind of entry this tool writes. Use the original record.`);
+  }
+  if (!isPlainObject(value['data']) || typeof value['actor'] !== 'string' || typeof value['time'] !== 'string') {
+    throw refuse(`is not in the form this tool writes at line ${n}: its data must be an object, its actor and time text. Use the original record.`);
+  }
+  return value as unknown as TranscriptEntry;
+}
+
+/**
+ * Parses and verifies a transcript's text: every line canonical and chained
+ * to the one before, and the whole a sequence of ceremonies. Names the first
+ * line that fails. A record whose last ceremony is still open passes: that
+ * is for the reader to judge (ceremoniesOf, summarize).
+ */
 export function parseTranscript(text: string, what = 'The ceremony record'): TranscriptEntry[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
@@ -54,16 +107,7 @@ export function parseTranscript(text: string, what = 'The ceremony record'): Tra
   let prev: TranscriptEntry | null = null;
   for (const [i, line] of lines.entries()) {
     const n = i + 1;
-    let e: TranscriptEntry;
-    try {
-      e = JSON.parse(line) as TranscriptEntry;
-    } catch {
-      throw new CeremonyError('TranscriptInvalid', `${what} is damaged at line ${n}: it is not valid JSON.`, { line: n });
-    }
-    const keys = Object.keys(e ?? {}).sort().join(',');
-    if (keys !== 'actor,data,format,hash,prev,seq,time,type' || e.format !== TRANSCRIPT_FORMAT) {
-      throw new CeremonyError('TranscriptInvalid', `${what} is damaged at line ${n}: it is not a transcript entry.`, { line: n });
-    }
+    const e = parseLine(line, n, what);
     if (e.seq !== n || e.prev !== (prev ? prev.hash : GENESIS_HASH)) {
       throw new CeremonyError('TranscriptInvalid', `${what} is broken at line ${n}: the chain to the previous entry does not hold (an entry was removed, reordered or inserted).`, { line: n });
     }
@@ -75,6 +119,7 @@ export function parseTranscript(text: string, what = 'The ceremony record'): Tra
     prev = e;
   }
   if (entries.length === 0) throw new CeremonyError('TranscriptInvalid', `${what} is empty.`);
+  ceremoniesOf(entries, what);
   return entries;
 }
 
@@ -83,19 +128,49 @@ export function readTranscript(path: string): TranscriptEntry[] {
   return parseTranscript(text, `The ceremony record ${path}`);
 }
 
-/** Starts a new record; refuses an existing file. */
+/** The line the tool writes for an entry: its canonical JSON. */
+function line(e: TranscriptEntry): string {
+  return canonicalJson(e) + '\n';
+}
+
+/** Starts a new record with the opening of its first ceremony; refuses an existing file. */
 export function createTranscript(path: string, first: NewEntry, now = new Date()): TranscriptEntry {
   const e = seal(null, first, now);
-  writeFileExclusive(path, JSON.stringify(e) + '\n', 0o644);
+  ceremoniesOf([e], `The new ceremony record ${path}`);
+  writeFileExclusive(path, line(e), 0o644);
   return e;
 }
 
-/** Verifies the whole chain, then appends one entry durably. */
+/**
+ * Verifies the whole record, then appends one entry durably. An entry that
+ * would break the record's structure (a step outside any ceremony, a second
+ * opening) is refused before anything is written.
+ */
 export function appendTranscript(path: string, entry: NewEntry, now = new Date()): TranscriptEntry {
-  const entries = readTranscript(path);
+  return appendTo(path, readTranscript(path), entry, now);
+}
+
+function appendTo(path: string, entries: TranscriptEntry[], entry: NewEntry, now: Date): TranscriptEntry {
   const e = seal(entries[entries.length - 1]!, entry, now);
-  appendDurably(path, JSON.stringify(e) + '\n');
+  ceremoniesOf([...entries, e], `The ceremony record ${path}, with its new entry,`);
+  appendDurably(path, line(e));
   return e;
+}
+
+/**
+ * Ends the ceremony open at the end of the record: the wipe of its key
+ * (when it held one: `wiped` is the note), then the closing entry, which
+ * counts the ceremony's entries, its opening and this closing included.
+ * Used by the CLI and the desktop app alike.
+ */
+export function endCeremony(path: string, actor: string, end: { wiped: string | null; closing: Closing }, now = new Date()): void {
+  if (end.wiped !== null) appendTranscript(path, { type: ENTRY.masterKeyWiped, actor, data: { note: end.wiped } }, now);
+  const entries = readTranscript(path);
+  const open = ceremoniesOf(entries).ceremonies.at(-1)!;
+  if (open.outcome.kind !== 'open') {
+    throw new CeremonyError('TranscriptInvalid', `The ceremony record ${path} has no open ceremony to close.`);
+  }
+  appendTo(path, entries, { type: ENTRY.closed, actor, data: closingData(end.closing, open.entries.length + 1) }, now);
 }
 
 export function headHash(entries: TranscriptEntry[]): string {

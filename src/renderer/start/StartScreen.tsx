@@ -1,5 +1,7 @@
-// The start screen: the two things Key Ceremony does.
+// The start screen: the two things Key Ceremony does, and the records of
+// ceremonies a crash cut off, if any.
 import { ScreenHeading } from '../ui/Heading.js';
+import { InterruptedCeremonies } from './InterruptedCeremonies.js';
 
 export function StartScreen({
   notice,
@@ -18,6 +20,7 @@ export function StartScreen({
           <p>{notice}</p>
         </div>
       )}
+      <InterruptedCeremonies />
       <ul className="choices">
         <li className="choice">
           <button type="button" className="button button-primary button-large" aria-describedby="choice-new-description" onClick={onStartCeremony}>

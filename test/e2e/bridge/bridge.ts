@@ -107,6 +107,8 @@ export function createBridge(o: BridgeOptions): Bridge {
     workDir: o.workDir,
     ...(o.scryptCost ? { scryptCost: o.scryptCost } : {}),
   });
+  // As main does at start-up (src/main/index.ts).
+  session.closeInterruptedRecords();
   const bugs: string[] = [];
   const handlers = createHandlers({
     session,

@@ -260,7 +260,9 @@ describe('the ceremony session behind the wizard', () => {
     expect(key.every((b) => b === 0)).toBe(true);
     expect(shares.every((s) => s.every((b) => b === 0))).toBe(true);
     const record = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
-    expect(readTranscript(join(dir, record)).map((e) => e.type)).toEqual(expect.arrayContaining(['ceremony-aborted', 'master-key-wiped']));
+    const entries = readTranscript(join(dir, record));
+    expect(entries.slice(-2).map((e) => e.type)).toEqual(['master-key-wiped', 'ceremony-closed']);
+    expect(entries.at(-1)!.data).toEqual({ outcome: 'aborted', code: 'Abandoned', reason: 'the operator abandoned the ceremony', entries: entries.length });
     expect(existsSync(join(dir, record))).toBe(true);
   }, 60_000);
 
@@ -275,8 +277,8 @@ describe('the ceremony session behind the wizard', () => {
     expect(key.every((b) => b === 0)).toBe(true);
     const record = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
     const entries = readTranscript(join(dir, record));
-    expect(entries.slice(-2).map((e) => e.type)).toEqual(['ceremony-aborted', 'master-key-wiped']);
-    expect(entries.at(-2)!.data['reason']).toBe('the application was closed');
+    expect(entries.slice(-2).map((e) => e.type)).toEqual(['master-key-wiped', 'ceremony-closed']);
+    expect(entries.at(-1)!.data).toMatchObject({ outcome: 'aborted', code: 'Abandoned', reason: 'the application was closed' });
   }, 60_000);
 
   it('prepares a factory card and unblocks a blocked PIN with the PUK, from the app', async () => {
@@ -337,17 +339,79 @@ describe('the ceremony session behind the wizard', () => {
     expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }])).message).toMatch(/identity of Bob, not of Carl/);
   }, 60_000);
 
-  it('at start-up, the record of a ceremony cut off by a crash is marked aborted, once', async () => {
+  /** Every share written and read back (issued), none yet confirmed by its custodian. */
+  async function throughSharesIssued(): Promise<void> {
+    transport.insert(R0, await preparedCard(PIN));
+    transport.insert(R1, await preparedCard(PIN));
+    await throughAdmins();
+    value(await h['master-key:generate']([]));
+    value(await h['shares:write']([{ shareIndex: 1, secret: card('reader 1') }]));
+    value(await h['shares:verify']([{ shareIndex: 1, secret: card('reader 1') }]));
+    for (const [i, name] of [[2, 'erik'], [3, 'fatima']] as const) {
+      dialogs.answer('saveFile', join(dir, `${name}.keyshare`));
+      value(await h['shares:write']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
+      value(await h['shares:verify']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
+    }
+  }
+
+  /** The application started again after a crash (the old process died without dispose()). */
+  function restart(): { next: CeremonySession; hn: Handlers } {
+    const next = new CeremonySession({ dialogs, openCardTransport: async () => transport, renderPdf: async () => Buffer.from('%PDF-1.4 fake'), printHtml: async () => true, workDir: dir });
+    const hn = createHandlers({ session: next, appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }), reportBug: (c, e) => { throw new Error(`bug in ${c}: ${String(e)}`); } });
+    return { next, hn };
+  }
+
+  it('at start-up, the record of a ceremony cut off by a crash before every share was issued is closed as aborted, once', async () => {
     transport.insert(R0, await preparedCard(PIN));
     await throughAdmins();
     value(await h['master-key:generate']([]));
-    const crashed = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
-    // A new process (the old one died without dispose()).
-    const next = new CeremonySession({ dialogs, openCardTransport: async () => transport, renderPdf: async () => Buffer.alloc(0), printHtml: async () => true, workDir: dir });
-    expect(next.closeInterruptedRecords()).toEqual([join(dir, crashed)]);
-    const entries = readTranscript(join(dir, crashed));
-    expect(entries.at(-1)).toMatchObject({ type: 'ceremony-aborted', data: { code: 'Interrupted' } });
+    const crashed = join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!);
+    const { next, hn } = restart();
+    expect(next.closeInterruptedRecords()).toMatchObject([{ path: crashed, keyName: 'prod-mk', outcome: 'aborted', savedTo: null }]);
+    const entries = readTranscript(crashed);
+    expect(entries.slice(-2).map((e) => e.type)).toEqual(['master-key-wiped', 'ceremony-closed']);
+    expect(entries.at(-1)!.data).toEqual({ outcome: 'aborted', code: 'Interrupted', reason: 'the application stopped before the ceremony was closed', entries: entries.length });
     expect(() => summarize(entries)).toThrow(/aborted/);
     expect(next.closeInterruptedRecords()).toEqual([]); // once only
+    expect(value(await hn['record:list-interrupted']([]))).toMatchObject([{ path: crashed, outcome: 'aborted' }]);
   }, 60_000);
+
+  it('a crash after every share was issued leaves the shares valid, and the record can be saved from the start screen', async () => {
+    await throughSharesIssued();
+    const crashed = join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!);
+    const { next, hn } = restart();
+    expect(value(await hn['record:list-interrupted']([]))).toEqual([]);
+    next.closeInterruptedRecords();
+    const entries = readTranscript(crashed);
+    expect(entries.slice(-2).map((e) => [e.type, e.actor])).toEqual([['master-key-wiped', 'Key Ceremony'], ['ceremony-closed', 'Key Ceremony']]);
+    expect(entries.at(-1)!.data).toMatchObject({ outcome: 'completed', entries: entries.length, note: expect.stringMatching(/every share had been issued and read back/) });
+    expect(summarize(entries).issued.size).toBe(3);
+
+    // A custodian's share checks against the record.
+    dialogs.answer('openFile', crashed);
+    value(await hn['check:open-record']([]));
+    dialogs.answer('openFile', join(dir, 'erik.keyshare'));
+    expect(value(await hn['check:share']([{ secret: file('erik passphrase') }]))).toMatchObject({ shareIndex: 2, custodian: 'Erik', matches: true });
+
+    // The start screen lists it and saves its record as the last step would.
+    const listed = value(await hn['record:list-interrupted']([]));
+    expect(listed).toEqual([{ ceremonyId: entries[0]!.data['ceremonyId'], ceremonyName: 'Production MK 2026', keyName: 'prod-mk', path: crashed, outcome: 'completed', savedTo: null }]);
+    expect(error(await hn['record:save-interrupted']([{ ceremonyId: 'not-a-ceremony' }])).code).toBe('InvalidArgument');
+    dialogs.answer('chooseFolder', null);
+    expect(error(await hn['record:save-interrupted']([{ ceremonyId: listed[0]!.ceremonyId }])).code).toBe('Canceled');
+    const out = join(dir, 'record-out');
+    mkdirSync(out);
+    dialogs.answer('chooseFolder', out);
+    const after = value(await hn['record:save-interrupted']([{ ceremonyId: listed[0]!.ceremonyId }]));
+    expect(after[0]!.savedTo).toBe(out);
+    const saved = readdirSync(out).sort();
+    expect(saved.map((f) => f.replace(/^.*\./, ''))).toEqual(['html', 'jsonl', 'pdf']);
+    expect(readFileSync(join(out, saved[1]!), 'utf8')).toBe(readFileSync(crashed, 'utf8'));
+    const html = readFileSync(join(out, saved[0]!), 'utf8');
+    expect(html).toContain('Completed. Closed when Key Ceremony next started');
+    for (const name of ['Olivia', 'Alice', 'Bob', 'Dora', 'Erik', 'Fatima', 'Wendy']) expect(html).toContain(name);
+    // Saving again into the same folder overwrites nothing.
+    dialogs.answer('chooseFolder', out);
+    expect(error(await hn['record:save-interrupted']([{ ceremonyId: listed[0]!.ceremonyId }])).code).toBe('OutputExists');
+  }, 120_000);
 });

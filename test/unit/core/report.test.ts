@@ -184,7 +184,7 @@ describe('printable ceremony record', () => {
       }),
     ).rejects.toThrow(/was pulled out/);
     const aborted = readTranscript(recordPath);
-    expect(aborted.map((e) => e.type)).toContain(ENTRY.aborted);
+    expect(aborted.at(-1)).toMatchObject({ type: ENTRY.closed, data: { outcome: 'aborted' } });
     const out = renderRecordHtml(aborted, { operator: 'Olga', admins: [], custodians: ['Carol', 'Dan'], witnesses: [] }, GENERATED);
     expect(out).toContain('Key ceremony record — MK-aborted');
     expect(out).toContain('Aborted at ');
@@ -195,5 +195,13 @@ describe('printable ceremony record', () => {
     // Eve is in the record though not in the roster: she signs too.
     expect(out).toContain('<span class="role">Custodian</span>: <span class="name">Eve</span>');
     expect(out).not.toMatch(/<script/i);
+  });
+
+  it('renders a record cut off before its closing as incomplete, not completed', () => {
+    const cut = entries.slice(0, -3); // the bundle entries, and the ceremony's closing
+    expect(cut.at(-1)!.type).toBe(ENTRY.masterKeyWiped);
+    const out = renderRecordHtml(cut, roster, GENERATED);
+    expect(out).toContain('Incomplete: the ceremony has no closing entry');
+    expect(out).not.toContain('Completed.');
   });
 });
