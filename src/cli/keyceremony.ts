@@ -3,7 +3,7 @@
 // The command surface is fixed: tests and users script against it.
 import { readTransportFile } from '../core/bundle/transport.js';
 import { groupHex } from '../core/encoding.js';
-import { CeremonyError } from '../core/errors.js';
+import { CeremonyError, missingCase } from '../core/errors.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from '../core/ceremony/media.js';
 import {
   createImportBundle,
@@ -12,7 +12,8 @@ import {
   verifyBundleFile,
   verifyShareAgainstRecord,
 } from '../core/ceremony/operations.js';
-import { readTranscript } from '../core/ceremony/transcript.js';
+import { ceremoniesOf, type CeremonyOutcome } from '../core/ceremony/record.js';
+import { headHash, readTranscript } from '../core/ceremony/transcript.js';
 import { writeFileExclusive, readFileOrFail } from '../core/files.js';
 import { readAdminCertificate } from '../core/identity/certificate.js';
 import { fileKeySigner, generateFileIdentity, identityCertificate, unlockFileIdentity } from '../core/identity/identity.js';
@@ -45,7 +46,7 @@ const USAGE = `Usage:
   keyceremony bundle sign BUNDLE.json --identity FILE [--passphrase-file F]
   keyceremony bundle sign BUNDLE.json --card R [--pin-file F]
   keyceremony bundle verify BUNDLE.json
-  keyceremony transcript verify RECORD.jsonl
+  keyceremony transcript verify RECORD.jsonl [--head HEX]
   keyceremony card list
   keyceremony card status --reader R
   keyceremony card prepare --reader R [--pin-file F] [--new-pin-file F] [--new-puk-file F] [--puk-file F]
@@ -251,11 +252,52 @@ async function bundleVerify(argv: string[]): Promise<void> {
 }
 
 async function transcriptVerify(argv: string[]): Promise<void> {
-  const { positionals } = parse(argv, {}, 1);
+  const { values, positionals } = parse(argv, { head: { type: 'string' } }, 1);
   const path = required(positionals[0], 'RECORD.jsonl');
+  const expectedHead = values.head === undefined ? undefined : headHashArgument(values.head);
   const entries = readTranscript(path);
   for (const e of entries) out(`${String(e.seq).padStart(3)} ${e.time} ${e.type} (${e.actor})`);
-  out(`OK: ${entries.length} entries, hash chain intact; head ${entries[entries.length - 1]!.hash}`);
+  const { ceremonies, complete } = ceremoniesOf(entries);
+  for (const [i, c] of ceremonies.entries()) {
+    const opening = c.entries[0]!;
+    const lines = `lines ${opening.seq}-${c.entries.at(-1)!.seq}`;
+    out(`Ceremony ${i + 1} (${lines}, key "${String(opening.data['keyName'])}", ceremony ${String(opening.data['ceremonyId'])}): ${outcomeText(c.outcome)}`);
+  }
+  const head = headHash(entries);
+  out(`Head hash ${groupHex(head)}`);
+  if (expectedHead !== undefined) {
+    if (expectedHead !== head) {
+      throw new CeremonyError(
+        'TranscriptInvalid',
+        `The record's head hash is ${groupHex(head)}, not ${groupHex(expectedHead)}: this record is not the one the signed report describes (it was cut or rewritten). Use the original record.`,
+      );
+    }
+    out('The head hash matches the one given: this is the record the signed report describes.');
+  }
+  if (!complete) {
+    throw new CeremonyError('TranscriptInvalid', 'INCOMPLETE: the last ceremony has no closing entry (it is still running, was cut off, or lines were cut from the end of the record).');
+  }
+  out(`OK: ${entries.length} entries, hash chain intact, complete (every ceremony is closed); head ${head}`);
+}
+
+/** --head as printed on the report: 64 hex digits, in groups or not, either case. */
+function headHashArgument(text: string): string {
+  const hex = text.replace(/\s+/g, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new UsageError('--head must be the 64 hex digits of the head hash printed on the signed report (spaces allowed)');
+  return hex;
+}
+
+function outcomeText(o: CeremonyOutcome): string {
+  switch (o.kind) {
+    case 'completed':
+      return 'completed';
+    case 'aborted':
+      return `aborted [${o.code}]: ${o.reason}`;
+    case 'open':
+      return 'no closing entry';
+    default:
+      return missingCase(o);
+  }
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
