@@ -33,7 +33,7 @@ import {
 // types, and the UNIT_STATES and STATE_FORMAT constants): the constants are
 // only read inside functions, so the import cycle is harmless in ESM.
 
-/** The file's own word for what went wrong, before the field's: see refuse(). */
+/** How a ShapeChecker refuses a field: the caller supplies the words about the file (state file, keystore file). */
 export type Refuse = (field: string, why: string) => never;
 
 const HEX64 = /^[0-9a-f]{64}$/;
