@@ -5,13 +5,19 @@ import { readTransportFile } from '../core/bundle/transport.js';
 import { groupHex } from '../core/encoding.js';
 import { CeremonyError, missingCase } from '../core/errors.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from '../core/ceremony/media.js';
+import { generateMasterKeyCeremony, verifyShareAgainstRecord } from '../core/ceremony/operations.js';
 import {
-  createImportBundle,
-  generateMasterKeyCeremony,
-  signBundleFile,
+  confirmUnit,
+  createBundle,
+  prepareSigning,
+  signingApproval,
+  signPreparedBundle,
   verifyBundleFile,
-  verifyShareAgainstRecord,
-} from '../core/ceremony/operations.js';
+  type BundleRequest,
+} from '../core/ceremony/bundles.js';
+import { bundleSummaryLines } from '../core/bundle/bundle.js';
+import { isOperation, OPERATIONS, type Thresholds } from '../core/bundle/protocol.js';
+import { checkAgainstLimits, checkTransportSet } from '../core/bundle/transport.js';
 import { ceremoniesOf, type CeremonyOutcome } from '../core/ceremony/record.js';
 import { headHash, readTranscript } from '../core/ceremony/transcript.js';
 import { writeFileExclusive, readFileOrFail } from '../core/files.js';
@@ -39,13 +45,18 @@ const USAGE = `Usage:
   keyceremony identity generate --name NAME --card R [--pin-file F] --out CERT.pem
   keyceremony identity cert FILE --out CERT.pem
   keyceremony mk generate --key-name NAME --threshold K --share PATH=PASSFILE ... --record RECORD.jsonl
-                          [--ceremony-name NAME]
+                          [--transport T.json ...] [--ceremony-name NAME]
   keyceremony share verify --record RECORD.jsonl --share PATH=PASSFILE
-  keyceremony bundle create --record RECORD.jsonl --share PATH=PASSFILE ... --transport T.json ...
-                            [--admin CERT.pem ... --signature-threshold S] --out BUNDLE.json
-  keyceremony bundle sign BUNDLE.json --identity FILE [--passphrase-file F]
-  keyceremony bundle sign BUNDLE.json --card R [--pin-file F]
-  keyceremony bundle verify BUNDLE.json
+  keyceremony units confirm --record RECORD.jsonl --transport T.json --fingerprint HEX
+  keyceremony bundle create --operation OP --record RECORD.jsonl --transport T.json ... --out BUNDLE.json
+      initialize    --share ... --admin CERT.pem ... --signature-threshold S [--revocation-threshold V]
+      recover       --share ... [--admin CERT.pem ... --signature-threshold S [--revocation-threshold V]]
+      rotate        --share ... (of the new key in --record) --current-record CURRENT.jsonl
+      admin-change  [--add CERT.pem ...] [--remove THUMBPRINT ...] --signature-threshold S --revocation-threshold V
+      zeroize       (no more options)
+  keyceremony bundle sign BUNDLE.json (--record RECORD.jsonl | --payload-sha256 HEX)
+                          (--identity FILE [--passphrase-file F] | --card R [--pin-file F])
+  keyceremony bundle verify BUNDLE.json [--record RECORD.jsonl]
   keyceremony transcript verify RECORD.jsonl [--head HEX]
   keyceremony card list
   keyceremony card status --reader R
@@ -58,7 +69,14 @@ a file is left out, from a prompt on the terminal. Never from the command line.
 A share is PATH=PASSFILE (or PATH alone to be prompted), or piv:R=PINFILE for
 a card in the reader whose name contains R. Passphrases are 6 to 255
 characters; PINs 6 to 8. The custodian of a share file is named after the file
-(shares/alice.share -> alice).`;
+(shares/alice.share -> alice).
+
+Every transport key is confirmed once against its unit's own display into the
+record (units confirm) before a bundle wraps anything to it. A bundle goes to
+every unit of the instance: give one --transport per unit. bundle sign shows
+what the bundle does before it asks for a PIN or passphrase, and signs only a
+bundle the record created (--record) or whose payload hash you read off the
+printed record (--payload-sha256).`;
 
 async function shareSources(specs: string[], recordPath: string): Promise<ShareSource[]> {
   const anyCard = specs.some((s) => parseCardSpec(s));
@@ -121,11 +139,18 @@ async function mkGenerate(argv: string[]): Promise<void> {
     threshold: { type: 'string' },
     share: { type: 'string', multiple: true },
     record: { type: 'string' },
+    transport: { type: 'string', multiple: true },
   });
   const keyName = required(values['key-name'], '--key-name');
   const threshold = integer(values.threshold, '--threshold');
   const specs = required(values.share, '--share');
   const recordPath = required(values.record, '--record');
+  // The target units' limits, checked before any key exists.
+  const transports = (values.transport ?? []).map(readTransportFile);
+  if (transports.length > 0) {
+    checkTransportSet(transports);
+    checkAgainstLimits(transports[0]!.file.limits, { keyName });
+  }
   const custodians = [];
   for (const spec of specs) {
     const card = parseCardSpec(spec);
@@ -152,6 +177,7 @@ async function mkGenerate(argv: string[]): Promise<void> {
   }
   out(`Record ${recordPath}`);
   out(`KCV ${r.kcv}`);
+  if (transports.length === 0) out('No --transport was given: the key name was not checked against the target units\' limits.');
 }
 
 async function shareVerify(argv: string[]): Promise<void> {
@@ -164,88 +190,147 @@ async function shareVerify(argv: string[]): Promise<void> {
   out(`KCV ${v.header.kcv}`);
 }
 
+async function unitsConfirm(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { record: { type: 'string' }, transport: { type: 'string' }, fingerprint: { type: 'string' } });
+  const recordPath = required(values.record, '--record');
+  const t = readTransportFile(required(values.transport, '--transport'));
+  const e = confirmUnit(recordPath, t, required(values.fingerprint, '--fingerprint'));
+  out(`Unit ${t.file.unitId} of instance ${t.file.instanceId}: transport key ${groupHex(t.file.fingerprint)}`);
+  out(`matches the unit's display; recorded as entry ${e.seq} of ${recordPath}.`);
+}
+
+function thresholdsFrom(values: { 'signature-threshold'?: string | undefined; 'revocation-threshold'?: string | undefined }, revocationDefaultsToSignature: boolean): Thresholds {
+  const signatureThreshold = integer(values['signature-threshold'], '--signature-threshold');
+  const revocationThreshold =
+    values['revocation-threshold'] === undefined && revocationDefaultsToSignature ? signatureThreshold : integer(values['revocation-threshold'], '--revocation-threshold');
+  return { signatureThreshold, revocationThreshold };
+}
+
+function adminCertificates(paths: string[]): ReturnType<typeof readAdminCertificate>[] {
+  return paths.map((p) => readAdminCertificate(readFileOrFail(p, 'Admin certificate').toString('utf8'), `The admin certificate ${p}`));
+}
+
+/** Refuses options that belong to other operations, so nothing given is silently ignored. */
+function onlyFor(operation: string, values: Record<string, unknown>, allowed: string[]): void {
+  const extra = Object.keys(values).filter((k) => values[k] !== undefined && !allowed.includes(k));
+  if (extra.length > 0) throw new UsageError(`--${extra[0]} does not go with --operation ${operation}`);
+}
+
 async function bundleCreate(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
+    operation: { type: 'string' },
     record: { type: 'string' },
     share: { type: 'string', multiple: true },
     transport: { type: 'string', multiple: true },
     admin: { type: 'string', multiple: true },
     'signature-threshold': { type: 'string' },
+    'revocation-threshold': { type: 'string' },
+    'current-record': { type: 'string' },
+    add: { type: 'string', multiple: true },
+    remove: { type: 'string', multiple: true },
     out: { type: 'string' },
   });
+  const operation = required(values.operation, '--operation');
+  if (!isOperation(operation)) throw new UsageError(`--operation must be one of ${OPERATIONS.join(', ')}, not "${operation}"`);
   const recordPath = required(values.record, '--record');
   const outPath = required(values.out, '--out');
+  const common = ['operation', 'record', 'transport', 'out'];
   const transports = required(values.transport, '--transport').map(readTransportFile);
-  const adminPaths = values.admin ?? [];
-  if ((adminPaths.length > 0) !== (values['signature-threshold'] !== undefined)) {
-    throw new UsageError('--admin and --signature-threshold go together: both to claim cleared units, neither for units already claimed');
+  const shares = async () => shareSources(required(values.share, '--share'), recordPath);
+  let request: BundleRequest;
+  switch (operation) {
+    case 'initialize':
+      onlyFor(operation, values, [...common, 'share', 'admin', 'signature-threshold', 'revocation-threshold']);
+      request = { operation, sources: await shares(), claim: { admins: adminCertificates(required(values.admin, '--admin')), ...thresholdsFrom(values, true) } };
+      break;
+    case 'recover': {
+      onlyFor(operation, values, [...common, 'share', 'admin', 'signature-threshold', 'revocation-threshold']);
+      const admins = values.admin ?? [];
+      if ((admins.length > 0) !== (values['signature-threshold'] !== undefined)) {
+        throw new UsageError('--admin and --signature-threshold go together: both to claim cleared units, neither for claimed units');
+      }
+      request = { operation, sources: await shares(), claim: admins.length > 0 ? { admins: adminCertificates(admins), ...thresholdsFrom(values, true) } : null };
+      break;
+    }
+    case 'rotate':
+      onlyFor(operation, values, [...common, 'share', 'current-record']);
+      request = { operation, sources: await shares(), currentRecordPath: required(values['current-record'], '--current-record') };
+      break;
+    case 'admin-change':
+      onlyFor(operation, values, [...common, 'add', 'remove', 'signature-threshold', 'revocation-threshold']);
+      request = { operation, add: adminCertificates(values.add ?? []), remove: values.remove ?? [], thresholds: thresholdsFrom(values, false) };
+      break;
+    case 'zeroize':
+      onlyFor(operation, values, common);
+      request = { operation };
+      break;
   }
-  const claim =
-    adminPaths.length > 0
-      ? {
-          admins: adminPaths.map((p) => readAdminCertificate(readFileOrFail(p, 'Admin certificate').toString('utf8'), `The admin certificate ${p}`)),
-          signatureThreshold: integer(values['signature-threshold'], '--signature-threshold'),
-        }
-      : undefined;
-  const { bundle, kcv } = await createImportBundle({
-    recordPath,
-    sources: await shareSources(required(values.share, '--share'), recordPath),
-    transports,
-    ...(claim ? { claim } : {}),
-    outPath,
-  });
-  out(`Bundle ${outPath} created (sequence ${bundle.payload.sequence}) for ${bundle.payload.targets.length} units:`);
-  for (const t of transports) out(`  unit ${t.file.unitId}  transport key ${groupHex(t.file.fingerprint)}`);
-  out(claim ? `It claims the units for ${claim.admins.length} admins (signature threshold ${claim.signatureThreshold}) and must be signed by all of them.` : 'It needs signatures from the threshold of the units\' admins.');
-  out(`Payload SHA-256 ${bundle.payloadHash}`);
-  out(`KCV ${kcv}`);
+  const { summary } = await createBundle({ recordPath, transports, request, outPath });
+  out(`Bundle ${outPath} created (written for its owner only):`);
+  for (const line of bundleSummaryLines(summary)) out(`  ${line}`);
+  for (const t of transports) out(`  unit ${t.file.unitId}: transport key ${groupHex(t.file.fingerprint)} (confirmed in the record)`);
+  out(`Each signer runs: keyceremony bundle sign ${outPath} --record ${recordPath} ...`);
 }
 
 async function bundleSign(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
     argv,
-    { identity: { type: 'string' }, 'passphrase-file': { type: 'string' }, card: { type: 'string' }, 'pin-file': { type: 'string' } },
+    {
+      identity: { type: 'string' },
+      'passphrase-file': { type: 'string' },
+      card: { type: 'string' },
+      'pin-file': { type: 'string' },
+      record: { type: 'string' },
+      'payload-sha256': { type: 'string' },
+    },
     1,
   );
   const bundlePath = required(positionals[0], 'BUNDLE.json');
+  if ((values.record === undefined) === (values['payload-sha256'] === undefined)) {
+    throw new UsageError('give --record RECORD (the record that created the bundle) or --payload-sha256 HEX (read from the printed record): nobody signs a bundle blind');
+  }
+  if ((values.card === undefined) === (values.identity === undefined)) throw new UsageError('give either --identity or --card');
+  if (values.card !== undefined && values['passphrase-file']) throw new UsageError('--passphrase-file goes with --identity');
+  if (values.identity !== undefined && values['pin-file']) throw new UsageError('--pin-file goes with --card');
+  // What is signed is shown, and checked against the record, before any secret is asked.
+  const turn = prepareSigning(bundlePath, signingApproval({ recordPath: values.record, payloadSha256: values['payload-sha256'] }));
+  out(`You are asked to sign ${bundlePath}:`);
+  for (const line of bundleSummaryLines(turn.summary)) out(`  ${line}`);
+  out(values.record ? `It is the bundle created in ${values.record}.` : 'Its payload SHA-256 matches the one you gave from the record.');
+  const record = values.record ? { path: values.record } : undefined;
+  let r: { name: string; thumbprint: string; signatures: number; required: number | null };
   if (values.card !== undefined) {
-    if (values.identity) throw new UsageError('give either --identity or --card');
-    await bundleSignWithCard(bundlePath, values.card, values['pin-file']);
-    return;
+    r = await bundleSignWithCard(bundlePath, turn, values.card, values['pin-file'], record);
+  } else {
+    const idPath = values.identity!;
+    const text = readFileOrFail(idPath, 'Identity file').toString('utf8');
+    const pass = await passphraseProvider(values['passphrase-file'], `Passphrase for identity ${idPath}`, false)();
+    let id;
+    try {
+      id = unlockFileIdentity(text, pass, `the identity file ${idPath}`);
+    } finally {
+      zeroize(pass);
+    }
+    const signed = await signPreparedBundle(bundlePath, turn, id.certificate, fileKeySigner(id.privateKey), record);
+    r = { name: id.certificate.name, thumbprint: id.certificate.thumbprint, ...signed };
   }
-  const idPath = required(values.identity, '--identity');
-  const text = readFileOrFail(idPath, 'Identity file').toString('utf8');
-  const pass = await passphraseProvider(values['passphrase-file'], `Passphrase for identity ${idPath}`, false)();
-  let id;
-  try {
-    id = unlockFileIdentity(text, pass, `the identity file ${idPath}`);
-  } finally {
-    zeroize(pass);
-  }
-  const r = await signBundleFile(bundlePath, id.certificate, fileKeySigner(id.privateKey));
-  out(`Signed by ${id.certificate.name} (${id.certificate.thumbprint}).`);
-  out(
-    r.required === null
-      ? `${r.signatures} signature(s); each unit accepts it once its signature threshold is met.`
-      : `${r.signatures} of the ${r.required} signatures the claim needs.`,
-  );
+  out(`Signed by ${r.name} (${r.thumbprint}).`);
+  out(r.required === null ? `${r.signatures} signature(s); each unit accepts it once its threshold is met.` : `${r.signatures} of the ${r.required} signatures the claim needs.`);
 }
 
 async function bundleVerify(argv: string[]): Promise<void> {
-  const { positionals } = parse(argv, {}, 1);
+  const { values, positionals } = parse(argv, { record: { type: 'string' } }, 1);
   const path = required(positionals[0], 'BUNDLE.json');
-  const r = verifyBundleFile(path);
-  const p = r.bundle.payload;
-  out(`Bundle ${path}: key "${p.keyName}", KCV ${p.kcv}, sequence ${p.sequence}, ceremony ${p.ceremonyId}`);
-  out(`Targets: ${p.targets.join(', ')} (instance ${p.instanceId})`);
-  out(`Commands: ${p.commands.map((c) => c.command).join(', ')}`);
-  out(`Payload SHA-256 ${r.bundle.payloadHash}; transcript hash ${p.transcriptHash}`);
+  const r = verifyBundleFile(path, values.record);
+  out(`Bundle ${path}:`);
+  for (const line of bundleSummaryLines(r.summary)) out(`  ${line}`);
   for (const s of r.signatures) out(`Signature ${s.index}: ${s.name} (${s.thumbprint}) ${s.valid ? 'valid' : 'INVALID'}`);
   if (r.signatures.length === 0) out('No signatures yet.');
   if (r.claimAdmins) {
     const missing = r.claimAdmins.filter((a) => !a.signed);
     out(missing.length === 0 ? 'Every admin the claim installs has signed.' : `Still to sign (the claim needs every admin): ${missing.map((a) => a.name).join(', ')}`);
   }
+  if (r.recordEntry) out(`The record holds it: entry ${r.recordEntry.seq} (${r.recordEntry.time}), and the entry it names.`);
   if (!r.allValid) {
     throw new CeremonyError('BundleSignatureInvalid', 'The bundle has an invalid signature: it was altered after signing. Do not use it.');
   }
@@ -305,6 +390,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'identity cert': identityCert,
   'mk generate': mkGenerate,
   'share verify': shareVerify,
+  'units confirm': unitsConfirm,
   'bundle create': bundleCreate,
   'bundle sign': bundleSign,
   'bundle verify': bundleVerify,

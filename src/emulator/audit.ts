@@ -1,6 +1,6 @@
 import { canonicalJson, sha256Hex } from '../core/encoding.js';
 import { CeremonyError, missingCase } from '../core/errors.js';
-import type { AuditEntry, InstanceState, UnitState } from './state.js';
+import type { AuditEntry, UnitState } from './state.js';
 
 // A unit's audit log (issue 8, "The units' life"; DESIGN.md, "The
 // crypto-unit emulator"): every bundle the unit was offered, applied or
@@ -106,18 +106,6 @@ export function verifyAudit(unit: UnitState): void {
   });
 }
 
-/**
- * The unit a person named: its full id, or a prefix of at least 4
- * characters of exactly one unit's id (the rule of findUnit in instance.ts, copied so this module does not
- * depend on the protocol code).
- */
-export function findUnit(s: InstanceState, unitId: string): UnitState {
-  const matches = s.units.filter((u) => u.id === unitId || (unitId.length >= 4 && u.id.startsWith(unitId)));
-  if (matches.length !== 1) {
-    throw new CeremonyError('InvalidArgument', `No single unit ${unitId} in this instance (units: ${s.units.map((u) => u.id).join(', ')}).`);
-  }
-  return matches[0]!;
-}
 
 /**
  * Text that came from a bundle, made safe for a terminal: control

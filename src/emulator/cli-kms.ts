@@ -5,9 +5,9 @@ import { CeremonyError, isCeremonyError } from '../core/errors.js';
 import { readFileOrFail, writeFileExclusive } from '../core/files.js';
 import { zeroize } from '../core/secrets.js';
 import { out, parse, required, UsageError } from '../cli/common.js';
-import { findUnit, formatAudit, verifyAudit } from './audit.js';
+import { formatAudit, verifyAudit } from './audit.js';
 import { createRootKey, exportKeystore, importKeystore, parseWrappedDek, unwrapDek, wrapDek } from './kms.js';
-import { loadInstance } from './state.js';
+import { findUnit, loadInstance } from './state.js';
 
 export const AUDIT_USAGE = `Usage:
   crypto-unit-emulator audit --state DIR --unit ID [--json]

@@ -5,15 +5,27 @@ import { mkdirSync } from 'node:fs';
 import { groupHex } from '../core/encoding.js';
 import { CeremonyError } from '../core/errors.js';
 import { readFileOrFail } from '../core/files.js';
-import { out, parse, required, runCli, UsageError } from '../cli/common.js';
-import { exportTransportFiles, ingestBundle, initInstance, instanceStatus, setMaintenance } from './instance.js';
+import { EXIT, ExitWith, out, parse, required, runCli, UsageError } from '../cli/common.js';
+import { exportTransportFiles, ingestBundle, initInstance, instanceStatus, setMaintenance, zeroizeUnitLocally } from './instance.js';
+// audit and kms (issue 8, "The units' life"): their commands live in cli-kms.ts.
+import { audit, kms } from './cli-kms.js';
 
 const USAGE = `Usage:
   crypto-unit-emulator init --state DIR --units 2|3
   crypto-unit-emulator transport --state DIR --out-dir DIR
-  crypto-unit-emulator ingest --state DIR BUNDLE.json [--unit ID]
+  crypto-unit-emulator ingest --state DIR BUNDLE.json [--unit ID]...
   crypto-unit-emulator status --state DIR [--json]
-  crypto-unit-emulator maintenance --state DIR --unit ID --on|--off`;
+  crypto-unit-emulator maintenance --state DIR --unit ID --on|--off
+  crypto-unit-emulator zeroize --state DIR --unit ID   (local, for a unit taken out of service)
+  crypto-unit-emulator audit --state DIR --unit ID [--json]
+  crypto-unit-emulator kms create-root-key --state DIR --name NAME
+  crypto-unit-emulator kms wrap --state DIR --root NAME --in DEK --out WRAPPED.jwe
+  crypto-unit-emulator kms unwrap --state DIR --in WRAPPED.jwe --out DEK
+  crypto-unit-emulator kms export-keystore --state DIR --out KEYSTORE.json
+  crypto-unit-emulator kms import-keystore --state DIR --in KEYSTORE.json
+
+A bundle goes to every unit of the instance; --unit (repeatable) retries only
+the named units after a partial failure. status exits 3 when the units differ.`;
 
 async function init(argv: string[]): Promise<void> {
   const { values } = parse(argv, { state: { type: 'string' }, units: { type: 'string' } });
@@ -37,12 +49,12 @@ async function transport(argv: string[]): Promise<void> {
 }
 
 async function ingest(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { state: { type: 'string' }, unit: { type: 'string' } }, 1);
+  const { values, positionals } = parse(argv, { state: { type: 'string' }, unit: { type: 'string', multiple: true } }, 1);
   const dir = required(values.state, '--state');
   const path = required(positionals[0], 'BUNDLE.json');
   const text = readFileOrFail(path, 'Bundle').toString('utf8');
-  const results = ingestBundle(dir, text, values.unit);
-  for (const r of results) out(`unit ${r.unitId}: ${r.ok ? 'OK' : 'FAILED'} ${r.message}`);
+  const results = ingestBundle(dir, text, values.unit ?? []);
+  for (const r of results) out(`unit ${r.unitId}: ${r.ok ? (r.alreadyApplied ? 'OK (already applied)' : 'OK') : 'FAILED'} ${r.message}`);
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
     const ids = failed.map((r) => r.unitId).filter((id) => id !== '*');
@@ -50,7 +62,7 @@ async function ingest(argv: string[]): Promise<void> {
       'EmulatorState',
       failed.length === results.length
         ? `The bundle was rejected: ${failed[0]!.message.replace(/^rejected: /, '')}`
-        : `The bundle was applied to ${results.length - failed.length} of ${results.length} units; retry with --unit ${ids.join(' / --unit ')} once the cause is fixed.`,
+        : `The bundle was applied to ${results.length - failed.length} of ${results.length} units; retry with ${ids.map((id) => `--unit ${id}`).join(' ')} once the cause is fixed.`,
     );
   }
 }
@@ -58,14 +70,25 @@ async function ingest(argv: string[]): Promise<void> {
 async function status(argv: string[]): Promise<void> {
   const { values } = parse(argv, { state: { type: 'string' }, json: { type: 'boolean' } });
   const s = instanceStatus(required(values.state, '--state'));
-  if (values.json) {
-    out(JSON.stringify(s, null, 2));
-    return;
+  if (values.json) out(JSON.stringify(s, null, 2));
+  else {
+    out(`Instance ${s.instanceId} (profile ${s.limits.profile}; ${s.rootKeys} KMS root key${s.rootKeys === 1 ? '' : 's'})`);
+    for (const u of s.units) {
+      out(
+        `unit ${u.id}  ${u.state.padEnd(15)} KCV ${u.masterKeyKcv ?? '-'} (old ${u.oldMasterKeyKcv ?? '-'})  admins ${u.adminNames.length} ` +
+          `(signature ${u.signatureThreshold}, revocation ${u.revocationThreshold})  last sequence ${u.lastSequence}`,
+      );
+    }
   }
-  out(`Instance ${s.instanceId}`);
-  for (const u of s.units) {
-    out(`unit ${u.id}  ${u.state.padEnd(15)} KCV ${u.masterKeyKcv ?? '-'}  admins ${u.adminNames.length} (threshold ${u.signatureThreshold})  last sequence ${u.lastSequence}`);
+  if (s.mismatches.length > 0) {
+    throw new ExitWith(EXIT.mismatch, `the units of instance ${s.instanceId} differ:\n  ${s.mismatches.join('\n  ')}\nIngest the missing bundle on the units that lack it (ingest --unit ID).`);
   }
+}
+
+async function zeroizeLocal(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { state: { type: 'string' }, unit: { type: 'string' } });
+  const u = zeroizeUnitLocally(required(values.state, '--state'), required(values.unit, '--unit'));
+  out(`unit ${u.id}: zeroized locally; state ${u.state}, no key, no admin left`);
 }
 
 async function maintenance(argv: string[]): Promise<void> {
@@ -75,7 +98,7 @@ async function maintenance(argv: string[]): Promise<void> {
   out(`unit ${u.id}: maintenance ${u.maintenance ? 'on' : 'off'}`);
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { init, transport, ingest, status, maintenance };
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { init, transport, ingest, status, maintenance, zeroize: zeroizeLocal, audit, kms };
 
 await runCli('crypto-unit-emulator', async (argv) => {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {

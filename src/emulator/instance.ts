@@ -1,6 +1,6 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { parseBundle, type ParsedBundle } from '../core/bundle/bundle.js';
+import { checkEmbeddedSignatures, parseBundle, type ParsedBundle } from '../core/bundle/bundle.js';
 import { decryptCompactJwe, readJweHeader } from '../core/bundle/jwe.js';
 import { verifyJwsSignature } from '../core/bundle/jws.js';
 import { checkThresholds, planOf, requiredSignatures, type LoadNewCommand, type NamedAdmin, type OperationPlan } from '../core/bundle/protocol.js';
@@ -18,6 +18,7 @@ import {
   loadInstance,
   saveInstance,
   STATE_FORMAT,
+  findUnit,
   withInstanceLock,
   type InstalledAdmin,
   type InstanceState,
@@ -71,6 +72,8 @@ function clearedUnit(): Pick<UnitState, 'state' | 'admins' | 'signatureThreshold
   return { state: 'cleared', admins: [], signatureThreshold: 0, revocationThreshold: 0, newMasterKey: null, currentMasterKey: null, oldMasterKey: null, users: [] };
 }
 
+export { findUnit };
+
 export function transportFileFor(s: InstanceState, u: UnitState): TransportKeyFile {
   return {
     format: TRANSPORT_FORMAT,
@@ -111,14 +114,6 @@ export function setMaintenance(dir: string, unitId: string, on: boolean): UnitSt
   });
 }
 
-/** A unit by its id or a unique prefix of it. */
-export function findUnit(s: InstanceState, unitId: string): UnitState {
-  const matches = s.units.filter((u) => u.id === unitId || (unitId.length >= 4 && u.id.startsWith(unitId)));
-  if (matches.length !== 1) {
-    throw new CeremonyError('InvalidArgument', `No single unit ${unitId} in this instance (units: ${s.units.map((u) => u.id).join(', ')}).`);
-  }
-  return matches[0]!;
-}
 
 export interface UnitResult {
   unitId: string;
@@ -187,7 +182,7 @@ function checkSignatures(unit: UnitState, bundle: ParsedBundle): string[] {
     ? requiredSignatures(plan, { signatureThreshold: 0, revocationThreshold: 0, admins: 0 })
     : requiredSignatures(plan, { signatureThreshold: unit.signatureThreshold, revocationThreshold: unit.revocationThreshold, admins: unit.admins.length });
   if (bundle.signatures.length > trusted.length) {
-    refuse('TooFewSignatures', `the bundle carries ${bundle.signatures.length} signatures, more than the ${trusted.length} admins who may sign it.`);
+    refuse('BundleMalformed', `the bundle carries ${bundle.signatures.length} signatures, more than the ${trusted.length} admins who may sign it.`);
   }
   const valid = new Set<string>();
   for (const [i, s] of bundle.signatures.entries()) {
@@ -371,6 +366,11 @@ export function ingestBundle(dir: string, bundleText: string, onlyUnits: readonl
       bundle = parseBundle(bundleText);
     } catch (e) {
       if (!isCeremonyError(e)) throw e;
+      // Every unit that saw the offer logs it, even one it could not read.
+      for (const u of s.units.filter((x) => !x.maintenance)) {
+        appendAudit(u, { bundleId: null, operation: null, payloadHash: null, signers: [], result: 'rejected', code: e.code, reason: e.message }, now);
+      }
+      saveInstance(dir, s);
       return [{ unitId: '*', ok: false, alreadyApplied: false, state: '-', code: e.code, message: `rejected: ${e.message}` }];
     }
     const units = onlyUnits.length > 0 ? [...new Set(onlyUnits.map((id) => findUnit(s, id)))] : s.units;
@@ -399,6 +399,9 @@ function offerToUnit(s: InstanceState, unit: UnitState, bundle: ParsedBundle, re
     if (refusal) refuse(refusal.code, refusal.message);
     const seen = unit.appliedBundles.find((a) => a.bundleId === p.bundleId);
     if (seen && seen.payloadHash === bundle.payloadHash) {
+      // Only this very bundle, intact and signed by those it was applied with, is "already applied".
+      const intact = checkEmbeddedSignatures(bundle).every((c) => c.valid) && bundle.signatures.every((x) => seen.signers.includes(x.thumbprint));
+      if (!intact) refuse('BundleSignatureInvalid', `this bundle (sequence ${p.sequence}) was applied before, but this copy carries signatures that do not verify or that it was not applied with: it was altered.`);
       audit(unit, 'already-applied', null, `sequence ${p.sequence} was applied before; nothing changed`);
       return { unitId: unit.id, ok: true, alreadyApplied: true, state: unit.state, message: `already applied (sequence ${p.sequence}); nothing changed` };
     }
@@ -410,7 +413,7 @@ function offerToUnit(s: InstanceState, unit: UnitState, bundle: ParsedBundle, re
     const signers = checkSignatures(unit, bundle);
     const updated = applyCommands(unit, bundle, s);
     updated.lastSequence = p.sequence;
-    updated.appliedBundles.push({ bundleId: p.bundleId, payloadHash: bundle.payloadHash, sequence: p.sequence, operation: p.operation, transcriptHash: p.transcriptHash });
+    updated.appliedBundles.push({ bundleId: p.bundleId, payloadHash: bundle.payloadHash, sequence: p.sequence, operation: p.operation, transcriptHash: p.transcriptHash, signers });
     audit(updated, 'applied', null, `${p.operation} applied; signed by ${signers.length}; state ${updated.state}`);
     followRotation(s, unit, updated);
     s.units[s.units.indexOf(unit)] = updated;
@@ -490,7 +493,7 @@ export function compareUnits(units: readonly UnitStatus[]): string[] {
   };
   return [
     ...differ('master key material', (u) => `${u.masterKeyKcv ?? 'none'}/${u.masterKeyVerificationPattern?.slice(0, 16) ?? '-'} (new ${u.newMasterKeyKcv ?? 'none'}, old ${u.oldMasterKeyKcv ?? 'none'})`),
-    ...differ('admins', (u) => `[${u.adminNames.join(', ')}]`),
+    ...differ('admins', (u) => `[${u.adminNames.map((n, i) => `${n} ${u.adminThumbprints[i]!.slice(0, 8)}`).join(', ')}]`),
     ...differ('thresholds', (u) => `signature ${u.signatureThreshold}, revocation ${u.revocationThreshold}`),
   ];
 }

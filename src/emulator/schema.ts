@@ -234,13 +234,14 @@ function checkTransport(c: ShapeChecker, v: unknown, field: string): UnitState['
 function checkAppliedBundles(c: ShapeChecker, v: unknown, field: string): AppliedBundle[] {
   return c.list(v, field, Number.MAX_SAFE_INTEGER).map((b, i) => {
     const f = `${field}[${i}]`;
-    const o = c.object(b, f, ['bundleId', 'payloadHash', 'sequence', 'operation', 'transcriptHash']);
+    const o = c.object(b, f, ['bundleId', 'payloadHash', 'sequence', 'operation', 'transcriptHash', 'signers']);
     return {
       bundleId: c.string(o['bundleId'], `${f}.bundleId`, { re: ID, what: 'a bundle id' }),
       payloadHash: c.hex64(o['payloadHash'], `${f}.payloadHash`),
       sequence: c.integer(o['sequence'], `${f}.sequence`, 1, Number.MAX_SAFE_INTEGER),
       operation: c.oneOf(o['operation'], `${f}.operation`, OPERATIONS),
       transcriptHash: c.hex64(o['transcriptHash'], `${f}.transcriptHash`),
+      signers: c.list(o['signers'], `${f}.signers`, AUDIT_SIGNERS_MAX).map((s, j) => c.string(s, `${f}.signers[${j}]`, undefined, AUDIT_SIGNER_MAX)),
     };
   });
 }

@@ -2,6 +2,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:f
 import { join } from 'node:path';
 import { CeremonyError } from '../core/errors.js';
 import { replaceFileAtomic, writeFileExclusive } from '../core/files.js';
+import type { UnitLimits } from '../core/bundle/transport.js';
+import { parseInstanceState } from './schema.js';
 
 // Persistent state of one emulated service instance (DESIGN.md, "The
 // crypto-unit emulator"). The file is replaced atomically on every change,
@@ -15,11 +17,24 @@ import { replaceFileAtomic, writeFileExclusive } from '../core/files.js';
 export const UNIT_STATES = ['cleared', 'claimed', 'mk-loaded', 'mk-committed', 'kms-initialized'] as const;
 export type UnitStateName = (typeof UNIT_STATES)[number];
 
+export const STATE_FORMAT = 'keyceremony-emulator/2';
+
+/**
+ * One master-key register (new, current or old, as on IBM's units). The
+ * key itself is kept only sealed under the unit's own sealing key (see
+ * keystore.ts): the stand-in for an HSM's internal storage.
+ */
 export interface MasterKeyRegister {
   kcv: string;
   verificationPattern: string;
   keyName: string;
   ceremonyId: string;
+  /** The record entry hash of the bundle that loaded it. */
+  transcriptHash: string;
+  /** The key, AES-256-GCM under the unit's sealing key (base64url iv|ciphertext|tag). */
+  sealed: string;
+  /** new register only: loaded, or loaded and committed. */
+  committed: boolean;
 }
 
 export interface InstalledAdmin {
@@ -29,25 +44,76 @@ export interface InstalledAdmin {
   certificate: string;
 }
 
+/** One line of a unit's audit log: every bundle offered, accepted or not. Hash-chained. */
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  bundleId: string | null;
+  operation: string | null;
+  payloadHash: string | null;
+  /** Thumbprints of the signatures the bundle carried (valid or not). */
+  signers: string[];
+  result: 'applied' | 'already-applied' | 'rejected' | 'local';
+  /** Error code for a refusal, or the local action. */
+  code: string | null;
+  reason: string;
+  prev: string;
+  hash: string;
+}
+
+export interface AppliedBundle {
+  bundleId: string;
+  payloadHash: string;
+  sequence: number;
+  operation: string;
+  transcriptHash: string;
+  /** Thumbprints of the admins whose valid signatures it was applied with. */
+  signers: string[];
+}
+
 export interface UnitState {
   id: string;
   state: UnitStateName;
   maintenance: boolean;
   transport: { publicKey: string; privateKey: string; fingerprint: string };
+  /** The unit's own secret that seals its master-key registers (base64url, 32 bytes). */
+  sealingKey: string;
   admins: InstalledAdmin[];
+  /** 0 while cleared. */
   signatureThreshold: number;
+  /** 0 while cleared. */
+  revocationThreshold: number;
   newMasterKey: MasterKeyRegister | null;
   currentMasterKey: MasterKeyRegister | null;
-  users: string[];
+  oldMasterKey: MasterKeyRegister | null;
+  users: Array<'kmsCryptoUser'>;
   lastSequence: number;
-  appliedBundles: string[];
+  appliedBundles: AppliedBundle[];
+  audit: AuditEntry[];
+}
+
+/** A KMS root key: its 32 bytes sealed under the instance's master key (kms.ts). */
+export interface RootKeyRecord {
+  name: string;
+  created: string;
+  /** base64url AES-256-GCM iv|ciphertext|tag under the master key, AAD = name. */
+  sealed: string;
+}
+
+export interface KeystoreState {
+  /** Verification pattern of the master key the root keys are sealed under. */
+  masterKeyVerificationPattern: string;
+  rootKeys: RootKeyRecord[];
 }
 
 export interface InstanceState {
-  format: 'keyceremony-emulator/1';
+  format: typeof STATE_FORMAT;
   instanceId: string;
   created: string;
+  limits: UnitLimits;
   units: UnitState[];
+  /** The KMS keystore of a kms-initialized instance; null before, and after zeroize. */
+  keystore: KeystoreState | null;
 }
 
 const STATE_FILE = 'instance.json';
@@ -65,13 +131,14 @@ export function loadInstance(dir: string): InstanceState {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CeremonyError('EmulatorState', `No emulated instance in ${dir}; run "crypto-unit-emulator init --state ${dir} --units 2" first.`);
     }
+    if ((e as NodeJS.ErrnoException).code === 'EACCES' || (e as NodeJS.ErrnoException).code === 'EISDIR') {
+      throw new CeremonyError('EmulatorState', `${statePath(dir)} cannot be read (${(e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : 'it is a directory'}); check the --state directory.`);
+    }
     throw e;
   }
-  const s = JSON.parse(text) as InstanceState;
-  if (s.format !== 'keyceremony-emulator/1' || !Array.isArray(s.units)) {
-    throw new CeremonyError('EmulatorState', `${statePath(dir)} is not an emulator state file.`);
-  }
-  return s;
+  // Every field checked against the schema (schema.ts): a damaged or edited
+  // file is refused here, naming the field, not later as a TypeError.
+  return parseInstanceState(text, statePath(dir));
 }
 
 export function createInstanceFile(dir: string, s: InstanceState): void {
@@ -101,4 +168,13 @@ export function withInstanceLock<T>(dir: string, fn: () => T): T {
     closeSync(fd);
     unlinkSync(lock);
   }
+}
+
+/** A unit by its id or a unique prefix of it. */
+export function findUnit(s: InstanceState, unitId: string): UnitState {
+  const matches = s.units.filter((u) => u.id === unitId || (unitId.length >= 4 && u.id.startsWith(unitId)));
+  if (matches.length !== 1) {
+    throw new CeremonyError('InvalidArgument', `No single unit ${unitId} in this instance (units: ${s.units.map((u) => u.id).join(', ')}).`);
+  }
+  return matches[0]!;
 }

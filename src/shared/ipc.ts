@@ -133,6 +133,19 @@ export interface BundleView {
   readonly targets: readonly string[];
   /** SHA-256 (hex) of the signed payload: the same for every signer. */
   readonly payloadHash: string;
+  /** What the bundle makes the units do: shown to every signer before they sign. */
+  readonly summary: {
+    readonly operation: string;
+    /** One sentence for people. */
+    readonly action: string;
+    readonly instanceId: string;
+    readonly keyName: string;
+    readonly kcv: string;
+    readonly adminsInstalled: readonly { readonly name: string; readonly fingerprintGroups: readonly string[] }[];
+    /** Thumbprints of admins removed. */
+    readonly adminsRemoved: readonly string[];
+    readonly thresholds: null | { readonly signatureThreshold: number; readonly revocationThreshold: number };
+  };
   readonly signatures: readonly { readonly name: string; readonly thumbprint: string }[];
   readonly required: number;
   /** Where it was saved and the SHA-256 (hex) of the saved file; null until saved. */
@@ -146,6 +159,8 @@ export interface CeremonyView {
   /** Where the wizard is: the first step not yet done. */
   readonly step: StepId;
   readonly units: readonly UnitView[];
+  /** Units of the loaded instance whose transport files are still to load: a bundle goes to every unit. */
+  readonly unitsMissing: readonly string[];
   readonly admins: readonly AdminView[];
   /** Null until generated. `present` turns false when it is wiped. */
   readonly masterKey: null | { readonly kcv: string; readonly present: boolean };

@@ -55,7 +55,7 @@ test('a whole ceremony from the keyboard alone, focus moving to each new step an
   mkdirSync(join(media, 'record'), { recursive: true });
   expect(emu(workDir, 'init', '--state', units, '--units', '2').code).toBe(0);
   expect(emu(workDir, 'transport', '--state', units, '--out-dir', transport).code).toBe(0);
-  const firstUnit = join(transport, readdirSync(transport).sort()[0]!);
+  const unitFiles = readdirSync(transport).sort().map((f) => join(transport, f));
 
   await expect(page.getByRole('button', { name: 'Start a new ceremony' })).toBeVisible();
   await press(page, 'Start a new ceremony');
@@ -83,10 +83,14 @@ test('a whole ceremony from the keyboard alone, focus moving to each new step an
 
   // Target units
   await expectFocusOn(page, 'Target units');
-  bridge.dialogs.answer('openFile', firstUnit);
-  await press(page, 'Load transport file…');
-  await press(page, /^The fingerprint of .* matches the unit's display$/, 'Space');
-  await expect(page.getByRole('checkbox')).toBeChecked();
+  // A bundle goes to every unit of the instance: both transport files are loaded and confirmed.
+  for (const [i, file] of unitFiles.entries()) {
+    bridge.dialogs.answer('openFile', file);
+    await press(page, 'Load transport file…');
+    const unitId = /unit-(.*)\.transport\.json$/.exec(file)![1]!;
+    await press(page, new RegExp(`^The fingerprint of ${unitId} matches the unit's display$`), 'Space');
+    await expect(page.getByRole('checkbox').nth(i)).toBeChecked();
+  }
   await press(page, 'Continue');
 
   // Admin identities, each behind a handoff: focus goes straight to "I am …"

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { b64url, fromB64url, sha256Hex } from '../encoding.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
-import { keyCheckValue, verificationPattern } from '../masterkey/masterkey.js';
+import { checkKeyName, keyCheckValue, verificationPattern } from '../masterkey/masterkey.js';
 import { encryptCompactJwe } from './jwe.js';
 import {
   parseProtectedHeader,
@@ -204,6 +204,7 @@ function exact(o: unknown, keys: string[], what: string): Record<string, unknown
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const KCV = /^[0-9A-F]{6}$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 function int(o: Record<string, unknown>, k: string, what: string): number {
@@ -298,11 +299,16 @@ function parseBundleStrict(text: string): ParsedBundle {
   if (top['signatures'].length > MAX_ADMINS) fail(`The bundle carries ${top['signatures'].length} signatures; no unit has more than ${MAX_ADMINS} admins.`);
   const payloadBytes = fromB64url(top['payload'], 'The bundle payload');
   let p: unknown;
+  let payloadText: string;
   try {
-    p = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes));
+    payloadText = new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes);
+    p = JSON.parse(payloadText);
   } catch {
     fail('The bundle payload is not valid JSON.');
   }
+  // One reading only: no insignificant whitespace and no duplicate members
+  // (which parsers resolve differently), so every unit sees what was signed.
+  if (JSON.stringify(p) !== payloadText) fail('The bundle payload is not in the compact form this tool writes (spaces or duplicate members).');
   const format = (p as { format?: unknown } | null)?.format;
   if (format !== BUNDLE_FORMAT) {
     // Only a well-formed other version is reported as such; anything else is damage.
@@ -314,9 +320,16 @@ function parseBundleStrict(text: string): ParsedBundle {
     ['format', 'bundleId', 'operation', 'instanceId', 'targets', 'sequence', 'ceremonyId', 'keyName', 'kcv', 'verificationPattern', 'transcriptHash', 'created', 'commands'],
     'The bundle payload',
   );
-  for (const k of ['bundleId', 'instanceId', 'ceremonyId', 'keyName', 'created']) {
-    if (typeof o[k] !== 'string') fail(`The bundle payload's ${k} is missing.`);
+  for (const k of ['bundleId', 'instanceId', 'ceremonyId']) {
+    if (typeof o[k] !== 'string' || !ID.test(o[k])) fail(`The bundle payload's ${k} is missing or invalid.`);
   }
+  if (typeof o['keyName'] !== 'string') fail('The bundle payload has no key name.');
+  try {
+    checkKeyName(o['keyName']);
+  } catch (e) {
+    fail(`The bundle's key name is invalid: ${(e as Error).message}`);
+  }
+  if (typeof o['created'] !== 'string' || !ISO_TIME.test(o['created'])) fail('The bundle payload\'s creation time is invalid.');
   if (!isOperation(o['operation'])) fail(`The bundle's operation ${JSON.stringify(o['operation'])?.slice(0, 40)} is not one of ${OPERATIONS.join(', ')}.`);
   const targets = stringList(o['targets'], 'The bundle\'s target list');
   if (targets.length === 0 || targets.some((t) => !ID.test(t))) fail('The bundle names no valid target units.');
@@ -336,7 +349,8 @@ function parseBundleStrict(text: string): ParsedBundle {
     const header = parseProtectedHeader(entry.protected, `Signature ${i + 1}`);
     return { entry, header, thumbprint: header['x5t#S256'] };
   });
-  const jws: GeneralJws = { payload: top['payload'] as string, signatures: signatures.map((s) => s.entry) };
+  // Rebuilt member by member, so that the comparison below also fixes the order of each signature's members.
+  const jws: GeneralJws = { payload: top['payload'] as string, signatures: signatures.map((s) => ({ protected: s.entry.protected, signature: s.entry.signature })) };
   // The file must be exactly the canonical serialisation of its content:
   // then no byte of it can change unnoticed, not even whitespace outside
   // the signed parts, and duplicate JSON members cannot hide.

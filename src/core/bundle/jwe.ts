@@ -43,6 +43,11 @@ export function readJweHeader(jwe: string, what: string): JweHeader {
     throw new CeremonyError('BundleMalformed', `${what} has an unreadable header.`);
   }
   const hh = h as Partial<JweHeader>;
+  const members = Object.keys(hh ?? {}).sort().join(',');
+  if (members !== 'alg,enc,kid') {
+    // RFC 7516 §4.1.13 (crit), §4.1.3 (zip): a unit implements none of the optional members, so it accepts none.
+    throw new CeremonyError('BundleMalformed', `${what} has header members ${members}; a unit accepts exactly alg, enc and kid.`);
+  }
   if (hh.alg !== 'RSA-OAEP-256' || hh.enc !== 'A256GCM' || typeof hh.kid !== 'string') {
     throw new CeremonyError('BundleMalformed', `${what} uses algorithms this unit does not accept (needs RSA-OAEP-256 with A256GCM).`);
   }

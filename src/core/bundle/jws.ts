@@ -57,6 +57,9 @@ export function parseProtectedHeader(protectedB64: string, what: string): JwsPro
   } catch {
     throw new CeremonyError('BundleMalformed', `${what} has a protected header that is not JSON.`);
   }
+  if (JSON.stringify(h) !== bytes.toString('utf8')) {
+    throw new CeremonyError('BundleMalformed', `${what} has a protected header that is not in the compact form this tool writes (spaces or duplicate members).`);
+  }
   const o = h as Partial<JwsProtectedHeader> & Record<string, unknown>;
   const keys = Object.keys(o ?? {}).sort().join(',');
   if (keys !== 'alg,x5c,x5t#S256') {

@@ -126,18 +126,19 @@ export function isOperation(v: unknown): v is Operation {
 
 /** Thresholds for `admins` admins: whole numbers from 1 to min(admins, 8). */
 export function checkThresholds(t: Thresholds, admins: number, what: string): void {
-  if (admins < 1 || admins > MAX_ADMINS) {
-    throw new CeremonyError('InvalidArgument', `${what} would leave ${admins} admins; a unit has 1 to ${MAX_ADMINS} (the crypto units' limit).`);
-  }
-  const max = Math.min(admins, MAX_THRESHOLD);
+  if (admins < 1) throw new CeremonyError('InvalidArgument', `${what} would leave no admin, so nobody could sign for the units again: that is a lock-out, refused.`);
+  if (admins > MAX_ADMINS) throw new CeremonyError('InvalidArgument', `${what} would have ${admins} admins; a unit takes at most ${MAX_ADMINS} (the crypto units' limit).`);
   for (const [k, label] of [['signatureThreshold', 'signature threshold'], ['revocationThreshold', 'revocation threshold']] as const) {
     const v = t[k];
-    if (!Number.isSafeInteger(v) || v < 1 || v > max) {
+    if (Number.isSafeInteger(v) && v > admins && v <= MAX_THRESHOLD) {
       throw new CeremonyError(
         'InvalidArgument',
-        `${what}: the ${label} must be a whole number from 1 to ${max} (the number of admins${admins > MAX_THRESHOLD ? `, at most ${MAX_THRESHOLD}` : ''}); got ${v}. A threshold above the number of admins would lock the units.`,
+        `${what}: the ${label} ${v} is above the ${admins} admin${admins === 1 ? '' : 's'} there would be, so no quorum could ever sign again: that is a lock-out, refused. Lower the threshold or keep more admins.`,
         { threshold: label },
       );
+    }
+    if (!Number.isSafeInteger(v) || v < 1 || v > MAX_THRESHOLD) {
+      throw new CeremonyError('InvalidArgument', `${what}: the ${label} must be a whole number from 1 to ${Math.min(admins, MAX_THRESHOLD)}; got ${v}.`, { threshold: label });
     }
   }
 }

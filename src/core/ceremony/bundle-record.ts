@@ -46,9 +46,9 @@ export function checkDisplayedFingerprint(t: TransportKey, typed: string): void 
  */
 export function checkTransportsConfirmed(entries: readonly TranscriptEntry[], transports: readonly TransportKey[]): void {
   for (const t of transports) {
-    const confirmations = entries.filter((e) => e.type === ENTRY.unitConfirmed && e.data['unitId'] === t.file.unitId && e.data['instanceId'] === t.file.instanceId);
-    const latest = confirmations.at(-1);
-    if (!latest) {
+    // The latest word on the unit counts: a confirmation, or its removal (the app's "remove"), which voids it.
+    const latest = entries.filter((e) => (e.type === ENTRY.unitConfirmed && e.data['instanceId'] === t.file.instanceId && e.data['unitId'] === t.file.unitId) || (e.type === ENTRY.unitRemoved && e.data['unitId'] === t.file.unitId)).at(-1);
+    if (!latest || latest.type === ENTRY.unitRemoved) {
       throw new CeremonyError(
         'TransportUnconfirmed',
         `The transport key of unit ${t.file.unitId} has not been confirmed against the unit's own display in this record; nothing is wrapped to an unconfirmed key. ` +
@@ -86,6 +86,11 @@ export function bundleCreatedData(a: { bundle: ParsedBundle; transports: readonl
     thresholds: s.thresholds ? { signatureThreshold: s.thresholds.signatureThreshold, revocationThreshold: s.thresholds.revocationThreshold } : null,
     transcriptHash: s.transcriptHash,
   };
+}
+
+/** The data of a bundle-signed entry: who signed which payload, and how many have. */
+export function bundleSignedData(bundle: ParsedBundle, signer: { name: string; thumbprint: string }): TranscriptData {
+  return { bundleId: bundle.payload.bundleId, payloadHash: bundle.payloadHash, admin: signer.name, thumbprint: signer.thumbprint, signatures: bundle.signatures.length };
 }
 
 /** How a signer vouches that the bundle is the one the ceremony built. */

@@ -20,7 +20,7 @@ import { assertOutputFree, readFileOrFail, replaceFileAtomic, writeFileExclusive
 import type { AdminCertificateInfo, Rs256Signer } from '../identity/certificate.js';
 import { sameHex } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
-import { approveForSigning, bundleCreatedData, checkBundleInRecord, checkDisplayedFingerprint, checkTransportsConfirmed, unitConfirmedData, type SigningApproval } from './bundle-record.js';
+import { approveForSigning, bundleCreatedData, bundleSignedData, checkBundleInRecord, checkDisplayedFingerprint, checkTransportsConfirmed, unitConfirmedData, type SigningApproval } from './bundle-record.js';
 import type { ShareSource } from './media.js';
 import { recoverMasterKey } from './operations.js';
 import { ENTRY, summarize, type CeremonySummary } from './record.js';
@@ -230,7 +230,7 @@ export async function signPreparedBundle(path: string, turn: SigningTurn, signer
   const updated = parseBundle(text);
   replaceFileAtomic(path, text, BUNDLE_FILE_MODE);
   if (record) {
-    appendTranscript(record.path, { type: ENTRY.bundleSigned, actor: signer.name, data: { bundleId: updated.payload.bundleId, payloadHash: updated.payloadHash, admin: signer.name, thumbprint: signer.thumbprint, signatures: updated.signatures.length } }, record.now);
+    appendTranscript(record.path, { type: ENTRY.bundleSigned, actor: signer.name, data: bundleSignedData(updated, signer) }, record.now);
   }
   const claimed = claimedAdmins(updated.plan);
   return { signatures: updated.signatures.length, required: claimed ? claimed.length : null, bundle: updated };

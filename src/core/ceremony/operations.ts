@@ -1,18 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  addBundleSignature,
-  buildBundle,
-  checkEmbeddedSignatures,
-  claimOf,
-  parseBundle,
-  serializeBundle,
-  type ParsedBundle,
-  type SignatureCheck,
-} from '../bundle/bundle.js';
-import type { TransportKey } from '../bundle/transport.js';
 import { CeremonyError } from '../errors.js';
-import { readFileOrFail, replaceFileAtomic, writeFileExclusive, assertOutputFree } from '../files.js';
-import { readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
+import { assertOutputFree } from '../files.js';
 import {
   checkKeyName,
   checkThreshold,
@@ -25,8 +13,8 @@ import {
 } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
-import { bundleCreatedData, shareIssuedData, summarize, ENTRY, WIPED_IN_MEMORY, type CeremonySummary, type Closing, type IssuedShare } from './record.js';
-import { appendTranscript, createTranscript, endCeremony, headHash, readTranscript } from './transcript.js';
+import { shareIssuedData, summarize, ENTRY, WIPED_IN_MEMORY, type CeremonySummary, type Closing, type IssuedShare } from './record.js';
+import { appendTranscript, endCeremony, createTranscript, headHash, readTranscript } from './transcript.js';
 import type { ShareDestination, ShareSource } from './media.js';
 
 // The ceremony steps, independent of how they are driven (CLI or app).
@@ -257,105 +245,4 @@ export async function recoverMasterKey(recordPath: string, sources: ShareSource[
   } finally {
     zeroize(...opened);
   }
-}
-
-export interface CreateBundleArgs {
-  recordPath: string;
-  sources: ShareSource[];
-  transports: TransportKey[];
-  claim?: { admins: AdminCertificateInfo[]; signatureThreshold: number };
-  outPath: string;
-  actor?: string;
-  now?: () => Date;
-}
-
-/** Builds an unsigned import bundle for the given units and records it. */
-export async function createImportBundle(a: CreateBundleArgs): Promise<{ bundle: ParsedBundle; kcv: string }> {
-  const now = a.now ?? (() => new Date());
-  assertOutputFree(a.outPath);
-  const { summary, head } = loadCeremony(a.recordPath);
-  const lastRecorded = Math.max(0, ...summary.bundles.map((b) => b.sequence));
-  const lastOnUnits = Math.max(0, ...a.transports.map((t) => t.file.lastSequence));
-  const sequence = Math.max(lastRecorded, lastOnUnits) + 1;
-  // Check everything cheap before asking anyone for a passphrase.
-  buildBundleDryRun(a);
-  const { key, used } = await recoverMasterKey(a.recordPath, a.sources);
-  try {
-    const { jws } = buildBundle({
-      masterKey: key,
-      transports: a.transports,
-      sequence,
-      ceremonyId: summary.ceremonyId,
-      keyName: summary.keyName,
-      transcriptHash: head,
-      ...(a.claim ? { claim: a.claim } : {}),
-      now: now(),
-    });
-    const text = serializeBundle(jws);
-    const bundle = parseBundle(text);
-    writeFileExclusive(a.outPath, text, 0o644);
-    appendTranscript(
-      a.recordPath,
-      {
-        type: ENTRY.bundleCreated,
-        actor: a.actor ?? 'operator',
-        data: bundleCreatedData({ bundle, transports: a.transports, sharesUsed: used, claim: a.claim, kcv: summary.kcv }),
-      },
-      now(),
-    );
-    return { bundle, kcv: summary.kcv };
-  } finally {
-    zeroize(key);
-  }
-}
-
-function buildBundleDryRun(a: CreateBundleArgs): void {
-  const probe = Buffer.alloc(32, 1); // not a key: exercises the argument checks only
-  buildBundle({ masterKey: probe, transports: a.transports, sequence: 1, ceremonyId: randomUUID(), keyName: 'probe', transcriptHash: '0'.repeat(64), ...(a.claim ? { claim: a.claim } : {}) });
-}
-
-export function readBundleFile(path: string): ParsedBundle {
-  return parseBundle(readFileOrFail(path, 'Bundle').toString('utf8'));
-}
-
-/** Adds a signature to a bundle file in place (atomic replace). */
-export async function signBundleFile(path: string, signer: AdminCertificateInfo, sign: Rs256Signer): Promise<{ signatures: number; required: number | null; bundle: ParsedBundle }> {
-  const bundle = readBundleFile(path);
-  const bad = checkEmbeddedSignatures(bundle).filter((c) => !c.valid);
-  if (bad.length > 0) {
-    throw new CeremonyError('BundleSignatureInvalid', `The bundle is already damaged: the signature of ${bad.map((b) => b.name).join(', ')} does not verify. Do not sign it.`);
-  }
-  const jws = await addBundleSignature(bundle, signer, sign);
-  const text = serializeBundle(jws);
-  const updated = parseBundle(text);
-  replaceFileAtomic(path, text, 0o644);
-  const claim = claimOf(updated.payload);
-  return { signatures: updated.signatures.length, required: claim ? claim.admins.length : null, bundle: updated };
-}
-
-export interface BundleReport {
-  bundle: ParsedBundle;
-  signatures: SignatureCheck[];
-  claimAdmins: Array<{ name: string; thumbprint: string; signed: boolean }> | null;
-  allValid: boolean;
-}
-
-export function verifyBundleFile(path: string): BundleReport {
-  const bundle = readBundleFile(path);
-  const signatures = checkEmbeddedSignatures(bundle);
-  const claim = claimOf(bundle.payload);
-  let claimAdmins: BundleReport['claimAdmins'] = null;
-  const allValid = signatures.every((s) => s.valid);
-  // An altered bundle is reported as altered; its claim is not worth reading.
-  if (claim && allValid) {
-    claimAdmins = claim.admins.map((der) => {
-      const c = checkClaimCert(der);
-      return { name: c.name, thumbprint: c.thumbprint, signed: signatures.some((s) => s.valid && s.thumbprint === c.thumbprint) };
-    });
-  }
-  return { bundle, signatures, claimAdmins, allValid };
-}
-
-function checkClaimCert(der: string): AdminCertificateInfo {
-  return readAdminCertificate(Buffer.from(der, 'base64'), 'An admin certificate in the claim');
 }

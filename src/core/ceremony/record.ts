@@ -1,7 +1,4 @@
-import type { ParsedBundle } from '../bundle/bundle.js';
-import type { TransportKey } from '../bundle/transport.js';
 import { CeremonyError, missingCase } from '../errors.js';
-import type { AdminCertificateInfo } from '../identity/certificate.js';
 import type { TranscriptData, TranscriptEntry } from './transcript.js';
 
 // What a ceremony record says, read back from its transcript entries.
@@ -173,27 +170,6 @@ export function ceremoniesOf(entries: readonly TranscriptEntry[], what = 'The ce
 /** The data of a share-issued entry: the share was written, read back and found identical. */
 export function shareIssuedData(a: { shareIndex: number; custodian: string; medium: string; location: string; commitment: string }): TranscriptData {
   return { shareIndex: a.shareIndex, custodian: a.custodian, medium: a.medium, location: a.location, commitment: a.commitment, verifiedReadBack: true };
-}
-
-/** The data of a bundle-created entry. */
-export function bundleCreatedData(a: {
-  bundle: ParsedBundle;
-  transports: readonly TransportKey[];
-  /** Shares the key was rebuilt from (a recovery), or none when it was still in memory. */
-  sharesUsed: readonly number[];
-  claim: { admins: readonly AdminCertificateInfo[]; signatureThreshold: number } | undefined;
-  kcv: string;
-}): TranscriptData {
-  return {
-    bundleId: a.bundle.payload.bundleId,
-    payloadHash: a.bundle.payloadHash,
-    sequence: a.bundle.payload.sequence,
-    targets: a.bundle.payload.targets,
-    transportFingerprints: a.transports.map((t) => t.file.fingerprint),
-    sharesUsed: a.sharesUsed.map(String),
-    claim: a.claim ? { admins: a.claim.admins.map((c) => `${c.name} ${c.thumbprint}`), signatureThreshold: a.claim.signatureThreshold } : null,
-    kcv: a.kcv,
-  };
 }
 
 function str(e: TranscriptEntry, k: string): string {

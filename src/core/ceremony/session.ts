@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type {
   AdminView,
+  BundleView,
   CardsView,
   CeremonySetup,
   CeremonyView,
@@ -13,8 +14,10 @@ import type {
   StepId,
   UnitView,
 } from '../../shared/ipc.js';
-import { addBundleSignature, buildBundle, claimOf, parseBundle, serializeBundle, type ParsedBundle } from '../bundle/bundle.js';
-import { readTransportFile, type TransportKey } from '../bundle/transport.js';
+import { addBundleSignature, buildBundle, claimedAdmins, parseBundle, serializeBundle, summarizeBundle, type ParsedBundle } from '../bundle/bundle.js';
+import { checkAgainstLimits, readTransportFile, type TransportKey } from '../bundle/transport.js';
+import { BUNDLE_FILE_MODE } from './bundles.js';
+import { bundleCreatedData, bundleSignedData, checkTransportsConfirmed, unitConfirmedData } from './bundle-record.js';
 import { padPin } from '../cards/piv.js';
 import type { CardTransport } from '../cards/transport.js';
 import { cardRs256Signer, generateAdminIdentityOnCard, readAdminCertificateFromCard } from '../cards/roles.js';
@@ -31,7 +34,7 @@ import { CardShareDestination } from './card-media.js';
 import { fingerprintFromB64url, hexGroups, pgpWords } from './fingerprint.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
 import { loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
-import { bundleCreatedData, ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
+import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
 import { renderRecordHtml, type CeremonyRoster } from './report.js';
 import { checkSetup } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
@@ -207,6 +210,7 @@ export class CeremonySession {
       ceremonyId: this.ceremonyId,
       setup,
       step: this.step(),
+      unitsMissing: this.missingUnits(),
       units: this.units.map((u): UnitView => {
         const fp = Buffer.from(u.transport.file.fingerprint, 'hex');
         return {
@@ -249,6 +253,7 @@ export class CeremonySession {
             sequence: this.bundle.bundle.payload.sequence,
             targets: this.bundle.bundle.payload.targets,
             payloadHash: this.bundle.bundle.payloadHash,
+            summary: bundleSummaryView(this.bundle.bundle),
             signatures: this.bundle.bundle.signatures.map((s) => ({ name: this.adminNameOf(s.thumbprint), thumbprint: s.thumbprint })),
             required: this.bundle.required,
             saved: this.bundle.saved,
@@ -261,7 +266,7 @@ export class CeremonySession {
   private step(): StepId {
     if (this.setup === null) return 'setup';
     if (this.closed !== null) return 'close';
-    if (this.units.length === 0 || this.units.some((u) => !u.confirmed)) return 'units';
+    if (this.units.length === 0 || this.units.some((u) => !u.confirmed) || this.missingUnits().length > 0) return 'units';
     if (this.admins.some((a) => a === null)) return 'admins';
     if (this.kcv === null) return 'master-key';
     if (this.shares.some((s) => !s.confirmed)) return 'shares';
@@ -366,6 +371,11 @@ export class CeremonySession {
       if (this.units.some((u) => u.transport.file.unitId === transport.file.unitId)) {
         fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
       }
+      // The set-up must fit the units before any key exists.
+      checkAgainstLimits(transport.file.limits, { keyName: this.setup!.keyName, admins: this.setup!.admins.length });
+      if (transport.file.unit.state !== 'cleared') {
+        fail('InvalidArgument', `Unit ${transport.file.unitId} is ${transport.file.unit.state}, not cleared: this ceremony initializes new units. Later ceremonies (recovery, rotation) are run from the command line for now.`);
+      }
       this.units.push({ transport, fileName: basename(path), confirmed: false });
       return this.view();
     });
@@ -377,7 +387,7 @@ export class CeremonySession {
       const unit = this.unit(unitId);
       if (!unit.confirmed) {
         unit.confirmed = true;
-        this.record('unit-confirmed', { unitId, fingerprint: unit.transport.file.fingerprint, instanceId: unit.transport.file.instanceId, confirmation: 'matches the unit display' });
+        this.record(ENTRY.unitConfirmed, unitConfirmedData(unit.transport));
       }
       return this.view();
     });
@@ -388,9 +398,16 @@ export class CeremonySession {
       this.expectStep('units', 'remove a unit');
       const unit = this.unit(unitId);
       this.units = this.units.filter((u) => u !== unit);
-      if (unit.confirmed) this.record('unit-removed', { unitId });
+      if (unit.confirmed) this.record(ENTRY.unitRemoved, { unitId });
       return this.view();
     });
+  }
+
+  /** Units of the loaded instance whose transport files are not loaded yet: a bundle goes to all of them. */
+  private missingUnits(): string[] {
+    const first = this.units[0];
+    if (!first) return [];
+    return first.transport.file.units.filter((id) => !this.units.some((u) => u.transport.file.unitId === id));
   }
 
   private unit(unitId: string): UnitState {
@@ -642,27 +659,26 @@ export class CeremonySession {
       if (key === null) fail('WrongStep', 'The master key is no longer in memory.');
       const transports = this.units.map((u) => u.transport);
       const admins = this.admins.map((a) => a!.certificate);
+      const entries = readTranscript(this.recordPath!);
+      checkTransportsConfirmed(entries, transports);
       const sequence = Math.max(0, ...transports.map((t) => t.file.lastSequence)) + 1;
-      const head = headHash(readTranscript(this.recordPath!));
+      const threshold = this.setup!.signatureThreshold;
       const { jws } = buildBundle({
+        operation: 'initialize',
         masterKey: key,
+        claim: { admins, signatureThreshold: threshold, revocationThreshold: threshold },
         transports,
         sequence,
         ceremonyId: this.ceremonyId!,
         keyName: this.setup!.keyName,
-        transcriptHash: head,
-        claim: { admins, signatureThreshold: this.setup!.signatureThreshold },
+        transcriptHash: headHash(entries),
         now: this.now(),
       });
       const bundle = parseBundle(serializeBundle(jws));
       // A first bundle to cleared units must carry the signature of every
-      // admin it installs (DESIGN.md, the emulator's claim rule).
-      const claim = claimOf(bundle.payload);
-      this.bundle = { bundle, required: claim ? claim.admins.length : this.setup!.signatureThreshold, saved: null };
-      this.record(
-        ENTRY.bundleCreated,
-        bundleCreatedData({ bundle, transports, sharesUsed: [], claim: { admins, signatureThreshold: this.setup!.signatureThreshold }, kcv: this.kcv! }),
-      );
+      // admin it installs (docs/unit-protocol.md, the claim rule).
+      this.bundle = { bundle, required: claimedAdmins(bundle.plan)?.length ?? threshold, saved: null };
+      this.record(ENTRY.bundleCreated, bundleCreatedData({ bundle, transports, sharesUsed: [] }));
       return this.view();
     });
   }
@@ -695,7 +711,7 @@ export class CeremonySession {
         });
       }
       b.bundle = parseBundle(serializeBundle(jws));
-      this.record(ENTRY.bundleSigned, { bundleId: b.bundle.payload.bundleId, admin: admin.name, thumbprint: state.certificate.thumbprint, signatures: b.bundle.signatures.length }, admin.name);
+      this.record(ENTRY.bundleSigned, bundleSignedData(b.bundle, state.certificate), admin.name);
       return this.view();
     });
   }
@@ -714,7 +730,7 @@ export class CeremonySession {
       const folder = picked(await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the import bundle' }), 'folder');
       const text = serializeBundle(b.bundle.jws);
       const path = join(folder, `bundle-${safeFileStem(this.setup!.keyName)}-${b.bundle.payload.sequence}.json`);
-      writeFileExclusive(path, text, 0o644);
+      writeFileExclusive(path, text, BUNDLE_FILE_MODE);
       const fileSha256 = createHash('sha256').update(text, 'utf8').digest('hex');
       b.saved = { path, fileSha256 };
       this.record('bundle-saved', { bundleId: b.bundle.payload.bundleId, file: basename(path), fileSha256 });
@@ -911,6 +927,21 @@ export class CeremonySession {
   private endInRecord(end: { wiped: string | null; closing: Closing }): void {
     endCeremony(this.recordPath!, this.setup!.operator, end, this.now());
   }
+}
+
+/** What the signers are shown: the core's bundle summary, as the renderer's view. */
+function bundleSummaryView(b: ParsedBundle): BundleView['summary'] {
+  const s = summarizeBundle(b);
+  return {
+    operation: s.operation,
+    action: s.action,
+    instanceId: s.instanceId,
+    keyName: s.keyName,
+    kcv: s.kcv,
+    adminsInstalled: s.adminsInstalled.map((a) => ({ name: a.name, fingerprintGroups: hexGroups(fingerprintFromB64url(a.thumbprint)) })),
+    adminsRemoved: s.adminsRemoved,
+    thresholds: s.thresholds,
+  };
 }
 
 /** Checks an RS256 signature against the certificate it claims. */

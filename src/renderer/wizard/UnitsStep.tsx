@@ -60,10 +60,12 @@ export function UnitsStep() {
       <div className="step-footer">
         <p className="step-footer-status" id="units-status">
           {units.length === 0
-            ? 'Load at least one unit to continue.'
-            : unconfirmed > 0
-              ? `${plural(unconfirmed, 'unit', 'units')} still to confirm.`
-              : `All ${plural(units.length, 'unit', 'units')} confirmed.`}
+            ? 'Load the transport file of every unit of the instance to continue.'
+            : view.unitsMissing.length > 0
+              ? `The instance has ${plural(units.length + view.unitsMissing.length, 'unit', 'units')}, and the bundle goes to all of them: load the transport file of ${view.unitsMissing.join(', ')} too.`
+              : unconfirmed > 0
+                ? `${plural(unconfirmed, 'unit', 'units')} still to confirm.`
+                : `All ${plural(units.length, 'unit', 'units')} confirmed.`}
         </p>
         <button
           ref={continueRef}

@@ -7,11 +7,11 @@ import {
   AUDIT_SIGNERS_MAX,
   appendAudit,
   auditEntryHash,
-  findUnit,
   formatAudit,
   verifyAudit,
   type AuditInput,
 } from '../../../src/emulator/audit.js';
+import { findUnit } from '../../../src/emulator/state.js';
 import { loadInstance, saveInstance, type UnitState } from '../../../src/emulator/state.js';
 import { clearedUnit, instance, stateDir } from './handmade-state.js';
 

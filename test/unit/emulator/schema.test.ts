@@ -15,7 +15,7 @@ function goodState(): InstanceState {
   const a = initializedUnit(masterKey);
   const b = initializedUnit(masterKey);
   appendAudit(a, { bundleId: 'b1', operation: 'initialize', payloadHash: 'ab'.repeat(32), signers: ['x'.repeat(43)], result: 'applied', code: null, reason: 'ok' }, new Date());
-  a.appliedBundles.push({ bundleId: '6f1c0a52-0d4e-4f4e-9a5e-2b9d1c3a4b5c', payloadHash: 'ab'.repeat(32), sequence: 1, operation: 'initialize', transcriptHash: 'cd'.repeat(32) });
+  a.appliedBundles.push({ bundleId: '6f1c0a52-0d4e-4f4e-9a5e-2b9d1c3a4b5c', payloadHash: 'ab'.repeat(32), sequence: 1, operation: 'initialize', transcriptHash: 'cd'.repeat(32), signers: ['x'.repeat(43)] });
   const s = instance([a, b]);
   s.keystore = { masterKeyVerificationPattern: a.currentMasterKey!.verificationPattern, rootKeys: [{ name: 'root-1', created: '2025-01-02T03:04:05.000Z', sealed: a.currentMasterKey!.sealed }] };
   return s;

@@ -1,0 +1,82 @@
+// A master key's whole life through the real CLIs (issue 8, "Done when"):
+// initialize 2 units → wrap a DEK → rotate → unwrap → add an admin → remove
+// one (revocation threshold) → a lock-out refused → a unit in maintenance
+// retried alone → the mismatch reported → recover onto a new instance with
+// the keystore → unwrap → zeroize → nothing unwraps. The steps are those of
+// `npm run rehearsal`, which stops at the first command that does not do what
+// it must (a refusal that is not refused included); this test runs it and
+// then checks the end state with the tools themselves.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { emu, kc, ok, ROOT, workdir } from '../support/cli.js';
+
+const ws = workdir('kc-life-');
+let output = '';
+let code = -1;
+
+interface UnitStatus {
+  id: string;
+  state: string;
+  masterKeyKcv: string | null;
+  oldMasterKeyKcv: string | null;
+  adminNames: string[];
+  signatureThreshold: number;
+  revocationThreshold: number;
+}
+const status = (state: string): { units: UnitStatus[]; mismatches: string[]; rootKeys: number } =>
+  JSON.parse(ok(emu(ws, 'status', '--state', state, '--json'))) as { units: UnitStatus[]; mismatches: string[]; rootKeys: number };
+
+beforeAll(() => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'build/cli/rehearsal.js'), '--workspace', ws], { encoding: 'utf8' });
+  output = r.stdout + r.stderr;
+  code = r.status ?? -1;
+}, 600_000);
+
+describe('a master key\'s whole life', () => {
+  it('runs every step to the end', () => {
+    if (code !== 0) throw new Error(`rehearsal failed (${code}):\n${output.slice(-4000)}`);
+    expect(output).toMatch(/Rehearsal complete: key [0-9A-F]{6} initialized, rotated to [0-9A-F]{6}, recovered onto a new instance/);
+  });
+
+  it('rotation kept the old key in the old register, and the DEK wrapped before it unwrapped after it and after the recovery', () => {
+    const kcvs = /key ([0-9A-F]{6}) initialized, rotated to ([0-9A-F]{6})/.exec(output)!;
+    const recovered = status('units-b');
+    expect(recovered.mismatches).toEqual([]);
+    for (const u of recovered.units) {
+      expect(u).toMatchObject({ state: 'kms-initialized', masterKeyKcv: kcvs[2], signatureThreshold: 2, revocationThreshold: 2 });
+      expect(u.adminNames).toEqual(['bob', 'carol', 'dave']);
+    }
+    expect(recovered.rootKeys).toBe(1);
+    const dek = readFileSync(join(ws, 'secrets/dek.bin'));
+    expect(readFileSync(join(ws, 'secrets/dek-after-rotation.bin')).equals(dek)).toBe(true);
+    expect(readFileSync(join(ws, 'secrets/dek-after-recovery.bin')).equals(dek)).toBe(true);
+  });
+
+  it('the refusals were refusals: a lock-out before anyone signed, a unit in maintenance, the mismatch (exit 3)', () => {
+    expect(output).toMatch(/bundle create --operation admin-change .*--remove .*--remove[^\n]*\n\s+! keyceremony: After this change unit .*lock/);
+    expect(readdirSync(ws)).not.toContain('bundle-lockout.json');
+    expect(output).toMatch(/FAILED rejected: the unit is in maintenance/);
+    expect(output).toMatch(/! crypto-unit-emulator: the units of instance .* differ:\n\s+! +mismatched thresholds/);
+    expect(output).toMatch(/OK \(already applied\)/);
+  });
+
+  it('after zeroize the old units hold nothing and nothing unwraps there; their audit logs hold every offer', () => {
+    const old = status('units');
+    for (const u of old.units) expect(u).toMatchObject({ state: 'cleared', masterKeyKcv: null, oldMasterKeyKcv: null, adminNames: [] });
+    expect(old.rootKeys).toBe(0);
+    const unwrap = emu(ws, 'kms', 'unwrap', '--state', 'units', '--in', 'dek.jwe', '--out', 'secrets/again.bin');
+    expect(unwrap.code).toBe(1);
+    const audit = ok(emu(ws, 'audit', '--state', 'units', '--unit', old.units[0]!.id));
+    for (const op of ['initialize', 'rotate', 'admin-change', 'zeroize']) expect(audit).toContain(op);
+    expect(audit).toMatch(/intact/);
+  });
+
+  it('the records verify, and each bundle is held by the record that created it', () => {
+    ok(kc(ws, 'transcript', 'verify', 'record.jsonl'));
+    ok(kc(ws, 'transcript', 'verify', 'record2.jsonl'));
+    expect(ok(kc(ws, 'bundle', 'verify', 'bundle-2-rotate.json', '--record', 'record2.jsonl'))).toMatch(/Operation: rotate/);
+    expect(kc(ws, 'bundle', 'verify', 'bundle-2-rotate.json', '--record', 'record.jsonl').stderr).toMatch(/holds no bundle-created entry/);
+  });
+});
