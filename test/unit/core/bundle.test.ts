@@ -14,7 +14,7 @@ import {
 import { CeremonyError } from '../../../src/core/errors.js';
 import { verifyJwsSignature } from '../../../src/core/bundle/jws.js';
 import { parseTransportFile, type TransportKey } from '../../../src/core/bundle/transport.js';
-import { generateMasterKey, keyCheckValue } from '../../../src/core/masterkey/masterkey.js';
+import { generateMasterKey, keyCheckValue, verificationPattern } from '../../../src/core/masterkey/masterkey.js';
 import { initInstance, transportFileFor } from '../../../src/emulator/instance.js';
 import { makeAdmin, type TestAdmin } from '../../support/fixtures.js';
 
@@ -36,7 +36,8 @@ beforeAll(async () => {
     ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b',
     keyName: 'MK',
     transcriptHash: 'ab'.repeat(32),
-    claim: { admins: admins.map((a) => a.cert), signatureThreshold: 2 },
+    operation: 'initialize',
+    claim: { admins: admins.map((a) => a.cert), signatureThreshold: 2, revocationThreshold: 2 },
   });
   let b = parseBundle(serializeBundle(jws));
   for (const a of admins) b = parseBundle(serializeBundle(await addBundleSignature(b, a.cert, a.sign)));
@@ -64,18 +65,21 @@ describe('import bundle as standard JOSE', () => {
     expect(payload.kcv).toBe(keyCheckValue(masterKey));
     expect(signedText).not.toContain(masterKey.toString('base64url'));
     expect(signedText).not.toContain(masterKey.toString('hex'));
-    const load = payload.commands.find((c) => c.command === 'load-master-key');
-    if (load?.command !== 'load-master-key') throw new Error('no load command');
+    const load = payload.commands.find((c) => c.command === 'load-new');
+    if (load?.command !== 'load-new') throw new Error('no load command');
     expect(Object.keys(load.keys).sort()).toEqual([...unitKeys.keys()].sort());
     for (const [unitId, jwe] of Object.entries(load.keys)) {
       const { plaintext, protectedHeader } = await compactDecrypt(jwe, createPrivateKey(unitKeys.get(unitId)!));
-      expect(protectedHeader).toMatchObject({ alg: 'RSA-OAEP-256', enc: 'A256GCM' });
+      const transport = transports.find((t) => t.file.unitId === unitId)!;
+      expect(protectedHeader).toEqual({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: transport.file.fingerprint });
       expect(Buffer.from(plaintext).equals(masterKey)).toBe(true);
     }
   });
 
-  it('lists the commands of a claim in order', () => {
-    expect(parseBundle(signedText).payload.commands.map((c) => c.command)).toEqual(['claim', 'load-master-key', 'commit-master-key', 'add-user']);
+  it('lists the commands of an initialize in order', () => {
+    const b = parseBundle(signedText);
+    expect(b.payload).toMatchObject({ format: 'keyceremony-bundle/2', operation: 'initialize', targets: [...unitKeys.keys()], sequence: 1 });
+    expect(b.payload.commands.map((c) => c.command)).toEqual(['claim', 'load-new', 'commit', 'activate', 'add-user']);
   });
 
   it('refuses a second signature by the same admin and a signer the claim does not install', async () => {
@@ -120,8 +124,13 @@ describe('one flipped byte anywhere', () => {
   it('a bundle of another format version is named as such, not as damage', () => {
     const b = JSON.parse(signedText) as { payload: string; signatures: unknown[] };
     const payload = JSON.parse(Buffer.from(b.payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const text = serializeBundle({ ...b, payload: Buffer.from(JSON.stringify({ ...payload, format: 'keyceremony-bundle/2' })).toString('base64url') } as never);
-    expect(() => parseBundle(text)).toThrow(/^The bundle payload has format keyceremony-bundle\/2; this tool reads keyceremony-bundle\/1\.$/);
+    for (const format of ['keyceremony-bundle/1', 'keyceremony-bundle/3']) {
+      const text = serializeBundle({ ...b, payload: Buffer.from(JSON.stringify({ ...payload, format })).toString('base64url') } as never);
+      expect(() => parseBundle(text)).toThrow(new RegExp(`^The bundle payload has format ${format.replace('/', '\\/')}; this tool reads keyceremony-bundle\\/2\\.$`));
+    }
+    // Anything else in that field is damage, and said so.
+    const text = serializeBundle({ ...b, payload: Buffer.from(JSON.stringify({ ...payload, format: 'keyceremony-bundle/2 ' })).toString('base64url') } as never);
+    expect(() => parseBundle(text)).toThrow(/damaged or was altered/);
   });
 
   it('each signature also verifies against the certificate it carries', () => {
@@ -135,5 +144,57 @@ describe('one flipped byte anywhere', () => {
   it('whitespace changes outside the signed content are refused too', () => {
     expect(() => parseBundle(signedText.replace('\n  "signatures"', '\n\t"signatures"'))).toThrow(/modified/);
     expect(() => parseBundle(signedText + '\n')).toThrow(/modified/);
+  });
+});
+
+describe('buildBundle refuses what no unit would take, before anyone signs', () => {
+  const base = { sequence: 1, ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b', keyName: 'MK', transcriptHash: 'ab'.repeat(32) };
+  const claim = (): { admins: typeof admins[number]['cert'][]; signatureThreshold: number; revocationThreshold: number } => ({
+    admins: admins.map((a) => a.cert),
+    signatureThreshold: 2,
+    revocationThreshold: 2,
+  });
+
+  it('a bundle for some units of the instance only, naming the missing one', () => {
+    expect(() => buildBundle({ ...base, transports: [transports[0]!], operation: 'initialize', masterKey, claim: claim() })).toThrow(
+      new RegExp(`goes to every unit of the instance.*the transport key file of unit ${transports[1]!.file.unitId} is missing`),
+    );
+  });
+
+  it('a unit given twice, and transports of two instances', () => {
+    expect(() => buildBundle({ ...base, transports: [transports[0]!, transports[0]!, transports[1]!], operation: 'zeroize', current: { kcv: 'ABCDEF', verificationPattern: 'ab'.repeat(32) } })).toThrow(
+      /The same unit is given twice/,
+    );
+    const foreign = { ...transports[1]!, file: { ...transports[1]!.file, instanceId: 'other-instance' } };
+    expect(() => buildBundle({ ...base, transports: [transports[0]!, foreign], operation: 'initialize', masterKey, claim: claim() })).toThrow(
+      /come from different service instances/,
+    );
+  });
+
+  it('a rotation to the current key', () => {
+    expect(() => buildBundle({ ...base, transports, operation: 'rotate', masterKey, currentVerificationPattern: verificationPattern(masterKey) })).toThrow(
+      /The new master key is the current one/,
+    );
+  });
+
+  it('a claim naming one admin twice, or with a threshold above its admins, or 0', () => {
+    const twice = { ...claim(), admins: [admins[0]!.cert, admins[1]!.cert, admins[0]!.cert] };
+    expect(() => buildBundle({ ...base, transports, operation: 'initialize', masterKey, claim: twice })).toThrow(/The same admin certificate is given twice/);
+    expect(() => buildBundle({ ...base, transports, operation: 'initialize', masterKey, claim: { ...claim(), revocationThreshold: 4 } })).toThrow(
+      /revocation threshold 4 is above the 3 admins there would be.*lock-out/,
+    );
+    expect(() => buildBundle({ ...base, transports, operation: 'initialize', masterKey, claim: { ...claim(), signatureThreshold: 0 } })).toThrow(/got 0/);
+  });
+
+  it('a sequence number below 1', () => {
+    expect(() => buildBundle({ ...base, sequence: 0, transports, operation: 'initialize', masterKey, claim: claim() })).toThrow(/sequence number must be a positive integer/);
+  });
+
+  it('a bundle that claims nothing may be signed by anyone once: the units decide whose signature counts', async () => {
+    const { jws } = buildBundle({ ...base, transports, operation: 'zeroize', current: { kcv: keyCheckValue(masterKey), verificationPattern: verificationPattern(masterKey) } });
+    const stranger = await makeAdmin('Mallory');
+    const b = parseBundle(serializeBundle(await addBundleSignature(parseBundle(serializeBundle(jws)), stranger.cert, stranger.sign)));
+    expect(b.signatures.map((s) => s.thumbprint)).toEqual([stranger.cert.thumbprint]);
+    await expect(addBundleSignature(b, stranger.cert, stranger.sign)).rejects.toThrow(/Mallory has already signed/);
   });
 });
