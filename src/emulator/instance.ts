@@ -329,12 +329,13 @@ function followRotation(s: InstanceState, before: UnitState, after: UnitState): 
   }
 }
 
-/** Once no unit holds the key the keystore is sealed under (zeroize), the keystore is gone too. */
+/**
+ * Once every unit of the instance is cleared (zeroized), the keystore is gone
+ * too. Not before: a unit that missed a rotation can still be brought to the
+ * key the keystore is sealed under by a retry, and its root keys with it.
+ */
 function dropOrphanKeystore(s: InstanceState): void {
-  const vp = s.keystore?.masterKeyVerificationPattern;
-  if (vp === undefined) return;
-  const held = s.units.some((u) => [u.currentMasterKey, u.oldMasterKey].some((r) => r?.verificationPattern === vp));
-  if (!held) s.keystore = null;
+  if (s.keystore && s.units.every((u) => u.state === 'cleared')) s.keystore = null;
 }
 
 /**
@@ -361,19 +362,19 @@ function instanceRefusal(s: InstanceState, bundle: ParsedBundle): { code: Ceremo
 export function ingestBundle(dir: string, bundleText: string, onlyUnits: readonly string[] = [], now = new Date()): UnitResult[] {
   return withInstanceLock(dir, () => {
     const s = loadInstance(dir);
+    const units = onlyUnits.length > 0 ? [...new Set(onlyUnits.map((id) => findUnit(s, id)))] : s.units;
     let bundle: ParsedBundle;
     try {
       bundle = parseBundle(bundleText);
     } catch (e) {
       if (!isCeremonyError(e)) throw e;
-      // Every unit that saw the offer logs it, even one it could not read.
-      for (const u of s.units.filter((x) => !x.maintenance)) {
+      // Every unit offered the bundle logs it, even one it could not read.
+      for (const u of units.filter((x) => !x.maintenance)) {
         appendAudit(u, { bundleId: null, operation: null, payloadHash: null, signers: [], result: 'rejected', code: e.code, reason: e.message }, now);
       }
       saveInstance(dir, s);
       return [{ unitId: '*', ok: false, alreadyApplied: false, state: '-', code: e.code, message: `rejected: ${e.message}` }];
     }
-    const units = onlyUnits.length > 0 ? [...new Set(onlyUnits.map((id) => findUnit(s, id)))] : s.units;
     const refusal = instanceRefusal(s, bundle);
     const results: UnitResult[] = [];
     for (const unit of units) {
@@ -398,6 +399,11 @@ function offerToUnit(s: InstanceState, unit: UnitState, bundle: ParsedBundle, re
   try {
     if (refusal) refuse(refusal.code, refusal.message);
     const seen = unit.appliedBundles.find((a) => a.bundleId === p.bundleId);
+    // A bundle whose effect a later zeroize destroyed is not "in place": it is a replay.
+    const zeroizedSince = seen && unit.appliedBundles.find((a) => a.operation === 'zeroize' && a.sequence > seen.sequence);
+    if (seen && zeroizedSince) {
+      refuse('Replay', `this bundle (sequence ${p.sequence}) was applied before, but the unit was zeroized since (sequence ${zeroizedSince.sequence}); a replay is refused. A new bundle is needed.`);
+    }
     if (seen && seen.payloadHash === bundle.payloadHash) {
       // Only this very bundle, intact and signed by those it was applied with, is "already applied".
       const intact = checkEmbeddedSignatures(bundle).every((c) => c.valid) && bundle.signatures.every((x) => seen.signers.includes(x.thumbprint));

@@ -110,7 +110,7 @@ function commandsFor(a: BuildBundleArgs): { commands: BundleCommand[]; key: KeyI
       return { commands: [claimCommand(a.claim), loadCommand(a.masterKey, a.transports), ...activate, addUser], key: loaded(a.masterKey) };
     case 'recover':
       return {
-        commands: a.claim ? [claimCommand(a.claim), loadCommand(a.masterKey, a.transports), ...activate, addUser] : [loadCommand(a.masterKey, a.transports), ...activate],
+        commands: [...(a.claim ? [claimCommand(a.claim)] : []), loadCommand(a.masterKey, a.transports), ...activate, addUser],
         key: loaded(a.masterKey),
       };
     case 'rotate': {
@@ -472,7 +472,7 @@ export function summarizeBundle(b: ParsedBundle): BundleSummary {
           signers: `every admin the claim installs (${plan.claim.admins.length})`,
         };
       }
-      return { ...base, action: `Recover onto ${units} already claimed and holding no key: load, commit and activate ${key}.`, signers: 'the signature threshold of the units\u2019 admins' };
+      return { ...base, action: `Recover onto ${units} already claimed and holding no key: load, commit and activate ${key}, add the kmsCryptoUser.`, signers: 'the signature threshold of the units\u2019 admins' };
     case 'rotate':
       return {
         ...base,

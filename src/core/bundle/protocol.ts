@@ -21,8 +21,10 @@ export type CommandName = (typeof COMMANDS)[number];
  */
 export const COMMAND_SEQUENCES: Readonly<Record<Operation, RegExp>> = {
   initialize: /^claim load-new commit activate add-user$/,
-  // Onto cleared units (claimed by the bundle's admins), or onto claimed units that hold no key.
-  recover: /^(claim load-new commit activate add-user|load-new commit activate)$/,
+  // Onto cleared units (claimed by the bundle's admins), or onto claimed units
+  // that hold no key. Both end with add-user: a unit without a key cannot have
+  // the kmsCryptoUser yet, and without it the units would not serve the KMS.
+  recover: /^(claim )?load-new commit activate add-user$/,
   rotate: /^load-new commit activate$/,
   'admin-change': /^(remove-admin )*(add-admin )*set-thresholds$/,
   zeroize: /^zeroize$/,

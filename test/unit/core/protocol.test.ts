@@ -125,7 +125,7 @@ describe('a hidden second claim (hole 2)', () => {
   it.each([
     ['initialize', 'at the end', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.push(x)],
     ['recover', 'after the real one', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.splice(1, 0, x)],
-    ['recover-claimed', 'before the load', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.unshift(x)],
+    ['recover-claimed', 'at the end', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.push(x)],
     ['rotate', 'before the load', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.unshift(x)],
     ['admin-change', 'before the thresholds', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.splice(c.length - 1, 0, x)],
     ['zeroize', 'after the zeroize', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.push(x)],
@@ -201,7 +201,8 @@ describe('the command sequence of each operation', () => {
     expect([...OPERATIONS]).toEqual(['initialize', 'recover', 'rotate', 'admin-change', 'zeroize']);
     const seq = (op: Operation, names: string): boolean => COMMAND_SEQUENCES[op].test(names);
     expect(seq('recover', 'claim load-new commit activate add-user')).toBe(true);
-    expect(seq('recover', 'load-new commit activate')).toBe(true);
+    expect(seq('recover', 'load-new commit activate add-user')).toBe(true);
+    expect(seq('recover', 'load-new commit activate')).toBe(false);
     expect(seq('recover', 'claim load-new commit activate')).toBe(false);
     expect(seq('admin-change', 'remove-admin remove-admin add-admin set-thresholds')).toBe(true);
     expect(seq('admin-change', 'set-thresholds')).toBe(true);
@@ -350,7 +351,7 @@ describe('every operation buildBundle writes', () => {
   const expected: Record<string, { operation: Operation; commands: string[] }> = {
     initialize: { operation: 'initialize', commands: ['claim', 'load-new', 'commit', 'activate', 'add-user'] },
     recover: { operation: 'recover', commands: ['claim', 'load-new', 'commit', 'activate', 'add-user'] },
-    'recover-claimed': { operation: 'recover', commands: ['load-new', 'commit', 'activate'] },
+    'recover-claimed': { operation: 'recover', commands: ['load-new', 'commit', 'activate', 'add-user'] },
     rotate: { operation: 'rotate', commands: ['load-new', 'commit', 'activate'] },
     'admin-change': { operation: 'admin-change', commands: ['remove-admin', 'add-admin', 'set-thresholds'] },
     zeroize: { operation: 'zeroize', commands: ['zeroize'] },

@@ -355,13 +355,8 @@ describe('recover', () => {
     }
   });
 
-  // Bug (reported): the recover-onto-claimed-units sequence (load-new commit
-  // activate) has no add-user, and activate leaves a unit without the
-  // kmsCryptoUser in mk-committed (src/emulator/instance.ts, applyCommands
-  // 'activate'). Such units never serve the KMS, rotate refuses them ("this
-  // unit is mk-committed") and so does another recover ("holds a key"): only
-  // admin-change and zeroize are left.
-  it.fails('a recovery onto claimed units leaves them serving the KMS', async () => {
+  // Found by this suite: the sequence once lacked add-user and left such units in mk-committed, serving nothing.
+  it('a recovery onto claimed units leaves them serving the KMS', async () => {
     const inst = await claimedWithoutKey();
     const r = ingestBundle(inst.dir, await make(inst, recover(key1, null), [alice, bob], { sequence: 2 }));
     expect(r.map((x) => x.state)).toEqual(['kms-initialized', 'kms-initialized']);
@@ -595,13 +590,8 @@ describe('zeroize', () => {
     expect(() => unwrapDek(inst.dir, wrapped)).toThrow(/no root keys/);
   });
 
-  // Bug (reported): after zeroize, the old initialize bundle is answered
-  // "already applied" (ok, alreadyApplied) instead of being refused as a
-  // replay, because appliedBundles outlives zeroize and the
-  // already-applied check comes before the sequence check
-  // (src/emulator/instance.ts, offerToUnit). The unit stays cleared, but the
-  // operator is told the initialize is in place.
-  it.fails('refuses the old initialize bundle as a replay after zeroize', async () => {
+  // After zeroize the old initialize bundle is a replay, not "already applied": its effect is gone.
+  it('refuses the old initialize bundle as a replay after zeroize', async () => {
     const inst = await initialized();
     expectAllOk(ingestBundle(inst.dir, await make(inst, zeroize(), [alice, bob], { sequence: 2 })), 'cleared');
     const r = ingestBundle(inst.dir, inst.init);
@@ -845,11 +835,8 @@ describe('maintenance, retries and mismatches', () => {
     expect(ingestBundle(inst.dir, text).map((x) => x.alreadyApplied)).toEqual([true, true]);
   });
 
-  // Bug (reported): a bundle that cannot be parsed is logged as rejected on
-  // every unit not in maintenance, also on units the retry did not name
-  // (src/emulator/instance.ts, ingestBundle: the parse-failure branch loops
-  // over s.units before onlyUnits is read).
-  it.fails('a damaged bundle aimed at one unit is logged by that unit only', async () => {
+  // Only the units a retry names were offered the bundle, so only they log it.
+  it('a damaged bundle aimed at one unit is logged by that unit only', async () => {
     const inst = newInstance();
     const [u1, u2] = inst.units as [string, string];
     const text = await make(inst, initialize(), admins, { sequence: 1 });
