@@ -318,6 +318,11 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
   await button(page, 'Build the import bundle').click();
   for (const admin of ROSTER.admins) {
     await claimTurn(page, admin.name);
+    // Each signer sees what the bundle makes the units do before the PIN or passphrase (issue 8, hole 3).
+    const summary = page.getByTestId('bundle-summary');
+    await expect(summary).toContainText('Initialize 2 units: claim them for 3 admins');
+    await expect(summary).toContainText(`${ROSTER.keyName}, KCV`);
+    for (const a of ROSTER.admins) await expect(summary).toContainText(a.name);
     if (admin.medium === 'card') {
       await cardSecret(page, env.readers.admin, env.pins.alice);
     } else {

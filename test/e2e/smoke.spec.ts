@@ -56,9 +56,12 @@ test.describe('on a workstation where the smart-card service is not running', ()
     for (const [i, n] of ['Cat', 'Dan', 'Eve'].entries()) await app.getByLabel(`Custodian ${i + 1} name`, { exact: true }).fill(n);
     await app.getByLabel('Witness 1 name', { exact: true }).fill('Wim');
     await app.getByRole('button', { name: 'Start the ceremony' }).click();
-    bridge.dialogs.answer('openFile', join(workDir, 't', readdirSync(join(workDir, 't'))[0]!));
-    await app.getByRole('button', { name: 'Load transport file…' }).click();
-    await app.getByRole('checkbox').check();
+    // A bundle goes to every unit of the instance: both transport files are loaded and confirmed.
+    for (const [i, file] of readdirSync(join(workDir, 't')).entries()) {
+      bridge.dialogs.answer('openFile', join(workDir, 't', file));
+      await app.getByRole('button', { name: 'Load transport file…' }).click();
+      await app.getByRole('checkbox').nth(i).check();
+    }
     await app.getByRole('button', { name: 'Continue' }).click();
     await app.getByRole('button', { name: 'I am Ann' }).click();
     await expect(app.getByText('The smart-card service is not running.')).toBeVisible();

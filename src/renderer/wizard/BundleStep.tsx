@@ -59,6 +59,10 @@ function WhatItDoes({ bundle }: { readonly bundle: BundleView }) {
           <dd>{s.instanceId}</dd>
         </div>
         <div>
+          <dt>Target units</dt>
+          <dd>{bundle.targets.join(', ')}</dd>
+        </div>
+        <div>
           <dt>Master key</dt>
           <dd>
             {s.keyName}, KCV {s.kcv}
@@ -98,10 +102,6 @@ function BundleFacts({ bundle }: { readonly bundle: BundleView }) {
       <h3 className="label-heading">Payload SHA-256 (the same for every signer)</h3>
       <HexGroups groups={groupHex(bundle.payloadHash)} size="medium" />
       <dl className="fact-list">
-        <div>
-          <dt>Target units</dt>
-          <dd>{bundle.targets.join(', ')}</dd>
-        </div>
         <div>
           <dt>Sequence</dt>
           <dd>{bundle.sequence}</dd>
