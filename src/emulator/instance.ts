@@ -387,6 +387,15 @@ export function ingestBundle(dir: string, bundleText: string, onlyUnits: readonl
   });
 }
 
+/** How the unit was zeroized after it applied this bundle (a zeroize bundle or locally), or null. */
+function zeroizedSince(unit: UnitState, bundleId: string): string | null {
+  const applied = unit.audit.findLast((a) => a.result === 'applied' && a.bundleId === bundleId);
+  if (!applied) return null;
+  const later = unit.audit.find((a) => a.seq > applied.seq && ((a.result === 'applied' && a.operation === 'zeroize') || (a.result === 'local' && a.code === 'zeroize')));
+  if (!later) return null;
+  return later.result === 'local' ? `locally, ${later.time}` : `by bundle ${later.bundleId}, ${later.time}`;
+}
+
 function offerToUnit(s: InstanceState, unit: UnitState, bundle: ParsedBundle, refusal: { code: CeremonyErrorCode; message: string } | null, now: Date): UnitResult {
   const p = bundle.payload;
   const audit = (u: UnitState, result: 'applied' | 'already-applied' | 'rejected', code: string | null, reason: string): void => {
@@ -400,9 +409,8 @@ function offerToUnit(s: InstanceState, unit: UnitState, bundle: ParsedBundle, re
     if (refusal) refuse(refusal.code, refusal.message);
     const seen = unit.appliedBundles.find((a) => a.bundleId === p.bundleId);
     // A bundle whose effect a later zeroize destroyed is not "in place": it is a replay.
-    const zeroizedSince = seen && unit.appliedBundles.find((a) => a.operation === 'zeroize' && a.sequence > seen.sequence);
-    if (seen && zeroizedSince) {
-      refuse('Replay', `this bundle (sequence ${p.sequence}) was applied before, but the unit was zeroized since (sequence ${zeroizedSince.sequence}); a replay is refused. A new bundle is needed.`);
+    if (seen && zeroizedSince(unit, seen.bundleId)) {
+      refuse('Replay', `this bundle (sequence ${p.sequence}) was applied before, but the unit was zeroized since (${zeroizedSince(unit, seen.bundleId)}); a replay is refused. A new bundle is needed.`);
     }
     if (seen && seen.payloadHash === bundle.payloadHash) {
       // Only this very bundle, intact and signed by those it was applied with, is "already applied".
@@ -456,7 +464,9 @@ export interface UnitStatus {
   masterKeyKcv: string | null;
   masterKeyVerificationPattern: string | null;
   newMasterKeyKcv: string | null;
+  newMasterKeyVerificationPattern: string | null;
   oldMasterKeyKcv: string | null;
+  oldMasterKeyVerificationPattern: string | null;
   /** The record entry hash of the bundle that loaded the current key. */
   masterKeyTranscriptHash: string | null;
   lastSequence: number;
@@ -484,7 +494,9 @@ function unitStatus(u: UnitState): UnitStatus {
     masterKeyKcv: u.currentMasterKey?.kcv ?? null,
     masterKeyVerificationPattern: u.currentMasterKey?.verificationPattern ?? null,
     newMasterKeyKcv: u.newMasterKey?.kcv ?? null,
+    newMasterKeyVerificationPattern: u.newMasterKey?.verificationPattern ?? null,
     oldMasterKeyKcv: u.oldMasterKey?.kcv ?? null,
+    oldMasterKeyVerificationPattern: u.oldMasterKey?.verificationPattern ?? null,
     masterKeyTranscriptHash: u.currentMasterKey?.transcriptHash ?? null,
     lastSequence: u.lastSequence,
     transportFingerprint: u.transport.fingerprint,
@@ -493,14 +505,19 @@ function unitStatus(u: UnitState): UnitStatus {
 
 /** The units of one instance must end up identical; names every way in which they differ. */
 export function compareUnits(units: readonly UnitStatus[]): string[] {
-  const differ = (what: string, value: (u: UnitStatus) => string): string[] => {
-    const values = new Set(units.map(value));
-    return values.size > 1 ? [`mismatched ${what}: ${units.map((u) => `unit ${u.id} ${value(u)}`).join(', ')}`] : [];
+  // Compared on the full values; shown short, for people.
+  const differ = (what: string, full: (u: UnitStatus) => string, shown: (u: UnitStatus) => string): string[] => {
+    const values = new Set(units.map(full));
+    return values.size > 1 ? [`mismatched ${what}: ${units.map((u) => `unit ${u.id} ${shown(u)}`).join(', ')}`] : [];
   };
   return [
-    ...differ('master key material', (u) => `${u.masterKeyKcv ?? 'none'}/${u.masterKeyVerificationPattern?.slice(0, 16) ?? '-'} (new ${u.newMasterKeyKcv ?? 'none'}, old ${u.oldMasterKeyKcv ?? 'none'})`),
-    ...differ('admins', (u) => `[${u.adminNames.map((n, i) => `${n} ${u.adminThumbprints[i]!.slice(0, 8)}`).join(', ')}]`),
-    ...differ('thresholds', (u) => `signature ${u.signatureThreshold}, revocation ${u.revocationThreshold}`),
+    ...differ(
+      'master key material',
+      (u) => [u.masterKeyVerificationPattern, u.newMasterKeyVerificationPattern, u.oldMasterKeyVerificationPattern].join('/'),
+      (u) => `${u.masterKeyKcv ?? 'none'} (new ${u.newMasterKeyKcv ?? 'none'}, old ${u.oldMasterKeyKcv ?? 'none'})`,
+    ),
+    ...differ('admins', (u) => u.adminThumbprints.join(','), (u) => `[${u.adminNames.map((n, i) => `${n} ${u.adminThumbprints[i]!.slice(0, 8)}`).join(', ')}]`),
+    ...differ('thresholds', (u) => `${u.signatureThreshold}/${u.revocationThreshold}`, (u) => `signature ${u.signatureThreshold}, revocation ${u.revocationThreshold}`),
   ];
 }
 

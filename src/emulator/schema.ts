@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { OPERATIONS, MAX_ADMINS, MAX_THRESHOLD } from '../core/bundle/protocol.js';
+import { OPERATIONS, MAX_ADMINS, MAX_CERTIFICATE_BASE64, MAX_THRESHOLD } from '../core/bundle/protocol.js';
 import { spkiFingerprint } from '../core/bundle/transport.js';
 import { fromB64url } from '../core/encoding.js';
 import { CeremonyError } from '../core/errors.js';
@@ -45,7 +45,7 @@ const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 /** A base64 DER certificate: a few kilobytes at most. */
-const CERTIFICATE_MAX = 16 * 1024;
+const CERTIFICATE_MAX = MAX_CERTIFICATE_BASE64;
 /** A PEM RSA-4096 private key is about 3.3 KB. */
 const PEM_MAX = 16 * 1024;
 const TEXT_MAX = 256;

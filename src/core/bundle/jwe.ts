@@ -36,12 +36,15 @@ export function readJweHeader(jwe: string, what: string): JweHeader {
   const parts = typeof jwe === 'string' ? jwe.split('.') : [];
   if (parts.length !== 5) throw new CeremonyError('BundleMalformed', `${what} is not a compact JWE.`);
   let h: unknown;
+  let text: string;
   try {
-    h = JSON.parse(fromB64url(parts[0], `${what} header`).toString('utf8'));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(fromB64url(parts[0], `${what} header`));
+    h = JSON.parse(text);
   } catch (e) {
     if (e instanceof CeremonyError) throw e;
     throw new CeremonyError('BundleMalformed', `${what} has an unreadable header.`);
   }
+  if (JSON.stringify(h) !== text) throw new CeremonyError('BundleMalformed', `${what} has a header that is not compact JSON (spaces or duplicate members).`);
   const hh = h as Partial<JweHeader>;
   const members = Object.keys(hh ?? {}).sort().join(',');
   if (members !== 'alg,enc,kid') {

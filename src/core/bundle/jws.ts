@@ -52,12 +52,14 @@ export async function signGeneralJws(jws: GeneralJws, signer: AdminCertificateIn
 export function parseProtectedHeader(protectedB64: string, what: string): JwsProtectedHeader {
   const bytes = fromB64url(protectedB64, `${what}: the protected header`);
   let h: unknown;
+  let text: string;
   try {
-    h = JSON.parse(bytes.toString('utf8'));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    h = JSON.parse(text);
   } catch {
     throw new CeremonyError('BundleMalformed', `${what} has a protected header that is not JSON.`);
   }
-  if (JSON.stringify(h) !== bytes.toString('utf8')) {
+  if (JSON.stringify(h) !== text) {
     throw new CeremonyError('BundleMalformed', `${what} has a protected header that is not in the compact form this tool writes (spaces or duplicate members).`);
   }
   const o = h as Partial<JwsProtectedHeader> & Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { CeremonyError } from '../errors.js';
-import { readAdminCertificate, type AdminCertificateInfo } from '../identity/certificate.js';
+import { checkAdminName, readAdminCertificate, type AdminCertificateInfo } from '../identity/certificate.js';
 
 // The unit protocol (docs/unit-protocol.md; issue 8): what a bundle may
 // command. A bundle carries exactly one operation from a closed set, and
@@ -33,6 +33,8 @@ export const COMMAND_SEQUENCES: Readonly<Record<Operation, RegExp>> = {
 /** IBM Key Protect Dedicated's limits on a crypto unit's administrators (seed 001). */
 export const MAX_ADMINS = 8;
 export const MAX_THRESHOLD = 8;
+/** An RSA-2048 self-signed admin certificate is about 1,100 base64 characters; a unit stores nothing larger than this. */
+export const MAX_CERTIFICATE_BASE64 = 16_384;
 
 export interface Thresholds {
   /** Signatures needed for any signed command. */
@@ -146,6 +148,7 @@ export function checkThresholds(t: Thresholds, admins: number, what: string): vo
 }
 
 function readNamedAdmin(der: string, what: string): NamedAdmin {
+  if (der.length > MAX_CERTIFICATE_BASE64) malformed(`${what} is larger than any admin certificate (${der.length} base64 characters).`);
   const bytes = Buffer.from(der, 'base64');
   if (bytes.toString('base64') !== der) malformed(`${what} is not canonical base64.`);
   let info: AdminCertificateInfo;
@@ -153,6 +156,11 @@ function readNamedAdmin(der: string, what: string): NamedAdmin {
     info = readAdminCertificate(bytes, what);
   } catch (e) {
     malformed(`${what} is damaged or was altered (${(e as Error).message.replace(/\.$/, '')}).`);
+  }
+  try {
+    checkAdminName(info.name);
+  } catch (e) {
+    malformed(`${what} names its admin in a way no admin identity of this tool does (${(e as Error).message.replace(/\.$/, '')}).`);
   }
   return { name: info.name, thumbprint: info.thumbprint, certificate: der, info };
 }

@@ -474,3 +474,15 @@ describe('what a signer is shown (hole 3)', () => {
     expect(lines).toContain(`Payload SHA-256: ${sha256(bundle('zeroize').payload)}`);
   });
 });
+
+describe('one reading of a bundle for every reader', () => {
+  it('refuses a payload with a duplicate member or insignificant spaces, which JSON parsers read differently', () => {
+    const text = Buffer.from(built['initialize']!.jws.payload, 'base64url').toString('utf8');
+    expect(text).toContain('"keyName":"MK"');
+    const duplicate = text.replace('"keyName":"MK"', '"keyName":"MK","keyName":"EVIL"');
+    const spaced = text.replace('"keyName":"MK"', '"keyName": "MK"');
+    for (const t of [duplicate, spaced]) {
+      expect(() => parseBundle(serializeBundle({ payload: Buffer.from(t, 'utf8').toString('base64url'), signatures: [] }))).toThrow(/not in the compact form this tool writes/);
+    }
+  });
+});
