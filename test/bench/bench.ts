@@ -118,6 +118,14 @@ report(
     if (!r.every((x) => x.ok)) throw new Error('ingest failed in benchmark');
   }),
 );
+// The KMS of an initialized instance: each call unseals the master key from a unit's register.
+const { createRootKey, wrapDek, unwrapDek } = await import('../../src/emulator/kms.js');
+const kmsDir = join(dir, 'run-0');
+createRootKey(kmsDir, 'bench');
+const dek = Buffer.alloc(32, 7);
+report('KMS wrap a 32-byte data key (JWE A256KW + A256GCM) (median of 20)', await median(20, () => wrapDek(kmsDir, 'bench', dek)));
+const wrappedDek = wrapDek(kmsDir, 'bench', dek);
+report('KMS unwrap it (median of 20)', await median(20, () => unwrapDek(kmsDir, wrappedDek).fill(0)));
 rmSync(dir, { recursive: true, force: true });
 
 // Smart cards: the virtual PIV card through pcscd + vpcd (real PC/SC), and in-process.
