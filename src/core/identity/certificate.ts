@@ -106,12 +106,14 @@ function commonName(x509: X509Certificate): string | null {
  */
 export function readAdminCertificate(pemOrDer: string | Uint8Array, what = 'The admin certificate'): AdminCertificateInfo {
   let x509: X509Certificate;
+  let publicKey: KeyObject;
   try {
     x509 = new X509Certificate(typeof pemOrDer === 'string' ? pemOrDer : Buffer.from(pemOrDer));
+    // Node parses the key lazily: a damaged key inside a well-formed certificate throws only here.
+    publicKey = x509.publicKey;
   } catch {
-    throw new CeremonyError('IdentityInvalid', `${what} is not an X.509 certificate.`);
+    throw new CeremonyError('IdentityInvalid', `${what} is not an X.509 certificate (it is damaged, or not a certificate at all).`);
   }
-  const publicKey = x509.publicKey;
   if (publicKey.asymmetricKeyType !== 'rsa' || (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
     throw new CeremonyError('IdentityInvalid', `${what} does not hold an RSA key of at least 2048 bits.`);
   }

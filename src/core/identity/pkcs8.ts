@@ -65,8 +65,65 @@ export function encryptPrivateKeyPkcs8(key: KeyObject, passphrase: Uint8Array, i
   }
 }
 
+/** Below this, a 6-character passphrase falls to a guessing attack in hours (issue 10); OWASP asks 600,000. */
+export const MIN_PBKDF2_ITERATIONS = 100_000;
+
+/** The openssl commands that re-encrypt a key file the way this tool writes it. */
+function reencryptHint(): string {
+  return (
+    'Re-encrypt it first: openssl pkcs8 -in OLD.pem -passin file:PASSFILE | openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 ' +
+    `-iter ${PBKDF2_ITERATIONS} -passout file:PASSFILE -out NEW.pem, then append the certificate to NEW.pem.`
+  );
+}
+
+/**
+ * Checks how an "ENCRYPTED PRIVATE KEY" block is protected before any
+ * passphrase is tried (RFC 5958 §3, RFC 8018 §6.2, §A.2): it must really be
+ * encrypted (an unencrypted PrivateKeyInfo under that label would open with
+ * any passphrase, and so prove nothing about who holds it), with PBES2 (not
+ * the obsolete PBES1 of DES/3DES with MD5/SHA-1) and PBKDF2 at no fewer than
+ * MIN_PBKDF2_ITERATIONS iterations.
+ */
+export function checkPkcs8Protection(pem: string, what: string): void {
+  const body = pem.replace(/-----(BEGIN|END) ENCRYPTED PRIVATE KEY-----/g, '').replace(/\s+/g, '');
+  let info: forge.asn1.Asn1;
+  try {
+    // node-forge takes these options at run time; its type definitions know only the boolean form.
+    const fromDer = asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean }) => forge.asn1.Asn1;
+    info = fromDer(Buffer.from(body, 'base64').toString('binary'), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+  } catch {
+    throw new CeremonyError('IdentityInvalid', `${what} holds an encrypted private key block that is not valid DER.`);
+  }
+  const parts = Array.isArray(info.value) ? info.value : [];
+  const first = parts[0] as forge.asn1.Asn1 | undefined;
+  // PrivateKeyInfo starts with INTEGER version; EncryptedPrivateKeyInfo with an AlgorithmIdentifier SEQUENCE.
+  if (first?.type === asn1.Type.INTEGER) {
+    throw new CeremonyError('IdentityInvalid', `${what} holds a private key that is not encrypted, under a label that says it is: it would open with any passphrase. Do not use it; ${reencryptHint()}`);
+  }
+  const alg = Array.isArray(first?.value) ? (first.value as forge.asn1.Asn1[]) : [];
+  const algOid = alg[0]?.type === asn1.Type.OID ? asn1.derToOid(alg[0].value as string) : '';
+  if (algOid !== OID.pbes2) {
+    throw new CeremonyError('IdentityInvalid', `${what} is encrypted with ${algOid ? `algorithm ${algOid} (PBES1 or another obsolete scheme)` : 'an unknown scheme'}, not PBES2 with PBKDF2. ${reencryptHint()}`);
+  }
+  const params = Array.isArray(alg[1]?.value) ? (alg[1]!.value as forge.asn1.Asn1[]) : [];
+  const kdf = Array.isArray(params[0]?.value) ? (params[0]!.value as forge.asn1.Asn1[]) : [];
+  const kdfOid = kdf[0]?.type === asn1.Type.OID ? asn1.derToOid(kdf[0].value as string) : '';
+  const kdfParams = Array.isArray(kdf[1]?.value) ? (kdf[1]!.value as forge.asn1.Asn1[]) : [];
+  const iterations = kdfParams[1]?.type === asn1.Type.INTEGER ? parseInt(forge.util.bytesToHex(kdfParams[1].value as string) || '0', 16) : 0;
+  if (kdfOid !== OID.pbkdf2 || !(iterations >= MIN_PBKDF2_ITERATIONS)) {
+    throw new CeremonyError(
+      'IdentityInvalid',
+      kdfOid !== OID.pbkdf2
+        ? `${what} derives its key with ${kdfOid || 'an unknown function'}, not PBKDF2. ${reencryptHint()}`
+        : `${what} derives its key with only ${iterations.toLocaleString('en-US')} PBKDF2 iterations; this tool needs at least ${MIN_PBKDF2_ITERATIONS.toLocaleString('en-US')}, so that a short passphrase cannot be guessed quickly. ${reencryptHint()}`,
+      { iterations },
+    );
+  }
+}
+
 /** Decrypts an encrypted PKCS#8 PEM; a wrong passphrase is reported as such. */
 export function decryptPrivateKeyPkcs8(pem: string, passphrase: Uint8Array, what: string): KeyObject {
+  checkPkcs8Protection(pem, what);
   try {
     return createPrivateKey({ key: pem, format: 'pem', passphrase: Buffer.from(passphrase.buffer, passphrase.byteOffset, passphrase.byteLength) });
   } catch (e) {

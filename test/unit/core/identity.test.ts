@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,5 +74,66 @@ describe('admin identity in a file', () => {
 
   it('reads the certificate without the passphrase', () => {
     expect(identityCertificate(id.text).thumbprint).toBe(id.certificate.thumbprint);
+  });
+
+  it('every one-bit flip of the certificate is refused in words (IdentityInvalid), never a crash', async () => {
+    const { readAdminCertificate } = await import('../../../src/core/identity/certificate.js');
+    const der = id.certificate.der;
+    let refused = 0;
+    for (let i = 0; i < der.length; i++) {
+      const copy = Buffer.from(der);
+      copy[i] = copy[i]! ^ 0x01;
+      try {
+        readAdminCertificate(copy);
+      } catch (e) {
+        if (!isCeremonyError(e, 'IdentityInvalid')) throw new Error(`byte ${i}: ${String(e)}`);
+        refused += 1;
+      }
+    }
+    expect(refused).toBeGreaterThan(der.length / 2);
+  });
+});
+
+describe('identity files protected less than this tool protects them (issue 10)', () => {
+  const certPem = id.certificate.pem;
+  const plainKey = join(dir, 'plain.key');
+  execFileSync('openssl', ['pkey', '-in', idFile, '-passin', `file:${passFile}`, '-out', plainKey]);
+  const reencrypted = (...args: string[]): string =>
+    execFileSync('openssl', ['pkcs8', '-topk8', '-in', plainKey, '-passout', `file:${passFile}`, ...args], { encoding: 'utf8' }) + certPem;
+  const unlock = (text: string): unknown => {
+    try {
+      unlockFileIdentity(text, Buffer.from(PASS, 'utf8'), 'the identity file weak.id');
+      return null;
+    } catch (e) {
+      return e;
+    }
+  };
+
+  it('refuses an unencrypted key under an ENCRYPTED PRIVATE KEY label, which would open with any passphrase', () => {
+    const relabelled = execFileSync('openssl', ['pkey', '-in', plainKey], { encoding: 'utf8' }).replace(/PRIVATE KEY-----/g, 'ENCRYPTED PRIVATE KEY-----') + certPem;
+    const e = unlock(relabelled);
+    expect(isCeremonyError(e, 'IdentityInvalid')).toBe(true);
+    expect((e as Error).message).toMatch(/not encrypted, under a label that says it is: it would open with any passphrase/);
+  });
+
+  it('refuses PBES1 (3DES with SHA-1)', () => {
+    const e = unlock(reencrypted('-v1', 'PBE-SHA1-3DES'));
+    expect(isCeremonyError(e, 'IdentityInvalid')).toBe(true);
+    expect((e as Error).message).toMatch(/PBES1 or another obsolete scheme/);
+  });
+
+  it('refuses PBKDF2 with 1 iteration, naming the openssl command that re-encrypts it; the command works', () => {
+    const e = unlock(reencrypted('-v2', 'aes-256-cbc', '-iter', '1'));
+    expect(isCeremonyError(e, 'IdentityInvalid')).toBe(true);
+    const message = (e as Error).message;
+    expect(message).toMatch(/only 1 PBKDF2 iterations; this tool needs at least 100,000/);
+    // The hint, run as a person would run it, gives a file this tool opens.
+    const hint = /Re-encrypt it first: (openssl .*), then append/.exec(message)![1]!;
+    const oldPem = join(dir, 'OLD.pem');
+    writeFileSync(oldPem, reencrypted('-v2', 'aes-256-cbc', '-iter', '1'));
+    const cmd = hint.replace(/OLD\.pem/g, oldPem).replace(/NEW\.pem/g, join(dir, 'NEW.pem')).replace(/PASSFILE/g, passFile);
+    execFileSync('sh', ['-c', cmd]);
+    const fixed = readFileSync(join(dir, 'NEW.pem'), 'utf8') + certPem;
+    expect(unlock(fixed)).toBeNull();
   });
 });
