@@ -26,6 +26,13 @@ export class ExitWith extends Error {
  * a secret: errors are built without them.
  */
 export async function runCli(program: string, main: (argv: string[]) => Promise<void>): Promise<void> {
+  // `keyceremony … | head`: a reader that stops reading is not an error of ours.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+      throw e;
+    });
+  }
   try {
     await main(process.argv.slice(2));
     process.exitCode = EXIT.ok;
@@ -148,6 +155,27 @@ export function splitSpec(spec: string, option: string): { target: string; secre
   const secretFile = spec.slice(i + 1);
   if (!secretFile) throw new UsageError(`${option} "${spec}" has no passphrase file after "="`);
   return { target, secretFile };
+}
+
+/**
+ * The usage of one command: its lines of the program's usage text (the line
+ * that starts with "  <program> <command>" and the lines indented under it).
+ */
+export function usageOf(usage: string, program: string, command: string): string {
+  const lines = usage.split('\n');
+  const picked: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (line.startsWith(`  ${program} `)) inside = line.startsWith(`  ${program} ${command} `) || line === `  ${program} ${command}`;
+    else if (!/^\s{3,}\S/.test(line)) inside = false;
+    if (inside) picked.push(line);
+  }
+  return picked.length > 0 ? `Usage:\n${picked.join('\n')}` : usage;
+}
+
+/** True when the arguments ask for help: -h or --help anywhere. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('-h') || argv.includes('--help');
 }
 
 export function out(line = ''): void {

@@ -25,7 +25,7 @@ import { readAdminCertificate } from '../core/identity/certificate.js';
 import { fileKeySigner, generateFileIdentity, identityCertificate, unlockFileIdentity } from '../core/identity/identity.js';
 import { custodianFromPath } from '../core/shares/file-store.js';
 import { zeroize } from '../core/secrets.js';
-import { integer, out, parse, passphraseProvider, required, runCli, splitSpec, UsageError } from './common.js';
+import { integer, out, parse, passphraseProvider, required, runCli, splitSpec, usageOf, UsageError, wantsHelp } from './common.js';
 import {
   bundleSignWithCard,
   cardDestination,
@@ -43,6 +43,7 @@ import { loadCeremony } from '../core/ceremony/operations.js';
 const USAGE = `Usage:
   keyceremony identity generate --name NAME --out FILE [--passphrase-file F]
   keyceremony identity generate --name NAME --card R [--pin-file F] --out CERT.pem
+                          [--replace-slot 9C [--record RECORD.jsonl]]
   keyceremony identity cert FILE --out CERT.pem
   keyceremony mk generate --key-name NAME --threshold K --share PATH=PASSFILE ... --record RECORD.jsonl
                           [--transport T.json ...] [--ceremony-name NAME]
@@ -101,15 +102,22 @@ async function identityGenerate(argv: string[]): Promise<void> {
     'passphrase-file': { type: 'string' },
     card: { type: 'string' },
     'pin-file': { type: 'string' },
+    'replace-slot': { type: 'string' },
+    record: { type: 'string' },
   });
   const name = required(values.name, '--name');
   const outPath = required(values.out, '--out');
+  if (values.record !== undefined && values['replace-slot'] === undefined) throw new UsageError('--record goes with --replace-slot: it records what was replaced');
   if (values.card !== undefined) {
     if (values['passphrase-file']) throw new UsageError('--passphrase-file is for identity files; a card takes --pin-file');
-    await identityGenerateOnCard(name, values.card, values['pin-file'], outPath);
+    await identityGenerateOnCard(name, values.card, values['pin-file'], outPath, {
+      ...(values['replace-slot'] !== undefined ? { replaceSlot: values['replace-slot'] } : {}),
+      ...(values.record !== undefined ? { recordPath: values.record } : {}),
+    });
     return;
   }
   if (values['pin-file']) throw new UsageError('--pin-file goes with --card');
+  if (values['replace-slot'] !== undefined) throw new UsageError('--replace-slot goes with --card');
   const pass = await passphraseProvider(values['passphrase-file'], `Passphrase for the identity of ${name}`, true)();
   try {
     const id = await generateFileIdentity(name, pass);
@@ -408,8 +416,8 @@ await runCli('keyceremony', async (argv) => {
   }
   const cmd = COMMANDS[`${argv[0]} ${argv[1] ?? ''}`];
   if (!cmd) throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
-  if (argv.includes('--help')) {
-    out(USAGE);
+  if (wantsHelp(argv)) {
+    out(usageOf(USAGE, 'keyceremony', `${argv[0]} ${argv[1]}`));
     return;
   }
   try {

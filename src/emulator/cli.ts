@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { groupHex } from '../core/encoding.js';
 import { CeremonyError } from '../core/errors.js';
 import { readFileOrFail } from '../core/files.js';
-import { EXIT, ExitWith, out, parse, required, runCli, UsageError } from '../cli/common.js';
+import { EXIT, ExitWith, out, parse, required, runCli, usageOf, UsageError, wantsHelp } from '../cli/common.js';
 import { exportTransportFiles, ingestBundle, initInstance, instanceStatus, setMaintenance, zeroizeUnitLocally } from './instance.js';
 // audit and kms (issue 8, "The units' life"): their commands live in cli-kms.ts.
 import { audit, kms } from './cli-kms.js';
@@ -107,5 +107,10 @@ await runCli('crypto-unit-emulator', async (argv) => {
   }
   const cmd = COMMANDS[argv[0]!];
   if (!cmd) throw new UsageError(`unknown command "${argv[0]}"`);
+  // kms and audit answer -h themselves, per subcommand.
+  if (cmd !== kms && cmd !== audit && wantsHelp(argv)) {
+    out(usageOf(USAGE, 'crypto-unit-emulator', argv[0]!));
+    return;
+  }
   await cmd(argv.slice(1));
 });

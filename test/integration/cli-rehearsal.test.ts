@@ -5,10 +5,11 @@
 // and changing nothing; and the attacks of issue 8 (a forged transport key,
 // blind signing of an edited bundle), built the way an attacker would.
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { emu, expectCleanFailure, kc, ok, passFile, workdir } from '../support/cli.js';
+import { emu, expectCleanFailure, kc, KEYCEREMONY, ok, passFile, workdir } from '../support/cli.js';
 
 const dir = workdir('kc-rehearsal-');
 const ADMINS = ['alice', 'bob', 'carol'];
@@ -313,6 +314,20 @@ describe('bad input fails cleanly and loses nothing', () => {
       /the key's fingerprint is [0-9a-f]{64}, not the [0-9a-f]{64} the file states/,
     );
     expect(existsSync(join(dir, 'forged.json'))).toBe(false);
+  });
+
+  it('every command answers -h with its own usage; a reader that stops reading is not an error', () => {
+    const mk = kc(dir, 'mk', 'generate', '-h');
+    expect(mk.code).toBe(0);
+    expect(mk.stdout).toMatch(/^Usage:\n  keyceremony mk generate --key-name NAME/);
+    expect(mk.stdout).not.toContain('bundle sign');
+    const create = ok(kc(dir, 'bundle', 'create', '--help'));
+    expect(create).toMatch(/initialize +--share/);
+    expect(create).not.toContain('keyceremony card');
+    expect(ok(emu(dir, 'ingest', '-h'))).toMatch(/^Usage:\n  crypto-unit-emulator ingest --state DIR/);
+    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${KEYCEREMONY}" --help | head -c 10`], { encoding: 'utf8' });
+    expect(piped.stdout).toBe('Usage:\n  k');
+    expect(piped.stderr).toBe('');
   });
 
   it('usage mistakes exit 2 with a hint', () => {
