@@ -129,7 +129,7 @@ export async function promptSecret(question: string): Promise<Buffer> {
 /** A passphrase from a file, or from the terminal (asked twice when it is new). */
 export function passphraseProvider(file: string | undefined, what: string, isNew: boolean): SecretProvider {
   return async () => {
-    if (file) return readPassphraseFile(file);
+    if (file) return readPassphraseFile(file, (m) => process.stderr.write(`warning: ${m}\n`));
     const first = await promptSecret(`${what}: `);
     if (!isNew) return first;
     checkPassphrase(first, what);

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { CeremonyError } from './errors.js';
 import { readFileOrFail } from './files.js';
 
@@ -40,8 +41,13 @@ export function checkPassphrase(passphrase: Uint8Array, what = 'The passphrase')
  * `-passin file:F`, so that `openssl pkey -passin file:F` and this tool agree
  * on the same file. The line ending (LF or CRLF) is not part of it.
  */
-export function readPassphraseFile(path: string): Buffer {
+export function readPassphraseFile(path: string, warn?: (message: string) => void): Buffer {
   const raw = readFileOrFail(path, 'Passphrase file');
+  const mode = statSync(path).mode;
+  // Like ssh with a private key file: a secret others can read is worth a word, not a refusal.
+  if (warn && (mode & 0o077) !== 0) {
+    warn(`the passphrase file ${path} can be read by ${(mode & 0o007) !== 0 ? 'every user of this machine' : 'its group'} (mode ${(mode & 0o777).toString(8)}); chmod 600 ${path}, or keep it on removable media.`);
+  }
   try {
     let end = raw.indexOf(0x0a);
     if (end < 0) end = raw.length;
@@ -50,4 +56,22 @@ export function readPassphraseFile(path: string): Buffer {
   } finally {
     raw.fill(0);
   }
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * After a wrong passphrase: what in the bytes given may not be what the
+ * person meant (a byte-order mark an editor put at the start of a file,
+ * spaces or tabs at its end). Empty when nothing stands out. Never quotes
+ * the passphrase.
+ */
+export function passphraseHint(passphrase: Uint8Array): string {
+  const bytes = Buffer.from(passphrase.buffer, passphrase.byteOffset, passphrase.byteLength);
+  const hints: string[] = [];
+  if (bytes.subarray(0, 3).equals(BOM)) hints.push('it starts with a byte-order mark (an invisible character some editors write at the start of a file)');
+  const last = bytes[bytes.length - 1];
+  if (last === 0x20 || last === 0x09) hints.push('it ends with a space or tab');
+  if (bytes[0] === 0x20 || bytes[0] === 0x09) hints.push('it starts with a space or tab');
+  return hints.length === 0 ? '' : ` Note: ${hints.join(', and ')}, which count as part of the passphrase; if that was not meant, remove ${hints.length === 1 ? 'it' : 'them'} and try again.`;
 }

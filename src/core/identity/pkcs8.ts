@@ -3,6 +3,7 @@ import forge from 'node-forge';
 import { toPem } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { zeroize } from '../secrets.js';
+import { passphraseHint } from '../passphrase.js';
 
 // Encrypted PKCS#8 (RFC 5958 §3) with PBES2 (RFC 8018 §6.2): PBKDF2 with
 // HMAC-SHA-256 and AES-256-CBC. Node can export this structure itself, but
@@ -129,7 +130,7 @@ export function decryptPrivateKeyPkcs8(pem: string, passphrase: Uint8Array, what
   } catch (e) {
     const msg = String((e as Error).message);
     if (/bad decrypt|wrong password|decrypt|unsupported/i.test(msg)) {
-      throw new CeremonyError('WrongPassphrase', `Wrong passphrase for ${what}.`);
+      throw new CeremonyError('WrongPassphrase', `Wrong passphrase for ${what}.${passphraseHint(passphrase)}`);
     }
     throw new CeremonyError('IdentityInvalid', `${what} holds no readable private key (${msg}).`);
   }

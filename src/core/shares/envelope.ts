@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createECDH, hkdfSync, randomBytes, sc
 import { b64url, canonicalJson, fromB64url, sha256 } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { MASTER_KEY_BYTES, SHARE_BYTES } from '../masterkey/masterkey.js';
-import { checkPassphrase } from '../passphrase.js';
+import { checkPassphrase, passphraseHint } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
 
 // The keyshare envelope (DESIGN.md, "Formats"): a readable header and the
@@ -147,7 +147,7 @@ export async function openShareWithPassphrase(envelope: KeyshareEnvelope, passph
     const expectedCheck = Buffer.from(passphraseCheck(derived.subarray(32)));
     const givenCheck = Buffer.from(protection.check);
     if (expectedCheck.length !== givenCheck.length || !timingSafeEqual(expectedCheck, givenCheck)) {
-      throw new CeremonyError('WrongPassphrase', `Wrong passphrase for ${what}.`);
+      throw new CeremonyError('WrongPassphrase', `Wrong passphrase for ${what}.${passphraseHint(passphrase)}`);
     }
     const decipher = createDecipheriv('aes-256-gcm', derived.subarray(0, 32), iv);
     decipher.setAAD(associatedData(header, protection));
