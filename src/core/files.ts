@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { CeremonyError } from './errors.js';
@@ -155,10 +155,18 @@ export function appendDurably(path: string, data: string): void {
 }
 
 /** Reads a file, turning "not there" into an error a person can act on. */
-export function readFileOrFail(path: string, what: string): Buffer {
+/** No file this tool reads (record, bundle, share, identity, transport, state) comes near this; a larger one is refused unread. */
+export const MAX_INPUT_BYTES = 16 * 2 ** 20;
+
+export function readFileOrFail(path: string, what: string, maxBytes = MAX_INPUT_BYTES): Buffer {
   try {
+    const size = statSync(path).size;
+    if (size > maxBytes) {
+      throw new CeremonyError('InvalidArgument', `${what} ${path} is ${size} bytes; this tool reads at most ${maxBytes} bytes of it. It is not the file you meant, or it was altered.`, { path });
+    }
     return readFileSync(path);
   } catch (e) {
+    if (e instanceof CeremonyError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CeremonyError('FileNotFound', `${what} ${path} does not exist.`, { path });
     if (code === 'EISDIR') throw new CeremonyError('InvalidArgument', `${what} ${path} is a directory.`, { path });

@@ -74,6 +74,8 @@ export const SCRYPT_DEFAULTS = { logN: 17, r: 8, p: 1 } as const;
 // Bounds accepted when reading, so a hostile file cannot demand gigabytes or
 // be downgraded to a trivially cheap KDF.
 const SCRYPT_BOUNDS = { logN: [15, 20], r: [8, 16], p: [1, 4] } as const;
+/** The most memory a share file may make scrypt use (issue 10): 1 GiB; this tool writes 128 MiB. */
+export const SCRYPT_MAX_MEMORY = 2 ** 30;
 
 function scrypt(passphrase: Uint8Array, salt: Uint8Array, len: number, o: { logN: number; r: number; p: number }): Promise<Buffer> {
   const N = 2 ** o.logN;
@@ -238,6 +240,11 @@ export function parseEnvelope(text: string, what: string): KeyshareEnvelope {
     if (!Number.isInteger(v) || (v as number) < lo || (v as number) > hi) {
       throw new CeremonyError('ShareCorrupted', `${what} has scrypt parameter ${k} outside ${lo}..${hi}.`);
     }
+  }
+  // scrypt needs 128·r·N bytes (RFC 7914 §2): refuse a file that would demand more than 1 GiB before any work.
+  const memory = 128 * (kdf['r'] as number) * 2 ** (kdf['logN'] as number);
+  if (memory > SCRYPT_MAX_MEMORY) {
+    throw new CeremonyError('ShareCorrupted', `${what} asks for ${memory / 2 ** 20} MiB of scrypt memory; this tool allows at most ${SCRYPT_MAX_MEMORY / 2 ** 20} MiB. The file is damaged or was not written by this tool.`);
   }
   if (kdf['name'] !== 'scrypt' || typeof protection['check'] !== 'string' || typeof protection['iv'] !== 'string') {
     throw new CeremonyError('ShareCorrupted', `${what} is damaged: the protection block is invalid.`);
