@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { CeremonyError } from './errors.js';
@@ -172,6 +172,16 @@ export function readFileOrFail(path: string, what: string, maxBytes = MAX_INPUT_
     if (code === 'EISDIR') throw new CeremonyError('InvalidArgument', `${what} ${path} is a directory.`, { path });
     if (code === 'EACCES') throw new CeremonyError('InvalidArgument', `${what} ${path} cannot be read (permission denied).`, { path });
     throw e;
+  }
+}
+
+/** The folder of a file about to be written exists and can be written: checked before any key exists. */
+export function assertFolderWritable(path: string): void {
+  try {
+    accessSync(dirname(path), fsConstants.W_OK);
+    if (!statSync(dirname(path)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+  } catch (e) {
+    throw unwritable(e, path);
   }
 }
 

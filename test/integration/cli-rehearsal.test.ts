@@ -209,6 +209,15 @@ describe('bad input fails cleanly and loses nothing', () => {
     expect(existsSync(join(dir, 'n1.share'))).toBe(false);
   });
 
+  it('a share or record in a folder that cannot be written is refused before the key exists', () => {
+    expectCleanFailure(
+      kc(dir, 'mk', 'generate', '--key-name', 'X', '--threshold', '2', '--share', 'n1.share=c1.pass', '--share', 'no-such-folder/n2.share=c2.pass', '--record', 'nofolder.jsonl'),
+      /n2.share cannot be written: the folder no-such-folder does not exist\. Nothing was written; choose another place\./,
+    );
+    expect(existsSync(join(dir, 'nofolder.jsonl'))).toBe(false);
+    expect(existsSync(join(dir, 'n1.share'))).toBe(false);
+  });
+
   it('fewer than K shares', () => {
     expectCleanFailure(
       kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), ...freshClaim(), '--out', 'few.json'),

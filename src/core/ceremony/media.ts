@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { CeremonyError } from '../errors.js';
 import { openShareWithPassphrase, sealShareWithPassphrase, type KeyshareEnvelope, type KeyshareHeader } from '../shares/envelope.js';
 import { readShareFile, writeShareFile } from '../shares/file-store.js';
-import { assertOutputFree } from '../files.js';
+import { assertFolderWritable, assertOutputFree } from '../files.js';
 import { zeroize } from '../secrets.js';
 import { checkPassphrase } from '../passphrase.js';
 
@@ -57,6 +57,7 @@ export class FileShareDestination implements ShareDestination {
   }
   async precheck(): Promise<void> {
     assertOutputFree(this.path);
+    assertFolderWritable(this.path);
     this.dispose();
     this.secret = await this.passphrase();
     checkPassphrase(this.secret, `The passphrase for ${this.label}`);

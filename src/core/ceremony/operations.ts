@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CeremonyError } from '../errors.js';
-import { assertOutputFree } from '../files.js';
+import { CeremonyError, isCeremonyError } from '../errors.js';
+import { assertFolderWritable, assertOutputFree } from '../files.js';
 import {
   checkKeyName,
   checkThreshold,
@@ -59,6 +59,7 @@ export async function generateMasterKeyCeremony(a: GenerateArgs): Promise<Genera
   if (new Set(locations).size !== n) throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
   // Everything that can fail for a person's reason fails before the key exists.
   assertOutputFree(a.recordPath);
+  assertFolderWritable(a.recordPath);
   try {
     for (const c of a.custodians) await c.destination.precheck();
     return await generateAfterPrecheck(a, n, now);
@@ -88,8 +89,9 @@ async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date
     now(),
   );
   let result: GenerateResult;
+  const written: string[] = [];
   try {
-    result = await issueShares(a, ceremonyId, actor, now);
+    result = await issueShares(a, ceremonyId, actor, now, written);
   } catch (e) {
     // The record says the ceremony did not complete and why (messages never
     // hold secrets), so nobody mistakes its shares for a usable set.
@@ -99,7 +101,7 @@ async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date
     } catch {
       /* keep the original error */
     }
-    throw e;
+    throw withSharesLeftBehind(e, written);
   }
   // Not swallowed: shares of a ceremony whose record does not say it
   // completed are refused later, so the custodians must learn it now.
@@ -107,8 +109,22 @@ async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date
   return result;
 }
 
+/**
+ * A failure after some shares were written must not say "nothing was
+ * written": it names what is on the media and what to do with it.
+ */
+function withSharesLeftBehind(e: unknown, written: readonly string[]): unknown {
+  if (!isCeremonyError(e) || written.length === 0) return e;
+  const what = e.message.replace(/ Nothing was written;[^.]*\.$/, '');
+  return new CeremonyError(
+    e.code,
+    `${what} The ceremony was aborted, and its record says so. ${written.length === 1 ? 'One share had been written' : `${written.length} shares had been written`} before this (${written.join(', ')}): they belong to the aborted ceremony and will be refused; destroy them, then start again.`,
+    e.details,
+  );
+}
+
 /** Generates the key, splits it and issues every share; the key and shares are zeroed before it returns. */
-async function issueShares(a: GenerateArgs, ceremonyId: string, actor: string, now: () => Date): Promise<GenerateResult> {
+async function issueShares(a: GenerateArgs, ceremonyId: string, actor: string, now: () => Date, written: string[]): Promise<GenerateResult> {
   const n = a.custodians.length;
   const key = generateMasterKey();
   let shares: Buffer[] = [];
@@ -133,6 +149,7 @@ async function issueShares(a: GenerateArgs, ceremonyId: string, actor: string, n
       };
       const share = shares[i]!;
       await c.destination.write(header, share);
+      written.push(c.destination.label);
       const back = await c.destination.readBack();
       try {
         if (!back.equals(share)) {
