@@ -2,7 +2,21 @@
 import { signPreparedBundle, type SigningTurn } from '../core/ceremony/bundles.js';
 import { CardShareDestination, CardShareSource } from '../core/ceremony/card-media.js';
 import type { SecretProvider, ShareDestination, ShareSource } from '../core/ceremony/media.js';
-import { cardRs256Signer, cardStatus, generateAdminIdentityOnCard, prepareCard, readAdminCertificateFromCard, withCard } from '../core/cards/roles.js';
+import {
+  cardRs256Signer,
+  cardStatus,
+  describeSlotContent,
+  generateAdminIdentityOnCard,
+  inspectSlot,
+  prepareCard,
+  readAdminCertificateFromCard,
+  slotName,
+  slotReplacedData,
+  withCard,
+} from '../core/cards/roles.js';
+import { SLOT } from '../core/cards/piv.js';
+import { ENTRY } from '../core/ceremony/record.js';
+import { appendTranscript, readTranscript } from '../core/ceremony/transcript.js';
 import type { CardTransport } from '../core/cards/transport.js';
 import { groupHex } from '../core/encoding.js';
 import { writeFileExclusive, assertOutputFree } from '../core/files.js';
@@ -121,13 +135,50 @@ function readManagementKeyFile(path: string): Buffer {
   }
 }
 
-export async function identityGenerateOnCard(name: string, reader: string, pinFile: string | undefined, outPath: string): Promise<void> {
+/**
+ * `identity generate --card`: an RSA-2048 admin key in slot 9C. A 9C that
+ * holds a key or certificate is described and refused before the PIN is
+ * asked, unless its owner agrees with `--replace-slot 9C`; then what was
+ * replaced is printed and, with `--record`, recorded (card-slot-replaced).
+ */
+export async function identityGenerateOnCard(
+  name: string,
+  reader: string,
+  pinFile: string | undefined,
+  outPath: string,
+  options: { replaceSlot?: string; recordPath?: string } = {},
+): Promise<void> {
   assertOutputFree(outPath);
+  if (options.replaceSlot !== undefined && options.replaceSlot.toUpperCase() !== slotName(SLOT.SIGNATURE)) {
+    throw new CeremonyError('InvalidArgument', `--replace-slot names the slot the identity goes to: 9C, not "${options.replaceSlot}".`);
+  }
+  if (options.recordPath !== undefined) readTranscript(options.recordPath); // a broken record is refused before the card is touched
+  const t = await cardTransport();
+  // What 9C holds is read and refused (or agreed to) before the PIN is asked.
+  const { serial, present } = await withCard(t, reader, async (s) => ({ serial: await s.serial(), present: await inspectSlot(s, SLOT.SIGNATURE) }));
+  if (present && options.replaceSlot === undefined) {
+    throw new CeremonyError(
+      'CardSlotOccupied',
+      `On card ${serial}, ${describeSlotContent(present)}. Nothing was changed: to replace it, its owner must agree (--replace-slot 9C), or use another card.`,
+      { serial, slot: slotName(SLOT.SIGNATURE) },
+    );
+  }
+  if (present) out(`Replacing what card ${serial} holds: ${describeSlotContent(present)}.`);
   const pin = await pinProvider(pinFile, `PIN of the card in reader "${reader}"`)();
   try {
-    const cert = await withCard(await cardTransport(), reader, (s) => generateAdminIdentityOnCard(s, name, pin));
+    const cert = await withCard(t, reader, async (s) => {
+      const now = await s.serial();
+      if (now !== serial) {
+        throw new CeremonyError('WrongCard', `The card in reader "${reader}" is card ${now}, not card ${serial} whose slot 9C was checked. Insert card ${serial}.`, { expected: serial, actual: now });
+      }
+      return generateAdminIdentityOnCard(s, name, pin, present ? { replace: present } : {});
+    });
+    if (present && options.recordPath !== undefined) {
+      appendTranscript(options.recordPath, { type: ENTRY.cardSlotReplaced, actor: name, data: slotReplacedData(serial, present, `admin identity of ${cert.name} ${cert.thumbprint}`) });
+    }
     writeFileExclusive(outPath, cert.pem, 0o644);
     out(`Admin identity of ${cert.name} generated on the card (RSA-2048, slot 9C, PIN required for every signature).`);
+    if (present) out(`It replaced: ${describeSlotContent(present)}${options.recordPath !== undefined ? ` (recorded in ${options.recordPath})` : ''}.`);
     out(`Certificate written to ${outPath}`);
     out(`Certificate SHA-256 ${groupHex(cert.fingerprintHex)}`);
     out(`Thumbprint ${cert.thumbprint}`);

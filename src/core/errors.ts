@@ -52,6 +52,8 @@ export type CeremonyErrorCode =
   | 'ManagementKeyRejected'
   | 'CardObjectNotFound'
   | 'CardDefaultCredentials'
+  /** A key slot holds a key or certificate its owner has not agreed to replace (issue 9). */
+  | 'CardSlotOccupied'
   | 'CardError'
   // The application (issue 4)
   | 'Canceled'

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { CeremonyError } from '../errors.js';
 import { buildSelfSignedCertificate, readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
 import { zeroize } from '../secrets.js';
@@ -18,6 +18,7 @@ import {
   TOUCH_POLICY,
   certificateObjectFor,
   type ManagementKeyAlg,
+  type SlotMetadata,
 } from './piv.js';
 import { buildShareCertificate, certificateObject, envelopeFromCertificate } from './share-certificate.js';
 import { findTlv, parseTlvs, tlv } from './tlv.js';
@@ -92,6 +93,105 @@ export async function cardStatus(s: PivSession): Promise<CardStatus> {
     managementKeyPinProtected: ((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) !== 0,
     adminCertificate,
     shares,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// What a key slot holds (issue 9, "Never destroy"). A card is its owner's
+// property: a slot is free only when GET METADATA says it holds no key and
+// its certificate object is absent; anything else is described to the owner
+// and never overwritten without their consent.
+
+/** Slot key algorithms as GET METADATA tag 01 names them (Yubico PIV extensions; SP 800-78-4 Table 6-2). */
+const KEY_ALGORITHM_NAMES: ReadonlyMap<number, string> = new Map([
+  [0x06, 'RSA-1024'],
+  [ALG.RSA2048, 'RSA-2048'],
+  [0x05, 'RSA-3072'],
+  [0x16, 'RSA-4096'],
+  [ALG.ECCP256, 'ECC P-256'],
+  [ALG.ECCP384, 'ECC P-384'],
+  [0xe0, 'Ed25519'],
+  [0xe1, 'X25519'],
+]);
+
+/** What a key slot holds: the key GET METADATA reports and the certificate object, either possibly absent. */
+export interface SlotContent {
+  slot: number;
+  /** null: GET METADATA says the slot holds no key (6A88 on a YubiKey). */
+  key: { algorithm: string; origin: 'generated on the card' | 'imported' | 'of unknown origin'; publicKeySha256: string | null } | null;
+  /** null: no certificate object. subject null: an object that is not a readable X.509 certificate. */
+  certificate: { subject: string | null; sha256: string } | null;
+}
+
+export function slotName(slot: number): string {
+  return slot.toString(16).toUpperCase();
+}
+
+function keyOf(meta: SlotMetadata): NonNullable<SlotContent['key']> {
+  return {
+    algorithm: KEY_ALGORITHM_NAMES.get(meta.algorithm) ?? `algorithm ${meta.algorithm.toString(16).toUpperCase().padStart(2, '0')}`,
+    // GET METADATA tag 03: 1 generated on the YubiKey, 2 imported (Yubico PIV extensions).
+    origin: meta.generated === undefined ? 'of unknown origin' : meta.generated ? 'generated on the card' : 'imported',
+    publicKeySha256: meta.publicKey ? createHash('sha256').update(meta.publicKey.export({ format: 'der', type: 'spki' })).digest('hex') : null,
+  };
+}
+
+/** The certificate in a certificate object's content (tag 70, SP 800-73-4 Part 1 Appendix A), described. */
+function certificateOf(object: Buffer): NonNullable<SlotContent['certificate']> {
+  const sha256 = createHash('sha256').update(object).digest('hex');
+  try {
+    const der = parseTlvs(object).find((t) => t.tag === 0x70)?.value;
+    return { subject: der ? new X509Certificate(der).subject.replace(/\n/g, ', ') : null, sha256 };
+  } catch {
+    return { subject: null, sha256 };
+  }
+}
+
+/** The content of a certificate object, or null when the card has none (6A82). */
+async function readCertificateObject(s: PivSession, slot: number): Promise<Buffer | null> {
+  try {
+    return await s.getData(certificateObjectFor(slot), `Reading the certificate of slot ${slotName(slot)}`);
+  } catch (e) {
+    if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') return null;
+    throw e;
+  }
+}
+
+/** What `slot` holds, or null when it is free (no key, no certificate). Needs neither PIN nor management key. */
+export async function inspectSlot(s: PivSession, slot: number): Promise<SlotContent | null> {
+  // slotMetadata answers null for 6A88 (a YubiKey's empty slot) and for 6A82.
+  const meta = await s.slotMetadata(slot);
+  const object = await readCertificateObject(s, slot);
+  if (!meta && !object) return null;
+  return { slot, key: meta ? keyOf(meta) : null, certificate: object ? certificateOf(object) : null };
+}
+
+/** One phrase for a person: "slot 9C holds an RSA-2048 key generated on the card, with a certificate for CN=alice". */
+export function describeSlotContent(c: SlotContent): string {
+  const cert = !c.certificate
+    ? 'without a certificate'
+    : c.certificate.subject === null
+      ? 'with a certificate object that is not a readable certificate'
+      : `with a certificate for "${c.certificate.subject}"`;
+  if (!c.key) return `slot ${slotName(c.slot)} holds no key but a certificate object (${cert.replace(/^with /, '')})`;
+  const article = /^(RSA|ECC|Ed|X)/.test(c.key.algorithm) ? 'an' : 'a'; // "an RSA-2048", "an ECC P-256"
+  return `slot ${slotName(c.slot)} holds ${article} ${c.key.algorithm} key ${c.key.origin}, ${cert}`;
+}
+
+function sameContent(a: SlotContent, b: SlotContent): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The data of a card-slot-replaced record entry: what the owner consented to replace. */
+export function slotReplacedData(serial: number, c: SlotContent, replacedBy: string): Record<string, string | null> {
+  return {
+    serial: String(serial),
+    slot: slotName(c.slot),
+    key: c.key ? `${c.key.algorithm}, ${c.key.origin}` : null,
+    publicKeySha256: c.key?.publicKeySha256 ?? null,
+    certificateSubject: c.certificate?.subject ?? null,
+    certificateObjectSha256: c.certificate?.sha256 ?? null,
+    replacedBy,
   };
 }
 
@@ -195,9 +295,25 @@ export function cardRs256Signer(s: PivSession, pin: Uint8Array): Rs256Signer {
   };
 }
 
-/** Admin card: RSA-2048 generated in 9C (PIN-always), self-signed certificate signed on the card, stored in 9C's object. */
-export async function generateAdminIdentityOnCard(s: PivSession, name: string, pin: Uint8Array): Promise<AdminCertificateInfo> {
+/**
+ * Admin card: RSA-2048 generated in 9C (PIN-always), self-signed certificate
+ * signed on the card, stored in 9C's object. A 9C that holds anything is
+ * refused (naming what it holds) before the PIN is tried, unless `replace`
+ * is exactly what the owner was shown and agreed to replace.
+ */
+export async function generateAdminIdentityOnCard(s: PivSession, name: string, pin: Uint8Array, options: { replace?: SlotContent } = {}): Promise<AdminCertificateInfo> {
   await assertPrepared(s);
+  const present = await inspectSlot(s, SLOT.SIGNATURE);
+  if (present && !(options.replace && sameContent(present, options.replace))) {
+    const serial = await s.serial();
+    throw new CeremonyError(
+      'CardSlotOccupied',
+      options.replace
+        ? `On card ${serial}, ${describeSlotContent(present)}, which is not what was agreed to replace; look at the card again. Nothing was changed.`
+        : `On card ${serial}, ${describeSlotContent(present)}. Nothing was changed: to replace it, its owner must agree (--replace-slot 9C), or use another card.`,
+      { serial, slot: slotName(SLOT.SIGNATURE) },
+    );
+  }
   await unlockManagementKey(s, pin);
   const publicKey = await s.generateKey(SLOT.SIGNATURE, ALG.RSA2048, { pin: PIN_POLICY.ALWAYS, touch: TOUCH_POLICY.NEVER });
   const pem = await buildSelfSignedCertificate(name, publicKey, cardRs256Signer(s, pin));
@@ -232,16 +348,19 @@ export async function listCardShares(s: PivSession): Promise<Array<{ slot: numbe
   return found;
 }
 
-async function freeRetiredSlot(s: PivSession): Promise<number> {
+/**
+ * The first retired slot that is free: GET METADATA says it holds no key and
+ * it has no certificate object. A retired slot with a key is never taken,
+ * certificate or not (a key the owner generated with ykman has none).
+ */
+export async function freeRetiredSlot(s: PivSession): Promise<number> {
   for (const slot of RETIRED_SLOTS) {
-    try {
-      await s.getData(certificateObjectFor(slot), 'Reading a retired slot');
-    } catch (e) {
-      if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') return slot;
-      throw e;
-    }
+    if (!(await inspectSlot(s, slot))) return slot;
   }
-  throw new CeremonyError('CardError', 'Every retired slot on this card is in use; use another card.');
+  throw new CeremonyError(
+    'CardSlotOccupied',
+    `Every retired key slot (82 to 95) of card ${await s.serial()} holds a key or a certificate, and none is overwritten; use another card.`,
+  );
 }
 
 /**
@@ -257,8 +376,9 @@ export async function writeShareToCard(s: PivSession, header: KeyshareHeader, sh
   if (existing) {
     throw new CeremonyError('InvalidArgument', `Card ${serial} already holds share ${existing.envelope.header.shareIndex} of this ceremony; one card holds one share of a key.`);
   }
-  await unlockManagementKey(s, pin);
+  // The slot is chosen before the PIN is tried: a card with no free slot is refused having spent nothing.
   const slot = await freeRetiredSlot(s);
+  await unlockManagementKey(s, pin);
   const publicKey = await s.generateKey(slot, ALG.ECCP256, { pin: PIN_POLICY.ONCE, touch: TOUCH_POLICY.NEVER });
   const jwk = publicKey.export({ format: 'jwk' });
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);

@@ -51,6 +51,8 @@ export const ENTRY = {
   bundleSaved: 'bundle-saved',
   cardPrepared: 'card-prepared',
   cardPinUnblocked: 'card-pin-unblocked',
+  /** What a card slot held when its owner agreed to replace it (issue 9): never overwritten silently. */
+  cardSlotReplaced: 'card-slot-replaced',
   /** The last entry of every ceremony: completed or aborted, with its entry count. */
   closed: 'ceremony-closed',
 } as const;
@@ -64,9 +66,10 @@ export function isEntryType(value: unknown): value is EntryType {
 /**
  * Entries that may stand between two ceremonies, after one is closed: the
  * CLI records them against the key of a closed ceremony (`units confirm`,
- * `bundle create`, `bundle sign --record`).
+ * `bundle create`, `bundle sign --record`, `identity generate --card
+ * --replace-slot 9C --record`).
  */
-export const STANDALONE_ENTRIES: readonly EntryType[] = [ENTRY.unitConfirmed, ENTRY.bundleCreated, ENTRY.bundleSigned];
+export const STANDALONE_ENTRIES: readonly EntryType[] = [ENTRY.unitConfirmed, ENTRY.bundleCreated, ENTRY.bundleSigned, ENTRY.cardSlotReplaced];
 
 export const CLOSING_OUTCOMES = ['completed', 'aborted'] as const;
 export type ClosingOutcome = (typeof CLOSING_OUTCOMES)[number];

@@ -11,10 +11,13 @@ import { signGeneralJws } from '../../../src/core/bundle/jws.js';
 import {
   cardRs256Signer,
   cardStatus,
+  describeSlotContent,
   generateAdminIdentityOnCard,
+  inspectSlot,
   listCardShares,
   prepareCard,
   readShareFromCard,
+  unlockManagementKey,
   withCard,
   writeShareToCard,
 } from '../../../src/core/cards/roles.js';
@@ -197,9 +200,56 @@ describe('admin card', () => {
     const cert = await withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', PIN));
     expect(cert.name).toBe('Alice Admin');
     const status = await withCard(t, R, cardStatus);
-    expect(status.adminCertificate).toEqual({ name: 'Alice Admin', thumbprint: cert.thumbprint });
+    expect(status.adminCertificate).toEqual({ state: 'present', name: 'Alice Admin', thumbprint: cert.thumbprint });
     const jwsPayload = b64url(Buffer.from('payload to sign'));
     const entry = await withCard(t, R, (s) => signGeneralJws({ payload: jwsPayload, signatures: [] }, cert, cardRs256Signer(s, PIN)));
     await flattenedVerify({ payload: jwsPayload, protected: entry.protected, signature: entry.signature }, cert.publicKey);
+  });
+});
+
+describe('a card is its owner\'s property (issue 9)', () => {
+  /** A key the owner put in `slot` with another tool (no certificate), as ykman piv keys generate would. */
+  async function ownersKey(t: InProcessTransport, slot: number, alg: typeof ALG.RSA2048 | typeof ALG.ECCP256): Promise<string> {
+    return withCard(t, R, async (s) => {
+      await unlockManagementKey(s, PIN);
+      const pub = await s.generateKey(slot, alg);
+      return pub.export({ format: 'der', type: 'spki' }).toString('hex');
+    });
+  }
+  const spki = async (t: InProcessTransport, slot: number): Promise<string | undefined> =>
+    withCard(t, R, async (s) => (await s.slotMetadata(slot))?.publicKey?.export({ format: 'der', type: 'spki' }).toString('hex'));
+
+  it('an occupied 9C is described and refused before the PIN is tried; only the agreed content is replaced', async () => {
+    const { t } = await prepared();
+    const before = await ownersKey(t, 0x9c, ALG.RSA2048);
+    const e = await rejects(withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', a('000000'))));
+    expect(isCeremonyError(e, 'CardSlotOccupied')).toBe(true);
+    expect(e.message).toMatch(/^On card \d+, slot 9C holds an RSA-2048 key generated on the card, without a certificate\. Nothing was changed: to replace it, its owner must agree \(--replace-slot 9C\), or use another card\.$/);
+    expect(await spki(t, 0x9c)).toBe(before);
+    expect((await withCard(t, R, (s) => s.pinTriesLeft())).triesLeft).toBe(3); // the wrong PIN was never tried
+    const content = (await withCard(t, R, (s) => inspectSlot(s, 0x9c)))!;
+    expect(describeSlotContent(content)).toBe('slot 9C holds an RSA-2048 key generated on the card, without a certificate');
+    // Consent to one content does not cover another: the owner changed the slot since.
+    await ownersKey(t, 0x9c, ALG.RSA2048);
+    const e2 = await rejects(withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', PIN, { replace: content })));
+    expect(e2.message).toMatch(/which is not what was agreed to replace/);
+    const now = (await withCard(t, R, (s) => inspectSlot(s, 0x9c)))!;
+    const cert = await withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', PIN, { replace: now }));
+    expect((await withCard(t, R, cardStatus)).adminCertificate).toMatchObject({ state: 'present', thumbprint: cert.thumbprint });
+    const described = describeSlotContent((await withCard(t, R, (s) => inspectSlot(s, 0x9c)))!);
+    expect(described).toBe('slot 9C holds an RSA-2048 key generated on the card, with a certificate for "CN=Alice Admin"');
+  });
+
+  it('a share never takes a retired slot holding a key without a certificate, and says so when none is free', async () => {
+    const { t } = await prepared();
+    const owners = await ownersKey(t, 0x82, ALG.ECCP256);
+    const { slot } = await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
+    expect(slot).toBe(0x83);
+    expect(await spki(t, 0x82)).toBe(owners);
+    for (let n = 0x84; n <= 0x95; n++) await ownersKey(t, n, ALG.ECCP256);
+    const e = await rejects(withCard(t, R, (s) => writeShareToCard(s, header(), share, a('000000'))));
+    expect(isCeremonyError(e, 'CardSlotOccupied')).toBe(true);
+    expect(e.message).toMatch(/^Every retired key slot \(82 to 95\) of card \d+ holds a key or a certificate, and none is overwritten; use another card\.$/);
+    expect((await withCard(t, R, (s) => s.pinTriesLeft())).triesLeft).toBe(3);
   });
 });
