@@ -55,6 +55,8 @@ export type CeremonyErrorCode =
   /** A key slot holds a key or certificate its owner has not agreed to replace (issue 9). */
   | 'CardSlotOccupied'
   | 'CardError'
+  /** A card missed the deadline of an APDU or of connecting; it was released (issue 9, "Never hang"). */
+  | 'CardTimeout'
   // The application (issue 4)
   | 'Canceled'
   | 'WrongStep';

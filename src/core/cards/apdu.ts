@@ -15,6 +15,12 @@ export interface CommandApdu {
   data?: Uint8Array;
   /** Expected response length; 0 means "up to 256" (Le = 00). Omit for no Le. */
   le?: number;
+  /**
+   * How long the card may take to answer each APDU of this command, in
+   * milliseconds; APDU_DEADLINE_MS unless the command is known to be slow
+   * (on-card key generation: KEY_GENERATION_DEADLINE_MS).
+   */
+  deadlineMs?: number;
 }
 
 /** Status words this layer and the PIV client act on (ISO/IEC 7816-4 §5.6, SP 800-73-4 Part 2 Table 6). */
@@ -36,7 +42,41 @@ export const SW = {
 } as const;
 
 const MAX_SHORT_DATA = 255;
-const MAX_RESPONSE = 64 * 1024; // far above any PIV object; stops a runaway 61xx loop
+
+/**
+ * The most data one answer to a short command may carry: Ne = 256 when Le =
+ * 00 (ISO/IEC 7816-4 §5.1). Every command this channel sends is short, so a
+ * longer answer is a card that does not speak the protocol.
+ */
+const MAX_SHORT_RESPONSE_DATA = 256;
+
+/** The most data one command may collect over 61xx/GET RESPONSE: far above any PIV object (the largest, a certificate, is a few KB). */
+export const MAX_RESPONSE_DATA = 64 * 1024;
+
+/** GET RESPONSE rounds one command may take: MAX_RESPONSE_DATA in full 256-byte chunks. Stops a card that answers 61xx forever. */
+const MAX_GET_RESPONSE_ROUNDS = MAX_RESPONSE_DATA / MAX_SHORT_RESPONSE_DATA;
+
+/**
+ * Deadline of one APDU, in milliseconds (issue 9, "Never hang"). A YubiKey 5
+ * answers most APDUs in 5-20 ms and an RSA-2048 signature in well under a
+ * second; five seconds leaves room for a slow reader or a busy pcscd and still
+ * tells a person quickly that a card has stopped answering.
+ */
+export const APDU_DEADLINE_MS = 5_000;
+
+/**
+ * Deadline of GENERATE ASYMMETRIC KEY PAIR: a YubiKey takes up to about 20 s
+ * for an RSA-2048 key (prime search time varies from key to key); 60 s leaves
+ * a wide margin.
+ */
+export const KEY_GENERATION_DEADLINE_MS = 60_000;
+
+/** Status word classes and instructions of the response protocol (ISO/IEC 7816-4 §5.1.3, §5.6, §7.6.1). */
+const SW1_MASK = 0xff00;
+const SW1_BYTES_REMAINING = 0x6100; // 61xx: xx more bytes (00: 256 or more) to fetch with GET RESPONSE
+const SW1_WRONG_LE = 0x6c00; // 6Cxx: wrong Le; xx is the exact length available
+const INS_GET_RESPONSE = 0xc0;
+const CLA_CHAINING = 0x10; // CLA b5: command chaining, more blocks follow (§5.1.1.1)
 
 export function swHex(sw: number): string {
   return sw.toString(16).toUpperCase().padStart(4, '0');
@@ -96,56 +136,118 @@ function encode(cla: number, ins: number, p1: number, p2: number, data: Uint8Arr
   return Uint8Array.from(parts);
 }
 
+/** "Reading the card serial" -> "reading the card serial", to go inside a sentence. */
+function lowerFirst(what: string): string {
+  return what.charAt(0).toLowerCase() + what.slice(1);
+}
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
 export class ApduChannel {
+  /** Set once the card missed a deadline: the connection is released and every later command fails the same way. */
+  private failure: CeremonyError | undefined;
+
   constructor(
     readonly connection: CardConnection,
     private readonly trace: ApduTrace = {},
   ) {}
 
-  private async exchange(bytes: Uint8Array): Promise<{ data: Buffer; sw: number }> {
-    const r = await this.connection.transmit(bytes);
+  /** A card answer that breaks ISO/IEC 7816-4: one sentence naming the reader, the operation and what was wrong. */
+  private malformed(what: string, problem: string): CeremonyError {
+    return new CeremonyError(
+      'CardError',
+      `The card in reader "${this.connection.reader}" gave a malformed answer while ${lowerFirst(what)} (${problem}); it may not be a PIV card or it may be faulty, so take it out and use another card.`,
+      { reader: this.connection.reader, problem },
+    );
+  }
+
+  /**
+   * Sends one APDU and waits for its answer at most `deadlineMs`. A card that
+   * misses the deadline is released at once (PC/SC: SCardDisconnect with
+   * SCARD_RESET_CARD as soon as the reader gives the handle back, so no PIN
+   * stays verified) and the channel refuses every later command.
+   */
+  private async exchange(bytes: Uint8Array, what: string, deadlineMs: number): Promise<{ data: Buffer; sw: number }> {
+    if (this.failure) throw this.failure;
+    const answer = this.connection.transmit(bytes);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), deadlineMs);
+    });
+    let r: Uint8Array | typeof TIMED_OUT;
+    try {
+      r = await Promise.race([answer, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (r === TIMED_OUT) {
+      answer.catch(() => undefined); // whatever the card says later, nobody is listening any more
+      const seconds = Math.round(deadlineMs / 1000);
+      this.failure = new CeremonyError(
+        'CardTimeout',
+        `The card in reader "${this.connection.reader}" did not answer within ${seconds} seconds while ${lowerFirst(what)}, so the operation was stopped and the card released; take the card out, insert it again and repeat the operation.`,
+        { reader: this.connection.reader, operation: what, deadlineMs },
+      );
+      await this.connection.disconnect().catch(() => undefined);
+      throw this.failure;
+    }
     this.trace.onExchange?.(bytes, r);
-    if (r.length < 2) throw new CeremonyError('CardError', 'The card gave a malformed answer (fewer than 2 bytes).');
+    if (r.length < 2) throw this.malformed(what, `${r.length} bytes, fewer than a status word`);
     const b = Buffer.from(r);
-    return { data: b.subarray(0, b.length - 2), sw: (b[b.length - 2]! << 8) | b[b.length - 1]! };
+    const data = b.subarray(0, b.length - 2);
+    if (data.length > MAX_SHORT_RESPONSE_DATA) throw this.malformed(what, `${data.length} bytes of data to a short command`);
+    return { data, sw: (b[b.length - 2]! << 8) | b[b.length - 1]! };
   }
 
   /**
    * Sends a command (chained if its data exceeds 255 bytes) and collects the
    * whole response. Returns data and final status word without judging it.
+   * `what` names the operation in errors ("Reading the card serial").
    */
-  async transmitRaw(c: CommandApdu): Promise<{ data: Buffer; sw: number }> {
+  async transmitRaw(c: CommandApdu, what = 'Talking to the card'): Promise<{ data: Buffer; sw: number }> {
     const cla = c.cla ?? 0x00;
     const data = c.data ?? new Uint8Array(0);
-    // Command chaining, ISO/IEC 7816-4 §5.1.1.1: CLA bit b5 (0x10) on every
-    // block but the last; each intermediate block must answer 9000.
+    const deadlineMs = c.deadlineMs ?? APDU_DEADLINE_MS;
+    // Command chaining, ISO/IEC 7816-4 §5.1.1.1: CLA bit b5 on every block
+    // but the last; each intermediate block must answer 9000.
     let offset = 0;
     while (data.length - offset > MAX_SHORT_DATA) {
       const block = data.subarray(offset, offset + MAX_SHORT_DATA);
-      const r = await this.exchange(encode(cla | 0x10, c.ins, c.p1, c.p2, block, undefined));
+      const r = await this.exchange(encode(cla | CLA_CHAINING, c.ins, c.p1, c.p2, block, undefined), what, deadlineMs);
       if (r.sw !== SW.OK) return r;
       offset += MAX_SHORT_DATA;
     }
-    let r = await this.exchange(encode(cla, c.ins, c.p1, c.p2, data.subarray(offset), c.le));
-    // 6Cxx: wrong Le; resend the same (last) block with Le = xx (§5.1.3).
-    if ((r.sw & 0xff00) === 0x6c00) {
-      r = await this.exchange(encode(cla, c.ins, c.p1, c.p2, data.subarray(offset), r.sw & 0xff));
+    const last = data.subarray(offset);
+    let r = await this.exchange(encode(cla, c.ins, c.p1, c.p2, last, c.le), what, deadlineMs);
+    // 6Cxx: wrong Le; resend the same (last) block once with Le = xx
+    // (§5.1.3). A second 6Cxx is a card going round in circles.
+    if ((r.sw & SW1_MASK) === SW1_WRONG_LE) {
+      r = await this.exchange(encode(cla, c.ins, c.p1, c.p2, last, r.sw & 0xff), what, deadlineMs);
+      if ((r.sw & SW1_MASK) === SW1_WRONG_LE) throw this.malformed(what, `${swHex(r.sw)} again after the length it asked for`);
     }
     const chunks = [r.data];
     let total = r.data.length;
-    // 61xx: more data available; fetch it with GET RESPONSE (§7.6.1).
-    while ((r.sw & 0xff00) === 0x6100) {
-      r = await this.exchange(encode(0x00, 0xc0, 0x00, 0x00, undefined, r.sw & 0xff));
+    // 61xx: more data available; fetch it with GET RESPONSE (§7.6.1). Each
+    // answer that announces still more must carry all it was asked for (xx,
+    // or 256 for 00), which with the round and size bounds ends any loop.
+    for (let round = 0; (r.sw & SW1_MASK) === SW1_BYTES_REMAINING; round++) {
+      if (round >= MAX_GET_RESPONSE_ROUNDS) throw this.malformed(what, `more than ${MAX_GET_RESPONSE_ROUNDS} GET RESPONSE rounds`);
+      const asked = r.sw & 0xff || MAX_SHORT_RESPONSE_DATA;
+      r = await this.exchange(encode(0x00, INS_GET_RESPONSE, 0x00, 0x00, undefined, r.sw & 0xff), what, deadlineMs);
+      if (r.data.length > asked) throw this.malformed(what, `${r.data.length} bytes to GET RESPONSE for ${asked}`);
+      if ((r.sw & SW1_MASK) === SW1_BYTES_REMAINING && r.data.length !== asked) {
+        throw this.malformed(what, `${r.data.length} of ${asked} bytes with more announced (${swHex(r.sw)})`);
+      }
       chunks.push(r.data);
       total += r.data.length;
-      if (total > MAX_RESPONSE) throw new CeremonyError('CardError', 'The card sent an implausibly long response.');
+      if (total > MAX_RESPONSE_DATA) throw this.malformed(what, `more than ${MAX_RESPONSE_DATA} bytes`);
     }
     return { data: Buffer.concat(chunks), sw: r.sw };
   }
 
   /** Sends a command and returns its data; any status but 9000 becomes a typed error about `what`. */
   async send(c: CommandApdu, what: string): Promise<Buffer> {
-    const r = await this.transmitRaw(c);
+    const r = await this.transmitRaw(c, what);
     if (r.sw !== SW.OK) throw statusError(r.sw, what);
     return r.data;
   }

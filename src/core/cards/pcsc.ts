@@ -67,6 +67,44 @@ const WATCH_WAIT_MS = 1000;
 const WATCH_RETRY_MS = 1000;
 
 /**
+ * Deadline of SCardConnect (power-up and ATR; tens of milliseconds on a
+ * YubiKey). A reader whose driver is stuck on another client's APDU can keep
+ * it waiting forever (vpcd waits on its card without a timeout).
+ */
+export const CONNECT_DEADLINE_MS = 5_000;
+
+/**
+ * PC/SC calls abandoned after a deadline that are still running on a libuv
+ * thread-pool thread (issue 9, "Never hang"). pcsc-lite serialises every
+ * call of a context behind one mutex, so while a card does not answer,
+ * SCardDisconnect and SCardReleaseContext on that context would block the
+ * JavaScript thread: they run when the stuck call returns (the card answers
+ * late or is pulled). A pending N-API async worker keeps Node's event loop
+ * alive, so a command-line process ends itself when this is not zero; pcscd
+ * then drops the handles of the departed client.
+ */
+let abandonedCalls = 0;
+
+/** How many PC/SC calls were abandoned after a deadline and have not returned yet. */
+export function abandonedPcscCalls(): number {
+  return abandonedCalls;
+}
+
+/** Runs `release` once `call` settles, counting it as abandoned until then. */
+function releaseWhenReturned(call: Promise<unknown>, release: () => void): void {
+  abandonedCalls++;
+  const done = (): void => {
+    abandonedCalls--;
+    try {
+      release();
+    } catch {
+      // the handle or context is gone already
+    }
+  };
+  call.then(done, done);
+}
+
+/**
  * Response buffer for SCardTransmit: the largest extended-length response
  * (65536 data bytes + SW1 SW2, ISO/IEC 7816-4 §5.1). The binding's default
  * (258) would truncate a response to an extended APDU.
@@ -214,6 +252,7 @@ export class PcscTransport implements CardTransport {
   async connect(pattern: string): Promise<CardConnection> {
     this.assertOpen();
     const ctx = this.newContext();
+    let abandoned = false; // the context is held by an abandoned SCardConnect: released when it returns
     try {
       let listed: Smartcard.ReaderInterface[];
       try {
@@ -229,16 +268,39 @@ export class PcscTransport implements CardTransport {
         throw new CeremonyError('NoCard', `There is no card in reader "${name}"; insert the card.`, { reader: name });
       }
       let card: Card;
+      // SCARD_SHARE_EXCLUSIVE: no other handle, in this process or another,
+      // can connect until we disconnect; a second SCardConnect fails at once
+      // with SCARD_E_SHARING_VIOLATION (pcsc-lite API, SCardConnect). One
+      // card operation (select, verify PIN, sign...) runs start to finish
+      // without another application seeing or resetting the card between
+      // its APDUs. T=0 or T=1, whichever the card offers.
+      const connecting = reader.connect(this.sc.SCARD_SHARE_EXCLUSIVE, this.sc.SCARD_PROTOCOL_T0 | this.sc.SCARD_PROTOCOL_T1);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), CONNECT_DEADLINE_MS);
+      });
       try {
-        // SCARD_SHARE_EXCLUSIVE: no other handle, in this process or another,
-        // can connect until we disconnect; a second SCardConnect fails at once
-        // with SCARD_E_SHARING_VIOLATION (pcsc-lite API, SCardConnect). One
-        // card operation (select, verify PIN, sign...) runs start to finish
-        // without another application seeing or resetting the card between
-        // its APDUs. T=0 or T=1, whichever the card offers.
-        card = await reader.connect(this.sc.SCARD_SHARE_EXCLUSIVE, this.sc.SCARD_PROTOCOL_T0 | this.sc.SCARD_PROTOCOL_T1);
+        const got = await Promise.race([connecting, deadline]);
+        if (got === null) {
+          // The context is busy with the stuck SCardConnect: release it (and
+          // the card, if it is connected after all) when that call returns.
+          releaseWhenReturned(
+            connecting.then((c) => c.disconnect(this.sc.SCARD_RESET_CARD)),
+            () => ctx.close(),
+          );
+          abandoned = true;
+          throw new CeremonyError(
+            'CardTimeout',
+            `The card in reader "${name}" did not answer within ${CONNECT_DEADLINE_MS / 1000} seconds when connecting; take it out, insert it again and repeat the operation.`,
+            { reader: name, operation: 'connect', deadlineMs: CONNECT_DEADLINE_MS },
+          );
+        }
+        card = got;
       } catch (e) {
+        if (e instanceof CeremonyError) throw e;
         throw pcscError(e, name, 'connect');
+      } finally {
+        clearTimeout(timer);
       }
       let atr: Buffer | null = null;
       try {
@@ -250,7 +312,7 @@ export class PcscTransport implements CardTransport {
       this.connections.add(conn);
       return conn;
     } catch (e) {
-      ctx.close();
+      if (!abandoned) ctx.close();
       throw e;
     }
   }
@@ -268,6 +330,8 @@ export class PcscTransport implements CardTransport {
 class PcscConnection implements CardConnection {
   private done = false;
   private pending: Promise<unknown> = Promise.resolve();
+  /** APDUs handed to the binding whose SCardTransmit has not returned. */
+  private inFlight = 0;
 
   constructor(
     private readonly sc: PcscBinding,
@@ -282,8 +346,16 @@ class PcscConnection implements CardConnection {
     // A transmit after disconnect is a bug in the caller.
     if (this.done) return Promise.reject(new Error(`transmit on a disconnected card connection (${this.reader})`));
     const run = async (): Promise<Uint8Array> => {
+      // Disconnected while this APDU waited its turn (a caller gave up on the card).
+      if (this.done) throw new Error(`transmit on a disconnected card connection (${this.reader})`);
       try {
-        const r = await this.card.transmit(Buffer.from(apdu), { maxRecvLength: MAX_RESPONSE });
+        let r: Buffer;
+        this.inFlight++;
+        try {
+          r = await this.card.transmit(Buffer.from(apdu), { maxRecvLength: MAX_RESPONSE });
+        } finally {
+          this.inFlight--;
+        }
         if (r.length < 2) {
           // A card pulled mid-APDU can leave the reader driver (vpcd does)
           // answering with nothing instead of an error: ask PC/SC whether
@@ -322,7 +394,20 @@ class PcscConnection implements CardConnection {
   async disconnect(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    if (this.inFlight > 0) {
+      // A caller gave up on an APDU the card has not answered (a deadline,
+      // issue 9). SCardDisconnect now would block this thread on the
+      // context's mutex until the card answers, so reset and release when
+      // the stuck SCardTransmit returns; this connection is done either way.
+      this.onReleased();
+      releaseWhenReturned(this.pending, () => this.release());
+      return;
+    }
     await this.pending;
+    this.release();
+  }
+
+  private release(): void {
     try {
       // SCARD_RESET_CARD (pcsc-lite SCardDisconnect: "reset the card", a
       // warm reset) rather than SCARD_LEAVE_CARD: the security status of a
