@@ -91,7 +91,8 @@ export async function cardStatusCommand(argv: string[]): Promise<void> {
   out(`PUK: ${st.pukIsDefault ? 'FACTORY DEFAULT' : 'set'}`);
   out(`Management key: ${st.managementKeyIsDefault ? 'FACTORY DEFAULT' : st.managementKeyPinProtected ? 'random, PIN-protected on the card' : 'changed (not PIN-protected)'}`);
   out(st.pinIsDefault || st.pukIsDefault || st.managementKeyIsDefault ? 'Not prepared: run "keyceremony card prepare" before using it.' : 'Prepared.');
-  out(st.adminCertificate ? `Admin identity (slot 9C): ${st.adminCertificate.name} ${st.adminCertificate.thumbprint}` : 'Admin identity (slot 9C): none');
+  const admin = st.adminCertificate;
+  out(`Admin identity (slot 9C): ${admin.state === 'present' ? `${admin.name} ${admin.thumbprint}` : admin.state === 'unreadable' ? `UNREADABLE (${admin.problem.replace(/\.$/, '')})` : 'none'}`);
   if (st.shares.length === 0) out('Keyshares: none');
   for (const sh of st.shares) out(`Keyshare (slot ${sh.slot}): share ${sh.shareIndex} of ${sh.shares} of key "${sh.keyName}" for ${sh.custodian}, ceremony ${sh.ceremonyId}`);
 }

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { CeremonyError } from '../errors.js';
 import { zeroize } from '../secrets.js';
-import { ApduChannel, CardStatusError, SW, statusError, type ApduTrace } from './apdu.js';
+import { ApduChannel, CardStatusError, KEY_GENERATION_DEADLINE_MS, SW, statusError, type ApduTrace } from './apdu.js';
 import { findTlv, parseTlvs, tlv } from './tlv.js';
 import type { CardConnection } from './transport.js';
 
@@ -56,6 +56,18 @@ export const OBJECT = {
   DISCOVERY: 0x7e,
   YUBICO_ADMIN_DATA: 0x5fff00,
 } as const;
+
+/** GET DATA tags (SP 800-73-4 Part 2 §3.1.2): 5C tag list in the command, 53 data object in the answer. */
+const TAG_TAG_LIST = 0x5c;
+const TAG_DATA_OBJECT = 0x53;
+
+/** Yubico GET VERSION answers 3 bytes (major, minor, patch); GET SERIAL 4 (big-endian). */
+const VERSION_LENGTH = 3;
+const SERIAL_LENGTH = 4;
+
+/** Yubico GET METADATA tags (Yubico PIV extensions, "GET METADATA"). */
+const META = { ALGORITHM: 0x01, POLICY: 0x02, ORIGIN: 0x03, PUBLIC_KEY: 0x04, IS_DEFAULT: 0x05, RETRIES: 0x06 } as const;
+const ORIGIN = { GENERATED: 0x01, IMPORTED: 0x02 } as const;
 
 /** The certificate object of a key slot (SP 800-73-4 Part 1 Table 3 and Table 4b). */
 export function certificateObjectFor(slot: number): number {
@@ -136,16 +148,42 @@ export interface PinMetadata {
 /** DER SubjectPublicKeyInfo prefix for a P-256 uncompressed point (RFC 5480). */
 const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
 
-export function p256PublicKeyFromPoint(point: Uint8Array): KeyObject {
-  if (point.length !== 65 || point[0] !== 0x04) throw new CeremonyError('CardError', 'The card returned a malformed P-256 public key.');
-  return createPublicKey({ key: Buffer.concat([P256_SPKI_PREFIX, point]), format: 'der', type: 'spki' });
+/** A card answer that is not what the PIV specification or the Yubico extensions describe: one sentence, what to do. */
+export function malformedAnswer(what: string): CeremonyError {
+  return new CeremonyError('CardError', `The card's answer is not well formed (${what}); it may not be a PIV card or it may be faulty, so take it out and use another card.`, {
+    problem: what,
+  });
 }
 
+/** Uncompressed point (SEC 1 §2.3.3): 04 || X || Y, 32 bytes each for P-256. */
+const EC_POINT_UNCOMPRESSED = 0x04;
+const P256_POINT_LENGTH = 65;
+
+export function p256PublicKeyFromPoint(point: Uint8Array): KeyObject {
+  if (point.length !== P256_POINT_LENGTH || point[0] !== EC_POINT_UNCOMPRESSED) throw new CeremonyError('CardError', 'The card returned a malformed P-256 public key.');
+  try {
+    // Node checks that the point is on the curve.
+    return createPublicKey({ key: Buffer.concat([P256_SPKI_PREFIX, point]), format: 'der', type: 'spki' });
+  } catch {
+    throw new CeremonyError('CardError', 'The card returned a malformed P-256 public key.');
+  }
+}
+
+/** RSA-2048 modulus (tag 81) and public exponent (tag 82) of GENERATE / GET METADATA (SP 800-73-4 Part 2 Table 13). */
+const RSA2048_MODULUS_BYTES = 256;
+const MAX_RSA_EXPONENT_BYTES = 4;
+
 function rsaPublicKey(modulus: Buffer, exponent: Buffer): KeyObject {
-  return createPublicKey({
-    key: { kty: 'RSA', n: modulus.toString('base64url'), e: exponent.toString('base64url') },
-    format: 'jwk',
-  });
+  // A YubiKey sends the modulus without a sign byte; tolerate one leading zero.
+  const n = modulus.length === RSA2048_MODULUS_BYTES + 1 && modulus[0] === 0 ? modulus.subarray(1) : modulus;
+  if (n.length !== RSA2048_MODULUS_BYTES || (n[0]! & 0x80) === 0 || exponent.length === 0 || exponent.length > MAX_RSA_EXPONENT_BYTES || (exponent[exponent.length - 1]! & 1) === 0) {
+    throw new CeremonyError('CardError', 'The card returned a malformed RSA-2048 public key.');
+  }
+  try {
+    return createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e: exponent.toString('base64url') }, format: 'jwk' });
+  } catch {
+    throw new CeremonyError('CardError', 'The card returned a malformed RSA-2048 public key.');
+  }
 }
 
 /**
@@ -164,24 +202,33 @@ export class PivSession {
     await this.channel.send({ ins: INS.SELECT, p1: 0x04, p2: 0x00, data: PIV_AID, le: 0 }, 'Selecting the PIV application');
   }
 
-  /** Yubico GET VERSION: firmware major.minor.patch. */
+  /** Yubico GET VERSION: firmware major.minor.patch, exactly three bytes. */
   async version(): Promise<string> {
     const v = await this.channel.send({ ins: INS.GET_VERSION, p1: 0, p2: 0 }, 'Reading the card version');
-    return [...v.subarray(0, 3)].join('.');
+    if (v.length !== VERSION_LENGTH) throw malformedAnswer(`a version of ${v.length} bytes instead of ${VERSION_LENGTH}`);
+    return [...v].join('.');
   }
 
-  /** Yubico GET SERIAL: the card's serial number. */
+  /** Yubico GET SERIAL: the card's serial number, a 32-bit big-endian integer. */
   async serial(): Promise<number> {
     const s = await this.channel.send({ ins: INS.GET_SERIAL, p1: 0, p2: 0 }, 'Reading the card serial');
+    if (s.length !== SERIAL_LENGTH) throw malformedAnswer(`a serial number of ${s.length} bytes instead of ${SERIAL_LENGTH}`);
     return s.readUInt32BE(0);
   }
 
   /** GET DATA (SP 800-73-4 Part 2 §3.1.2): the content of a data object, without its 53 wrapper. */
   async getData(tag: number, what: string): Promise<Buffer> {
     const tagBytes = tag === OBJECT.DISCOVERY ? Buffer.from([0x7e]) : Buffer.from([tag >> 16, (tag >> 8) & 0xff, tag & 0xff]);
-    const r = await this.channel.send({ ins: INS.GET_DATA, p1: 0x3f, p2: 0xff, data: tlv(0x5c, tagBytes), le: 0 }, what);
-    const outer = parseTlvs(r, what);
-    return outer[0]?.tag === 0x53 || outer[0]?.tag === 0x7e ? outer[0].value : findTlv(outer, 0x53, what);
+    const r = await this.channel.send({ ins: INS.GET_DATA, p1: 0x3f, p2: 0xff, data: tlv(TAG_TAG_LIST, tagBytes), le: 0 }, what);
+    // The answer is exactly one data object: 53 for a container, 7E for the
+    // discovery object (SP 800-73-4 Part 1 §3.1, Part 2 §3.1.2). Anything
+    // before, after or instead of it is a card that does not follow PIV.
+    const outer = parseTlvs(r, what.replace(/^Reading /, ''));
+    const expected = tag === OBJECT.DISCOVERY ? OBJECT.DISCOVERY : TAG_DATA_OBJECT;
+    if (outer.length !== 1 || outer[0]!.tag !== expected) {
+      throw malformedAnswer(`a data object that is not one ${expected.toString(16).toUpperCase()} object (${what.replace(/^Reading /, '')})`);
+    }
+    return outer[0]!.value;
   }
 
   /** PUT DATA (SP 800-73-4 Part 2 §3.3.2): needs the management key. */
@@ -192,7 +239,7 @@ export class PivSession {
 
   /** Tries left for the PIN without spending one (VERIFY with no data, SP 800-73-4 Part 2 §3.2.1). */
   async pinTriesLeft(): Promise<{ verified: boolean; triesLeft: number | null }> {
-    const r = await this.channel.transmitRaw({ ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN });
+    const r = await this.channel.transmitRaw({ ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN }, 'Reading the PIN retry counter');
     if (r.sw === SW.OK) return { verified: true, triesLeft: null };
     if ((r.sw & 0xfff0) === 0x63c0) return { verified: false, triesLeft: r.sw & 0x0f };
     if (r.sw === SW.AUTH_METHOD_BLOCKED) return { verified: false, triesLeft: 0 };
@@ -203,7 +250,7 @@ export class PivSession {
   async verifyPin(pin: Uint8Array): Promise<void> {
     const padded = padPin(pin, 'The PIN');
     try {
-      const r = await this.channel.transmitRaw({ ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN, data: padded });
+      const r = await this.channel.transmitRaw({ ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN, data: padded }, 'Checking the PIN');
       if (r.sw === SW.OK) return;
       throw pinError(r.sw, 'PIN');
     } finally {
@@ -216,7 +263,7 @@ export class PivSession {
     const name = ref === KEY_REF.PIN ? 'PIN' : 'PUK';
     const data = Buffer.concat([padPin(current, `The current ${name}`), padPin(next, `The new ${name}`)]);
     try {
-      const r = await this.channel.transmitRaw({ ins: INS.CHANGE_REFERENCE_DATA, p1: 0x00, p2: ref, data });
+      const r = await this.channel.transmitRaw({ ins: INS.CHANGE_REFERENCE_DATA, p1: 0x00, p2: ref, data }, `Changing the ${name}`);
       if (r.sw !== SW.OK) throw pinError(r.sw, name);
     } finally {
       zeroize(data);
@@ -227,7 +274,7 @@ export class PivSession {
   async unblockPin(puk: Uint8Array, newPin: Uint8Array): Promise<void> {
     const data = Buffer.concat([padPin(puk, 'The PUK'), padPin(newPin, 'The new PIN')]);
     try {
-      const r = await this.channel.transmitRaw({ ins: INS.RESET_RETRY_COUNTER, p1: 0x00, p2: KEY_REF.PIN, data });
+      const r = await this.channel.transmitRaw({ ins: INS.RESET_RETRY_COUNTER, p1: 0x00, p2: KEY_REF.PIN, data }, 'Unblocking the PIN');
       if (r.sw !== SW.OK) throw pinError(r.sw, 'PUK');
     } finally {
       zeroize(data);
@@ -248,7 +295,7 @@ export class PivSession {
       p2: KEY_REF.MANAGEMENT,
       data: tlv(0x7c, tlv(0x80, Buffer.alloc(0))),
       le: 0,
-    });
+    }, 'Authenticating with the management key');
     // A card answers 6A80/6A86 when its management key is of another algorithm.
     if (first.sw === SW.INCORRECT_DATA || first.sw === SW.INCORRECT_P1P2) {
       throw new CardStatusError(first.sw, 'ManagementKeyRejected', 'The card rejected the management key: this card uses a management key of another type.');
@@ -266,7 +313,7 @@ export class PivSession {
         p2: KEY_REF.MANAGEMENT,
         data: tlv(0x7c, Buffer.concat([tlv(0x80, decrypted), tlv(0x81, challenge)])),
         le: 0,
-      });
+      }, 'Authenticating with the management key');
       if (r.sw === SW.SECURITY_STATUS_NOT_SATISFIED || r.sw === SW.INCORRECT_DATA || r.sw === SW.AUTH_METHOD_BLOCKED) {
         throw new CardStatusError(r.sw, 'ManagementKeyRejected', 'The card rejected the management key: it is not the key this card uses.');
       }
@@ -298,7 +345,7 @@ export class PivSession {
     if (policy.pin) params.push(tlv(0xaa, Buffer.from([policy.pin])));
     if (policy.touch) params.push(tlv(0xab, Buffer.from([policy.touch])));
     const r = await this.channel.send(
-      { ins: INS.GENERATE_ASYMMETRIC_KEY_PAIR, p1: 0x00, p2: slot, data: tlv(0xac, Buffer.concat(params)), le: 0 },
+      { ins: INS.GENERATE_ASYMMETRIC_KEY_PAIR, p1: 0x00, p2: slot, data: tlv(0xac, Buffer.concat(params)), le: 0, deadlineMs: KEY_GENERATION_DEADLINE_MS },
       `Generating a key in slot ${slot.toString(16).toUpperCase()}`,
     );
     const inner = parseTlvs(findTlv(parseTlvs(r), 0x7f49, 'the public key'), 'the public key');
@@ -340,38 +387,76 @@ export class PivSession {
     return this.useSlotKey(ALG.ECCP256, slot, 0x85, peerPoint, 'Key agreement');
   }
 
-  /** Yubico GET METADATA for a PIN (80), PUK (81) or the management key (9B). */
+  /**
+   * Yubico GET METADATA for a PIN (80), PUK (81) or the management key (9B)
+   * (Yubico PIV extensions, "GET METADATA"): 01 algorithm (1 byte), 05 is
+   * default (1 byte: 0 or 1), 06 tries total and left (2 bytes; PIN and PUK
+   * only). A missing or inconsistent field is refused, never read as zero:
+   * "0 tries left" or "not default" from a lying card would mislead a person.
+   */
   async referenceMetadata(ref: number): Promise<PinMetadata & { algorithm?: number }> {
-    const r = await this.channel.send({ ins: INS.GET_METADATA, p1: 0x00, p2: ref, le: 0 }, 'Reading card metadata');
-    const t = parseTlvs(r, 'metadata');
-    const alg = t.find((x) => x.tag === 0x01)?.value[0];
-    const isDefault = t.find((x) => x.tag === 0x05)?.value[0] === 1;
-    const tries = t.find((x) => x.tag === 0x06)?.value;
-    return { isDefault, totalTries: tries?.[0] ?? 0, triesLeft: tries?.[1] ?? 0, ...(alg !== undefined ? { algorithm: alg } : {}) };
+    const name = ref === KEY_REF.PIN ? 'PIN' : ref === KEY_REF.PUK ? 'PUK' : 'management key';
+    const r = await this.channel.send({ ins: INS.GET_METADATA, p1: 0x00, p2: ref, le: 0 }, `Reading the ${name} metadata`);
+    const bad = (detail: string): CeremonyError => malformedAnswer(`metadata for the ${name} (${detail})`);
+    const t = uniqueTlvs(parseTlvs(r, `metadata for the ${name}`), bad);
+    const alg = t.get(META.ALGORITHM);
+    if (alg !== undefined && alg.length !== 1) throw bad('algorithm');
+    const isDefault = t.get(META.IS_DEFAULT);
+    if (isDefault === undefined || isDefault.length !== 1 || isDefault[0]! > 1) throw bad('default flag');
+    const tries = t.get(META.RETRIES);
+    if (ref === KEY_REF.PIN || ref === KEY_REF.PUK) {
+      if (tries === undefined || tries.length !== 2) throw bad('retry counters');
+      const [total, left] = [tries[0]!, tries[1]!];
+      if (total === 0 || left > total) throw bad(`${left} tries left of ${total}`);
+      return { isDefault: isDefault[0] === 1, totalTries: total, triesLeft: left, ...(alg !== undefined ? { algorithm: alg[0]! } : {}) };
+    }
+    if (alg === undefined) throw bad('algorithm');
+    return { isDefault: isDefault[0] === 1, totalTries: 0, triesLeft: 0, algorithm: alg[0]! };
   }
 
-  /** Yubico GET METADATA for a key slot; null when the slot is empty. */
+  /**
+   * Yubico GET METADATA for a key slot; null when the slot is empty (6A88 on
+   * a YubiKey, 6A82 on older virtual cards). 01 algorithm, 02 PIN and touch
+   * policy (2 bytes), 03 origin (1 generated, 2 imported), 04 public key.
+   */
   async slotMetadata(slot: number): Promise<SlotMetadata | null> {
-    const r = await this.channel.transmitRaw({ ins: INS.GET_METADATA, p1: 0x00, p2: slot, le: 0 });
+    const what = `Reading the metadata of slot ${slot.toString(16).toUpperCase()}`;
+    const r = await this.channel.transmitRaw({ ins: INS.GET_METADATA, p1: 0x00, p2: slot, le: 0 }, what);
     if (r.sw === SW.NOT_FOUND || r.sw === SW.REFERENCE_NOT_FOUND) return null;
-    if (r.sw !== SW.OK) throw statusError(r.sw, 'Reading slot metadata');
-    const t = parseTlvs(r.data, 'metadata');
-    const alg = findTlv(t, 0x01, 'the algorithm')[0]!;
-    const policy = t.find((x) => x.tag === 0x02)?.value;
-    const origin = t.find((x) => x.tag === 0x03)?.value[0];
-    const pub = t.find((x) => x.tag === 0x04)?.value;
+    if (r.sw !== SW.OK) throw statusError(r.sw, what);
+    const label = `metadata for slot ${slot.toString(16).toUpperCase()}`;
+    const bad = (detail: string): CeremonyError => malformedAnswer(`${label} (${detail})`);
+    const t = uniqueTlvs(parseTlvs(r.data, label), bad);
+    const algBytes = t.get(META.ALGORITHM);
+    if (algBytes === undefined || algBytes.length !== 1) throw bad('algorithm');
+    const alg = algBytes[0]!;
+    const policy = t.get(META.POLICY);
+    if (policy !== undefined && policy.length !== 2) throw bad('PIN and touch policy');
+    const originBytes = t.get(META.ORIGIN);
+    if (originBytes !== undefined && (originBytes.length !== 1 || (originBytes[0] !== ORIGIN.GENERATED && originBytes[0] !== ORIGIN.IMPORTED))) throw bad('origin');
+    const pub = t.get(META.PUBLIC_KEY);
     let publicKey: KeyObject | undefined;
     if (pub) {
-      const inner = parseTlvs(pub, 'the public key');
+      const inner = parseTlvs(pub, `the public key in the ${label}`);
       publicKey = alg === ALG.RSA2048 ? rsaPublicKey(findTlv(inner, 0x81, 'n'), findTlv(inner, 0x82, 'e')) : alg === ALG.ECCP256 ? p256PublicKeyFromPoint(findTlv(inner, 0x86, 'point')) : undefined;
     }
     return {
       algorithm: alg,
       ...(policy ? { pinPolicy: policy[0]!, touchPolicy: policy[1]! } : {}),
-      ...(origin !== undefined ? { generated: origin === 1 } : {}),
+      ...(originBytes !== undefined ? { generated: originBytes[0] === ORIGIN.GENERATED } : {}),
       ...(publicKey ? { publicKey } : {}),
     };
   }
+}
+
+/** The TLVs of a flat answer by tag; a tag that appears twice is a malformed answer. */
+function uniqueTlvs(tlvs: Array<{ tag: number; value: Buffer }>, bad: (detail: string) => CeremonyError): Map<number, Buffer> {
+  const m = new Map<number, Buffer>();
+  for (const t of tlvs) {
+    if (m.has(t.tag)) throw bad(`tag ${t.tag.toString(16).toUpperCase()} twice`);
+    m.set(t.tag, t.value);
+  }
+  return m;
 }
 
 /** Wrong PIN/PUK, blocked: one sentence a person can act on. */

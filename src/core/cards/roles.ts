@@ -1,5 +1,5 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { CeremonyError } from '../errors.js';
+import { CeremonyError, type CeremonyErrorCode } from '../errors.js';
 import { buildSelfSignedCertificate, readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
 import { zeroize } from '../secrets.js';
 import { checkHeader, openShareWithCard, parseEnvelope, sealShareToCardKey, type KeyshareEnvelope, type KeyshareHeader } from '../shares/envelope.js';
@@ -47,7 +47,8 @@ export interface CardStatus {
   pukIsDefault: boolean;
   managementKeyIsDefault: boolean;
   managementKeyPinProtected: boolean;
-  adminCertificate: { name: string; thumbprint: string } | null;
+  /** Slot 9C's certificate: none (no object), present, or there but unreadable (never shown as none). */
+  adminCertificate: { state: 'none' } | { state: 'present'; name: string; thumbprint: string } | { state: 'unreadable'; problem: string };
   shares: Array<{ slot: string; ceremonyId: string; keyName: string; shareIndex: number; shares: number; custodian: string }>;
 }
 
@@ -64,17 +65,29 @@ async function adminFlags(s: PivSession): Promise<number> {
 
 const FLAG_MGM_KEY_PROTECTED = 0x02; // ykman's ADMIN DATA flags-1 bit: management key stored PIN-protected
 
+/**
+ * Errors that say the card or the reader is gone, not that one object on it
+ * is bad: the status cannot go on without the card (issue 9, "Never hang").
+ */
+const CARD_GONE: ReadonlySet<CeremonyErrorCode> = new Set(['CardTimeout', 'CardRemoved', 'CardBusy', 'NoCard', 'NoReader', 'NoPcscd']);
+
+/** Slot 9C's certificate as the status shows it; a certificate that is there but unreadable says so. */
+async function adminCertificateStatus(s: PivSession): Promise<CardStatus['adminCertificate']> {
+  try {
+    const c = await readAdminCertificateFromCard(s);
+    return { state: 'present', name: c.name, thumbprint: c.thumbprint };
+  } catch (e) {
+    if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') return { state: 'none' };
+    if (!(e instanceof CeremonyError) || CARD_GONE.has(e.code)) throw e;
+    return { state: 'unreadable', problem: e.message };
+  }
+}
+
 export async function cardStatus(s: PivSession): Promise<CardStatus> {
   const pin = await s.referenceMetadata(KEY_REF.PIN);
   const puk = await s.referenceMetadata(KEY_REF.PUK);
   const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
-  let adminCertificate: CardStatus['adminCertificate'] = null;
-  try {
-    const c = await readAdminCertificateFromCard(s);
-    adminCertificate = { name: c.name, thumbprint: c.thumbprint };
-  } catch (e) {
-    if (!(e instanceof CeremonyError)) throw e;
-  }
+  const adminCertificate = await adminCertificateStatus(s);
   const shares = (await listCardShares(s)).map(({ slot, envelope: { header: h } }) => ({
     slot: slot.toString(16).toUpperCase(),
     ceremonyId: h.ceremonyId,
