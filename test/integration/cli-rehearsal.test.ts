@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/core/encoding.js';
 import { emu, expectCleanFailure, kc, KEYCEREMONY, ok, passFile, workdir } from '../support/cli.js';
 
 const dir = workdir('kc-rehearsal-');
@@ -248,7 +249,14 @@ describe('bad input fails cleanly and loses nothing', () => {
     const ct = Buffer.from(env.ciphertext, 'base64url');
     ct[5] = ct[5]! ^ 0x40;
     writeFileSync(join(dir, 'bad.share'), text.replace(env.ciphertext, ct.toString('base64url')));
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'bad.share=c3.pass'), /bad.share has been altered/);
+    // Damage: the file's digest no longer matches; it is not called a wrong passphrase.
+    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'bad.share=c3.pass'), /bad.share is damaged: its contents no longer match the digest written with it.*This is not a wrong passphrase/);
+    // A deliberate change with a recomputed digest is caught by the authenticated encryption.
+    const forged = JSON.parse(text.replace(env.ciphertext, ct.toString('base64url'))) as Record<string, unknown>;
+    const { digest: _digest, ...members } = forged;
+    forged['digest'] = createHash('sha256').update(canonicalJson(members)).digest('base64url');
+    writeFileSync(join(dir, 'forged.share'), JSON.stringify(forged, null, 2) + '\n');
+    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'forged.share=c3.pass'), /forged.share has been altered/);
     writeFileSync(join(dir, 'cut.share'), text.slice(0, 200));
     expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'cut.share=c3.pass'), /cut.share is truncated or corrupted/);
     writeFileSync(join(dir, 'junk.share'), Buffer.from([0xff, 0xfe, 0x00, 0x01]));

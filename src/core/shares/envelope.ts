@@ -67,6 +67,19 @@ export interface KeyshareEnvelope {
   protection: KeyshareProtection;
   ciphertext: string;
   tag: string;
+  /**
+   * Share files only: base64url SHA-256 of the canonical JSON of the four
+   * members above. Unkeyed, so it proves nothing against an attacker (the GCM
+   * tag does that); it tells a file damaged since it was written from a wrong
+   * passphrase before any scrypt runs (issue 10). Files written before it
+   * existed have none and are still read.
+   */
+  digest?: string;
+}
+
+/** The digest a share file carries (see KeyshareEnvelope.digest). */
+export function envelopeDigest(e: Pick<KeyshareEnvelope, 'header' | 'protection' | 'ciphertext' | 'tag'>): string {
+  return b64url(sha256(canonicalJson({ header: e.header, protection: e.protection, ciphertext: e.ciphertext, tag: e.tag })));
 }
 
 /** Default cost: N = 2^17, r = 8 (128 MiB, OWASP's first scrypt choice), p = 1. */
@@ -123,7 +136,8 @@ export async function sealShareWithPassphrase(
     const cipher = createCipheriv('aes-256-gcm', derived.subarray(0, 32), iv);
     cipher.setAAD(associatedData(header, protection));
     const ciphertext = Buffer.concat([cipher.update(share), cipher.final()]);
-    return { header, protection, ciphertext: b64url(ciphertext), tag: b64url(cipher.getAuthTag()) };
+    const sealed = { header, protection, ciphertext: b64url(ciphertext), tag: b64url(cipher.getAuthTag()) };
+    return { ...sealed, digest: envelopeDigest(sealed) };
   } finally {
     zeroize(derived);
   }
@@ -208,7 +222,21 @@ export function parseEnvelope(text: string, what: string): KeyshareEnvelope {
   } catch {
     throw new CeremonyError('ShareCorrupted', `${what} is truncated or corrupted: it is not a complete keyshare file.`);
   }
-  const top = exactKeys(raw, ['header', 'protection', 'ciphertext', 'tag'], what);
+  const hasDigest = typeof raw === 'object' && raw !== null && 'digest' in raw;
+  const top = exactKeys(raw, ['header', 'protection', 'ciphertext', 'tag', ...(hasDigest ? ['digest'] : [])], what);
+  // First, before anything is interpreted: damage is named as damage, never as a wrong passphrase.
+  let digestMatches = true;
+  try {
+    digestMatches = !hasDigest || top['digest'] === envelopeDigest(raw as KeyshareEnvelope);
+  } catch {
+    digestMatches = false; // a member canonical JSON cannot hold (a fraction, a huge number)
+  }
+  if (!digestMatches) {
+    throw new CeremonyError(
+      'ShareCorrupted',
+      `${what} is damaged: its contents no longer match the digest written with it (a byte changed since it was written). This is not a wrong passphrase; use another copy of the share, or another custodian's share.`,
+    );
+  }
   const header = exactKeys(
     top['header'],
     ['format', 'ceremonyId', 'keyName', 'shareIndex', 'threshold', 'shares', 'kcv', 'custodian', 'created'],
@@ -296,7 +324,8 @@ export function sealShareToCardKey(
     const cipher = createCipheriv('aes-256-gcm', key, fromB64url(protection.iv, 'iv'));
     cipher.setAAD(associatedData(header, protection));
     const ciphertext = Buffer.concat([cipher.update(share), cipher.final()]);
-    return { header, protection, ciphertext: b64url(ciphertext), tag: b64url(cipher.getAuthTag()) };
+    const sealed = { header, protection, ciphertext: b64url(ciphertext), tag: b64url(cipher.getAuthTag()) };
+    return { ...sealed, digest: envelopeDigest(sealed) };
   } finally {
     zeroize(shared, key);
     // The ephemeral private key goes out of scope here; Node offers no way to zero an ECDH object.

@@ -84,9 +84,36 @@ describe('keyshare envelope with a passphrase', () => {
   it('refuses scrypt parameters outside the accepted bounds (no downgrade, no memory bomb)', async () => {
     const env = await sealShareWithPassphrase(header(), share, pass('correct horse'), FAST);
     for (const logN of [10, 24]) {
-      const text = JSON.stringify({ ...env, protection: { ...env.protection, kdf: { ...env.protection.kdf, logN } } });
+      // Without its digest, as a file of an earlier version: the bounds themselves are checked.
+      const { digest: _digest, ...legacy } = env;
+      const text = JSON.stringify({ ...legacy, protection: { ...env.protection, kdf: { ...env.protection.kdf, logN } } });
       await expectCode(() => parseEnvelope(text, 'f'), 'ShareCorrupted', /logN outside 15..20/);
     }
+  });
+
+  it('damage anywhere in a share file reads as damage, never as a wrong passphrase (every byte flipped)', async () => {
+    const text = serializeEnvelope(await sealShareWithPassphrase(header(), share, pass('correct horse'), FAST));
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < text.length; i++) {
+      const bytes = Buffer.from(text, 'utf8');
+      bytes[i] = bytes[i]! ^ 0x01;
+      let outcome = 'opened';
+      try {
+        const opened = await openShareWithPassphrase(parseEnvelope(bytes.toString('utf8'), 'f'), pass('correct horse'), 'f');
+        if (!opened.equals(share)) outcome = 'OPENED WRONG';
+      } catch (e) {
+        outcome = isCeremonyError(e) ? e.code : `crash: ${String(e)}`;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    expect([...outcomes.keys()].filter((k) => !['ShareCorrupted', 'ShareAltered', 'opened'].includes(k))).toEqual([]);
+    expect(outcomes.get('ShareCorrupted')).toBeGreaterThan(text.length / 2);
+  }, 120_000);
+
+  it('a file written before share files carried a digest is still read', async () => {
+    const { digest: _digest, ...legacy } = await sealShareWithPassphrase(header(), share, pass('correct horse'), FAST);
+    const opened = await openShareWithPassphrase(parseEnvelope(JSON.stringify(legacy), 'f'), pass('correct horse'), 'f');
+    expect(opened.equals(share)).toBe(true);
   });
 
   it('refuses unknown fields', async () => {
