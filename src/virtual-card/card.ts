@@ -11,6 +11,7 @@
  * of each host operation.
  */
 import { CardStatus, SW, parseCommandApdu, withSw, type CommandApdu } from './apdu.js';
+import { MANAGEMENT_AID, ManagementApplet } from './management-applet.js';
 import { INS, INS_NAMES, PIV_AID, PivApplet } from './piv-applet.js';
 import { loadOrCreate, newCardState, saveState, type CardState } from './state.js';
 import { concat, fromHex } from './tlv.js';
@@ -40,8 +41,10 @@ export class VirtualPivCard {
   private readonly stateFile: string | undefined;
   private readonly onStateChangeCb: ((state: CardState) => void) | undefined;
   private readonly applet: PivApplet;
+  private readonly management: ManagementApplet;
   private powered = false;
-  private pivSelected = false;
+  /** The application the last successful SELECT chose; none after power-on, as on a YubiKey. */
+  private selected: 'none' | 'piv' | 'management' = 'none';
   private chain: { ins: number; p1: number; p2: number; data: Uint8Array[]; length: number } | undefined;
   private pendingResponse: Uint8Array | undefined;
   private readonly counts = new Map<number, number>();
@@ -52,6 +55,7 @@ export class VirtualPivCard {
     this.onStateChangeCb = options.onStateChange;
     const state = options.state ?? (options.stateFile ? loadOrCreate(options.stateFile) : newCardState());
     this.applet = new PivApplet(state, (s) => this.persist(s));
+    this.management = new ManagementApplet(() => this.applet.getState());
   }
 
   get state(): CardState {
@@ -89,7 +93,7 @@ export class VirtualPivCard {
   }
 
   private clearVolatile(): void {
-    this.pivSelected = false;
+    this.selected = 'none';
     this.chain = undefined;
     this.pendingResponse = undefined;
     this.applet.resetSecurityState();
@@ -151,18 +155,36 @@ export class VirtualPivCard {
 
   private execute(cmd: CommandApdu): { data: Uint8Array; sw: number } {
     if (cmd.ins === INS.SELECT) return this.select(cmd);
-    if (!this.pivSelected) return { data: new Uint8Array(0), sw: SW.INS_NOT_SUPPORTED };
-    return this.applet.process(cmd);
+    switch (this.selected) {
+      case 'piv':
+        return this.applet.process(cmd);
+      case 'management':
+        return this.management.process(cmd);
+      case 'none':
+        return { data: new Uint8Array(0), sw: SW.INS_NOT_SUPPORTED };
+    }
   }
 
-  /** SELECT by DF name (SP 800-73-4 Part 2 section 3.1.1); a right-truncated PIV AID is accepted. */
+  /**
+   * SELECT by DF name (SP 800-73-4 Part 2 section 3.1.1; ISO/IEC 7816-4
+   * section 11.2.2): the PIV AID, right-truncated or whole, or the YubiKey
+   * management AID. An unknown AID (6A82) leaves the current application
+   * selected, as ISO/IEC 7816-4 has it. Selecting another application ends
+   * the PIV security status, as on a YubiKey.
+   */
   private select(cmd: CommandApdu): { data: Uint8Array; sw: number } {
     if (cmd.p1 !== 0x04 || (cmd.p2 & ~0x0c) !== 0x00) return { data: new Uint8Array(0), sw: SW.INCORRECT_P1P2 };
     const aid = cmd.data;
-    const matches = aid.length >= 5 && aid.length <= PIV_AID.length && aid.every((b, i) => b === PIV_AID[i]);
-    if (!matches) return { data: new Uint8Array(0), sw: SW.FILE_NOT_FOUND };
-    this.pivSelected = true;
-    return this.applet.select();
+    if (aid.length >= 5 && aid.length <= PIV_AID.length && aid.every((b, i) => b === PIV_AID[i])) {
+      this.selected = 'piv';
+      return this.applet.select();
+    }
+    if (aid.length === MANAGEMENT_AID.length && aid.every((b, i) => b === MANAGEMENT_AID[i])) {
+      this.selected = 'management';
+      this.applet.resetSecurityState();
+      return this.management.select();
+    }
+    return { data: new Uint8Array(0), sw: SW.FILE_NOT_FOUND };
   }
 
   /** Sends up to Ne bytes; the rest waits for GET RESPONSE, announced with 61xx. */

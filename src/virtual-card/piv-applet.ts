@@ -269,6 +269,11 @@ export class PivApplet {
    * holding a certificate. Readers such as OpenSC only look at retired
    * certificates the key history object announces. C2 and F3 written by the
    * host are kept.
+   *
+   * DEPARTURE from a YubiKey 5, which never writes 5FC10C itself (issue 9):
+   * this stays only until the host keeps 5FC10C as SP 800-73-4 describes;
+   * then it goes, so that a host that forgets the object fails here as it
+   * would on a real card. The README's Smart cards section says so.
    */
   private updateKeyHistory(): void {
     let highest = 0;
@@ -592,7 +597,9 @@ export class PivApplet {
     }
     if (!isKeySlot(ref)) fail(SW.INCORRECT_P1P2);
     const s = this.slotState(ref);
-    if (!s) fail(SW.FILE_NOT_FOUND);
+    // An empty slot is 6A88 "referenced data not found" on a YubiKey 5 (yubikit
+    // reads it so); hosts take 6A88 to mean the slot is free (issue 9).
+    if (!s) fail(SW.REFERENCE_NOT_FOUND);
     const key = this.privateKey(ref, s);
     return ok(
       concat(

@@ -7,9 +7,9 @@
  * directory, fsync, rename, fsync of the directory) with mode 0600.
  */
 import { readFileSync } from 'node:fs';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { replaceFileAtomic } from '../core/files.js';
-import { concat, fromHex, hex, tlv } from './tlv.js';
+import { hex } from './tlv.js';
 
 export const STATE_FORMAT = 'keyceremony-virtual-piv-card/1';
 
@@ -141,42 +141,12 @@ export function objectKey(tag: number): string {
 }
 
 /**
- * CHUID (SP 800-73-4 Part 1 section 3.1.2, Table 9): FASC-N, GUID,
- * expiration date, empty issuer signature, error-detection code. The FASC-N
- * is the placeholder value YubiKey tools write (agency code 9999).
+ * A card as it leaves the (virtual) factory, like a YubiKey 5's PIV
+ * application after `ykman piv reset`: default PIN, PUK and management key,
+ * no keys and no data objects. A factory YubiKey has no CHUID (5FC102) or
+ * CCC (5FC107): tools write those when asked (`ykman piv objects generate
+ * chuid`), so the virtual card does not invent them either (issue 9).
  */
-export function newChuid(): Uint8Array {
-  const fascn = fromHex('d4e739da739ced39ce739d836858210842108421c84210c3eb');
-  return concat(
-    tlv(0x30, fascn),
-    tlv(0x34, new Uint8Array(randomBytes(16))),
-    tlv(0x35, new Uint8Array(Buffer.from('20501231', 'ascii'))),
-    tlv(0x3e, new Uint8Array(0)),
-    tlv(0xfe, new Uint8Array(0)),
-  );
-}
-
-/** Card Capability Container (SP 800-73-4 Part 1 section 3.1.1, Table 8), laid out as YubiKey tools write it. */
-export function newCcc(): Uint8Array {
-  const cardId = concat(fromHex('a000000116ff02'), new Uint8Array(randomBytes(14)));
-  return concat(
-    tlv(0xf0, cardId),
-    tlv(0xf1, Uint8Array.of(0x21)),
-    tlv(0xf2, Uint8Array.of(0x21)),
-    tlv(0xf3, new Uint8Array(0)),
-    tlv(0xf4, Uint8Array.of(0x00)),
-    tlv(0xf5, Uint8Array.of(0x10)),
-    tlv(0xf6, new Uint8Array(0)),
-    tlv(0xf7, new Uint8Array(0)),
-    tlv(0xfa, new Uint8Array(0)),
-    tlv(0xfb, new Uint8Array(0)),
-    tlv(0xfc, new Uint8Array(0)),
-    tlv(0xfd, new Uint8Array(0)),
-    tlv(0xfe, new Uint8Array(0)),
-  );
-}
-
-/** A card as it leaves the (virtual) factory: default PIN/PUK/management key, CHUID and CCC, no keys. */
 export function newCardState(serial?: number): CardState {
   return {
     format: STATE_FORMAT,
@@ -186,10 +156,7 @@ export function newCardState(serial?: number): CardState {
     puk: { valueHex: hex(padReference(DEFAULT_PUK)), retriesRemaining: DEFAULT_RETRIES, maxRetries: DEFAULT_RETRIES },
     managementKey: { algorithm: ALG.TDES, keyHex: DEFAULT_MGMT_KEY_HEX, touchPolicy: TOUCH_POLICY.NEVER },
     slots: {},
-    objects: {
-      [objectKey(OBJ.CHUID)]: Buffer.from(newChuid()).toString('base64'),
-      [objectKey(OBJ.CCC)]: Buffer.from(newCcc()).toString('base64'),
-    },
+    objects: {},
   };
 }
 
@@ -281,7 +248,7 @@ export function saveState(file: string, state: CardState): void {
   replaceFileAtomic(file, JSON.stringify(state, null, 2) + '\n', 0o600);
 }
 
-/** Loads the card in `file`, or creates a fresh card (random serial, CHUID, CCC) there if the file does not exist. */
+/** Loads the card in `file`, or creates a fresh card (random serial) there if the file does not exist. */
 export function loadOrCreate(file: string): CardState {
   try {
     return loadState(file);

@@ -182,7 +182,49 @@ describe('virtual PIV card: selection and identification', () => {
     expect(Buffer.from(s.data).readUInt32BE(0)).toBe(card.serial);
     const disc = send(reader, 0xcb, 0x3f, 0xff, tlv(0x5c, Uint8Array.of(0x7e)));
     expect(Buffer.from(disc.data).toString('hex')).toBe('7e124f0ba0000003080000100001005f2f024000');
-    expect(readTlv(getData(reader, 0x5fc102).data).tag).toBe(0x53); // CHUID present from the factory
+    // A factory YubiKey 5 has no CHUID (5FC102) or CCC (5FC107), nor a key history object (5FC10C).
+    expect(getData(reader, 0x5fc102).sw).toBe(0x6a82);
+    expect(getData(reader, 0x5fc107).sw).toBe(0x6a82);
+    expect(getData(reader, 0x5fc10c).sw).toBe(0x6a82);
+    expect(Object.keys(card.state.objects)).toEqual([]);
+  });
+
+  it('GET METADATA of an empty key slot answers 6A88 (referenced data not found), as a YubiKey 5 does', () => {
+    select(reader);
+    for (const slot of [0x9a, 0x9c, 0x9d, 0x9e, 0x82, 0x95]) expect(send(reader, 0xf7, 0x00, slot).sw).toBe(0x6a88);
+    expect(send(reader, 0xf7, 0x00, 0x42).sw).toBe(0x6a86); // not a key reference at all
+  });
+});
+
+describe('virtual card: YubiKey management application', () => {
+  const MANAGEMENT_AID = Buffer.from('a000000527471117', 'hex');
+
+  it('answers SELECT with the firmware version and READ CONFIG with device information', () => {
+    const sel = send(reader, 0xa4, 0x04, 0x00, MANAGEMENT_AID);
+    expect(sel.sw).toBe(0x9000);
+    expect(Buffer.from(sel.data).toString('ascii')).toBe('5.4.3');
+    const info = send(reader, 0x1d, 0x00, 0x00);
+    expect(info.sw).toBe(0x9000);
+    expect(info.data[0]).toBe(info.data.length - 1); // one length byte, then the TLVs
+    const m = tlvMap(info.data.subarray(1));
+    expect(Buffer.from(m.get(0x01)!).readUInt16BE(0)).toBe(0x10); // USB supported: PIV
+    expect(Buffer.from(m.get(0x03)!).readUInt16BE(0)).toBe(0x10); // USB enabled: PIV
+    expect(Buffer.from(m.get(0x02)!).readUInt32BE(0)).toBe(card.serial);
+    expect([...m.get(0x05)!]).toEqual([5, 4, 3]);
+    expect([...m.get(0x04)!]).toEqual([0x03]); // USB-C keychain
+    expect(m.has(0x0d)).toBe(false); // no NFC
+    expect(send(reader, 0x1d, 0x01, 0x00).sw).toBe(0x6a86);
+    expect(send(reader, 0x1c, 0x00, 0x00, Uint8Array.of(0x00)).sw).toBe(0x6d00); // configuration changes are not supported
+    expect(send(reader, 0xfd, 0x00, 0x00).sw).toBe(0x6d00); // PIV commands need the PIV application
+  });
+
+  it('selecting the management application ends the PIV security status', () => {
+    select(reader);
+    expect(verifyPin(reader, '123456')).toBe(0x9000);
+    expect(send(reader, 0x20, 0x00, 0x80).sw).toBe(0x9000);
+    expect(send(reader, 0xa4, 0x04, 0x00, MANAGEMENT_AID).sw).toBe(0x9000);
+    select(reader);
+    expect(send(reader, 0x20, 0x00, 0x80).sw).toBe(0x63c3);
   });
 });
 
