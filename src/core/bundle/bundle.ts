@@ -191,9 +191,12 @@ export interface ParsedBundle {
   payloadHash: string;
 }
 
-function fail(message: string): never {
-  throw new CeremonyError('BundleMalformed', message);
+function fail(message: string, details: CeremonyError['details'] = {}): never {
+  throw new CeremonyError('BundleMalformed', message, details);
 }
+
+/** For refusals whose sentence already tells a person the file was altered or damaged. */
+const SAYS_ALTERED = { damageNamed: true } as const;
 
 function exact(o: unknown, keys: string[], what: string): Record<string, unknown> {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) fail(`${what} is not a JSON object.`);
@@ -264,7 +267,6 @@ function parseCommand(c: unknown, i: number): BundleCommand {
   }
 }
 
-const ALTERED = /damaged|altered|modified/;
 const DAMAGED = 'The bundle file is damaged or was altered after it was written; use the original file.';
 
 /**
@@ -279,7 +281,7 @@ export function parseBundle(text: string): ParsedBundle {
     // Whatever detail failed, a person needs to hear what it means: this
     // file is not the bundle that was written. A bundle from another
     // version of the tool is the one exception and says so itself.
-    if (e instanceof CeremonyError && e.code === 'BundleMalformed' && e.details['format'] === undefined && !ALTERED.test(e.message)) {
+    if (e instanceof CeremonyError && e.code === 'BundleMalformed' && e.details['format'] === undefined && e.details['damageNamed'] !== true) {
       throw new CeremonyError('BundleMalformed', `${e.message} ${DAMAGED}`, e.details);
     }
     throw e;
@@ -291,7 +293,7 @@ function parseBundleStrict(text: string): ParsedBundle {
   try {
     raw = JSON.parse(text);
   } catch {
-    fail('The bundle is not valid JSON: it is damaged or truncated.');
+    fail('The bundle is not valid JSON: it is damaged or truncated.', SAYS_ALTERED);
   }
   const top = exact(raw, ['payload', 'signatures'], 'The bundle');
   if (typeof top['payload'] !== 'string') fail('The bundle has no payload.');
@@ -355,7 +357,7 @@ function parseBundleStrict(text: string): ParsedBundle {
   // then no byte of it can change unnoticed, not even whitespace outside
   // the signed parts, and duplicate JSON members cannot hide.
   if (text !== serializeBundle(jws)) {
-    fail('The bundle file has been modified: it is not byte for byte the form this tool writes.');
+    fail('The bundle file has been modified: it is not byte for byte the form this tool writes.', SAYS_ALTERED);
   }
   return { jws, payload, plan, signatures, payloadHash: sha256Hex(payloadBytes) };
 }
@@ -368,7 +370,7 @@ export function embeddedSigner(sig: ParsedSignature, what: string): AdminCertifi
   try {
     cert = readAdminCertificate(der, 'its certificate');
   } catch (e) {
-    fail(`${what} carries a damaged certificate (${(e as Error).message.replace(/\.$/, '')}): the bundle was altered.`);
+    fail(`${what} carries a damaged certificate (${(e as Error).message.replace(/\.$/, '')}): the bundle was altered.`, SAYS_ALTERED);
   }
   if (cert.thumbprint !== sig.thumbprint) fail(`${what}: its certificate does not match its thumbprint.`);
   return cert;

@@ -120,8 +120,8 @@ export interface ClaimPlan extends Thresholds {
 const HEX64 = /^[0-9a-f]{64}$/;
 const THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
-function malformed(message: string): never {
-  throw new CeremonyError('BundleMalformed', message);
+function malformed(message: string, details: CeremonyError['details'] = {}): never {
+  throw new CeremonyError('BundleMalformed', message, details);
 }
 
 export function isOperation(v: unknown): v is Operation {
@@ -155,7 +155,8 @@ function readNamedAdmin(der: string, what: string): NamedAdmin {
   try {
     info = readAdminCertificate(bytes, what);
   } catch (e) {
-    malformed(`${what} is damaged or was altered (${(e as Error).message.replace(/\.$/, '')}).`);
+    // The sentence names the damage itself (bundle.ts SAYS_ALTERED).
+    malformed(`${what} is damaged or was altered (${(e as Error).message.replace(/\.$/, '')}).`, { damageNamed: true });
   }
   try {
     checkAdminName(info.name);
