@@ -7,14 +7,17 @@ import {
   cardStatus,
   describeSlotContent,
   generateAdminIdentityOnCard,
+  checkPreparationArguments,
   inspectSlot,
+  preparationGaps,
   prepareCard,
+  readPreparation,
   readAdminCertificateFromCard,
   slotName,
   slotReplacedData,
   withCard,
 } from '../core/cards/roles.js';
-import { SLOT } from '../core/cards/piv.js';
+import { ALG, SLOT } from '../core/cards/piv.js';
 import { ENTRY } from '../core/ceremony/record.js';
 import { appendTranscript, readTranscript } from '../core/ceremony/transcript.js';
 import type { CardTransport } from '../core/cards/transport.js';
@@ -90,7 +93,9 @@ export async function cardStatusCommand(argv: string[]): Promise<void> {
   out(`PIN: ${st.pinIsDefault ? 'FACTORY DEFAULT' : 'set'}, ${st.pinTriesLeft} tries left`);
   out(`PUK: ${st.pukIsDefault ? 'FACTORY DEFAULT' : 'set'}`);
   out(`Management key: ${st.managementKeyIsDefault ? 'FACTORY DEFAULT' : st.managementKeyPinProtected ? 'random, PIN-protected on the card' : 'changed (not PIN-protected)'}`);
-  out(st.pinIsDefault || st.pukIsDefault || st.managementKeyIsDefault ? 'Not prepared: run "keyceremony card prepare" before using it.' : 'Prepared.');
+  const gaps = preparationGaps(st);
+  const needsKey = !st.managementKeyIsDefault && !st.managementKeyPinProtected;
+  out(gaps.length > 0 ? `Not prepared: it ${gaps.join(' and ')}; run "keyceremony card prepare"${needsKey ? ' with --management-key-file' : ''} before using it.` : 'Prepared.');
   const admin = st.adminCertificate;
   out(`Admin identity (slot 9C): ${admin.state === 'present' ? `${admin.name} ${admin.thumbprint}` : admin.state === 'unreadable' ? `UNREADABLE (${admin.problem.replace(/\.$/, '')})` : 'none'}`);
   if (st.shares.length === 0) out('Keyshares: none');
@@ -107,16 +112,31 @@ export async function cardPrepare(argv: string[]): Promise<void> {
     'management-key-file': { type: 'string' },
   });
   const reader = required(values.reader, '--reader');
+  const t = await cardTransport();
+  // What the card lacks is read first, so nothing is asked that the card does not need and a
+  // preparation that cannot succeed is refused before any PIN or PUK is asked or tried.
+  const facts = await withCard(t, reader, readPreparation);
+  const askNewPin = facts.pinIsDefault || values['new-pin-file'] !== undefined;
+  const askNewPuk = facts.pukIsDefault || values['new-puk-file'] !== undefined;
+  checkPreparationArguments(facts, { newPin: askNewPin, newPuk: askNewPuk, puk: values['puk-file'] !== undefined, managementKey: values['management-key-file'] !== undefined });
   const managementKey = values['management-key-file'] ? readManagementKeyFile(values['management-key-file']) : undefined;
   const pin = await pinProvider(values['pin-file'], 'Current PIN')();
-  const newPin = await passphraseProvider(values['new-pin-file'], 'New PIN', true)();
-  const newPuk = await passphraseProvider(values['new-puk-file'], 'New PUK', true)();
+  const newPin = askNewPin ? await passphraseProvider(values['new-pin-file'], 'New PIN', true)() : undefined;
+  const newPuk = askNewPuk ? await passphraseProvider(values['new-puk-file'], 'New PUK', true)() : undefined;
   const puk = values['puk-file'] ? await pinProvider(values['puk-file'], 'Current PUK')() : undefined;
   try {
-    const r = await withCard(await cardTransport(), reader, (s) =>
-      prepareCard(s, { pin, newPin, newPuk, ...(puk ? { puk } : {}), ...(managementKey ? { managementKey } : {}) }),
+    const r = await withCard(t, reader, (s) =>
+      prepareCard(s, { pin, ...(newPin ? { newPin } : {}), ...(newPuk ? { newPuk } : {}), ...(puk ? { puk } : {}), ...(managementKey ? { managementKey } : {}) }),
     );
-    out(`Card ${r.serial} prepared: new PIN and PUK set; a random ${r.managementKeyAlgorithm === 0x0a ? 'AES-192' : '3DES'} management key replaces the factory one and is kept on the card behind the PIN.`);
+    const secrets = r.pin === 'changed' && r.puk === 'changed' ? 'new PIN and PUK set' : r.pin === 'changed' ? 'new PIN set, its PUK kept' : r.puk === 'changed' ? 'its PIN kept, new PUK set' : 'its PIN and PUK kept';
+    const alg = r.managementKey.algorithm === ALG.AES192 ? 'AES-192' : r.managementKey.algorithm === ALG.TDES ? '3DES' : 'AES';
+    const key =
+      r.managementKey.action === 'replaced'
+        ? `a random ${alg} management key replaces the factory one and is kept on the card behind the PIN`
+        : r.managementKey.action === 'protected'
+          ? 'its own management key is kept, now PIN-protected on the card'
+          : 'its management key was already PIN-protected on the card';
+    out(`Card ${r.serial} prepared: ${secrets}; ${key}.`);
   } finally {
     zeroize(pin, newPin, newPuk, puk, managementKey);
   }

@@ -4,7 +4,7 @@
 // one plain sentence, and what is replaced with the owner's consent is
 // recorded.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,6 +31,12 @@ async function tool(bin: string, ...args: string[]): Promise<{ code: number; out
     const x = e as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof x.code === 'number' ? x.code : 1, out: (x.stdout ?? '') + (x.stderr ?? '') };
   }
+}
+
+/** Tries left of the PIN and PUK, as the card process keeps them. */
+function triesLeft(card: VirtualCardProcess): { pin: number; puk: number } {
+  const st = JSON.parse(readFileSync(card.stateFile, 'utf8')) as { pin: { retriesRemaining: number }; puk: { retriesRemaining: number } };
+  return { pin: st.pin.retriesRemaining, puk: st.puk.retriesRemaining };
 }
 
 /** The key a slot holds, as the card process keeps it in its state file (written after every change). */
@@ -99,5 +105,50 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
       kc(dir, 'identity', 'generate', '--name', 'bob', '--card', A, '--pin-file', 'a.pin', '--out', 'bob.crt'),
       /slot 9C holds an RSA-2048 key generated on the card, with a certificate for "CN=alice"\. Nothing was changed/,
     );
+  });
+
+  it('a card set up with yubico-piv-tool (own PIN, PUK, management key not PIN-protected): not "Prepared", refused before the key exists, no PUK try, protected with its own key', async () => {
+    await fresh('keyed');
+    const ownerKey = '0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978';
+    writeFileSync(join(dir, 'owner.key'), ownerKey + '\n', { mode: 0o600 });
+    passFile(dir, 'new.puk', '11223344');
+    expect((await tool('yubico-piv-tool', '-r', A, '-a', 'change-pin', '-P', '123456', '-N', '246813')).code).toBe(0);
+    expect((await tool('yubico-piv-tool', '-r', A, '-a', 'change-puk', '-P', '12345678', '-N', '86420864')).code).toBe(0);
+    expect((await tool('yubico-piv-tool', '-r', A, '-a', 'set-mgm-key', '-n', ownerKey)).code).toBe(0);
+
+    const st = ok(kc(dir, 'card', 'status', '--reader', A));
+    expect(st).toContain('Management key: changed (not PIN-protected)');
+    expect(st).toContain('Not prepared: it has a changed management key that is not kept PIN-protected on it; run "keyceremony card prepare" with --management-key-file before using it.');
+    expect(st).not.toContain('Prepared.');
+
+    // mk generate finds out in its check, before the master key or the record exists, without trying the PIN.
+    expectCleanFailure(
+      kc(dir, 'mk', 'generate', '--key-name', 'MK2', '--threshold', '2', '--share', `piv:${A}=a.pin`, '--share', 'g.share=f.pass', '--record', 'keyed.jsonl'),
+      new RegExp(`^keyceremony: Card ${card.serial} has a changed management key that is not kept PIN-protected on it; prepare it first with its management key \\("keyceremony card prepare --management-key-file F"\\)\\. Nothing was written\\.\\n$`),
+    );
+    expect(existsSync(join(dir, 'keyed.jsonl'))).toBe(false);
+    expect(existsSync(join(dir, 'g.share'))).toBe(false);
+    expect(triesLeft(card)).toEqual({ pin: 3, puk: 3 });
+
+    // card prepare: without the key, and with a new PUK but not the current one, refused before any PIN or PUK try.
+    expectCleanFailure(
+      kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'a.pin'),
+      /This card's management key is not the factory one and is not kept PIN-protected\. Give the current management key \(--management-key-file, hex\) so it can be protected, or reset the card\./,
+    );
+    expectCleanFailure(
+      kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'a.pin', '--management-key-file', 'owner.key', '--new-puk-file', 'new.puk'),
+      /This card's PUK is not the factory one \(its metadata says so\), so it is kept: leave out the new PUK, or give the current PUK \(--puk-file\) to change it\./,
+    );
+    expect(triesLeft(card)).toEqual({ pin: 3, puk: 3 });
+
+    // With its key (and no new PIN or PUK asked for): the owner's key is kept, now PIN-protected.
+    expect(ok(kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'a.pin', '--management-key-file', 'owner.key'))).toBe(
+      `Card ${card.serial} prepared: its PIN and PUK kept; its own management key is kept, now PIN-protected on the card.\n`,
+    );
+    expect(triesLeft(card).puk).toBe(3);
+    expect(ok(kc(dir, 'card', 'status', '--reader', A))).toContain('Prepared.');
+    // The owner's tools still work with the owner's key.
+    expect((await tool('yubico-piv-tool', '-r', A, '-k' + ownerKey, '-a', 'generate', '-s', '95', '-A', 'ECCP256')).out).toContain('Successfully generated a new private key.');
+    ok(kc(dir, 'mk', 'generate', '--key-name', 'MK2', '--threshold', '2', '--share', `piv:${A}=a.pin`, '--share', 'g.share=f.pass', '--record', 'keyed.jsonl'));
   });
 });

@@ -208,18 +208,62 @@ export function slotReplacedData(serial: number, c: SlotContent, replacedBy: str
   };
 }
 
-/** Refuses a card that still has factory PIN, PUK or management key: anyone could read what it holds. */
-export async function assertPrepared(s: PivSession): Promise<void> {
-  const defaults: string[] = [];
-  if ((await s.referenceMetadata(KEY_REF.PIN)).isDefault) defaults.push('PIN');
-  if ((await s.referenceMetadata(KEY_REF.PUK)).isDefault) defaults.push('PUK');
-  if ((await s.referenceMetadata(KEY_REF.MANAGEMENT)).isDefault) defaults.push('management key');
-  if (defaults.length > 0) {
+/**
+ * The card facts every operation needs before any key exists and before any
+ * PIN or PUK is tried, all read without a secret: GET METADATA of the PIN
+ * (80), PUK (81) and management key (9B) (Yubico PIV extensions, firmware
+ * 5.3+: tag 05 "default value"), and ykman's ADMIN DATA flag that the
+ * management key is kept PIN-protected on the card.
+ */
+export interface CardPreparation {
+  pinIsDefault: boolean;
+  pukIsDefault: boolean;
+  managementKeyIsDefault: boolean;
+  managementKeyPinProtected: boolean;
+}
+
+export async function readPreparation(s: PivSession): Promise<CardPreparation> {
+  return {
+    pinIsDefault: (await s.referenceMetadata(KEY_REF.PIN)).isDefault,
+    pukIsDefault: (await s.referenceMetadata(KEY_REF.PUK)).isDefault,
+    managementKeyIsDefault: (await s.referenceMetadata(KEY_REF.MANAGEMENT)).isDefault,
+    managementKeyPinProtected: ((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) !== 0,
+  };
+}
+
+/**
+ * What a card lacks to be used by the ceremony, as phrases for one sentence
+ * ("still has the factory PIN, PUK", "keeps its changed management key
+ * without PIN protection"); empty when it is prepared. `card status` shows
+ * exactly this (issue 9); a CardStatus carries the same four facts.
+ */
+export function preparationGaps(p: CardPreparation): string[] {
+  const defaults = [p.pinIsDefault && 'PIN', p.pukIsDefault && 'PUK', p.managementKeyIsDefault && 'management key'].filter((x): x is string => !!x);
+  const gaps = defaults.length > 0 ? [`still has the factory ${defaults.join(', ')}`] : [];
+  // A management key someone changed (ykman, yubico-piv-tool) but did not store PIN-protected:
+  // every operation would need that key, which only its owner knows.
+  if (!p.managementKeyIsDefault && !p.managementKeyPinProtected) gaps.push('has a changed management key that is not kept PIN-protected on it');
+  return gaps;
+}
+
+/** What `card prepare` needs to be told for this card, said in the refusal. */
+function prepareHint(p: CardPreparation): string {
+  return !p.managementKeyIsDefault && !p.managementKeyPinProtected
+    ? 'prepare it first with its management key ("keyceremony card prepare --management-key-file F")'
+    : 'prepare it first ("keyceremony card prepare")';
+}
+
+/** Refuses a card that is not prepared (factory PIN, PUK or management key; a management key not PIN-protected): read before any PIN is tried. */
+export async function assertPrepared(s: PivSession): Promise<CardPreparation> {
+  const p = await readPreparation(s);
+  const gaps = preparationGaps(p);
+  if (gaps.length > 0) {
     throw new CeremonyError(
-      'CardDefaultCredentials',
-      `Card ${await s.serial()} still has the factory ${defaults.join(', ')}; prepare it first ("keyceremony card prepare"). Nothing was written.`,
+      p.pinIsDefault || p.pukIsDefault || p.managementKeyIsDefault ? 'CardDefaultCredentials' : 'ManagementKeyRejected',
+      `Card ${await s.serial()} ${gaps.join(' and ')}; ${prepareHint(p)}. Nothing was written.`,
     );
   }
+  return p;
 }
 
 function isWeakPin(pin: Uint8Array): boolean {
@@ -227,52 +271,113 @@ function isWeakPin(pin: Uint8Array): boolean {
   return t === DEFAULT_PIN || t === DEFAULT_PUK || /^(.)\1+$/.test(t);
 }
 
+/** What `prepareCard` did: each of PIN, PUK and management key changed, kept, or (the key) kept and protected. */
+export interface Preparation {
+  serial: number;
+  pin: 'changed' | 'kept';
+  puk: 'changed' | 'kept';
+  /** replaced: a random key, PIN-protected; protected: the owner's key, now kept PIN-protected; kept: it already was. */
+  managementKey: { action: 'replaced' | 'protected' | 'kept'; algorithm: ManagementKeyAlg };
+}
+
+/**
+ * Refuses, from the card's facts alone and before any secret is asked or
+ * tried, a preparation that cannot succeed: a card already prepared; a
+ * factory PIN or PUK without a new one; a new PUK for a PUK that is not the
+ * factory one without the current PUK (a guess would spend a PUK try); a
+ * changed, unprotected management key without that key. The CLI calls it
+ * before prompting.
+ */
+export function checkPreparationArguments(p: CardPreparation, given: { newPin: boolean; newPuk: boolean; puk: boolean; managementKey: boolean }): void {
+  if (preparationGaps(p).length === 0) {
+    throw new CeremonyError('InvalidArgument', 'This card is already prepared (its management key is kept PIN-protected on it). Reset it before preparing it again.');
+  }
+  if (!p.managementKeyIsDefault && !p.managementKeyPinProtected && !given.managementKey) {
+    throw new CeremonyError(
+      'ManagementKeyRejected',
+      'This card\'s management key is not the factory one and is not kept PIN-protected. Give the current management key (--management-key-file, hex) so it can be protected, or reset the card.',
+    );
+  }
+  if (p.pinIsDefault && !given.newPin) throw new CeremonyError('InvalidArgument', 'This card still has the factory PIN; give a new PIN (--new-pin-file).');
+  if (p.pukIsDefault && !given.newPuk) throw new CeremonyError('InvalidArgument', 'This card still has the factory PUK; give a new PUK (--new-puk-file).');
+  if (!p.pukIsDefault && given.newPuk && !given.puk) {
+    throw new CeremonyError('InvalidArgument', 'This card\'s PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK (--puk-file) to change it.');
+  }
+}
+
 /**
  * Card preparation (the YubiKey convention, as `ykman piv access
- * change-management-key --protect` does it): new PIN and PUK, and a random
- * management key that is kept on the card in the PIN-protected "printed
+ * change-management-key --protect` does it): a PIN and PUK of the owner's
+ * own, and a management key kept on the card in the PIN-protected "printed
  * information" object, so a person only ever needs the PIN.
+ *
+ * Only what the card lacks is changed: a factory PIN or PUK is replaced
+ * (newPin, newPuk); a PIN or PUK the owner already set is kept unless a new
+ * one is given (a new PUK then needs the current one: GET METADATA says the
+ * PUK is not the factory one, so no PUK try is spent guessing it); a factory
+ * management key is replaced by a random one; a changed one is kept and
+ * protected when its owner gives it. Every fact is read and every argument
+ * checked before the first PIN or PUK try.
  */
 export async function prepareCard(
   s: PivSession,
-  a: { pin: Uint8Array; newPin: Uint8Array; newPuk: Uint8Array; puk?: Uint8Array; managementKey?: Uint8Array },
-): Promise<{ serial: number; managementKeyAlgorithm: ManagementKeyAlg }> {
-  if (isWeakPin(a.newPin)) throw new CeremonyError('InvalidArgument', 'The new PIN is a default or repeats one character; choose another.');
-  if (isWeakPin(a.newPuk)) throw new CeremonyError('InvalidArgument', 'The new PUK is a default or repeats one character; choose another.');
-  if (Buffer.from(a.newPin).equals(Buffer.from(a.newPuk))) throw new CeremonyError('InvalidArgument', 'The new PIN and PUK must differ.');
+  a: { pin: Uint8Array; newPin?: Uint8Array; newPuk?: Uint8Array; puk?: Uint8Array; managementKey?: Uint8Array },
+): Promise<Preparation> {
+  const p = await readPreparation(s);
+  checkPreparationArguments(p, { newPin: !!a.newPin, newPuk: !!a.newPuk, puk: !!a.puk, managementKey: !!a.managementKey });
+  if (a.newPin && isWeakPin(a.newPin)) throw new CeremonyError('InvalidArgument', 'The new PIN is a default or repeats one character; choose another.');
+  if (a.newPuk && isWeakPin(a.newPuk)) throw new CeremonyError('InvalidArgument', 'The new PUK is a default or repeats one character; choose another.');
+  if (a.newPin && a.newPuk && Buffer.from(a.newPin).equals(Buffer.from(a.newPuk))) throw new CeremonyError('InvalidArgument', 'The new PIN and PUK must differ.');
   const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
   const currentAlg = (mgm.algorithm ?? ALG.TDES) as ManagementKeyAlg;
-  if (((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) !== 0) {
-    throw new CeremonyError('InvalidArgument', 'This card is already prepared (its management key is kept PIN-protected on it). Reset it before preparing it again.');
-  }
-  if (!mgm.isDefault && !a.managementKey) {
-    throw new CeremonyError(
-      'ManagementKeyRejected',
-      'This card\'s management key is not the factory one. Give the current management key (--management-key-file, hex) so it can be replaced, or reset the card.',
-    );
-  }
-  // Check the management key before changing anything, so a wrong key leaves the PIN and PUK as they were.
-  await s.authenticateManagementKey(a.managementKey ?? DEFAULT_MANAGEMENT_KEY, currentAlg);
+  const action: Preparation['managementKey']['action'] = p.managementKeyPinProtected ? 'kept' : p.managementKeyIsDefault ? 'replaced' : 'protected';
+  const managementKey = action === 'replaced' ? DEFAULT_MANAGEMENT_KEY : a.managementKey;
+  // Check the management key before any PIN or PUK try, so a wrong key leaves PIN and PUK as they were.
+  if (action !== 'kept') await s.authenticateManagementKey(managementKey!, currentAlg);
   await s.verifyPin(a.pin);
-  const defaultPuk = Buffer.from(DEFAULT_PUK, 'ascii');
-  await s.changeReference(KEY_REF.PUK, a.puk ?? defaultPuk, a.newPuk);
-  await s.changeReference(KEY_REF.PIN, a.pin, a.newPin);
-  await s.verifyPin(a.newPin);
-  await s.authenticateManagementKey(a.managementKey ?? DEFAULT_MANAGEMENT_KEY, currentAlg);
-  // AES-192 where the firmware has AES management keys (YubiKey 5.4+), else 3DES.
-  const [major = 0, minor = 0] = (await s.version()).split('.').map(Number);
-  const alg: ManagementKeyAlg = major > 5 || (major === 5 && minor >= 4) ? ALG.AES192 : ALG.TDES;
-  const key = randomBytes(24);
-  try {
-    await s.setManagementKey(key, alg);
-    await s.authenticateManagementKey(key, alg);
-    // Printed-information object: 88 { 89 key } (ykman "PIN-protected management key").
-    await s.putData(OBJECT.PRINTED, tlv(0x88, tlv(0x89, key)), 'Storing the PIN-protected management key');
-    await s.putData(OBJECT.YUBICO_ADMIN_DATA, tlv(0x80, tlv(0x81, Buffer.from([FLAG_MGM_KEY_PROTECTED]))), 'Writing the admin data');
-  } finally {
-    zeroize(key);
+  if (a.newPuk) await s.changeReference(KEY_REF.PUK, p.pukIsDefault ? Buffer.from(DEFAULT_PUK, 'ascii') : a.puk!, a.newPuk);
+  if (a.newPin) {
+    await s.changeReference(KEY_REF.PIN, a.pin, a.newPin);
+    await s.verifyPin(a.newPin);
   }
-  return { serial: await s.serial(), managementKeyAlgorithm: alg };
+  let algorithm = currentAlg;
+  if (action === 'replaced') {
+    await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, currentAlg);
+    // AES-192 where the firmware has AES management keys (YubiKey 5.4+), else 3DES.
+    const [major = 0, minor = 0] = (await s.version()).split('.').map(Number);
+    algorithm = major > 5 || (major === 5 && minor >= 4) ? ALG.AES192 : ALG.TDES;
+    const key = randomBytes(24);
+    try {
+      await s.setManagementKey(key, algorithm);
+      await s.authenticateManagementKey(key, algorithm);
+      await protectManagementKey(s, key);
+    } finally {
+      zeroize(key);
+    }
+  } else if (action === 'protected') {
+    await s.authenticateManagementKey(managementKey!, currentAlg);
+    await protectManagementKey(s, managementKey!);
+  }
+  return { serial: await s.serial(), pin: a.newPin ? 'changed' : 'kept', puk: a.newPuk ? 'changed' : 'kept', managementKey: { action, algorithm } };
+}
+
+/**
+ * Keeps the management key on the card behind the PIN, as ykman does:
+ * printed-information object 88 { 89 key }, and bit 0x02 of flags-1 in the
+ * ADMIN DATA object 80 { 81 flags } (other flags and fields kept). Needs the
+ * PIN verified and the management key authenticated.
+ */
+async function protectManagementKey(s: PivSession, key: Uint8Array): Promise<void> {
+  await s.putData(OBJECT.PRINTED, tlv(0x88, tlv(0x89, key)), 'Storing the PIN-protected management key');
+  let fields: Array<{ tag: number; value: Buffer }> = [];
+  try {
+    fields = parseTlvs(findTlv(parseTlvs(await s.getData(OBJECT.YUBICO_ADMIN_DATA, 'Reading the admin data')), 0x80, 'admin data'));
+  } catch (e) {
+    if (!(e instanceof CeremonyError)) throw e; // absent or unreadable: written afresh
+  }
+  const flags = (fields.find((t) => t.tag === 0x81)?.value[0] ?? 0) | FLAG_MGM_KEY_PROTECTED;
+  const kept = fields.filter((t) => t.tag !== 0x81).map((t) => tlv(t.tag, t.value));
+  await s.putData(OBJECT.YUBICO_ADMIN_DATA, tlv(0x80, Buffer.concat([tlv(0x81, Buffer.from([flags])), ...kept])), 'Writing the admin data');
 }
 
 /** Verifies the PIN, reads the PIN-protected management key, and authenticates with it. */

@@ -1,6 +1,6 @@
 import type { CardsView, ReaderView } from '../../shared/ipc.js';
 import { KEY_REF, type PivSession } from '../cards/piv.js';
-import { prepareCard, readAdminCertificateFromCard, withCard } from '../cards/roles.js';
+import { preparationGaps, prepareCard, readAdminCertificateFromCard, readPreparation, withCard } from '../cards/roles.js';
 import type { CardTransport, ReaderState } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
@@ -110,10 +110,10 @@ async function readCardInfo(transport: CardTransport, r: ReaderState): Promise<C
   try {
     const card = await withCard(transport, r.name, async (s) => {
       const pin = await s.referenceMetadata(KEY_REF.PIN);
-      const puk = await s.referenceMetadata(KEY_REF.PUK);
-      const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
+      // Prepared means nothing is lacking, a management key kept PIN-protected included (issue 9).
+      const prepared = preparationGaps(await readPreparation(s)).length === 0;
       const admin = await readAdminCertificateFromCard(s).catch(() => null);
-      return { serial: await s.serial(), prepared: !(pin.isDefault || puk.isDefault || mgm.isDefault), pinTriesLeft: pin.triesLeft, adminName: admin?.name ?? null };
+      return { serial: await s.serial(), prepared, pinTriesLeft: pin.triesLeft, adminName: admin?.name ?? null };
     });
     return { atr: r.atr, card, problem: null };
   } catch (e) {

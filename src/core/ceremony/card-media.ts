@@ -1,5 +1,5 @@
 import { CeremonyError } from '../errors.js';
-import { assertPrepared, listCardShares, readShareFromCard, withCard, writeShareToCard } from '../cards/roles.js';
+import { assertPrepared, freeRetiredSlot, listCardShares, readShareFromCard, withCard, writeShareToCard } from '../cards/roles.js';
 import type { ApduTrace } from '../cards/apdu.js';
 import type { CardTransport } from '../cards/transport.js';
 import { padPin } from '../cards/piv.js';
@@ -37,8 +37,11 @@ export class CardShareDestination implements ShareDestination {
     this.pin = await this.pinProvider();
     checkPin(this.pin);
     const pin = this.pin;
+    // Every card fact the write needs is checked here, before the master key exists, and
+    // before the PIN is tried (issue 9): prepared (PIN-protected management key), a free retired slot.
     this.serial = await withCard(this.transport, this.reader, async (s) => {
       await assertPrepared(s);
+      await freeRetiredSlot(s);
       await s.verifyPin(pin);
       return s.serial();
     });

@@ -10,6 +10,8 @@ import { keyCheckValue } from '../../../src/core/masterkey/masterkey.js';
 import { VirtualPivCard } from '../../../src/virtual-card/card.js';
 import { InProcessTransport } from '../../../src/virtual-card/transport.js';
 import { preparedCard } from '../../support/cards.js';
+import { withCard } from '../../../src/core/cards/roles.js';
+import { ALG, DEFAULT_MANAGEMENT_KEY } from '../../../src/core/cards/piv.js';
 
 const a = (s: string): Buffer => Buffer.from(s, 'ascii');
 const PIN = '246813';
@@ -82,5 +84,28 @@ describe('shares on cards in a ceremony', () => {
     t.insert(R0, await preparedCard(PIN));
     const e = await new CardShareDestination(t, 'reader 0', async () => a('000000')).precheck().catch((x: unknown) => x);
     expect((e as Error).message).toBe('Wrong PIN: 2 tries left before it is blocked.');
+  });
+
+  it('a card whose changed management key is not PIN-protected is refused before the key exists (issue 9)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kc-card-media-'));
+    const t = new InProcessTransport();
+    t.insert(R0, await preparedCard(PIN));
+    const owners = new VirtualPivCard();
+    t.insert(R1, owners);
+    await withCard(t, 'reader 1', async (s) => {
+      await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, ALG.TDES);
+      await s.setManagementKey(Buffer.alloc(24, 0x5a), ALG.AES192);
+    });
+    const e = await generateMasterKeyCeremony({
+      keyName: 'MK',
+      threshold: 2,
+      recordPath: join(dir, 'r.jsonl'),
+      custodians: [
+        { custodian: 'A', destination: new CardShareDestination(t, 'reader 0', pin) },
+        { custodian: 'B', destination: new CardShareDestination(t, 'reader 1', async () => a('123456')) },
+      ],
+    }).catch((x: unknown) => x);
+    expect((e as Error).message).toMatch(/has a changed management key that is not kept PIN-protected on it/);
+    expect(existsSync(join(dir, 'r.jsonl'))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALG, DEFAULT_MANAGEMENT_KEY, certificateObjectFor } from '../../../src/core/cards/piv.js';
+import { ALG, DEFAULT_MANAGEMENT_KEY, KEY_REF, certificateObjectFor } from '../../../src/core/cards/piv.js';
 import { parseTlvs } from '../../../src/core/cards/tlv.js';
 import { flattenedVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   generateAdminIdentityOnCard,
   inspectSlot,
   listCardShares,
+  assertPrepared,
   prepareCard,
   readShareFromCard,
   unlockManagementKey,
@@ -98,7 +99,7 @@ describe('a card whose management key is not the factory one', () => {
     const { t } = await customKeyCard();
     const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864') })));
     expect(isCeremonyError(e, 'ManagementKeyRejected')).toBe(true);
-    expect(e.message).toMatch(/not the factory one. Give the current management key/);
+    expect(e.message).toMatch(/not the factory one and is not kept PIN-protected\. Give the current management key/);
     expect(await withCard(t, R, cardStatus)).toMatchObject({ pinIsDefault: true, pukIsDefault: true });
   });
 
@@ -251,5 +252,55 @@ describe('a card is its owner\'s property (issue 9)', () => {
     expect(isCeremonyError(e, 'CardSlotOccupied')).toBe(true);
     expect(e.message).toMatch(/^Every retired key slot \(82 to 95\) of card \d+ holds a key or a certificate, and none is overwritten; use another card\.$/);
     expect((await withCard(t, R, (s) => s.pinTriesLeft())).triesLeft).toBe(3);
+  });
+});
+
+describe('every card fact is checked before any key exists and before any PIN or PUK is tried (issue 9)', () => {
+  const OWNER_KEY = Buffer.alloc(24, 0x5a);
+  /** A card its owner set up with other tools: own PIN and PUK, own AES-192 management key, not PIN-protected. */
+  async function ownersCard(): Promise<InProcessTransport> {
+    const { t } = rig();
+    await withCard(t, R, async (s) => {
+      await s.changeReference(KEY_REF.PIN, a('123456'), PIN);
+      await s.changeReference(KEY_REF.PUK, a('12345678'), a('97531864'));
+      await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, ALG.TDES);
+      await s.setManagementKey(OWNER_KEY, ALG.AES192);
+    });
+    return t;
+  }
+  const tries = (t: InProcessTransport, ref: number): Promise<number> => withCard(t, R, async (s) => (await s.referenceMetadata(ref)).triesLeft);
+
+  it('a changed management key that is not PIN-protected is not "prepared": refused before the PIN is tried', async () => {
+    const t = await ownersCard();
+    const e = await rejects(withCard(t, R, (s) => writeShareToCard(s, header(), share, a('000000'))));
+    expect(isCeremonyError(e, 'ManagementKeyRejected')).toBe(true);
+    expect(e.message).toMatch(
+      /^Card \d+ has a changed management key that is not kept PIN-protected on it; prepare it first with its management key \("keyceremony card prepare --management-key-file F"\)\. Nothing was written\.$/,
+    );
+    expect(await tries(t, KEY_REF.PIN)).toBe(3);
+    expect(await withCard(t, R, (s) => s.slotMetadata(0x82))).toBeNull();
+  });
+
+  it('card prepare protects the owner\'s management key, keeping their PIN and PUK, with no PUK try', async () => {
+    const t = await ownersCard();
+    const r = await withCard(t, R, (s) => prepareCard(s, { pin: PIN, managementKey: OWNER_KEY }));
+    expect(r).toMatchObject({ pin: 'kept', puk: 'kept', managementKey: { action: 'protected', algorithm: ALG.AES192 } });
+    expect(await tries(t, KEY_REF.PUK)).toBe(3);
+    await withCard(t, R, assertPrepared);
+    await withCard(t, R, (s) => s.authenticateManagementKey(OWNER_KEY, ALG.AES192)); // still the owner's key
+    await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
+  });
+
+  it('a PUK that is not the factory one is never guessed: refused before any PIN or PUK try', async () => {
+    const { t } = rig();
+    await withCard(t, R, (s) => s.changeReference(KEY_REF.PUK, a('12345678'), a('97531864')));
+    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('86420864') })));
+    expect(e.message).toBe("This card's PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK (--puk-file) to change it.");
+    expect([await tries(t, KEY_REF.PUK), await tries(t, KEY_REF.PIN)]).toEqual([3, 3]);
+    // Without a new PUK the owner's PUK is kept and the card is prepared.
+    const r = await withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN }));
+    expect(r).toMatchObject({ pin: 'changed', puk: 'kept', managementKey: { action: 'replaced' } });
+    expect(await tries(t, KEY_REF.PUK)).toBe(3);
+    await withCard(t, R, (s) => s.changeReference(KEY_REF.PUK, a('97531864'), a('86420864'))); // the owner's PUK still works
   });
 });
