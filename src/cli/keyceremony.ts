@@ -275,7 +275,8 @@ async function bundleCreate(argv: string[]): Promise<void> {
       request = { operation };
       break;
   }
-  const { summary } = await createBundle({ recordPath, transports, request, outPath });
+  const { summary, replacedUnrecorded } = await createBundle({ recordPath, transports, request, outPath });
+  if (replacedUnrecorded) out(`${outPath} held the unrecorded bundle of a bundle create that was stopped before it finished; it was replaced.`);
   out(`Bundle ${outPath} created (written for its owner only):`);
   for (const line of bundleSummaryLines(summary)) out(`  ${line}`);
   for (const t of transports) out(`  unit ${t.file.unitId}: transport key ${groupHex(t.file.fingerprint)} (confirmed in the record)`);
@@ -308,7 +309,7 @@ async function bundleSign(argv: string[]): Promise<void> {
   for (const line of bundleSummaryLines(turn.summary)) out(`  ${line}`);
   out(values.record ? `It is the bundle created in ${values.record}.` : 'Its payload SHA-256 matches the one you gave from the record.');
   const record = values.record ? { path: values.record } : undefined;
-  let r: { name: string; thumbprint: string; signatures: number; required: number | null };
+  let r: { name: string; thumbprint: string; signatures: number; required: number | null; resumed?: true };
   if (values.card !== undefined) {
     r = await bundleSignWithCard(bundlePath, turn, values.card, values['pin-file'], record);
   } else {
@@ -324,7 +325,11 @@ async function bundleSign(argv: string[]): Promise<void> {
     const signed = await signPreparedBundle(bundlePath, turn, id.certificate, fileKeySigner(id.privateKey), record);
     r = { name: id.certificate.name, thumbprint: id.certificate.thumbprint, ...signed };
   }
-  out(`Signed by ${r.name} (${r.thumbprint}).`);
+  out(
+    r.resumed
+      ? `Signed by ${r.name} (${r.thumbprint}) before: the bundle sign that added it was stopped before it recorded it; the record now holds it.`
+      : `Signed by ${r.name} (${r.thumbprint}).`,
+  );
   out(r.required === null ? `${r.signatures} signature(s); each unit accepts it once its threshold is met.` : `${r.signatures} of the ${r.required} signatures the claim needs.`);
 }
 

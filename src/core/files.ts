@@ -3,6 +3,43 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { CeremonyError } from './errors.js';
 
+// ---------------------------------------------------------------------------
+// Test hook: killed at any moment (issue 10, "Killed at any moment, nothing
+// lost"). The kill harness (test/integration/kill.test.ts) stops a command
+// with SIGKILL at each of its durable writes, to check that what is on disk
+// is always either as before or as after the command. It sets
+//
+//   KEYCEREMONY_TEST_KILL_AT=<n>:<phase>
+//
+// where <n> counts the durable writes of the process (writeFileExclusive and
+// replaceFileAtomic, from 1) and <phase> is `before` (nothing of write n is
+// on disk), `temp` (its temporary .partial file is written and fsynced, not
+// yet under its final name) or `after` (write n is complete). The process
+// then kills itself: no handler, no finally block, no exit code runs, as
+// when the power goes. When the variable is not set, as in every release
+// run, the hook does nothing but count. Anything else in it is ignored.
+
+export const KILL_AT_VARIABLE = 'KEYCEREMONY_TEST_KILL_AT';
+export const KILL_PHASES = ['before', 'temp', 'after'] as const;
+export type KillPhase = (typeof KILL_PHASES)[number];
+
+let durableWrites = 0;
+
+function killAt(): { n: number; phase: KillPhase } | null {
+  const m = /^([1-9][0-9]{0,5}):(before|temp|after)$/.exec(process.env[KILL_AT_VARIABLE] ?? '');
+  return m ? { n: Number(m[1]), phase: m[2] as KillPhase } : null;
+}
+
+/** Counts one durable write; returns the hook that kills the process at the phase named in the test variable. */
+function durableWrite(): (phase: KillPhase) => void {
+  const n = ++durableWrites;
+  const at = killAt();
+  if (at === null || at.n !== n) return () => {};
+  return (phase) => {
+    if (phase === at.phase) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 function fsyncDir(dir: string): void {
   // Makes the new directory entry durable. Not every platform can open a
   // directory (Windows cannot); the data itself was already fsynced.
@@ -67,6 +104,8 @@ function outputExists(path: string): CeremonyError {
  */
 export function writeFileExclusive(path: string, data: Uint8Array | string, mode = 0o600): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const killHook = durableWrite();
+  killHook('before');
   const tmp = tempPathFor(path);
   let fd: number;
   try {
@@ -82,6 +121,7 @@ export function writeFileExclusive(path: string, data: Uint8Array | string, mode
     throw unwritable(e, path);
   }
   closeSync(fd);
+  killHook('temp');
   try {
     linkSync(tmp, path);
   } catch (e) {
@@ -96,10 +136,12 @@ export function writeFileExclusive(path: string, data: Uint8Array | string, mode
     }
     unlinkSync(tmp);
     writeExclusiveDirect(path, bytes, mode);
+    killHook('after');
     return;
   }
   unlinkSync(tmp);
   fsyncDir(dirname(path));
+  killHook('after');
 }
 
 function writeExclusiveDirect(path: string, bytes: Uint8Array, mode: number): void {
@@ -128,6 +170,8 @@ function writeExclusiveDirect(path: string, bytes: Uint8Array, mode: number): vo
  */
 export function replaceFileAtomic(path: string, data: Uint8Array | string, mode = 0o600): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const killHook = durableWrite();
+  killHook('before');
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'wx', mode);
   try {
@@ -135,6 +179,7 @@ export function replaceFileAtomic(path: string, data: Uint8Array | string, mode 
   } finally {
     closeSync(fd);
   }
+  killHook('temp');
   try {
     renameSync(tmp, path);
   } catch (e) {
@@ -142,16 +187,21 @@ export function replaceFileAtomic(path: string, data: Uint8Array | string, mode 
     throw e;
   }
   fsyncDir(dirname(path));
+  killHook('after');
 }
 
-/** Appends one record durably (used for the append-only transcript). */
-export function appendDurably(path: string, data: string): void {
-  const fd = openSync(path, 'a');
-  try {
-    writeAllAndSync(fd, Buffer.from(data, 'utf8'));
-  } finally {
-    closeSync(fd);
-  }
+/**
+ * Adds text at the end of a file as one atomic step: the file is rewritten
+ * whole (temp file, fsync, rename), so a reader sees it without the new
+ * text or with all of it, never a half-written line, even when the process
+ * is killed or the power goes in the middle (issue 10). A plain append(2)
+ * could leave part of a line behind. `before` must be the file's whole
+ * current content, as the caller read and checked it; the file keeps its
+ * permissions.
+ */
+export function appendAtomically(path: string, before: Uint8Array, added: string): void {
+  const mode = statSync(path).mode & 0o777;
+  replaceFileAtomic(path, Buffer.concat([before, Buffer.from(added, 'utf8')]), mode);
 }
 
 /** Reads a file, turning "not there" into an error a person can act on. */

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CeremonyError } from '../core/errors.js';
 import { replaceFileAtomic, writeFileExclusive } from '../core/files.js';
@@ -150,23 +150,65 @@ export function saveInstance(dir: string, s: InstanceState): void {
   replaceFileAtomic(statePath(dir), JSON.stringify(s, null, 2) + '\n', 0o600);
 }
 
-/** Serialises writers: two ingests at once must not both read the old state. */
+/**
+ * Serialises writers: two ingests at once must not both read the old state.
+ * The lock file holds the process id of its holder. A command killed while
+ * it held the lock (issue 10, "Killed at any moment") leaves the file
+ * behind; the state itself is always whole (saveInstance replaces it
+ * atomically), so a lock whose holder is no longer running is taken over
+ * instead of blocking the instance until someone deletes it.
+ */
 export function withInstanceLock<T>(dir: string, fn: () => T): T {
   const lock = join(dir, LOCK_FILE);
-  let fd: number;
-  try {
-    fd = openSync(lock, 'wx', 0o600);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new CeremonyError('EmulatorState', `The instance in ${dir} is busy (another command holds ${lock}). If no other command runs, delete that file.`);
-    }
-    throw e;
-  }
+  const fd = takeLock(dir, lock, true);
   try {
     return fn();
   } finally {
     closeSync(fd);
     unlinkSync(lock);
+  }
+}
+
+function takeLock(dir: string, lock: string, mayTakeOver: boolean): number {
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    if (mayTakeOver && lockHolderIsGone(lock)) {
+      try {
+        unlinkSync(lock);
+      } catch (u) {
+        if ((u as NodeJS.ErrnoException).code !== 'ENOENT') throw u;
+      }
+      return takeLock(dir, lock, false);
+    }
+    throw new CeremonyError('EmulatorState', `The instance in ${dir} is busy (another command holds ${lock}). If no other command runs, delete that file.`);
+  }
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } catch {
+    /* an empty lock file still locks; it is only never taken over */
+  }
+  return fd;
+}
+
+/** True when the lock file names a process that no longer runs (this is one machine, the units' own). */
+function lockHolderIsGone(lock: string): boolean {
+  let pid: number;
+  try {
+    const text = readFileSync(lock, 'utf8');
+    if (!/^[1-9][0-9]{0,9}\n$/.test(text)) return false;
+    pid = Number(text.trim());
+  } catch {
+    return false;
+  }
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

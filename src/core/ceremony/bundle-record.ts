@@ -123,9 +123,13 @@ export function approveForSigning(bundle: ParsedBundle, approval: SigningApprova
 export function checkBundleInRecord(bundle: ParsedBundle, entries: readonly TranscriptEntry[], label: string): TranscriptEntry {
   const created = entries.find((e) => e.type === ENTRY.bundleCreated && e.data['payloadHash'] === bundle.payloadHash);
   if (!created) {
+    // Built on this record's last entry and unsigned: most likely a bundle create stopped before it recorded the bundle (issue 10).
+    const unrecorded = bundle.signatures.length === 0 && entries.length > 0 && entries[entries.length - 1]!.hash === bundle.payload.transcriptHash;
     throw new CeremonyError(
       'BundleNotInRecord',
-      `${label} holds no bundle-created entry for payload SHA-256 ${bundle.payloadHash}: this is not a bundle the ceremony built, or it was edited after it was built. Do not sign or load it.`,
+      unrecorded
+        ? `${label} holds no bundle-created entry for payload SHA-256 ${bundle.payloadHash}: the bundle create that wrote it was stopped before it recorded it (or it was edited); do not sign or load it, run the same bundle create again, which replaces it.`
+        : `${label} holds no bundle-created entry for payload SHA-256 ${bundle.payloadHash}: this is not a bundle the ceremony built, or it was edited after it was built. Do not sign or load it.`,
       { payloadHash: bundle.payloadHash },
     );
   }

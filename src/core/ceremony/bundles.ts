@@ -62,6 +62,41 @@ export interface CreateBundleArgs {
 export interface CreatedBundle {
   bundle: ParsedBundle;
   summary: BundleSummary;
+  /** True when the file at outPath was the unrecorded bundle of a bundle create that was stopped, and was replaced. */
+  replacedUnrecorded: boolean;
+}
+
+/**
+ * The bytes of the bundle that an earlier `bundle create` of this record
+ * wrote to outPath and was stopped (killed, power gone) before it could
+ * record (issue 10, "Killed at any moment"): unsigned, built on the
+ * record's current last entry, and held by no bundle-created entry. Nobody
+ * can sign or load it (bundle sign refuses a bundle the record does not
+ * hold), so running the same command again replaces it. Null when outPath
+ * is free; anything else there is refused, never overwritten.
+ */
+function unrecordedBundleAt(outPath: string, entries: readonly TranscriptEntry[]): Buffer | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileOrFail(outPath, 'Bundle');
+  } catch (e) {
+    if (e instanceof CeremonyError && e.code === 'FileNotFound') return null;
+    assertOutputFree(outPath);
+    throw e;
+  }
+  let bundle: ParsedBundle | null = null;
+  try {
+    bundle = parseBundle(bytes.toString('utf8'));
+  } catch {
+    /* not a bundle: refused below */
+  }
+  const unrecorded =
+    bundle !== null &&
+    bundle.signatures.length === 0 &&
+    bundle.payload.transcriptHash === headHash(entries as TranscriptEntry[]) &&
+    !entries.some((e) => e.type === ENTRY.bundleCreated && e.data['payloadHash'] === bundle.payloadHash);
+  if (!unrecorded) assertOutputFree(outPath);
+  return bytes;
 }
 
 /** The units' public state, as their transport files describe it, must agree with the request before any key is touched. */
@@ -121,8 +156,8 @@ function precheckAgainstUnits(a: CreateBundleArgs, key: CeremonySummary): void {
  */
 export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> {
   const now = a.now ?? (() => new Date());
-  assertOutputFree(a.outPath);
   const entries = readTranscript(a.recordPath);
+  const unrecorded = unrecordedBundleAt(a.outPath, entries);
   const key = summarize(entries);
   checkTransportSet(a.transports);
   checkTransportsConfirmed(entries, a.transports);
@@ -157,9 +192,16 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
     const { jws } = buildBundle({ ...spec, ...addressing });
     const text = serializeBundle(jws);
     const bundle = parseBundle(text);
-    writeFileExclusive(a.outPath, text, BUNDLE_FILE_MODE);
+    if (unrecorded === null) {
+      writeFileExclusive(a.outPath, text, BUNDLE_FILE_MODE);
+    } else {
+      if (!readFileOrFail(a.outPath, 'Bundle').equals(unrecorded)) assertOutputFree(a.outPath);
+      replaceFileAtomic(a.outPath, text, BUNDLE_FILE_MODE);
+    }
+    // Killed between the two writes, the file is an unrecorded bundle that
+    // nobody can sign, and the same command run again replaces it.
     appendTranscript(a.recordPath, { type: ENTRY.bundleCreated, actor: a.actor ?? 'operator', data: bundleCreatedData({ bundle, transports: a.transports, sharesUsed }) }, now());
-    return { bundle, summary: summarizeBundle(bundle) };
+    return { bundle, summary: summarizeBundle(bundle), replacedUnrecorded: unrecorded !== null };
   };
   switch (r.operation) {
     case 'admin-change':
@@ -220,10 +262,14 @@ export function prepareSigning(path: string, approval: SigningApproval): Signing
 }
 
 /** Adds the signature to the file the signer saw (atomic replace); refuses if it changed meanwhile. */
-export async function signPreparedBundle(path: string, turn: SigningTurn, signer: AdminCertificateInfo, sign: Rs256Signer, record?: { path: string; now?: Date }): Promise<{ signatures: number; required: number | null; bundle: ParsedBundle }> {
+export async function signPreparedBundle(path: string, turn: SigningTurn, signer: AdminCertificateInfo, sign: Rs256Signer, record?: { path: string; now?: Date }): Promise<{ signatures: number; required: number | null; bundle: ParsedBundle; resumed?: true }> {
   const onDisk = readBundleFile(path);
   if (onDisk.payloadHash !== turn.bundle.payloadHash) {
     throw new CeremonyError('BundleMalformed', 'The bundle file changed while you were deciding to sign it; nothing was signed. Start again.');
+  }
+  if (record && onDisk.signatures.some((x) => x.thumbprint === signer.thumbprint)) {
+    const resumed = recordSignatureLeftUnrecorded(onDisk, signer, record);
+    if (resumed) return resumed;
   }
   const jws = await addBundleSignature(onDisk, signer, sign);
   const text = serializeBundle(jws);
@@ -234,6 +280,28 @@ export async function signPreparedBundle(path: string, turn: SigningTurn, signer
   }
   const claimed = claimedAdmins(updated.plan);
   return { signatures: updated.signatures.length, required: claimed ? claimed.length : null, bundle: updated };
+}
+
+/**
+ * A `bundle sign --record` stopped (killed, power gone) after it saved the
+ * signature in the bundle but before it recorded it (issue 10): the same
+ * command run again records it instead of refusing a second signature. The
+ * signature in the file was checked by prepareSigning. Null when the record
+ * already holds it (a real second signing, refused as such).
+ */
+function recordSignatureLeftUnrecorded(
+  bundle: ParsedBundle,
+  signer: AdminCertificateInfo,
+  record: { path: string; now?: Date },
+): { signatures: number; required: number | null; bundle: ParsedBundle; resumed: true } | null {
+  const entries = readTranscript(record.path);
+  const recorded = entries.some((e) => e.type === ENTRY.bundleSigned && e.data['payloadHash'] === bundle.payloadHash && e.data['thumbprint'] === signer.thumbprint);
+  if (recorded) return null;
+  const valid = checkEmbeddedSignatures(bundle).some((c) => c.valid && c.thumbprint === signer.thumbprint);
+  if (!valid) return null;
+  appendTranscript(record.path, { type: ENTRY.bundleSigned, actor: signer.name, data: bundleSignedData(bundle, signer) }, record.now);
+  const claimed = claimedAdmins(bundle.plan);
+  return { signatures: bundle.signatures.length, required: claimed ? claimed.length : null, bundle, resumed: true };
 }
 
 export interface BundleReport {

@@ -13,7 +13,7 @@ import {
 } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
-import { shareIssuedData, summarize, ENTRY, WIPED_IN_MEMORY, type CeremonySummary, type Closing, type IssuedShare } from './record.js';
+import { ceremoniesOf, shareIssuedData, summarize, ENTRY, WIPED_IN_MEMORY, type CeremonySummary, type Closing, type IssuedShare } from './record.js';
 import { appendTranscript, endCeremony, createTranscript, headHash, readTranscript } from './transcript.js';
 import type { ShareDestination, ShareSource } from './media.js';
 
@@ -58,6 +58,7 @@ export async function generateMasterKeyCeremony(a: GenerateArgs): Promise<Genera
   const locations = a.custodians.map((c) => c.destination.label);
   if (new Set(locations).size !== n) throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
   // Everything that can fail for a person's reason fails before the key exists.
+  refuseRecordOfStoppedCeremony(a.recordPath);
   assertOutputFree(a.recordPath);
   assertFolderWritable(a.recordPath);
   try {
@@ -66,6 +67,29 @@ export async function generateMasterKeyCeremony(a: GenerateArgs): Promise<Genera
   } finally {
     for (const c of a.custodians) c.destination.dispose();
   }
+}
+
+/**
+ * mk generate run again after it was stopped (killed, power gone) finds the
+ * record it began (issue 10, "Killed at any moment"): it says what happened
+ * and what to do, rather than only that the file exists. The record is
+ * never overwritten.
+ */
+function refuseRecordOfStoppedCeremony(recordPath: string): void {
+  let entries;
+  try {
+    entries = readTranscript(recordPath);
+  } catch {
+    return; // no record there (or not one this tool can read): assertOutputFree says what is in the way
+  }
+  const last = ceremoniesOf(entries).ceremonies.at(-1)!;
+  if (last.outcome.kind !== 'open') return;
+  const written = last.entries.filter((e) => e.type === ENTRY.shareIssued).map((e) => String(e.data['location']));
+  throw new CeremonyError(
+    'OutputExists',
+    `${recordPath} holds a key ceremony that was stopped before it ended; its key is gone and its shares can never be used${written.length > 0 ? ` (destroy ${written.join(', ')}, and any other share file it wrote)` : ' (destroy any share file it wrote)'}: keep that record, and generate the key again with a new record name.`,
+    { path: recordPath },
+  );
 }
 
 async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date): Promise<GenerateResult> {

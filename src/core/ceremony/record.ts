@@ -254,7 +254,7 @@ function usableKeyCeremony(c: CeremonyInRecord): TranscriptEntry[] {
     case 'open':
       throw new CeremonyError(
         'TranscriptInvalid',
-        'The key ceremony in this record has no closing entry: the ceremony was cut off, or lines were cut from the end of the record; its shares cannot be trusted. Use the original, complete record.',
+        'The key ceremony in this record has no closing entry: the ceremony was cut off, or lines were cut from the end of the record; its shares cannot be trusted. If the command or application that made it was stopped before it ended, its key is gone: destroy those shares and generate the key again; otherwise use the original, complete record.',
       );
     default:
       return missingCase(c.outcome);

@@ -1,6 +1,6 @@
 import { canonicalJson, sha256Hex } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
-import { appendDurably, readFileOrFail, writeFileExclusive } from '../files.js';
+import { appendAtomically, readFileOrFail, writeFileExclusive } from '../files.js';
 import { ceremoniesOf, closingData, ENTRY, isEntryType, type Closing, type EntryType } from './record.js';
 
 // The ceremony record: an append-only, hash-chained JSON Lines transcript
@@ -124,8 +124,18 @@ export function parseTranscript(text: string, what = 'The ceremony record'): Tra
 }
 
 export function readTranscript(path: string): TranscriptEntry[] {
-  const text = readFileOrFail(path, 'Ceremony record').toString('utf8');
-  return parseTranscript(text, `The ceremony record ${path}`);
+  return readRecordFile(path).entries;
+}
+
+/** A record as read: its bytes, and its entries checked. */
+interface RecordFile {
+  bytes: Buffer;
+  entries: TranscriptEntry[];
+}
+
+function readRecordFile(path: string): RecordFile {
+  const bytes = readFileOrFail(path, 'Ceremony record');
+  return { bytes, entries: parseTranscript(bytes.toString('utf8'), `The ceremony record ${path}`) };
 }
 
 /** The line the tool writes for an entry: its canonical JSON. */
@@ -147,13 +157,23 @@ export function createTranscript(path: string, first: NewEntry, now = new Date()
  * opening) is refused before anything is written.
  */
 export function appendTranscript(path: string, entry: NewEntry, now = new Date()): TranscriptEntry {
-  return appendTo(path, readTranscript(path), entry, now);
+  return appendTo(path, readRecordFile(path), entry, now);
 }
 
-function appendTo(path: string, entries: TranscriptEntry[], entry: NewEntry, now: Date): TranscriptEntry {
-  const e = seal(entries[entries.length - 1]!, entry, now);
-  ceremoniesOf([...entries, e], `The ceremony record ${path}, with its new entry,`);
-  appendDurably(path, line(e));
+/**
+ * The new line is added atomically (appendAtomically: the record is
+ * rewritten whole and renamed into place), so a command killed while it
+ * writes leaves the record as it was or with the whole new entry, never a
+ * half-written line (issue 10, "Killed at any moment").
+ */
+function appendTo(path: string, record: RecordFile, entry: NewEntry, now: Date): TranscriptEntry {
+  const e = seal(record.entries[record.entries.length - 1]!, entry, now);
+  ceremoniesOf([...record.entries, e], `The ceremony record ${path}, with its new entry,`);
+  // Nothing another writer added since the record was read is lost.
+  if (!readFileOrFail(path, 'Ceremony record').equals(record.bytes)) {
+    throw new CeremonyError('TranscriptInvalid', `The ceremony record ${path} changed while this entry was being added (another command is writing it); nothing was added. Run the command again.`);
+  }
+  appendAtomically(path, record.bytes, line(e));
   return e;
 }
 
@@ -165,12 +185,12 @@ function appendTo(path: string, entries: TranscriptEntry[], entry: NewEntry, now
  */
 export function endCeremony(path: string, actor: string, end: { wiped: string | null; closing: Closing }, now = new Date()): void {
   if (end.wiped !== null) appendTranscript(path, { type: ENTRY.masterKeyWiped, actor, data: { note: end.wiped } }, now);
-  const entries = readTranscript(path);
-  const open = ceremoniesOf(entries).ceremonies.at(-1)!;
+  const record = readRecordFile(path);
+  const open = ceremoniesOf(record.entries).ceremonies.at(-1)!;
   if (open.outcome.kind !== 'open') {
     throw new CeremonyError('TranscriptInvalid', `The ceremony record ${path} has no open ceremony to close.`);
   }
-  appendTo(path, entries, { type: ENTRY.closed, actor, data: closingData(end.closing, open.entries.length + 1) }, now);
+  appendTo(path, record, { type: ENTRY.closed, actor, data: closingData(end.closing, open.entries.length + 1) }, now);
 }
 
 export function headHash(entries: TranscriptEntry[]): string {
