@@ -26,8 +26,9 @@ export function hardenSession(session: Session, source: RendererSource, options:
   // Windows and Linux; an air-gapped app must not even try.
   session.setSpellCheckerEnabled(false);
 
-  // Air gap, and #1 "Only load secure content": allow the app's own files (or
-  // the dev server in development) and nothing else.
+  // Air gap, and #1 "Only load secure content": allow the app's own files on
+  // keyceremony://app (or the dev server in development) and nothing else;
+  // file:// included, so the page cannot read a local file either.
   session.webRequest.onBeforeRequest((details, callback) => {
     const allowed = isAllowedRequest(source, details.url, options);
     if (!allowed) {
@@ -36,10 +37,11 @@ export function hardenSession(session: Session, source: RendererSource, options:
     callback({ cancel: !allowed });
   });
 
-  // #7 "Define a Content-Security-Policy". Responses over file:// carry no
-  // headers, so index.html repeats the policy in a <meta> tag; this header
-  // covers the dev server and any future custom protocol. Any policy the
-  // response already had is replaced, not merged.
+  // #7 "Define a Content-Security-Policy". The keyceremony:// handler puts
+  // the policy on every file it serves (app-protocol.ts); this covers the
+  // dev server, and any response that would otherwise lack it. index.html
+  // carries it in a <meta> tag as well. Any policy the response already had
+  // is replaced, not merged.
   const policy = source.kind === 'dev-server' ? developmentRendererCsp(source.url) : RENDERER_CSP;
   session.webRequest.onHeadersReceived((details, callback) => {
     const responseHeaders = Object.fromEntries(
@@ -81,8 +83,10 @@ export function hardenWebContents(contents: WebContents): void {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 
   // #13 "Disable or limit navigation": the page is a single-page app and
-  // never navigates; any navigation is a bug or an attack. Loads started by
-  // main (loadFile/loadURL) do not raise these events.
+  // never navigates; any navigation is a bug or an attack, so none is
+  // allowed, not even to another page of keyceremony://app (the strictest
+  // form of "only the app's origin"). The window's own load by main
+  // (loadURL in window.ts) does not raise these events.
   contents.on('will-navigate', (event) => event.preventDefault());
   contents.on('will-frame-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());

@@ -15,6 +15,7 @@ import { hardenSession, hardenWebContents } from './hardening.js';
 import { registerIpcHandlers } from './ipc.js';
 import { listNetworkInterfacesUp } from './network.js';
 import { electronDialogs, printHtml, renderPdf } from './ports.js';
+import { registerAppScheme, serveRendererOverAppScheme } from './protocol-handler.js';
 import { resolveRendererSource } from './renderer-source.js';
 import { createMainWindow, installApplicationMenu } from './window.js';
 
@@ -26,6 +27,10 @@ app.setName('Key Ceremony');
 // create, not only the ones whose webPreferences remember to ask for it.
 // Must be called before the app is ready.
 app.enableSandbox();
+
+// The renderer is served on keyceremony://app, not file:// (app-protocol.ts).
+// A scheme's privileges can only be registered before the app is ready.
+registerAppScheme();
 
 // Devtools, the View menu and the dev server exist only in development.
 const isDevelopment = !app.isPackaged;
@@ -54,6 +59,7 @@ if (!app.requestSingleInstanceLock()) {
     .whenReady()
     .then(() => {
       hardenSession(session.defaultSession, rendererSource, { devToolsAllowed: isDevelopment });
+      if (rendererSource.kind === 'bundled-files') serveRendererOverAppScheme(rendererSource.directory);
       // The live ceremony record (never a secret) is kept in the profile
       // until the operator saves it to removable media on the last step.
       const workDir = join(app.getPath('userData'), 'ceremonies');

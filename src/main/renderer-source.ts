@@ -1,12 +1,16 @@
 // Where the renderer comes from, and the one predicate that decides whether a
-// URL belongs to the app. Navigation, request filtering and IPC sender checks
-// all use `isAppUrl`, so "the app's own page" means the same thing everywhere.
-import path from 'node:path';
+// URL belongs to the app. Request filtering and IPC sender checks both use
+// `isAppUrl`, so "the app's own page" means the same thing everywhere.
+// (Navigation needs no predicate: hardening.ts refuses every navigation.)
 import { fileURLToPath } from 'node:url';
+import { APP_ENTRY_URL, isAppSchemeUrl } from './app-protocol.js';
 
 export type RendererSource =
-  /** Production and `electron-vite preview`: the files built into out/renderer. */
-  | { readonly kind: 'bundled-files'; readonly directory: string; readonly entry: string }
+  /**
+   * Production and `electron-vite preview`: the files built into
+   * out/renderer, served on keyceremony://app by protocol-handler.ts.
+   */
+  | { readonly kind: 'bundled-files'; readonly directory: string; readonly url: string }
   /** `electron-vite dev` only: the Vite dev server on localhost. */
   | { readonly kind: 'dev-server'; readonly url: string };
 
@@ -25,37 +29,25 @@ export function resolveRendererSource(
   }
   // out/main/index.js -> out/renderer/ (inside app.asar once packaged).
   const directory = fileURLToPath(new URL('../renderer/', import.meta.url));
-  return { kind: 'bundled-files', directory, entry: path.join(directory, 'index.html') };
+  return { kind: 'bundled-files', directory, url: APP_ENTRY_URL };
 }
 
-/** True when `rawUrl` is one of the app's own pages or bundled files. */
+/**
+ * True when `rawUrl` is one of the app's own pages or files: on
+ * keyceremony://app (never file://, where any local file would qualify), or
+ * on the dev server's origin in development.
+ */
 export function isAppUrl(source: RendererSource, rawUrl: string): boolean {
-  const url = parseUrl(rawUrl);
-  if (url === undefined) return false;
   switch (source.kind) {
     case 'bundled-files':
-      return url.protocol === 'file:' && isFileUnder(source.directory, url);
-    case 'dev-server':
-      return url.origin === new URL(source.url).origin;
+      return isAppSchemeUrl(rawUrl);
+    case 'dev-server': {
+      const url = parseUrl(rawUrl);
+      return url !== undefined && url.origin === new URL(source.url).origin;
+    }
     default:
       return assertNever(source);
   }
-}
-
-function isFileUnder(directory: string, url: URL): boolean {
-  let filePath: string;
-  try {
-    // Decodes percent-escapes and rejects file URLs with a remote host.
-    filePath = fileURLToPath(url);
-  } catch {
-    return false;
-  }
-  // path.relative also normalises `..` segments, so file:///…/renderer/../x
-  // is correctly seen as outside the directory.
-  const relative = path.relative(directory, filePath);
-  return (
-    relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative)
-  );
 }
 
 function parseUrl(rawUrl: string): URL | undefined {

@@ -48,7 +48,9 @@ export function createMainWindow(source: RendererSource, options: MainWindowOpti
 
   window.once('ready-to-show', () => window.show());
 
-  const load = source.kind === 'dev-server' ? window.loadURL(source.url) : window.loadFile(source.entry);
+  // keyceremony://app/index.html in a build (never file://: see
+  // app-protocol.ts), the dev server in development.
+  const load = window.loadURL(source.url);
   load.catch((error: unknown) => console.error('[window] the renderer failed to load', error));
 
   return window;

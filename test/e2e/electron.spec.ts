@@ -1,5 +1,6 @@
 // The same ceremony in the real Electron app (out/main, the sandboxed
-// preload, real ipcMain handlers), for machines where the Electron binary
+// preload, real ipcMain handlers, the page served on keyceremony://app by
+// src/main/protocol-handler.ts), for machines where the Electron binary
 // exists. Where it does not (this project's CI: the binary is downloaded
 // from GitHub, which the build machines cannot reach), the spec is skipped
 // and says why; nothing here pretends to have run Electron.
@@ -34,6 +35,46 @@ const NO_ELECTRON =
   'SKIPPED, NOT RUN: the Electron binary is not installed on this machine (it is downloaded from GitHub, which is unreachable here; ' +
   'ELECTRON_SKIP_BINARY_DOWNLOAD=1). On a connected machine: `npx install-electron`, then `npx playwright test -c test/e2e/playwright.config.ts electron`.';
 if (executable === undefined) console.warn(`[electron.spec.ts] ${NO_ELECTRON}`);
+
+test.describe('the Electron app serves its page on keyceremony://app', () => {
+  test.skip(executable === undefined, NO_ELECTRON);
+
+  let app: ElectronApplication | undefined;
+  test.afterEach(async () => {
+    await app?.close();
+  });
+
+  test('the window is keyceremony://app/index.html; no file://, no traversal, no other origin', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'kc-electron-scheme-'));
+    app = await electron.launch({ executablePath: executable!, args: [REPO_ROOT, `--user-data-dir=${join(work, 'profile')}`] });
+    const page = await app.firstWindow();
+    await page.waitForLoadState('domcontentloaded');
+    expect(page.url()).toBe('keyceremony://app/index.html');
+    // The preload's API is there, so the page is the app's own.
+    expect(await page.evaluate(() => typeof (window as unknown as { keyCeremony?: unknown }).keyCeremony)).toBe('object');
+
+    const statusOf = (url: string): Promise<number | string> =>
+      page.evaluate(async (u) => {
+        try {
+          return (await fetch(u)).status;
+        } catch (error) {
+          return `refused: ${String(error)}`;
+        }
+      }, url);
+    // The page's own files load; what is not in out/renderer does not.
+    expect(await statusOf('keyceremony://app/index.html')).toBe(200);
+    expect(await statusOf('keyceremony://app/package.json')).toBe(404);
+    expect(await statusOf('keyceremony://app/..%2f..%2fpackage.json')).toBe(404);
+    expect(await statusOf('keyceremony://app/assets/%2e%2e%2f%2e%2e%2fmain%2findex.js')).toBe(404);
+    // file:// and any other origin are refused (CSP connect-src 'self',
+    // and main's request filter).
+    expect(String(await statusOf(`file://${join(REPO_ROOT, 'package.json')}`))).toMatch(/^refused/);
+    expect(String(await statusOf('https://example.com/'))).toMatch(/^refused/);
+    // The header carries the full policy, frame-ancestors included.
+    const csp = await page.evaluate(async () => (await fetch('keyceremony://app/index.html')).headers.get('content-security-policy'));
+    expect(csp).toContain("frame-ancestors 'none'");
+  });
+});
 
 test.describe('the ceremony in the Electron app', () => {
   test.skip(executable === undefined, NO_ELECTRON);
