@@ -1,10 +1,12 @@
 // The renderer's Content-Security-Policy, in one place (Electron security
 // checklist #7, "Define a Content-Security-Policy").
 //
-// It is delivered twice: main sets it as a response header through
-// session.webRequest.onHeadersReceived, and src/renderer/index.html carries it
-// in a <meta> tag, because pages loaded from file:// have no response headers
-// to carry it. test/unit/layers.test.ts checks the two agree.
+// It is delivered twice: main sends it as a response header (its
+// keyceremony:// protocol handler with every file, src/main/app-protocol.ts,
+// and session.webRequest.onHeadersReceived), and
+// src/renderer/index.html carries it in a <meta> tag as well, so the page is
+// covered however it is loaded (the test bridge serves it over http).
+// test/unit/layers.test.ts checks the two agree.
 //
 // Pure TypeScript with no imports: main and electron.vite.config.ts use it.
 
