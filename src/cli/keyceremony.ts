@@ -25,8 +25,6 @@ import { readAdminCertificate } from '../core/identity/certificate.js';
 import { fileKeySigner, generateFileIdentity, identityCertificate, unlockFileIdentity } from '../core/identity/identity.js';
 import { custodianFromPath } from '../core/shares/file-store.js';
 import { zeroize } from '../core/secrets.js';
-// Only a counter: pcsc.ts loads the native binding lazily, in createPcscTransport().
-import { abandonedPcscCalls } from '../core/cards/pcsc.js';
 import { integer, out, parse, passphraseProvider, required, runCli, splitSpec, usageOf, UsageError, wantsHelp } from './common.js';
 import {
   bundleSignWithCard,
@@ -433,8 +431,3 @@ await runCli('keyceremony', async (argv) => {
     await closeCardTransport();
   }
 });
-
-// A card that never answered leaves its PC/SC call running on a thread-pool
-// thread, which would keep this process alive after the error was reported
-// (issue 9, "Never hang"): end it; pcscd then releases what it still holds.
-if (abandonedPcscCalls() > 0) process.exit();

@@ -79,9 +79,15 @@ export const CONNECT_DEADLINE_MS = 5_000;
  * call of a context behind one mutex, so while a card does not answer,
  * SCardDisconnect and SCardReleaseContext on that context would block the
  * JavaScript thread: they run when the stuck call returns (the card answers
- * late or is pulled). A pending N-API async worker keeps Node's event loop
- * alive, so a command-line process ends itself when this is not zero; pcscd
- * then drops the handles of the departed client.
+ * late, or the reader driver gives up or sees the card pulled).
+ *
+ * Known limit: the person is told at the deadline, but the process cannot end
+ * before the stuck call returns: Node joins its thread-pool threads on exit
+ * (process.exit() included, via uv_library_shutdown), and a pending N-API
+ * async worker keeps the event loop alive. A CCID reader driver gives up on a
+ * mute card by itself; vsmartcard's vpcd waits until its card answers or
+ * disconnects. Ending the process sooner would take running PC/SC in a child
+ * process.
  */
 let abandonedCalls = 0;
 
