@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCleanFailure, kc, ok, passFile } from '../support/cli.js';
-import { pcscStackUnavailableReason, startPcscStack, toolAvailable, vpcdReaderName, type PcscStack, type VirtualCardProcess } from '../support/pcsc-stack.js';
+import { listReaders, pcscStackUnavailableReason, startPcscStack, toolAvailable, vpcdReaderName, type PcscStack, type VirtualCardProcess } from '../support/pcsc-stack.js';
 
 const execFileAsync = promisify(execFile);
 const unavailable = pcscStackUnavailableReason();
@@ -90,6 +90,14 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
     expect(mk).toMatch(new RegExp(`card ${card.serial} slot 83 \\(written, read back and checked\\)`));
     expect(slotState(card, '82')).toEqual(owners82);
     expect(ok(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=a.pin`))).toMatch(/share 1 of 2/);
+    // OpenSC finds the share's key through the key history object the host wrote (a YubiKey never writes it).
+    const idx = String((await listReaders()).find((r) => r.name.includes(A))!.index);
+    const keys = await tool('pkcs15-tool', '-r', idx, '--list-keys');
+    expect(keys.out).toContain('Private EC Key [Retired KEY MAN 2]');
+    expect(keys.out).toContain('Key ref        : 131 (0x83)');
+    const dump = await tool('pkcs15-tool', '-r', idx, '--dump');
+    expect(dump.code, dump.out).toBe(0);
+    expect(dump.out).toContain('X.509 Certificate [Retired Certificate for Key Management 2]');
 
     // With the owner's consent 9C is replaced, and the record says what it held.
     const gen = ok(kc(dir, 'identity', 'generate', '--name', 'alice', '--card', A, '--pin-file', 'a.pin', '--out', 'alice.crt', '--replace-slot', '9C', '--record', 'record.jsonl'));

@@ -448,17 +448,101 @@ export async function readAdminCertificateFromCard(s: PivSession): Promise<Admin
   return readAdminCertificate(findTlv(parseTlvs(obj), 0x70, 'the certificate'), 'The certificate in slot 9C');
 }
 
-/** Keyshares on the card: retired slots whose certificate carries an envelope. */
-export async function listCardShares(s: PivSession): Promise<Array<{ slot: number; envelope: KeyshareEnvelope }>> {
+// ---------------------------------------------------------------------------
+// The key history object (SP 800-73-4 Part 1 §3.3.2, Table 19; Part 1
+// Appendix A, object 5FC10C): how many retired key slots are in use, counted
+// from slot 82 (retired key management 1) upward: first keysWithOnCardCerts
+// (C1) keys whose certificates are on the card, then keysWithOffCardCerts
+// (C2) keys whose certificates are at offCardCertURL (F3). Readers such as
+// OpenSC look only at the retired slots it announces. A YubiKey never writes
+// it itself, so the host keeps it whenever it puts a key in a retired slot
+// (issue 9); one read of it then replaces probing all 20 certificate objects.
+
+/** Key history object tags (SP 800-73-4 Part 1 Table 19). */
+const KEY_HISTORY_TAG = { ON_CARD_CERTS: 0xc1, OFF_CARD_CERTS: 0xc2, OFF_CARD_CERT_URL: 0xf3, ERROR_DETECTION_CODE: 0xfe } as const;
+
+export interface KeyHistory {
+  /** keysWithOnCardCerts: retired slots 82.. whose certificates are on the card. */
+  onCardCerts: number;
+  /** keysWithOffCardCerts: the retired slots after those, whose certificates are elsewhere. */
+  offCardCerts: number;
+  /** offCardCertURL, kept as the card holds it. */
+  offCardCertUrl: Buffer | null;
+}
+
+/** The key history object, or null when the card has none or one this reader cannot trust (then the slots are probed). */
+export async function readKeyHistory(s: PivSession): Promise<KeyHistory | null> {
+  let content: Buffer;
+  try {
+    content = await s.getData(OBJECT.KEY_HISTORY, 'Reading the key history object');
+  } catch (e) {
+    if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') return null;
+    throw e;
+  }
+  try {
+    const t = parseTlvs(content, 'the key history object');
+    const count = (tag: number): number => {
+      const v = findTlv(t, tag, 'the key history object');
+      if (v.length !== 1 || v[0]! > RETIRED_SLOTS.length) throw new CeremonyError('CardError', 'bad count');
+      return v[0]!;
+    };
+    const onCardCerts = count(KEY_HISTORY_TAG.ON_CARD_CERTS);
+    const offCardCerts = count(KEY_HISTORY_TAG.OFF_CARD_CERTS);
+    if (onCardCerts + offCardCerts > RETIRED_SLOTS.length) return null;
+    return { onCardCerts, offCardCerts, offCardCertUrl: t.find((x) => x.tag === KEY_HISTORY_TAG.OFF_CARD_CERT_URL)?.value ?? null };
+  } catch (e) {
+    if (e instanceof CeremonyError) return null; // malformed: not trusted, the 20 slots are probed instead
+    throw e;
+  }
+}
+
+function keyHistoryContent(h: KeyHistory): Buffer {
+  return Buffer.concat([
+    tlv(KEY_HISTORY_TAG.ON_CARD_CERTS, Buffer.from([h.onCardCerts])),
+    tlv(KEY_HISTORY_TAG.OFF_CARD_CERTS, Buffer.from([h.offCardCerts])),
+    ...(h.offCardCertUrl ? [tlv(KEY_HISTORY_TAG.OFF_CARD_CERT_URL, h.offCardCertUrl)] : []),
+    tlv(KEY_HISTORY_TAG.ERROR_DETECTION_CODE, Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * The key history after a key with an on-card certificate goes into `slot`:
+ * C1 grows to cover it (certificate objects inside C1 that are absent are
+ * simply not found by readers); the slots C1 + C2 covered stay covered.
+ */
+export function keyHistoryWith(before: KeyHistory | null, slot: number, certificateSlots: Iterable<number>): KeyHistory {
+  const cover = (n: number): number => n - RETIRED_SLOTS[0]! + 1;
+  const highestCert = Math.max(0, ...[...certificateSlots].map(cover));
+  const onCardCerts = Math.max(before?.onCardCerts ?? 0, highestCert, cover(slot));
+  const covered = (before?.onCardCerts ?? 0) + (before?.offCardCerts ?? 0);
+  return { onCardCerts, offCardCerts: Math.max(0, covered - onCardCerts), offCardCertUrl: before?.offCardCertUrl ?? null };
+}
+
+/**
+ * The retired certificate objects: with a key history object, only the
+ * C1 slots it announces (one read of it, then one per announced slot); without
+ * one, all 20 are probed. `probed` says which slots were looked at.
+ */
+interface RetiredCertificates {
+  history: KeyHistory | null;
+  objects: Map<number, Buffer>;
+  probed: ReadonlySet<number>;
+}
+
+async function readRetiredCertificates(s: PivSession): Promise<RetiredCertificates> {
+  const history = await readKeyHistory(s);
+  const slots = history ? RETIRED_SLOTS.slice(0, history.onCardCerts) : RETIRED_SLOTS;
+  const objects = new Map<number, Buffer>();
+  for (const slot of slots) {
+    const obj = await readCertificateObject(s, slot);
+    if (obj) objects.set(slot, obj);
+  }
+  return { history, objects, probed: new Set(slots) };
+}
+
+function sharesIn(retired: RetiredCertificates): Array<{ slot: number; envelope: KeyshareEnvelope }> {
   const found: Array<{ slot: number; envelope: KeyshareEnvelope }> = [];
-  for (const slot of RETIRED_SLOTS) {
-    let obj: Buffer;
-    try {
-      obj = await s.getData(certificateObjectFor(slot), 'Reading a retired slot');
-    } catch (e) {
-      if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') continue;
-      throw e;
-    }
+  for (const [slot, obj] of retired.objects) {
     const cert = parseTlvs(obj).find((t) => t.tag === 0x70)?.value;
     const env = cert ? envelopeFromCertificate(cert) : null;
     if (env) found.push({ slot, envelope: parseEnvelope(env.json, `the share in slot ${slot.toString(16).toUpperCase()}`) });
@@ -466,14 +550,23 @@ export async function listCardShares(s: PivSession): Promise<Array<{ slot: numbe
   return found;
 }
 
+/** Keyshares on the card: retired slots whose certificate carries an envelope (found through the key history object where the card has one). */
+export async function listCardShares(s: PivSession): Promise<Array<{ slot: number; envelope: KeyshareEnvelope }>> {
+  return sharesIn(await readRetiredCertificates(s));
+}
+
 /**
  * The first retired slot that is free: GET METADATA says it holds no key and
  * it has no certificate object. A retired slot with a key is never taken,
  * certificate or not (a key the owner generated with ykman has none).
+ * `known`: certificate objects already read, so they are not read again.
  */
-export async function freeRetiredSlot(s: PivSession): Promise<number> {
+export async function freeRetiredSlot(s: PivSession, known?: RetiredCertificates): Promise<number> {
   for (const slot of RETIRED_SLOTS) {
-    if (!(await inspectSlot(s, slot))) return slot;
+    if (known?.objects.has(slot)) continue;
+    // slotMetadata answers null for 6A88 (a YubiKey's empty slot) and for 6A82.
+    if (await s.slotMetadata(slot)) continue;
+    if (known?.probed.has(slot) || !(await readCertificateObject(s, slot))) return slot;
   }
   throw new CeremonyError(
     'CardSlotOccupied',
@@ -490,14 +583,22 @@ export async function writeShareToCard(s: PivSession, header: KeyshareHeader, sh
   checkHeader(header);
   await assertPrepared(s);
   const serial = await s.serial();
-  const existing = (await listCardShares(s)).find((x) => x.envelope.header.ceremonyId === header.ceremonyId);
+  const retired = await readRetiredCertificates(s);
+  const existing = sharesIn(retired).find((x) => x.envelope.header.ceremonyId === header.ceremonyId);
   if (existing) {
     throw new CeremonyError('InvalidArgument', `Card ${serial} already holds share ${existing.envelope.header.shareIndex} of this ceremony; one card holds one share of a key.`);
   }
   // The slot is chosen before the PIN is tried: a card with no free slot is refused having spent nothing.
-  const slot = await freeRetiredSlot(s);
+  const slot = await freeRetiredSlot(s, retired);
   await unlockManagementKey(s, pin);
   const publicKey = await s.generateKey(slot, ALG.ECCP256, { pin: PIN_POLICY.ONCE, touch: TOUCH_POLICY.NEVER });
+  // The key history announces the slot before its certificate is written: a card pulled in
+  // between holds an announced slot without a certificate, which readers skip (SP 800-73-4
+  // Part 1 §3.3.2), never a share that listings cannot find.
+  const history = keyHistoryWith(retired.history, slot, retired.objects.keys());
+  if (!retired.history || history.onCardCerts !== retired.history.onCardCerts || history.offCardCerts !== retired.history.offCardCerts) {
+    await s.putData(OBJECT.KEY_HISTORY, keyHistoryContent(history), 'Updating the key history object');
+  }
   const jwk = publicKey.export({ format: 'jwk' });
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
   const envelope = sealShareToCardKey(header, share, { serial, slot, recipientPoint: point });

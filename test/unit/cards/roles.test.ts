@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALG, DEFAULT_MANAGEMENT_KEY, KEY_REF, certificateObjectFor } from '../../../src/core/cards/piv.js';
+import { ALG, DEFAULT_MANAGEMENT_KEY, KEY_REF, OBJECT, certificateObjectFor } from '../../../src/core/cards/piv.js';
 import { parseTlvs } from '../../../src/core/cards/tlv.js';
 import { flattenedVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,8 @@ import {
   describeSlotContent,
   generateAdminIdentityOnCard,
   inspectSlot,
+  keyHistoryWith,
+  readKeyHistory,
   listCardShares,
   assertPrepared,
   prepareCard,
@@ -302,5 +304,61 @@ describe('every card fact is checked before any key exists and before any PIN or
     expect(r).toMatchObject({ pin: 'changed', puk: 'kept', managementKey: { action: 'replaced' } });
     expect(await tries(t, KEY_REF.PUK)).toBe(3);
     await withCard(t, R, (s) => s.changeReference(KEY_REF.PUK, a('97531864'), a('86420864'))); // the owner's PUK still works
+  });
+});
+
+describe('the key history object 5FC10C, kept by the host (SP 800-73-4 Part 1 §3.3.2; issue 9)', () => {
+  const history = (t: InProcessTransport): ReturnType<typeof readKeyHistory> => withCard(t, R, readKeyHistory);
+  async function exchanges(t: InProcessTransport): Promise<{ n: number; shares: number }> {
+    let n = 0;
+    const shares = await withCard(t, R, listCardShares, { onExchange: () => void n++ });
+    return { n, shares: shares.length };
+  }
+
+  it('announces each share slot; one read of it replaces the 20-slot probe, which stays the fallback', async () => {
+    const { t } = await prepared();
+    expect(await history(t)).toBeNull(); // a factory YubiKey has none
+    // The host writes it (PUT DATA, INS DB, 5C 03 5FC10C): the virtual card writing it too must not hide that a YubiKey does not.
+    const puts: string[] = [];
+    const trace = { onExchange: (c: Uint8Array) => void (c[1] === 0xdb && puts.push(Buffer.from(c.subarray(5, 10)).toString('hex'))) };
+    await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN), trace);
+    expect(puts).toContain('5c035fc10c');
+    expect(await history(t)).toEqual({ onCardCerts: 1, offCardCerts: 0, offCardCertUrl: null });
+    await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
+    expect(await history(t)).toEqual({ onCardCerts: 2, offCardCerts: 0, offCardCertUrl: null });
+    const withHistory = await exchanges(t);
+    expect(withHistory.shares).toBe(2);
+    // Without the object (a card written before issue 9), all 20 certificate objects are probed.
+    await withCard(t, R, async (s) => {
+      await unlockManagementKey(s, PIN);
+      await s.putData(OBJECT.KEY_HISTORY, Buffer.alloc(0), 'delete'); // PUT DATA with an empty 53 deletes the object
+    });
+    expect(await history(t)).toBeNull();
+    const probed = await exchanges(t);
+    expect(probed.shares).toBe(2);
+    expect(probed.n).toBeGreaterThanOrEqual(withHistory.n + 18);
+    // The next write counts what the probe found.
+    await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
+    expect(await history(t)).toEqual({ onCardCerts: 3, offCardCerts: 0, offCardCertUrl: null });
+  });
+
+  it('covers a share written after a slot the owner uses without a certificate', async () => {
+    const { t } = await prepared();
+    await withCard(t, R, async (s) => {
+      await unlockManagementKey(s, PIN);
+      await s.generateKey(0x82, ALG.ECCP256);
+    });
+    const { slot } = await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
+    expect(slot).toBe(0x83);
+    expect(await history(t)).toEqual({ onCardCerts: 2, offCardCerts: 0, offCardCertUrl: null });
+    expect((await withCard(t, R, listCardShares)).map((x) => x.slot)).toEqual([0x83]);
+  });
+
+  it('keyHistoryWith keeps what another tool announced', () => {
+    expect(keyHistoryWith(null, 0x82, [])).toEqual({ onCardCerts: 1, offCardCerts: 0, offCardCertUrl: null });
+    expect(keyHistoryWith(null, 0x82, [0x85])).toMatchObject({ onCardCerts: 4 });
+    const url = Buffer.from('http://example.invalid/certs');
+    expect(keyHistoryWith({ onCardCerts: 1, offCardCerts: 3, offCardCertUrl: url }, 0x83, [0x82])).toEqual({ onCardCerts: 2, offCardCerts: 2, offCardCertUrl: url });
+    expect(keyHistoryWith({ onCardCerts: 5, offCardCerts: 0, offCardCertUrl: null }, 0x83, [])).toMatchObject({ onCardCerts: 5, offCardCerts: 0 });
   });
 });
