@@ -310,7 +310,14 @@ function parseBundleStrict(text: string): ParsedBundle {
   }
   // One reading only: no insignificant whitespace and no duplicate members
   // (which parsers resolve differently), so every unit sees what was signed.
-  if (JSON.stringify(p) !== payloadText) fail('The bundle payload is not in the compact form this tool writes (spaces or duplicate members).');
+  let compact: string;
+  try {
+    compact = JSON.stringify(p);
+  } catch {
+    // JSON.stringify recurses: a payload nested thousands deep exhausts the stack (found by npm run fuzz).
+    fail('The bundle payload is nested too deeply to be one this tool wrote.');
+  }
+  if (compact !== payloadText) fail('The bundle payload is not in the compact form this tool writes (spaces or duplicate members).');
   const format = (p as { format?: unknown } | null)?.format;
   if (format !== BUNDLE_FORMAT) {
     // Only a well-formed other version is reported as such; anything else is damage.

@@ -59,7 +59,14 @@ export function parseProtectedHeader(protectedB64: string, what: string): JwsPro
   } catch {
     throw new CeremonyError('BundleMalformed', `${what} has a protected header that is not JSON.`);
   }
-  if (JSON.stringify(h) !== text) {
+  let compact: string;
+  try {
+    compact = JSON.stringify(h);
+  } catch {
+    // JSON.stringify recurses: a header nested thousands deep exhausts the stack (found by npm run fuzz).
+    throw new CeremonyError('BundleMalformed', `${what} has a protected header nested too deeply to be one this tool wrote.`);
+  }
+  if (compact !== text) {
     throw new CeremonyError('BundleMalformed', `${what} has a protected header that is not in the compact form this tool writes (spaces or duplicate members).`);
   }
   const o = h as Partial<JwsProtectedHeader> & Record<string, unknown>;

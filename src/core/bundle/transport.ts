@@ -89,6 +89,15 @@ function checkSnapshot(u: unknown, what: string): void {
   }
 }
 
+/** A value read from the file, for a message: never the whole of it, and never by recursing into it (found by npm run fuzz). */
+function shownValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40));
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return v === undefined ? 'missing' : String(v);
+}
+
 export function parseTransportFile(text: string, what: string): TransportKey {
   let raw: unknown;
   try {
@@ -97,7 +106,7 @@ export function parseTransportFile(text: string, what: string): TransportKey {
     throw new CeremonyError('TransportInvalid', `${what} is not valid JSON.`);
   }
   const format = (raw as { format?: unknown } | null)?.format;
-  if (format !== TRANSPORT_FORMAT) invalid(what, `format ${JSON.stringify(format)}, not ${TRANSPORT_FORMAT}`);
+  if (format !== TRANSPORT_FORMAT) invalid(what, `format ${shownValue(format)}, not ${TRANSPORT_FORMAT}`);
   const f = exactKeys(raw, ['format', 'instanceId', 'unitId', 'units', 'publicKey', 'fingerprint', 'lastSequence', 'limits', 'unit'], what, 'the file');
   if (!isId(f['instanceId']) || !isId(f['unitId'])) invalid(what, 'instance or unit id');
   if (!Array.isArray(f['units']) || f['units'].length < 1 || f['units'].length > 16 || !f['units'].every(isId) || !f['units'].includes(f['unitId'])) {

@@ -198,3 +198,36 @@ describe('buildBundle refuses what no unit would take, before anyone signs', () 
     await expect(addBundleSignature(b, stranger.cert, stranger.sign)).rejects.toThrow(/Mallory has already signed/);
   });
 });
+
+// Crashes `npm run fuzz` found (test/fuzz): inputs nested so deeply that
+// JSON.stringify, which recurses, exhausts the stack. JSON.parse reads them;
+// each parser must refuse them with a CeremonyError, never a RangeError.
+describe('found by the fuzzer: nesting deep enough to exhaust the stack', () => {
+  const deep = (inner: string, depth = 100_000): string => '{"a":'.repeat(depth) + inner + '}'.repeat(depth);
+  const refusal = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e instanceof CeremonyError ? e.code : e;
+    }
+    return 'accepted';
+  };
+
+  it('a payload with a member nested 100,000 deep (npm run fuzz -- --seed 1 --target bundle --index 125)', () => {
+    const jws = JSON.parse(signedText) as { payload: string; signatures: unknown[] };
+    const payload = Buffer.from(jws.payload, 'base64url').toString('utf8').replace(/"instanceId":"[^"]*"/, `"instanceId":${deep('"x"')}`);
+    const text = serializeBundle({ ...jws, payload: Buffer.from(payload, 'utf8').toString('base64url') } as Parameters<typeof serializeBundle>[0]);
+    expect(refusal(() => parseBundle(text))).toBe('BundleMalformed');
+  });
+
+  it('a signature whose protected header nests 100,000 deep (npm run fuzz -- --seed 1 --target bundle --index 192)', () => {
+    const jws = JSON.parse(signedText) as { payload: string; signatures: Array<{ protected: string; signature: string }> };
+    jws.signatures[0]!.protected = Buffer.from(`{"alg":"RS256","x5c":${deep('[]')},"x5t#S256":"x"}`, 'utf8').toString('base64url');
+    expect(refusal(() => parseBundle(serializeBundle(jws)))).toBe('BundleMalformed');
+  });
+
+  it('a transport file whose format nests 100,000 deep (npm run fuzz -- --seed 1 --target transport --index 73)', () => {
+    expect(refusal(() => parseTransportFile(`{"format":${deep('1')}}`, 'The transport file'))).toBe('TransportInvalid');
+    expect(refusal(() => parseTransportFile(`{"format":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, 'The transport file'))).toBe('TransportInvalid');
+  });
+});
