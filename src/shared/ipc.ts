@@ -27,18 +27,14 @@ export interface AppInfo {
 // Errors
 
 /**
- * Why a call failed, in a form a person or the renderer can act on.
- * - `untrusted-sender`: the call did not come from the app's own page
- *   (Electron security checklist #17); a bug or an attack.
- * - `invalid-request`: the argument did not match the contract.
- * - `internal`: an unexpected failure in main (a bug).
- * - `Canceled`: the person closed a file or folder dialog; nothing changed.
- * - `WrongStep`: the call does not fit where the ceremony is (a bug in the
- *   renderer, or a double click); nothing changed.
- * - everything else is a CeremonyErrorCode from src/core/errors.ts, with its
- *   plain sentence and the details needed to act (`retriesLeft`, …).
+ * Why a call failed, in a form a person or the renderer can act on: a
+ * CeremonyErrorCode from the core (with its plain sentence and the details
+ * needed to act, `retriesLeft`, …; `Canceled` when the person closed a
+ * dialog, `WrongStep` when the call does not fit where the ceremony is), or
+ * one of the IPC layer's own codes. One closed list: src/shared/error-codes.ts.
  */
-export type IpcErrorCode = 'untrusted-sender' | 'invalid-request' | 'internal' | 'Canceled' | 'WrongStep' | (string & {});
+export type { IpcErrorCode } from './error-codes.js';
+import type { IpcErrorCode } from './error-codes.js';
 
 export interface IpcError {
   readonly code: IpcErrorCode;
@@ -319,7 +315,8 @@ export interface IpcContract {
    * Creates admin `adminIndex`'s identity: on the card in `reader` (PIN), or
    * in a passphrase-protected file (save dialog).
    */
-  [IpcChannel.adminsCreateIdentity]: { request: { adminIndex: number; secret: SecretInput }; result: CeremonyView };
+  /** replaceSlot: the admin typed their name to agree to replace what their card's slot 9C holds (after a CardSlotOccupied). */
+  [IpcChannel.adminsCreateIdentity]: { request: { adminIndex: number; secret: SecretInput; replaceSlot?: { ownerName: string } }; result: CeremonyView };
   /**
    * Admin `adminIndex` brings the identity file they already have (open
    * dialog); its passphrase proves they hold it.

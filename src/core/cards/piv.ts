@@ -466,7 +466,7 @@ export function pinError(sw: number, name: 'PIN' | 'PUK'): CeremonyError {
     if (n === 0) {
       return new CardStatusError(sw, name === 'PIN' ? 'PinBlocked' : 'PukBlocked', name === 'PIN' ? 'Wrong PIN; the PIN is now blocked. Unblock it with the PUK.' : 'Wrong PUK; the PUK is now blocked and the card can only be reset.');
     }
-    return new CardStatusError(sw, 'WrongPin', `Wrong ${name}: ${n} ${n === 1 ? 'try' : 'tries'} left before it is blocked.`, { retriesLeft: n, reference: name });
+    return new CardStatusError(sw, name === 'PIN' ? 'WrongPin' : 'WrongPuk', `Wrong ${name}: ${n} ${n === 1 ? 'try' : 'tries'} left before it is blocked.`, { retriesLeft: n, reference: name });
   }
   if (sw === SW.AUTH_METHOD_BLOCKED) {
     return new CardStatusError(sw, name === 'PIN' ? 'PinBlocked' : 'PukBlocked', name === 'PIN' ? 'The PIN is blocked. Unblock it with the PUK.' : 'The PUK is blocked: the card can only be reset, which erases it.');

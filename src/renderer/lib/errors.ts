@@ -1,6 +1,7 @@
 // Plain words for every failure, keyed on error.code: what happened and what
 // to do next. The core's own sentence (error.message) is always shown as
 // well, under this summary, because it names the specific file, card or share.
+import { missingCase } from '../../shared/error-codes.js';
 import type { IpcError } from '../../shared/ipc.js';
 import { plural } from './format.js';
 
@@ -23,6 +24,13 @@ export function explainError(error: IpcError): ErrorExplanation {
       return {
         summary: typeof retriesLeft === 'number' ? `Wrong PIN. ${plural(retriesLeft, 'try', 'tries')} left.` : 'Wrong PIN.',
         next: 'Nothing was changed on the card. Type the PIN again carefully.',
+      };
+    }
+    case 'WrongPuk': {
+      const retriesLeft = error.details?.retriesLeft;
+      return {
+        summary: typeof retriesLeft === 'number' ? `Wrong PUK. ${plural(retriesLeft, 'try', 'tries')} left.` : 'Wrong PUK.',
+        next: 'Nothing was changed on the card. Type the PUK again carefully: when its tries run out, the card can only be reset.',
       };
     }
     case 'PinBlocked':
@@ -69,6 +77,16 @@ export function explainError(error: IpcError): ErrorExplanation {
     case 'CardObjectNotFound':
     case 'CardError':
       return { summary: 'The card refused the operation.', next: 'Check the card and the message below, then try again.' };
+    case 'CardSlotOccupied':
+      return {
+        summary: 'The card already holds a key in the slot this step needs.',
+        next: 'Nothing on the card was changed. Its owner decides: use another card, or replace that key only with their consent.',
+      };
+    case 'CardTimeout':
+      return {
+        summary: 'The card stopped answering.',
+        next: 'The card was released. Take it out, insert it again and repeat the step; if it happens again, use another card.',
+      };
     case 'WrongPassphrase':
       return { summary: 'Wrong passphrase.', next: 'Nothing changed; try again.' };
     case 'PassphraseTooShort':
@@ -120,6 +138,29 @@ export function explainError(error: IpcError): ErrorExplanation {
       return { summary: 'Not enough signatures or shares yet.', next: 'Complete the missing ones first.' };
     case 'InvalidArgument':
       return { summary: 'Some of what was entered is not accepted.', next: 'Correct it as the message below says, then try again.' };
+    case 'TranscriptInvalid':
+      return {
+        summary: 'The ceremony record is damaged, altered or incomplete.',
+        next: 'Do not rely on it. Use the original record (see the message below for the line).',
+      };
+    case 'TransportUnconfirmed':
+      return {
+        summary: 'A unit’s transport key has not been confirmed against the unit’s display.',
+        next: 'Compare its fingerprint with the unit’s display and confirm it, then try again.',
+      };
+    case 'BundleNotInRecord':
+    case 'BundleMalformed':
+    case 'BundleSignatureInvalid':
+      return { summary: 'The import bundle is not the one this ceremony built, or it was altered.', next: 'Do not sign or load it. Use the original file.' };
+    case 'Replay':
+    case 'WrongTarget':
+    case 'KcvMismatch':
+    case 'UnitState':
+    case 'UnitInMaintenance':
+    case 'EmulatorState':
+      return { summary: 'The crypto units would refuse this.', next: 'Read the message below: it names the unit and what it expects.' };
+    case 'Canceled':
+      return { summary: 'Nothing was chosen.', next: 'Nothing changed. Try again when you are ready.' };
     case 'WrongStep':
       return {
         summary: 'That action does not fit where the ceremony is now.',
@@ -130,6 +171,6 @@ export function explainError(error: IpcError): ErrorExplanation {
     case 'untrusted-sender':
       return INTERNAL;
     default:
-      return { summary: 'The action did not succeed.', next: null };
+      return missingCase(error.code);
   }
 }

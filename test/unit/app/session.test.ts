@@ -296,7 +296,7 @@ describe('the ceremony session behind the wizard', () => {
     for (let i = 0; i < 3; i++) await withCard(transport, R0, (s) => s.verifyPin(a('000000'))).catch(() => undefined);
     cards = value(await h['cards:list']([]));
     expect(cards.readers[0]!.card).toMatchObject({ pinTriesLeft: 0 });
-    expect(error(await h['cards:unblock']([{ reader: R0, puk: '11111111', newPin: '975310' }])).code).toBe('WrongPin');
+    expect(error(await h['cards:unblock']([{ reader: R0, puk: '11111111', newPin: '975310' }])).code).toBe('WrongPuk');
     cards = value(await h['cards:unblock']([{ reader: R0, puk: '86420864', newPin: '975310' }]));
     expect(cards.readers[0]!.card).toMatchObject({ pinTriesLeft: 3 });
     const entries = readTranscript(join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!));
