@@ -42,34 +42,45 @@ export function runAt(program: string, args: string[], cwd: string, point: KillP
 }
 
 /**
- * Kills `program args` at every phase of every durable write, n = 1, 2, …
- * until it runs to its end without being killed; each run in its own copy of
+ * The kill points in order: every phase of write 1, then the temp and after
+ * phases of each later write. Just before write n the files are those just
+ * after write n-1 (nothing durable happens in between), so `before` is
+ * checked once, at write 1, where it means "nothing written yet".
+ */
+function pointAt(i: number): KillPoint {
+  if (i < KILL_PHASES.length) return { n: 1, phase: KILL_PHASES[i]! };
+  const j = i - KILL_PHASES.length;
+  return { n: Math.floor(j / 2) + 2, phase: j % 2 === 0 ? 'temp' : 'after' };
+}
+
+/**
+ * Kills `program args` at each kill point (pointAt), n = 1, 2, … until it
+ * runs to its end without being killed; each run in its own copy of
  * `template`. Two at a time (the runs are independent). Returns the killed
  * runs, in order, and the folder of the first run that completed.
  */
-export async function atEveryWrite(template: string, program: string, args: string[], phases: readonly KillPhase[] = KILL_PHASES): Promise<{ killed: KilledRun[]; completed: string }> {
-  const runs: KilledRun[] = [];
+export async function atEveryWrite(template: string, program: string, args: string[]): Promise<{ killed: KilledRun[]; completed: string }> {
+  const runs: Array<KilledRun & { i: number }> = [];
   let next = 0;
   let done = false;
   const worker = async (): Promise<void> => {
     while (!done) {
       const i = next++;
-      const point = { n: Math.floor(i / phases.length) + 1, phase: phases[i % phases.length]! };
+      if (i > 500) throw new Error('the command never completed');
+      const point = pointAt(i);
       const dir = copyOf(template);
       const r = await runAt(program, args, dir, point);
       const killed = r.signal === 'SIGKILL';
       if (!killed && r.signal !== null) throw new Error(`${pointName(point)}: stopped by ${r.signal}`);
       if (!killed) done = true;
-      runs.push({ point, dir, killed, result: r });
-      if (i > 500) throw new Error('the command never completed');
+      runs.push({ i, point, dir, killed, result: r });
     }
   };
   await Promise.all([worker(), worker()]);
-  runs.sort((a, b) => a.point.n - b.point.n || phases.indexOf(a.point.phase) - phases.indexOf(b.point.phase));
+  runs.sort((a, b) => a.i - b.i);
   const firstDone = runs.findIndex((r) => !r.killed);
   const completed = runs[firstDone]!;
   if (completed.result.code !== 0) throw new Error(`the command, not killed, failed (${completed.result.code}): ${completed.result.stderr}`);
-  // Every point before the end must have been a kill: the count of writes does not depend on chance.
   return { killed: runs.slice(0, firstDone), completed: completed.dir };
 }
 
