@@ -77,8 +77,17 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.adminsCreateIdentity]: h(
       IpcChannel.adminsCreateIdentity,
-      (a) => parseIndexed(one(a), 'adminIndex', 0),
-      (r) => s.createIdentity(r.adminIndex, r.secret),
+      (a) => {
+        const o = one(a);
+        // replaceSlot: the owner typed their name to agree to replace what slot 9C holds (issue 9).
+        if (typeof o === 'object' && o !== null && 'replaceSlot' in o) {
+          const { replaceSlot, ...rest } = o as Record<string, unknown>;
+          const r = record(replaceSlot, ['ownerName'], 'replaceSlot');
+          return { ...parseIndexed(rest, 'adminIndex', 0), replaceSlot: { ownerName: text(r['ownerName'], 'The owner name') } };
+        }
+        return parseIndexed(o, 'adminIndex', 0);
+      },
+      (r) => s.createIdentity(r.adminIndex, r.secret, 'replaceSlot' in r ? r.replaceSlot : undefined),
     ),
     [IpcChannel.adminsUseIdentityFile]: h(
       IpcChannel.adminsUseIdentityFile,

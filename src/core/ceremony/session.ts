@@ -20,7 +20,8 @@ import { BUNDLE_FILE_MODE } from './bundles.js';
 import { bundleCreatedData, bundleSignedData, checkTransportsConfirmed, unitConfirmedData } from './bundle-record.js';
 import { padPin } from '../cards/piv.js';
 import type { CardTransport } from '../cards/transport.js';
-import { cardRs256Signer, generateAdminIdentityOnCard, readAdminCertificateFromCard } from '../cards/roles.js';
+import { cardRs256Signer, describeSlotContent, generateAdminIdentityOnCard, inspectSlot, readAdminCertificateFromCard, slotReplacedData, type SlotContent } from '../cards/roles.js';
+import { SLOT } from '../cards/piv.js';
 import { CeremonyError } from '../errors.js';
 import { assertOutputFree, readFileOrFail, writeFileExclusive } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
@@ -419,7 +420,14 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // Step 3: admin identities
 
-  createIdentity(adminIndex: number, secret: SecretInput): Promise<CeremonyView> {
+  /**
+   * What slot 9C held when an admin's card was refused for it (issue 9): the
+   * owner is shown it and agrees by typing their name; only exactly this
+   * content is then replaced.
+   */
+  private occupiedSlot: { adminIndex: number; serial: number; content: SlotContent } | undefined;
+
+  createIdentity(adminIndex: number, secret: SecretInput, replaceSlot?: { ownerName: string }): Promise<CeremonyView> {
     return this.withSecret(secret, async (bytes) => {
       this.expectStep('admins', 'create an admin identity');
       const admin = this.setup!.admins[adminIndex];
@@ -455,7 +463,26 @@ export class CeremonySession {
             if (!signatureMatches(existing, probe, sig)) throw new CeremonyError('CardError', `The key in card ${serial} does not match its certificate.`);
             return { certificate: existing, serial, existed: true };
           }
-          return { certificate: await generateAdminIdentityOnCard(s, admin.name, bytes), serial, existed: false };
+          // A 9C holding anything else is never replaced without its owner's word (issue 9).
+          const present = await inspectSlot(s, SLOT.SIGNATURE);
+          let replaced: SlotContent | undefined;
+          if (present) {
+            const agreed = this.occupiedSlot;
+            if (!replaceSlot || !agreed || agreed.adminIndex !== adminIndex || agreed.serial !== serial) {
+              this.occupiedSlot = { adminIndex, serial, content: present };
+              throw new CeremonyError(
+                'CardSlotOccupied',
+                `On card ${serial}, ${describeSlotContent(present)}. Nothing was changed: ${admin.name} must agree to replace it, or use another card.`,
+                { serial, slot: '9C', content: describeSlotContent(present) },
+              );
+            }
+            if (replaceSlot.ownerName.trim() !== admin.name) fail('InvalidArgument', `To agree to replace what card ${serial} holds, type the name ${admin.name} exactly.`);
+            replaced = agreed.content; // generateAdminIdentityOnCard refuses if the card no longer holds exactly this
+          }
+          const certificate = await generateAdminIdentityOnCard(s, admin.name, bytes, replaced ? { replace: replaced } : {});
+          this.occupiedSlot = undefined;
+          if (replaced) this.record(ENTRY.cardSlotReplaced, slotReplacedData(serial, replaced, `admin identity of ${certificate.name} ${certificate.thumbprint}`), admin.name);
+          return { certificate, serial, existed: false };
         });
         reused = existed;
         state = { certificate, location: `card ${serial}`, cardSerial: serial };

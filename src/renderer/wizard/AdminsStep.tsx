@@ -75,22 +75,47 @@ export function AdminsStep() {
 function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminView; readonly position: number; readonly onCreated: () => void }) {
   const { busy, error, act } = useCeremonyAction();
   const [existing, setExisting] = useState(false);
+  // Slot 9C of the card already holds something (issue 9): what it holds is shown, and it is
+  // replaced only after its owner types their own name.
+  const [occupied, setOccupied] = useState<string | null>(null);
+  const [ownerName, setOwnerName] = useState('');
   if (existing) {
     return <UseIdentityFile admin={admin} position={position} onCreated={onCreated} onBack={() => setExisting(false)} />;
   }
+  const agreed = occupied !== null && ownerName.trim() === admin.name;
   return (
     <>
       <ScreenHeading level={3}>{admin.name}: create your admin identity</ScreenHeading>
+      {occupied !== null && (
+        <div className="notice notice-warning" role="alert">
+          <p>{occupied}</p>
+          <p>
+            Replacing it destroys that key for good. Only if the card is yours and you no longer need what it holds, type your name,{' '}
+            <strong>{admin.name}</strong>, then type the PIN again.
+          </p>
+          <label>
+            Your name{' '}
+            <input type="text" autoComplete="off" value={ownerName} onChange={(e) => setOwnerName(e.target.value)} disabled={busy !== null} />
+          </label>
+        </div>
+      )}
       <SecretForm
         medium={admin.medium}
         newPassphrase
-        submitLabel="Create the identity"
+        submitLabel={agreed ? 'Replace it and create the identity' : 'Create the identity'}
         busy={busy}
-        error={error}
+        error={occupied !== null && error?.code === 'CardSlotOccupied' ? null : error}
         onSubmit={async (secret) => {
           const ok = await act(
             admin.medium === 'card' ? 'Creating the signing key on the card… (this can take a minute)' : 'Creating the identity file…',
-            () => api().admins.createIdentity({ adminIndex: position, secret }),
+            async () => {
+              const r = await api().admins.createIdentity({ adminIndex: position, secret, ...(agreed ? { replaceSlot: { ownerName: ownerName.trim() } } : {}) });
+              if (!r.ok && r.error.code === 'CardSlotOccupied') {
+                setOccupied(r.error.message);
+                setOwnerName('');
+              }
+              return r;
+            },
           );
           if (ok) onCreated();
           return ok;
