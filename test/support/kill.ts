@@ -142,8 +142,10 @@ export function filesHolding(files: Map<string, Buffer>, secrets: Buffer[]): str
  * process that made it is dead).
  */
 export function holdsKeyOf(bytes: Buffer, kcv: string, vp: string): boolean {
-  const candidates: Buffer[] = [bytes];
   const text = bytes.toString('latin1');
+  // Raw windows only in files that are not plain ASCII text: 32 random bytes
+  // are all below 0x80 with probability 2^-32, so a raw key makes a file non-ASCII.
+  const candidates: Buffer[] = /^[\x09\x0a\x0d\x20-\x7e]*$/.test(text) ? [] : [bytes];
   for (const m of text.matchAll(/[0-9a-fA-F]{64,}/g)) candidates.push(Buffer.from(m[0].slice(0, m[0].length - (m[0].length % 2)), 'hex'));
   for (const m of text.matchAll(/[A-Za-z0-9+/_-]{43,}/g)) {
     for (let shift = 0; shift < 4; shift++) candidates.push(Buffer.from(m[0].slice(shift), m[0].includes('_') || m[0].includes('-') ? 'base64url' : 'base64'));
