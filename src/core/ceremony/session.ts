@@ -619,7 +619,8 @@ export class CeremonySession {
       const found = await source.header();
       if (found.ceremonyId !== header.ceremonyId || found.shareIndex !== shareIndex) {
         throw new CeremonyError(
-          'WrongCard',
+          // A share file is not a card: only a card in the wrong hands is a "wrong card".
+          custodian.medium === 'card' ? 'WrongCard' : 'ShareMismatch',
           found.ceremonyId === header.ceremonyId
             ? `That is share ${found.shareIndex} (${found.custodian}), not share ${shareIndex}. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? `card (${state.cardSerial ?? 'its serial is in the table'})` : 'file'}.`
             : `That share belongs to another ceremony. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? 'card' : 'file'}.`,
