@@ -168,23 +168,30 @@ async function main(): Promise<void> {
   if (o.jobs === 1) stats = await runWorker({ ...o, worker: 0 }, c);
   else {
     const self = fileURLToPath(import.meta.url);
+    const children: ReturnType<typeof fork>[] = [];
     const parts = await Promise.all(
       Array.from({ length: o.jobs }, (_, w) =>
         new Promise<TargetStats[]>((resolve, reject) => {
           const args = ['--seed', String(o.seed), '--cases', String(o.cases), '--jobs', String(o.jobs), '--worker', String(w), ...(o.targets ? ['--target', o.targets.join(',')] : [])];
           const child = fork(self, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          children.push(child);
           let got: TargetStats[] | null = null;
           child.on('message', (m) => (got = m as TargetStats[]));
           child.on('exit', (code, signal) => (got ? resolve(got) : reject(new Error(`fuzz worker ${w} ended (${signal ?? code}) without results`))));
         }),
       ),
-    );
+    ).catch((e: unknown) => {
+      for (const c of children) if (c.exitCode === null) c.kill(); // the workers this run started, and only those
+      throw e;
+    });
     stats = parts[0]!.map((s, i) => parts.slice(1).reduce((a, p) => mergeStats(a, p[i]!), s));
   }
   const findings: FindingReport[] = stats.flatMap((s) => s.findings);
   console.log(table(stats));
   const notes = stats.filter((s) => Object.keys(s.notes).length > 0).map((s) => `${s.target}: ${Object.entries(s.notes).map(([k, v]) => `${v} ${k}`).join(', ')}`);
   console.log(`\nseed ${o.seed}; ${((Date.now() - started) / 1000).toFixed(0)} s wall clock with ${o.jobs} job(s)${notes.length ? `; ${notes.join('; ')}` : ''}`);
+  const slowest = [...stats].sort((a, b) => b.slowestMs - a.slowestMs)[0];
+  if (slowest && slowest.slowestIndex >= 0) console.log(`slowest case: ${slowest.target} #${slowest.slowestIndex} (${slowest.slowestMs.toFixed(0)} ms): npm run fuzz -- --seed ${o.seed} --target ${slowest.target} --index ${slowest.slowestIndex}`);
   if (findings.length > 0) {
     console.log(`\n${findings.length} finding(s):`);
     for (const f of findings) console.log(`- ${f.target} #${f.index} (${f.kind}): ${f.message.split('\n')[0]}\n  ${reproduceCommand(f)}\n  input: ${f.file ?? '-'}`);

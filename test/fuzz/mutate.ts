@@ -278,10 +278,40 @@ export function mutateJsonOnce(rng: Rng, root: Json, indent: number | undefined)
   }
 }
 
+/** The most a mutated JSON value may take written out (characters, roughly): beyond, the mutation is undone. */
+export const MAX_JSON_CHARS = 4 * 1024 * 1024;
+
+/** Roughly how many characters `v` takes written out, counting no further than `limit`. */
+function approxSize(v: Json, limit: number): number {
+  let n = 0;
+  const stack: unknown[] = [v];
+  while (stack.length > 0 && n <= limit) {
+    const x = stack.pop();
+    if (x instanceof Raw) n += x.text.length;
+    else if (typeof x === 'string') n += x.length + 2;
+    else if (Array.isArray(x)) {
+      n += 2 + x.length;
+      stack.push(...x);
+    } else if (x !== null && typeof x === 'object') {
+      for (const [k, y] of [...(DUPLICATES.get(x) ?? []), ...Object.entries(x)]) {
+        n += k.length + 4;
+        stack.push(y);
+      }
+      n += 2;
+    } else n += 6;
+  }
+  return n;
+}
+
 export function mutateJson(rng: Rng, value: unknown, indent: number | undefined, max = 4): Json {
   let root = structuredCloneJson(value as Json);
   const k = rng.chance(0.6) ? 1 : rng.range(2, max);
-  for (let i = 0; i < k; i++) root = mutateJsonOnce(rng, root, indent);
+  for (let i = 0; i < k; i++) {
+    const before = structuredCloneJson(root);
+    root = mutateJsonOnce(rng, root, indent);
+    // Repeating a long string thousands of times would measure the memory of this process, not the parser.
+    if (approxSize(root, MAX_JSON_CHARS) > MAX_JSON_CHARS) root = before;
+  }
   return root;
 }
 
