@@ -220,16 +220,25 @@ export interface CardPreparation {
   pukIsDefault: boolean;
   managementKeyIsDefault: boolean;
   managementKeyPinProtected: boolean;
+  /** The management key's algorithm (GET METADATA tag 01; 3DES when the card does not say). */
+  managementKeyAlgorithm: ManagementKeyAlg;
 }
 
 export async function readPreparation(s: PivSession): Promise<CardPreparation> {
+  const pin = await s.referenceMetadata(KEY_REF.PIN);
+  const puk = await s.referenceMetadata(KEY_REF.PUK);
+  const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
   return {
-    pinIsDefault: (await s.referenceMetadata(KEY_REF.PIN)).isDefault,
-    pukIsDefault: (await s.referenceMetadata(KEY_REF.PUK)).isDefault,
-    managementKeyIsDefault: (await s.referenceMetadata(KEY_REF.MANAGEMENT)).isDefault,
+    pinIsDefault: pin.isDefault,
+    pukIsDefault: puk.isDefault,
+    managementKeyIsDefault: mgm.isDefault,
     managementKeyPinProtected: ((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) !== 0,
+    managementKeyAlgorithm: (mgm.algorithm ?? ALG.TDES) as ManagementKeyAlg,
   };
 }
+
+/** The four facts that say whether a card is prepared (a CardStatus carries them too). */
+type PreparationFacts = Pick<CardPreparation, 'pinIsDefault' | 'pukIsDefault' | 'managementKeyIsDefault' | 'managementKeyPinProtected'>;
 
 /**
  * What a card lacks to be used by the ceremony, as phrases for one sentence
@@ -237,7 +246,7 @@ export async function readPreparation(s: PivSession): Promise<CardPreparation> {
  * without PIN protection"); empty when it is prepared. `card status` shows
  * exactly this (issue 9); a CardStatus carries the same four facts.
  */
-export function preparationGaps(p: CardPreparation): string[] {
+export function preparationGaps(p: PreparationFacts): string[] {
   const defaults = [p.pinIsDefault && 'PIN', p.pukIsDefault && 'PUK', p.managementKeyIsDefault && 'management key'].filter((x): x is string => !!x);
   const gaps = defaults.length > 0 ? [`still has the factory ${defaults.join(', ')}`] : [];
   // A management key someone changed (ykman, yubico-piv-tool) but did not store PIN-protected:
@@ -247,7 +256,7 @@ export function preparationGaps(p: CardPreparation): string[] {
 }
 
 /** What `card prepare` needs to be told for this card, said in the refusal. */
-function prepareHint(p: CardPreparation): string {
+function prepareHint(p: PreparationFacts): string {
   return !p.managementKeyIsDefault && !p.managementKeyPinProtected
     ? 'prepare it first with its management key ("keyceremony card prepare --management-key-file F")'
     : 'prepare it first ("keyceremony card prepare")';
@@ -328,8 +337,7 @@ export async function prepareCard(
   if (a.newPin && isWeakPin(a.newPin)) throw new CeremonyError('InvalidArgument', 'The new PIN is a default or repeats one character; choose another.');
   if (a.newPuk && isWeakPin(a.newPuk)) throw new CeremonyError('InvalidArgument', 'The new PUK is a default or repeats one character; choose another.');
   if (a.newPin && a.newPuk && Buffer.from(a.newPin).equals(Buffer.from(a.newPuk))) throw new CeremonyError('InvalidArgument', 'The new PIN and PUK must differ.');
-  const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
-  const currentAlg = (mgm.algorithm ?? ALG.TDES) as ManagementKeyAlg;
+  const currentAlg = p.managementKeyAlgorithm;
   const action: Preparation['managementKey']['action'] = p.managementKeyPinProtected ? 'kept' : p.managementKeyIsDefault ? 'replaced' : 'protected';
   const managementKey = action === 'replaced' ? DEFAULT_MANAGEMENT_KEY : a.managementKey;
   // Check the management key before any PIN or PUK try, so a wrong key leaves PIN and PUK as they were.
@@ -381,15 +389,17 @@ async function protectManagementKey(s: PivSession, key: Uint8Array): Promise<voi
 }
 
 /** Verifies the PIN, reads the PIN-protected management key, and authenticates with it. */
-export async function unlockManagementKey(s: PivSession, pin: Uint8Array): Promise<void> {
+export async function unlockManagementKey(s: PivSession, pin: Uint8Array, known?: CardPreparation): Promise<void> {
   await s.verifyPin(pin);
-  if (((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) === 0) {
+  // What assertPrepared already read is not read again (a YubiKey takes 5-20 ms per APDU).
+  const isProtected = known ? known.managementKeyPinProtected : ((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) !== 0;
+  if (!isProtected) {
     throw new CeremonyError('CardDefaultCredentials', 'This card has no PIN-protected management key; prepare it first ("keyceremony card prepare").');
   }
   const printed = await s.getData(OBJECT.PRINTED, 'Reading the PIN-protected management key');
   const key = Buffer.from(findTlv(parseTlvs(findTlv(parseTlvs(printed), 0x88, 'protected data')), 0x89, 'the management key'));
   try {
-    const alg = ((await s.referenceMetadata(KEY_REF.MANAGEMENT)).algorithm ?? ALG.TDES) as ManagementKeyAlg;
+    const alg = (known ? known.managementKeyAlgorithm : (await s.referenceMetadata(KEY_REF.MANAGEMENT)).algorithm ?? ALG.TDES) as ManagementKeyAlg;
     await s.authenticateManagementKey(key, alg);
   } finally {
     zeroize(key);
@@ -420,7 +430,7 @@ export function cardRs256Signer(s: PivSession, pin: Uint8Array): Rs256Signer {
  * is exactly what the owner was shown and agreed to replace.
  */
 export async function generateAdminIdentityOnCard(s: PivSession, name: string, pin: Uint8Array, options: { replace?: SlotContent } = {}): Promise<AdminCertificateInfo> {
-  await assertPrepared(s);
+  const prepared = await assertPrepared(s);
   const present = await inspectSlot(s, SLOT.SIGNATURE);
   if (present && !(options.replace && sameContent(present, options.replace))) {
     const serial = await s.serial();
@@ -432,11 +442,11 @@ export async function generateAdminIdentityOnCard(s: PivSession, name: string, p
       { serial, slot: slotName(SLOT.SIGNATURE) },
     );
   }
-  await unlockManagementKey(s, pin);
+  await unlockManagementKey(s, pin, prepared);
   const publicKey = await s.generateKey(SLOT.SIGNATURE, ALG.RSA2048, { pin: PIN_POLICY.ALWAYS, touch: TOUCH_POLICY.NEVER });
   const pem = await buildSelfSignedCertificate(name, publicKey, cardRs256Signer(s, pin));
   const cert = readAdminCertificate(pem);
-  await unlockManagementKey(s, pin);
+  await unlockManagementKey(s, pin, prepared);
   await s.putData(certificateObjectFor(SLOT.SIGNATURE), certificateObject(cert.der), 'Storing the admin certificate');
   const back = await readAdminCertificateFromCard(s);
   if (back.thumbprint !== cert.thumbprint) throw new CeremonyError('CardError', 'The certificate read back from the card differs from the one written.');
@@ -581,7 +591,7 @@ export async function freeRetiredSlot(s: PivSession, known?: RetiredCertificates
  */
 export async function writeShareToCard(s: PivSession, header: KeyshareHeader, share: Uint8Array, pin: Uint8Array): Promise<{ slot: number; serial: number }> {
   checkHeader(header);
-  await assertPrepared(s);
+  const prepared = await assertPrepared(s);
   const serial = await s.serial();
   const retired = await readRetiredCertificates(s);
   const existing = sharesIn(retired).find((x) => x.envelope.header.ceremonyId === header.ceremonyId);
@@ -590,7 +600,7 @@ export async function writeShareToCard(s: PivSession, header: KeyshareHeader, sh
   }
   // The slot is chosen before the PIN is tried: a card with no free slot is refused having spent nothing.
   const slot = await freeRetiredSlot(s, retired);
-  await unlockManagementKey(s, pin);
+  await unlockManagementKey(s, pin, prepared);
   const publicKey = await s.generateKey(slot, ALG.ECCP256, { pin: PIN_POLICY.ONCE, touch: TOUCH_POLICY.NEVER });
   // The key history announces the slot before its certificate is written: a card pulled in
   // between holds an announced slot without a certificate, which readers skip (SP 800-73-4

@@ -172,11 +172,13 @@ describe('custodian card', () => {
   });
 
   it('a card pulled in the middle of writing a new share keeps the share it already held', async () => {
-    const { t, card } = await prepared();
-    const first = header();
-    await withCard(t, R, (s) => writeShareToCard(s, first, share, PIN));
-    // Pull the card after every possible number of APDUs of a second write.
-    for (let pullAfter = 1; pullAfter < 40; pullAfter++) {
+    // Pull the card after every possible number of APDUs of a second write. Each attempt gets a
+    // card of its own: a write pulled after its key was generated leaves that key in its slot,
+    // and a slot with a key is never taken again (issue 9), so one card would run out of slots.
+    for (let pullAfter = 1; pullAfter < 60; pullAfter++) {
+      const { t, card } = await prepared();
+      const first = header();
+      await withCard(t, R, (s) => writeShareToCard(s, first, share, PIN));
       let n = 0;
       const e = await rejects(
         withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN), {
