@@ -40,11 +40,12 @@ export function readJweHeader(jwe: string, what: string): JweHeader {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(fromB64url(parts[0], `${what} header`));
     h = JSON.parse(text);
+    // Inside the try: JSON.stringify of a deeply nested value overflows the stack.
+    if (JSON.stringify(h) !== text) throw new CeremonyError('BundleMalformed', `${what} has a header that is not compact JSON (spaces or duplicate members).`);
   } catch (e) {
     if (e instanceof CeremonyError) throw e;
     throw new CeremonyError('BundleMalformed', `${what} has an unreadable header.`);
   }
-  if (JSON.stringify(h) !== text) throw new CeremonyError('BundleMalformed', `${what} has a header that is not compact JSON (spaces or duplicate members).`);
   const hh = h as Partial<JweHeader>;
   const members = Object.keys(hh ?? {}).sort().join(',');
   if (members !== 'alg,enc,kid') {

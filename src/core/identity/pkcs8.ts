@@ -68,6 +68,8 @@ export function encryptPrivateKeyPkcs8(key: KeyObject, passphrase: Uint8Array, i
 
 /** Below this, a 6-character passphrase falls to a guessing attack in hours (issue 10); OWASP asks 600,000. */
 export const MIN_PBKDF2_ITERATIONS = 100_000;
+/** Above this a hostile file could keep the tool busy for seconds per try (about 1 s here); this tool writes 600,000. */
+export const MAX_PBKDF2_ITERATIONS = 2_000_000;
 
 /** The openssl commands that re-encrypt a key file the way this tool writes it. */
 function reencryptHint(): string {
@@ -111,6 +113,13 @@ export function checkPkcs8Protection(pem: string, what: string): void {
   const kdfOid = kdf[0]?.type === asn1.Type.OID ? asn1.derToOid(kdf[0].value as string) : '';
   const kdfParams = Array.isArray(kdf[1]?.value) ? (kdf[1]!.value as forge.asn1.Asn1[]) : [];
   const iterations = kdfParams[1]?.type === asn1.Type.INTEGER ? parseInt(forge.util.bytesToHex(kdfParams[1].value as string) || '0', 16) : 0;
+  if (iterations > MAX_PBKDF2_ITERATIONS) {
+    throw new CeremonyError(
+      'IdentityInvalid',
+      `${what} asks for ${iterations.toLocaleString('en-US')} PBKDF2 iterations; this tool allows at most ${MAX_PBKDF2_ITERATIONS.toLocaleString('en-US')}, so that no file can keep it busy. ${reencryptHint()}`,
+      { iterations },
+    );
+  }
   if (kdfOid !== OID.pbkdf2 || !(iterations >= MIN_PBKDF2_ITERATIONS)) {
     throw new CeremonyError(
       'IdentityInvalid',

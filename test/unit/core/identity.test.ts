@@ -116,6 +116,12 @@ describe('identity files protected less than this tool protects them (issue 10)'
     expect((e as Error).message).toMatch(/not encrypted, under a label that says it is: it would open with any passphrase/);
   });
 
+  it('refuses more PBKDF2 iterations than any file of this tool has, before deriving anything', () => {
+    const e = unlock(reencrypted('-v2', 'aes-256-cbc', '-iter', '2000001'));
+    expect(isCeremonyError(e, 'IdentityInvalid')).toBe(true);
+    expect((e as Error).message).toMatch(/asks for 2,000,001 PBKDF2 iterations; this tool allows at most 2,000,000/);
+  });
+
   it('refuses PBES1 (3DES with SHA-1)', () => {
     const e = unlock(reencrypted('-v1', 'PBE-SHA1-3DES'));
     expect(isCeremonyError(e, 'IdentityInvalid')).toBe(true);
