@@ -257,51 +257,11 @@ export class PivApplet {
     const key = objectKey(tag);
     if (body.value.length === 0) delete this.state.objects[key];
     else this.state.objects[key] = Buffer.from(body.value).toString('base64');
-    if (tag >= OBJ.RETIRED_CERT_FIRST && tag <= OBJ.RETIRED_CERT_LAST) this.updateKeyHistory();
+    // Like a YubiKey 5, the card never writes the key history object 5FC10C
+    // itself: the host keeps it (src/core/cards/roles.ts), and a host that
+    // forgot it would fail here as on a real card (issue 9).
     this.changed();
     return ok();
-  }
-
-  /**
-   * Keeps the key history object (SP 800-73-4 Part 1 section 3.3.3, Table 19)
-   * consistent with the retired-key certificates on the card: C1
-   * keysWithOnCardCerts covers every retired slot up to the highest one
-   * holding a certificate. Readers such as OpenSC only look at retired
-   * certificates the key history object announces. C2 and F3 written by the
-   * host are kept.
-   *
-   * DEPARTURE from a YubiKey 5, which never writes 5FC10C itself (issue 9):
-   * this stays only until the host keeps 5FC10C as SP 800-73-4 describes;
-   * then it goes, so that a host that forgets the object fails here as it
-   * would on a real card. The README's Smart cards section says so.
-   */
-  private updateKeyHistory(): void {
-    let highest = 0;
-    for (let i = 0; i < 20; i++) {
-      if (this.state.objects[objectKey(OBJ.RETIRED_CERT_FIRST + i)] !== undefined) highest = i + 1;
-    }
-    const historyKey = objectKey(OBJ.KEY_HISTORY);
-    const existing = this.state.objects[historyKey];
-    let offCard = 0;
-    let url: Uint8Array | undefined;
-    if (existing !== undefined) {
-      try {
-        const m = tlvMap(new Uint8Array(Buffer.from(existing, 'base64')));
-        offCard = m.get(0xc2)?.[0] ?? 0;
-        url = m.get(0xf3);
-      } catch {
-        /* a malformed host-written object is replaced */
-      }
-    } else if (highest === 0) {
-      return;
-    }
-    const content = concat(
-      tlv(0xc1, Uint8Array.of(highest)),
-      tlv(0xc2, Uint8Array.of(offCard)),
-      ...(url ? [tlv(0xf3, url)] : []),
-      tlv(0xfe, new Uint8Array(0)),
-    );
-    this.state.objects[historyKey] = Buffer.from(content).toString('base64');
   }
 
   // ------------------------------------------------------------ PIN and PUK

@@ -80,7 +80,7 @@ describe.skipIf(!!unavailable)('virtual PIV card through pcscd + vpcd', () => {
   });
 
   it.skipIf(!hasYkpiv || !hasOpenssl)(
-    'keys and certificates made with yubico-piv-tool in 9C and retired slot 82 are listed by pkcs15-tool',
+    'keys and certificates made with yubico-piv-tool: 9C is listed by pkcs15-tool; retired slot 82 is not, as on a YubiKey, since no one wrote the key history object',
     async () => {
       const reader = stack.cards[0]!.readerName;
       const throwaway = join(dir, 'throwaway.key');
@@ -125,19 +125,19 @@ describe.skipIf(!!unavailable)('virtual PIV card through pcscd + vpcd', () => {
       const keys = await run('pkcs15-tool', ['-r', idx, '--list-keys']);
       expect(keys.out).toContain('Private RSA Key [SIGN key]');
       expect(keys.out).toContain('Key ref        : 156 (0x9C)');
-      expect(keys.out).toContain('Private EC Key [Retired KEY MAN 1]');
-      expect(keys.out).toContain('Key ref        : 130 (0x82)');
+      // OpenSC reads retired slots only as the key history object (5FC10C) announces them;
+      // a YubiKey never writes it, and yubico-piv-tool does not either. This tool's own share
+      // writes keep it (test/integration/cli-cards-owner.test.ts lists a share through OpenSC).
+      expect(keys.out).not.toContain('Key ref        : 130 (0x82)');
       const certs = await run('pkcs15-tool', ['-r', idx, '--list-certificates']);
       expect(certs.out).toContain('X.509 Certificate [Certificate for Digital Signature]');
-      expect(certs.out).toContain('X.509 Certificate [Retired Certificate for Key Management 1]');
       const pubs = await run('pkcs15-tool', ['-r', idx, '--list-public-keys']);
       expect(pubs.out).toContain('Public RSA Key [SIGN pubkey]');
-      expect(pubs.out).toContain('Public EC Key [Retired KEY MAN 1]');
 
-      // The state file was written by the card process after each change.
+      // The state file was written by the card process after each change; the card wrote no key history itself.
       const state = JSON.parse(readFileSync(stack.cards[0]!.stateFile, 'utf8'));
       expect(Object.keys(state.slots).sort()).toEqual(['82', '9c']);
-      expect(state.objects['5fc10c']).toBeDefined();
+      expect(state.objects['5fc10c']).toBeUndefined();
     },
   );
 
