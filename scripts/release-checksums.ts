@@ -52,7 +52,9 @@ export async function listArtifacts(distDirectory: string): Promise<string[]> {
   for (const entry of entries) {
     if (!entry.isFile() || entry.name.startsWith('.') || NOT_ARTIFACTS.has(entry.name)) continue;
     if (/[\n\r\\]/.test(entry.name)) {
-      throw new Error(`${JSON.stringify(entry.name)} in ${distDirectory}: a newline or backslash in an artifact name cannot go in ${CHECKSUM_FILE}. Rename it.`);
+      throw new Error(
+        `${JSON.stringify(entry.name)} in ${distDirectory}: a newline or backslash in an artifact name cannot go in ${CHECKSUM_FILE}. Rename it.`,
+      );
     }
     names.push(entry.name);
   }
@@ -117,7 +119,18 @@ export async function writeChecksums(distDirectory: string, options: ChecksumOpt
     return { checksums, checksumFile, signatureFile: undefined };
   }
   const home = options.gpgHome === undefined ? [] : ['--homedir', options.gpgHome];
-  await runGpg([...home, '--batch', '--yes', '--local-user', key, '--armor', '--detach-sign', '--output', signatureFile, checksumFile]);
+  await runGpg([
+    ...home,
+    '--batch',
+    '--yes',
+    '--local-user',
+    key,
+    '--armor',
+    '--detach-sign',
+    '--output',
+    signatureFile,
+    checksumFile,
+  ]);
   await runGpg([...home, '--batch', '--verify', signatureFile, checksumFile]);
   log(`wrote ${signatureFile} (signed by ${key}, verified)`);
   return { checksums, checksumFile, signatureFile };
@@ -131,7 +144,12 @@ function runGpg(args: readonly string[]): Promise<void> {
     child.on('error', (error) => reject(new Error(`could not run gpg: ${error.message}`)));
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new Error(`gpg ${args.filter((a) => a.startsWith('--')).join(' ')} failed (exit ${String(code)}):\n${stderr.trim()}`));
+      else
+        reject(
+          new Error(
+            `gpg ${args.filter((a) => a.startsWith('--')).join(' ')} failed (exit ${String(code)}):\n${stderr.trim()}`,
+          ),
+        );
     });
   });
 }
@@ -147,9 +165,13 @@ export function namesWithoutVersion(names: readonly string[], version: string): 
 
 async function main(argv: readonly string[], environment: NodeJS.ProcessEnv): Promise<void> {
   const distDirectory = path.resolve(argv[0] ?? 'dist');
-  const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const packageJson = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   for (const name of namesWithoutVersion(await listArtifacts(distDirectory), packageJson.version)) {
-    console.warn(`warning: ${name} does not carry version ${packageJson.version}; is it from an earlier build? Build into an empty dist/.`);
+    console.warn(
+      `warning: ${name} does not carry version ${packageJson.version}; is it from an earlier build? Build into an empty dist/.`,
+    );
   }
   await writeChecksums(distDirectory, { gpgKey: environment[GPG_KEY_VARIABLE], log: (line) => console.log(line) });
 }

@@ -59,11 +59,24 @@ export function parseCardSpec(spec: string): { reader: string; pinFile: string |
 }
 
 export async function cardDestination(reader: string, pinFile: string | undefined): Promise<ShareDestination> {
-  return new CardShareDestination(await cardTransport(), reader, pinProvider(pinFile, `PIN of the card in reader "${reader}"`));
+  return new CardShareDestination(
+    await cardTransport(),
+    reader,
+    pinProvider(pinFile, `PIN of the card in reader "${reader}"`),
+  );
 }
 
-export async function cardSource(reader: string, pinFile: string | undefined, ceremonyId?: string): Promise<ShareSource> {
-  return new CardShareSource(await cardTransport(), reader, pinProvider(pinFile, `PIN of the card in reader "${reader}"`), ceremonyId);
+export async function cardSource(
+  reader: string,
+  pinFile: string | undefined,
+  ceremonyId?: string,
+): Promise<ShareSource> {
+  return new CardShareSource(
+    await cardTransport(),
+    reader,
+    pinProvider(pinFile, `PIN of the card in reader "${reader}"`),
+    ceremonyId,
+  );
 }
 
 export async function cardList(argv: string[]): Promise<void> {
@@ -92,14 +105,25 @@ export async function cardStatusCommand(argv: string[]): Promise<void> {
   out(`Card ${st.serial}, PIV version ${st.version}`);
   out(`PIN: ${st.pinIsDefault ? 'FACTORY DEFAULT' : 'set'}, ${st.pinTriesLeft} tries left`);
   out(`PUK: ${st.pukIsDefault ? 'FACTORY DEFAULT' : 'set'}`);
-  out(`Management key: ${st.managementKeyIsDefault ? 'FACTORY DEFAULT' : st.managementKeyPinProtected ? 'random, PIN-protected on the card' : 'changed (not PIN-protected)'}`);
+  out(
+    `Management key: ${st.managementKeyIsDefault ? 'FACTORY DEFAULT' : st.managementKeyPinProtected ? 'random, PIN-protected on the card' : 'changed (not PIN-protected)'}`,
+  );
   const gaps = preparationGaps(st);
   const needsKey = !st.managementKeyIsDefault && !st.managementKeyPinProtected;
-  out(gaps.length > 0 ? `Not prepared: it ${gaps.join(' and ')}; run "keyceremony card prepare"${needsKey ? ' with --management-key-file' : ''} before using it.` : 'Prepared.');
+  out(
+    gaps.length > 0
+      ? `Not prepared: it ${gaps.join(' and ')}; run "keyceremony card prepare"${needsKey ? ' with --management-key-file' : ''} before using it.`
+      : 'Prepared.',
+  );
   const admin = st.adminCertificate;
-  out(`Admin identity (slot 9C): ${admin.state === 'present' ? `${admin.name} ${admin.thumbprint}` : admin.state === 'unreadable' ? `UNREADABLE (${admin.problem.replace(/\.$/, '')})` : 'none'}`);
+  out(
+    `Admin identity (slot 9C): ${admin.state === 'present' ? `${admin.name} ${admin.thumbprint}` : admin.state === 'unreadable' ? `UNREADABLE (${admin.problem.replace(/\.$/, '')})` : 'none'}`,
+  );
   if (st.shares.length === 0) out('Keyshares: none');
-  for (const sh of st.shares) out(`Keyshare (slot ${sh.slot}): share ${sh.shareIndex} of ${sh.shares} of key "${sh.keyName}" for ${sh.custodian}, ceremony ${sh.ceremonyId}`);
+  for (const sh of st.shares)
+    out(
+      `Keyshare (slot ${sh.slot}): share ${sh.shareIndex} of ${sh.shares} of key "${sh.keyName}" for ${sh.custodian}, ceremony ${sh.ceremonyId}`,
+    );
 }
 
 export async function cardPrepare(argv: string[]): Promise<void> {
@@ -118,18 +142,39 @@ export async function cardPrepare(argv: string[]): Promise<void> {
   const facts = await withCard(t, reader, readPreparation);
   const askNewPin = facts.pinIsDefault || values['new-pin-file'] !== undefined;
   const askNewPuk = facts.pukIsDefault || values['new-puk-file'] !== undefined;
-  checkPreparationArguments(facts, { newPin: askNewPin, newPuk: askNewPuk, puk: values['puk-file'] !== undefined, managementKey: values['management-key-file'] !== undefined });
-  const managementKey = values['management-key-file'] ? readManagementKeyFile(values['management-key-file']) : undefined;
+  checkPreparationArguments(facts, {
+    newPin: askNewPin,
+    newPuk: askNewPuk,
+    puk: values['puk-file'] !== undefined,
+    managementKey: values['management-key-file'] !== undefined,
+  });
+  const managementKey = values['management-key-file']
+    ? readManagementKeyFile(values['management-key-file'])
+    : undefined;
   const pin = await pinProvider(values['pin-file'], 'Current PIN')();
   const newPin = askNewPin ? await passphraseProvider(values['new-pin-file'], 'New PIN', true)() : undefined;
   const newPuk = askNewPuk ? await passphraseProvider(values['new-puk-file'], 'New PUK', true)() : undefined;
   const puk = values['puk-file'] ? await pinProvider(values['puk-file'], 'Current PUK')() : undefined;
   try {
     const r = await withCard(t, reader, (s) =>
-      prepareCard(s, { pin, ...(newPin ? { newPin } : {}), ...(newPuk ? { newPuk } : {}), ...(puk ? { puk } : {}), ...(managementKey ? { managementKey } : {}) }),
+      prepareCard(s, {
+        pin,
+        ...(newPin ? { newPin } : {}),
+        ...(newPuk ? { newPuk } : {}),
+        ...(puk ? { puk } : {}),
+        ...(managementKey ? { managementKey } : {}),
+      }),
     );
-    const secrets = r.pin === 'changed' && r.puk === 'changed' ? 'new PIN and PUK set' : r.pin === 'changed' ? 'new PIN set, its PUK kept' : r.puk === 'changed' ? 'its PIN kept, new PUK set' : 'its PIN and PUK kept';
-    const alg = r.managementKey.algorithm === ALG.AES192 ? 'AES-192' : r.managementKey.algorithm === ALG.TDES ? '3DES' : 'AES';
+    const secrets =
+      r.pin === 'changed' && r.puk === 'changed'
+        ? 'new PIN and PUK set'
+        : r.pin === 'changed'
+          ? 'new PIN set, its PUK kept'
+          : r.puk === 'changed'
+            ? 'its PIN kept, new PUK set'
+            : 'its PIN and PUK kept';
+    const alg =
+      r.managementKey.algorithm === ALG.AES192 ? 'AES-192' : r.managementKey.algorithm === ALG.TDES ? '3DES' : 'AES';
     const key =
       r.managementKey.action === 'replaced'
         ? `a random ${alg} management key replaces the factory one and is kept on the card behind the PIN`
@@ -148,7 +193,10 @@ function readManagementKeyFile(path: string): Buffer {
   try {
     const text = raw.toString('ascii').trim();
     if (!/^([0-9a-fA-F]{2}){16,32}$/.test(text) || ![32, 48, 64].includes(text.length)) {
-      throw new CeremonyError('InvalidArgument', `${path} does not hold a management key: 32, 48 or 64 hex digits on the first line.`);
+      throw new CeremonyError(
+        'InvalidArgument',
+        `${path} does not hold a management key: 32, 48 or 64 hex digits on the first line.`,
+      );
     }
     return Buffer.from(text, 'hex');
   } finally {
@@ -171,12 +219,18 @@ export async function identityGenerateOnCard(
 ): Promise<void> {
   assertOutputFree(outPath);
   if (options.replaceSlot !== undefined && options.replaceSlot.toUpperCase() !== slotName(SLOT.SIGNATURE)) {
-    throw new CeremonyError('InvalidArgument', `--replace-slot names the slot the identity goes to: 9C, not "${options.replaceSlot}".`);
+    throw new CeremonyError(
+      'InvalidArgument',
+      `--replace-slot names the slot the identity goes to: 9C, not "${options.replaceSlot}".`,
+    );
   }
   if (options.recordPath !== undefined) readTranscript(options.recordPath); // a broken record is refused before the card is touched
   const t = await cardTransport();
   // What 9C holds is read and refused (or agreed to) before the PIN is asked.
-  const { serial, present } = await withCard(t, reader, async (s) => ({ serial: await s.serial(), present: await inspectSlot(s, SLOT.SIGNATURE) }));
+  const { serial, present } = await withCard(t, reader, async (s) => ({
+    serial: await s.serial(),
+    present: await inspectSlot(s, SLOT.SIGNATURE),
+  }));
   if (present && options.replaceSlot === undefined) {
     throw new CeremonyError(
       'CardSlotOccupied',
@@ -190,16 +244,27 @@ export async function identityGenerateOnCard(
     const cert = await withCard(t, reader, async (s) => {
       const now = await s.serial();
       if (now !== serial) {
-        throw new CeremonyError('WrongCard', `The card in reader "${reader}" is card ${now}, not card ${serial} whose slot 9C was checked. Insert card ${serial}.`, { expected: serial, actual: now });
+        throw new CeremonyError(
+          'WrongCard',
+          `The card in reader "${reader}" is card ${now}, not card ${serial} whose slot 9C was checked. Insert card ${serial}.`,
+          { expected: serial, actual: now },
+        );
       }
       return generateAdminIdentityOnCard(s, name, pin, present ? { replace: present } : {});
     });
     if (present && options.recordPath !== undefined) {
-      appendTranscript(options.recordPath, { type: ENTRY.cardSlotReplaced, actor: name, data: slotReplacedData(serial, present, `admin identity of ${cert.name} ${cert.thumbprint}`) });
+      appendTranscript(options.recordPath, {
+        type: ENTRY.cardSlotReplaced,
+        actor: name,
+        data: slotReplacedData(serial, present, `admin identity of ${cert.name} ${cert.thumbprint}`),
+      });
     }
     writeFileExclusive(outPath, cert.pem, 0o644);
     out(`Admin identity of ${cert.name} generated on the card (RSA-2048, slot 9C, PIN required for every signature).`);
-    if (present) out(`It replaced: ${describeSlotContent(present)}${options.recordPath !== undefined ? ` (recorded in ${options.recordPath})` : ''}.`);
+    if (present)
+      out(
+        `It replaced: ${describeSlotContent(present)}${options.recordPath !== undefined ? ` (recorded in ${options.recordPath})` : ''}.`,
+      );
     out(`Certificate written to ${outPath}`);
     out(`Certificate SHA-256 ${groupHex(cert.fingerprintHex)}`);
     out(`Thumbprint ${cert.thumbprint}`);
@@ -229,7 +294,11 @@ export async function bundleSignWithCard(
 }
 
 export async function cardUnblock(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { reader: { type: 'string' }, 'puk-file': { type: 'string' }, 'new-pin-file': { type: 'string' } });
+  const { values } = parse(argv, {
+    reader: { type: 'string' },
+    'puk-file': { type: 'string' },
+    'new-pin-file': { type: 'string' },
+  });
   const reader = required(values.reader, '--reader');
   const puk = await pinProvider(values['puk-file'], 'PUK')();
   const newPin = await passphraseProvider(values['new-pin-file'], 'New PIN', true)();

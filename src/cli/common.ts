@@ -46,7 +46,11 @@ export async function runCli(program: string, main: (argv: string[]) => Promise<
     } else if (isCeremonyError(e)) {
       process.stderr.write(`${program}: ${e.message}\n`);
       process.exitCode = EXIT.failed;
-    } else if ((e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    } else if (
+      (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      (e as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
+      (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+    ) {
       process.stderr.write(`${program}: ${(e as Error).message.split('\n')[0]}\nRun "${program} --help" for usage.\n`);
       process.exitCode = EXIT.usage;
     } else {
@@ -82,7 +86,10 @@ export function integer(v: string | undefined, name: string): number {
 export async function promptSecret(question: string): Promise<Buffer> {
   const stdin = process.stdin;
   if (!stdin.isTTY) {
-    throw new CeremonyError('InvalidArgument', `${question.replace(/:\s*$/, '')} is needed and no file was given; pass it as a file, since this is not an interactive terminal.`);
+    throw new CeremonyError(
+      'InvalidArgument',
+      `${question.replace(/:\s*$/, '')} is needed and no file was given; pass it as a file, since this is not an interactive terminal.`,
+    );
   }
   const buf = Buffer.alloc(1024);
   let len = 0;
@@ -166,7 +173,8 @@ export function usageOf(usage: string, program: string, command: string): string
   const picked: string[] = [];
   let inside = false;
   for (const line of lines) {
-    if (line.startsWith(`  ${program} `)) inside = line.startsWith(`  ${program} ${command} `) || line === `  ${program} ${command}`;
+    if (line.startsWith(`  ${program} `))
+      inside = line.startsWith(`  ${program} ${command} `) || line === `  ${program} ${command}`;
     else if (!/^\s{3,}\S/.test(line)) inside = false;
     if (inside) picked.push(line);
   }

@@ -22,10 +22,26 @@ import { ceremoniesOf, type CeremonyOutcome } from '../core/ceremony/record.js';
 import { headHash, readTranscript } from '../core/ceremony/transcript.js';
 import { writeFileExclusive, readFileOrFail } from '../core/files.js';
 import { readAdminCertificate } from '../core/identity/certificate.js';
-import { fileKeySigner, generateFileIdentity, identityCertificate, unlockFileIdentity } from '../core/identity/identity.js';
+import {
+  fileKeySigner,
+  generateFileIdentity,
+  identityCertificate,
+  unlockFileIdentity,
+} from '../core/identity/identity.js';
 import { custodianFromPath } from '../core/shares/file-store.js';
 import { zeroize } from '../core/secrets.js';
-import { integer, out, parse, passphraseProvider, required, runCli, splitSpec, usageOf, UsageError, wantsHelp } from './common.js';
+import {
+  integer,
+  out,
+  parse,
+  passphraseProvider,
+  required,
+  runCli,
+  splitSpec,
+  usageOf,
+  UsageError,
+  wantsHelp,
+} from './common.js';
 import {
   bundleSignWithCard,
   cardDestination,
@@ -90,7 +106,9 @@ async function shareSources(specs: string[], recordPath: string): Promise<ShareS
       continue;
     }
     const { target, secretFile } = splitSpec(spec, '--share');
-    sources.push(new FileShareSource(target, passphraseProvider(secretFile, `Passphrase for share file ${target}`, false)));
+    sources.push(
+      new FileShareSource(target, passphraseProvider(secretFile, `Passphrase for share file ${target}`, false)),
+    );
   }
   return sources;
 }
@@ -107,9 +125,11 @@ async function identityGenerate(argv: string[]): Promise<void> {
   });
   const name = required(values.name, '--name');
   const outPath = required(values.out, '--out');
-  if (values.record !== undefined && values['replace-slot'] === undefined) throw new UsageError('--record goes with --replace-slot: it records what was replaced');
+  if (values.record !== undefined && values['replace-slot'] === undefined)
+    throw new UsageError('--record goes with --replace-slot: it records what was replaced');
   if (values.card !== undefined) {
-    if (values['passphrase-file']) throw new UsageError('--passphrase-file is for identity files; a card takes --pin-file');
+    if (values['passphrase-file'])
+      throw new UsageError('--passphrase-file is for identity files; a card takes --pin-file');
     await identityGenerateOnCard(name, values.card, values['pin-file'], outPath, {
       ...(values['replace-slot'] !== undefined ? { replaceSlot: values['replace-slot'] } : {}),
       ...(values.record !== undefined ? { recordPath: values.record } : {}),
@@ -163,13 +183,19 @@ async function mkGenerate(argv: string[]): Promise<void> {
   for (const spec of specs) {
     const card = parseCardSpec(spec);
     if (card) {
-      custodians.push({ custodian: `card ${card.reader}`, destination: await cardDestination(card.reader, card.pinFile) });
+      custodians.push({
+        custodian: `card ${card.reader}`,
+        destination: await cardDestination(card.reader, card.pinFile),
+      });
       continue;
     }
     const { target, secretFile } = splitSpec(spec, '--share');
     custodians.push({
       custodian: custodianFromPath(target),
-      destination: new FileShareDestination(target, passphraseProvider(secretFile, `New passphrase for share file ${target}`, true)),
+      destination: new FileShareDestination(
+        target,
+        passphraseProvider(secretFile, `New passphrase for share file ${target}`, true),
+      ),
     });
   }
   const r = await generateMasterKeyCeremony({
@@ -181,11 +207,14 @@ async function mkGenerate(argv: string[]): Promise<void> {
   });
   out(`Ceremony ${r.ceremonyId}: key "${keyName}", ${threshold} of ${custodians.length} shares`);
   for (const [i, s] of r.shares.entries()) {
-    out(`Share ${s.shareIndex} for ${custodians[i]!.custodian}: ${custodians[i]!.destination.location} (written, read back and checked)`);
+    out(
+      `Share ${s.shareIndex} for ${custodians[i]!.custodian}: ${custodians[i]!.destination.location} (written, read back and checked)`,
+    );
   }
   out(`Record ${recordPath}`);
   out(`KCV ${r.kcv}`);
-  if (transports.length === 0) out('No --transport was given: the key name was not checked against the target units\' limits.');
+  if (transports.length === 0)
+    out("No --transport was given: the key name was not checked against the target units' limits.");
 }
 
 async function shareVerify(argv: string[]): Promise<void> {
@@ -193,13 +222,21 @@ async function shareVerify(argv: string[]): Promise<void> {
   const recordPath = required(values.record, '--record');
   const [source] = await shareSources([required(values.share, '--share')], recordPath);
   const v = await verifyShareAgainstRecord(recordPath, source!);
-  out(`OK: ${source!.label} is share ${v.header.shareIndex} of ${v.header.shares} (threshold ${v.header.threshold}) of key "${v.header.keyName}"`);
-  out(`It opens with its passphrase and is the share issued to ${v.issued.custodian} on ${v.issued.issued} (ceremony ${v.summary.ceremonyId}).`);
+  out(
+    `OK: ${source!.label} is share ${v.header.shareIndex} of ${v.header.shares} (threshold ${v.header.threshold}) of key "${v.header.keyName}"`,
+  );
+  out(
+    `It opens with its passphrase and is the share issued to ${v.issued.custodian} on ${v.issued.issued} (ceremony ${v.summary.ceremonyId}).`,
+  );
   out(`KCV ${v.header.kcv}`);
 }
 
 async function unitsConfirm(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { record: { type: 'string' }, transport: { type: 'string' }, fingerprint: { type: 'string' } });
+  const { values } = parse(argv, {
+    record: { type: 'string' },
+    transport: { type: 'string' },
+    fingerprint: { type: 'string' },
+  });
   const recordPath = required(values.record, '--record');
   const t = readTransportFile(required(values.transport, '--transport'));
   const e = confirmUnit(recordPath, t, required(values.fingerprint, '--fingerprint'));
@@ -207,15 +244,22 @@ async function unitsConfirm(argv: string[]): Promise<void> {
   out(`matches the unit's display; recorded as entry ${e.seq} of ${recordPath}.`);
 }
 
-function thresholdsFrom(values: { 'signature-threshold'?: string | undefined; 'revocation-threshold'?: string | undefined }, revocationDefaultsToSignature: boolean): Thresholds {
+function thresholdsFrom(
+  values: { 'signature-threshold'?: string | undefined; 'revocation-threshold'?: string | undefined },
+  revocationDefaultsToSignature: boolean,
+): Thresholds {
   const signatureThreshold = integer(values['signature-threshold'], '--signature-threshold');
   const revocationThreshold =
-    values['revocation-threshold'] === undefined && revocationDefaultsToSignature ? signatureThreshold : integer(values['revocation-threshold'], '--revocation-threshold');
+    values['revocation-threshold'] === undefined && revocationDefaultsToSignature
+      ? signatureThreshold
+      : integer(values['revocation-threshold'], '--revocation-threshold');
   return { signatureThreshold, revocationThreshold };
 }
 
 function adminCertificates(paths: string[]): ReturnType<typeof readAdminCertificate>[] {
-  return paths.map((p) => readAdminCertificate(readFileOrFail(p, 'Admin certificate').toString('utf8'), `The admin certificate ${p}`));
+  return paths.map((p) =>
+    readAdminCertificate(readFileOrFail(p, 'Admin certificate').toString('utf8'), `The admin certificate ${p}`),
+  );
 }
 
 /** Refuses options that belong to other operations, so nothing given is silently ignored. */
@@ -239,7 +283,8 @@ async function bundleCreate(argv: string[]): Promise<void> {
     out: { type: 'string' },
   });
   const operation = required(values.operation, '--operation');
-  if (!isOperation(operation)) throw new UsageError(`--operation must be one of ${OPERATIONS.join(', ')}, not "${operation}"`);
+  if (!isOperation(operation))
+    throw new UsageError(`--operation must be one of ${OPERATIONS.join(', ')}, not "${operation}"`);
   const recordPath = required(values.record, '--record');
   const outPath = required(values.out, '--out');
   const common = ['operation', 'record', 'transport', 'out'];
@@ -249,24 +294,43 @@ async function bundleCreate(argv: string[]): Promise<void> {
   switch (operation) {
     case 'initialize':
       onlyFor(operation, values, [...common, 'share', 'admin', 'signature-threshold', 'revocation-threshold']);
-      request = { operation, sources: await shares(), claim: { admins: adminCertificates(required(values.admin, '--admin')), ...thresholdsFrom(values, true) } };
+      request = {
+        operation,
+        sources: await shares(),
+        claim: { admins: adminCertificates(required(values.admin, '--admin')), ...thresholdsFrom(values, true) },
+      };
       break;
     case 'recover': {
       onlyFor(operation, values, [...common, 'share', 'admin', 'signature-threshold', 'revocation-threshold']);
       const admins = values.admin ?? [];
-      if ((admins.length > 0) !== (values['signature-threshold'] !== undefined)) {
-        throw new UsageError('--admin and --signature-threshold go together: both to claim cleared units, neither for claimed units');
+      if (admins.length > 0 !== (values['signature-threshold'] !== undefined)) {
+        throw new UsageError(
+          '--admin and --signature-threshold go together: both to claim cleared units, neither for claimed units',
+        );
       }
-      request = { operation, sources: await shares(), claim: admins.length > 0 ? { admins: adminCertificates(admins), ...thresholdsFrom(values, true) } : null };
+      request = {
+        operation,
+        sources: await shares(),
+        claim: admins.length > 0 ? { admins: adminCertificates(admins), ...thresholdsFrom(values, true) } : null,
+      };
       break;
     }
     case 'rotate':
       onlyFor(operation, values, [...common, 'share', 'current-record']);
-      request = { operation, sources: await shares(), currentRecordPath: required(values['current-record'], '--current-record') };
+      request = {
+        operation,
+        sources: await shares(),
+        currentRecordPath: required(values['current-record'], '--current-record'),
+      };
       break;
     case 'admin-change':
       onlyFor(operation, values, [...common, 'add', 'remove', 'signature-threshold', 'revocation-threshold']);
-      request = { operation, add: adminCertificates(values.add ?? []), remove: values.remove ?? [], thresholds: thresholdsFrom(values, false) };
+      request = {
+        operation,
+        add: adminCertificates(values.add ?? []),
+        remove: values.remove ?? [],
+        thresholds: thresholdsFrom(values, false),
+      };
       break;
     case 'zeroize':
       onlyFor(operation, values, common);
@@ -274,10 +338,14 @@ async function bundleCreate(argv: string[]): Promise<void> {
       break;
   }
   const { summary, replacedUnrecorded } = await createBundle({ recordPath, transports, request, outPath });
-  if (replacedUnrecorded) out(`${outPath} held the unrecorded bundle of a bundle create that was stopped before it finished; it was replaced.`);
+  if (replacedUnrecorded)
+    out(
+      `${outPath} held the unrecorded bundle of a bundle create that was stopped before it finished; it was replaced.`,
+    );
   out(`Bundle ${outPath} created (written for its owner only):`);
   for (const line of bundleSummaryLines(summary)) out(`  ${line}`);
-  for (const t of transports) out(`  unit ${t.file.unitId}: transport key ${groupHex(t.file.fingerprint)} (confirmed in the record)`);
+  for (const t of transports)
+    out(`  unit ${t.file.unitId}: transport key ${groupHex(t.file.fingerprint)} (confirmed in the record)`);
   out(`Each signer runs: keyceremony bundle sign ${outPath} --record ${recordPath} ...`);
 }
 
@@ -296,16 +364,27 @@ async function bundleSign(argv: string[]): Promise<void> {
   );
   const bundlePath = required(positionals[0], 'BUNDLE.json');
   if ((values.record === undefined) === (values['payload-sha256'] === undefined)) {
-    throw new UsageError('give --record RECORD (the record that created the bundle) or --payload-sha256 HEX (read from the printed record): nobody signs a bundle blind');
+    throw new UsageError(
+      'give --record RECORD (the record that created the bundle) or --payload-sha256 HEX (read from the printed record): nobody signs a bundle blind',
+    );
   }
-  if ((values.card === undefined) === (values.identity === undefined)) throw new UsageError('give either --identity or --card');
-  if (values.card !== undefined && values['passphrase-file']) throw new UsageError('--passphrase-file goes with --identity');
+  if ((values.card === undefined) === (values.identity === undefined))
+    throw new UsageError('give either --identity or --card');
+  if (values.card !== undefined && values['passphrase-file'])
+    throw new UsageError('--passphrase-file goes with --identity');
   if (values.identity !== undefined && values['pin-file']) throw new UsageError('--pin-file goes with --card');
   // What is signed is shown, and checked against the record, before any secret is asked.
-  const turn = prepareSigning(bundlePath, signingApproval({ recordPath: values.record, payloadSha256: values['payload-sha256'] }));
+  const turn = prepareSigning(
+    bundlePath,
+    signingApproval({ recordPath: values.record, payloadSha256: values['payload-sha256'] }),
+  );
   out(`You are asked to sign ${bundlePath}:`);
   for (const line of bundleSummaryLines(turn.summary)) out(`  ${line}`);
-  out(values.record ? `It is the bundle created in ${values.record}.` : 'Its payload SHA-256 matches the one you gave from the record.');
+  out(
+    values.record
+      ? `It is the bundle created in ${values.record}.`
+      : 'Its payload SHA-256 matches the one you gave from the record.',
+  );
   const record = values.record ? { path: values.record } : undefined;
   let r: { name: string; thumbprint: string; signatures: number; required: number | null; resumed?: true };
   if (values.card !== undefined) {
@@ -328,7 +407,11 @@ async function bundleSign(argv: string[]): Promise<void> {
       ? `Signed by ${r.name} (${r.thumbprint}) before: the bundle sign that added it was stopped before it recorded it; the record now holds it.`
       : `Signed by ${r.name} (${r.thumbprint}).`,
   );
-  out(r.required === null ? `${r.signatures} signature(s); each unit accepts it once its threshold is met.` : `${r.signatures} of the ${r.required} signatures the claim needs.`);
+  out(
+    r.required === null
+      ? `${r.signatures} signature(s); each unit accepts it once its threshold is met.`
+      : `${r.signatures} of the ${r.required} signatures the claim needs.`,
+  );
 }
 
 async function bundleVerify(argv: string[]): Promise<void> {
@@ -337,15 +420,24 @@ async function bundleVerify(argv: string[]): Promise<void> {
   const r = verifyBundleFile(path, values.record);
   out(`Bundle ${path}:`);
   for (const line of bundleSummaryLines(r.summary)) out(`  ${line}`);
-  for (const s of r.signatures) out(`Signature ${s.index}: ${s.name} (${s.thumbprint}) ${s.valid ? 'valid' : 'INVALID'}`);
+  for (const s of r.signatures)
+    out(`Signature ${s.index}: ${s.name} (${s.thumbprint}) ${s.valid ? 'valid' : 'INVALID'}`);
   if (r.signatures.length === 0) out('No signatures yet.');
   if (r.claimAdmins) {
     const missing = r.claimAdmins.filter((a) => !a.signed);
-    out(missing.length === 0 ? 'Every admin the claim installs has signed.' : `Still to sign (the claim needs every admin): ${missing.map((a) => a.name).join(', ')}`);
+    out(
+      missing.length === 0
+        ? 'Every admin the claim installs has signed.'
+        : `Still to sign (the claim needs every admin): ${missing.map((a) => a.name).join(', ')}`,
+    );
   }
-  if (r.recordEntry) out(`The record holds it: entry ${r.recordEntry.seq} (${r.recordEntry.time}), and the entry it names.`);
+  if (r.recordEntry)
+    out(`The record holds it: entry ${r.recordEntry.seq} (${r.recordEntry.time}), and the entry it names.`);
   if (!r.allValid) {
-    throw new CeremonyError('BundleSignatureInvalid', 'The bundle has an invalid signature: it was altered after signing. Do not use it.');
+    throw new CeremonyError(
+      'BundleSignatureInvalid',
+      'The bundle has an invalid signature: it was altered after signing. Do not use it.',
+    );
   }
 }
 
@@ -359,7 +451,9 @@ async function transcriptVerify(argv: string[]): Promise<void> {
   for (const [i, c] of ceremonies.entries()) {
     const opening = c.entries[0]!;
     const lines = `lines ${opening.seq}-${c.entries.at(-1)!.seq}`;
-    out(`Ceremony ${i + 1} (${lines}, key "${String(opening.data['keyName'])}", ceremony ${String(opening.data['ceremonyId'])}): ${outcomeText(c.outcome)}`);
+    out(
+      `Ceremony ${i + 1} (${lines}, key "${String(opening.data['keyName'])}", ceremony ${String(opening.data['ceremonyId'])}): ${outcomeText(c.outcome)}`,
+    );
   }
   const head = headHash(entries);
   out(`Head hash ${groupHex(head)}`);
@@ -373,7 +467,10 @@ async function transcriptVerify(argv: string[]): Promise<void> {
     out('The head hash matches the one given: this is the record the signed report describes.');
   }
   if (!complete) {
-    throw new CeremonyError('TranscriptInvalid', 'INCOMPLETE: the last ceremony has no closing entry (it is still running, was cut off, or lines were cut from the end of the record).');
+    throw new CeremonyError(
+      'TranscriptInvalid',
+      'INCOMPLETE: the last ceremony has no closing entry (it is still running, was cut off, or lines were cut from the end of the record).',
+    );
   }
   out(`OK: ${entries.length} entries, hash chain intact, complete (every ceremony is closed); head ${head}`);
 }
@@ -381,7 +478,10 @@ async function transcriptVerify(argv: string[]): Promise<void> {
 /** --head as printed on the report: 64 hex digits, in groups or not, either case. */
 function headHashArgument(text: string): string {
   const hex = text.replace(/\s+/g, '').toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new UsageError('--head must be the 64 hex digits of the head hash printed on the signed report (spaces allowed)');
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new UsageError(
+      '--head must be the 64 hex digits of the head hash printed on the signed report (spaces allowed)',
+    );
   return hex;
 }
 

@@ -43,10 +43,14 @@ interface Ran {
 
 function exec(show: boolean, bin: string, args: string[]): Ran {
   if (show) process.stdout.write(`$ ${bin} ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [BINS[bin]!, ...args], { cwd: ws, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [BINS[bin]!, ...args], {
+    cwd: ws,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (show) {
-    process.stdout.write(r.stdout.replace(/^/gm, '  ').replace(/  $/, ''));
-    if (r.status !== 0) process.stdout.write(r.stderr.replace(/^/gm, '  ! ').replace(/  ! $/, ''));
+    process.stdout.write(r.stdout.replace(/^/gm, '  ').replace(/ {2}$/, ''));
+    if (r.status !== 0) process.stdout.write(r.stderr.replace(/^/gm, '  ! ').replace(/ {2}! $/, ''));
   }
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -62,7 +66,9 @@ function sh(bin: string, ...args: string[]): string {
 function refused(status: number, words: RegExp, bin: string, ...args: string[]): void {
   const r = exec(true, bin, args);
   if (r.status !== status || !words.test(r.stderr)) {
-    throw new Error(`rehearsal stopped: "${bin} ${args[0]} ${args[1] ?? ''}" should have been refused (exit ${status}, ${words}); it exited ${r.status}`);
+    throw new Error(
+      `rehearsal stopped: "${bin} ${args[0]} ${args[1] ?? ''}" should have been refused (exit ${status}, ${words}); it exited ${r.status}`,
+    );
   }
 }
 
@@ -75,10 +81,17 @@ const kc = (...args: string[]): string => sh('keyceremony', ...args);
 const emu = (...args: string[]): string => sh('crypto-unit-emulator', ...args);
 
 interface Status {
-  units: Array<{ id: string; state: string; masterKeyKcv: string | null; transportFingerprint: string; adminNames: string[] }>;
+  units: Array<{
+    id: string;
+    state: string;
+    masterKeyKcv: string | null;
+    transportFingerprint: string;
+    adminNames: string[];
+  }>;
   mismatches: string[];
 }
-const status = (state: string): Status => JSON.parse(exec(false, 'crypto-unit-emulator', ['status', '--state', state, '--json']).stdout) as Status;
+const status = (state: string): Status =>
+  JSON.parse(exec(false, 'crypto-unit-emulator', ['status', '--state', state, '--json']).stdout) as Status;
 
 /** Exports the units' transport files afresh (they carry the units' current state) and returns the --transport options. */
 function transports(state: string, dir: string): string[] {
@@ -91,12 +104,32 @@ function transports(state: string, dir: string): string[] {
 function confirmUnits(state: string, dir: string, record: string): void {
   for (const u of status(state).units) {
     const display = u.transportFingerprint.toUpperCase().match(/.{4}/g)!.join(' ');
-    kc('units', 'confirm', '--record', record, '--transport', `${dir}/unit-${u.id}.transport.json`, '--fingerprint', display);
+    kc(
+      'units',
+      'confirm',
+      '--record',
+      record,
+      '--transport',
+      `${dir}/unit-${u.id}.transport.json`,
+      '--fingerprint',
+      display,
+    );
   }
 }
 
 function signBy(bundle: string, record: string, ...admins: string[]): void {
-  for (const a of admins) kc('bundle', 'sign', bundle, '--record', record, '--identity', `admins/${a}.id`, '--passphrase-file', `secrets/${a}.pass`);
+  for (const a of admins)
+    kc(
+      'bundle',
+      'sign',
+      bundle,
+      '--record',
+      record,
+      '--identity',
+      `admins/${a}.id`,
+      '--passphrase-file',
+      `secrets/${a}.pass`,
+    );
 }
 
 function thumbprint(admin: string): string {
@@ -106,7 +139,10 @@ function thumbprint(admin: string): string {
 function expectKcvs(state: string, kcv: string | null, what: string): void {
   const s = status(state);
   const good = s.units.every((u) => u.masterKeyKcv === kcv) && s.mismatches.length === 0;
-  if (!good) throw new Error(`rehearsal FAILED at ${what}: units ${s.units.map((u) => `${u.id} ${u.state} ${u.masterKeyKcv}`).join('; ')}; expected KCV ${kcv}`);
+  if (!good)
+    throw new Error(
+      `rehearsal FAILED at ${what}: units ${s.units.map((u) => `${u.id} ${u.state} ${u.masterKeyKcv}`).join('; ')}; expected KCV ${kcv}`,
+    );
 }
 
 const admins = ['alice', 'bob', 'carol', 'dave'];
@@ -122,7 +158,16 @@ try {
   step('1. Admin identities (RSA-2048, encrypted PKCS#8 + X.509)');
   for (const a of admins) {
     secretFile(`secrets/${a}.pass`);
-    const out = kc('identity', 'generate', '--name', a, '--out', `admins/${a}.id`, '--passphrase-file', `secrets/${a}.pass`);
+    const out = kc(
+      'identity',
+      'generate',
+      '--name',
+      a,
+      '--out',
+      `admins/${a}.id`,
+      '--passphrase-file',
+      `secrets/${a}.pass`,
+    );
     writeFileSync(join(ws, `admins/${a}.thumbprint`), out);
     kc('identity', 'cert', `admins/${a}.id`, '--out', `admins/${a}.crt`);
   }
@@ -133,14 +178,50 @@ try {
 
   step('3. Master key "rehmk1", split 3-of-5 onto passphrase files, checked against the units\' limits first');
   for (const c of custodians) secretFile(`secrets/${c}.pass`);
-  const kcv1 = kcvOf(kc('mk', 'generate', '--key-name', 'rehmk1', '--threshold', '3', ...custodians.flatMap((c) => ['--share', share(c)]), '--record', 'record.jsonl', ...tA));
+  const kcv1 = kcvOf(
+    kc(
+      'mk',
+      'generate',
+      '--key-name',
+      'rehmk1',
+      '--threshold',
+      '3',
+      ...custodians.flatMap((c) => ['--share', share(c)]),
+      '--record',
+      'record.jsonl',
+      ...tA,
+    ),
+  );
 
-  step('4. The operator confirms each unit\'s transport key against the unit\'s display, into the record');
+  step("4. The operator confirms each unit's transport key against the unit's display, into the record");
   confirmUnits('units', 'transport', 'record.jsonl');
 
   step('5. Initialize: claim for alice, bob, carol (thresholds 2), load the key from 3 shares; every admin signs');
-  kc('bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('erin'), '--share', share('grace'), '--share', share('ivan'),
-    ...tA, '--admin', 'admins/alice.crt', '--admin', 'admins/bob.crt', '--admin', 'admins/carol.crt', '--signature-threshold', '2', '--out', 'bundle-1-initialize.json');
+  kc(
+    'bundle',
+    'create',
+    '--operation',
+    'initialize',
+    '--record',
+    'record.jsonl',
+    '--share',
+    share('erin'),
+    '--share',
+    share('grace'),
+    '--share',
+    share('ivan'),
+    ...tA,
+    '--admin',
+    'admins/alice.crt',
+    '--admin',
+    'admins/bob.crt',
+    '--admin',
+    'admins/carol.crt',
+    '--signature-threshold',
+    '2',
+    '--out',
+    'bundle-1-initialize.json',
+  );
   signBy('bundle-1-initialize.json', 'record.jsonl', 'alice', 'bob', 'carol');
   kc('bundle', 'verify', 'bundle-1-initialize.json', '--record', 'record.jsonl');
   emu('ingest', '--state', 'units', 'bundle-1-initialize.json');
@@ -151,40 +232,146 @@ try {
   writeFileSync(join(ws, 'secrets/dek.bin'), randomBytes(32), { mode: 0o600 });
   emu('kms', 'wrap', '--state', 'units', '--root', 'payments', '--in', 'secrets/dek.bin', '--out', 'dek.jwe');
 
-  step('7. Rotation: a new key "rehmk2" with its own record and shares; alice and bob sign; the units keep the old key as "old"');
+  step(
+    '7. Rotation: a new key "rehmk2" with its own record and shares; alice and bob sign; the units keep the old key as "old"',
+  );
   tA = transports('units', 'transport');
-  const kcv2 = kcvOf(kc('mk', 'generate', '--key-name', 'rehmk2', '--threshold', '3', ...custodians.flatMap((c) => ['--share', newShare(c)]), '--record', 'record2.jsonl', ...tA));
+  const kcv2 = kcvOf(
+    kc(
+      'mk',
+      'generate',
+      '--key-name',
+      'rehmk2',
+      '--threshold',
+      '3',
+      ...custodians.flatMap((c) => ['--share', newShare(c)]),
+      '--record',
+      'record2.jsonl',
+      ...tA,
+    ),
+  );
   confirmUnits('units', 'transport', 'record2.jsonl');
-  kc('bundle', 'create', '--operation', 'rotate', '--record', 'record2.jsonl', '--current-record', 'record.jsonl', '--share', newShare('frank'), '--share', newShare('heidi'), '--share', newShare('ivan'),
-    ...tA, '--out', 'bundle-2-rotate.json');
+  kc(
+    'bundle',
+    'create',
+    '--operation',
+    'rotate',
+    '--record',
+    'record2.jsonl',
+    '--current-record',
+    'record.jsonl',
+    '--share',
+    newShare('frank'),
+    '--share',
+    newShare('heidi'),
+    '--share',
+    newShare('ivan'),
+    ...tA,
+    '--out',
+    'bundle-2-rotate.json',
+  );
   signBy('bundle-2-rotate.json', 'record2.jsonl', 'alice', 'bob');
   emu('ingest', '--state', 'units', 'bundle-2-rotate.json');
   expectKcvs('units', kcv2, 'rotate');
   emu('kms', 'unwrap', '--state', 'units', '--in', 'dek.jwe', '--out', 'secrets/dek-after-rotation.bin');
 
-  step('8. Admin change: dave joins (signature threshold 2 of the units\' admins)');
+  step("8. Admin change: dave joins (signature threshold 2 of the units' admins)");
   tA = transports('units', 'transport');
-  kc('bundle', 'create', '--operation', 'admin-change', '--record', 'record2.jsonl', ...tA, '--add', 'admins/dave.crt', '--signature-threshold', '2', '--revocation-threshold', '2', '--out', 'bundle-3-add-dave.json');
+  kc(
+    'bundle',
+    'create',
+    '--operation',
+    'admin-change',
+    '--record',
+    'record2.jsonl',
+    ...tA,
+    '--add',
+    'admins/dave.crt',
+    '--signature-threshold',
+    '2',
+    '--revocation-threshold',
+    '2',
+    '--out',
+    'bundle-3-add-dave.json',
+  );
   signBy('bundle-3-add-dave.json', 'record2.jsonl', 'bob', 'carol');
   emu('ingest', '--state', 'units', 'bundle-3-add-dave.json');
 
   step('9. Admin change: alice leaves (the revocation threshold signs)');
   tA = transports('units', 'transport');
-  kc('bundle', 'create', '--operation', 'admin-change', '--record', 'record2.jsonl', ...tA, '--remove', thumbprint('alice'), '--signature-threshold', '2', '--revocation-threshold', '2', '--out', 'bundle-4-remove-alice.json');
+  kc(
+    'bundle',
+    'create',
+    '--operation',
+    'admin-change',
+    '--record',
+    'record2.jsonl',
+    ...tA,
+    '--remove',
+    thumbprint('alice'),
+    '--signature-threshold',
+    '2',
+    '--revocation-threshold',
+    '2',
+    '--out',
+    'bundle-4-remove-alice.json',
+  );
   signBy('bundle-4-remove-alice.json', 'record2.jsonl', 'carol', 'dave');
   emu('ingest', '--state', 'units', 'bundle-4-remove-alice.json');
 
   step('10. A change that would lock the units out is refused before anyone signs');
   tA = transports('units', 'transport');
-  refused(1, /lock/, 'keyceremony', 'bundle', 'create', '--operation', 'admin-change', '--record', 'record2.jsonl', ...tA, '--remove', thumbprint('bob'), '--remove', thumbprint('carol'),
-    '--signature-threshold', '2', '--revocation-threshold', '2', '--out', 'bundle-lockout.json');
+  refused(
+    1,
+    /lock/,
+    'keyceremony',
+    'bundle',
+    'create',
+    '--operation',
+    'admin-change',
+    '--record',
+    'record2.jsonl',
+    ...tA,
+    '--remove',
+    thumbprint('bob'),
+    '--remove',
+    thumbprint('carol'),
+    '--signature-threshold',
+    '2',
+    '--revocation-threshold',
+    '2',
+    '--out',
+    'bundle-lockout.json',
+  );
 
   step('11. A unit in maintenance misses a change; status reports the mismatch; the unit is retried alone');
   const [u1, u2] = status('units').units.map((u) => u.id) as [string, string];
   emu('maintenance', '--state', 'units', '--unit', u2, '--on');
-  kc('bundle', 'create', '--operation', 'admin-change', '--record', 'record2.jsonl', ...tA, '--signature-threshold', '2', '--revocation-threshold', '3', '--out', 'bundle-5-thresholds.json');
+  kc(
+    'bundle',
+    'create',
+    '--operation',
+    'admin-change',
+    '--record',
+    'record2.jsonl',
+    ...tA,
+    '--signature-threshold',
+    '2',
+    '--revocation-threshold',
+    '3',
+    '--out',
+    'bundle-5-thresholds.json',
+  );
   signBy('bundle-5-thresholds.json', 'record2.jsonl', 'bob', 'dave');
-  refused(1, /applied to 1 of 2 units; retry with --unit/, 'crypto-unit-emulator', 'ingest', '--state', 'units', 'bundle-5-thresholds.json');
+  refused(
+    1,
+    /applied to 1 of 2 units; retry with --unit/,
+    'crypto-unit-emulator',
+    'ingest',
+    '--state',
+    'units',
+    'bundle-5-thresholds.json',
+  );
   refused(3, /mismatched thresholds/, 'crypto-unit-emulator', 'status', '--state', 'units');
   emu('maintenance', '--state', 'units', '--unit', u2, '--off');
   emu('ingest', '--state', 'units', 'bundle-5-thresholds.json', '--unit', u2);
@@ -196,8 +383,31 @@ try {
   emu('init', '--state', 'units-b', '--units', '2');
   const tB = transports('units-b', 'transport-b');
   confirmUnits('units-b', 'transport-b', 'record2.jsonl');
-  kc('bundle', 'create', '--operation', 'recover', '--record', 'record2.jsonl', '--share', newShare('erin'), '--share', newShare('grace'), '--share', newShare('heidi'),
-    ...tB, '--admin', 'admins/bob.crt', '--admin', 'admins/carol.crt', '--admin', 'admins/dave.crt', '--signature-threshold', '2', '--out', 'bundle-6-recover.json');
+  kc(
+    'bundle',
+    'create',
+    '--operation',
+    'recover',
+    '--record',
+    'record2.jsonl',
+    '--share',
+    newShare('erin'),
+    '--share',
+    newShare('grace'),
+    '--share',
+    newShare('heidi'),
+    ...tB,
+    '--admin',
+    'admins/bob.crt',
+    '--admin',
+    'admins/carol.crt',
+    '--admin',
+    'admins/dave.crt',
+    '--signature-threshold',
+    '2',
+    '--out',
+    'bundle-6-recover.json',
+  );
   signBy('bundle-6-recover.json', 'record2.jsonl', 'bob', 'carol', 'dave');
   emu('ingest', '--state', 'units-b', 'bundle-6-recover.json');
   expectKcvs('units-b', kcv2, 'recover');
@@ -206,11 +416,33 @@ try {
 
   step('13. Zeroize the old instance: afterwards nothing unwraps there');
   tA = transports('units', 'transport');
-  kc('bundle', 'create', '--operation', 'zeroize', '--record', 'record2.jsonl', ...tA, '--out', 'bundle-7-zeroize.json');
+  kc(
+    'bundle',
+    'create',
+    '--operation',
+    'zeroize',
+    '--record',
+    'record2.jsonl',
+    ...tA,
+    '--out',
+    'bundle-7-zeroize.json',
+  );
   signBy('bundle-7-zeroize.json', 'record2.jsonl', 'bob', 'carol');
   emu('ingest', '--state', 'units', 'bundle-7-zeroize.json');
   expectKcvs('units', null, 'zeroize');
-  refused(1, /./, 'crypto-unit-emulator', 'kms', 'unwrap', '--state', 'units', '--in', 'dek.jwe', '--out', 'secrets/dek-after-zeroize.bin');
+  refused(
+    1,
+    /./,
+    'crypto-unit-emulator',
+    'kms',
+    'unwrap',
+    '--state',
+    'units',
+    '--in',
+    'dek.jwe',
+    '--out',
+    'secrets/dek-after-zeroize.bin',
+  );
 
   step('14. Checks: a custodian checks a share; the records; the audit log of a unit');
   kc('share', 'verify', '--record', 'record2.jsonl', '--share', newShare('ivan'));
@@ -219,7 +451,9 @@ try {
   emu('audit', '--state', 'units', '--unit', u2);
 
   const dek = readFileSync(join(ws, 'secrets/dek.bin'));
-  const same = ['secrets/dek-after-rotation.bin', 'secrets/dek-after-recovery.bin'].every((f) => readFileSync(join(ws, f)).equals(dek));
+  const same = ['secrets/dek-after-rotation.bin', 'secrets/dek-after-recovery.bin'].every((f) =>
+    readFileSync(join(ws, f)).equals(dek),
+  );
   process.stdout.write(
     same
       ? `\nRehearsal complete: key ${kcv1} initialized, rotated to ${kcv2}, recovered onto a new instance; the data key unwrapped after each; the old instance zeroized.\n`

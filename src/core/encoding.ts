@@ -14,11 +14,7 @@ const B64URL = /^[A-Za-z0-9_-]*$/;
  * ignores all of those, which would let a flipped byte in a signed document
  * decode to the same bytes and go unnoticed.
  */
-export function fromB64url(
-  text: unknown,
-  what: string,
-  code: CeremonyErrorCode = 'BundleMalformed',
-): Buffer {
+export function fromB64url(text: unknown, what: string, code: CeremonyErrorCode = 'BundleMalformed'): Buffer {
   if (typeof text !== 'string' || !B64URL.test(text) || text.length % 4 === 1) {
     throw new CeremonyError(code, `${what} is not valid base64url.`);
   }

@@ -26,4 +26,3 @@ export class CeremonyError extends Error {
 export function isCeremonyError(e: unknown, code?: CeremonyErrorCode): e is CeremonyError {
   return e instanceof CeremonyError && (code === undefined || e.code === code);
 }
-

@@ -1,4 +1,16 @@
-import { accessSync, closeSync, constants as fsConstants, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { CeremonyError } from './errors.js';
@@ -80,7 +92,11 @@ function unwritable(e: unknown, path: string): unknown {
   };
   const reason = code === undefined ? undefined : why[code];
   if (reason === undefined) return e;
-  return new CeremonyError('OutputUnwritable', `${basename(path)} cannot be written: ${reason}. Nothing was written; choose another place.`, { path });
+  return new CeremonyError(
+    'OutputUnwritable',
+    `${basename(path)} cannot be written: ${reason}. Nothing was written; choose another place.`,
+    { path },
+  );
 }
 
 function outputExists(path: string): CeremonyError {
@@ -212,7 +228,11 @@ export function readFileOrFail(path: string, what: string, maxBytes = MAX_INPUT_
   try {
     const size = statSync(path).size;
     if (size > maxBytes) {
-      throw new CeremonyError('InvalidArgument', `${what} ${path} is ${size} bytes; this tool reads at most ${maxBytes} bytes of it. It is not the file you meant, or it was altered.`, { path });
+      throw new CeremonyError(
+        'InvalidArgument',
+        `${what} ${path} is ${size} bytes; this tool reads at most ${maxBytes} bytes of it. It is not the file you meant, or it was altered.`,
+        { path },
+      );
     }
     return readFileSync(path);
   } catch (e) {
@@ -220,7 +240,8 @@ export function readFileOrFail(path: string, what: string, maxBytes = MAX_INPUT_
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CeremonyError('FileNotFound', `${what} ${path} does not exist.`, { path });
     if (code === 'EISDIR') throw new CeremonyError('InvalidArgument', `${what} ${path} is a directory.`, { path });
-    if (code === 'EACCES') throw new CeremonyError('InvalidArgument', `${what} ${path} cannot be read (permission denied).`, { path });
+    if (code === 'EACCES')
+      throw new CeremonyError('InvalidArgument', `${what} ${path} cannot be read (permission denied).`, { path });
     throw e;
   }
 }

@@ -46,7 +46,9 @@ export function readPassphraseFile(path: string, warn?: (message: string) => voi
   const mode = statSync(path).mode;
   // Like ssh with a private key file: a secret others can read is worth a word, not a refusal.
   if (warn && (mode & 0o077) !== 0) {
-    warn(`the passphrase file ${path} can be read by ${(mode & 0o007) !== 0 ? 'every user of this machine' : 'its group'} (mode ${(mode & 0o777).toString(8)}); chmod 600 ${path}, or keep it on removable media.`);
+    warn(
+      `the passphrase file ${path} can be read by ${(mode & 0o007) !== 0 ? 'every user of this machine' : 'its group'} (mode ${(mode & 0o777).toString(8)}); chmod 600 ${path}, or keep it on removable media.`,
+    );
   }
   try {
     let end = raw.indexOf(0x0a);
@@ -69,9 +71,12 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 export function passphraseHint(passphrase: Uint8Array): string {
   const bytes = Buffer.from(passphrase.buffer, passphrase.byteOffset, passphrase.byteLength);
   const hints: string[] = [];
-  if (bytes.subarray(0, 3).equals(BOM)) hints.push('it starts with a byte-order mark (an invisible character some editors write at the start of a file)');
+  if (bytes.subarray(0, 3).equals(BOM))
+    hints.push('it starts with a byte-order mark (an invisible character some editors write at the start of a file)');
   const last = bytes[bytes.length - 1];
   if (last === 0x20 || last === 0x09) hints.push('it ends with a space or tab');
   if (bytes[0] === 0x20 || bytes[0] === 0x09) hints.push('it starts with a space or tab');
-  return hints.length === 0 ? '' : ` Note: ${hints.join(', and ')}, which count as part of the passphrase; if that was not meant, remove ${hints.length === 1 ? 'it' : 'them'} and try again.`;
+  return hints.length === 0
+    ? ''
+    : ` Note: ${hints.join(', and ')}, which count as part of the passphrase; if that was not meant, remove ${hints.length === 1 ? 'it' : 'them'} and try again.`;
 }

@@ -13,7 +13,12 @@ import type { AuditEntry, UnitState } from './state.js';
 // kept elsewhere catches that (as `transcript verify --head` does for the
 // ceremony record); the unit keeps none today.
 
-export const AUDIT_RESULTS = ['applied', 'already-applied', 'rejected', 'local'] as const satisfies readonly AuditEntry['result'][];
+export const AUDIT_RESULTS = [
+  'applied',
+  'already-applied',
+  'rejected',
+  'local',
+] as const satisfies readonly AuditEntry['result'][];
 export type AuditResult = (typeof AUDIT_RESULTS)[number];
 
 /**
@@ -33,7 +38,10 @@ export const AUDIT_FIELD_MAX = 64;
 /** The `prev` of the first entry: no entry before it. */
 export const AUDIT_GENESIS = '0'.repeat(64);
 
-export type AuditInput = Pick<AuditEntry, 'bundleId' | 'operation' | 'payloadHash' | 'signers' | 'result' | 'code' | 'reason'>;
+export type AuditInput = Pick<
+  AuditEntry,
+  'bundleId' | 'operation' | 'payloadHash' | 'signers' | 'result' | 'code' | 'reason'
+>;
 
 const ELLIPSIS = '…';
 
@@ -99,13 +107,23 @@ export function verifyAudit(unit: UnitState): void {
   let prev = AUDIT_GENESIS;
   unit.audit.forEach((entry, i) => {
     const position = i + 1;
-    if (entry.seq !== position) brokenAudit(unit, position, `its sequence number is ${entry.seq}, not ${position} (an entry was removed, inserted or renumbered)`);
-    if (entry.prev !== prev) brokenAudit(unit, position, 'it does not follow the entry before it (the chain was cut, or an entry was removed or inserted)');
-    if (entry.hash !== auditEntryHash(entry)) brokenAudit(unit, position, 'its content does not match its hash (the entry was altered)');
+    if (entry.seq !== position)
+      brokenAudit(
+        unit,
+        position,
+        `its sequence number is ${entry.seq}, not ${position} (an entry was removed, inserted or renumbered)`,
+      );
+    if (entry.prev !== prev)
+      brokenAudit(
+        unit,
+        position,
+        'it does not follow the entry before it (the chain was cut, or an entry was removed or inserted)',
+      );
+    if (entry.hash !== auditEntryHash(entry))
+      brokenAudit(unit, position, 'its content does not match its hash (the entry was altered)');
     prev = entry.hash;
   });
 }
-
 
 /**
  * Text that came from a bundle, made safe for a terminal: control
@@ -113,7 +131,10 @@ export function verifyAudit(unit: UnitState): void {
  * appear as \u{..} escapes.
  */
 function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+  );
 }
 
 function resultWords(result: AuditResult): string {
@@ -133,11 +154,18 @@ function resultWords(result: AuditResult): string {
 
 /** The log for people, one block per entry, oldest first. */
 export function formatAudit(unit: UnitState): string[] {
-  const lines = [`Audit log of unit ${unit.id} (${unit.audit.length} ${unit.audit.length === 1 ? 'entry' : 'entries'})`];
+  const lines = [
+    `Audit log of unit ${unit.id} (${unit.audit.length} ${unit.audit.length === 1 ? 'entry' : 'entries'})`,
+  ];
   for (const e of unit.audit) {
-    lines.push('', `#${e.seq}  ${printable(e.time)}  ${resultWords(e.result)}${e.code === null ? '' : ` (${printable(e.code)})`}`);
+    lines.push(
+      '',
+      `#${e.seq}  ${printable(e.time)}  ${resultWords(e.result)}${e.code === null ? '' : ` (${printable(e.code)})`}`,
+    );
     if (e.bundleId !== null || e.operation !== null) {
-      lines.push(`    bundle ${e.bundleId === null ? '-' : printable(e.bundleId)}  operation ${e.operation === null ? '-' : printable(e.operation)}`);
+      lines.push(
+        `    bundle ${e.bundleId === null ? '-' : printable(e.bundleId)}  operation ${e.operation === null ? '-' : printable(e.operation)}`,
+      );
     }
     if (e.payloadHash !== null) lines.push(`    payload SHA-256 ${printable(e.payloadHash)}`);
     if (e.signers.length > 0) lines.push(`    signatures by ${e.signers.map(printable).join(', ')}`);

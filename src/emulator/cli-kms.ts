@@ -55,7 +55,13 @@ export async function audit(argv: string[]): Promise<void> {
   }
   // The log is shown even when its chain is broken: it is the evidence.
   if (values.json) {
-    out(JSON.stringify({ instanceId: s.instanceId, unitId: unit.id, chain: broken ? 'broken' : 'intact', entries: unit.audit }, null, 2));
+    out(
+      JSON.stringify(
+        { instanceId: s.instanceId, unitId: unit.id, chain: broken ? 'broken' : 'intact', entries: unit.audit },
+        null,
+        2,
+      ),
+    );
   } else {
     for (const line of formatAudit(unit)) out(line);
     out();
@@ -72,7 +78,12 @@ async function createRootKeyCommand(argv: string[]): Promise<void> {
 }
 
 async function wrapCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { state: { type: 'string' }, root: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' } });
+  const { values } = parse(argv, {
+    state: { type: 'string' },
+    root: { type: 'string' },
+    in: { type: 'string' },
+    out: { type: 'string' },
+  });
   const dir = required(values.state, '--state');
   const root = required(values.root, '--root');
   const inPath = required(values.in, '--in');
@@ -96,14 +107,19 @@ async function unwrapCommand(argv: string[]): Promise<void> {
   const inPath = required(values.in, '--in');
   const outPath = required(values.out, '--out');
   // The DEK is a secret: it goes to a new 0600 file, never to the terminal.
-  if (outPath === '-' || outPath === '/dev/stdout' || outPath === '/dev/stderr') throw new UsageError('--out must name a new file: the unwrapped DEK is a secret and is never printed');
+  if (outPath === '-' || outPath === '/dev/stdout' || outPath === '/dev/stderr')
+    throw new UsageError('--out must name a new file: the unwrapped DEK is a secret and is never printed');
   // The file kms wrap writes ends in one newline; anything else is the JWE's own business.
-  const jwe = readFileOrFail(inPath, 'The wrapped DEK file').toString('utf8').replace(/\r?\n$/, '');
+  const jwe = readFileOrFail(inPath, 'The wrapped DEK file')
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   const { kid } = parseWrappedDek(jwe);
   const dek = unwrapDek(dir, jwe);
   try {
     writeFileExclusive(outPath, dek, 0o600);
-    out(`DEK of ${dek.length} bytes unwrapped with root key ${kid} into ${outPath} (mode 0600). It is a secret: delete it when done.`);
+    out(
+      `DEK of ${dek.length} bytes unwrapped with root key ${kid} into ${outPath} (mode 0600). It is a secret: delete it when done.`,
+    );
   } finally {
     zeroize(dek);
   }
@@ -113,13 +129,17 @@ async function exportKeystoreCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, { state: { type: 'string' }, out: { type: 'string' } });
   const outPath = required(values.out, '--out');
   const r = exportKeystore(required(values.state, '--state'), outPath);
-  out(`${r.rootKeys.length} root ${r.rootKeys.length === 1 ? 'key' : 'keys'} (${r.rootKeys.join(', ')}) exported to ${outPath}, sealed under the master key with KCV ${r.masterKeyKcv}; the file opens only on an instance holding that key.`);
+  out(
+    `${r.rootKeys.length} root ${r.rootKeys.length === 1 ? 'key' : 'keys'} (${r.rootKeys.join(', ')}) exported to ${outPath}, sealed under the master key with KCV ${r.masterKeyKcv}; the file opens only on an instance holding that key.`,
+  );
 }
 
 async function importKeystoreCommand(argv: string[]): Promise<void> {
   const { values } = parse(argv, { state: { type: 'string' }, in: { type: 'string' } });
   const r = importKeystore(required(values.state, '--state'), required(values.in, '--in'));
-  out(`${r.rootKeys.length} root ${r.rootKeys.length === 1 ? 'key' : 'keys'} (${r.rootKeys.join(', ')}) imported, sealed under the master key with KCV ${r.masterKeyKcv}${r.resealed ? ' (re-sealed from the units\' old key)' : ''}.`);
+  out(
+    `${r.rootKeys.length} root ${r.rootKeys.length === 1 ? 'key' : 'keys'} (${r.rootKeys.join(', ')}) imported, sealed under the master key with KCV ${r.masterKeyKcv}${r.resealed ? " (re-sealed from the units' old key)" : ''}.`,
+  );
 }
 
 const KMS_COMMANDS: Readonly<Record<KmsSubcommand, (argv: string[]) => Promise<void>>> = {
@@ -139,7 +159,8 @@ export async function kms(argv: string[]): Promise<void> {
     out(KMS_USAGE);
     return;
   }
-  if (!isKmsSubcommand(sub)) throw new UsageError(`unknown kms command "${sub}" (one of ${Object.keys(KMS_COMMANDS).join(', ')})`);
+  if (!isKmsSubcommand(sub))
+    throw new UsageError(`unknown kms command "${sub}" (one of ${Object.keys(KMS_COMMANDS).join(', ')})`);
   const rest = argv.slice(1);
   if (wantsHelp(rest)) {
     out(`Usage:\n${KMS_USAGES[sub]}`);

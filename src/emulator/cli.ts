@@ -6,7 +6,14 @@ import { groupHex } from '../core/encoding.js';
 import { CeremonyError } from '../core/errors.js';
 import { readFileOrFail } from '../core/files.js';
 import { EXIT, ExitWith, out, parse, required, runCli, usageOf, UsageError, wantsHelp } from '../cli/common.js';
-import { exportTransportFiles, ingestBundle, initInstance, instanceStatus, setMaintenance, zeroizeUnitLocally } from './instance.js';
+import {
+  exportTransportFiles,
+  ingestBundle,
+  initInstance,
+  instanceStatus,
+  setMaintenance,
+  zeroizeUnitLocally,
+} from './instance.js';
 // audit and kms (issue 8, "The units' life"): their commands live in cli-kms.ts.
 import { audit, kms } from './cli-kms.js';
 
@@ -49,12 +56,17 @@ async function transport(argv: string[]): Promise<void> {
 }
 
 async function ingest(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, { state: { type: 'string' }, unit: { type: 'string', multiple: true } }, 1);
+  const { values, positionals } = parse(
+    argv,
+    { state: { type: 'string' }, unit: { type: 'string', multiple: true } },
+    1,
+  );
   const dir = required(values.state, '--state');
   const path = required(positionals[0], 'BUNDLE.json');
   const text = readFileOrFail(path, 'Bundle').toString('utf8');
   const results = ingestBundle(dir, text, values.unit ?? []);
-  for (const r of results) out(`unit ${r.unitId}: ${r.ok ? (r.alreadyApplied ? 'OK (already applied)' : 'OK') : 'FAILED'} ${r.message}`);
+  for (const r of results)
+    out(`unit ${r.unitId}: ${r.ok ? (r.alreadyApplied ? 'OK (already applied)' : 'OK') : 'FAILED'} ${r.message}`);
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
     const ids = failed.map((r) => r.unitId).filter((id) => id !== '*');
@@ -72,7 +84,9 @@ async function status(argv: string[]): Promise<void> {
   const s = instanceStatus(required(values.state, '--state'));
   if (values.json) out(JSON.stringify(s, null, 2));
   else {
-    out(`Instance ${s.instanceId} (profile ${s.limits.profile}; ${s.rootKeys} KMS root key${s.rootKeys === 1 ? '' : 's'})`);
+    out(
+      `Instance ${s.instanceId} (profile ${s.limits.profile}; ${s.rootKeys} KMS root key${s.rootKeys === 1 ? '' : 's'})`,
+    );
     for (const u of s.units) {
       out(
         `unit ${u.id}  ${u.state.padEnd(15)} KCV ${u.masterKeyKcv ?? '-'} (old ${u.oldMasterKeyKcv ?? '-'})  admins ${u.adminNames.length} ` +
@@ -81,7 +95,10 @@ async function status(argv: string[]): Promise<void> {
     }
   }
   if (s.mismatches.length > 0) {
-    throw new ExitWith(EXIT.mismatch, `the units of instance ${s.instanceId} differ:\n  ${s.mismatches.join('\n  ')}\nIngest the missing bundle on the units that lack it (ingest --unit ID).`);
+    throw new ExitWith(
+      EXIT.mismatch,
+      `the units of instance ${s.instanceId} differ:\n  ${s.mismatches.join('\n  ')}\nIngest the missing bundle on the units that lack it (ingest --unit ID).`,
+    );
   }
 }
 
@@ -92,13 +109,27 @@ async function zeroizeLocal(argv: string[]): Promise<void> {
 }
 
 async function maintenance(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { state: { type: 'string' }, unit: { type: 'string' }, on: { type: 'boolean' }, off: { type: 'boolean' } });
+  const { values } = parse(argv, {
+    state: { type: 'string' },
+    unit: { type: 'string' },
+    on: { type: 'boolean' },
+    off: { type: 'boolean' },
+  });
   if (Boolean(values.on) === Boolean(values.off)) throw new UsageError('give exactly one of --on and --off');
   const u = setMaintenance(required(values.state, '--state'), required(values.unit, '--unit'), Boolean(values.on));
   out(`unit ${u.id}: maintenance ${u.maintenance ? 'on' : 'off'}`);
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { init, transport, ingest, status, maintenance, zeroize: zeroizeLocal, audit, kms };
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  init,
+  transport,
+  ingest,
+  status,
+  maintenance,
+  zeroize: zeroizeLocal,
+  audit,
+  kms,
+};
 
 await runCli('crypto-unit-emulator', async (argv) => {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {

@@ -3,8 +3,21 @@ import { join } from 'node:path';
 import { checkEmbeddedSignatures, parseBundle, type ParsedBundle } from '../core/bundle/bundle.js';
 import { decryptCompactJwe, readJweHeader } from '../core/bundle/jwe.js';
 import { verifyJwsSignature } from '../core/bundle/jws.js';
-import { checkThresholds, planOf, requiredSignatures, type LoadNewCommand, type NamedAdmin, type OperationPlan } from '../core/bundle/protocol.js';
-import { KP_DEDICATED_LIMITS, spkiFingerprint, TRANSPORT_FORMAT, type TransportKeyFile, type UnitLimits } from '../core/bundle/transport.js';
+import {
+  checkThresholds,
+  planOf,
+  requiredSignatures,
+  type LoadNewCommand,
+  type NamedAdmin,
+  type OperationPlan,
+} from '../core/bundle/protocol.js';
+import {
+  KP_DEDICATED_LIMITS,
+  spkiFingerprint,
+  TRANSPORT_FORMAT,
+  type TransportKeyFile,
+  type UnitLimits,
+} from '../core/bundle/transport.js';
 import { CeremonyError, isCeremonyError, missingCase, type CeremonyErrorCode } from '../core/errors.js';
 import { replaceFileAtomic } from '../core/files.js';
 import { readAdminCertificate } from '../core/identity/certificate.js';
@@ -35,7 +48,12 @@ import {
 export const TRANSPORT_KEY_BITS = 4096;
 
 /** Creates a new instance of 2 or 3 cleared units, each with its own transport key pair. */
-export function initInstance(dir: string, units: number, now = new Date(), limits: UnitLimits = KP_DEDICATED_LIMITS): InstanceState {
+export function initInstance(
+  dir: string,
+  units: number,
+  now = new Date(),
+  limits: UnitLimits = KP_DEDICATED_LIMITS,
+): InstanceState {
   if (units !== 2 && units !== 3) {
     throw new CeremonyError('InvalidArgument', `An instance has 2 or 3 crypto units; got ${units}.`);
   }
@@ -68,8 +86,27 @@ export function initInstance(dir: string, units: number, now = new Date(), limit
 }
 
 /** What a cleared unit holds: nothing but its transport key, its history and its log. */
-function clearedUnit(): Pick<UnitState, 'state' | 'admins' | 'signatureThreshold' | 'revocationThreshold' | 'newMasterKey' | 'currentMasterKey' | 'oldMasterKey' | 'users'> {
-  return { state: 'cleared', admins: [], signatureThreshold: 0, revocationThreshold: 0, newMasterKey: null, currentMasterKey: null, oldMasterKey: null, users: [] };
+function clearedUnit(): Pick<
+  UnitState,
+  | 'state'
+  | 'admins'
+  | 'signatureThreshold'
+  | 'revocationThreshold'
+  | 'newMasterKey'
+  | 'currentMasterKey'
+  | 'oldMasterKey'
+  | 'users'
+> {
+  return {
+    state: 'cleared',
+    admins: [],
+    signatureThreshold: 0,
+    revocationThreshold: 0,
+    newMasterKey: null,
+    currentMasterKey: null,
+    oldMasterKey: null,
+    users: [],
+  };
 }
 
 export { findUnit };
@@ -89,13 +126,18 @@ export function transportFileFor(s: InstanceState, u: UnitState): TransportKeyFi
       admins: u.admins.map((a) => ({ name: a.name, thumbprint: a.thumbprint })),
       signatureThreshold: u.signatureThreshold,
       revocationThreshold: u.revocationThreshold,
-      currentMasterKey: u.currentMasterKey ? { kcv: u.currentMasterKey.kcv, verificationPattern: u.currentMasterKey.verificationPattern } : null,
+      currentMasterKey: u.currentMasterKey
+        ? { kcv: u.currentMasterKey.kcv, verificationPattern: u.currentMasterKey.verificationPattern }
+        : null,
     },
   };
 }
 
 /** Writes one transport key file per unit (replacing older exports of the same unit). */
-export function exportTransportFiles(dir: string, outDir: string): Array<{ unitId: string; path: string; fingerprint: string }> {
+export function exportTransportFiles(
+  dir: string,
+  outDir: string,
+): Array<{ unitId: string; path: string; fingerprint: string }> {
   const s = loadInstance(dir);
   return s.units.map((u) => {
     const path = join(outDir, `unit-${u.id}.transport.json`);
@@ -113,7 +155,6 @@ export function setMaintenance(dir: string, unitId: string, on: boolean): UnitSt
     return u;
   });
 }
-
 
 export interface UnitResult {
   unitId: string;
@@ -139,33 +180,65 @@ function checkPrecondition(unit: UnitState, plan: OperationPlan, bundle: ParsedB
   const p = bundle.payload;
   const current = unit.currentMasterKey;
   const holdsNamedKey = (): void => {
-    if (!current) refuse('UnitState', `the bundle acts under master key ${p.kcv}, but the unit holds no master key (state ${unit.state}).`);
+    if (!current)
+      refuse(
+        'UnitState',
+        `the bundle acts under master key ${p.kcv}, but the unit holds no master key (state ${unit.state}).`,
+      );
     if (!sameHex(current.verificationPattern, p.verificationPattern)) {
-      refuse('KcvMismatch', `the bundle acts under master key ${p.kcv} (verification pattern ${p.verificationPattern.slice(0, 16)}\u2026), but this unit's current key is ${current.kcv} (${current.verificationPattern.slice(0, 16)}\u2026).`);
+      refuse(
+        'KcvMismatch',
+        `the bundle acts under master key ${p.kcv} (verification pattern ${p.verificationPattern.slice(0, 16)}\u2026), but this unit's current key is ${current.kcv} (${current.verificationPattern.slice(0, 16)}\u2026).`,
+      );
     }
   };
   switch (plan.operation) {
     case 'initialize':
-      if (unit.state !== 'cleared') refuse('UnitState', `initialize claims cleared units, but this unit is ${unit.state}; to put a key on claimed units use recover, to replace a key use rotate.`);
+      if (unit.state !== 'cleared')
+        refuse(
+          'UnitState',
+          `initialize claims cleared units, but this unit is ${unit.state}; to put a key on claimed units use recover, to replace a key use rotate.`,
+        );
       return;
     case 'recover':
-      if (plan.claim && unit.state !== 'cleared') refuse('UnitState', `this recover bundle claims the unit, but it is already claimed (state ${unit.state}).`);
+      if (plan.claim && unit.state !== 'cleared')
+        refuse('UnitState', `this recover bundle claims the unit, but it is already claimed (state ${unit.state}).`);
       if (!plan.claim && (unit.state !== 'claimed' || current)) {
-        refuse('UnitState', unit.state === 'cleared' ? 'the unit is cleared and the bundle does not claim it; a recovery onto cleared units carries the claim.' : `a recovery onto claimed units needs a unit that holds no master key; this one is ${unit.state}${current ? ` with key ${current.kcv}` : ''}. Only rotate replaces a current key.`);
+        refuse(
+          'UnitState',
+          unit.state === 'cleared'
+            ? 'the unit is cleared and the bundle does not claim it; a recovery onto cleared units carries the claim.'
+            : `a recovery onto claimed units needs a unit that holds no master key; this one is ${unit.state}${current ? ` with key ${current.kcv}` : ''}. Only rotate replaces a current key.`,
+        );
       }
       return;
     case 'rotate':
-      if (unit.state !== 'kms-initialized' || !current) refuse('UnitState', `rotate replaces the current key of an initialized unit; this unit is ${unit.state}.`);
+      if (unit.state !== 'kms-initialized' || !current)
+        refuse('UnitState', `rotate replaces the current key of an initialized unit; this unit is ${unit.state}.`);
       if (!sameHex(plan.expectedCurrentVerificationPattern, current.verificationPattern)) {
-        refuse('KcvMismatch', `the rotation expects current key ${plan.expectedCurrentVerificationPattern.slice(0, 16)}\u2026, but this unit's current key is ${current.kcv} (${current.verificationPattern.slice(0, 16)}\u2026); nothing was loaded.`);
+        refuse(
+          'KcvMismatch',
+          `the rotation expects current key ${plan.expectedCurrentVerificationPattern.slice(0, 16)}\u2026, but this unit's current key is ${current.kcv} (${current.verificationPattern.slice(0, 16)}\u2026); nothing was loaded.`,
+        );
       }
-      for (const [reg, name] of [[current, 'current'], [unit.oldMasterKey, 'old']] as const) {
-        if (reg && sameHex(reg.verificationPattern, p.verificationPattern)) refuse('KcvMismatch', `the new key ${p.kcv} is the unit's ${name} key; a rotation needs a newly generated key.`);
+      for (const [reg, name] of [
+        [current, 'current'],
+        [unit.oldMasterKey, 'old'],
+      ] as const) {
+        if (reg && sameHex(reg.verificationPattern, p.verificationPattern))
+          refuse(
+            'KcvMismatch',
+            `the new key ${p.kcv} is the unit's ${name} key; a rotation needs a newly generated key.`,
+          );
       }
       return;
     case 'admin-change':
     case 'zeroize':
-      if (unit.state === 'cleared') refuse('UnitState', `the unit is cleared: there is nothing to ${plan.operation === 'zeroize' ? 'zeroize' : 'change'}.`);
+      if (unit.state === 'cleared')
+        refuse(
+          'UnitState',
+          `the unit is cleared: there is nothing to ${plan.operation === 'zeroize' ? 'zeroize' : 'change'}.`,
+        );
       holdsNamedKey();
       return;
     default:
@@ -180,24 +253,43 @@ function checkSignatures(unit: UnitState, bundle: ParsedBundle): string[] {
   const trusted: InstalledAdmin[] = claim ? claim.admins.map(installed) : unit.admins;
   const { required, rule } = claim
     ? requiredSignatures(plan, { signatureThreshold: 0, revocationThreshold: 0, admins: 0 })
-    : requiredSignatures(plan, { signatureThreshold: unit.signatureThreshold, revocationThreshold: unit.revocationThreshold, admins: unit.admins.length });
+    : requiredSignatures(plan, {
+        signatureThreshold: unit.signatureThreshold,
+        revocationThreshold: unit.revocationThreshold,
+        admins: unit.admins.length,
+      });
   if (bundle.signatures.length > trusted.length) {
-    refuse('BundleMalformed', `the bundle carries ${bundle.signatures.length} signatures, more than the ${trusted.length} admins who may sign it.`);
+    refuse(
+      'BundleMalformed',
+      `the bundle carries ${bundle.signatures.length} signatures, more than the ${trusted.length} admins who may sign it.`,
+    );
   }
   const valid = new Set<string>();
   for (const [i, s] of bundle.signatures.entries()) {
     const admin = trusted.find((a) => a.thumbprint === s.thumbprint);
-    if (!admin) refuse('UnknownSigner', `signature ${i + 1} is by an unknown signer (certificate thumbprint ${s.thumbprint}), not an admin of this unit.`);
-    if (valid.has(admin.thumbprint)) refuse('BundleMalformed', `${admin.name} signed the bundle twice; a signature counts once.`);
+    if (!admin)
+      refuse(
+        'UnknownSigner',
+        `signature ${i + 1} is by an unknown signer (certificate thumbprint ${s.thumbprint}), not an admin of this unit.`,
+      );
+    if (valid.has(admin.thumbprint))
+      refuse('BundleMalformed', `${admin.name} signed the bundle twice; a signature counts once.`);
     const key = readAdminCertificate(Buffer.from(admin.certificate, 'base64')).publicKey;
     if (!verifyJwsSignature(bundle.jws.payload, s.entry, s.header, key)) {
-      refuse('BundleSignatureInvalid', `the signature of ${admin.name} does not verify: the bundle was altered after signing.`);
+      refuse(
+        'BundleSignatureInvalid',
+        `the signature of ${admin.name} does not verify: the bundle was altered after signing.`,
+      );
     }
     valid.add(admin.thumbprint);
   }
   if (valid.size < required) {
     const missing = claim ? trusted.filter((a) => !valid.has(a.thumbprint)).map((a) => a.name) : [];
-    refuse('TooFewSignatures', `too few signatures: ${valid.size} valid, ${rule}` + (missing.length > 0 ? `; missing: ${missing.join(', ')}.` : '.'));
+    refuse(
+      'TooFewSignatures',
+      `too few signatures: ${valid.size} valid, ${rule}` +
+        (missing.length > 0 ? `; missing: ${missing.join(', ')}.` : '.'),
+    );
   }
   return [...valid];
 }
@@ -212,26 +304,53 @@ function loadNewKey(u: UnitState, load: LoadNewCommand, bundle: ParsedBundle): M
   const jwe = load.keys[u.id]!;
   const h = readJweHeader(jwe, 'The wrapped master key');
   if (h.kid !== u.transport.fingerprint) {
-    refuse('WrongTarget', `the master key was wrapped for transport key ${h.kid}, not this unit's ${u.transport.fingerprint}.`);
+    refuse(
+      'WrongTarget',
+      `the master key was wrapped for transport key ${h.kid}, not this unit's ${u.transport.fingerprint}.`,
+    );
   }
   const key = decryptCompactJwe(jwe, createPrivateKey(u.transport.privateKey), 'The wrapped master key');
   try {
     if (key.length !== 32) refuse('BundleMalformed', 'the wrapped master key is not 32 bytes.');
     const kcv = keyCheckValue(key);
     const vp = verificationPattern(key);
-    if (kcv !== p.kcv) refuse('KcvMismatch', `the unwrapped master key's check value is ${kcv}, but the bundle says ${p.kcv}; nothing was loaded.`);
+    if (kcv !== p.kcv)
+      refuse(
+        'KcvMismatch',
+        `the unwrapped master key's check value is ${kcv}, but the bundle says ${p.kcv}; nothing was loaded.`,
+      );
     if (!sameHex(vp, p.verificationPattern)) {
-      refuse('KcvMismatch', `the unwrapped master key's verification pattern differs from the bundle's (the KCV ${kcv} matches, the full pattern does not); nothing was loaded.`);
+      refuse(
+        'KcvMismatch',
+        `the unwrapped master key's verification pattern differs from the bundle's (the KCV ${kcv} matches, the full pattern does not); nothing was loaded.`,
+      );
     }
-    return { kcv, verificationPattern: vp, keyName: p.keyName, ceremonyId: p.ceremonyId, transcriptHash: p.transcriptHash, sealed: sealMasterKey(u, key, vp), committed: false };
+    return {
+      kcv,
+      verificationPattern: vp,
+      keyName: p.keyName,
+      ceremonyId: p.ceremonyId,
+      transcriptHash: p.transcriptHash,
+      sealed: sealMasterKey(u, key, vp),
+      committed: false,
+    };
   } finally {
     zeroize(key);
   }
 }
 
 /** Installs admins and thresholds after checking nobody is locked out. */
-function setAdmins(u: UnitState, admins: InstalledAdmin[], t: { signatureThreshold: number; revocationThreshold: number }, limits: UnitLimits): void {
-  if (admins.length > limits.maxAdmins) refuse('UnitState', `the unit would have ${admins.length} admins; it takes at most ${limits.maxAdmins} (${limits.profile}).`);
+function setAdmins(
+  u: UnitState,
+  admins: InstalledAdmin[],
+  t: { signatureThreshold: number; revocationThreshold: number },
+  limits: UnitLimits,
+): void {
+  if (admins.length > limits.maxAdmins)
+    refuse(
+      'UnitState',
+      `the unit would have ${admins.length} admins; it takes at most ${limits.maxAdmins} (${limits.profile}).`,
+    );
   try {
     checkThresholds(t, admins.length, 'The change');
   } catch (e) {
@@ -257,7 +376,10 @@ function applyCommands(unit: UnitState, bundle: ParsedBundle, s: InstanceState):
       }
       case 'load-new':
         if ([...p.keyName].length > s.limits.keyNameMaxLength) {
-          refuse('InvalidArgument', `the key name "${p.keyName}" is longer than the ${s.limits.keyNameMaxLength} characters this unit takes (${s.limits.profile}).`);
+          refuse(
+            'InvalidArgument',
+            `the key name "${p.keyName}" is longer than the ${s.limits.keyNameMaxLength} characters this unit takes (${s.limits.profile}).`,
+          );
         }
         u.newMasterKey = loadNewKey(u, c, bundle);
         u.state = 'mk-loaded';
@@ -277,7 +399,8 @@ function applyCommands(unit: UnitState, bundle: ParsedBundle, s: InstanceState):
         break;
       }
       case 'add-user':
-        if (!u.currentMasterKey) refuse('UnitState', `the ${c.type} can only be added once a master key is active (state ${u.state}).`);
+        if (!u.currentMasterKey)
+          refuse('UnitState', `the ${c.type} can only be added once a master key is active (state ${u.state}).`);
         if (!u.users.includes(c.type)) u.users.push(c.type);
         u.state = 'kms-initialized';
         break;
@@ -289,7 +412,8 @@ function applyCommands(unit: UnitState, bundle: ParsedBundle, s: InstanceState):
       }
       case 'add-admin': {
         const cert = readAdminCertificate(Buffer.from(c.certificate, 'base64'));
-        if (u.admins.some((a) => a.thumbprint === cert.thumbprint)) refuse('UnitState', `${cert.name} (${cert.thumbprint}) is already an admin of this unit.`);
+        if (u.admins.some((a) => a.thumbprint === cert.thumbprint))
+          refuse('UnitState', `${cert.name} (${cert.thumbprint}) is already an admin of this unit.`);
         u.admins = [...u.admins, { name: cert.name, thumbprint: cert.thumbprint, certificate: c.certificate }];
         break;
       }
@@ -344,10 +468,20 @@ function dropOrphanKeystore(s: InstanceState): void {
  */
 function instanceRefusal(s: InstanceState, bundle: ParsedBundle): { code: CeremonyErrorCode; message: string } | null {
   const p = bundle.payload;
-  if (p.instanceId !== s.instanceId) return { code: 'WrongTarget', message: `the bundle is for service instance ${p.instanceId}, not this one (${s.instanceId}).` };
-  const mine = s.units.map((u) => u.id).sort().join(',');
+  if (p.instanceId !== s.instanceId)
+    return {
+      code: 'WrongTarget',
+      message: `the bundle is for service instance ${p.instanceId}, not this one (${s.instanceId}).`,
+    };
+  const mine = s.units
+    .map((u) => u.id)
+    .sort()
+    .join(',');
   if ([...p.targets].sort().join(',') !== mine) {
-    return { code: 'WrongTarget', message: `the bundle targets units ${p.targets.join(', ')}, not exactly this instance's units ${s.units.map((u) => u.id).join(', ')}; a bundle goes to every unit of its instance.` };
+    return {
+      code: 'WrongTarget',
+      message: `the bundle targets units ${p.targets.join(', ')}, not exactly this instance's units ${s.units.map((u) => u.id).join(', ')}; a bundle goes to every unit of its instance.`,
+    };
   }
   return null;
 }
@@ -359,7 +493,12 @@ function instanceRefusal(s: InstanceState, bundle: ParsedBundle): { code: Ceremo
  * a retry aimed at the failed units completes the instance. A bundle that
  * cannot even be parsed changes nothing anywhere.
  */
-export function ingestBundle(dir: string, bundleText: string, onlyUnits: readonly string[] = [], now = new Date()): UnitResult[] {
+export function ingestBundle(
+  dir: string,
+  bundleText: string,
+  onlyUnits: readonly string[] = [],
+  now = new Date(),
+): UnitResult[] {
   return withInstanceLock(dir, () => {
     const s = loadInstance(dir);
     const units = onlyUnits.length > 0 ? [...new Set(onlyUnits.map((id) => findUnit(s, id)))] : s.units;
@@ -370,10 +509,24 @@ export function ingestBundle(dir: string, bundleText: string, onlyUnits: readonl
       if (!isCeremonyError(e)) throw e;
       // Every unit offered the bundle logs it, even one it could not read.
       for (const u of units.filter((x) => !x.maintenance)) {
-        appendAudit(u, { bundleId: null, operation: null, payloadHash: null, signers: [], result: 'rejected', code: e.code, reason: e.message }, now);
+        appendAudit(
+          u,
+          {
+            bundleId: null,
+            operation: null,
+            payloadHash: null,
+            signers: [],
+            result: 'rejected',
+            code: e.code,
+            reason: e.message,
+          },
+          now,
+        );
       }
       saveInstance(dir, s);
-      return [{ unitId: '*', ok: false, alreadyApplied: false, state: '-', code: e.code, message: `rejected: ${e.message}` }];
+      return [
+        { unitId: '*', ok: false, alreadyApplied: false, state: '-', code: e.code, message: `rejected: ${e.message}` },
+      ];
     }
     const refusal = instanceRefusal(s, bundle);
     const results: UnitResult[] = [];
@@ -391,51 +544,128 @@ export function ingestBundle(dir: string, bundleText: string, onlyUnits: readonl
 function zeroizedSince(unit: UnitState, bundleId: string): string | null {
   const applied = unit.audit.findLast((a) => a.result === 'applied' && a.bundleId === bundleId);
   if (!applied) return null;
-  const later = unit.audit.find((a) => a.seq > applied.seq && ((a.result === 'applied' && a.operation === 'zeroize') || (a.result === 'local' && a.code === 'zeroize')));
+  const later = unit.audit.find(
+    (a) =>
+      a.seq > applied.seq &&
+      ((a.result === 'applied' && a.operation === 'zeroize') || (a.result === 'local' && a.code === 'zeroize')),
+  );
   if (!later) return null;
   return later.result === 'local' ? `locally, ${later.time}` : `by bundle ${later.bundleId}, ${later.time}`;
 }
 
-function offerToUnit(s: InstanceState, unit: UnitState, bundle: ParsedBundle, refusal: { code: CeremonyErrorCode; message: string } | null, now: Date): UnitResult {
+function offerToUnit(
+  s: InstanceState,
+  unit: UnitState,
+  bundle: ParsedBundle,
+  refusal: { code: CeremonyErrorCode; message: string } | null,
+  now: Date,
+): UnitResult {
   const p = bundle.payload;
-  const audit = (u: UnitState, result: 'applied' | 'already-applied' | 'rejected', code: string | null, reason: string): void => {
-    appendAudit(u, { bundleId: p.bundleId, operation: p.operation, payloadHash: bundle.payloadHash, signers: bundle.signatures.map((x) => x.thumbprint), result, code, reason }, now);
+  const audit = (
+    u: UnitState,
+    result: 'applied' | 'already-applied' | 'rejected',
+    code: string | null,
+    reason: string,
+  ): void => {
+    appendAudit(
+      u,
+      {
+        bundleId: p.bundleId,
+        operation: p.operation,
+        payloadHash: bundle.payloadHash,
+        signers: bundle.signatures.map((x) => x.thumbprint),
+        result,
+        code,
+        reason,
+      },
+      now,
+    );
   };
   if (unit.maintenance) {
     // A unit in maintenance does not see the bundle at all.
-    return { unitId: unit.id, ok: false, alreadyApplied: false, state: unit.state, code: 'UnitInMaintenance', message: 'rejected: the unit is in maintenance; retry when it is back, aiming at this unit only (--unit).' };
+    return {
+      unitId: unit.id,
+      ok: false,
+      alreadyApplied: false,
+      state: unit.state,
+      code: 'UnitInMaintenance',
+      message: 'rejected: the unit is in maintenance; retry when it is back, aiming at this unit only (--unit).',
+    };
   }
   try {
     if (refusal) refuse(refusal.code, refusal.message);
     const seen = unit.appliedBundles.find((a) => a.bundleId === p.bundleId);
     // A bundle whose effect a later zeroize destroyed is not "in place": it is a replay.
     if (seen && zeroizedSince(unit, seen.bundleId)) {
-      refuse('Replay', `this bundle (sequence ${p.sequence}) was applied before, but the unit was zeroized since (${zeroizedSince(unit, seen.bundleId)}); a replay is refused. A new bundle is needed.`);
+      refuse(
+        'Replay',
+        `this bundle (sequence ${p.sequence}) was applied before, but the unit was zeroized since (${zeroizedSince(unit, seen.bundleId)}); a replay is refused. A new bundle is needed.`,
+      );
     }
     if (seen && seen.payloadHash === bundle.payloadHash) {
       // Only this very bundle, intact and signed by those it was applied with, is "already applied".
-      const intact = checkEmbeddedSignatures(bundle).every((c) => c.valid) && bundle.signatures.every((x) => seen.signers.includes(x.thumbprint));
-      if (!intact) refuse('BundleSignatureInvalid', `this bundle (sequence ${p.sequence}) was applied before, but this copy carries signatures that do not verify or that it was not applied with: it was altered.`);
+      const intact =
+        checkEmbeddedSignatures(bundle).every((c) => c.valid) &&
+        bundle.signatures.every((x) => seen.signers.includes(x.thumbprint));
+      if (!intact)
+        refuse(
+          'BundleSignatureInvalid',
+          `this bundle (sequence ${p.sequence}) was applied before, but this copy carries signatures that do not verify or that it was not applied with: it was altered.`,
+        );
       audit(unit, 'already-applied', null, `sequence ${p.sequence} was applied before; nothing changed`);
-      return { unitId: unit.id, ok: true, alreadyApplied: true, state: unit.state, message: `already applied (sequence ${p.sequence}); nothing changed` };
+      return {
+        unitId: unit.id,
+        ok: true,
+        alreadyApplied: true,
+        state: unit.state,
+        message: `already applied (sequence ${p.sequence}); nothing changed`,
+      };
     }
-    if (seen) refuse('Replay', `a different bundle with the same id ${p.bundleId} was applied before: this one was altered and re-issued.`);
-    if (p.sequence <= unit.lastSequence) refuse('Replay', `replayed or out-of-date bundle: sequence ${p.sequence} is not above the last accepted ${unit.lastSequence}.`);
+    if (seen)
+      refuse(
+        'Replay',
+        `a different bundle with the same id ${p.bundleId} was applied before: this one was altered and re-issued.`,
+      );
+    if (p.sequence <= unit.lastSequence)
+      refuse(
+        'Replay',
+        `replayed or out-of-date bundle: sequence ${p.sequence} is not above the last accepted ${unit.lastSequence}.`,
+      );
     // The sequence of commands again, against this unit's copy of the rules, before any change.
     planOf(p.operation, p.commands, p.targets);
     checkPrecondition(unit, bundle.plan, bundle);
     const signers = checkSignatures(unit, bundle);
     const updated = applyCommands(unit, bundle, s);
     updated.lastSequence = p.sequence;
-    updated.appliedBundles.push({ bundleId: p.bundleId, payloadHash: bundle.payloadHash, sequence: p.sequence, operation: p.operation, transcriptHash: p.transcriptHash, signers });
+    updated.appliedBundles.push({
+      bundleId: p.bundleId,
+      payloadHash: bundle.payloadHash,
+      sequence: p.sequence,
+      operation: p.operation,
+      transcriptHash: p.transcriptHash,
+      signers,
+    });
     audit(updated, 'applied', null, `${p.operation} applied; signed by ${signers.length}; state ${updated.state}`);
     followRotation(s, unit, updated);
     s.units[s.units.indexOf(unit)] = updated;
-    return { unitId: unit.id, ok: true, alreadyApplied: false, state: updated.state, message: `accepted: ${p.operation}; state ${updated.state}, master key KCV ${updated.currentMasterKey?.kcv ?? '-'}` };
+    return {
+      unitId: unit.id,
+      ok: true,
+      alreadyApplied: false,
+      state: updated.state,
+      message: `accepted: ${p.operation}; state ${updated.state}, master key KCV ${updated.currentMasterKey?.kcv ?? '-'}`,
+    };
   } catch (e) {
     if (!isCeremonyError(e)) throw e;
     audit(unit, 'rejected', e.code, e.message);
-    return { unitId: unit.id, ok: false, alreadyApplied: false, state: unit.state, code: e.code, message: `rejected: ${e.message}` };
+    return {
+      unitId: unit.id,
+      ok: false,
+      alreadyApplied: false,
+      state: unit.state,
+      code: e.code,
+      message: `rejected: ${e.message}`,
+    };
   }
 }
 
@@ -446,7 +676,19 @@ export function zeroizeUnitLocally(dir: string, unitId: string, now = new Date()
     const u = findUnit(s, unitId);
     Object.assign(u, clearedUnit());
     u.sealingKey = newSealingKey();
-    appendAudit(u, { bundleId: null, operation: null, payloadHash: null, signers: [], result: 'local', code: 'zeroize', reason: 'zeroized locally at the unit (taken out of service)' }, now);
+    appendAudit(
+      u,
+      {
+        bundleId: null,
+        operation: null,
+        payloadHash: null,
+        signers: [],
+        result: 'local',
+        code: 'zeroize',
+        reason: 'zeroized locally at the unit (taken out of service)',
+      },
+      now,
+    );
     dropOrphanKeystore(s);
     saveInstance(dir, s);
     return u;
@@ -513,16 +755,33 @@ export function compareUnits(units: readonly UnitStatus[]): string[] {
   return [
     ...differ(
       'master key material',
-      (u) => [u.masterKeyVerificationPattern, u.newMasterKeyVerificationPattern, u.oldMasterKeyVerificationPattern].join('/'),
+      (u) =>
+        [u.masterKeyVerificationPattern, u.newMasterKeyVerificationPattern, u.oldMasterKeyVerificationPattern].join(
+          '/',
+        ),
       (u) => `${u.masterKeyKcv ?? 'none'} (new ${u.newMasterKeyKcv ?? 'none'}, old ${u.oldMasterKeyKcv ?? 'none'})`,
     ),
-    ...differ('admins', (u) => u.adminThumbprints.join(','), (u) => `[${u.adminNames.map((n, i) => `${n} ${u.adminThumbprints[i]!.slice(0, 8)}`).join(', ')}]`),
-    ...differ('thresholds', (u) => `${u.signatureThreshold}/${u.revocationThreshold}`, (u) => `signature ${u.signatureThreshold}, revocation ${u.revocationThreshold}`),
+    ...differ(
+      'admins',
+      (u) => u.adminThumbprints.join(','),
+      (u) => `[${u.adminNames.map((n, i) => `${n} ${u.adminThumbprints[i]!.slice(0, 8)}`).join(', ')}]`,
+    ),
+    ...differ(
+      'thresholds',
+      (u) => `${u.signatureThreshold}/${u.revocationThreshold}`,
+      (u) => `signature ${u.signatureThreshold}, revocation ${u.revocationThreshold}`,
+    ),
   ];
 }
 
 export function instanceStatus(dir: string): InstanceStatus {
   const s = loadInstance(dir);
   const units = s.units.map(unitStatus);
-  return { instanceId: s.instanceId, limits: s.limits, units, mismatches: compareUnits(units), rootKeys: s.keystore?.rootKeys.length ?? 0 };
+  return {
+    instanceId: s.instanceId,
+    limits: s.limits,
+    units,
+    mismatches: compareUnits(units),
+    rootKeys: s.keystore?.rootKeys.length ?? 0,
+  };
 }

@@ -54,7 +54,8 @@ function withSealingKey<T>(unit: UnitState, fn: (key: Buffer) => T): T {
   }
 }
 
-const registerAad = (unit: UnitState, verificationPattern: string): string => `keyceremony-emulator master key|${unit.id}|${verificationPattern}`;
+const registerAad = (unit: UnitState, verificationPattern: string): string =>
+  `keyceremony-emulator master key|${unit.id}|${verificationPattern}`;
 
 /** Seals a master key for one of the unit's registers. */
 export function sealMasterKey(unit: UnitState, masterKey: Uint8Array, verificationPattern: string): string {
@@ -63,5 +64,12 @@ export function sealMasterKey(unit: UnitState, masterKey: Uint8Array, verificati
 
 /** The master key of a register, unsealed. Key material: the caller zeroes it. */
 export function unsealMasterKey(unit: UnitState, register: MasterKeyRegister): Buffer {
-  return withSealingKey(unit, (k) => unsealBytes(k, register.sealed, registerAad(unit, register.verificationPattern), `The master key register of unit ${unit.id}`));
+  return withSealingKey(unit, (k) =>
+    unsealBytes(
+      k,
+      register.sealed,
+      registerAad(unit, register.verificationPattern),
+      `The master key register of unit ${unit.id}`,
+    ),
+  );
 }

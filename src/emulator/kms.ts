@@ -96,7 +96,10 @@ function servingUnits(s: InstanceState): Serving {
   const held = active.map((u) => {
     const r = u.currentMasterKey;
     if (r === null) {
-      throw new CeremonyError('EmulatorState', `Unit ${u.id} is kms-initialized but holds no current master key; the state file is damaged, restore it from a backup.`);
+      throw new CeremonyError(
+        'EmulatorState',
+        `Unit ${u.id} is kms-initialized but holds no current master key; the state file is damaged, restore it from a backup.`,
+      );
     }
     return { unit: u, register: r };
   });
@@ -142,7 +145,10 @@ function withMasterKey<T>(unit: UnitState, register: MasterKeyRegister, use: (ma
     // The seal binds the register's verification pattern, but a wrong key
     // here would seal root keys that nothing opens again: check the key too.
     if (masterKey.length !== 32 || !sameHex(verificationPattern(masterKey), register.verificationPattern)) {
-      throw new CeremonyError('EmulatorState', `The master key register of unit ${unit.id} does not hold the key its verification pattern names; the state file was altered, restore it from a backup.`);
+      throw new CeremonyError(
+        'EmulatorState',
+        `The master key register of unit ${unit.id} does not hold the key its verification pattern names; the state file was altered, restore it from a backup.`,
+      );
     }
     return use(masterKey);
   } finally {
@@ -152,12 +158,20 @@ function withMasterKey<T>(unit: UnitState, register: MasterKeyRegister, use: (ma
 
 function checkRootKeyName(name: string): void {
   if (typeof name !== 'string' || !ROOT_KEY_NAME.test(name)) {
-    const shown = typeof name === 'string' ? JSON.stringify(name.length > 70 ? `${name.slice(0, 70)}…` : name) : 'missing';
-    throw new CeremonyError('InvalidArgument', `The root key name ${shown} is not allowed: use 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" and "-".`);
+    const shown =
+      typeof name === 'string' ? JSON.stringify(name.length > 70 ? `${name.slice(0, 70)}…` : name) : 'missing';
+    throw new CeremonyError(
+      'InvalidArgument',
+      `The root key name ${shown} is not allowed: use 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" and "-".`,
+    );
   }
 }
 
-function findRootKey(keystore: KeystoreState | null, name: string, what: 'wrap' | 'unwrap'): { keystore: KeystoreState; record: RootKeyRecord } {
+function findRootKey(
+  keystore: KeystoreState | null,
+  name: string,
+  what: 'wrap' | 'unwrap',
+): { keystore: KeystoreState; record: RootKeyRecord } {
   if (keystore === null || keystore.rootKeys.length === 0) {
     throw new CeremonyError(
       'EmulatorState',
@@ -184,7 +198,10 @@ function unsealRootKey(masterKey: Uint8Array, record: RootKeyRecord): Buffer {
   const rootKey = unsealBytes(masterKey, record.sealed, record.name, `Root key ${record.name}`);
   if (rootKey.length !== ROOT_KEY_BYTES) {
     zeroize(rootKey);
-    throw new CeremonyError('EmulatorState', `Root key ${record.name} is not ${ROOT_KEY_BYTES} bytes; the state file was altered, restore it from a backup.`);
+    throw new CeremonyError(
+      'EmulatorState',
+      `Root key ${record.name} is not ${ROOT_KEY_BYTES} bytes; the state file was altered, restore it from a backup.`,
+    );
   }
   return rootKey;
 }
@@ -195,12 +212,23 @@ function unsealRootKey(masterKey: Uint8Array, record: RootKeyRecord): Buffer {
  * under the old register. Pure: returns a new keystore. The root keys
  * themselves are unchanged, so every DEK wrapped under them still unwraps.
  */
-export function resealKeystore(keystore: KeystoreState, from: Uint8Array, to: Uint8Array, toVerificationPattern: string): KeystoreState {
+export function resealKeystore(
+  keystore: KeystoreState,
+  from: Uint8Array,
+  to: Uint8Array,
+  toVerificationPattern: string,
+): KeystoreState {
   if (from.length !== 32 || !sameHex(verificationPattern(from), keystore.masterKeyVerificationPattern)) {
-    throw new CeremonyError('EmulatorState', 'The KMS keystore is not sealed under the master key given to re-seal it; nothing was changed, re-seal it with the key it is sealed under.');
+    throw new CeremonyError(
+      'EmulatorState',
+      'The KMS keystore is not sealed under the master key given to re-seal it; nothing was changed, re-seal it with the key it is sealed under.',
+    );
   }
   if (to.length !== 32 || !sameHex(verificationPattern(to), toVerificationPattern)) {
-    throw new CeremonyError('InvalidArgument', 'The master key to re-seal the KMS keystore under does not match its verification pattern; nothing was changed.');
+    throw new CeremonyError(
+      'InvalidArgument',
+      'The master key to re-seal the KMS keystore under does not match its verification pattern; nothing was changed.',
+    );
   }
   return {
     masterKeyVerificationPattern: toVerificationPattern,
@@ -220,14 +248,23 @@ export function resealKeystore(keystore: KeystoreState, from: Uint8Array, to: Ui
  * master key (re-sealing it in memory if a rotation left it under the old
  * one) and that key. An instance without a keystore starts an empty one.
  */
-function withCurrentKeystore<T>(s: InstanceState, serving: Serving, use: (keystore: KeystoreState, masterKey: Buffer) => T): T {
+function withCurrentKeystore<T>(
+  s: InstanceState,
+  serving: Serving,
+  use: (keystore: KeystoreState, masterKey: Buffer) => T,
+): T {
   const { unit, current } = serving;
   return withMasterKey(unit, current, (masterKey) => {
-    let keystore: KeystoreState = s.keystore ?? { masterKeyVerificationPattern: current.verificationPattern, rootKeys: [] };
+    let keystore: KeystoreState = s.keystore ?? {
+      masterKeyVerificationPattern: current.verificationPattern,
+      rootKeys: [],
+    };
     const register = keystoreRegister(serving, keystore);
     if (register !== current) {
       const under = keystore;
-      keystore = withMasterKey(unit, register, (oldKey) => resealKeystore(under, oldKey, masterKey, current.verificationPattern));
+      keystore = withMasterKey(unit, register, (oldKey) =>
+        resealKeystore(under, oldKey, masterKey, current.verificationPattern),
+      );
     }
     return use(keystore, masterKey);
   });
@@ -250,13 +287,19 @@ export function createRootKey(dir: string, name: string, now = new Date()): Crea
     const s = loadInstance(dir);
     const serving = servingUnits(s);
     if (s.keystore?.rootKeys.some((r) => r.name === name)) {
-      throw new CeremonyError('InvalidArgument', `This instance already has a root key named ${name}; choose another name.`);
+      throw new CeremonyError(
+        'InvalidArgument',
+        `This instance already has a root key named ${name}; choose another name.`,
+      );
     }
     const created = now.toISOString();
     s.keystore = withCurrentKeystore(s, serving, (keystore, masterKey) => {
       const rootKey = randomBytes(ROOT_KEY_BYTES); // key material: never logged
       try {
-        return { ...keystore, rootKeys: [...keystore.rootKeys, { name, created, sealed: sealBytes(masterKey, rootKey, name) }] };
+        return {
+          ...keystore,
+          rootKeys: [...keystore.rootKeys, { name, created, sealed: sealBytes(masterKey, rootKey, name) }],
+        };
       } finally {
         zeroize(rootKey);
       }
@@ -306,7 +349,10 @@ interface ParsedWrappedDek {
 }
 
 function notAWrappedDek(why: string): never {
-  throw new CeremonyError('InvalidArgument', `This is not a wrapped DEK this KMS made (${why}); use the file "kms wrap" wrote.`);
+  throw new CeremonyError(
+    'InvalidArgument',
+    `This is not a wrapped DEK this KMS made (${why}); use the file "kms wrap" wrote.`,
+  );
 }
 
 /**
@@ -335,10 +381,12 @@ export function parseWrappedDek(jwe: string): ParsedWrappedDek {
     if (e instanceof CeremonyError) throw e;
     notAWrappedDek('its header is not JSON');
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) notAWrappedDek('its header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    notAWrappedDek('its header is not a JSON object');
   const h = header as Record<string, unknown>;
   const fields = Object.keys(h).sort().join(',');
-  if (fields !== 'alg,enc,kid') notAWrappedDek(`its header has the fields ${fields.slice(0, 80)}, not exactly alg, enc and kid`);
+  if (fields !== 'alg,enc,kid')
+    notAWrappedDek(`its header has the fields ${fields.slice(0, 80)}, not exactly alg, enc and kid`);
   if (h['alg'] !== JWE_ALG) notAWrappedDek(`its key management algorithm is not ${JWE_ALG}`);
   if (h['enc'] !== JWE_ENC) notAWrappedDek(`its content encryption is not ${JWE_ENC}`);
   if (typeof h['kid'] !== 'string' || !ROOT_KEY_NAME.test(h['kid'])) notAWrappedDek('its kid is not a root key name');
@@ -346,10 +394,12 @@ export function parseWrappedDek(jwe: string): ParsedWrappedDek {
   const iv = decode(ivB64, 'IV');
   const ciphertext = decode(ctB64, 'ciphertext');
   const tag = decode(tagB64, 'tag');
-  if (encryptedKey.length !== WRAPPED_CEK_BYTES) notAWrappedDek(`its encrypted key is ${encryptedKey.length} bytes, not ${WRAPPED_CEK_BYTES}`);
+  if (encryptedKey.length !== WRAPPED_CEK_BYTES)
+    notAWrappedDek(`its encrypted key is ${encryptedKey.length} bytes, not ${WRAPPED_CEK_BYTES}`);
   if (iv.length !== GCM_IV_BYTES) notAWrappedDek(`its IV is ${iv.length} bytes, not ${GCM_IV_BYTES}`);
   if (tag.length !== GCM_TAG_BYTES) notAWrappedDek(`its tag is ${tag.length} bytes, not ${GCM_TAG_BYTES}`);
-  if (ciphertext.length < 1 || ciphertext.length > DEK_MAX_BYTES) notAWrappedDek(`its ciphertext is ${ciphertext.length} bytes, not 1 to ${DEK_MAX_BYTES}`);
+  if (ciphertext.length < 1 || ciphertext.length > DEK_MAX_BYTES)
+    notAWrappedDek(`its ciphertext is ${ciphertext.length} bytes, not 1 to ${DEK_MAX_BYTES}`);
   return { protectedB64, kid: h['kid'], encryptedKey, iv, ciphertext, tag };
 }
 
@@ -448,20 +498,31 @@ export interface KeystoreFile {
 /** Strict parsing of a keystore file: exact fields, types and sizes. */
 export function parseKeystoreFile(text: string, path: string): KeystoreFile {
   const c: ShapeChecker = new ShapeChecker((field, why) => {
-    throw new CeremonyError('InvalidArgument', `${path} is not a keystore file this tool reads: ${field} ${why}. Use the file "kms export-keystore" wrote.`, { path, field });
+    throw new CeremonyError(
+      'InvalidArgument',
+      `${path} is not a keystore file this tool reads: ${field} ${why}. Use the file "kms export-keystore" wrote.`,
+      { path, field },
+    );
   });
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new CeremonyError('InvalidArgument', `${path} is not a keystore file this tool reads: it is not valid JSON (cut short or altered). Use the file "kms export-keystore" wrote.`, { path, field: '' });
+    throw new CeremonyError(
+      'InvalidArgument',
+      `${path} is not a keystore file this tool reads: it is not valid JSON (cut short or altered). Use the file "kms export-keystore" wrote.`,
+      { path, field: '' },
+    );
   }
   const o = c.object(raw, 'the file', ['format', 'masterKeyVerificationPattern', 'masterKeyKcv', 'rootKeys']);
   if (o['format'] !== KEYSTORE_FORMAT) c.refuse('format', `is not ${KEYSTORE_FORMAT}`);
   return {
     format: KEYSTORE_FORMAT,
     masterKeyVerificationPattern: c.hex64(o['masterKeyVerificationPattern'], 'masterKeyVerificationPattern'),
-    masterKeyKcv: c.string(o['masterKeyKcv'], 'masterKeyKcv', { re: /^[0-9A-F]{6}$/, what: 'a KCV (6 uppercase hex digits)' }),
+    masterKeyKcv: c.string(o['masterKeyKcv'], 'masterKeyKcv', {
+      re: /^[0-9A-F]{6}$/,
+      what: 'a KCV (6 uppercase hex digits)',
+    }),
     rootKeys: checkRootKeys(c, o['rootKeys'], 'rootKeys'),
   };
 }
@@ -476,7 +537,10 @@ export function exportKeystore(dir: string, outPath: string): KeystoreExport {
   const s = loadInstance(dir);
   const serving = servingUnits(s);
   if (s.keystore === null || s.keystore.rootKeys.length === 0) {
-    throw new CeremonyError('EmulatorState', 'This instance has no root keys to export (none created yet, or it was zeroized); nothing was written.');
+    throw new CeremonyError(
+      'EmulatorState',
+      'This instance has no root keys to export (none created yet, or it was zeroized); nothing was written.',
+    );
   }
   // A keystore still under the old register is re-sealed for the file only:
   // the file always needs the current key, the one a recovery brings back.
@@ -525,7 +589,10 @@ export function importKeystore(dir: string, inPath: string): KeystoreImport {
       );
     }
     if (source.kcv !== file.masterKeyKcv) {
-      throw new CeremonyError('InvalidArgument', `The keystore file ${inPath} names KCV ${file.masterKeyKcv} but the verification pattern of KCV ${source.kcv}: it was altered; use the file "kms export-keystore" wrote.`);
+      throw new CeremonyError(
+        'InvalidArgument',
+        `The keystore file ${inPath} names KCV ${file.masterKeyKcv} but the verification pattern of KCV ${source.kcv}: it was altered; use the file "kms export-keystore" wrote.`,
+      );
     }
     const here = new Set(s.keystore?.rootKeys.map((r) => r.name) ?? []);
     const clashes = file.rootKeys.filter((r) => here.has(r.name)).map((r) => r.name);
@@ -535,7 +602,10 @@ export function importKeystore(dir: string, inPath: string): KeystoreImport {
         `This instance already has ${clashes.length === 1 ? 'a root key' : 'root keys'} named ${clashes.join(', ')}; nothing was imported (was this keystore imported before?).`,
       );
     }
-    const fromFile: KeystoreState = { masterKeyVerificationPattern: file.masterKeyVerificationPattern, rootKeys: file.rootKeys };
+    const fromFile: KeystoreState = {
+      masterKeyVerificationPattern: file.masterKeyVerificationPattern,
+      rootKeys: file.rootKeys,
+    };
     s.keystore = withCurrentKeystore(s, serving, (keystore, masterKey) => {
       const opened = (k: Uint8Array): KeystoreState => {
         try {
@@ -543,13 +613,19 @@ export function importKeystore(dir: string, inPath: string): KeystoreImport {
           return resealKeystore(fromFile, k, masterKey, current.verificationPattern);
         } catch (e) {
           if (e instanceof CeremonyError && e.code === 'EmulatorState') {
-            throw new CeremonyError('InvalidArgument', `A root key in the keystore file ${inPath} does not open under the master key the file names: the file was altered; nothing was imported, use the file "kms export-keystore" wrote.`);
+            throw new CeremonyError(
+              'InvalidArgument',
+              `A root key in the keystore file ${inPath} does not open under the master key the file names: the file was altered; nothing was imported, use the file "kms export-keystore" wrote.`,
+            );
           }
           throw e;
         }
       };
       const imported = source === current ? opened(masterKey) : withMasterKey(unit, source, opened);
-      return { masterKeyVerificationPattern: current.verificationPattern, rootKeys: [...keystore.rootKeys, ...imported.rootKeys] };
+      return {
+        masterKeyVerificationPattern: current.verificationPattern,
+        rootKeys: [...keystore.rootKeys, ...imported.rootKeys],
+      };
     });
     saveInstance(dir, s);
     return { rootKeys: file.rootKeys.map((r) => r.name), masterKeyKcv: current.kcv, resealed: source !== current };

@@ -87,7 +87,8 @@ export class ShapeChecker {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) this.refuse(field, `is ${kindOf(v)}, not an object`);
     const o = v as Obj;
     for (const k of keys) if (!Object.hasOwn(o, k)) this.refuse(field, `has no field ${k}`);
-    for (const k of Object.keys(o)) if (!keys.includes(k)) this.refuse(field, `has a field ${fieldName(k)} that does not belong there`);
+    for (const k of Object.keys(o))
+      if (!keys.includes(k)) this.refuse(field, `has a field ${fieldName(k)} that does not belong there`);
     return o;
   }
 
@@ -116,13 +117,15 @@ export class ShapeChecker {
   }
 
   oneOf<T extends string>(v: unknown, field: string, values: readonly T[]): T {
-    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) this.refuse(field, `is not one of ${values.join(', ')}`);
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+      this.refuse(field, `is not one of ${values.join(', ')}`);
     return v as T;
   }
 
   list(v: unknown, field: string, max: number, min = 0): unknown[] {
     if (!Array.isArray(v)) this.refuse(field, `is ${kindOf(v)}, not a list`);
-    if (v.length < min || v.length > max) this.refuse(field, `has ${v.length} entries, not ${min === max ? min : `${min} to ${max}`}`);
+    if (v.length < min || v.length > max)
+      this.refuse(field, `has ${v.length} entries, not ${min === max ? min : `${min} to ${max}`}`);
     return v;
   }
 
@@ -130,7 +133,8 @@ export class ShapeChecker {
     const t = this.string(v, field, { re: ISO_TIME, what: 'a time (ISO 8601, UTC)' });
     // Date.parse takes 30 February (as 2 March): the time must read back as written.
     const d = new Date(t);
-    if (Number.isNaN(d.getTime()) || d.toISOString() !== (t.length === 20 ? t.replace('Z', '.000Z') : t)) this.refuse(field, 'is not a time (ISO 8601, UTC)');
+    if (Number.isNaN(d.getTime()) || d.toISOString() !== (t.length === 20 ? t.replace('Z', '.000Z') : t))
+      this.refuse(field, 'is not a time (ISO 8601, UTC)');
     return t;
   }
 
@@ -159,10 +163,17 @@ export function checkRootKeys(c: ShapeChecker, v: unknown, field: string): RootK
   return c.list(v, field, MAX_ROOT_KEYS).map((r, i) => {
     const f = `${field}[${i}]`;
     const o = c.object(r, f, ['name', 'created', 'sealed']);
-    const name = c.string(o['name'], `${f}.name`, { re: ROOT_KEY_NAME, what: 'a root key name (1 to 64 of A-Z a-z 0-9 . _ -)' });
+    const name = c.string(o['name'], `${f}.name`, {
+      re: ROOT_KEY_NAME,
+      what: 'a root key name (1 to 64 of A-Z a-z 0-9 . _ -)',
+    });
     if (names.has(name)) c.refuse(`${f}.name`, `repeats the root key name ${name}`);
     names.add(name);
-    return { name, created: c.time(o['created'], `${f}.created`), sealed: c.base64url(o['sealed'], `${f}.sealed`, SEALED_32_BYTES) };
+    return {
+      name,
+      created: c.time(o['created'], `${f}.created`),
+      sealed: c.base64url(o['sealed'], `${f}.sealed`, SEALED_32_BYTES),
+    };
   });
 }
 
@@ -177,10 +188,19 @@ function checkKeystore(c: ShapeChecker, v: unknown, field: string): KeystoreStat
 
 function checkRegister(c: ShapeChecker, v: unknown, field: string): MasterKeyRegister | null {
   if (v === null) return null;
-  const o = c.object(v, field, ['kcv', 'verificationPattern', 'keyName', 'ceremonyId', 'transcriptHash', 'sealed', 'committed']);
+  const o = c.object(v, field, [
+    'kcv',
+    'verificationPattern',
+    'keyName',
+    'ceremonyId',
+    'transcriptHash',
+    'sealed',
+    'committed',
+  ]);
   const keyName = c.string(o['keyName'], `${field}.keyName`, undefined, KEY_NAME_MAX);
   // The key-name rule of masterkey.ts checkKeyName.
-  if (keyName.length === 0 || CONTROL.test(keyName) || keyName.trim() !== keyName) c.refuse(`${field}.keyName`, 'is not a key name');
+  if (keyName.length === 0 || CONTROL.test(keyName) || keyName.trim() !== keyName)
+    c.refuse(`${field}.keyName`, 'is not a key name');
   return {
     kcv: c.string(o['kcv'], `${field}.kcv`, { re: KCV, what: 'a KCV (6 uppercase hex digits)' }),
     verificationPattern: c.hex64(o['verificationPattern'], `${field}.verificationPattern`),
@@ -198,11 +218,18 @@ function checkAdmins(c: ShapeChecker, v: unknown, field: string, maxAdmins: numb
     const f = `${field}[${i}]`;
     const o = c.object(a, f, ['name', 'thumbprint', 'certificate']);
     const name = c.string(o['name'], `${f}.name`);
-    const thumbprint = c.string(o['thumbprint'], `${f}.thumbprint`, { re: THUMBPRINT, what: 'a certificate thumbprint (43 base64url characters)' });
+    const thumbprint = c.string(o['thumbprint'], `${f}.thumbprint`, {
+      re: THUMBPRINT,
+      what: 'a certificate thumbprint (43 base64url characters)',
+    });
     if (seen.has(thumbprint)) c.refuse(`${f}.thumbprint`, 'repeats an admin installed before it');
     seen.add(thumbprint);
-    const certificate = c.string(o['certificate'], `${f}.certificate`, { re: /^[A-Za-z0-9+/]+={0,2}$/, what: 'a base64 certificate' });
-    if (certificate.length > CERTIFICATE_MAX) c.refuse(`${f}.certificate`, `is longer than ${CERTIFICATE_MAX} characters`);
+    const certificate = c.string(o['certificate'], `${f}.certificate`, {
+      re: /^[A-Za-z0-9+/]+={0,2}$/,
+      what: 'a base64 certificate',
+    });
+    if (certificate.length > CERTIFICATE_MAX)
+      c.refuse(`${f}.certificate`, `is longer than ${CERTIFICATE_MAX} characters`);
     return { name, thumbprint, certificate };
   });
 }
@@ -227,7 +254,8 @@ function checkTransport(c: ShapeChecker, v: unknown, field: string): UnitState['
     c.refuse(`${field}.privateKey`, 'is not a PEM private key');
   }
   if (spkiFingerprint(pub) !== fingerprint) c.refuse(`${field}.fingerprint`, 'is not the SHA-256 of the public key');
-  if (spkiFingerprint(fromPrivate) !== fingerprint) c.refuse(`${field}.privateKey`, 'does not belong to the public key');
+  if (spkiFingerprint(fromPrivate) !== fingerprint)
+    c.refuse(`${field}.privateKey`, 'does not belong to the public key');
   return { publicKey, privateKey, fingerprint };
 }
 
@@ -241,7 +269,9 @@ function checkAppliedBundles(c: ShapeChecker, v: unknown, field: string): Applie
       sequence: c.integer(o['sequence'], `${f}.sequence`, 1, Number.MAX_SAFE_INTEGER),
       operation: c.oneOf(o['operation'], `${f}.operation`, OPERATIONS),
       transcriptHash: c.hex64(o['transcriptHash'], `${f}.transcriptHash`),
-      signers: c.list(o['signers'], `${f}.signers`, AUDIT_SIGNERS_MAX).map((s, j) => c.string(s, `${f}.signers[${j}]`, undefined, AUDIT_SIGNER_MAX)),
+      signers: c
+        .list(o['signers'], `${f}.signers`, AUDIT_SIGNERS_MAX)
+        .map((s, j) => c.string(s, `${f}.signers[${j}]`, undefined, AUDIT_SIGNER_MAX)),
     };
   });
 }
@@ -251,14 +281,28 @@ function checkAudit(c: ShapeChecker, v: unknown, field: string): AuditEntry[] {
   // (audit.ts), so that `audit` can still show a log whose chain is broken.
   return c.list(v, field, Number.MAX_SAFE_INTEGER).map((e, i) => {
     const f = `${field}[${i}]`;
-    const o = c.object(e, f, ['seq', 'time', 'bundleId', 'operation', 'payloadHash', 'signers', 'result', 'code', 'reason', 'prev', 'hash']);
+    const o = c.object(e, f, [
+      'seq',
+      'time',
+      'bundleId',
+      'operation',
+      'payloadHash',
+      'signers',
+      'result',
+      'code',
+      'reason',
+      'prev',
+      'hash',
+    ]);
     return {
       seq: c.integer(o['seq'], `${f}.seq`, 1, Number.MAX_SAFE_INTEGER),
       time: c.time(o['time'], `${f}.time`),
       bundleId: c.nullableString(o['bundleId'], `${f}.bundleId`, undefined, AUDIT_FIELD_MAX),
       operation: c.nullableString(o['operation'], `${f}.operation`, undefined, AUDIT_FIELD_MAX),
       payloadHash: c.nullableString(o['payloadHash'], `${f}.payloadHash`, undefined, AUDIT_FIELD_MAX),
-      signers: c.list(o['signers'], `${f}.signers`, AUDIT_SIGNERS_MAX).map((s, j) => c.string(s, `${f}.signers[${j}]`, undefined, AUDIT_SIGNER_MAX)),
+      signers: c
+        .list(o['signers'], `${f}.signers`, AUDIT_SIGNERS_MAX)
+        .map((s, j) => c.string(s, `${f}.signers[${j}]`, undefined, AUDIT_SIGNER_MAX)),
       result: c.oneOf(o['result'], `${f}.result`, AUDIT_RESULTS),
       code: c.nullableString(o['code'], `${f}.code`, undefined, AUDIT_FIELD_MAX),
       // The cap counts characters as appendAudit does (code points), so at most twice as many UTF-16 units.
@@ -270,8 +314,21 @@ function checkAudit(c: ShapeChecker, v: unknown, field: string): AuditEntry[] {
 }
 
 const UNIT_FIELDS = [
-  'id', 'state', 'maintenance', 'transport', 'sealingKey', 'admins', 'signatureThreshold', 'revocationThreshold',
-  'newMasterKey', 'currentMasterKey', 'oldMasterKey', 'users', 'lastSequence', 'appliedBundles', 'audit',
+  'id',
+  'state',
+  'maintenance',
+  'transport',
+  'sealingKey',
+  'admins',
+  'signatureThreshold',
+  'revocationThreshold',
+  'newMasterKey',
+  'currentMasterKey',
+  'oldMasterKey',
+  'users',
+  'lastSequence',
+  'appliedBundles',
+  'audit',
 ] as const satisfies readonly (keyof UnitState)[];
 
 /** The unit's user types (IBM: the KMS crypto user the ceremony adds). */
@@ -286,15 +343,23 @@ function checkUnit(c: ShapeChecker, v: unknown, field: string, maxAdmins: number
   const sealingKey = c.base64url(o['sealingKey'], `${field}.sealingKey`, 32);
   const admins = checkAdmins(c, o['admins'], `${field}.admins`, maxAdmins);
   const cleared = state === 'cleared';
-  if (cleared && admins.length > 0) c.refuse(`${field}.admins`, `lists ${admins.length} admins, but a cleared unit has none`);
-  if (!cleared && admins.length === 0) c.refuse(`${field}.admins`, `is empty, but a ${state} unit has 1 to ${maxAdmins} admins`);
+  if (cleared && admins.length > 0)
+    c.refuse(`${field}.admins`, `lists ${admins.length} admins, but a cleared unit has none`);
+  if (!cleared && admins.length === 0)
+    c.refuse(`${field}.admins`, `is empty, but a ${state} unit has 1 to ${maxAdmins} admins`);
   // IBM's rule (issue 8): a threshold is 1 to 8 and never above the number
   // of admins, which would lock the unit; 0 means "no admins yet" and so
   // belongs to a cleared unit only.
   const threshold = (k: 'signatureThreshold' | 'revocationThreshold'): number =>
     cleared
       ? c.integer(o[k], `${field}.${k}`, 0, 0, ' (a cleared unit has no thresholds)')
-      : c.integer(o[k], `${field}.${k}`, 1, Math.min(MAX_THRESHOLD, admins.length), ` (a ${state} unit needs at least 1, and at most its ${admins.length} admins)`);
+      : c.integer(
+          o[k],
+          `${field}.${k}`,
+          1,
+          Math.min(MAX_THRESHOLD, admins.length),
+          ` (a ${state} unit needs at least 1, and at most its ${admins.length} admins)`,
+        );
   const signatureThreshold = threshold('signatureThreshold');
   const revocationThreshold = threshold('revocationThreshold');
   const newMasterKey = checkRegister(c, o['newMasterKey'], `${field}.newMasterKey`);
@@ -302,11 +367,17 @@ function checkUnit(c: ShapeChecker, v: unknown, field: string, maxAdmins: number
   const oldMasterKey = checkRegister(c, o['oldMasterKey'], `${field}.oldMasterKey`);
   // "Zeroize: the unit returns to cleared with nothing left" (issue 8).
   if (cleared) {
-    for (const [k, r] of [['newMasterKey', newMasterKey], ['currentMasterKey', currentMasterKey], ['oldMasterKey', oldMasterKey]] as const) {
+    for (const [k, r] of [
+      ['newMasterKey', newMasterKey],
+      ['currentMasterKey', currentMasterKey],
+      ['oldMasterKey', oldMasterKey],
+    ] as const) {
       if (r !== null) c.refuse(`${field}.${k}`, 'holds a key, but a cleared unit holds none');
     }
   }
-  const users = c.list(o['users'], `${field}.users`, USER_TYPES.length).map((u, i) => c.oneOf(u, `${field}.users[${i}]`, USER_TYPES));
+  const users = c
+    .list(o['users'], `${field}.users`, USER_TYPES.length)
+    .map((u, i) => c.oneOf(u, `${field}.users[${i}]`, USER_TYPES));
   if (new Set(users).size !== users.length) c.refuse(`${field}.users`, 'lists a user twice');
   if (cleared && users.length > 0) c.refuse(`${field}.users`, 'lists users, but a cleared unit has none');
   return {
@@ -328,7 +399,14 @@ function checkUnit(c: ShapeChecker, v: unknown, field: string, maxAdmins: number
   };
 }
 
-const INSTANCE_FIELDS = ['format', 'instanceId', 'created', 'limits', 'units', 'keystore'] as const satisfies readonly (keyof InstanceState)[];
+const INSTANCE_FIELDS = [
+  'format',
+  'instanceId',
+  'created',
+  'limits',
+  'units',
+  'keystore',
+] as const satisfies readonly (keyof InstanceState)[];
 
 function damaged(path: string, field: string, why: string): CeremonyError {
   return new CeremonyError(
@@ -359,7 +437,8 @@ export function parseInstanceState(text: string, path: string): InstanceState {
       { path, field: '' },
     );
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) c.refuse('the file', `holds ${kindOf(raw)}, not an object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    c.refuse('the file', `holds ${kindOf(raw)}, not an object`);
   const format = (raw as Obj)['format'];
   if (format !== STATE_FORMAT) {
     if (typeof format === 'string' && /^keyceremony-emulator\/\d+$/.test(format)) {
@@ -377,7 +456,10 @@ export function parseInstanceState(text: string, path: string): InstanceState {
   const created = c.time(o['created'], 'created');
   const lo = c.object(o['limits'], 'limits', ['profile', 'keyNameMaxLength', 'maxAdmins']);
   const limits = {
-    profile: c.string(lo['profile'], 'limits.profile', { re: /^[^\u0000-\u001f\u007f]{1,64}$/, what: 'a profile name (1 to 64 printable characters)' }),
+    profile: c.string(lo['profile'], 'limits.profile', {
+      re: /^[^\u0000-\u001f\u007f]{1,64}$/,
+      what: 'a profile name (1 to 64 printable characters)',
+    }),
     keyNameMaxLength: c.integer(lo['keyNameMaxLength'], 'limits.keyNameMaxLength', 1, 1024),
     maxAdmins: c.integer(lo['maxAdmins'], 'limits.maxAdmins', 1, MAX_ADMINS),
   };

@@ -129,10 +129,16 @@ export function loadInstance(dir: string): InstanceState {
     text = readFileSync(statePath(dir), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new CeremonyError('EmulatorState', `No emulated instance in ${dir}; run "crypto-unit-emulator init --state ${dir} --units 2" first.`);
+      throw new CeremonyError(
+        'EmulatorState',
+        `No emulated instance in ${dir}; run "crypto-unit-emulator init --state ${dir} --units 2" first.`,
+      );
     }
     if ((e as NodeJS.ErrnoException).code === 'EACCES' || (e as NodeJS.ErrnoException).code === 'EISDIR') {
-      throw new CeremonyError('EmulatorState', `${statePath(dir)} cannot be read (${(e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : 'it is a directory'}); check the --state directory.`);
+      throw new CeremonyError(
+        'EmulatorState',
+        `${statePath(dir)} cannot be read (${(e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : 'it is a directory'}); check the --state directory.`,
+      );
     }
     throw e;
   }
@@ -183,7 +189,10 @@ function takeLock(dir: string, lock: string, mayTakeOver: boolean): number {
       }
       return takeLock(dir, lock, false);
     }
-    throw new CeremonyError('EmulatorState', `The instance in ${dir} is busy (another command holds ${lock}). If no other command runs, delete that file.`);
+    throw new CeremonyError(
+      'EmulatorState',
+      `The instance in ${dir} is busy (another command holds ${lock}). If no other command runs, delete that file.`,
+    );
   }
   try {
     writeSync(fd, `${process.pid}\n`);
@@ -216,7 +225,10 @@ function lockHolderIsGone(lock: string): boolean {
 export function findUnit(s: InstanceState, unitId: string): UnitState {
   const matches = s.units.filter((u) => u.id === unitId || (unitId.length >= 4 && u.id.startsWith(unitId)));
   if (matches.length !== 1) {
-    throw new CeremonyError('InvalidArgument', `No single unit ${unitId} in this instance (units: ${s.units.map((u) => u.id).join(', ')}).`);
+    throw new CeremonyError(
+      'InvalidArgument',
+      `No single unit ${unitId} in this instance (units: ${s.units.map((u) => u.id).join(', ')}).`,
+    );
   }
   return matches[0]!;
 }

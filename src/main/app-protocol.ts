@@ -95,17 +95,11 @@ export function isAppSchemeUrl(rawUrl: string): boolean {
   // Compared part by part: Node gives a non-special scheme an opaque
   // origin ("null"), so url.origin cannot be compared. `host` includes any
   // port, so keyceremony://app:1/ is refused too.
-  return (
-    url.protocol === `${APP_SCHEME}:` &&
-    url.host === APP_HOST &&
-    url.username === '' &&
-    url.password === ''
-  );
+  return url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST && url.username === '' && url.password === '';
 }
 
 export type AppPathResolution =
-  | { readonly ok: true; readonly filePath: string }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly filePath: string } | { readonly ok: false; readonly reason: string };
 
 /**
  * Maps a keyceremony://app URL to a path inside `rootDirectory`, by the
@@ -182,7 +176,8 @@ export async function locateAppFile(rootDirectory: string, rawUrl: string): Prom
   } catch {
     return { ok: false, reason: 'no such file' };
   }
-  if (!isStrictlyInside(realRoot, realFile)) return { ok: false, reason: 'a link that leads outside the renderer folder' };
+  if (!isStrictlyInside(realRoot, realFile))
+    return { ok: false, reason: 'a link that leads outside the renderer folder' };
   try {
     if (!(await stat(realFile)).isFile()) return { ok: false, reason: 'not a regular file' };
   } catch {

@@ -33,13 +33,19 @@ export class InvalidIpcRequest extends Error {
 }
 
 type Parser<C extends IpcChannel> = (args: readonly unknown[]) => IpcContract[C]['request'];
-type Call<C extends IpcChannel> = (request: IpcContract[C]['request']) => Promise<IpcContract[C]['result']> | IpcContract[C]['result'];
+type Call<C extends IpcChannel> = (
+  request: IpcContract[C]['request'],
+) => Promise<IpcContract[C]['result']> | IpcContract[C]['result'];
 
 export type Handlers = { readonly [C in IpcChannel]: (args: readonly unknown[]) => Promise<IpcResponse<C>> };
 
 export function createHandlers(ctx: HandlerContext): Handlers {
   const s = ctx.session;
-  function h<C extends IpcChannel>(channel: C, parse: Parser<C>, call: Call<C>): (args: readonly unknown[]) => Promise<IpcResponse<C>> {
+  function h<C extends IpcChannel>(
+    channel: C,
+    parse: Parser<C>,
+    call: Call<C>,
+  ): (args: readonly unknown[]) => Promise<IpcResponse<C>> {
     return async (args) => {
       try {
         const request = parse(args);
@@ -53,17 +59,34 @@ export function createHandlers(ctx: HandlerContext): Handlers {
   return {
     [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
     [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => s.view()),
-    [IpcChannel.ceremonyStart]: h(IpcChannel.ceremonyStart, (a) => parseSetup(one(a)), (r) => s.start(r)),
+    [IpcChannel.ceremonyStart]: h(
+      IpcChannel.ceremonyStart,
+      (a) => parseSetup(one(a)),
+      (r) => s.start(r),
+    ),
     [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, () => s.abandon()),
     [IpcChannel.unitsAddTransport]: h(IpcChannel.unitsAddTransport, none, () => s.addTransport()),
-    [IpcChannel.unitsConfirm]: h(IpcChannel.unitsConfirm, (a) => parseUnitId(one(a)), (r) => s.confirmUnit(r.unitId)),
-    [IpcChannel.unitsRemove]: h(IpcChannel.unitsRemove, (a) => parseUnitId(one(a)), (r) => s.removeUnit(r.unitId)),
+    [IpcChannel.unitsConfirm]: h(
+      IpcChannel.unitsConfirm,
+      (a) => parseUnitId(one(a)),
+      (r) => s.confirmUnit(r.unitId),
+    ),
+    [IpcChannel.unitsRemove]: h(
+      IpcChannel.unitsRemove,
+      (a) => parseUnitId(one(a)),
+      (r) => s.removeUnit(r.unitId),
+    ),
     [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, () => s.listCards()),
     [IpcChannel.cardsPrepare]: h(
       IpcChannel.cardsPrepare,
       (a) => {
         const o = record(one(a), ['reader', 'pin', 'newPin', 'newPuk']);
-        return { reader: text(o['reader'], 'The reader name'), pin: text(o['pin'], 'The PIN', 16), newPin: text(o['newPin'], 'The new PIN', 16), newPuk: text(o['newPuk'], 'The new PUK', 16) };
+        return {
+          reader: text(o['reader'], 'The reader name'),
+          pin: text(o['pin'], 'The PIN', 16),
+          newPin: text(o['newPin'], 'The new PIN', 16),
+          newPuk: text(o['newPuk'], 'The new PUK', 16),
+        };
       },
       (r) => s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk),
     ),
@@ -71,7 +94,11 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       IpcChannel.cardsUnblock,
       (a) => {
         const o = record(one(a), ['reader', 'puk', 'newPin']);
-        return { reader: text(o['reader'], 'The reader name'), puk: text(o['puk'], 'The PUK', 16), newPin: text(o['newPin'], 'The new PIN', 16) };
+        return {
+          reader: text(o['reader'], 'The reader name'),
+          puk: text(o['puk'], 'The PUK', 16),
+          newPin: text(o['newPin'], 'The new PIN', 16),
+        };
       },
       (r) => s.unblockPin(r.reader, r.puk, r.newPin),
     ),
@@ -83,7 +110,10 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         if (typeof o === 'object' && o !== null && 'replaceSlot' in o) {
           const { replaceSlot, ...rest } = o as Record<string, unknown>;
           const r = record(replaceSlot, ['ownerName'], 'replaceSlot');
-          return { ...parseIndexed(rest, 'adminIndex', 0), replaceSlot: { ownerName: text(r['ownerName'], 'The owner name') } };
+          return {
+            ...parseIndexed(rest, 'adminIndex', 0),
+            replaceSlot: { ownerName: text(r['ownerName'], 'The owner name') },
+          };
         }
         return parseIndexed(o, 'adminIndex', 0);
       },
@@ -93,13 +123,24 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       IpcChannel.adminsUseIdentityFile,
       (a) => {
         const o = record(one(a), ['adminIndex', 'passphrase']);
-        return { adminIndex: integer(o['adminIndex'], 'adminIndex', 0, 255), passphrase: text(o['passphrase'], 'The passphrase', MAX_SECRET) };
+        return {
+          adminIndex: integer(o['adminIndex'], 'adminIndex', 0, 255),
+          passphrase: text(o['passphrase'], 'The passphrase', MAX_SECRET),
+        };
       },
       (r) => s.useIdentityFile(r.adminIndex, r.passphrase),
     ),
     [IpcChannel.masterKeyGenerate]: h(IpcChannel.masterKeyGenerate, none, () => s.generateMasterKey()),
-    [IpcChannel.sharesWrite]: h(IpcChannel.sharesWrite, (a) => parseIndexed(one(a), 'shareIndex', 1), (r) => s.writeShare(r.shareIndex, r.secret)),
-    [IpcChannel.sharesVerify]: h(IpcChannel.sharesVerify, (a) => parseIndexed(one(a), 'shareIndex', 1), (r) => s.verifyShare(r.shareIndex, r.secret)),
+    [IpcChannel.sharesWrite]: h(
+      IpcChannel.sharesWrite,
+      (a) => parseIndexed(one(a), 'shareIndex', 1),
+      (r) => s.writeShare(r.shareIndex, r.secret),
+    ),
+    [IpcChannel.sharesVerify]: h(
+      IpcChannel.sharesVerify,
+      (a) => parseIndexed(one(a), 'shareIndex', 1),
+      (r) => s.verifyShare(r.shareIndex, r.secret),
+    ),
     [IpcChannel.sharesConfirm]: h(
       IpcChannel.sharesConfirm,
       (a) => {
@@ -109,12 +150,18 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       (r) => s.confirmShare(r.shareIndex),
     ),
     [IpcChannel.bundleBuild]: h(IpcChannel.bundleBuild, none, () => s.buildBundle()),
-    [IpcChannel.bundleSign]: h(IpcChannel.bundleSign, (a) => parseIndexed(one(a), 'adminIndex', 0), (r) => s.signBundle(r.adminIndex, r.secret)),
+    [IpcChannel.bundleSign]: h(
+      IpcChannel.bundleSign,
+      (a) => parseIndexed(one(a), 'adminIndex', 0),
+      (r) => s.signBundle(r.adminIndex, r.secret),
+    ),
     [IpcChannel.bundleSave]: h(IpcChannel.bundleSave, none, () => s.saveBundle()),
     [IpcChannel.ceremonyClose]: h(IpcChannel.ceremonyClose, none, () => s.close()),
     [IpcChannel.recordSave]: h(IpcChannel.recordSave, none, () => s.saveRecord()),
     [IpcChannel.recordPrint]: h(IpcChannel.recordPrint, none, () => s.printRecord()),
-    [IpcChannel.recordListInterrupted]: h(IpcChannel.recordListInterrupted, none, () => s.interruptedRecords().map(interruptedView)),
+    [IpcChannel.recordListInterrupted]: h(IpcChannel.recordListInterrupted, none, () =>
+      s.interruptedRecords().map(interruptedView),
+    ),
     [IpcChannel.recordSaveInterrupted]: h(
       IpcChannel.recordSaveInterrupted,
       (a) => {
@@ -136,7 +183,14 @@ export function createHandlers(ctx: HandlerContext): Handlers {
 }
 
 function interruptedView(r: InterruptedRecord): InterruptedRecordView {
-  return { ceremonyId: r.ceremonyId, ceremonyName: r.ceremonyName, keyName: r.keyName, path: r.path, outcome: r.outcome, savedTo: r.savedTo };
+  return {
+    ceremonyId: r.ceremonyId,
+    ceremonyName: r.ceremonyName,
+    keyName: r.keyName,
+    path: r.path,
+    outcome: r.outcome,
+    savedTo: r.savedTo,
+  };
 }
 
 function toIpcError(channel: string, error: unknown, ctx: HandlerContext): IpcError {
@@ -146,7 +200,11 @@ function toIpcError(channel: string, error: unknown, ctx: HandlerContext): IpcEr
     return { code: error.code, message: error.message, details: { ...error.details } };
   }
   ctx.reportBug(channel, error);
-  return { code: 'internal', message: 'Something failed unexpectedly inside Key Ceremony (a bug); nothing was lost, and the details were written to its error output.' };
+  return {
+    code: 'internal',
+    message:
+      'Something failed unexpectedly inside Key Ceremony (a bug); nothing was lost, and the details were written to its error output.',
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -166,7 +224,12 @@ function one(args: readonly unknown[]): unknown {
 }
 
 function record(value: unknown, keys: readonly string[], what = 'The request'): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.getPrototypeOf(value) !== Object.prototype
+  ) {
     throw new InvalidIpcRequest(`${what} must be a plain object.`);
   }
   const o = value as Record<string, unknown>;
@@ -202,10 +265,17 @@ function medium(value: unknown, what: string): Medium {
 }
 
 function parseSetup(value: unknown): CeremonySetup {
-  const o = record(value, ['ceremonyName', 'keyName', 'threshold', 'signatureThreshold', 'operator', 'admins', 'custodians', 'witnesses'], 'The ceremony set-up');
+  const o = record(
+    value,
+    ['ceremonyName', 'keyName', 'threshold', 'signatureThreshold', 'operator', 'admins', 'custodians', 'witnesses'],
+    'The ceremony set-up',
+  );
   const participant = (role: string) => (v: unknown, i: number) => {
     const p = record(v, ['name', 'medium'], `${role} ${i + 1}`);
-    return { name: text(p['name'], `${role} ${i + 1}'s name`), medium: medium(p['medium'], `${role} ${i + 1}'s medium`) };
+    return {
+      name: text(p['name'], `${role} ${i + 1}'s name`),
+      medium: medium(p['medium'], `${role} ${i + 1}'s medium`),
+    };
   };
   return {
     ceremonyName: text(o['ceremonyName'], 'The ceremony name'),
@@ -235,7 +305,13 @@ function parseSecret(value: unknown): SecretInput {
   return { medium: 'card', reader: text(o['reader'], 'The reader name'), pin: text(o['pin'], 'The PIN', 16) };
 }
 
-function parseIndexed<K extends 'adminIndex' | 'shareIndex'>(value: unknown, key: K, min: number): { [P in K]: number } & { secret: SecretInput } {
+function parseIndexed<K extends 'adminIndex' | 'shareIndex'>(
+  value: unknown,
+  key: K,
+  min: number,
+): { [P in K]: number } & { secret: SecretInput } {
   const o = record(value, [key, 'secret']);
-  return { [key]: integer(o[key], key, min, 255), secret: parseSecret(o['secret']) } as { [P in K]: number } & { secret: SecretInput };
+  return { [key]: integer(o[key], key, min, 255), secret: parseSecret(o['secret']) } as { [P in K]: number } & {
+    secret: SecretInput;
+  };
 }

@@ -64,6 +64,8 @@ if (!app.requestSingleInstanceLock()) {
       // until the operator saves it to removable media on the last step.
       const workDir = join(app.getPath('userData'), 'ceremonies');
       mkdirSync(workDir, { recursive: true, mode: 0o700 });
+      // Assigned once, below, after the session that needs it for its dialogs exists.
+      // eslint-disable-next-line prefer-const
       let mainWindow: BrowserWindow | undefined;
       const ceremony = new CeremonySession({
         dialogs: electronDialogs(() => mainWindow),
@@ -74,12 +76,17 @@ if (!app.requestSingleInstanceLock()) {
       });
       // A ceremony cut off by a crash or power loss is closed (completed if
       // every share was issued, else aborted); the start screen lists it.
-      for (const r of ceremony.closeInterruptedRecords()) console.warn(`[main] closed an interrupted ceremony as ${r.outcome}: ${r.path}`);
+      for (const r of ceremony.closeInterruptedRecords())
+        console.warn(`[main] closed an interrupted ceremony as ${r.outcome}: ${r.path}`);
       // The master key and its shares are zeroed when the app quits.
       app.on('will-quit', () => ceremony.dispose());
       const handlers = createHandlers({
         session: ceremony,
-        appInfo: () => ({ name: app.getName(), version: app.getVersion(), networkInterfacesUp: listNetworkInterfacesUp(networkInterfaces()) }),
+        appInfo: () => ({
+          name: app.getName(),
+          version: app.getVersion(),
+          networkInterfacesUp: listNetworkInterfacesUp(networkInterfaces()),
+        }),
         reportBug: (channel, error) => console.error(`[ipc] ${channel} failed`, error),
       });
       registerIpcHandlers(rendererSource, handlers);
@@ -92,7 +99,8 @@ if (!app.requestSingleInstanceLock()) {
           type: 'warning',
           title: 'Abandon the ceremony?',
           message: 'A ceremony is in progress. Closing Key Ceremony abandons it.',
-          detail: 'The master key and its shares are wiped from memory and the record says the ceremony was abandoned. Shares already issued in it cannot be used.',
+          detail:
+            'The master key and its shares are wiped from memory and the record says the ceremony was abandoned. Shares already issued in it cannot be used.',
           buttons: ['Keep the ceremony open', 'Abandon and close'],
           defaultId: 0,
           cancelId: 0,

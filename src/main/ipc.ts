@@ -16,7 +16,10 @@ export function registerIpcHandlers(source: RendererSource, handlers: Handlers):
       // page the window was somehow navigated to is refused.
       if (!isTrustedSender(source, event)) {
         console.warn(`[ipc] refused ${channel} from an untrusted sender: ${event.senderFrame?.url ?? '(frame gone)'}`);
-        const error: IpcError = { code: 'untrusted-sender', message: `${channel} may only be called by the Key Ceremony window.` };
+        const error: IpcError = {
+          code: 'untrusted-sender',
+          message: `${channel} may only be called by the Key Ceremony window.`,
+        };
         return { ok: false, error };
       }
       return handler(args);

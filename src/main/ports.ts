@@ -31,11 +31,20 @@ export function electronDialogs(window: () => BrowserWindow | undefined): FileDi
 /** A hidden, script-less window holding one HTML document, in a session that loads nothing else. */
 async function reportWindow(html: string): Promise<BrowserWindow> {
   const partition = session.fromPartition('keyceremony-report');
-  partition.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !details.url.startsWith('data:text/html') }));
+  partition.webRequest.onBeforeRequest((details, callback) =>
+    callback({ cancel: !details.url.startsWith('data:text/html') }),
+  );
   partition.setPermissionRequestHandler((_w, _p, callback) => callback(false));
   const win = new BrowserWindow({
     show: false,
-    webPreferences: { session: partition, javascript: false, sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false },
+    webPreferences: {
+      session: partition,
+      javascript: false,
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      devTools: false,
+    },
   });
   await win.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`);
   return win;

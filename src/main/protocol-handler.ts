@@ -24,7 +24,11 @@ export function serveRendererOverAppScheme(rendererDirectory: string): void {
     // Electron adds initiatorOrigin to the fetch Request it hands over
     // (electron.d.ts, Protocol.handle); it is not a standard Request field.
     const { initiatorOrigin } = request as Request & { initiatorOrigin?: string };
-    const answer = await answerAppRequest(rendererDirectory, { method: request.method, url: request.url, initiatorOrigin });
+    const answer = await answerAppRequest(rendererDirectory, {
+      method: request.method,
+      url: request.url,
+      initiatorOrigin,
+    });
     if (answer.refusal !== undefined) {
       console.warn(`[protocol] refused ${request.method} ${request.url} (${answer.status}): ${answer.refusal}`);
     }

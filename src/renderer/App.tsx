@@ -17,7 +17,10 @@ import { Wizard } from './wizard/Wizard.js';
 /** Which screen shows while no ceremony is set up. */
 type IdleScreen = 'start' | 'new-ceremony' | 'check-share';
 
-type LoadState = { readonly status: 'loading' } | { readonly status: 'ready' } | { readonly status: 'failed'; readonly error: IpcError };
+type LoadState =
+  | { readonly status: 'loading' }
+  | { readonly status: 'ready' }
+  | { readonly status: 'failed'; readonly error: IpcError };
 
 export function App() {
   const appInfo = useAppInfo();
@@ -81,7 +84,14 @@ export function App() {
       </main>
     );
   } else if (setup !== null || idleScreen === 'new-ceremony') {
-    body = <Wizard view={view} onView={applyView} setAtKeyboard={setAtKeyboard} onCancelSetup={() => setIdleScreen('start')} />;
+    body = (
+      <Wizard
+        view={view}
+        onView={applyView}
+        setAtKeyboard={setAtKeyboard}
+        onCancelSetup={() => setIdleScreen('start')}
+      />
+    );
   } else if (idleScreen === 'check-share') {
     body = <CheckShare onBack={() => setIdleScreen('start')} />;
   } else {

@@ -46,9 +46,7 @@ export interface IpcError {
  * Results cross the process boundary as data, because Error subclasses do not
  * survive structured cloning.
  */
-export type IpcResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: IpcError };
+export type IpcResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: IpcError };
 
 // ---------------------------------------------------------------------------
 // The ceremony, as the renderer sees it
@@ -308,7 +306,10 @@ export interface IpcContract {
    * Prepares a new card (factory PIN, PUK and management key): new PIN and
    * PUK, and a random management key kept PIN-protected on the card.
    */
-  [IpcChannel.cardsPrepare]: { request: { reader: string; pin: string; newPin: string; newPuk: string }; result: CardsView };
+  [IpcChannel.cardsPrepare]: {
+    request: { reader: string; pin: string; newPin: string; newPuk: string };
+    result: CardsView;
+  };
   /** Unblocks a blocked PIN with the PUK, setting a new PIN. */
   [IpcChannel.cardsUnblock]: { request: { reader: string; puk: string; newPin: string }; result: CardsView };
   /**
@@ -316,7 +317,10 @@ export interface IpcContract {
    * in a passphrase-protected file (save dialog).
    */
   /** replaceSlot: the admin typed their name to agree to replace what their card's slot 9C holds (after a CardSlotOccupied). */
-  [IpcChannel.adminsCreateIdentity]: { request: { adminIndex: number; secret: SecretInput; replaceSlot?: { ownerName: string } }; result: CeremonyView };
+  [IpcChannel.adminsCreateIdentity]: {
+    request: { adminIndex: number; secret: SecretInput; replaceSlot?: { ownerName: string } };
+    result: CeremonyView;
+  };
   /**
    * Admin `adminIndex` brings the identity file they already have (open
    * dialog); its passphrase proves they hold it.

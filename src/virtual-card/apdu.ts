@@ -59,7 +59,8 @@ export function parseCommandApdu(apdu: Uint8Array): CommandApdu {
   const body = apdu.subarray(4);
   const base = { cla, ins, p1, p2 };
   if (body.length === 0) return { ...base, data: new Uint8Array(0), ne: undefined, extended: false }; // case 1
-  if (body.length === 1) return { ...base, data: new Uint8Array(0), ne: body[0] === 0 ? 256 : body[0], extended: false }; // case 2S
+  if (body.length === 1)
+    return { ...base, data: new Uint8Array(0), ne: body[0] === 0 ? 256 : body[0], extended: false }; // case 2S
   const b0 = body[0]!;
   if (b0 !== 0) {
     // Short Lc.
@@ -96,7 +97,14 @@ export function withSw(data: Uint8Array, sw: number): Uint8Array {
 }
 
 /** Builds a command APDU (short form when it fits, otherwise extended). Handy for tests and the host side. */
-export function buildApdu(cla: number, ins: number, p1: number, p2: number, data?: Uint8Array, le?: number): Uint8Array {
+export function buildApdu(
+  cla: number,
+  ins: number,
+  p1: number,
+  p2: number,
+  data?: Uint8Array,
+  le?: number,
+): Uint8Array {
   const d = data ?? new Uint8Array(0);
   const extended = d.length > 255 || (le !== undefined && le > 256);
   const parts: number[] = [cla, ins, p1, p2];

@@ -242,7 +242,7 @@ export function ecdsaSignDigest(alg: number, key: KeyObject, digest: Uint8Array)
   const z = bytesToBigInt(digest.length > curve.size ? digest.subarray(0, curve.size) : digest);
   const ecdh = createECDH(curve.nodeCurve);
   for (;;) {
-    const k = bytesToBigInt(new Uint8Array(randomBytes(curve.size + 8))) % (curve.order - 1n) + 1n;
+    const k = (bytesToBigInt(new Uint8Array(randomBytes(curve.size + 8))) % (curve.order - 1n)) + 1n;
     ecdh.setPrivateKey(bigIntToBytes(k, curve.size));
     const point = new Uint8Array(ecdh.getPublicKey());
     const r = bytesToBigInt(point.subarray(1, 1 + curve.size)) % curve.order;
@@ -256,7 +256,8 @@ export function ecdsaSignDigest(alg: number, key: KeyObject, digest: Uint8Array)
 /** ECDH with the peer's uncompressed point; returns the x-coordinate of the shared point. */
 export function ecdhSharedSecret(alg: number, key: KeyObject, peerPoint: Uint8Array): Uint8Array {
   const curve = CURVES[alg]!;
-  if (peerPoint.length !== 1 + 2 * curve.size || peerPoint[0] !== 0x04) throw new Error('peer point is not uncompressed');
+  if (peerPoint.length !== 1 + 2 * curve.size || peerPoint[0] !== 0x04)
+    throw new Error('peer point is not uncompressed');
   const ecdh = createECDH(curve.nodeCurve);
   ecdh.setPrivateKey(fromB64u(key.export({ format: 'jwk' }).d!));
   return new Uint8Array(ecdh.computeSecret(peerPoint));

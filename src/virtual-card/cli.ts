@@ -71,7 +71,9 @@ function main(): void {
     host,
     port,
     onConnected: () =>
-      process.stdout.write(`Virtual PIV card serial ${card.serial} inserted into vpcd at ${host}:${port} (state ${stateFile}).\n`),
+      process.stdout.write(
+        `Virtual PIV card serial ${card.serial} inserted into vpcd at ${host}:${port} (state ${stateFile}).\n`,
+      ),
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
     // KEYCEREMONY_VIRTUAL_CARD_TRACE=1 logs every exchange (hex) on stderr, for debugging middleware.
     ...(process.env.KEYCEREMONY_VIRTUAL_CARD_TRACE === '1'

@@ -370,7 +370,13 @@ export class PivApplet {
     return { pinPolicy, touchPolicy };
   }
 
-  private storeKey(slot: number, alg: number, key: KeyObject, policies: { pinPolicy: number; touchPolicy: number }, origin: KeySlotState['origin']): void {
+  private storeKey(
+    slot: number,
+    alg: number,
+    key: KeyObject,
+    policies: { pinPolicy: number; touchPolicy: number },
+    origin: KeySlotState['origin'],
+  ): void {
     this.state.slots[slotKey(slot)] = { algorithm: alg, ...policies, origin, privateKey: exportPkcs8(key) };
     for (const k of this.keyCache.keys()) if (k.startsWith(`${slotKey(slot)}:`)) this.keyCache.delete(k);
     this.changed();
@@ -471,7 +477,8 @@ export class PivApplet {
       this.mgmtAuthenticated = false;
       if (response.length !== info.block) fail(SW.WRONG_DATA);
       if (pending?.kind !== 'challenge') fail(SW.SECURITY_STATUS_NOT_SATISFIED);
-      if (!bytesEqual(mgmtDecrypt(mk.algorithm, key, response), pending.challenge)) fail(SW.SECURITY_STATUS_NOT_SATISFIED);
+      if (!bytesEqual(mgmtDecrypt(mk.algorithm, key, response), pending.challenge))
+        fail(SW.SECURITY_STATUS_NOT_SATISFIED);
       this.mgmtAuthenticated = true;
       return ok();
     }
@@ -605,7 +612,8 @@ export class PivApplet {
   /** Yubico RESET (INS FB): only when both PIN and PUK are blocked; back to factory state, same serial. */
   private reset(cmd: CommandApdu): AppletResult {
     if (cmd.p1 !== 0x00 || cmd.p2 !== 0x00) fail(SW.INCORRECT_P1P2);
-    if (this.state.pin.retriesRemaining !== 0 || this.state.puk.retriesRemaining !== 0) fail(SW.CONDITIONS_NOT_SATISFIED);
+    if (this.state.pin.retriesRemaining !== 0 || this.state.puk.retriesRemaining !== 0)
+      fail(SW.CONDITIONS_NOT_SATISFIED);
     const fresh = newCardState(this.state.serial);
     fresh.version = this.state.version;
     // Mutate in place so holders of the state object see the reset card.

@@ -46,7 +46,9 @@ export class InProcessTransport implements CardTransport {
   }
 
   async listReaders(): Promise<ReaderState[]> {
-    return [...this.slots.entries()].map(([name, s]) => (s.card ? { name, present: true, atr: hex(s.card.atr) } : { name, present: false }));
+    return [...this.slots.entries()].map(([name, s]) =>
+      s.card ? { name, present: true, atr: hex(s.card.atr) } : { name, present: false },
+    );
   }
 
   watch(onEvent: (e: ReaderEvent) => void): () => void {
@@ -60,8 +62,10 @@ export class InProcessTransport implements CardTransport {
     const name = matchReader(readers, pattern).name;
     const s = this.slot(name);
     const card = s.card;
-    if (!card) throw new CeremonyError('NoCard', `There is no card in reader "${name}". Insert the card.`, { reader: name });
-    if (s.busy) throw new CeremonyError('CardBusy', `The card in "${name}" is in use by another operation.`, { reader: name });
+    if (!card)
+      throw new CeremonyError('NoCard', `There is no card in reader "${name}". Insert the card.`, { reader: name });
+    if (s.busy)
+      throw new CeremonyError('CardBusy', `The card in "${name}" is in use by another operation.`, { reader: name });
     s.busy = true;
     const generation = s.generation;
     const atr = card.powerOn();

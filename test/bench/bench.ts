@@ -8,10 +8,21 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
-import { addBundleSignature, buildBundle, checkEmbeddedSignatures, parseBundle, serializeBundle } from '../../src/core/bundle/bundle.js';
+import {
+  addBundleSignature,
+  buildBundle,
+  checkEmbeddedSignatures,
+  parseBundle,
+  serializeBundle,
+} from '../../src/core/bundle/bundle.js';
 import { parseTransportFile } from '../../src/core/bundle/transport.js';
 import { combineShares, generateMasterKey, splitMasterKey } from '../../src/core/masterkey/masterkey.js';
-import { KEYSHARE_FORMAT, openShareWithPassphrase, sealShareWithPassphrase, type KeyshareHeader } from '../../src/core/shares/envelope.js';
+import {
+  KEYSHARE_FORMAT,
+  openShareWithPassphrase,
+  sealShareWithPassphrase,
+  type KeyshareHeader,
+} from '../../src/core/shares/envelope.js';
 import { ingestBundle, initInstance, transportFileFor } from '../../src/emulator/instance.js';
 import { loadInstance } from '../../src/emulator/state.js';
 import { makeAdmin } from '../support/fixtures.js';
@@ -55,7 +66,10 @@ process.stdout.write(`${'  ratio pure JS / native'.padEnd(58)} ${(pureJs / nativ
 const pass = Buffer.from('bench passphrase');
 const idRuns = 5;
 const { generateFileIdentity } = await import('../../src/core/identity/identity.js');
-report(`Admin identity file (key + certificate + PKCS#8 PBKDF2 600k) (median of ${idRuns})`, await median(idRuns, () => generateFileIdentity('Bench', pass)));
+report(
+  `Admin identity file (key + certificate + PKCS#8 PBKDF2 600k) (median of ${idRuns})`,
+  await median(idRuns, () => generateFileIdentity('Bench', pass)),
+);
 
 // Shamir split and combine of a 32-byte key.
 const key = generateMasterKey();
@@ -79,7 +93,10 @@ const header = {
   created: new Date().toISOString(),
 } as const;
 const env = await sealShareWithPassphrase(header, shares[0]!, pass);
-report('Seal one share file, scrypt 2^17/8/1 + AES-GCM (median of 5)', await median(5, () => sealShareWithPassphrase(header, shares[0]!, pass)));
+report(
+  'Seal one share file, scrypt 2^17/8/1 + AES-GCM (median of 5)',
+  await median(5, () => sealShareWithPassphrase(header, shares[0]!, pass)),
+);
 report('Open one share file (median of 5)', await median(5, () => openShareWithPassphrase(env, pass, 'bench')));
 
 // Bundle sign / verify / ingest: 3 admins, 2 units.
@@ -103,10 +120,16 @@ const initialize = {
 const { jws } = buildBundle(initialize);
 let b = parseBundle(serializeBundle(jws));
 report('Bundle build (wrap for 2 units) (median of 20)', await median(20, () => buildBundle(initialize)));
-report('Bundle sign, one RS256 signature (median of 20)', await median(20, () => addBundleSignature(b, admins[0]!.cert, admins[0]!.sign)));
+report(
+  'Bundle sign, one RS256 signature (median of 20)',
+  await median(20, () => addBundleSignature(b, admins[0]!.cert, admins[0]!.sign)),
+);
 for (const a of admins) b = parseBundle(serializeBundle(await addBundleSignature(b, a.cert, a.sign)));
 const text = serializeBundle(b.jws);
-report('Bundle verify, parse + 3 signatures (median of 50)', await median(50, () => checkEmbeddedSignatures(parseBundle(text))));
+report(
+  'Bundle verify, parse + 3 signatures (median of 50)',
+  await median(50, () => checkEmbeddedSignatures(parseBundle(text))),
+);
 const { cpSync } = await import('node:fs');
 let n = 0;
 report(
@@ -123,7 +146,10 @@ const { createRootKey, wrapDek, unwrapDek } = await import('../../src/emulator/k
 const kmsDir = join(dir, 'run-0');
 createRootKey(kmsDir, 'bench');
 const dek = Buffer.alloc(32, 7);
-report('KMS wrap a 32-byte data key (JWE A256KW + A256GCM) (median of 20)', await median(20, () => wrapDek(kmsDir, 'bench', dek)));
+report(
+  'KMS wrap a 32-byte data key (JWE A256KW + A256GCM) (median of 20)',
+  await median(20, () => wrapDek(kmsDir, 'bench', dek)),
+);
 const wrappedDek = wrapDek(kmsDir, 'bench', dek);
 report('KMS unwrap it (median of 20)', await median(20, () => unwrapDek(kmsDir, wrappedDek).fill(0)));
 rmSync(dir, { recursive: true, force: true });
@@ -141,8 +167,14 @@ async function benchCards(): Promise<Array<[string, string]>> {
   const out: Array<[string, string]> = [];
   const pin = Buffer.from('246813');
   const hdr = (): KeyshareHeader => ({ ...header, ceremonyId: randomUUID() });
-  async function measure(label: string, transport: import('../../src/core/cards/transport.js').CardTransport, reader: string): Promise<void> {
-    await roles.withCard(transport, reader, (s) => roles.prepareCard(s, { pin: Buffer.from('123456'), newPin: pin, newPuk: Buffer.from('86420864') }));
+  async function measure(
+    label: string,
+    transport: import('../../src/core/cards/transport.js').CardTransport,
+    reader: string,
+  ): Promise<void> {
+    await roles.withCard(transport, reader, (s) =>
+      roles.prepareCard(s, { pin: Buffer.from('123456'), newPin: pin, newPuk: Buffer.from('86420864') }),
+    );
     let apdus = 0;
     const trace = { onExchange: () => apdus++ };
     const perOp = async (runs: number, op: () => Promise<unknown>): Promise<{ ms: number; apdus: number }> => {
@@ -150,12 +182,18 @@ async function benchCards(): Promise<Array<[string, string]>> {
       const ms = await median(runs, op);
       return { ms, apdus: Math.round(apdus / runs) };
     };
-    const w = await perOp(5, () => roles.withCard(transport, reader, (s) => roles.writeShareToCard(s, hdr(), shares[0]!, pin), trace));
+    const w = await perOp(5, () =>
+      roles.withCard(transport, reader, (s) => roles.writeShareToCard(s, hdr(), shares[0]!, pin), trace),
+    );
     const [first] = await roles.withCard(transport, reader, roles.listCardShares);
-    const r = await perOp(5, () => roles.withCard(transport, reader, (s) => roles.readShareFromCard(s, first!.envelope, pin), trace));
+    const r = await perOp(5, () =>
+      roles.withCard(transport, reader, (s) => roles.readShareFromCard(s, first!.envelope, pin), trace),
+    );
     const find = await perOp(3, () => roles.withCard(transport, reader, roles.listCardShares, trace));
     await roles.withCard(transport, reader, (s) => roles.generateAdminIdentityOnCard(s, 'Bench Admin', pin));
-    const sig = await perOp(10, () => roles.withCard(transport, reader, (s) => roles.cardRs256Signer(s, pin)(Buffer.from('signing input')), trace));
+    const sig = await perOp(10, () =>
+      roles.withCard(transport, reader, (s) => roles.cardRs256Signer(s, pin)(Buffer.from('signing input')), trace),
+    );
     for (const [name, m] of [
       ['share write (key generation, sealing, certificate)', w],
       ['share read (PIN, ECDH, open)', r],
@@ -193,7 +231,9 @@ async function benchCards(): Promise<Array<[string, string]>> {
  */
 function loopbackQuickack(): 'on' | 'off' | 'unknown' {
   try {
-    const routes = execFileSync('ip', ['-4', 'route', 'show', 'table', 'local', 'type', 'local', 'dev', 'lo'], { encoding: 'utf8' });
+    const routes = execFileSync('ip', ['-4', 'route', 'show', 'table', 'local', 'type', 'local', 'dev', 'lo'], {
+      encoding: 'utf8',
+    });
     const loopback = routes.split('\n').find((l) => l.startsWith('local 127.0.0.1 ') || l.startsWith('127.0.0.1 '));
     return loopback === undefined ? 'unknown' : / quickack 1\b/.test(loopback) ? 'on' : 'off';
   } catch {

@@ -69,11 +69,14 @@ export interface FlowResult {
   recordDir: string;
 }
 
-const button = (page: Page, name: string | RegExp): Locator => page.getByRole('button', { name, exact: typeof name === 'string' });
+const button = (page: Page, name: string | RegExp): Locator =>
+  page.getByRole('button', { name, exact: typeof name === 'string' });
 
 /** The step the rail marks as current. */
 async function expectCurrentStep(page: Page, title: string): Promise<void> {
-  await expect(page.getByRole('navigation', { name: 'Ceremony steps' }).locator('[aria-current="step"]')).toContainText(title);
+  await expect(page.getByRole('navigation', { name: 'Ceremony steps' }).locator('[aria-current="step"]')).toContainText(
+    title,
+  );
 }
 
 async function chooseReader(page: Page, reader: string): Promise<void> {
@@ -148,7 +151,9 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
     await env.answer('openFile', file);
     await button(page, 'Load transport file…').click();
   }
-  const confirmations = page.getByRole('checkbox', { name: /The fingerprint of .* matches the unit’s display|The fingerprint of .* matches the unit's display/ });
+  const confirmations = page.getByRole('checkbox', {
+    name: /The fingerprint of .* matches the unit’s display|The fingerprint of .* matches the unit's display/,
+  });
   await expect(confirmations).toHaveCount(2);
   if (env.mistakes) {
     // Only one fingerprint confirmed: the ceremony cannot go on.
@@ -200,7 +205,8 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
     }
     if (admin.name !== 'Carol Admin') await button(page, 'Create the identity').click();
     await expect(page.getByText(/fingerprint/i).first()).toBeVisible();
-    if (admin.medium === 'file') await env.shot(admin.name === 'Carol Admin' ? 'admin-file-brought' : 'admin-file-created');
+    if (admin.medium === 'file')
+      await env.shot(admin.name === 'Carol Admin' ? 'admin-file-brought' : 'admin-file-created');
     await button(page, 'Done — clear the screen').click();
     // The screen is cleared before the next person: no secret field is left.
     await expect(page.getByLabel('PIN', { exact: true })).toHaveCount(0);
@@ -241,7 +247,9 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
         await care.getByLabel('Repeat the new PUK', { exact: true }).fill(DORA_PUK);
         await care.getByRole('button', { name: 'Prepare the card' }).click();
         await expect(page.getByText(/is prepared\. Use its new PIN/)).toBeVisible({ timeout: 60_000 });
-        await expect(page.getByRole('radio', { name: /Virtual PCD 00 01/ })).toHaveAccessibleDescription(/prepared, 3 PIN tries left/);
+        await expect(page.getByRole('radio', { name: /Virtual PCD 00 01/ })).toHaveAccessibleDescription(
+          /prepared, 3 PIN tries left/,
+        );
 
         // A wrong PIN says how many tries are left; three block the PIN.
         await cardSecret(page, env.readers.custodian, '999999');
@@ -249,7 +257,9 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
         await alertSays(page, /wrong PIN/i);
         await alertSays(page, /2 tries left/i);
         // The live reader status catches up with the card.
-        await expect(page.getByRole('radio', { name: /Virtual PCD 00 01/ })).toHaveAccessibleDescription(/2 PIN tries left/);
+        await expect(page.getByRole('radio', { name: /Virtual PCD 00 01/ })).toHaveAccessibleDescription(
+          /2 PIN tries left/,
+        );
         await env.shot('share-wrong-pin');
         await env.axe('share-wrong-pin');
         for (let i = 0; i < 2; i++) {
@@ -301,7 +311,9 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
       await page.getByLabel('Passphrase', { exact: true }).fill(passphraseOf(c.name));
       await button(page, 'Read it back').click();
     }
-    const statement = page.getByRole('checkbox', { name: new RegExp(`I, ${c.name}, hold share ${index} of ${ROSTER.custodians.length}`) });
+    const statement = page.getByRole('checkbox', {
+      name: new RegExp(`I, ${c.name}, hold share ${index} of ${ROSTER.custodians.length}`),
+    });
     await expect(statement).toBeVisible({ timeout: 60_000 });
     if (index === 1) {
       await env.shot('share-confirm');
@@ -373,14 +385,18 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
   await page.getByLabel('Passphrase', { exact: true }).fill(passphraseOf('Grace Custodian'));
   await env.answer('openFile', join(env.mediaDir, 'grace.keyshare'));
   await button(page, 'Check the share').click();
-  await expect(page.getByRole('heading', { name: 'Share 4 of 5, held by Grace Custodian, matches the record' })).toBeVisible();
+  await expect(
+    page.getByRole('heading', { name: 'Share 4 of 5, held by Grace Custodian, matches the record' }),
+  ).toBeVisible();
   await env.shot('check-file-share');
   await env.axe('check-share');
   await button(page, 'Check another share').click();
   await page.getByLabel('On a smart card (PIN)').check();
   await cardSecret(page, env.readers.custodian, env.pins.erin);
   await button(page, 'Check the share').click();
-  await expect(page.getByRole('heading', { name: 'Share 2 of 5, held by Erin Custodian, matches the record' })).toBeVisible({ timeout: 60_000 });
+  await expect(
+    page.getByRole('heading', { name: 'Share 2 of 5, held by Erin Custodian, matches the record' }),
+  ).toBeVisible({ timeout: 60_000 });
 
   return {
     kcv: kcvText.toUpperCase(),
@@ -400,7 +416,10 @@ export interface CeremonyRig {
   /** The emulator's state (crypto-unit-emulator --state). */
   unitsDir: string;
   /** The part of FlowEnv that does not depend on how the app is driven. */
-  env: Pick<FlowEnv, 'transportFiles' | 'mediaDir' | 'carolIdentityFile' | 'recordFile' | 'readers' | 'pins' | 'insertErinCard'>;
+  env: Pick<
+    FlowEnv,
+    'transportFiles' | 'mediaDir' | 'carolIdentityFile' | 'recordFile' | 'readers' | 'pins' | 'insertErinCard'
+  >;
 }
 
 /**
@@ -421,7 +440,9 @@ export async function setUpCeremonyRig(workDir: string, o: { doraFactoryFresh: b
   }
   ok(emu(workDir, 'init', '--state', unitsDir, '--units', '2'));
   ok(emu(workDir, 'transport', '--state', unitsDir, '--out-dir', transportDir));
-  const transports = readdirSync(transportDir).sort().map((f) => join(transportDir, f));
+  const transports = readdirSync(transportDir)
+    .sort()
+    .map((f) => join(transportDir, f));
   if (transports.length !== 2) throw new Error(`expected 2 transport files, found ${transports.length}`);
   const stack = await startPcscStack([
     { stateFile: card('alice'), port: PORT_ADMIN },
@@ -434,15 +455,25 @@ export async function setUpCeremonyRig(workDir: string, o: { doraFactoryFresh: b
       transportFiles: transports as [string, string],
       mediaDir,
       carolIdentityFile: carolIdentity(workDir),
-      recordFile: async (folder) => join(folder, readdirSync(folder).find((f) => f.endsWith('.jsonl'))!),
+      recordFile: async (folder) =>
+        join(
+          folder,
+          readdirSync(folder).find((f) => f.endsWith('.jsonl'))!,
+        ),
       readers: { admin: vpcdReaderName(PORT_ADMIN), custodian: vpcdReaderName(PORT_CUSTODIAN) },
       pins: PINS,
       insertErinCard: async (pullDuringWrite) => {
-        const inReader = stack.cards.find((c) => c.port === PORT_CUSTODIAN && c.process.exitCode === null && c.process.signalCode === null);
+        const inReader = stack.cards.find(
+          (c) => c.port === PORT_CUSTODIAN && c.process.exitCode === null && c.process.signalCode === null,
+        );
         if (inReader) await inReader.remove();
         // Pulled out before the first PUT DATA: after the card generated the
         // share's key, before the share certificate is stored.
-        await stack.insertCard(card('erin'), PORT_CUSTODIAN, pullDuringWrite ? { KEYCEREMONY_VIRTUAL_CARD_PULL_BEFORE: 'DB:1' } : {});
+        await stack.insertCard(
+          card('erin'),
+          PORT_CUSTODIAN,
+          pullDuringWrite ? { KEYCEREMONY_VIRTUAL_CARD_PULL_BEFORE: 'DB:1' } : {},
+        );
       },
     },
   };
@@ -453,6 +484,18 @@ export function carolIdentity(dir: string): string {
   const home = join(dir, 'carol-home');
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'carol.pass'), passphraseOf('Carol Admin') + '\n', { mode: 0o600 });
-  ok(kc(home, 'identity', 'generate', '--name', 'Carol Admin', '--out', 'carol.identity.pem', '--passphrase-file', 'carol.pass'));
+  ok(
+    kc(
+      home,
+      'identity',
+      'generate',
+      '--name',
+      'Carol Admin',
+      '--out',
+      'carol.identity.pem',
+      '--passphrase-file',
+      'carol.pass',
+    ),
+  );
   return join(home, 'carol.identity.pem');
 }

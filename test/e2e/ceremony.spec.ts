@@ -13,9 +13,6 @@ import { pcscStackUnavailableReason, type PcscStack } from '../support/pcsc-stac
 import { PINS, ROSTER, runCeremony, setUpCeremonyRig } from './ceremony-flow.js';
 import { expect, test } from './fixtures.js';
 
-
-
-
 test.describe('the ceremony wizard', () => {
   const unavailable = pcscStackUnavailableReason();
   test.skip(unavailable !== undefined, `the PC/SC stack is not installed: ${unavailable ?? ''}`);
@@ -26,7 +23,13 @@ test.describe('the ceremony wizard', () => {
     stack = undefined;
   });
 
-  test('a full ceremony, mistakes included, ends with both units kms-initialized under the KCV shown', async ({ app, bridge, workDir, shot, axe }) => {
+  test('a full ceremony, mistakes included, ends with both units kms-initialized under the KCV shown', async ({
+    app,
+    bridge,
+    workDir,
+    shot,
+    axe,
+  }) => {
     const rig = await setUpCeremonyRig(workDir, { doraFactoryFresh: true });
     stack = rig.stack;
     const unitsDir = rig.unitsDir;
@@ -42,7 +45,8 @@ test.describe('the ceremony wizard', () => {
     expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
     // What went to the printer is the report with everyone's signature line.
     expect(bridge.printed).toHaveLength(1);
-    for (const person of [ROSTER.operator, ...ROSTER.custodians.map((c) => c.name), ...ROSTER.witnesses]) expect(bridge.printed[0]).toContain(person);
+    for (const person of [ROSTER.operator, ...ROSTER.custodians.map((c) => c.name), ...ROSTER.witnesses])
+      expect(bridge.printed[0]).toContain(person);
     expect(bridge.printed[0]).toContain(result.kcv);
 
     // The bundle on the "removable media" is the one whose hash the UI showed.
@@ -72,7 +76,12 @@ test.describe('the ceremony wizard', () => {
       expect(record).not.toContain(secret);
       expect(html).not.toContain(secret);
     }
-    for (const person of [ROSTER.operator, ...ROSTER.admins.map((a) => a.name), ...ROSTER.custodians.map((c) => c.name), ...ROSTER.witnesses]) {
+    for (const person of [
+      ROSTER.operator,
+      ...ROSTER.admins.map((a) => a.name),
+      ...ROSTER.custodians.map((c) => c.name),
+      ...ROSTER.witnesses,
+    ]) {
       expect(html).toContain(person);
     }
   });

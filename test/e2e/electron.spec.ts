@@ -46,12 +46,17 @@ test.describe('the Electron app serves its page on keyceremony://app', () => {
 
   test('the window is keyceremony://app/index.html; no file://, no traversal, no other origin', async () => {
     const work = mkdtempSync(join(tmpdir(), 'kc-electron-scheme-'));
-    app = await electron.launch({ executablePath: executable!, args: [REPO_ROOT, `--user-data-dir=${join(work, 'profile')}`] });
+    app = await electron.launch({
+      executablePath: executable!,
+      args: [REPO_ROOT, `--user-data-dir=${join(work, 'profile')}`],
+    });
     const page = await app.firstWindow();
     await page.waitForLoadState('domcontentloaded');
     expect(page.url()).toBe('keyceremony://app/index.html');
     // The preload's API is there, so the page is the app's own.
-    expect(await page.evaluate(() => typeof (window as unknown as { keyCeremony?: unknown }).keyCeremony)).toBe('object');
+    expect(await page.evaluate(() => typeof (window as unknown as { keyCeremony?: unknown }).keyCeremony)).toBe(
+      'object',
+    );
 
     const statusOf = (url: string): Promise<number | string> =>
       page.evaluate(async (u) => {
@@ -71,7 +76,9 @@ test.describe('the Electron app serves its page on keyceremony://app', () => {
     expect(String(await statusOf(`file://${join(REPO_ROOT, 'package.json')}`))).toMatch(/^refused/);
     expect(String(await statusOf('https://example.com/'))).toMatch(/^refused/);
     // The header carries the full policy, frame-ancestors included.
-    const csp = await page.evaluate(async () => (await fetch('keyceremony://app/index.html')).headers.get('content-security-policy'));
+    const csp = await page.evaluate(async () =>
+      (await fetch('keyceremony://app/index.html')).headers.get('content-security-policy'),
+    );
     expect(csp).toContain("frame-ancestors 'none'");
   });
 });
@@ -87,12 +94,17 @@ test.describe('the ceremony in the Electron app', () => {
     await stack?.stop();
   });
 
+  // Playwright reads the fixtures a test uses from its first parameter: this test uses none.
+  // eslint-disable-next-line no-empty-pattern
   test('a full ceremony through the real preload and IPC handlers', async ({}, testInfo) => {
     const work = mkdtempSync(join(tmpdir(), 'kc-electron-'));
     const rig = await setUpCeremonyRig(work, { doraFactoryFresh: false });
     stack = rig.stack;
 
-    app = await electron.launch({ executablePath: executable!, args: [REPO_ROOT, `--user-data-dir=${join(work, 'profile')}`] });
+    app = await electron.launch({
+      executablePath: executable!,
+      args: [REPO_ROOT, `--user-data-dir=${join(work, 'profile')}`],
+    });
     const page = await app.firstWindow();
     const electronApp = app;
     let shots = 0;
@@ -101,21 +113,30 @@ test.describe('the ceremony in the Electron app', () => {
       // Native dialogs cannot be clicked by Playwright: replace the next one
       // in main with the answer, as a person choosing that path would.
       answer: async (kind: DialogKind, path: string) => {
-        await electronApp.evaluate(({ dialog }, { kind, path }) => {
-          const d = dialog as unknown as Record<string, unknown>;
-          if (kind === 'saveFile') d['showSaveDialog'] = async () => ({ canceled: false, filePath: path });
-          else d['showOpenDialog'] = async () => ({ canceled: false, filePaths: [path] });
-        }, { kind, path });
+        await electronApp.evaluate(
+          ({ dialog }, { kind, path }) => {
+            const d = dialog as unknown as Record<string, unknown>;
+            if (kind === 'saveFile') d['showSaveDialog'] = async () => ({ canceled: false, filePath: path });
+            else d['showOpenDialog'] = async () => ({ canceled: false, filePaths: [path] });
+          },
+          { kind, path },
+        );
       },
       shot: async (name) => {
-        await page.screenshot({ path: testInfo.outputPath(`${String(++shots).padStart(2, '0')}-${name}.png`), fullPage: true });
+        await page.screenshot({
+          path: testInfo.outputPath(`${String(++shots).padStart(2, '0')}-${name}.png`),
+          fullPage: true,
+        });
       },
       axe: async () => undefined, // the Chromium spec scans every step
       ...rig.env,
       mistakes: false,
     });
     expect(emu(work, 'ingest', '--state', rig.unitsDir, result.bundlePath).code).toBe(0);
-    const status = JSON.parse(emu(work, 'status', '--state', rig.unitsDir, '--json').stdout) as { units: Array<{ state: string; masterKeyKcv: string }> };
-    for (const u of status.units) expect([u.state, u.masterKeyKcv.toUpperCase()]).toEqual(['kms-initialized', result.kcv]);
+    const status = JSON.parse(emu(work, 'status', '--state', rig.unitsDir, '--json').stdout) as {
+      units: Array<{ state: string; masterKeyKcv: string }>;
+    };
+    for (const u of status.units)
+      expect([u.state, u.masterKeyKcv.toUpperCase()]).toEqual(['kms-initialized', result.kcv]);
   });
 });

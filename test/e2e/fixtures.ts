@@ -32,7 +32,10 @@ let shotCounter = 0;
 
 /** What createPcscTransport reports when pcscd is not running. */
 async function noPcscd(): Promise<CardTransport> {
-  throw new CeremonyError('NoPcscd', 'The smart-card service (pcscd) is not running; start it with `systemctl start pcscd`.');
+  throw new CeremonyError(
+    'NoPcscd',
+    'The smart-card service (pcscd) is not running; start it with `systemctl start pcscd`.',
+  );
 }
 
 export const test = base.extend<E2eFixtures>({
@@ -58,7 +61,8 @@ export const test = base.extend<E2eFixtures>({
     expect(bridge.bugs, 'handlers reported unexpected failures (bugs)').toEqual([]);
   },
   app: async ({ page, bridge, expectedConsoleErrors }, use) => {
-    if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error('out/renderer is missing: run `npm run build` first.');
+    if (!existsSync(join(RENDERER_DIR, 'index.html')))
+      throw new Error('out/renderer is missing: run `npm run build` first.');
     const server = await serveDirectory(RENDERER_DIR);
     const consoleErrors: string[] = [];
     page.on('console', (m) => {
@@ -66,12 +70,17 @@ export const test = base.extend<E2eFixtures>({
     });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
     // The air gap, as main enforces it: the page may reach its own origin only.
-    await page.route('**/*', (route) => (route.request().url().startsWith(server.url) ? route.continue() : route.abort()));
+    await page.route('**/*', (route) =>
+      route.request().url().startsWith(server.url) ? route.continue() : route.abort(),
+    );
     await attachBridge(page, bridge, server.url);
     await page.goto(server.url);
     await use(page);
     await server.close();
-    expect(consoleErrors.filter((m) => expectedConsoleErrors === null || !expectedConsoleErrors.test(m)), 'the page logged errors').toEqual([]);
+    expect(
+      consoleErrors.filter((m) => expectedConsoleErrors === null || !expectedConsoleErrors.test(m)),
+      'the page logged errors',
+    ).toEqual([]);
   },
   shot: async ({ app }, use, testInfo: TestInfo) => {
     await use(async (name: string) => {
@@ -83,9 +92,14 @@ export const test = base.extend<E2eFixtures>({
   },
   axe: async ({ app }, use, testInfo: TestInfo) => {
     await use(async (where: string) => {
-      const results = await new AxeBuilder({ page: app }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+      const results = await new AxeBuilder({ page: app })
+        .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+        .analyze();
       const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      await testInfo.attach(`axe-${where}.json`, { body: JSON.stringify(results.violations, null, 2), contentType: 'application/json' });
+      await testInfo.attach(`axe-${where}.json`, {
+        body: JSON.stringify(results.violations, null, 2),
+        contentType: 'application/json',
+      });
       expect(
         bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`),
         `axe: serious or critical violations on "${where}"`,

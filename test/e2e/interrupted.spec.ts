@@ -16,16 +16,43 @@ function crashedRecord(folder: string, keyName: string, issued: number): void {
   createTranscript(path, {
     type: ENTRY.opened,
     actor: 'Olga',
-    data: { ceremonyId, ceremonyName: `Ceremony for ${keyName}`, keyName, threshold: 2, shares: 2, custodians, admins: ['Ann'], witnesses: ['Wim'], operator: 'Olga' },
+    data: {
+      ceremonyId,
+      ceremonyName: `Ceremony for ${keyName}`,
+      keyName,
+      threshold: 2,
+      shares: 2,
+      custodians,
+      admins: ['Ann'],
+      witnesses: ['Wim'],
+      operator: 'Olga',
+    },
   });
-  appendTranscript(path, { type: ENTRY.masterKeyGenerated, actor: 'Olga', data: { kcv: 'A1B2C3', verificationPattern: 'ab'.repeat(32), algorithm: 'AES-256' } });
+  appendTranscript(path, {
+    type: ENTRY.masterKeyGenerated,
+    actor: 'Olga',
+    data: { kcv: 'A1B2C3', verificationPattern: 'ab'.repeat(32), algorithm: 'AES-256' },
+  });
   for (let i = 1; i <= issued; i++) {
-    const data = { shareIndex: i, custodian: custodians[i - 1]!, medium: 'file', location: `share-${i}.keyshare`, commitment: `${i}`.repeat(64), verifiedReadBack: true };
+    const data = {
+      shareIndex: i,
+      custodian: custodians[i - 1]!,
+      medium: 'file',
+      location: `share-${i}.keyshare`,
+      commitment: `${i}`.repeat(64),
+      verifiedReadBack: true,
+    };
     appendTranscript(path, { type: ENTRY.shareIssued, actor: custodians[i - 1]!, data });
   }
 }
 
-test('the start screen lists the ceremonies a crash cut off and saves their records', async ({ app, bridge, workDir, axe, shot }) => {
+test('the start screen lists the ceremonies a crash cut off and saves their records', async ({
+  app,
+  bridge,
+  workDir,
+  axe,
+  shot,
+}) => {
   const records = join(workDir, 'app-records');
   crashedRecord(records, 'mk-whole', 2);
   crashedRecord(records, 'mk-half', 1);
@@ -45,6 +72,10 @@ test('the start screen lists the ceremonies a crash cut off and saves their reco
   bridge.dialogs.answer('chooseFolder', out);
   await whole.getByRole('button', { name: 'Save its record…' }).click();
   await expect(whole.getByText('Its record, printable report and PDF were saved to')).toContainText(out);
-  expect(readdirSync(out).map((f) => f.replace(/^.*\./, '')).sort()).toEqual(['html', 'jsonl', 'pdf']);
+  expect(
+    readdirSync(out)
+      .map((f) => f.replace(/^.*\./, ''))
+      .sort(),
+  ).toEqual(['html', 'jsonl', 'pdf']);
   await expect(whole.getByRole('button', { name: 'Save its record again…' })).toBeEnabled();
 });

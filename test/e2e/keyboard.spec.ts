@@ -15,7 +15,12 @@ function focusedName(page: Page): Promise<string> {
     const el = document.activeElement as HTMLElement | null;
     if (el === null || el === document.body) return '';
     const labelled = el.getAttribute('aria-labelledby');
-    if (labelled) return labelled.split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' ').trim();
+    if (labelled)
+      return labelled
+        .split(' ')
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' ')
+        .trim();
     const input = el as HTMLInputElement;
     if (input.labels && input.labels.length > 0) return (input.labels[0]?.textContent ?? '').trim();
     return (el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
@@ -44,10 +49,16 @@ async function type(page: Page, label: string, text: string): Promise<void> {
 }
 
 async function expectFocusOn(page: Page, name: string | RegExp): Promise<void> {
-  await expect.poll(() => focusedName(page)).toMatch(typeof name === 'string' ? new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : name);
+  await expect
+    .poll(() => focusedName(page))
+    .toMatch(typeof name === 'string' ? new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : name);
 }
 
-test('a whole ceremony from the keyboard alone, focus moving to each new step and person', async ({ app, bridge, workDir }) => {
+test('a whole ceremony from the keyboard alone, focus moving to each new step and person', async ({
+  app,
+  bridge,
+  workDir,
+}) => {
   const page = app;
   const units = join(workDir, 'units');
   const transport = join(workDir, 'transport');
@@ -55,7 +66,9 @@ test('a whole ceremony from the keyboard alone, focus moving to each new step an
   mkdirSync(join(media, 'record'), { recursive: true });
   expect(emu(workDir, 'init', '--state', units, '--units', '2').code).toBe(0);
   expect(emu(workDir, 'transport', '--state', units, '--out-dir', transport).code).toBe(0);
-  const unitFiles = readdirSync(transport).sort().map((f) => join(transport, f));
+  const unitFiles = readdirSync(transport)
+    .sort()
+    .map((f) => join(transport, f));
 
   await expect(page.getByRole('button', { name: 'Start a new ceremony' })).toBeVisible();
   await press(page, 'Start a new ceremony');
@@ -151,7 +164,10 @@ test('a whole ceremony from the keyboard alone, focus moving to each new step an
   expect(bridge.dialogs.pending()).toBe(0);
 
   // The bundle is accepted by the unit it targets.
-  const bundle = join(media, readdirSync(media).find((f) => f.startsWith('bundle-'))!);
+  const bundle = join(
+    media,
+    readdirSync(media).find((f) => f.startsWith('bundle-'))!,
+  );
   const ingest = emu(workDir, 'ingest', '--state', units, bundle);
   expect(ingest.code, ingest.stderr).toBe(0);
 });

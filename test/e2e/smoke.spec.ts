@@ -53,7 +53,8 @@ test.describe('on a workstation where the smart-card service is not running', ()
     await app.getByLabel('Key name', { exact: true }).fill('k');
     await app.getByLabel('Operator', { exact: true }).fill('Olga');
     for (const [i, n] of ['Ann', 'Ben'].entries()) await app.getByLabel(`Admin ${i + 1} name`, { exact: true }).fill(n);
-    for (const [i, n] of ['Cat', 'Dan', 'Eve'].entries()) await app.getByLabel(`Custodian ${i + 1} name`, { exact: true }).fill(n);
+    for (const [i, n] of ['Cat', 'Dan', 'Eve'].entries())
+      await app.getByLabel(`Custodian ${i + 1} name`, { exact: true }).fill(n);
     await app.getByLabel('Witness 1 name', { exact: true }).fill('Wim');
     await app.getByRole('button', { name: 'Start the ceremony' }).click();
     // A bundle goes to every unit of the instance: both transport files are loaded and confirmed.

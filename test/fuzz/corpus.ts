@@ -10,9 +10,23 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addBundleSignature, buildBundle, parseBundle, serializeBundle, type BundleSpec } from '../../src/core/bundle/bundle.js';
+import {
+  addBundleSignature,
+  buildBundle,
+  parseBundle,
+  serializeBundle,
+  type BundleSpec,
+} from '../../src/core/bundle/bundle.js';
 import { parseTransportFile, type TransportKey } from '../../src/core/bundle/transport.js';
-import { ALG, certificateObjectFor, DEFAULT_MANAGEMENT_KEY, KEY_REF, OBJECT, PivSession, SLOT } from '../../src/core/cards/piv.js';
+import {
+  ALG,
+  certificateObjectFor,
+  DEFAULT_MANAGEMENT_KEY,
+  KEY_REF,
+  OBJECT,
+  PivSession,
+  SLOT,
+} from '../../src/core/cards/piv.js';
 import type { CardConnection } from '../../src/core/cards/transport.js';
 import { bundleCreatedData, unitConfirmedData } from '../../src/core/ceremony/bundle-record.js';
 import type { ShareDestination, ShareSource } from '../../src/core/ceremony/media.js';
@@ -23,7 +37,13 @@ import { buildSelfSignedCertificate } from '../../src/core/identity/certificate.
 import { fileKeySigner, generateFileIdentity } from '../../src/core/identity/identity.js';
 import { encryptPrivateKeyPkcs8, MIN_PBKDF2_ITERATIONS } from '../../src/core/identity/pkcs8.js';
 import { generateMasterKey, keyCheckValue, verificationPattern } from '../../src/core/masterkey/masterkey.js';
-import { KEYSHARE_FORMAT, sealShareToCardKey, sealShareWithPassphrase, serializeEnvelope, type KeyshareHeader } from '../../src/core/shares/envelope.js';
+import {
+  KEYSHARE_FORMAT,
+  sealShareToCardKey,
+  sealShareWithPassphrase,
+  serializeEnvelope,
+  type KeyshareHeader,
+} from '../../src/core/shares/envelope.js';
 import { initInstance, ingestBundle, transportFileFor } from '../../src/emulator/instance.js';
 import { createRootKey, exportKeystore, wrapDek } from '../../src/emulator/kms.js';
 import { loadInstance, statePath } from '../../src/emulator/state.js';
@@ -115,13 +135,27 @@ async function cardScripts(): Promise<CardScript[]> {
   await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, ALG.TDES);
   await s.generateKey(SLOT.SIGNATURE, ALG.RSA2048);
   await s.generateKey(SLOT.KEY_MANAGEMENT, ALG.ECCP256);
-  await s.putData(certificateObjectFor(SLOT.SIGNATURE), Buffer.concat([Buffer.from([0x70, 0x82, 0x03, 0xe8]), Buffer.alloc(1000, 0x5a), Buffer.from('710100fe00', 'hex')]), 'Writing a certificate');
-  await s.putData(OBJECT.CHUID, Buffer.from('3019d4e739da739ced39ce739d836858210842108421c84210c3eb341000112233445566778899aabbccddeeff350832303330303130313e00fe00', 'hex'), 'Writing the CHUID');
+  await s.putData(
+    certificateObjectFor(SLOT.SIGNATURE),
+    Buffer.concat([Buffer.from([0x70, 0x82, 0x03, 0xe8]), Buffer.alloc(1000, 0x5a), Buffer.from('710100fe00', 'hex')]),
+    'Writing a certificate',
+  );
+  await s.putData(
+    OBJECT.CHUID,
+    Buffer.from(
+      '3019d4e739da739ced39ce739d836858210842108421c84210c3eb341000112233445566778899aabbccddeeff350832303330303130313e00fe00',
+      'hex',
+    ),
+    'Writing the CHUID',
+  );
   await record('serial', 0, () => s.serial());
   await record('version', 0, () => s.version());
-  for (const ref of [KEY_REF.PIN, KEY_REF.PUK, KEY_REF.MANAGEMENT]) await record('referenceMetadata', ref, () => s.referenceMetadata(ref));
-  for (const slot of [SLOT.SIGNATURE, SLOT.KEY_MANAGEMENT, SLOT.AUTHENTICATION]) await record('slotMetadata', slot, () => s.slotMetadata(slot));
-  for (const tag of [certificateObjectFor(SLOT.SIGNATURE), OBJECT.CHUID, OBJECT.DISCOVERY]) await record('getData', tag, () => s.getData(tag, 'Reading a data object'));
+  for (const ref of [KEY_REF.PIN, KEY_REF.PUK, KEY_REF.MANAGEMENT])
+    await record('referenceMetadata', ref, () => s.referenceMetadata(ref));
+  for (const slot of [SLOT.SIGNATURE, SLOT.KEY_MANAGEMENT, SLOT.AUTHENTICATION])
+    await record('slotMetadata', slot, () => s.slotMetadata(slot));
+  for (const tag of [certificateObjectFor(SLOT.SIGNATURE), OBJECT.CHUID, OBJECT.DISCOVERY])
+    await record('getData', tag, () => s.getData(tag, 'Reading a data object'));
   await record('pinTriesLeft', 0, () => s.pinTriesLeft());
   await real.disconnect();
   return scripts;
@@ -134,14 +168,20 @@ export async function buildCorpus(log: (line: string) => void = () => undefined)
     log('corpus: record (a 2-of-3 master-key ceremony)');
     const media = ['alice', 'bob', 'carol'].map((n) => new MemoryMedium(n));
     const recordPath = join(work, 'record.jsonl');
-    const generated = await generateMasterKeyCeremony({ keyName: 'MK', threshold: 2, custodians: media.map((m) => ({ custodian: m.label, destination: m })), recordPath });
+    const generated = await generateMasterKeyCeremony({
+      keyName: 'MK',
+      threshold: 2,
+      custodians: media.map((m) => ({ custodian: m.label, destination: m })),
+      recordPath,
+    });
     const masterKey = generateMasterKey(); // the bundles' key (the ceremony's own is wiped)
     log('corpus: instance of 2 units (RSA-4096 transport keys)');
     const dir = join(work, 'emu');
     const s0 = initInstance(dir, 2);
     const transportTexts = s0.units.map((u) => JSON.stringify(transportFileFor(s0, u), null, 2) + '\n');
     const transports: TransportKey[] = transportTexts.map((t) => parseTransportFile(t, 't'));
-    for (const t of transports) appendTranscript(recordPath, { type: ENTRY.unitConfirmed, actor: 'operator', data: unitConfirmedData(t) });
+    for (const t of transports)
+      appendTranscript(recordPath, { type: ENTRY.unitConfirmed, actor: 'operator', data: unitConfirmedData(t) });
     log('corpus: admins and bundles for every operation');
     const admins = await Promise.all(['Alice', 'Bob', 'Carol', 'Dave'].map(makeAdmin));
     const current = { kcv: keyCheckValue(masterKey), verificationPattern: verificationPattern(masterKey) };
@@ -150,20 +190,48 @@ export async function buildCorpus(log: (line: string) => void = () => undefined)
       initialize: [{ operation: 'initialize', masterKey, claim }, 1],
       recover: [{ operation: 'recover', masterKey, claim }, 1],
       'recover-claimed': [{ operation: 'recover', masterKey, claim: null }, 1],
-      rotate: [{ operation: 'rotate', masterKey: generateMasterKey(), currentVerificationPattern: current.verificationPattern }, 2],
-      'admin-change': [{ operation: 'admin-change', current, add: [admins[3]!.cert], remove: [admins[2]!.cert.thumbprint], thresholds: { signatureThreshold: 2, revocationThreshold: 2 } }, 3],
+      rotate: [
+        {
+          operation: 'rotate',
+          masterKey: generateMasterKey(),
+          currentVerificationPattern: current.verificationPattern,
+        },
+        2,
+      ],
+      'admin-change': [
+        {
+          operation: 'admin-change',
+          current,
+          add: [admins[3]!.cert],
+          remove: [admins[2]!.cert.thumbprint],
+          thresholds: { signatureThreshold: 2, revocationThreshold: 2 },
+        },
+        3,
+      ],
       zeroize: [{ operation: 'zeroize', current }, 4],
     };
     const bundles: Record<string, string> = {};
     const transcriptHash = headHash(readTranscript(recordPath));
     for (const [name, [spec, sequence]] of Object.entries(specs)) {
-      const { jws } = buildBundle({ ...spec, transports, sequence, ceremonyId: generated.ceremonyId, keyName: 'MK', transcriptHash });
+      const { jws } = buildBundle({
+        ...spec,
+        transports,
+        sequence,
+        ceremonyId: generated.ceremonyId,
+        keyName: 'MK',
+        transcriptHash,
+      });
       let b = parseBundle(serializeBundle(jws));
       if (name === 'zeroize') bundles['zeroize-unsigned'] = serializeBundle(b.jws);
-      for (const a of admins.slice(0, name === 'initialize' || name === 'recover' ? 3 : 2)) b = parseBundle(serializeBundle(await addBundleSignature(b, a.cert, a.sign)));
+      for (const a of admins.slice(0, name === 'initialize' || name === 'recover' ? 3 : 2))
+        b = parseBundle(serializeBundle(await addBundleSignature(b, a.cert, a.sign)));
       bundles[name] = serializeBundle(b.jws);
       if (name === 'initialize') {
-        appendTranscript(recordPath, { type: ENTRY.bundleCreated, actor: 'operator', data: bundleCreatedData({ bundle: b, transports, sharesUsed: [1, 2] }) });
+        appendTranscript(recordPath, {
+          type: ENTRY.bundleCreated,
+          actor: 'operator',
+          data: bundleCreatedData({ bundle: b, transports, sharesUsed: [1, 2] }),
+        });
       }
     }
     log('corpus: emulator state, an initialize ingested; a KMS root key, a wrapped data key, the keystore file');
@@ -171,7 +239,10 @@ export async function buildCorpus(log: (line: string) => void = () => undefined)
     ingestBundle(dir, bundles['initialize']!);
     states.push(readFileSync(statePath(dir), 'utf8'));
     createRootKey(dir, 'rk1');
-    const wrappedDeks = [wrapDek(dir, 'rk1', Buffer.alloc(32, 7)), wrapDek(dir, 'rk1', Buffer.from('a data key of another length'))];
+    const wrappedDeks = [
+      wrapDek(dir, 'rk1', Buffer.alloc(32, 7)),
+      wrapDek(dir, 'rk1', Buffer.from('a data key of another length')),
+    ];
     states.push(readFileSync(statePath(dir), 'utf8'));
     loadInstance(dir);
     exportKeystore(dir, join(work, 'keystore.json'));
@@ -189,11 +260,21 @@ export async function buildCorpus(log: (line: string) => void = () => undefined)
       created: new Date().toISOString(),
     };
     const share = media[0]!.stored!.share;
-    const shares = [serializeEnvelope(await sealShareWithPassphrase(header, share, passphrase, { logN: 15, r: 8, p: 1 }))];
+    const shares = [
+      serializeEnvelope(await sealShareWithPassphrase(header, share, passphrase, { logN: 15, r: 8, p: 1 })),
+    ];
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = ec.publicKey.export({ format: 'jwk' });
     const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-    const cardShares = [serializeEnvelope(sealShareToCardKey({ ...header, shareIndex: 2, custodian: 'bob' }, media[1]!.stored!.share, { serial: 12345678, slot: 0x82, recipientPoint: point }))];
+    const cardShares = [
+      serializeEnvelope(
+        sealShareToCardKey({ ...header, shareIndex: 2, custodian: 'bob' }, media[1]!.stored!.share, {
+          serial: 12345678,
+          slot: 0x82,
+          recipientPoint: point,
+        }),
+      ),
+    ];
     log('corpus: identity files (PBKDF2 600,000 as generated, and 100,000, the least the reader accepts)');
     const id600k = await generateFileIdentity('Alice Admin', passphrase);
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -224,4 +305,3 @@ export function saveCorpus(c: Corpus): void {
   mkdirSync(dirname(CORPUS_PATH), { recursive: true });
   writeFileSync(CORPUS_PATH, JSON.stringify(c, null, 1) + '\n');
 }
-

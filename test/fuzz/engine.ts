@@ -43,7 +43,18 @@ export interface TargetStats {
 }
 
 export function emptyStats(target: string): TargetStats {
-  return { target, cases: 0, accepted: 0, refused: 0, codes: {}, notes: {}, findings: [], slowestMs: 0, slowestIndex: -1, totalMs: 0 };
+  return {
+    target,
+    cases: 0,
+    accepted: 0,
+    refused: 0,
+    codes: {},
+    notes: {},
+    findings: [],
+    slowestMs: 0,
+    slowestIndex: -1,
+    totalMs: 0,
+  };
 }
 
 export function mergeStats(a: TargetStats, b: TargetStats): TargetStats {
@@ -97,7 +108,12 @@ export interface CaseOutcome {
   error?: unknown;
 }
 
-export async function runCase(target: Target, seed: number, index: number, opts: Pick<RunOptions, 'writeFindings' | 'timeLimitMs'> = {}): Promise<CaseOutcome> {
+export async function runCase(
+  target: Target,
+  seed: number,
+  index: number,
+  opts: Pick<RunOptions, 'writeFindings' | 'timeLimitMs'> = {},
+): Promise<CaseOutcome> {
   const rng = new Rng(seed, target.name, index);
   const limit = opts.timeLimitMs ?? CASE_TIME_LIMIT_MS;
   let input: unknown;
@@ -105,29 +121,69 @@ export async function runCase(target: Target, seed: number, index: number, opts:
     input = target.generate(rng);
     if (typeof input === 'string' && input.length > MAX_INPUT_CHARS) input = input.slice(0, MAX_INPUT_CHARS);
   } catch (e) {
-    return { outcome: 'finding', ms: 0, error: e, finding: { target: target.name, seed, index, kind: 'generator', message: `the fuzzer's own generator failed: ${describe(e)}`, ms: 0 } };
+    return {
+      outcome: 'finding',
+      ms: 0,
+      error: e,
+      finding: {
+        target: target.name,
+        seed,
+        index,
+        kind: 'generator',
+        message: `the fuzzer's own generator failed: ${describe(e)}`,
+        ms: 0,
+      },
+    };
   }
   const t0 = performance.now();
   let result: CaseOutcome;
   try {
     const r = await target.run(input, rng);
     const ms = performance.now() - t0;
-    result = r.accepted ? { outcome: 'accepted', ms, ...(r.note ? { note: r.note } : {}) } : { outcome: 'refused', code: r.code, ms };
+    result = r.accepted
+      ? { outcome: 'accepted', ms, ...(r.note ? { note: r.note } : {}) }
+      : { outcome: 'refused', code: r.code, ms };
   } catch (e) {
     const ms = performance.now() - t0;
     result =
       e instanceof CeremonyError
         ? { outcome: 'refused', code: e.code, ms, error: e }
-        : { outcome: 'finding', ms, error: e, finding: { target: target.name, seed, index, kind: e instanceof Finding ? 'oracle' : 'crash', message: describe(e), ms } };
+        : {
+            outcome: 'finding',
+            ms,
+            error: e,
+            finding: {
+              target: target.name,
+              seed,
+              index,
+              kind: e instanceof Finding ? 'oracle' : 'crash',
+              message: describe(e),
+              ms,
+            },
+          };
   }
   if (result.outcome !== 'finding' && result.ms > limit) {
-    result = { ...result, outcome: 'finding', finding: { target: target.name, seed, index, kind: 'slow', message: `took ${Math.round(result.ms)} ms (limit ${limit} ms); it was ${result.outcome}${result.code ? ` (${result.code})` : ''}`, ms: result.ms } };
+    result = {
+      ...result,
+      outcome: 'finding',
+      finding: {
+        target: target.name,
+        seed,
+        index,
+        kind: 'slow',
+        message: `took ${Math.round(result.ms)} ms (limit ${limit} ms); it was ${result.outcome}${result.code ? ` (${result.code})` : ''}`,
+        ms: result.ms,
+      },
+    };
   }
   if (result.finding && opts.writeFindings) {
     mkdirSync(FINDINGS_DIR, { recursive: true });
     const base = join(FINDINGS_DIR, `${target.name}-seed${seed}-${index}`);
     writeFileSync(`${base}.input`, target.save(input));
-    writeFileSync(`${base}.json`, JSON.stringify({ ...result.finding, reproduce: reproduceCommand(result.finding) }, null, 2) + '\n');
+    writeFileSync(
+      `${base}.json`,
+      JSON.stringify({ ...result.finding, reproduce: reproduceCommand(result.finding) }, null, 2) + '\n',
+    );
     result.finding.file = `${base}.input`;
   }
   return result;

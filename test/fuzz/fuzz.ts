@@ -10,7 +10,15 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isCeremonyError } from '../../src/core/errors.js';
 import { buildCorpus, loadCorpus, saveCorpus, CORPUS_PATH, type Corpus } from './corpus.js';
-import { emptyStats, mergeStats, reproduceCommand, runCase, runTarget, type FindingReport, type TargetStats } from './engine.js';
+import {
+  emptyStats,
+  mergeStats,
+  reproduceCommand,
+  runCase,
+  runTarget,
+  type FindingReport,
+  type TargetStats,
+} from './engine.js';
 import { makeTargets, type Budget, type Target } from './targets.js';
 
 export const DEFAULT_TOTAL_CASES = 100_000;
@@ -26,7 +34,15 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seed: 1, cases: DEFAULT_TOTAL_CASES, targets: null, index: null, jobs: 2, worker: null, refreshCorpus: false };
+  const o: Options = {
+    seed: 1,
+    cases: DEFAULT_TOTAL_CASES,
+    targets: null,
+    index: null,
+    jobs: 2,
+    worker: null,
+    refreshCorpus: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -47,7 +63,9 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--worker') o.worker = int();
     else if (a === '--refresh-corpus') o.refreshCorpus = true;
     else if (a === '-h' || a === '--help') {
-      console.log('npm run fuzz -- [--seed N] [--cases TOTAL] [--target NAME[,NAME]] [--index I] [--jobs N] [--refresh-corpus]');
+      console.log(
+        'npm run fuzz -- [--seed N] [--cases TOTAL] [--target NAME[,NAME]] [--index I] [--jobs N] [--refresh-corpus]',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -65,7 +83,10 @@ export function casesPerTarget(targets: readonly Target[], total: number): Map<s
 
 /** Per full run of 100,000 cases: ~150 scrypt opens (~15 s), ~60 PBKDF2 unlocks. */
 export function budgetFor(total: number): Budget {
-  return { shareOpens: Math.max(5, Math.round((150 * total) / DEFAULT_TOTAL_CASES)), identityUnlocks: Math.max(3, Math.round((60 * total) / DEFAULT_TOTAL_CASES)) };
+  return {
+    shareOpens: Math.max(5, Math.round((150 * total) / DEFAULT_TOTAL_CASES)),
+    identityUnlocks: Math.max(3, Math.round((60 * total) / DEFAULT_TOTAL_CASES)),
+  };
 }
 
 /** Every seed must pass its own target unmutated; otherwise the corpus is stale (a format changed). */
@@ -91,7 +112,9 @@ export async function checkCorpus(c: Corpus): Promise<void> {
     try {
       check();
     } catch (e) {
-      throw new Error(`The fuzz corpus (${CORPUS_PATH}) is stale: its ${what} seed no longer parses (${isCeremonyError(e) ? e.message : String(e)}). Make it again: npm run fuzz -- --refresh-corpus`);
+      throw new Error(
+        `The fuzz corpus (${CORPUS_PATH}) is stale: its ${what} seed no longer parses (${isCeremonyError(e) ? e.message : String(e)}). Make it again: npm run fuzz -- --refresh-corpus`,
+      );
     }
   }
 }
@@ -114,9 +137,32 @@ function topCodes(codes: Record<string, number>, n = 3): string {
 }
 
 export function table(stats: TargetStats[]): string {
-  const rows = stats.map((s) => [s.target, String(s.cases), String(s.accepted), `${s.refused} (${topCodes(s.codes)})`, String(s.findings.length), s.slowestMs.toFixed(1)]);
-  const total = stats.reduce((a, s) => ({ cases: a.cases + s.cases, accepted: a.accepted + s.accepted, refused: a.refused + s.refused, findings: a.findings + s.findings.length, slow: Math.max(a.slow, s.slowestMs) }), { cases: 0, accepted: 0, refused: 0, findings: 0, slow: 0 });
-  rows.push(['**total**', String(total.cases), String(total.accepted), String(total.refused), String(total.findings), total.slow.toFixed(1)]);
+  const rows = stats.map((s) => [
+    s.target,
+    String(s.cases),
+    String(s.accepted),
+    `${s.refused} (${topCodes(s.codes)})`,
+    String(s.findings.length),
+    s.slowestMs.toFixed(1),
+  ]);
+  const total = stats.reduce(
+    (a, s) => ({
+      cases: a.cases + s.cases,
+      accepted: a.accepted + s.accepted,
+      refused: a.refused + s.refused,
+      findings: a.findings + s.findings.length,
+      slow: Math.max(a.slow, s.slowestMs),
+    }),
+    { cases: 0, accepted: 0, refused: 0, findings: 0, slow: 0 },
+  );
+  rows.push([
+    '**total**',
+    String(total.cases),
+    String(total.accepted),
+    String(total.refused),
+    String(total.findings),
+    total.slow.toFixed(1),
+  ]);
   const head = ['target', 'cases', 'accepted', 'refused (top codes)', 'findings', 'slowest ms'];
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
@@ -134,7 +180,17 @@ async function runWorker(o: Options, c: Corpus): Promise<TargetStats[]> {
     };
     const budget = budgetFor(o.cases);
     void budget;
-    out.push(await runTarget(t, { seed: o.seed, indexes: indexes(), writeFindings: true, onFinding: (f) => console.error(`FINDING ${f.target} #${f.index} (${f.kind}): ${f.message.split('\n')[0]}\n  reproduce: ${reproduceCommand(f)}\n  input: ${f.file}`) }));
+    out.push(
+      await runTarget(t, {
+        seed: o.seed,
+        indexes: indexes(),
+        writeFindings: true,
+        onFinding: (f) =>
+          console.error(
+            `FINDING ${f.target} #${f.index} (${f.kind}): ${f.message.split('\n')[0]}\n  reproduce: ${reproduceCommand(f)}\n  input: ${f.file}`,
+          ),
+      }),
+    );
   }
   return out;
 }
@@ -143,13 +199,18 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const c = await corpus(o.refreshCorpus);
   const known = makeTargets(c, budgetFor(o.cases)).map((t) => t.name);
-  for (const t of o.targets ?? []) if (!known.includes(t)) throw new Error(`unknown target ${t}; targets: ${known.join(', ')}`);
+  for (const t of o.targets ?? [])
+    if (!known.includes(t)) throw new Error(`unknown target ${t}; targets: ${known.join(', ')}`);
 
   if (o.index !== null) {
     // One case, verbosely.
-    for (const t of makeTargets(c, { shareOpens: 1, identityUnlocks: 1 }).filter((x) => !o.targets || o.targets.includes(x.name))) {
+    for (const t of makeTargets(c, { shareOpens: 1, identityUnlocks: 1 }).filter(
+      (x) => !o.targets || o.targets.includes(x.name),
+    )) {
       const r = await runCase(t, o.seed, o.index, { writeFindings: true });
-      console.log(`${t.name} #${o.index} (seed ${o.seed}): ${r.outcome}${r.code ? ` ${r.code}` : ''}${r.note ? ` (${r.note})` : ''}, ${r.ms.toFixed(1)} ms`);
+      console.log(
+        `${t.name} #${o.index} (seed ${o.seed}): ${r.outcome}${r.code ? ` ${r.code}` : ''}${r.note ? ` (${r.note})` : ''}, ${r.ms.toFixed(1)} ms`,
+      );
       if (r.error) console.log(r.error instanceof Error ? (r.error.stack ?? r.error.message) : String(r.error));
       if (r.finding) process.exitCode = 1;
     }
@@ -170,15 +231,29 @@ async function main(): Promise<void> {
     const self = fileURLToPath(import.meta.url);
     const children: ReturnType<typeof fork>[] = [];
     const parts = await Promise.all(
-      Array.from({ length: o.jobs }, (_, w) =>
-        new Promise<TargetStats[]>((resolve, reject) => {
-          const args = ['--seed', String(o.seed), '--cases', String(o.cases), '--jobs', String(o.jobs), '--worker', String(w), ...(o.targets ? ['--target', o.targets.join(',')] : [])];
-          const child = fork(self, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-          children.push(child);
-          let got: TargetStats[] | null = null;
-          child.on('message', (m) => (got = m as TargetStats[]));
-          child.on('exit', (code, signal) => (got ? resolve(got) : reject(new Error(`fuzz worker ${w} ended (${signal ?? code}) without results`))));
-        }),
+      Array.from(
+        { length: o.jobs },
+        (_, w) =>
+          new Promise<TargetStats[]>((resolve, reject) => {
+            const args = [
+              '--seed',
+              String(o.seed),
+              '--cases',
+              String(o.cases),
+              '--jobs',
+              String(o.jobs),
+              '--worker',
+              String(w),
+              ...(o.targets ? ['--target', o.targets.join(',')] : []),
+            ];
+            const child = fork(self, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+            children.push(child);
+            let got: TargetStats[] | null = null;
+            child.on('message', (m) => (got = m as TargetStats[]));
+            child.on('exit', (code, signal) =>
+              got ? resolve(got) : reject(new Error(`fuzz worker ${w} ended (${signal ?? code}) without results`)),
+            );
+          }),
       ),
     ).catch((e: unknown) => {
       for (const c of children) if (c.exitCode === null) c.kill(); // the workers this run started, and only those
@@ -188,13 +263,28 @@ async function main(): Promise<void> {
   }
   const findings: FindingReport[] = stats.flatMap((s) => s.findings);
   console.log(table(stats));
-  const notes = stats.filter((s) => Object.keys(s.notes).length > 0).map((s) => `${s.target}: ${Object.entries(s.notes).map(([k, v]) => `${v} ${k}`).join(', ')}`);
-  console.log(`\nseed ${o.seed}; ${((Date.now() - started) / 1000).toFixed(0)} s wall clock with ${o.jobs} job(s)${notes.length ? `; ${notes.join('; ')}` : ''}`);
+  const notes = stats
+    .filter((s) => Object.keys(s.notes).length > 0)
+    .map(
+      (s) =>
+        `${s.target}: ${Object.entries(s.notes)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}`,
+    );
+  console.log(
+    `\nseed ${o.seed}; ${((Date.now() - started) / 1000).toFixed(0)} s wall clock with ${o.jobs} job(s)${notes.length ? `; ${notes.join('; ')}` : ''}`,
+  );
   const slowest = [...stats].sort((a, b) => b.slowestMs - a.slowestMs)[0];
-  if (slowest && slowest.slowestIndex >= 0) console.log(`slowest case: ${slowest.target} #${slowest.slowestIndex} (${slowest.slowestMs.toFixed(0)} ms): npm run fuzz -- --seed ${o.seed} --target ${slowest.target} --index ${slowest.slowestIndex}`);
+  if (slowest && slowest.slowestIndex >= 0)
+    console.log(
+      `slowest case: ${slowest.target} #${slowest.slowestIndex} (${slowest.slowestMs.toFixed(0)} ms): npm run fuzz -- --seed ${o.seed} --target ${slowest.target} --index ${slowest.slowestIndex}`,
+    );
   if (findings.length > 0) {
     console.log(`\n${findings.length} finding(s):`);
-    for (const f of findings) console.log(`- ${f.target} #${f.index} (${f.kind}): ${f.message.split('\n')[0]}\n  ${reproduceCommand(f)}\n  input: ${f.file ?? '-'}`);
+    for (const f of findings)
+      console.log(
+        `- ${f.target} #${f.index} (${f.kind}): ${f.message.split('\n')[0]}\n  ${reproduceCommand(f)}\n  input: ${f.file ?? '-'}`,
+      );
     process.exitCode = 1;
   }
   void emptyStats;

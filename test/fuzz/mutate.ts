@@ -7,8 +7,40 @@ import type { Rng } from './prng.js';
 // ---------------------------------------------------------------------------
 // Bytes
 
-const INTERESTING_BYTES = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x2d, 0x2e, 0x30, 0x39, 0x0a, 0x0d, 0x20, 0x3d, 0x2b, 0x2f, 0x5f];
-const INTERESTING_TOKENS = ['"', '\\', '\\u0000', '{', '}', '[', ']', ',', ':', '-', '1e999', '-0', '0.5', '9007199254740993', 'null', 'true', '\n', '\r\n', ' ', '=', '.', '-----', '\u00e9', '\ud800', '\ufeff', '"__proto__"', '{}', '[]'];
+const INTERESTING_BYTES = [
+  0x00, 0x01, 0x7f, 0x80, 0xff, 0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a, 0x2d, 0x2e, 0x30, 0x39, 0x0a, 0x0d,
+  0x20, 0x3d, 0x2b, 0x2f, 0x5f,
+];
+const INTERESTING_TOKENS = [
+  '"',
+  '\\',
+  '\\u0000',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '-',
+  '1e999',
+  '-0',
+  '0.5',
+  '9007199254740993',
+  'null',
+  'true',
+  '\n',
+  '\r\n',
+  ' ',
+  '=',
+  '.',
+  '-----',
+  '\u00e9',
+  '\ud800',
+  '\ufeff',
+  '"__proto__"',
+  '{}',
+  '[]',
+];
 
 /** One byte-level mutation of `b` (a new buffer). `others` are seeds to splice with. */
 export function mutateBytesOnce(rng: Rng, b: Buffer, others: readonly Buffer[] = []): Buffer {
@@ -93,7 +125,12 @@ export function mutateBytes(rng: Rng, b: Buffer, others: readonly Buffer[] = [],
 }
 
 export function mutateText(rng: Rng, text: string, others: readonly string[] = [], max = 8): string {
-  return mutateBytes(rng, Buffer.from(text, 'utf8'), others.map((o) => Buffer.from(o, 'utf8')), max).toString('utf8');
+  return mutateBytes(
+    rng,
+    Buffer.from(text, 'utf8'),
+    others.map((o) => Buffer.from(o, 'utf8')),
+    max,
+  ).toString('utf8');
 }
 
 // ---------------------------------------------------------------------------
@@ -109,7 +146,27 @@ const DUPLICATES = new WeakMap<object, Array<[string, unknown]>>();
 
 type Json = null | boolean | number | string | Raw | Json[] | { [k: string]: Json };
 
-const HUGE_NUMBERS = ['1e308', '1e999', '-1e999', '9007199254740993', '18446744073709551617', '-9007199254740993', '1.5', '0.1', '-1', '-0', '0', '2.0', '1e-400', '4294967296', '2147483648', '-2147483649', '123456789012345678901234567890', '0.000001', '5e-324'];
+const HUGE_NUMBERS = [
+  '1e308',
+  '1e999',
+  '-1e999',
+  '9007199254740993',
+  '18446744073709551617',
+  '-9007199254740993',
+  '1.5',
+  '0.1',
+  '-1',
+  '-0',
+  '0',
+  '2.0',
+  '1e-400',
+  '4294967296',
+  '2147483648',
+  '-2147483649',
+  '123456789012345678901234567890',
+  '0.000001',
+  '5e-324',
+];
 
 function interestingValue(rng: Rng, like?: unknown): Json {
   switch (rng.int(14)) {
@@ -120,11 +177,45 @@ function interestingValue(rng: Rng, like?: unknown): Json {
     case 2:
       return new Raw(rng.pick(HUGE_NUMBERS));
     case 3:
-      return rng.pick([0, -1, 1, 2, 3, 8, 9, 15, 16, 20, 255, 256, 65535, 65536, 2 ** 31, 2 ** 32, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]);
+      return rng.pick([
+        0,
+        -1,
+        1,
+        2,
+        3,
+        8,
+        9,
+        15,
+        16,
+        20,
+        255,
+        256,
+        65535,
+        65536,
+        2 ** 31,
+        2 ** 32,
+        Number.MAX_SAFE_INTEGER,
+        -Number.MAX_SAFE_INTEGER,
+      ]);
     case 4:
       return '';
     case 5:
-      return rng.pick(['x', '__proto__', 'constructor', 'toString', '0', 'null', 'true', '\u0000', '\ud800', '\u202e', 'A'.repeat(65), '../../etc/passwd', 'MK', '2026-01-01T00:00:00.000Z']);
+      return rng.pick([
+        'x',
+        '__proto__',
+        'constructor',
+        'toString',
+        '0',
+        'null',
+        'true',
+        '\u0000',
+        '\ud800',
+        '\u202e',
+        'A'.repeat(65),
+        '../../etc/passwd',
+        'MK',
+        '2026-01-01T00:00:00.000Z',
+      ]);
     case 6:
       return 'A'.repeat(rng.size(1 << 20));
     case 7:
@@ -147,7 +238,9 @@ function interestingValue(rng: Rng, like?: unknown): Json {
 function deepNest(rng: Rng, inner: Json, indent: number | undefined): Raw {
   const depth = rng.pick([2, 10, 100, 1000, 5000, 20_000, 100_000]);
   const core = writeJson(inner, indent);
-  return rng.chance(0.5) ? new Raw('['.repeat(depth) + core + ']'.repeat(depth)) : new Raw('{"a":'.repeat(depth) + core + '}'.repeat(depth));
+  return rng.chance(0.5)
+    ? new Raw('['.repeat(depth) + core + ']'.repeat(depth))
+    : new Raw('{"a":'.repeat(depth) + core + '}'.repeat(depth));
 }
 
 interface Slot {
@@ -210,7 +303,8 @@ function set(s: Slot, v: Json): void {
  */
 export function mutateJsonOnce(rng: Rng, root: Json, indent: number | undefined): Json {
   const all = slots(root);
-  if (all.length === 0 || rng.chance(0.02)) return rng.chance(0.5) ? interestingValue(rng, root) : deepNest(rng, root, indent);
+  if (all.length === 0 || rng.chance(0.02))
+    return rng.chance(0.5) ? interestingValue(rng, root) : deepNest(rng, root, indent);
   const s = rng.pick(all);
   const v = get(s);
   switch (rng.int(11)) {
@@ -234,7 +328,13 @@ export function mutateJsonOnce(rng: Rng, root: Json, indent: number | undefined)
       const c = rng.pick(containers(root));
       const value = rng.chance(0.5) ? structuredCloneJson(get(rng.pick(all))) : interestingValue(rng);
       if (Array.isArray(c)) c.splice(rng.int(c.length + 1), 0, value);
-      else defineMember(c, rng.pick(['extra', '__proto__', 'constructor', ...Object.keys(c), 'a'.repeat(rng.size(300))]) + (rng.chance(0.4) ? 'x' : ''), value);
+      else
+        defineMember(
+          c,
+          rng.pick(['extra', '__proto__', 'constructor', ...Object.keys(c), 'a'.repeat(rng.size(300))]) +
+            (rng.chance(0.4) ? 'x' : ''),
+          value,
+        );
       return root;
     }
     case 6: {
@@ -250,13 +350,23 @@ export function mutateJsonOnce(rng: Rng, root: Json, indent: number | undefined)
     }
     case 7:
       // very long string
-      set(s, typeof v === 'string' && v.length > 0 ? v.repeat(Math.ceil(rng.size(1 << 20) / v.length)) : 'x'.repeat(rng.size(1 << 20)));
+      set(
+        s,
+        typeof v === 'string' && v.length > 0
+          ? v.repeat(Math.ceil(rng.size(1 << 20) / v.length))
+          : 'x'.repeat(rng.size(1 << 20)),
+      );
       return root;
     case 8:
       // tweak one character of a string
       if (typeof v === 'string' && v.length > 0) {
         const i = rng.int(v.length);
-        set(s, v.slice(0, i) + String.fromCharCode(rng.chance(0.5) ? v.charCodeAt(i) ^ (1 << rng.int(7)) : rng.int(0x10000)) + v.slice(i + 1));
+        set(
+          s,
+          v.slice(0, i) +
+            String.fromCharCode(rng.chance(0.5) ? v.charCodeAt(i) ^ (1 << rng.int(7)) : rng.int(0x10000)) +
+            v.slice(i + 1),
+        );
       } else set(s, interestingValue(rng, v));
       return root;
     case 9: {
@@ -322,7 +432,11 @@ function structuredCloneJson(v: Json): Json {
     const o: Record<string, Json> = {};
     for (const [k, x] of Object.entries(v)) defineMember(o, k, structuredCloneJson(x));
     const d = DUPLICATES.get(v);
-    if (d) DUPLICATES.set(o, d.map(([k, x]) => [k, structuredCloneJson(x as Json)]));
+    if (d)
+      DUPLICATES.set(
+        o,
+        d.map(([k, x]) => [k, structuredCloneJson(x as Json)]),
+      );
     return o;
   }
   return v;
@@ -343,7 +457,11 @@ export function writeJson(v: unknown, indent?: number, level = 0): string {
     if (v.length === 0) return '[]';
     return '[' + v.map((x) => nl + writeJson(x, indent, level + 1)).join(',') + end + ']';
   }
-  const members = [...(DUPLICATES.get(v) ?? []), ...Object.entries(v as Record<string, unknown>)].filter(([, x]) => x !== undefined);
+  const members = [...(DUPLICATES.get(v) ?? []), ...Object.entries(v as Record<string, unknown>)].filter(
+    ([, x]) => x !== undefined,
+  );
   if (members.length === 0) return '{}';
-  return '{' + members.map(([k, x]) => nl + JSON.stringify(k) + sep + writeJson(x, indent, level + 1)).join(',') + end + '}';
+  return (
+    '{' + members.map(([k, x]) => nl + JSON.stringify(k) + sep + writeJson(x, indent, level + 1)).join(',') + end + '}'
+  );
 }

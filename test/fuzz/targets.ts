@@ -4,7 +4,12 @@
 // engine (engine.ts) judges what was thrown: a CeremonyError is a refusal,
 // anything else a finding. Targets with an oracle of their own (the IPC
 // requests) throw a Finding when it is violated.
-import { checkEmbeddedSignatures, bundleSummaryLines, parseBundle, summarizeBundle } from '../../src/core/bundle/bundle.js';
+import {
+  checkEmbeddedSignatures,
+  bundleSummaryLines,
+  parseBundle,
+  summarizeBundle,
+} from '../../src/core/bundle/bundle.js';
 import { parseTransportFile } from '../../src/core/bundle/transport.js';
 import { PivSession } from '../../src/core/cards/piv.js';
 import type { CardConnection } from '../../src/core/cards/transport.js';
@@ -14,7 +19,12 @@ import { parseTranscript } from '../../src/core/ceremony/transcript.js';
 import { b64url, canonicalJson, findPemBlock, sha256Hex, toPem } from '../../src/core/encoding.js';
 import { identityCertificate, unlockFileIdentity } from '../../src/core/identity/identity.js';
 import { checkPkcs8Protection } from '../../src/core/identity/pkcs8.js';
-import { envelopeDigest, openShareWithPassphrase, parseEnvelope, type KeyshareEnvelope } from '../../src/core/shares/envelope.js';
+import {
+  envelopeDigest,
+  openShareWithPassphrase,
+  parseEnvelope,
+  type KeyshareEnvelope,
+} from '../../src/core/shares/envelope.js';
 import { parseKeystoreFile, parseWrappedDek } from '../../src/emulator/kms.js';
 import { parseInstanceState } from '../../src/emulator/schema.js';
 import { createHandlers } from '../../src/main/handlers.js';
@@ -89,7 +99,16 @@ function bundleTarget(c: Corpus): Target<string> {
       }
       if (r < 70) {
         const p = Buffer.from(jws.payload, 'base64url');
-        return file({ ...jws, payload: b64url(mutateBytes(rng, p, seeds.map((s) => Buffer.from((JSON.parse(s) as Jws).payload, 'base64url')))) });
+        return file({
+          ...jws,
+          payload: b64url(
+            mutateBytes(
+              rng,
+              p,
+              seeds.map((s) => Buffer.from((JSON.parse(s) as Jws).payload, 'base64url')),
+            ),
+          ),
+        });
       }
       if (jws.signatures.length === 0) return mutateText(rng, seed, seeds);
       const i = rng.int(jws.signatures.length);
@@ -136,11 +155,23 @@ function shareTarget(c: Corpus, budget: Budget): Target<string> {
       const r = rng.int(100);
       if (r < 30) return mutateText(rng, seed, seeds);
       const mutated = mutateJson(rng, JSON.parse(seed), 2);
-      if (r < 80 && mutated !== null && typeof mutated === 'object' && !Array.isArray(mutated) && !(mutated instanceof Raw)) {
+      if (
+        r < 80 &&
+        mutated !== null &&
+        typeof mutated === 'object' &&
+        !Array.isArray(mutated) &&
+        !(mutated instanceof Raw)
+      ) {
         // the digest recomputed over the mutated content: a forged file, not a damaged one
         const parsed = jsonOrNull(writeJson(mutated, 2));
         try {
-          if (parsed !== null && typeof parsed === 'object') Object.defineProperty(mutated, 'digest', { value: envelopeDigest(parsed as KeyshareEnvelope), enumerable: true, writable: true, configurable: true });
+          if (parsed !== null && typeof parsed === 'object')
+            Object.defineProperty(mutated, 'digest', {
+              value: envelopeDigest(parsed as KeyshareEnvelope),
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
         } catch {
           // canonical JSON cannot hold it: the old digest stays
         }
@@ -168,7 +199,8 @@ function shareTarget(c: Corpus, budget: Budget): Target<string> {
 function identityTarget(c: Corpus, budget: Budget): Target<string> {
   const seeds = c.identities;
   const passphrase = Buffer.from(c.passphrase, 'utf8');
-  const blocks = (text: string): string[] => text.match(/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----\n?/g) ?? [];
+  const blocks = (text: string): string[] =>
+    text.match(/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----\n?/g) ?? [];
   const seedKeyBlocks = new Set(seeds.map((s) => findPemBlock(s, 'ENCRYPTED PRIVATE KEY')));
   return {
     name: 'identity',
@@ -199,7 +231,14 @@ function identityTarget(c: Corpus, budget: Budget): Target<string> {
         case 3:
           return [parts[0]!, rng.pick(other)].join('');
         case 4:
-          return parts.map((p) => p.replace(/ENCRYPTED PRIVATE KEY|CERTIFICATE/g, rng.pick(['PRIVATE KEY', 'CERTIFICATE', 'ENCRYPTED PRIVATE KEY', 'X509 CRL']))).join('');
+          return parts
+            .map((p) =>
+              p.replace(
+                /ENCRYPTED PRIVATE KEY|CERTIFICATE/g,
+                rng.pick(['PRIVATE KEY', 'CERTIFICATE', 'ENCRYPTED PRIVATE KEY', 'X509 CRL']),
+              ),
+            )
+            .join('');
         default:
           return parts.join('').replace(/\n/g, '\r\n');
       }
@@ -279,7 +318,19 @@ function recordTarget(c: Corpus): Target<string> {
           break;
         case 3: {
           const e = JSON.parse(lines[i]!) as Record<string, unknown>;
-          e['type'] = rng.pick(['ceremony-opened', 'ceremony-closed', 'unit-confirmed', 'unit-removed', 'bundle-created', 'bundle-signed', 'share-issued', 'master-key-generated', 'master-key-wiped', 'card-slot-replaced', 'admin-identity']);
+          e['type'] = rng.pick([
+            'ceremony-opened',
+            'ceremony-closed',
+            'unit-confirmed',
+            'unit-removed',
+            'bundle-created',
+            'bundle-signed',
+            'share-issued',
+            'master-key-generated',
+            'master-key-wiped',
+            'card-slot-replaced',
+            'admin-identity',
+          ]);
           lines[i] = JSON.stringify(e);
           break;
         }
@@ -301,7 +352,13 @@ function recordTarget(c: Corpus): Target<string> {
 // ---------------------------------------------------------------------------
 // Emulator state, transport files, keystore files, wrapped data keys
 
-function jsonFileTarget(name: string, description: string, weight: number, seeds: readonly string[], parse: (text: string) => unknown): Target<string> {
+function jsonFileTarget(
+  name: string,
+  description: string,
+  weight: number,
+  seeds: readonly string[],
+  parse: (text: string) => unknown,
+): Target<string> {
   return {
     name,
     description,
@@ -331,7 +388,9 @@ function wrappedDekTarget(c: Corpus): Target<string> {
         parts[0] = b64url(Buffer.from(writeJson(mutateJson(rng, header, undefined)), 'utf8'));
       } else if (r < 90) {
         const i = rng.int(parts.length);
-        parts[i] = rng.chance(0.5) ? b64url(rng.bytes(rng.size(rng.chance(0.1) ? 100_000 : 80))) : b64url(mutateBytes(rng, Buffer.from(parts[i]!, 'base64url')));
+        parts[i] = rng.chance(0.5)
+          ? b64url(rng.bytes(rng.size(rng.chance(0.1) ? 100_000 : 80)))
+          : b64url(mutateBytes(rng, Buffer.from(parts[i]!, 'base64url')));
       } else if (rng.chance(0.5)) {
         parts.splice(rng.int(parts.length + 1), 0, ...Array.from({ length: rng.size(5) }, () => rng.pick(parts)));
       } else parts.splice(rng.int(parts.length), 1);
@@ -349,7 +408,8 @@ function wrappedDekTarget(c: Corpus): Target<string> {
 // IPC requests (src/main/handlers.ts)
 
 type Spec = (v: unknown) => boolean;
-const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 const S = {
   text:
     (max = 256): Spec =>
@@ -362,7 +422,9 @@ const S = {
   obj:
     (fields: Record<string, Spec>): Spec =>
     (v) =>
-      isPlain(v) && Object.keys(v).length === Object.keys(fields).length && Object.entries(fields).every(([k, f]) => Object.hasOwn(v, k) && f(v[k])),
+      isPlain(v) &&
+      Object.keys(v).length === Object.keys(fields).length &&
+      Object.entries(fields).every(([k, f]) => Object.hasOwn(v, k) && f(v[k])),
   list:
     (max: number, item: Spec): Spec =>
     (v) => {
@@ -372,7 +434,9 @@ const S = {
     },
   medium: ((v) => v === 'card' || v === 'file') as Spec,
 };
-const secret: Spec = (v) => S.obj({ medium: (m) => m === 'file', passphrase: S.text(1024) })(v) || S.obj({ medium: (m) => m === 'card', reader: S.text(), pin: S.text(16) })(v);
+const secret: Spec = (v) =>
+  S.obj({ medium: (m) => m === 'file', passphrase: S.text(1024) })(v) ||
+  S.obj({ medium: (m) => m === 'card', reader: S.text(), pin: S.text(16) })(v);
 const participant = S.obj({ name: S.text(), medium: S.medium });
 
 /** The contract, as an independent reading of src/shared/ipc.ts: null for calls that take no argument. */
@@ -407,8 +471,15 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
       threshold: 2,
       signatureThreshold: 2,
       operator: 'Olivia',
-      admins: [{ name: 'Alice', medium: 'card' }, { name: 'Bob', medium: 'file' }],
-      custodians: [{ name: 'Carol', medium: 'file' }, { name: 'Dave', medium: 'card' }, { name: 'Erin', medium: 'file' }],
+      admins: [
+        { name: 'Alice', medium: 'card' },
+        { name: 'Bob', medium: 'file' },
+      ],
+      custodians: [
+        { name: 'Carol', medium: 'file' },
+        { name: 'Dave', medium: 'card' },
+        { name: 'Erin', medium: 'file' },
+      ],
       witnesses: ['Wendy'],
     },
   },
@@ -418,15 +489,39 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
     spec: S.obj({ reader: S.text(), pin: S.text(16), newPin: S.text(16), newPuk: S.text(16) }),
     example: { reader: 'Yubico YubiKey 00 00', pin: '123456', newPin: '246810', newPuk: '13572468' },
   },
-  [IpcChannel.cardsUnblock]: { spec: S.obj({ reader: S.text(), puk: S.text(16), newPin: S.text(16) }), example: { reader: 'r', puk: '13572468', newPin: '111111' } },
-  [IpcChannel.adminsCreateIdentity]: { spec: S.obj({ adminIndex: S.int(0, 255), secret }), example: { adminIndex: 0, secret: { medium: 'card', reader: 'r', pin: '123456' } } },
-  [IpcChannel.adminsUseIdentityFile]: { spec: S.obj({ adminIndex: S.int(0, 255), passphrase: S.text(1024) }), example: { adminIndex: 1, passphrase: 'correct horse' } },
-  [IpcChannel.sharesWrite]: { spec: S.obj({ shareIndex: S.int(1, 255), secret }), example: { shareIndex: 1, secret: { medium: 'file', passphrase: 'a long passphrase' } } },
-  [IpcChannel.sharesVerify]: { spec: S.obj({ shareIndex: S.int(1, 255), secret }), example: { shareIndex: 3, secret: { medium: 'card', reader: 'r', pin: '123456' } } },
+  [IpcChannel.cardsUnblock]: {
+    spec: S.obj({ reader: S.text(), puk: S.text(16), newPin: S.text(16) }),
+    example: { reader: 'r', puk: '13572468', newPin: '111111' },
+  },
+  [IpcChannel.adminsCreateIdentity]: {
+    spec: S.obj({ adminIndex: S.int(0, 255), secret }),
+    example: { adminIndex: 0, secret: { medium: 'card', reader: 'r', pin: '123456' } },
+  },
+  [IpcChannel.adminsUseIdentityFile]: {
+    spec: S.obj({ adminIndex: S.int(0, 255), passphrase: S.text(1024) }),
+    example: { adminIndex: 1, passphrase: 'correct horse' },
+  },
+  [IpcChannel.sharesWrite]: {
+    spec: S.obj({ shareIndex: S.int(1, 255), secret }),
+    example: { shareIndex: 1, secret: { medium: 'file', passphrase: 'a long passphrase' } },
+  },
+  [IpcChannel.sharesVerify]: {
+    spec: S.obj({ shareIndex: S.int(1, 255), secret }),
+    example: { shareIndex: 3, secret: { medium: 'card', reader: 'r', pin: '123456' } },
+  },
   [IpcChannel.sharesConfirm]: { spec: S.obj({ shareIndex: S.int(1, 255) }), example: { shareIndex: 2 } },
-  [IpcChannel.bundleSign]: { spec: S.obj({ adminIndex: S.int(0, 255), secret }), example: { adminIndex: 1, secret: { medium: 'file', passphrase: 'pass phrase' } } },
-  [IpcChannel.recordSaveInterrupted]: { spec: S.obj({ ceremonyId: S.text() }), example: { ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b' } },
-  [IpcChannel.checkShare]: { spec: S.obj({ secret }), example: { secret: { medium: 'file', passphrase: 'x'.repeat(1024) } } },
+  [IpcChannel.bundleSign]: {
+    spec: S.obj({ adminIndex: S.int(0, 255), secret }),
+    example: { adminIndex: 1, secret: { medium: 'file', passphrase: 'pass phrase' } },
+  },
+  [IpcChannel.recordSaveInterrupted]: {
+    spec: S.obj({ ceremonyId: S.text() }),
+    example: { ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b' },
+  },
+  [IpcChannel.checkShare]: {
+    spec: S.obj({ secret }),
+    example: { secret: { medium: 'file', passphrase: 'x'.repeat(1024) } },
+  },
 };
 
 /** A random value of any type structured clone carries (what ipcRenderer.invoke can send). */
@@ -443,7 +538,16 @@ function randomValue(rng: Rng, depth = 0): unknown {
     case 4:
       return rng.pick([0n, 1n, -1n, 2n ** 70n]);
     case 5:
-      return rng.pick(['', 'card', 'file', 'u1', '123456', '__proto__', '\u0000', 'x'.repeat(rng.pick([16, 17, 256, 257, 1024, 1025, 100_000]))]);
+      return rng.pick([
+        '',
+        'card',
+        'file',
+        'u1',
+        '123456',
+        '__proto__',
+        '\u0000',
+        'x'.repeat(rng.pick([16, 17, 256, 257, 1024, 1025, 100_000])),
+      ]);
     case 6:
       return new Date(rng.int(2 ** 40));
     case 7:
@@ -467,8 +571,28 @@ function randomValue(rng: Rng, depth = 0): unknown {
       return new Set([randomValue(rng, depth + 1)]);
     default: {
       const o: Record<string, unknown> = {};
-      const keys = ['medium', 'passphrase', 'reader', 'pin', 'shareIndex', 'adminIndex', 'secret', 'unitId', 'name', 'ceremonyId', '__proto__', 'constructor', 'x'];
-      for (let k = rng.int(5); k > 0; k--) Object.defineProperty(o, rng.pick(keys), { value: randomValue(rng, depth + 1), enumerable: true, writable: true, configurable: true });
+      const keys = [
+        'medium',
+        'passphrase',
+        'reader',
+        'pin',
+        'shareIndex',
+        'adminIndex',
+        'secret',
+        'unitId',
+        'name',
+        'ceremonyId',
+        '__proto__',
+        'constructor',
+        'x',
+      ];
+      for (let k = rng.int(5); k > 0; k--)
+        Object.defineProperty(o, rng.pick(keys), {
+          value: randomValue(rng, depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       return o;
     }
   }
@@ -488,7 +612,12 @@ function replaceSomewhere(rng: Rng, v: unknown, depth = 0): unknown {
   const keys = Object.keys(c);
   if (keys.length === 0) return randomValue(rng);
   const k = rng.pick(keys);
-  Object.defineProperty(c, k, { value: replaceSomewhere(rng, c[k], depth + 1), enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(c, k, {
+    value: replaceSomewhere(rng, c[k], depth + 1),
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
   return c;
 }
 
@@ -512,7 +641,10 @@ function ipcTarget(): Target<IpcCase> {
     reportBug: (_channel, e) => {
       bug = e;
     },
-  }) as unknown as Record<string, (args: readonly unknown[]) => Promise<{ ok: boolean; error?: { code: string; message: string } }>>;
+  }) as unknown as Record<
+    string,
+    (args: readonly unknown[]) => Promise<{ ok: boolean; error?: { code: string; message: string } }>
+  >;
   const channels = Object.values(IpcChannel) as string[];
   return {
     name: 'ipc',
@@ -523,7 +655,8 @@ function ipcTarget(): Target<IpcCase> {
       const { example } = IPC_SPECS[channel]!;
       const r = rng.int(100);
       let args: unknown[];
-      if (example === undefined || r < 15) args = rng.chance(0.3) ? [] : Array.from({ length: rng.int(3) }, () => randomValue(rng));
+      if (example === undefined || r < 15)
+        args = rng.chance(0.3) ? [] : Array.from({ length: rng.int(3) }, () => randomValue(rng));
       else if (r < 20) args = [example];
       else if (r < 60) {
         // JSON-level mutations of a valid request (numbers at and past the bounds, strings too long, members added or removed)
@@ -552,10 +685,16 @@ function ipcTarget(): Target<IpcCase> {
       }
       if (bug !== null) throw new Finding(`the handler reported a bug: ${String((bug as Error)?.stack ?? bug)}`);
       if (r.ok) {
-        if (!valid) throw new Finding(`an invalid request reached the session (${(reached as { name: string } | null)?.name ?? '?'})`);
+        if (!valid)
+          throw new Finding(
+            `an invalid request reached the session (${(reached as { name: string } | null)?.name ?? '?'})`,
+          );
         return ACCEPTED;
       }
-      if (reached !== null) throw new Finding(`the request reached session.${(reached as { name: string }).name} and was still refused (${r.error!.code})`);
+      if (reached !== null)
+        throw new Finding(
+          `the request reached session.${(reached as { name: string }).name} and was still refused (${r.error!.code})`,
+        );
       if (valid) throw new Finding(`a valid request was refused: ${r.error!.code} ${r.error!.message}`);
       if (r.error!.code !== 'invalid-request') throw new Finding(`refused as ${r.error!.code}, not invalid-request`);
       return { accepted: false, code: 'invalid-request' };
@@ -574,15 +713,20 @@ function inspectable(v: unknown): unknown {
   if (v instanceof Set) return { $set: [...v].map(inspectable) };
   if (v instanceof Uint8Array) return { $bytes: Buffer.from(v).toString('hex') };
   if (v instanceof RegExp) return { $regexp: String(v) };
-  if (Array.isArray(v)) return Array.from({ length: v.length }, (_, i) => (i in v ? inspectable(v[i]) : { $hole: true }));
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inspectable(x)]));
+  if (Array.isArray(v))
+    return Array.from({ length: v.length }, (_, i) => (i in v ? inspectable(v[i]) : { $hole: true }));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inspectable(x)]));
   return v;
 }
 
 // ---------------------------------------------------------------------------
 // Card answers (src/core/cards/piv.ts over a fake connection)
 
-const INTERESTING_SW = [0x9000, 0x6100, 0x6101, 0x61ff, 0x6c00, 0x6c01, 0x6cff, 0x63c0, 0x63c3, 0x63cf, 0x6983, 0x6982, 0x6a82, 0x6a88, 0x6a80, 0x6a86, 0x6d00, 0x6e00, 0x6700, 0x6581, 0x6f00, 0x0000, 0xffff];
+const INTERESTING_SW = [
+  0x9000, 0x6100, 0x6101, 0x61ff, 0x6c00, 0x6c01, 0x6cff, 0x63c0, 0x63c3, 0x63cf, 0x6983, 0x6982, 0x6a82, 0x6a88,
+  0x6a80, 0x6a86, 0x6d00, 0x6e00, 0x6700, 0x6581, 0x6f00, 0x0000, 0xffff,
+];
 
 function scriptedConnection(responses: readonly Buffer[]): CardConnection {
   let i = 0;
@@ -622,7 +766,8 @@ function cardTarget(c: Corpus): Target<CardCase> {
       const all = Buffer.concat(responses.map((r) => r.subarray(0, Math.max(0, r.length - 2))));
       const r = rng.int(100);
       if (r < 25) responses[i] = mutateBytes(rng, resp, responses);
-      else if (r < 50) responses[i] = withSw(mutateBytes(rng, data, responses), sw); // data (TLVs) only
+      else if (r < 50)
+        responses[i] = withSw(mutateBytes(rng, data, responses), sw); // data (TLVs) only
       else if (r < 70) {
         let w = rng.pick(INTERESTING_SW);
         if ((w & 0xff) === 0 && rng.chance(0.5)) w |= rng.int(256);
@@ -640,8 +785,16 @@ function cardTarget(c: Corpus): Target<CardCase> {
           chunks.push(withSw(piece, left > 0 ? 0x6100 | announced : sw === 0x9000 || rng.chance(0.5) ? 0x9000 : sw));
         }
         responses.splice(0, responses.length, ...chunks);
-      } else if (r < 88) responses[i] = withSw(Buffer.concat([data, rng.bytes(rng.size(rng.chance(0.1) ? 70_000 : 300))]), sw);
-      else if (r < 94) responses.splice(i, 0, ...Array.from({ length: rng.size(rng.chance(0.1) ? 300 : 4) }, () => withSw(rng.bytes(rng.int(257)), rng.pick(INTERESTING_SW))));
+      } else if (r < 88)
+        responses[i] = withSw(Buffer.concat([data, rng.bytes(rng.size(rng.chance(0.1) ? 70_000 : 300))]), sw);
+      else if (r < 94)
+        responses.splice(
+          i,
+          0,
+          ...Array.from({ length: rng.size(rng.chance(0.1) ? 300 : 4) }, () =>
+            withSw(rng.bytes(rng.int(257)), rng.pick(INTERESTING_SW)),
+          ),
+        );
       else responses[i] = rng.bytes(rng.int(4));
       return { op: s.op, arg: s.arg, responses: responses.map((x) => x.toString('hex')) };
     },
@@ -684,9 +837,15 @@ export function makeTargets(c: Corpus, budget: Budget): Target[] {
     shareTarget(c, budget),
     identityTarget(c, budget),
     recordTarget(c),
-    jsonFileTarget('state', 'parseInstanceState (src/emulator/schema.ts)', 9, c.states, (t) => parseInstanceState(t, 'state.json')),
-    jsonFileTarget('transport', 'parseTransportFile (src/core/bundle/transport.ts)', 6, c.transports, (t) => parseTransportFile(t, 'The transport file')),
-    jsonFileTarget('keystore', 'parseKeystoreFile (src/emulator/kms.ts)', 4, c.keystores, (t) => parseKeystoreFile(t, 'keystore.json')),
+    jsonFileTarget('state', 'parseInstanceState (src/emulator/schema.ts)', 9, c.states, (t) =>
+      parseInstanceState(t, 'state.json'),
+    ),
+    jsonFileTarget('transport', 'parseTransportFile (src/core/bundle/transport.ts)', 6, c.transports, (t) =>
+      parseTransportFile(t, 'The transport file'),
+    ),
+    jsonFileTarget('keystore', 'parseKeystoreFile (src/emulator/kms.ts)', 4, c.keystores, (t) =>
+      parseKeystoreFile(t, 'keystore.json'),
+    ),
     wrappedDekTarget(c),
     ipcTarget(),
     cardTarget(c),

@@ -14,7 +14,15 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYSHARE_EXTENSION_OID } from '../../src/core/cards/share-certificate.js';
 import { kc, ok, passFile } from '../support/cli.js';
-import { listReaders, pcscStackUnavailableReason, startPcscStack, toolAvailable, vpcdReaderName, type PcscStack, type VirtualCardProcess } from '../support/pcsc-stack.js';
+import {
+  listReaders,
+  pcscStackUnavailableReason,
+  startPcscStack,
+  toolAvailable,
+  vpcdReaderName,
+  type PcscStack,
+  type VirtualCardProcess,
+} from '../support/pcsc-stack.js';
 
 const unavailable = pcscStackUnavailableReason();
 if (unavailable) console.warn(`Skipping the card interoperability tests: ${unavailable}.`);
@@ -38,10 +46,19 @@ const has = unavailable
       ykpiv: toolAvailable('yubico-piv-tool'),
       pkcs15: toolAvailable('pkcs15-tool'),
     };
-const missing = Object.entries({ ykman: 'yubikey-manager', python: 'python3-cryptography', openssl: 'openssl', ykpiv: 'yubico-piv-tool', pkcs15: 'opensc' })
+const missing = Object.entries({
+  ykman: 'yubikey-manager',
+  python: 'python3-cryptography',
+  openssl: 'openssl',
+  ykpiv: 'yubico-piv-tool',
+  pkcs15: 'opensc',
+})
   .filter(([tool]) => !unavailable && !has[tool as keyof typeof has])
   .map(([, pkg]) => pkg);
-if (missing.length > 0) console.warn(`Skipping the card interoperability tests of: ${missing.join(', ')} (apt-get install ${missing.join(' ')}).`);
+if (missing.length > 0)
+  console.warn(
+    `Skipping the card interoperability tests of: ${missing.join(', ')} (apt-get install ${missing.join(' ')}).`,
+  );
 
 const PORT = 35963;
 const READER = vpcdReaderName(PORT);
@@ -56,7 +73,12 @@ interface ToolResult {
 }
 
 function tool(cmd: string, args: string[], input?: string | Buffer): ToolResult {
-  const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8', timeout: 60_000, ...(input !== undefined ? { input } : {}) });
+  const r = spawnSync(cmd, args, {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+    ...(input !== undefined ? { input } : {}),
+  });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -81,7 +103,10 @@ function pythonReads(der: Buffer): { subject: string; extensionOids: string[] } 
     'c = x509.load_der_x509_certificate(sys.stdin.buffer.read())',
     'print(json.dumps({"subject": c.subject.rfc4514_string(), "extensionOids": [e.oid.dotted_string for e in c.extensions]}))',
   ].join('\n');
-  return JSON.parse(succeeded(tool(DEBIAN_PYTHON, ['-c', script], der))) as { subject: string; extensionOids: string[] };
+  return JSON.parse(succeeded(tool(DEBIAN_PYTHON, ['-c', script], der))) as {
+    subject: string;
+    extensionOids: string[];
+  };
 }
 
 describe.skipIf(!!unavailable)('a card after a ceremony, read by tools nobody here wrote', () => {
@@ -96,10 +121,42 @@ describe.skipIf(!!unavailable)('a card after a ceremony, read by tools nobody he
     passFile(dir, 'a.puk', '86420864');
     passFile(dir, 'c2.pass', 'custodian c2 secret');
     passFile(dir, 'c3.pass', 'custodian c3 secret');
-    ok(kc(dir, 'card', 'prepare', '--reader', READER, '--pin-file', 'default.pin', '--new-pin-file', 'a.pin', '--new-puk-file', 'a.puk'));
-    ok(kc(dir, 'identity', 'generate', '--name', 'alice', '--card', READER, '--pin-file', 'a.pin', '--out', 'alice.crt'));
+    ok(
+      kc(
+        dir,
+        'card',
+        'prepare',
+        '--reader',
+        READER,
+        '--pin-file',
+        'default.pin',
+        '--new-pin-file',
+        'a.pin',
+        '--new-puk-file',
+        'a.puk',
+      ),
+    );
+    ok(
+      kc(dir, 'identity', 'generate', '--name', 'alice', '--card', READER, '--pin-file', 'a.pin', '--out', 'alice.crt'),
+    );
     const mk = ok(
-      kc(dir, 'mk', 'generate', '--key-name', 'MKinterop', '--threshold', '2', '--share', `piv:${READER}=a.pin`, '--share', 'c2.share=c2.pass', '--share', 'c3.share=c3.pass', '--record', 'record.jsonl'),
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'MKinterop',
+        '--threshold',
+        '2',
+        '--share',
+        `piv:${READER}=a.pin`,
+        '--share',
+        'c2.share=c2.pass',
+        '--share',
+        'c3.share=c3.pass',
+        '--record',
+        'record.jsonl',
+      ),
     );
     expect(mk).toMatch(new RegExp(`card ${card.serial} slot 82`));
   }, 180_000);
@@ -144,7 +201,12 @@ describe.skipIf(!!unavailable)('a card after a ceremony, read by tools nobody he
     const text = succeeded(tool('openssl', ['x509', '-inform', 'DER', '-noout', '-text', '-in', 'share.der']));
     expect(text).toContain(KEYSHARE_EXTENSION_OID);
     expect(text).toContain('ecdsa-with-SHA256');
-    expect(execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-subject', '-in', 'admin.der'], { cwd: dir, encoding: 'utf8' })).toContain('alice');
+    expect(
+      execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-subject', '-in', 'admin.der'], {
+        cwd: dir,
+        encoding: 'utf8',
+      }),
+    ).toContain('alice');
   });
 
   it.skipIf(!has.pkcs15)('pkcs15-tool --dump succeeds and lists the 9C and retired-slot certificates', async () => {

@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCleanFailure, kc, ok, passFile } from '../support/cli.js';
-import { listReaders, pcscStackUnavailableReason, startPcscStack, toolAvailable, vpcdReaderName, type PcscStack, type VirtualCardProcess } from '../support/pcsc-stack.js';
+import {
+  listReaders,
+  pcscStackUnavailableReason,
+  startPcscStack,
+  toolAvailable,
+  vpcdReaderName,
+  type PcscStack,
+  type VirtualCardProcess,
+} from '../support/pcsc-stack.js';
 
 const execFileAsync = promisify(execFile);
 const unavailable = pcscStackUnavailableReason();
@@ -35,7 +43,10 @@ async function tool(bin: string, ...args: string[]): Promise<{ code: number; out
 
 /** Tries left of the PIN and PUK, as the card process keeps them. */
 function triesLeft(card: VirtualCardProcess): { pin: number; puk: number } {
-  const st = JSON.parse(readFileSync(card.stateFile, 'utf8')) as { pin: { retriesRemaining: number }; puk: { retriesRemaining: number } };
+  const st = JSON.parse(readFileSync(card.stateFile, 'utf8')) as {
+    pin: { retriesRemaining: number };
+    puk: { retriesRemaining: number };
+  };
   return { pin: st.pin.retriesRemaining, puk: st.puk.retriesRemaining };
 }
 
@@ -49,7 +60,9 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
   let card: VirtualCardProcess;
 
   async function fresh(name: string): Promise<VirtualCardProcess> {
-    const old = stack.cards.find((c) => c.port === PORT_A && c.process.exitCode === null && c.process.signalCode === null);
+    const old = stack.cards.find(
+      (c) => c.port === PORT_A && c.process.exitCode === null && c.process.signalCode === null,
+    );
     if (old) await old.remove();
     card = await stack.insertCard(stateOf(name), PORT_A);
     return card;
@@ -71,25 +84,63 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
   it('9C and retired slot 82 holding keys made with yubico-piv-tool: refused, skipped, replaced only on consent and recorded', async () => {
     await fresh('owner');
     // The owner's own keys, made the way an owner would (factory management key), no certificates.
-    expect((await tool('yubico-piv-tool', '-r', A, '-a', 'generate', '-s', '9c', '-A', 'RSA2048')).out).toContain('Successfully generated a new private key.');
-    expect((await tool('yubico-piv-tool', '-r', A, '-a', 'generate', '-s', '82', '-A', 'ECCP256')).out).toContain('Successfully generated a new private key.');
+    expect((await tool('yubico-piv-tool', '-r', A, '-a', 'generate', '-s', '9c', '-A', 'RSA2048')).out).toContain(
+      'Successfully generated a new private key.',
+    );
+    expect((await tool('yubico-piv-tool', '-r', A, '-a', 'generate', '-s', '82', '-A', 'ECCP256')).out).toContain(
+      'Successfully generated a new private key.',
+    );
     const owners82 = slotState(card, '82');
     const owners9c = slotState(card, '9c');
     expect(owners82).toBeDefined();
-    ok(kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'default.pin', '--new-pin-file', 'a.pin', '--new-puk-file', 'a.puk'));
+    ok(
+      kc(
+        dir,
+        'card',
+        'prepare',
+        '--reader',
+        A,
+        '--pin-file',
+        'default.pin',
+        '--new-pin-file',
+        'a.pin',
+        '--new-puk-file',
+        'a.puk',
+      ),
+    );
 
     // 9C holds a key: refused before the PIN is asked (no PIN file, no terminal: a prompt would fail differently).
     expectCleanFailure(
       kc(dir, 'identity', 'generate', '--name', 'alice', '--card', A, '--out', 'alice.crt'),
-      new RegExp(`^keyceremony: On card ${card.serial}, slot 9C holds an RSA-2048 key generated on the card, without a certificate\\. Nothing was changed: to replace it, its owner must agree \\(--replace-slot 9C\\), or use another card\\.\\n$`),
+      new RegExp(
+        `^keyceremony: On card ${card.serial}, slot 9C holds an RSA-2048 key generated on the card, without a certificate\\. Nothing was changed: to replace it, its owner must agree \\(--replace-slot 9C\\), or use another card\\.\\n$`,
+      ),
     );
     expect(slotState(card, '9c')).toEqual(owners9c);
 
     // A share goes to the first free retired slot; 82, a key without a certificate, is left alone.
-    const mk = ok(kc(dir, 'mk', 'generate', '--key-name', 'MK', '--threshold', '2', '--share', `piv:${A}=a.pin`, '--share', 'f.share=f.pass', '--record', 'record.jsonl'));
+    const mk = ok(
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'MK',
+        '--threshold',
+        '2',
+        '--share',
+        `piv:${A}=a.pin`,
+        '--share',
+        'f.share=f.pass',
+        '--record',
+        'record.jsonl',
+      ),
+    );
     expect(mk).toMatch(new RegExp(`card ${card.serial} slot 83 \\(written, read back and checked\\)`));
     expect(slotState(card, '82')).toEqual(owners82);
-    expect(ok(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=a.pin`))).toMatch(/share 1 of 2/);
+    expect(ok(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=a.pin`))).toMatch(
+      /share 1 of 2/,
+    );
     // OpenSC finds the share's key through the key history object the host wrote (a YubiKey never writes it).
     const idx = String((await listReaders()).find((r) => r.name.includes(A))!.index);
     const keys = await tool('pkcs15-tool', '-r', idx, '--list-keys');
@@ -100,12 +151,40 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
     expect(dump.out).toContain('X.509 Certificate [Retired Certificate for Key Management 2]');
 
     // With the owner's consent 9C is replaced, and the record says what it held.
-    const gen = ok(kc(dir, 'identity', 'generate', '--name', 'alice', '--card', A, '--pin-file', 'a.pin', '--out', 'alice.crt', '--replace-slot', '9C', '--record', 'record.jsonl'));
-    expect(gen).toContain('It replaced: slot 9C holds an RSA-2048 key generated on the card, without a certificate (recorded in record.jsonl).');
+    const gen = ok(
+      kc(
+        dir,
+        'identity',
+        'generate',
+        '--name',
+        'alice',
+        '--card',
+        A,
+        '--pin-file',
+        'a.pin',
+        '--out',
+        'alice.crt',
+        '--replace-slot',
+        '9C',
+        '--record',
+        'record.jsonl',
+      ),
+    );
+    expect(gen).toContain(
+      'It replaced: slot 9C holds an RSA-2048 key generated on the card, without a certificate (recorded in record.jsonl).',
+    );
     expect(slotState(card, '9c')).not.toEqual(owners9c);
-    const last = JSON.parse(readFileSync(join(dir, 'record.jsonl'), 'utf8').trimEnd().split('\n').at(-1)!) as { type: string; data: Record<string, unknown> };
+    const last = JSON.parse(readFileSync(join(dir, 'record.jsonl'), 'utf8').trimEnd().split('\n').at(-1)!) as {
+      type: string;
+      data: Record<string, unknown>;
+    };
     expect(last.type).toBe('card-slot-replaced');
-    expect(last.data).toMatchObject({ serial: String(card.serial), slot: '9C', key: 'RSA-2048, generated on the card', certificateSubject: null });
+    expect(last.data).toMatchObject({
+      serial: String(card.serial),
+      slot: '9C',
+      key: 'RSA-2048, generated on the card',
+      certificateSubject: null,
+    });
     expect(last.data['replacedBy']).toMatch(/^admin identity of alice /);
     ok(kc(dir, 'transcript', 'verify', 'record.jsonl'));
     // Now 9C holds alice's identity: generating again is refused, naming its certificate.
@@ -121,18 +200,38 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
     writeFileSync(join(dir, 'owner.key'), ownerKey + '\n', { mode: 0o600 });
     passFile(dir, 'new.puk', '11223344');
     expect((await tool('yubico-piv-tool', '-r', A, '-a', 'change-pin', '-P', '123456', '-N', '246813')).code).toBe(0);
-    expect((await tool('yubico-piv-tool', '-r', A, '-a', 'change-puk', '-P', '12345678', '-N', '86420864')).code).toBe(0);
+    expect((await tool('yubico-piv-tool', '-r', A, '-a', 'change-puk', '-P', '12345678', '-N', '86420864')).code).toBe(
+      0,
+    );
     expect((await tool('yubico-piv-tool', '-r', A, '-a', 'set-mgm-key', '-n', ownerKey)).code).toBe(0);
 
     const st = ok(kc(dir, 'card', 'status', '--reader', A));
     expect(st).toContain('Management key: changed (not PIN-protected)');
-    expect(st).toContain('Not prepared: it has a changed management key that is not kept PIN-protected on it; run "keyceremony card prepare" with --management-key-file before using it.');
+    expect(st).toContain(
+      'Not prepared: it has a changed management key that is not kept PIN-protected on it; run "keyceremony card prepare" with --management-key-file before using it.',
+    );
     expect(st).not.toContain('Prepared.');
 
     // mk generate finds out in its check, before the master key or the record exists, without trying the PIN.
     expectCleanFailure(
-      kc(dir, 'mk', 'generate', '--key-name', 'MK2', '--threshold', '2', '--share', `piv:${A}=a.pin`, '--share', 'g.share=f.pass', '--record', 'keyed.jsonl'),
-      new RegExp(`^keyceremony: Card ${card.serial} has a changed management key that is not kept PIN-protected on it; prepare it first with its management key \\("keyceremony card prepare --management-key-file F"\\)\\. Nothing was written\\.\\n$`),
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'MK2',
+        '--threshold',
+        '2',
+        '--share',
+        `piv:${A}=a.pin`,
+        '--share',
+        'g.share=f.pass',
+        '--record',
+        'keyed.jsonl',
+      ),
+      new RegExp(
+        `^keyceremony: Card ${card.serial} has a changed management key that is not kept PIN-protected on it; prepare it first with its management key \\("keyceremony card prepare --management-key-file F"\\)\\. Nothing was written\\.\\n$`,
+      ),
     );
     expect(existsSync(join(dir, 'keyed.jsonl'))).toBe(false);
     expect(existsSync(join(dir, 'g.share'))).toBe(false);
@@ -144,19 +243,51 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
       /This card's management key is not the factory one and is not kept PIN-protected\. Give the current management key \(--management-key-file, hex\) so it can be protected, or reset the card\./,
     );
     expectCleanFailure(
-      kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'a.pin', '--management-key-file', 'owner.key', '--new-puk-file', 'new.puk'),
+      kc(
+        dir,
+        'card',
+        'prepare',
+        '--reader',
+        A,
+        '--pin-file',
+        'a.pin',
+        '--management-key-file',
+        'owner.key',
+        '--new-puk-file',
+        'new.puk',
+      ),
       /This card's PUK is not the factory one \(its metadata says so\), so it is kept: leave out the new PUK, or give the current PUK \(--puk-file\) to change it\./,
     );
     expect(triesLeft(card)).toEqual({ pin: 3, puk: 3 });
 
     // With its key (and no new PIN or PUK asked for): the owner's key is kept, now PIN-protected.
-    expect(ok(kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'a.pin', '--management-key-file', 'owner.key'))).toBe(
+    expect(
+      ok(kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'a.pin', '--management-key-file', 'owner.key')),
+    ).toBe(
       `Card ${card.serial} prepared: its PIN and PUK kept; its own management key is kept, now PIN-protected on the card.\n`,
     );
     expect(triesLeft(card).puk).toBe(3);
     expect(ok(kc(dir, 'card', 'status', '--reader', A))).toContain('Prepared.');
     // The owner's tools still work with the owner's key.
-    expect((await tool('yubico-piv-tool', '-r', A, '-k' + ownerKey, '-a', 'generate', '-s', '95', '-A', 'ECCP256')).out).toContain('Successfully generated a new private key.');
-    ok(kc(dir, 'mk', 'generate', '--key-name', 'MK2', '--threshold', '2', '--share', `piv:${A}=a.pin`, '--share', 'g.share=f.pass', '--record', 'keyed.jsonl'));
+    expect(
+      (await tool('yubico-piv-tool', '-r', A, '-k' + ownerKey, '-a', 'generate', '-s', '95', '-A', 'ECCP256')).out,
+    ).toContain('Successfully generated a new private key.');
+    ok(
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'MK2',
+        '--threshold',
+        '2',
+        '--share',
+        `piv:${A}=a.pin`,
+        '--share',
+        'g.share=f.pass',
+        '--record',
+        'keyed.jsonl',
+      ),
+    );
   });
 });

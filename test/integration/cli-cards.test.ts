@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emu, expectCleanFailure, kc, KEYCEREMONY, ok, passFile } from '../support/cli.js';
-import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack, type VirtualCardProcess } from '../support/pcsc-stack.js';
+import {
+  pcscStackUnavailableReason,
+  startPcscStack,
+  vpcdReaderName,
+  type PcscStack,
+  type VirtualCardProcess,
+} from '../support/pcsc-stack.js';
 
 // CI sets KEYCEREMONY_REQUIRE_PCSC=1: there a missing stack fails instead of skipping.
 const unavailable = pcscStackUnavailableReason();
@@ -61,7 +67,21 @@ describe.skipIf(!!unavailable)('keyceremony with smart cards through pcscd', () 
 
   it('refuses to store a share behind a factory PIN and management key, before anything is written', () => {
     expectCleanFailure(
-      kc(dir, 'mk', 'generate', '--key-name', 'X', '--threshold', '2', '--share', `piv:${A}=default.pin`, '--share', 'x.share=c3.pass', '--record', 'x.jsonl'),
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'X',
+        '--threshold',
+        '2',
+        '--share',
+        `piv:${A}=default.pin`,
+        '--share',
+        'x.share=c3.pass',
+        '--record',
+        'x.jsonl',
+      ),
       /still has the factory PIN, PUK, management key; prepare it first/,
     );
     expect(existsSync(join(dir, 'x.jsonl'))).toBe(false);
@@ -69,12 +89,55 @@ describe.skipIf(!!unavailable)('keyceremony with smart cards through pcscd', () 
   });
 
   it('prepares both cards: new PIN and PUK, a random PIN-protected management key', () => {
-    ok(kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'default.pin', '--new-pin-file', 'a.pin', '--new-puk-file', 'a.puk'));
-    ok(kc(dir, 'card', 'prepare', '--reader', '00 01', '--pin-file', 'default.pin', '--new-pin-file', 'b.pin', '--new-puk-file', 'b.puk'));
+    ok(
+      kc(
+        dir,
+        'card',
+        'prepare',
+        '--reader',
+        A,
+        '--pin-file',
+        'default.pin',
+        '--new-pin-file',
+        'a.pin',
+        '--new-puk-file',
+        'a.puk',
+      ),
+    );
+    ok(
+      kc(
+        dir,
+        'card',
+        'prepare',
+        '--reader',
+        '00 01',
+        '--pin-file',
+        'default.pin',
+        '--new-pin-file',
+        'b.pin',
+        '--new-puk-file',
+        'b.puk',
+      ),
+    );
     const st = ok(kc(dir, 'card', 'status', '--reader', A));
     expect(st).toContain('Management key: random, PIN-protected on the card');
     expect(st).toContain('Prepared.');
-    expectCleanFailure(kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'a.pin', '--new-pin-file', 'a.pin', '--new-puk-file', 'a.puk'), /This card is already prepared/);
+    expectCleanFailure(
+      kc(
+        dir,
+        'card',
+        'prepare',
+        '--reader',
+        A,
+        '--pin-file',
+        'a.pin',
+        '--new-pin-file',
+        'a.pin',
+        '--new-puk-file',
+        'a.puk',
+      ),
+      /This card is already prepared/,
+    );
   });
 
   it('runs the rehearsal with admins on cards and a mix of card and file shares', () => {
@@ -82,61 +145,198 @@ describe.skipIf(!!unavailable)('keyceremony with smart cards through pcscd', () 
     ok(kc(dir, 'identity', 'generate', '--name', 'bob', '--card', B, '--pin-file', 'b.pin', '--out', 'bob.crt'));
     ok(kc(dir, 'identity', 'generate', '--name', 'carol', '--out', 'carol.id', '--passphrase-file', 'carol.pass'));
     ok(kc(dir, 'identity', 'cert', 'carol.id', '--out', 'carol.crt'));
-    const mk = ok(kc(dir, 'mk', 'generate', '--key-name', 'MKcards', '--threshold', '3',
-      '--share', `piv:${A}=a.pin`, '--share', `piv:${B}=b.pin`, '--share', 'c3.share=c3.pass', '--share', 'c4.share=c4.pass', '--share', 'c5.share=c5.pass',
-      '--record', 'record.jsonl'));
+    const mk = ok(
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'MKcards',
+        '--threshold',
+        '3',
+        '--share',
+        `piv:${A}=a.pin`,
+        '--share',
+        `piv:${B}=b.pin`,
+        '--share',
+        'c3.share=c3.pass',
+        '--share',
+        'c4.share=c4.pass',
+        '--share',
+        'c5.share=c5.pass',
+        '--record',
+        'record.jsonl',
+      ),
+    );
     kcv = /^KCV ([0-9A-F]{6})$/m.exec(mk)![1]!;
-    expect(mk).toMatch(new RegExp(`Share 1 for card ${A}: card ${cardA.serial} slot 82 \\(written, read back and checked\\)`));
+    expect(mk).toMatch(
+      new RegExp(`Share 1 for card ${A}: card ${cardA.serial} slot 82 \\(written, read back and checked\\)`),
+    );
     ok(emu(dir, 'init', '--state', 'emu', '--units', '2'));
     ok(emu(dir, 'transport', '--state', 'emu', '--out-dir', 'transport'));
-    const status0 = JSON.parse(ok(emu(dir, 'status', '--state', 'emu', '--json'))) as { units: Array<{ id: string; transportFingerprint: string }> };
+    const status0 = JSON.parse(ok(emu(dir, 'status', '--state', 'emu', '--json'))) as {
+      units: Array<{ id: string; transportFingerprint: string }>;
+    };
     for (const u of status0.units) {
-      ok(kc(dir, 'units', 'confirm', '--record', 'record.jsonl', '--transport', join('transport', `unit-${u.id}.transport.json`), '--fingerprint', u.transportFingerprint));
+      ok(
+        kc(
+          dir,
+          'units',
+          'confirm',
+          '--record',
+          'record.jsonl',
+          '--transport',
+          join('transport', `unit-${u.id}.transport.json`),
+          '--fingerprint',
+          u.transportFingerprint,
+        ),
+      );
     }
     const transports = readdirSync(join(dir, 'transport')).flatMap((f) => ['--transport', join('transport', f)]);
-    ok(kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', `piv:${A}=a.pin`, '--share', `piv:${B}=b.pin`, '--share', 'c4.share=c4.pass',
-      ...transports, '--admin', 'alice.crt', '--admin', 'bob.crt', '--admin', 'carol.crt', '--signature-threshold', '2', '--out', 'bundle.json'));
+    ok(
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'initialize',
+        '--record',
+        'record.jsonl',
+        '--share',
+        `piv:${A}=a.pin`,
+        '--share',
+        `piv:${B}=b.pin`,
+        '--share',
+        'c4.share=c4.pass',
+        ...transports,
+        '--admin',
+        'alice.crt',
+        '--admin',
+        'bob.crt',
+        '--admin',
+        'carol.crt',
+        '--signature-threshold',
+        '2',
+        '--out',
+        'bundle.json',
+      ),
+    );
     ok(kc(dir, 'bundle', 'sign', 'bundle.json', '--record', 'record.jsonl', '--card', A, '--pin-file', 'a.pin'));
     ok(kc(dir, 'bundle', 'sign', 'bundle.json', '--record', 'record.jsonl', '--card', B, '--pin-file', 'b.pin'));
-    ok(kc(dir, 'bundle', 'sign', 'bundle.json', '--record', 'record.jsonl', '--identity', 'carol.id', '--passphrase-file', 'carol.pass'));
+    ok(
+      kc(
+        dir,
+        'bundle',
+        'sign',
+        'bundle.json',
+        '--record',
+        'record.jsonl',
+        '--identity',
+        'carol.id',
+        '--passphrase-file',
+        'carol.pass',
+      ),
+    );
     expect(ok(kc(dir, 'bundle', 'verify', 'bundle.json'))).toContain('Every admin the claim installs has signed.');
     ok(emu(dir, 'ingest', '--state', 'emu', 'bundle.json'));
-    const status = JSON.parse(ok(emu(dir, 'status', '--state', 'emu', '--json'))) as { units: Array<{ state: string; masterKeyKcv: string }> };
-    expect(status.units.map((u) => [u.state, u.masterKeyKcv])).toEqual([['kms-initialized', kcv], ['kms-initialized', kcv]]);
-    expect(ok(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${B}=b.pin`))).toMatch(/share 2 of 5 .* issued to card/s);
+    const status = JSON.parse(ok(emu(dir, 'status', '--state', 'emu', '--json'))) as {
+      units: Array<{ state: string; masterKeyKcv: string }>;
+    };
+    expect(status.units.map((u) => [u.state, u.masterKeyKcv])).toEqual([
+      ['kms-initialized', kcv],
+      ['kms-initialized', kcv],
+    ]);
+    expect(ok(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${B}=b.pin`))).toMatch(
+      /share 2 of 5 .* issued to card/s,
+    );
   });
 
   it('a wrong PIN says how many tries are left; a blocked PIN is unblocked with the PUK', () => {
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=wrong.pin`), /Wrong PIN: 2 tries left before it is blocked/);
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=wrong.pin`), /Wrong PIN: 1 try left/);
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=wrong.pin`), /the PIN is now blocked. Unblock it with the PUK/);
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=a.pin`), /The PIN is blocked. Unblock it with the PUK/);
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=wrong.pin`),
+      /Wrong PIN: 2 tries left before it is blocked/,
+    );
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=wrong.pin`),
+      /Wrong PIN: 1 try left/,
+    );
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=wrong.pin`),
+      /the PIN is now blocked. Unblock it with the PUK/,
+    );
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=a.pin`),
+      /The PIN is blocked. Unblock it with the PUK/,
+    );
     passFile(dir, 'a2.pin', '975310');
     ok(kc(dir, 'card', 'unblock', '--reader', A, '--puk-file', 'a.puk', '--new-pin-file', 'a2.pin'));
-    expect(ok(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=a2.pin`))).toMatch(/share 1 of 5/);
+    expect(ok(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=a2.pin`))).toMatch(
+      /share 1 of 5/,
+    );
   });
 
   it('a card pulled between two APDUs of a write loses nothing it held', async () => {
     // Card B is pulled instead of answering its 2nd PUT DATA: the second block of the chained certificate write.
     cardB = await swap(PORT_B, stateOf('b'), { KEYCEREMONY_VIRTUAL_CARD_PULL_BEFORE: 'db:2' });
-    const r = kc(dir, 'mk', 'generate', '--key-name', 'MK-2', '--threshold', '2', '--share', 'd1.share=c3.pass', '--share', `piv:${B}=b.pin`, '--record', 'second.jsonl');
+    const r = kc(
+      dir,
+      'mk',
+      'generate',
+      '--key-name',
+      'MK-2',
+      '--threshold',
+      '2',
+      '--share',
+      'd1.share=c3.pass',
+      '--share',
+      `piv:${B}=b.pin`,
+      '--record',
+      'second.jsonl',
+    );
     expectCleanFailure(r, /removed|stopped answering in the middle of an operation/i);
     cardB = await swap(PORT_B, stateOf('b'));
-    expect(ok(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${B}=b.pin`))).toMatch(/share 2 of 5/);
-    expect(readFileSync(join(dir, 'second.jsonl'), 'utf8').trimEnd().split('\n').at(-1)).toMatch(/"outcome":"aborted".*"type":"ceremony-closed"/);
+    expect(ok(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${B}=b.pin`))).toMatch(
+      /share 2 of 5/,
+    );
+    expect(readFileSync(join(dir, 'second.jsonl'), 'utf8').trimEnd().split('\n').at(-1)).toMatch(
+      /"outcome":"aborted".*"type":"ceremony-closed"/,
+    );
   });
 
   it('the wrong card in the reader is named as such', async () => {
     cardA = await swap(PORT_A, stateOf('fresh'));
     passFile(dir, 'fresh.puk', '11223344');
-    ok(kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'default.pin', '--new-pin-file', 'a.pin', '--new-puk-file', 'fresh.puk'));
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=a.pin`), /holds no keyshare\. Is it the right card\?/);
-    expectCleanFailure(kc(dir, 'bundle', 'sign', 'bundle.json', '--record', 'record.jsonl', '--card', A, '--pin-file', 'a.pin'), /slot 9C/);
+    ok(
+      kc(
+        dir,
+        'card',
+        'prepare',
+        '--reader',
+        A,
+        '--pin-file',
+        'default.pin',
+        '--new-pin-file',
+        'a.pin',
+        '--new-puk-file',
+        'fresh.puk',
+      ),
+    );
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', `piv:${A}=a.pin`),
+      /holds no keyshare\. Is it the right card\?/,
+    );
+    expectCleanFailure(
+      kc(dir, 'bundle', 'sign', 'bundle.json', '--record', 'record.jsonl', '--card', A, '--pin-file', 'a.pin'),
+      /slot 9C/,
+    );
     cardA = await swap(PORT_A, stateOf('a'));
   });
 
   it('no matching reader, and no pcscd', () => {
-    expectCleanFailure(kc(dir, 'card', 'status', '--reader', 'YubiKey'), /No card reader matches "YubiKey" \(readers: "Virtual PCD 00 00", "Virtual PCD 00 01"\)/);
+    expectCleanFailure(
+      kc(dir, 'card', 'status', '--reader', 'YubiKey'),
+      /No card reader matches "YubiKey" \(readers: "Virtual PCD 00 00", "Virtual PCD 00 01"\)/,
+    );
     const r = kc(dir, 'card', 'list');
     expect(r.code).toBe(0);
     const noService = spawnWithEnv(['card', 'list'], { PCSCLITE_CSOCK_NAME: join(dir, 'no-such-pcscd.sock') });
@@ -145,6 +345,10 @@ describe.skipIf(!!unavailable)('keyceremony with smart cards through pcscd', () 
 });
 
 function spawnWithEnv(args: string[], env: Record<string, string>): ReturnType<typeof kc> {
-  const r = spawnSync(process.execPath, [KEYCEREMONY, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [KEYCEREMONY, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -26,18 +26,26 @@ interface UnitStatus {
   revocationThreshold: number;
 }
 const status = (state: string): { units: UnitStatus[]; mismatches: string[]; rootKeys: number } =>
-  JSON.parse(ok(emu(ws, 'status', '--state', state, '--json'))) as { units: UnitStatus[]; mismatches: string[]; rootKeys: number };
+  JSON.parse(ok(emu(ws, 'status', '--state', state, '--json'))) as {
+    units: UnitStatus[];
+    mismatches: string[];
+    rootKeys: number;
+  };
 
 beforeAll(() => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'build/cli/rehearsal.js'), '--workspace', ws], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(ROOT, 'build/cli/rehearsal.js'), '--workspace', ws], {
+    encoding: 'utf8',
+  });
   output = r.stdout + r.stderr;
   code = r.status ?? -1;
 }, 600_000);
 
-describe('a master key\'s whole life', () => {
+describe("a master key's whole life", () => {
   it('runs every step to the end', () => {
     if (code !== 0) throw new Error(`rehearsal failed (${code}):\n${output.slice(-4000)}`);
-    expect(output).toMatch(/Rehearsal complete: key [0-9A-F]{6} initialized, rotated to [0-9A-F]{6}, recovered onto a new instance/);
+    expect(output).toMatch(
+      /Rehearsal complete: key [0-9A-F]{6} initialized, rotated to [0-9A-F]{6}, recovered onto a new instance/,
+    );
   });
 
   it('rotation kept the old key in the old register, and the DEK wrapped before it unwrapped after it and after the recovery', () => {
@@ -45,7 +53,12 @@ describe('a master key\'s whole life', () => {
     const recovered = status('units-b');
     expect(recovered.mismatches).toEqual([]);
     for (const u of recovered.units) {
-      expect(u).toMatchObject({ state: 'kms-initialized', masterKeyKcv: kcvs[2], signatureThreshold: 2, revocationThreshold: 2 });
+      expect(u).toMatchObject({
+        state: 'kms-initialized',
+        masterKeyKcv: kcvs[2],
+        signatureThreshold: 2,
+        revocationThreshold: 2,
+      });
       expect(u.adminNames).toEqual(['bob', 'carol', 'dave']);
     }
     expect(recovered.rootKeys).toBe(1);
@@ -55,7 +68,9 @@ describe('a master key\'s whole life', () => {
   });
 
   it('the refusals were refusals: a lock-out before anyone signed, a unit in maintenance, the mismatch (exit 3)', () => {
-    expect(output).toMatch(/bundle create --operation admin-change .*--remove .*--remove[^\n]*\n\s+! keyceremony: After this change unit .*lock/);
+    expect(output).toMatch(
+      /bundle create --operation admin-change .*--remove .*--remove[^\n]*\n\s+! keyceremony: After this change unit .*lock/,
+    );
     expect(readdirSync(ws)).not.toContain('bundle-lockout.json');
     expect(output).toMatch(/FAILED rejected: the unit is in maintenance/);
     expect(output).toMatch(/! crypto-unit-emulator: the units of instance .* differ:\n\s+! +mismatched thresholds/);
@@ -64,7 +79,8 @@ describe('a master key\'s whole life', () => {
 
   it('after zeroize the old units hold nothing and nothing unwraps there; their audit logs hold every offer', () => {
     const old = status('units');
-    for (const u of old.units) expect(u).toMatchObject({ state: 'cleared', masterKeyKcv: null, oldMasterKeyKcv: null, adminNames: [] });
+    for (const u of old.units)
+      expect(u).toMatchObject({ state: 'cleared', masterKeyKcv: null, oldMasterKeyKcv: null, adminNames: [] });
     expect(old.rootKeys).toBe(0);
     const unwrap = emu(ws, 'kms', 'unwrap', '--state', 'units', '--in', 'dek.jwe', '--out', 'secrets/again.bin');
     expect(unwrap.code).toBe(1);
@@ -76,7 +92,11 @@ describe('a master key\'s whole life', () => {
   it('the records verify, and each bundle is held by the record that created it', () => {
     ok(kc(ws, 'transcript', 'verify', 'record.jsonl'));
     ok(kc(ws, 'transcript', 'verify', 'record2.jsonl'));
-    expect(ok(kc(ws, 'bundle', 'verify', 'bundle-2-rotate.json', '--record', 'record2.jsonl'))).toMatch(/Operation: rotate/);
-    expect(kc(ws, 'bundle', 'verify', 'bundle-2-rotate.json', '--record', 'record.jsonl').stderr).toMatch(/holds no bundle-created entry/);
+    expect(ok(kc(ws, 'bundle', 'verify', 'bundle-2-rotate.json', '--record', 'record2.jsonl'))).toMatch(
+      /Operation: rotate/,
+    );
+    expect(kc(ws, 'bundle', 'verify', 'bundle-2-rotate.json', '--record', 'record.jsonl').stderr).toMatch(
+      /holds no bundle-created entry/,
+    );
   });
 });

@@ -21,8 +21,20 @@ let freshTransports: string[] = [];
 
 const share = (c: string): string => `${c}.share=${c}.pass`;
 const transportArgs = (list = transports): string[] => list.flatMap((t) => ['--transport', t]);
-interface UnitStatus { id: string; state: string; masterKeyKcv: string | null; adminThumbprints: string[]; signatureThreshold: number; revocationThreshold: number; lastSequence: number; transportFingerprint: string }
-interface Status { units: UnitStatus[]; mismatches: string[] }
+interface UnitStatus {
+  id: string;
+  state: string;
+  masterKeyKcv: string | null;
+  adminThumbprints: string[];
+  signatureThreshold: number;
+  revocationThreshold: number;
+  lastSequence: number;
+  transportFingerprint: string;
+}
+interface Status {
+  units: UnitStatus[];
+  mismatches: string[];
+}
 const status = (state = 'emu'): Status => JSON.parse(ok(emu(dir, 'status', '--state', state, '--json'))) as Status;
 /** The units as their status reports them: what a refused bundle must leave untouched (the audit log grows). */
 const unitsOf = (state = 'emu'): UnitStatus[] => status(state).units;
@@ -31,13 +43,39 @@ const unitsOf = (state = 'emu'): UnitStatus[] => status(state).units;
 function exportAndConfirm(state: string, outDir: string, record: string): string[] {
   ok(emu(dir, 'transport', '--state', state, '--out-dir', outDir));
   for (const u of status(state).units) {
-    ok(kc(dir, 'units', 'confirm', '--record', record, '--transport', join(outDir, `unit-${u.id}.transport.json`), '--fingerprint', u.transportFingerprint.toUpperCase().match(/.{4}/g)!.join(' ')));
+    ok(
+      kc(
+        dir,
+        'units',
+        'confirm',
+        '--record',
+        record,
+        '--transport',
+        join(outDir, `unit-${u.id}.transport.json`),
+        '--fingerprint',
+        u.transportFingerprint.toUpperCase().match(/.{4}/g)!.join(' '),
+      ),
+    );
   }
   return readdirSync(join(dir, outDir)).map((f) => join(outDir, f));
 }
 
 function sign(bundle: string, ...admins: string[]): void {
-  for (const a of admins) ok(kc(dir, 'bundle', 'sign', bundle, '--record', 'record.jsonl', '--identity', `${a}.id`, '--passphrase-file', `${a}.pass`));
+  for (const a of admins)
+    ok(
+      kc(
+        dir,
+        'bundle',
+        'sign',
+        bundle,
+        '--record',
+        'record.jsonl',
+        '--identity',
+        `${a}.id`,
+        '--passphrase-file',
+        `${a}.pass`,
+      ),
+    );
 }
 
 beforeAll(() => {
@@ -49,12 +87,46 @@ beforeAll(() => {
   for (const c of CUSTODIANS) passFile(dir, `${c}.pass`, `custodian ${c} secret`);
   ok(emu(dir, 'init', '--state', 'emu', '--units', '2'));
   ok(emu(dir, 'transport', '--state', 'emu', '--out-dir', 'transport'));
-  const out = ok(kc(dir, 'mk', 'generate', '--key-name', 'MK-2026', '--threshold', '3', ...CUSTODIANS.flatMap((c) => ['--share', share(c)]), '--record', 'record.jsonl',
-    ...readdirSync(join(dir, 'transport')).flatMap((f) => ['--transport', join('transport', f)])));
+  const out = ok(
+    kc(
+      dir,
+      'mk',
+      'generate',
+      '--key-name',
+      'MK-2026',
+      '--threshold',
+      '3',
+      ...CUSTODIANS.flatMap((c) => ['--share', share(c)]),
+      '--record',
+      'record.jsonl',
+      ...readdirSync(join(dir, 'transport')).flatMap((f) => ['--transport', join('transport', f)]),
+    ),
+  );
   kcv = /^KCV ([0-9A-F]{6})$/m.exec(out)![1]!;
   transports = exportAndConfirm('emu', 'transport', 'record.jsonl');
-  ok(kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c3'), '--share', share('c5'),
-    ...transportArgs(), ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]), '--signature-threshold', '2', '--out', 'bundle1.json'));
+  ok(
+    kc(
+      dir,
+      'bundle',
+      'create',
+      '--operation',
+      'initialize',
+      '--record',
+      'record.jsonl',
+      '--share',
+      share('c1'),
+      '--share',
+      share('c3'),
+      '--share',
+      share('c5'),
+      ...transportArgs(),
+      ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]),
+      '--signature-threshold',
+      '2',
+      '--out',
+      'bundle1.json',
+    ),
+  );
   sign('bundle1.json', ...ADMINS);
   ok(emu(dir, 'ingest', '--state', 'emu', 'bundle1.json'));
   // A second, cleared instance whose units are confirmed too: the share checks below reach the shares.
@@ -69,7 +141,13 @@ describe('headless rehearsal', () => {
     expect(s.units).toHaveLength(2);
     expect(s.mismatches).toEqual([]);
     for (const u of s.units) {
-      expect(u).toMatchObject({ state: 'kms-initialized', masterKeyKcv: kcv, signatureThreshold: 2, revocationThreshold: 2, lastSequence: 1 });
+      expect(u).toMatchObject({
+        state: 'kms-initialized',
+        masterKeyKcv: kcv,
+        signatureThreshold: 2,
+        revocationThreshold: 2,
+        lastSequence: 1,
+      });
       expect(u.adminThumbprints).toHaveLength(3);
     }
   });
@@ -95,7 +173,24 @@ describe('headless rehearsal', () => {
   });
 
   it('an admin change is refused with 1 signature and accepted with 2; the same bundle again is "already applied"', () => {
-    ok(kc(dir, 'bundle', 'create', '--operation', 'admin-change', '--record', 'record.jsonl', ...transportArgs(), '--signature-threshold', '2', '--revocation-threshold', '3', '--out', 'bundle2.json'));
+    ok(
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'admin-change',
+        '--record',
+        'record.jsonl',
+        ...transportArgs(),
+        '--signature-threshold',
+        '2',
+        '--revocation-threshold',
+        '3',
+        '--out',
+        'bundle2.json',
+      ),
+    );
     sign('bundle2.json', 'bob');
     const before = unitsOf();
     const one = emu(dir, 'ingest', '--state', 'emu', 'bundle2.json');
@@ -115,46 +210,155 @@ describe('headless rehearsal', () => {
 
 describe('issue 8: the trust chain holds against an attacker with the files', () => {
   it('a forged transport file (real unit and instance ids, another key, a matching fingerprint) is refused, naming the unit and both fingerprints', () => {
-    const t = JSON.parse(readFileSync(join(dir, freshTransports[0]!), 'utf8')) as { publicKey: string; fingerprint: string; unitId: string };
+    const t = JSON.parse(readFileSync(join(dir, freshTransports[0]!), 'utf8')) as {
+      publicKey: string;
+      fingerprint: string;
+      unitId: string;
+    };
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
     const der = publicKey.export({ type: 'spki', format: 'der' });
-    const forged = { ...t, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), fingerprint: createHash('sha256').update(der).digest('hex') };
-    writeFileSync(join(dir, freshTransports[0]!.replace('.transport.json', '.forged.json')), JSON.stringify(forged, null, 2));
+    const forged = {
+      ...t,
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      fingerprint: createHash('sha256').update(der).digest('hex'),
+    };
+    writeFileSync(
+      join(dir, freshTransports[0]!.replace('.transport.json', '.forged.json')),
+      JSON.stringify(forged, null, 2),
+    );
     const args = [freshTransports[0]!.replace('.transport.json', '.forged.json'), freshTransports[1]!];
-    const r = kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), '--share', share('c3'),
-      ...transportArgs(args), ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]), '--signature-threshold', '2', '--out', 'forged-bundle.json');
-    expectCleanFailure(r, new RegExp(`Unit ${t.unitId}: the transport file holds key .* but the record confirmed .* against the unit's display`));
+    const r = kc(
+      dir,
+      'bundle',
+      'create',
+      '--operation',
+      'initialize',
+      '--record',
+      'record.jsonl',
+      '--share',
+      share('c1'),
+      '--share',
+      share('c2'),
+      '--share',
+      share('c3'),
+      ...transportArgs(args),
+      ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]),
+      '--signature-threshold',
+      '2',
+      '--out',
+      'forged-bundle.json',
+    );
+    expectCleanFailure(
+      r,
+      new RegExp(
+        `Unit ${t.unitId}: the transport file holds key .* but the record confirmed .* against the unit's display`,
+      ),
+    );
     expect(r.stderr).toContain(forged.fingerprint.slice(0, 4).toUpperCase());
     expect(r.stderr).toContain(t.fingerprint.slice(0, 4).toUpperCase());
     expect(existsSync(join(dir, 'forged-bundle.json'))).toBe(false);
   });
 
-  it('units confirm refuses a fingerprint that is not the one on the unit\'s display, and records nothing', () => {
+  it("units confirm refuses a fingerprint that is not the one on the unit's display, and records nothing", () => {
     const before = readFileSync(join(dir, 'record.jsonl'), 'utf8');
     const wrong = 'AB'.repeat(32);
-    expectCleanFailure(kc(dir, 'units', 'confirm', '--record', 'record.jsonl', '--transport', freshTransports[0]!, '--fingerprint', wrong), /but the unit displays AB/);
+    expectCleanFailure(
+      kc(
+        dir,
+        'units',
+        'confirm',
+        '--record',
+        'record.jsonl',
+        '--transport',
+        freshTransports[0]!,
+        '--fingerprint',
+        wrong,
+      ),
+      /but the unit displays AB/,
+    );
     expect(readFileSync(join(dir, 'record.jsonl'), 'utf8')).toBe(before);
   });
 
   it('a unit never confirmed in the record gets nothing wrapped to it', () => {
-    ok(kc(dir, 'mk', 'generate', '--key-name', 'MK-B', '--threshold', '2', '--share', 'b1.share=c1.pass', '--share', 'b2.share=c2.pass', '--record', 'b.jsonl'));
+    ok(
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'MK-B',
+        '--threshold',
+        '2',
+        '--share',
+        'b1.share=c1.pass',
+        '--share',
+        'b2.share=c2.pass',
+        '--record',
+        'b.jsonl',
+      ),
+    );
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'b.jsonl', '--share', 'b1.share=c1.pass', '--share', 'b2.share=c2.pass', ...transportArgs(freshTransports),
-        '--admin', 'alice.crt', '--signature-threshold', '1', '--out', 'unconfirmed.json'),
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'initialize',
+        '--record',
+        'b.jsonl',
+        '--share',
+        'b1.share=c1.pass',
+        '--share',
+        'b2.share=c2.pass',
+        ...transportArgs(freshTransports),
+        '--admin',
+        'alice.crt',
+        '--signature-threshold',
+        '1',
+        '--out',
+        'unconfirmed.json',
+      ),
       /has not been confirmed against the unit's own display/,
     );
   });
 
   it('a bundle goes to every unit of the instance: one missing transport file is refused', () => {
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--operation', 'zeroize', '--record', 'record.jsonl', '--transport', transports[0]!, '--out', 'partial.json'),
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'zeroize',
+        '--record',
+        'record.jsonl',
+        '--transport',
+        transports[0]!,
+        '--out',
+        'partial.json',
+      ),
       /the transport key file of unit .* is missing/,
     );
   });
 
-  it('the key name is checked against the units\' limits before any key exists', () => {
+  it("the key name is checked against the units' limits before any key exists", () => {
     expectCleanFailure(
-      kc(dir, 'mk', 'generate', '--key-name', 'much-too-long', '--threshold', '2', '--share', 'l1.share=c1.pass', '--share', 'l2.share=c2.pass', '--record', 'long.jsonl', ...transportArgs(freshTransports)),
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'much-too-long',
+        '--threshold',
+        '2',
+        '--share',
+        'l1.share=c1.pass',
+        '--share',
+        'l2.share=c2.pass',
+        '--record',
+        'long.jsonl',
+        ...transportArgs(freshTransports),
+      ),
       /has 13 characters; the target units take 1 to 8 \(limit of their kp-dedicated profile/,
     );
     expect(existsSync(join(dir, 'long.jsonl'))).toBe(false);
@@ -162,48 +366,136 @@ describe('issue 8: the trust chain holds against an attacker with the files', ()
   });
 
   it('blind signing is impossible: an edited unsigned bundle is refused by bundle sign, and signing needs --record or --payload-sha256', () => {
-    const out = ok(kc(dir, 'bundle', 'create', '--operation', 'zeroize', '--record', 'record.jsonl', ...transportArgs(), '--out', 'z.json'));
+    const out = ok(
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'zeroize',
+        '--record',
+        'record.jsonl',
+        ...transportArgs(),
+        '--out',
+        'z.json',
+      ),
+    );
     const payloadHash = /Payload SHA-256: ([0-9a-f]{64})/.exec(out)![1]!;
     // The attacker edits the unsigned bundle: another sequence, re-encoded properly.
     const b = JSON.parse(readFileSync(join(dir, 'z.json'), 'utf8')) as { payload: string; signatures: unknown[] };
     const p = JSON.parse(Buffer.from(b.payload, 'base64url').toString('utf8')) as { sequence: number };
     p.sequence += 40;
-    writeFileSync(join(dir, 'z-edited.json'), JSON.stringify({ payload: Buffer.from(JSON.stringify(p)).toString('base64url'), signatures: [] }, null, 2) + '\n');
-    const byRecord = kc(dir, 'bundle', 'sign', 'z-edited.json', '--record', 'record.jsonl', '--identity', 'alice.id', '--passphrase-file', 'alice.pass');
-    expectCleanFailure(byRecord, /holds no bundle-created entry for payload SHA-256 [0-9a-f]{64}: this is not a bundle the ceremony built/);
-    const byHash = kc(dir, 'bundle', 'sign', 'z-edited.json', '--payload-sha256', payloadHash, '--identity', 'alice.id', '--passphrase-file', 'alice.pass');
+    writeFileSync(
+      join(dir, 'z-edited.json'),
+      JSON.stringify({ payload: Buffer.from(JSON.stringify(p)).toString('base64url'), signatures: [] }, null, 2) + '\n',
+    );
+    const byRecord = kc(
+      dir,
+      'bundle',
+      'sign',
+      'z-edited.json',
+      '--record',
+      'record.jsonl',
+      '--identity',
+      'alice.id',
+      '--passphrase-file',
+      'alice.pass',
+    );
+    expectCleanFailure(
+      byRecord,
+      /holds no bundle-created entry for payload SHA-256 [0-9a-f]{64}: this is not a bundle the ceremony built/,
+    );
+    const byHash = kc(
+      dir,
+      'bundle',
+      'sign',
+      'z-edited.json',
+      '--payload-sha256',
+      payloadHash,
+      '--identity',
+      'alice.id',
+      '--passphrase-file',
+      'alice.pass',
+    );
     expectCleanFailure(byHash, new RegExp(`not the ${payloadHash} you were given from the record`));
     const blind = kc(dir, 'bundle', 'sign', 'z.json', '--identity', 'alice.id', '--passphrase-file', 'alice.pass');
     expect(blind.code).toBe(2);
     expect(blind.stderr).toMatch(/nobody signs a bundle blind/);
     expect(JSON.parse(readFileSync(join(dir, 'z-edited.json'), 'utf8')).signatures).toEqual([]);
     // The genuine bundle: the summary is shown before the passphrase is asked (here: no terminal to ask on).
-    const shown = kc(dir, 'bundle', 'sign', 'z.json', '--payload-sha256', payloadHash.toUpperCase().match(/.{8}/g)!.join(' '), '--identity', 'alice.id');
-    expect(shown.stdout).toMatch(/Operation: zeroize\n\s+ZEROIZE 2 units holding master key "MK-2026" \(KCV [0-9A-F]{6}\)/);
+    const shown = kc(
+      dir,
+      'bundle',
+      'sign',
+      'z.json',
+      '--payload-sha256',
+      payloadHash.toUpperCase().match(/.{8}/g)!.join(' '),
+      '--identity',
+      'alice.id',
+    );
+    expect(shown.stdout).toMatch(
+      /Operation: zeroize\n\s+ZEROIZE 2 units holding master key "MK-2026" \(KCV [0-9A-F]{6}\)/,
+    );
     expect(shown.stdout).toContain(`Payload SHA-256: ${payloadHash}`);
     expectCleanFailure(shown, /is needed and no file was given/);
   });
 });
 
 /** The initialize options for the fresh instance, so that a bundle create reaches the shares. */
-const freshClaim = (): string[] => [...transportArgs(freshTransports), ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]), '--signature-threshold', '2'];
+const freshClaim = (): string[] => [
+  ...transportArgs(freshTransports),
+  ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]),
+  '--signature-threshold',
+  '2',
+];
 
 describe('bad input fails cleanly and loses nothing', () => {
   it('wrong passphrase for a share and for an identity', () => {
     passFile(dir, 'wrong.pass', 'not the right one');
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'c1.share=wrong.pass'), /Wrong passphrase for share file c1.share/);
     expectCleanFailure(
-      kc(dir, 'bundle', 'sign', 'bundle1.json', '--record', 'record.jsonl', '--identity', 'alice.id', '--passphrase-file', 'wrong.pass'),
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'c1.share=wrong.pass'),
+      /Wrong passphrase for share file c1.share/,
+    );
+    expectCleanFailure(
+      kc(
+        dir,
+        'bundle',
+        'sign',
+        'bundle1.json',
+        '--record',
+        'record.jsonl',
+        '--identity',
+        'alice.id',
+        '--passphrase-file',
+        'wrong.pass',
+      ),
       /Wrong passphrase for the identity file alice.id/,
     );
   });
 
   it('passphrase too short, before anything is written', () => {
     passFile(dir, 'short.pass', '12345');
-    expectCleanFailure(kc(dir, 'identity', 'generate', '--name', 'dave', '--out', 'dave.id', '--passphrase-file', 'short.pass'), /too short: it has 5 characters and needs at least 6/);
+    expectCleanFailure(
+      kc(dir, 'identity', 'generate', '--name', 'dave', '--out', 'dave.id', '--passphrase-file', 'short.pass'),
+      /too short: it has 5 characters and needs at least 6/,
+    );
     expect(existsSync(join(dir, 'dave.id'))).toBe(false);
     expectCleanFailure(
-      kc(dir, 'mk', 'generate', '--key-name', 'X', '--threshold', '2', '--share', 'n1.share=c1.pass', '--share', 'n2.share=short.pass', '--record', 'short.jsonl'),
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'X',
+        '--threshold',
+        '2',
+        '--share',
+        'n1.share=c1.pass',
+        '--share',
+        'n2.share=short.pass',
+        '--record',
+        'short.jsonl',
+      ),
       /too short/,
     );
     // The first share's file was not left behind either: passphrases are checked before the key exists.
@@ -212,7 +504,21 @@ describe('bad input fails cleanly and loses nothing', () => {
 
   it('a share or record in a folder that cannot be written is refused before the key exists', () => {
     expectCleanFailure(
-      kc(dir, 'mk', 'generate', '--key-name', 'X', '--threshold', '2', '--share', 'n1.share=c1.pass', '--share', 'no-such-folder/n2.share=c2.pass', '--record', 'nofolder.jsonl'),
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'X',
+        '--threshold',
+        '2',
+        '--share',
+        'n1.share=c1.pass',
+        '--share',
+        'no-such-folder/n2.share=c2.pass',
+        '--record',
+        'nofolder.jsonl',
+      ),
       /n2.share cannot be written: the folder no-such-folder does not exist\. Nothing was written; choose another place\./,
     );
     expect(existsSync(join(dir, 'nofolder.jsonl'))).toBe(false);
@@ -221,7 +527,22 @@ describe('bad input fails cleanly and loses nothing', () => {
 
   it('fewer than K shares', () => {
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), ...freshClaim(), '--out', 'few.json'),
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'initialize',
+        '--record',
+        'record.jsonl',
+        '--share',
+        share('c1'),
+        '--share',
+        share('c2'),
+        ...freshClaim(),
+        '--out',
+        'few.json',
+      ),
       /3 different shares are needed to rebuild key "MK-2026"; 2 were given/,
     );
     expect(existsSync(join(dir, 'few.json'))).toBe(false);
@@ -230,15 +551,65 @@ describe('bad input fails cleanly and loses nothing', () => {
   it('two copies of the same share', () => {
     copyFileSync(join(dir, 'c1.share'), join(dir, 'c1-copy.share'));
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', 'c1-copy.share=c1.pass', '--share', share('c2'), ...freshClaim(), '--out', 'dup.json'),
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'initialize',
+        '--record',
+        'record.jsonl',
+        '--share',
+        share('c1'),
+        '--share',
+        'c1-copy.share=c1.pass',
+        '--share',
+        share('c2'),
+        ...freshClaim(),
+        '--out',
+        'dup.json',
+      ),
       /c1-copy.share is share 1 again: two copies of the same share count once/,
     );
   });
 
   it('shares from different ceremonies', () => {
-    ok(kc(dir, 'mk', 'generate', '--key-name', 'Other', '--threshold', '2', '--share', 'o1.share=c1.pass', '--share', 'o2.share=c2.pass', '--record', 'other.jsonl'));
+    ok(
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'Other',
+        '--threshold',
+        '2',
+        '--share',
+        'o1.share=c1.pass',
+        '--share',
+        'o2.share=c2.pass',
+        '--record',
+        'other.jsonl',
+      ),
+    );
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl', '--share', share('c1'), '--share', share('c2'), '--share', 'o1.share=c1.pass', ...freshClaim(), '--out', 'mixed.json'),
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'initialize',
+        '--record',
+        'record.jsonl',
+        '--share',
+        share('c1'),
+        '--share',
+        share('c2'),
+        '--share',
+        'o1.share=c1.pass',
+        ...freshClaim(),
+        '--out',
+        'mixed.json',
+      ),
       /share file o1.share belongs to another ceremony/,
     );
   });
@@ -250,31 +621,74 @@ describe('bad input fails cleanly and loses nothing', () => {
     ct[5] = ct[5]! ^ 0x40;
     writeFileSync(join(dir, 'bad.share'), text.replace(env.ciphertext, ct.toString('base64url')));
     // Damage: the file's digest no longer matches; it is not called a wrong passphrase.
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'bad.share=c3.pass'), /bad.share is damaged: its contents no longer match the digest written with it.*This is not a wrong passphrase/);
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'bad.share=c3.pass'),
+      /bad.share is damaged: its contents no longer match the digest written with it.*This is not a wrong passphrase/,
+    );
     // A deliberate change with a recomputed digest is caught by the authenticated encryption.
     const forged = JSON.parse(text.replace(env.ciphertext, ct.toString('base64url'))) as Record<string, unknown>;
     const { digest: _digest, ...members } = forged;
     forged['digest'] = createHash('sha256').update(canonicalJson(members)).digest('base64url');
     writeFileSync(join(dir, 'forged.share'), JSON.stringify(forged, null, 2) + '\n');
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'forged.share=c3.pass'), /forged.share has been altered/);
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'forged.share=c3.pass'),
+      /forged.share has been altered/,
+    );
     writeFileSync(join(dir, 'cut.share'), text.slice(0, 200));
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'cut.share=c3.pass'), /cut.share is truncated or corrupted/);
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'cut.share=c3.pass'),
+      /cut.share is truncated or corrupted/,
+    );
     writeFileSync(join(dir, 'junk.share'), Buffer.from([0xff, 0xfe, 0x00, 0x01]));
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'junk.share=c3.pass'), /junk.share is corrupted/);
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'record.jsonl', '--share', 'junk.share=c3.pass'),
+      /junk.share is corrupted/,
+    );
   });
 
   it('an output path that exists is never overwritten', () => {
     const before = readFileSync(join(dir, 'alice.id'));
-    expectCleanFailure(kc(dir, 'identity', 'generate', '--name', 'alice2', '--out', 'alice.id', '--passphrase-file', 'alice.pass'), /alice.id already exists; nothing was overwritten/);
+    expectCleanFailure(
+      kc(dir, 'identity', 'generate', '--name', 'alice2', '--out', 'alice.id', '--passphrase-file', 'alice.pass'),
+      /alice.id already exists; nothing was overwritten/,
+    );
     expect(readFileSync(join(dir, 'alice.id')).equals(before)).toBe(true);
     const share1 = readFileSync(join(dir, 'c1.share'));
     expectCleanFailure(
-      kc(dir, 'mk', 'generate', '--key-name', 'Y', '--threshold', '2', '--share', share('c1'), '--share', 'fresh.share=c2.pass', '--record', 'y.jsonl'),
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'Y',
+        '--threshold',
+        '2',
+        '--share',
+        share('c1'),
+        '--share',
+        'fresh.share=c2.pass',
+        '--record',
+        'y.jsonl',
+      ),
       /c1.share already exists/,
     );
     expect(readFileSync(join(dir, 'c1.share')).equals(share1)).toBe(true);
     expect(existsSync(join(dir, 'y.jsonl'))).toBe(false);
-    expectCleanFailure(kc(dir, 'bundle', 'create', '--operation', 'zeroize', '--record', 'record.jsonl', ...transportArgs(), '--out', 'bundle1.json'), /bundle1.json already exists/);
+    expectCleanFailure(
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'zeroize',
+        '--record',
+        'record.jsonl',
+        ...transportArgs(),
+        '--out',
+        'bundle1.json',
+      ),
+      /bundle1.json already exists/,
+    );
   });
 
   it('a bundle with one flipped byte is refused by verify and by the units', () => {
@@ -294,15 +708,58 @@ describe('bad input fails cleanly and loses nothing', () => {
 
   it('a bundle signed by a stranger', () => {
     passFile(dir, 'mallory.pass', 'mallory passphrase');
-    ok(kc(dir, 'identity', 'generate', '--name', 'mallory', '--out', 'mallory.id', '--passphrase-file', 'mallory.pass'));
+    ok(
+      kc(dir, 'identity', 'generate', '--name', 'mallory', '--out', 'mallory.id', '--passphrase-file', 'mallory.pass'),
+    );
     // A claim names its admins, so signing refuses a stranger outright.
     expectCleanFailure(
-      kc(dir, 'bundle', 'sign', 'bundle1.json', '--record', 'record.jsonl', '--identity', 'mallory.id', '--passphrase-file', 'mallory.pass'),
+      kc(
+        dir,
+        'bundle',
+        'sign',
+        'bundle1.json',
+        '--record',
+        'record.jsonl',
+        '--identity',
+        'mallory.id',
+        '--passphrase-file',
+        'mallory.pass',
+      ),
       /mallory is not one of the admins this bundle installs/,
     );
-    ok(kc(dir, 'bundle', 'create', '--operation', 'admin-change', '--record', 'record.jsonl', ...transportArgs(), '--signature-threshold', '1', '--revocation-threshold', '3', '--out', 'bundle3.json'));
+    ok(
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'admin-change',
+        '--record',
+        'record.jsonl',
+        ...transportArgs(),
+        '--signature-threshold',
+        '1',
+        '--revocation-threshold',
+        '3',
+        '--out',
+        'bundle3.json',
+      ),
+    );
     sign('bundle3.json', 'alice', 'bob');
-    ok(kc(dir, 'bundle', 'sign', 'bundle3.json', '--record', 'record.jsonl', '--identity', 'mallory.id', '--passphrase-file', 'mallory.pass'));
+    ok(
+      kc(
+        dir,
+        'bundle',
+        'sign',
+        'bundle3.json',
+        '--record',
+        'record.jsonl',
+        '--identity',
+        'mallory.id',
+        '--passphrase-file',
+        'mallory.pass',
+      ),
+    );
     const before = unitsOf();
     expectCleanFailure(emu(dir, 'ingest', '--state', 'emu', 'bundle3.json'), /signature 3 is by an unknown signer/);
     expect(unitsOf()).toEqual(before);
@@ -311,14 +768,19 @@ describe('bad input fails cleanly and loses nothing', () => {
 
   it('a bundle already applied changes nothing and says so', () => {
     const before = unitsOf();
-    expect(ok(emu(dir, 'ingest', '--state', 'emu', 'bundle1.json'))).toMatch(/OK \(already applied\) already applied \(sequence 1\)/);
+    expect(ok(emu(dir, 'ingest', '--state', 'emu', 'bundle1.json'))).toMatch(
+      /OK \(already applied\) already applied \(sequence 1\)/,
+    );
     expect(unitsOf()).toEqual(before);
   });
 
   it('a bundle for another unit', () => {
     ok(emu(dir, 'init', '--state', 'emu-other', '--units', '2'));
     const before = unitsOf('emu-other');
-    expectCleanFailure(emu(dir, 'ingest', '--state', 'emu-other', 'bundle1.json'), /the bundle is for service instance [0-9a-f-]+, not this one/);
+    expectCleanFailure(
+      emu(dir, 'ingest', '--state', 'emu-other', 'bundle1.json'),
+      /the bundle is for service instance [0-9a-f-]+, not this one/,
+    );
     expect(unitsOf('emu-other')).toEqual(before);
   });
 
@@ -327,7 +789,19 @@ describe('bad input fails cleanly and loses nothing', () => {
     t.fingerprint = t.fingerprint.replace(/^./, (c) => (c === '0' ? '1' : '0'));
     writeFileSync(join(dir, 'forged.transport.json'), JSON.stringify(t));
     expectCleanFailure(
-      kc(dir, 'bundle', 'create', '--operation', 'zeroize', '--record', 'record.jsonl', '--transport', 'forged.transport.json', '--out', 'forged.json'),
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'zeroize',
+        '--record',
+        'record.jsonl',
+        '--transport',
+        'forged.transport.json',
+        '--out',
+        'forged.json',
+      ),
       /the key's fingerprint is [0-9a-f]{64}, not the [0-9a-f]{64} the file states/,
     );
     expect(existsSync(join(dir, 'forged.json'))).toBe(false);
@@ -336,19 +810,33 @@ describe('bad input fails cleanly and loses nothing', () => {
   it('every command answers -h with its own usage; a reader that stops reading is not an error', () => {
     const mk = kc(dir, 'mk', 'generate', '-h');
     expect(mk.code).toBe(0);
-    expect(mk.stdout).toMatch(/^Usage:\n  keyceremony mk generate --key-name NAME/);
+    expect(mk.stdout).toMatch(/^Usage:\n {2}keyceremony mk generate --key-name NAME/);
     expect(mk.stdout).not.toContain('bundle sign');
     const create = ok(kc(dir, 'bundle', 'create', '--help'));
     expect(create).toMatch(/initialize +--share/);
     expect(create).not.toContain('keyceremony card');
-    expect(ok(emu(dir, 'ingest', '-h'))).toMatch(/^Usage:\n  crypto-unit-emulator ingest --state DIR/);
-    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${KEYCEREMONY}" --help | head -c 10`], { encoding: 'utf8' });
+    expect(ok(emu(dir, 'ingest', '-h'))).toMatch(/^Usage:\n {2}crypto-unit-emulator ingest --state DIR/);
+    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${KEYCEREMONY}" --help | head -c 10`], {
+      encoding: 'utf8',
+    });
     expect(piped.stdout).toBe('Usage:\n  k');
     expect(piped.stderr).toBe('');
   });
 
   it('usage mistakes exit 2 with a hint', () => {
-    const r = kc(dir, 'mk', 'generate', '--key-name', 'Z', '--threshold', 'two', '--share', 'a=b', '--record', 'z.jsonl');
+    const r = kc(
+      dir,
+      'mk',
+      'generate',
+      '--key-name',
+      'Z',
+      '--threshold',
+      'two',
+      '--share',
+      'a=b',
+      '--record',
+      'z.jsonl',
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--threshold must be a whole number/);
     expect(kc(dir, 'bundle', 'frobnicate').code).toBe(2);

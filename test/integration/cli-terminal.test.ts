@@ -35,12 +35,17 @@ function onTerminal(cwd: string, args: string[]): Session {
   };
   child.stdout.on('data', onOutput);
   child.stderr.on('data', onOutput);
-  const exit = new Promise<{ code: number; screen: string }>((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, screen })));
+  const exit = new Promise<{ code: number; screen: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code: code ?? -1, screen })),
+  );
   return {
     waitFor: (pattern) =>
       new Promise<void>((resolve, reject) => {
         if (pattern.test(screen)) return resolve();
-        const timer = setTimeout(() => reject(new Error(`the terminal never showed ${pattern}; it shows ${JSON.stringify(screen)}`)), 20_000);
+        const timer = setTimeout(
+          () => reject(new Error(`the terminal never showed ${pattern}; it shows ${JSON.stringify(screen)}`)),
+          20_000,
+        );
         waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
       }),
     type: (text) => child.stdin.write(text),
@@ -68,7 +73,11 @@ describe('the passphrase prompt on a terminal', () => {
     expect(screen).not.toContain(passphrase);
     expect(screen).not.toContain('typed');
     writeFileSync(join(dir, 'p'), passphrase, { mode: 0o600 });
-    const openssl = spawnSync('openssl', ['pkey', '-in', join(dir, 'alice.id'), '-passin', `file:${join(dir, 'p')}`, '-noout'], { encoding: 'utf8' });
+    const openssl = spawnSync(
+      'openssl',
+      ['pkey', '-in', join(dir, 'alice.id'), '-passin', `file:${join(dir, 'p')}`, '-noout'],
+      { encoding: 'utf8' },
+    );
     expect(openssl.status, openssl.stderr).toBe(0);
   });
 

@@ -31,7 +31,25 @@ function rechain(ls: string[], edit: (entries: Array<Record<string, unknown>>) =
 
 beforeAll(() => {
   for (const c of ['c1', 'c2', 'c3']) passFile(dir, `${c}.pass`, `custodian ${c} secret`);
-  ok(kc(dir, 'mk', 'generate', '--key-name', 'MK-T', '--threshold', '2', '--share', 'c1.share=c1.pass', '--share', 'c2.share=c2.pass', '--share', 'c3.share=c3.pass', '--record', 'record.jsonl'));
+  ok(
+    kc(
+      dir,
+      'mk',
+      'generate',
+      '--key-name',
+      'MK-T',
+      '--threshold',
+      '2',
+      '--share',
+      'c1.share=c1.pass',
+      '--share',
+      'c2.share=c2.pass',
+      '--share',
+      'c3.share=c3.pass',
+      '--record',
+      'record.jsonl',
+    ),
+  );
   const out = ok(kc(dir, 'transcript', 'verify', 'record.jsonl'));
   groupedHead = /^Head hash ([0-9A-F ]+)$/m.exec(out)![1]!;
   head = JSON.parse(lines('record.jsonl').at(-1)!).hash as string;
@@ -48,7 +66,9 @@ describe('keyceremony transcript verify', () => {
   });
 
   it('--head takes the head hash as printed on the report: groups, either case', () => {
-    expect(ok(kc(dir, 'transcript', 'verify', 'record.jsonl', '--head', groupedHead))).toContain('this is the record the signed report describes');
+    expect(ok(kc(dir, 'transcript', 'verify', 'record.jsonl', '--head', groupedHead))).toContain(
+      'this is the record the signed report describes',
+    );
     expect(ok(kc(dir, 'transcript', 'verify', 'record.jsonl', '--head', head.toUpperCase()))).toContain('complete');
     const bad = kc(dir, 'transcript', 'verify', 'record.jsonl', '--head', 'ABCD');
     expect(bad.code).toBe(2);
@@ -57,9 +77,12 @@ describe('keyceremony transcript verify', () => {
 
   it('a record rewritten with a recomputed chain passes the chain, and fails --head of the original', () => {
     // Share 3 "was issued" to someone else: every line canonical, every hash right.
-    save('rewritten.jsonl', rechain(lines('record.jsonl'), (entries) => {
-      (entries[4]!['data'] as Record<string, unknown>)['custodian'] = 'mallory';
-    }));
+    save(
+      'rewritten.jsonl',
+      rechain(lines('record.jsonl'), (entries) => {
+        (entries[4]!['data'] as Record<string, unknown>)['custodian'] = 'mallory';
+      }),
+    );
     const forged = ok(kc(dir, 'transcript', 'verify', 'rewritten.jsonl'));
     expect(forged).toContain('OK: 7 entries, hash chain intact, complete');
     const r = kc(dir, 'transcript', 'verify', 'rewritten.jsonl', '--head', groupedHead);
@@ -75,12 +98,21 @@ describe('keyceremony transcript verify', () => {
     const r = kc(dir, 'transcript', 'verify', 'cut.jsonl');
     expectCleanFailure(r, /INCOMPLETE: the last ceremony has no closing entry/);
     expect(r.stdout).toMatch(/^Ceremony 1 \(lines 1-5, key "MK-T", .*\): no closing entry$/m);
-    expectCleanFailure(kc(dir, 'transcript', 'verify', 'cut.jsonl', '--head', groupedHead), /not the one the signed report describes/);
-    expectCleanFailure(kc(dir, 'share', 'verify', '--record', 'cut.jsonl', '--share', 'c1.share=c1.pass'), /the ceremony was cut off, or lines were cut from the end of the record; its shares cannot be trusted/);
+    expectCleanFailure(
+      kc(dir, 'transcript', 'verify', 'cut.jsonl', '--head', groupedHead),
+      /not the one the signed report describes/,
+    );
+    expectCleanFailure(
+      kc(dir, 'share', 'verify', '--record', 'cut.jsonl', '--share', 'c1.share=c1.pass'),
+      /the ceremony was cut off, or lines were cut from the end of the record; its shares cannot be trusted/,
+    );
   });
 
   it('refuses a record with CRLF line endings, naming the line', () => {
     writeFileSync(join(dir, 'crlf.jsonl'), readFileSync(join(dir, 'record.jsonl'), 'utf8').replace(/\n/g, '\r\n'));
-    expectCleanFailure(kc(dir, 'transcript', 'verify', 'crlf.jsonl'), /is not in the form this tool writes at line 1 \(extra spaces, line endings, key order or duplicate keys\): it was edited/);
+    expectCleanFailure(
+      kc(dir, 'transcript', 'verify', 'crlf.jsonl'),
+      /is not in the form this tool writes at line 1 \(extra spaces, line endings, key order or duplicate keys\): it was edited/,
+    );
   });
 });

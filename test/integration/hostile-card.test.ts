@@ -15,7 +15,12 @@ const PORT = VPCD_BASE_PORT;
 /** Runs the built CLI; the spawn's own timeout (well above every card deadline) keeps a hang from hanging the suite. */
 function kc(cwd: string, ...args: string[]): RunResult & { ms: number } {
   const start = Date.now();
-  const r = spawnSync(process.execPath, [KEYCEREMONY, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  const r = spawnSync(process.execPath, [KEYCEREMONY, ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - start };
 }
 
@@ -51,21 +56,30 @@ describe.skipIf(!!unavailable)('hostile cards through pcscd and the CLI', () => 
     ['truncated-tlv', /malformed metadata for the PIN \(tag 6 claims 2 bytes, 1 are left\)/],
     ['overlong-tlv', /claims 65535 bytes/],
     ['lying-metadata', /metadata for the PIN \(9 tries left of 3\)/],
-    ['random-status-words', /the card answered [0-9A-F]{4}|does not know the command|not found on the card|requires the PIN/],
-  ])('card status on a card with %s ends with one sentence, exit 1', async (scenario, message) => {
-    const reader = await insert(scenario);
-    const r = kc(dir, 'card', 'status', '--reader', reader);
-    expect(r.code, r.stderr).toBe(1);
-    expectCleanFailure(r, message);
-    expect(r.stderr).toContain(reader.startsWith('Virtual') ? '' : reader);
-    expect(r.ms).toBeLessThan(20_000);
-  }, 60_000);
+    [
+      'random-status-words',
+      /the card answered [0-9A-F]{4}|does not know the command|not found on the card|requires the PIN/,
+    ],
+  ])(
+    'card status on a card with %s ends with one sentence, exit 1',
+    async (scenario, message) => {
+      const reader = await insert(scenario);
+      const r = kc(dir, 'card', 'status', '--reader', reader);
+      expect(r.code, r.stderr).toBe(1);
+      expectCleanFailure(r, message);
+      expect(r.stderr).toContain(reader.startsWith('Virtual') ? '' : reader);
+      expect(r.ms).toBeLessThan(20_000);
+    },
+    60_000,
+  );
 
   it('card list on a card that never answers names the reader and the deadline, and finishes', async () => {
     const reader = await insert('silent-serial');
     const r = kc(dir, 'card', 'list');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`${reader}: card present \\(The card in reader "${reader}" did not answer within 5 seconds`));
+    expect(r.stdout).toMatch(
+      new RegExp(`${reader}: card present \\(The card in reader "${reader}" did not answer within 5 seconds`),
+    );
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(r.ms).toBeLessThan(20_000);
   }, 60_000);

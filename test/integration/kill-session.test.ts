@@ -20,7 +20,16 @@ import { parseBundle } from '../../src/core/bundle/bundle.js';
 import { readShareFile } from '../../src/core/shares/file-store.js';
 import { zeroize } from '../../src/core/secrets.js';
 import { emu, kc, ok, passFile, ROOT, workdir } from '../support/cli.js';
-import { atEveryWrite, changedFiles, filesHolding, holdsKeyOf, partialTarget, pointName, snapshot, type KilledRun } from '../support/kill.js';
+import {
+  atEveryWrite,
+  changedFiles,
+  filesHolding,
+  holdsKeyOf,
+  partialTarget,
+  pointName,
+  snapshot,
+  type KilledRun,
+} from '../support/kill.js';
 
 const DRIVER = join(ROOT, 'test/support/kill-session-driver.mjs');
 const sharePass = (i: number): string => `share ${i} passphrase, session kill test`;
@@ -38,7 +47,8 @@ function restartedSession(dir: string): CeremonySession {
   });
 }
 
-const recordName = (files: Iterable<string>): string | undefined => [...files].find((f) => /^ceremony-[0-9a-f-]{36}\.jsonl$/.test(f));
+const recordName = (files: Iterable<string>): string | undefined =>
+  [...files].find((f) => /^ceremony-[0-9a-f-]{36}\.jsonl$/.test(f));
 
 /** Every changed file is whole: records verify, shares and bundles parse; temporary files likewise, and only those are .partial. */
 function checkWhole(k: KilledRun, before: Map<string, Buffer>): void {
@@ -48,7 +58,8 @@ function checkWhole(k: KilledRun, before: Map<string, Buffer>): void {
     const real = partialTarget(name) ?? name;
     const text = now.get(name)!.toString('utf8');
     if (/^ceremony-.*\.jsonl$/.test(real)) parseTranscript(text, `${where}: ${name}`);
-    else if (real.startsWith('shares/')) expect(() => readShareFile(join(k.dir, name)), `${where}: ${name}`).not.toThrow();
+    else if (real.startsWith('shares/'))
+      expect(() => readShareFile(join(k.dir, name)), `${where}: ${name}`).not.toThrow();
     else if (real.startsWith('out/')) expect(() => parseBundle(text), `${where}: ${name}`).not.toThrow();
     else throw new Error(`${where}: ${name} changed`);
   }
@@ -62,7 +73,19 @@ beforeAll(() => {
   ok(emu(template, 'transport', '--state', 'units', '--out-dir', 'transport'));
   for (const name of ['alice', 'bob']) {
     passFile(template, `${name}.pass`, `${name} identity passphrase`);
-    ok(kc(template, 'identity', 'generate', '--name', name, '--out', `${name}.identity.pem`, '--passphrase-file', `${name}.pass`));
+    ok(
+      kc(
+        template,
+        'identity',
+        'generate',
+        '--name',
+        name,
+        '--out',
+        `${name}.identity.pem`,
+        '--passphrase-file',
+        `${name}.pass`,
+      ),
+    );
   }
 }, 120_000);
 
@@ -85,7 +108,8 @@ describe('the desktop session killed at any moment (issue 10)', () => {
         continue;
       }
       const path = join(k.dir, name);
-      const wasOpen = !ceremoniesOf(parseTranscript(snapshot(k.dir).get(name)!.toString('utf8'))).complete || closed.length > 0;
+      const wasOpen =
+        !ceremoniesOf(parseTranscript(snapshot(k.dir).get(name)!.toString('utf8'))).complete || closed.length > 0;
       const entries = readTranscript(path);
       expect(ceremoniesOf(entries).complete, `${where}: the record is still open`).toBe(true);
       const opened = entries.filter((e) => e.type === 'ceremony-closed');
@@ -98,7 +122,10 @@ describe('the desktop session killed at any moment (issue 10)', () => {
       } else if (issued.size === 3) {
         expect(closed, where).toMatchObject([{ path, outcome: 'completed' }]);
         // Its shares are valid: two rebuild the recorded key.
-        const sources = [1, 3].map((i) => new FileShareSource(join(k.dir, 'shares', `share-${i}.keyshare`), async () => Buffer.from(sharePass(i))));
+        const sources = [1, 3].map(
+          (i) =>
+            new FileShareSource(join(k.dir, 'shares', `share-${i}.keyshare`), async () => Buffer.from(sharePass(i))),
+        );
         const { key, summary } = await recoverMasterKey(path, sources);
         try {
           expect(summary.kcv, where).toBe(keyEntry!.data['kcv']);
@@ -116,7 +143,14 @@ describe('the desktop session killed at any moment (issue 10)', () => {
       // Its shares are refused unless the ceremony closed as completed; the CLI says why.
       if (keyEntry) {
         for (const f of changedFiles(before, snapshot(k.dir))) {
-          expect(holdsKeyOf(readFileSync(join(k.dir, f)), String(keyEntry.data['kcv']), String(keyEntry.data['verificationPattern'])), `${where}: ${f} holds the master key`).toBe(false);
+          expect(
+            holdsKeyOf(
+              readFileSync(join(k.dir, f)),
+              String(keyEntry.data['kcv']),
+              String(keyEntry.data['verificationPattern']),
+            ),
+            `${where}: ${f} holds the master key`,
+          ).toBe(false);
         }
       }
       // Started once more, nothing is left to close.

@@ -20,20 +20,86 @@ import { ceremoniesOf } from '../../src/core/ceremony/record.js';
 import { parseTranscript, readTranscript, type TranscriptEntry } from '../../src/core/ceremony/transcript.js';
 import { openShareFile, readShareFile } from '../../src/core/shares/file-store.js';
 import { loadInstance } from '../../src/emulator/state.js';
-import { EMULATOR, emu, expectCleanFailure, kc, KEYCEREMONY, ok, passFile, run, type RunResult, workdir } from '../support/cli.js';
-import { atEveryWrite, changedFiles, copyOf, filesHolding, holdsKeyOf, partialTarget, pointName, snapshot, type KilledRun } from '../support/kill.js';
+import {
+  EMULATOR,
+  emu,
+  expectCleanFailure,
+  kc,
+  KEYCEREMONY,
+  ok,
+  passFile,
+  run,
+  type RunResult,
+  workdir,
+} from '../support/cli.js';
+import {
+  atEveryWrite,
+  changedFiles,
+  copyOf,
+  filesHolding,
+  holdsKeyOf,
+  partialTarget,
+  pointName,
+  snapshot,
+  type KilledRun,
+} from '../support/kill.js';
 
 const SHARES = ['shares/s1.share=s1.pass', 'shares/s2.share=s2.pass', 'shares/s3.share=s3.pass'];
-const MK_GENERATE = ['mk', 'generate', '--key-name', 'MK-KILL', '--threshold', '2', ...SHARES.flatMap((s) => ['--share', s]), '--record', 'record.jsonl'];
+const MK_GENERATE = [
+  'mk',
+  'generate',
+  '--key-name',
+  'MK-KILL',
+  '--threshold',
+  '2',
+  ...SHARES.flatMap((s) => ['--share', s]),
+  '--record',
+  'record.jsonl',
+];
 let transports: string[] = [];
 const bundleCreate = (): string[] => [
-  'bundle', 'create', '--operation', 'initialize', '--record', 'record.jsonl',
+  'bundle',
+  'create',
+  '--operation',
+  'initialize',
+  '--record',
+  'record.jsonl',
   ...transports.flatMap((t) => ['--transport', t]),
-  '--share', SHARES[0]!, '--share', SHARES[1]!,
-  '--admin', 'alice.pem', '--admin', 'bob.pem', '--signature-threshold', '2', '--out', 'bundle.json',
+  '--share',
+  SHARES[0]!,
+  '--share',
+  SHARES[1]!,
+  '--admin',
+  'alice.pem',
+  '--admin',
+  'bob.pem',
+  '--signature-threshold',
+  '2',
+  '--out',
+  'bundle.json',
 ];
-const SIGN_ALICE = ['bundle', 'sign', 'bundle.json', '--record', 'record.jsonl', '--identity', 'alice.identity.pem', '--passphrase-file', 'alice.pass'];
-const SIGN_BOB = ['bundle', 'sign', 'bundle.json', '--record', 'record.jsonl', '--identity', 'bob.identity.pem', '--passphrase-file', 'bob.pass'];
+const SIGN_ALICE = [
+  'bundle',
+  'sign',
+  'bundle.json',
+  '--record',
+  'record.jsonl',
+  '--identity',
+  'alice.identity.pem',
+  '--passphrase-file',
+  'alice.pass',
+];
+const SIGN_BOB = [
+  'bundle',
+  'sign',
+  'bundle.json',
+  '--record',
+  'record.jsonl',
+  '--identity',
+  'bob.identity.pem',
+  '--passphrase-file',
+  'bob.pass',
+];
 const INGEST = ['ingest', '--state', 'units', 'bundle.json'];
 
 /** The next command may complete, or fail as a person can act on: exit 1, one plain sentence; never a crash (70). */
@@ -65,15 +131,19 @@ function checkNothingHalfWritten(run: KilledRun, before: Map<string, Buffer>, co
     if (real.endsWith('.jsonl')) {
       const entries = parseTranscript(text, `${where}: ${name}`);
       const full = types(parseTranscript(completed.get(real)!.toString('utf8')));
-      expect(full.slice(0, entries.length), `${where}: ${name} is not a prefix of the full record`).toEqual(types(entries));
+      expect(full.slice(0, entries.length), `${where}: ${name} is not a prefix of the full record`).toEqual(
+        types(entries),
+      );
       const old = before.get(real);
-      if (old && target === null) expect(bytes.subarray(0, old.length).equals(old), `${where}: the record's earlier lines changed`).toBe(true);
+      if (old && target === null)
+        expect(bytes.subarray(0, old.length).equals(old), `${where}: the record's earlier lines changed`).toBe(true);
     } else if (real.endsWith('.share')) {
       expect(() => readShareFile(join(run.dir, name)), `${where}: ${name}`).not.toThrow();
     } else if (real.endsWith('bundle.json')) {
       expect(() => parseBundle(text), `${where}: ${name}`).not.toThrow();
     } else if (real === 'units/instance.json') {
-      if (target === null) expect(() => loadInstance(join(run.dir, 'units')), `${where}: the units' state`).not.toThrow();
+      if (target === null)
+        expect(() => loadInstance(join(run.dir, 'units')), `${where}: the units' state`).not.toThrow();
       else JSON.parse(text);
     } else {
       throw new Error(`${where}: ${name} changed`);
@@ -88,11 +158,25 @@ beforeAll(() => {
   template = workdir('kc-kill-template-');
   ok(emu(template, 'init', '--state', 'units', '--units', '2'));
   ok(emu(template, 'transport', '--state', 'units', '--out-dir', 'transport'));
-  transports = readdirSync(join(template, 'transport')).sort().map((f) => `transport/${f}`);
+  transports = readdirSync(join(template, 'transport'))
+    .sort()
+    .map((f) => `transport/${f}`);
   for (const name of ['alice', 'bob']) {
     passes.set(name, `${name} identity passphrase`);
     passFile(template, `${name}.pass`, passes.get(name)!);
-    ok(kc(template, 'identity', 'generate', '--name', name, '--out', `${name}.identity.pem`, '--passphrase-file', `${name}.pass`));
+    ok(
+      kc(
+        template,
+        'identity',
+        'generate',
+        '--name',
+        name,
+        '--out',
+        `${name}.identity.pem`,
+        '--passphrase-file',
+        `${name}.pass`,
+      ),
+    );
     ok(kc(template, 'identity', 'cert', `${name}.identity.pem`, '--out', `${name}.pem`));
   }
   for (const i of [1, 2, 3]) passFile(template, `s${i}.pass`, `share ${i} passphrase, kill test`);
@@ -138,12 +222,18 @@ describe('killed at any moment, nothing lost (issue 10)', () => {
         // A key made by this run can only be in what this run wrote.
         for (const name of changedFiles(before, now)) {
           const bytes = now.get(name)!;
-          expect(holdsKeyOf(bytes, String(keyEntry.data['kcv']), String(keyEntry.data['verificationPattern'])), `${where}: ${name} holds the master key`).toBe(false);
+          expect(
+            holdsKeyOf(bytes, String(keyEntry.data['kcv']), String(keyEntry.data['verificationPattern'])),
+            `${where}: ${name} holds the master key`,
+          ).toBe(false);
         }
       }
       if (record === undefined) {
         // Nothing of the ceremony is on disk: running it again completes it.
-        expect([...now.keys()].filter((n) => n.startsWith('shares/') && partialTarget(n) === null), where).toEqual([]);
+        expect(
+          [...now.keys()].filter((n) => n.startsWith('shares/') && partialTarget(n) === null),
+          where,
+        ).toEqual([]);
         ok(run(KEYCEREMONY, MK_GENERATE, k.dir));
         seen.add('nothing: ran again to its end');
         continue;
@@ -152,8 +242,14 @@ describe('killed at any moment, nothing lost (issue 10)', () => {
       const again = run(KEYCEREMONY, MK_GENERATE, k.dir);
       if (!complete) {
         // Cut off: the record says INCOMPLETE, its shares are refused, and mk generate run again says what to do.
-        expectCleanFailure(again, /stopped before it ended; its key is gone and its shares can never be used .*generate the key again with a new record name/);
-        expectCleanFailure(kc(k.dir, 'transcript', 'verify', 'record.jsonl'), /INCOMPLETE: the last ceremony has no closing entry/);
+        expectCleanFailure(
+          again,
+          /stopped before it ended; its key is gone and its shares can never be used .*generate the key again with a new record name/,
+        );
+        expectCleanFailure(
+          kc(k.dir, 'transcript', 'verify', 'record.jsonl'),
+          /INCOMPLETE: the last ceremony has no closing entry/,
+        );
         expectCleanFailure(
           kc(k.dir, 'share', 'verify', '--record', 'record.jsonl', '--share', SHARES[0]!),
           /no closing entry.*its shares cannot be trusted\. If the command or application that made it was stopped before it ended, its key is gone: destroy those shares and generate the key again/,
@@ -194,16 +290,27 @@ describe('killed at any moment, nothing lost (issue 10)', () => {
       const bundleThere = now.has('bundle.json');
       if (bundleThere && !recorded) {
         // Nobody signs the unrecorded bundle; the same command run again replaces it.
-        expectCleanFailure(run(KEYCEREMONY, SIGN_ALICE, k.dir), /the bundle create that wrote it was stopped before it recorded it .*run the same bundle create again, which replaces it/);
-        expect(snapshot(k.dir).get('bundle.json')!.equals(now.get('bundle.json')!), `${where}: the refused signing changed the bundle`).toBe(true);
-        expect(ok(run(KEYCEREMONY, bundleCreate(), k.dir)), where).toMatch(/held the unrecorded bundle of a bundle create that was stopped before it finished; it was replaced/);
+        expectCleanFailure(
+          run(KEYCEREMONY, SIGN_ALICE, k.dir),
+          /the bundle create that wrote it was stopped before it recorded it .*run the same bundle create again, which replaces it/,
+        );
+        expect(
+          snapshot(k.dir).get('bundle.json')!.equals(now.get('bundle.json')!),
+          `${where}: the refused signing changed the bundle`,
+        ).toBe(true);
+        expect(ok(run(KEYCEREMONY, bundleCreate(), k.dir)), where).toMatch(
+          /held the unrecorded bundle of a bundle create that was stopped before it finished; it was replaced/,
+        );
         seen.add('unrecorded bundle, replaced');
       } else if (!bundleThere) {
         expect(recorded, `${where}: the record holds a bundle that is not there`).toBe(false);
         ok(run(KEYCEREMONY, bundleCreate(), k.dir));
         seen.add('nothing: ran again to its end');
       } else {
-        expectCleanFailure(run(KEYCEREMONY, bundleCreate(), k.dir), /bundle\.json already exists; nothing was overwritten/);
+        expectCleanFailure(
+          run(KEYCEREMONY, bundleCreate(), k.dir),
+          /bundle\.json already exists; nothing was overwritten/,
+        );
         seen.add('complete');
       }
       // Whatever happened, the bundle now on disk is the one the record holds.
@@ -234,7 +341,9 @@ describe('killed at any moment, nothing lost (issue 10)', () => {
         ok(again);
         seen.add('unsigned: signed again');
       } else if (!recorded) {
-        expect(ok(again), where).toMatch(/before: the bundle sign that added it was stopped before it recorded it; the record now holds it/);
+        expect(ok(again), where).toMatch(
+          /before: the bundle sign that added it was stopped before it recorded it; the record now holds it/,
+        );
         seen.add('signed, unrecorded: recorded');
       } else {
         expectCleanFailure(again, /alice has already signed this bundle/);
@@ -255,7 +364,12 @@ describe('killed at any moment, nothing lost (issue 10)', () => {
     const { killed, completed } = await atEveryWrite(afterSign, EMULATOR, INGEST);
     const full = snapshot(completed);
     expect(killed.at(-1)!.point.n).toBe(1);
-    const statusOf = (dir: string): unknown => (JSON.parse(ok(emu(dir, 'status', '--state', 'units', '--json'))) as { units: Array<{ id: string; state: string; masterKeyKcv: string | null; lastSequence: number }> }).units.map((u) => [u.id, u.state, u.masterKeyKcv, u.lastSequence]);
+    const statusOf = (dir: string): unknown =>
+      (
+        JSON.parse(ok(emu(dir, 'status', '--state', 'units', '--json'))) as {
+          units: Array<{ id: string; state: string; masterKeyKcv: string | null; lastSequence: number }>;
+        }
+      ).units.map((u) => [u.id, u.state, u.masterKeyKcv, u.lastSequence]);
     const statusBefore = statusOf(copyOf(afterSign));
     const statusAfter = statusOf(completed);
     expect(statusAfter).not.toEqual(statusBefore);
@@ -269,7 +383,11 @@ describe('killed at any moment, nothing lost (issue 10)', () => {
       const again = run(EMULATOR, INGEST, k.dir);
       expectCompletedOrClean(again, /./, where);
       expect(again.code, `${where}: ${again.stderr}`).toBe(0);
-      expect(again.stdout, where).toMatch(state.equals(before.get('units/instance.json')!) ? /unit \S+: OK accepted: initialize/ : /unit \S+: OK \(already applied\)/);
+      expect(again.stdout, where).toMatch(
+        state.equals(before.get('units/instance.json')!)
+          ? /unit \S+: OK accepted: initialize/
+          : /unit \S+: OK \(already applied\)/,
+      );
       expect(statusOf(k.dir), where).toEqual(statusAfter);
     }
     expect(seen).toEqual(new Set(['as before', 'as after']));

@@ -69,12 +69,22 @@ interface ScriptRun {
  * to the transport module. The child is killed if it has not exited after
  * `timeoutMs`; the caller checks how long it lingered after printing DONE.
  */
-function runScript(dir: string, name: string, body: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<ScriptRun> {
+function runScript(
+  dir: string,
+  name: string,
+  body: string,
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
+): Promise<ScriptRun> {
   // .mts: an ES module wherever the temporary directory is (top-level await).
   const file = join(dir, `${name}.mts`);
   writeFileSync(file, `import * as pcsc from ${JSON.stringify(PCSC_MODULE)};\n${body}\n`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let doneAt: number | undefined;
@@ -87,7 +97,13 @@ function runScript(dir: string, name: string, body: string, env: NodeJS.ProcessE
     child.on('exit', (code, signal) => {
       if (doneAt !== undefined) console.info(`${name}: exited ${Date.now() - doneAt} ms after DONE`);
       clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr, exitAfterDoneMs: doneAt === undefined ? undefined : Date.now() - doneAt });
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        exitAfterDoneMs: doneAt === undefined ? undefined : Date.now() - doneAt,
+      });
     });
   });
 }
@@ -105,12 +121,18 @@ describe.skipIf(!!unavailable)('PcscTransport through pcscd + vpcd', () => {
   /** Pulls the card out the hard way: the card process dies and its vpcd connection drops. */
   async function killCard(): Promise<void> {
     card.process.kill('SIGKILL');
-    await waitFor(`${READER_A} to report no card`, async () => !(await t.listReaders()).find((r) => r.name === READER_A)?.present);
+    await waitFor(
+      `${READER_A} to report no card`,
+      async () => !(await t.listReaders()).find((r) => r.name === READER_A)?.present,
+    );
   }
 
   async function insertCard(): Promise<void> {
     card = await stack.insertCard(stateFile, VPCD_BASE_PORT);
-    await waitFor(`${READER_A} to report a card`, async () => (await t.listReaders()).find((r) => r.name === READER_A)?.present === true);
+    await waitFor(
+      `${READER_A} to report a card`,
+      async () => (await t.listReaders()).find((r) => r.name === READER_A)?.present === true,
+    );
   }
 
   beforeAll(async () => {
@@ -241,7 +263,9 @@ await t.close();`,
       await killCard();
       const e = await rejection(conn.transmit(SELECT_PIV));
       expect(e.code).toBe('CardRemoved');
-      expect(e.message).toBe(`The card was removed from reader "${READER_A}" during the operation; insert it again and repeat the operation.`);
+      expect(e.message).toBe(
+        `The card was removed from reader "${READER_A}" during the operation; insert it again and repeat the operation.`,
+      );
       expect(e.details.reader).toBe(READER_A);
     } finally {
       await conn.disconnect();
@@ -269,7 +293,10 @@ console.log(JSON.stringify(out));`,
       { PCSCLITE_CSOCK_NAME: join(dir, 'no-such-pcscd.comm') },
     );
     expect(run.stderr).toBe('');
-    const expected = { code: 'NoPcscd', message: 'The smart-card service (pcscd) is not running; start it with `systemctl start pcscd`.' };
+    const expected = {
+      code: 'NoPcscd',
+      message: 'The smart-card service (pcscd) is not running; start it with `systemctl start pcscd`.',
+    };
     expect(JSON.parse(run.stdout)).toEqual([expected, expected, expected]);
     expect(run.code).toBe(0);
   });

@@ -9,7 +9,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { listReaders, pcscStackUnavailableReason, startPcscStack, toolAvailable, type PcscStack } from '../support/pcsc-stack.js';
+import {
+  listReaders,
+  pcscStackUnavailableReason,
+  startPcscStack,
+  toolAvailable,
+  type PcscStack,
+} from '../support/pcsc-stack.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -38,7 +44,8 @@ const hasOpenssl = toolAvailable('openssl');
 describe.skipIf(!!unavailable)('virtual PIV card through pcscd + vpcd', () => {
   let dir: string;
   let stack: PcscStack;
-  const ykpiv = (readerName: string, ...args: string[]): Promise<RunResult> => run('yubico-piv-tool', ['-r', readerName, ...args]);
+  const ykpiv = (readerName: string, ...args: string[]): Promise<RunResult> =>
+    run('yubico-piv-tool', ['-r', readerName, ...args]);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vcard-pcsc-'));
@@ -64,7 +71,9 @@ describe.skipIf(!!unavailable)('virtual PIV card through pcscd + vpcd', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Received \(SW1=0x90, SW2=0x00\):\n61 2E 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00/);
     expect(r.out).toMatch(/Received \(SW1=0x90, SW2=0x00\):\n05 04 03/);
-    expect((await run('opensc-tool', ['-r', String(idx), '--name'])).out).toContain('Personal Identity Verification Card');
+    expect((await run('opensc-tool', ['-r', String(idx), '--name'])).out).toContain(
+      'Personal Identity Verification Card',
+    );
   });
 
   it.skipIf(!hasYkpiv)('yubico-piv-tool -a status shows version and serial of each card', async () => {
@@ -84,7 +93,19 @@ describe.skipIf(!!unavailable)('virtual PIV card through pcscd + vpcd', () => {
     async () => {
       const reader = stack.cards[0]!.readerName;
       const throwaway = join(dir, 'throwaway.key');
-      expect((await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', throwaway])).code).toBe(0);
+      expect(
+        (
+          await run('openssl', [
+            'genpkey',
+            '-algorithm',
+            'EC',
+            '-pkeyopt',
+            'ec_paramgen_curve:P-256',
+            '-out',
+            throwaway,
+          ])
+        ).code,
+      ).toBe(0);
       for (const [slot, alg] of [
         ['9c', 'RSA2048'],
         ['82', 'ECCP256'],
@@ -93,15 +114,46 @@ describe.skipIf(!!unavailable)('virtual PIV card through pcscd + vpcd', () => {
         const cert = join(dir, `cert-${slot}.pem`);
         const gen = await ykpiv(reader, '-a', 'generate', '-s', slot, '-A', alg, '-o', pub);
         expect(gen.out).toContain('Successfully generated a new private key.');
-        const self = await ykpiv(reader, '-a', 'verify-pin', '-P', '123456', '-a', 'selfsign-certificate', '-s', slot, '-S', `/CN=slot ${slot}/`, '-i', pub, '-o', cert);
+        const self = await ykpiv(
+          reader,
+          '-a',
+          'verify-pin',
+          '-P',
+          '123456',
+          '-a',
+          'selfsign-certificate',
+          '-s',
+          slot,
+          '-S',
+          `/CN=slot ${slot}/`,
+          '-i',
+          pub,
+          '-o',
+          cert,
+        );
         if (self.code !== 0) {
           // yubico-piv-tool 2.2.0 built against OpenSSL 3 fails here before sending any signing
           // APDU (Yubico/yubico-piv-tool#388). The card's signing path is covered below with
           // --sign; the certificate only has to carry the card's public key.
           expect(self.out).toContain('Failed signing certificate');
           const csr = join(dir, `req-${slot}.csr`);
-          expect((await run('openssl', ['req', '-new', '-key', throwaway, '-subj', `/CN=slot ${slot}`, '-out', csr])).code).toBe(0);
-          const x = await run('openssl', ['x509', '-req', '-in', csr, '-signkey', throwaway, '-force_pubkey', pub, '-days', '30', '-out', cert]);
+          expect(
+            (await run('openssl', ['req', '-new', '-key', throwaway, '-subj', `/CN=slot ${slot}`, '-out', csr])).code,
+          ).toBe(0);
+          const x = await run('openssl', [
+            'x509',
+            '-req',
+            '-in',
+            csr,
+            '-signkey',
+            throwaway,
+            '-force_pubkey',
+            pub,
+            '-days',
+            '30',
+            '-out',
+            cert,
+          ]);
           expect(x.code, x.out).toBe(0);
         }
         const imp = await ykpiv(reader, '-a', 'import-certificate', '-s', slot, '-i', cert);
@@ -112,7 +164,24 @@ describe.skipIf(!!unavailable)('virtual PIV card through pcscd + vpcd', () => {
       const data = join(dir, 'data.txt');
       writeFileSync(data, 'key ceremony\n');
       const sig = join(dir, 'data.sig');
-      const s = await ykpiv(reader, '-a', 'verify-pin', '-P', '123456', '--sign', '-s', '9c', '-A', 'RSA2048', '-H', 'SHA256', '-i', data, '-o', sig);
+      const s = await ykpiv(
+        reader,
+        '-a',
+        'verify-pin',
+        '-P',
+        '123456',
+        '--sign',
+        '-s',
+        '9c',
+        '-A',
+        'RSA2048',
+        '-H',
+        'SHA256',
+        '-i',
+        data,
+        '-o',
+        sig,
+      );
       expect(s.out).toContain('Signature successful!');
       const v = await run('openssl', ['dgst', '-sha256', '-verify', join(dir, 'pub-9c.pem'), '-signature', sig, data]);
       expect(v.out).toContain('Verified OK');

@@ -6,7 +6,11 @@ import { VirtualPivCard, type VirtualPivCardOptions } from '../../src/virtual-ca
 import { InProcessTransport } from '../../src/virtual-card/transport.js';
 
 /** A prepared card with this PIN; with `stateFile`, its state is kept there (for a vpcd card process). */
-export async function preparedCard(pin: string, options: VirtualPivCardOptions = {}, puk = '97531864'): Promise<VirtualPivCard> {
+export async function preparedCard(
+  pin: string,
+  options: VirtualPivCardOptions = {},
+  puk = '97531864',
+): Promise<VirtualPivCard> {
   const t = new InProcessTransport(['x']);
   const card = new VirtualPivCard(options);
   t.insert('x', card);

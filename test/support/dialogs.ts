@@ -19,7 +19,8 @@ export class ScriptedDialogs implements FileDialogs {
     this.asked.push({ kind, title });
     const next = this.answers.shift();
     if (!next) throw new Error(`The app opened a ${kind} dialog ("${title}") that the test did not expect.`);
-    if (next.kind !== kind) throw new Error(`The app opened a ${kind} dialog ("${title}"), but the test expected ${next.kind}.`);
+    if (next.kind !== kind)
+      throw new Error(`The app opened a ${kind} dialog ("${title}"), but the test expected ${next.kind}.`);
     return next.path;
   }
 

@@ -1,5 +1,9 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { buildSelfSignedCertificate, readAdminCertificate, type AdminCertificateInfo } from '../../src/core/identity/certificate.js';
+import {
+  buildSelfSignedCertificate,
+  readAdminCertificate,
+  type AdminCertificateInfo,
+} from '../../src/core/identity/certificate.js';
 import { fileKeySigner } from '../../src/core/identity/identity.js';
 import { serializeBundle, type BundlePayload } from '../../src/core/bundle/bundle.js';
 import { signGeneralJws, type GeneralJws, type JwsSignatureEntry } from '../../src/core/bundle/jws.js';
@@ -26,7 +30,11 @@ export async function makeAdmin(name: string): Promise<TestAdmin> {
  * Without `edit` the payload is re-signed unchanged. Returns the bundle file
  * text in the tool's canonical serialisation.
  */
-export async function reissueBundle(jws: GeneralJws, signers: readonly TestAdmin[], edit?: (payload: BundlePayload) => void): Promise<string> {
+export async function reissueBundle(
+  jws: GeneralJws,
+  signers: readonly TestAdmin[],
+  edit?: (payload: BundlePayload) => void,
+): Promise<string> {
   let payload = jws.payload;
   if (edit) {
     const p = JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8')) as BundlePayload;

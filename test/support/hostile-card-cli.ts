@@ -52,7 +52,8 @@ export const SCENARIOS: Record<string, (apdu: Uint8Array) => Answer> = {
   /** GET SERIAL answers 9000 without a serial. */
   'empty-serial': (a) => (a[1] === INS.GET_SERIAL ? hex('9000') : undefined),
   /** GET SERIAL answers with 64 KB of data. */
-  'huge-answer': (a) => (a[1] === INS.GET_SERIAL ? Uint8Array.from([...Buffer.alloc(65_000, 0x42), ...SW_OK]) : undefined),
+  'huge-answer': (a) =>
+    a[1] === INS.GET_SERIAL ? Uint8Array.from([...Buffer.alloc(65_000, 0x42), ...SW_OK]) : undefined,
   /** GET METADATA answers a TLV cut off in its value (06 02 03). */
   'truncated-tlv': (a) => (a[1] === INS.GET_METADATA ? hex('010104050100060203' + '9000') : undefined),
   /** GET DATA answers a 53 object claiming 65535 bytes and carrying 4. */
@@ -71,14 +72,22 @@ export const SCENARIOS: Record<string, (apdu: Uint8Array) => Answer> = {
     };
   })(),
   /** Slot 9C's certificate object holds a 70 tag with garbage instead of a certificate. */
-  'unreadable-9c': (a) => (a[1] === INS.GET_DATA && Buffer.from(a).toString('hex').includes(OBJECT_9C) ? hex('5306700401020304' + '9000') : undefined),
+  'unreadable-9c': (a) =>
+    a[1] === INS.GET_DATA && Buffer.from(a).toString('hex').includes(OBJECT_9C)
+      ? hex('5306700401020304' + '9000')
+      : undefined,
 };
 
 function main(): void {
-  const { values } = parseArgs({ options: { scenario: { type: 'string' }, state: { type: 'string' }, port: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: { scenario: { type: 'string' }, state: { type: 'string' }, port: { type: 'string' } },
+    strict: true,
+  });
   const hostile = SCENARIOS[values.scenario ?? ''];
   if (!hostile || !values.state || !values.port) {
-    process.stderr.write(`usage: hostile-card-cli --scenario ${Object.keys(SCENARIOS).join('|')} --state FILE --port PORT\n`);
+    process.stderr.write(
+      `usage: hostile-card-cli --scenario ${Object.keys(SCENARIOS).join('|')} --state FILE --port PORT\n`,
+    );
     process.exit(2);
   }
   const card = new VirtualPivCard({ stateFile: values.state });
@@ -91,7 +100,11 @@ function main(): void {
     socket.write(frame);
   };
   let buffer = Buffer.alloc(0);
-  socket.on('connect', () => process.stdout.write(`Hostile PIV card (${values.scenario}) serial ${card.serial} inserted into vpcd port ${values.port}.\n`));
+  socket.on('connect', () =>
+    process.stdout.write(
+      `Hostile PIV card (${values.scenario}) serial ${card.serial} inserted into vpcd port ${values.port}.\n`,
+    ),
+  );
   socket.on('data', (chunk: Buffer) => {
     buffer = Buffer.concat([buffer, chunk]);
     while (buffer.length >= 2 && buffer.length >= 2 + buffer.readUInt16BE(0)) {

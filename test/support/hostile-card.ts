@@ -34,16 +34,21 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-const cardPresent = async (reader: string): Promise<boolean> => (await listReaders()).some((r) => r.name === reader && r.cardPresent);
+const cardPresent = async (reader: string): Promise<boolean> =>
+  (await listReaders()).some((r) => r.name === reader && r.cardPresent);
 
 /** Inserts a hostile card playing `scenario` on a vpcd port; the PC/SC stack must be up (startPcscStack). */
 export async function insertHostileCard(scenario: string, stateFile: string, port: number): Promise<HostileCard> {
   const readerName = vpcdReaderName(port);
   for (let attempt = 1; ; attempt++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', HOSTILE_CLI, '--scenario', scenario, '--state', stateFile, '--port', String(port)], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', HOSTILE_CLI, '--scenario', scenario, '--state', stateFile, '--port', String(port)],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const remove = async (): Promise<void> => {

@@ -21,7 +21,11 @@ const take = async (kind) => {
   if (!next || next.kind !== kind) throw new Error(`unexpected ${kind} dialog`);
   return next.path;
 };
-const dialogs = { openFile: () => take('openFile'), saveFile: () => take('saveFile'), chooseFolder: () => take('chooseFolder') };
+const dialogs = {
+  openFile: () => take('openFile'),
+  saveFile: () => take('saveFile'),
+  chooseFolder: () => take('chooseFolder'),
+};
 const answer = (kind, path) => answers.push({ kind, path });
 
 const session = new CeremonySession({

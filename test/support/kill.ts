@@ -26,7 +26,12 @@ export interface KilledRun {
 }
 
 /** Runs a program with node in `cwd`, killed at `point` (null: not killed). */
-export function runAt(program: string, args: string[], cwd: string, point: KillPoint | null): Promise<RunResult & { signal: NodeJS.Signals | null }> {
+export function runAt(
+  program: string,
+  args: string[],
+  cwd: string,
+  point: KillPoint | null,
+): Promise<RunResult & { signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env[KILL_AT_VARIABLE];
@@ -59,7 +64,11 @@ function pointAt(i: number): KillPoint {
  * `template`. Two at a time (the runs are independent). Returns the killed
  * runs, in order, and the folder of the first run that completed.
  */
-export async function atEveryWrite(template: string, program: string, args: string[]): Promise<{ killed: KilledRun[]; completed: string }> {
+export async function atEveryWrite(
+  template: string,
+  program: string,
+  args: string[],
+): Promise<{ killed: KilledRun[]; completed: string }> {
   const runs: Array<KilledRun & { i: number }> = [];
   let next = 0;
   let done = false;
@@ -80,7 +89,8 @@ export async function atEveryWrite(template: string, program: string, args: stri
   runs.sort((a, b) => a.i - b.i);
   const firstDone = runs.findIndex((r) => !r.killed);
   const completed = runs[firstDone]!;
-  if (completed.result.code !== 0) throw new Error(`the command, not killed, failed (${completed.result.code}): ${completed.result.stderr}`);
+  if (completed.result.code !== 0)
+    throw new Error(`the command, not killed, failed (${completed.result.code}): ${completed.result.stderr}`);
   return { killed: runs.slice(0, firstDone), completed: completed.dir };
 }
 
@@ -121,9 +131,14 @@ export function changedFiles(before: Map<string, Buffer>, after: Map<string, Buf
 
 /** Byte strings that hold `secret` in the forms a careless write would: raw, hex (either case), base64, base64url. */
 function encodings(secret: Buffer): Buffer[] {
-  return [secret, secret.toString('hex'), secret.toString('hex').toUpperCase(), secret.toString('base64'), secret.toString('base64url'), secret.toString('base64').replace(/=+$/, '')].map((e) =>
-    typeof e === 'string' ? Buffer.from(e, 'utf8') : e,
-  );
+  return [
+    secret,
+    secret.toString('hex'),
+    secret.toString('hex').toUpperCase(),
+    secret.toString('base64'),
+    secret.toString('base64url'),
+    secret.toString('base64').replace(/=+$/, ''),
+  ].map((e) => (typeof e === 'string' ? Buffer.from(e, 'utf8') : e));
 }
 
 /** The files of `files` that hold any of `secrets` in any of its encodings. */
@@ -146,9 +161,13 @@ export function holdsKeyOf(bytes: Buffer, kcv: string, vp: string): boolean {
   // Raw windows only in files that are not plain ASCII text: 32 random bytes
   // are all below 0x80 with probability 2^-32, so a raw key makes a file non-ASCII.
   const candidates: Buffer[] = /^[\x09\x0a\x0d\x20-\x7e]*$/.test(text) ? [] : [bytes];
-  for (const m of text.matchAll(/[0-9a-fA-F]{64,}/g)) candidates.push(Buffer.from(m[0].slice(0, m[0].length - (m[0].length % 2)), 'hex'));
+  for (const m of text.matchAll(/[0-9a-fA-F]{64,}/g))
+    candidates.push(Buffer.from(m[0].slice(0, m[0].length - (m[0].length % 2)), 'hex'));
   for (const m of text.matchAll(/[A-Za-z0-9+/_-]{43,}/g)) {
-    for (let shift = 0; shift < 4; shift++) candidates.push(Buffer.from(m[0].slice(shift), m[0].includes('_') || m[0].includes('-') ? 'base64url' : 'base64'));
+    for (let shift = 0; shift < 4; shift++)
+      candidates.push(
+        Buffer.from(m[0].slice(shift), m[0].includes('_') || m[0].includes('-') ? 'base64url' : 'base64'),
+      );
   }
   for (const c of candidates) {
     for (let off = 0; off + 32 <= c.length; off++) {

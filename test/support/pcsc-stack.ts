@@ -18,7 +18,10 @@ const execFileAsync = promisify(execFile);
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CARD_CLI = join(REPO_ROOT, 'src', 'virtual-card', 'cli.ts');
-const VPCD_DRIVER_CANDIDATES = ['/usr/lib/pcsc/drivers/serial/libifdvpcd.so', '/usr/local/lib/pcsc/drivers/serial/libifdvpcd.so'];
+const VPCD_DRIVER_CANDIDATES = [
+  '/usr/lib/pcsc/drivers/serial/libifdvpcd.so',
+  '/usr/local/lib/pcsc/drivers/serial/libifdvpcd.so',
+];
 export const VPCD_BASE_PORT = 35963;
 
 function findInPath(name: string): string | undefined {
@@ -33,7 +36,9 @@ function findInPath(name: string): string | undefined {
 function vpcdConfigured(): boolean {
   if (!VPCD_DRIVER_CANDIDATES.some((p) => existsSync(p))) return false;
   try {
-    return readdirSync('/etc/reader.conf.d').some((f) => /libifdvpcd/.test(readFileSync(join('/etc/reader.conf.d', f), 'utf8')));
+    return readdirSync('/etc/reader.conf.d').some((f) =>
+      /libifdvpcd/.test(readFileSync(join('/etc/reader.conf.d', f), 'utf8')),
+    );
   } catch {
     return false;
   }
@@ -153,7 +158,11 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-function spawnCard(stateFile: string, port: number, env: Record<string, string>): { child: ChildProcess; stdout: () => string; stderr: () => string } {
+function spawnCard(
+  stateFile: string,
+  port: number,
+  env: Record<string, string>,
+): { child: ChildProcess; stdout: () => string; stderr: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', CARD_CLI, '--state', stateFile, '--port', String(port)], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
@@ -166,7 +175,11 @@ function spawnCard(stateFile: string, port: number, env: Record<string, string>)
   return { child, stdout: () => stdout, stderr: () => stderr };
 }
 
-async function startCard(stateFile: string, port: number, env: Record<string, string> = {}): Promise<VirtualCardProcess> {
+async function startCard(
+  stateFile: string,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<VirtualCardProcess> {
   const readerName = vpcdReaderName(port);
   let card = spawnCard(stateFile, port, env);
   let serial = 0;
@@ -184,7 +197,8 @@ async function startCard(stateFile: string, port: number, env: Record<string, st
       await waitFor(
         `${readerName} to report a card`,
         async () => {
-          if (child.exitCode !== null) throw new Error(`the virtual card exited (${child.exitCode}): ${stderr().trim()}`);
+          if (child.exitCode !== null)
+            throw new Error(`the virtual card exited (${child.exitCode}): ${stderr().trim()}`);
           return (await listReaders()).some((r) => r.name === readerName && r.cardPresent) ? true : undefined;
         },
         15_000,

@@ -19,11 +19,17 @@ describe('fuzzing, the seeded CI slice', () => {
   });
 
   const targets = corpus ? makeTargets(corpus, budgetFor(CASES * 10)) : [];
-  it.each(targets.map((t) => [t.name, t] as const))(`%s: ${CASES} cases, no crash, none over 2 s`, async (_name, target) => {
-    const s = await runTarget(target, { seed: SEED, indexes: Array.from({ length: CASES }, (_, i) => i) });
-    const found = s.findings.map((f) => `${f.kind} #${f.index}: ${f.message.split('\n')[0]} (npm run fuzz -- --seed ${SEED} --target ${f.target} --index ${f.index})`);
-    expect(found).toEqual([]);
-    expect(s.cases).toBe(CASES);
-    expect(s.accepted + s.refused).toBe(CASES);
-  });
+  it.each(targets.map((t) => [t.name, t] as const))(
+    `%s: ${CASES} cases, no crash, none over 2 s`,
+    async (_name, target) => {
+      const s = await runTarget(target, { seed: SEED, indexes: Array.from({ length: CASES }, (_, i) => i) });
+      const found = s.findings.map(
+        (f) =>
+          `${f.kind} #${f.index}: ${f.message.split('\n')[0]} (npm run fuzz -- --seed ${SEED} --target ${f.target} --index ${f.index})`,
+      );
+      expect(found).toEqual([]);
+      expect(s.cases).toBe(CASES);
+      expect(s.accepted + s.refused).toBe(CASES);
+    },
+  );
 });

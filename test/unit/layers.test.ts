@@ -161,7 +161,10 @@ describe('electron-builder.yml', () => {
   }
 
   function topLevelValue(lines: readonly string[], key: string): string | undefined {
-    return lines.find((line) => line.startsWith(`${key}:`))?.slice(key.length + 1).trim();
+    return lines
+      .find((line) => line.startsWith(`${key}:`))
+      ?.slice(key.length + 1)
+      .trim();
   }
 
   const unquote = (value: string): string => value.replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
@@ -176,9 +179,7 @@ describe('electron-builder.yml', () => {
 
     // Anything else included (test/**, src/**, **/*) would ship it.
     expect(included.sort()).toEqual(['out/**/*', 'package.json']);
-    expect(excluded).toEqual(
-      expect.arrayContaining(['!test/**', '!src/**', '!**/*.map', '!out/**/*test-bridge*']),
-    );
+    expect(excluded).toEqual(expect.arrayContaining(['!test/**', '!src/**', '!**/*.map', '!out/**/*test-bridge*']));
   });
 
   it('packs into asar and has no publish (auto-update) target', async () => {
@@ -236,6 +237,8 @@ describe('the built app (out/)', () => {
 
   it('has the main process, a CommonJS preload and the renderer', async () => {
     const files = (await filesUnder(path.join(projectRoot, 'out'))).map((f) => path.relative(projectRoot, f));
-    expect(files).toEqual(expect.arrayContaining(['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html']));
+    expect(files).toEqual(
+      expect.arrayContaining(['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html']),
+    );
   });
 });

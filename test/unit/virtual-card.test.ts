@@ -50,7 +50,7 @@ function send(reader: InProcessCardReader, ins: number, p1: number, p2: number, 
   let r = raw(reader, buildApdu(0x00, ins, p1, p2, d.subarray(off), le));
   const chunks = [r.data];
   while (r.sw >> 8 === 0x61) {
-    r = raw(reader, buildApdu(0x00, 0xc0, 0x00, 0x00, undefined, (r.sw & 0xff) || 256));
+    r = raw(reader, buildApdu(0x00, 0xc0, 0x00, 0x00, undefined, r.sw & 0xff || 256));
     chunks.push(r.data);
   }
   return { data: concat(...chunks), sw: r.sw };
@@ -70,7 +70,12 @@ function verifyPin(reader: InProcessCardReader, pin: string): number {
   return send(reader, 0x20, 0x00, 0x80, pinBlock(pin)).sw;
 }
 
-const MGMT_CIPHER: Record<number, string> = { 0x03: 'des-ede3', 0x08: 'aes-128-ecb', 0x0a: 'aes-192-ecb', 0x0c: 'aes-256-ecb' };
+const MGMT_CIPHER: Record<number, string> = {
+  0x03: 'des-ede3',
+  0x08: 'aes-128-ecb',
+  0x0a: 'aes-192-ecb',
+  0x0c: 'aes-256-ecb',
+};
 
 function ecb(alg: number, key: Uint8Array, block: Uint8Array, encrypt: boolean): Uint8Array {
   const c = encrypt
@@ -112,7 +117,11 @@ function generate(reader: InProcessCardReader, slot: number, alg: number, pinPol
 function rsaPublicKey(resp: Resp): KeyObject {
   const inner = tlvMap(readTlv(resp.data).value);
   return createPublicKey({
-    key: { kty: 'RSA', n: Buffer.from(inner.get(0x81)!).toString('base64url'), e: Buffer.from(inner.get(0x82)!).toString('base64url') },
+    key: {
+      kty: 'RSA',
+      n: Buffer.from(inner.get(0x81)!).toString('base64url'),
+      e: Buffer.from(inner.get(0x82)!).toString('base64url'),
+    },
     format: 'jwk',
   });
 }
@@ -123,7 +132,10 @@ function ecPoint(resp: Resp): Uint8Array {
 
 /** EMSA-PKCS1-v1_5 encoding of a SHA-256 digest for a 2048-bit modulus (RFC 8017 section 9.2). */
 function pkcs1v15Sha256(message: Uint8Array): Uint8Array {
-  const digestInfo = Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), createHash('sha256').update(message).digest()]);
+  const digestInfo = Buffer.concat([
+    Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+    createHash('sha256').update(message).digest(),
+  ]);
   const ps = Buffer.alloc(256 - 3 - digestInfo.length, 0xff);
   return Buffer.concat([Buffer.from([0x00, 0x01]), ps, Buffer.from([0x00]), digestInfo]);
 }
@@ -162,7 +174,9 @@ describe('virtual PIV card: selection and identification', () => {
     const items = tlvMap(apt.value);
     expect(Buffer.from(items.get(0x4f)!).toString('hex')).toBe('000010000100');
     expect(Buffer.from(items.get(0x79)!).toString('hex')).toBe('4f05a000000308');
-    const algs = parseTlvs(items.get(0xac)!).filter((t) => t.tag === 0x80).map((t) => t.value[0]);
+    const algs = parseTlvs(items.get(0xac)!)
+      .filter((t) => t.tag === 0x80)
+      .map((t) => t.value[0]);
     expect(algs).toEqual(expect.arrayContaining([0x03, 0x07, 0x11, 0x14]));
   });
 
@@ -384,7 +398,12 @@ describe('virtual PIV card: keys', () => {
     const s = sign(reader, 0x11, 0x82, digest);
     expect(s.sw).toBe(0x9000);
     const spki = createPublicKey({
-      key: { kty: 'EC', crv: 'P-256', x: Buffer.from(cardPoint.subarray(1, 33)).toString('base64url'), y: Buffer.from(cardPoint.subarray(33)).toString('base64url') },
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: Buffer.from(cardPoint.subarray(1, 33)).toString('base64url'),
+        y: Buffer.from(cardPoint.subarray(33)).toString('base64url'),
+      },
       format: 'jwk',
     });
     expect(cryptoVerify('sha256', Buffer.from('share envelope'), spki, responseValue(s))).toBe(true);
@@ -393,7 +412,9 @@ describe('virtual PIV card: keys', () => {
   it('imports a P-256 key (Yubico IMPORT ASYMMETRIC KEY) and reports it as imported', () => {
     const local = createECDH('prime256v1');
     const localPoint = local.generateKeys();
-    expect(send(reader, 0xfe, 0x11, 0x83, concat(tlv(0x06, local.getPrivateKey()), tlv(0xaa, Uint8Array.of(0x01)))).sw).toBe(0x9000);
+    expect(
+      send(reader, 0xfe, 0x11, 0x83, concat(tlv(0x06, local.getPrivateKey()), tlv(0xaa, Uint8Array.of(0x01)))).sw,
+    ).toBe(0x9000);
     const meta = tlvMap(send(reader, 0xf7, 0x00, 0x83).data);
     expect([...meta.get(0x03)!]).toEqual([0x02]);
     expect(Buffer.from(tlvMap(meta.get(0x04)!).get(0x86)!)).toEqual(localPoint);

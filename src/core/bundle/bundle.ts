@@ -60,7 +60,13 @@ export type BundleSpec =
   | { operation: 'initialize'; masterKey: Uint8Array; claim: ClaimSpec }
   | { operation: 'recover'; masterKey: Uint8Array; claim: ClaimSpec | null }
   | { operation: 'rotate'; masterKey: Uint8Array; currentVerificationPattern: string }
-  | { operation: 'admin-change'; current: KeyIdentity; add: AdminCertificateInfo[]; remove: string[]; thresholds: Thresholds }
+  | {
+      operation: 'admin-change';
+      current: KeyIdentity;
+      add: AdminCertificateInfo[];
+      remove: string[];
+      thresholds: Thresholds;
+    }
   | { operation: 'zeroize'; current: KeyIdentity };
 
 export interface ClaimSpec extends Thresholds {
@@ -84,7 +90,11 @@ export type BuildBundleArgs = BundleSpec & {
 
 /** Wraps the master key for one unit: JWE RSA-OAEP-256 + A256GCM under its transport key. */
 export function wrapMasterKeyForUnit(masterKey: Uint8Array, transport: TransportKey): string {
-  return encryptCompactJwe(masterKey, transport.key, { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: transport.file.fingerprint });
+  return encryptCompactJwe(masterKey, transport.key, {
+    alg: 'RSA-OAEP-256',
+    enc: 'A256GCM',
+    kid: transport.file.fingerprint,
+  });
 }
 
 function claimCommand(c: ClaimSpec): ClaimCommand {
@@ -92,41 +102,67 @@ function claimCommand(c: ClaimSpec): ClaimCommand {
   if (new Set(c.admins.map((a) => a.thumbprint)).size !== c.admins.length) {
     throw new CeremonyError('InvalidArgument', 'The same admin certificate is given twice (--admin).');
   }
-  return { command: 'claim', admins: c.admins.map((a) => a.der.toString('base64')), signatureThreshold: c.signatureThreshold, revocationThreshold: c.revocationThreshold };
+  return {
+    command: 'claim',
+    admins: c.admins.map((a) => a.der.toString('base64')),
+    signatureThreshold: c.signatureThreshold,
+    revocationThreshold: c.revocationThreshold,
+  };
 }
 
 function loadCommand(masterKey: Uint8Array, transports: TransportKey[], expected?: string): LoadNewCommand {
   const keys: Record<string, string> = {};
   for (const t of transports) keys[t.file.unitId] = wrapMasterKeyForUnit(masterKey, t);
-  return expected === undefined ? { command: 'load-new', keys } : { command: 'load-new', keys, expectedCurrentVerificationPattern: expected };
+  return expected === undefined
+    ? { command: 'load-new', keys }
+    : { command: 'load-new', keys, expectedCurrentVerificationPattern: expected };
 }
 
 function commandsFor(a: BuildBundleArgs): { commands: BundleCommand[]; key: KeyIdentity } {
-  const loaded = (k: Uint8Array): KeyIdentity => ({ kcv: keyCheckValue(k), verificationPattern: verificationPattern(k) });
+  const loaded = (k: Uint8Array): KeyIdentity => ({
+    kcv: keyCheckValue(k),
+    verificationPattern: verificationPattern(k),
+  });
   const activate: BundleCommand[] = [{ command: 'commit' }, { command: 'activate' }];
   const addUser: AddUserCommand = { command: 'add-user', type: 'kmsCryptoUser' };
   switch (a.operation) {
     case 'initialize':
-      return { commands: [claimCommand(a.claim), loadCommand(a.masterKey, a.transports), ...activate, addUser], key: loaded(a.masterKey) };
+      return {
+        commands: [claimCommand(a.claim), loadCommand(a.masterKey, a.transports), ...activate, addUser],
+        key: loaded(a.masterKey),
+      };
     case 'recover':
       return {
-        commands: [...(a.claim ? [claimCommand(a.claim)] : []), loadCommand(a.masterKey, a.transports), ...activate, addUser],
+        commands: [
+          ...(a.claim ? [claimCommand(a.claim)] : []),
+          loadCommand(a.masterKey, a.transports),
+          ...activate,
+          addUser,
+        ],
         key: loaded(a.masterKey),
       };
     case 'rotate': {
       const key = loaded(a.masterKey);
       if (key.verificationPattern === a.currentVerificationPattern) {
-        throw new CeremonyError('InvalidArgument', 'The new master key is the current one: a rotation needs a newly generated key.');
+        throw new CeremonyError(
+          'InvalidArgument',
+          'The new master key is the current one: a rotation needs a newly generated key.',
+        );
       }
       return { commands: [loadCommand(a.masterKey, a.transports, a.currentVerificationPattern), ...activate], key };
     }
     case 'admin-change': {
-      if (a.add.length === 0 && a.remove.length === 0 && a.thresholds === undefined) throw new CeremonyError('InvalidArgument', 'An admin change adds or removes an admin or sets thresholds.');
+      if (a.add.length === 0 && a.remove.length === 0 && a.thresholds === undefined)
+        throw new CeremonyError('InvalidArgument', 'An admin change adds or removes an admin or sets thresholds.');
       return {
         commands: [
           ...a.remove.map((thumbprint): BundleCommand => ({ command: 'remove-admin', thumbprint })),
           ...a.add.map((c): BundleCommand => ({ command: 'add-admin', certificate: c.der.toString('base64') })),
-          { command: 'set-thresholds', signatureThreshold: a.thresholds.signatureThreshold, revocationThreshold: a.thresholds.revocationThreshold },
+          {
+            command: 'set-thresholds',
+            signatureThreshold: a.thresholds.signatureThreshold,
+            revocationThreshold: a.thresholds.revocationThreshold,
+          },
         ],
         key: a.current,
       };
@@ -145,7 +181,8 @@ function commandsFor(a: BuildBundleArgs): { commands: BundleCommand[]; key: KeyI
  */
 export function buildBundle(a: BuildBundleArgs): { jws: GeneralJws; payload: BundlePayload } {
   const instanceId = checkTransportSet(a.transports);
-  if (!Number.isSafeInteger(a.sequence) || a.sequence < 1) throw new CeremonyError('InvalidArgument', 'The sequence number must be a positive integer.');
+  if (!Number.isSafeInteger(a.sequence) || a.sequence < 1)
+    throw new CeremonyError('InvalidArgument', 'The sequence number must be a positive integer.');
   const { commands, key } = commandsFor(a);
   const payload: BundlePayload = {
     format: BUNDLE_FORMAT,
@@ -226,17 +263,32 @@ function parseCommand(c: unknown, i: number): BundleCommand {
   switch (name as CommandName) {
     case 'claim': {
       const o = exact(c, ['command', 'admins', 'signatureThreshold', 'revocationThreshold'], what);
-      return { command: 'claim', admins: stringList(o['admins'], `${what} (claim)`), signatureThreshold: int(o, 'signatureThreshold', what), revocationThreshold: int(o, 'revocationThreshold', what) };
+      return {
+        command: 'claim',
+        admins: stringList(o['admins'], `${what} (claim)`),
+        signatureThreshold: int(o, 'signatureThreshold', what),
+        revocationThreshold: int(o, 'revocationThreshold', what),
+      };
     }
     case 'load-new': {
       const expected = (c as Record<string, unknown>)['expectedCurrentVerificationPattern'];
-      const o = exact(c, ['command', 'keys', ...(expected === undefined ? [] : ['expectedCurrentVerificationPattern'])], what);
+      const o = exact(
+        c,
+        ['command', 'keys', ...(expected === undefined ? [] : ['expectedCurrentVerificationPattern'])],
+        what,
+      );
       const keys = exact(o['keys'], Object.keys((o['keys'] as object) ?? {}), `${what} keys`);
-      if (Object.entries(keys).some(([k, v]) => !ID.test(k) || typeof v !== 'string')) fail(`${what} (load-new) has an invalid key entry.`);
-      if (expected !== undefined && typeof expected !== 'string') fail(`${what} (load-new) names its current key wrongly.`);
+      if (Object.entries(keys).some(([k, v]) => !ID.test(k) || typeof v !== 'string'))
+        fail(`${what} (load-new) has an invalid key entry.`);
+      if (expected !== undefined && typeof expected !== 'string')
+        fail(`${what} (load-new) names its current key wrongly.`);
       return expected === undefined
         ? { command: 'load-new', keys: keys as Record<string, string> }
-        : { command: 'load-new', keys: keys as Record<string, string>, expectedCurrentVerificationPattern: expected as string };
+        : {
+            command: 'load-new',
+            keys: keys as Record<string, string>,
+            expectedCurrentVerificationPattern: expected as string,
+          };
     }
     case 'commit':
     case 'activate':
@@ -260,7 +312,11 @@ function parseCommand(c: unknown, i: number): BundleCommand {
     }
     case 'set-thresholds': {
       const o = exact(c, ['command', 'signatureThreshold', 'revocationThreshold'], what);
-      return { command: 'set-thresholds', signatureThreshold: int(o, 'signatureThreshold', what), revocationThreshold: int(o, 'revocationThreshold', what) };
+      return {
+        command: 'set-thresholds',
+        signatureThreshold: int(o, 'signatureThreshold', what),
+        revocationThreshold: int(o, 'revocationThreshold', what),
+      };
     }
     default:
       return fail(`${what} is unknown (${JSON.stringify(name)?.slice(0, 40)}).`);
@@ -281,7 +337,12 @@ export function parseBundle(text: string): ParsedBundle {
     // Whatever detail failed, a person needs to hear what it means: this
     // file is not the bundle that was written. A bundle from another
     // version of the tool is the one exception and says so itself.
-    if (e instanceof CeremonyError && e.code === 'BundleMalformed' && e.details['format'] === undefined && e.details['damageNamed'] !== true) {
+    if (
+      e instanceof CeremonyError &&
+      e.code === 'BundleMalformed' &&
+      e.details['format'] === undefined &&
+      e.details['damageNamed'] !== true
+    ) {
       throw new CeremonyError('BundleMalformed', `${e.message} ${DAMAGED}`, e.details);
     }
     throw e;
@@ -298,7 +359,8 @@ function parseBundleStrict(text: string): ParsedBundle {
   const top = exact(raw, ['payload', 'signatures'], 'The bundle');
   if (typeof top['payload'] !== 'string') fail('The bundle has no payload.');
   if (!Array.isArray(top['signatures'])) fail('The bundle has no signature list.');
-  if (top['signatures'].length > MAX_ADMINS) fail(`The bundle carries ${top['signatures'].length} signatures; no unit has more than ${MAX_ADMINS} admins.`);
+  if (top['signatures'].length > MAX_ADMINS)
+    fail(`The bundle carries ${top['signatures'].length} signatures; no unit has more than ${MAX_ADMINS} admins.`);
   const payloadBytes = fromB64url(top['payload'], 'The bundle payload');
   let p: unknown;
   let payloadText: string;
@@ -317,16 +379,35 @@ function parseBundleStrict(text: string): ParsedBundle {
     // JSON.stringify recurses: a payload nested thousands deep exhausts the stack (found by npm run fuzz).
     fail('The bundle payload is nested too deeply to be one this tool wrote.');
   }
-  if (compact !== payloadText) fail('The bundle payload is not in the compact form this tool writes (spaces or duplicate members).');
+  if (compact !== payloadText)
+    fail('The bundle payload is not in the compact form this tool writes (spaces or duplicate members).');
   const format = (p as { format?: unknown } | null)?.format;
   if (format !== BUNDLE_FORMAT) {
     // Only a well-formed other version is reported as such; anything else is damage.
     const otherVersion = typeof format === 'string' && /^keyceremony-bundle\/[0-9]+$/.test(format);
-    throw new CeremonyError('BundleMalformed', `The bundle payload has format ${String(format).slice(0, 40)}; this tool reads ${BUNDLE_FORMAT}.`, otherVersion ? { format } : {});
+    throw new CeremonyError(
+      'BundleMalformed',
+      `The bundle payload has format ${String(format).slice(0, 40)}; this tool reads ${BUNDLE_FORMAT}.`,
+      otherVersion ? { format } : {},
+    );
   }
   const o = exact(
     p,
-    ['format', 'bundleId', 'operation', 'instanceId', 'targets', 'sequence', 'ceremonyId', 'keyName', 'kcv', 'verificationPattern', 'transcriptHash', 'created', 'commands'],
+    [
+      'format',
+      'bundleId',
+      'operation',
+      'instanceId',
+      'targets',
+      'sequence',
+      'ceremonyId',
+      'keyName',
+      'kcv',
+      'verificationPattern',
+      'transcriptHash',
+      'created',
+      'commands',
+    ],
     'The bundle payload',
   );
   for (const k of ['bundleId', 'instanceId', 'ceremonyId']) {
@@ -338,14 +419,21 @@ function parseBundleStrict(text: string): ParsedBundle {
   } catch (e) {
     fail(`The bundle's key name is invalid: ${(e as Error).message}`);
   }
-  if (typeof o['created'] !== 'string' || !ISO_TIME.test(o['created'])) fail('The bundle payload\'s creation time is invalid.');
-  if (!isOperation(o['operation'])) fail(`The bundle's operation ${JSON.stringify(o['operation'])?.slice(0, 40)} is not one of ${OPERATIONS.join(', ')}.`);
-  const targets = stringList(o['targets'], 'The bundle\'s target list');
+  if (typeof o['created'] !== 'string' || !ISO_TIME.test(o['created']))
+    fail("The bundle payload's creation time is invalid.");
+  if (!isOperation(o['operation']))
+    fail(
+      `The bundle's operation ${JSON.stringify(o['operation'])?.slice(0, 40)} is not one of ${OPERATIONS.join(', ')}.`,
+    );
+  const targets = stringList(o['targets'], "The bundle's target list");
   if (targets.length === 0 || targets.some((t) => !ID.test(t))) fail('The bundle names no valid target units.');
-  if (!Number.isSafeInteger(o['sequence']) || (o['sequence'] as number) < 1) fail('The bundle sequence number is invalid.');
+  if (!Number.isSafeInteger(o['sequence']) || (o['sequence'] as number) < 1)
+    fail('The bundle sequence number is invalid.');
   if (typeof o['kcv'] !== 'string' || !KCV.test(o['kcv'])) fail('The bundle key check value is invalid.');
-  if (typeof o['verificationPattern'] !== 'string' || !HEX64.test(o['verificationPattern'])) fail('The bundle verification pattern is invalid.');
-  if (typeof o['transcriptHash'] !== 'string' || !HEX64.test(o['transcriptHash'])) fail('The bundle transcript hash is invalid.');
+  if (typeof o['verificationPattern'] !== 'string' || !HEX64.test(o['verificationPattern']))
+    fail('The bundle verification pattern is invalid.');
+  if (typeof o['transcriptHash'] !== 'string' || !HEX64.test(o['transcriptHash']))
+    fail('The bundle transcript hash is invalid.');
   if (!Array.isArray(o['commands']) || o['commands'].length === 0) fail('The bundle has no commands.');
   const commands = o['commands'].map(parseCommand);
   const payload = { ...o, commands } as unknown as BundlePayload;
@@ -353,13 +441,17 @@ function parseBundleStrict(text: string): ParsedBundle {
   const plan = planOf(payload.operation, commands, targets);
   const signatures = (top['signatures'] as unknown[]).map((s, i) => {
     const entry = exact(s, ['protected', 'signature'], `Signature ${i + 1}`) as unknown as JwsSignatureEntry;
-    if (typeof entry.protected !== 'string' || typeof entry.signature !== 'string') fail(`Signature ${i + 1} is malformed.`);
+    if (typeof entry.protected !== 'string' || typeof entry.signature !== 'string')
+      fail(`Signature ${i + 1} is malformed.`);
     fromB64url(entry.signature, `Signature ${i + 1}`);
     const header = parseProtectedHeader(entry.protected, `Signature ${i + 1}`);
     return { entry, header, thumbprint: header['x5t#S256'] };
   });
   // Rebuilt member by member, so that the comparison below also fixes the order of each signature's members.
-  const jws: GeneralJws = { payload: top['payload'] as string, signatures: signatures.map((s) => ({ protected: s.entry.protected, signature: s.entry.signature })) };
+  const jws: GeneralJws = {
+    payload: top['payload'] as string,
+    signatures: signatures.map((s) => ({ protected: s.entry.protected, signature: s.entry.signature })),
+  };
   // The file must be exactly the canonical serialisation of its content:
   // then no byte of it can change unnoticed, not even whitespace outside
   // the signed parts, and duplicate JSON members cannot hide.
@@ -377,7 +469,10 @@ export function embeddedSigner(sig: ParsedSignature, what: string): AdminCertifi
   try {
     cert = readAdminCertificate(der, 'its certificate');
   } catch (e) {
-    fail(`${what} carries a damaged certificate (${(e as Error).message.replace(/\.$/, '')}): the bundle was altered.`, SAYS_ALTERED);
+    fail(
+      `${what} carries a damaged certificate (${(e as Error).message.replace(/\.$/, '')}): the bundle was altered.`,
+      SAYS_ALTERED,
+    );
   }
   if (cert.thumbprint !== sig.thumbprint) fail(`${what}: its certificate does not match its thumbprint.`);
   return cert;
@@ -398,7 +493,12 @@ export interface SignatureCheck {
 export function checkEmbeddedSignatures(b: ParsedBundle): SignatureCheck[] {
   return b.signatures.map((s, i) => {
     const cert = embeddedSigner(s, `Signature ${i + 1}`);
-    return { index: i + 1, thumbprint: s.thumbprint, name: cert.name, valid: verifyJwsSignature(b.jws.payload, s.entry, s.header, cert.publicKey) };
+    return {
+      index: i + 1,
+      thumbprint: s.thumbprint,
+      name: cert.name,
+      valid: verifyJwsSignature(b.jws.payload, s.entry, s.header, cert.publicKey),
+    };
   });
 }
 
@@ -408,13 +508,23 @@ export function claimedAdmins(plan: OperationPlan): NamedAdmin[] | null {
 }
 
 /** Adds one admin's signature; refuses a second signature by the same admin. */
-export async function addBundleSignature(b: ParsedBundle, signer: AdminCertificateInfo, sign: Rs256Signer): Promise<GeneralJws> {
+export async function addBundleSignature(
+  b: ParsedBundle,
+  signer: AdminCertificateInfo,
+  sign: Rs256Signer,
+): Promise<GeneralJws> {
   if (b.signatures.some((s) => s.thumbprint === signer.thumbprint)) {
-    throw new CeremonyError('BundleAlreadySigned', `${signer.name} has already signed this bundle.`, { thumbprint: signer.thumbprint });
+    throw new CeremonyError('BundleAlreadySigned', `${signer.name} has already signed this bundle.`, {
+      thumbprint: signer.thumbprint,
+    });
   }
   const claimed = claimedAdmins(b.plan);
   if (claimed && !claimed.some((a) => a.thumbprint === signer.thumbprint)) {
-    throw new CeremonyError('UnknownSigner', `${signer.name} is not one of the admins this bundle installs, so their signature would be refused.`, { thumbprint: signer.thumbprint });
+    throw new CeremonyError(
+      'UnknownSigner',
+      `${signer.name} is not one of the admins this bundle installs, so their signature would be refused.`,
+      { thumbprint: signer.thumbprint },
+    );
   }
   const entry = await signGeneralJws(b.jws, signer, sign);
   return { payload: b.jws.payload, signatures: [...b.jws.signatures, entry] };
@@ -468,7 +578,8 @@ export function summarizeBundle(b: ParsedBundle): BundleSummary {
     adminsInstalled: [],
     thresholds: null,
   };
-  const admins = (list: NamedAdmin[]): Array<{ name: string; thumbprint: string }> => list.map((a) => ({ name: a.name, thumbprint: a.thumbprint }));
+  const admins = (list: NamedAdmin[]): Array<{ name: string; thumbprint: string }> =>
+    list.map((a) => ({ name: a.name, thumbprint: a.thumbprint }));
   switch (plan.operation) {
     case 'initialize':
     case 'recover':
@@ -477,11 +588,18 @@ export function summarizeBundle(b: ParsedBundle): BundleSummary {
           ...base,
           action: `${plan.operation === 'initialize' ? 'Initialize' : 'Recover onto'} ${units}: claim them for ${plan.claim.admins.length} admins, load, commit and activate ${key}, add the kmsCryptoUser.`,
           adminsInstalled: admins(plan.claim.admins),
-          thresholds: { signatureThreshold: plan.claim.signatureThreshold, revocationThreshold: plan.claim.revocationThreshold },
+          thresholds: {
+            signatureThreshold: plan.claim.signatureThreshold,
+            revocationThreshold: plan.claim.revocationThreshold,
+          },
           signers: `every admin the claim installs (${plan.claim.admins.length})`,
         };
       }
-      return { ...base, action: `Recover onto ${units} already claimed and holding no key: load, commit and activate ${key}, add the kmsCryptoUser.`, signers: 'the signature threshold of the units\u2019 admins' };
+      return {
+        ...base,
+        action: `Recover onto ${units} already claimed and holding no key: load, commit and activate ${key}, add the kmsCryptoUser.`,
+        signers: 'the signature threshold of the units\u2019 admins',
+      };
     case 'rotate':
       return {
         ...base,
@@ -496,10 +614,17 @@ export function summarizeBundle(b: ParsedBundle): BundleSummary {
         adminsInstalled: admins(plan.add),
         adminsRemoved: plan.remove,
         thresholds: plan.thresholds,
-        signers: plan.remove.length > 0 ? 'the revocation and signature thresholds of the units\u2019 admins' : 'the signature threshold of the units\u2019 admins',
+        signers:
+          plan.remove.length > 0
+            ? 'the revocation and signature thresholds of the units\u2019 admins'
+            : 'the signature threshold of the units\u2019 admins',
       };
     case 'zeroize':
-      return { ...base, action: `ZEROIZE ${units} holding ${key}: every key, admin and user is destroyed; the units return to cleared.`, signers: 'the signature threshold of the units\u2019 admins' };
+      return {
+        ...base,
+        action: `ZEROIZE ${units} holding ${key}: every key, admin and user is destroyed; the units return to cleared.`,
+        signers: 'the signature threshold of the units\u2019 admins',
+      };
     default:
       return missingCase(plan);
   }
@@ -514,10 +639,18 @@ export function bundleSummaryLines(s: BundleSummary): string[] {
     `Targets (${s.targets.length}): ${s.targets.join(', ')}`,
     `Master key: "${s.keyName}", KCV ${s.kcv}`,
   ];
-  if (s.replacesVerificationPattern) lines.push(`Replaces the current key with verification pattern ${s.replacesVerificationPattern}`);
+  if (s.replacesVerificationPattern)
+    lines.push(`Replaces the current key with verification pattern ${s.replacesVerificationPattern}`);
   for (const a of s.adminsInstalled) lines.push(`Admin installed: ${a.name} (${a.thumbprint})`);
   for (const t of s.adminsRemoved) lines.push(`Admin removed: ${t}`);
-  if (s.thresholds) lines.push(`Thresholds: signature ${s.thresholds.signatureThreshold}, revocation ${s.thresholds.revocationThreshold}`);
-  lines.push(`Sequence: ${s.sequence}; signed by: ${s.signers}`, `Ceremony ${s.ceremonyId}; record entry ${s.transcriptHash}`, `Payload SHA-256: ${s.payloadHash}`);
+  if (s.thresholds)
+    lines.push(
+      `Thresholds: signature ${s.thresholds.signatureThreshold}, revocation ${s.thresholds.revocationThreshold}`,
+    );
+  lines.push(
+    `Sequence: ${s.sequence}; signed by: ${s.signers}`,
+    `Ceremony ${s.ceremonyId}; record entry ${s.transcriptHash}`,
+    `Payload SHA-256: ${s.payloadHash}`,
+  );
   return lines;
 }

@@ -1,4 +1,12 @@
-import { constants, createCipheriv, createDecipheriv, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { b64url, fromB64url } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { zeroize } from '../secrets.js';
@@ -19,7 +27,10 @@ export interface JweHeader {
 export function encryptCompactJwe(plaintext: Uint8Array, recipient: KeyObject, header: JweHeader): string {
   const cek = randomBytes(32);
   try {
-    const encryptedKey = publicEncrypt({ key: recipient, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek);
+    const encryptedKey = publicEncrypt(
+      { key: recipient, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      cek,
+    );
     const protectedB64 = b64url(Buffer.from(JSON.stringify(header), 'utf8'));
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', cek, iv);
@@ -41,19 +52,31 @@ export function readJweHeader(jwe: string, what: string): JweHeader {
     text = new TextDecoder('utf-8', { fatal: true }).decode(fromB64url(parts[0], `${what} header`));
     h = JSON.parse(text);
     // Inside the try: JSON.stringify of a deeply nested value overflows the stack.
-    if (JSON.stringify(h) !== text) throw new CeremonyError('BundleMalformed', `${what} has a header that is not compact JSON (spaces or duplicate members).`);
+    if (JSON.stringify(h) !== text)
+      throw new CeremonyError(
+        'BundleMalformed',
+        `${what} has a header that is not compact JSON (spaces or duplicate members).`,
+      );
   } catch (e) {
     if (e instanceof CeremonyError) throw e;
     throw new CeremonyError('BundleMalformed', `${what} has an unreadable header.`);
   }
   const hh = h as Partial<JweHeader>;
-  const members = Object.keys(hh ?? {}).sort().join(',');
+  const members = Object.keys(hh ?? {})
+    .sort()
+    .join(',');
   if (members !== 'alg,enc,kid') {
     // RFC 7516 §4.1.13 (crit), §4.1.3 (zip): a unit implements none of the optional members, so it accepts none.
-    throw new CeremonyError('BundleMalformed', `${what} has header members ${members}; a unit accepts exactly alg, enc and kid.`);
+    throw new CeremonyError(
+      'BundleMalformed',
+      `${what} has header members ${members}; a unit accepts exactly alg, enc and kid.`,
+    );
   }
   if (hh.alg !== 'RSA-OAEP-256' || hh.enc !== 'A256GCM' || typeof hh.kid !== 'string') {
-    throw new CeremonyError('BundleMalformed', `${what} uses algorithms this unit does not accept (needs RSA-OAEP-256 with A256GCM).`);
+    throw new CeremonyError(
+      'BundleMalformed',
+      `${what} uses algorithms this unit does not accept (needs RSA-OAEP-256 with A256GCM).`,
+    );
   }
   return hh as JweHeader;
 }
@@ -69,7 +92,10 @@ export function decryptCompactJwe(jwe: string, recipient: KeyObject, what: strin
   let cek: Buffer | undefined;
   try {
     try {
-      cek = privateDecrypt({ key: recipient, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, encryptedKey);
+      cek = privateDecrypt(
+        { key: recipient, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+        encryptedKey,
+      );
     } catch {
       throw new CeremonyError('BundleMalformed', `${what} cannot be unwrapped with this unit's transport key.`);
     }

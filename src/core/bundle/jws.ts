@@ -34,7 +34,11 @@ export function signingInput(protectedB64: string, payloadB64: string): Buffer {
 }
 
 /** Signs the payload with RS256 (RSASSA-PKCS1-v1_5 SHA-256): file keys and PIV cards both do it. */
-export async function signGeneralJws(jws: GeneralJws, signer: AdminCertificateInfo, sign: Rs256Signer): Promise<JwsSignatureEntry> {
+export async function signGeneralJws(
+  jws: GeneralJws,
+  signer: AdminCertificateInfo,
+  sign: Rs256Signer,
+): Promise<JwsSignatureEntry> {
   const header: JwsProtectedHeader = {
     alg: 'RS256',
     'x5t#S256': signer.thumbprint,
@@ -43,8 +47,18 @@ export async function signGeneralJws(jws: GeneralJws, signer: AdminCertificateIn
   const protectedB64 = b64url(Buffer.from(JSON.stringify(header), 'utf8'));
   const signature = await sign(signingInput(protectedB64, jws.payload));
   const entry = { protected: protectedB64, signature: b64url(signature) };
-  if (!verifyJwsSignature(jws.payload, entry, parseProtectedHeader(entry.protected, 'the new signature'), signer.publicKey)) {
-    throw new CeremonyError('BundleSignatureInvalid', 'The new signature does not verify with the signer\'s certificate; the key and certificate do not match.');
+  if (
+    !verifyJwsSignature(
+      jws.payload,
+      entry,
+      parseProtectedHeader(entry.protected, 'the new signature'),
+      signer.publicKey,
+    )
+  ) {
+    throw new CeremonyError(
+      'BundleSignatureInvalid',
+      "The new signature does not verify with the signer's certificate; the key and certificate do not match.",
+    );
   }
   return entry;
 }
@@ -64,26 +78,47 @@ export function parseProtectedHeader(protectedB64: string, what: string): JwsPro
     compact = JSON.stringify(h);
   } catch {
     // JSON.stringify recurses: a header nested thousands deep exhausts the stack (found by npm run fuzz).
-    throw new CeremonyError('BundleMalformed', `${what} has a protected header nested too deeply to be one this tool wrote.`);
+    throw new CeremonyError(
+      'BundleMalformed',
+      `${what} has a protected header nested too deeply to be one this tool wrote.`,
+    );
   }
   if (compact !== text) {
-    throw new CeremonyError('BundleMalformed', `${what} has a protected header that is not in the compact form this tool writes (spaces or duplicate members).`);
+    throw new CeremonyError(
+      'BundleMalformed',
+      `${what} has a protected header that is not in the compact form this tool writes (spaces or duplicate members).`,
+    );
   }
   const o = h as Partial<JwsProtectedHeader> & Record<string, unknown>;
-  const keys = Object.keys(o ?? {}).sort().join(',');
+  const keys = Object.keys(o ?? {})
+    .sort()
+    .join(',');
   if (keys !== 'alg,x5c,x5t#S256') {
     throw new CeremonyError('BundleMalformed', `${what} has unexpected protected header fields (${keys}).`);
   }
   if (!ACCEPTED_ALGS.includes(o.alg as JwsAlg)) {
-    throw new CeremonyError('BundleMalformed', `${what} uses algorithm ${String(o.alg)}; only RS256 and PS256 are accepted.`);
+    throw new CeremonyError(
+      'BundleMalformed',
+      `${what} uses algorithm ${String(o.alg)}; only RS256 and PS256 are accepted.`,
+    );
   }
-  if (typeof o['x5t#S256'] !== 'string' || !Array.isArray(o.x5c) || o.x5c.length !== 1 || typeof o.x5c[0] !== 'string') {
+  if (
+    typeof o['x5t#S256'] !== 'string' ||
+    !Array.isArray(o.x5c) ||
+    o.x5c.length !== 1 ||
+    typeof o.x5c[0] !== 'string'
+  ) {
     throw new CeremonyError('BundleMalformed', `${what} does not identify its signer.`);
   }
   return o as JwsProtectedHeader;
 }
 
-export function verifyJwsSignature(payloadB64: string, entry: JwsSignatureEntry, header: JwsProtectedHeader, key: KeyObject): boolean {
+export function verifyJwsSignature(
+  payloadB64: string,
+  entry: JwsSignatureEntry,
+  header: JwsProtectedHeader,
+  key: KeyObject,
+): boolean {
   let sig: Buffer;
   try {
     sig = fromB64url(entry.signature, 'signature');

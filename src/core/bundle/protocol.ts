@@ -11,7 +11,17 @@ import { checkAdminName, readAdminCertificate, type AdminCertificateInfo } from 
 export const OPERATIONS = ['initialize', 'recover', 'rotate', 'admin-change', 'zeroize'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
-export const COMMANDS = ['claim', 'load-new', 'commit', 'activate', 'add-user', 'remove-admin', 'add-admin', 'set-thresholds', 'zeroize'] as const;
+export const COMMANDS = [
+  'claim',
+  'load-new',
+  'commit',
+  'activate',
+  'add-user',
+  'remove-admin',
+  'add-admin',
+  'set-thresholds',
+  'zeroize',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /**
@@ -130,9 +140,20 @@ export function isOperation(v: unknown): v is Operation {
 
 /** Thresholds for `admins` admins: whole numbers from 1 to min(admins, 8). */
 export function checkThresholds(t: Thresholds, admins: number, what: string): void {
-  if (admins < 1) throw new CeremonyError('InvalidArgument', `${what} would leave no admin, so nobody could sign for the units again: that is a lock-out, refused.`);
-  if (admins > MAX_ADMINS) throw new CeremonyError('InvalidArgument', `${what} would have ${admins} admins; a unit takes at most ${MAX_ADMINS} (the crypto units' limit).`);
-  for (const [k, label] of [['signatureThreshold', 'signature threshold'], ['revocationThreshold', 'revocation threshold']] as const) {
+  if (admins < 1)
+    throw new CeremonyError(
+      'InvalidArgument',
+      `${what} would leave no admin, so nobody could sign for the units again: that is a lock-out, refused.`,
+    );
+  if (admins > MAX_ADMINS)
+    throw new CeremonyError(
+      'InvalidArgument',
+      `${what} would have ${admins} admins; a unit takes at most ${MAX_ADMINS} (the crypto units' limit).`,
+    );
+  for (const [k, label] of [
+    ['signatureThreshold', 'signature threshold'],
+    ['revocationThreshold', 'revocation threshold'],
+  ] as const) {
     const v = t[k];
     if (Number.isSafeInteger(v) && v > admins && v <= MAX_THRESHOLD) {
       throw new CeremonyError(
@@ -142,13 +163,18 @@ export function checkThresholds(t: Thresholds, admins: number, what: string): vo
       );
     }
     if (!Number.isSafeInteger(v) || v < 1 || v > MAX_THRESHOLD) {
-      throw new CeremonyError('InvalidArgument', `${what}: the ${label} must be a whole number from 1 to ${Math.min(admins, MAX_THRESHOLD)}; got ${v}.`, { threshold: label });
+      throw new CeremonyError(
+        'InvalidArgument',
+        `${what}: the ${label} must be a whole number from 1 to ${Math.min(admins, MAX_THRESHOLD)}; got ${v}.`,
+        { threshold: label },
+      );
     }
   }
 }
 
 function readNamedAdmin(der: string, what: string): NamedAdmin {
-  if (der.length > MAX_CERTIFICATE_BASE64) malformed(`${what} is larger than any admin certificate (${der.length} base64 characters).`);
+  if (der.length > MAX_CERTIFICATE_BASE64)
+    malformed(`${what} is larger than any admin certificate (${der.length} base64 characters).`);
   const bytes = Buffer.from(der, 'base64');
   if (bytes.toString('base64') !== der) malformed(`${what} is not canonical base64.`);
   let info: AdminCertificateInfo;
@@ -161,7 +187,9 @@ function readNamedAdmin(der: string, what: string): NamedAdmin {
   try {
     checkAdminName(info.name);
   } catch (e) {
-    malformed(`${what} names its admin in a way no admin identity of this tool does (${(e as Error).message.replace(/\.$/, '')}).`);
+    malformed(
+      `${what} names its admin in a way no admin identity of this tool does (${(e as Error).message.replace(/\.$/, '')}).`,
+    );
   }
   return { name: info.name, thumbprint: info.thumbprint, certificate: der, info };
 }
@@ -191,23 +219,36 @@ function thresholdsOf(c: Thresholds, admins: number | null, what: string): Thres
  * BundleMalformed naming the rule that fails. Needs no signature and no
  * unit: the parser runs it on every bundle, each unit runs it again.
  */
-export function planOf(operation: Operation, commands: readonly BundleCommand[], targets: readonly string[]): OperationPlan {
+export function planOf(
+  operation: Operation,
+  commands: readonly BundleCommand[],
+  targets: readonly string[],
+): OperationPlan {
   const names = commands.map((c) => c.command).join(' ');
   if (!COMMAND_SEQUENCES[operation].test(names)) {
-    malformed(`The bundle's commands (${names}) are not the command sequence of the ${operation} operation (${COMMAND_SEQUENCES[operation].source.replace(/^\^|\$$/g, '')}).`);
+    malformed(
+      `The bundle's commands (${names}) are not the command sequence of the ${operation} operation (${COMMAND_SEQUENCES[operation].source.replace(/^\^|\$$/g, '')}).`,
+    );
   }
   if (new Set(targets).size !== targets.length) malformed('The bundle names a target unit twice.');
   const load = commands.find((c): c is LoadNewCommand => c.command === 'load-new');
   if (load) {
     const keyUnits = Object.keys(load.keys).sort();
     if (keyUnits.join(',') !== [...targets].sort().join(',')) {
-      malformed(`The bundle's wrapped keys are for units ${keyUnits.join(', ') || 'none'}, not exactly its targets ${targets.join(', ')}.`);
+      malformed(
+        `The bundle's wrapped keys are for units ${keyUnits.join(', ') || 'none'}, not exactly its targets ${targets.join(', ')}.`,
+      );
     }
     const wantsExpected = operation === 'rotate';
     if (wantsExpected !== (load.expectedCurrentVerificationPattern !== undefined)) {
-      malformed(wantsExpected ? 'A rotate bundle must name the current key it replaces.' : `A ${operation} bundle must not name a current key to replace.`);
+      malformed(
+        wantsExpected
+          ? 'A rotate bundle must name the current key it replaces.'
+          : `A ${operation} bundle must not name a current key to replace.`,
+      );
     }
-    if (wantsExpected && !HEX64.test(load.expectedCurrentVerificationPattern!)) malformed('The rotate bundle names its current key with an invalid verification pattern.');
+    if (wantsExpected && !HEX64.test(load.expectedCurrentVerificationPattern!))
+      malformed('The rotate bundle names its current key with an invalid verification pattern.');
   }
   const claimCommand = commands.find((c): c is ClaimCommand => c.command === 'claim');
   const claim: ClaimPlan | null = claimCommand
@@ -224,10 +265,17 @@ export function planOf(operation: Operation, commands: readonly BundleCommand[],
     case 'rotate':
       return { operation, load: load!, expectedCurrentVerificationPattern: load!.expectedCurrentVerificationPattern! };
     case 'admin-change': {
-      const remove = commands.filter((c): c is RemoveAdminCommand => c.command === 'remove-admin').map((c) => c.thumbprint);
-      for (const t of remove) if (!THUMBPRINT.test(t)) malformed(`The bundle removes an admin by an invalid thumbprint (${JSON.stringify(t).slice(0, 60)}).`);
+      const remove = commands
+        .filter((c): c is RemoveAdminCommand => c.command === 'remove-admin')
+        .map((c) => c.thumbprint);
+      for (const t of remove)
+        if (!THUMBPRINT.test(t))
+          malformed(`The bundle removes an admin by an invalid thumbprint (${JSON.stringify(t).slice(0, 60)}).`);
       if (new Set(remove).size !== remove.length) malformed('The bundle removes the same admin twice.');
-      const add = namedAdmins(commands.filter((c): c is AddAdminCommand => c.command === 'add-admin').map((c) => c.certificate), 'The admin change');
+      const add = namedAdmins(
+        commands.filter((c): c is AddAdminCommand => c.command === 'add-admin').map((c) => c.certificate),
+        'The admin change',
+      );
       const both = add.find((a) => remove.includes(a.thumbprint));
       if (both) malformed(`The bundle both adds and removes ${both.name}.`);
       const set = commands.at(-1) as SetThresholdsCommand;
@@ -239,13 +287,25 @@ export function planOf(operation: Operation, commands: readonly BundleCommand[],
 }
 
 /** The signature rule of a plan for a unit whose admins and thresholds are given. */
-export function requiredSignatures(plan: OperationPlan, unit: Thresholds & { admins: number }): { required: number; rule: string } {
+export function requiredSignatures(
+  plan: OperationPlan,
+  unit: Thresholds & { admins: number },
+): { required: number; rule: string } {
   if ((plan.operation === 'initialize' || plan.operation === 'recover') && plan.claim) {
-    return { required: plan.claim.admins.length, rule: `a claim must be signed by every admin it installs (${plan.claim.admins.length})` };
+    return {
+      required: plan.claim.admins.length,
+      rule: `a claim must be signed by every admin it installs (${plan.claim.admins.length})`,
+    };
   }
   if (plan.operation === 'admin-change' && plan.remove.length > 0) {
     const required = Math.max(unit.signatureThreshold, unit.revocationThreshold);
-    return { required, rule: `removing an admin needs the revocation threshold (${unit.revocationThreshold}) and the signature threshold (${unit.signatureThreshold}) of the unit's ${unit.admins} admins` };
+    return {
+      required,
+      rule: `removing an admin needs the revocation threshold (${unit.revocationThreshold}) and the signature threshold (${unit.signatureThreshold}) of the unit's ${unit.admins} admins`,
+    };
   }
-  return { required: unit.signatureThreshold, rule: `the unit requires ${unit.signatureThreshold} of its ${unit.admins} admins` };
+  return {
+    required: unit.signatureThreshold,
+    rule: `the unit requires ${unit.signatureThreshold} of its ${unit.admins} admins`,
+  };
 }

@@ -60,7 +60,10 @@ export function spkiFingerprint(key: KeyObject): string {
 }
 
 function invalid(what: string, why: string): never {
-  throw new CeremonyError('TransportInvalid', `${what} is not a transport key file this tool reads (${why}). Export the transport keys from the units again.`);
+  throw new CeremonyError(
+    'TransportInvalid',
+    `${what} is not a transport key file this tool reads (${why}). Export the transport keys from the units again.`,
+  );
 }
 
 function exactKeys(o: unknown, keys: string[], what: string, part: string): Record<string, unknown> {
@@ -70,22 +73,34 @@ function exactKeys(o: unknown, keys: string[], what: string, part: string): Reco
   return o as Record<string, unknown>;
 }
 
-const isCount = (v: unknown, max: number): boolean => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
+const isCount = (v: unknown, max: number): boolean =>
+  Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
 const isId = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v);
 const HEX64 = /^[0-9a-f]{64}$/;
 
 function checkSnapshot(u: unknown, what: string): void {
-  const o = exactKeys(u, ['state', 'admins', 'signatureThreshold', 'revocationThreshold', 'currentMasterKey'], what, 'its unit state');
+  const o = exactKeys(
+    u,
+    ['state', 'admins', 'signatureThreshold', 'revocationThreshold', 'currentMasterKey'],
+    what,
+    'its unit state',
+  );
   if (typeof o['state'] !== 'string') invalid(what, 'no unit state');
   if (!Array.isArray(o['admins']) || o['admins'].length > MAX_ADMINS) invalid(what, 'no admin list');
   for (const a of o['admins'] as unknown[]) {
     const x = exactKeys(a, ['name', 'thumbprint'], what, 'an admin');
     if (typeof x['name'] !== 'string' || typeof x['thumbprint'] !== 'string') invalid(what, 'an admin without name');
   }
-  if (!isCount(o['signatureThreshold'], MAX_ADMINS) || !isCount(o['revocationThreshold'], MAX_ADMINS)) invalid(what, 'thresholds');
+  if (!isCount(o['signatureThreshold'], MAX_ADMINS) || !isCount(o['revocationThreshold'], MAX_ADMINS))
+    invalid(what, 'thresholds');
   if (o['currentMasterKey'] !== null) {
     const k = exactKeys(o['currentMasterKey'], ['kcv', 'verificationPattern'], what, 'its current key');
-    if (typeof k['kcv'] !== 'string' || typeof k['verificationPattern'] !== 'string' || !HEX64.test(k['verificationPattern'])) invalid(what, 'its current key');
+    if (
+      typeof k['kcv'] !== 'string' ||
+      typeof k['verificationPattern'] !== 'string' ||
+      !HEX64.test(k['verificationPattern'])
+    )
+      invalid(what, 'its current key');
   }
 }
 
@@ -107,16 +122,34 @@ export function parseTransportFile(text: string, what: string): TransportKey {
   }
   const format = (raw as { format?: unknown } | null)?.format;
   if (format !== TRANSPORT_FORMAT) invalid(what, `format ${shownValue(format)}, not ${TRANSPORT_FORMAT}`);
-  const f = exactKeys(raw, ['format', 'instanceId', 'unitId', 'units', 'publicKey', 'fingerprint', 'lastSequence', 'limits', 'unit'], what, 'the file');
+  const f = exactKeys(
+    raw,
+    ['format', 'instanceId', 'unitId', 'units', 'publicKey', 'fingerprint', 'lastSequence', 'limits', 'unit'],
+    what,
+    'the file',
+  );
   if (!isId(f['instanceId']) || !isId(f['unitId'])) invalid(what, 'instance or unit id');
-  if (!Array.isArray(f['units']) || f['units'].length < 1 || f['units'].length > 16 || !f['units'].every(isId) || !f['units'].includes(f['unitId'])) {
+  if (
+    !Array.isArray(f['units']) ||
+    f['units'].length < 1 ||
+    f['units'].length > 16 ||
+    !f['units'].every(isId) ||
+    !f['units'].includes(f['unitId'])
+  ) {
     invalid(what, 'the list of the instance\u2019s units');
   }
   if (new Set(f['units']).size !== f['units'].length) invalid(what, 'a unit listed twice');
-  if (typeof f['publicKey'] !== 'string' || typeof f['fingerprint'] !== 'string' || !HEX64.test(f['fingerprint'])) invalid(what, 'key or fingerprint');
+  if (typeof f['publicKey'] !== 'string' || typeof f['fingerprint'] !== 'string' || !HEX64.test(f['fingerprint']))
+    invalid(what, 'key or fingerprint');
   if (!Number.isSafeInteger(f['lastSequence']) || (f['lastSequence'] as number) < 0) invalid(what, 'last sequence');
   const l = exactKeys(f['limits'], ['profile', 'keyNameMaxLength', 'maxAdmins'], what, 'its limits');
-  if (typeof l['profile'] !== 'string' || !isCount(l['keyNameMaxLength'], 1024) || (l['keyNameMaxLength'] as number) < 1 || !isCount(l['maxAdmins'], MAX_ADMINS) || (l['maxAdmins'] as number) < 1) {
+  if (
+    typeof l['profile'] !== 'string' ||
+    !isCount(l['keyNameMaxLength'], 1024) ||
+    (l['keyNameMaxLength'] as number) < 1 ||
+    !isCount(l['maxAdmins'], MAX_ADMINS) ||
+    (l['maxAdmins'] as number) < 1
+  ) {
     invalid(what, 'its limits');
   }
   checkSnapshot(f['unit'], what);
@@ -149,18 +182,29 @@ export function readTransportFile(path: string): TransportKey {
  * one set of limits. Returns the instance id.
  */
 export function checkTransportSet(transports: readonly TransportKey[]): string {
-  if (transports.length === 0) throw new CeremonyError('InvalidArgument', 'A bundle needs the transport key files of its units (--transport).');
+  if (transports.length === 0)
+    throw new CeremonyError('InvalidArgument', 'A bundle needs the transport key files of its units (--transport).');
   const first = transports[0]!.file;
   for (const t of transports) {
     if (t.file.instanceId !== first.instanceId) {
-      throw new CeremonyError('InvalidArgument', `The transport files come from different service instances (${first.instanceId} and ${t.file.instanceId}); a bundle addresses one instance.`);
+      throw new CeremonyError(
+        'InvalidArgument',
+        `The transport files come from different service instances (${first.instanceId} and ${t.file.instanceId}); a bundle addresses one instance.`,
+      );
     }
-    if ([...t.file.units].sort().join(',') !== [...first.units].sort().join(',') || JSON.stringify(t.file.limits) !== JSON.stringify(first.limits)) {
-      throw new CeremonyError('InvalidArgument', `The transport files of instance ${first.instanceId} disagree about its units or limits; export them again, all at once.`);
+    if (
+      [...t.file.units].sort().join(',') !== [...first.units].sort().join(',') ||
+      JSON.stringify(t.file.limits) !== JSON.stringify(first.limits)
+    ) {
+      throw new CeremonyError(
+        'InvalidArgument',
+        `The transport files of instance ${first.instanceId} disagree about its units or limits; export them again, all at once.`,
+      );
     }
   }
   const given = transports.map((t) => t.file.unitId);
-  if (new Set(given).size !== given.length) throw new CeremonyError('InvalidArgument', 'The same unit is given twice (--transport).');
+  if (new Set(given).size !== given.length)
+    throw new CeremonyError('InvalidArgument', 'The same unit is given twice (--transport).');
   const missing = first.units.filter((u) => !given.includes(u));
   if (missing.length > 0) {
     throw new CeremonyError(

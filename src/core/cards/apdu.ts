@@ -103,13 +103,19 @@ export class CardStatusError extends CeremonyError {
 export function statusError(sw: number, what: string): CardStatusError {
   if ((sw & 0xfff0) === 0x63c0) {
     const n = sw & 0x0f;
-    return new CardStatusError(sw, 'WrongPin', `${what}: wrong PIN, ${n} ${n === 1 ? 'try' : 'tries'} left.`, { retriesLeft: n });
+    return new CardStatusError(sw, 'WrongPin', `${what}: wrong PIN, ${n} ${n === 1 ? 'try' : 'tries'} left.`, {
+      retriesLeft: n,
+    });
   }
   switch (sw) {
     case SW.AUTH_METHOD_BLOCKED:
       return new CardStatusError(sw, 'PinBlocked', `${what}: blocked (no tries left).`);
     case SW.SECURITY_STATUS_NOT_SATISFIED:
-      return new CardStatusError(sw, 'SecurityStatusNotSatisfied', `${what}: the card requires the PIN or management key first.`);
+      return new CardStatusError(
+        sw,
+        'SecurityStatusNotSatisfied',
+        `${what}: the card requires the PIN or management key first.`,
+      );
     case SW.NOT_FOUND:
     case SW.REFERENCE_NOT_FOUND:
       return new CardStatusError(sw, 'CardObjectNotFound', `${what}: not found on the card.`);
@@ -129,7 +135,14 @@ export interface ApduTrace {
   onExchange?: (command: Uint8Array, response: Uint8Array) => void;
 }
 
-function encode(cla: number, ins: number, p1: number, p2: number, data: Uint8Array | undefined, le: number | undefined): Uint8Array {
+function encode(
+  cla: number,
+  ins: number,
+  p1: number,
+  p2: number,
+  data: Uint8Array | undefined,
+  le: number | undefined,
+): Uint8Array {
   const parts = [cla, ins, p1, p2];
   if (data && data.length > 0) parts.push(data.length, ...data);
   if (le !== undefined) parts.push(le & 0xff);
@@ -195,7 +208,8 @@ export class ApduChannel {
     if (r.length < 2) throw this.malformed(what, `${r.length} bytes, fewer than a status word`);
     const b = Buffer.from(r);
     const data = b.subarray(0, b.length - 2);
-    if (data.length > MAX_SHORT_RESPONSE_DATA) throw this.malformed(what, `${data.length} bytes of data to a short command`);
+    if (data.length > MAX_SHORT_RESPONSE_DATA)
+      throw this.malformed(what, `${data.length} bytes of data to a short command`);
     return { data, sw: (b[b.length - 2]! << 8) | b[b.length - 1]! };
   }
 
@@ -223,7 +237,8 @@ export class ApduChannel {
     // (§5.1.3). A second 6Cxx is a card going round in circles.
     if ((r.sw & SW1_MASK) === SW1_WRONG_LE) {
       r = await this.exchange(encode(cla, c.ins, c.p1, c.p2, last, r.sw & 0xff), what, deadlineMs);
-      if ((r.sw & SW1_MASK) === SW1_WRONG_LE) throw this.malformed(what, `${swHex(r.sw)} again after the length it asked for`);
+      if ((r.sw & SW1_MASK) === SW1_WRONG_LE)
+        throw this.malformed(what, `${swHex(r.sw)} again after the length it asked for`);
     }
     const chunks = [r.data];
     let total = r.data.length;
@@ -231,7 +246,8 @@ export class ApduChannel {
     // answer that announces still more must carry all it was asked for (xx,
     // or 256 for 00), which with the round and size bounds ends any loop.
     for (let round = 0; (r.sw & SW1_MASK) === SW1_BYTES_REMAINING; round++) {
-      if (round >= MAX_GET_RESPONSE_ROUNDS) throw this.malformed(what, `more than ${MAX_GET_RESPONSE_ROUNDS} GET RESPONSE rounds`);
+      if (round >= MAX_GET_RESPONSE_ROUNDS)
+        throw this.malformed(what, `more than ${MAX_GET_RESPONSE_ROUNDS} GET RESPONSE rounds`);
       const asked = r.sw & 0xff || MAX_SHORT_RESPONSE_DATA;
       r = await this.exchange(encode(0x00, INS_GET_RESPONSE, 0x00, 0x00, undefined, r.sw & 0xff), what, deadlineMs);
       if (r.data.length > asked) throw this.malformed(what, `${r.data.length} bytes to GET RESPONSE for ${asked}`);

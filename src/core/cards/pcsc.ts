@@ -30,7 +30,13 @@
 // never serialises a transmit behind it (pcsc-lite locks per context).
 import type * as Smartcard from 'smartcard';
 import { CeremonyError } from '../errors.js';
-import { matchReader, type CardConnection, type CardTransport, type ReaderEvent, type ReaderState } from './transport.js';
+import {
+  matchReader,
+  type CardConnection,
+  type CardTransport,
+  type ReaderEvent,
+  type ReaderState,
+} from './transport.js';
 
 /** The part of the `smartcard` module this transport uses (a fake can stand in for it). */
 export type PcscBinding = Pick<
@@ -142,7 +148,8 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : Stri
 const noPcscd = (): CeremonyError =>
   new CeremonyError('NoPcscd', 'The smart-card service (pcscd) is not running; start it with `systemctl start pcscd`.');
 
-const noReaderAttached = (): CeremonyError => new CeremonyError('NoReader', 'No smart-card reader is connected; plug one in.');
+const noReaderAttached = (): CeremonyError =>
+  new CeremonyError('NoReader', 'No smart-card reader is connected; plug one in.');
 
 /** Translates a binding error raised while working with `reader` (or with no reader yet). */
 function pcscError(e: unknown, reader: string | undefined, during: 'connect' | 'transmit' | 'list'): CeremonyError {
@@ -197,7 +204,8 @@ function pcscError(e: unknown, reader: string | undefined, during: 'connect' | '
   }
 }
 
-const hex = (b: Uint8Array | null | undefined): string | undefined => (b && b.length > 0 ? Buffer.from(b).toString('hex') : undefined);
+const hex = (b: Uint8Array | null | undefined): string | undefined =>
+  b && b.length > 0 ? Buffer.from(b).toString('hex') : undefined;
 
 export class PcscTransport implements CardTransport {
   private closed = false;
@@ -251,7 +259,8 @@ export class PcscTransport implements CardTransport {
     w.start();
     return () => {
       this.watchers.delete(w);
-      w.stop();
+      // Fire and forget: the watch loop catches its own errors (run()), and the caller need not wait for it to end.
+      void w.stop();
     };
   }
 
@@ -280,7 +289,10 @@ export class PcscTransport implements CardTransport {
       // card operation (select, verify PIN, sign...) runs start to finish
       // without another application seeing or resetting the card between
       // its APDUs. T=0 or T=1, whichever the card offers.
-      const connecting = reader.connect(this.sc.SCARD_SHARE_EXCLUSIVE, this.sc.SCARD_PROTOCOL_T0 | this.sc.SCARD_PROTOCOL_T1);
+      const connecting = reader.connect(
+        this.sc.SCARD_SHARE_EXCLUSIVE,
+        this.sc.SCARD_PROTOCOL_T0 | this.sc.SCARD_PROTOCOL_T1,
+      );
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<null>((resolve) => {
         timer = setTimeout(() => resolve(null), CONNECT_DEADLINE_MS);
@@ -314,7 +326,9 @@ export class PcscTransport implements CardTransport {
       } catch {
         atr = reader.atr;
       }
-      const conn = new PcscConnection(this.sc, ctx, card, name, new Uint8Array(atr ?? []), () => this.connections.delete(conn));
+      const conn = new PcscConnection(this.sc, ctx, card, name, new Uint8Array(atr ?? []), () =>
+        this.connections.delete(conn),
+      );
       this.connections.add(conn);
       return conn;
     } catch (e) {
@@ -556,7 +570,12 @@ class ReaderWatcher {
             continue;
           }
         }
-        const watched: Smartcard.ReaderState[] = [...this.known.entries()].map(([name, k]) => ({ name, state: k.state, changed: false, atr: null }));
+        const watched: Smartcard.ReaderState[] = [...this.known.entries()].map(([name, k]) => ({
+          name,
+          state: k.state,
+          changed: false,
+          atr: null,
+        }));
         // The PnP pseudo-reader from "unaware" each time: it wakes the wait
         // when a reader is attached or detached during it. Changes between
         // two waits are caught by re-listing after every wake.
@@ -591,7 +610,8 @@ class ReaderWatcher {
           // both sides means the card was swapped between two waits.
           const swapped = present && k.present && c.state >>> 16 !== k.state >>> 16;
           if (k.present && (!present || swapped)) this.emit({ kind: 'card-removed', reader: c.name });
-          if (present && (!k.present || swapped)) this.emit({ kind: 'card-inserted', reader: c.name, atr: hex(c.atr) ?? '' });
+          if (present && (!k.present || swapped))
+            this.emit({ kind: 'card-inserted', reader: c.name, atr: hex(c.atr) ?? '' });
           // Feed dwEventState back as dwCurrentState, as pcsc-lite's SCardGetStatusChange documentation asks.
           k.state = c.state & ~this.sc.SCARD_STATE_CHANGED;
           k.present = present;
@@ -629,9 +649,13 @@ export async function createPcscTransport(): Promise<PcscTransport> {
   } catch (e) {
     // The addon links against libpcsclite.so.1; without it the dlopen fails.
     if (/libpcsclite/.test(messageOf(e))) {
-      throw new CeremonyError('NoPcscd', 'The smart-card library (pcsc-lite) is not installed; install the pcscd package.', {
-        pcsc: messageOf(e),
-      });
+      throw new CeremonyError(
+        'NoPcscd',
+        'The smart-card library (pcsc-lite) is not installed; install the pcscd package.',
+        {
+          pcsc: messageOf(e),
+        },
+      );
     }
     throw e;
   }

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPublicKey,
+  randomBytes,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { CeremonyError } from '../errors.js';
 import { zeroize } from '../secrets.js';
 import { ApduChannel, CardStatusError, KEY_GENERATION_DEADLINE_MS, SW, statusError, type ApduTrace } from './apdu.js';
@@ -66,7 +73,14 @@ const VERSION_LENGTH = 3;
 const SERIAL_LENGTH = 4;
 
 /** Yubico GET METADATA tags (Yubico PIV extensions, "GET METADATA"). */
-const META = { ALGORITHM: 0x01, POLICY: 0x02, ORIGIN: 0x03, PUBLIC_KEY: 0x04, IS_DEFAULT: 0x05, RETRIES: 0x06 } as const;
+const META = {
+  ALGORITHM: 0x01,
+  POLICY: 0x02,
+  ORIGIN: 0x03,
+  PUBLIC_KEY: 0x04,
+  IS_DEFAULT: 0x05,
+  RETRIES: 0x06,
+} as const;
 const ORIGIN = { GENERATED: 0x01, IMPORTED: 0x02 } as const;
 
 /** The certificate object of a key slot (SP 800-73-4 Part 1 Table 3 and Table 4b). */
@@ -122,7 +136,10 @@ function mgmtCipher(alg: ManagementKeyAlg, key: Uint8Array): { name: string; blo
       if (key.length !== 32) break;
       return { name: 'aes-256-ecb', block: 16 };
   }
-  throw new CeremonyError('InvalidArgument', `A management key for algorithm ${alg.toString(16)} has the wrong length (${key.length} bytes).`);
+  throw new CeremonyError(
+    'InvalidArgument',
+    `A management key for algorithm ${alg.toString(16)} has the wrong length (${key.length} bytes).`,
+  );
 }
 
 function ecb(decrypt: boolean, name: string, key: Uint8Array, block: Uint8Array): Buffer {
@@ -150,9 +167,13 @@ const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03
 
 /** A card answer that is not what the PIV specification or the Yubico extensions describe: one sentence, what to do. */
 export function malformedAnswer(what: string): CeremonyError {
-  return new CeremonyError('CardError', `The card's answer is not well formed (${what}); it may not be a PIV card or it may be faulty, so take it out and use another card.`, {
-    problem: what,
-  });
+  return new CeremonyError(
+    'CardError',
+    `The card's answer is not well formed (${what}); it may not be a PIV card or it may be faulty, so take it out and use another card.`,
+    {
+      problem: what,
+    },
+  );
 }
 
 /** Uncompressed point (SEC 1 §2.3.3): 04 || X || Y, 32 bytes each for P-256. */
@@ -160,7 +181,8 @@ const EC_POINT_UNCOMPRESSED = 0x04;
 const P256_POINT_LENGTH = 65;
 
 export function p256PublicKeyFromPoint(point: Uint8Array): KeyObject {
-  if (point.length !== P256_POINT_LENGTH || point[0] !== EC_POINT_UNCOMPRESSED) throw new CeremonyError('CardError', 'The card returned a malformed P-256 public key.');
+  if (point.length !== P256_POINT_LENGTH || point[0] !== EC_POINT_UNCOMPRESSED)
+    throw new CeremonyError('CardError', 'The card returned a malformed P-256 public key.');
   try {
     // Node checks that the point is on the curve.
     return createPublicKey({ key: Buffer.concat([P256_SPKI_PREFIX, point]), format: 'der', type: 'spki' });
@@ -176,11 +198,20 @@ const MAX_RSA_EXPONENT_BYTES = 4;
 function rsaPublicKey(modulus: Buffer, exponent: Buffer): KeyObject {
   // A YubiKey sends the modulus without a sign byte; tolerate one leading zero.
   const n = modulus.length === RSA2048_MODULUS_BYTES + 1 && modulus[0] === 0 ? modulus.subarray(1) : modulus;
-  if (n.length !== RSA2048_MODULUS_BYTES || (n[0]! & 0x80) === 0 || exponent.length === 0 || exponent.length > MAX_RSA_EXPONENT_BYTES || (exponent[exponent.length - 1]! & 1) === 0) {
+  if (
+    n.length !== RSA2048_MODULUS_BYTES ||
+    (n[0]! & 0x80) === 0 ||
+    exponent.length === 0 ||
+    exponent.length > MAX_RSA_EXPONENT_BYTES ||
+    (exponent[exponent.length - 1]! & 1) === 0
+  ) {
     throw new CeremonyError('CardError', 'The card returned a malformed RSA-2048 public key.');
   }
   try {
-    return createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e: exponent.toString('base64url') }, format: 'jwk' });
+    return createPublicKey({
+      key: { kty: 'RSA', n: n.toString('base64url'), e: exponent.toString('base64url') },
+      format: 'jwk',
+    });
   } catch {
     throw new CeremonyError('CardError', 'The card returned a malformed RSA-2048 public key.');
   }
@@ -199,34 +230,45 @@ export class PivSession {
   }
 
   async select(): Promise<void> {
-    await this.channel.send({ ins: INS.SELECT, p1: 0x04, p2: 0x00, data: PIV_AID, le: 0 }, 'Selecting the PIV application');
+    await this.channel.send(
+      { ins: INS.SELECT, p1: 0x04, p2: 0x00, data: PIV_AID, le: 0 },
+      'Selecting the PIV application',
+    );
   }
 
   /** Yubico GET VERSION: firmware major.minor.patch, exactly three bytes. */
   async version(): Promise<string> {
     const v = await this.channel.send({ ins: INS.GET_VERSION, p1: 0, p2: 0 }, 'Reading the card version');
-    if (v.length !== VERSION_LENGTH) throw malformedAnswer(`a version of ${v.length} bytes instead of ${VERSION_LENGTH}`);
+    if (v.length !== VERSION_LENGTH)
+      throw malformedAnswer(`a version of ${v.length} bytes instead of ${VERSION_LENGTH}`);
     return [...v].join('.');
   }
 
   /** Yubico GET SERIAL: the card's serial number, a 32-bit big-endian integer. */
   async serial(): Promise<number> {
     const s = await this.channel.send({ ins: INS.GET_SERIAL, p1: 0, p2: 0 }, 'Reading the card serial');
-    if (s.length !== SERIAL_LENGTH) throw malformedAnswer(`a serial number of ${s.length} bytes instead of ${SERIAL_LENGTH}`);
+    if (s.length !== SERIAL_LENGTH)
+      throw malformedAnswer(`a serial number of ${s.length} bytes instead of ${SERIAL_LENGTH}`);
     return s.readUInt32BE(0);
   }
 
   /** GET DATA (SP 800-73-4 Part 2 §3.1.2): the content of a data object, without its 53 wrapper. */
   async getData(tag: number, what: string): Promise<Buffer> {
-    const tagBytes = tag === OBJECT.DISCOVERY ? Buffer.from([0x7e]) : Buffer.from([tag >> 16, (tag >> 8) & 0xff, tag & 0xff]);
-    const r = await this.channel.send({ ins: INS.GET_DATA, p1: 0x3f, p2: 0xff, data: tlv(TAG_TAG_LIST, tagBytes), le: 0 }, what);
+    const tagBytes =
+      tag === OBJECT.DISCOVERY ? Buffer.from([0x7e]) : Buffer.from([tag >> 16, (tag >> 8) & 0xff, tag & 0xff]);
+    const r = await this.channel.send(
+      { ins: INS.GET_DATA, p1: 0x3f, p2: 0xff, data: tlv(TAG_TAG_LIST, tagBytes), le: 0 },
+      what,
+    );
     // The answer is exactly one data object: 53 for a container, 7E for the
     // discovery object (SP 800-73-4 Part 1 §3.1, Part 2 §3.1.2). Anything
     // before, after or instead of it is a card that does not follow PIV.
     const outer = parseTlvs(r, what.replace(/^Reading /, ''));
     const expected = tag === OBJECT.DISCOVERY ? OBJECT.DISCOVERY : TAG_DATA_OBJECT;
     if (outer.length !== 1 || outer[0]!.tag !== expected) {
-      throw malformedAnswer(`a data object that is not one ${expected.toString(16).toUpperCase()} object (${what.replace(/^Reading /, '')})`);
+      throw malformedAnswer(
+        `a data object that is not one ${expected.toString(16).toUpperCase()} object (${what.replace(/^Reading /, '')})`,
+      );
     }
     return outer[0]!.value;
   }
@@ -234,12 +276,18 @@ export class PivSession {
   /** PUT DATA (SP 800-73-4 Part 2 §3.3.2): needs the management key. */
   async putData(tag: number, content: Uint8Array, what: string): Promise<void> {
     const tagBytes = Buffer.from([tag >> 16, (tag >> 8) & 0xff, tag & 0xff]);
-    await this.channel.send({ ins: INS.PUT_DATA, p1: 0x3f, p2: 0xff, data: Buffer.concat([tlv(0x5c, tagBytes), tlv(0x53, content)]) }, what);
+    await this.channel.send(
+      { ins: INS.PUT_DATA, p1: 0x3f, p2: 0xff, data: Buffer.concat([tlv(0x5c, tagBytes), tlv(0x53, content)]) },
+      what,
+    );
   }
 
   /** Tries left for the PIN without spending one (VERIFY with no data, SP 800-73-4 Part 2 §3.2.1). */
   async pinTriesLeft(): Promise<{ verified: boolean; triesLeft: number | null }> {
-    const r = await this.channel.transmitRaw({ ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN }, 'Reading the PIN retry counter');
+    const r = await this.channel.transmitRaw(
+      { ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN },
+      'Reading the PIN retry counter',
+    );
     if (r.sw === SW.OK) return { verified: true, triesLeft: null };
     if ((r.sw & 0xfff0) === 0x63c0) return { verified: false, triesLeft: r.sw & 0x0f };
     if (r.sw === SW.AUTH_METHOD_BLOCKED) return { verified: false, triesLeft: 0 };
@@ -250,7 +298,10 @@ export class PivSession {
   async verifyPin(pin: Uint8Array): Promise<void> {
     const padded = padPin(pin, 'The PIN');
     try {
-      const r = await this.channel.transmitRaw({ ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN, data: padded }, 'Checking the PIN');
+      const r = await this.channel.transmitRaw(
+        { ins: INS.VERIFY, p1: 0x00, p2: KEY_REF.PIN, data: padded },
+        'Checking the PIN',
+      );
       if (r.sw === SW.OK) return;
       throw pinError(r.sw, 'PIN');
     } finally {
@@ -259,11 +310,18 @@ export class PivSession {
   }
 
   /** CHANGE REFERENCE DATA for the PIN (80) or PUK (81), SP 800-73-4 Part 2 §3.2.2. */
-  async changeReference(ref: typeof KEY_REF.PIN | typeof KEY_REF.PUK, current: Uint8Array, next: Uint8Array): Promise<void> {
+  async changeReference(
+    ref: typeof KEY_REF.PIN | typeof KEY_REF.PUK,
+    current: Uint8Array,
+    next: Uint8Array,
+  ): Promise<void> {
     const name = ref === KEY_REF.PIN ? 'PIN' : 'PUK';
     const data = Buffer.concat([padPin(current, `The current ${name}`), padPin(next, `The new ${name}`)]);
     try {
-      const r = await this.channel.transmitRaw({ ins: INS.CHANGE_REFERENCE_DATA, p1: 0x00, p2: ref, data }, `Changing the ${name}`);
+      const r = await this.channel.transmitRaw(
+        { ins: INS.CHANGE_REFERENCE_DATA, p1: 0x00, p2: ref, data },
+        `Changing the ${name}`,
+      );
       if (r.sw !== SW.OK) throw pinError(r.sw, name);
     } finally {
       zeroize(data);
@@ -274,7 +332,10 @@ export class PivSession {
   async unblockPin(puk: Uint8Array, newPin: Uint8Array): Promise<void> {
     const data = Buffer.concat([padPin(puk, 'The PUK'), padPin(newPin, 'The new PIN')]);
     try {
-      const r = await this.channel.transmitRaw({ ins: INS.RESET_RETRY_COUNTER, p1: 0x00, p2: KEY_REF.PIN, data }, 'Unblocking the PIN');
+      const r = await this.channel.transmitRaw(
+        { ins: INS.RESET_RETRY_COUNTER, p1: 0x00, p2: KEY_REF.PIN, data },
+        'Unblocking the PIN',
+      );
       if (r.sw !== SW.OK) throw pinError(r.sw, 'PUK');
     } finally {
       zeroize(data);
@@ -289,16 +350,23 @@ export class PivSession {
    */
   async authenticateManagementKey(key: Uint8Array, alg: ManagementKeyAlg = ALG.TDES): Promise<void> {
     const { name, block } = mgmtCipher(alg, key);
-    const first = await this.channel.transmitRaw({
-      ins: INS.GENERAL_AUTHENTICATE,
-      p1: alg,
-      p2: KEY_REF.MANAGEMENT,
-      data: tlv(0x7c, tlv(0x80, Buffer.alloc(0))),
-      le: 0,
-    }, 'Authenticating with the management key');
+    const first = await this.channel.transmitRaw(
+      {
+        ins: INS.GENERAL_AUTHENTICATE,
+        p1: alg,
+        p2: KEY_REF.MANAGEMENT,
+        data: tlv(0x7c, tlv(0x80, Buffer.alloc(0))),
+        le: 0,
+      },
+      'Authenticating with the management key',
+    );
     // A card answers 6A80/6A86 when its management key is of another algorithm.
     if (first.sw === SW.INCORRECT_DATA || first.sw === SW.INCORRECT_P1P2) {
-      throw new CardStatusError(first.sw, 'ManagementKeyRejected', 'The card rejected the management key: this card uses a management key of another type.');
+      throw new CardStatusError(
+        first.sw,
+        'ManagementKeyRejected',
+        'The card rejected the management key: this card uses a management key of another type.',
+      );
     }
     if (first.sw !== SW.OK) throw statusError(first.sw, 'Starting management-key authentication');
     const step1 = first.data;
@@ -307,21 +375,31 @@ export class PivSession {
     const decrypted = ecb(true, name, key, witness);
     const challenge = randomBytes(block);
     try {
-      const r = await this.channel.transmitRaw({
-        ins: INS.GENERAL_AUTHENTICATE,
-        p1: alg,
-        p2: KEY_REF.MANAGEMENT,
-        data: tlv(0x7c, Buffer.concat([tlv(0x80, decrypted), tlv(0x81, challenge)])),
-        le: 0,
-      }, 'Authenticating with the management key');
+      const r = await this.channel.transmitRaw(
+        {
+          ins: INS.GENERAL_AUTHENTICATE,
+          p1: alg,
+          p2: KEY_REF.MANAGEMENT,
+          data: tlv(0x7c, Buffer.concat([tlv(0x80, decrypted), tlv(0x81, challenge)])),
+          le: 0,
+        },
+        'Authenticating with the management key',
+      );
       if (r.sw === SW.SECURITY_STATUS_NOT_SATISFIED || r.sw === SW.INCORRECT_DATA || r.sw === SW.AUTH_METHOD_BLOCKED) {
-        throw new CardStatusError(r.sw, 'ManagementKeyRejected', 'The card rejected the management key: it is not the key this card uses.');
+        throw new CardStatusError(
+          r.sw,
+          'ManagementKeyRejected',
+          'The card rejected the management key: it is not the key this card uses.',
+        );
       }
       if (r.sw !== SW.OK) throw statusError(r.sw, 'Management-key authentication');
       const response = findTlv(parseTlvs(findTlv(parseTlvs(r.data), 0x7c, 'the response')), 0x82, 'the response');
       const expected = ecb(false, name, key, challenge);
       if (response.length !== expected.length || !timingSafeEqual(response, expected)) {
-        throw new CeremonyError('WrongCard', 'The card failed to prove it holds the management key: it may not be a genuine PIV card.');
+        throw new CeremonyError(
+          'WrongCard',
+          'The card failed to prove it holds the management key: it may not be a genuine PIV card.',
+        );
       }
     } finally {
       zeroize(decrypted);
@@ -340,16 +418,28 @@ export class PivSession {
   }
 
   /** GENERATE ASYMMETRIC KEY PAIR (SP 800-73-4 Part 2 §3.3.2) with YubiKey PIN/touch policies. */
-  async generateKey(slot: number, alg: typeof ALG.RSA2048 | typeof ALG.ECCP256, policy: { pin?: number; touch?: number } = {}): Promise<KeyObject> {
+  async generateKey(
+    slot: number,
+    alg: typeof ALG.RSA2048 | typeof ALG.ECCP256,
+    policy: { pin?: number; touch?: number } = {},
+  ): Promise<KeyObject> {
     const params = [tlv(0x80, Buffer.from([alg]))];
     if (policy.pin) params.push(tlv(0xaa, Buffer.from([policy.pin])));
     if (policy.touch) params.push(tlv(0xab, Buffer.from([policy.touch])));
     const r = await this.channel.send(
-      { ins: INS.GENERATE_ASYMMETRIC_KEY_PAIR, p1: 0x00, p2: slot, data: tlv(0xac, Buffer.concat(params)), le: 0, deadlineMs: KEY_GENERATION_DEADLINE_MS },
+      {
+        ins: INS.GENERATE_ASYMMETRIC_KEY_PAIR,
+        p1: 0x00,
+        p2: slot,
+        data: tlv(0xac, Buffer.concat(params)),
+        le: 0,
+        deadlineMs: KEY_GENERATION_DEADLINE_MS,
+      },
       `Generating a key in slot ${slot.toString(16).toUpperCase()}`,
     );
     const inner = parseTlvs(findTlv(parseTlvs(r), 0x7f49, 'the public key'), 'the public key');
-    if (alg === ALG.RSA2048) return rsaPublicKey(findTlv(inner, 0x81, 'the modulus'), findTlv(inner, 0x82, 'the exponent'));
+    if (alg === ALG.RSA2048)
+      return rsaPublicKey(findTlv(inner, 0x81, 'the modulus'), findTlv(inner, 0x82, 'the exponent'));
     return p256PublicKeyFromPoint(findTlv(inner, 0x86, 'the EC point'));
   }
 
@@ -358,7 +448,13 @@ export class PivSession {
    * §3.2.4): dynamic authentication template 7C with an empty response (82)
    * and the input under `tag`; returns the card's response (82).
    */
-  private async useSlotKey(alg: number, slot: number, tag: 0x81 | 0x85, input: Uint8Array, what: string): Promise<Buffer> {
+  private async useSlotKey(
+    alg: number,
+    slot: number,
+    tag: 0x81 | 0x85,
+    input: Uint8Array,
+    what: string,
+  ): Promise<Buffer> {
     const r = await this.channel.send(
       {
         ins: INS.GENERAL_AUTHENTICATE,
@@ -396,7 +492,10 @@ export class PivSession {
    */
   async referenceMetadata(ref: number): Promise<PinMetadata & { algorithm?: number }> {
     const name = ref === KEY_REF.PIN ? 'PIN' : ref === KEY_REF.PUK ? 'PUK' : 'management key';
-    const r = await this.channel.send({ ins: INS.GET_METADATA, p1: 0x00, p2: ref, le: 0 }, `Reading the ${name} metadata`);
+    const r = await this.channel.send(
+      { ins: INS.GET_METADATA, p1: 0x00, p2: ref, le: 0 },
+      `Reading the ${name} metadata`,
+    );
     const bad = (detail: string): CeremonyError => malformedAnswer(`metadata for the ${name} (${detail})`);
     const t = uniqueTlvs(parseTlvs(r, `metadata for the ${name}`), bad);
     const alg = t.get(META.ALGORITHM);
@@ -408,7 +507,12 @@ export class PivSession {
       if (tries === undefined || tries.length !== 2) throw bad('retry counters');
       const [total, left] = [tries[0]!, tries[1]!];
       if (total === 0 || left > total) throw bad(`${left} tries left of ${total}`);
-      return { isDefault: isDefault[0] === 1, totalTries: total, triesLeft: left, ...(alg !== undefined ? { algorithm: alg[0]! } : {}) };
+      return {
+        isDefault: isDefault[0] === 1,
+        totalTries: total,
+        triesLeft: left,
+        ...(alg !== undefined ? { algorithm: alg[0]! } : {}),
+      };
     }
     if (alg === undefined) throw bad('algorithm');
     return { isDefault: isDefault[0] === 1, totalTries: 0, triesLeft: 0, algorithm: alg[0]! };
@@ -433,12 +537,21 @@ export class PivSession {
     const policy = t.get(META.POLICY);
     if (policy !== undefined && policy.length !== 2) throw bad('PIN and touch policy');
     const originBytes = t.get(META.ORIGIN);
-    if (originBytes !== undefined && (originBytes.length !== 1 || (originBytes[0] !== ORIGIN.GENERATED && originBytes[0] !== ORIGIN.IMPORTED))) throw bad('origin');
+    if (
+      originBytes !== undefined &&
+      (originBytes.length !== 1 || (originBytes[0] !== ORIGIN.GENERATED && originBytes[0] !== ORIGIN.IMPORTED))
+    )
+      throw bad('origin');
     const pub = t.get(META.PUBLIC_KEY);
     let publicKey: KeyObject | undefined;
     if (pub) {
       const inner = parseTlvs(pub, `the public key in the ${label}`);
-      publicKey = alg === ALG.RSA2048 ? rsaPublicKey(findTlv(inner, 0x81, 'n'), findTlv(inner, 0x82, 'e')) : alg === ALG.ECCP256 ? p256PublicKeyFromPoint(findTlv(inner, 0x86, 'point')) : undefined;
+      publicKey =
+        alg === ALG.RSA2048
+          ? rsaPublicKey(findTlv(inner, 0x81, 'n'), findTlv(inner, 0x82, 'e'))
+          : alg === ALG.ECCP256
+            ? p256PublicKeyFromPoint(findTlv(inner, 0x86, 'point'))
+            : undefined;
     }
     return {
       algorithm: alg,
@@ -450,7 +563,10 @@ export class PivSession {
 }
 
 /** The TLVs of a flat answer by tag; a tag that appears twice is a malformed answer. */
-function uniqueTlvs(tlvs: Array<{ tag: number; value: Buffer }>, bad: (detail: string) => CeremonyError): Map<number, Buffer> {
+function uniqueTlvs(
+  tlvs: Array<{ tag: number; value: Buffer }>,
+  bad: (detail: string) => CeremonyError,
+): Map<number, Buffer> {
   const m = new Map<number, Buffer>();
   for (const t of tlvs) {
     if (m.has(t.tag)) throw bad(`tag ${t.tag.toString(16).toUpperCase()} twice`);
@@ -464,12 +580,29 @@ export function pinError(sw: number, name: 'PIN' | 'PUK'): CeremonyError {
   if ((sw & 0xfff0) === 0x63c0) {
     const n = sw & 0x0f;
     if (n === 0) {
-      return new CardStatusError(sw, name === 'PIN' ? 'PinBlocked' : 'PukBlocked', name === 'PIN' ? 'Wrong PIN; the PIN is now blocked. Unblock it with the PUK.' : 'Wrong PUK; the PUK is now blocked and the card can only be reset.');
+      return new CardStatusError(
+        sw,
+        name === 'PIN' ? 'PinBlocked' : 'PukBlocked',
+        name === 'PIN'
+          ? 'Wrong PIN; the PIN is now blocked. Unblock it with the PUK.'
+          : 'Wrong PUK; the PUK is now blocked and the card can only be reset.',
+      );
     }
-    return new CardStatusError(sw, name === 'PIN' ? 'WrongPin' : 'WrongPuk', `Wrong ${name}: ${n} ${n === 1 ? 'try' : 'tries'} left before it is blocked.`, { retriesLeft: n, reference: name });
+    return new CardStatusError(
+      sw,
+      name === 'PIN' ? 'WrongPin' : 'WrongPuk',
+      `Wrong ${name}: ${n} ${n === 1 ? 'try' : 'tries'} left before it is blocked.`,
+      { retriesLeft: n, reference: name },
+    );
   }
   if (sw === SW.AUTH_METHOD_BLOCKED) {
-    return new CardStatusError(sw, name === 'PIN' ? 'PinBlocked' : 'PukBlocked', name === 'PIN' ? 'The PIN is blocked. Unblock it with the PUK.' : 'The PUK is blocked: the card can only be reset, which erases it.');
+    return new CardStatusError(
+      sw,
+      name === 'PIN' ? 'PinBlocked' : 'PukBlocked',
+      name === 'PIN'
+        ? 'The PIN is blocked. Unblock it with the PUK.'
+        : 'The PUK is blocked: the card can only be reset, which erases it.',
+    );
   }
   return statusError(sw, `Checking the ${name}`);
 }

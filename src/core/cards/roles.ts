@@ -1,8 +1,20 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { CeremonyError, type CeremonyErrorCode } from '../errors.js';
-import { buildSelfSignedCertificate, readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
+import {
+  buildSelfSignedCertificate,
+  readAdminCertificate,
+  type AdminCertificateInfo,
+  type Rs256Signer,
+} from '../identity/certificate.js';
 import { zeroize } from '../secrets.js';
-import { checkHeader, openShareWithCard, parseEnvelope, sealShareToCardKey, type KeyshareEnvelope, type KeyshareHeader } from '../shares/envelope.js';
+import {
+  checkHeader,
+  openShareWithCard,
+  parseEnvelope,
+  sealShareToCardKey,
+  type KeyshareEnvelope,
+  type KeyshareHeader,
+} from '../shares/envelope.js';
 import { CardStatusError, type ApduTrace } from './apdu.js';
 import {
   ALG,
@@ -28,7 +40,12 @@ import type { CardTransport } from './transport.js';
 // on one, seal a share to one and read it back (issue 3, "Card roles").
 
 /** Opens an exclusive session with the card in the matching reader for one operation, always released. */
-export async function withCard<T>(transport: CardTransport, reader: string, op: (s: PivSession) => Promise<T>, trace?: ApduTrace): Promise<T> {
+export async function withCard<T>(
+  transport: CardTransport,
+  reader: string,
+  op: (s: PivSession) => Promise<T>,
+  trace?: ApduTrace,
+): Promise<T> {
   const conn = await transport.connect(reader);
   try {
     const s = new PivSession(conn, trace);
@@ -48,8 +65,18 @@ export interface CardStatus {
   managementKeyIsDefault: boolean;
   managementKeyPinProtected: boolean;
   /** Slot 9C's certificate: none (no object), present, or there but unreadable (never shown as none). */
-  adminCertificate: { state: 'none' } | { state: 'present'; name: string; thumbprint: string } | { state: 'unreadable'; problem: string };
-  shares: Array<{ slot: string; ceremonyId: string; keyName: string; shareIndex: number; shares: number; custodian: string }>;
+  adminCertificate:
+    | { state: 'none' }
+    | { state: 'present'; name: string; thumbprint: string }
+    | { state: 'unreadable'; problem: string };
+  shares: Array<{
+    slot: string;
+    ceremonyId: string;
+    keyName: string;
+    shareIndex: number;
+    shares: number;
+    custodian: string;
+  }>;
 }
 
 async function adminFlags(s: PivSession): Promise<number> {
@@ -69,7 +96,14 @@ const FLAG_MGM_KEY_PROTECTED = 0x02; // ykman's ADMIN DATA flags-1 bit: manageme
  * Errors that say the card or the reader is gone, not that one object on it
  * is bad: the status cannot go on without the card (issue 9, "Never hang").
  */
-const CARD_GONE: ReadonlySet<CeremonyErrorCode> = new Set(['CardTimeout', 'CardRemoved', 'CardBusy', 'NoCard', 'NoReader', 'NoPcscd']);
+const CARD_GONE: ReadonlySet<CeremonyErrorCode> = new Set([
+  'CardTimeout',
+  'CardRemoved',
+  'CardBusy',
+  'NoCard',
+  'NoReader',
+  'NoPcscd',
+]);
 
 /** Slot 9C's certificate as the status shows it; a certificate that is there but unreadable says so. */
 async function adminCertificateStatus(s: PivSession): Promise<CardStatus['adminCertificate']> {
@@ -131,7 +165,11 @@ const KEY_ALGORITHM_NAMES: ReadonlyMap<number, string> = new Map([
 export interface SlotContent {
   slot: number;
   /** null: GET METADATA says the slot holds no key (6A88 on a YubiKey). */
-  key: { algorithm: string; origin: 'generated on the card' | 'imported' | 'of unknown origin'; publicKeySha256: string | null } | null;
+  key: {
+    algorithm: string;
+    origin: 'generated on the card' | 'imported' | 'of unknown origin';
+    publicKeySha256: string | null;
+  } | null;
   /** null: no certificate object. subject null: an object that is not a readable X.509 certificate. */
   certificate: { subject: string | null; sha256: string } | null;
 }
@@ -142,10 +180,16 @@ export function slotName(slot: number): string {
 
 function keyOf(meta: SlotMetadata): NonNullable<SlotContent['key']> {
   return {
-    algorithm: KEY_ALGORITHM_NAMES.get(meta.algorithm) ?? `algorithm ${meta.algorithm.toString(16).toUpperCase().padStart(2, '0')}`,
+    algorithm:
+      KEY_ALGORITHM_NAMES.get(meta.algorithm) ??
+      `algorithm ${meta.algorithm.toString(16).toUpperCase().padStart(2, '0')}`,
     // GET METADATA tag 03: 1 generated on the YubiKey, 2 imported (Yubico PIV extensions).
     origin: meta.generated === undefined ? 'of unknown origin' : meta.generated ? 'generated on the card' : 'imported',
-    publicKeySha256: meta.publicKey ? createHash('sha256').update(meta.publicKey.export({ format: 'der', type: 'spki' })).digest('hex') : null,
+    publicKeySha256: meta.publicKey
+      ? createHash('sha256')
+          .update(meta.publicKey.export({ format: 'der', type: 'spki' }))
+          .digest('hex')
+      : null,
   };
 }
 
@@ -238,7 +282,10 @@ export async function readPreparation(s: PivSession): Promise<CardPreparation> {
 }
 
 /** The four facts that say whether a card is prepared (a CardStatus carries them too). */
-type PreparationFacts = Pick<CardPreparation, 'pinIsDefault' | 'pukIsDefault' | 'managementKeyIsDefault' | 'managementKeyPinProtected'>;
+type PreparationFacts = Pick<
+  CardPreparation,
+  'pinIsDefault' | 'pukIsDefault' | 'managementKeyIsDefault' | 'managementKeyPinProtected'
+>;
 
 /**
  * What a card lacks to be used by the ceremony, as phrases for one sentence
@@ -247,11 +294,16 @@ type PreparationFacts = Pick<CardPreparation, 'pinIsDefault' | 'pukIsDefault' | 
  * exactly this (issue 9); a CardStatus carries the same four facts.
  */
 export function preparationGaps(p: PreparationFacts): string[] {
-  const defaults = [p.pinIsDefault && 'PIN', p.pukIsDefault && 'PUK', p.managementKeyIsDefault && 'management key'].filter((x): x is string => !!x);
+  const defaults = [
+    p.pinIsDefault && 'PIN',
+    p.pukIsDefault && 'PUK',
+    p.managementKeyIsDefault && 'management key',
+  ].filter((x): x is string => !!x);
   const gaps = defaults.length > 0 ? [`still has the factory ${defaults.join(', ')}`] : [];
   // A management key someone changed (ykman, yubico-piv-tool) but did not store PIN-protected:
   // every operation would need that key, which only its owner knows.
-  if (!p.managementKeyIsDefault && !p.managementKeyPinProtected) gaps.push('has a changed management key that is not kept PIN-protected on it');
+  if (!p.managementKeyIsDefault && !p.managementKeyPinProtected)
+    gaps.push('has a changed management key that is not kept PIN-protected on it');
   return gaps;
 }
 
@@ -297,20 +349,31 @@ export interface Preparation {
  * changed, unprotected management key without that key. The CLI calls it
  * before prompting.
  */
-export function checkPreparationArguments(p: CardPreparation, given: { newPin: boolean; newPuk: boolean; puk: boolean; managementKey: boolean }): void {
+export function checkPreparationArguments(
+  p: CardPreparation,
+  given: { newPin: boolean; newPuk: boolean; puk: boolean; managementKey: boolean },
+): void {
   if (preparationGaps(p).length === 0) {
-    throw new CeremonyError('InvalidArgument', 'This card is already prepared (its management key is kept PIN-protected on it). Reset it before preparing it again.');
+    throw new CeremonyError(
+      'InvalidArgument',
+      'This card is already prepared (its management key is kept PIN-protected on it). Reset it before preparing it again.',
+    );
   }
   if (!p.managementKeyIsDefault && !p.managementKeyPinProtected && !given.managementKey) {
     throw new CeremonyError(
       'ManagementKeyRejected',
-      'This card\'s management key is not the factory one and is not kept PIN-protected. Give the current management key (--management-key-file, hex) so it can be protected, or reset the card.',
+      "This card's management key is not the factory one and is not kept PIN-protected. Give the current management key (--management-key-file, hex) so it can be protected, or reset the card.",
     );
   }
-  if (p.pinIsDefault && !given.newPin) throw new CeremonyError('InvalidArgument', 'This card still has the factory PIN; give a new PIN (--new-pin-file).');
-  if (p.pukIsDefault && !given.newPuk) throw new CeremonyError('InvalidArgument', 'This card still has the factory PUK; give a new PUK (--new-puk-file).');
+  if (p.pinIsDefault && !given.newPin)
+    throw new CeremonyError('InvalidArgument', 'This card still has the factory PIN; give a new PIN (--new-pin-file).');
+  if (p.pukIsDefault && !given.newPuk)
+    throw new CeremonyError('InvalidArgument', 'This card still has the factory PUK; give a new PUK (--new-puk-file).');
   if (!p.pukIsDefault && given.newPuk && !given.puk) {
-    throw new CeremonyError('InvalidArgument', 'This card\'s PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK (--puk-file) to change it.');
+    throw new CeremonyError(
+      'InvalidArgument',
+      "This card's PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK (--puk-file) to change it.",
+    );
   }
 }
 
@@ -333,17 +396,30 @@ export async function prepareCard(
   a: { pin: Uint8Array; newPin?: Uint8Array; newPuk?: Uint8Array; puk?: Uint8Array; managementKey?: Uint8Array },
 ): Promise<Preparation> {
   const p = await readPreparation(s);
-  checkPreparationArguments(p, { newPin: !!a.newPin, newPuk: !!a.newPuk, puk: !!a.puk, managementKey: !!a.managementKey });
-  if (a.newPin && isWeakPin(a.newPin)) throw new CeremonyError('InvalidArgument', 'The new PIN is a default or repeats one character; choose another.');
-  if (a.newPuk && isWeakPin(a.newPuk)) throw new CeremonyError('InvalidArgument', 'The new PUK is a default or repeats one character; choose another.');
-  if (a.newPin && a.newPuk && Buffer.from(a.newPin).equals(Buffer.from(a.newPuk))) throw new CeremonyError('InvalidArgument', 'The new PIN and PUK must differ.');
+  checkPreparationArguments(p, {
+    newPin: !!a.newPin,
+    newPuk: !!a.newPuk,
+    puk: !!a.puk,
+    managementKey: !!a.managementKey,
+  });
+  if (a.newPin && isWeakPin(a.newPin))
+    throw new CeremonyError('InvalidArgument', 'The new PIN is a default or repeats one character; choose another.');
+  if (a.newPuk && isWeakPin(a.newPuk))
+    throw new CeremonyError('InvalidArgument', 'The new PUK is a default or repeats one character; choose another.');
+  if (a.newPin && a.newPuk && Buffer.from(a.newPin).equals(Buffer.from(a.newPuk)))
+    throw new CeremonyError('InvalidArgument', 'The new PIN and PUK must differ.');
   const currentAlg = p.managementKeyAlgorithm;
-  const action: Preparation['managementKey']['action'] = p.managementKeyPinProtected ? 'kept' : p.managementKeyIsDefault ? 'replaced' : 'protected';
+  const action: Preparation['managementKey']['action'] = p.managementKeyPinProtected
+    ? 'kept'
+    : p.managementKeyIsDefault
+      ? 'replaced'
+      : 'protected';
   const managementKey = action === 'replaced' ? DEFAULT_MANAGEMENT_KEY : a.managementKey;
   // Check the management key before any PIN or PUK try, so a wrong key leaves PIN and PUK as they were.
   if (action !== 'kept') await s.authenticateManagementKey(managementKey!, currentAlg);
   await s.verifyPin(a.pin);
-  if (a.newPuk) await s.changeReference(KEY_REF.PUK, p.pukIsDefault ? Buffer.from(DEFAULT_PUK, 'ascii') : a.puk!, a.newPuk);
+  if (a.newPuk)
+    await s.changeReference(KEY_REF.PUK, p.pukIsDefault ? Buffer.from(DEFAULT_PUK, 'ascii') : a.puk!, a.newPuk);
   if (a.newPin) {
     await s.changeReference(KEY_REF.PIN, a.pin, a.newPin);
     await s.verifyPin(a.newPin);
@@ -366,7 +442,12 @@ export async function prepareCard(
     await s.authenticateManagementKey(managementKey!, currentAlg);
     await protectManagementKey(s, managementKey!);
   }
-  return { serial: await s.serial(), pin: a.newPin ? 'changed' : 'kept', puk: a.newPuk ? 'changed' : 'kept', managementKey: { action, algorithm } };
+  return {
+    serial: await s.serial(),
+    pin: a.newPin ? 'changed' : 'kept',
+    puk: a.newPuk ? 'changed' : 'kept',
+    managementKey: { action, algorithm },
+  };
 }
 
 /**
@@ -379,13 +460,19 @@ async function protectManagementKey(s: PivSession, key: Uint8Array): Promise<voi
   await s.putData(OBJECT.PRINTED, tlv(0x88, tlv(0x89, key)), 'Storing the PIN-protected management key');
   let fields: Array<{ tag: number; value: Buffer }> = [];
   try {
-    fields = parseTlvs(findTlv(parseTlvs(await s.getData(OBJECT.YUBICO_ADMIN_DATA, 'Reading the admin data')), 0x80, 'admin data'));
+    fields = parseTlvs(
+      findTlv(parseTlvs(await s.getData(OBJECT.YUBICO_ADMIN_DATA, 'Reading the admin data')), 0x80, 'admin data'),
+    );
   } catch (e) {
     if (!(e instanceof CeremonyError)) throw e; // absent or unreadable: written afresh
   }
   const flags = (fields.find((t) => t.tag === 0x81)?.value[0] ?? 0) | FLAG_MGM_KEY_PROTECTED;
   const kept = fields.filter((t) => t.tag !== 0x81).map((t) => tlv(t.tag, t.value));
-  await s.putData(OBJECT.YUBICO_ADMIN_DATA, tlv(0x80, Buffer.concat([tlv(0x81, Buffer.from([flags])), ...kept])), 'Writing the admin data');
+  await s.putData(
+    OBJECT.YUBICO_ADMIN_DATA,
+    tlv(0x80, Buffer.concat([tlv(0x81, Buffer.from([flags])), ...kept])),
+    'Writing the admin data',
+  );
 }
 
 /** Verifies the PIN, reads the PIN-protected management key, and authenticates with it. */
@@ -394,12 +481,19 @@ export async function unlockManagementKey(s: PivSession, pin: Uint8Array, known?
   // What assertPrepared already read is not read again (a YubiKey takes 5-20 ms per APDU).
   const isProtected = known ? known.managementKeyPinProtected : ((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) !== 0;
   if (!isProtected) {
-    throw new CeremonyError('CardDefaultCredentials', 'This card has no PIN-protected management key; prepare it first ("keyceremony card prepare").');
+    throw new CeremonyError(
+      'CardDefaultCredentials',
+      'This card has no PIN-protected management key; prepare it first ("keyceremony card prepare").',
+    );
   }
   const printed = await s.getData(OBJECT.PRINTED, 'Reading the PIN-protected management key');
-  const key = Buffer.from(findTlv(parseTlvs(findTlv(parseTlvs(printed), 0x88, 'protected data')), 0x89, 'the management key'));
+  const key = Buffer.from(
+    findTlv(parseTlvs(findTlv(parseTlvs(printed), 0x88, 'protected data')), 0x89, 'the management key'),
+  );
   try {
-    const alg = (known ? known.managementKeyAlgorithm : (await s.referenceMetadata(KEY_REF.MANAGEMENT)).algorithm ?? ALG.TDES) as ManagementKeyAlg;
+    const alg = (
+      known ? known.managementKeyAlgorithm : ((await s.referenceMetadata(KEY_REF.MANAGEMENT)).algorithm ?? ALG.TDES)
+    ) as ManagementKeyAlg;
     await s.authenticateManagementKey(key, alg);
   } finally {
     zeroize(key);
@@ -429,7 +523,12 @@ export function cardRs256Signer(s: PivSession, pin: Uint8Array): Rs256Signer {
  * refused (naming what it holds) before the PIN is tried, unless `replace`
  * is exactly what the owner was shown and agreed to replace.
  */
-export async function generateAdminIdentityOnCard(s: PivSession, name: string, pin: Uint8Array, options: { replace?: SlotContent } = {}): Promise<AdminCertificateInfo> {
+export async function generateAdminIdentityOnCard(
+  s: PivSession,
+  name: string,
+  pin: Uint8Array,
+  options: { replace?: SlotContent } = {},
+): Promise<AdminCertificateInfo> {
   const prepared = await assertPrepared(s);
   const present = await inspectSlot(s, SLOT.SIGNATURE);
   if (present && !(options.replace && sameContent(present, options.replace))) {
@@ -443,13 +542,17 @@ export async function generateAdminIdentityOnCard(s: PivSession, name: string, p
     );
   }
   await unlockManagementKey(s, pin, prepared);
-  const publicKey = await s.generateKey(SLOT.SIGNATURE, ALG.RSA2048, { pin: PIN_POLICY.ALWAYS, touch: TOUCH_POLICY.NEVER });
+  const publicKey = await s.generateKey(SLOT.SIGNATURE, ALG.RSA2048, {
+    pin: PIN_POLICY.ALWAYS,
+    touch: TOUCH_POLICY.NEVER,
+  });
   const pem = await buildSelfSignedCertificate(name, publicKey, cardRs256Signer(s, pin));
   const cert = readAdminCertificate(pem);
   await unlockManagementKey(s, pin, prepared);
   await s.putData(certificateObjectFor(SLOT.SIGNATURE), certificateObject(cert.der), 'Storing the admin certificate');
   const back = await readAdminCertificateFromCard(s);
-  if (back.thumbprint !== cert.thumbprint) throw new CeremonyError('CardError', 'The certificate read back from the card differs from the one written.');
+  if (back.thumbprint !== cert.thumbprint)
+    throw new CeremonyError('CardError', 'The certificate read back from the card differs from the one written.');
   return cert;
 }
 
@@ -469,7 +572,12 @@ export async function readAdminCertificateFromCard(s: PivSession): Promise<Admin
 // (issue 9); one read of it then replaces probing all 20 certificate objects.
 
 /** Key history object tags (SP 800-73-4 Part 1 Table 19). */
-const KEY_HISTORY_TAG = { ON_CARD_CERTS: 0xc1, OFF_CARD_CERTS: 0xc2, OFF_CARD_CERT_URL: 0xf3, ERROR_DETECTION_CODE: 0xfe } as const;
+const KEY_HISTORY_TAG = {
+  ON_CARD_CERTS: 0xc1,
+  OFF_CARD_CERTS: 0xc2,
+  OFF_CARD_CERT_URL: 0xf3,
+  ERROR_DETECTION_CODE: 0xfe,
+} as const;
 
 export interface KeyHistory {
   /** keysWithOnCardCerts: retired slots 82.. whose certificates are on the card. */
@@ -499,7 +607,11 @@ export async function readKeyHistory(s: PivSession): Promise<KeyHistory | null> 
     const onCardCerts = count(KEY_HISTORY_TAG.ON_CARD_CERTS);
     const offCardCerts = count(KEY_HISTORY_TAG.OFF_CARD_CERTS);
     if (onCardCerts + offCardCerts > RETIRED_SLOTS.length) return null;
-    return { onCardCerts, offCardCerts, offCardCertUrl: t.find((x) => x.tag === KEY_HISTORY_TAG.OFF_CARD_CERT_URL)?.value ?? null };
+    return {
+      onCardCerts,
+      offCardCerts,
+      offCardCertUrl: t.find((x) => x.tag === KEY_HISTORY_TAG.OFF_CARD_CERT_URL)?.value ?? null,
+    };
   } catch (e) {
     if (e instanceof CeremonyError) return null; // malformed: not trusted, the 20 slots are probed instead
     throw e;
@@ -520,12 +632,20 @@ function keyHistoryContent(h: KeyHistory): Buffer {
  * C1 grows to cover it (certificate objects inside C1 that are absent are
  * simply not found by readers); the slots C1 + C2 covered stay covered.
  */
-export function keyHistoryWith(before: KeyHistory | null, slot: number, certificateSlots: Iterable<number>): KeyHistory {
+export function keyHistoryWith(
+  before: KeyHistory | null,
+  slot: number,
+  certificateSlots: Iterable<number>,
+): KeyHistory {
   const cover = (n: number): number => n - RETIRED_SLOTS[0]! + 1;
   const highestCert = Math.max(0, ...[...certificateSlots].map(cover));
   const onCardCerts = Math.max(before?.onCardCerts ?? 0, highestCert, cover(slot));
   const covered = (before?.onCardCerts ?? 0) + (before?.offCardCerts ?? 0);
-  return { onCardCerts, offCardCerts: Math.max(0, covered - onCardCerts), offCardCertUrl: before?.offCardCertUrl ?? null };
+  return {
+    onCardCerts,
+    offCardCerts: Math.max(0, covered - onCardCerts),
+    offCardCertUrl: before?.offCardCertUrl ?? null,
+  };
 }
 
 /**
@@ -555,7 +675,8 @@ function sharesIn(retired: RetiredCertificates): Array<{ slot: number; envelope:
   for (const [slot, obj] of retired.objects) {
     const cert = parseTlvs(obj).find((t) => t.tag === 0x70)?.value;
     const env = cert ? envelopeFromCertificate(cert) : null;
-    if (env) found.push({ slot, envelope: parseEnvelope(env.json, `the share in slot ${slot.toString(16).toUpperCase()}`) });
+    if (env)
+      found.push({ slot, envelope: parseEnvelope(env.json, `the share in slot ${slot.toString(16).toUpperCase()}`) });
   }
   return found;
 }
@@ -589,14 +710,22 @@ export async function freeRetiredSlot(s: PivSession, known?: RetiredCertificates
  * to it, and the envelope stored in that slot's certificate. Existing shares
  * on the card are never touched, so a card pulled mid-write keeps them.
  */
-export async function writeShareToCard(s: PivSession, header: KeyshareHeader, share: Uint8Array, pin: Uint8Array): Promise<{ slot: number; serial: number }> {
+export async function writeShareToCard(
+  s: PivSession,
+  header: KeyshareHeader,
+  share: Uint8Array,
+  pin: Uint8Array,
+): Promise<{ slot: number; serial: number }> {
   checkHeader(header);
   const prepared = await assertPrepared(s);
   const serial = await s.serial();
   const retired = await readRetiredCertificates(s);
   const existing = sharesIn(retired).find((x) => x.envelope.header.ceremonyId === header.ceremonyId);
   if (existing) {
-    throw new CeremonyError('InvalidArgument', `Card ${serial} already holds share ${existing.envelope.header.shareIndex} of this ceremony; one card holds one share of a key.`);
+    throw new CeremonyError(
+      'InvalidArgument',
+      `Card ${serial} already holds share ${existing.envelope.header.shareIndex} of this ceremony; one card holds one share of a key.`,
+    );
   }
   // The slot is chosen before the PIN is tried: a card with no free slot is refused having spent nothing.
   const slot = await freeRetiredSlot(s, retired);
@@ -606,7 +735,11 @@ export async function writeShareToCard(s: PivSession, header: KeyshareHeader, sh
   // between holds an announced slot without a certificate, which readers skip (SP 800-73-4
   // Part 1 §3.3.2), never a share that listings cannot find.
   const history = keyHistoryWith(retired.history, slot, retired.objects.keys());
-  if (!retired.history || history.onCardCerts !== retired.history.onCardCerts || history.offCardCerts !== retired.history.offCardCerts) {
+  if (
+    !retired.history ||
+    history.onCardCerts !== retired.history.onCardCerts ||
+    history.offCardCerts !== retired.history.offCardCerts
+  ) {
     await s.putData(OBJECT.KEY_HISTORY, keyHistoryContent(history), 'Updating the key history object');
   }
   const jwk = publicKey.export({ format: 'jwk' });
@@ -624,9 +757,9 @@ export async function writeShareToCard(s: PivSession, header: KeyshareHeader, sh
 
 /** Reads the share of a ceremony from the card and opens it with the card's ECDH (after the PIN). Secret: caller zeroes. */
 export async function readShareFromCard(s: PivSession, envelope: KeyshareEnvelope, pin: Uint8Array): Promise<Buffer> {
-  if (envelope.protection.scheme !== 'piv-ecdh-p256-a256gcm') throw new CeremonyError('InvalidArgument', 'Not a card share.');
+  if (envelope.protection.scheme !== 'piv-ecdh-p256-a256gcm')
+    throw new CeremonyError('InvalidArgument', 'Not a card share.');
   const slot = parseInt(envelope.protection.slot, 16);
   await s.verifyPin(pin);
   return openShareWithCard(envelope, (epk) => s.ecdh(slot, epk), `the share on card ${envelope.protection.cardSerial}`);
 }
-

@@ -69,18 +69,25 @@ function oidContent(o: string): Buffer {
   return Buffer.from(out);
 }
 /** DER contents of the OIDs read as the keyshare extension (forge holds OID values as binary strings). */
-const READ_EXTENSION_OID_CONTENTS = new Set([KEYSHARE_EXTENSION_OID, LEGACY_KEYSHARE_EXTENSION_OID].map((o) => oidContent(o).toString('binary')));
+const READ_EXTENSION_OID_CONTENTS = new Set(
+  [KEYSHARE_EXTENSION_OID, LEGACY_KEYSHARE_EXTENSION_OID].map((o) => oidContent(o).toString('binary')),
+);
 const U = asn1.Class.UNIVERSAL;
 const T = asn1.Type;
 
 const oid = (o: string): forge.asn1.Asn1 => asn1.create(U, T.OID, false, oidContent(o).toString('binary'));
 const seq = (...xs: forge.asn1.Asn1[]): forge.asn1.Asn1 => asn1.create(U, T.SEQUENCE, true, xs);
-const octets = (b: Uint8Array): forge.asn1.Asn1 => asn1.create(U, T.OCTETSTRING, false, Buffer.from(b).toString('binary'));
+const octets = (b: Uint8Array): forge.asn1.Asn1 =>
+  asn1.create(U, T.OCTETSTRING, false, Buffer.from(b).toString('binary'));
 const der = (a: forge.asn1.Asn1): Buffer => Buffer.from(asn1.toDer(a).getBytes(), 'binary');
 const fromDer = (b: Uint8Array): forge.asn1.Asn1 => asn1.fromDer(Buffer.from(b).toString('binary'));
 
 function name(cn: string): forge.asn1.Asn1 {
-  return seq(asn1.create(U, T.SET, true, [seq(oid(COMMON_NAME), asn1.create(U, T.UTF8, false, Buffer.from(cn, 'utf8').toString('binary')))]));
+  return seq(
+    asn1.create(U, T.SET, true, [
+      seq(oid(COMMON_NAME), asn1.create(U, T.UTF8, false, Buffer.from(cn, 'utf8').toString('binary'))),
+    ]),
+  );
 }
 
 function utcTime(d: Date): forge.asn1.Asn1 {
@@ -104,8 +111,15 @@ export async function buildShareCertificate(
   // Long-lived like the share; UTCTime (RFC 5280 §4.1.2.5) cannot express 2050 or later.
   notAfter.setUTCFullYear(Math.min(notAfter.getUTCFullYear() + 20, 2049));
   const spki = fromDer(publicKey.export({ type: 'spki', format: 'der' }));
-  const keyUsage = seq(oid(KEY_USAGE), asn1.create(U, T.BOOLEAN, false, '\xff'), octets(der(asn1.create(U, T.BITSTRING, false, '\x03\x08')))); // keyAgreement
-  const envelopeExt = seq(oid(KEYSHARE_EXTENSION_OID), octets(der(asn1.create(U, T.UTF8, false, Buffer.from(envelopeJson, 'utf8').toString('binary')))));
+  const keyUsage = seq(
+    oid(KEY_USAGE),
+    asn1.create(U, T.BOOLEAN, false, '\xff'),
+    octets(der(asn1.create(U, T.BITSTRING, false, '\x03\x08'))),
+  ); // keyAgreement
+  const envelopeExt = seq(
+    oid(KEYSHARE_EXTENSION_OID),
+    octets(der(asn1.create(U, T.UTF8, false, Buffer.from(envelopeJson, 'utf8').toString('binary')))),
+  );
   const sigAlg = seq(oid(ECDSA_WITH_SHA256));
   const tbs = seq(
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(U, T.INTEGER, false, '\x02')]),
@@ -119,9 +133,12 @@ export async function buildShareCertificate(
   );
   const tbsDer = der(tbs);
   const signature = await signDigest(createHash('sha256').update(tbsDer).digest());
-  const cert = der(seq(tbs, seq(oid(ECDSA_WITH_SHA256)), asn1.create(U, T.BITSTRING, false, '\x00' + signature.toString('binary'))));
+  const cert = der(
+    seq(tbs, seq(oid(ECDSA_WITH_SHA256)), asn1.create(U, T.BITSTRING, false, '\x00' + signature.toString('binary'))),
+  );
   const x509 = new X509Certificate(cert);
-  if (!x509.verify(publicKey)) throw new CeremonyError('CardError', 'The card\'s signature on the share certificate does not verify.');
+  if (!x509.verify(publicKey))
+    throw new CeremonyError('CardError', "The card's signature on the share certificate does not verify.");
   return cert;
 }
 
@@ -129,7 +146,10 @@ export async function buildShareCertificate(
 const DER_TAG = { BOOLEAN: 0x01, OCTET_STRING: 0x04, OID: 0x06, UTF8_STRING: 0x0c, SEQUENCE: 0x30 } as const;
 
 function corrupted(what: string): CeremonyError {
-  return new CeremonyError('ShareCorrupted', `The keyshare extension of the share certificate on the card is damaged: ${what}.`);
+  return new CeremonyError(
+    'ShareCorrupted',
+    `The keyshare extension of the share certificate on the card is damaged: ${what}.`,
+  );
 }
 
 /**
@@ -165,16 +185,20 @@ function derTlv(b: Uint8Array, offset: number, what: string): { tag: number; val
  */
 function parseExtension(ext: Uint8Array): { oid: string; json?: string } {
   const outer = derTlv(ext, 0, 'the extension');
-  if (outer.tag !== DER_TAG.SEQUENCE || outer.end !== ext.length) throw corrupted('the extension is not one DER SEQUENCE');
+  if (outer.tag !== DER_TAG.SEQUENCE || outer.end !== ext.length)
+    throw corrupted('the extension is not one DER SEQUENCE');
   const id = derTlv(outer.value, 0, 'the extension identifier');
   if (id.tag !== DER_TAG.OID) throw corrupted('the extension does not start with an OID');
   const oid = Buffer.from(id.value).toString('binary');
   if (!READ_EXTENSION_OID_CONTENTS.has(oid)) return { oid };
   const next = derTlv(outer.value, id.end, 'the extension value');
-  if (next.tag === DER_TAG.BOOLEAN) throw corrupted('it is marked critical or encodes the default "not critical", which it never does');
-  if (next.tag !== DER_TAG.OCTET_STRING || next.end !== outer.value.length) throw corrupted('the extension value is not one OCTET STRING');
+  if (next.tag === DER_TAG.BOOLEAN)
+    throw corrupted('it is marked critical or encodes the default "not critical", which it never does');
+  if (next.tag !== DER_TAG.OCTET_STRING || next.end !== outer.value.length)
+    throw corrupted('the extension value is not one OCTET STRING');
   const inner = derTlv(next.value, 0, 'the envelope');
-  if (inner.tag !== DER_TAG.UTF8_STRING || inner.end !== next.value.length) throw corrupted('the envelope is not one DER UTF8String');
+  if (inner.tag !== DER_TAG.UTF8_STRING || inner.end !== next.value.length)
+    throw corrupted('the envelope is not one DER UTF8String');
   let json: string;
   try {
     json = new TextDecoder('utf-8', { fatal: true }).decode(inner.value);
@@ -193,11 +217,13 @@ function certificateExtensions(certDer: Uint8Array): Uint8Array[] {
   } catch {
     throw new CeremonyError('CardError', 'The certificate in the share slot cannot be read as DER.');
   }
-  if (!Array.isArray(tbs?.value)) throw new CeremonyError('CardError', 'The certificate in the share slot has no TBSCertificate.');
+  if (!Array.isArray(tbs?.value))
+    throw new CeremonyError('CardError', 'The certificate in the share slot has no TBSCertificate.');
   const ctx3 = tbs.value.find((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
   if (!ctx3) return [];
   const list = Array.isArray(ctx3.value) ? ctx3.value[0] : undefined;
-  if (!list || !Array.isArray(list.value)) throw new CeremonyError('CardError', 'The extensions of the certificate in the share slot are not a SEQUENCE.');
+  if (!list || !Array.isArray(list.value))
+    throw new CeremonyError('CardError', 'The extensions of the certificate in the share slot are not a SEQUENCE.');
   return list.value.map((e) => der(e));
 }
 
@@ -223,13 +249,22 @@ export function envelopeFromCertificate(certDer: Uint8Array): { json: string; pu
   // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of an extension.
   if (ours.length > 1) throw corrupted('the certificate carries more than one keyshare extension');
   if (!x509.verify(x509.publicKey)) {
-    throw new CeremonyError('ShareAltered', 'The share certificate on the card is not signed by its own key: it was altered.');
+    throw new CeremonyError(
+      'ShareAltered',
+      'The share certificate on the card is not signed by its own key: it was altered.',
+    );
   }
   return { json: ours[0]!.json, publicKey: x509.publicKey };
 }
 
 /** PIV certificate object content (SP 800-73-4 Part 1 Appendix A): 70 cert, 71 CertInfo (uncompressed), FE LRC. */
 export function certificateObject(certDer: Uint8Array): Buffer {
-  const len = (n: number): Buffer => (n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]));
-  return Buffer.concat([Buffer.from([0x70]), len(certDer.length), certDer, Buffer.from([0x71, 0x01, 0x00, 0xfe, 0x00])]);
+  const len = (n: number): Buffer =>
+    n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  return Buffer.concat([
+    Buffer.from([0x70]),
+    len(certDer.length),
+    certDer,
+    Buffer.from([0x71, 0x01, 0x00, 0xfe, 0x00]),
+  ]);
 }

@@ -41,9 +41,13 @@ export function parseTlvs(buf: Uint8Array, what = 'card data'): Tlv[] {
   const out: Tlv[] = [];
   let i = 0;
   const bad = (problem: string): never => {
-    throw new CeremonyError('CardError', `The card returned malformed ${what} (${problem}); it may not be a PIV card or it may be faulty, so take it out and use another card.`, {
-      problem,
-    });
+    throw new CeremonyError(
+      'CardError',
+      `The card returned malformed ${what} (${problem}); it may not be a PIV card or it may be faulty, so take it out and use another card.`,
+      {
+        problem,
+      },
+    );
   };
   while (i < b.length) {
     const start = i;
@@ -75,6 +79,7 @@ export function parseTlvs(buf: Uint8Array, what = 'card data'): Tlv[] {
 
 export function findTlv(tlvs: Tlv[], tag: number, what: string): Buffer {
   const t = tlvs.find((x) => x.tag === tag);
-  if (!t) throw new CeremonyError('CardError', `The card's answer lacks ${what} (tag ${tag.toString(16).toUpperCase()}).`);
+  if (!t)
+    throw new CeremonyError('CardError', `The card's answer lacks ${what} (tag ${tag.toString(16).toUpperCase()}).`);
   return t.value;
 }

@@ -53,7 +53,10 @@ export function matchReader(readers: ReaderState[], pattern: string): ReaderStat
   if (hits.length === 1) return hits[0]!;
   const names = readers.map((r) => `"${r.name}"`).join(', ') || 'none';
   if (hits.length === 0) throw new ReaderNotFound(pattern, names);
-  throw new ReaderAmbiguous(pattern, hits.map((r) => r.name));
+  throw new ReaderAmbiguous(
+    pattern,
+    hits.map((r) => r.name),
+  );
 }
 
 import { CeremonyError } from '../errors.js';
@@ -66,6 +69,8 @@ export class ReaderNotFound extends CeremonyError {
 
 export class ReaderAmbiguous extends CeremonyError {
   constructor(pattern: string, names: string[]) {
-    super('InvalidArgument', `"${pattern}" matches ${names.length} readers (${names.join(', ')}); be more specific.`, { pattern });
+    super('InvalidArgument', `"${pattern}" matches ${names.length} readers (${names.join(', ')}); be more specific.`, {
+      pattern,
+    });
   }
 }

@@ -16,14 +16,22 @@ import type { TranscriptData, TranscriptEntry } from './transcript.js';
 export function parseTypedFingerprint(text: string): string {
   const hex = text.replace(/[\s:]+/g, '').toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new CeremonyError('InvalidArgument', `"${text.slice(0, 100)}" is not a SHA-256 fingerprint: type the 64 hex digits the unit displays (groups and spaces are fine).`);
+    throw new CeremonyError(
+      'InvalidArgument',
+      `"${text.slice(0, 100)}" is not a SHA-256 fingerprint: type the 64 hex digits the unit displays (groups and spaces are fine).`,
+    );
   }
   return hex;
 }
 
 /** The data of a unit-confirmed entry: this transport key is the one the unit displays. */
 export function unitConfirmedData(t: TransportKey): TranscriptData {
-  return { instanceId: t.file.instanceId, unitId: t.file.unitId, fingerprint: t.file.fingerprint, confirmation: 'matches the unit display' };
+  return {
+    instanceId: t.file.instanceId,
+    unitId: t.file.unitId,
+    fingerprint: t.file.fingerprint,
+    confirmation: 'matches the unit display',
+  };
 }
 
 /** Checks what the operator read off the unit's display against the transport file; throws naming both. */
@@ -44,10 +52,21 @@ export function checkDisplayedFingerprint(t: TransportKey, typed: string): void 
  * (the latest confirmation of that unit counts). Throws naming the unit and
  * both fingerprints when one differs: a forged transport file.
  */
-export function checkTransportsConfirmed(entries: readonly TranscriptEntry[], transports: readonly TransportKey[]): void {
+export function checkTransportsConfirmed(
+  entries: readonly TranscriptEntry[],
+  transports: readonly TransportKey[],
+): void {
   for (const t of transports) {
     // The latest word on the unit counts: a confirmation, or its removal (the app's "remove"), which voids it.
-    const latest = entries.filter((e) => (e.type === ENTRY.unitConfirmed && e.data['instanceId'] === t.file.instanceId && e.data['unitId'] === t.file.unitId) || (e.type === ENTRY.unitRemoved && e.data['unitId'] === t.file.unitId)).at(-1);
+    const latest = entries
+      .filter(
+        (e) =>
+          (e.type === ENTRY.unitConfirmed &&
+            e.data['instanceId'] === t.file.instanceId &&
+            e.data['unitId'] === t.file.unitId) ||
+          (e.type === ENTRY.unitRemoved && e.data['unitId'] === t.file.unitId),
+      )
+      .at(-1);
     if (!latest || latest.type === ENTRY.unitRemoved) {
       throw new CeremonyError(
         'TransportUnconfirmed',
@@ -69,7 +88,11 @@ export function checkTransportsConfirmed(entries: readonly TranscriptEntry[], tr
 }
 
 /** The data of a bundle-created entry: what the signers will compare against. */
-export function bundleCreatedData(a: { bundle: ParsedBundle; transports: readonly TransportKey[]; sharesUsed: readonly number[] }): TranscriptData {
+export function bundleCreatedData(a: {
+  bundle: ParsedBundle;
+  transports: readonly TransportKey[];
+  sharesUsed: readonly number[];
+}): TranscriptData {
   const s = summarizeBundle(a.bundle);
   return {
     bundleId: a.bundle.payload.bundleId,
@@ -83,18 +106,27 @@ export function bundleCreatedData(a: { bundle: ParsedBundle; transports: readonl
     kcv: s.kcv,
     adminsInstalled: s.adminsInstalled.map((x) => `${x.name} ${x.thumbprint}`),
     adminsRemoved: s.adminsRemoved,
-    thresholds: s.thresholds ? { signatureThreshold: s.thresholds.signatureThreshold, revocationThreshold: s.thresholds.revocationThreshold } : null,
+    thresholds: s.thresholds
+      ? { signatureThreshold: s.thresholds.signatureThreshold, revocationThreshold: s.thresholds.revocationThreshold }
+      : null,
     transcriptHash: s.transcriptHash,
   };
 }
 
 /** The data of a bundle-signed entry: who signed which payload, and how many have. */
 export function bundleSignedData(bundle: ParsedBundle, signer: { name: string; thumbprint: string }): TranscriptData {
-  return { bundleId: bundle.payload.bundleId, payloadHash: bundle.payloadHash, admin: signer.name, thumbprint: signer.thumbprint, signatures: bundle.signatures.length };
+  return {
+    bundleId: bundle.payload.bundleId,
+    payloadHash: bundle.payloadHash,
+    admin: signer.name,
+    thumbprint: signer.thumbprint,
+    signatures: bundle.signatures.length,
+  };
 }
 
 /** How a signer vouches that the bundle is the one the ceremony built. */
-export type SigningApproval = { recordEntries: readonly TranscriptEntry[]; recordLabel: string } | { payloadSha256: string };
+export type SigningApproval =
+  { recordEntries: readonly TranscriptEntry[]; recordLabel: string } | { payloadSha256: string };
 
 /**
  * Refuses a bundle the record does not hold: its payload hash must be in a
@@ -120,11 +152,18 @@ export function approveForSigning(bundle: ParsedBundle, approval: SigningApprova
 }
 
 /** The bundle is one the record created, and names an entry of that record. */
-export function checkBundleInRecord(bundle: ParsedBundle, entries: readonly TranscriptEntry[], label: string): TranscriptEntry {
+export function checkBundleInRecord(
+  bundle: ParsedBundle,
+  entries: readonly TranscriptEntry[],
+  label: string,
+): TranscriptEntry {
   const created = entries.find((e) => e.type === ENTRY.bundleCreated && e.data['payloadHash'] === bundle.payloadHash);
   if (!created) {
     // Built on this record's last entry and unsigned: most likely a bundle create stopped before it recorded the bundle (issue 10).
-    const unrecorded = bundle.signatures.length === 0 && entries.length > 0 && entries[entries.length - 1]!.hash === bundle.payload.transcriptHash;
+    const unrecorded =
+      bundle.signatures.length === 0 &&
+      entries.length > 0 &&
+      entries[entries.length - 1]!.hash === bundle.payload.transcriptHash;
     throw new CeremonyError(
       'BundleNotInRecord',
       unrecorded

@@ -20,7 +20,16 @@ import { assertOutputFree, readFileOrFail, replaceFileAtomic, writeFileExclusive
 import type { AdminCertificateInfo, Rs256Signer } from '../identity/certificate.js';
 import { sameHex } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
-import { approveForSigning, bundleCreatedData, bundleSignedData, checkBundleInRecord, checkDisplayedFingerprint, checkTransportsConfirmed, unitConfirmedData, type SigningApproval } from './bundle-record.js';
+import {
+  approveForSigning,
+  bundleCreatedData,
+  bundleSignedData,
+  checkBundleInRecord,
+  checkDisplayedFingerprint,
+  checkTransportsConfirmed,
+  unitConfirmedData,
+  type SigningApproval,
+} from './bundle-record.js';
 import type { ShareSource } from './media.js';
 import { recoverMasterKey } from './operations.js';
 import { ENTRY, summarize, type CeremonySummary } from './record.js';
@@ -35,7 +44,13 @@ import { appendTranscript, headHash, readTranscript, type TranscriptEntry } from
 export const BUNDLE_FILE_MODE = 0o600;
 
 /** `keyceremony units confirm`: the operator read the fingerprint off the unit; it matches the file. */
-export function confirmUnit(recordPath: string, transport: TransportKey, typedFingerprint: string, actor = 'operator', now = new Date()): TranscriptEntry {
+export function confirmUnit(
+  recordPath: string,
+  transport: TransportKey,
+  typedFingerprint: string,
+  actor = 'operator',
+  now = new Date(),
+): TranscriptEntry {
   checkDisplayedFingerprint(transport, typedFingerprint);
   readTranscript(recordPath); // a broken record is refused before anything is added
   return appendTranscript(recordPath, { type: ENTRY.unitConfirmed, actor, data: unitConfirmedData(transport) }, now);
@@ -116,12 +131,28 @@ function precheckAgainstUnits(a: CreateBundleArgs, key: CeremonySummary): void {
   };
   switch (r.operation) {
     case 'initialize':
-      for (const u of snapshots) if (u.state !== 'cleared') throw new CeremonyError('UnitState', `Unit ${u.id} is ${u.state}, not cleared; initialize claims cleared units (use recover or rotate).`, { unitId: u.id });
+      for (const u of snapshots)
+        if (u.state !== 'cleared')
+          throw new CeremonyError(
+            'UnitState',
+            `Unit ${u.id} is ${u.state}, not cleared; initialize claims cleared units (use recover or rotate).`,
+            { unitId: u.id },
+          );
       return;
     case 'recover':
       for (const u of snapshots) {
-        if (r.claim && u.state !== 'cleared') throw new CeremonyError('UnitState', `Unit ${u.id} is ${u.state}; a recovery that claims the units needs cleared units (leave out --admin for claimed units).`, { unitId: u.id });
-        if (!r.claim && (u.state !== 'claimed' || u.currentMasterKey)) throw new CeremonyError('UnitState', `Unit ${u.id} is ${u.state}; a recovery without a claim needs claimed units that hold no key.`, { unitId: u.id });
+        if (r.claim && u.state !== 'cleared')
+          throw new CeremonyError(
+            'UnitState',
+            `Unit ${u.id} is ${u.state}; a recovery that claims the units needs cleared units (leave out --admin for claimed units).`,
+            { unitId: u.id },
+          );
+        if (!r.claim && (u.state !== 'claimed' || u.currentMasterKey))
+          throw new CeremonyError(
+            'UnitState',
+            `Unit ${u.id} is ${u.state}; a recovery without a claim needs claimed units that hold no key.`,
+            { unitId: u.id },
+          );
       }
       return;
     case 'rotate':
@@ -131,7 +162,11 @@ function precheckAgainstUnits(a: CreateBundleArgs, key: CeremonySummary): void {
       for (const u of snapshots) {
         const after = u.admins.filter((x) => !r.remove.includes(x.thumbprint)).length + r.add.length;
         const gone = r.remove.find((t) => !u.admins.some((x) => x.thumbprint === t));
-        if (gone) throw new CeremonyError('InvalidArgument', `Unit ${u.id} has no admin ${gone} to remove (its admins: ${u.admins.map((x) => `${x.name} ${x.thumbprint}`).join(', ')}).`);
+        if (gone)
+          throw new CeremonyError(
+            'InvalidArgument',
+            `Unit ${u.id} has no admin ${gone} to remove (its admins: ${u.admins.map((x) => `${x.name} ${x.thumbprint}`).join(', ')}).`,
+          );
         const dup = r.add.find((c) => u.admins.some((x) => x.thumbprint === c.thumbprint));
         if (dup) throw new CeremonyError('InvalidArgument', `${dup.name} is already an admin of unit ${u.id}.`);
         checkThresholds(r.thresholds, after, `After this change unit ${u.id}`);
@@ -163,17 +198,28 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
   checkTransportsConfirmed(entries, a.transports);
   const limits = a.transports[0]!.file.limits;
   const r = a.request;
-  checkAgainstLimits(limits, { keyName: key.keyName, ...('claim' in r && r.claim ? { admins: r.claim.admins.length } : {}) });
+  checkAgainstLimits(limits, {
+    keyName: key.keyName,
+    ...('claim' in r && r.claim ? { admins: r.claim.admins.length } : {}),
+  });
   if ('claim' in r && r.claim) checkThresholds(r.claim, r.claim.admins.length, 'The claim');
   precheckAgainstUnits(a, key);
   let currentOfRotation: KeyIdentity | null = null;
   if (r.operation === 'rotate') {
     const current = summarize(readTranscript(r.currentRecordPath));
-    if (current.ceremonyId === key.ceremonyId) throw new CeremonyError('InvalidArgument', 'The current record and the record of the new key are the same; a rotation loads a newly generated key.');
+    if (current.ceremonyId === key.ceremonyId)
+      throw new CeremonyError(
+        'InvalidArgument',
+        'The current record and the record of the new key are the same; a rotation loads a newly generated key.',
+      );
     for (const t of a.transports) {
       const held = t.file.unit.currentMasterKey;
       if (!held || !sameHex(held.verificationPattern, current.verificationPattern)) {
-        throw new CeremonyError('KcvMismatch', `Unit ${t.file.unitId} holds ${held ? `master key ${held.kcv}` : 'no master key'}, not the current key ${current.kcv} of ${r.currentRecordPath}.`, { unitId: t.file.unitId });
+        throw new CeremonyError(
+          'KcvMismatch',
+          `Unit ${t.file.unitId} holds ${held ? `master key ${held.kcv}` : 'no master key'}, not the current key ${current.kcv} of ${r.currentRecordPath}.`,
+          { unitId: t.file.unitId },
+        );
       }
     }
     currentOfRotation = { kcv: current.kcv, verificationPattern: current.verificationPattern };
@@ -200,12 +246,23 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
     }
     // Killed between the two writes, the file is an unrecorded bundle that
     // nobody can sign, and the same command run again replaces it.
-    appendTranscript(a.recordPath, { type: ENTRY.bundleCreated, actor: a.actor ?? 'operator', data: bundleCreatedData({ bundle, transports: a.transports, sharesUsed }) }, now());
+    appendTranscript(
+      a.recordPath,
+      {
+        type: ENTRY.bundleCreated,
+        actor: a.actor ?? 'operator',
+        data: bundleCreatedData({ bundle, transports: a.transports, sharesUsed }),
+      },
+      now(),
+    );
     return { bundle, summary: summarizeBundle(bundle), replacedUnrecorded: unrecorded !== null };
   };
   switch (r.operation) {
     case 'admin-change':
-      return write({ operation: 'admin-change', current: key, add: r.add, remove: r.remove, thresholds: r.thresholds }, []);
+      return write(
+        { operation: 'admin-change', current: key, add: r.add, remove: r.remove, thresholds: r.thresholds },
+        [],
+      );
     case 'zeroize':
       return write({ operation: 'zeroize', current: key }, []);
     case 'initialize':
@@ -234,10 +291,17 @@ export function readBundleFile(path: string): ParsedBundle {
 }
 
 /** An approval for signing, from the CLI's --record or --payload-sha256. */
-export function signingApproval(a: { recordPath?: string | undefined; payloadSha256?: string | undefined }): SigningApproval {
-  if (a.recordPath !== undefined) return { recordEntries: readTranscript(a.recordPath), recordLabel: `The ceremony record ${a.recordPath}` };
+export function signingApproval(a: {
+  recordPath?: string | undefined;
+  payloadSha256?: string | undefined;
+}): SigningApproval {
+  if (a.recordPath !== undefined)
+    return { recordEntries: readTranscript(a.recordPath), recordLabel: `The ceremony record ${a.recordPath}` };
   if (a.payloadSha256 !== undefined) return { payloadSha256: a.payloadSha256 };
-  throw new CeremonyError('InvalidArgument', 'Say which bundle you mean to sign: --record RECORD or --payload-sha256 HEX from the printed record.');
+  throw new CeremonyError(
+    'InvalidArgument',
+    'Say which bundle you mean to sign: --record RECORD or --payload-sha256 HEX from the printed record.',
+  );
 }
 
 export interface SigningTurn {
@@ -256,16 +320,28 @@ export function prepareSigning(path: string, approval: SigningApproval): Signing
   const signatures = checkEmbeddedSignatures(bundle);
   const bad = signatures.filter((c) => !c.valid);
   if (bad.length > 0) {
-    throw new CeremonyError('BundleSignatureInvalid', `The bundle is already damaged: the signature of ${bad.map((b) => b.name).join(', ')} does not verify. Do not sign it.`);
+    throw new CeremonyError(
+      'BundleSignatureInvalid',
+      `The bundle is already damaged: the signature of ${bad.map((b) => b.name).join(', ')} does not verify. Do not sign it.`,
+    );
   }
   return { bundle, summary: approveForSigning(bundle, approval), signatures };
 }
 
 /** Adds the signature to the file the signer saw (atomic replace); refuses if it changed meanwhile. */
-export async function signPreparedBundle(path: string, turn: SigningTurn, signer: AdminCertificateInfo, sign: Rs256Signer, record?: { path: string; now?: Date }): Promise<{ signatures: number; required: number | null; bundle: ParsedBundle; resumed?: true }> {
+export async function signPreparedBundle(
+  path: string,
+  turn: SigningTurn,
+  signer: AdminCertificateInfo,
+  sign: Rs256Signer,
+  record?: { path: string; now?: Date },
+): Promise<{ signatures: number; required: number | null; bundle: ParsedBundle; resumed?: true }> {
   const onDisk = readBundleFile(path);
   if (onDisk.payloadHash !== turn.bundle.payloadHash) {
-    throw new CeremonyError('BundleMalformed', 'The bundle file changed while you were deciding to sign it; nothing was signed. Start again.');
+    throw new CeremonyError(
+      'BundleMalformed',
+      'The bundle file changed while you were deciding to sign it; nothing was signed. Start again.',
+    );
   }
   if (record && onDisk.signatures.some((x) => x.thumbprint === signer.thumbprint)) {
     const resumed = recordSignatureLeftUnrecorded(onDisk, signer, record);
@@ -276,7 +352,11 @@ export async function signPreparedBundle(path: string, turn: SigningTurn, signer
   const updated = parseBundle(text);
   replaceFileAtomic(path, text, BUNDLE_FILE_MODE);
   if (record) {
-    appendTranscript(record.path, { type: ENTRY.bundleSigned, actor: signer.name, data: bundleSignedData(updated, signer) }, record.now);
+    appendTranscript(
+      record.path,
+      { type: ENTRY.bundleSigned, actor: signer.name, data: bundleSignedData(updated, signer) },
+      record.now,
+    );
   }
   const claimed = claimedAdmins(updated.plan);
   return { signatures: updated.signatures.length, required: claimed ? claimed.length : null, bundle: updated };
@@ -295,11 +375,20 @@ function recordSignatureLeftUnrecorded(
   record: { path: string; now?: Date },
 ): { signatures: number; required: number | null; bundle: ParsedBundle; resumed: true } | null {
   const entries = readTranscript(record.path);
-  const recorded = entries.some((e) => e.type === ENTRY.bundleSigned && e.data['payloadHash'] === bundle.payloadHash && e.data['thumbprint'] === signer.thumbprint);
+  const recorded = entries.some(
+    (e) =>
+      e.type === ENTRY.bundleSigned &&
+      e.data['payloadHash'] === bundle.payloadHash &&
+      e.data['thumbprint'] === signer.thumbprint,
+  );
   if (recorded) return null;
   const valid = checkEmbeddedSignatures(bundle).some((c) => c.valid && c.thumbprint === signer.thumbprint);
   if (!valid) return null;
-  appendTranscript(record.path, { type: ENTRY.bundleSigned, actor: signer.name, data: bundleSignedData(bundle, signer) }, record.now);
+  appendTranscript(
+    record.path,
+    { type: ENTRY.bundleSigned, actor: signer.name, data: bundleSignedData(bundle, signer) },
+    record.now,
+  );
   const claimed = claimedAdmins(bundle.plan);
   return { signatures: bundle.signatures.length, required: claimed ? claimed.length : null, bundle, resumed: true };
 }
@@ -321,7 +410,16 @@ export function verifyBundleFile(path: string, recordPath?: string): BundleRepor
   const claimed = claimedAdmins(bundle.plan);
   // An altered bundle is reported as altered; its claim is not worth reading.
   const claimAdmins =
-    claimed && allValid ? claimed.map((c) => ({ name: c.name, thumbprint: c.thumbprint, signed: signatures.some((s) => s.valid && s.thumbprint === c.thumbprint) })) : null;
-  const recordEntry = recordPath === undefined ? null : checkBundleInRecord(bundle, readTranscript(recordPath), `The ceremony record ${recordPath}`);
+    claimed && allValid
+      ? claimed.map((c) => ({
+          name: c.name,
+          thumbprint: c.thumbprint,
+          signed: signatures.some((s) => s.valid && s.thumbprint === c.thumbprint),
+        }))
+      : null;
+  const recordEntry =
+    recordPath === undefined
+      ? null
+      : checkBundleInRecord(bundle, readTranscript(recordPath), `The ceremony record ${recordPath}`);
   return { bundle, summary: summarizeBundle(bundle), signatures, claimAdmins, allValid, recordEntry };
 }

@@ -1,6 +1,12 @@
 import type { CardsView, ReaderView } from '../../shared/ipc.js';
 import { KEY_REF, type PivSession } from '../cards/piv.js';
-import { preparationGaps, prepareCard, readAdminCertificateFromCard, readPreparation, withCard } from '../cards/roles.js';
+import {
+  preparationGaps,
+  prepareCard,
+  readAdminCertificateFromCard,
+  readPreparation,
+  withCard,
+} from '../cards/roles.js';
 import type { CardTransport, ReaderState } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
@@ -49,7 +55,11 @@ export class CardDesk {
       readers = await transport.listReaders();
     } catch (e) {
       this.transportPromise = undefined; // try again on the next poll (pcscd may be started)
-      return { serviceAvailable: false, problem: e instanceof CeremonyError ? e.message : 'The smart-card service could not be reached.', readers: [] };
+      return {
+        serviceAvailable: false,
+        problem: e instanceof CeremonyError ? e.message : 'The smart-card service could not be reached.',
+        readers: [],
+      };
     }
     const views: ReaderView[] = [];
     for (const r of readers) {
@@ -69,7 +79,11 @@ export class CardDesk {
       }
       views.push({ name: r.name, present: true, card: info?.card ?? null, problem: info?.problem ?? null });
     }
-    return { serviceAvailable: true, problem: readers.length === 0 ? 'No card reader is connected.' : null, readers: views };
+    return {
+      serviceAvailable: true,
+      problem: readers.length === 0 ? 'No card reader is connected.' : null,
+      readers: views,
+    };
   }
 
   /** One exclusive session with the card in `reader`; afterwards its details are read again. */

@@ -1,5 +1,12 @@
 import { CeremonyError } from '../errors.js';
-import { assertPrepared, freeRetiredSlot, listCardShares, readShareFromCard, withCard, writeShareToCard } from '../cards/roles.js';
+import {
+  assertPrepared,
+  freeRetiredSlot,
+  listCardShares,
+  readShareFromCard,
+  withCard,
+  writeShareToCard,
+} from '../cards/roles.js';
 import type { ApduTrace } from '../cards/apdu.js';
 import type { CardTransport } from '../cards/transport.js';
 import { padPin } from '../cards/piv.js';
@@ -66,7 +73,11 @@ export class CardShareDestination implements ShareDestination {
       async (s) => {
         const now = await s.serial();
         if (now !== this.serial) {
-          throw new CeremonyError('WrongCard', `The card in reader "${this.reader}" is card ${now}, not card ${this.serial} that was checked for this share. Insert card ${this.serial}.`, { expected: this.serial ?? null, actual: now });
+          throw new CeremonyError(
+            'WrongCard',
+            `The card in reader "${this.reader}" is card ${now}, not card ${this.serial} that was checked for this share. Insert card ${this.serial}.`,
+            { expected: this.serial ?? null, actual: now },
+          );
         }
         return writeShareToCard(s, header, share, pin);
       },
@@ -79,7 +90,13 @@ export class CardShareDestination implements ShareDestination {
   async readBack(): Promise<Buffer> {
     const w = this.written;
     if (!w) throw new Error('readBack before write');
-    return new CardShareSource(this.transport, this.reader, async () => Buffer.from(this.held()), w.header.ceremonyId, this.trace).open();
+    return new CardShareSource(
+      this.transport,
+      this.reader,
+      async () => Buffer.from(this.held()),
+      w.header.ceremonyId,
+      this.trace,
+    ).open();
   }
 
   dispose(): void {
@@ -110,10 +127,13 @@ export class CardShareSource implements ShareSource {
     if (matching.length === 0) {
       throw new CeremonyError(
         all.length === 0 ? 'CardObjectNotFound' : 'ShareFromOtherCeremony',
-        all.length === 0 ? `${this.label} holds no keyshare. Is it the right card?` : `${this.label} holds no share of this ceremony (it holds shares of ${[...new Set(all.map((x) => x.envelope.header.keyName))].join(', ')}). Is it the right card?`,
+        all.length === 0
+          ? `${this.label} holds no keyshare. Is it the right card?`
+          : `${this.label} holds no share of this ceremony (it holds shares of ${[...new Set(all.map((x) => x.envelope.header.keyName))].join(', ')}). Is it the right card?`,
       );
     }
-    if (matching.length > 1) throw new CeremonyError('InvalidArgument', `${this.label} holds ${matching.length} shares; say which ceremony.`);
+    if (matching.length > 1)
+      throw new CeremonyError('InvalidArgument', `${this.label} holds ${matching.length} shares; say which ceremony.`);
     this.envelope = matching[0]!.envelope;
     return this.envelope;
   }
@@ -133,7 +153,10 @@ export class CardShareSource implements ShareSource {
         async (s) => {
           const serial = await s.serial();
           if (env.protection.scheme === 'piv-ecdh-p256-a256gcm' && serial !== env.protection.cardSerial) {
-            throw new CeremonyError('WrongCard', `The card in reader "${this.reader}" is card ${serial}, not card ${env.protection.cardSerial} that holds this share. Insert card ${env.protection.cardSerial}.`);
+            throw new CeremonyError(
+              'WrongCard',
+              `The card in reader "${this.reader}" is card ${serial}, not card ${env.protection.cardSerial} that holds this share. Insert card ${env.protection.cardSerial}.`,
+            );
           }
           return readShareFromCard(s, env, pin);
         },

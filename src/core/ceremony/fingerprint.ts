@@ -10,7 +10,11 @@ export function hexGroups(bytes: Uint8Array, groupSize = 2): string[] {
   }
   const groups: string[] = [];
   for (let i = 0; i < bytes.length; i += groupSize) {
-    groups.push(Buffer.from(bytes.subarray(i, i + groupSize)).toString('hex').toUpperCase());
+    groups.push(
+      Buffer.from(bytes.subarray(i, i + groupSize))
+        .toString('hex')
+        .toUpperCase(),
+    );
   }
   return groups;
 }

@@ -1,6 +1,11 @@
 import { basename } from 'node:path';
 import { CeremonyError } from '../errors.js';
-import { openShareWithPassphrase, sealShareWithPassphrase, type KeyshareEnvelope, type KeyshareHeader } from '../shares/envelope.js';
+import {
+  openShareWithPassphrase,
+  sealShareWithPassphrase,
+  type KeyshareEnvelope,
+  type KeyshareHeader,
+} from '../shares/envelope.js';
 import { readShareFile, writeShareFile } from '../shares/file-store.js';
 import { assertFolderWritable, assertOutputFree } from '../files.js';
 import { zeroize } from '../secrets.js';

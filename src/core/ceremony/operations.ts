@@ -13,7 +13,16 @@ import {
 } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
-import { ceremoniesOf, shareIssuedData, summarize, ENTRY, WIPED_IN_MEMORY, type CeremonySummary, type Closing, type IssuedShare } from './record.js';
+import {
+  ceremoniesOf,
+  shareIssuedData,
+  summarize,
+  ENTRY,
+  WIPED_IN_MEMORY,
+  type CeremonySummary,
+  type Closing,
+  type IssuedShare,
+} from './record.js';
 import { appendTranscript, endCeremony, createTranscript, headHash, readTranscript } from './transcript.js';
 import type { ShareDestination, ShareSource } from './media.js';
 
@@ -56,7 +65,8 @@ export async function generateMasterKeyCeremony(a: GenerateArgs): Promise<Genera
   checkThreshold(a.threshold, n);
   checkKeyName(a.keyName);
   const locations = a.custodians.map((c) => c.destination.label);
-  if (new Set(locations).size !== n) throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
+  if (new Set(locations).size !== n)
+    throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
   // Everything that can fail for a person's reason fails before the key exists.
   refuseRecordOfStoppedCeremony(a.recordPath);
   assertOutputFree(a.recordPath);
@@ -120,7 +130,11 @@ async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date
     // The record says the ceremony did not complete and why (messages never
     // hold secrets), so nobody mistakes its shares for a usable set.
     try {
-      const closing: Closing = { outcome: 'aborted', code: (e as { code?: string }).code ?? 'Bug', reason: String((e as Error).message) };
+      const closing: Closing = {
+        outcome: 'aborted',
+        code: (e as { code?: string }).code ?? 'Bug',
+        reason: String((e as Error).message),
+      };
       endCeremony(a.recordPath, actor, { wiped: WIPED_IN_MEMORY, closing }, now());
     } catch {
       /* keep the original error */
@@ -148,14 +162,24 @@ function withSharesLeftBehind(e: unknown, written: readonly string[]): unknown {
 }
 
 /** Generates the key, splits it and issues every share; the key and shares are zeroed before it returns. */
-async function issueShares(a: GenerateArgs, ceremonyId: string, actor: string, now: () => Date, written: string[]): Promise<GenerateResult> {
+async function issueShares(
+  a: GenerateArgs,
+  ceremonyId: string,
+  actor: string,
+  now: () => Date,
+  written: string[],
+): Promise<GenerateResult> {
   const n = a.custodians.length;
   const key = generateMasterKey();
   let shares: Buffer[] = [];
   try {
     const kcv = keyCheckValue(key);
     const vp = verificationPattern(key);
-    appendTranscript(a.recordPath, { type: ENTRY.masterKeyGenerated, actor, data: { kcv, verificationPattern: vp, algorithm: 'AES-256' } }, now());
+    appendTranscript(
+      a.recordPath,
+      { type: ENTRY.masterKeyGenerated, actor, data: { kcv, verificationPattern: vp, algorithm: 'AES-256' } },
+      now(),
+    );
     a.onProgress?.({ step: 'master-key-generated' });
     shares = await splitMasterKey(key, a.threshold, n);
     const issued: GenerateResult['shares'] = [];
@@ -177,7 +201,10 @@ async function issueShares(a: GenerateArgs, ceremonyId: string, actor: string, n
       const back = await c.destination.readBack();
       try {
         if (!back.equals(share)) {
-          throw new CeremonyError('ShareMismatch', `Share ${i + 1} read back from ${c.destination.label} differs from what was written.`);
+          throw new CeremonyError(
+            'ShareMismatch',
+            `Share ${i + 1} read back from ${c.destination.label} differs from what was written.`,
+          );
         }
       } finally {
         zeroize(back);
@@ -188,7 +215,13 @@ async function issueShares(a: GenerateArgs, ceremonyId: string, actor: string, n
         {
           type: ENTRY.shareIssued,
           actor,
-          data: shareIssuedData({ shareIndex: i + 1, custodian: c.custodian, medium: c.destination.medium, location: c.destination.location, commitment }),
+          data: shareIssuedData({
+            shareIndex: i + 1,
+            custodian: c.custodian,
+            medium: c.destination.medium,
+            location: c.destination.location,
+            commitment,
+          }),
         },
         now(),
       );
@@ -217,7 +250,10 @@ function checkHeaderAgainstRecord(h: KeyshareHeader, s: CeremonySummary, label: 
   }
   const issued = s.issued.get(h.shareIndex);
   if (!issued || h.kcv !== s.kcv || h.threshold !== s.threshold || h.shares !== s.shares) {
-    throw new CeremonyError('ShareMismatch', `${label} claims to be share ${h.shareIndex}, which the record does not list as issued.`);
+    throw new CeremonyError(
+      'ShareMismatch',
+      `${label} claims to be share ${h.shareIndex}, which the record does not list as issued.`,
+    );
   }
   return issued;
 }
@@ -236,7 +272,10 @@ export async function verifyShareAgainstRecord(recordPath: string, source: Share
   const share = await source.open();
   try {
     if (shareCommitment(header, share) !== issued.commitment) {
-      throw new CeremonyError('ShareMismatch', `${source.label} opens, but it is not the share ${header.shareIndex} that was issued: its commitment differs from the record.`);
+      throw new CeremonyError(
+        'ShareMismatch',
+        `${source.label} opens, but it is not the share ${header.shareIndex} that was issued: its commitment differs from the record.`,
+      );
     }
   } finally {
     zeroize(share);
@@ -249,14 +288,21 @@ export async function verifyShareAgainstRecord(recordPath: string, source: Share
  * and the result against the recorded verification pattern. Secret: the
  * caller zeroes the key.
  */
-export async function recoverMasterKey(recordPath: string, sources: ShareSource[]): Promise<{ key: Buffer; summary: CeremonySummary; used: number[] }> {
+export async function recoverMasterKey(
+  recordPath: string,
+  sources: ShareSource[],
+): Promise<{ key: Buffer; summary: CeremonySummary; used: number[] }> {
   const { summary } = loadCeremony(recordPath);
   const headers: KeyshareHeader[] = [];
   for (const src of sources) {
     const h = await src.header();
     checkHeaderAgainstRecord(h, summary, src.label);
     if (headers.some((o) => o.shareIndex === h.shareIndex)) {
-      throw new CeremonyError('DuplicateShare', `${src.label} is share ${h.shareIndex} again: two copies of the same share count once.`, { shareIndex: h.shareIndex });
+      throw new CeremonyError(
+        'DuplicateShare',
+        `${src.label} is share ${h.shareIndex} again: two copies of the same share count once.`,
+        { shareIndex: h.shareIndex },
+      );
     }
     headers.push(h);
   }
@@ -274,7 +320,10 @@ export async function recoverMasterKey(recordPath: string, sources: ShareSource[
       opened.push(share);
       const issued = summary.issued.get(headers[i]!.shareIndex)!;
       if (shareCommitment(headers[i]!, share) !== issued.commitment) {
-        throw new CeremonyError('ShareMismatch', `${src.label} is not the share ${headers[i]!.shareIndex} that was issued: its commitment differs from the record.`);
+        throw new CeremonyError(
+          'ShareMismatch',
+          `${src.label} is not the share ${headers[i]!.shareIndex} that was issued: its commitment differs from the record.`,
+        );
       }
     }
     const key = await combineShares(opened);

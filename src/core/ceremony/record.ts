@@ -69,15 +69,19 @@ export function isEntryType(value: unknown): value is EntryType {
  * `bundle create`, `bundle sign --record`, `identity generate --card
  * --replace-slot 9C --record`).
  */
-export const STANDALONE_ENTRIES: readonly EntryType[] = [ENTRY.unitConfirmed, ENTRY.bundleCreated, ENTRY.bundleSigned, ENTRY.cardSlotReplaced];
+export const STANDALONE_ENTRIES: readonly EntryType[] = [
+  ENTRY.unitConfirmed,
+  ENTRY.bundleCreated,
+  ENTRY.bundleSigned,
+  ENTRY.cardSlotReplaced,
+];
 
 export const CLOSING_OUTCOMES = ['completed', 'aborted'] as const;
 export type ClosingOutcome = (typeof CLOSING_OUTCOMES)[number];
 
 /** What a closing entry says, besides the entry count that the writer adds. */
 export type Closing =
-  | { outcome: 'completed'; details?: TranscriptData }
-  | { outcome: 'aborted'; code: string; reason: string };
+  { outcome: 'completed'; details?: TranscriptData } | { outcome: 'aborted'; code: string; reason: string };
 
 /** The data of a ceremony-closed entry; `entries` counts the ceremony's entries, its opening and this closing included. */
 export function closingData(closing: Closing, entries: number): TranscriptData {
@@ -117,19 +121,28 @@ export interface RecordStatus {
 }
 
 function malformed(e: TranscriptEntry, problem: string, what: string): CeremonyError {
-  return new CeremonyError('TranscriptInvalid', `${what} is not a sequence of ceremonies at line ${e.seq} (${e.type}): ${problem}. Use the original record.`, { line: e.seq });
+  return new CeremonyError(
+    'TranscriptInvalid',
+    `${what} is not a sequence of ceremonies at line ${e.seq} (${e.type}): ${problem}. Use the original record.`,
+    { line: e.seq },
+  );
 }
 
 function closingOutcome(closing: TranscriptEntry, count: number, what: string): CeremonyOutcome {
   const d = closing.data;
   if (d['entries'] !== count) {
-    throw malformed(closing, `the closing entry counts ${String(d['entries'])} entries, but its ceremony has ${count}`, what);
+    throw malformed(
+      closing,
+      `the closing entry counts ${String(d['entries'])} entries, but its ceremony has ${count}`,
+      what,
+    );
   }
   switch (d['outcome']) {
     case 'completed':
       return { kind: 'completed' };
     case 'aborted':
-      if (typeof d['code'] !== 'string' || typeof d['reason'] !== 'string') throw malformed(closing, 'an aborted closing must say why (code and reason)', what);
+      if (typeof d['code'] !== 'string' || typeof d['reason'] !== 'string')
+        throw malformed(closing, 'an aborted closing must say why (code and reason)', what);
       return { kind: 'aborted', code: d['code'], reason: d['reason'] };
     default:
       throw malformed(closing, `the outcome must be ${CLOSING_OUTCOMES.join(' or ')}`, what);
@@ -147,7 +160,12 @@ export function ceremoniesOf(entries: readonly TranscriptEntry[], what = 'The ce
   let open: TranscriptEntry[] | null = null;
   for (const [i, e] of entries.entries()) {
     if (open !== null) {
-      if (e.type === ENTRY.opened) throw malformed(e, `a ceremony opens inside the ceremony opened at line ${open[0]!.seq}, which has no closing entry`, what);
+      if (e.type === ENTRY.opened)
+        throw malformed(
+          e,
+          `a ceremony opens inside the ceremony opened at line ${open[0]!.seq}, which has no closing entry`,
+          what,
+        );
       open.push(e);
       if (e.type === ENTRY.closed) {
         ceremonies.push({ entries: open, outcome: closingOutcome(e, open.length, what) });
@@ -160,7 +178,11 @@ export function ceremoniesOf(entries: readonly TranscriptEntry[], what = 'The ce
     } else if (e.type === ENTRY.closed) {
       throw malformed(e, 'it closes no open ceremony', what);
     } else if (!STANDALONE_ENTRIES.includes(e.type)) {
-      throw malformed(e, `it stands outside any ceremony, where only ${STANDALONE_ENTRIES.join(', ')} entries may`, what);
+      throw malformed(
+        e,
+        `it stands outside any ceremony, where only ${STANDALONE_ENTRIES.join(', ')} entries may`,
+        what,
+      );
     }
   }
   if (open !== null) ceremonies.push({ entries: open, outcome: { kind: 'open' } });
@@ -171,18 +193,33 @@ export function ceremoniesOf(entries: readonly TranscriptEntry[], what = 'The ce
 // CLI and the desktop app alike.
 
 /** The data of a share-issued entry: the share was written, read back and found identical. */
-export function shareIssuedData(a: { shareIndex: number; custodian: string; medium: string; location: string; commitment: string }): TranscriptData {
-  return { shareIndex: a.shareIndex, custodian: a.custodian, medium: a.medium, location: a.location, commitment: a.commitment, verifiedReadBack: true };
+export function shareIssuedData(a: {
+  shareIndex: number;
+  custodian: string;
+  medium: string;
+  location: string;
+  commitment: string;
+}): TranscriptData {
+  return {
+    shareIndex: a.shareIndex,
+    custodian: a.custodian,
+    medium: a.medium,
+    location: a.location,
+    commitment: a.commitment,
+    verifiedReadBack: true,
+  };
 }
 
 function str(e: TranscriptEntry, k: string): string {
   const v = e.data[k];
-  if (typeof v !== 'string') throw new CeremonyError('TranscriptInvalid', `Record entry ${e.seq} (${e.type}) lacks ${k}.`);
+  if (typeof v !== 'string')
+    throw new CeremonyError('TranscriptInvalid', `Record entry ${e.seq} (${e.type}) lacks ${k}.`);
   return v;
 }
 function int(e: TranscriptEntry, k: string): number {
   const v = e.data[k];
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new CeremonyError('TranscriptInvalid', `Record entry ${e.seq} (${e.type}) lacks ${k}.`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new CeremonyError('TranscriptInvalid', `Record entry ${e.seq} (${e.type}) lacks ${k}.`);
   return v;
 }
 
@@ -237,9 +274,16 @@ export function summarize(entries: TranscriptEntry[]): CeremonySummary {
       targets: (e.data['targets'] as string[]) ?? [],
     });
   }
-  if (!s.kcv) throw new CeremonyError('TranscriptInvalid', 'The key ceremony in this record is closed as completed but has no master key: the record was rewritten. Use the original record.');
+  if (!s.kcv)
+    throw new CeremonyError(
+      'TranscriptInvalid',
+      'The key ceremony in this record is closed as completed but has no master key: the record was rewritten. Use the original record.',
+    );
   if (s.issued.size !== s.shares) {
-    throw new CeremonyError('TranscriptInvalid', `The key ceremony in this record is closed as completed but lists ${s.issued.size} of its ${s.shares} shares as issued: the record was rewritten. Use the original record.`);
+    throw new CeremonyError(
+      'TranscriptInvalid',
+      `The key ceremony in this record is closed as completed but lists ${s.issued.size} of its ${s.shares} shares as issued: the record was rewritten. Use the original record.`,
+    );
   }
   return s;
 }
@@ -250,7 +294,11 @@ function usableKeyCeremony(c: CeremonyInRecord): TranscriptEntry[] {
     case 'completed':
       return c.entries;
     case 'aborted':
-      throw new CeremonyError('TranscriptInvalid', `The key ceremony in this record was aborted (${c.outcome.reason}); its shares do not form a usable set.`, { code: c.outcome.code });
+      throw new CeremonyError(
+        'TranscriptInvalid',
+        `The key ceremony in this record was aborted (${c.outcome.reason}); its shares do not form a usable set.`,
+        { code: c.outcome.code },
+      );
     case 'open':
       throw new CeremonyError(
         'TranscriptInvalid',

@@ -85,7 +85,10 @@ interface ReadRecord {
   bundles: BundleRow[];
   units: Map<string, { fingerprint: string; bundles: string[] }>;
   /** The closing entry of the first ceremony (the one that made the key), if it has one. */
-  closing: { outcome: 'completed'; note: string | undefined } | { outcome: 'aborted'; reason: string; code: string; time: string } | undefined;
+  closing:
+    | { outcome: 'completed'; note: string | undefined }
+    | { outcome: 'aborted'; reason: string; code: string; time: string }
+    | undefined;
 }
 
 function readRecord(entries: TranscriptEntry[]): ReadRecord {
@@ -155,7 +158,12 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
         r.closing ??=
           d['outcome'] === 'completed'
             ? { outcome: 'completed', note: str(d, 'note') }
-            : { outcome: 'aborted', reason: str(d, 'reason') ?? '(no reason recorded)', code: str(d, 'code') ?? '', time: e.time };
+            : {
+                outcome: 'aborted',
+                reason: str(d, 'reason') ?? '(no reason recorded)',
+                code: str(d, 'code') ?? '',
+                time: e.time,
+              };
         break;
       case ENTRY.bundleSigned: {
         const b = r.bundles.find((x) => x.bundleId === str(d, 'bundleId'));
@@ -173,11 +181,18 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
 function outcome(r: ReadRecord): { text: string; cls: string } {
   if (r.closing?.outcome === 'aborted') {
     const code = r.closing.code ? ` [${r.closing.code}]` : '';
-    return { text: `Aborted at ${r.closing.time}: ${r.closing.reason}${code}. Its shares do not form a usable set.`, cls: 'aborted' };
+    return {
+      text: `Aborted at ${r.closing.time}: ${r.closing.reason}${code}. Its shares do not form a usable set.`,
+      cls: 'aborted',
+    };
   }
-  if (!r.opened) return { text: 'Incomplete: the record does not start with the opening of a ceremony.', cls: 'aborted' };
+  if (!r.opened)
+    return { text: 'Incomplete: the record does not start with the opening of a ceremony.', cls: 'aborted' };
   if (r.closing === undefined) {
-    return { text: 'Incomplete: the ceremony has no closing entry (it was cut off, or lines were cut from the end of the record). Its shares cannot be trusted.', cls: 'aborted' };
+    return {
+      text: 'Incomplete: the ceremony has no closing entry (it was cut off, or lines were cut from the end of the record). Its shares cannot be trusted.',
+      cls: 'aborted',
+    };
   }
   if (!r.kcv) return { text: 'Incomplete: the record has no master key.', cls: 'aborted' };
   if (r.shares !== undefined && r.issued.length < r.shares) {
@@ -277,7 +292,8 @@ function sharesHtml(r: ReadRecord): string {
 function bundlesHtml(r: ReadRecord): string {
   if (r.bundles.length === 0) return '<p class="none">No import bundle was created.</p>';
   const rows = r.bundles.map((b) => {
-    const sigs = b.signatures === undefined ? 'not recorded' : b.signatures.length === 0 ? 'none' : b.signatures.join('; ');
+    const sigs =
+      b.signatures === undefined ? 'not recorded' : b.signatures.length === 0 ? 'none' : b.signatures.join('; ');
     return `<tr>${cell(b.bundleId, 'mono')}${cell(b.sequence === undefined ? undefined : String(b.sequence))}${cell(b.targets.join(', '))}${cell(b.payloadHash, 'mono')}${cell(sigs)}${cell(b.time)}</tr>`;
   });
   return `<table class="bundles"><thead><tr><th>Bundle</th><th>Sequence</th><th>Targets</th><th>Payload hash</th><th>Signatures</th><th>Created</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
@@ -286,7 +302,8 @@ function bundlesHtml(r: ReadRecord): string {
 function unitsHtml(r: ReadRecord): string {
   if (r.units.size === 0) return '';
   const rows = [...r.units.entries()].map(
-    ([unit, u]) => `<tr>${cell(unit, 'mono')}<td>${digestHtml(u.fingerprint)}</td>${cell(u.bundles.join(', '), 'mono')}</tr>`,
+    ([unit, u]) =>
+      `<tr>${cell(unit, 'mono')}<td>${digestHtml(u.fingerprint)}</td>${cell(u.bundles.join(', '), 'mono')}</tr>`,
   );
   return `<h2>Units and transport key fingerprints</h2>\n<table class="units"><thead><tr><th>Unit</th><th>Transport key fingerprint (SHA-256 of the public key)</th><th>Bundles</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }

@@ -36,19 +36,44 @@ export function checkSetup(s: CeremonySetup): CeremonySetup {
   const keyName = s.keyName.trim();
   checkKeyName(keyName);
   const operator = cleanName(s.operator, 'The operator name');
-  const admins = s.admins.map((a, i) => ({ name: checkAdminName(cleanName(a.name, `Admin ${i + 1}'s name`)), medium: a.medium }));
-  const custodians = s.custodians.map((c, i) => ({ name: cleanName(c.name, `Custodian ${i + 1}'s name`), medium: c.medium }));
+  const admins = s.admins.map((a, i) => ({
+    name: checkAdminName(cleanName(a.name, `Admin ${i + 1}'s name`)),
+    medium: a.medium,
+  }));
+  const custodians = s.custodians.map((c, i) => ({
+    name: cleanName(c.name, `Custodian ${i + 1}'s name`),
+    medium: c.medium,
+  }));
   const witnesses = s.witnesses.map((w, i) => cleanName(w, `Witness ${i + 1}'s name`));
-  if (admins.length < 1 || admins.length > MAX_ADMINS) invalid(`A ceremony has 1 to ${MAX_ADMINS} admins; this one has ${admins.length}.`);
+  if (admins.length < 1 || admins.length > MAX_ADMINS)
+    invalid(`A ceremony has 1 to ${MAX_ADMINS} admins; this one has ${admins.length}.`);
   if (custodians.length < 2 || custodians.length > MAX_SHARES) {
     invalid(`A ceremony has 2 to ${MAX_SHARES} custodians (one share each); this one has ${custodians.length}.`);
   }
-  distinct(admins.map((a) => a.name), 'admins');
-  distinct(custodians.map((c) => c.name), 'custodians');
+  distinct(
+    admins.map((a) => a.name),
+    'admins',
+  );
+  distinct(
+    custodians.map((c) => c.name),
+    'custodians',
+  );
   distinct(witnesses, 'witnesses');
   checkThreshold(s.threshold, custodians.length);
   // The app's claim uses the signature threshold for revocations too (issue 11 gives it its own field).
-  checkThresholds({ signatureThreshold: s.signatureThreshold, revocationThreshold: s.signatureThreshold }, admins.length, 'The ceremony');
-  return { ceremonyName, keyName, threshold: s.threshold, signatureThreshold: s.signatureThreshold, operator, admins, custodians, witnesses };
+  checkThresholds(
+    { signatureThreshold: s.signatureThreshold, revocationThreshold: s.signatureThreshold },
+    admins.length,
+    'The ceremony',
+  );
+  return {
+    ceremonyName,
+    keyName,
+    threshold: s.threshold,
+    signatureThreshold: s.signatureThreshold,
+    operator,
+    admins,
+    custodians,
+    witnesses,
+  };
 }
-

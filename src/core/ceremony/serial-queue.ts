@@ -16,4 +16,3 @@ export class SerialQueue {
     return next;
   }
 }
-

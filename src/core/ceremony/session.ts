@@ -14,13 +14,29 @@ import type {
   StepId,
   UnitView,
 } from '../../shared/ipc.js';
-import { addBundleSignature, buildBundle, claimedAdmins, parseBundle, serializeBundle, summarizeBundle, type ParsedBundle } from '../bundle/bundle.js';
+import {
+  addBundleSignature,
+  buildBundle,
+  claimedAdmins,
+  parseBundle,
+  serializeBundle,
+  summarizeBundle,
+  type ParsedBundle,
+} from '../bundle/bundle.js';
 import { checkAgainstLimits, readTransportFile, type TransportKey } from '../bundle/transport.js';
 import { BUNDLE_FILE_MODE } from './bundles.js';
 import { bundleCreatedData, bundleSignedData, checkTransportsConfirmed, unitConfirmedData } from './bundle-record.js';
 import { padPin } from '../cards/piv.js';
 import type { CardTransport } from '../cards/transport.js';
-import { cardRs256Signer, describeSlotContent, generateAdminIdentityOnCard, inspectSlot, readAdminCertificateFromCard, slotReplacedData, type SlotContent } from '../cards/roles.js';
+import {
+  cardRs256Signer,
+  describeSlotContent,
+  generateAdminIdentityOnCard,
+  inspectSlot,
+  readAdminCertificateFromCard,
+  slotReplacedData,
+  type SlotContent,
+} from '../cards/roles.js';
 import { SLOT } from '../cards/piv.js';
 import { CeremonyError } from '../errors.js';
 import { assertOutputFree, readFileOrFail, writeFileExclusive } from '../files.js';
@@ -39,7 +55,16 @@ import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, ty
 import { renderRecordHtml, type CeremonyRoster } from './report.js';
 import { checkSetup } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
-import { appendTranscript, createTranscript, endCeremony, headHash, parseTranscript, readTranscript, type TranscriptData, type TranscriptEntry } from './transcript.js';
+import {
+  appendTranscript,
+  createTranscript,
+  endCeremony,
+  headHash,
+  parseTranscript,
+  readTranscript,
+  type TranscriptData,
+  type TranscriptEntry,
+} from './transcript.js';
 
 // The ceremony the desktop app runs, one step at a time (issue 4). Where the
 // CLI does a whole master-key ceremony in one call, the wizard spreads it
@@ -123,7 +148,10 @@ function picked(path: string | null, what: 'file' | 'folder' = 'file'): string {
 }
 
 function safeFileStem(name: string): string {
-  const s = name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+  const s = name
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return s.length > 0 ? s.slice(0, 48) : 'unnamed';
 }
 
@@ -196,7 +224,8 @@ export class CeremonySession {
   saveInterruptedRecord(ceremonyId: string): Promise<InterruptedRecord[]> {
     return this.queue.run(async () => {
       const record = this.interrupted.find((r) => r.ceremonyId === ceremonyId);
-      if (record === undefined) fail('InvalidArgument', `No interrupted ceremony ${ceremonyId} was closed when Key Ceremony started.`);
+      if (record === undefined)
+        fail('InvalidArgument', `No interrupted ceremony ${ceremonyId} was closed when Key Ceremony started.`);
       record.savedTo = await this.saveRecordFiles(record.path);
       return this.interruptedRecords();
     });
@@ -255,7 +284,10 @@ export class CeremonySession {
             targets: this.bundle.bundle.payload.targets,
             payloadHash: this.bundle.bundle.payloadHash,
             summary: bundleSummaryView(this.bundle.bundle),
-            signatures: this.bundle.bundle.signatures.map((s) => ({ name: this.adminNameOf(s.thumbprint), thumbprint: s.thumbprint })),
+            signatures: this.bundle.bundle.signatures.map((s) => ({
+              name: this.adminNameOf(s.thumbprint),
+              thumbprint: s.thumbprint,
+            })),
             required: this.bundle.required,
             saved: this.bundle.saved,
           }
@@ -267,11 +299,17 @@ export class CeremonySession {
   private step(): StepId {
     if (this.setup === null) return 'setup';
     if (this.closed !== null) return 'close';
-    if (this.units.length === 0 || this.units.some((u) => !u.confirmed) || this.missingUnits().length > 0) return 'units';
+    if (this.units.length === 0 || this.units.some((u) => !u.confirmed) || this.missingUnits().length > 0)
+      return 'units';
     if (this.admins.some((a) => a === null)) return 'admins';
     if (this.kcv === null) return 'master-key';
     if (this.shares.some((s) => !s.confirmed)) return 'shares';
-    if (this.bundle === null || this.bundle.bundle.signatures.length < this.bundle.required || this.bundle.saved === null) return 'bundle';
+    if (
+      this.bundle === null ||
+      this.bundle.bundle.signatures.length < this.bundle.required ||
+      this.bundle.saved === null
+    )
+      return 'bundle';
     return 'close';
   }
 
@@ -363,11 +401,19 @@ export class CeremonySession {
   addTransport(): Promise<CeremonyView> {
     return this.queue.run(async () => {
       this.expectStep('units', 'add a unit');
-      const path = picked(await this.ports.dialogs.openFile({ title: 'Open a crypto unit\u2019s transport key file', filters: [{ name: 'Transport key', extensions: ['json'] }] }));
+      const path = picked(
+        await this.ports.dialogs.openFile({
+          title: 'Open a crypto unit\u2019s transport key file',
+          filters: [{ name: 'Transport key', extensions: ['json'] }],
+        }),
+      );
       const transport = readTransportFile(path);
       const other = this.units[0];
       if (other && other.transport.file.instanceId !== transport.file.instanceId) {
-        fail('InvalidArgument', `${basename(path)} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`);
+        fail(
+          'InvalidArgument',
+          `${basename(path)} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`,
+        );
       }
       if (this.units.some((u) => u.transport.file.unitId === transport.file.unitId)) {
         fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
@@ -375,7 +421,10 @@ export class CeremonySession {
       // The set-up must fit the units before any key exists.
       checkAgainstLimits(transport.file.limits, { keyName: this.setup!.keyName, admins: this.setup!.admins.length });
       if (transport.file.unit.state !== 'cleared') {
-        fail('InvalidArgument', `Unit ${transport.file.unitId} is ${transport.file.unit.state}, not cleared: this ceremony initializes new units. Later ceremonies (recovery, rotation) are run from the command line for now.`);
+        fail(
+          'InvalidArgument',
+          `Unit ${transport.file.unitId} is ${transport.file.unit.state}, not cleared: this ceremony initializes new units. Later ceremonies (recovery, rotation) are run from the command line for now.`,
+        );
       }
       this.units.push({ transport, fileName: basename(path), confirmed: false });
       return this.view();
@@ -438,11 +487,13 @@ export class CeremonySession {
       let reused = false;
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const path = picked(await this.ports.dialogs.saveFile({
-          title: `Save ${admin.name}\u2019s identity file`,
-          defaultName: `${safeFileStem(admin.name)}.identity.pem`,
-          filters: IDENTITY_FILTERS,
-        }));
+        const path = picked(
+          await this.ports.dialogs.saveFile({
+            title: `Save ${admin.name}\u2019s identity file`,
+            defaultName: `${safeFileStem(admin.name)}.identity.pem`,
+            filters: IDENTITY_FILTERS,
+          }),
+        );
         assertOutputFree(path);
         const id = await generateFileIdentity(admin.name, bytes, this.now());
         writeFileExclusive(path, id.text, 0o600);
@@ -453,14 +504,18 @@ export class CeremonySession {
           const serial = await s.serial();
           const existing = await readAdminCertificateFromCard(s).catch(() => null);
           if (existing && existing.name !== admin.name) {
-            throw new CeremonyError('InvalidArgument', `Card ${serial} already holds the identity of ${existing.name}; use ${admin.name}\u2019s own card.`);
+            throw new CeremonyError(
+              'InvalidArgument',
+              `Card ${serial} already holds the identity of ${existing.name}; use ${admin.name}\u2019s own card.`,
+            );
           }
           if (existing) {
             // The card already holds this admin's identity: prove the PIN
             // opens it with a signature, then use it rather than replace it.
             const probe = Buffer.from(`key ceremony ${this.ceremonyId} identity check`);
             const sig = await cardRs256Signer(s, bytes)(probe);
-            if (!signatureMatches(existing, probe, sig)) throw new CeremonyError('CardError', `The key in card ${serial} does not match its certificate.`);
+            if (!signatureMatches(existing, probe, sig))
+              throw new CeremonyError('CardError', `The key in card ${serial} does not match its certificate.`);
             return { certificate: existing, serial, existed: true };
           }
           // A 9C holding anything else is never replaced without its owner's word (issue 9).
@@ -476,12 +531,26 @@ export class CeremonySession {
                 { serial, slot: '9C', content: describeSlotContent(present) },
               );
             }
-            if (replaceSlot.ownerName.trim() !== admin.name) fail('InvalidArgument', `To agree to replace what card ${serial} holds, type the name ${admin.name} exactly.`);
+            if (replaceSlot.ownerName.trim() !== admin.name)
+              fail(
+                'InvalidArgument',
+                `To agree to replace what card ${serial} holds, type the name ${admin.name} exactly.`,
+              );
             replaced = agreed.content; // generateAdminIdentityOnCard refuses if the card no longer holds exactly this
           }
-          const certificate = await generateAdminIdentityOnCard(s, admin.name, bytes, replaced ? { replace: replaced } : {});
+          const certificate = await generateAdminIdentityOnCard(
+            s,
+            admin.name,
+            bytes,
+            replaced ? { replace: replaced } : {},
+          );
           this.occupiedSlot = undefined;
-          if (replaced) this.record(ENTRY.cardSlotReplaced, slotReplacedData(serial, replaced, `admin identity of ${certificate.name} ${certificate.thumbprint}`), admin.name);
+          if (replaced)
+            this.record(
+              ENTRY.cardSlotReplaced,
+              slotReplacedData(serial, replaced, `admin identity of ${certificate.name} ${certificate.thumbprint}`),
+              admin.name,
+            );
           return { certificate, serial, existed: false };
         });
         reused = existed;
@@ -504,14 +573,26 @@ export class CeremonySession {
       if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
       if (this.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
       if (admin.medium !== 'file') fail('InvalidArgument', `${admin.name} uses a smart card, not an identity file.`);
-      const path = picked(await this.ports.dialogs.openFile({ title: `Open ${admin.name}\u2019s identity file`, filters: IDENTITY_FILTERS }));
+      const path = picked(
+        await this.ports.dialogs.openFile({
+          title: `Open ${admin.name}\u2019s identity file`,
+          filters: IDENTITY_FILTERS,
+        }),
+      );
       const what = `the identity file ${basename(path)}`;
       const unlocked = unlockFileIdentity(readFileOrFail(path, 'The identity file').toString('utf8'), bytes, what);
       const certificate = unlocked.certificate;
       if (certificate.name !== admin.name) {
-        throw new CeremonyError('IdentityInvalid', `${basename(path)} is the identity of ${certificate.name}, not of ${admin.name}.`);
+        throw new CeremonyError(
+          'IdentityInvalid',
+          `${basename(path)} is the identity of ${certificate.name}, not of ${admin.name}.`,
+        );
       }
-      this.adoptIdentity(adminIndex, { certificate, location: basename(path), file: path }, 'earlier (identity file brought by the admin)');
+      this.adoptIdentity(
+        adminIndex,
+        { certificate, location: basename(path), file: path },
+        'earlier (identity file brought by the admin)',
+      );
       return this.view();
     });
   }
@@ -525,7 +606,13 @@ export class CeremonySession {
     this.admins[adminIndex] = state;
     this.record(
       'admin-identity',
-      { admin: admin.name, medium: admin.medium, location: state.location, thumbprint: state.certificate.thumbprint, created },
+      {
+        admin: admin.name,
+        medium: admin.medium,
+        location: state.location,
+        thumbprint: state.certificate.thumbprint,
+        created,
+      },
       admin.name,
     );
   }
@@ -541,7 +628,11 @@ export class CeremonySession {
       try {
         const shares = await splitMasterKey(key, setup.threshold, setup.custodians.length);
         const kcv = keyCheckValue(key);
-        this.record(ENTRY.masterKeyGenerated, { kcv, verificationPattern: verificationPattern(key), algorithm: 'AES-256' });
+        this.record(ENTRY.masterKeyGenerated, {
+          kcv,
+          verificationPattern: verificationPattern(key),
+          algorithm: 'AES-256',
+        });
         this.key = key;
         this.shareSecrets = shares;
         this.kcv = kcv;
@@ -577,11 +668,13 @@ export class CeremonySession {
       const provide = async (): Promise<Buffer> => Buffer.from(bytes);
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const path = picked(await this.ports.dialogs.saveFile({
-          title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${this.shares.length})`,
-          defaultName: `${safeFileStem(this.setup!.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
-          filters: SHARE_FILTERS,
-        }));
+        const path = picked(
+          await this.ports.dialogs.saveFile({
+            title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${this.shares.length})`,
+            defaultName: `${safeFileStem(this.setup!.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
+            filters: SHARE_FILTERS,
+          }),
+        );
         const dest = new FileShareDestination(path, provide, this.ports.scryptCost);
         try {
           await dest.precheck();
@@ -601,9 +694,19 @@ export class CeremonySession {
         } finally {
           dest.dispose();
         }
-        Object.assign(state, { header, location: dest.location, file: undefined, cardSerial: dest.cardSerial, verified: false });
+        Object.assign(state, {
+          header,
+          location: dest.location,
+          file: undefined,
+          cardSerial: dest.cardSerial,
+          verified: false,
+        });
       }
-      this.record('share-written', { shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location! }, custodian.name);
+      this.record(
+        'share-written',
+        { shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location! },
+        custodian.name,
+      );
       return this.view();
     });
   }
@@ -640,7 +743,13 @@ export class CeremonySession {
       state.verified = true;
       this.record(
         ENTRY.shareIssued,
-        shareIssuedData({ shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location!, commitment: shareCommitment(header, share) }),
+        shareIssuedData({
+          shareIndex,
+          custodian: custodian.name,
+          medium: custodian.medium,
+          location: state.location!,
+          commitment: shareCommitment(header, share),
+        }),
         custodian.name,
       );
       return this.view();
@@ -651,16 +760,29 @@ export class CeremonySession {
     return this.queue.run(async () => {
       this.expectStep('shares', 'confirm a share');
       const { custodian, state } = this.shareAt(shareIndex);
-      if (!state.verified) fail('WrongStep', `Share ${shareIndex} must be read back before ${custodian.name} confirms it.`);
+      if (!state.verified)
+        fail('WrongStep', `Share ${shareIndex} must be read back before ${custodian.name} confirms it.`);
       if (!state.confirmed) {
         state.confirmed = true;
-        this.record('share-accepted', { shareIndex, custodian: custodian.name, statement: `I, ${custodian.name}, hold share ${shareIndex} of ${this.shares.length}` }, custodian.name);
+        this.record(
+          'share-accepted',
+          {
+            shareIndex,
+            custodian: custodian.name,
+            statement: `I, ${custodian.name}, hold share ${shareIndex} of ${this.shares.length}`,
+          },
+          custodian.name,
+        );
       }
       return this.view();
     });
   }
 
-  private shareAt(shareIndex: number): { custodian: CeremonySetup['custodians'][number]; state: ShareState; share: Buffer } {
+  private shareAt(shareIndex: number): {
+    custodian: CeremonySetup['custodians'][number];
+    state: ShareState;
+    share: Buffer;
+  } {
     const custodian = this.setup!.custodians[shareIndex - 1];
     const state = this.shares[shareIndex - 1];
     const share = this.shareSecrets[shareIndex - 1];
@@ -668,7 +790,12 @@ export class CeremonySession {
     return { custodian, state, share };
   }
 
-  private shareSource(secret: SecretInput, provide: () => Promise<Buffer>, path: string | undefined, ceremonyId: string | undefined): ShareSource {
+  private shareSource(
+    secret: SecretInput,
+    provide: () => Promise<Buffer>,
+    path: string | undefined,
+    ceremonyId: string | undefined,
+  ): ShareSource {
     if (secret.medium === 'file') {
       if (path === undefined) fail('InvalidArgument', 'This share is not in a file.');
       return new FileShareSource(path, provide);
@@ -726,14 +853,20 @@ export class CeremonySession {
         const text = readFileOrFail(state.file!, `${admin.name}\u2019s identity file`).toString('utf8');
         const unlocked = unlockFileIdentity(text, bytes, `${admin.name}\u2019s identity file`);
         if (unlocked.certificate.thumbprint !== state.certificate.thumbprint) {
-          throw new CeremonyError('IdentityInvalid', `The identity file at ${state.location} is no longer ${admin.name}\u2019s identity from this ceremony.`);
+          throw new CeremonyError(
+            'IdentityInvalid',
+            `The identity file at ${state.location} is no longer ${admin.name}\u2019s identity from this ceremony.`,
+          );
         }
         jws = await addBundleSignature(b.bundle, state.certificate, fileKeySigner(unlocked.privateKey));
       } else {
         jws = await this.cards.onCard(secret.reader, async (s) => {
           const cert = await readAdminCertificateFromCard(s);
           if (cert.thumbprint !== state.certificate.thumbprint) {
-            throw new CeremonyError('WrongCard', `The card in reader "${secret.reader}" holds the identity of ${cert.name}, not ${admin.name}\u2019s from this ceremony (card ${state.cardSerial}).`);
+            throw new CeremonyError(
+              'WrongCard',
+              `The card in reader "${secret.reader}" holds the identity of ${cert.name}, not ${admin.name}\u2019s from this ceremony (card ${state.cardSerial}).`,
+            );
           }
           return addBundleSignature(b.bundle, state.certificate, cardRs256Signer(s, bytes));
         });
@@ -750,12 +883,19 @@ export class CeremonySession {
       const b = this.bundle;
       if (b === null) fail('WrongStep', 'Build the bundle first.');
       if (b.bundle.signatures.length < b.required) {
-        throw new CeremonyError('TooFewSignatures', `The bundle has ${b.bundle.signatures.length} of the ${b.required} signatures it needs; the units would refuse it.`, {
-          signatures: b.bundle.signatures.length,
-          required: b.required,
-        });
+        throw new CeremonyError(
+          'TooFewSignatures',
+          `The bundle has ${b.bundle.signatures.length} of the ${b.required} signatures it needs; the units would refuse it.`,
+          {
+            signatures: b.bundle.signatures.length,
+            required: b.required,
+          },
+        );
       }
-      const folder = picked(await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the import bundle' }), 'folder');
+      const folder = picked(
+        await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the import bundle' }),
+        'folder',
+      );
       const text = serializeBundle(b.bundle.jws);
       const path = join(folder, `bundle-${safeFileStem(this.setup!.keyName)}-${b.bundle.payload.sequence}.json`);
       writeFileExclusive(path, text, BUNDLE_FILE_MODE);
@@ -784,7 +924,8 @@ export class CeremonySession {
   /** Prints the ceremony report for signing. Allowed once the ceremony is closed. */
   printRecord(): Promise<{ printed: boolean }> {
     return this.queue.run(async () => {
-      if (this.closed === null) fail('WrongStep', 'Close the ceremony (wipe the master key) before printing its record.');
+      if (this.closed === null)
+        fail('WrongStep', 'Close the ceremony (wipe the master key) before printing its record.');
       return { printed: await this.ports.printHtml(reportHtml(readTranscript(this.recordPath!), this.now())) };
     });
   }
@@ -803,7 +944,10 @@ export class CeremonySession {
    * the folder.
    */
   private async saveRecordFiles(recordPath: string): Promise<string> {
-    const folder = picked(await this.ports.dialogs.chooseFolder({ title: 'Choose the folder for the ceremony record' }), 'folder');
+    const folder = picked(
+      await this.ports.dialogs.chooseFolder({ title: 'Choose the folder for the ceremony record' }),
+      'folder',
+    );
     const recordText = readFileOrFail(recordPath, 'The ceremony record');
     // The report is rendered from the very bytes that are saved.
     const entries = parseTranscript(recordText.toString('utf8'), `The ceremony record ${recordPath}`);
@@ -824,7 +968,12 @@ export class CeremonySession {
 
   openRecordForCheck(): Promise<RecordView> {
     return this.queue.run(async () => {
-      const path = picked(await this.ports.dialogs.openFile({ title: 'Open a ceremony record', filters: [{ name: 'Ceremony record', extensions: ['jsonl'] }] }));
+      const path = picked(
+        await this.ports.dialogs.openFile({
+          title: 'Open a ceremony record',
+          filters: [{ name: 'Ceremony record', extensions: ['jsonl'] }],
+        }),
+      );
       const { summary } = loadCeremony(path);
       this.checkRecord = path;
       return {
@@ -847,11 +996,15 @@ export class CeremonySession {
       const { summary } = loadCeremony(record);
       let path: string | undefined;
       if (secret.medium === 'file') {
-        const chosen = picked(await this.ports.dialogs.openFile({ title: 'Open the share file to check', filters: SHARE_FILTERS }));
+        const chosen = picked(
+          await this.ports.dialogs.openFile({ title: 'Open the share file to check', filters: SHARE_FILTERS }),
+        );
         path = chosen;
       }
       const source = this.shareSource(secret, async () => Buffer.from(bytes), path, summary.ceremonyId);
-      const r = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () => verifyShareAgainstRecord(record, source));
+      const r = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () =>
+        verifyShareAgainstRecord(record, source),
+      );
       return { shareIndex: r.header.shareIndex, custodian: r.issued.custodian, kcv: r.summary.kcv, matches: true };
     });
   }
@@ -869,7 +1022,11 @@ export class CeremonySession {
     await this.withSecrets([pin, newPin, newPuk], async ([oldBytes, pinBytes, pukBytes]) => {
       zeroize(padPin(oldBytes!, 'The current PIN'), padPin(pinBytes!, 'The new PIN'), padPin(pukBytes!, 'The new PUK'));
       const serial = await this.cards.prepare(reader, oldBytes!, pinBytes!, pukBytes!);
-      if (this.inProgress()) this.record('card-prepared', { serial: String(serial), note: 'new PIN and PUK; random management key kept PIN-protected on the card' });
+      if (this.inProgress())
+        this.record('card-prepared', {
+          serial: String(serial),
+          note: 'new PIN and PUK; random management key kept PIN-protected on the card',
+        });
     });
     return this.cards.list();
   }
@@ -914,7 +1071,10 @@ export class CeremonySession {
 
   private expectMedium(medium: Medium, secret: SecretInput, who: string): void {
     if (secret.medium !== medium) {
-      fail('InvalidArgument', `${who} uses a ${medium === 'card' ? 'smart card' : 'file'}, not a ${secret.medium === 'card' ? 'smart card' : 'file'}.`);
+      fail(
+        'InvalidArgument',
+        `${who} uses a ${medium === 'card' ? 'smart card' : 'file'}, not a ${secret.medium === 'card' ? 'smart card' : 'file'}.`,
+      );
     }
   }
 
@@ -945,7 +1105,10 @@ export class CeremonySession {
     const hadKey = this.key !== null;
     this.wipeSecrets();
     try {
-      this.endInRecord({ wiped: hadKey ? WIPED_IN_MEMORY : null, closing: { outcome: 'aborted', code: 'Abandoned', reason } });
+      this.endInRecord({
+        wiped: hadKey ? WIPED_IN_MEMORY : null,
+        closing: { outcome: 'aborted', code: 'Abandoned', reason },
+      });
     } catch {
       /* the wipe matters more than the record */
     }
@@ -966,7 +1129,10 @@ function bundleSummaryView(b: ParsedBundle): BundleView['summary'] {
     instanceId: s.instanceId,
     keyName: s.keyName,
     kcv: s.kcv,
-    adminsInstalled: s.adminsInstalled.map((a) => ({ name: a.name, fingerprintGroups: hexGroups(fingerprintFromB64url(a.thumbprint)) })),
+    adminsInstalled: s.adminsInstalled.map((a) => ({
+      name: a.name,
+      fingerprintGroups: hexGroups(fingerprintFromB64url(a.thumbprint)),
+    })),
     adminsRemoved: s.adminsRemoved,
     thresholds: s.thresholds,
   };
@@ -1006,11 +1172,19 @@ function closeInterruptedRecord(path: string, now: Date): InterruptedRecord | nu
   const issued = new Set(last.entries.filter((e) => e.type === ENTRY.shareIssued).map((e) => e.data['shareIndex']));
   const shares = typeof opening['shares'] === 'number' ? opening['shares'] : 0;
   const hadKey = last.entries.some((e) => e.type === ENTRY.masterKeyGenerated);
-  const everyShareIssued = hadKey && shares > 0 && Array.from({ length: shares }, (_, i) => i + 1).every((i) => issued.has(i));
+  const everyShareIssued =
+    hadKey && shares > 0 && Array.from({ length: shares }, (_, i) => i + 1).every((i) => issued.has(i));
   const closing: Closing = everyShareIssued
-    ? { outcome: 'completed', details: { note: 'Closed when Key Ceremony next started: every share had been issued and read back before it stopped.' } }
+    ? {
+        outcome: 'completed',
+        details: {
+          note: 'Closed when Key Ceremony next started: every share had been issued and read back before it stopped.',
+        },
+      }
     : { outcome: 'aborted', code: 'Interrupted', reason: 'the application stopped before the ceremony was closed' };
-  const wiped = hadKey ? 'the master key and shares were only in the memory of the application, and died with it when it stopped' : null;
+  const wiped = hadKey
+    ? 'the master key and shares were only in the memory of the application, and died with it when it stopped'
+    : null;
   endCeremony(path, APPLICATION_ACTOR, { wiped, closing }, now);
   return {
     path,
@@ -1033,5 +1207,10 @@ function rosterOf(opening: TranscriptEntry): CeremonyRoster {
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   };
   const operator = opening.data['operator'];
-  return { operator: typeof operator === 'string' ? operator : opening.actor, admins: names('admins'), custodians: names('custodians'), witnesses: names('witnesses') };
+  return {
+    operator: typeof operator === 'string' ? operator : opening.actor,
+    admins: names('admins'),
+    custodians: names('custodians'),
+    witnesses: names('witnesses'),
+  };
 }

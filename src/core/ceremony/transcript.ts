@@ -21,7 +21,10 @@ import { ceremoniesOf, closingData, ENTRY, isEntryType, type Closing, type Entry
 export const TRANSCRIPT_FORMAT = 'keyceremony-transcript/1';
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type TranscriptData = Record<string, string | number | boolean | null | string[] | Record<string, unknown>[] | Record<string, unknown>>;
+export type TranscriptData = Record<
+  string,
+  string | number | boolean | null | string[] | Record<string, unknown>[] | Record<string, unknown>
+>;
 
 export interface TranscriptEntry {
   format: typeof TRANSCRIPT_FORMAT;
@@ -61,7 +64,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** One line as the entry it must be, or the reason it is refused. */
 function parseLine(line: string, n: number, what: string): TranscriptEntry {
-  const refuse = (problem: string): CeremonyError => new CeremonyError('TranscriptInvalid', `${what} ${problem}`, { line: n });
+  const refuse = (problem: string): CeremonyError =>
+    new CeremonyError('TranscriptInvalid', `${what} ${problem}`, { line: n });
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -73,20 +77,32 @@ function parseLine(line: string, n: number, what: string): TranscriptEntry {
     canonical = canonicalJson(value);
   } catch {
     // canonicalJson refuses what the tool never writes: fractions, and integers beyond 2^53.
-    throw refuse(`is not in the form this tool writes at line ${n} (a number that is not a whole number, or too large): it was edited. Use the original record.`);
+    throw refuse(
+      `is not in the form this tool writes at line ${n} (a number that is not a whole number, or too large): it was edited. Use the original record.`,
+    );
   }
   // JSON.parse keeps the last of duplicate keys, so re-serialising differs from the line.
   if (canonical !== line) {
-    throw refuse(`is not in the form this tool writes at line ${n} (extra spaces, line endings, key order or duplicate keys): it was edited. Use the original record.`);
+    throw refuse(
+      `is not in the form this tool writes at line ${n} (extra spaces, line endings, key order or duplicate keys): it was edited. Use the original record.`,
+    );
   }
-  if (!isPlainObject(value) || Object.keys(value).sort().join(',') !== ENTRY_KEYS || value['format'] !== TRANSCRIPT_FORMAT) {
+  if (
+    !isPlainObject(value) ||
+    Object.keys(value).sort().join(',') !== ENTRY_KEYS ||
+    value['format'] !== TRANSCRIPT_FORMAT
+  ) {
     throw refuse(`is damaged at line ${n}: it is not a transcript entry.`);
   }
   if (!isEntryType(value['type'])) {
-    throw refuse(`is not in the form this tool writes at line ${n}: "${String(value['type'])}" is not a kind of entry this tool writes. Use the original record.`);
+    throw refuse(
+      `is not in the form this tool writes at line ${n}: "${String(value['type'])}" is not a kind of entry this tool writes. Use the original record.`,
+    );
   }
   if (!isPlainObject(value['data']) || typeof value['actor'] !== 'string' || typeof value['time'] !== 'string') {
-    throw refuse(`is not in the form this tool writes at line ${n}: its data must be an object, its actor and time text. Use the original record.`);
+    throw refuse(
+      `is not in the form this tool writes at line ${n}: its data must be an object, its actor and time text. Use the original record.`,
+    );
   }
   return value as unknown as TranscriptEntry;
 }
@@ -109,11 +125,19 @@ export function parseTranscript(text: string, what = 'The ceremony record'): Tra
     const n = i + 1;
     const e = parseLine(line, n, what);
     if (e.seq !== n || e.prev !== (prev ? prev.hash : GENESIS_HASH)) {
-      throw new CeremonyError('TranscriptInvalid', `${what} is broken at line ${n}: the chain to the previous entry does not hold (an entry was removed, reordered or inserted).`, { line: n });
+      throw new CeremonyError(
+        'TranscriptInvalid',
+        `${what} is broken at line ${n}: the chain to the previous entry does not hold (an entry was removed, reordered or inserted).`,
+        { line: n },
+      );
     }
     const { hash, ...body } = e;
     if (entryHash(body) !== hash) {
-      throw new CeremonyError('TranscriptInvalid', `${what} is altered at line ${n}: the entry does not match its hash.`, { line: n });
+      throw new CeremonyError(
+        'TranscriptInvalid',
+        `${what} is altered at line ${n}: the entry does not match its hash.`,
+        { line: n },
+      );
     }
     entries.push(e);
     prev = e;
@@ -171,7 +195,10 @@ function appendTo(path: string, record: RecordFile, entry: NewEntry, now: Date):
   ceremoniesOf([...record.entries, e], `The ceremony record ${path}, with its new entry,`);
   // Nothing another writer added since the record was read is lost.
   if (!readFileOrFail(path, 'Ceremony record').equals(record.bytes)) {
-    throw new CeremonyError('TranscriptInvalid', `The ceremony record ${path} changed while this entry was being added (another command is writing it); nothing was added. Run the command again.`);
+    throw new CeremonyError(
+      'TranscriptInvalid',
+      `The ceremony record ${path} changed while this entry was being added (another command is writing it); nothing was added. Run the command again.`,
+    );
   }
   appendAtomically(path, record.bytes, line(e));
   return e;
@@ -183,7 +210,12 @@ function appendTo(path: string, record: RecordFile, entry: NewEntry, now: Date):
  * counts the ceremony's entries, its opening and this closing included.
  * Used by the CLI and the desktop app alike.
  */
-export function endCeremony(path: string, actor: string, end: { wiped: string | null; closing: Closing }, now = new Date()): void {
+export function endCeremony(
+  path: string,
+  actor: string,
+  end: { wiped: string | null; closing: Closing },
+  now = new Date(),
+): void {
   if (end.wiped !== null) appendTranscript(path, { type: ENTRY.masterKeyWiped, actor, data: { note: end.wiped } }, now);
   const record = readRecordFile(path);
   const open = ceremoniesOf(record.entries).ceremonies.at(-1)!;

@@ -11,7 +11,10 @@ export const CERT_VALIDITY_YEARS = 5;
 
 export function checkAdminName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() !== name || name.length === 0) {
-    throw new CeremonyError('InvalidArgument', 'The admin name must be non-empty text without leading or trailing spaces.');
+    throw new CeremonyError(
+      'InvalidArgument',
+      'The admin name must be non-empty text without leading or trailing spaces.',
+    );
   }
   if ([...name].length > ADMIN_NAME_MAX) {
     throw new CeremonyError('InvalidArgument', `The admin name may have at most ${ADMIN_NAME_MAX} characters.`);
@@ -45,7 +48,9 @@ export async function buildSelfSignedCertificate(
   const notAfter = new Date(now.getTime());
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CERT_VALIDITY_YEARS);
   cert.validity.notAfter = notAfter;
-  const subject = [{ name: 'commonName', value: name, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class }];
+  const subject = [
+    { name: 'commonName', value: name, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([
@@ -63,14 +68,19 @@ export async function buildSelfSignedCertificate(
   c.signatureOid = sha256WithRSA;
   c.siginfo.algorithmOid = sha256WithRSA;
   // getTBSCertificate exists in node-forge but is missing from its type definitions.
-  c.tbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  c.tbsCertificate = (
+    forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }
+  ).getTBSCertificate(cert);
   const tbs = Buffer.from(forge.asn1.toDer(c.tbsCertificate).getBytes(), 'binary');
   c.signature = (await sign(tbs)).toString('binary');
   const pem = forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
   // Check what was produced with an independent parser before anyone relies on it.
   const x509 = new X509Certificate(pem);
   if (!x509.verify(publicKey)) {
-    throw new CeremonyError('IdentityInvalid', 'The new certificate does not verify with its own key; the signer is faulty.');
+    throw new CeremonyError(
+      'IdentityInvalid',
+      'The new certificate does not verify with its own key; the signer is faulty.',
+    );
   }
   return pem;
 }
@@ -94,7 +104,7 @@ function commonName(x509: X509Certificate): string | null {
   for (const line of x509.subject.split('\n')) {
     if (line.startsWith('CN=')) {
       const v = line.slice(3);
-      return v.startsWith('"') && v.endsWith('"') ? JSON.parse(v) as string : v;
+      return v.startsWith('"') && v.endsWith('"') ? (JSON.parse(v) as string) : v;
     }
   }
   return null;
@@ -104,7 +114,10 @@ function commonName(x509: X509Certificate): string | null {
  * Parses and checks an admin certificate: X.509, self-signed and verifying
  * with its own key, RSA of at least 2048 bits, a common name.
  */
-export function readAdminCertificate(pemOrDer: string | Uint8Array, what = 'The admin certificate'): AdminCertificateInfo {
+export function readAdminCertificate(
+  pemOrDer: string | Uint8Array,
+  what = 'The admin certificate',
+): AdminCertificateInfo {
   let x509: X509Certificate;
   let publicKey: KeyObject;
   try {
@@ -112,7 +125,10 @@ export function readAdminCertificate(pemOrDer: string | Uint8Array, what = 'The 
     // Node parses the key lazily: a damaged key inside a well-formed certificate throws only here.
     publicKey = x509.publicKey;
   } catch {
-    throw new CeremonyError('IdentityInvalid', `${what} is not an X.509 certificate (it is damaged, or not a certificate at all).`);
+    throw new CeremonyError(
+      'IdentityInvalid',
+      `${what} is not an X.509 certificate (it is damaged, or not a certificate at all).`,
+    );
   }
   if (publicKey.asymmetricKeyType !== 'rsa' || (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
     throw new CeremonyError('IdentityInvalid', `${what} does not hold an RSA key of at least 2048 bits.`);

@@ -3,7 +3,13 @@ import { promisify } from 'node:util';
 import { findPemBlock } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { checkPassphrase } from '../passphrase.js';
-import { buildSelfSignedCertificate, checkAdminName, readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from './certificate.js';
+import {
+  buildSelfSignedCertificate,
+  checkAdminName,
+  readAdminCertificate,
+  type AdminCertificateInfo,
+  type Rs256Signer,
+} from './certificate.js';
 import { decryptPrivateKeyPkcs8, encryptPrivateKeyPkcs8 } from './pkcs8.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -24,7 +30,11 @@ export function fileKeySigner(privateKey: KeyObject): Rs256Signer {
  * OpenSSL, a self-signed certificate, and the key encrypted under the
  * passphrase. The caller zeroes the passphrase.
  */
-export async function generateFileIdentity(name: string, passphrase: Uint8Array, now?: Date): Promise<AdminIdentityFile> {
+export async function generateFileIdentity(
+  name: string,
+  passphrase: Uint8Array,
+  now?: Date,
+): Promise<AdminIdentityFile> {
   checkAdminName(name);
   checkPassphrase(passphrase);
   const { privateKey, publicKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });

@@ -53,7 +53,10 @@ export function encryptPrivateKeyPkcs8(key: KeyObject, passphrase: Uint8Array, i
       seq(
         oid(OID.pbes2),
         seq(
-          seq(oid(OID.pbkdf2), seq(octets(salt), integer(iterations), integer(32), seq(oid(OID.hmacWithSHA256), nul()))),
+          seq(
+            oid(OID.pbkdf2),
+            seq(octets(salt), integer(iterations), integer(32), seq(oid(OID.hmacWithSHA256), nul())),
+          ),
           seq(oid(OID.aes256Cbc), octets(iv)),
         ),
       ),
@@ -92,8 +95,15 @@ export function checkPkcs8Protection(pem: string, what: string): void {
   let info: forge.asn1.Asn1;
   try {
     // node-forge takes these options at run time; its type definitions know only the boolean form.
-    const fromDer = asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean }) => forge.asn1.Asn1;
-    info = fromDer(Buffer.from(body, 'base64').toString('binary'), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+    const fromDer = asn1.fromDer as unknown as (
+      bytes: string,
+      options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean },
+    ) => forge.asn1.Asn1;
+    info = fromDer(Buffer.from(body, 'base64').toString('binary'), {
+      strict: true,
+      parseAllBytes: true,
+      decodeBitStrings: false,
+    });
   } catch {
     throw new CeremonyError('IdentityInvalid', `${what} holds an encrypted private key block that is not valid DER.`);
   }
@@ -101,18 +111,27 @@ export function checkPkcs8Protection(pem: string, what: string): void {
   const first = parts[0] as forge.asn1.Asn1 | undefined;
   // PrivateKeyInfo starts with INTEGER version; EncryptedPrivateKeyInfo with an AlgorithmIdentifier SEQUENCE.
   if (first?.type === asn1.Type.INTEGER) {
-    throw new CeremonyError('IdentityInvalid', `${what} holds a private key that is not encrypted, under a label that says it is: it would open with any passphrase. Do not use it; ${reencryptHint()}`);
+    throw new CeremonyError(
+      'IdentityInvalid',
+      `${what} holds a private key that is not encrypted, under a label that says it is: it would open with any passphrase. Do not use it; ${reencryptHint()}`,
+    );
   }
   const alg = Array.isArray(first?.value) ? (first.value as forge.asn1.Asn1[]) : [];
   const algOid = alg[0]?.type === asn1.Type.OID ? asn1.derToOid(alg[0].value as string) : '';
   if (algOid !== OID.pbes2) {
-    throw new CeremonyError('IdentityInvalid', `${what} is encrypted with ${algOid ? `algorithm ${algOid} (PBES1 or another obsolete scheme)` : 'an unknown scheme'}, not PBES2 with PBKDF2. ${reencryptHint()}`);
+    throw new CeremonyError(
+      'IdentityInvalid',
+      `${what} is encrypted with ${algOid ? `algorithm ${algOid} (PBES1 or another obsolete scheme)` : 'an unknown scheme'}, not PBES2 with PBKDF2. ${reencryptHint()}`,
+    );
   }
   const params = Array.isArray(alg[1]?.value) ? (alg[1]!.value as forge.asn1.Asn1[]) : [];
   const kdf = Array.isArray(params[0]?.value) ? (params[0]!.value as forge.asn1.Asn1[]) : [];
   const kdfOid = kdf[0]?.type === asn1.Type.OID ? asn1.derToOid(kdf[0].value as string) : '';
   const kdfParams = Array.isArray(kdf[1]?.value) ? (kdf[1]!.value as forge.asn1.Asn1[]) : [];
-  const iterations = kdfParams[1]?.type === asn1.Type.INTEGER ? parseInt(forge.util.bytesToHex(kdfParams[1].value as string) || '0', 16) : 0;
+  const iterations =
+    kdfParams[1]?.type === asn1.Type.INTEGER
+      ? parseInt(forge.util.bytesToHex(kdfParams[1].value as string) || '0', 16)
+      : 0;
   if (iterations > MAX_PBKDF2_ITERATIONS) {
     throw new CeremonyError(
       'IdentityInvalid',
@@ -135,7 +154,11 @@ export function checkPkcs8Protection(pem: string, what: string): void {
 export function decryptPrivateKeyPkcs8(pem: string, passphrase: Uint8Array, what: string): KeyObject {
   checkPkcs8Protection(pem, what);
   try {
-    return createPrivateKey({ key: pem, format: 'pem', passphrase: Buffer.from(passphrase.buffer, passphrase.byteOffset, passphrase.byteLength) });
+    return createPrivateKey({
+      key: pem,
+      format: 'pem',
+      passphrase: Buffer.from(passphrase.buffer, passphrase.byteOffset, passphrase.byteLength),
+    });
   } catch (e) {
     const msg = String((e as Error).message);
     if (/bad decrypt|wrong password|decrypt|unsupported/i.test(msg)) {

@@ -62,12 +62,16 @@ export function checkKeyName(name: string): void {
   if (name.length === 0 || name.length > KEY_NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
     throw new CeremonyError('InvalidArgument', `The key name must be 1 to ${KEY_NAME_MAX} printable characters.`);
   }
-  if (name.trim() !== name) throw new CeremonyError('InvalidArgument', 'The key name must not begin or end with a space.');
+  if (name.trim() !== name)
+    throw new CeremonyError('InvalidArgument', 'The key name must not begin or end with a space.');
 }
 
 export function checkThreshold(threshold: number, shares: number): void {
   if (!Number.isInteger(shares) || shares < 2 || shares > MAX_SHARES) {
-    throw new CeremonyError('InvalidArgument', `The number of shares N must be a whole number from 2 to ${MAX_SHARES}; got ${shares}.`);
+    throw new CeremonyError(
+      'InvalidArgument',
+      `The number of shares N must be a whole number from 2 to ${MAX_SHARES}; got ${shares}.`,
+    );
   }
   if (!Number.isInteger(threshold) || threshold < 2 || threshold > shares) {
     throw new CeremonyError(
@@ -104,9 +108,11 @@ export async function combineShares(shares: Uint8Array[]): Promise<Buffer> {
   if (shares.length < 2) throw new CeremonyError('ThresholdNotMet', 'At least 2 shares are needed to rebuild a key.');
   const xs = new Set<number>();
   for (const s of shares) {
-    if (s.length !== SHARE_BYTES) throw new CeremonyError('ShareCorrupted', `A share is ${SHARE_BYTES} bytes; one has ${s.length}.`);
+    if (s.length !== SHARE_BYTES)
+      throw new CeremonyError('ShareCorrupted', `A share is ${SHARE_BYTES} bytes; one has ${s.length}.`);
     const x = s[SHARE_BYTES - 1]!;
-    if (x === 0 || xs.has(x)) throw new CeremonyError('DuplicateShare', 'Two of the shares are copies of the same share.');
+    if (x === 0 || xs.has(x))
+      throw new CeremonyError('DuplicateShare', 'Two of the shares are copies of the same share.');
     xs.add(x);
   }
   const plain = shares.map((s) => new Uint8Array(s));

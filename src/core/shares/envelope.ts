@@ -1,4 +1,13 @@
-import { createCipheriv, createDecipheriv, createECDH, hkdfSync, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  hkdfSync,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 import { b64url, canonicalJson, fromB64url, sha256 } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { MASTER_KEY_BYTES, SHARE_BYTES } from '../masterkey/masterkey.js';
@@ -79,7 +88,9 @@ export interface KeyshareEnvelope {
 
 /** The digest a share file carries (see KeyshareEnvelope.digest). */
 export function envelopeDigest(e: Pick<KeyshareEnvelope, 'header' | 'protection' | 'ciphertext' | 'tag'>): string {
-  return b64url(sha256(canonicalJson({ header: e.header, protection: e.protection, ciphertext: e.ciphertext, tag: e.tag })));
+  return b64url(
+    sha256(canonicalJson({ header: e.header, protection: e.protection, ciphertext: e.ciphertext, tag: e.tag })),
+  );
 }
 
 /** Default cost: N = 2^17, r = 8 (128 MiB, OWASP's first scrypt choice), p = 1. */
@@ -90,7 +101,12 @@ const SCRYPT_BOUNDS = { logN: [15, 20], r: [8, 16], p: [1, 4] } as const;
 /** The most memory a share file may make scrypt use (issue 10): 1 GiB; this tool writes 128 MiB. */
 export const SCRYPT_MAX_MEMORY = 2 ** 30;
 
-function scrypt(passphrase: Uint8Array, salt: Uint8Array, len: number, o: { logN: number; r: number; p: number }): Promise<Buffer> {
+function scrypt(
+  passphrase: Uint8Array,
+  salt: Uint8Array,
+  len: number,
+  o: { logN: number; r: number; p: number },
+): Promise<Buffer> {
   const N = 2 ** o.logN;
   const opts: ScryptOptions = { N, r: o.r, p: o.p, maxmem: 256 * o.r * N + 1024 * 1024 };
   return new Promise((resolve, reject) =>
@@ -121,7 +137,8 @@ export async function sealShareWithPassphrase(
   // Never write a file that the reader would refuse.
   for (const [k, [lo, hi]] of Object.entries(SCRYPT_BOUNDS)) {
     const v = cost[k as keyof typeof cost];
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new CeremonyError('InvalidArgument', `scrypt ${k} must be ${lo} to ${hi}; got ${v}.`);
+    if (!Number.isInteger(v) || v < lo || v > hi)
+      throw new CeremonyError('InvalidArgument', `scrypt ${k} must be ${lo} to ${hi}; got ${v}.`);
   }
   const salt = randomBytes(16);
   const iv = randomBytes(12);
@@ -144,7 +161,11 @@ export async function sealShareWithPassphrase(
 }
 
 /** Opens a passphrase-sealed share. Returns the 33-byte share: a secret the caller zeroes. */
-export async function openShareWithPassphrase(envelope: KeyshareEnvelope, passphrase: Uint8Array, what: string): Promise<Buffer> {
+export async function openShareWithPassphrase(
+  envelope: KeyshareEnvelope,
+  passphrase: Uint8Array,
+  what: string,
+): Promise<Buffer> {
   const { header, protection } = envelope;
   if (protection.scheme !== 'scrypt-a256gcm') {
     throw new CeremonyError('InvalidArgument', `${what} is sealed to a smart card, not to a passphrase.`);
@@ -248,8 +269,16 @@ export function parseEnvelope(text: string, what: string): KeyshareEnvelope {
   checkHeader(header, `${what} (header)`);
   const scheme = (top['protection'] as { scheme?: unknown } | null)?.scheme;
   if (scheme === 'piv-ecdh-p256-a256gcm') {
-    const p = exactKeys(top['protection'], ['scheme', 'cardSerial', 'slot', 'recipient', 'epk', 'salt', 'iv'], `${what} (protection)`);
-    if (!Number.isInteger(p['cardSerial']) || typeof p['slot'] !== 'string' || !/^(8[2-9a-f]|9[0-5])$/.test(p['slot'])) {
+    const p = exactKeys(
+      top['protection'],
+      ['scheme', 'cardSerial', 'slot', 'recipient', 'epk', 'salt', 'iv'],
+      `${what} (protection)`,
+    );
+    if (
+      !Number.isInteger(p['cardSerial']) ||
+      typeof p['slot'] !== 'string' ||
+      !/^(8[2-9a-f]|9[0-5])$/.test(p['slot'])
+    ) {
       throw new CeremonyError('ShareCorrupted', `${what} is damaged: the card protection block is invalid.`);
     }
     for (const k of ['recipient', 'epk', 'salt', 'iv']) fromB64url(p[k], `${what}: ${k}`, 'ShareCorrupted');
@@ -272,7 +301,10 @@ export function parseEnvelope(text: string, what: string): KeyshareEnvelope {
   // scrypt needs 128·r·N bytes (RFC 7914 §2): refuse a file that would demand more than 1 GiB before any work.
   const memory = 128 * (kdf['r'] as number) * 2 ** (kdf['logN'] as number);
   if (memory > SCRYPT_MAX_MEMORY) {
-    throw new CeremonyError('ShareCorrupted', `${what} asks for ${memory / 2 ** 20} MiB of scrypt memory; this tool allows at most ${SCRYPT_MAX_MEMORY / 2 ** 20} MiB. The file is damaged or was not written by this tool.`);
+    throw new CeremonyError(
+      'ShareCorrupted',
+      `${what} asks for ${memory / 2 ** 20} MiB of scrypt memory; this tool allows at most ${SCRYPT_MAX_MEMORY / 2 ** 20} MiB. The file is damaged or was not written by this tool.`,
+    );
   }
   if (kdf['name'] !== 'scrypt' || typeof protection['check'] !== 'string' || typeof protection['iv'] !== 'string') {
     throw new CeremonyError('ShareCorrupted', `${what} is damaged: the protection block is invalid.`);
@@ -363,7 +395,10 @@ export async function openShareWithCard(
       d.final();
     } catch {
       zeroize(share);
-      throw new CeremonyError('ShareAltered', `${what} does not open with this card's key: it was altered, or it belongs to another card.`);
+      throw new CeremonyError(
+        'ShareAltered',
+        `${what} does not open with this card's key: it was altered, or it belongs to another card.`,
+      );
     }
     return share;
   } finally {

@@ -20,7 +20,10 @@ export function readShareFile(path: string): KeyshareEnvelope {
 }
 
 /** Reads and opens a share file; the returned share is a secret the caller zeroes. */
-export async function openShareFile(path: string, passphrase: Uint8Array): Promise<{ envelope: KeyshareEnvelope; share: Buffer }> {
+export async function openShareFile(
+  path: string,
+  passphrase: Uint8Array,
+): Promise<{ envelope: KeyshareEnvelope; share: Buffer }> {
   const envelope = readShareFile(path);
   const share = await openShareWithPassphrase(envelope, passphrase, `share file ${path}`);
   return { envelope, share };

@@ -28,8 +28,8 @@ export function CheckShare({ onBack }: { readonly onBack: () => void }) {
     <main className="app-main check">
       <ScreenHeading level={2}>Check a share against a ceremony record</ScreenHeading>
       <p className="lead">
-        Open the record of the ceremony that issued the share, then present the share. Key Ceremony opens it and compares it
-        with what the record committed to. Nothing is written.
+        Open the record of the ceremony that issued the share, then present the share. Key Ceremony opens it and
+        compares it with what the record committed to. Nothing is written.
       </p>
 
       <section className="check-section" aria-labelledby="check-record-heading">
@@ -72,11 +72,23 @@ export function CheckShare({ onBack }: { readonly onBack: () => void }) {
               <fieldset className="medium-choice">
                 <legend>Where is the share?</legend>
                 <div className="radio-row">
-                  <input type="radio" id="check-medium-file" name="check-medium" checked={medium === 'file'} onChange={() => setMedium('file')} />
+                  <input
+                    type="radio"
+                    id="check-medium-file"
+                    name="check-medium"
+                    checked={medium === 'file'}
+                    onChange={() => setMedium('file')}
+                  />
                   <label htmlFor="check-medium-file">In a share file (passphrase)</label>
                 </div>
                 <div className="radio-row">
-                  <input type="radio" id="check-medium-card" name="check-medium" checked={medium === 'card'} onChange={() => setMedium('card')} />
+                  <input
+                    type="radio"
+                    id="check-medium-card"
+                    name="check-medium"
+                    checked={medium === 'card'}
+                    onChange={() => setMedium('card')}
+                  />
                   <label htmlFor="check-medium-card">On a smart card (PIN)</label>
                 </div>
               </fieldset>
@@ -107,7 +119,12 @@ export function CheckShare({ onBack }: { readonly onBack: () => void }) {
       )}
 
       <div className="step-footer">
-        <button type="button" className="button button-quiet" onClick={onBack} disabled={open.busy !== null || check.busy !== null}>
+        <button
+          type="button"
+          className="button button-quiet"
+          onClick={onBack}
+          disabled={open.busy !== null || check.busy !== null}
+        >
           Back to the start screen
         </button>
         <span />

@@ -22,14 +22,16 @@ export function explainError(error: IpcError): ErrorExplanation {
     case 'WrongPin': {
       const retriesLeft = error.details?.retriesLeft;
       return {
-        summary: typeof retriesLeft === 'number' ? `Wrong PIN. ${plural(retriesLeft, 'try', 'tries')} left.` : 'Wrong PIN.',
+        summary:
+          typeof retriesLeft === 'number' ? `Wrong PIN. ${plural(retriesLeft, 'try', 'tries')} left.` : 'Wrong PIN.',
         next: 'Nothing was changed on the card. Type the PIN again carefully.',
       };
     }
     case 'WrongPuk': {
       const retriesLeft = error.details?.retriesLeft;
       return {
-        summary: typeof retriesLeft === 'number' ? `Wrong PUK. ${plural(retriesLeft, 'try', 'tries')} left.` : 'Wrong PUK.',
+        summary:
+          typeof retriesLeft === 'number' ? `Wrong PUK. ${plural(retriesLeft, 'try', 'tries')} left.` : 'Wrong PUK.',
         next: 'Nothing was changed on the card. Type the PUK again carefully: when its tries run out, the card can only be reset.',
       };
     }
@@ -76,7 +78,10 @@ export function explainError(error: IpcError): ErrorExplanation {
     case 'SecurityStatusNotSatisfied':
     case 'CardObjectNotFound':
     case 'CardError':
-      return { summary: 'The card refused the operation.', next: 'Check the card and the message below, then try again.' };
+      return {
+        summary: 'The card refused the operation.',
+        next: 'Check the card and the message below, then try again.',
+      };
     case 'CardSlotOccupied':
       return {
         summary: 'The card already holds a key in the slot this step needs.',
@@ -114,7 +119,10 @@ export function explainError(error: IpcError): ErrorExplanation {
       return { summary: 'This share belongs to another ceremony.', next: 'Use the share issued in this ceremony.' };
     case 'ShareCorrupted':
     case 'ShareAltered':
-      return { summary: 'The share is damaged or has been altered.', next: 'Do not use it. Tell the ceremony operator.' };
+      return {
+        summary: 'The share is damaged or has been altered.',
+        next: 'Do not use it. Tell the ceremony operator.',
+      };
     case 'DuplicateShare':
       return { summary: 'This share was already used.', next: 'Use a different share.' };
     case 'TransportInvalid':
@@ -132,12 +140,18 @@ export function explainError(error: IpcError): ErrorExplanation {
     case 'BundleAlreadySigned':
       return { summary: 'This admin has already signed the bundle.', next: 'Pass the keyboard to another admin.' };
     case 'UnknownSigner':
-      return { summary: 'This signer is not an admin of the ceremony.', next: 'Use the admin’s own card or identity file.' };
+      return {
+        summary: 'This signer is not an admin of the ceremony.',
+        next: 'Use the admin’s own card or identity file.',
+      };
     case 'TooFewSignatures':
     case 'ThresholdNotMet':
       return { summary: 'Not enough signatures or shares yet.', next: 'Complete the missing ones first.' };
     case 'InvalidArgument':
-      return { summary: 'Some of what was entered is not accepted.', next: 'Correct it as the message below says, then try again.' };
+      return {
+        summary: 'Some of what was entered is not accepted.',
+        next: 'Correct it as the message below says, then try again.',
+      };
     case 'TranscriptInvalid':
       return {
         summary: 'The ceremony record is damaged, altered or incomplete.',
@@ -151,14 +165,20 @@ export function explainError(error: IpcError): ErrorExplanation {
     case 'BundleNotInRecord':
     case 'BundleMalformed':
     case 'BundleSignatureInvalid':
-      return { summary: 'The import bundle is not the one this ceremony built, or it was altered.', next: 'Do not sign or load it. Use the original file.' };
+      return {
+        summary: 'The import bundle is not the one this ceremony built, or it was altered.',
+        next: 'Do not sign or load it. Use the original file.',
+      };
     case 'Replay':
     case 'WrongTarget':
     case 'KcvMismatch':
     case 'UnitState':
     case 'UnitInMaintenance':
     case 'EmulatorState':
-      return { summary: 'The crypto units would refuse this.', next: 'Read the message below: it names the unit and what it expects.' };
+      return {
+        summary: 'The crypto units would refuse this.',
+        next: 'Read the message below: it names the unit and what it expects.',
+      };
     case 'Canceled':
       return { summary: 'Nothing was chosen.', next: 'Nothing changed. Try again when you are ready.' };
     case 'WrongStep':

@@ -21,7 +21,9 @@ export function InterruptedCeremonies() {
   if (records.length === 0) return <ErrorNotice error={error} />;
   return (
     <section className="interrupted" aria-labelledby="interrupted-heading">
-      <h3 id="interrupted-heading">{records.length === 1 ? 'A ceremony was interrupted' : 'Ceremonies were interrupted'}</h3>
+      <h3 id="interrupted-heading">
+        {records.length === 1 ? 'A ceremony was interrupted' : 'Ceremonies were interrupted'}
+      </h3>
       <ul className="interrupted-list">
         {records.map((r) => (
           <InterruptedRecord key={r.ceremonyId} record={r} onRecords={setRecords} />
@@ -42,24 +44,29 @@ function InterruptedRecord({
   const headingId = `interrupted-${record.ceremonyId}`;
 
   async function saveRecord(): Promise<void> {
-    const answer = await save.run('Saving the ceremony record…', () => api().interrupted.saveRecord({ ceremonyId: record.ceremonyId }));
+    const answer = await save.run('Saving the ceremony record…', () =>
+      api().interrupted.saveRecord({ ceremonyId: record.ceremonyId }),
+    );
     if (answer?.ok === true) onRecords(answer.value);
   }
 
   return (
-    <li className={`notice ${record.outcome === 'completed' ? 'notice-info' : 'notice-warning'}`} aria-labelledby={headingId}>
+    <li
+      className={`notice ${record.outcome === 'completed' ? 'notice-info' : 'notice-warning'}`}
+      aria-labelledby={headingId}
+    >
       <h4 id={headingId} className="notice-title">
         “{record.ceremonyName}” (key “{record.keyName}”) stopped before it was closed
       </h4>
       {record.outcome === 'completed' ? (
         <p>
-          Key Ceremony stopped after every share had been issued and read back. The master key died with it; its shares are
-          complete and valid, and the record is now closed as completed.
+          Key Ceremony stopped after every share had been issued and read back. The master key died with it; its shares
+          are complete and valid, and the record is now closed as completed.
         </p>
       ) : (
         <p>
-          Key Ceremony stopped before every share was issued. The master key died with it, and the record is now closed as
-          aborted: its shares do not form a usable set. Run the ceremony again.
+          Key Ceremony stopped before every share was issued. The master key died with it, and the record is now closed
+          as aborted: its shares do not form a usable set. Run the ceremony again.
         </p>
       )}
       <p className="muted">
@@ -71,7 +78,13 @@ function InterruptedRecord({
         </p>
       )}
       <div className="actions">
-        <button type="button" className="button button-secondary" aria-describedby={headingId} disabled={save.busy !== null} onClick={() => void saveRecord()}>
+        <button
+          type="button"
+          className="button button-secondary"
+          aria-describedby={headingId}
+          disabled={save.busy !== null}
+          onClick={() => void saveRecord()}
+        >
           {record.savedTo === null ? 'Save its record…' : 'Save its record again…'}
         </button>
       </div>

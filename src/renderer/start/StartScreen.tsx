@@ -23,21 +23,31 @@ export function StartScreen({
       <InterruptedCeremonies />
       <ul className="choices">
         <li className="choice">
-          <button type="button" className="button button-primary button-large" aria-describedby="choice-new-description" onClick={onStartCeremony}>
+          <button
+            type="button"
+            className="button button-primary button-large"
+            aria-describedby="choice-new-description"
+            onClick={onStartCeremony}
+          >
             Start a new ceremony
           </button>
           <p id="choice-new-description">
-            Set up the roster, confirm the crypto units’ transport keys, create the admin identities, generate and split a new
-            master key, and sign the import bundle.
+            Set up the roster, confirm the crypto units’ transport keys, create the admin identities, generate and split
+            a new master key, and sign the import bundle.
           </p>
         </li>
         <li className="choice">
-          <button type="button" className="button button-secondary button-large" aria-describedby="choice-check-description" onClick={onCheckShare}>
+          <button
+            type="button"
+            className="button button-secondary button-large"
+            aria-describedby="choice-check-description"
+            onClick={onCheckShare}
+          >
             Check a share against a ceremony record
           </button>
           <p id="choice-check-description">
-            A custodian proves that their share, on a card or in a file, still opens and is the one the ceremony record says was
-            issued. Nothing is changed.
+            A custodian proves that their share, on a card or in a file, still opens and is the one the ceremony record
+            says was issued. Nothing is changed.
           </p>
         </li>
       </ul>

@@ -44,9 +44,20 @@ export function CardCare({ reader }: { readonly reader: ReaderView }) {
         action="Prepare the card"
         busyText="Preparing the card…"
         check={(v) =>
-          v['newPin'] !== v['newPinAgain'] ? 'The two new PINs differ.' : v['newPuk'] !== v['newPukAgain'] ? 'The two new PUKs differ.' : null
+          v['newPin'] !== v['newPinAgain']
+            ? 'The two new PINs differ.'
+            : v['newPuk'] !== v['newPukAgain']
+              ? 'The two new PUKs differ.'
+              : null
         }
-        send={(v) => api().cards.prepare({ reader: reader.name, pin: v['pin'] ?? '', newPin: v['newPin'] ?? '', newPuk: v['newPuk'] ?? '' })}
+        send={(v) =>
+          api().cards.prepare({
+            reader: reader.name,
+            pin: v['pin'] ?? '',
+            newPin: v['newPin'] ?? '',
+            newPuk: v['newPuk'] ?? '',
+          })
+        }
         onDone={() => setDone(`Card ${card.serial} is prepared. Use its new PIN from now on.`)}
       />
     );
@@ -117,7 +128,12 @@ function CareForm(props: {
   }
 
   return (
-    <div className="card-care notice notice-warning" role="group" aria-labelledby={`${prefix}-title`} onKeyDown={onKeyDown}>
+    <div
+      className="card-care notice notice-warning"
+      role="group"
+      aria-labelledby={`${prefix}-title`}
+      onKeyDown={onKeyDown}
+    >
       <p id={`${prefix}-title`} className="notice-title">
         {title}
       </p>
@@ -137,7 +153,12 @@ function CareForm(props: {
       </div>
       {problem !== null && <p className="field-error">{problem}</p>}
       <div className="actions">
-        <button type="button" className="button button-secondary" disabled={busy !== null} onClick={() => void submit()}>
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={busy !== null}
+          onClick={() => void submit()}
+        >
           {action}
         </button>
       </div>

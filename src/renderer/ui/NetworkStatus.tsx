@@ -62,8 +62,8 @@ export function NetworkStatus({ appInfo }: { readonly appInfo: AppInfoState }) {
         <div className="banner banner-network" role="alert">
           <p className="banner-title">This workstation is connected to a network</p>
           <p>
-            Network interfaces up: <strong>{interfaces.join(', ')}</strong>. A key ceremony must run on an
-            air-gapped workstation: unplug every network cable and turn off Wi-Fi and Bluetooth.
+            Network interfaces up: <strong>{interfaces.join(', ')}</strong>. A key ceremony must run on an air-gapped
+            workstation: unplug every network cable and turn off Wi-Fi and Bluetooth.
           </p>
         </div>
       );

@@ -39,7 +39,11 @@ export function readerStatusText(reader: ReaderView, expected: ExpectedCard | nu
 
 function readerTone(reader: ReaderView, expected: ExpectedCard | null): 'empty' | 'ready' | 'problem' {
   if (!reader.present) return 'empty';
-  if (isWrongCard(reader, expected) || reader.problem !== null || (reader.card !== null && (!reader.card.prepared || reader.card.pinTriesLeft === 0))) {
+  if (
+    isWrongCard(reader, expected) ||
+    reader.problem !== null ||
+    (reader.card !== null && (!reader.card.prepared || reader.card.pinTriesLeft === 0))
+  ) {
     return 'problem';
   }
   return 'ready';
@@ -91,7 +95,9 @@ function useCardsPolling(expected: ExpectedCard | null): { state: PollState; ann
       const result = await safeCall(() => api().cards.list());
       inFlight = false;
       if (unmounted) return;
-      const next: PollState = result.ok ? { status: 'ready', cards: result.value } : { status: 'failed', error: result.error };
+      const next: PollState = result.ok
+        ? { status: 'ready', cards: result.value }
+        : { status: 'failed', error: result.error };
       const json = JSON.stringify(next);
       // Only a change re-renders the list.
       if (json === last.current.json) return;
@@ -132,7 +138,14 @@ export interface ReaderPickerProps {
   readonly renderSelected?: (reader: ReaderView) => ReactNode;
 }
 
-export function ReaderPicker({ idPrefix, selected, onSelect, error = null, expected = null, renderSelected }: ReaderPickerProps) {
+export function ReaderPicker({
+  idPrefix,
+  selected,
+  onSelect,
+  error = null,
+  expected = null,
+  renderSelected,
+}: ReaderPickerProps) {
   const { state, announcement } = useCardsPolling(expected);
   const readers = state.status === 'ready' ? state.cards.readers : null;
 
@@ -177,7 +190,10 @@ export function ReaderPicker({ idPrefix, selected, onSelect, error = null, expec
             const statusId = `${inputId}-status`;
             const tone = readerTone(reader, expected);
             return (
-              <li key={reader.name} className={`reader-option reader-${tone}${selected === reader.name ? ' reader-selected' : ''}`}>
+              <li
+                key={reader.name}
+                className={`reader-option reader-${tone}${selected === reader.name ? ' reader-selected' : ''}`}
+              >
                 <input
                   type="radio"
                   id={inputId}
@@ -211,7 +227,11 @@ export function ReaderPicker({ idPrefix, selected, onSelect, error = null, expec
   );
 }
 
-function selectedReader(readers: readonly ReaderView[], selected: string | null, render: (reader: ReaderView) => ReactNode): ReactNode {
+function selectedReader(
+  readers: readonly ReaderView[],
+  selected: string | null,
+  render: (reader: ReaderView) => ReactNode,
+): ReactNode {
   const reader = readers.find((r) => r.name === selected);
   return reader === undefined ? null : render(reader);
 }

@@ -72,7 +72,10 @@ export function SecretForm(props: SecretFormProps) {
         errors.passphrase = `Use at least ${PASSPHRASE_MIN_LENGTH} characters.`;
       } else if (length > PASSPHRASE_MAX_LENGTH) errors.passphrase = `Use at most ${PASSPHRASE_MAX_LENGTH} characters.`;
       if (newPassphrase && errors.passphrase === undefined && repeat !== passphrase) {
-        errors.repeat = repeat.length === 0 ? 'Type the passphrase a second time.' : 'The two passphrases differ. Type the same one twice.';
+        errors.repeat =
+          repeat.length === 0
+            ? 'Type the passphrase a second time.'
+            : 'The two passphrases differ. Type the same one twice.';
       }
     }
     return errors;
@@ -120,9 +123,24 @@ export function SecretForm(props: SecretFormProps) {
       {medium === 'card' ? (
         <>
           <div ref={readerGroupRef}>
-            <ReaderPicker idPrefix={idPrefix} selected={reader} onSelect={setReader} error={shown.reader ?? null} expected={expectedCard} renderSelected={(r) => <CardCare reader={r} />} />
+            <ReaderPicker
+              idPrefix={idPrefix}
+              selected={reader}
+              onSelect={setReader}
+              error={shown.reader ?? null}
+              expected={expectedCard}
+              renderSelected={(r) => <CardCare reader={r} />}
+            />
           </div>
-          <SecretField ref={secretRef} id={pinId} label="PIN" maxLength={PIN_MAX_LENGTH} value={pin} onChange={setPin} error={shown.pin ?? null} />
+          <SecretField
+            ref={secretRef}
+            id={pinId}
+            label="PIN"
+            maxLength={PIN_MAX_LENGTH}
+            value={pin}
+            onChange={setPin}
+            error={shown.pin ?? null}
+          />
         </>
       ) : (
         <>
@@ -132,7 +150,11 @@ export function SecretForm(props: SecretFormProps) {
             label="Passphrase"
             value={passphrase}
             onChange={setPassphrase}
-            hint={newPassphrase ? `At least ${PASSPHRASE_MIN_LENGTH} characters. A few unrelated words are easy to remember and hard to guess.` : null}
+            hint={
+              newPassphrase
+                ? `At least ${PASSPHRASE_MIN_LENGTH} characters. A few unrelated words are easy to remember and hard to guess.`
+                : null
+            }
             error={shown.passphrase ?? null}
           />
           {newPassphrase && (
@@ -154,7 +176,14 @@ export function SecretForm(props: SecretFormProps) {
                 />
                 <span className={`strength-word strength-${strength.level}`}>{strength.word}</span>
               </div>
-              <SecretField ref={repeatRef} id={repeatId} label="Repeat the passphrase" value={repeat} onChange={setRepeat} error={shown.repeat ?? null} />
+              <SecretField
+                ref={repeatRef}
+                id={repeatId}
+                label="Repeat the passphrase"
+                value={repeat}
+                onChange={setRepeat}
+                error={shown.repeat ?? null}
+              />
             </>
           )}
         </>

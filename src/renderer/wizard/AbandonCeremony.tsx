@@ -44,7 +44,13 @@ export function AbandonCeremony({ disabled }: { readonly disabled: boolean }) {
           </p>
         </div>
         <div className="actions">
-          <button ref={keepRef} type="button" className="button button-primary" onClick={() => dialogRef.current?.close()} disabled={busy !== null}>
+          <button
+            ref={keepRef}
+            type="button"
+            className="button button-primary"
+            onClick={() => dialogRef.current?.close()}
+            disabled={busy !== null}
+          >
             Keep the ceremony
           </button>
           <button

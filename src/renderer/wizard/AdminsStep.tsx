@@ -48,8 +48,10 @@ export function AdminsStep() {
         <Handoff key={`handoff-${nextIndex}`} name={next.name} onClaim={() => setClaimedBy(nextIndex)}>
           <p>
             {next.name} creates their admin signing identity{' '}
-            {next.medium === 'card' ? 'on their smart card, with its PIN' : 'in a file protected by a passphrase they choose'}. Everyone
-            else looks away from the screen and keyboard.
+            {next.medium === 'card'
+              ? 'on their smart card, with its PIN'
+              : 'in a file protected by a passphrase they choose'}
+            . Everyone else looks away from the screen and keyboard.
           </p>
         </Handoff>
         <AdminStatusList admins={view.admins} />
@@ -65,14 +67,18 @@ export function AdminsStep() {
     );
   }
 
-  return (
-    <StepFrame title="Admin identities">
-      {body}
-    </StepFrame>
-  );
+  return <StepFrame title="Admin identities">{body}</StepFrame>;
 }
 
-function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminView; readonly position: number; readonly onCreated: () => void }) {
+function CreateIdentity({
+  admin,
+  position,
+  onCreated,
+}: {
+  readonly admin: AdminView;
+  readonly position: number;
+  readonly onCreated: () => void;
+}) {
   const { busy, error, act } = useCeremonyAction();
   const [existing, setExisting] = useState(false);
   // Slot 9C of the card already holds something (issue 9): what it holds is shown, and it is
@@ -80,7 +86,9 @@ function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminV
   const [occupied, setOccupied] = useState<string | null>(null);
   const [ownerName, setOwnerName] = useState('');
   if (existing) {
-    return <UseIdentityFile admin={admin} position={position} onCreated={onCreated} onBack={() => setExisting(false)} />;
+    return (
+      <UseIdentityFile admin={admin} position={position} onCreated={onCreated} onBack={() => setExisting(false)} />
+    );
   }
   const agreed = occupied !== null && ownerName.trim() === admin.name;
   return (
@@ -90,12 +98,18 @@ function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminV
         <div className="notice notice-warning" role="alert">
           <p>{occupied}</p>
           <p>
-            Replacing it destroys that key for good. Only if the card is yours and you no longer need what it holds, type your name,{' '}
-            <strong>{admin.name}</strong>, then type the PIN again.
+            Replacing it destroys that key for good. Only if the card is yours and you no longer need what it holds,
+            type your name, <strong>{admin.name}</strong>, then type the PIN again.
           </p>
           <label>
             Your name{' '}
-            <input type="text" autoComplete="off" value={ownerName} onChange={(e) => setOwnerName(e.target.value)} disabled={busy !== null} />
+            <input
+              type="text"
+              autoComplete="off"
+              value={ownerName}
+              onChange={(e) => setOwnerName(e.target.value)}
+              disabled={busy !== null}
+            />
           </label>
         </div>
       )}
@@ -107,9 +121,15 @@ function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminV
         error={occupied !== null && error?.code === 'CardSlotOccupied' ? null : error}
         onSubmit={async (secret) => {
           const ok = await act(
-            admin.medium === 'card' ? 'Creating the signing key on the card… (this can take a minute)' : 'Creating the identity file…',
+            admin.medium === 'card'
+              ? 'Creating the signing key on the card… (this can take a minute)'
+              : 'Creating the identity file…',
             async () => {
-              const r = await api().admins.createIdentity({ adminIndex: position, secret, ...(agreed ? { replaceSlot: { ownerName: ownerName.trim() } } : {}) });
+              const r = await api().admins.createIdentity({
+                adminIndex: position,
+                secret,
+                ...(agreed ? { replaceSlot: { ownerName: ownerName.trim() } } : {}),
+              });
               if (!r.ok && r.error.code === 'CardSlotOccupied') {
                 setOccupied(r.error.message);
                 setOwnerName('');
@@ -123,19 +143,25 @@ function CreateIdentity({ admin, position, onCreated }: { readonly admin: AdminV
       >
         {admin.medium === 'card' ? (
           <p>
-            Insert your smart card, choose its reader and type its PIN. The card generates your signing key; the key never
-            leaves the card.
+            Insert your smart card, choose its reader and type its PIN. The card generates your signing key; the key
+            never leaves the card.
           </p>
         ) : (
           <p>
-            Choose a passphrase for your identity file. You will need it to sign the import bundle in a moment and in every
-            later ceremony, so make it one you can remember. After you press the button, choose where to save the file.
+            Choose a passphrase for your identity file. You will need it to sign the import bundle in a moment and in
+            every later ceremony, so make it one you can remember. After you press the button, choose where to save the
+            file.
           </p>
         )}
       </SecretForm>
       {admin.medium === 'file' && (
         <div className="actions">
-          <button type="button" className="button button-quiet" disabled={busy !== null} onClick={() => setExisting(true)}>
+          <button
+            type="button"
+            className="button button-quiet"
+            disabled={busy !== null}
+            onClick={() => setExisting(true)}
+          >
             I already have an identity file
           </button>
         </div>
@@ -175,8 +201,8 @@ function UseIdentityFile({
         }}
       >
         <p>
-          Type the passphrase of the identity file you made in an earlier ceremony, then choose the file. Key Ceremony opens it
-          to check it is yours; the file is not changed.
+          Type the passphrase of the identity file you made in an earlier ceremony, then choose the file. Key Ceremony
+          opens it to check it is yours; the file is not changed.
         </p>
       </SecretForm>
       <div className="actions">

@@ -26,13 +26,18 @@ export function BundleStep() {
       {bundle === null ? (
         <>
           <p className="lead">
-            The import bundle carries the master key to the crypto units, wrapped for each unit under its own transport key,
-            with the admin certificates and the commands to load it. It is built now, then the admins sign it in turn.
+            The import bundle carries the master key to the crypto units, wrapped for each unit under its own transport
+            key, with the admin certificates and the commands to load it. It is built now, then the admins sign it in
+            turn.
           </p>
           <p>
             Target units: <strong>{targets.join(', ')}</strong>
           </p>
-          <StepAction label="Build the import bundle" busyText="Building the import bundle…" invoke={() => api().bundle.build()} />
+          <StepAction
+            label="Build the import bundle"
+            busyText="Building the import bundle…"
+            invoke={() => api().bundle.build()}
+          />
         </>
       ) : (
         <BuiltBundle bundle={bundle} />
@@ -125,7 +130,9 @@ function BuiltBundle({ bundle }: { readonly bundle: BundleView }) {
   const [chosen, setChosen] = useState<number | null>(null);
 
   const signedNames = new Set(bundle.signatures.map((s) => s.name));
-  const unsigned = view.admins.map((admin, position) => ({ admin, position })).filter(({ admin }) => !signedNames.has(admin.name));
+  const unsigned = view.admins
+    .map((admin, position) => ({ admin, position }))
+    .filter(({ admin }) => !signedNames.has(admin.name));
   const enough = bundle.signatures.length >= bundle.required;
   const signer = unsigned.find((u) => u.position === chosen) ?? unsigned[0];
   const justSigned = signedBy !== null ? view.admins[signedBy] : undefined;
@@ -168,18 +175,25 @@ function BuiltBundle({ bundle }: { readonly bundle: BundleView }) {
       return (
         <>
           <BundleFacts bundle={bundle} />
-          <p className="notice notice-warning">Every admin has signed, but the bundle still needs more signatures than there are admins.</p>
+          <p className="notice notice-warning">
+            Every admin has signed, but the bundle still needs more signatures than there are admins.
+          </p>
         </>
       );
     }
     const others = unsigned.filter((u) => u.position !== signer.position);
     return (
       <>
-        <Handoff key={`handoff-${signer.position}`} name={signer.admin.name} onClaim={() => setClaimedBy(signer.position)}>
+        <Handoff
+          key={`handoff-${signer.position}`}
+          name={signer.admin.name}
+          onClaim={() => setClaimedBy(signer.position)}
+        >
           <p>
-            {signer.admin.name} signs the import bundle with {signer.admin.medium === 'card' ? 'their smart card and its PIN' : 'the passphrase of their identity file'}.
-            {' '}
-            {bundle.required - bundle.signatures.length} more {bundle.required - bundle.signatures.length === 1 ? 'signature is' : 'signatures are'} needed.
+            {signer.admin.name} signs the import bundle with{' '}
+            {signer.admin.medium === 'card' ? 'their smart card and its PIN' : 'the passphrase of their identity file'}.{' '}
+            {bundle.required - bundle.signatures.length} more{' '}
+            {bundle.required - bundle.signatures.length === 1 ? 'signature is' : 'signatures are'} needed.
           </p>
         </Handoff>
         {others.length > 0 && (
@@ -250,12 +264,15 @@ function SignBundle({
       <SecretForm
         medium={admin.medium}
         submitLabel="Sign the bundle"
-        expectedCard={admin.identity?.cardSerial != null ? { serial: admin.identity.cardSerial, owner: admin.name } : null}
+        expectedCard={
+          admin.identity?.cardSerial != null ? { serial: admin.identity.cardSerial, owner: admin.name } : null
+        }
         busy={busy}
         error={error}
         onSubmit={async (secret) => {
-          const ok = await act(admin.medium === 'card' ? 'Signing with the card…' : 'Signing with your identity file…', () =>
-            api().bundle.sign({ adminIndex: position, secret }),
+          const ok = await act(
+            admin.medium === 'card' ? 'Signing with the card…' : 'Signing with your identity file…',
+            () => api().bundle.sign({ adminIndex: position, secret }),
           );
           if (ok) onSigned();
           return ok;
@@ -264,7 +281,10 @@ function SignBundle({
         {admin.medium === 'card' ? (
           <p>Insert your smart card, choose its reader and type its PIN.</p>
         ) : (
-          <p>Type the passphrase of your identity file{admin.identity !== null ? <> ({admin.identity.location})</> : null}.</p>
+          <p>
+            Type the passphrase of your identity file
+            {admin.identity !== null ? <> ({admin.identity.location})</> : null}.
+          </p>
         )}
       </SecretForm>
     </>

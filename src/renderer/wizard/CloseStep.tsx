@@ -20,17 +20,24 @@ export function CloseStep() {
       {closed === null ? (
         <>
           <p className="lead">
-            The bundle is saved and every share is with its custodian. Closing wipes the master key and the shares from this
-            computer’s memory. After that, only {view.setup?.threshold ?? 'K'} custodians together can rebuild the key.
+            The bundle is saved and every share is with its custodian. Closing wipes the master key and the shares from
+            this computer’s memory. After that, only {view.setup?.threshold ?? 'K'} custodians together can rebuild the
+            key.
           </p>
-          <StepAction label="Wipe the master key and close" busyText="Wiping the master key…" invoke={() => api().ceremony.close()} />
+          <StepAction
+            label="Wipe the master key and close"
+            busyText="Wiping the master key…"
+            invoke={() => api().ceremony.close()}
+          />
         </>
       ) : (
         <>
           <ScreenHeading level={3}>The ceremony is closed</ScreenHeading>
           {wiped ? (
             <SuccessNotice title="The master key is wiped from this computer’s memory.">
-              <p>Its KCV was <span className="mono">{view.masterKey?.kcv}</span>.</p>
+              <p>
+                Its KCV was <span className="mono">{view.masterKey?.kcv}</span>.
+              </p>
             </SuccessNotice>
           ) : (
             <div className="notice notice-warning" role="alert">
@@ -41,20 +48,28 @@ export function CloseStep() {
           {closed.recordSavedTo === null ? (
             <>
               <p>
-                Save the ceremony record now: its log, a printable report and a PDF, into a folder on removable media. Print
-                the report; everyone who took part signs it.
+                Save the ceremony record now: its log, a printable report and a PDF, into a folder on removable media.
+                Print the report; everyone who took part signs it.
               </p>
-              <StepAction label="Save the ceremony record…" busyText="Saving the ceremony record…" invoke={() => api().ceremony.saveRecord()} />
+              <StepAction
+                label="Save the ceremony record…"
+                busyText="Saving the ceremony record…"
+                invoke={() => api().ceremony.saveRecord()}
+              />
             </>
           ) : (
             <>
               <ScreenHeading level={3}>The ceremony record is saved</ScreenHeading>
               <SuccessNotice title="Record, printable report and PDF written">
                 <p>
-                  In <strong className="path">{closed.recordSavedTo}</strong>: the log, the printable report (HTML) and its PDF.
+                  In <strong className="path">{closed.recordSavedTo}</strong>: the log, the printable report (HTML) and
+                  its PDF.
                 </p>
               </SuccessNotice>
-              <p>Print the report and have everyone who took part sign it: operator, admins, custodians and witnesses. The ceremony is complete.</p>
+              <p>
+                Print the report and have everyone who took part sign it: operator, admins, custodians and witnesses.
+                The ceremony is complete.
+              </p>
               <PrintRecord />
               <StartOver />
             </>
@@ -70,7 +85,14 @@ export function CloseStep() {
  * app (the record already says the ceremony completed).
  */
 function StartOver() {
-  return <StepAction label="Start over" busyText="Returning to the start screen…" invoke={() => api().ceremony.abandon()} kind="secondary" />;
+  return (
+    <StepAction
+      label="Start over"
+      busyText="Returning to the start screen…"
+      invoke={() => api().ceremony.abandon()}
+      kind="secondary"
+    />
+  );
 }
 
 /** Sends the report, with its signature lines, to the system print dialog. */
@@ -85,9 +107,11 @@ function PrintRecord() {
           className="button button-primary"
           disabled={print.busy !== null}
           onClick={() =>
-            void print.run('Sending the report to the printer…', () => api().ceremony.printRecord()).then((r) => {
-              if (r?.ok === true && r.value.printed) setPrinted(true);
-            })
+            void print
+              .run('Sending the report to the printer…', () => api().ceremony.printRecord())
+              .then((r) => {
+                if (r?.ok === true && r.value.printed) setPrinted(true);
+              })
           }
         >
           Print the report…

@@ -19,10 +19,14 @@ export function MasterKeyStep() {
       {masterKey === null ? (
         <>
           <p className="lead">
-            Key Ceremony now generates a new 256-bit AES master key in this computer’s memory and splits it into {n} shares,
-            any {k} of which rebuild it. The key itself is never written to a disk or shown on screen.
+            Key Ceremony now generates a new 256-bit AES master key in this computer’s memory and splits it into {n}{' '}
+            shares, any {k} of which rebuild it. The key itself is never written to a disk or shown on screen.
           </p>
-          <StepAction label="Generate the master key" busyText="Generating and splitting the master key…" invoke={() => api().masterKey.generate()} />
+          <StepAction
+            label="Generate the master key"
+            busyText="Generating and splitting the master key…"
+            invoke={() => api().masterKey.generate()}
+          />
         </>
       ) : (
         <>
@@ -36,9 +40,9 @@ export function MasterKeyStep() {
             </p>
           </div>
           <p className="lead">
-            <strong>Everyone in the room writes this KCV down now</strong>, on their copy of the ceremony sheet. It identifies
-            this key without revealing it: each custodian sees it again when their share is checked, and the crypto units
-            report the same value once they load the key.
+            <strong>Everyone in the room writes this KCV down now</strong>, on their copy of the ceremony sheet. It
+            identifies this key without revealing it: each custodian sees it again when their share is checked, and the
+            crypto units report the same value once they load the key.
           </p>
           <p>
             The key is split into {n} shares; any {k} rebuild it. Next, each custodian receives their share.

@@ -77,7 +77,8 @@ function checkNames(problems: Problems, role: Role, rows: readonly { key: number
     const name = row.name.trim();
     const id = rowNameId(role, row.key);
     if (name === '') problems.set(id, `Type the ${role}’s name.`);
-    else if (seen.has(name.toLowerCase())) problems.set(id, `Another ${role} already has this name; each needs a distinct name.`);
+    else if (seen.has(name.toLowerCase()))
+      problems.set(id, `Another ${role} already has this name; each needs a distinct name.`);
     seen.add(name.toLowerCase());
   });
 }
@@ -92,13 +93,17 @@ function validate(form: SetupForm): Problems {
   const k = parseWhole(form.threshold);
   if (n < MIN_CUSTODIANS) problems.set(FIELD.threshold, `Add at least ${MIN_CUSTODIANS} custodians.`);
   else if (n > MAX_CUSTODIANS) problems.set(FIELD.threshold, `At most ${MAX_CUSTODIANS} custodians.`);
-  else if (k === null || k < 2 || k > n) problems.set(FIELD.threshold, `K must be a whole number from 2 to ${n} (the number of custodians).`);
+  else if (k === null || k < 2 || k > n)
+    problems.set(FIELD.threshold, `K must be a whole number from 2 to ${n} (the number of custodians).`);
 
   const admins = form.admins.length;
   const s = parseWhole(form.signatureThreshold);
   if (admins < MIN_ADMINS) problems.set(FIELD.signatureThreshold, 'Add at least one admin.');
   else if (s === null || s < 1 || s > admins) {
-    problems.set(FIELD.signatureThreshold, `The signature threshold must be a whole number from 1 to ${admins} (the number of admins).`);
+    problems.set(
+      FIELD.signatureThreshold,
+      `The signature threshold must be a whole number from 1 to ${admins} (the number of admins).`,
+    );
   }
 
   checkNames(problems, 'admin', form.admins);
@@ -166,9 +171,28 @@ export function SetupStep() {
         <fieldset className="group">
           <legend>The ceremony</legend>
           <div className="field-grid">
-            <TextField id={FIELD.ceremonyName} label="Ceremony name" value={form.ceremonyName} problem={problems.get(FIELD.ceremonyName)} onChange={(v) => update('ceremonyName', v)} />
-            <TextField id={FIELD.keyName} label="Key name" value={form.keyName} problem={problems.get(FIELD.keyName)} onChange={(v) => update('keyName', v)} />
-            <TextField id={FIELD.operator} label="Operator" value={form.operator} problem={problems.get(FIELD.operator)} onChange={(v) => update('operator', v)} hint="The person at the keyboard between turns." />
+            <TextField
+              id={FIELD.ceremonyName}
+              label="Ceremony name"
+              value={form.ceremonyName}
+              problem={problems.get(FIELD.ceremonyName)}
+              onChange={(v) => update('ceremonyName', v)}
+            />
+            <TextField
+              id={FIELD.keyName}
+              label="Key name"
+              value={form.keyName}
+              problem={problems.get(FIELD.keyName)}
+              onChange={(v) => update('keyName', v)}
+            />
+            <TextField
+              id={FIELD.operator}
+              label="Operator"
+              value={form.operator}
+              problem={problems.get(FIELD.operator)}
+              onChange={(v) => update('operator', v)}
+              hint="The person at the keyboard between turns."
+            />
           </div>
         </fieldset>
 
@@ -218,7 +242,12 @@ export function SetupStep() {
           onChange={(rows) => update('custodians', rows)}
           onFocus={setFocusAfterRender}
         />
-        <WitnessFieldset rows={form.witnesses} problems={problems} onChange={(rows) => update('witnesses', rows)} onFocus={setFocusAfterRender} />
+        <WitnessFieldset
+          rows={form.witnesses}
+          problems={problems}
+          onChange={(rows) => update('witnesses', rows)}
+          onFocus={setFocusAfterRender}
+        />
 
         <div className="actions">
           <button type="submit" className="button button-primary" disabled={busy !== null}>
@@ -227,7 +256,9 @@ export function SetupStep() {
         </div>
         {problems.size > 0 && (
           <p className="field-error form-summary" role="alert">
-            {problems.size === 1 ? 'One entry needs fixing; it is marked above.' : `${problems.size} entries need fixing; they are marked above.`}
+            {problems.size === 1
+              ? 'One entry needs fixing; it is marked above.'
+              : `${problems.size} entries need fixing; they are marked above.`}
           </p>
         )}
         <BusyStatus busy={busy} />
@@ -257,7 +288,9 @@ function TextField({
   readonly className?: string;
   readonly onChange: (value: string) => void;
 }) {
-  const describedBy = [hint !== undefined ? `${id}-hint` : '', problem !== undefined ? `${id}-error` : ''].filter((x) => x !== '').join(' ');
+  const describedBy = [hint !== undefined ? `${id}-hint` : '', problem !== undefined ? `${id}-error` : '']
+    .filter((x) => x !== '')
+    .join(' ');
   return (
     <div className={className === undefined ? 'field' : `field ${className}`}>
       <label htmlFor={id}>{label}</label>
@@ -358,7 +391,14 @@ function PeopleFieldset({
         const mediumId = rowMediumId(role, row.key);
         return (
           <li key={row.key} className="roster-row">
-            <TextField className="roster-name" id={nameId} label={`${word} ${i + 1} name`} value={row.name} problem={problems.get(nameId)} onChange={(name) => change(row.key, { name })} />
+            <TextField
+              className="roster-name"
+              id={nameId}
+              label={`${word} ${i + 1} name`}
+              value={row.name}
+              problem={problems.get(nameId)}
+              onChange={(name) => change(row.key, { name })}
+            />
             <div className="field roster-medium">
               <label htmlFor={mediumId}>{`${word} ${i + 1} medium`}</label>
               <select
@@ -371,7 +411,12 @@ function PeopleFieldset({
                 <option value="file">File</option>
               </select>
             </div>
-            <button type="button" className="button button-quiet roster-remove" onClick={() => remove(i)} disabled={rows.length <= min}>
+            <button
+              type="button"
+              className="button button-quiet roster-remove"
+              onClick={() => remove(i)}
+              disabled={rows.length <= min}
+            >
               Remove<span className="visually-hidden">{` ${role} ${i + 1}`}</span>
             </button>
           </li>

@@ -40,7 +40,9 @@ export function SharesStep() {
         <p>
           {next.custodian} receives share {next.index} of {n}
           {next.written ? ' (already written; it still needs to be read back and confirmed)' : ''}
-          {next.medium === 'card' ? ' on their smart card, unlocked with its PIN.' : ' in a file protected by a passphrase they choose.'}{' '}
+          {next.medium === 'card'
+            ? ' on their smart card, unlocked with its PIN.'
+            : ' in a file protected by a passphrase they choose.'}{' '}
           Everyone else looks away from the screen and keyboard.
         </p>
       </Handoff>
@@ -58,14 +60,22 @@ export function SharesStep() {
     <StepFrame title="Key shares">
       {body}
       <ShareTable shares={view.shares} />
-      {next === undefined && (
-        <ContinueFooter step="shares" />
-      )}
+      {next === undefined && <ContinueFooter step="shares" />}
     </StepFrame>
   );
 }
 
-function ShareWork({ share, n, kcv, onConfirmed }: { readonly share: ShareView; readonly n: number; readonly kcv: string; readonly onConfirmed: () => void }) {
+function ShareWork({
+  share,
+  n,
+  kcv,
+  onConfirmed,
+}: {
+  readonly share: ShareView;
+  readonly n: number;
+  readonly kcv: string;
+  readonly onConfirmed: () => void;
+}) {
   const { busy, error, act } = useCeremonyAction();
   const onCard = share.medium === 'card';
 
@@ -88,11 +98,14 @@ function ShareWork({ share, n, kcv, onConfirmed }: { readonly share: ShareView; 
           }
         >
           {onCard ? (
-            <p>Insert your smart card, choose its reader and type its PIN. The share is sealed so that only your card, with its PIN, can open it.</p>
+            <p>
+              Insert your smart card, choose its reader and type its PIN. The share is sealed so that only your card,
+              with its PIN, can open it.
+            </p>
           ) : (
             <p>
-              Choose a passphrase for your share file and type it twice. Remember it: without it the share is lost. After you
-              press the button, choose where to save the file (removable media you will keep).
+              Choose a passphrase for your share file and type it twice. Remember it: without it the share is lost.
+              After you press the button, choose where to save the file (removable media you will keep).
             </p>
           )}
         </SecretForm>
@@ -119,9 +132,15 @@ function ShareWork({ share, n, kcv, onConfirmed }: { readonly share: ShareView; 
           }
         >
           <p>
-            The share is written{share.location !== null ? <> to <strong>{share.location}</strong></> : null}. Type your{' '}
-            {onCard ? 'PIN' : 'passphrase'} once more: Key Ceremony reads the share back and checks it is exactly the one
-            issued. This proves you can open it.
+            The share is written
+            {share.location !== null ? (
+              <>
+                {' '}
+                to <strong>{share.location}</strong>
+              </>
+            ) : null}
+            . Type your {onCard ? 'PIN' : 'passphrase'} once more: Key Ceremony reads the share back and checks it is
+            exactly the one issued. This proves you can open it.
           </p>
         </SecretForm>
       </div>
@@ -131,7 +150,17 @@ function ShareWork({ share, n, kcv, onConfirmed }: { readonly share: ShareView; 
   return <ConfirmShare key="confirm" share={share} n={n} kcv={kcv} onConfirmed={onConfirmed} />;
 }
 
-function ConfirmShare({ share, n, kcv, onConfirmed }: { readonly share: ShareView; readonly n: number; readonly kcv: string; readonly onConfirmed: () => void }) {
+function ConfirmShare({
+  share,
+  n,
+  kcv,
+  onConfirmed,
+}: {
+  readonly share: ShareView;
+  readonly n: number;
+  readonly kcv: string;
+  readonly onConfirmed: () => void;
+}) {
   const { busy, error, act } = useCeremonyAction();
   const [checked, setChecked] = useState(false);
   const id = useId();
@@ -151,11 +180,18 @@ function ConfirmShare({ share, n, kcv, onConfirmed }: { readonly share: ShareVie
         {share.custodian}: confirm you hold share {share.index}
       </ScreenHeading>
       <p>
-        Share {share.index} was read back and matches. It is on <strong>{share.location ?? mediumLabel(share.medium)}</strong>. Its
-        master key has the KCV <span className="mono">{kcv}</span>.
+        Share {share.index} was read back and matches. It is on{' '}
+        <strong>{share.location ?? mediumLabel(share.medium)}</strong>. Its master key has the KCV{' '}
+        <span className="mono">{kcv}</span>.
       </p>
       <div className="checkbox-field checkbox-large">
-        <input type="checkbox" id={`${id}-hold`} checked={checked} onChange={(event) => setChecked(event.target.checked)} aria-describedby={`${id}-hint`} />
+        <input
+          type="checkbox"
+          id={`${id}-hold`}
+          checked={checked}
+          onChange={(event) => setChecked(event.target.checked)}
+          aria-describedby={`${id}-hint`}
+        />
         <label htmlFor={`${id}-hold`}>{`I, ${share.custodian}, hold share ${share.index} of ${n}`}</label>
       </div>
       <p id={`${id}-hint`} className="field-hint">

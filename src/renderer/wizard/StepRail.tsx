@@ -23,7 +23,11 @@ export function StepRail({ view, shown }: { readonly view: CeremonyView | null; 
           const status = done ? 'done' : isShown ? 'current' : 'todo';
           const word = done ? 'done' : isShown ? 'current' : 'to do';
           return (
-            <li key={step} className={`rail-item rail-${status}${isShown ? ' rail-shown' : ''}`} aria-current={isShown ? 'step' : undefined}>
+            <li
+              key={step}
+              className={`rail-item rail-${status}${isShown ? ' rail-shown' : ''}`}
+              aria-current={isShown ? 'step' : undefined}
+            >
               <span className="rail-marker" aria-hidden="true">
                 {done ? '✓' : i + 1}
               </span>

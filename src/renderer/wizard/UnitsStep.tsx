@@ -31,7 +31,8 @@ export function UnitsStep() {
     <StepFrame title="Target units">
       <p className="lead">
         Load the transport key file that each crypto unit exported. Then read the fingerprint on the unit’s own display
-        and compare it here, group by group, before confirming it. Load a unit again after a mistake by removing it first.
+        and compare it here, group by group, before confirming it. Load a unit again after a mistake by removing it
+        first.
       </p>
 
       <div className="actions">
@@ -96,7 +97,9 @@ function UnitCard({ unit, onConfirmed }: { readonly unit: UnitView; readonly onC
     <li className={`unit-card${unit.confirmed ? ' unit-confirmed' : ''}`}>
       <div className="unit-head">
         <h3 className="unit-title">Unit {unit.unitId}</h3>
-        <span className={`badge ${unit.confirmed ? 'badge-done' : 'badge-todo'}`}>{unit.confirmed ? 'Confirmed' : 'Not confirmed yet'}</span>
+        <span className={`badge ${unit.confirmed ? 'badge-done' : 'badge-todo'}`}>
+          {unit.confirmed ? 'Confirmed' : 'Not confirmed yet'}
+        </span>
       </div>
       <p className="muted">From the file {unit.fileName}</p>
       <h4 className="label-heading">Transport key fingerprint (SHA-256)</h4>
@@ -115,10 +118,12 @@ function UnitCard({ unit, onConfirmed }: { readonly unit: UnitView; readonly onC
             onChange={(event) => {
               if (!event.target.checked || busy) return;
               setTicking(true);
-              void confirm.act(`Confirming ${unit.unitId}…`, () => api().units.confirm({ unitId: unit.unitId })).then((ok) => {
-                setTicking(false);
-                if (ok) onConfirmed();
-              });
+              void confirm
+                .act(`Confirming ${unit.unitId}…`, () => api().units.confirm({ unitId: unit.unitId }))
+                .then((ok) => {
+                  setTicking(false);
+                  if (ok) onConfirmed();
+                });
             }}
           />
           <label htmlFor={id}>{`The fingerprint of ${unit.unitId} matches the unit's display`}</label>

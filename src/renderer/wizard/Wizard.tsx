@@ -48,17 +48,17 @@ export function Wizard({
         <div className="wizard">
           <div className="sidebar">
             <div className="sidebar-inner">
-            <StepRail view={view} shown={shown} />
-            {view.setup !== null ? (
-              // A closed ceremony is complete: nothing is left to abandon ("Start over" resets the screen).
-              view.closed === null && <AbandonCeremony disabled={callsInFlight > 0} />
-            ) : (
-              <aside className="sidebar-actions" aria-label="Ceremony actions">
-                <button type="button" className="button button-quiet" onClick={onCancelSetup}>
-                  Back to the start screen
-                </button>
-              </aside>
-            )}
+              <StepRail view={view} shown={shown} />
+              {view.setup !== null ? (
+                // A closed ceremony is complete: nothing is left to abandon ("Start over" resets the screen).
+                view.closed === null && <AbandonCeremony disabled={callsInFlight > 0} />
+              ) : (
+                <aside className="sidebar-actions" aria-label="Ceremony actions">
+                  <button type="button" className="button button-quiet" onClick={onCancelSetup}>
+                    Back to the start screen
+                  </button>
+                </aside>
+              )}
             </div>
           </div>
           <main className="app-main wizard-main">

@@ -46,7 +46,10 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
       }
       try {
         const body = await readFile(file);
-        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': RENDERER_CSP });
+        res.writeHead(200, {
+          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+          'content-security-policy': RENDERER_CSP,
+        });
         res.end(body);
       } catch {
         res.writeHead(404).end();
@@ -161,6 +164,10 @@ export async function attachBridge(page: Page, bridge: Bridge, origin: string): 
       }
       Object.defineProperty(window, name, { value: Object.freeze(api), writable: false, configurable: false });
     },
-    { verbs: API_VERBS as unknown as Record<string, Record<string, string>>, name: KEY_CEREMONY_API_NAME, marker: BRIDGE_MARKER },
+    {
+      verbs: API_VERBS as unknown as Record<string, Record<string, string>>,
+      name: KEY_CEREMONY_API_NAME,
+      marker: BRIDGE_MARKER,
+    },
   );
 }

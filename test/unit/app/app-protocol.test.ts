@@ -60,25 +60,55 @@ const url = (p: string): string => `${APP_ORIGIN}${p}`;
 describe('resolveAppRequestPath (no disk access)', () => {
   it('maps the entry URL and assets into the folder', () => {
     expect(resolveAppRequestPath(root, APP_ENTRY_URL)).toEqual({ ok: true, filePath: path.join(root, 'index.html') });
-    expect(resolveAppRequestPath(root, url('/assets/app.js'))).toEqual({ ok: true, filePath: path.join(root, 'assets', 'app.js') });
-    expect(resolveAppRequestPath(root, url('/assets/a%20b.js'))).toEqual({ ok: true, filePath: path.join(root, 'assets', 'a b.js') });
+    expect(resolveAppRequestPath(root, url('/assets/app.js'))).toEqual({
+      ok: true,
+      filePath: path.join(root, 'assets', 'app.js'),
+    });
+    expect(resolveAppRequestPath(root, url('/assets/a%20b.js'))).toEqual({
+      ok: true,
+      filePath: path.join(root, 'assets', 'a b.js'),
+    });
   });
 
   it('ignores the query string and the fragment, whatever they hold', () => {
-    for (const suffix of ['?v=1', '?../../secret.js', '?%2e%2e%2f%2e%2e%2fsecret.js', '#../../secret.js', '?a=/etc/passwd#x']) {
-      expect(resolveAppRequestPath(root, APP_ENTRY_URL + suffix), suffix).toEqual({ ok: true, filePath: path.join(root, 'index.html') });
+    for (const suffix of [
+      '?v=1',
+      '?../../secret.js',
+      '?%2e%2e%2f%2e%2e%2fsecret.js',
+      '#../../secret.js',
+      '?a=/etc/passwd#x',
+    ]) {
+      expect(resolveAppRequestPath(root, APP_ENTRY_URL + suffix), suffix).toEqual({
+        ok: true,
+        filePath: path.join(root, 'index.html'),
+      });
     }
   });
 
   it('keeps ".." and "%2e%2e" segments from climbing out (the URL parser removes them at the root)', () => {
-    for (const p of ['/../secret.js', '/../../secret.js', '/assets/../../secret.js', '/%2e%2e/secret.js', '/.%2e/secret.js', '/%2E%2E/%2e%2e/secret.js']) {
+    for (const p of [
+      '/../secret.js',
+      '/../../secret.js',
+      '/assets/../../secret.js',
+      '/%2e%2e/secret.js',
+      '/.%2e/secret.js',
+      '/%2E%2E/%2e%2e/secret.js',
+    ]) {
       // What is left names a file inside the folder (which does not exist there).
       expect(resolveAppRequestPath(root, url(p)), p).toEqual({ ok: true, filePath: path.join(root, 'secret.js') });
     }
   });
 
   it('refuses encoded separators and NUL, in either case', () => {
-    for (const p of ['/..%2fsecret.js', '/..%2Fsecret.js', '/assets%2f..%2f..%2fsecret.js', '/..%5csecret.js', '/..%5Csecret.js', '/index.html%00.js', '/%2e%2e%2f%2e%2e%2fsecret.js']) {
+    for (const p of [
+      '/..%2fsecret.js',
+      '/..%2Fsecret.js',
+      '/assets%2f..%2f..%2fsecret.js',
+      '/..%5csecret.js',
+      '/..%5Csecret.js',
+      '/index.html%00.js',
+      '/%2e%2e%2f%2e%2e%2fsecret.js',
+    ]) {
       const result = resolveAppRequestPath(root, url(p));
       expect(result.ok, p).toBe(false);
       if (!result.ok) expect(result.reason, p).toBe('an encoded separator or NUL in the path');
@@ -91,7 +121,10 @@ describe('resolveAppRequestPath (no disk access)', () => {
     expect(resolveAppRequestPath(root, url('/..\\..\\secret.js')).ok).toBe(false);
     expect(resolveAppRequestPath(root, url('/C:/secret.js')).ok).toBe(false);
     expect(resolveAppRequestPath(root, url('/index.html::$DATA')).ok).toBe(false);
-    expect(resolveAppRequestPath(root, url('/%E0%A4%A.js'))).toEqual({ ok: false, reason: 'a malformed percent-escape in the path' });
+    expect(resolveAppRequestPath(root, url('/%E0%A4%A.js'))).toEqual({
+      ok: false,
+      reason: 'a malformed percent-escape in the path',
+    });
   });
 
   it('refuses absolute paths smuggled into the path', () => {
@@ -135,14 +168,27 @@ describe('locateAppFile (on disk)', () => {
   });
 
   it('refuses a file outside the folder reached through a symbolic link', async () => {
-    expect(await locateAppFile(root, url('/assets/leak.js'))).toEqual({ ok: false, reason: 'a link that leads outside the renderer folder' });
-    expect(await locateAppFile(root, url('/assets/dir-link/other.js'))).toEqual({ ok: false, reason: 'a link that leads outside the renderer folder' });
+    expect(await locateAppFile(root, url('/assets/leak.js'))).toEqual({
+      ok: false,
+      reason: 'a link that leads outside the renderer folder',
+    });
+    expect(await locateAppFile(root, url('/assets/dir-link/other.js'))).toEqual({
+      ok: false,
+      reason: 'a link that leads outside the renderer folder',
+    });
   });
 
   it('follows a link that stays inside the folder, only to a file of the same type', async () => {
     const alias = await locateAppFile(root, url('/assets/alias.js'));
-    expect(alias).toEqual({ ok: true, filePath: await realpath(path.join(root, 'assets', 'app.js')), contentType: 'text/javascript; charset=utf-8' });
-    expect(await locateAppFile(root, url('/assets/as-js.js'))).toEqual({ ok: false, reason: 'not a type the app serves' });
+    expect(alias).toEqual({
+      ok: true,
+      filePath: await realpath(path.join(root, 'assets', 'app.js')),
+      contentType: 'text/javascript; charset=utf-8',
+    });
+    expect(await locateAppFile(root, url('/assets/as-js.js'))).toEqual({
+      ok: false,
+      reason: 'not a type the app serves',
+    });
   });
 
   it('refuses missing files, directories and unknown types', async () => {
@@ -157,7 +203,10 @@ describe('locateAppFile (on disk)', () => {
     await symlink(root, linkedRoot);
     const result = await locateAppFile(linkedRoot, url('/assets/app.js'));
     expect(result.ok).toBe(true);
-    expect(await locateAppFile(linkedRoot, url('/assets/leak.js'))).toEqual({ ok: false, reason: 'a link that leads outside the renderer folder' });
+    expect(await locateAppFile(linkedRoot, url('/assets/leak.js'))).toEqual({
+      ok: false,
+      reason: 'a link that leads outside the renderer folder',
+    });
   });
 });
 
@@ -192,18 +241,32 @@ describe('answerAppRequest', () => {
 
   it('refuses other methods (405) and requests made by another origin (403)', async () => {
     expect((await answerAppRequest(root, { method: 'POST', url: APP_ENTRY_URL })).status).toBe(405);
-    const fromElsewhere = await answerAppRequest(root, { method: 'GET', url: APP_ENTRY_URL, initiatorOrigin: 'https://example.com' });
+    const fromElsewhere = await answerAppRequest(root, {
+      method: 'GET',
+      url: APP_ENTRY_URL,
+      initiatorOrigin: 'https://example.com',
+    });
     expect([fromElsewhere.status, fromElsewhere.body]).toEqual([403, undefined]);
     const fromFile = await answerAppRequest(root, { method: 'GET', url: APP_ENTRY_URL, initiatorOrigin: 'null' });
     expect(fromFile.status).toBe(403);
-    const fromApp = await answerAppRequest(root, { method: 'GET', url: url('/assets/app.js'), initiatorOrigin: APP_ORIGIN });
+    const fromApp = await answerAppRequest(root, {
+      method: 'GET',
+      url: url('/assets/app.js'),
+      initiatorOrigin: APP_ORIGIN,
+    });
     expect(fromApp.status).toBe(200);
   });
 });
 
 describe('the scheme and the app origin', () => {
   it('is registered standard and secure, without bypassCSP or CORS', () => {
-    expect(APP_SCHEME_PRIVILEGES).toMatchObject({ standard: true, secure: true, bypassCSP: false, corsEnabled: false, allowServiceWorkers: false });
+    expect(APP_SCHEME_PRIVILEGES).toMatchObject({
+      standard: true,
+      secure: true,
+      bypassCSP: false,
+      corsEnabled: false,
+      allowServiceWorkers: false,
+    });
   });
 
   it('counts only keyceremony://app as the app in a build: never file://', () => {
@@ -223,7 +286,9 @@ describe('the scheme and the app origin', () => {
     const rendererDirectory = path.join(projectRoot, 'out', 'renderer');
     if (!existsSync(rendererDirectory)) return; // `npm test` builds first; a bare run may not have.
     const entries = await readdir(rendererDirectory, { withFileTypes: true, recursive: true });
-    const files = entries.filter((e) => e.isFile()).map((e) => path.relative(rendererDirectory, path.join(e.parentPath, e.name)));
+    const files = entries
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(rendererDirectory, path.join(e.parentPath, e.name)));
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) expect(contentTypeFor(file), file).toBeDefined();
   });

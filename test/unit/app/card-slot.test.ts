@@ -66,7 +66,13 @@ describe('an admin card whose slot 9C is not empty', () => {
       workDir: dir,
       scryptCost: { logN: 15, r: 8, p: 1 },
     });
-    h = createHandlers({ session, appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }), reportBug: (c, e) => { throw new Error(`bug in ${c}: ${String(e)}`); } });
+    h = createHandlers({
+      session,
+      appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+      reportBug: (c, e) => {
+        throw new Error(`bug in ${c}: ${String(e)}`);
+      },
+    });
     const unitsDir = join(dir, 'emulator');
     cpSync(template, unitsDir, { recursive: true });
     mkdirSync(join(dir, 'transport'));
@@ -87,20 +93,41 @@ describe('an admin card whose slot 9C is not empty', () => {
     });
     const e = error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
     expect(e.code).toBe('CardSlotOccupied');
-    expect(e.message).toMatch(/^On card \d+, slot 9C holds an RSA-2048 key generated on the card, without a certificate\. Nothing was changed: Alice must agree to replace it, or use another card\.$/);
-    const wrongName = error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0'), replaceSlot: { ownerName: 'Bob' } }]));
+    expect(e.message).toMatch(
+      /^On card \d+, slot 9C holds an RSA-2048 key generated on the card, without a certificate\. Nothing was changed: Alice must agree to replace it, or use another card\.$/,
+    );
+    const wrongName = error(
+      await h['admins:create-identity']([
+        { adminIndex: 0, secret: card('reader 0'), replaceSlot: { ownerName: 'Bob' } },
+      ]),
+    );
     expect(wrongName.message).toMatch(/type the name Alice exactly/);
-    const v = value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0'), replaceSlot: { ownerName: 'Alice' } }]));
+    const v = value(
+      await h['admins:create-identity']([
+        { adminIndex: 0, secret: card('reader 0'), replaceSlot: { ownerName: 'Alice' } },
+      ]),
+    );
     expect(v.admins[0]!.identity).toBeTruthy();
-    const entries = readTranscript(join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!));
+    const entries = readTranscript(
+      join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('.jsonl'))!,
+      ),
+    );
     const replaced = entries.find((x) => x.type === 'card-slot-replaced')!;
     expect(replaced.actor).toBe('Alice');
-    expect(replaced.data).toMatchObject({ slot: '9C', key: 'RSA-2048, generated on the card', certificateSubject: null });
+    expect(replaced.data).toMatchObject({
+      slot: '9C',
+      key: 'RSA-2048, generated on the card',
+      certificateSubject: null,
+    });
     expect(String(replaced.data['replacedBy'])).toMatch(/^admin identity of Alice /);
   }, 60_000);
 
   it('a request with an unexpected field in replaceSlot is refused at the boundary', async () => {
-    const r = await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0'), replaceSlot: { ownerName: 'Alice', extra: 1 } } as never]);
+    const r = await h['admins:create-identity']([
+      { adminIndex: 0, secret: card('reader 0'), replaceSlot: { ownerName: 'Alice', extra: 1 } } as never,
+    ]);
     expect(r.ok).toBe(false);
   });
 });

@@ -48,24 +48,32 @@ describe('the IPC contract', () => {
     expect(Object.isFrozen(api) && Object.isFrozen(api.units)).toBe(true);
   });
 
-  it.each(channels.filter((c) => c !== IpcChannel.appGetInfo))('%s refuses malformed requests without reaching the session', async (channel) => {
-    const bad: unknown[][] = [
-      ['extra', 'arguments'],
-      [null],
-      [[]],
-      [{ unexpected: true }],
-      [Object.create({ polluted: true })],
-    ];
-    for (const args of bad) {
-      const r = await handlers[channel](args);
-      expect(r.ok, `${channel} accepted ${JSON.stringify(args)}`).toBe(false);
-      if (!r.ok) expect(r.error.code).toBe('invalid-request');
-    }
-  });
+  it.each(channels.filter((c) => c !== IpcChannel.appGetInfo))(
+    '%s refuses malformed requests without reaching the session',
+    async (channel) => {
+      const bad: unknown[][] = [
+        ['extra', 'arguments'],
+        [null],
+        [[]],
+        [{ unexpected: true }],
+        [Object.create({ polluted: true })],
+      ];
+      for (const args of bad) {
+        const r = await handlers[channel](args);
+        expect(r.ok, `${channel} accepted ${JSON.stringify(args)}`).toBe(false);
+        if (!r.ok) expect(r.error.code).toBe('invalid-request');
+      }
+    },
+  );
 
   it('refuses a PIN or passphrase of the wrong type or absurd length', async () => {
     const long = 'x'.repeat(5000);
-    for (const secret of [{ medium: 'card', reader: 'r', pin: 123456 }, { medium: 'file', passphrase: long }, { medium: 'card', reader: 'r', pin: '1'.repeat(40) }, { medium: 'usb', pin: '1' }]) {
+    for (const secret of [
+      { medium: 'card', reader: 'r', pin: 123456 },
+      { medium: 'file', passphrase: long },
+      { medium: 'card', reader: 'r', pin: '1'.repeat(40) },
+      { medium: 'usb', pin: '1' },
+    ]) {
       const r = await handlers[IpcChannel.sharesWrite]([{ shareIndex: 1, secret }]);
       expect(r.ok ? 'accepted' : r.error.code).toBe('invalid-request');
     }

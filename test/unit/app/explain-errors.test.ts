@@ -14,6 +14,8 @@ describe('explainError', () => {
   });
 
   it('a wrong PIN says how many tries are left', () => {
-    expect(explainError({ code: 'WrongPin', message: 'x', details: { retriesLeft: 2 } }).summary).toBe('Wrong PIN. 2 tries left.');
+    expect(explainError({ code: 'WrongPin', message: 'x', details: { retriesLeft: 2 } }).summary).toBe(
+      'Wrong PIN. 2 tries left.',
+    );
   });
 });

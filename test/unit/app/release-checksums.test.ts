@@ -63,7 +63,9 @@ describe('formatChecksums', () => {
 
 describe('namesWithoutVersion', () => {
   it('points at artifacts left over from another version', () => {
-    expect(namesWithoutVersion(['Key Ceremony-0.1.0.AppImage', 'Key Ceremony-0.0.9.AppImage'], '0.1.0')).toEqual(['Key Ceremony-0.0.9.AppImage']);
+    expect(namesWithoutVersion(['Key Ceremony-0.1.0.AppImage', 'Key Ceremony-0.0.9.AppImage'], '0.1.0')).toEqual([
+      'Key Ceremony-0.0.9.AppImage',
+    ]);
   });
 });
 
@@ -83,7 +85,9 @@ describe('writeChecksums', () => {
     expect(text.split('\n').filter(Boolean)).toHaveLength(3);
     expect(lines.at(-1)).toMatch(/no signature: KEYCEREMONY_RELEASE_GPG_KEY names no GPG key/);
     if (hasCommand('sha256sum')) {
-      expect(execFileSync('sha256sum', ['-c', CHECKSUM_FILE], { cwd: dist, encoding: 'utf8' })).toContain('key-ceremony_0.1.0_amd64.deb: OK');
+      expect(execFileSync('sha256sum', ['-c', CHECKSUM_FILE], { cwd: dist, encoding: 'utf8' })).toContain(
+        'key-ceremony_0.1.0_amd64.deb: OK',
+      );
       await writeFile(path.join(dist, 'key-ceremony_0.1.0_amd64.deb'), 'tampered');
       expect(spawnSync('sha256sum', ['-c', CHECKSUM_FILE], { cwd: dist }).status).not.toBe(0);
     }
@@ -109,29 +113,59 @@ describe('writeChecksums', () => {
     const gpgHome = await mkdtemp(path.join(tmpdir(), 'kc-gpg-'));
     made.push(gpgHome);
     try {
-      await expect(writeChecksums(dist, { gpgKey: 'no-such-key@keyceremony.invalid', gpgHome })).rejects.toThrow(/gpg .*--detach-sign.* failed/);
+      await expect(writeChecksums(dist, { gpgKey: 'no-such-key@keyceremony.invalid', gpgHome })).rejects.toThrow(
+        /gpg .*--detach-sign.* failed/,
+      );
     } finally {
       spawnSync('gpgconf', ['--homedir', gpgHome, '--kill', 'gpg-agent'], { stdio: 'ignore' });
     }
   });
 
-  it.skipIf(!hasCommand('gpg'))('signs SHA256SUMS with the named key; gpg --verify accepts it and refuses altered checksums', async () => {
-    const gpgHome = await mkdtemp(path.join(tmpdir(), 'kc-gpg-'));
-    made.push(gpgHome);
-    const userId = 'Key Ceremony release test <release-test@keyceremony.invalid>';
-    execFileSync('gpg', ['--homedir', gpgHome, '--batch', '--passphrase', '', '--quick-generate-key', userId, 'ed25519', 'sign', 'never'], { stdio: 'ignore' });
-    try {
-      const result = await writeChecksums(dist, { gpgKey: 'release-test@keyceremony.invalid', gpgHome });
-      expect(result.signatureFile).toBe(path.join(dist, SIGNATURE_FILE));
-      expect(await readFile(path.join(dist, SIGNATURE_FILE), 'utf8')).toMatch(/^-----BEGIN PGP SIGNATURE-----/);
-      const verify = spawnSync('gpg', ['--homedir', gpgHome, '--batch', '--verify', SIGNATURE_FILE, CHECKSUM_FILE], { cwd: dist, encoding: 'utf8' });
-      expect(verify.status, verify.stderr).toBe(0);
-      expect(verify.stderr).toContain('Good signature');
+  it.skipIf(!hasCommand('gpg'))(
+    'signs SHA256SUMS with the named key; gpg --verify accepts it and refuses altered checksums',
+    async () => {
+      const gpgHome = await mkdtemp(path.join(tmpdir(), 'kc-gpg-'));
+      made.push(gpgHome);
+      const userId = 'Key Ceremony release test <release-test@keyceremony.invalid>';
+      execFileSync(
+        'gpg',
+        [
+          '--homedir',
+          gpgHome,
+          '--batch',
+          '--passphrase',
+          '',
+          '--quick-generate-key',
+          userId,
+          'ed25519',
+          'sign',
+          'never',
+        ],
+        { stdio: 'ignore' },
+      );
+      try {
+        const result = await writeChecksums(dist, { gpgKey: 'release-test@keyceremony.invalid', gpgHome });
+        expect(result.signatureFile).toBe(path.join(dist, SIGNATURE_FILE));
+        expect(await readFile(path.join(dist, SIGNATURE_FILE), 'utf8')).toMatch(/^-----BEGIN PGP SIGNATURE-----/);
+        const verify = spawnSync('gpg', ['--homedir', gpgHome, '--batch', '--verify', SIGNATURE_FILE, CHECKSUM_FILE], {
+          cwd: dist,
+          encoding: 'utf8',
+        });
+        expect(verify.status, verify.stderr).toBe(0);
+        expect(verify.stderr).toContain('Good signature');
 
-      await writeFile(path.join(dist, CHECKSUM_FILE), (await readFile(path.join(dist, CHECKSUM_FILE), 'utf8')).replace(/^./, (c) => (c === '0' ? '1' : '0')));
-      expect(spawnSync('gpg', ['--homedir', gpgHome, '--batch', '--verify', SIGNATURE_FILE, CHECKSUM_FILE], { cwd: dist }).status).not.toBe(0);
-    } finally {
-      spawnSync('gpgconf', ['--homedir', gpgHome, '--kill', 'gpg-agent'], { stdio: 'ignore' });
-    }
-  }, 60_000);
+        await writeFile(
+          path.join(dist, CHECKSUM_FILE),
+          (await readFile(path.join(dist, CHECKSUM_FILE), 'utf8')).replace(/^./, (c) => (c === '0' ? '1' : '0')),
+        );
+        expect(
+          spawnSync('gpg', ['--homedir', gpgHome, '--batch', '--verify', SIGNATURE_FILE, CHECKSUM_FILE], { cwd: dist })
+            .status,
+        ).not.toBe(0);
+      } finally {
+        spawnSync('gpgconf', ['--homedir', gpgHome, '--kill', 'gpg-agent'], { stdio: 'ignore' });
+      }
+    },
+    60_000,
+  );
 });

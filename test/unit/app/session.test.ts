@@ -78,7 +78,13 @@ describe('the ceremony session behind the wizard', () => {
       workDir: dir,
       scryptCost: { logN: 15, r: 8, p: 1 },
     });
-    h = createHandlers({ session, appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }), reportBug: (c, e) => { throw new Error(`bug in ${c}: ${String(e)}`); } });
+    h = createHandlers({
+      session,
+      appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+      reportBug: (c, e) => {
+        throw new Error(`bug in ${c}: ${String(e)}`);
+      },
+    });
     unitsDir = join(dir, 'emulator');
     cpSync(template, unitsDir, { recursive: true });
     mkdirSync(join(dir, 'transport'));
@@ -134,14 +140,21 @@ describe('the ceremony session behind the wizard', () => {
     // Confirming before proving is refused.
     expect(error(await h['shares:confirm']([{ shareIndex: 1 }])).code).toBe('WrongStep');
     // Reading Alice's card (no share) back as Dora's is refused.
-    expect(error(await h['shares:verify']([{ shareIndex: 1, secret: card('reader 0') }])).code).toBe('CardObjectNotFound');
+    expect(error(await h['shares:verify']([{ shareIndex: 1, secret: card('reader 0') }])).code).toBe(
+      'CardObjectNotFound',
+    );
     value(await h['shares:verify']([{ shareIndex: 1, secret: card('reader 1') }]));
     value(await h['shares:confirm']([{ shareIndex: 1 }]));
 
-    for (const [i, name] of [[2, 'erik'], [3, 'fatima']] as const) {
+    for (const [i, name] of [
+      [2, 'erik'],
+      [3, 'fatima'],
+    ] as const) {
       dialogs.answer('saveFile', join(dir, `${name}.keyshare`));
       value(await h['shares:write']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
-      expect(error(await h['shares:verify']([{ shareIndex: i, secret: file('not the passphrase') }])).code).toBe('WrongPassphrase');
+      expect(error(await h['shares:verify']([{ shareIndex: i, secret: file('not the passphrase') }])).code).toBe(
+        'WrongPassphrase',
+      );
       value(await h['shares:verify']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
       v = value(await h['shares:confirm']([{ shareIndex: i }]));
     }
@@ -151,7 +164,9 @@ describe('the ceremony session behind the wizard', () => {
     expect(v.bundle!.required).toBe(2); // a claim: every admin it installs signs
     expect(error(await h['bundle:save']([])).code).toBe('TooFewSignatures');
     value(await h['bundle:sign']([{ adminIndex: 0, secret: card('reader 0') }]));
-    expect(error(await h['bundle:sign']([{ adminIndex: 1, secret: file('wrong passphrase') }])).code).toBe('WrongPassphrase');
+    expect(error(await h['bundle:sign']([{ adminIndex: 1, secret: file('wrong passphrase') }])).code).toBe(
+      'WrongPassphrase',
+    );
     v = value(await h['bundle:sign']([{ adminIndex: 1, secret: file('bob passphrase') }]));
     expect(v.bundle!.signatures.map((s) => s.name)).toEqual(['Alice', 'Bob']);
     const media = join(dir, 'usb');
@@ -182,22 +197,54 @@ describe('the ceremony session behind the wizard', () => {
     expect(v.closed!.recordSavedTo).toBe(out);
     const saved = readdirSync(out).sort();
     expect(saved.map((f) => f.replace(/^.*\./, ''))).toEqual(['html', 'jsonl', 'pdf']);
-    const entries = readTranscript(join(out, saved.find((f) => f.endsWith('.jsonl'))!));
+    const entries = readTranscript(
+      join(
+        out,
+        saved.find((f) => f.endsWith('.jsonl'))!,
+      ),
+    );
     expect(summarize(entries).kcv).toBe(kcv);
     expect(entries.map((e) => e.type)).toContain('master-key-wiped');
-    const html = readFileSync(join(out, saved.find((f) => f.endsWith('.html'))!), 'utf8');
+    const html = readFileSync(
+      join(
+        out,
+        saved.find((f) => f.endsWith('.html'))!,
+      ),
+      'utf8',
+    );
     for (const name of ['Olivia', 'Alice', 'Bob', 'Dora', 'Erik', 'Fatima', 'Wendy']) expect(html).toContain(name);
     // No secret ever reached the record.
-    const text = readFileSync(join(out, saved.find((f) => f.endsWith('.jsonl'))!), 'utf8');
-    for (const secret of [PIN, 'bob passphrase', 'erik passphrase', 'fatima passphrase']) expect(text).not.toContain(secret);
+    const text = readFileSync(
+      join(
+        out,
+        saved.find((f) => f.endsWith('.jsonl'))!,
+      ),
+      'utf8',
+    );
+    for (const secret of [PIN, 'bob passphrase', 'erik passphrase', 'fatima passphrase'])
+      expect(text).not.toContain(secret);
 
     // The share check mode: Erik's file against the saved record.
-    dialogs.answer('openFile', join(out, saved.find((f) => f.endsWith('.jsonl'))!));
+    dialogs.answer(
+      'openFile',
+      join(
+        out,
+        saved.find((f) => f.endsWith('.jsonl'))!,
+      ),
+    );
     const rec = value(await h['check:open-record']([]));
     expect(rec).toMatchObject({ kcv, threshold: 2, shares: 3, custodians: ['Dora', 'Erik', 'Fatima'] });
     dialogs.answer('openFile', join(dir, 'erik.keyshare'));
-    expect(value(await h['check:share']([{ secret: file('erik passphrase') }]))).toEqual({ shareIndex: 2, custodian: 'Erik', kcv, matches: true });
-    expect(value(await h['check:share']([{ secret: card('reader 1') }]))).toMatchObject({ shareIndex: 1, custodian: 'Dora' });
+    expect(value(await h['check:share']([{ secret: file('erik passphrase') }]))).toEqual({
+      shareIndex: 2,
+      custodian: 'Erik',
+      kcv,
+      matches: true,
+    });
+    expect(value(await h['check:share']([{ secret: card('reader 1') }]))).toMatchObject({
+      shareIndex: 1,
+      custodian: 'Dora',
+    });
   }, 120_000);
 
   it('a card pulled in the middle of a share write leaves nothing and the write can be retried', async () => {
@@ -236,13 +283,31 @@ describe('the ceremony session behind the wizard', () => {
     expect(error(await h['ceremony:start']([{ ...setup, threshold: 4 }])).code).toBe('InvalidArgument');
     expect(error(await h['ceremony:start']([{ ...setup, extra: 1 }])).code).toBe('invalid-request');
     expect(error(await h['ceremony:start']([])).code).toBe('invalid-request');
-    expect(error(await h['ceremony:start']([{ ...setup, custodians: [{ name: 'A', medium: 'floppy' }] }])).code).toBe('invalid-request');
-    expect(error(await h['ceremony:start']([{ ...setup, admins: [{ name: 'Al', medium: 'card' }, { name: 'al', medium: 'file' }] }])).message).toMatch(/both called/);
+    expect(error(await h['ceremony:start']([{ ...setup, custodians: [{ name: 'A', medium: 'floppy' }] }])).code).toBe(
+      'invalid-request',
+    );
+    expect(
+      error(
+        await h['ceremony:start']([
+          {
+            ...setup,
+            admins: [
+              { name: 'Al', medium: 'card' },
+              { name: 'al', medium: 'file' },
+            ],
+          },
+        ]),
+      ).message,
+    ).toMatch(/both called/);
     expect(error(await h['ceremony:state'](['x'])).code).toBe('invalid-request');
     expect(error(await h['master-key:generate']([])).code).toBe('WrongStep');
     value(await h['ceremony:start']([setup]));
     expect(error(await h['master-key:generate']([])).code).toBe('WrongStep');
-    expect(error(await h['shares:write']([{ shareIndex: 1, secret: { medium: 'card', reader: 'x', pin: '123456', more: 1 } }])).code).toBe('invalid-request');
+    expect(
+      error(
+        await h['shares:write']([{ shareIndex: 1, secret: { medium: 'card', reader: 'x', pin: '123456', more: 1 } }]),
+      ).code,
+    ).toBe('invalid-request');
     dialogs.answer('openFile', null);
     expect(error(await h['units:add-transport']([])).code).toBe('Canceled');
     dialogs.answer('openFile', join(dir, 'missing.json'));
@@ -262,7 +327,12 @@ describe('the ceremony session behind the wizard', () => {
     const record = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
     const entries = readTranscript(join(dir, record));
     expect(entries.slice(-2).map((e) => e.type)).toEqual(['master-key-wiped', 'ceremony-closed']);
-    expect(entries.at(-1)!.data).toEqual({ outcome: 'aborted', code: 'Abandoned', reason: 'the operator abandoned the ceremony', entries: entries.length });
+    expect(entries.at(-1)!.data).toEqual({
+      outcome: 'aborted',
+      code: 'Abandoned',
+      reason: 'the operator abandoned the ceremony',
+      entries: entries.length,
+    });
     expect(existsSync(join(dir, record))).toBe(true);
   }, 60_000);
 
@@ -278,7 +348,11 @@ describe('the ceremony session behind the wizard', () => {
     const record = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
     const entries = readTranscript(join(dir, record));
     expect(entries.slice(-2).map((e) => e.type)).toEqual(['master-key-wiped', 'ceremony-closed']);
-    expect(entries.at(-1)!.data).toMatchObject({ outcome: 'aborted', code: 'Abandoned', reason: 'the application was closed' });
+    expect(entries.at(-1)!.data).toMatchObject({
+      outcome: 'aborted',
+      code: 'Abandoned',
+      reason: 'the application was closed',
+    });
   }, 60_000);
 
   it('prepares a factory card and unblocks a blocked PIN with the PUK, from the app', async () => {
@@ -286,10 +360,14 @@ describe('the ceremony session behind the wizard', () => {
     let cards = value(await h['cards:list']([]));
     expect(cards.readers[0]).toMatchObject({ name: R0, present: true, card: { prepared: false, pinTriesLeft: 3 } });
     // A new PIN that is still a default is refused, and nothing changes.
-    expect(error(await h['cards:prepare']([{ reader: R0, pin: '123456', newPin: '123456', newPuk: '86420864' }])).code).toBe('InvalidArgument');
+    expect(
+      error(await h['cards:prepare']([{ reader: R0, pin: '123456', newPin: '123456', newPuk: '86420864' }])).code,
+    ).toBe('InvalidArgument');
     cards = value(await h['cards:prepare']([{ reader: R0, pin: '123456', newPin: PIN, newPuk: '86420864' }]));
     expect(cards.readers[0]!.card).toMatchObject({ prepared: true, pinTriesLeft: 3 });
-    expect(error(await h['cards:prepare']([{ reader: R0, pin: PIN, newPin: '975310', newPuk: '86420864' }])).message).toMatch(/already prepared/);
+    expect(
+      error(await h['cards:prepare']([{ reader: R0, pin: PIN, newPin: '975310', newPuk: '86420864' }])).message,
+    ).toMatch(/already prepared/);
 
     // Three wrong PINs block the PIN (during a ceremony, so the unblock is recorded).
     value(await h['ceremony:start']([setup]));
@@ -299,22 +377,39 @@ describe('the ceremony session behind the wizard', () => {
     expect(error(await h['cards:unblock']([{ reader: R0, puk: '11111111', newPin: '975310' }])).code).toBe('WrongPuk');
     cards = value(await h['cards:unblock']([{ reader: R0, puk: '86420864', newPin: '975310' }]));
     expect(cards.readers[0]!.card).toMatchObject({ pinTriesLeft: 3 });
-    const entries = readTranscript(join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!));
+    const entries = readTranscript(
+      join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('.jsonl'))!,
+      ),
+    );
     expect(entries.map((e) => e.type)).toContain('card-pin-unblocked');
   }, 60_000);
 
-  it('an admin card that already holds that admin\'s identity is reused after a PIN check; another admin\'s card is refused', async () => {
+  it("an admin card that already holds that admin's identity is reused after a PIN check; another admin's card is refused", async () => {
     transport.insert(R0, await preparedCard(PIN));
     await throughUnits();
-    const first = value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).admins[0]!.identity!;
+    const first = value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).admins[0]!
+      .identity!;
     value(await h['ceremony:abandon']([]));
     await throughUnits();
-    expect(error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0', '000000') }])).code).toBe('WrongPin');
-    const again = value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).admins[0]!.identity!;
+    expect(error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0', '000000') }])).code).toBe(
+      'WrongPin',
+    );
+    const again = value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).admins[0]!
+      .identity!;
     expect(again.thumbprint).toBe(first.thumbprint);
     value(await h['ceremony:abandon']([]));
-    await throughUnits({ ...setup, admins: [{ name: 'Bob', medium: 'card' }, { name: 'Alice', medium: 'file' }] });
-    expect(error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).message).toMatch(/already holds the identity of Alice/);
+    await throughUnits({
+      ...setup,
+      admins: [
+        { name: 'Bob', medium: 'card' },
+        { name: 'Alice', medium: 'file' },
+      ],
+    });
+    expect(error(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }])).message).toMatch(
+      /already holds the identity of Alice/,
+    );
   }, 60_000);
 
   it('an admin brings an identity file from an earlier ceremony; its passphrase and name must be right', async () => {
@@ -322,21 +417,32 @@ describe('the ceremony session behind the wizard', () => {
     await throughUnits();
     value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
     dialogs.answer('saveFile', join(dir, 'bob.identity.pem'));
-    const bob = value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }])).admins[1]!.identity!;
+    const bob = value(await h['admins:create-identity']([{ adminIndex: 1, secret: file('bob passphrase') }])).admins[1]!
+      .identity!;
     value(await h['ceremony:abandon']([]));
     await throughUnits();
     value(await h['admins:create-identity']([{ adminIndex: 0, secret: card('reader 0') }]));
     dialogs.answer('openFile', join(dir, 'bob.identity.pem'));
-    expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'not bob passphrase' }])).code).toBe('WrongPassphrase');
+    expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'not bob passphrase' }])).code).toBe(
+      'WrongPassphrase',
+    );
     dialogs.answer('openFile', join(dir, 'bob.identity.pem'));
     const v = value(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }]));
     expect(v.admins[1]!.identity!.thumbprint).toBe(bob.thumbprint);
     expect(v.step).toBe('master-key');
     // Someone else's identity file is refused.
     value(await h['ceremony:abandon']([]));
-    await throughUnits({ ...setup, admins: [{ name: 'Alice', medium: 'card' }, { name: 'Carl', medium: 'file' }] });
+    await throughUnits({
+      ...setup,
+      admins: [
+        { name: 'Alice', medium: 'card' },
+        { name: 'Carl', medium: 'file' },
+      ],
+    });
     dialogs.answer('openFile', join(dir, 'bob.identity.pem'));
-    expect(error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }])).message).toMatch(/identity of Bob, not of Carl/);
+    expect(
+      error(await h['admins:use-identity-file']([{ adminIndex: 1, passphrase: 'bob passphrase' }])).message,
+    ).toMatch(/identity of Bob, not of Carl/);
   }, 60_000);
 
   /** Every share written and read back (issued), none yet confirmed by its custodian. */
@@ -347,7 +453,10 @@ describe('the ceremony session behind the wizard', () => {
     value(await h['master-key:generate']([]));
     value(await h['shares:write']([{ shareIndex: 1, secret: card('reader 1') }]));
     value(await h['shares:verify']([{ shareIndex: 1, secret: card('reader 1') }]));
-    for (const [i, name] of [[2, 'erik'], [3, 'fatima']] as const) {
+    for (const [i, name] of [
+      [2, 'erik'],
+      [3, 'fatima'],
+    ] as const) {
       dialogs.answer('saveFile', join(dir, `${name}.keyshare`));
       value(await h['shares:write']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
       value(await h['shares:verify']([{ shareIndex: i, secret: file(`${name} passphrase`) }]));
@@ -356,8 +465,20 @@ describe('the ceremony session behind the wizard', () => {
 
   /** The application started again after a crash (the old process died without dispose()). */
   function restart(): { next: CeremonySession; hn: Handlers } {
-    const next = new CeremonySession({ dialogs, openCardTransport: async () => transport, renderPdf: async () => Buffer.from('%PDF-1.4 fake'), printHtml: async () => true, workDir: dir });
-    const hn = createHandlers({ session: next, appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }), reportBug: (c, e) => { throw new Error(`bug in ${c}: ${String(e)}`); } });
+    const next = new CeremonySession({
+      dialogs,
+      openCardTransport: async () => transport,
+      renderPdf: async () => Buffer.from('%PDF-1.4 fake'),
+      printHtml: async () => true,
+      workDir: dir,
+    });
+    const hn = createHandlers({
+      session: next,
+      appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+      reportBug: (c, e) => {
+        throw new Error(`bug in ${c}: ${String(e)}`);
+      },
+    });
     return { next, hn };
   }
 
@@ -365,12 +486,22 @@ describe('the ceremony session behind the wizard', () => {
     transport.insert(R0, await preparedCard(PIN));
     await throughAdmins();
     value(await h['master-key:generate']([]));
-    const crashed = join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!);
+    const crashed = join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith('.jsonl'))!,
+    );
     const { next, hn } = restart();
-    expect(next.closeInterruptedRecords()).toMatchObject([{ path: crashed, keyName: 'prod-mk', outcome: 'aborted', savedTo: null }]);
+    expect(next.closeInterruptedRecords()).toMatchObject([
+      { path: crashed, keyName: 'prod-mk', outcome: 'aborted', savedTo: null },
+    ]);
     const entries = readTranscript(crashed);
     expect(entries.slice(-2).map((e) => e.type)).toEqual(['master-key-wiped', 'ceremony-closed']);
-    expect(entries.at(-1)!.data).toEqual({ outcome: 'aborted', code: 'Interrupted', reason: 'the application stopped before the ceremony was closed', entries: entries.length });
+    expect(entries.at(-1)!.data).toEqual({
+      outcome: 'aborted',
+      code: 'Interrupted',
+      reason: 'the application stopped before the ceremony was closed',
+      entries: entries.length,
+    });
     expect(() => summarize(entries)).toThrow(/aborted/);
     expect(next.closeInterruptedRecords()).toEqual([]); // once only
     expect(value(await hn['record:list-interrupted']([]))).toMatchObject([{ path: crashed, outcome: 'aborted' }]);
@@ -378,24 +509,47 @@ describe('the ceremony session behind the wizard', () => {
 
   it('a crash after every share was issued leaves the shares valid, and the record can be saved from the start screen', async () => {
     await throughSharesIssued();
-    const crashed = join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!);
+    const crashed = join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith('.jsonl'))!,
+    );
     const { next, hn } = restart();
     expect(value(await hn['record:list-interrupted']([]))).toEqual([]);
     next.closeInterruptedRecords();
     const entries = readTranscript(crashed);
-    expect(entries.slice(-2).map((e) => [e.type, e.actor])).toEqual([['master-key-wiped', 'Key Ceremony'], ['ceremony-closed', 'Key Ceremony']]);
-    expect(entries.at(-1)!.data).toMatchObject({ outcome: 'completed', entries: entries.length, note: expect.stringMatching(/every share had been issued and read back/) });
+    expect(entries.slice(-2).map((e) => [e.type, e.actor])).toEqual([
+      ['master-key-wiped', 'Key Ceremony'],
+      ['ceremony-closed', 'Key Ceremony'],
+    ]);
+    expect(entries.at(-1)!.data).toMatchObject({
+      outcome: 'completed',
+      entries: entries.length,
+      note: expect.stringMatching(/every share had been issued and read back/),
+    });
     expect(summarize(entries).issued.size).toBe(3);
 
     // A custodian's share checks against the record.
     dialogs.answer('openFile', crashed);
     value(await hn['check:open-record']([]));
     dialogs.answer('openFile', join(dir, 'erik.keyshare'));
-    expect(value(await hn['check:share']([{ secret: file('erik passphrase') }]))).toMatchObject({ shareIndex: 2, custodian: 'Erik', matches: true });
+    expect(value(await hn['check:share']([{ secret: file('erik passphrase') }]))).toMatchObject({
+      shareIndex: 2,
+      custodian: 'Erik',
+      matches: true,
+    });
 
     // The start screen lists it and saves its record as the last step would.
     const listed = value(await hn['record:list-interrupted']([]));
-    expect(listed).toEqual([{ ceremonyId: entries[0]!.data['ceremonyId'], ceremonyName: 'Production MK 2026', keyName: 'prod-mk', path: crashed, outcome: 'completed', savedTo: null }]);
+    expect(listed).toEqual([
+      {
+        ceremonyId: entries[0]!.data['ceremonyId'],
+        ceremonyName: 'Production MK 2026',
+        keyName: 'prod-mk',
+        path: crashed,
+        outcome: 'completed',
+        savedTo: null,
+      },
+    ]);
     expect(error(await hn['record:save-interrupted']([{ ceremonyId: 'not-a-ceremony' }])).code).toBe('InvalidArgument');
     dialogs.answer('chooseFolder', null);
     expect(error(await hn['record:save-interrupted']([{ ceremonyId: listed[0]!.ceremonyId }])).code).toBe('Canceled');
@@ -412,6 +566,8 @@ describe('the ceremony session behind the wizard', () => {
     for (const name of ['Olivia', 'Alice', 'Bob', 'Dora', 'Erik', 'Fatima', 'Wendy']) expect(html).toContain(name);
     // Saving again into the same folder overwrites nothing.
     dialogs.answer('chooseFolder', out);
-    expect(error(await hn['record:save-interrupted']([{ ceremonyId: listed[0]!.ceremonyId }])).code).toBe('OutputExists');
+    expect(error(await hn['record:save-interrupted']([{ ceremonyId: listed[0]!.ceremonyId }])).code).toBe(
+      'OutputExists',
+    );
   }, 120_000);
 });

@@ -73,15 +73,20 @@ const OPERATIONS: Array<[string, (s: PivSession) => Promise<unknown>]> = [
 ];
 
 describe('seeded fuzz of card answers', () => {
-  it.each(OPERATIONS)('%s: 300 random answers give a result or a CeremonyError, nothing else', async (_name, op) => {
-    for (let seed = 1; seed <= 300; seed++) {
-      const s = new PivSession(fuzzCard(seed * 7919));
-      try {
-        await op(s);
-      } catch (e) {
-        if (!(e instanceof CeremonyError)) throw new Error(`seed ${seed * 7919}: ${(e as Error)?.name}: ${(e as Error)?.message}`);
-        expect(e.message).toMatch(/\.$/);
+  it.each(OPERATIONS)(
+    '%s: 300 random answers give a result or a CeremonyError, nothing else',
+    async (_name, op) => {
+      for (let seed = 1; seed <= 300; seed++) {
+        const s = new PivSession(fuzzCard(seed * 7919));
+        try {
+          await op(s);
+        } catch (e) {
+          if (!(e instanceof CeremonyError))
+            throw new Error(`seed ${seed * 7919}: ${(e as Error)?.name}: ${(e as Error)?.message}`);
+          expect(e.message).toMatch(/\.$/);
+        }
       }
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });

@@ -28,7 +28,9 @@ describe('APDU channel', () => {
 
   it('stops a chain at the first block the card refuses', async () => {
     const { conn, sent } = scripted(['6a84']);
-    await expect(new ApduChannel(conn).send({ ins: 0xdb, p1: 0x3f, p2: 0xff, data: Buffer.alloc(600, 1) }, 'Writing')).rejects.toThrow(/answered 6A84/);
+    await expect(
+      new ApduChannel(conn).send({ ins: 0xdb, p1: 0x3f, p2: 0xff, data: Buffer.alloc(600, 1) }, 'Writing'),
+    ).rejects.toThrow(/answered 6A84/);
     expect(sent).toHaveLength(1);
   });
 

@@ -20,7 +20,6 @@ const FAST = { logN: 15, r: 8, p: 1 };
 const R0 = 'Virtual PIV reader 0';
 const R1 = 'Virtual PIV reader 1';
 
-
 describe('shares on cards in a ceremony', () => {
   it('2-of-3 over two cards and a file: written, read back, and any two rebuild the key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kc-card-media-'));
@@ -36,13 +35,22 @@ describe('shares on cards in a ceremony', () => {
       custodians: [
         { custodian: 'Dora', destination: new CardShareDestination(t, 'reader 0', pin) },
         { custodian: 'Erik', destination: new CardShareDestination(t, 'reader 1', pin) },
-        { custodian: 'Fatima', destination: new FileShareDestination(join(dir, 'fatima.share'), async () => a('fatima passphrase'), FAST) },
+        {
+          custodian: 'Fatima',
+          destination: new FileShareDestination(join(dir, 'fatima.share'), async () => a('fatima passphrase'), FAST),
+        },
       ],
     });
     expect(r.shares.map((s) => s.shareIndex)).toEqual([1, 2, 3]);
-    const cards = await recoverMasterKey(record, [new CardShareSource(t, 'reader 1', pin, r.ceremonyId), new CardShareSource(t, 'reader 0', pin, r.ceremonyId)]);
+    const cards = await recoverMasterKey(record, [
+      new CardShareSource(t, 'reader 1', pin, r.ceremonyId),
+      new CardShareSource(t, 'reader 0', pin, r.ceremonyId),
+    ]);
     expect(keyCheckValue(cards.key)).toBe(r.kcv);
-    const mixed = await recoverMasterKey(record, [new FileShareSource(join(dir, 'fatima.share'), async () => a('fatima passphrase')), new CardShareSource(t, 'reader 0', pin)]);
+    const mixed = await recoverMasterKey(record, [
+      new FileShareSource(join(dir, 'fatima.share'), async () => a('fatima passphrase')),
+      new CardShareSource(t, 'reader 0', pin),
+    ]);
     expect(keyCheckValue(mixed.key)).toBe(r.kcv);
   });
 
@@ -73,7 +81,20 @@ describe('shares on cards in a ceremony', () => {
     t.remove(R0);
     t.insert(R0, other);
     const e = await dest
-      .write({ format: 'keyceremony-keyshare/1', ceremonyId: '6d036dcf-057e-429f-9143-b22cfceded2a', keyName: 'MK', shareIndex: 1, threshold: 2, shares: 2, kcv: 'ABCDEF', custodian: 'A', created: new Date().toISOString() }, Buffer.alloc(33, 1))
+      .write(
+        {
+          format: 'keyceremony-keyshare/1',
+          ceremonyId: '6d036dcf-057e-429f-9143-b22cfceded2a',
+          keyName: 'MK',
+          shareIndex: 1,
+          threshold: 2,
+          shares: 2,
+          kcv: 'ABCDEF',
+          custodian: 'A',
+          created: new Date().toISOString(),
+        },
+        Buffer.alloc(33, 1),
+      )
       .catch((x: unknown) => x);
     expect(isCeremonyError(e, 'WrongCard')).toBe(true);
     expect((e as Error).message).toContain(`Insert card ${good.serial}`);
@@ -82,7 +103,9 @@ describe('shares on cards in a ceremony', () => {
   it('a wrong PIN at the check says how many tries are left', async () => {
     const t = new InProcessTransport();
     t.insert(R0, await preparedCard(PIN));
-    const e = await new CardShareDestination(t, 'reader 0', async () => a('000000')).precheck().catch((x: unknown) => x);
+    const e = await new CardShareDestination(t, 'reader 0', async () => a('000000'))
+      .precheck()
+      .catch((x: unknown) => x);
     expect((e as Error).message).toBe('Wrong PIN: 2 tries left before it is blocked.');
   });
 

@@ -17,7 +17,9 @@ import { InProcessTransport } from '../../../src/virtual-card/transport.js';
 const ascii = (s: string): Buffer => Buffer.from(s, 'ascii');
 const READER = 'Virtual PIV reader 0';
 
-async function session(card = new VirtualPivCard()): Promise<{ s: PivSession; t: InProcessTransport; card: VirtualPivCard; apdus: () => number }> {
+async function session(
+  card = new VirtualPivCard(),
+): Promise<{ s: PivSession; t: InProcessTransport; card: VirtualPivCard; apdus: () => number }> {
   const t = new InProcessTransport();
   t.insert(READER, card);
   let n = 0;
@@ -37,8 +39,16 @@ async function caught(p: Promise<unknown>): Promise<Error & { code?: string; det
 
 /** EMSA-PKCS1-v1_5 encoding of a SHA-256 digest for RSA-2048 (RFC 8017 §9.2). */
 function pkcs1(data: Buffer): Buffer {
-  const digestInfo = Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), createHash('sha256').update(data).digest()]);
-  return Buffer.concat([Buffer.from([0x00, 0x01]), Buffer.alloc(256 - 3 - digestInfo.length, 0xff), Buffer.from([0x00]), digestInfo]);
+  const digestInfo = Buffer.concat([
+    Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+    createHash('sha256').update(data).digest(),
+  ]);
+  return Buffer.concat([
+    Buffer.from([0x00, 0x01]),
+    Buffer.alloc(256 - 3 - digestInfo.length, 0xff),
+    Buffer.from([0x00]),
+    digestInfo,
+  ]);
 }
 
 describe('PIV client against the virtual card (in-process)', () => {
@@ -70,7 +80,9 @@ describe('PIV client against the virtual card (in-process)', () => {
     await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, ALG.TDES);
     const wrong = Buffer.from(DEFAULT_MANAGEMENT_KEY);
     wrong[0] = wrong[0]! ^ 0xff;
-    expect(isCeremonyError(await caught(s.authenticateManagementKey(wrong, ALG.TDES)), 'ManagementKeyRejected')).toBe(true);
+    expect(isCeremonyError(await caught(s.authenticateManagementKey(wrong, ALG.TDES)), 'ManagementKeyRejected')).toBe(
+      true,
+    );
   });
 
   it('changes to an AES-192 management key; the old one is then refused', async () => {
@@ -82,7 +94,12 @@ describe('PIV client against the virtual card (in-process)', () => {
     t.insert(READER, card);
     const s2 = new PivSession(await t.connect(READER));
     await s2.select();
-    expect(isCeremonyError(await caught(s2.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, ALG.TDES)), 'ManagementKeyRejected')).toBe(true);
+    expect(
+      isCeremonyError(
+        await caught(s2.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY, ALG.TDES)),
+        'ManagementKeyRejected',
+      ),
+    ).toBe(true);
     await s2.authenticateManagementKey(aes, ALG.AES192);
   });
 
@@ -92,11 +109,15 @@ describe('PIV client against the virtual card (in-process)', () => {
     const pub = await s.generateKey(SLOT.SIGNATURE, ALG.RSA2048, { pin: PIN_POLICY.ALWAYS });
     expect(pub.asymmetricKeyDetails?.modulusLength).toBe(2048);
     const data = Buffer.from('bundle signing input');
-    expect(isCeremonyError(await caught(s.rsaPrivate(SLOT.SIGNATURE, pkcs1(data))), 'SecurityStatusNotSatisfied')).toBe(true);
+    expect(isCeremonyError(await caught(s.rsaPrivate(SLOT.SIGNATURE, pkcs1(data))), 'SecurityStatusNotSatisfied')).toBe(
+      true,
+    );
     await s.verifyPin(ascii('123456'));
     const sig = await s.rsaPrivate(SLOT.SIGNATURE, pkcs1(data));
     expect(verify('sha256', data, pub, sig)).toBe(true);
-    expect(isCeremonyError(await caught(s.rsaPrivate(SLOT.SIGNATURE, pkcs1(data))), 'SecurityStatusNotSatisfied')).toBe(true);
+    expect(isCeremonyError(await caught(s.rsaPrivate(SLOT.SIGNATURE, pkcs1(data))), 'SecurityStatusNotSatisfied')).toBe(
+      true,
+    );
   });
 
   it('generates P-256 in retired slot 82; the card ECDH equals software ECDH', async () => {
@@ -124,7 +145,12 @@ describe('PIV client against the virtual card (in-process)', () => {
     await s.putData(tag, big, 'Writing');
     expect(apdus() - before).toBeGreaterThanOrEqual(12); // 3000+ bytes in 255-byte blocks
     expect((await s.getData(tag, 'Reading')).equals(big)).toBe(true);
-    expect(isCeremonyError(await caught(s.getData(certificateObjectFor(0x95), 'Reading the slot 95 object')), 'CardObjectNotFound')).toBe(true);
+    expect(
+      isCeremonyError(
+        await caught(s.getData(certificateObjectFor(0x95), 'Reading the slot 95 object')),
+        'CardObjectNotFound',
+      ),
+    ).toBe(true);
   });
 
   it('a pulled card fails the next APDU with CardRemoved', async () => {
@@ -136,6 +162,8 @@ describe('PIV client against the virtual card (in-process)', () => {
 
   it('a fresh card has no CHUID, as a factory YubiKey 5 (issue 9): CardObjectNotFound', async () => {
     const { s } = await session();
-    expect(isCeremonyError(await caught(s.getData(OBJECT.CHUID, 'Reading the CHUID')), 'CardObjectNotFound')).toBe(true);
+    expect(isCeremonyError(await caught(s.getData(OBJECT.CHUID, 'Reading the CHUID')), 'CardObjectNotFound')).toBe(
+      true,
+    );
   });
 });

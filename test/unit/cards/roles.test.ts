@@ -48,7 +48,17 @@ async function prepared(): Promise<{ t: InProcessTransport; card: VirtualPivCard
 }
 
 function header(ceremonyId = randomUUID(), shareIndex = 2): KeyshareHeader {
-  return { format: KEYSHARE_FORMAT, ceremonyId, keyName: 'MK', shareIndex, threshold: 2, shares: 3, kcv: 'ABCDEF', custodian: 'Dora', created: new Date().toISOString() };
+  return {
+    format: KEYSHARE_FORMAT,
+    ceremonyId,
+    keyName: 'MK',
+    shareIndex,
+    threshold: 2,
+    shares: 3,
+    kcv: 'ABCDEF',
+    custodian: 'Dora',
+    created: new Date().toISOString(),
+  };
 }
 const share = Buffer.from(Array.from({ length: 33 }, (_, i) => 200 - i));
 
@@ -65,23 +75,40 @@ describe('card preparation', () => {
   it('replaces PIN, PUK and management key; the key is kept PIN-protected', async () => {
     const { t } = rig();
     const before = await withCard(t, R, cardStatus);
-    expect(before).toMatchObject({ pinIsDefault: true, pukIsDefault: true, managementKeyIsDefault: true, managementKeyPinProtected: false });
+    expect(before).toMatchObject({
+      pinIsDefault: true,
+      pukIsDefault: true,
+      managementKeyIsDefault: true,
+      managementKeyPinProtected: false,
+    });
     await withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864') }));
     const after = await withCard(t, R, cardStatus);
-    expect(after).toMatchObject({ pinIsDefault: false, pukIsDefault: false, managementKeyIsDefault: false, managementKeyPinProtected: true, pinTriesLeft: 3 });
+    expect(after).toMatchObject({
+      pinIsDefault: false,
+      pukIsDefault: false,
+      managementKeyIsDefault: false,
+      managementKeyPinProtected: true,
+      pinTriesLeft: 3,
+    });
   });
 
   it('refuses a default or trivial new PIN', async () => {
     const { t } = rig();
-    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: a('123456'), newPuk: a('97531864') })));
+    const e = await rejects(
+      withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: a('123456'), newPuk: a('97531864') })),
+    );
     expect(e.message).toMatch(/new PIN is a default/);
-    const e2 = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: a('111111'), newPuk: a('97531864') })));
+    const e2 = await rejects(
+      withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: a('111111'), newPuk: a('97531864') })),
+    );
     expect(e2.message).toMatch(/repeats one character/);
   });
 
   it('reports a wrong current PIN with the tries left', async () => {
     const { t } = rig();
-    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('654321'), newPin: PIN, newPuk: a('97531864') })));
+    const e = await rejects(
+      withCard(t, R, (s) => prepareCard(s, { pin: a('654321'), newPin: PIN, newPuk: a('97531864') })),
+    );
     expect(e.message).toBe('Wrong PIN: 2 tries left before it is blocked.');
   });
 });
@@ -99,7 +126,9 @@ describe('a card whose management key is not the factory one', () => {
 
   it('is not prepared without its key, and nothing changes', async () => {
     const { t } = await customKeyCard();
-    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864') })));
+    const e = await rejects(
+      withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864') })),
+    );
     expect(isCeremonyError(e, 'ManagementKeyRejected')).toBe(true);
     expect(e.message).toMatch(/not the factory one and is not kept PIN-protected\. Give the current management key/);
     expect(await withCard(t, R, cardStatus)).toMatchObject({ pinIsDefault: true, pukIsDefault: true });
@@ -107,21 +136,29 @@ describe('a card whose management key is not the factory one', () => {
 
   it('refuses a wrong key before touching PIN or PUK', async () => {
     const { t } = await customKeyCard();
-    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864'), managementKey: Buffer.alloc(32, 1) })));
+    const e = await rejects(
+      withCard(t, R, (s) =>
+        prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864'), managementKey: Buffer.alloc(32, 1) }),
+      ),
+    );
     expect(isCeremonyError(e, 'ManagementKeyRejected')).toBe(true);
     expect(await withCard(t, R, cardStatus)).toMatchObject({ pinIsDefault: true, pukIsDefault: true });
   });
 
   it('is prepared with its key, then holds shares like any prepared card', async () => {
     const { t, key } = await customKeyCard();
-    await withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864'), managementKey: key }));
+    await withCard(t, R, (s) =>
+      prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864'), managementKey: key }),
+    );
     expect(await withCard(t, R, cardStatus)).toMatchObject({ managementKeyPinProtected: true });
     await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
   });
 
   it('a prepared card is not prepared twice', async () => {
     const { t } = await prepared();
-    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: PIN, newPin: a('135792'), newPuk: a('86420864') })));
+    const e = await rejects(
+      withCard(t, R, (s) => prepareCard(s, { pin: PIN, newPin: a('135792'), newPuk: a('86420864') })),
+    );
     expect(e.message).toMatch(/already prepared/);
   });
 });
@@ -148,7 +185,11 @@ describe('custodian card', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kc-share-cert-'));
     writeFileSync(join(dir, 'c.der'), parseTlvs(obj).find((x) => x.tag === 0x70)!.value);
     execFileSync('openssl', ['x509', '-inform', 'der', '-in', join(dir, 'c.der'), '-out', join(dir, 'c.pem')]);
-    expect(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'c.pem'), '-partial_chain', join(dir, 'c.pem')], { encoding: 'utf8' })).toMatch(/OK/);
+    expect(
+      execFileSync('openssl', ['verify', '-CAfile', join(dir, 'c.pem'), '-partial_chain', join(dir, 'c.pem')], {
+        encoding: 'utf8',
+      }),
+    ).toMatch(/OK/);
     const status = await withCard(t, R, cardStatus);
     expect(status.shares).toEqual([expect.objectContaining({ slot: '82', ceremonyId: h.ceremonyId, shareIndex: 2 })]);
   });
@@ -207,14 +248,23 @@ describe('admin card', () => {
     const status = await withCard(t, R, cardStatus);
     expect(status.adminCertificate).toEqual({ state: 'present', name: 'Alice Admin', thumbprint: cert.thumbprint });
     const jwsPayload = b64url(Buffer.from('payload to sign'));
-    const entry = await withCard(t, R, (s) => signGeneralJws({ payload: jwsPayload, signatures: [] }, cert, cardRs256Signer(s, PIN)));
-    await flattenedVerify({ payload: jwsPayload, protected: entry.protected, signature: entry.signature }, cert.publicKey);
+    const entry = await withCard(t, R, (s) =>
+      signGeneralJws({ payload: jwsPayload, signatures: [] }, cert, cardRs256Signer(s, PIN)),
+    );
+    await flattenedVerify(
+      { payload: jwsPayload, protected: entry.protected, signature: entry.signature },
+      cert.publicKey,
+    );
   });
 });
 
-describe('a card is its owner\'s property (issue 9)', () => {
+describe("a card is its owner's property (issue 9)", () => {
   /** A key the owner put in `slot` with another tool (no certificate), as ykman piv keys generate would. */
-  async function ownersKey(t: InProcessTransport, slot: number, alg: typeof ALG.RSA2048 | typeof ALG.ECCP256): Promise<string> {
+  async function ownersKey(
+    t: InProcessTransport,
+    slot: number,
+    alg: typeof ALG.RSA2048 | typeof ALG.ECCP256,
+  ): Promise<string> {
     return withCard(t, R, async (s) => {
       await unlockManagementKey(s, PIN);
       const pub = await s.generateKey(slot, alg);
@@ -222,27 +272,40 @@ describe('a card is its owner\'s property (issue 9)', () => {
     });
   }
   const spki = async (t: InProcessTransport, slot: number): Promise<string | undefined> =>
-    withCard(t, R, async (s) => (await s.slotMetadata(slot))?.publicKey?.export({ format: 'der', type: 'spki' }).toString('hex'));
+    withCard(t, R, async (s) =>
+      (await s.slotMetadata(slot))?.publicKey?.export({ format: 'der', type: 'spki' }).toString('hex'),
+    );
 
   it('an occupied 9C is described and refused before the PIN is tried; only the agreed content is replaced', async () => {
     const { t } = await prepared();
     const before = await ownersKey(t, 0x9c, ALG.RSA2048);
     const e = await rejects(withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', a('000000'))));
     expect(isCeremonyError(e, 'CardSlotOccupied')).toBe(true);
-    expect(e.message).toMatch(/^On card \d+, slot 9C holds an RSA-2048 key generated on the card, without a certificate\. Nothing was changed: to replace it, its owner must agree \(--replace-slot 9C\), or use another card\.$/);
+    expect(e.message).toMatch(
+      /^On card \d+, slot 9C holds an RSA-2048 key generated on the card, without a certificate\. Nothing was changed: to replace it, its owner must agree \(--replace-slot 9C\), or use another card\.$/,
+    );
     expect(await spki(t, 0x9c)).toBe(before);
     expect((await withCard(t, R, (s) => s.pinTriesLeft())).triesLeft).toBe(3); // the wrong PIN was never tried
     const content = (await withCard(t, R, (s) => inspectSlot(s, 0x9c)))!;
-    expect(describeSlotContent(content)).toBe('slot 9C holds an RSA-2048 key generated on the card, without a certificate');
+    expect(describeSlotContent(content)).toBe(
+      'slot 9C holds an RSA-2048 key generated on the card, without a certificate',
+    );
     // Consent to one content does not cover another: the owner changed the slot since.
     await ownersKey(t, 0x9c, ALG.RSA2048);
-    const e2 = await rejects(withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', PIN, { replace: content })));
+    const e2 = await rejects(
+      withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', PIN, { replace: content })),
+    );
     expect(e2.message).toMatch(/which is not what was agreed to replace/);
     const now = (await withCard(t, R, (s) => inspectSlot(s, 0x9c)))!;
     const cert = await withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', PIN, { replace: now }));
-    expect((await withCard(t, R, cardStatus)).adminCertificate).toMatchObject({ state: 'present', thumbprint: cert.thumbprint });
+    expect((await withCard(t, R, cardStatus)).adminCertificate).toMatchObject({
+      state: 'present',
+      thumbprint: cert.thumbprint,
+    });
     const described = describeSlotContent((await withCard(t, R, (s) => inspectSlot(s, 0x9c)))!);
-    expect(described).toBe('slot 9C holds an RSA-2048 key generated on the card, with a certificate for "CN=Alice Admin"');
+    expect(described).toBe(
+      'slot 9C holds an RSA-2048 key generated on the card, with a certificate for "CN=Alice Admin"',
+    );
   });
 
   it('a share never takes a retired slot holding a key without a certificate, and says so when none is free', async () => {
@@ -254,7 +317,9 @@ describe('a card is its owner\'s property (issue 9)', () => {
     for (let n = 0x84; n <= 0x95; n++) await ownersKey(t, n, ALG.ECCP256);
     const e = await rejects(withCard(t, R, (s) => writeShareToCard(s, header(), share, a('000000'))));
     expect(isCeremonyError(e, 'CardSlotOccupied')).toBe(true);
-    expect(e.message).toMatch(/^Every retired key slot \(82 to 95\) of card \d+ holds a key or a certificate, and none is overwritten; use another card\.$/);
+    expect(e.message).toMatch(
+      /^Every retired key slot \(82 to 95\) of card \d+ holds a key or a certificate, and none is overwritten; use another card\.$/,
+    );
     expect((await withCard(t, R, (s) => s.pinTriesLeft())).triesLeft).toBe(3);
   });
 });
@@ -272,7 +337,8 @@ describe('every card fact is checked before any key exists and before any PIN or
     });
     return t;
   }
-  const tries = (t: InProcessTransport, ref: number): Promise<number> => withCard(t, R, async (s) => (await s.referenceMetadata(ref)).triesLeft);
+  const tries = (t: InProcessTransport, ref: number): Promise<number> =>
+    withCard(t, R, async (s) => (await s.referenceMetadata(ref)).triesLeft);
 
   it('a changed management key that is not PIN-protected is not "prepared": refused before the PIN is tried', async () => {
     const t = await ownersCard();
@@ -285,10 +351,14 @@ describe('every card fact is checked before any key exists and before any PIN or
     expect(await withCard(t, R, (s) => s.slotMetadata(0x82))).toBeNull();
   });
 
-  it('card prepare protects the owner\'s management key, keeping their PIN and PUK, with no PUK try', async () => {
+  it("card prepare protects the owner's management key, keeping their PIN and PUK, with no PUK try", async () => {
     const t = await ownersCard();
     const r = await withCard(t, R, (s) => prepareCard(s, { pin: PIN, managementKey: OWNER_KEY }));
-    expect(r).toMatchObject({ pin: 'kept', puk: 'kept', managementKey: { action: 'protected', algorithm: ALG.AES192 } });
+    expect(r).toMatchObject({
+      pin: 'kept',
+      puk: 'kept',
+      managementKey: { action: 'protected', algorithm: ALG.AES192 },
+    });
     expect(await tries(t, KEY_REF.PUK)).toBe(3);
     await withCard(t, R, assertPrepared);
     await withCard(t, R, (s) => s.authenticateManagementKey(OWNER_KEY, ALG.AES192)); // still the owner's key
@@ -298,8 +368,12 @@ describe('every card fact is checked before any key exists and before any PIN or
   it('a PUK that is not the factory one is never guessed: refused before any PIN or PUK try', async () => {
     const { t } = rig();
     await withCard(t, R, (s) => s.changeReference(KEY_REF.PUK, a('12345678'), a('97531864')));
-    const e = await rejects(withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('86420864') })));
-    expect(e.message).toBe("This card's PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK (--puk-file) to change it.");
+    const e = await rejects(
+      withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('86420864') })),
+    );
+    expect(e.message).toBe(
+      "This card's PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK (--puk-file) to change it.",
+    );
     expect([await tries(t, KEY_REF.PUK), await tries(t, KEY_REF.PIN)]).toEqual([3, 3]);
     // Without a new PUK the owner's PUK is kept and the card is prepared.
     const r = await withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN }));
@@ -322,7 +396,9 @@ describe('the key history object 5FC10C, kept by the host (SP 800-73-4 Part 1 §
     expect(await history(t)).toBeNull(); // a factory YubiKey has none
     // The host writes it (PUT DATA, INS DB, 5C 03 5FC10C): the virtual card writing it too must not hide that a YubiKey does not.
     const puts: string[] = [];
-    const trace = { onExchange: (c: Uint8Array) => void (c[1] === 0xdb && puts.push(Buffer.from(c.subarray(5, 10)).toString('hex'))) };
+    const trace = {
+      onExchange: (c: Uint8Array) => void (c[1] === 0xdb && puts.push(Buffer.from(c.subarray(5, 10)).toString('hex'))),
+    };
     await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN), trace);
     expect(puts).toContain('5c035fc10c');
     expect(await history(t)).toEqual({ onCardCerts: 1, offCardCerts: 0, offCardCertUrl: null });
@@ -360,7 +436,14 @@ describe('the key history object 5FC10C, kept by the host (SP 800-73-4 Part 1 §
     expect(keyHistoryWith(null, 0x82, [])).toEqual({ onCardCerts: 1, offCardCerts: 0, offCardCertUrl: null });
     expect(keyHistoryWith(null, 0x82, [0x85])).toMatchObject({ onCardCerts: 4 });
     const url = Buffer.from('http://example.invalid/certs');
-    expect(keyHistoryWith({ onCardCerts: 1, offCardCerts: 3, offCardCertUrl: url }, 0x83, [0x82])).toEqual({ onCardCerts: 2, offCardCerts: 2, offCardCertUrl: url });
-    expect(keyHistoryWith({ onCardCerts: 5, offCardCerts: 0, offCardCertUrl: null }, 0x83, [])).toMatchObject({ onCardCerts: 5, offCardCerts: 0 });
+    expect(keyHistoryWith({ onCardCerts: 1, offCardCerts: 3, offCardCertUrl: url }, 0x83, [0x82])).toEqual({
+      onCardCerts: 2,
+      offCardCerts: 2,
+      offCardCertUrl: url,
+    });
+    expect(keyHistoryWith({ onCardCerts: 5, offCardCerts: 0, offCardCertUrl: null }, 0x83, [])).toMatchObject({
+      onCardCerts: 5,
+      offCardCerts: 0,
+    });
   });
 });

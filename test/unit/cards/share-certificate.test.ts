@@ -40,7 +40,9 @@ async function certificate(mutate?: (exts: forge.asn1.Asn1[]) => void): Promise<
   if (!mutate) return cert;
   const root = asn1.fromDer(cert.toString('binary'));
   const [tbs, sigAlg] = root.value as forge.asn1.Asn1[];
-  const ctx3 = (tbs!.value as forge.asn1.Asn1[]).find((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 3)!;
+  const ctx3 = (tbs!.value as forge.asn1.Asn1[]).find(
+    (n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 3,
+  )!;
   mutate((ctx3.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[]);
   const tbsDer = Buffer.from(asn1.toDer(tbs!).getBytes(), 'binary');
   const signature = await cardSigner(privateKey)(createHash('sha256').update(tbsDer).digest());
@@ -71,7 +73,8 @@ function oidBytes(oid: string): string {
 
 const extParts = (ext: forge.asn1.Asn1): forge.asn1.Asn1[] => ext.value as forge.asn1.Asn1[];
 /** Mutates the keyshare extension, the last of the list. */
-const onKeyshare = (change: (ext: forge.asn1.Asn1) => void) => (exts: forge.asn1.Asn1[]) => change(exts[exts.length - 1]!);
+const onKeyshare = (change: (ext: forge.asn1.Asn1) => void) => (exts: forge.asn1.Asn1[]) =>
+  change(exts[exts.length - 1]!);
 const setExtnValue = (raw: string) =>
   onKeyshare((ext) => {
     extParts(ext)[1]!.value = raw;
@@ -177,19 +180,29 @@ describe('a keyshare extension that is not the expected DER is ShareCorrupted, n
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
 function debianPythonCryptography(): string | undefined {
-  const r = spawnSync(DEBIAN_PYTHON, ['-c', 'import cryptography; print(cryptography.__version__)'], { encoding: 'utf8' });
+  const r = spawnSync(DEBIAN_PYTHON, ['-c', 'import cryptography; print(cryptography.__version__)'], {
+    encoding: 'utf8',
+  });
   if (r.status === 0) return r.stdout.trim();
-  if (REQUIRED) throw new Error('KEYCEREMONY_REQUIRE_PCSC=1 but python3-cryptography is not installed (apt-get install python3-cryptography)');
+  if (REQUIRED)
+    throw new Error(
+      'KEYCEREMONY_REQUIRE_PCSC=1 but python3-cryptography is not installed (apt-get install python3-cryptography)',
+    );
   return undefined;
 }
 const pyVersion = debianPythonCryptography();
-if (!pyVersion) console.warn('Skipping the python3-cryptography test: Debian\'s python3-cryptography is not installed (apt-get install python3-cryptography).');
+if (!pyVersion)
+  console.warn(
+    "Skipping the python3-cryptography test: Debian's python3-cryptography is not installed (apt-get install python3-cryptography).",
+  );
 
 describe('other X.509 parsers read the share certificate', () => {
   it('openssl x509 -inform DER -text shows the extension under the new OID', async () => {
     const file = join(dir, 'share.der');
     writeFileSync(file, await certificate());
-    const text = execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-text', '-in', file], { encoding: 'utf8' });
+    const text = execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-text', '-in', file], {
+      encoding: 'utf8',
+    });
     expect(text).toContain(KEYSHARE_EXTENSION_OID);
     expect(text).toContain('Custodian Dora');
   });

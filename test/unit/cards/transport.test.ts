@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { isCeremonyError } from '../../../src/core/errors.js';
-import { matchReader, ReaderAmbiguous, ReaderNotFound, type ReaderEvent, type ReaderState } from '../../../src/core/cards/transport.js';
+import {
+  matchReader,
+  ReaderAmbiguous,
+  ReaderNotFound,
+  type ReaderEvent,
+  type ReaderState,
+} from '../../../src/core/cards/transport.js';
 import { PcscTransport, type PcscBinding } from '../../../src/core/cards/pcsc.js';
 
 const readers: ReaderState[] = [
@@ -52,7 +58,9 @@ describe('matchReader', () => {
     const e = thrown(() => matchReader(readers, 'Virtual PCD'));
     expect(e).toBeInstanceOf(ReaderAmbiguous);
     expect(isCeremonyError(e, 'InvalidArgument')).toBe(true);
-    expect((e as Error).message).toBe('"Virtual PCD" matches 2 readers (Virtual PCD 00 00, Virtual PCD 00 01); be more specific.');
+    expect((e as Error).message).toBe(
+      '"Virtual PCD" matches 2 readers (Virtual PCD 00 00, Virtual PCD 00 01); be more specific.',
+    );
   });
 
   it('treats the empty pattern as matching every reader (so it is ambiguous unless there is one)', () => {
@@ -96,6 +104,8 @@ class FakePcsc {
   }
 
   binding(): PcscBinding {
+    // The fake binding's classes close over the world they simulate.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const world = this;
     class Context {
       private valid = true;
@@ -110,7 +120,8 @@ class FakePcsc {
       }
       waitForChange(states: Array<{ name: string; state: number }>, timeout: number): Promise<unknown> {
         const count = world.readers.size;
-        const evaluate = (): Array<{ name: string; state: number; changed: boolean; atr: Buffer | null }> | undefined => {
+        const evaluate = ():
+          Array<{ name: string; state: number; changed: boolean; atr: Buffer | null }> | undefined => {
           if (world.down) throw new Error('PC/SC service not running');
           let any = false;
           const out = states.map(({ name, state }) => {
@@ -251,7 +262,10 @@ describe('PcscTransport.watch (scripted PC/SC binding)', () => {
     world.down = true;
     const t = new PcscTransport(world.binding());
     expect(() => t.watch(() => undefined)).toThrow(
-      expect.objectContaining({ code: 'NoPcscd', message: 'The smart-card service (pcscd) is not running; start it with `systemctl start pcscd`.' }),
+      expect.objectContaining({
+        code: 'NoPcscd',
+        message: 'The smart-card service (pcscd) is not running; start it with `systemctl start pcscd`.',
+      }),
     );
   });
 });

@@ -46,18 +46,32 @@ beforeAll(async () => {
 
 describe('import bundle as standard JOSE', () => {
   it('is a General JSON JWS whose every signature an off-the-shelf library (jose) verifies', async () => {
-    const b = JSON.parse(signedText) as { payload: string; signatures: Array<{ protected: string; signature: string }> };
+    const b = JSON.parse(signedText) as {
+      payload: string;
+      signatures: Array<{ protected: string; signature: string }>;
+    };
     expect(b.signatures).toHaveLength(3);
     for (const [i, s] of b.signatures.entries()) {
-      const r = await flattenedVerify({ payload: b.payload, protected: s.protected, signature: s.signature }, admins[i]!.cert.publicKey);
+      const r = await flattenedVerify(
+        { payload: b.payload, protected: s.protected, signature: s.signature },
+        admins[i]!.cert.publicKey,
+      );
       expect(r.protectedHeader).toMatchObject({ alg: 'RS256', 'x5t#S256': admins[i]!.cert.thumbprint });
     }
   });
 
-  it('a signature does not verify under another admin\'s key', async () => {
-    const b = JSON.parse(signedText) as { payload: string; signatures: Array<{ protected: string; signature: string }> };
+  it("a signature does not verify under another admin's key", async () => {
+    const b = JSON.parse(signedText) as {
+      payload: string;
+      signatures: Array<{ protected: string; signature: string }>;
+    };
     const s = b.signatures[0]!;
-    await expect(flattenedVerify({ payload: b.payload, protected: s.protected, signature: s.signature }, admins[1]!.cert.publicKey)).rejects.toThrow();
+    await expect(
+      flattenedVerify(
+        { payload: b.payload, protected: s.protected, signature: s.signature },
+        admins[1]!.cert.publicKey,
+      ),
+    ).rejects.toThrow();
   });
 
   it('carries the master key only as one JWE per unit that jose decrypts with the unit key', async () => {
@@ -78,7 +92,12 @@ describe('import bundle as standard JOSE', () => {
 
   it('lists the commands of an initialize in order', () => {
     const b = parseBundle(signedText);
-    expect(b.payload).toMatchObject({ format: 'keyceremony-bundle/2', operation: 'initialize', targets: [...unitKeys.keys()], sequence: 1 });
+    expect(b.payload).toMatchObject({
+      format: 'keyceremony-bundle/2',
+      operation: 'initialize',
+      targets: [...unitKeys.keys()],
+      sequence: 1,
+    });
     expect(b.payload.commands.map((c) => c.command)).toEqual(['claim', 'load-new', 'commit', 'activate', 'add-user']);
   });
 
@@ -86,7 +105,9 @@ describe('import bundle as standard JOSE', () => {
     const b = parseBundle(signedText);
     await expect(addBundleSignature(b, admins[0]!.cert, admins[0]!.sign)).rejects.toThrow(/Alice has already signed/);
     const stranger = await makeAdmin('Mallory');
-    await expect(addBundleSignature(b, stranger.cert, stranger.sign)).rejects.toThrow(/Mallory is not one of the admins this bundle installs/);
+    await expect(addBundleSignature(b, stranger.cert, stranger.sign)).rejects.toThrow(
+      /Mallory is not one of the admins this bundle installs/,
+    );
   });
 });
 
@@ -103,7 +124,11 @@ describe('one flipped byte anywhere', () => {
         b = parseBundle(copy.toString('utf8'));
       } catch (e) {
         // Whatever part the flip hit, the person is told the file was altered.
-        if (!(e instanceof CeremonyError) || e.code !== 'BundleMalformed' || !/damaged|altered|modified/.test(e.message)) {
+        if (
+          !(e instanceof CeremonyError) ||
+          e.code !== 'BundleMalformed' ||
+          !/damaged|altered|modified/.test(e.message)
+        ) {
           throw new Error(`a flip at byte ${i} gave ${String(e)}`);
         }
         caughtByParse++;
@@ -114,7 +139,10 @@ describe('one flipped byte anywhere', () => {
         const admin = admins.find((a) => a.cert.thumbprint === s.thumbprint);
         return admin !== undefined && verifyJwsSignature(b.jws.payload, s.entry, s.header, admin.cert.publicKey);
       });
-      if (valid) throw new Error(`a flip at byte ${i} (${JSON.stringify(signedText.slice(Math.max(0, i - 20), i + 20))}) went unnoticed`);
+      if (valid)
+        throw new Error(
+          `a flip at byte ${i} (${JSON.stringify(signedText.slice(Math.max(0, i - 20), i + 20))}) went unnoticed`,
+        );
       caughtBySignature++;
     }
     expect(caughtByParse + caughtBySignature).toBe(bytes.length);
@@ -125,11 +153,21 @@ describe('one flipped byte anywhere', () => {
     const b = JSON.parse(signedText) as { payload: string; signatures: unknown[] };
     const payload = JSON.parse(Buffer.from(b.payload, 'base64url').toString('utf8')) as Record<string, unknown>;
     for (const format of ['keyceremony-bundle/1', 'keyceremony-bundle/3']) {
-      const text = serializeBundle({ ...b, payload: Buffer.from(JSON.stringify({ ...payload, format })).toString('base64url') } as never);
-      expect(() => parseBundle(text)).toThrow(new RegExp(`^The bundle payload has format ${format.replace('/', '\\/')}; this tool reads keyceremony-bundle\\/2\\.$`));
+      const text = serializeBundle({
+        ...b,
+        payload: Buffer.from(JSON.stringify({ ...payload, format })).toString('base64url'),
+      } as never);
+      expect(() => parseBundle(text)).toThrow(
+        new RegExp(
+          `^The bundle payload has format ${format.replace('/', '\\/')}; this tool reads keyceremony-bundle\\/2\\.$`,
+        ),
+      );
     }
     // Anything else in that field is damage, and said so.
-    const text = serializeBundle({ ...b, payload: Buffer.from(JSON.stringify({ ...payload, format: 'keyceremony-bundle/2 ' })).toString('base64url') } as never);
+    const text = serializeBundle({
+      ...b,
+      payload: Buffer.from(JSON.stringify({ ...payload, format: 'keyceremony-bundle/2 ' })).toString('base64url'),
+    } as never);
     expect(() => parseBundle(text)).toThrow(/damaged or was altered/);
   });
 
@@ -148,52 +186,107 @@ describe('one flipped byte anywhere', () => {
 });
 
 describe('buildBundle refuses what no unit would take, before anyone signs', () => {
-  const base = { sequence: 1, ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b', keyName: 'MK', transcriptHash: 'ab'.repeat(32) };
-  const claim = (): { admins: typeof admins[number]['cert'][]; signatureThreshold: number; revocationThreshold: number } => ({
+  const base = {
+    sequence: 1,
+    ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b',
+    keyName: 'MK',
+    transcriptHash: 'ab'.repeat(32),
+  };
+  const claim = (): {
+    admins: (typeof admins)[number]['cert'][];
+    signatureThreshold: number;
+    revocationThreshold: number;
+  } => ({
     admins: admins.map((a) => a.cert),
     signatureThreshold: 2,
     revocationThreshold: 2,
   });
 
   it('a bundle for some units of the instance only, naming the missing one', () => {
-    expect(() => buildBundle({ ...base, transports: [transports[0]!], operation: 'initialize', masterKey, claim: claim() })).toThrow(
-      new RegExp(`goes to every unit of the instance.*the transport key file of unit ${transports[1]!.file.unitId} is missing`),
+    expect(() =>
+      buildBundle({ ...base, transports: [transports[0]!], operation: 'initialize', masterKey, claim: claim() }),
+    ).toThrow(
+      new RegExp(
+        `goes to every unit of the instance.*the transport key file of unit ${transports[1]!.file.unitId} is missing`,
+      ),
     );
   });
 
   it('a unit given twice, and transports of two instances', () => {
-    expect(() => buildBundle({ ...base, transports: [transports[0]!, transports[0]!, transports[1]!], operation: 'zeroize', current: { kcv: 'ABCDEF', verificationPattern: 'ab'.repeat(32) } })).toThrow(
-      /The same unit is given twice/,
-    );
+    expect(() =>
+      buildBundle({
+        ...base,
+        transports: [transports[0]!, transports[0]!, transports[1]!],
+        operation: 'zeroize',
+        current: { kcv: 'ABCDEF', verificationPattern: 'ab'.repeat(32) },
+      }),
+    ).toThrow(/The same unit is given twice/);
     const foreign = { ...transports[1]!, file: { ...transports[1]!.file, instanceId: 'other-instance' } };
-    expect(() => buildBundle({ ...base, transports: [transports[0]!, foreign], operation: 'initialize', masterKey, claim: claim() })).toThrow(
-      /come from different service instances/,
-    );
+    expect(() =>
+      buildBundle({
+        ...base,
+        transports: [transports[0]!, foreign],
+        operation: 'initialize',
+        masterKey,
+        claim: claim(),
+      }),
+    ).toThrow(/come from different service instances/);
   });
 
   it('a rotation to the current key', () => {
-    expect(() => buildBundle({ ...base, transports, operation: 'rotate', masterKey, currentVerificationPattern: verificationPattern(masterKey) })).toThrow(
-      /The new master key is the current one/,
-    );
+    expect(() =>
+      buildBundle({
+        ...base,
+        transports,
+        operation: 'rotate',
+        masterKey,
+        currentVerificationPattern: verificationPattern(masterKey),
+      }),
+    ).toThrow(/The new master key is the current one/);
   });
 
   it('a claim naming one admin twice, or with a threshold above its admins, or 0', () => {
     const twice = { ...claim(), admins: [admins[0]!.cert, admins[1]!.cert, admins[0]!.cert] };
-    expect(() => buildBundle({ ...base, transports, operation: 'initialize', masterKey, claim: twice })).toThrow(/The same admin certificate is given twice/);
-    expect(() => buildBundle({ ...base, transports, operation: 'initialize', masterKey, claim: { ...claim(), revocationThreshold: 4 } })).toThrow(
-      /revocation threshold 4 is above the 3 admins there would be.*lock-out/,
+    expect(() => buildBundle({ ...base, transports, operation: 'initialize', masterKey, claim: twice })).toThrow(
+      /The same admin certificate is given twice/,
     );
-    expect(() => buildBundle({ ...base, transports, operation: 'initialize', masterKey, claim: { ...claim(), signatureThreshold: 0 } })).toThrow(/got 0/);
+    expect(() =>
+      buildBundle({
+        ...base,
+        transports,
+        operation: 'initialize',
+        masterKey,
+        claim: { ...claim(), revocationThreshold: 4 },
+      }),
+    ).toThrow(/revocation threshold 4 is above the 3 admins there would be.*lock-out/);
+    expect(() =>
+      buildBundle({
+        ...base,
+        transports,
+        operation: 'initialize',
+        masterKey,
+        claim: { ...claim(), signatureThreshold: 0 },
+      }),
+    ).toThrow(/got 0/);
   });
 
   it('a sequence number below 1', () => {
-    expect(() => buildBundle({ ...base, sequence: 0, transports, operation: 'initialize', masterKey, claim: claim() })).toThrow(/sequence number must be a positive integer/);
+    expect(() =>
+      buildBundle({ ...base, sequence: 0, transports, operation: 'initialize', masterKey, claim: claim() }),
+    ).toThrow(/sequence number must be a positive integer/);
   });
 
   it('a bundle that claims nothing may be signed by anyone once: the units decide whose signature counts', async () => {
-    const { jws } = buildBundle({ ...base, transports, operation: 'zeroize', current: { kcv: keyCheckValue(masterKey), verificationPattern: verificationPattern(masterKey) } });
+    const { jws } = buildBundle({
+      ...base,
+      transports,
+      operation: 'zeroize',
+      current: { kcv: keyCheckValue(masterKey), verificationPattern: verificationPattern(masterKey) },
+    });
     const stranger = await makeAdmin('Mallory');
-    const b = parseBundle(serializeBundle(await addBundleSignature(parseBundle(serializeBundle(jws)), stranger.cert, stranger.sign)));
+    const b = parseBundle(
+      serializeBundle(await addBundleSignature(parseBundle(serializeBundle(jws)), stranger.cert, stranger.sign)),
+    );
     expect(b.signatures.map((s) => s.thumbprint)).toEqual([stranger.cert.thumbprint]);
     await expect(addBundleSignature(b, stranger.cert, stranger.sign)).rejects.toThrow(/Mallory has already signed/);
   });
@@ -215,19 +308,32 @@ describe('found by the fuzzer: nesting deep enough to exhaust the stack', () => 
 
   it('a payload with a member nested 100,000 deep (npm run fuzz -- --seed 1 --target bundle --index 125)', () => {
     const jws = JSON.parse(signedText) as { payload: string; signatures: unknown[] };
-    const payload = Buffer.from(jws.payload, 'base64url').toString('utf8').replace(/"instanceId":"[^"]*"/, `"instanceId":${deep('"x"')}`);
-    const text = serializeBundle({ ...jws, payload: Buffer.from(payload, 'utf8').toString('base64url') } as Parameters<typeof serializeBundle>[0]);
+    const payload = Buffer.from(jws.payload, 'base64url')
+      .toString('utf8')
+      .replace(/"instanceId":"[^"]*"/, `"instanceId":${deep('"x"')}`);
+    const text = serializeBundle({ ...jws, payload: Buffer.from(payload, 'utf8').toString('base64url') } as Parameters<
+      typeof serializeBundle
+    >[0]);
     expect(refusal(() => parseBundle(text))).toBe('BundleMalformed');
   });
 
   it('a signature whose protected header nests 100,000 deep (npm run fuzz -- --seed 1 --target bundle --index 192)', () => {
-    const jws = JSON.parse(signedText) as { payload: string; signatures: Array<{ protected: string; signature: string }> };
-    jws.signatures[0]!.protected = Buffer.from(`{"alg":"RS256","x5c":${deep('[]')},"x5t#S256":"x"}`, 'utf8').toString('base64url');
+    const jws = JSON.parse(signedText) as {
+      payload: string;
+      signatures: Array<{ protected: string; signature: string }>;
+    };
+    jws.signatures[0]!.protected = Buffer.from(`{"alg":"RS256","x5c":${deep('[]')},"x5t#S256":"x"}`, 'utf8').toString(
+      'base64url',
+    );
     expect(refusal(() => parseBundle(serializeBundle(jws)))).toBe('BundleMalformed');
   });
 
   it('a transport file whose format nests 100,000 deep (npm run fuzz -- --seed 1 --target transport --index 73)', () => {
     expect(refusal(() => parseTransportFile(`{"format":${deep('1')}}`, 'The transport file'))).toBe('TransportInvalid');
-    expect(refusal(() => parseTransportFile(`{"format":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, 'The transport file'))).toBe('TransportInvalid');
+    expect(
+      refusal(() =>
+        parseTransportFile(`{"format":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, 'The transport file'),
+      ),
+    ).toBe('TransportInvalid');
   });
 });

@@ -24,7 +24,9 @@ describe('strict base64url', () => {
 
 describe('canonical JSON', () => {
   it('sorts keys at every level and omits undefined, like RFC 8785 for this subset', () => {
-    expect(canonicalJson({ b: 1, a: { d: [true, null], c: 'x' }, u: undefined })).toBe('{"a":{"c":"x","d":[true,null]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [true, null], c: 'x' }, u: undefined })).toBe(
+      '{"a":{"c":"x","d":[true,null]},"b":1}',
+    );
   });
   it('refuses numbers that are not safe integers', () => {
     expect(() => canonicalJson({ x: 1.5 })).toThrow(/safe integer/);

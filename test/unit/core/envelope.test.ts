@@ -60,7 +60,11 @@ describe('keyshare envelope with a passphrase', () => {
 
   it('says "wrong passphrase" for a wrong passphrase', async () => {
     const env = await sealShareWithPassphrase(header(), share, pass('correct horse'), FAST);
-    await expectCode(openShareWithPassphrase(env, pass('wrong horse'), 'share file x'), 'WrongPassphrase', /Wrong passphrase for share file x/);
+    await expectCode(
+      openShareWithPassphrase(env, pass('wrong horse'), 'share file x'),
+      'WrongPassphrase',
+      /Wrong passphrase for share file x/,
+    );
   });
 
   it('detects a changed header field (associated data) with the right passphrase', async () => {
@@ -73,12 +77,19 @@ describe('keyshare envelope with a passphrase', () => {
     const env = await sealShareWithPassphrase(header(), share, pass('correct horse'), FAST);
     const ct = Buffer.from(env.ciphertext, 'base64url');
     ct[0] = ct[0]! ^ 1;
-    await expectCode(openShareWithPassphrase({ ...env, ciphertext: ct.toString('base64url') }, pass('correct horse'), 'f'), 'ShareAltered');
+    await expectCode(
+      openShareWithPassphrase({ ...env, ciphertext: ct.toString('base64url') }, pass('correct horse'), 'f'),
+      'ShareAltered',
+    );
   });
 
   it('reports a truncated file as truncated or corrupted', async () => {
     const text = serializeEnvelope(await sealShareWithPassphrase(header(), share, pass('correct horse'), FAST));
-    await expectCode(() => parseEnvelope(text.slice(0, text.length / 2), 'share file f'), 'ShareCorrupted', /truncated or corrupted/);
+    await expectCode(
+      () => parseEnvelope(text.slice(0, text.length / 2), 'share file f'),
+      'ShareCorrupted',
+      /truncated or corrupted/,
+    );
   });
 
   it('refuses scrypt parameters outside the accepted bounds (no downgrade, no memory bomb)', async () => {
@@ -86,7 +97,10 @@ describe('keyshare envelope with a passphrase', () => {
     for (const logN of [10, 24]) {
       // Without its digest, as a file of an earlier version: the bounds themselves are checked.
       const { digest: _digest, ...legacy } = env;
-      const text = JSON.stringify({ ...legacy, protection: { ...env.protection, kdf: { ...env.protection.kdf, logN } } });
+      const text = JSON.stringify({
+        ...legacy,
+        protection: { ...env.protection, kdf: { ...env.protection.kdf, logN } },
+      });
       await expectCode(() => parseEnvelope(text, 'f'), 'ShareCorrupted', /logN outside 15..20/);
     }
   });
@@ -99,7 +113,11 @@ describe('keyshare envelope with a passphrase', () => {
       bytes[i] = bytes[i]! ^ 0x01;
       let outcome = 'opened';
       try {
-        const opened = await openShareWithPassphrase(parseEnvelope(bytes.toString('utf8'), 'f'), pass('correct horse'), 'f');
+        const opened = await openShareWithPassphrase(
+          parseEnvelope(bytes.toString('utf8'), 'f'),
+          pass('correct horse'),
+          'f',
+        );
         if (!opened.equals(share)) outcome = 'OPENED WRONG';
       } catch (e) {
         outcome = isCeremonyError(e) ? e.code : `crash: ${String(e)}`;
@@ -112,13 +130,21 @@ describe('keyshare envelope with a passphrase', () => {
 
   it('a file written before share files carried a digest is still read', async () => {
     const { digest: _digest, ...legacy } = await sealShareWithPassphrase(header(), share, pass('correct horse'), FAST);
-    const opened = await openShareWithPassphrase(parseEnvelope(JSON.stringify(legacy), 'f'), pass('correct horse'), 'f');
+    const opened = await openShareWithPassphrase(
+      parseEnvelope(JSON.stringify(legacy), 'f'),
+      pass('correct horse'),
+      'f',
+    );
     expect(opened.equals(share)).toBe(true);
   });
 
   it('refuses unknown fields', async () => {
     const env = await sealShareWithPassphrase(header(), share, pass('correct horse'), FAST);
-    await expectCode(() => parseEnvelope(JSON.stringify({ ...env, extra: 1 }), 'f'), 'ShareCorrupted', /unexpected or missing fields/);
+    await expectCode(
+      () => parseEnvelope(JSON.stringify({ ...env, extra: 1 }), 'f'),
+      'ShareCorrupted',
+      /unexpected or missing fields/,
+    );
   });
 
   it.each([

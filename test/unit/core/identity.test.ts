@@ -16,7 +16,9 @@ writeFileSync(idFile, id.text);
 
 describe('admin identity in a file', () => {
   it('openssl reads the encrypted PKCS#8 key with the passphrase file (RSA-2048)', () => {
-    const text = execFileSync('openssl', ['pkey', '-in', idFile, '-passin', `file:${passFile}`, '-noout', '-text'], { encoding: 'utf8' });
+    const text = execFileSync('openssl', ['pkey', '-in', idFile, '-passin', `file:${passFile}`, '-noout', '-text'], {
+      encoding: 'utf8',
+    });
     expect(text).toMatch(/Private-Key: \(2048 bit/);
   });
 
@@ -47,7 +49,9 @@ describe('admin identity in a file', () => {
   });
 
   it('the thumbprint is the SHA-256 of the DER certificate, as openssl computes it', () => {
-    const fp = execFileSync('openssl', ['x509', '-in', idFile, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' });
+    const fp = execFileSync('openssl', ['x509', '-in', idFile, '-noout', '-fingerprint', '-sha256'], {
+      encoding: 'utf8',
+    });
     expect(fp.split('=')[1]!.trim().replace(/:/g, '').toLowerCase()).toBe(id.certificate.fingerprintHex);
     expect(Buffer.from(id.certificate.thumbprint, 'base64url').toString('hex')).toBe(id.certificate.fingerprintHex);
   });
@@ -65,7 +69,9 @@ describe('admin identity in a file', () => {
   });
 
   it('refuses a passphrase shorter than 6 characters', async () => {
-    await expect(generateFileIdentity('Bob', Buffer.from('12345'))).rejects.toThrow(/too short: it has 5 characters and needs at least 6/);
+    await expect(generateFileIdentity('Bob', Buffer.from('12345'))).rejects.toThrow(
+      /too short: it has 5 characters and needs at least 6/,
+    );
   });
 
   it('refuses an empty or padded admin name', async () => {
@@ -99,7 +105,9 @@ describe('identity files protected less than this tool protects them (issue 10)'
   const plainKey = join(dir, 'plain.key');
   execFileSync('openssl', ['pkey', '-in', idFile, '-passin', `file:${passFile}`, '-out', plainKey]);
   const reencrypted = (...args: string[]): string =>
-    execFileSync('openssl', ['pkcs8', '-topk8', '-in', plainKey, '-passout', `file:${passFile}`, ...args], { encoding: 'utf8' }) + certPem;
+    execFileSync('openssl', ['pkcs8', '-topk8', '-in', plainKey, '-passout', `file:${passFile}`, ...args], {
+      encoding: 'utf8',
+    }) + certPem;
   const unlock = (text: string): unknown => {
     try {
       unlockFileIdentity(text, Buffer.from(PASS, 'utf8'), 'the identity file weak.id');
@@ -110,10 +118,16 @@ describe('identity files protected less than this tool protects them (issue 10)'
   };
 
   it('refuses an unencrypted key under an ENCRYPTED PRIVATE KEY label, which would open with any passphrase', () => {
-    const relabelled = execFileSync('openssl', ['pkey', '-in', plainKey], { encoding: 'utf8' }).replace(/PRIVATE KEY-----/g, 'ENCRYPTED PRIVATE KEY-----') + certPem;
+    const relabelled =
+      execFileSync('openssl', ['pkey', '-in', plainKey], { encoding: 'utf8' }).replace(
+        /PRIVATE KEY-----/g,
+        'ENCRYPTED PRIVATE KEY-----',
+      ) + certPem;
     const e = unlock(relabelled);
     expect(isCeremonyError(e, 'IdentityInvalid')).toBe(true);
-    expect((e as Error).message).toMatch(/not encrypted, under a label that says it is: it would open with any passphrase/);
+    expect((e as Error).message).toMatch(
+      /not encrypted, under a label that says it is: it would open with any passphrase/,
+    );
   });
 
   it('refuses more PBKDF2 iterations than any file of this tool has, before deriving anything', () => {
@@ -137,7 +151,10 @@ describe('identity files protected less than this tool protects them (issue 10)'
     const hint = /Re-encrypt it first: (openssl .*), then append/.exec(message)![1]!;
     const oldPem = join(dir, 'OLD.pem');
     writeFileSync(oldPem, reencrypted('-v2', 'aes-256-cbc', '-iter', '1'));
-    const cmd = hint.replace(/OLD\.pem/g, oldPem).replace(/NEW\.pem/g, join(dir, 'NEW.pem')).replace(/PASSFILE/g, passFile);
+    const cmd = hint
+      .replace(/OLD\.pem/g, oldPem)
+      .replace(/NEW\.pem/g, join(dir, 'NEW.pem'))
+      .replace(/PASSFILE/g, passFile);
     execFileSync('sh', ['-c', cmd]);
     const fixed = readFileSync(join(dir, 'NEW.pem'), 'utf8') + certPem;
     expect(unlock(fixed)).toBeNull();

@@ -14,7 +14,17 @@ const dir = mkdtempSync(join(tmpdir(), 'kc-limits-'));
 describe('bounded work', () => {
   it('a share file asking scrypt for more than 1 GiB is refused before any key derivation', async () => {
     const envelope = await sealShareWithPassphrase(
-      { format: 'keyceremony-keyshare/1', ceremonyId: '3f0c1b8e-2a4d-4c6e-9f10-112233445566', keyName: 'MK', shareIndex: 1, threshold: 2, shares: 3, kcv: 'ABCDEF', custodian: 'dora', created: '2026-11-26T08:00:00.000Z' },
+      {
+        format: 'keyceremony-keyshare/1',
+        ceremonyId: '3f0c1b8e-2a4d-4c6e-9f10-112233445566',
+        keyName: 'MK',
+        shareIndex: 1,
+        threshold: 2,
+        shares: 3,
+        kcv: 'ABCDEF',
+        custodian: 'dora',
+        created: '2026-11-26T08:00:00.000Z',
+      },
       Buffer.alloc(33, 7),
       Buffer.from('dora secret'),
       { logN: 15, r: 8, p: 1 },
@@ -28,7 +38,9 @@ describe('bounded work', () => {
       error = e;
     }
     expect(isCeremonyError(error, 'ShareCorrupted')).toBe(true);
-    expect((error as Error).message).toBe('share file greedy.share asks for 2048 MiB of scrypt memory; this tool allows at most 1024 MiB. The file is damaged or was not written by this tool.');
+    expect((error as Error).message).toBe(
+      'share file greedy.share asks for 2048 MiB of scrypt memory; this tool allows at most 1024 MiB. The file is damaged or was not written by this tool.',
+    );
     // 1 GiB itself is allowed (logN 20, r 8).
     expect(() => parseEnvelope(serializeEnvelope(envelope).replace('"logN": 15', '"logN": 20'), 'x')).not.toThrow();
   });
@@ -44,6 +56,8 @@ describe('bounded work', () => {
       error = e;
     }
     expect(isCeremonyError(error, 'InvalidArgument')).toBe(true);
-    expect((error as Error).message).toMatch(/^Bundle .*huge\.json is 16777217 bytes; this tool reads at most 16777216 bytes of it\./);
+    expect((error as Error).message).toMatch(
+      /^Bundle .*huge\.json is 16777217 bytes; this tool reads at most 16777216 bytes of it\./,
+    );
   });
 });

@@ -20,7 +20,9 @@ describe('master key', () => {
 
   it('KCV is the first 3 bytes of AES-256-ECB of a zero block, as OpenSSL computes it', () => {
     const key = generateMasterKey();
-    const openssl = execFileSync('openssl', ['enc', '-aes-256-ecb', '-K', key.toString('hex'), '-nopad'], { input: Buffer.alloc(16) });
+    const openssl = execFileSync('openssl', ['enc', '-aes-256-ecb', '-K', key.toString('hex'), '-nopad'], {
+      input: Buffer.alloc(16),
+    });
     expect(keyCheckValue(key)).toBe(openssl.subarray(0, 3).toString('hex').toUpperCase());
     // AES-256, all-zero key and block: DC95C078A2408989AD48A21492842087.
     expect(keyCheckValue(Buffer.alloc(32))).toBe('DC95C0');
@@ -28,9 +30,13 @@ describe('master key', () => {
 
   it('verification pattern is HMAC-SHA-256 over the fixed label, different per key', () => {
     const key = Buffer.alloc(32, 7);
-    const openssl = execFileSync('openssl', ['dgst', '-sha256', '-mac', 'HMAC', '-macopt', `hexkey:${key.toString('hex')}`, '-r'], {
-      input: 'KeyCeremony master-key verification pattern v1',
-    });
+    const openssl = execFileSync(
+      'openssl',
+      ['dgst', '-sha256', '-mac', 'HMAC', '-macopt', `hexkey:${key.toString('hex')}`, '-r'],
+      {
+        input: 'KeyCeremony master-key verification pattern v1',
+      },
+    );
     expect(verificationPattern(key)).toBe(openssl.toString().split(' ')[0]);
     expect(verificationPattern(generateMasterKey())).not.toBe(verificationPattern(key));
   });
@@ -42,8 +48,10 @@ describe('master key', () => {
 
 describe('the key name', () => {
   it('is 1 to 128 printable characters, with no space at either end', () => {
-    for (const ok of ['MK', 'Production master key 2026', 'ä'.repeat(128)]) expect(() => checkKeyName(ok)).not.toThrow();
-    for (const bad of ['', 'x'.repeat(129), 'a\nb', 'a\u007fb', 'tab\there']) expect(() => checkKeyName(bad)).toThrow(/1 to 128 printable characters/);
+    for (const ok of ['MK', 'Production master key 2026', 'ä'.repeat(128)])
+      expect(() => checkKeyName(ok)).not.toThrow();
+    for (const bad of ['', 'x'.repeat(129), 'a\nb', 'a\u007fb', 'tab\there'])
+      expect(() => checkKeyName(bad)).toThrow(/1 to 128 printable characters/);
     for (const bad of [' MK', 'MK ']) expect(() => checkKeyName(bad)).toThrow(/must not begin or end with a space/);
   });
 });
@@ -54,7 +62,12 @@ describe('K-of-N split and combine', () => {
     const shares = await splitMasterKey(key, 3, 5);
     expect(shares).toHaveLength(5);
     for (const s of shares) expect(s).toHaveLength(33);
-    for (const subset of [[0, 1, 2], [0, 2, 4], [4, 3, 1], [1, 2, 3, 4]]) {
+    for (const subset of [
+      [0, 1, 2],
+      [0, 2, 4],
+      [4, 3, 1],
+      [1, 2, 3, 4],
+    ]) {
       const rebuilt = await combineShares(subset.map((i) => shares[i]!));
       expect(rebuilt.equals(key)).toBe(true);
     }

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ShareDestination, ShareSource } from '../../../src/core/ceremony/media.js';
-import { generateMasterKeyCeremony, recoverMasterKey, verifyShareAgainstRecord } from '../../../src/core/ceremony/operations.js';
+import {
+  generateMasterKeyCeremony,
+  recoverMasterKey,
+  verifyShareAgainstRecord,
+} from '../../../src/core/ceremony/operations.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { CeremonyError } from '../../../src/core/errors.js';
 import { keyCheckValue } from '../../../src/core/masterkey/masterkey.js';
@@ -14,7 +18,10 @@ class MemoryMedium implements ShareDestination, ShareSource {
   readonly medium = 'file' as const;
   stored: { header: KeyshareHeader; share: Buffer } | undefined;
   disposed = false;
-  constructor(readonly label: string, private readonly failWrite = false) {}
+  constructor(
+    readonly label: string,
+    private readonly failWrite = false,
+  ) {}
   get location(): string {
     return this.label;
   }
@@ -43,7 +50,12 @@ describe('ceremony operations', () => {
   it('generate, then any K shares rebuild the key with the recorded KCV', async () => {
     const media = ['a', 'b', 'c', 'd'].map((n) => new MemoryMedium(n));
     const path = recordPath();
-    const r = await generateMasterKeyCeremony({ keyName: 'K', threshold: 3, custodians: media.map((m) => ({ custodian: m.label, destination: m })), recordPath: path });
+    const r = await generateMasterKeyCeremony({
+      keyName: 'K',
+      threshold: 3,
+      custodians: media.map((m) => ({ custodian: m.label, destination: m })),
+      recordPath: path,
+    });
     expect(media.every((m) => m.disposed)).toBe(true);
     const { key, used } = await recoverMasterKey(path, [media[3]!, media[0]!, media[2]!]);
     expect(keyCheckValue(key)).toBe(r.kcv);
@@ -55,7 +67,12 @@ describe('ceremony operations', () => {
   it('a share whose bytes differ from the issued one is refused by its commitment', async () => {
     const media = ['a', 'b', 'c'].map((n) => new MemoryMedium(n));
     const path = recordPath();
-    await generateMasterKeyCeremony({ keyName: 'K', threshold: 2, custodians: media.map((m) => ({ custodian: m.label, destination: m })), recordPath: path });
+    await generateMasterKeyCeremony({
+      keyName: 'K',
+      threshold: 2,
+      custodians: media.map((m) => ({ custodian: m.label, destination: m })),
+      recordPath: path,
+    });
     media[1]!.stored!.share[0] = media[1]!.stored!.share[0]! ^ 1;
     await expect(verifyShareAgainstRecord(path, media[1]!)).rejects.toThrow(/not the share 2 that was issued/);
     await expect(recoverMasterKey(path, [media[0]!, media[1]!])).rejects.toThrow(/not the share 2 that was issued/);
@@ -65,18 +82,42 @@ describe('ceremony operations', () => {
     const media = [new MemoryMedium('a'), new MemoryMedium('b'), new MemoryMedium('c', true)];
     const path = recordPath();
     await expect(
-      generateMasterKeyCeremony({ keyName: 'K', threshold: 2, custodians: media.map((m) => ({ custodian: m.label, destination: m })), recordPath: path }),
-    ).rejects.toThrow(/^c was pulled out The ceremony was aborted, and its record says so\. 2 shares had been written before this \(a, b\): they belong to the aborted ceremony and will be refused; destroy them, then start again\.$/);
+      generateMasterKeyCeremony({
+        keyName: 'K',
+        threshold: 2,
+        custodians: media.map((m) => ({ custodian: m.label, destination: m })),
+        recordPath: path,
+      }),
+    ).rejects.toThrow(
+      /^c was pulled out The ceremony was aborted, and its record says so\. 2 shares had been written before this \(a, b\): they belong to the aborted ceremony and will be refused; destroy them, then start again\.$/,
+    );
     const entries = readTranscript(path);
-    expect(entries.map((e) => e.type)).toEqual(['ceremony-opened', 'master-key-generated', 'share-issued', 'share-issued', 'master-key-wiped', 'ceremony-closed']);
-    expect(entries.at(-1)!.data).toEqual({ outcome: 'aborted', code: 'InvalidArgument', reason: 'c was pulled out', entries: 6 });
+    expect(entries.map((e) => e.type)).toEqual([
+      'ceremony-opened',
+      'master-key-generated',
+      'share-issued',
+      'share-issued',
+      'master-key-wiped',
+      'ceremony-closed',
+    ]);
+    expect(entries.at(-1)!.data).toEqual({
+      outcome: 'aborted',
+      code: 'InvalidArgument',
+      reason: 'c was pulled out',
+      entries: 6,
+    });
     await expect(recoverMasterKey(path, [media[0]!, media[1]!])).rejects.toThrow(/was aborted \(c was pulled out\)/);
   });
 
   it('a completed ceremony ends with the wipe and its closing, counting its entries', async () => {
     const media = ['a', 'b'].map((n) => new MemoryMedium(n));
     const path = recordPath();
-    await generateMasterKeyCeremony({ keyName: 'K', threshold: 2, custodians: media.map((m) => ({ custodian: m.label, destination: m })), recordPath: path });
+    await generateMasterKeyCeremony({
+      keyName: 'K',
+      threshold: 2,
+      custodians: media.map((m) => ({ custodian: m.label, destination: m })),
+      recordPath: path,
+    });
     const entries = readTranscript(path);
     expect(entries.slice(-2).map((e) => [e.type, e.data])).toEqual([
       ['master-key-wiped', { note: 'master key and shares zeroed in memory' }],
@@ -89,7 +130,12 @@ describe('ceremony operations', () => {
     const media = [new MemoryMedium('a'), new MemoryMedium('b'), new MemoryMedium('c', true)];
     const path = recordPath();
     await expect(
-      generateMasterKeyCeremony({ keyName: 'K', threshold: 2, custodians: media.map((m) => ({ custodian: m.label, destination: m })), recordPath: path }),
+      generateMasterKeyCeremony({
+        keyName: 'K',
+        threshold: 2,
+        custodians: media.map((m) => ({ custodian: m.label, destination: m })),
+        recordPath: path,
+      }),
     ).rejects.toThrow(/c was pulled out/);
     // The attacker cuts the closing and the wipe: what is left is a valid chain.
     for (const cut of [1, 2]) {
@@ -97,10 +143,13 @@ describe('ceremony operations', () => {
       const cutPath = recordPath();
       writeFileSync(cutPath, lines.slice(0, -cut).join('\n') + '\n');
       expect(readTranscript(cutPath)).toHaveLength(6 - cut);
-      const refused = /has no closing entry: the ceremony was cut off, or lines were cut from the end of the record; its shares cannot be trusted/;
+      const refused =
+        /has no closing entry: the ceremony was cut off, or lines were cut from the end of the record; its shares cannot be trusted/;
       await expect(verifyShareAgainstRecord(cutPath, media[0]!)).rejects.toThrow(refused);
       await expect(recoverMasterKey(cutPath, [media[0]!, media[1]!])).rejects.toThrow(refused);
-      await expect(recoverMasterKey(cutPath, [media[0]!, media[1]!])).rejects.toMatchObject({ code: 'TranscriptInvalid' });
+      await expect(recoverMasterKey(cutPath, [media[0]!, media[1]!])).rejects.toMatchObject({
+        code: 'TranscriptInvalid',
+      });
     }
   });
 });

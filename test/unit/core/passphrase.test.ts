@@ -21,7 +21,9 @@ describe('passphrase files', () => {
     expect(warnings).toEqual([]);
     chmodSync(path, 0o644);
     readPassphraseFile(path, (m) => warnings.push(m));
-    expect(warnings).toEqual([`the passphrase file ${path} can be read by every user of this machine (mode 644); chmod 600 ${path}, or keep it on removable media.`]);
+    expect(warnings).toEqual([
+      `the passphrase file ${path} can be read by every user of this machine (mode 644); chmod 600 ${path}, or keep it on removable media.`,
+    ]);
     chmodSync(path, 0o640);
     readPassphraseFile(path, (m) => warnings.push(m));
     expect(warnings[1]).toMatch(/can be read by its group \(mode 640\)/);
@@ -37,7 +39,17 @@ describe('passphrase files', () => {
 
   it('a share file opened with the passphrase plus a trailing space says why it may be wrong', async () => {
     const envelope = await sealShareWithPassphrase(
-      { format: 'keyceremony-keyshare/1', ceremonyId: '3f0c1b8e-2a4d-4c6e-9f10-112233445566', keyName: 'MK', shareIndex: 1, threshold: 2, shares: 3, kcv: 'ABCDEF', custodian: 'dora', created: '2026-11-26T08:00:00.000Z' },
+      {
+        format: 'keyceremony-keyshare/1',
+        ceremonyId: '3f0c1b8e-2a4d-4c6e-9f10-112233445566',
+        keyName: 'MK',
+        shareIndex: 1,
+        threshold: 2,
+        shares: 3,
+        kcv: 'ABCDEF',
+        custodian: 'dora',
+        created: '2026-11-26T08:00:00.000Z',
+      },
       Buffer.alloc(33, 7),
       Buffer.from('dora secret'),
       { logN: 15, r: 8, p: 1 },
@@ -47,7 +59,9 @@ describe('passphrase files', () => {
       throw new Error('opened with a wrong passphrase');
     } catch (e) {
       expect(isCeremonyError(e, 'WrongPassphrase')).toBe(true);
-      expect((e as Error).message).toMatch(/^Wrong passphrase for share file dora\.share\. Note: it ends with a space or tab/);
+      expect((e as Error).message).toMatch(
+        /^Wrong passphrase for share file dora\.share\. Note: it ends with a space or tab/,
+      );
     }
   });
 });

@@ -15,7 +15,13 @@ import {
   type BundleSpec,
 } from '../../../src/core/bundle/bundle.js';
 import type { GeneralJws } from '../../../src/core/bundle/jws.js';
-import { COMMAND_SEQUENCES, OPERATIONS, type BundleCommand, type LoadNewCommand, type Operation } from '../../../src/core/bundle/protocol.js';
+import {
+  COMMAND_SEQUENCES,
+  OPERATIONS,
+  type BundleCommand,
+  type LoadNewCommand,
+  type Operation,
+} from '../../../src/core/bundle/protocol.js';
 import { parseTransportFile, type TransportKey } from '../../../src/core/bundle/transport.js';
 import { CeremonyError } from '../../../src/core/errors.js';
 import { generateMasterKey, keyCheckValue, verificationPattern } from '../../../src/core/masterkey/masterkey.js';
@@ -52,14 +58,24 @@ const RECORD_ENTRY = 'ef'.repeat(32);
 const built: Record<string, { jws: GeneralJws; payload: BundlePayload }> = {};
 
 function build(spec: BundleSpec, sequence = 1): { jws: GeneralJws; payload: BundlePayload } {
-  return buildBundle({ ...spec, transports, sequence, ceremonyId: CEREMONY, keyName: 'MK', transcriptHash: RECORD_ENTRY });
+  return buildBundle({
+    ...spec,
+    transports,
+    sequence,
+    ceremonyId: CEREMONY,
+    keyName: 'MK',
+    transcriptHash: RECORD_ENTRY,
+  });
 }
 
 const b64 = (a: TestAdmin): string => a.cert.der.toString('base64');
-const sha256 = (b64urlText: string): string => createHash('sha256').update(Buffer.from(b64urlText, 'base64url')).digest('hex');
+const sha256 = (b64urlText: string): string =>
+  createHash('sha256').update(Buffer.from(b64urlText, 'base64url')).digest('hex');
 
 beforeAll(async () => {
-  const people = await Promise.all(['Alice', 'Bob', 'Carol', 'Dave', 'Mallory', 'Erin', 'Frank', 'Grace', 'Heidi'].map(makeAdmin));
+  const people = await Promise.all(
+    ['Alice', 'Bob', 'Carol', 'Dave', 'Mallory', 'Erin', 'Frank', 'Grace', 'Heidi'].map(makeAdmin),
+  );
   [alice, bob, carol, dave, mallory] = people as [TestAdmin, TestAdmin, TestAdmin, TestAdmin, TestAdmin];
   admins = [alice, bob, carol];
   nine = people;
@@ -71,9 +87,18 @@ beforeAll(async () => {
   built['initialize'] = build({ operation: 'initialize', masterKey: key1, claim });
   built['recover'] = build({ operation: 'recover', masterKey: key1, claim });
   built['recover-claimed'] = build({ operation: 'recover', masterKey: key1, claim: null });
-  built['rotate'] = build({ operation: 'rotate', masterKey: key2, currentVerificationPattern: current.verificationPattern }, 2);
+  built['rotate'] = build(
+    { operation: 'rotate', masterKey: key2, currentVerificationPattern: current.verificationPattern },
+    2,
+  );
   built['admin-change'] = build(
-    { operation: 'admin-change', current, add: [dave.cert], remove: [carol.cert.thumbprint], thresholds: { signatureThreshold: 2, revocationThreshold: 2 } },
+    {
+      operation: 'admin-change',
+      current,
+      add: [dave.cert],
+      remove: [carol.cert.thumbprint],
+      thresholds: { signatureThreshold: 2, revocationThreshold: 2 },
+    },
     3,
   );
   built['zeroize'] = build({ operation: 'zeroize', current }, 4);
@@ -94,40 +119,62 @@ function refusal(text: string): CeremonyError {
 }
 
 /** An edit of the payload's commands, typed loosely: an attacker writes whatever JSON they like. */
-const commandsOf = (p: BundlePayload): Array<Record<string, unknown>> => p.commands as unknown as Array<Record<string, unknown>>;
-const loadOf = (p: BundlePayload): LoadNewCommand => p.commands.find((c): c is LoadNewCommand => c.command === 'load-new')!;
+const commandsOf = (p: BundlePayload): Array<Record<string, unknown>> =>
+  p.commands as unknown as Array<Record<string, unknown>>;
+const loadOf = (p: BundlePayload): LoadNewCommand =>
+  p.commands.find((c): c is LoadNewCommand => c.command === 'load-new')!;
 
 describe('the control: a re-issued bundle', () => {
-  it('parses when only re-signed, so every refusal below is the edit\'s doing', async () => {
+  it("parses when only re-signed, so every refusal below is the edit's doing", async () => {
     for (const name of Object.keys(built)) {
       const b = parseBundle(await reissueBundle(bundle(name), admins));
       expect(b.signatures.map((s) => s.thumbprint)).toEqual(admins.map((a) => a.cert.thumbprint));
     }
     // An edit that breaks no rule (another key name) parses too.
-    expect(parseBundle(await reissueBundle(bundle('initialize'), admins, (p) => (p.keyName = 'OTHER'))).payload.keyName).toBe('OTHER');
+    expect(
+      parseBundle(await reissueBundle(bundle('initialize'), admins, (p) => (p.keyName = 'OTHER'))).payload.keyName,
+    ).toBe('OTHER');
   });
 });
 
 describe('a hidden second claim (hole 2)', () => {
-  const secondClaim = (): Record<string, unknown> => ({ command: 'claim', admins: [b64(mallory)], signatureThreshold: 1, revocationThreshold: 1 });
+  const secondClaim = (): Record<string, unknown> => ({
+    command: 'claim',
+    admins: [b64(mallory)],
+    signatureThreshold: 1,
+    revocationThreshold: 1,
+  });
 
   it('after the real claim, signed by every real admin, is refused before any signature is looked at', async () => {
     const text = await reissueBundle(bundle('initialize'), admins, (p) => commandsOf(p).splice(1, 0, secondClaim()));
     // The attack is otherwise perfect: every signature verifies with an off-the-shelf JOSE library.
     const raw = JSON.parse(text) as { payload: string; signatures: Array<{ protected: string; signature: string }> };
     for (const [i, s] of raw.signatures.entries()) {
-      await flattenedVerify({ payload: raw.payload, protected: s.protected, signature: s.signature }, admins[i]!.cert.publicKey);
+      await flattenedVerify(
+        { payload: raw.payload, protected: s.protected, signature: s.signature },
+        admins[i]!.cert.publicKey,
+      );
     }
     const e = refusal(text);
-    expect(e.message).toMatch(/^The bundle's commands \(claim claim load-new commit activate add-user\) are not the command sequence of the initialize operation \(claim load-new commit activate add-user\)\./);
+    expect(e.message).toMatch(
+      /^The bundle's commands \(claim claim load-new commit activate add-user\) are not the command sequence of the initialize operation \(claim load-new commit activate add-user\)\./,
+    );
   });
 
   it.each([
     ['initialize', 'at the end', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.push(x)],
-    ['recover', 'after the real one', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.splice(1, 0, x)],
+    [
+      'recover',
+      'after the real one',
+      (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.splice(1, 0, x),
+    ],
     ['recover-claimed', 'at the end', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.push(x)],
     ['rotate', 'before the load', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.unshift(x)],
-    ['admin-change', 'before the thresholds', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.splice(c.length - 1, 0, x)],
+    [
+      'admin-change',
+      'before the thresholds',
+      (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.splice(c.length - 1, 0, x),
+    ],
     ['zeroize', 'after the zeroize', (c: Array<Record<string, unknown>>, x: Record<string, unknown>) => c.push(x)],
   ])('in a %s bundle (%s) is refused', async (name, _where, insert) => {
     const op = built[name]!.payload.operation;
@@ -135,7 +182,7 @@ describe('a hidden second claim (hole 2)', () => {
     expect(e.message).toContain(`are not the command sequence of the ${op} operation`);
   });
 
-  it('replacing the real claim by the attacker\'s is a valid-looking bundle that names the attacker as the only admin', async () => {
+  it("replacing the real claim by the attacker's is a valid-looking bundle that names the attacker as the only admin", async () => {
     // Not a structural fault: the summary every signer is shown names Mallory alone.
     const text = await reissueBundle(bundle('initialize'), [], (p) => {
       commandsOf(p)[0] = secondClaim();
@@ -149,51 +196,109 @@ describe('a hidden second claim (hole 2)', () => {
 
 describe('the command sequence of each operation', () => {
   it('refuses a lone add-user', async () => {
-    const e = refusal(await reissueBundle(bundle('initialize'), admins, (p) => (p.commands = [{ command: 'add-user', type: 'kmsCryptoUser' }])));
+    const e = refusal(
+      await reissueBundle(
+        bundle('initialize'),
+        admins,
+        (p) => (p.commands = [{ command: 'add-user', type: 'kmsCryptoUser' }]),
+      ),
+    );
     expect(e.message).toMatch(/commands \(add-user\) are not the command sequence of the initialize operation/);
   });
 
   it('refuses a load without a commit', async () => {
-    const rotate = refusal(await reissueBundle(bundle('rotate'), admins, (p) => (p.commands = p.commands.filter((c) => c.command !== 'commit'))));
-    expect(rotate.message).toMatch(/commands \(load-new activate\) are not the command sequence of the rotate operation \(load-new commit activate\)/);
-    const init = refusal(await reissueBundle(bundle('initialize'), admins, (p) => (p.commands = p.commands.filter((c) => c.command !== 'commit' && c.command !== 'activate'))));
-    expect(init.message).toMatch(/commands \(claim load-new add-user\) are not the command sequence of the initialize operation/);
+    const rotate = refusal(
+      await reissueBundle(
+        bundle('rotate'),
+        admins,
+        (p) => (p.commands = p.commands.filter((c) => c.command !== 'commit')),
+      ),
+    );
+    expect(rotate.message).toMatch(
+      /commands \(load-new activate\) are not the command sequence of the rotate operation \(load-new commit activate\)/,
+    );
+    const init = refusal(
+      await reissueBundle(
+        bundle('initialize'),
+        admins,
+        (p) => (p.commands = p.commands.filter((c) => c.command !== 'commit' && c.command !== 'activate')),
+      ),
+    );
+    expect(init.message).toMatch(
+      /commands \(claim load-new add-user\) are not the command sequence of the initialize operation/,
+    );
   });
 
   it('refuses a commit and activate with no load', async () => {
-    const e = refusal(await reissueBundle(bundle('rotate'), admins, (p) => (p.commands = p.commands.filter((c) => c.command !== 'load-new'))));
+    const e = refusal(
+      await reissueBundle(
+        bundle('rotate'),
+        admins,
+        (p) => (p.commands = p.commands.filter((c) => c.command !== 'load-new')),
+      ),
+    );
     expect(e.message).toMatch(/commands \(commit activate\) are not the command sequence of the rotate operation/);
   });
 
   it('refuses the commands of another operation', async () => {
     // A rotate labelled zeroize, a zeroize labelled rotate, an initialize labelled recover-onto-claimed-units' rotate.
     const asZeroize = refusal(await reissueBundle(bundle('rotate'), admins, (p) => (p.operation = 'zeroize')));
-    expect(asZeroize.message).toMatch(/commands \(load-new commit activate\) are not the command sequence of the zeroize operation \(zeroize\)/);
+    expect(asZeroize.message).toMatch(
+      /commands \(load-new commit activate\) are not the command sequence of the zeroize operation \(zeroize\)/,
+    );
     const asRotate = refusal(await reissueBundle(bundle('zeroize'), admins, (p) => (p.operation = 'rotate')));
     expect(asRotate.message).toMatch(/commands \(zeroize\) are not the command sequence of the rotate operation/);
     const initAsRotate = refusal(await reissueBundle(bundle('initialize'), admins, (p) => (p.operation = 'rotate')));
-    expect(initAsRotate.message).toMatch(/commands \(claim load-new commit activate add-user\) are not the command sequence of the rotate operation/);
-    const changeAsZeroize = refusal(await reissueBundle(bundle('admin-change'), admins, (p) => (p.operation = 'zeroize')));
-    expect(changeAsZeroize.message).toMatch(/commands \(remove-admin add-admin set-thresholds\) are not the command sequence of the zeroize operation/);
+    expect(initAsRotate.message).toMatch(
+      /commands \(claim load-new commit activate add-user\) are not the command sequence of the rotate operation/,
+    );
+    const changeAsZeroize = refusal(
+      await reissueBundle(bundle('admin-change'), admins, (p) => (p.operation = 'zeroize')),
+    );
+    expect(changeAsZeroize.message).toMatch(
+      /commands \(remove-admin add-admin set-thresholds\) are not the command sequence of the zeroize operation/,
+    );
     // The zeroize command smuggled after an admin change.
-    const smuggled = refusal(await reissueBundle(bundle('admin-change'), admins, (p) => commandsOf(p).push({ command: 'zeroize' })));
+    const smuggled = refusal(
+      await reissueBundle(bundle('admin-change'), admins, (p) => commandsOf(p).push({ command: 'zeroize' })),
+    );
     expect(smuggled.message).toMatch(/are not the command sequence of the admin-change operation/);
     // add-admin before remove-admin is not the admin-change sequence either.
-    const reordered = refusal(await reissueBundle(bundle('admin-change'), admins, (p) => (p.commands = [p.commands[1]!, p.commands[0]!, p.commands[2]!])));
-    expect(reordered.message).toMatch(/commands \(add-admin remove-admin set-thresholds\) are not the command sequence of the admin-change operation/);
+    const reordered = refusal(
+      await reissueBundle(
+        bundle('admin-change'),
+        admins,
+        (p) => (p.commands = [p.commands[1]!, p.commands[0]!, p.commands[2]!]),
+      ),
+    );
+    expect(reordered.message).toMatch(
+      /commands \(add-admin remove-admin set-thresholds\) are not the command sequence of the admin-change operation/,
+    );
   });
 
   it('refuses an unknown operation and an unknown command', async () => {
-    const op = refusal(await reissueBundle(bundle('zeroize'), admins, (p) => ((p as { operation: string }).operation = 'export-master-key')));
-    expect(op.message).toMatch(/^The bundle's operation "export-master-key" is not one of initialize, recover, rotate, admin-change, zeroize\./);
-    const cmd = refusal(await reissueBundle(bundle('zeroize'), admins, (p) => commandsOf(p).unshift({ command: 'export-master-key' })));
+    const op = refusal(
+      await reissueBundle(
+        bundle('zeroize'),
+        admins,
+        (p) => ((p as { operation: string }).operation = 'export-master-key'),
+      ),
+    );
+    expect(op.message).toMatch(
+      /^The bundle's operation "export-master-key" is not one of initialize, recover, rotate, admin-change, zeroize\./,
+    );
+    const cmd = refusal(
+      await reissueBundle(bundle('zeroize'), admins, (p) => commandsOf(p).unshift({ command: 'export-master-key' })),
+    );
     expect(cmd.message).toMatch(/^Bundle command 1 is unknown \("export-master-key"\)/);
     const none = refusal(await reissueBundle(bundle('zeroize'), admins, (p) => (p.commands = [])));
     expect(none.message).toMatch(/^The bundle has no commands\./);
   });
 
   it('refuses a command with an extra field (a claim with an "extraAdmins" list)', async () => {
-    const e = refusal(await reissueBundle(bundle('initialize'), admins, (p) => (commandsOf(p)[0]!['extraAdmins'] = [b64(mallory)])));
+    const e = refusal(
+      await reissueBundle(bundle('initialize'), admins, (p) => (commandsOf(p)[0]!['extraAdmins'] = [b64(mallory)])),
+    );
     expect(e.message).toMatch(/^Bundle command 1 has unexpected or missing fields/);
   });
 
@@ -215,7 +320,9 @@ describe('targets and wrapped keys', () => {
   it('refuses a target named twice', async () => {
     const e = refusal(await reissueBundle(bundle('initialize'), admins, (p) => p.targets.push(p.targets[0]!)));
     expect(e.message).toMatch(/^The bundle names a target unit twice\./);
-    const noLoad = refusal(await reissueBundle(bundle('zeroize'), admins, (p) => (p.targets = [p.targets[0]!, p.targets[0]!])));
+    const noLoad = refusal(
+      await reissueBundle(bundle('zeroize'), admins, (p) => (p.targets = [p.targets[0]!, p.targets[0]!])),
+    );
     expect(noLoad.message).toMatch(/names a target unit twice/);
   });
 
@@ -228,7 +335,9 @@ describe('targets and wrapped keys', () => {
         delete keys[u2];
       }),
     );
-    expect(e.message).toContain(`The bundle's wrapped keys are for units ${[u1, 'unit-x'].sort().join(', ')}, not exactly its targets ${u1}, ${u2}.`);
+    expect(e.message).toContain(
+      `The bundle's wrapped keys are for units ${[u1, 'unit-x'].sort().join(', ')}, not exactly its targets ${u1}, ${u2}.`,
+    );
   });
 
   it('refuses a target without a wrapped key', async () => {
@@ -246,7 +355,9 @@ describe('targets and wrapped keys', () => {
         loadOf(p).keys['attacker'] = wrapMasterKeyForUnit(key1, transports[0]!);
       }),
     );
-    expect(e.message).toContain(`wrapped keys are for units ${['attacker', u1, u2].sort().join(', ')}, not exactly its targets`);
+    expect(e.message).toContain(
+      `wrapped keys are for units ${['attacker', u1, u2].sort().join(', ')}, not exactly its targets`,
+    );
     // A target list grown to match passes the parser, which cannot know the instance's units;
     // every unit refuses it (its instance's units are exactly u1, u2: see emulator.test.ts).
     const grown = await reissueBundle(bundle('initialize'), admins, (p) => {
@@ -257,13 +368,33 @@ describe('targets and wrapped keys', () => {
   });
 
   it('refuses a rotate that does not name the key it replaces, and an initialize or recover that does', async () => {
-    const rotate = refusal(await reissueBundle(bundle('rotate'), admins, (p) => delete loadOf(p).expectedCurrentVerificationPattern));
+    const rotate = refusal(
+      await reissueBundle(bundle('rotate'), admins, (p) => delete loadOf(p).expectedCurrentVerificationPattern),
+    );
     expect(rotate.message).toMatch(/^A rotate bundle must name the current key it replaces\./);
-    const init = refusal(await reissueBundle(bundle('initialize'), admins, (p) => (loadOf(p).expectedCurrentVerificationPattern = current.verificationPattern)));
+    const init = refusal(
+      await reissueBundle(
+        bundle('initialize'),
+        admins,
+        (p) => (loadOf(p).expectedCurrentVerificationPattern = current.verificationPattern),
+      ),
+    );
     expect(init.message).toMatch(/^A initialize bundle must not name a current key to replace\./);
-    const recover = refusal(await reissueBundle(bundle('recover-claimed'), admins, (p) => (loadOf(p).expectedCurrentVerificationPattern = current.verificationPattern)));
+    const recover = refusal(
+      await reissueBundle(
+        bundle('recover-claimed'),
+        admins,
+        (p) => (loadOf(p).expectedCurrentVerificationPattern = current.verificationPattern),
+      ),
+    );
     expect(recover.message).toMatch(/^A recover bundle must not name a current key to replace\./);
-    const invalid = refusal(await reissueBundle(bundle('rotate'), admins, (p) => (loadOf(p).expectedCurrentVerificationPattern = current.verificationPattern.toUpperCase())));
+    const invalid = refusal(
+      await reissueBundle(
+        bundle('rotate'),
+        admins,
+        (p) => (loadOf(p).expectedCurrentVerificationPattern = current.verificationPattern.toUpperCase()),
+      ),
+    );
     expect(invalid.message).toMatch(/names its current key with an invalid verification pattern/);
   });
 });
@@ -274,29 +405,59 @@ describe('admins and thresholds', () => {
   it('refuses an admin change that adds and removes the same admin', async () => {
     const e = refusal(
       await reissueBundle(bundle('admin-change'), admins, (p) => {
-        p.commands = [{ command: 'remove-admin', thumbprint: dave.cert.thumbprint }, { command: 'add-admin', certificate: b64(dave) }, p.commands.at(-1)!];
+        p.commands = [
+          { command: 'remove-admin', thumbprint: dave.cert.thumbprint },
+          { command: 'add-admin', certificate: b64(dave) },
+          p.commands.at(-1)!,
+        ];
       }),
     );
     expect(e.message).toMatch(/^The bundle both adds and removes Dave\./);
   });
 
   it('refuses an admin change that removes one admin twice, or adds one twice, or removes by a malformed thumbprint', async () => {
-    const twice = refusal(await reissueBundle(bundle('admin-change'), admins, (p) => p.commands.unshift({ command: 'remove-admin', thumbprint: carol.cert.thumbprint })));
+    const twice = refusal(
+      await reissueBundle(bundle('admin-change'), admins, (p) =>
+        p.commands.unshift({ command: 'remove-admin', thumbprint: carol.cert.thumbprint }),
+      ),
+    );
     expect(twice.message).toMatch(/^The bundle removes the same admin twice\./);
-    const addTwice = refusal(await reissueBundle(bundle('admin-change'), admins, (p) => p.commands.splice(1, 0, { command: 'add-admin', certificate: b64(dave) })));
+    const addTwice = refusal(
+      await reissueBundle(bundle('admin-change'), admins, (p) =>
+        p.commands.splice(1, 0, { command: 'add-admin', certificate: b64(dave) }),
+      ),
+    );
     expect(addTwice.message).toMatch(/^The admin change names the admin Dave \(.*\) twice\./);
-    const bad = refusal(await reissueBundle(bundle('admin-change'), admins, (p) => (commandsOf(p)[0]!['thumbprint'] = 'not-a-thumbprint')));
+    const bad = refusal(
+      await reissueBundle(
+        bundle('admin-change'),
+        admins,
+        (p) => (commandsOf(p)[0]!['thumbprint'] = 'not-a-thumbprint'),
+      ),
+    );
     expect(bad.message).toMatch(/removes an admin by an invalid thumbprint/);
   });
 
   it('refuses a claim that names one admin twice', async () => {
-    const e = refusal(await reissueBundle(bundle('initialize'), admins, (p) => (claimOf(p)['admins'] = [b64(alice), b64(bob), b64(alice)])));
+    const e = refusal(
+      await reissueBundle(
+        bundle('initialize'),
+        admins,
+        (p) => (claimOf(p)['admins'] = [b64(alice), b64(bob), b64(alice)]),
+      ),
+    );
     expect(e.message).toMatch(/^The claim names the admin Alice \(.*\) twice\./);
     expect(e.message).toContain(alice.cert.thumbprint);
   });
 
   it('refuses a claim whose certificate is damaged', async () => {
-    const e = refusal(await reissueBundle(bundle('initialize'), admins, (p) => (claimOf(p)['admins'] = [b64(alice), Buffer.from('not a certificate').toString('base64')])));
+    const e = refusal(
+      await reissueBundle(
+        bundle('initialize'),
+        admins,
+        (p) => (claimOf(p)['admins'] = [b64(alice), Buffer.from('not a certificate').toString('base64')]),
+      ),
+    );
     expect(e.message).toMatch(/^The claim: admin certificate 2 is damaged/);
   });
 
@@ -304,7 +465,11 @@ describe('admins and thresholds', () => {
     ['signatureThreshold', 0, /the signature threshold must be a whole number from 1 to 3; got 0\./],
     ['revocationThreshold', 0, /the revocation threshold must be a whole number from 1 to 3; got 0\./],
     ['signatureThreshold', 9, /the signature threshold must be a whole number from 1 to 3; got 9\./],
-    ['revocationThreshold', 4, /the revocation threshold 4 is above the 3 admins there would be, so no quorum could ever sign again: that is a lock-out, refused\./],
+    [
+      'revocationThreshold',
+      4,
+      /the revocation threshold 4 is above the 3 admins there would be, so no quorum could ever sign again: that is a lock-out, refused\./,
+    ],
   ] as const)('refuses a claim with %s %i', async (field, value, re) => {
     const e = refusal(await reissueBundle(bundle('initialize'), admins, (p) => (claimOf(p)[field] = value)));
     expect(e.message).toMatch(/^The claim: /);
@@ -323,7 +488,9 @@ describe('admins and thresholds', () => {
     ['revocationThreshold', 9, /the revocation threshold must be a whole number from 1 to 8; got 9\./],
     ['signatureThreshold', 2.5, /has no valid signatureThreshold/],
   ] as const)('refuses an admin change setting %s to %s', async (field, value, re) => {
-    const e = refusal(await reissueBundle(bundle('admin-change'), admins, (p) => (commandsOf(p).at(-1)![field] = value)));
+    const e = refusal(
+      await reissueBundle(bundle('admin-change'), admins, (p) => (commandsOf(p).at(-1)![field] = value)),
+    );
     expect(e.message).toMatch(re);
   });
 
@@ -334,7 +501,10 @@ describe('admins and thresholds', () => {
       set['signatureThreshold'] = 8;
       set['revocationThreshold'] = 8;
     });
-    expect(parseBundle(text).plan).toMatchObject({ operation: 'admin-change', thresholds: { signatureThreshold: 8, revocationThreshold: 8 } });
+    expect(parseBundle(text).plan).toMatchObject({
+      operation: 'admin-change',
+      thresholds: { signatureThreshold: 8, revocationThreshold: 8 },
+    });
   });
 });
 
@@ -372,10 +542,20 @@ describe('every operation buildBundle writes', () => {
 
   it('the plans carry what each operation does', () => {
     const plan = (name: string) => parseBundle(serializeBundle(bundle(name))).plan;
-    expect(plan('initialize')).toMatchObject({ operation: 'initialize', claim: { signatureThreshold: 2, revocationThreshold: 3 } });
+    expect(plan('initialize')).toMatchObject({
+      operation: 'initialize',
+      claim: { signatureThreshold: 2, revocationThreshold: 3 },
+    });
     expect(plan('recover-claimed')).toMatchObject({ operation: 'recover', claim: null });
-    expect(plan('rotate')).toMatchObject({ operation: 'rotate', expectedCurrentVerificationPattern: current.verificationPattern });
-    expect(plan('admin-change')).toMatchObject({ operation: 'admin-change', remove: [carol.cert.thumbprint], thresholds: { signatureThreshold: 2, revocationThreshold: 2 } });
+    expect(plan('rotate')).toMatchObject({
+      operation: 'rotate',
+      expectedCurrentVerificationPattern: current.verificationPattern,
+    });
+    expect(plan('admin-change')).toMatchObject({
+      operation: 'admin-change',
+      remove: [carol.cert.thumbprint],
+      thresholds: { signatureThreshold: 2, revocationThreshold: 2 },
+    });
     const change = plan('admin-change');
     if (change.operation !== 'admin-change') throw new Error('not an admin change');
     expect(change.add.map((a) => a.name)).toEqual(['Dave']);
@@ -415,7 +595,9 @@ describe('what a signer is shown (hole 3)', () => {
         `Payload SHA-256: ${sha256(bundle('initialize').payload)}`,
       ]),
     );
-    expect(lines[1]).toMatch(/Initialize 2 units: claim them for 3 admins, load, commit and activate master key "MK" \(KCV [0-9A-F]{6}\), add the kmsCryptoUser\./);
+    expect(lines[1]).toMatch(
+      /Initialize 2 units: claim them for 3 admins, load, commit and activate master key "MK" \(KCV [0-9A-F]{6}\), add the kmsCryptoUser\./,
+    );
   });
 
   it('the payload SHA-256 is the same before and after signing', async () => {
@@ -425,7 +607,13 @@ describe('what a signer is shown (hole 3)', () => {
 
   it('a recover onto claimed units installs nobody and sets no thresholds', () => {
     const s = summary('recover-claimed');
-    expect(s).toMatchObject({ operation: 'recover', adminsInstalled: [], adminsRemoved: [], thresholds: null, kcv: keyCheckValue(key1) });
+    expect(s).toMatchObject({
+      operation: 'recover',
+      adminsInstalled: [],
+      adminsRemoved: [],
+      thresholds: null,
+      kcv: keyCheckValue(key1),
+    });
     const lines = bundleSummaryLines(s);
     expect(lines.some((l) => l.startsWith('Admin') || l.startsWith('Thresholds'))).toBe(false);
     expect(lines).toContain(`Payload SHA-256: ${sha256(bundle('recover-claimed').payload)}`);
@@ -433,7 +621,13 @@ describe('what a signer is shown (hole 3)', () => {
 
   it('a rotate: the new KCV and the key it replaces', () => {
     const s = summary('rotate');
-    expect(s).toMatchObject({ operation: 'rotate', kcv: keyCheckValue(key2), verificationPattern: verificationPattern(key2), replacesVerificationPattern: current.verificationPattern, thresholds: null });
+    expect(s).toMatchObject({
+      operation: 'rotate',
+      kcv: keyCheckValue(key2),
+      verificationPattern: verificationPattern(key2),
+      replacesVerificationPattern: current.verificationPattern,
+      thresholds: null,
+    });
     expect(bundleSummaryLines(s)).toEqual(
       expect.arrayContaining([
         'Operation: rotate',
@@ -467,7 +661,13 @@ describe('what a signer is shown (hole 3)', () => {
 
   it('a zeroize says so in capitals, with the key it destroys', () => {
     const s = summary('zeroize');
-    expect(s).toMatchObject({ operation: 'zeroize', kcv: current.kcv, adminsInstalled: [], adminsRemoved: [], thresholds: null });
+    expect(s).toMatchObject({
+      operation: 'zeroize',
+      kcv: current.kcv,
+      adminsInstalled: [],
+      adminsRemoved: [],
+      thresholds: null,
+    });
     const lines = bundleSummaryLines(s);
     expect(lines[0]).toBe('Operation: zeroize');
     expect(lines[1]).toMatch(/ZEROIZE 2 units holding master key "MK" \(KCV [0-9A-F]{6}\)/);
@@ -482,7 +682,9 @@ describe('one reading of a bundle for every reader', () => {
     const duplicate = text.replace('"keyName":"MK"', '"keyName":"MK","keyName":"EVIL"');
     const spaced = text.replace('"keyName":"MK"', '"keyName": "MK"');
     for (const t of [duplicate, spaced]) {
-      expect(() => parseBundle(serializeBundle({ payload: Buffer.from(t, 'utf8').toString('base64url'), signatures: [] }))).toThrow(/not in the compact form this tool writes/);
+      expect(() =>
+        parseBundle(serializeBundle({ payload: Buffer.from(t, 'utf8').toString('base64url'), signatures: [] })),
+      ).toThrow(/not in the compact form this tool writes/);
     }
   });
 });

@@ -7,7 +7,12 @@ import { FileShareDestination, type ShareDestination } from '../../../src/core/c
 import { generateMasterKeyCeremony, type GenerateResult } from '../../../src/core/ceremony/operations.js';
 import { ENTRY } from '../../../src/core/ceremony/record.js';
 import { escapeHtml, renderRecordHtml } from '../../../src/core/ceremony/report.js';
-import { appendTranscript, headHash, readTranscript, type TranscriptEntry } from '../../../src/core/ceremony/transcript.js';
+import {
+  appendTranscript,
+  headHash,
+  readTranscript,
+  type TranscriptEntry,
+} from '../../../src/core/ceremony/transcript.js';
 import { CeremonyError } from '../../../src/core/errors.js';
 import type { KeyshareHeader } from '../../../src/core/shares/envelope.js';
 
@@ -43,7 +48,9 @@ class PulledOut implements ShareDestination {
 
 /** Counts the elements of the document that a browser would run or fetch. */
 function activeContent(html: string): string[] {
-  return [...html.matchAll(/<(script|iframe|object|embed|link|img|base)\b|\bsrc=|\bhref=|url\(|@import|\son[a-z]+=/gi)].map((m) => m[0]);
+  return [
+    ...html.matchAll(/<(script|iframe|object|embed|link|img|base)\b|\bsrc=|\bhref=|url\(|@import|\son[a-z]+=/gi),
+  ].map((m) => m[0]);
 }
 
 describe('printable ceremony record', () => {
@@ -81,7 +88,11 @@ describe('printable ceremony record', () => {
         kcv: result.kcv,
       },
     });
-    appendTranscript(recordPath, { type: ENTRY.bundleSigned, actor: 'Alice Admin', data: { bundleId: 'b-0001', admin: 'Alice Admin' } });
+    appendTranscript(recordPath, {
+      type: ENTRY.bundleSigned,
+      actor: 'Alice Admin',
+      data: { bundleId: 'b-0001', admin: 'Alice Admin' },
+    });
     entries = readTranscript(recordPath);
     html = renderRecordHtml(entries, roster, GENERATED);
   });
@@ -160,7 +171,9 @@ describe('printable ceremony record', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('Dan &amp; Sons');
     expect(html).toContain('Bob &quot;Boss&quot; Admin');
-    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
+    );
   });
 
   it('names the record file as the authoritative copy and how to verify it', () => {
@@ -185,7 +198,11 @@ describe('printable ceremony record', () => {
     ).rejects.toThrow(/was pulled out/);
     const aborted = readTranscript(recordPath);
     expect(aborted.at(-1)).toMatchObject({ type: ENTRY.closed, data: { outcome: 'aborted' } });
-    const out = renderRecordHtml(aborted, { operator: 'Olga', admins: [], custodians: ['Carol', 'Dan'], witnesses: [] }, GENERATED);
+    const out = renderRecordHtml(
+      aborted,
+      { operator: 'Olga', admins: [], custodians: ['Carol', 'Dan'], witnesses: [] },
+      GENERATED,
+    );
     expect(out).toContain('Key ceremony record — MK-aborted');
     expect(out).toContain('Aborted at ');
     expect(out).toContain('the USB stick &lt;b&gt;3&lt;/b&gt; was pulled out');

@@ -3,20 +3,43 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ceremoniesOf, ENTRY, summarize } from '../../../src/core/ceremony/record.js';
-import { appendTranscript, createTranscript, endCeremony, parseTranscript, readTranscript, type TranscriptEntry } from '../../../src/core/ceremony/transcript.js';
+import {
+  appendTranscript,
+  createTranscript,
+  endCeremony,
+  parseTranscript,
+  readTranscript,
+  type TranscriptEntry,
+} from '../../../src/core/ceremony/transcript.js';
 import { canonicalJson, sha256Hex } from '../../../src/core/encoding.js';
 import { CeremonyError } from '../../../src/core/errors.js';
 
-const opening = { type: ENTRY.opened, actor: 'op', data: { ceremonyId: 'c-1', ceremonyName: 'C', keyName: 'K', threshold: 2, shares: 2 } };
+const opening = {
+  type: ENTRY.opened,
+  actor: 'op',
+  data: { ceremonyId: 'c-1', ceremonyName: 'C', keyName: 'K', threshold: 2, shares: 2 },
+};
 
 /** A record as the tool writes it: one ceremony, left open unless `close`. */
 function record(close = false): string {
   const path = join(mkdtempSync(join(tmpdir(), 'kc-record-')), 'record.jsonl');
   createTranscript(path, opening);
-  appendTranscript(path, { type: ENTRY.masterKeyGenerated, actor: 'op', data: { kcv: 'ABCDEF', verificationPattern: 'vp', algorithm: 'AES-256' } });
-  appendTranscript(path, { type: ENTRY.shareIssued, actor: 'op', data: { shareIndex: 1, custodian: 'a', medium: 'file', location: 'a', commitment: 'c1' } });
+  appendTranscript(path, {
+    type: ENTRY.masterKeyGenerated,
+    actor: 'op',
+    data: { kcv: 'ABCDEF', verificationPattern: 'vp', algorithm: 'AES-256' },
+  });
+  appendTranscript(path, {
+    type: ENTRY.shareIssued,
+    actor: 'op',
+    data: { shareIndex: 1, custodian: 'a', medium: 'file', location: 'a', commitment: 'c1' },
+  });
   if (close) {
-    appendTranscript(path, { type: ENTRY.shareIssued, actor: 'op', data: { shareIndex: 2, custodian: 'b', medium: 'file', location: 'b', commitment: 'c2' } });
+    appendTranscript(path, {
+      type: ENTRY.shareIssued,
+      actor: 'op',
+      data: { shareIndex: 2, custodian: 'b', medium: 'file', location: 'b', commitment: 'c2' },
+    });
     endCeremony(path, 'op', { wiped: 'zeroed', closing: { outcome: 'completed' } });
   }
   return path;
@@ -89,7 +112,9 @@ describe('hash-chained transcript', () => {
   it('does not append to a broken record', () => {
     const path = record();
     writeFileSync(path, readFileSync(path, 'utf8').replace('"commitment":"c1"', '"commitment":"c9"'));
-    expect(() => appendTranscript(path, { type: ENTRY.shareWritten, actor: 'op', data: {} })).toThrow(/altered at line 3/);
+    expect(() => appendTranscript(path, { type: ENTRY.shareWritten, actor: 'op', data: {} })).toThrow(
+      /altered at line 3/,
+    );
   });
 });
 
@@ -97,21 +122,41 @@ describe('every line is the canonical form the tool writes', () => {
   const form = /not in the form this tool writes at line (\d)/;
 
   it('refuses CRLF line endings', () => {
-    expectRefused(readFileSync(record(), 'utf8').replace(/\n/g, '\r\n'), /not in the form this tool writes at line 1 \(extra spaces, line endings, key order or duplicate keys\): it was edited/);
+    expectRefused(
+      readFileSync(record(), 'utf8').replace(/\n/g, '\r\n'),
+      /not in the form this tool writes at line 1 \(extra spaces, line endings, key order or duplicate keys\): it was edited/,
+    );
   });
 
   it('refuses extra whitespace', () => {
     const lines = linesOf(record());
     lines[1] = lines[1]!.replace('":', '": ');
     expectRefused(lines.join('\n') + '\n', /not in the form this tool writes at line 2 \(extra spaces/);
-    expectRefused(linesOf(record()).map((l) => ` ${l}`).join('\n') + '\n', form);
+    expectRefused(
+      linesOf(record())
+        .map((l) => ` ${l}`)
+        .join('\n') + '\n',
+      form,
+    );
   });
 
   it('refuses reordered keys (the same entry, as JSON.stringify writes it)', () => {
     const lines = linesOf(record());
     const e = JSON.parse(lines[1]!) as TranscriptEntry;
-    lines[1] = JSON.stringify({ format: e.format, seq: e.seq, time: e.time, type: e.type, actor: e.actor, data: e.data, prev: e.prev, hash: e.hash });
-    expectRefused(lines.join('\n') + '\n', /not in the form this tool writes at line 2 \(extra spaces, line endings, key order/);
+    lines[1] = JSON.stringify({
+      format: e.format,
+      seq: e.seq,
+      time: e.time,
+      type: e.type,
+      actor: e.actor,
+      data: e.data,
+      prev: e.prev,
+      hash: e.hash,
+    });
+    expectRefused(
+      lines.join('\n') + '\n',
+      /not in the form this tool writes at line 2 \(extra spaces, line endings, key order/,
+    );
   });
 
   it('refuses duplicate keys, whichever one a reader would keep', () => {
@@ -122,8 +167,14 @@ describe('every line is the canonical form the tool writes', () => {
 
   it('refuses a number that is not a whole number, and an integer above 2^53, as TranscriptInvalid', () => {
     const text = readFileSync(record(), 'utf8');
-    expectRefused(text.replace('"threshold":2', '"threshold":2.5'), /not in the form this tool writes at line 1 \(a number that is not a whole number, or too large\)/);
-    expectRefused(text.replace('"threshold":2', '"threshold":9007199254740993'), /at line 1 \(a number that is not a whole number, or too large\)/);
+    expectRefused(
+      text.replace('"threshold":2', '"threshold":2.5'),
+      /not in the form this tool writes at line 1 \(a number that is not a whole number, or too large\)/,
+    );
+    expectRefused(
+      text.replace('"threshold":2', '"threshold":9007199254740993'),
+      /at line 1 \(a number that is not a whole number, or too large\)/,
+    );
     expectRefused(text.replace('"threshold":2', '"threshold":2.0'), /at line 1 \(extra spaces/);
   });
 
@@ -146,7 +197,14 @@ describe('a record is a sequence of ceremonies', () => {
   it('a closed ceremony counts its entries, opening and closing included', () => {
     const path = record(true);
     const entries = readTranscript(path);
-    expect(entries.map((e) => e.type)).toEqual([ENTRY.opened, ENTRY.masterKeyGenerated, ENTRY.shareIssued, ENTRY.shareIssued, ENTRY.masterKeyWiped, ENTRY.closed]);
+    expect(entries.map((e) => e.type)).toEqual([
+      ENTRY.opened,
+      ENTRY.masterKeyGenerated,
+      ENTRY.shareIssued,
+      ENTRY.shareIssued,
+      ENTRY.masterKeyWiped,
+      ENTRY.closed,
+    ]);
     expect(entries.at(-1)!.data).toEqual({ outcome: 'completed', entries: 6 });
     expect(ceremoniesOf(entries)).toMatchObject({ complete: true, ceremonies: [{ outcome: { kind: 'completed' } }] });
     expect(summarize(entries).issued.size).toBe(2);
@@ -159,20 +217,28 @@ describe('a record is a sequence of ceremonies', () => {
       const status = ceremoniesOf(entries);
       expect(status.complete).toBe(false);
       expect(status.ceremonies.at(-1)!.outcome).toEqual({ kind: 'open' });
-      expect(() => summarize(entries)).toThrow(/no closing entry: the ceremony was cut off, or lines were cut from the end of the record; its shares cannot be trusted/);
+      expect(() => summarize(entries)).toThrow(
+        /no closing entry: the ceremony was cut off, or lines were cut from the end of the record; its shares cannot be trusted/,
+      );
     }
   });
 
   it('refuses a second opening inside an open ceremony', () => {
     const entries = entriesOf(record()) as unknown as Array<Record<string, unknown>>;
     entries.push({ ...entries[0]!, data: { ...(entries[0]!['data'] as object), ceremonyId: 'c-2' } });
-    expectRefused(rechain(entries), /at line 4 \(ceremony-opened\): a ceremony opens inside the ceremony opened at line 1, which has no closing entry/);
+    expectRefused(
+      rechain(entries),
+      /at line 4 \(ceremony-opened\): a ceremony opens inside the ceremony opened at line 1, which has no closing entry/,
+    );
   });
 
   it('refuses a closing whose entry count is wrong', () => {
     const entries = entriesOf(record(true)) as unknown as Array<Record<string, unknown>>;
     entries[5]!['data'] = { outcome: 'completed', entries: 5 };
-    expectRefused(rechain(entries), /at line 6 \(ceremony-closed\): the closing entry counts 5 entries, but its ceremony has 6/);
+    expectRefused(
+      rechain(entries),
+      /at line 6 \(ceremony-closed\): the closing entry counts 5 entries, but its ceremony has 6/,
+    );
     // Dropping the wipe and re-chaining leaves the count one too many.
     const dropped = entriesOf(record(true)) as unknown as Array<Record<string, unknown>>;
     dropped.splice(4, 1);
@@ -189,21 +255,38 @@ describe('a record is a sequence of ceremonies', () => {
 
   it('between ceremonies, only unit confirmations and bundle entries may stand', () => {
     const path = record(true);
-    appendTranscript(path, { type: ENTRY.bundleCreated, actor: 'op', data: { bundleId: 'b', payloadHash: 'ab', sequence: 1, targets: ['u'] } });
+    appendTranscript(path, {
+      type: ENTRY.bundleCreated,
+      actor: 'op',
+      data: { bundleId: 'b', payloadHash: 'ab', sequence: 1, targets: ['u'] },
+    });
     appendTranscript(path, { type: ENTRY.bundleSigned, actor: 'op', data: { bundleId: 'b' } });
     appendTranscript(path, { type: ENTRY.unitConfirmed, actor: 'op', data: { unitId: 'u' } });
     expect(ceremoniesOf(readTranscript(path)).complete).toBe(true);
     expect(summarize(readTranscript(path)).bundles).toEqual([{ sequence: 1, bundleHash: 'ab', targets: ['u'] }]);
     const before = readFileSync(path, 'utf8');
     // The writer refuses to break the structure, before writing anything.
-    expect(() => appendTranscript(path, { type: ENTRY.shareIssued, actor: 'op', data: {} })).toThrow(/at line 10 \(share-issued\): it stands outside any ceremony/);
-    expect(() => endCeremony(path, 'op', { wiped: null, closing: { outcome: 'completed' } })).toThrow(/no open ceremony to close/);
+    expect(() => appendTranscript(path, { type: ENTRY.shareIssued, actor: 'op', data: {} })).toThrow(
+      /at line 10 \(share-issued\): it stands outside any ceremony/,
+    );
+    expect(() => endCeremony(path, 'op', { wiped: null, closing: { outcome: 'completed' } })).toThrow(
+      /no open ceremony to close/,
+    );
     expect(readFileSync(path, 'utf8')).toBe(before);
     // A reader refuses the same, written by someone else.
     const entries = entriesOf(path) as unknown as Array<Record<string, unknown>>;
-    expectRefused(rechain([...entries, { ...entries[2]! }]), /at line 10 \(share-issued\): it stands outside any ceremony/);
-    expectRefused(rechain([...entries, { ...entries[5]! }]), /at line 10 \(ceremony-closed\): it closes no open ceremony/);
-    expectRefused(rechain(entries.slice(1)), /at line 1 \(master-key-generated\): a record starts with the opening of a ceremony/);
+    expectRefused(
+      rechain([...entries, { ...entries[2]! }]),
+      /at line 10 \(share-issued\): it stands outside any ceremony/,
+    );
+    expectRefused(
+      rechain([...entries, { ...entries[5]! }]),
+      /at line 10 \(ceremony-closed\): it closes no open ceremony/,
+    );
+    expectRefused(
+      rechain(entries.slice(1)),
+      /at line 1 \(master-key-generated\): a record starts with the opening of a ceremony/,
+    );
   });
 
   it('a second ceremony may follow a closed one; the key ceremony is the first', () => {
@@ -211,15 +294,23 @@ describe('a record is a sequence of ceremonies', () => {
     appendTranscript(path, { ...opening, data: { ...opening.data, ceremonyId: 'c-2' } });
     endCeremony(path, 'op', { wiped: null, closing: { outcome: 'aborted', code: 'Abandoned', reason: 'test' } });
     const status = ceremoniesOf(readTranscript(path));
-    expect(status.ceremonies.map((c) => c.outcome)).toEqual([{ kind: 'completed' }, { kind: 'aborted', code: 'Abandoned', reason: 'test' }]);
+    expect(status.ceremonies.map((c) => c.outcome)).toEqual([
+      { kind: 'completed' },
+      { kind: 'aborted', code: 'Abandoned', reason: 'test' },
+    ]);
     expect(status.ceremonies[1]!.entries.at(-1)!.data['entries']).toBe(2);
     expect(summarize(readTranscript(path)).ceremonyId).toBe('c-1');
   });
 
   it('an aborted key ceremony is refused with its reason', () => {
     const path = record();
-    endCeremony(path, 'op', { wiped: 'zeroed', closing: { outcome: 'aborted', code: 'CardRemoved', reason: 'the card was pulled out' } });
-    expect(() => summarize(readTranscript(path))).toThrow(/The key ceremony in this record was aborted \(the card was pulled out\); its shares do not form a usable set/);
+    endCeremony(path, 'op', {
+      wiped: 'zeroed',
+      closing: { outcome: 'aborted', code: 'CardRemoved', reason: 'the card was pulled out' },
+    });
+    expect(() => summarize(readTranscript(path))).toThrow(
+      /The key ceremony in this record was aborted \(the card was pulled out\); its shares do not form a usable set/,
+    );
   });
 
   it('a completed closing over a ceremony that lacks a share is refused', () => {

@@ -36,7 +36,15 @@ const rejected: AuditInput = {
   code: 'TooFewSignatures',
   reason: 'the bundle carries 1 valid signature; 2 are needed',
 };
-const local: AuditInput = { bundleId: null, operation: null, payloadHash: null, signers: [], result: 'local', code: 'maintenance-on', reason: 'put in maintenance' };
+const local: AuditInput = {
+  bundleId: null,
+  operation: null,
+  payloadHash: null,
+  signers: [],
+  result: 'local',
+  code: 'maintenance-on',
+  reason: 'put in maintenance',
+};
 
 function unitWithLog(): UnitState {
   const u = clearedUnit();
@@ -80,7 +88,16 @@ describe('appendAudit', () => {
   it('caps what a hostile bundle can put in the log', () => {
     const u = clearedUnit();
     const signers = Array.from({ length: 500 }, (_, i) => `${i}`.padStart(43, 'x'));
-    const e = appendAudit(u, { ...rejected, bundleId: 'b'.repeat(100_000), signers: [...signers.slice(0, 20), 'y'.repeat(100_000)], reason: 'r'.repeat(1_000_000) }, T0);
+    const e = appendAudit(
+      u,
+      {
+        ...rejected,
+        bundleId: 'b'.repeat(100_000),
+        signers: [...signers.slice(0, 20), 'y'.repeat(100_000)],
+        reason: 'r'.repeat(1_000_000),
+      },
+      T0,
+    );
     expect([...e.reason].length).toBe(AUDIT_REASON_MAX);
     expect(e.reason.startsWith('(the bundle carried 21 signatures; the first 8 are logged) rrr')).toBe(true);
     expect(e.reason.endsWith('…')).toBe(true);
@@ -129,7 +146,11 @@ describe('verifyAudit', () => {
   });
 
   it('finds an altered signer list, code and time as well', () => {
-    for (const edit of [(u: UnitState) => u.audit[2]!.signers.push('x'), (u: UnitState) => (u.audit[2]!.code = null), (u: UnitState) => (u.audit[2]!.time = T0.toISOString())]) {
+    for (const edit of [
+      (u: UnitState) => u.audit[2]!.signers.push('x'),
+      (u: UnitState) => (u.audit[2]!.code = null),
+      (u: UnitState) => (u.audit[2]!.time = T0.toISOString()),
+    ]) {
       const u = unitWithLog();
       edit(u);
       expect(refusal(u).message).toContain('entry 3: its content does not match its hash');

@@ -29,7 +29,19 @@ function kmsDir(): string {
   const mk = generateMasterKey();
   const s = instance([initializedUnit(mk), initializedUnit(mk)]);
   for (const [i, u] of s.units.entries()) {
-    appendAudit(u, { bundleId: 'b-1', operation: 'initialize', payloadHash: 'ab'.repeat(32), signers: ['A'.repeat(43)], result: 'applied', code: null, reason: `initialize applied on unit ${i}` }, new Date('2025-01-01T00:00:00Z'));
+    appendAudit(
+      u,
+      {
+        bundleId: 'b-1',
+        operation: 'initialize',
+        payloadHash: 'ab'.repeat(32),
+        signers: ['A'.repeat(43)],
+        result: 'applied',
+        code: null,
+        reason: `initialize applied on unit ${i}`,
+      },
+      new Date('2025-01-01T00:00:00Z'),
+    );
   }
   return stateDir(s);
 }
@@ -49,7 +61,12 @@ describe('crypto-unit-emulator audit', () => {
     const s = loadInstance(dir);
     await audit(['--state', dir, '--unit', s.units[0]!.id, '--json']);
     const j = JSON.parse(printed());
-    expect(j).toEqual({ instanceId: s.instanceId, unitId: s.units[0]!.id, chain: 'intact', entries: s.units[0]!.audit });
+    expect(j).toEqual({
+      instanceId: s.instanceId,
+      unitId: s.units[0]!.id,
+      chain: 'intact',
+      entries: s.units[0]!.audit,
+    });
   });
 
   it('a broken chain: the log is still shown, then the refusal (exit 1)', async () => {
@@ -57,7 +74,9 @@ describe('crypto-unit-emulator audit', () => {
     const s = loadInstance(dir);
     s.units[0]!.audit[0]!.result = 'rejected';
     saveInstance(dir, s);
-    await expect(audit(['--state', dir, '--unit', s.units[0]!.id])).rejects.toThrow(/The audit log of unit .* is broken at entry 1: its content does not match its hash/);
+    await expect(audit(['--state', dir, '--unit', s.units[0]!.id])).rejects.toThrow(
+      /The audit log of unit .* is broken at entry 1: its content does not match its hash/,
+    );
     expect(printed()).toContain('#1');
     expect(printed()).not.toContain('audit chain intact');
     stdout = [];
@@ -86,18 +105,25 @@ describe('crypto-unit-emulator kms', () => {
     const wrapped = tempFile('dek.jwe');
     await kms(['wrap', '--state', dir, '--root', 'payments', '--in', dekFile, '--out', wrapped]);
     expect(readFileSync(wrapped, 'utf8')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    expect(printed()).toContain(`DEK of 32 bytes wrapped under root key payments (JWE, A256KW with A256GCM): ${wrapped}`);
+    expect(printed()).toContain(
+      `DEK of 32 bytes wrapped under root key payments (JWE, A256KW with A256GCM): ${wrapped}`,
+    );
 
     const back = tempFile('dek-back.bin');
     await kms(['unwrap', '--state', dir, '--in', wrapped, '--out', back]);
     expect(readFileSync(back).equals(dek)).toBe(true);
     expect(statSync(back).mode & 0o777).toBe(0o600);
     expect(printed()).toContain(`DEK of 32 bytes unwrapped with root key payments into ${back} (mode 0600)`);
-    for (const enc of ['hex', 'base64', 'base64url', 'latin1'] as const) expect(printed()).not.toContain(dek.toString(enc));
+    for (const enc of ['hex', 'base64', 'base64url', 'latin1'] as const)
+      expect(printed()).not.toContain(dek.toString(enc));
 
-    await expect(kms(['unwrap', '--state', dir, '--in', wrapped, '--out', back])).rejects.toThrow(/already exists; nothing was overwritten/);
+    await expect(kms(['unwrap', '--state', dir, '--in', wrapped, '--out', back])).rejects.toThrow(
+      /already exists; nothing was overwritten/,
+    );
     await expect(kms(['unwrap', '--state', dir, '--in', wrapped, '--out', '-'])).rejects.toBeInstanceOf(UsageError);
-    await expect(kms(['unwrap', '--state', dir, '--in', tempFile('missing.jwe'), '--out', tempFile('x')])).rejects.toThrow(/The wrapped DEK file .* does not exist/);
+    await expect(
+      kms(['unwrap', '--state', dir, '--in', tempFile('missing.jwe'), '--out', tempFile('x')]),
+    ).rejects.toThrow(/The wrapped DEK file .* does not exist/);
   });
 
   it('export-keystore and import-keystore move the root keys to a recovered instance', async () => {
@@ -111,10 +137,14 @@ describe('crypto-unit-emulator kms', () => {
     await kms(['wrap', '--state', a, '--root', 'payments', '--in', dekFile, '--out', wrapped]);
     const ks = tempFile('keystore.json');
     await kms(['export-keystore', '--state', a, '--out', ks]);
-    expect(printed()).toMatch(/1 root key \(payments\) exported to .*keystore\.json, sealed under the master key with KCV [0-9A-F]{6}; the file opens only on an instance holding that key\./);
+    expect(printed()).toMatch(
+      /1 root key \(payments\) exported to .*keystore\.json, sealed under the master key with KCV [0-9A-F]{6}; the file opens only on an instance holding that key\./,
+    );
     expect(statSync(ks).mode & 0o777).toBe(0o600);
     await kms(['import-keystore', '--state', b, '--in', ks]);
-    expect(printed()).toMatch(/1 root key \(payments\) imported, sealed under the master key with KCV [0-9A-F]{6}\.\n$/);
+    expect(printed()).toMatch(
+      /1 root key \(payments\) imported, sealed under the master key with KCV [0-9A-F]{6}\.\n$/,
+    );
     const back = tempFile('back.bin');
     await kms(['unwrap', '--state', b, '--in', wrapped, '--out', back]);
     expect(readFileSync(back, 'utf8')).toBe('sixteen byte key');
@@ -133,8 +163,16 @@ describe('crypto-unit-emulator kms', () => {
     stdout = [];
     await kms(['--help']);
     expect(printed()).toBe(`${KMS_USAGE}\n`);
-    await expect(kms(['rotate'])).rejects.toThrow(new UsageError('unknown kms command "rotate" (one of create-root-key, wrap, unwrap, export-keystore, import-keystore)'));
-    await expect(kms(['wrap', '--state', 'x', '--root', 'r', '--in', 'f'])).rejects.toThrow(new UsageError('--out is required'));
-    await expect(kms(['create-root-key', '--state', 'x', '--name', 'n', '--bogus'])).rejects.toMatchObject({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+    await expect(kms(['rotate'])).rejects.toThrow(
+      new UsageError(
+        'unknown kms command "rotate" (one of create-root-key, wrap, unwrap, export-keystore, import-keystore)',
+      ),
+    );
+    await expect(kms(['wrap', '--state', 'x', '--root', 'r', '--in', 'f'])).rejects.toThrow(
+      new UsageError('--out is required'),
+    );
+    await expect(kms(['create-root-key', '--state', 'x', '--name', 'n', '--bogus'])).rejects.toMatchObject({
+      code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION',
+    });
   });
 });

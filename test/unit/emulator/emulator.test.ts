@@ -3,7 +3,15 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle, parseBundle, serializeBundle, wrapMasterKeyForUnit, type BundlePayload, type BundleSpec, type KeyIdentity } from '../../../src/core/bundle/bundle.js';
+import {
+  buildBundle,
+  parseBundle,
+  serializeBundle,
+  wrapMasterKeyForUnit,
+  type BundlePayload,
+  type BundleSpec,
+  type KeyIdentity,
+} from '../../../src/core/bundle/bundle.js';
 import type { LoadNewCommand } from '../../../src/core/bundle/protocol.js';
 import { parseTransportFile, type TransportKey } from '../../../src/core/bundle/transport.js';
 import { encryptCompactJwe } from '../../../src/core/bundle/jwe.js';
@@ -61,7 +69,11 @@ let other: Inst;
 
 function open(dir: string): Inst {
   const s = loadInstance(dir);
-  return { dir, transports: s.units.map((u) => parseTransportFile(JSON.stringify(transportFileFor(s, u)), 't')), units: s.units.map((u) => u.id) };
+  return {
+    dir,
+    transports: s.units.map((u) => parseTransportFile(JSON.stringify(transportFileFor(s, u)), 't')),
+    units: s.units.map((u) => u.id),
+  };
 }
 
 function newInstance(): Inst {
@@ -71,7 +83,9 @@ function newInstance(): Inst {
 }
 
 beforeAll(async () => {
-  const people = await Promise.all(['Alice', 'Bob', 'Carol', 'Dave', 'Mallory', 'Erin', 'Frank', 'Grace', 'Heidi', 'Ivan'].map(makeAdmin));
+  const people = await Promise.all(
+    ['Alice', 'Bob', 'Carol', 'Dave', 'Mallory', 'Erin', 'Frank', 'Grace', 'Heidi', 'Ivan'].map(makeAdmin),
+  );
   [alice, bob, carol, dave, mallory] = people as [TestAdmin, TestAdmin, TestAdmin, TestAdmin, TestAdmin];
   admins = [alice, bob, carol];
   eight = [alice, bob, carol, ...people.slice(5)];
@@ -92,9 +106,23 @@ const claimOf = (list: TestAdmin[] = admins, signatureThreshold = 2, revocationT
   revocationThreshold,
 });
 const initialize = (masterKey = key1, claim = claimOf()): BundleSpec => ({ operation: 'initialize', masterKey, claim });
-const recover = (masterKey: Buffer, claim: ReturnType<typeof claimOf> | null): BundleSpec => ({ operation: 'recover', masterKey, claim });
-const rotate = (to: Buffer, from: Buffer): BundleSpec => ({ operation: 'rotate', masterKey: to, currentVerificationPattern: verificationPattern(from) });
-const adminChange = (o: { add?: TestAdmin[]; remove?: TestAdmin[]; sig?: number; rev?: number; under?: Buffer }): BundleSpec => ({
+const recover = (masterKey: Buffer, claim: ReturnType<typeof claimOf> | null): BundleSpec => ({
+  operation: 'recover',
+  masterKey,
+  claim,
+});
+const rotate = (to: Buffer, from: Buffer): BundleSpec => ({
+  operation: 'rotate',
+  masterKey: to,
+  currentVerificationPattern: verificationPattern(from),
+});
+const adminChange = (o: {
+  add?: TestAdmin[];
+  remove?: TestAdmin[];
+  sig?: number;
+  rev?: number;
+  under?: Buffer;
+}): BundleSpec => ({
   operation: 'admin-change',
   current: identity(o.under ?? key1),
   add: (o.add ?? []).map((a) => a.cert),
@@ -112,7 +140,14 @@ interface Opts {
 
 /** A bundle for `inst`'s units, signed by `signers` (anyone, duplicates kept). */
 async function make(inst: Inst, spec: BundleSpec, signers: readonly TestAdmin[], o: Opts): Promise<string> {
-  const { jws } = buildBundle({ ...spec, transports: inst.transports, sequence: o.sequence, ceremonyId: CEREMONY, keyName: o.keyName ?? 'MK', transcriptHash: RECORD_ENTRY });
+  const { jws } = buildBundle({
+    ...spec,
+    transports: inst.transports,
+    sequence: o.sequence,
+    ceremonyId: CEREMONY,
+    keyName: o.keyName ?? 'MK',
+    transcriptHash: RECORD_ENTRY,
+  });
   return reissueBundle(jws, signers, o.edit);
 }
 
@@ -124,7 +159,8 @@ function tamperKeepingSignatures(text: string, edit: (p: BundlePayload) => void)
   return serializeBundle({ payload: b64url(Buffer.from(JSON.stringify(p), 'utf8')), signatures: b.signatures });
 }
 
-const loadOf = (p: BundlePayload): LoadNewCommand => p.commands.find((c): c is LoadNewCommand => c.command === 'load-new')!;
+const loadOf = (p: BundlePayload): LoadNewCommand =>
+  p.commands.find((c): c is LoadNewCommand => c.command === 'load-new')!;
 const payloadOf = (text: string): BundlePayload => parseBundle(text).payload;
 const payloadHashOf = (text: string): string => parseBundle(text).payloadHash;
 
@@ -149,7 +185,14 @@ function snapshot(inst: Inst): Snapshot {
  * result names the code and the reason, no unit's status changed, and each
  * unit's log gained exactly one 'rejected' entry with the code.
  */
-function expectRefused(inst: Inst, before: Snapshot, results: UnitResult[], code: string, reason: RegExp, offered: string[] = inst.units): void {
+function expectRefused(
+  inst: Inst,
+  before: Snapshot,
+  results: UnitResult[],
+  code: string,
+  reason: RegExp,
+  offered: string[] = inst.units,
+): void {
   expect(results.map((r) => r.unitId)).toEqual(offered);
   for (const r of results) {
     expect(r).toMatchObject({ ok: false, alreadyApplied: false, code });
@@ -173,14 +216,23 @@ function expectAllOk(results: UnitResult[], state = 'kms-initialized'): void {
 function expectNoKeyBytes(dir: string, ...keys: Buffer[]): void {
   const text = readFileSync(statePath(dir), 'utf8');
   for (const k of keys) {
-    for (const enc of [k.toString('hex'), k.toString('hex').toUpperCase(), k.toString('base64'), k.toString('base64url'), k.toString('base64').slice(0, 40)]) {
+    for (const enc of [
+      k.toString('hex'),
+      k.toString('hex').toUpperCase(),
+      k.toString('base64'),
+      k.toString('base64url'),
+      k.toString('base64').slice(0, 40),
+    ]) {
       expect(text).not.toContain(enc);
     }
   }
 }
 
 /** An instance initialized with key1 for Alice, Bob and Carol (signature threshold 2, revocation 3) at sequence 1. */
-async function initialized(claim = claimOf(), signers: TestAdmin[] = claim.admins.map((c) => [...eight, dave].find((a) => a.cert.thumbprint === c.thumbprint)!)): Promise<Inst & { init: string }> {
+async function initialized(
+  claim = claimOf(),
+  signers: TestAdmin[] = claim.admins.map((c) => [...eight, dave].find((a) => a.cert.thumbprint === c.thumbprint)!),
+): Promise<Inst & { init: string }> {
   const inst = newInstance();
   const init = await make(inst, initialize(key1, claim), signers, { sequence: 1 });
   expectAllOk(ingestBundle(inst.dir, init));
@@ -193,13 +245,25 @@ describe('initialize', () => {
   it('takes cleared units to kms-initialized: the claimed admins, both thresholds, the key in the current register, an applied audit entry', async () => {
     const inst = newInstance();
     expect(statuses(inst.dir)).toEqual(
-      inst.units.map((id) => expect.objectContaining({ id, state: 'cleared', adminThumbprints: [], signatureThreshold: 0, revocationThreshold: 0, masterKeyKcv: null, lastSequence: 0 })),
+      inst.units.map((id) =>
+        expect.objectContaining({
+          id,
+          state: 'cleared',
+          adminThumbprints: [],
+          signatureThreshold: 0,
+          revocationThreshold: 0,
+          masterKeyKcv: null,
+          lastSequence: 0,
+        }),
+      ),
     );
     const text = await make(inst, initialize(), admins, { sequence: 1 });
     const results = ingestBundle(inst.dir, text);
     expect(results.map((r) => r.unitId)).toEqual(inst.units);
     expectAllOk(results);
-    expect(results[0]!.message).toBe(`accepted: initialize; state kms-initialized, master key KCV ${keyCheckValue(key1)}`);
+    expect(results[0]!.message).toBe(
+      `accepted: initialize; state kms-initialized, master key KCV ${keyCheckValue(key1)}`,
+    );
     const status = instanceStatus(inst.dir);
     expect(status.mismatches).toEqual([]);
     for (const u of status.units) {
@@ -219,7 +283,15 @@ describe('initialize', () => {
       const raw = unitState(inst.dir, u.id);
       expect(raw.users).toEqual(['kmsCryptoUser']);
       expect(raw.currentMasterKey).toMatchObject({ keyName: 'MK', ceremonyId: CEREMONY, committed: true });
-      expect(raw.appliedBundles).toEqual([expect.objectContaining({ bundleId: payloadOf(text).bundleId, payloadHash: payloadHashOf(text), sequence: 1, operation: 'initialize', transcriptHash: RECORD_ENTRY })]);
+      expect(raw.appliedBundles).toEqual([
+        expect.objectContaining({
+          bundleId: payloadOf(text).bundleId,
+          payloadHash: payloadHashOf(text),
+          sequence: 1,
+          operation: 'initialize',
+          transcriptHash: RECORD_ENTRY,
+        }),
+      ]);
       expect(raw.audit).toEqual([
         expect.objectContaining({
           seq: 1,
@@ -242,7 +314,9 @@ describe('initialize', () => {
     expect(results).toHaveLength(3);
     expectAllOk(results);
     expect(before.units.map((u) => u.state)).toEqual(['cleared', 'cleared', 'cleared']);
-    expect(statuses(other.dir).map((u) => [u.state, u.masterKeyKcv])).toEqual(other.units.map(() => ['kms-initialized', keyCheckValue(key2)]));
+    expect(statuses(other.dir).map((u) => [u.state, u.masterKeyKcv])).toEqual(
+      other.units.map(() => ['kms-initialized', keyCheckValue(key2)]),
+    );
     expectNoKeyBytes(other.dir, key2);
   });
 
@@ -251,7 +325,13 @@ describe('initialize', () => {
     const before = snapshot(inst);
     const attack = await make(inst, initialize(), admins, {
       sequence: 1,
-      edit: (p) => (p.commands as unknown[]).splice(1, 0, { command: 'claim', admins: [mallory.cert.der.toString('base64')], signatureThreshold: 1, revocationThreshold: 1 }),
+      edit: (p) =>
+        (p.commands as unknown[]).splice(1, 0, {
+          command: 'claim',
+          admins: [mallory.cert.der.toString('base64')],
+          signatureThreshold: 1,
+          revocationThreshold: 1,
+        }),
     });
     const results = ingestBundle(inst.dir, attack);
     expect(results).toEqual([
@@ -261,13 +341,17 @@ describe('initialize', () => {
         alreadyApplied: false,
         state: '-',
         code: 'BundleMalformed',
-        message: expect.stringMatching(/^rejected: The bundle's commands \(claim claim load-new commit activate add-user\) are not the command sequence of the initialize operation/),
+        message: expect.stringMatching(
+          /^rejected: The bundle's commands \(claim claim load-new commit activate add-user\) are not the command sequence of the initialize operation/,
+        ),
       },
     ]);
     // Nothing changed; each unit logged the offer it could not read.
     expect(statuses(inst.dir)).toEqual(before.units);
     for (const id of inst.units) {
-      expect(auditOf(inst.dir, id)).toEqual([expect.objectContaining({ result: 'rejected', code: 'BundleMalformed', bundleId: null, operation: null })]);
+      expect(auditOf(inst.dir, id)).toEqual([
+        expect.objectContaining({ result: 'rejected', code: 'BundleMalformed', bundleId: null, operation: null }),
+      ]);
     }
   });
 
@@ -275,14 +359,26 @@ describe('initialize', () => {
     const inst = newInstance();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, initialize(), [alice, bob], { sequence: 1 }));
-    expectRefused(inst, before, r, 'TooFewSignatures', /too few signatures: 2 valid, a claim must be signed by every admin it installs \(3\); missing: Carol\.$/);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'TooFewSignatures',
+      /too few signatures: 2 valid, a claim must be signed by every admin it installs \(3\); missing: Carol\.$/,
+    );
   });
 
   it('refuses to initialize units that are initialized', async () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, initialize(key2), admins, { sequence: 2 }));
-    expectRefused(inst, before, r, 'UnitState', /initialize claims cleared units, but this unit is kms-initialized; .*to replace a key use rotate/);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'UnitState',
+      /initialize claims cleared units, but this unit is kms-initialized; .*to replace a key use rotate/,
+    );
   });
 });
 
@@ -300,7 +396,14 @@ describe('recover', () => {
     const r = ingestBundle(target.dir, text);
     expectAllOk(r);
     for (const u of statuses(target.dir)) {
-      expect(u).toMatchObject({ state: 'kms-initialized', masterKeyKcv: keyCheckValue(key1), oldMasterKeyKcv: null, signatureThreshold: 2, revocationThreshold: 2, adminNames: ['Alice', 'Bob', 'Carol'] });
+      expect(u).toMatchObject({
+        state: 'kms-initialized',
+        masterKeyKcv: keyCheckValue(key1),
+        oldMasterKeyKcv: null,
+        signatureThreshold: 2,
+        revocationThreshold: 2,
+        adminNames: ['Alice', 'Bob', 'Carol'],
+      });
       expect(auditOf(target.dir, u.id).at(-1)).toMatchObject({ result: 'applied', operation: 'recover' });
     }
     importKeystore(target.dir, keystoreFile);
@@ -312,14 +415,28 @@ describe('recover', () => {
     const inst = newInstance();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, recover(key1, null), admins, { sequence: 1 }));
-    expectRefused(inst, before, r, 'UnitState', /the unit is cleared and the bundle does not claim it; a recovery onto cleared units carries the claim\./);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'UnitState',
+      /the unit is cleared and the bundle does not claim it; a recovery onto cleared units carries the claim\./,
+    );
   });
 
   it('without a claim, is refused on initialized units: only rotate replaces a current key', async () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, recover(key2, null), admins, { sequence: 2 }));
-    expectRefused(inst, before, r, 'UnitState', new RegExp(`needs a unit that holds no master key; this one is kms-initialized with key ${keyCheckValue(key1)}\\. Only rotate replaces a current key\\.`));
+    expectRefused(
+      inst,
+      before,
+      r,
+      'UnitState',
+      new RegExp(
+        `needs a unit that holds no master key; this one is kms-initialized with key ${keyCheckValue(key1)}\\. Only rotate replaces a current key\\.`,
+      ),
+    );
     // Not even the same key is loaded again that way.
     const same = ingestBundle(inst.dir, await make(inst, recover(key1, null), admins, { sequence: 3 }));
     expect(same.map((x) => x.code)).toEqual(['UnitState', 'UnitState']);
@@ -329,7 +446,13 @@ describe('recover', () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, recover(key2, claimOf()), admins, { sequence: 2 }));
-    expectRefused(inst, before, r, 'UnitState', /this recover bundle claims the unit, but it is already claimed \(state kms-initialized\)/);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'UnitState',
+      /this recover bundle claims the unit, but it is already claimed \(state kms-initialized\)/,
+    );
   });
 
   // No bundle leaves a unit claimed without a key (a claim and its load are
@@ -343,15 +466,27 @@ describe('recover', () => {
     return inst;
   }
 
-  it('without a claim, onto claimed units that hold no key: loads the key under the installed admins\' signature threshold', async () => {
+  it("without a claim, onto claimed units that hold no key: loads the key under the installed admins' signature threshold", async () => {
     const inst = await claimedWithoutKey();
     const before = snapshot(inst);
     const text = await make(inst, recover(key1, null), [alice, bob], { sequence: 2 });
-    expectRefused(inst, before, ingestBundle(inst.dir, await make(inst, recover(key1, null), [alice], { sequence: 2 })), 'TooFewSignatures', /1 valid, the unit requires 2 of its 3 admins/);
+    expectRefused(
+      inst,
+      before,
+      ingestBundle(inst.dir, await make(inst, recover(key1, null), [alice], { sequence: 2 })),
+      'TooFewSignatures',
+      /1 valid, the unit requires 2 of its 3 admins/,
+    );
     const r = ingestBundle(inst.dir, text);
     expect(r.map((x) => x.ok)).toEqual([true, true]);
     for (const u of statuses(inst.dir)) {
-      expect(u).toMatchObject({ masterKeyKcv: keyCheckValue(key1), adminNames: ['Alice', 'Bob', 'Carol'], signatureThreshold: 2, revocationThreshold: 3, lastSequence: 2 });
+      expect(u).toMatchObject({
+        masterKeyKcv: keyCheckValue(key1),
+        adminNames: ['Alice', 'Bob', 'Carol'],
+        signatureThreshold: 2,
+        revocationThreshold: 3,
+        lastSequence: 2,
+      });
     }
   });
 
@@ -394,17 +529,27 @@ describe('rotate', () => {
 
     // A second rotation: key2 becomes old, key1 is gone from the registers; the DEKs still unwrap.
     expectAllOk(ingestBundle(inst.dir, await make(inst, rotate(key3, key2), [alice, bob], { sequence: 3 })));
-    expect(statuses(inst.dir).map((u) => [u.masterKeyKcv, u.oldMasterKeyKcv])).toEqual(inst.units.map(() => [keyCheckValue(key3), keyCheckValue(key2)]));
+    expect(statuses(inst.dir).map((u) => [u.masterKeyKcv, u.oldMasterKeyKcv])).toEqual(
+      inst.units.map(() => [keyCheckValue(key3), keyCheckValue(key2)]),
+    );
     expect(unwrapDek(inst.dir, before).equals(dek)).toBe(true);
     expect(unwrapDek(inst.dir, after).equals(dek)).toBe(true);
     expectNoKeyBytes(inst.dir, key1, key2, key3);
   });
 
-  it('refuses a rotation whose expected current key is not the unit\'s, loading nothing', async () => {
+  it("refuses a rotation whose expected current key is not the unit's, loading nothing", async () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, rotate(key2, key3), [alice, bob], { sequence: 2 }));
-    expectRefused(inst, before, r, 'KcvMismatch', new RegExp(`the rotation expects current key ${verificationPattern(key3).slice(0, 16)}\u2026, but this unit's current key is ${keyCheckValue(key1)} .*; nothing was loaded\\.`));
+    expectRefused(
+      inst,
+      before,
+      r,
+      'KcvMismatch',
+      new RegExp(
+        `the rotation expects current key ${verificationPattern(key3).slice(0, 16)}\u2026, but this unit's current key is ${keyCheckValue(key1)} .*; nothing was loaded\\.`,
+      ),
+    );
     expect(statuses(inst.dir).every((u) => u.newMasterKeyKcv === null)).toBe(true);
   });
 
@@ -420,7 +565,15 @@ describe('rotate', () => {
       },
     });
     const r = ingestBundle(inst.dir, text);
-    expectRefused(inst, before, r, 'KcvMismatch', new RegExp(`the new key ${keyCheckValue(key1)} is the unit's current key; a rotation needs a newly generated key\\.`));
+    expectRefused(
+      inst,
+      before,
+      r,
+      'KcvMismatch',
+      new RegExp(
+        `the new key ${keyCheckValue(key1)} is the unit's current key; a rotation needs a newly generated key\\.`,
+      ),
+    );
   });
 
   it('refuses a new key equal to the old key', async () => {
@@ -428,23 +581,43 @@ describe('rotate', () => {
     expectAllOk(ingestBundle(inst.dir, await make(inst, rotate(key2, key1), [alice, bob], { sequence: 2 })));
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, rotate(key1, key2), [alice, bob], { sequence: 3 }));
-    expectRefused(inst, before, r, 'KcvMismatch', new RegExp(`the new key ${keyCheckValue(key1)} is the unit's old key; a rotation needs a newly generated key\\.`));
+    expectRefused(
+      inst,
+      before,
+      r,
+      'KcvMismatch',
+      new RegExp(`the new key ${keyCheckValue(key1)} is the unit's old key; a rotation needs a newly generated key\\.`),
+    );
   });
 
   it('refuses to rotate cleared units', async () => {
     const inst = newInstance();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, rotate(key2, key1), admins, { sequence: 1 }));
-    expectRefused(inst, before, r, 'UnitState', /rotate replaces the current key of an initialized unit; this unit is cleared\./);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'UnitState',
+      /rotate replaces the current key of an initialized unit; this unit is cleared\./,
+    );
   });
 
   it('needs the signature threshold of the installed admins', async () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, rotate(key2, key1), [carol], { sequence: 2 }));
-    expectRefused(inst, before, r, 'TooFewSignatures', /too few signatures: 1 valid, the unit requires 2 of its 3 admins\.$/);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'TooFewSignatures',
+      /too few signatures: 1 valid, the unit requires 2 of its 3 admins\.$/,
+    );
     const unsigned = ingestBundle(inst.dir, await make(inst, rotate(key2, key1), [], { sequence: 2 }));
-    expect(unsigned.map((x) => x.message)).toEqual(inst.units.map(() => expect.stringMatching(/too few signatures: 0 valid/)));
+    expect(unsigned.map((x) => x.message)).toEqual(
+      inst.units.map(() => expect.stringMatching(/too few signatures: 0 valid/)),
+    );
   });
 });
 
@@ -453,10 +626,23 @@ describe('admin-change', () => {
     const inst = await initialized();
     const change = adminChange({ add: [dave], sig: 3, rev: 3 });
     const before = snapshot(inst);
-    expectRefused(inst, before, ingestBundle(inst.dir, await make(inst, change, [alice], { sequence: 2 })), 'TooFewSignatures', /1 valid, the unit requires 2 of its 3 admins/);
+    expectRefused(
+      inst,
+      before,
+      ingestBundle(inst.dir, await make(inst, change, [alice], { sequence: 2 })),
+      'TooFewSignatures',
+      /1 valid, the unit requires 2 of its 3 admins/,
+    );
     expectAllOk(ingestBundle(inst.dir, await make(inst, change, [alice, bob], { sequence: 2 })));
     for (const u of statuses(inst.dir)) {
-      expect(u).toMatchObject({ adminNames: ['Alice', 'Bob', 'Carol', 'Dave'], signatureThreshold: 3, revocationThreshold: 3, masterKeyKcv: keyCheckValue(key1), lastSequence: 2, state: 'kms-initialized' });
+      expect(u).toMatchObject({
+        adminNames: ['Alice', 'Bob', 'Carol', 'Dave'],
+        signatureThreshold: 3,
+        revocationThreshold: 3,
+        masterKeyKcv: keyCheckValue(key1),
+        lastSequence: 2,
+        state: 'kms-initialized',
+      });
     }
     // Dave counts now; the new signature threshold (3) applies.
     const rot = rotate(key2, key1);
@@ -471,12 +657,27 @@ describe('admin-change', () => {
     const change = adminChange({ remove: [carol], sig: 2, rev: 2 });
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, change, [alice, bob], { sequence: 2 }));
-    expectRefused(inst, before, r, 'TooFewSignatures', /too few signatures: 2 valid, removing an admin needs the revocation threshold \(3\) and the signature threshold \(2\) of the unit's 3 admins\.$/);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'TooFewSignatures',
+      /too few signatures: 2 valid, removing an admin needs the revocation threshold \(3\) and the signature threshold \(2\) of the unit's 3 admins\.$/,
+    );
     expectAllOk(ingestBundle(inst.dir, await make(inst, change, [alice, bob, carol], { sequence: 2 })));
-    for (const u of statuses(inst.dir)) expect(u).toMatchObject({ adminNames: ['Alice', 'Bob'], signatureThreshold: 2, revocationThreshold: 2 });
+    for (const u of statuses(inst.dir))
+      expect(u).toMatchObject({ adminNames: ['Alice', 'Bob'], signatureThreshold: 2, revocationThreshold: 2 });
     const after = snapshot(inst);
     const r2 = ingestBundle(inst.dir, await make(inst, rotate(key2, key1), [alice, carol], { sequence: 3 }));
-    expectRefused(inst, after, r2, 'UnknownSigner', new RegExp(`signature 2 is by an unknown signer \\(certificate thumbprint ${carol.cert.thumbprint}\\), not an admin of this unit\\.`));
+    expectRefused(
+      inst,
+      after,
+      r2,
+      'UnknownSigner',
+      new RegExp(
+        `signature 2 is by an unknown signer \\(certificate thumbprint ${carol.cert.thumbprint}\\), not an admin of this unit\\.`,
+      ),
+    );
   });
 
   it('removes an admin only with the signature threshold when it is the higher', async () => {
@@ -484,7 +685,13 @@ describe('admin-change', () => {
     const change = adminChange({ remove: [carol], sig: 2, rev: 1 });
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, change, [alice, bob], { sequence: 2 }));
-    expectRefused(inst, before, r, 'TooFewSignatures', /2 valid, removing an admin needs the revocation threshold \(1\) and the signature threshold \(3\)/);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'TooFewSignatures',
+      /2 valid, removing an admin needs the revocation threshold \(1\) and the signature threshold \(3\)/,
+    );
     expectAllOk(ingestBundle(inst.dir, await make(inst, change, admins, { sequence: 2 })));
     expect(statuses(inst.dir).map((u) => u.adminNames)).toEqual(inst.units.map(() => ['Alice', 'Bob']));
   });
@@ -492,10 +699,23 @@ describe('admin-change', () => {
   it('refuses a change that leaves fewer admins than a threshold (lock-out)', async () => {
     const inst = await initialized();
     const before = snapshot(inst);
-    const r = ingestBundle(inst.dir, await make(inst, adminChange({ remove: [bob, carol], sig: 2, rev: 2 }), admins, { sequence: 2 }));
-    expectRefused(inst, before, r, 'UnitState', /refused, it would lock the unit out: The change: the signature threshold 2 is above the 1 admin there would be/);
+    const r = ingestBundle(
+      inst.dir,
+      await make(inst, adminChange({ remove: [bob, carol], sig: 2, rev: 2 }), admins, { sequence: 2 }),
+    );
+    expectRefused(
+      inst,
+      before,
+      r,
+      'UnitState',
+      /refused, it would lock the unit out: The change: the signature threshold 2 is above the 1 admin there would be/,
+    );
     const r2 = ingestBundle(inst.dir, await make(inst, adminChange({ sig: 4, rev: 3 }), admins, { sequence: 2 }));
-    expect(r2.map((x) => x.message)).toEqual(inst.units.map(() => expect.stringMatching(/would lock the unit out: .*signature threshold 4 is above the 3 admins/)));
+    expect(r2.map((x) => x.message)).toEqual(
+      inst.units.map(() =>
+        expect.stringMatching(/would lock the unit out: .*signature threshold 4 is above the 3 admins/),
+      ),
+    );
     expect(statuses(inst.dir)).toEqual(before.units);
   });
 
@@ -503,14 +723,26 @@ describe('admin-change', () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, adminChange({ remove: [mallory] }), admins, { sequence: 2 }));
-    expectRefused(inst, before, r, 'UnitState', new RegExp(`the bundle removes admin ${mallory.cert.thumbprint}, who is not an admin of this unit\\.`));
+    expectRefused(
+      inst,
+      before,
+      r,
+      'UnitState',
+      new RegExp(`the bundle removes admin ${mallory.cert.thumbprint}, who is not an admin of this unit\\.`),
+    );
   });
 
   it('refuses adding an existing admin', async () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, adminChange({ add: [bob] }), [alice, bob], { sequence: 2 }));
-    expectRefused(inst, before, r, 'UnitState', new RegExp(`Bob \\(${bob.cert.thumbprint}\\) is already an admin of this unit\\.`));
+    expectRefused(
+      inst,
+      before,
+      r,
+      'UnitState',
+      new RegExp(`Bob \\(${bob.cert.thumbprint}\\) is already an admin of this unit\\.`),
+    );
   });
 
   it('refuses a change that changes nothing', async () => {
@@ -519,26 +751,47 @@ describe('admin-change', () => {
     const r = ingestBundle(inst.dir, await make(inst, adminChange({ sig: 2, rev: 3 }), [alice, bob], { sequence: 2 }));
     expectRefused(inst, before, r, 'UnitState', /the admin change changes nothing on this unit\./);
     // The thresholds alone are a change.
-    expectAllOk(ingestBundle(inst.dir, await make(inst, adminChange({ sig: 1, rev: 2 }), [alice, bob], { sequence: 2 })));
-    expect(statuses(inst.dir).map((u) => [u.signatureThreshold, u.revocationThreshold])).toEqual(inst.units.map(() => [1, 2]));
+    expectAllOk(
+      ingestBundle(inst.dir, await make(inst, adminChange({ sig: 1, rev: 2 }), [alice, bob], { sequence: 2 })),
+    );
+    expect(statuses(inst.dir).map((u) => [u.signatureThreshold, u.revocationThreshold])).toEqual(
+      inst.units.map(() => [1, 2]),
+    );
   });
 
   it('refuses a ninth admin', async () => {
     const inst = await initialized(claimOf(eight, 2, 2));
     expect(statuses(inst.dir)[0]!.adminNames).toHaveLength(8);
     const before = snapshot(inst);
-    const r = ingestBundle(inst.dir, await make(inst, adminChange({ add: [dave], sig: 2, rev: 2 }), [alice, bob], { sequence: 2 }));
+    const r = ingestBundle(
+      inst.dir,
+      await make(inst, adminChange({ add: [dave], sig: 2, rev: 2 }), [alice, bob], { sequence: 2 }),
+    );
     expectRefused(inst, before, r, 'UnitState', /the unit would have 9 admins; it takes at most 8 \(kp-dedicated\)\./);
   });
 
-  it('refuses a change that acts under another key than the units\' current one, and on cleared units', async () => {
+  it("refuses a change that acts under another key than the units' current one, and on cleared units", async () => {
     const inst = await initialized();
     const before = snapshot(inst);
-    const r = ingestBundle(inst.dir, await make(inst, adminChange({ add: [dave], under: key2 }), [alice, bob], { sequence: 2 }));
-    expectRefused(inst, before, r, 'KcvMismatch', new RegExp(`the bundle acts under master key ${keyCheckValue(key2)} .*but this unit's current key is ${keyCheckValue(key1)}`));
+    const r = ingestBundle(
+      inst.dir,
+      await make(inst, adminChange({ add: [dave], under: key2 }), [alice, bob], { sequence: 2 }),
+    );
+    expectRefused(
+      inst,
+      before,
+      r,
+      'KcvMismatch',
+      new RegExp(
+        `the bundle acts under master key ${keyCheckValue(key2)} .*but this unit's current key is ${keyCheckValue(key1)}`,
+      ),
+    );
     const cleared = newInstance();
     const b2 = snapshot(cleared);
-    const c = ingestBundle(cleared.dir, await make(cleared, adminChange({ add: [dave] }), [alice, bob], { sequence: 1 }));
+    const c = ingestBundle(
+      cleared.dir,
+      await make(cleared, adminChange({ add: [dave] }), [alice, bob], { sequence: 1 }),
+    );
     expectRefused(cleared, b2, c, 'UnitState', /the unit is cleared: there is nothing to change\./);
   });
 });
@@ -551,7 +804,13 @@ describe('zeroize', () => {
     const wrapped = wrapDek(inst.dir, 'root-1', dek);
     const text = await make(inst, zeroize(), [alice, bob], { sequence: 2 });
     const before = snapshot(inst);
-    expectRefused(inst, before, ingestBundle(inst.dir, await make(inst, zeroize(), [alice], { sequence: 2 })), 'TooFewSignatures', /1 valid, the unit requires 2 of its 3 admins/);
+    expectRefused(
+      inst,
+      before,
+      ingestBundle(inst.dir, await make(inst, zeroize(), [alice], { sequence: 2 })),
+      'TooFewSignatures',
+      /1 valid, the unit requires 2 of its 3 admins/,
+    );
 
     const r = ingestBundle(inst.dir, text);
     expectAllOk(r, 'cleared');
@@ -579,7 +838,13 @@ describe('zeroize', () => {
     // lastSequence survives: a new initialize at an old sequence number is a replay...
     const zeroized = snapshot(inst);
     const replay = ingestBundle(inst.dir, await make(inst, initialize(), admins, { sequence: 2 }));
-    expectRefused(inst, zeroized, replay, 'Replay', /replayed or out-of-date bundle: sequence 2 is not above the last accepted 2\./);
+    expectRefused(
+      inst,
+      zeroized,
+      replay,
+      'Replay',
+      /replayed or out-of-date bundle: sequence 2 is not above the last accepted 2\./,
+    );
     // ...and the old initialize bundle itself changes nothing.
     ingestBundle(inst.dir, inst.init);
     expect(statuses(inst.dir)).toEqual(zeroized.units);
@@ -601,10 +866,22 @@ describe('zeroize', () => {
   it('refuses to zeroize cleared units, and a zeroize under another key', async () => {
     const cleared = newInstance();
     const before = snapshot(cleared);
-    expectRefused(cleared, before, ingestBundle(cleared.dir, await make(cleared, zeroize(), admins, { sequence: 1 })), 'UnitState', /the unit is cleared: there is nothing to zeroize\./);
+    expectRefused(
+      cleared,
+      before,
+      ingestBundle(cleared.dir, await make(cleared, zeroize(), admins, { sequence: 1 })),
+      'UnitState',
+      /the unit is cleared: there is nothing to zeroize\./,
+    );
     const inst = await initialized();
     const b2 = snapshot(inst);
-    expectRefused(inst, b2, ingestBundle(inst.dir, await make(inst, zeroize(key2), admins, { sequence: 2 })), 'KcvMismatch', /the bundle acts under master key/);
+    expectRefused(
+      inst,
+      b2,
+      ingestBundle(inst.dir, await make(inst, zeroize(key2), admins, { sequence: 2 })),
+      'KcvMismatch',
+      /the bundle acts under master key/,
+    );
   });
 
   it('zeroizeUnitLocally clears one unit, logs it, and the instance reports the mismatch', async () => {
@@ -615,12 +892,33 @@ describe('zeroize', () => {
     const wrapped = wrapDek(inst.dir, 'root-1', dek);
     const other2 = statuses(inst.dir).find((u) => u.id === u2)!;
     const u = zeroizeUnitLocally(inst.dir, u1);
-    expect(u).toMatchObject({ id: u1, state: 'cleared', admins: [], currentMasterKey: null, oldMasterKey: null, newMasterKey: null, users: [], signatureThreshold: 0, revocationThreshold: 0 });
-    expect(auditOf(inst.dir, u1).at(-1)).toMatchObject({ result: 'local', code: 'zeroize', bundleId: null, operation: null, payloadHash: null, signers: [] });
+    expect(u).toMatchObject({
+      id: u1,
+      state: 'cleared',
+      admins: [],
+      currentMasterKey: null,
+      oldMasterKey: null,
+      newMasterKey: null,
+      users: [],
+      signatureThreshold: 0,
+      revocationThreshold: 0,
+    });
+    expect(auditOf(inst.dir, u1).at(-1)).toMatchObject({
+      result: 'local',
+      code: 'zeroize',
+      bundleId: null,
+      operation: null,
+      payloadHash: null,
+      signers: [],
+    });
     verifyAudit(unitState(inst.dir, u1));
     expect(statuses(inst.dir).find((x) => x.id === u2)).toEqual(other2);
     const mismatches = instanceStatus(inst.dir).mismatches;
-    expect(mismatches.map((m) => m.split(':')[0])).toEqual(['mismatched master key material', 'mismatched admins', 'mismatched thresholds']);
+    expect(mismatches.map((m) => m.split(':')[0])).toEqual([
+      'mismatched master key material',
+      'mismatched admins',
+      'mismatched thresholds',
+    ]);
     for (const m of mismatches) {
       expect(m).toContain(`unit ${u1} `);
       expect(m).toContain(`unit ${u2} `);
@@ -648,11 +946,23 @@ describe('replays and the same bundle again', () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, inst.init);
-    expect(r).toEqual(inst.units.map((unitId) => ({ unitId, ok: true, alreadyApplied: true, state: 'kms-initialized', message: 'already applied (sequence 1); nothing changed' })));
+    expect(r).toEqual(
+      inst.units.map((unitId) => ({
+        unitId,
+        ok: true,
+        alreadyApplied: true,
+        state: 'kms-initialized',
+        message: 'already applied (sequence 1); nothing changed',
+      })),
+    );
     expect(statuses(inst.dir)).toEqual(before.units);
     for (const id of inst.units) {
       expect(auditOf(inst.dir, id)).toHaveLength(before.auditLengths.get(id)! + 1);
-      expect(auditOf(inst.dir, id).at(-1)).toMatchObject({ result: 'already-applied', code: null, payloadHash: payloadHashOf(inst.init) });
+      expect(auditOf(inst.dir, id).at(-1)).toMatchObject({
+        result: 'already-applied',
+        code: null,
+        payloadHash: payloadHashOf(inst.init),
+      });
     }
   });
 
@@ -660,8 +970,17 @@ describe('replays and the same bundle again', () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const id = payloadOf(inst.init).bundleId;
-    const r = ingestBundle(inst.dir, await make(inst, rotate(key2, key1), [alice, bob], { sequence: 2, edit: (p) => (p.bundleId = id) }));
-    expectRefused(inst, before, r, 'Replay', new RegExp(`a different bundle with the same id ${id} was applied before: this one was altered and re-issued\\.`));
+    const r = ingestBundle(
+      inst.dir,
+      await make(inst, rotate(key2, key1), [alice, bob], { sequence: 2, edit: (p) => (p.bundleId = id) }),
+    );
+    expectRefused(
+      inst,
+      before,
+      r,
+      'Replay',
+      new RegExp(`a different bundle with the same id ${id} was applied before: this one was altered and re-issued\\.`),
+    );
     // Also the same id with the applied bundle's own content, altered: another payload hash.
     const altered = await make(inst, initialize(), admins, { sequence: 1, edit: (p) => (p.bundleId = id) });
     expect(ingestBundle(inst.dir, altered).map((x) => x.code)).toEqual(['Replay', 'Replay']);
@@ -678,25 +997,48 @@ describe('replays and the same bundle again', () => {
   });
 });
 
-describe('signatures, checked against the unit\'s own admins', () => {
+describe("signatures, checked against the unit's own admins", () => {
   it('refuses an unknown signer, by its thumbprint', async () => {
     const inst = newInstance();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, initialize(), [alice, mallory, bob], { sequence: 1 }));
-    expectRefused(inst, before, r, 'UnknownSigner', new RegExp(`signature 2 is by an unknown signer \\(certificate thumbprint ${mallory.cert.thumbprint}\\)`));
+    expectRefused(
+      inst,
+      before,
+      r,
+      'UnknownSigner',
+      new RegExp(`signature 2 is by an unknown signer \\(certificate thumbprint ${mallory.cert.thumbprint}\\)`),
+    );
     const init = await initialized();
     const b2 = snapshot(init);
-    expectRefused(init, b2, ingestBundle(init.dir, await make(init, rotate(key2, key1), [alice, mallory], { sequence: 2 })), 'UnknownSigner', /signature 2 is by an unknown signer/);
+    expectRefused(
+      init,
+      b2,
+      ingestBundle(init.dir, await make(init, rotate(key2, key1), [alice, mallory], { sequence: 2 })),
+      'UnknownSigner',
+      /signature 2 is by an unknown signer/,
+    );
   });
 
   it('refuses a bundle altered after signing, naming the signature that fails', async () => {
     const inst = newInstance();
     const good = await make(inst, initialize(), admins, { sequence: 1 });
     const before = snapshot(inst);
-    const r = ingestBundle(inst.dir, tamperKeepingSignatures(good, (p) => (p.sequence = 9)));
-    expectRefused(inst, before, r, 'BundleSignatureInvalid', /the signature of Alice does not verify: the bundle was altered after signing\./);
+    const r = ingestBundle(
+      inst.dir,
+      tamperKeepingSignatures(good, (p) => (p.sequence = 9)),
+    );
+    expectRefused(
+      inst,
+      before,
+      r,
+      'BundleSignatureInvalid',
+      /the signature of Alice does not verify: the bundle was altered after signing\./,
+    );
     // One signature swapped for the same admin's signature of another bundle.
-    const otherBundle = JSON.parse(await make(inst, initialize(key2), admins, { sequence: 1 })) as { signatures: unknown[] };
+    const otherBundle = JSON.parse(await make(inst, initialize(key2), admins, { sequence: 1 })) as {
+      signatures: unknown[];
+    };
     const mixed = JSON.parse(good) as { payload: string; signatures: unknown[] };
     mixed.signatures[1] = otherBundle.signatures[1];
     expect(ingestBundle(inst.dir, JSON.stringify(mixed, null, 2) + '\n').map((x) => x.message)).toEqual(
@@ -715,10 +1057,21 @@ describe('signatures, checked against the unit\'s own admins', () => {
     const inst = await initialized();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, rotate(key2, key1), [alice, bob, carol, dave], { sequence: 2 }));
-    expectRefused(inst, before, r, 'BundleMalformed', /the bundle carries 4 signatures, more than the 3 admins who may sign it\./);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'BundleMalformed',
+      /the bundle carries 4 signatures, more than the 3 admins who may sign it\./,
+    );
     const claim = newInstance();
-    const c = ingestBundle(claim.dir, await make(claim, initialize(key1, claimOf([alice, bob], 1, 1)), admins, { sequence: 1 }));
-    expect(c.map((x) => x.message)).toEqual(claim.units.map(() => expect.stringMatching(/carries 3 signatures, more than the 2 admins/)));
+    const c = ingestBundle(
+      claim.dir,
+      await make(claim, initialize(key1, claimOf([alice, bob], 1, 1)), admins, { sequence: 1 }),
+    );
+    expect(c.map((x) => x.message)).toEqual(
+      claim.units.map(() => expect.stringMatching(/carries 3 signatures, more than the 2 admins/)),
+    );
   });
 });
 
@@ -733,7 +1086,9 @@ describe('addressing: one instance, every unit', () => {
     const again = snapshot(inst);
     const aimed = ingestBundle(inst.dir, forOther, [inst.units[0]!]);
     expectRefused(inst, again, aimed, 'WrongTarget', /service instance/, [inst.units[0]!]);
-    expect(() => ingestBundle(inst.dir, forOther, ['no-such-unit'])).toThrow(/No single unit no-such-unit in this instance/);
+    expect(() => ingestBundle(inst.dir, forOther, ['no-such-unit'])).toThrow(
+      /No single unit no-such-unit in this instance/,
+    );
   });
 
   it('refuses a bundle whose targets are not every unit of the instance', async () => {
@@ -747,7 +1102,15 @@ describe('addressing: one instance, every unit', () => {
         delete loadOf(p).keys[u2];
       },
     });
-    expectRefused(inst, before, ingestBundle(inst.dir, one), 'WrongTarget', new RegExp(`the bundle targets units ${u1}, not exactly this instance's units ${u1}, ${u2}; a bundle goes to every unit of its instance\\.`));
+    expectRefused(
+      inst,
+      before,
+      ingestBundle(inst.dir, one),
+      'WrongTarget',
+      new RegExp(
+        `the bundle targets units ${u1}, not exactly this instance's units ${u1}, ${u2}; a bundle goes to every unit of its instance\\.`,
+      ),
+    );
     // A third target with the master key wrapped to the attacker's own key.
     const attacker = other.transports[0]!;
     const more = await make(inst, initialize(), admins, {
@@ -761,7 +1124,7 @@ describe('addressing: one instance, every unit', () => {
     expectRefused(inst, b2, ingestBundle(inst.dir, more), 'WrongTarget', /a bundle goes to every unit of its instance/);
   });
 
-  it('refuses a key wrapped for another unit\'s transport key', async () => {
+  it("refuses a key wrapped for another unit's transport key", async () => {
     const inst = newInstance();
     const [u1, u2] = inst.units as [string, string];
     const before = snapshot(inst);
@@ -774,36 +1137,79 @@ describe('addressing: one instance, every unit', () => {
     });
     const r = ingestBundle(inst.dir, swapped);
     const fp = new Map(inst.transports.map((t) => [t.file.unitId, t.file.fingerprint]));
-    expectRefused(inst, before, r, 'WrongTarget', /the master key was wrapped for transport key [0-9a-f]{64}, not this unit's [0-9a-f]{64}\./);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'WrongTarget',
+      /the master key was wrapped for transport key [0-9a-f]{64}, not this unit's [0-9a-f]{64}\./,
+    );
     expect(r[0]!.message).toContain(`wrapped for transport key ${fp.get(u2)}, not this unit's ${fp.get(u1)}`);
     // The master key wrapped to the attacker's key under the units' own kid: it does not unwrap.
     const attacker = other.transports[0]!.key;
     const forged = await make(inst, initialize(), admins, {
       sequence: 1,
       edit: (p) => {
-        for (const t of inst.transports) loadOf(p).keys[t.file.unitId] = encryptCompactJwe(key1, attacker, { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: t.file.fingerprint });
+        for (const t of inst.transports)
+          loadOf(p).keys[t.file.unitId] = encryptCompactJwe(key1, attacker, {
+            alg: 'RSA-OAEP-256',
+            enc: 'A256GCM',
+            kid: t.file.fingerprint,
+          });
       },
     });
     const b2 = snapshot(inst);
-    expectRefused(inst, b2, ingestBundle(inst.dir, forged), 'BundleMalformed', /The wrapped master key cannot be unwrapped with this unit's transport key\./);
+    expectRefused(
+      inst,
+      b2,
+      ingestBundle(inst.dir, forged),
+      'BundleMalformed',
+      /The wrapped master key cannot be unwrapped with this unit's transport key\./,
+    );
   });
 
   it('refuses a key check value or verification pattern that does not match the wrapped key, loading nothing', async () => {
     const inst = newInstance();
     const before = snapshot(inst);
-    const kcv = await make(inst, initialize(), admins, { sequence: 1, edit: (p) => (p.kcv = keyCheckValue(key1) === '000000' ? '000001' : '000000') });
-    expectRefused(inst, before, ingestBundle(inst.dir, kcv), 'KcvMismatch', new RegExp(`the unwrapped master key's check value is ${keyCheckValue(key1)}, but the bundle says 00000[01]; nothing was loaded\\.`));
+    const kcv = await make(inst, initialize(), admins, {
+      sequence: 1,
+      edit: (p) => (p.kcv = keyCheckValue(key1) === '000000' ? '000001' : '000000'),
+    });
+    expectRefused(
+      inst,
+      before,
+      ingestBundle(inst.dir, kcv),
+      'KcvMismatch',
+      new RegExp(
+        `the unwrapped master key's check value is ${keyCheckValue(key1)}, but the bundle says 00000[01]; nothing was loaded\\.`,
+      ),
+    );
     const b2 = snapshot(inst);
-    const vp = await make(inst, initialize(), admins, { sequence: 1, edit: (p) => (p.verificationPattern = verificationPattern(key2)) });
-    expectRefused(inst, b2, ingestBundle(inst.dir, vp), 'KcvMismatch', /verification pattern differs from the bundle's \(the KCV [0-9A-F]{6} matches, the full pattern does not\); nothing was loaded\./);
+    const vp = await make(inst, initialize(), admins, {
+      sequence: 1,
+      edit: (p) => (p.verificationPattern = verificationPattern(key2)),
+    });
+    expectRefused(
+      inst,
+      b2,
+      ingestBundle(inst.dir, vp),
+      'KcvMismatch',
+      /verification pattern differs from the bundle's \(the KCV [0-9A-F]{6} matches, the full pattern does not\); nothing was loaded\./,
+    );
   });
 
-  it('refuses a key name longer than the instance\'s limit, and takes one at the limit', async () => {
+  it("refuses a key name longer than the instance's limit, and takes one at the limit", async () => {
     expect(loadInstance(template).limits).toEqual({ profile: 'kp-dedicated', keyNameMaxLength: 8, maxAdmins: 8 });
     const inst = newInstance();
     const before = snapshot(inst);
     const r = ingestBundle(inst.dir, await make(inst, initialize(), admins, { sequence: 1, keyName: 'NINECHARS' }));
-    expectRefused(inst, before, r, 'InvalidArgument', /the key name "NINECHARS" is longer than the 8 characters this unit takes \(kp-dedicated\)\./);
+    expectRefused(
+      inst,
+      before,
+      r,
+      'InvalidArgument',
+      /the key name "NINECHARS" is longer than the 8 characters this unit takes \(kp-dedicated\)\./,
+    );
     expectAllOk(ingestBundle(inst.dir, await make(inst, initialize(), admins, { sequence: 1, keyName: 'EIGHTCHR' })));
   });
 });
@@ -817,7 +1223,12 @@ describe('maintenance, retries and mismatches', () => {
     const r = ingestBundle(inst.dir, text);
     expect(r).toEqual([
       expect.objectContaining({ unitId: u1, ok: true, state: 'kms-initialized' }),
-      expect.objectContaining({ unitId: u2, ok: false, code: 'UnitInMaintenance', message: expect.stringMatching(/in maintenance; retry when it is back, aiming at this unit only \(--unit\)/) }),
+      expect.objectContaining({
+        unitId: u2,
+        ok: false,
+        code: 'UnitInMaintenance',
+        message: expect.stringMatching(/in maintenance; retry when it is back, aiming at this unit only \(--unit\)/),
+      }),
     ]);
     // A unit in maintenance does not see the bundle: nothing in its log.
     expect(auditOf(inst.dir, u2)).toEqual([]);
@@ -825,9 +1236,17 @@ describe('maintenance, retries and mismatches', () => {
     expect(status.units.find((u) => u.id === u2)!.state).toBe('maintenance');
     expect(status.mismatches).toHaveLength(3);
     const [material, adminsLine, thresholds] = status.mismatches as [string, string, string];
-    expect(material).toMatch(new RegExp(`^mismatched master key material: unit ${u1} ${keyCheckValue(key1)} \\(new none, old none\\), unit ${u2} none \\(new none, old none\\)$`));
-    expect(adminsLine).toMatch(new RegExp(`^mismatched admins: unit ${u1} \\[Alice.*Bob.*Carol.*\\], unit ${u2} \\[\\]$`));
-    expect(thresholds).toBe(`mismatched thresholds: unit ${u1} signature 2, revocation 3, unit ${u2} signature 0, revocation 0`);
+    expect(material).toMatch(
+      new RegExp(
+        `^mismatched master key material: unit ${u1} ${keyCheckValue(key1)} \\(new none, old none\\), unit ${u2} none \\(new none, old none\\)$`,
+      ),
+    );
+    expect(adminsLine).toMatch(
+      new RegExp(`^mismatched admins: unit ${u1} \\[Alice.*Bob.*Carol.*\\], unit ${u2} \\[\\]$`),
+    );
+    expect(thresholds).toBe(
+      `mismatched thresholds: unit ${u1} signature 2, revocation 3, unit ${u2} signature 0, revocation 0`,
+    );
 
     // The whole bundle again: u1 has it already, u2 is still away.
     expect(ingestBundle(inst.dir, text).map((x) => [x.unitId, x.ok, x.alreadyApplied, x.code])).toEqual([
@@ -835,7 +1254,9 @@ describe('maintenance, retries and mismatches', () => {
       [u2, false, false, 'UnitInMaintenance'],
     ]);
     setMaintenance(inst.dir, u2, false);
-    expect(ingestBundle(inst.dir, text, [u2])).toEqual([expect.objectContaining({ unitId: u2, ok: true, alreadyApplied: false, state: 'kms-initialized' })]);
+    expect(ingestBundle(inst.dir, text, [u2])).toEqual([
+      expect.objectContaining({ unitId: u2, ok: true, alreadyApplied: false, state: 'kms-initialized' }),
+    ]);
     expect(instanceStatus(inst.dir).mismatches).toEqual([]);
     expect(statuses(inst.dir).map((u) => [u.state, u.masterKeyKcv, u.lastSequence])).toEqual([
       ['kms-initialized', keyCheckValue(key1), 1],
@@ -849,7 +1270,9 @@ describe('maintenance, retries and mismatches', () => {
     const inst = newInstance();
     const [u1, u2] = inst.units as [string, string];
     const text = await make(inst, initialize(), admins, { sequence: 1 });
-    expect(ingestBundle(inst.dir, text.slice(0, -20), [u2])).toMatchObject([{ unitId: '*', ok: false, code: 'BundleMalformed' }]);
+    expect(ingestBundle(inst.dir, text.slice(0, -20), [u2])).toMatchObject([
+      { unitId: '*', ok: false, code: 'BundleMalformed' },
+    ]);
     expect(auditOf(inst.dir, u2)).toHaveLength(1);
     expect(auditOf(inst.dir, u1)).toEqual([]);
   });
@@ -868,7 +1291,11 @@ describe('maintenance, retries and mismatches', () => {
     ]);
     const m = instanceStatus(inst.dir).mismatches;
     expect(m).toHaveLength(1);
-    expect(m[0]).toMatch(new RegExp(`^mismatched master key material: unit ${u1} ${keyCheckValue(key2)} \\(new none, old ${keyCheckValue(key1)}\\), unit ${u2} ${keyCheckValue(key1)} \\(new none, old none\\)$`));
+    expect(m[0]).toMatch(
+      new RegExp(
+        `^mismatched master key material: unit ${u1} ${keyCheckValue(key2)} \\(new none, old ${keyCheckValue(key1)}\\), unit ${u2} ${keyCheckValue(key1)} \\(new none, old none\\)$`,
+      ),
+    );
     expect(unwrapDek(inst.dir, wrapped).equals(dek)).toBe(true);
     setMaintenance(inst.dir, u2, false);
     expect(() => unwrapDek(inst.dir, wrapped)).toThrow(/mismatched master key material/);

@@ -6,7 +6,13 @@ import { spkiFingerprint } from '../../../src/core/bundle/transport.js';
 import { b64url, sha256 } from '../../../src/core/encoding.js';
 import { keyCheckValue, verificationPattern } from '../../../src/core/masterkey/masterkey.js';
 import { newSealingKey, sealMasterKey } from '../../../src/emulator/keystore.js';
-import { createInstanceFile, STATE_FORMAT, type InstanceState, type MasterKeyRegister, type UnitState } from '../../../src/emulator/state.js';
+import {
+  createInstanceFile,
+  STATE_FORMAT,
+  type InstanceState,
+  type MasterKeyRegister,
+  type UnitState,
+} from '../../../src/emulator/state.js';
 
 // Instance states built by hand, for the modules that only read and write
 // the state (audit, kms, schema): no dependency on the protocol code in

@@ -62,16 +62,22 @@ function rotateRegisters(s: InstanceState, newKey: Uint8Array): void {
 }
 
 const b64part = (jwe: string, i: number): Buffer => Buffer.from(jwe.split('.')[i]!, 'base64url');
-const withPart = (jwe: string, i: number, bytes: Uint8Array): string => jwe.split('.').map((p, j) => (j === i ? Buffer.from(bytes).toString('base64url') : p)).join('.');
+const withPart = (jwe: string, i: number, bytes: Uint8Array): string =>
+  jwe
+    .split('.')
+    .map((p, j) => (j === i ? Buffer.from(bytes).toString('base64url') : p))
+    .join('.');
 
 describe('AES key wrap in Node (the A256KW primitive)', () => {
   it('is RFC 3394 with its default IV: §4.6 "Wrap 256 bits of Key Data with a 256-bit KEK"', () => {
     const kek = Buffer.from('000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F', 'hex');
     const keyData = Buffer.from('00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F', 'hex');
     const c = createCipheriv('id-aes256-wrap', kek, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
-    expect(Buffer.concat([c.update(keyData), c.final()]).toString('hex').toUpperCase()).toBe(
-      '28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21',
-    );
+    expect(
+      Buffer.concat([c.update(keyData), c.final()])
+        .toString('hex')
+        .toUpperCase(),
+    ).toBe('28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21');
   });
 });
 
@@ -79,7 +85,11 @@ describe('createRootKey', () => {
   it('seals 32 random bytes under the current master key, AAD = the name, and starts the keystore', () => {
     const mk = generateMasterKey();
     const { dir, s } = kmsInstance(mk);
-    expect(createRootKey(dir, 'volumes-2025', NOW)).toEqual({ name: 'volumes-2025', created: NOW.toISOString(), masterKeyKcv: keyCheckValue(mk) });
+    expect(createRootKey(dir, 'volumes-2025', NOW)).toEqual({
+      name: 'volumes-2025',
+      created: NOW.toISOString(),
+      masterKeyKcv: keyCheckValue(mk),
+    });
     const after = loadInstance(dir);
     expect(after.keystore!.masterKeyVerificationPattern).toBe(s.units[0]!.currentMasterKey!.verificationPattern);
     expect(after.keystore!.rootKeys.map((r) => [r.name, r.created])).toEqual([['volumes-2025', NOW.toISOString()]]);
@@ -93,11 +103,19 @@ describe('createRootKey', () => {
   it('refuses a name outside the rule, and a name taken', () => {
     const { dir } = kmsInstance(generateMasterKey());
     for (const bad of ['', 'a'.repeat(65), 'root key', 'ключ', 'a/b', 'x\n']) {
-      refused(() => createRootKey(dir, bad, NOW), 'InvalidArgument', 'use 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" and "-"');
+      refused(
+        () => createRootKey(dir, bad, NOW),
+        'InvalidArgument',
+        'use 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" and "-"',
+      );
     }
     createRootKey(dir, 'a'.repeat(64), NOW);
     createRootKey(dir, 'r.1_-', NOW);
-    refused(() => createRootKey(dir, 'r.1_-', NOW), 'InvalidArgument', 'This instance already has a root key named r.1_-; choose another name.');
+    refused(
+      () => createRootKey(dir, 'r.1_-', NOW),
+      'InvalidArgument',
+      'This instance already has a root key named r.1_-; choose another name.',
+    );
   });
 });
 
@@ -125,7 +143,9 @@ describe('wrapDek and unwrapDek', () => {
     const { dir } = kmsInstance(mk);
     createRootKey(dir, 'vol', NOW);
     const dek = randomBytes(48);
-    const jwe = await new CompactEncrypt(dek).setProtectedHeader({ alg: 'A256KW', enc: 'A256GCM', kid: 'vol' }).encrypt(new Uint8Array(rootKeyOf(dir, mk, 'vol')));
+    const jwe = await new CompactEncrypt(dek)
+      .setProtectedHeader({ alg: 'A256KW', enc: 'A256GCM', kid: 'vol' })
+      .encrypt(new Uint8Array(rootKeyOf(dir, mk, 'vol')));
     expect(unwrapDek(dir, jwe).equals(dek)).toBe(true);
   });
 
@@ -135,16 +155,28 @@ describe('wrapDek and unwrapDek', () => {
     const big = randomBytes(DEK_MAX_BYTES);
     expect(unwrapDek(dir, wrapDek(dir, 'vol', big)).equals(big)).toBe(true);
     expect(unwrapDek(dir, wrapDek(dir, 'vol', Buffer.from([7])))).toEqual(Buffer.from([7]));
-    refused(() => wrapDek(dir, 'vol', randomBytes(DEK_MAX_BYTES + 1)), 'InvalidArgument', 'The DEK is 65537 bytes; the KMS wraps data keys of 1 byte to 64 KiB (65536 bytes). Wrap the key that encrypts the data, not the data itself.');
+    refused(
+      () => wrapDek(dir, 'vol', randomBytes(DEK_MAX_BYTES + 1)),
+      'InvalidArgument',
+      'The DEK is 65537 bytes; the KMS wraps data keys of 1 byte to 64 KiB (65536 bytes). Wrap the key that encrypts the data, not the data itself.',
+    );
     refused(() => wrapDek(dir, 'vol', Buffer.alloc(0)), 'InvalidArgument', 'The DEK is 0 bytes');
   });
 
   it('names the root keys there are when the one asked for is not', () => {
     const { dir } = kmsInstance(generateMasterKey());
-    refused(() => wrapDek(dir, 'vol', randomBytes(32)), 'EmulatorState', 'This instance has no root keys (none created yet, or it was zeroized); create one with "crypto-unit-emulator kms create-root-key".');
+    refused(
+      () => wrapDek(dir, 'vol', randomBytes(32)),
+      'EmulatorState',
+      'This instance has no root keys (none created yet, or it was zeroized); create one with "crypto-unit-emulator kms create-root-key".',
+    );
     createRootKey(dir, 'a', NOW);
     createRootKey(dir, 'b', NOW);
-    refused(() => wrapDek(dir, 'vol', randomBytes(32)), 'EmulatorState', 'This instance has no root key named vol (it has a, b); create it, or import the keystore that holds it.');
+    refused(
+      () => wrapDek(dir, 'vol', randomBytes(32)),
+      'EmulatorState',
+      'This instance has no root key named vol (it has a, b); create it, or import the keystore that holds it.',
+    );
   });
 
   it('says a JWE that does not open was altered or wrapped under another root key or instance', () => {
@@ -152,7 +184,8 @@ describe('wrapDek and unwrapDek', () => {
     createRootKey(dir, 'vol', NOW);
     createRootKey(dir, 'other', NOW);
     const jwe = wrapDek(dir, 'vol', randomBytes(32));
-    const notOpen = 'The wrapped DEK does not open under root key vol of this instance: it was altered, or it was wrapped under another root key or instance';
+    const notOpen =
+      'The wrapped DEK does not open under root key vol of this instance: it was altered, or it was wrapped under another root key or instance';
     for (const part of [1, 2, 3, 4]) {
       const bytes = b64part(jwe, part);
       bytes[bytes.length - 1]! ^= 0x01;
@@ -171,7 +204,11 @@ describe('wrapDek and unwrapDek', () => {
     // Another instance without it.
     const { dir: third } = kmsInstance(generateMasterKey());
     createRootKey(third, 'x', NOW);
-    refused(() => unwrapDek(third, jwe), 'EmulatorState', 'This instance has no root key named vol: the DEK was wrapped by another instance, or that instance\'s keystore was not imported here.');
+    refused(
+      () => unwrapDek(third, jwe),
+      'EmulatorState',
+      "This instance has no root key named vol: the DEK was wrapped by another instance, or that instance's keystore was not imported here.",
+    );
   });
 
   it('parses strictly', () => {
@@ -186,7 +223,10 @@ describe('wrapDek and unwrapDek', () => {
       [`${jwe}\n`, 'its tag is not base64url'],
       [withPart(jwe, 0, Buffer.from('not json')), 'its header is not JSON'],
       [withPart(jwe, 0, Buffer.from('[1]')), 'its header is not a JSON object'],
-      [header({ alg: 'A256KW', enc: 'A256GCM', kid: 'vol', zip: 'DEF' }), 'its header has the fields alg,enc,kid,zip, not exactly alg, enc and kid'],
+      [
+        header({ alg: 'A256KW', enc: 'A256GCM', kid: 'vol', zip: 'DEF' }),
+        'its header has the fields alg,enc,kid,zip, not exactly alg, enc and kid',
+      ],
       [header({ alg: 'A256KW', enc: 'A256GCM' }), 'its header has the fields alg,enc'],
       [header({ alg: 'dir', enc: 'A256GCM', kid: 'vol' }), 'its key management algorithm is not A256KW'],
       [header({ alg: 'A256KW', enc: 'A128CBC-HS256', kid: 'vol' }), 'its content encryption is not A256GCM'],
@@ -204,7 +244,10 @@ describe('wrapDek and unwrapDek', () => {
     // Non-canonical base64url (a set trailing bit) is refused, not silently read as the same bytes.
     const iv = jwe.split('.')[2]!;
     const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-    const nonCanonical = jwe.split('.').map((p, i) => (i === 3 ? p.slice(0, -1) + last[(last.indexOf(p.at(-1)!) + 1) % 64] : p)).join('.');
+    const nonCanonical = jwe
+      .split('.')
+      .map((p, i) => (i === 3 ? p.slice(0, -1) + last[(last.indexOf(p.at(-1)!) + 1) % 64] : p))
+      .join('.');
     expect(iv).toHaveLength(16);
     expect(() => parseWrappedDek(nonCanonical)).toThrow(/its ciphertext is not base64url/);
   });
@@ -222,7 +265,11 @@ describe('which key serves', () => {
     });
     expect(unwrapDek(dir, jwe).toString()).toBe('dek');
     edit(dir, (x) => x.units.forEach((u) => (u.maintenance = true)));
-    refused(() => unwrapDek(dir, jwe), 'EmulatorState', `All 3 units of instance ${s.instanceId} are in maintenance, so none can serve the KMS; take one out with "crypto-unit-emulator maintenance --off".`);
+    refused(
+      () => unwrapDek(dir, jwe),
+      'EmulatorState',
+      `All 3 units of instance ${s.instanceId} are in maintenance, so none can serve the KMS; take one out with "crypto-unit-emulator maintenance --off".`,
+    );
   });
 
   it('units with different keys: "mismatched master key material", naming the units', () => {
@@ -232,7 +279,11 @@ describe('which key serves', () => {
     const other = generateMasterKey();
     edit(dir, (x) => (x.units[1]!.currentMasterKey = register(x.units[1]!, other)));
     const [a, b, c] = s.units.map((u) => u.id);
-    const e = refused(() => wrapDek(dir, 'vol', randomBytes(32)), 'EmulatorState', `mismatched master key material: units ${a}, ${b}, ${c}`);
+    const e = refused(
+      () => wrapDek(dir, 'vol', randomBytes(32)),
+      'EmulatorState',
+      `mismatched master key material: units ${a}, ${b}, ${c}`,
+    );
     expect(e.message).toContain(`KCV ${keyCheckValue(mk)} on ${a}, ${c}; KCV ${keyCheckValue(other)} on ${b}`);
     expect(e.message).toContain('put the odd one in maintenance');
     // Taking the odd unit out lets the others serve.
@@ -248,9 +299,17 @@ describe('which key serves', () => {
     s.units[1]!.signatureThreshold = 2;
     s.units[1]!.revocationThreshold = 2;
     const dir = stateDir(s);
-    refused(() => createRootKey(dir, 'vol', NOW), 'EmulatorState', `Unit ${s.units[1]!.id} (claimed) is not kms-initialized, so the KMS cannot serve; finish the ceremony on it (ingest its bundle), or put a failed unit in maintenance.`);
+    refused(
+      () => createRootKey(dir, 'vol', NOW),
+      'EmulatorState',
+      `Unit ${s.units[1]!.id} (claimed) is not kms-initialized, so the KMS cannot serve; finish the ceremony on it (ingest its bundle), or put a failed unit in maintenance.`,
+    );
     const cleared = stateDir(instance([clearedUnit(), clearedUnit()]));
-    refused(() => createRootKey(cleared, 'vol', NOW), 'EmulatorState', 'hold no master key (they are cleared: never initialized, or zeroized), so the KMS has nothing to serve');
+    refused(
+      () => createRootKey(cleared, 'vol', NOW),
+      'EmulatorState',
+      'hold no master key (they are cleared: never initialized, or zeroized), so the KMS has nothing to serve',
+    );
   });
 
   it('refuses a master-key register that does not hold the key its pattern names', () => {
@@ -263,7 +322,11 @@ describe('which key serves', () => {
       u.currentMasterKey = { ...u.currentMasterKey!, sealed: wrong.sealed };
     });
     // The seal's AAD names the pattern: the swapped seal does not even open.
-    refused(() => createRootKey(dir, 'vol', NOW), 'EmulatorState', /master key register of unit .* (does not open|does not hold)/);
+    refused(
+      () => createRootKey(dir, 'vol', NOW),
+      'EmulatorState',
+      /master key register of unit .* (does not open|does not hold)/,
+    );
   });
 });
 
@@ -311,7 +374,11 @@ describe('rotation, recovery and zeroize: a DEK wrapped before unwraps after, un
     const jwe = wrapDek(dir, 'vol', Buffer.from('dek'));
     edit(dir, (s) => rotateRegisters(s, generateMasterKey()));
     edit(dir, (s) => rotateRegisters(s, generateMasterKey()));
-    refused(() => unwrapDek(dir, jwe), 'EmulatorState', /sealed under a master key these units no longer hold \(not their current key, KCV [0-9A-F]{6}, nor their old one, KCV [0-9A-F]{6}\), so no root key opens/);
+    refused(
+      () => unwrapDek(dir, jwe),
+      'EmulatorState',
+      /sealed under a master key these units no longer hold \(not their current key, KCV [0-9A-F]{6}, nor their old one, KCV [0-9A-F]{6}\), so no root key opens/,
+    );
     refused(() => createRootKey(dir, 'new', NOW), 'EmulatorState', 'no longer hold');
   });
 
@@ -332,10 +399,22 @@ describe('rotation, recovery and zeroize: a DEK wrapped before unwraps after, un
     refused(() => exportKeystore(original, file), 'OutputExists', 'already exists; nothing was overwritten');
 
     const { dir: recovered } = kmsInstance(mk, 3);
-    refused(() => unwrapDek(recovered, jwe), 'EmulatorState', 'Nothing can be unwrapped: this instance has no root keys');
-    expect(importKeystore(recovered, file)).toEqual({ rootKeys: ['vol', 'backup'], masterKeyKcv: keyCheckValue(mk), resealed: false });
+    refused(
+      () => unwrapDek(recovered, jwe),
+      'EmulatorState',
+      'Nothing can be unwrapped: this instance has no root keys',
+    );
+    expect(importKeystore(recovered, file)).toEqual({
+      rootKeys: ['vol', 'backup'],
+      masterKeyKcv: keyCheckValue(mk),
+      resealed: false,
+    });
     expect(unwrapDek(recovered, jwe).equals(dek)).toBe(true);
-    refused(() => importKeystore(recovered, file), 'InvalidArgument', 'This instance already has root keys named vol, backup; nothing was imported (was this keystore imported before?).');
+    refused(
+      () => importKeystore(recovered, file),
+      'InvalidArgument',
+      'This instance already has root keys named vol, backup; nothing was imported (was this keystore imported before?).',
+    );
   });
 
   it('import refuses a keystore for another master key, saying which KCV it needs and which the units hold', () => {
@@ -346,7 +425,11 @@ describe('rotation, recovery and zeroize: a DEK wrapped before unwraps after, un
     exportKeystore(dir, file);
     const other = generateMasterKey();
     const { dir: elsewhere } = kmsInstance(other);
-    const e = refused(() => importKeystore(elsewhere, file), 'EmulatorState', `The keystore file ${file} needs the master key with KCV ${keyCheckValue(mk)}, but the units of this instance hold KCV ${keyCheckValue(other)} as current (and no old key); nothing was imported, recover the master key with KCV ${keyCheckValue(mk)} onto this instance first.`);
+    const e = refused(
+      () => importKeystore(elsewhere, file),
+      'EmulatorState',
+      `The keystore file ${file} needs the master key with KCV ${keyCheckValue(mk)}, but the units of this instance hold KCV ${keyCheckValue(other)} as current (and no old key); nothing was imported, recover the master key with KCV ${keyCheckValue(mk)} onto this instance first.`,
+    );
     expect(e.details).toEqual({ needs: keyCheckValue(mk), holds: keyCheckValue(other) });
     expect(loadInstance(elsewhere).keystore).toBeNull();
   });
@@ -369,7 +452,11 @@ describe('rotation, recovery and zeroize: a DEK wrapped before unwraps after, un
     // A recovered instance that already rotated to k2 (k1 in its old register) takes the k1 file.
     const { dir: recovered, s } = kmsInstance(k1);
     edit(recovered, (x) => rotateRegisters(x, k2));
-    expect(importKeystore(recovered, underK1)).toEqual({ rootKeys: ['vol'], masterKeyKcv: keyCheckValue(k2), resealed: true });
+    expect(importKeystore(recovered, underK1)).toEqual({
+      rootKeys: ['vol'],
+      masterKeyKcv: keyCheckValue(k2),
+      resealed: true,
+    });
     expect(loadInstance(recovered).keystore!.masterKeyVerificationPattern).toBe(verificationPattern(k2));
     expect(unwrapDek(recovered, jwe).toString()).toBe('dek');
     expect(s.units).toHaveLength(2);
@@ -391,7 +478,11 @@ describe('rotation, recovery and zeroize: a DEK wrapped before unwraps after, un
       s.units = s.units.map((u) => ({ ...clearedUnit(), id: u.id, audit: u.audit }));
       s.keystore = null;
     });
-    refused(() => unwrapDek(dir, jwe), 'EmulatorState', 'hold no master key (they are cleared: never initialized, or zeroized)');
+    refused(
+      () => unwrapDek(dir, jwe),
+      'EmulatorState',
+      'hold no master key (they are cleared: never initialized, or zeroized)',
+    );
     refused(() => importKeystore(dir, file), 'EmulatorState', 'hold no master key');
     refused(() => exportKeystore(dir, tempFile('again.json')), 'EmulatorState', 'hold no master key');
   });
@@ -409,6 +500,8 @@ describe('the keystore file is parsed strictly', () => {
 
   it('refuses edits naming the field, and imports nothing', () => {
     const { text } = exported();
+    // The edits reach into any member of the file as JSON, whatever its type.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const change = (f: (j: any) => void): string => {
       const j = JSON.parse(text);
       f(j);
@@ -426,7 +519,12 @@ describe('the keystore file is parsed strictly', () => {
       [change((j) => (j.rootKeys[0].sealed = 5)), 'rootKeys[0].sealed is 5, not a string'],
       [change((j) => (j.rootKeys = {})), 'rootKeys is an object, not a list'],
     ];
-    for (const [t, why] of cases) refused(() => parseKeystoreFile(t, 'ks.json'), 'InvalidArgument', `ks.json is not a keystore file this tool reads: ${why}`);
+    for (const [t, why] of cases)
+      refused(
+        () => parseKeystoreFile(t, 'ks.json'),
+        'InvalidArgument',
+        `ks.json is not a keystore file this tool reads: ${why}`,
+      );
   });
 
   it('refuses a root key that does not open, and a KCV that does not fit the pattern', () => {
@@ -436,8 +534,15 @@ describe('the keystore file is parsed strictly', () => {
     const sealed = Buffer.from(j.rootKeys[0].sealed, 'base64url');
     sealed[20]! ^= 1;
     const altered = tempFile('altered.json');
-    writeFileSync(altered, JSON.stringify({ ...j, rootKeys: [{ ...j.rootKeys[0], sealed: sealed.toString('base64url') }] }));
-    refused(() => importKeystore(dir, altered), 'InvalidArgument', `A root key in the keystore file ${altered} does not open under the master key the file names: the file was altered`);
+    writeFileSync(
+      altered,
+      JSON.stringify({ ...j, rootKeys: [{ ...j.rootKeys[0], sealed: sealed.toString('base64url') }] }),
+    );
+    refused(
+      () => importKeystore(dir, altered),
+      'InvalidArgument',
+      `A root key in the keystore file ${altered} does not open under the master key the file names: the file was altered`,
+    );
     const renamed = tempFile('renamed.json');
     writeFileSync(renamed, JSON.stringify({ ...j, rootKeys: [{ ...j.rootKeys[0], name: 'other' }] }));
     refused(() => importKeystore(dir, renamed), 'InvalidArgument', 'does not open');
@@ -465,9 +570,19 @@ describe('resealKeystore', () => {
     expect(moved.masterKeyVerificationPattern).toBe(verificationPattern(k2));
     expect(moved.rootKeys.map((r) => [r.name, r.created])).toEqual(ks.rootKeys.map((r) => [r.name, r.created]));
     for (const [i, r] of moved.rootKeys.entries()) {
-      expect(unsealBytes(k2, r.sealed, r.name, 'x').equals(unsealBytes(k1, ks.rootKeys[i]!.sealed, r.name, 'x'))).toBe(true);
+      expect(unsealBytes(k2, r.sealed, r.name, 'x').equals(unsealBytes(k1, ks.rootKeys[i]!.sealed, r.name, 'x'))).toBe(
+        true,
+      );
     }
-    refused(() => resealKeystore(ks, k2, k1, verificationPattern(k1)), 'EmulatorState', 'The KMS keystore is not sealed under the master key given to re-seal it');
-    refused(() => resealKeystore(ks, k1, k2, verificationPattern(k1)), 'InvalidArgument', 'does not match its verification pattern');
+    refused(
+      () => resealKeystore(ks, k2, k1, verificationPattern(k1)),
+      'EmulatorState',
+      'The KMS keystore is not sealed under the master key given to re-seal it',
+    );
+    refused(
+      () => resealKeystore(ks, k1, k2, verificationPattern(k1)),
+      'InvalidArgument',
+      'does not match its verification pattern',
+    );
   });
 });
