@@ -68,6 +68,31 @@ export const OBJECT = {
 const TAG_TAG_LIST = 0x5c;
 const TAG_DATA_OBJECT = 0x53;
 
+/**
+ * Tags inside the PIV commands' data (SP 800-73-4 Part 2 §3.2.4 GENERAL
+ * AUTHENTICATE, §3.3.2 GENERATE ASYMMETRIC KEY PAIR, Table 10 public key
+ * data objects; names as in Yubico's yubikit piv.py).
+ */
+export const TAG = {
+  /** Dynamic Authentication Template. */
+  DYN_AUTH: 0x7c,
+  AUTH_WITNESS: 0x80,
+  AUTH_CHALLENGE: 0x81,
+  AUTH_RESPONSE: 0x82,
+  AUTH_EXPONENTIATION: 0x85,
+  /** Control reference template of GENERATE ASYMMETRIC KEY PAIR. */
+  GEN_TEMPLATE: 0xac,
+  GEN_ALGORITHM: 0x80,
+  /** Yubico extensions inside the template. */
+  PIN_POLICY: 0xaa,
+  TOUCH_POLICY: 0xab,
+  /** Public key template and its members. */
+  PUBLIC_KEY: 0x7f49,
+  RSA_MODULUS: 0x81,
+  RSA_EXPONENT: 0x82,
+  EC_POINT: 0x86,
+} as const;
+
 /** Yubico GET VERSION answers 3 bytes (major, minor, patch); GET SERIAL 4 (big-endian). */
 const VERSION_LENGTH = 3;
 const SERIAL_LENGTH = 4;
@@ -277,7 +302,12 @@ export class PivSession {
   async putData(tag: number, content: Uint8Array, what: string): Promise<void> {
     const tagBytes = Buffer.from([tag >> 16, (tag >> 8) & 0xff, tag & 0xff]);
     await this.channel.send(
-      { ins: INS.PUT_DATA, p1: 0x3f, p2: 0xff, data: Buffer.concat([tlv(0x5c, tagBytes), tlv(0x53, content)]) },
+      {
+        ins: INS.PUT_DATA,
+        p1: 0x3f,
+        p2: 0xff,
+        data: Buffer.concat([tlv(TAG_TAG_LIST, tagBytes), tlv(TAG_DATA_OBJECT, content)]),
+      },
       what,
     );
   }
@@ -355,7 +385,7 @@ export class PivSession {
         ins: INS.GENERAL_AUTHENTICATE,
         p1: alg,
         p2: KEY_REF.MANAGEMENT,
-        data: tlv(0x7c, tlv(0x80, Buffer.alloc(0))),
+        data: tlv(TAG.DYN_AUTH, tlv(TAG.AUTH_WITNESS, Buffer.alloc(0))),
         le: 0,
       },
       'Authenticating with the management key',
@@ -370,7 +400,11 @@ export class PivSession {
     }
     if (first.sw !== SW.OK) throw statusError(first.sw, 'Starting management-key authentication');
     const step1 = first.data;
-    const witness = findTlv(parseTlvs(findTlv(parseTlvs(step1), 0x7c, 'the witness')), 0x80, 'the witness');
+    const witness = findTlv(
+      parseTlvs(findTlv(parseTlvs(step1), TAG.DYN_AUTH, 'the witness')),
+      TAG.AUTH_WITNESS,
+      'the witness',
+    );
     if (witness.length !== block) throw new CeremonyError('CardError', 'The card sent a witness of the wrong size.');
     const decrypted = ecb(true, name, key, witness);
     const challenge = randomBytes(block);
@@ -380,7 +414,10 @@ export class PivSession {
           ins: INS.GENERAL_AUTHENTICATE,
           p1: alg,
           p2: KEY_REF.MANAGEMENT,
-          data: tlv(0x7c, Buffer.concat([tlv(0x80, decrypted), tlv(0x81, challenge)])),
+          data: tlv(
+            TAG.DYN_AUTH,
+            Buffer.concat([tlv(TAG.AUTH_WITNESS, decrypted), tlv(TAG.AUTH_CHALLENGE, challenge)]),
+          ),
           le: 0,
         },
         'Authenticating with the management key',
@@ -393,7 +430,11 @@ export class PivSession {
         );
       }
       if (r.sw !== SW.OK) throw statusError(r.sw, 'Management-key authentication');
-      const response = findTlv(parseTlvs(findTlv(parseTlvs(r.data), 0x7c, 'the response')), 0x82, 'the response');
+      const response = findTlv(
+        parseTlvs(findTlv(parseTlvs(r.data), TAG.DYN_AUTH, 'the response')),
+        TAG.AUTH_RESPONSE,
+        'the response',
+      );
       const expected = ecb(false, name, key, challenge);
       if (response.length !== expected.length || !timingSafeEqual(response, expected)) {
         throw new CeremonyError(
@@ -423,24 +464,27 @@ export class PivSession {
     alg: typeof ALG.RSA2048 | typeof ALG.ECCP256,
     policy: { pin?: number; touch?: number } = {},
   ): Promise<KeyObject> {
-    const params = [tlv(0x80, Buffer.from([alg]))];
-    if (policy.pin) params.push(tlv(0xaa, Buffer.from([policy.pin])));
-    if (policy.touch) params.push(tlv(0xab, Buffer.from([policy.touch])));
+    const params = [tlv(TAG.GEN_ALGORITHM, Buffer.from([alg]))];
+    if (policy.pin) params.push(tlv(TAG.PIN_POLICY, Buffer.from([policy.pin])));
+    if (policy.touch) params.push(tlv(TAG.TOUCH_POLICY, Buffer.from([policy.touch])));
     const r = await this.channel.send(
       {
         ins: INS.GENERATE_ASYMMETRIC_KEY_PAIR,
         p1: 0x00,
         p2: slot,
-        data: tlv(0xac, Buffer.concat(params)),
+        data: tlv(TAG.GEN_TEMPLATE, Buffer.concat(params)),
         le: 0,
         deadlineMs: KEY_GENERATION_DEADLINE_MS,
       },
       `Generating a key in slot ${slot.toString(16).toUpperCase()}`,
     );
-    const inner = parseTlvs(findTlv(parseTlvs(r), 0x7f49, 'the public key'), 'the public key');
+    const inner = parseTlvs(findTlv(parseTlvs(r), TAG.PUBLIC_KEY, 'the public key'), 'the public key');
     if (alg === ALG.RSA2048)
-      return rsaPublicKey(findTlv(inner, 0x81, 'the modulus'), findTlv(inner, 0x82, 'the exponent'));
-    return p256PublicKeyFromPoint(findTlv(inner, 0x86, 'the EC point'));
+      return rsaPublicKey(
+        findTlv(inner, TAG.RSA_MODULUS, 'the modulus'),
+        findTlv(inner, TAG.RSA_EXPONENT, 'the exponent'),
+      );
+    return p256PublicKeyFromPoint(findTlv(inner, TAG.EC_POINT, 'the EC point'));
   }
 
   /**
@@ -451,7 +495,7 @@ export class PivSession {
   private async useSlotKey(
     alg: number,
     slot: number,
-    tag: 0x81 | 0x85,
+    tag: typeof TAG.AUTH_CHALLENGE | typeof TAG.AUTH_EXPONENTIATION,
     input: Uint8Array,
     what: string,
   ): Promise<Buffer> {
@@ -460,27 +504,27 @@ export class PivSession {
         ins: INS.GENERAL_AUTHENTICATE,
         p1: alg,
         p2: slot,
-        data: tlv(0x7c, Buffer.concat([tlv(0x82, Buffer.alloc(0)), tlv(tag, input)])),
+        data: tlv(TAG.DYN_AUTH, Buffer.concat([tlv(TAG.AUTH_RESPONSE, Buffer.alloc(0)), tlv(tag, input)])),
         le: 0,
       },
       `${what} with the key in slot ${slot.toString(16).toUpperCase()}`,
     );
-    return findTlv(parseTlvs(findTlv(parseTlvs(r), 0x7c, 'the response')), 0x82, 'the response');
+    return findTlv(parseTlvs(findTlv(parseTlvs(r), TAG.DYN_AUTH, 'the response')), TAG.AUTH_RESPONSE, 'the response');
   }
 
   /** Raw RSA private-key operation (tag 81 challenge): the input is already padded to the modulus size by the host. */
   rsaPrivate(slot: number, input: Uint8Array): Promise<Buffer> {
-    return this.useSlotKey(ALG.RSA2048, slot, 0x81, input, 'Signing');
+    return this.useSlotKey(ALG.RSA2048, slot, TAG.AUTH_CHALLENGE, input, 'Signing');
   }
 
   /** ECDSA over a SHA-256 digest with a P-256 slot key (tag 81): DER signature. */
   ecdsaSign(slot: number, digest: Uint8Array): Promise<Buffer> {
-    return this.useSlotKey(ALG.ECCP256, slot, 0x81, digest, 'Signing');
+    return this.useSlotKey(ALG.ECCP256, slot, TAG.AUTH_CHALLENGE, digest, 'Signing');
   }
 
   /** ECDH with a P-256 slot key (tag 85 exponentiation): the shared X coordinate. Secret: the caller zeroes it. */
   ecdh(slot: number, peerPoint: Uint8Array): Promise<Buffer> {
-    return this.useSlotKey(ALG.ECCP256, slot, 0x85, peerPoint, 'Key agreement');
+    return this.useSlotKey(ALG.ECCP256, slot, TAG.AUTH_EXPONENTIATION, peerPoint, 'Key agreement');
   }
 
   /**
@@ -548,9 +592,9 @@ export class PivSession {
       const inner = parseTlvs(pub, `the public key in the ${label}`);
       publicKey =
         alg === ALG.RSA2048
-          ? rsaPublicKey(findTlv(inner, 0x81, 'n'), findTlv(inner, 0x82, 'e'))
+          ? rsaPublicKey(findTlv(inner, TAG.RSA_MODULUS, 'n'), findTlv(inner, TAG.RSA_EXPONENT, 'e'))
           : alg === ALG.ECCP256
-            ? p256PublicKeyFromPoint(findTlv(inner, 0x86, 'point'))
+            ? p256PublicKeyFromPoint(findTlv(inner, TAG.EC_POINT, 'point'))
             : undefined;
     }
     return {

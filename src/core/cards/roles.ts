@@ -82,8 +82,8 @@ export interface CardStatus {
 async function adminFlags(s: PivSession): Promise<number> {
   try {
     const data = await s.getData(OBJECT.YUBICO_ADMIN_DATA, 'Reading the admin data');
-    const inner = parseTlvs(findTlv(parseTlvs(data), 0x80, 'admin data'));
-    return inner.find((t) => t.tag === 0x81)?.value[0] ?? 0;
+    const inner = parseTlvs(findTlv(parseTlvs(data), ADMIN_DATA.TEMPLATE, 'admin data'));
+    return inner.find((t) => t.tag === ADMIN_DATA.FLAGS_1)?.value[0] ?? 0;
   } catch (e) {
     if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') return 0;
     throw e;
@@ -91,6 +91,9 @@ async function adminFlags(s: PivSession): Promise<number> {
 }
 
 const FLAG_MGM_KEY_PROTECTED = 0x02; // ykman's ADMIN DATA flags-1 bit: management key stored PIN-protected
+
+/** Yubico's PIV admin data object 5FFF00 (yubikit piv.py TAG_ADMIN, TAG_ADMIN_FLAGS_1). */
+const ADMIN_DATA = { TEMPLATE: 0x80, FLAGS_1: 0x81 } as const;
 
 /**
  * Errors that say the card or the reader is gone, not that one object on it
@@ -461,16 +464,20 @@ async function protectManagementKey(s: PivSession, key: Uint8Array): Promise<voi
   let fields: Array<{ tag: number; value: Buffer }> = [];
   try {
     fields = parseTlvs(
-      findTlv(parseTlvs(await s.getData(OBJECT.YUBICO_ADMIN_DATA, 'Reading the admin data')), 0x80, 'admin data'),
+      findTlv(
+        parseTlvs(await s.getData(OBJECT.YUBICO_ADMIN_DATA, 'Reading the admin data')),
+        ADMIN_DATA.TEMPLATE,
+        'admin data',
+      ),
     );
   } catch (e) {
     if (!(e instanceof CeremonyError)) throw e; // absent or unreadable: written afresh
   }
-  const flags = (fields.find((t) => t.tag === 0x81)?.value[0] ?? 0) | FLAG_MGM_KEY_PROTECTED;
-  const kept = fields.filter((t) => t.tag !== 0x81).map((t) => tlv(t.tag, t.value));
+  const flags = (fields.find((t) => t.tag === ADMIN_DATA.FLAGS_1)?.value[0] ?? 0) | FLAG_MGM_KEY_PROTECTED;
+  const kept = fields.filter((t) => t.tag !== ADMIN_DATA.FLAGS_1).map((t) => tlv(t.tag, t.value));
   await s.putData(
     OBJECT.YUBICO_ADMIN_DATA,
-    tlv(0x80, Buffer.concat([tlv(0x81, Buffer.from([flags])), ...kept])),
+    tlv(ADMIN_DATA.TEMPLATE, Buffer.concat([tlv(ADMIN_DATA.FLAGS_1, Buffer.from([flags])), ...kept])),
     'Writing the admin data',
   );
 }

@@ -275,7 +275,10 @@ export function parseEnvelope(text: string, what: string): KeyshareEnvelope {
       `${what} (protection)`,
     );
     if (
-      !Number.isInteger(p['cardSerial']) ||
+      // A card serial is 4 bytes (Yubico GET SERIAL): anything else, 2^53 and above included, is damage.
+      !Number.isSafeInteger(p['cardSerial']) ||
+      (p['cardSerial'] as number) < 0 ||
+      (p['cardSerial'] as number) > 0xffffffff ||
       typeof p['slot'] !== 'string' ||
       !/^(8[2-9a-f]|9[0-5])$/.test(p['slot'])
     ) {

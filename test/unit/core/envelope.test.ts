@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createECDH, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isCeremonyError, type CeremonyErrorCode } from '../../../src/core/errors.js';
 import {
   KEYSHARE_FORMAT,
   openShareWithPassphrase,
   parseEnvelope,
+  sealShareToCardKey,
   sealShareWithPassphrase,
   serializeEnvelope,
   shareCommitment,
@@ -136,6 +137,20 @@ describe('keyshare envelope with a passphrase', () => {
       'f',
     );
     expect(opened.equals(share)).toBe(true);
+  });
+
+  it('a card share whose card serial is not a 4-byte serial (2^53 and above included) is damage, not a crash', () => {
+    const point = createECDH('prime256v1').generateKeys();
+    const env = sealShareToCardKey(header(), share, { serial: 12345678, slot: 0x82, recipientPoint: point });
+    expect(() => parseEnvelope(serializeEnvelope(env), 'f')).not.toThrow();
+    for (const serial of [2 ** 53, 2 ** 53 + 2, 2 ** 32, -1, 1.5]) {
+      // Without a digest, so that the protection block's own check is what speaks.
+      const { digest: _digest, ...members } = env;
+      const text = JSON.stringify({ ...members, protection: { ...env.protection, cardSerial: serial } });
+      expect(() => parseEnvelope(text, 'card share'), String(serial)).toThrow(
+        /card share is damaged: the card protection block is invalid/,
+      );
+    }
   });
 
   it('refuses unknown fields', async () => {
