@@ -540,6 +540,18 @@ export function ingestBundle(
   });
 }
 
+/**
+ * A refusal decided on what the bundle says before its signatures are
+ * checked (step 8): the person is told that the bundle may also have been
+ * altered, since nothing in it is authenticated yet (issue 10).
+ */
+function refuseUnsigned(code: CeremonyErrorCode, message: string): never {
+  refuse(
+    code,
+    `${message} (This is what the bundle says; its signatures are not checked yet, so it may also have been altered.)`,
+  );
+}
+
 /** How the unit was zeroized after it applied this bundle (a zeroize bundle or locally), or null. */
 function zeroizedSince(unit: UnitState, bundleId: string): string | null {
   const applied = unit.audit.findLast((a) => a.result === 'applied' && a.bundleId === bundleId);
@@ -593,11 +605,11 @@ function offerToUnit(
     };
   }
   try {
-    if (refusal) refuse(refusal.code, refusal.message);
+    if (refusal) refuseUnsigned(refusal.code, refusal.message);
     const seen = unit.appliedBundles.find((a) => a.bundleId === p.bundleId);
     // A bundle whose effect a later zeroize destroyed is not "in place": it is a replay.
     if (seen && zeroizedSince(unit, seen.bundleId)) {
-      refuse(
+      refuseUnsigned(
         'Replay',
         `this bundle (sequence ${p.sequence}) was applied before, but the unit was zeroized since (${zeroizedSince(unit, seen.bundleId)}); a replay is refused. A new bundle is needed.`,
       );
@@ -627,13 +639,18 @@ function offerToUnit(
         `a different bundle with the same id ${p.bundleId} was applied before: this one was altered and re-issued.`,
       );
     if (p.sequence <= unit.lastSequence)
-      refuse(
+      refuseUnsigned(
         'Replay',
         `replayed or out-of-date bundle: sequence ${p.sequence} is not above the last accepted ${unit.lastSequence}.`,
       );
     // The sequence of commands again, against this unit's copy of the rules, before any change.
     planOf(p.operation, p.commands, p.targets);
-    checkPrecondition(unit, bundle.plan, bundle);
+    try {
+      checkPrecondition(unit, bundle.plan, bundle);
+    } catch (e) {
+      if (isCeremonyError(e)) refuseUnsigned(e.code, e.message);
+      throw e;
+    }
     const signers = checkSignatures(unit, bundle);
     const updated = applyCommands(unit, bundle, s);
     updated.lastSequence = p.sequence;
