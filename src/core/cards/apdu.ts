@@ -2,10 +2,11 @@ import { CeremonyError, type CeremonyErrorCode } from '../errors.js';
 import type { CardConnection } from './transport.js';
 
 // The host side of ISO/IEC 7816-4 APDUs as PIV cards use them (SP 800-73-4
-// Part 2 §3): short APDUs only (every PIV card supports them, not every card
-// supports extended length), command chaining for long data, 61xx/GET
-// RESPONSE and 6Cxx for long or mis-sized responses, and status words
-// mapped to typed errors.
+// Part 2 §3): short APDUs with command chaining for long data, 61xx/GET
+// RESPONSE and 6Cxx for long or mis-sized responses, and status words mapped
+// to typed errors. Extended-length APDUs (§5.1) carry a whole certificate in
+// one command or one answer, but only on a card whose ATR says it takes them
+// (a YubiKey 5 does, not every PIV card does); short APDUs stay the fallback.
 
 export interface CommandApdu {
   cla?: number;
@@ -21,6 +22,13 @@ export interface CommandApdu {
    * (on-card key generation: KEY_GENERATION_DEADLINE_MS).
    */
   deadlineMs?: number;
+  /**
+   * The command may go as one extended-length APDU (Lc and Le of up to 65535
+   * and 65536 bytes) when the card offers extended length: then its data
+   * needs no chaining and its answer no GET RESPONSE. PIV's GET DATA and PUT
+   * DATA, which a YubiKey 5 takes in extended form.
+   */
+  extendedLength?: boolean;
 }
 
 /** Status words this layer and the PIV client act on (ISO/IEC 7816-4 §5.6, SP 800-73-4 Part 2 Table 6). */
@@ -42,6 +50,10 @@ export const SW = {
 } as const;
 
 const MAX_SHORT_DATA = 255;
+/** Lc of an extended command: 1 to 65535 bytes (ISO/IEC 7816-4 §5.1). */
+const MAX_EXTENDED_DATA = 65535;
+/** Ne of an extended command with Le = 0000: 65536 bytes. */
+const MAX_EXTENDED_RESPONSE_DATA = 65536;
 
 /**
  * The most data one answer to a short command may carry: Ne = 256 when Le =
@@ -149,6 +161,61 @@ function encode(
   return Uint8Array.from(parts);
 }
 
+/**
+ * An extended-length command (ISO/IEC 7816-4 §5.1): 00 then a 2-byte Lc and
+ * the data when there is data, and a 2-byte Le (0000: 65536) when an answer is
+ * expected; without data, the Le alone follows the 00.
+ */
+function encodeExtended(
+  cla: number,
+  ins: number,
+  p1: number,
+  p2: number,
+  data: Uint8Array,
+  le: number | undefined,
+): Uint8Array {
+  const parts = [cla, ins, p1, p2, 0x00];
+  if (data.length > 0) parts.push(data.length >> 8, data.length & 0xff, ...data);
+  if (le !== undefined) parts.push((le >> 8) & 0xff, le & 0xff);
+  return Uint8Array.from(parts);
+}
+
+/** Card capabilities (ISO/IEC 7816-4 §12.1.1.9): third software function table, b7 = extended Lc and Le fields. */
+const COMPACT_TLV_CARD_CAPABILITIES = 0x7;
+const CAPABILITY_EXTENDED_LENGTH = 0x40;
+
+/**
+ * Whether the card's ATR announces extended Lc and Le (ISO/IEC 7816-3 §8.2
+ * for the ATR's layout; ISO/IEC 7816-4 §12.1.1 for the historical bytes): the
+ * "card capabilities" compact-TLV object (tag 7) with bit b7 of its third
+ * byte. A YubiKey 5 announces 73 C0 21 C0. A malformed or silent ATR says no.
+ */
+export function atrOffersExtendedLength(atr: Uint8Array): boolean {
+  if (atr.length < 2) return false;
+  const historicalCount = atr[1]! & 0x0f;
+  let y = atr[1]! >> 4;
+  let i = 2;
+  // Interface bytes: TAi, TBi, TCi present by bits 5-7 of Y; TDi (bit 8) gives the next Y.
+  for (;;) {
+    i += (y & 1) + ((y >> 1) & 1) + ((y >> 2) & 1);
+    if (!(y & 8)) break;
+    if (i >= atr.length) return false;
+    y = atr[i]! >> 4;
+    i++;
+  }
+  const historical = atr.subarray(i, i + historicalCount);
+  if (historical.length !== historicalCount || historical[0] !== 0x80) return false; // category 80: compact-TLV objects
+  for (let j = 1; j < historical.length;) {
+    const tag = historical[j]! >> 4;
+    const len = historical[j]! & 0x0f;
+    const value = historical.subarray(j + 1, j + 1 + len);
+    if (value.length !== len) return false;
+    if (tag === COMPACT_TLV_CARD_CAPABILITIES) return len >= 3 && (value[2]! & CAPABILITY_EXTENDED_LENGTH) !== 0;
+    j += 1 + len;
+  }
+  return false;
+}
+
 /** "Reading the card serial" -> "reading the card serial", to go inside a sentence. */
 function lowerFirst(what: string): string {
   return what.charAt(0).toLowerCase() + what.slice(1);
@@ -159,11 +226,23 @@ const TIMED_OUT: unique symbol = Symbol('timed out');
 export class ApduChannel {
   /** Set once the card missed a deadline: the connection is released and every later command fails the same way. */
   private failure: CeremonyError | undefined;
+  /**
+   * The card takes extended-length APDUs: its ATR says so, and it has not
+   * refused one with 6700 (then this channel goes back to short APDUs).
+   */
+  private extended: boolean;
 
   constructor(
     readonly connection: CardConnection,
     private readonly trace: ApduTrace = {},
-  ) {}
+  ) {
+    this.extended = atrOffersExtendedLength(connection.atr);
+  }
+
+  /** Whether commands that allow it go as extended-length APDUs on this connection. */
+  get extendedLength(): boolean {
+    return this.extended;
+  }
 
   /** A card answer that breaks ISO/IEC 7816-4: one sentence naming the reader, the operation and what was wrong. */
   private malformed(what: string, problem: string): CeremonyError {
@@ -180,7 +259,12 @@ export class ApduChannel {
    * SCARD_RESET_CARD as soon as the reader gives the handle back, so no PIN
    * stays verified) and the channel refuses every later command.
    */
-  private async exchange(bytes: Uint8Array, what: string, deadlineMs: number): Promise<{ data: Buffer; sw: number }> {
+  private async exchange(
+    bytes: Uint8Array,
+    what: string,
+    deadlineMs: number,
+    maxData = MAX_SHORT_RESPONSE_DATA,
+  ): Promise<{ data: Buffer; sw: number }> {
     if (this.failure) throw this.failure;
     const answer = this.connection.transmit(bytes);
     let timer: NodeJS.Timeout | undefined;
@@ -208,8 +292,11 @@ export class ApduChannel {
     if (r.length < 2) throw this.malformed(what, `${r.length} bytes, fewer than a status word`);
     const b = Buffer.from(r);
     const data = b.subarray(0, b.length - 2);
-    if (data.length > MAX_SHORT_RESPONSE_DATA)
-      throw this.malformed(what, `${data.length} bytes of data to a short command`);
+    if (data.length > maxData)
+      throw this.malformed(
+        what,
+        `${data.length} bytes of data to ${maxData === MAX_SHORT_RESPONSE_DATA ? 'a short' : 'an extended'} command`,
+      );
     return { data, sw: (b[b.length - 2]! << 8) | b[b.length - 1]! };
   }
 
@@ -222,6 +309,14 @@ export class ApduChannel {
     const cla = c.cla ?? 0x00;
     const data = c.data ?? new Uint8Array(0);
     const deadlineMs = c.deadlineMs ?? APDU_DEADLINE_MS;
+    if (c.extendedLength && this.extended && data.length <= MAX_EXTENDED_DATA) {
+      // Le 0000 asks for up to 65536 bytes.
+      const bytes = encodeExtended(cla, c.ins, c.p1, c.p2, data, c.le);
+      const r = await this.exchange(bytes, what, deadlineMs, MAX_EXTENDED_RESPONSE_DATA);
+      // 6700 to an extended command: the card (or its reader) does not take them after all; short APDUs from now on.
+      if (r.sw !== SW.WRONG_LENGTH) return this.collect(r, what, deadlineMs);
+      this.extended = false;
+    }
     // Command chaining, ISO/IEC 7816-4 §5.1.1.1: CLA bit b5 on every block
     // but the last; each intermediate block must answer 9000.
     let offset = 0;
@@ -240,8 +335,19 @@ export class ApduChannel {
       if ((r.sw & SW1_MASK) === SW1_WRONG_LE)
         throw this.malformed(what, `${swHex(r.sw)} again after the length it asked for`);
     }
+    return this.collect(r, what, deadlineMs);
+  }
+
+  /** The answer to a command with whatever 61xx announces fetched by GET RESPONSE. */
+  private async collect(
+    first: { data: Buffer; sw: number },
+    what: string,
+    deadlineMs: number,
+  ): Promise<{ data: Buffer; sw: number }> {
+    let r = first;
     const chunks = [r.data];
     let total = r.data.length;
+    if (total > MAX_RESPONSE_DATA) throw this.malformed(what, `more than ${MAX_RESPONSE_DATA} bytes`);
     // 61xx: more data available; fetch it with GET RESPONSE (§7.6.1). Each
     // answer that announces still more must carry all it was asked for (xx,
     // or 256 for 00), which with the round and size bounds ends any loop.

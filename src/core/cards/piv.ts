@@ -249,6 +249,12 @@ function rsaPublicKey(modulus: Buffer, exponent: Buffer): KeyObject {
  */
 export class PivSession {
   readonly channel: ApduChannel;
+  /**
+   * What this connection already read and cannot change while it lasts
+   * (serial, firmware version): read once per connection, never carried to
+   * another one (a YubiKey takes 5-20 ms per APDU).
+   */
+  private readonly known: { serial?: number; version?: string } = {};
 
   constructor(connection: CardConnection, trace?: ApduTrace) {
     this.channel = new ApduChannel(connection, trace);
@@ -263,18 +269,22 @@ export class PivSession {
 
   /** Yubico GET VERSION: firmware major.minor.patch, exactly three bytes. */
   async version(): Promise<string> {
+    if (this.known.version !== undefined) return this.known.version;
     const v = await this.channel.send({ ins: INS.GET_VERSION, p1: 0, p2: 0 }, 'Reading the card version');
     if (v.length !== VERSION_LENGTH)
       throw malformedAnswer(`a version of ${v.length} bytes instead of ${VERSION_LENGTH}`);
-    return [...v].join('.');
+    this.known.version = [...v].join('.');
+    return this.known.version;
   }
 
   /** Yubico GET SERIAL: the card's serial number, a 32-bit big-endian integer. */
   async serial(): Promise<number> {
+    if (this.known.serial !== undefined) return this.known.serial;
     const s = await this.channel.send({ ins: INS.GET_SERIAL, p1: 0, p2: 0 }, 'Reading the card serial');
     if (s.length !== SERIAL_LENGTH)
       throw malformedAnswer(`a serial number of ${s.length} bytes instead of ${SERIAL_LENGTH}`);
-    return s.readUInt32BE(0);
+    this.known.serial = s.readUInt32BE(0);
+    return this.known.serial;
   }
 
   /** GET DATA (SP 800-73-4 Part 2 §3.1.2): the content of a data object, without its 53 wrapper. */
@@ -282,7 +292,7 @@ export class PivSession {
     const tagBytes =
       tag === OBJECT.DISCOVERY ? Buffer.from([0x7e]) : Buffer.from([tag >> 16, (tag >> 8) & 0xff, tag & 0xff]);
     const r = await this.channel.send(
-      { ins: INS.GET_DATA, p1: 0x3f, p2: 0xff, data: tlv(TAG_TAG_LIST, tagBytes), le: 0 },
+      { ins: INS.GET_DATA, p1: 0x3f, p2: 0xff, data: tlv(TAG_TAG_LIST, tagBytes), le: 0, extendedLength: true },
       what,
     );
     // The answer is exactly one data object: 53 for a container, 7E for the
@@ -307,6 +317,7 @@ export class PivSession {
         p1: 0x3f,
         p2: 0xff,
         data: Buffer.concat([tlv(TAG_TAG_LIST, tagBytes), tlv(TAG_DATA_OBJECT, content)]),
+        extendedLength: true,
       },
       what,
     );

@@ -135,22 +135,41 @@ describe('PIV client against the virtual card (in-process)', () => {
     expect(await s.slotMetadata(0x83)).toBeNull();
   });
 
-  it('PUT DATA needs the management key; a 3 KB object goes out chained and comes back with GET RESPONSE', async () => {
+  it('PUT DATA needs the management key; a 3 KB object goes out and comes back in one extended APDU each', async () => {
     const { s, apdus } = await session();
+    expect(s.channel.extendedLength).toBe(true); // the YubiKey 5 ATR announces extended Lc/Le
     const big = Buffer.alloc(3000, 0x5a);
     const tag = certificateObjectFor(0x82);
     expect(isCeremonyError(await caught(s.putData(tag, big, 'Writing')), 'SecurityStatusNotSatisfied')).toBe(true);
     await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY);
-    const before = apdus();
+    let before = apdus();
     await s.putData(tag, big, 'Writing');
-    expect(apdus() - before).toBeGreaterThanOrEqual(12); // 3000+ bytes in 255-byte blocks
+    expect(apdus() - before).toBe(1);
+    before = apdus();
     expect((await s.getData(tag, 'Reading')).equals(big)).toBe(true);
+    expect(apdus() - before).toBe(1);
     expect(
       isCeremonyError(
         await caught(s.getData(certificateObjectFor(0x95), 'Reading the slot 95 object')),
         'CardObjectNotFound',
       ),
     ).toBe(true);
+  });
+
+  it('on a card whose ATR does not offer extended length, a 3 KB object goes chained and comes back with GET RESPONSE', async () => {
+    // The YubiKey 5 ATR with card capabilities 73 C0 21 80: chaining, no extended Lc/Le.
+    const atr = Buffer.from('3bfd1300008131fe158073c0218057597562694b657900', 'hex');
+    const { s, apdus } = await session(new VirtualPivCard({ atr }));
+    expect(s.channel.extendedLength).toBe(false);
+    await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY);
+    const big = Buffer.alloc(3000, 0x5a);
+    const tag = certificateObjectFor(0x82);
+    let before = apdus();
+    await s.putData(tag, big, 'Writing');
+    expect(apdus() - before).toBe(12); // 3009 bytes in 255-byte blocks
+    before = apdus();
+    expect((await s.getData(tag, 'Reading')).equals(big)).toBe(true);
+    expect(apdus() - before).toBe(12); // 3004 bytes: 256, then 11 GET RESPONSE
   });
 
   it('a pulled card fails the next APDU with CardRemoved', async () => {

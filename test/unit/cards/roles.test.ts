@@ -397,7 +397,10 @@ describe('the key history object 5FC10C, kept by the host (SP 800-73-4 Part 1 §
     // The host writes it (PUT DATA, INS DB, 5C 03 5FC10C): the virtual card writing it too must not hide that a YubiKey does not.
     const puts: string[] = [];
     const trace = {
-      onExchange: (c: Uint8Array) => void (c[1] === 0xdb && puts.push(Buffer.from(c.subarray(5, 10)).toString('hex'))),
+      onExchange: (c: Uint8Array) =>
+        void (
+          c[1] === 0xdb && puts.push(Buffer.from(c).toString('hex').includes('5c035fc10c') ? '5c035fc10c' : 'other')
+        ),
     };
     await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN), trace);
     expect(puts).toContain('5c035fc10c');
