@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { CardStatus, SW, type CommandApdu } from './apdu.js';
+import { attestSlot } from './attestation.js';
 import {
   CURVES,
   ecdhSharedSecret,
@@ -140,6 +141,13 @@ const APPLICATION_PROPERTY_TEMPLATE = tlv(
   ),
 );
 
+/** The certificate (tag 70) of a PIV certificate object such as 5FFF01 (SP 800-73-4 Part 1 Appendix A). */
+function certificateOfObject(object: Uint8Array): Uint8Array {
+  const cert = tlvMap(object).get(0x70);
+  if (!cert || cert.length === 0) throw new TlvError('no certificate in the object');
+  return cert;
+}
+
 export class PivApplet {
   // Volatile security state (cleared on power-off and on SELECT).
   private pinVerified = false;
@@ -221,6 +229,8 @@ export class PivApplet {
         return this.reset(cmd);
       case INS.IMPORT_ASYMMETRIC_KEY:
         return this.importKey(cmd);
+      case INS.ATTEST:
+        return this.attest(cmd);
       default:
         return fail(SW.INS_NOT_SUPPORTED);
     }
@@ -531,6 +541,61 @@ export class PivApplet {
     return ok(tlv(0x7c, tlv(0x82, result)));
   }
 
+  // ------------------------------------------------------------ attestation
+
+  /**
+   * Yubico ATTEST (INS F9, P1 slot, P2 00, firmware 4.3+): the DER
+   * certificate of the slot's public key, signed by the attestation key in
+   * F9 and issued by the subject of its certificate in 5FFF01
+   * (src/virtual-card/attestation.ts; the virtual chain is not Yubico's).
+   * Needs no PIN or management key. An empty slot is 6A88; a key that was
+   * imported, not generated on the card, is 6A80, as on a YubiKey 5; a card
+   * without an F9 key or certificate cannot attest (6A88).
+   */
+  private attest(cmd: CommandApdu): AppletResult {
+    if (cmd.p2 !== 0x00 || !isKeySlot(cmd.p1) || cmd.p1 === 0xf9) fail(SW.INCORRECT_P1P2);
+    if (cmd.data.length !== 0) fail(SW.WRONG_LENGTH);
+    const s = this.slotState(cmd.p1);
+    if (!s) fail(SW.REFERENCE_NOT_FOUND);
+    if (s.origin !== 'generated') fail(SW.WRONG_DATA);
+    const f9 = this.slotState(0xf9);
+    const f9Cert = this.state.objects[objectKey(OBJ.YUBICO_ATTESTATION_CERT)];
+    if (!f9 || f9Cert === undefined) fail(SW.REFERENCE_NOT_FOUND);
+    let der: Uint8Array;
+    try {
+      der = attestSlot(
+        {
+          serial: this.state.serial,
+          version: this.state.version,
+          attestationCertificate: certificateOfObject(new Uint8Array(Buffer.from(f9Cert, 'base64'))),
+          attestationKey: this.privateKey(0xf9, f9),
+        },
+        {
+          slot: cmd.p1,
+          publicKey: this.privateKey(cmd.p1, s),
+          pinPolicy: s.pinPolicy,
+          touchPolicy: s.touchPolicy,
+        },
+      );
+    } catch {
+      // 5FFF01 was overwritten with something that is not a certificate object.
+      return fail(SW.NO_PRECISE_DIAGNOSIS);
+    }
+    return ok(der);
+  }
+
+  /** Carries the attestation key, its certificate and the virtual root over into a reset card. */
+  private keepAttestation(fresh: CardState): void {
+    const f9 = this.state.slots[slotKey(0xf9)];
+    const cert = this.state.objects[objectKey(OBJ.YUBICO_ATTESTATION_CERT)];
+    delete fresh.slots[slotKey(0xf9)];
+    delete fresh.objects[objectKey(OBJ.YUBICO_ATTESTATION_CERT)];
+    delete fresh.attestationRoot;
+    if (f9) fresh.slots[slotKey(0xf9)] = f9;
+    if (cert !== undefined) fresh.objects[objectKey(OBJ.YUBICO_ATTESTATION_CERT)] = cert;
+    if (this.state.attestationRoot !== undefined) fresh.attestationRoot = this.state.attestationRoot;
+  }
+
   // ------------------------------------------------------------ Yubico management
 
   /**
@@ -616,6 +681,8 @@ export class PivApplet {
       fail(SW.CONDITIONS_NOT_SATISFIED);
     const fresh = newCardState(this.state.serial);
     fresh.version = this.state.version;
+    // As on a YubiKey, a reset leaves the attestation key (F9) and its certificate (5FFF01) alone.
+    this.keepAttestation(fresh);
     // Mutate in place so holders of the state object see the reset card.
     Object.assign(this.state, fresh);
     this.keyCache.clear();

@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { replaceFileAtomic } from '../core/files.js';
-import { hex } from './tlv.js';
+import { createVirtualAttestation } from './attestation.js';
+import { concat, hex, tlv } from './tlv.js';
 
 export const STATE_FORMAT = 'keyceremony-virtual-piv-card/1';
 
@@ -122,6 +123,13 @@ export interface CardState {
   slots: Record<string, KeySlotState>;
   /** Data objects by lowercase hex tag ("5fc102"), value = the content of tag 53, base64. */
   objects: Record<string, string>;
+  /**
+   * The self-signed virtual root (DER, base64) that issued the F9
+   * attestation certificate in 5FFF01 (src/virtual-card/attestation.ts): the
+   * trust anchor of this card's attestations, not Yubico's. Absent in state
+   * files written before the card attested; loadOrCreate adds the chain then.
+   */
+  attestationRoot?: string;
 }
 
 export function padReference(value: string | Uint8Array): Uint8Array {
@@ -146,9 +154,11 @@ export function objectKey(tag: number): string {
  * no keys and no data objects. A factory YubiKey has no CHUID (5FC102) or
  * CCC (5FC107): tools write those when asked (`ykman piv objects generate
  * chuid`), so the virtual card does not invent them either (issue 9).
+ * Like a YubiKey it does come with an attestation key in slot F9 and its
+ * certificate in 5FFF01, from a virtual root that says it is not Yubico's.
  */
 export function newCardState(serial?: number): CardState {
-  return {
+  const state: CardState = {
     format: STATE_FORMAT,
     serial: serial ?? randomInt(10_000_000, 40_000_000),
     version: [5, 4, 3],
@@ -158,6 +168,34 @@ export function newCardState(serial?: number): CardState {
     slots: {},
     objects: {},
   };
+  addAttestation(state);
+  return state;
+}
+
+/**
+ * Gives a card its attestation chain (src/virtual-card/attestation.ts): the
+ * attestation key in slot F9 (P-256, PIN never, touch never), its
+ * certificate in 5FFF01, and the virtual root in `attestationRoot`. Does
+ * nothing, and answers false, when the card already has a root or an F9
+ * key (someone may have put their own attestation key there, as ykman
+ * allows on a YubiKey).
+ */
+export function addAttestation(state: CardState): boolean {
+  if (state.attestationRoot !== undefined || state.slots[slotKey(0xf9)] !== undefined) return false;
+  const chain = createVirtualAttestation(state.serial);
+  state.slots[slotKey(0xf9)] = {
+    algorithm: ALG.ECCP256,
+    pinPolicy: PIN_POLICY.NEVER,
+    touchPolicy: TOUCH_POLICY.NEVER,
+    origin: 'generated',
+    privateKey: chain.privateKey,
+  };
+  // Stored as every PIV certificate object is (SP 800-73-4 Part 1 Appendix A): 70 certificate,
+  // 71 CertInfo (00: not compressed), FE error detection code (empty); ykman reads 5FFF01 so.
+  const object = concat(tlv(0x70, chain.certificate), tlv(0x71, Uint8Array.of(0x00)), tlv(0xfe, new Uint8Array(0)));
+  state.objects[objectKey(OBJ.YUBICO_ATTESTATION_CERT)] = Buffer.from(object).toString('base64');
+  state.attestationRoot = Buffer.from(chain.rootCertificate).toString('base64');
+  return true;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -211,6 +249,10 @@ export function parseCardState(json: unknown): CardState {
   for (const [k, o] of Object.entries(objects)) {
     if (typeof o !== 'string') throw new Error(`data object ${k} is malformed`);
   }
+  const { attestationRoot } = json;
+  if (attestationRoot !== undefined && typeof attestationRoot !== 'string') {
+    throw new Error('the attestation root is malformed');
+  }
   return {
     format: STATE_FORMAT,
     serial,
@@ -224,6 +266,7 @@ export function parseCardState(json: unknown): CardState {
     },
     slots: slots as Record<string, KeySlotState>,
     objects: objects as Record<string, string>,
+    ...(attestationRoot !== undefined ? { attestationRoot } : {}),
   };
 }
 
@@ -248,10 +291,16 @@ export function saveState(file: string, state: CardState): void {
   replaceFileAtomic(file, JSON.stringify(state, null, 2) + '\n', 0o600);
 }
 
-/** Loads the card in `file`, or creates a fresh card (random serial) there if the file does not exist. */
+/**
+ * Loads the card in `file`, or creates a fresh card (random serial) there if
+ * the file does not exist. A card saved before the virtual card attested
+ * gets its attestation chain now, saved at once so that it stays the same.
+ */
 export function loadOrCreate(file: string): CardState {
   try {
-    return loadState(file);
+    const state = loadState(file);
+    if (addAttestation(state)) saveState(file, state);
+    return state;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }

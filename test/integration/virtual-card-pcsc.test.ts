@@ -205,7 +205,7 @@ describe.skipIf(!!unavailable)('virtual PIV card through pcscd + vpcd', () => {
 
       // The state file was written by the card process after each change; the card wrote no key history itself.
       const state = JSON.parse(readFileSync(stack.cards[0]!.stateFile, 'utf8'));
-      expect(Object.keys(state.slots).sort()).toEqual(['82', '9c']);
+      expect(Object.keys(state.slots).sort()).toEqual(['82', '9c', 'f9']); // F9: the card's attestation key
       expect(state.objects['5fc10c']).toBeUndefined();
     },
   );
