@@ -445,6 +445,10 @@ export async function prepareCard(
     await s.authenticateManagementKey(managementKey!, currentAlg);
     await protectManagementKey(s, managementKey!);
   }
+  // With the management key at hand, a card without a key history object gets one that
+  // announces the certificates it already holds: its retired slots are probed here once, and
+  // every later share write and listing reads the object instead (issue 9, APDU economy).
+  if (action !== 'kept') await establishKeyHistory(s);
   return {
     serial: await s.serial(),
     pin: a.newPin ? 'changed' : 'kept',
@@ -482,8 +486,24 @@ async function protectManagementKey(s: PivSession, key: Uint8Array): Promise<voi
   );
 }
 
+/**
+ * What unlocking the management key needs, read without a secret for a card
+ * whose preparation was checked in an earlier connection: its algorithm
+ * (GET METADATA 9B). Whether the key is kept PIN-protected is then learnt
+ * from the protected object itself, read after the PIN.
+ */
+async function managementKeyFacts(s: PivSession): Promise<ManagementKeyFacts> {
+  const mgm = await s.referenceMetadata(KEY_REF.MANAGEMENT);
+  return {
+    managementKeyPinProtected: true,
+    managementKeyAlgorithm: (mgm.algorithm ?? ALG.TDES) as ManagementKeyAlg,
+  };
+}
+
+type ManagementKeyFacts = Pick<CardPreparation, 'managementKeyPinProtected' | 'managementKeyAlgorithm'>;
+
 /** Verifies the PIN, reads the PIN-protected management key, and authenticates with it. */
-export async function unlockManagementKey(s: PivSession, pin: Uint8Array, known?: CardPreparation): Promise<void> {
+export async function unlockManagementKey(s: PivSession, pin: Uint8Array, known?: ManagementKeyFacts): Promise<void> {
   await s.verifyPin(pin);
   // What assertPrepared already read is not read again (a YubiKey takes 5-20 ms per APDU).
   const isProtected = known ? known.managementKeyPinProtected : ((await adminFlags(s)) & FLAG_MGM_KEY_PROTECTED) !== 0;
@@ -493,7 +513,18 @@ export async function unlockManagementKey(s: PivSession, pin: Uint8Array, known?
       'This card has no PIN-protected management key; prepare it first ("keyceremony card prepare").',
     );
   }
-  const printed = await s.getData(OBJECT.PRINTED, 'Reading the PIN-protected management key');
+  let printed: Buffer;
+  try {
+    printed = await s.getData(OBJECT.PRINTED, 'Reading the PIN-protected management key');
+  } catch (e) {
+    if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') {
+      throw new CeremonyError(
+        'CardDefaultCredentials',
+        'This card has no PIN-protected management key; prepare it first ("keyceremony card prepare").',
+      );
+    }
+    throw e;
+  }
   const key = Buffer.from(
     findTlv(parseTlvs(findTlv(parseTlvs(printed), 0x88, 'protected data')), 0x89, 'the management key'),
   );
@@ -656,6 +687,25 @@ export function keyHistoryWith(
 }
 
 /**
+ * Writes a key history object on a card that has none, announcing every
+ * retired certificate object the card holds (all 20 probed). A card that has
+ * one, well formed or not, keeps it. Needs the management key.
+ */
+async function establishKeyHistory(s: PivSession): Promise<void> {
+  try {
+    await s.getData(OBJECT.KEY_HISTORY, 'Reading the key history object');
+    return;
+  } catch (e) {
+    if (!(e instanceof CardStatusError && e.code === 'CardObjectNotFound')) throw e;
+  }
+  const found: number[] = [];
+  for (const slot of RETIRED_SLOTS) if (await readCertificateObject(s, slot)) found.push(slot);
+  const cover = (slot: number): number => slot - RETIRED_SLOTS[0]! + 1;
+  const history: KeyHistory = { onCardCerts: Math.max(0, ...found.map(cover)), offCardCerts: 0, offCardCertUrl: null };
+  await s.putData(OBJECT.KEY_HISTORY, keyHistoryContent(history), 'Writing the key history object');
+}
+
+/**
  * The retired certificate objects: with a key history object, only the
  * C1 slots it announces (one read of it, then one per announced slot); without
  * one, all 20 are probed. `probed` says which slots were looked at.
@@ -717,14 +767,33 @@ export async function freeRetiredSlot(s: PivSession, known?: RetiredCertificates
  * to it, and the envelope stored in that slot's certificate. Existing shares
  * on the card are never touched, so a card pulled mid-write keeps them.
  */
+export interface ShareWriteOptions {
+  /**
+   * The caller refused an unprepared card, in an earlier connection to this
+   * same card (serial compared), before the master key existed
+   * (CardShareDestination.precheck). Then only the management key's
+   * algorithm is read again; the PIN-protected key itself is read after the
+   * PIN as always, and its absence refuses the write.
+   */
+  prechecked?: boolean;
+  /**
+   * Reads the share back in this connection, right after writing it: the
+   * certificate object as stored, its envelope opened with the card's key
+   * (the PIN is verified in this connection already). Secret: the caller
+   * zeroes `back`.
+   */
+  readBack?: boolean;
+}
+
 export async function writeShareToCard(
   s: PivSession,
   header: KeyshareHeader,
   share: Uint8Array,
   pin: Uint8Array,
-): Promise<{ slot: number; serial: number }> {
+  options: ShareWriteOptions = {},
+): Promise<{ slot: number; serial: number; back?: Buffer }> {
   checkHeader(header);
-  const prepared = await assertPrepared(s);
+  const prepared = options.prechecked ? await managementKeyFacts(s) : await assertPrepared(s);
   const serial = await s.serial();
   const retired = await readRetiredCertificates(s);
   const existing = sharesIn(retired).find((x) => x.envelope.header.ceremonyId === header.ceremonyId);
@@ -759,7 +828,33 @@ export async function writeShareToCard(
     (digest) => s.ecdsaSign(slot, digest),
   );
   await s.putData(certificateObjectFor(slot), certificateObject(cert), 'Storing the share');
-  return { slot, serial };
+  if (!options.readBack) return { slot, serial };
+  const stored = await readShareInSlot(s, slot);
+  if (!stored || JSON.stringify(stored) !== JSON.stringify(envelope)) {
+    throw new CeremonyError(
+      'ShareMismatch',
+      `The share read back from slot ${slotName(slot)} of card ${serial} differs from the one written.`,
+    );
+  }
+  const back = await openShareWithCard(
+    stored,
+    (epk) => s.ecdh(slot, epk),
+    `the share on card ${serial} slot ${slotName(slot)}`,
+  );
+  return { slot, serial, back };
+}
+
+/**
+ * The share in one retired slot, read from its certificate object alone
+ * (when a record names the slot): null when the object is absent or carries
+ * no share.
+ */
+export async function readShareInSlot(s: PivSession, slot: number): Promise<KeyshareEnvelope | null> {
+  if (!RETIRED_SLOTS.includes(slot)) return null;
+  const obj = await readCertificateObject(s, slot);
+  const cert = obj ? parseTlvs(obj).find((t) => t.tag === 0x70)?.value : undefined;
+  const env = cert ? envelopeFromCertificate(cert) : null;
+  return env ? parseEnvelope(env.json, `the share in slot ${slotName(slot)}`) : null;
 }
 
 /** Reads the share of a ceremony from the card and opens it with the card's ECDH (after the PIN). Secret: caller zeroes. */

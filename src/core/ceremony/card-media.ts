@@ -27,7 +27,7 @@ export class CardShareDestination implements ShareDestination {
   location: string;
   private pin: Buffer | undefined;
   private serial: number | undefined;
-  private written: { slot: number; header: KeyshareHeader } | undefined;
+  private written: { slot: number; header: KeyshareHeader; back: Buffer | undefined } | undefined;
 
   constructor(
     private readonly transport: CardTransport,
@@ -67,7 +67,7 @@ export class CardShareDestination implements ShareDestination {
 
   async write(header: KeyshareHeader, share: Uint8Array): Promise<void> {
     const pin = this.held();
-    const { slot, serial } = await withCard(
+    const { slot, serial, back } = await withCard(
       this.transport,
       this.reader,
       async (s) => {
@@ -79,17 +79,31 @@ export class CardShareDestination implements ShareDestination {
             { expected: this.serial ?? null, actual: now },
           );
         }
-        return writeShareToCard(s, header, share, pin);
+        // Preparation was refused or accepted by precheck, on this same card; the share is read
+        // back in this connection, from the card, right after it is written.
+        return writeShareToCard(s, header, share, pin, { prechecked: true, readBack: true });
       },
       this.trace,
     );
-    this.written = { slot, header };
+    zeroize(this.written?.back);
+    this.written = { slot, header, back };
     this.location = `card ${serial} slot ${slot.toString(16).toUpperCase()}`;
   }
 
+  /**
+   * The share as read back from the card by write(): its certificate object
+   * read after it was stored and its envelope opened by the card's key, in
+   * the same connection (a YubiKey takes 5-20 ms per APDU). Without it (a
+   * write that did not read back), the card is read again.
+   */
   async readBack(): Promise<Buffer> {
     const w = this.written;
     if (!w) throw new Error('readBack before write');
+    if (w.back) {
+      const back = w.back;
+      w.back = undefined;
+      return back;
+    }
     return new CardShareSource(
       this.transport,
       this.reader,
@@ -100,8 +114,9 @@ export class CardShareDestination implements ShareDestination {
   }
 
   dispose(): void {
-    zeroize(this.pin);
+    zeroize(this.pin, this.written?.back);
     this.pin = undefined;
+    if (this.written) this.written.back = undefined;
   }
 }
 

@@ -393,7 +393,8 @@ describe('the key history object 5FC10C, kept by the host (SP 800-73-4 Part 1 §
 
   it('announces each share slot; one read of it replaces the 20-slot probe, which stays the fallback', async () => {
     const { t } = await prepared();
-    expect(await history(t)).toBeNull(); // a factory YubiKey has none
+    // A factory YubiKey has none; card prepare writes one announcing the certificates the card holds (none here).
+    expect(await history(t)).toEqual({ onCardCerts: 0, offCardCerts: 0, offCardCertUrl: null });
     // The host writes it (PUT DATA, INS DB, 5C 03 5FC10C): the virtual card writing it too must not hide that a YubiKey does not.
     const puts: string[] = [];
     const trace = {
@@ -421,6 +422,27 @@ describe('the key history object 5FC10C, kept by the host (SP 800-73-4 Part 1 §
     // The next write counts what the probe found.
     await withCard(t, R, (s) => writeShareToCard(s, header(), share, PIN));
     expect(await history(t)).toEqual({ onCardCerts: 3, offCardCerts: 0, offCardCertUrl: null });
+  });
+
+  it('card prepare announces the certificates a card already holds, and keeps a key history it finds', async () => {
+    const r = rig();
+    await withCard(r.t, R, async (s) => {
+      await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY);
+      await s.putData(certificateObjectFor(0x85), Buffer.from('7003010203', 'hex'), 'another tool');
+    });
+    await withCard(r.t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864') }));
+    expect(await history(r.t)).toEqual({ onCardCerts: 4, offCardCerts: 0, offCardCertUrl: null });
+    const { slot } = await withCard(r.t, R, (s) => writeShareToCard(s, header(), share, PIN));
+    expect(slot).toBe(0x82);
+    expect(await history(r.t)).toEqual({ onCardCerts: 4, offCardCerts: 0, offCardCertUrl: null });
+
+    const kept = rig();
+    await withCard(kept.t, R, async (s) => {
+      await s.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY);
+      await s.putData(OBJECT.KEY_HISTORY, Buffer.from('c10102c20100fe00', 'hex'), 'another tool');
+    });
+    await withCard(kept.t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('97531864') }));
+    expect(await history(kept.t)).toEqual({ onCardCerts: 2, offCardCerts: 0, offCardCertUrl: null });
   });
 
   it('covers a share written after a slot the owner uses without a certificate', async () => {
