@@ -216,8 +216,8 @@ async function benchCards(): Promise<Array<[string, string]>> {
     );
     for (const [name, m] of [
       ['share write (precheck, key generation, sealing, certificate, read back)', w],
-      ['share read (header, then PIN, ECDH, open)', r],
-      ['card status', status],
+      ['share read (header, then PIN, ECDH, open), card holding 5 shares', r],
+      ['card status, card holding 5 shares', status],
       ['on-card RS256 signature (PIN + sign)', sig],
     ] as const) {
       report(`Card ${label}: ${name}`, m.ms, `${m.apdus} APDUs`);

@@ -46,12 +46,17 @@ export class CardShareDestination implements ShareDestination {
     const pin = this.pin;
     // Every card fact the write needs is checked here, before the master key exists, and
     // before the PIN is tried (issue 9): prepared (PIN-protected management key), a free retired slot.
-    this.serial = await withCard(this.transport, this.reader, async (s) => {
-      await assertPrepared(s);
-      await freeRetiredSlot(s);
-      await s.verifyPin(pin);
-      return s.serial();
-    });
+    this.serial = await withCard(
+      this.transport,
+      this.reader,
+      async (s) => {
+        await assertPrepared(s);
+        await freeRetiredSlot(s);
+        await s.verifyPin(pin);
+        return s.serial();
+      },
+      this.trace,
+    );
     this.location = `card ${this.serial}`;
   }
 
