@@ -16,16 +16,39 @@ import { VirtualPivCard } from '../../src/virtual-card/card.js';
 const VPCD_CTRL = { OFF: 0, ON: 1, RESET: 2, ATR: 4 } as const;
 
 /** PIV and Yubico instructions the scenarios aim at (SP 800-73-4 Part 2 §3; Yubico PIV extensions). */
-const INS = { SELECT: 0xa4, GET_DATA: 0xcb, GET_RESPONSE: 0xc0, GET_SERIAL: 0xf8, GET_METADATA: 0xf7 } as const;
+const INS = {
+  SELECT: 0xa4,
+  VERIFY: 0x20,
+  GET_DATA: 0xcb,
+  GET_RESPONSE: 0xc0,
+  GET_SERIAL: 0xf8,
+  GET_METADATA: 0xf7,
+} as const;
 const SW_OK = [0x90, 0x00];
 
 /** The certificate object of slot 9C (SP 800-73-4 Part 1 Table 3), as GET DATA names it in its 5C tag list. */
 const OBJECT_9C = '5c035fc10a';
+/** The certificate object of retired slot 82, where a card's first share is stored (SP 800-73-4 Part 1 Table 3). */
+const OBJECT_82 = '5c035fc10d';
 
 /** How long a silent card stays mute before it is pulled out (well past the 5 s APDU deadline). */
 const SILENT_THEN_PULLED_MS = 9_000;
 
 type Answer = Uint8Array | 'silence' | undefined; // undefined: let the virtual card answer
+
+/** What a scenario knows besides the APDU: the wrapped card's true serial, and --serial (the serial a liar claims). */
+interface Context {
+  serial: number;
+  claimedSerial: number | undefined;
+}
+
+/** A GET SERIAL answer (Yubico: 4 bytes, big endian) for `serial`. */
+function serialAnswer(serial: number): Uint8Array {
+  const b = Buffer.alloc(6);
+  b.writeUInt32BE(serial >>> 0, 0);
+  b.set(SW_OK, 4);
+  return Uint8Array.from(b);
+}
 
 /** A small seeded PRNG (mulberry32), so "random" status words are the same on every run. */
 function prng(seed: number): () => number {
@@ -42,7 +65,31 @@ function prng(seed: number): () => number {
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
 
 /** What each scenario answers instead of the card; the keys are the scenario names the tests use. */
-export const SCENARIOS: Record<string, (apdu: Uint8Array) => Answer> = {
+export const SCENARIOS: Record<string, (apdu: Uint8Array, ctx: Context) => Answer> = {
+  /** Answers nothing wrongly: the virtual card as it is (to write a real share before a hostile run). */
+  honest: () => undefined,
+  /** GET SERIAL answers --serial (by default the true serial + 1), not the card's serial. */
+  'lying-serial': (a, ctx) => (a[1] === INS.GET_SERIAL ? serialAnswer(ctx.claimedSerial ?? ctx.serial + 1) : undefined),
+  /** GET SERIAL answers the true serial the first time, then a different one every time after. */
+  'changing-serial': (() => {
+    let asked = 0;
+    return (a: Uint8Array, ctx: Context): Answer =>
+      a[1] === INS.GET_SERIAL ? serialAnswer(ctx.serial + asked++) : undefined;
+  })(),
+  /** Goes silent on the first APDU after a PIN was verified (VERIFY with a PIN in it). */
+  'silent-after-pin': (() => {
+    let verified = false;
+    return (a: Uint8Array): Answer => {
+      if (verified) return 'silence';
+      if (a[1] === INS.VERIFY && a.length > 5) verified = true;
+      return undefined;
+    };
+  })(),
+  /** Slot 82's certificate object (the share) holds a 70 tag with bytes that are not DER. */
+  'garbage-share-certificate': (a) =>
+    a[1] === INS.GET_DATA && Buffer.from(a).toString('hex').includes(OBJECT_82)
+      ? hex('530a7008ffffffff0badc0de' + '9000')
+      : undefined,
   /** Never answers GET SERIAL. */
   'silent-serial': (a) => (a[1] === INS.GET_SERIAL ? 'silence' : undefined),
   /** GET SERIAL says "16 more bytes" (6110) forever and GET RESPONSE never sends them. */
@@ -80,17 +127,26 @@ export const SCENARIOS: Record<string, (apdu: Uint8Array) => Answer> = {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { scenario: { type: 'string' }, state: { type: 'string' }, port: { type: 'string' } },
+    options: {
+      scenario: { type: 'string' },
+      state: { type: 'string' },
+      port: { type: 'string' },
+      serial: { type: 'string' },
+    },
     strict: true,
   });
   const hostile = SCENARIOS[values.scenario ?? ''];
   if (!hostile || !values.state || !values.port) {
     process.stderr.write(
-      `usage: hostile-card-cli --scenario ${Object.keys(SCENARIOS).join('|')} --state FILE --port PORT\n`,
+      `usage: hostile-card-cli --scenario ${Object.keys(SCENARIOS).join('|')} --state FILE --port PORT [--serial N]\n`,
     );
     process.exit(2);
   }
   const card = new VirtualPivCard({ stateFile: values.state });
+  const ctx: Context = {
+    serial: card.serial,
+    claimedSerial: values.serial === undefined ? undefined : Number(values.serial),
+  };
   const socket = connect({ host: '127.0.0.1', port: Number(values.port) });
   socket.setNoDelay(true);
   const send = (payload: Uint8Array): void => {
@@ -116,7 +172,7 @@ function main(): void {
         else if (msg[0] === VPCD_CTRL.ATR) send(card.atr);
         continue;
       }
-      const answer = hostile(msg);
+      const answer = hostile(msg, ctx);
       if (answer === 'silence') {
         // Mute, then pulled out: vpcd waits for a card's answer without a
         // timeout, so only a card that leaves lets the reader driver return.

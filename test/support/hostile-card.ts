@@ -38,12 +38,28 @@ const cardPresent = async (reader: string): Promise<boolean> =>
   (await listReaders()).some((r) => r.name === reader && r.cardPresent);
 
 /** Inserts a hostile card playing `scenario` on a vpcd port; the PC/SC stack must be up (startPcscStack). */
-export async function insertHostileCard(scenario: string, stateFile: string, port: number): Promise<HostileCard> {
+export async function insertHostileCard(
+  scenario: string,
+  stateFile: string,
+  port: number,
+  options: { serial?: number } = {},
+): Promise<HostileCard> {
   const readerName = vpcdReaderName(port);
   for (let attempt = 1; ; attempt++) {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', HOSTILE_CLI, '--scenario', scenario, '--state', stateFile, '--port', String(port)],
+      [
+        '--import',
+        'tsx',
+        HOSTILE_CLI,
+        '--scenario',
+        scenario,
+        '--state',
+        stateFile,
+        '--port',
+        String(port),
+        ...(options.serial === undefined ? [] : ['--serial', String(options.serial)]),
+      ],
       {
         cwd: REPO_ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -727,20 +727,51 @@ async function readRetiredCertificates(s: PivSession): Promise<RetiredCertificat
   return { history, objects, probed: new Set(slots) };
 }
 
-function sharesIn(retired: RetiredCertificates): Array<{ slot: number; envelope: KeyshareEnvelope }> {
+/** True if `der` parses as an X.509 certificate. */
+function isCertificate(der: Uint8Array): boolean {
+  try {
+    new X509Certificate(Buffer.from(der));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The shares in the retired certificate objects. With `damagedIsError` (a
+ * share being read), a card with no share but a retired certificate that is
+ * not a certificate at all (not DER) is damaged, not empty: that is said,
+ * never "holds no keyshare" (issue 9). Writes and listings pass such an
+ * object by, as they pass any certificate of the owner's.
+ */
+function sharesIn(
+  retired: RetiredCertificates,
+  damagedIsError = false,
+): Array<{ slot: number; envelope: KeyshareEnvelope }> {
   const found: Array<{ slot: number; envelope: KeyshareEnvelope }> = [];
+  const damaged: number[] = [];
   for (const [slot, obj] of retired.objects) {
     const cert = parseTlvs(obj).find((t) => t.tag === 0x70)?.value;
     const env = cert ? envelopeFromCertificate(cert) : null;
     if (env)
       found.push({ slot, envelope: parseEnvelope(env.json, `the share in slot ${slot.toString(16).toUpperCase()}`) });
+    else if (cert && !isCertificate(cert)) damaged.push(slot);
+  }
+  if (damagedIsError && found.length === 0 && damaged.length > 0) {
+    throw new CeremonyError(
+      'ShareCorrupted',
+      `The certificate in retired slot ${damaged.map(slotName).join(', ')} of the card is not a certificate (not DER): the card's share data is damaged.`,
+    );
   }
   return found;
 }
 
 /** Keyshares on the card: retired slots whose certificate carries an envelope (found through the key history object where the card has one). */
-export async function listCardShares(s: PivSession): Promise<Array<{ slot: number; envelope: KeyshareEnvelope }>> {
-  return sharesIn(await readRetiredCertificates(s));
+export async function listCardShares(
+  s: PivSession,
+  options: { damagedIsError?: boolean } = {},
+): Promise<Array<{ slot: number; envelope: KeyshareEnvelope }>> {
+  return sharesIn(await readRetiredCertificates(s), options.damagedIsError);
 }
 
 /**

@@ -142,7 +142,13 @@ export class CardShareSource implements ShareSource {
 
   private async find(): Promise<KeyshareEnvelope> {
     if (this.envelope) return this.envelope;
-    const all = await withCard(this.transport, this.reader, listCardShares, this.trace);
+    // A share is being read: a share certificate that is not DER is damage, not "no keyshare".
+    const all = await withCard(
+      this.transport,
+      this.reader,
+      (s) => listCardShares(s, { damagedIsError: true }),
+      this.trace,
+    );
     const matching = this.ceremonyId ? all.filter((x) => x.envelope.header.ceremonyId === this.ceremonyId) : all;
     if (matching.length === 0) {
       throw new CeremonyError(
