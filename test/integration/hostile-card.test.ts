@@ -265,7 +265,7 @@ describe.skipIf(!!unavailable)('hostile cards through pcscd and the CLI', () => 
       const reader = await insert('silent-after-pin', stateA());
       expectRefusal(
         verify(reader),
-        /did not answer within 5 seconds while key agreement with the key in slot 82, so the operation was stopped and the card released/,
+        /did not answer within 5 seconds while deriving the share key with the key in slot 82, so the operation was stopped and the card released/,
       );
     }, 60_000);
 

@@ -535,7 +535,7 @@ export class PivSession {
 
   /** ECDH with a P-256 slot key (tag 85 exponentiation): the shared X coordinate. Secret: the caller zeroes it. */
   ecdh(slot: number, peerPoint: Uint8Array): Promise<Buffer> {
-    return this.useSlotKey(ALG.ECCP256, slot, TAG.AUTH_EXPONENTIATION, peerPoint, 'Key agreement');
+    return this.useSlotKey(ALG.ECCP256, slot, TAG.AUTH_EXPONENTIATION, peerPoint, 'Deriving the share key');
   }
 
   /**
