@@ -5,6 +5,7 @@ import {
   prepareCard,
   readAdminCertificateFromCard,
   readPreparation,
+  type Preparation,
   withCard,
 } from '../cards/roles.js';
 import type { CardTransport, ReaderState } from '../cards/transport.js';
@@ -102,8 +103,13 @@ export class CardDesk {
   }
 
   /** Prepares a factory-fresh card: new PIN and PUK, random management key kept PIN-protected. Returns its serial. */
-  async prepare(reader: string, pin: Uint8Array, newPin: Uint8Array, newPuk: Uint8Array): Promise<number> {
-    return (await this.onCard(reader, (s) => prepareCard(s, { pin, newPin, newPuk }))).serial;
+  async prepare(reader: string, pin: Uint8Array, newPin: Uint8Array, newPuk: Uint8Array): Promise<Preparation> {
+    return this.onCard(reader, async (s) => {
+      // A PUK its owner already set (metadata says it is not the factory one) is the
+      // owner's: kept, never guessed at (issue 9). The new PUK typed in the app is then unused.
+      const { pukIsDefault } = await readPreparation(s);
+      return prepareCard(s, pukIsDefault ? { pin, newPin, newPuk } : { pin, newPin });
+    });
   }
 
   /** Sets a new PIN on a card whose PIN is blocked, with its PUK. Returns its serial. */

@@ -1021,11 +1021,14 @@ export class CeremonySession {
   async prepareCard(reader: string, pin: string, newPin: string, newPuk: string): Promise<CardsView> {
     await this.withSecrets([pin, newPin, newPuk], async ([oldBytes, pinBytes, pukBytes]) => {
       zeroize(padPin(oldBytes!, 'The current PIN'), padPin(pinBytes!, 'The new PIN'), padPin(pukBytes!, 'The new PUK'));
-      const serial = await this.cards.prepare(reader, oldBytes!, pinBytes!, pukBytes!);
+      const done = await this.cards.prepare(reader, oldBytes!, pinBytes!, pukBytes!);
       if (this.inProgress())
         this.record('card-prepared', {
-          serial: String(serial),
-          note: 'new PIN and PUK; random management key kept PIN-protected on the card',
+          serial: String(done.serial),
+          pin: done.pin,
+          puk: done.puk,
+          managementKey: done.managementKey.action,
+          note: `PIN ${done.pin}, PUK ${done.puk}; management key ${done.managementKey.action}, kept PIN-protected on the card`,
         });
     });
     return this.cards.list();

@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KEY_REF } from '../../../src/core/cards/piv.js';
 import { withCard } from '../../../src/core/cards/roles.js';
 import { preparedCard } from '../../support/cards.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
@@ -354,6 +355,27 @@ describe('the ceremony session behind the wizard', () => {
       reason: 'the application was closed',
     });
   }, 60_000);
+
+  it('preparing a card whose PUK its owner already set keeps that PUK (no try spent, no guess) and records what was done', async () => {
+    transport.insert(R0, new VirtualPivCard());
+    await withCard(transport, R0, (s) => s.changeReference(KEY_REF.PUK, a('12345678'), a('11223344')));
+    value(await h['ceremony:start']([setup]));
+    const cards = value(await h['cards:prepare']([{ reader: R0, pin: '123456', newPin: PIN, newPuk: '86420864' }]));
+    expect(cards.readers[0]!.card).toMatchObject({ prepared: true, pinTriesLeft: 3 });
+    // The owner's PUK still works: changing it to itself needs it.
+    await withCard(transport, R0, (s) => s.changeReference(KEY_REF.PUK, a('11223344'), a('11223344')));
+    const entries = readTranscript(
+      join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('.jsonl'))!,
+      ),
+    );
+    expect(entries.find((e) => e.type === 'card-prepared')!.data).toMatchObject({
+      pin: 'changed',
+      puk: 'kept',
+      managementKey: 'replaced',
+    });
+  });
 
   it('prepares a factory card and unblocks a blocked PIN with the PUK, from the app', async () => {
     transport.insert(R0, new VirtualPivCard());
