@@ -43,6 +43,35 @@ export function groupHex(hex: string, groupSize = 4): string {
   return groups.join(' ');
 }
 
+/** Why a text is not compact JSON: not UTF-8 JSON at all, nested too deep to re-serialise, or not in compact form. */
+export type CompactJsonFault = 'not-json' | 'too-deep' | 'not-compact';
+
+/**
+ * Reads UTF-8 JSON that must be exactly its compact serialisation: no
+ * insignificant whitespace, and no duplicate members (JSON.parse keeps the
+ * last of them, so re-serialising differs). Signed JSON read this way has one
+ * reading for every parser, whichever duplicate it would have kept. Never
+ * throws: JSON.stringify recurses, so a value nested thousands deep is
+ * reported as too deep instead of exhausting the stack (found by npm run fuzz).
+ */
+export function parseCompactJson(bytes: Uint8Array): { value: unknown; text: string } | { fault: CompactJsonFault } {
+  let text: string;
+  let value: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    value = JSON.parse(text);
+  } catch {
+    return { fault: 'not-json' };
+  }
+  let compact: string;
+  try {
+    compact = JSON.stringify(value);
+  } catch {
+    return { fault: 'too-deep' };
+  }
+  return compact === text ? { value, text } : { fault: 'not-compact' };
+}
+
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { b64url, fromB64url, sha256Hex } from '../encoding.js';
+import { b64url, fromB64url, parseCompactJson, sha256Hex } from '../encoding.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
 import { checkKeyName, keyCheckValue, verificationPattern } from '../masterkey/masterkey.js';
@@ -362,25 +362,19 @@ function parseBundleStrict(text: string): ParsedBundle {
   if (top['signatures'].length > MAX_ADMINS)
     fail(`The bundle carries ${top['signatures'].length} signatures; no unit has more than ${MAX_ADMINS} admins.`);
   const payloadBytes = fromB64url(top['payload'], 'The bundle payload');
-  let p: unknown;
-  let payloadText: string;
-  try {
-    payloadText = new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes);
-    p = JSON.parse(payloadText);
-  } catch {
-    fail('The bundle payload is not valid JSON.');
-  }
   // One reading only: no insignificant whitespace and no duplicate members
   // (which parsers resolve differently), so every unit sees what was signed.
-  let compact: string;
-  try {
-    compact = JSON.stringify(p);
-  } catch {
-    // JSON.stringify recurses: a payload nested thousands deep exhausts the stack (found by npm run fuzz).
-    fail('The bundle payload is nested too deeply to be one this tool wrote.');
+  const read = parseCompactJson(payloadBytes);
+  if ('fault' in read) {
+    fail(
+      read.fault === 'not-json'
+        ? 'The bundle payload is not valid JSON.'
+        : read.fault === 'too-deep'
+          ? 'The bundle payload is nested too deeply to be one this tool wrote.'
+          : 'The bundle payload is not in the compact form this tool writes (spaces or duplicate members).',
+    );
   }
-  if (compact !== payloadText)
-    fail('The bundle payload is not in the compact form this tool writes (spaces or duplicate members).');
+  const p = read.value;
   const format = (p as { format?: unknown } | null)?.format;
   if (format !== BUNDLE_FORMAT) {
     // Only a well-formed other version is reported as such; anything else is damage.

@@ -7,7 +7,7 @@ import {
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
-import { b64url, fromB64url } from '../encoding.js';
+import { b64url, fromB64url, parseCompactJson } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { zeroize } from '../secrets.js';
 
@@ -46,21 +46,16 @@ export function encryptCompactJwe(plaintext: Uint8Array, recipient: KeyObject, h
 export function readJweHeader(jwe: string, what: string): JweHeader {
   const parts = typeof jwe === 'string' ? jwe.split('.') : [];
   if (parts.length !== 5) throw new CeremonyError('BundleMalformed', `${what} is not a compact JWE.`);
-  let h: unknown;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(fromB64url(parts[0], `${what} header`));
-    h = JSON.parse(text);
-    // Inside the try: JSON.stringify of a deeply nested value overflows the stack.
-    if (JSON.stringify(h) !== text)
-      throw new CeremonyError(
-        'BundleMalformed',
-        `${what} has a header that is not compact JSON (spaces or duplicate members).`,
-      );
-  } catch (e) {
-    if (e instanceof CeremonyError) throw e;
-    throw new CeremonyError('BundleMalformed', `${what} has an unreadable header.`);
+  const read = parseCompactJson(fromB64url(parts[0], `${what} header`));
+  if ('fault' in read) {
+    throw new CeremonyError(
+      'BundleMalformed',
+      read.fault === 'not-compact'
+        ? `${what} has a header that is not compact JSON (spaces or duplicate members).`
+        : `${what} has an unreadable header.`,
+    );
   }
+  const h = read.value;
   const hh = h as Partial<JweHeader>;
   const members = Object.keys(hh ?? {})
     .sort()

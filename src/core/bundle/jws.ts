@@ -1,5 +1,5 @@
 import { constants, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { b64url, fromB64url } from '../encoding.js';
+import { b64url, fromB64url, parseCompactJson } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import type { AdminCertificateInfo, Rs256Signer } from '../identity/certificate.js';
 
@@ -65,30 +65,18 @@ export async function signGeneralJws(
 
 export function parseProtectedHeader(protectedB64: string, what: string): JwsProtectedHeader {
   const bytes = fromB64url(protectedB64, `${what}: the protected header`);
-  let h: unknown;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    h = JSON.parse(text);
-  } catch {
-    throw new CeremonyError('BundleMalformed', `${what} has a protected header that is not JSON.`);
-  }
-  let compact: string;
-  try {
-    compact = JSON.stringify(h);
-  } catch {
-    // JSON.stringify recurses: a header nested thousands deep exhausts the stack (found by npm run fuzz).
+  const read = parseCompactJson(bytes);
+  if ('fault' in read) {
     throw new CeremonyError(
       'BundleMalformed',
-      `${what} has a protected header nested too deeply to be one this tool wrote.`,
+      read.fault === 'not-json'
+        ? `${what} has a protected header that is not JSON.`
+        : read.fault === 'too-deep'
+          ? `${what} has a protected header nested too deeply to be one this tool wrote.`
+          : `${what} has a protected header that is not in the compact form this tool writes (spaces or duplicate members).`,
     );
   }
-  if (compact !== text) {
-    throw new CeremonyError(
-      'BundleMalformed',
-      `${what} has a protected header that is not in the compact form this tool writes (spaces or duplicate members).`,
-    );
-  }
+  const h = read.value;
   const o = h as Partial<JwsProtectedHeader> & Record<string, unknown>;
   const keys = Object.keys(o ?? {})
     .sort()
