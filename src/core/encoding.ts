@@ -43,6 +43,20 @@ export function groupHex(hex: string, groupSize = 4): string {
   return groups.join(' ');
 }
 
+/**
+ * A parsed JSON object whose members are exactly `keys` (in any order), or
+ * what is wrong: not an object, or the members it has instead. The strict
+ * parsers of every format build their refusals on it.
+ */
+export function exactMembers(
+  o: unknown,
+  keys: readonly string[],
+): { members: Record<string, unknown> } | { notObject: true } | { has: string } {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { notObject: true };
+  const has = Object.keys(o).sort().join(',');
+  return has === [...keys].sort().join(',') ? { members: o as Record<string, unknown> } : { has };
+}
+
 /** Why a text is not compact JSON: not UTF-8 JSON at all, nested too deep to re-serialise, or not in compact form. */
 export type CompactJsonFault = 'not-json' | 'too-deep' | 'not-compact';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { b64url, fromB64url, parseCompactJson, sha256Hex } from '../encoding.js';
+import { b64url, exactMembers, fromB64url, parseCompactJson, sha256Hex } from '../encoding.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { readAdminCertificate, type AdminCertificateInfo, type Rs256Signer } from '../identity/certificate.js';
 import { checkKeyName, keyCheckValue, verificationPattern } from '../masterkey/masterkey.js';
@@ -236,10 +236,10 @@ function fail(message: string, details: CeremonyError['details'] = {}): never {
 const SAYS_ALTERED = { damageNamed: true } as const;
 
 function exact(o: unknown, keys: string[], what: string): Record<string, unknown> {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) fail(`${what} is not a JSON object.`);
-  const got = Object.keys(o).sort().join(',');
-  if (got !== [...keys].sort().join(',')) fail(`${what} has unexpected or missing fields (${got}).`);
-  return o as Record<string, unknown>;
+  const m = exactMembers(o, keys);
+  if ('notObject' in m) fail(`${what} is not a JSON object.`);
+  if ('has' in m) fail(`${what} has unexpected or missing fields (${m.has}).`);
+  return m.members;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { sha256Hex } from '../encoding.js';
+import { exactMembers, sha256Hex } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { readFileOrFail } from '../files.js';
 import { MAX_ADMINS } from './protocol.js';
@@ -67,10 +67,10 @@ function invalid(what: string, why: string): never {
 }
 
 function exactKeys(o: unknown, keys: string[], what: string, part: string): Record<string, unknown> {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) invalid(what, `${part} is not an object`);
-  const got = Object.keys(o).sort().join(',');
-  if (got !== [...keys].sort().join(',')) invalid(what, `${part} has fields ${got}`);
-  return o as Record<string, unknown>;
+  const m = exactMembers(o, keys);
+  if ('notObject' in m) invalid(what, `${part} is not an object`);
+  if ('has' in m) invalid(what, `${part} has fields ${m.has}`);
+  return m.members;
 }
 
 const isCount = (v: unknown, max: number): boolean =>

@@ -8,7 +8,7 @@ import {
   timingSafeEqual,
   type ScryptOptions,
 } from 'node:crypto';
-import { b64url, canonicalJson, fromB64url, sha256 } from '../encoding.js';
+import { b64url, canonicalJson, exactMembers, fromB64url, sha256 } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { MASTER_KEY_BYTES, SHARE_BYTES } from '../masterkey/masterkey.js';
 import { checkPassphrase, passphraseHint } from '../passphrase.js';
@@ -224,15 +224,10 @@ export function checkHeader(h: KeyshareHeader, what = 'The share header'): void 
 }
 
 function exactKeys(o: unknown, keys: string[], what: string): Record<string, unknown> {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
-    throw new CeremonyError('ShareCorrupted', `${what} is damaged: expected an object.`);
-  }
-  const actual = Object.keys(o).sort();
-  const want = [...keys].sort();
-  if (actual.length !== want.length || actual.some((k, i) => k !== want[i])) {
-    throw new CeremonyError('ShareCorrupted', `${what} is damaged: unexpected or missing fields.`);
-  }
-  return o as Record<string, unknown>;
+  const m = exactMembers(o, keys);
+  if ('notObject' in m) throw new CeremonyError('ShareCorrupted', `${what} is damaged: expected an object.`);
+  if ('has' in m) throw new CeremonyError('ShareCorrupted', `${what} is damaged: unexpected or missing fields.`);
+  return m.members;
 }
 
 /** Parses a keyshare file's text strictly. */
