@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emu, expectCleanFailure, kc, KEYCEREMONY, ok, passFile } from '../support/cli.js';
+import { emu, expectCleanFailure, exportAndConfirmUnits, kc, KEYCEREMONY, ok, passFile } from '../support/cli.js';
 import {
   pcscStackUnavailableReason,
   startPcscStack,
@@ -173,25 +173,7 @@ describe.skipIf(!!unavailable)('keyceremony with smart cards through pcscd', () 
       new RegExp(`Share 1 for card ${A}: card ${cardA.serial} slot 82 \\(written, read back and checked\\)`),
     );
     ok(emu(dir, 'init', '--state', 'emu', '--units', '2'));
-    ok(emu(dir, 'transport', '--state', 'emu', '--out-dir', 'transport'));
-    const status0 = JSON.parse(ok(emu(dir, 'status', '--state', 'emu', '--json'))) as {
-      units: Array<{ id: string; transportFingerprint: string }>;
-    };
-    for (const u of status0.units) {
-      ok(
-        kc(
-          dir,
-          'units',
-          'confirm',
-          '--record',
-          'record.jsonl',
-          '--transport',
-          join('transport', `unit-${u.id}.transport.json`),
-          '--fingerprint',
-          u.transportFingerprint,
-        ),
-      );
-    }
+    exportAndConfirmUnits(dir, 'emu', 'transport', 'record.jsonl');
     const transports = readdirSync(join(dir, 'transport')).flatMap((f) => ['--transport', join('transport', f)]);
     ok(
       kc(

@@ -10,7 +10,16 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/encoding.js';
-import { emu, expectCleanFailure, kc, KEYCEREMONY, ok, passFile, workdir } from '../support/cli.js';
+import {
+  emu,
+  expectCleanFailure,
+  exportAndConfirmUnits,
+  kc,
+  KEYCEREMONY,
+  ok,
+  passFile,
+  workdir,
+} from '../support/cli.js';
 
 const dir = workdir('kc-rehearsal-');
 const ADMINS = ['alice', 'bob', 'carol'];
@@ -39,26 +48,8 @@ const status = (state = 'emu'): Status => JSON.parse(ok(emu(dir, 'status', '--st
 /** The units as their status reports them: what a refused bundle must leave untouched (the audit log grows). */
 const unitsOf = (state = 'emu'): UnitStatus[] => status(state).units;
 
-/** Exports an instance's transport files and confirms each against the "display" (the emulator's status) into the record. */
-function exportAndConfirm(state: string, outDir: string, record: string): string[] {
-  ok(emu(dir, 'transport', '--state', state, '--out-dir', outDir));
-  for (const u of status(state).units) {
-    ok(
-      kc(
-        dir,
-        'units',
-        'confirm',
-        '--record',
-        record,
-        '--transport',
-        join(outDir, `unit-${u.id}.transport.json`),
-        '--fingerprint',
-        u.transportFingerprint.toUpperCase().match(/.{4}/g)!.join(' '),
-      ),
-    );
-  }
-  return readdirSync(join(dir, outDir)).map((f) => join(outDir, f));
-}
+const exportAndConfirm = (state: string, outDir: string, record: string): string[] =>
+  exportAndConfirmUnits(dir, state, outDir, record);
 
 function sign(bundle: string, ...admins: string[]): void {
   for (const a of admins)

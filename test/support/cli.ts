@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,4 +46,34 @@ export function expectCleanFailure(r: RunResult, pattern: RegExp): void {
   if (!pattern.test(r.stderr)) throw new Error(`stderr ${JSON.stringify(r.stderr)} does not match ${pattern}`);
   if (/\n\s+at /.test(r.stderr) || lines.length > 2) throw new Error(`stderr is not one plain sentence: ${r.stderr}`);
   if (/unexpected error/.test(r.stderr)) throw new Error(`reported as a bug: ${r.stderr}`);
+}
+
+/**
+ * Exports an emulated instance's transport files into `outDir` and confirms
+ * each unit's key into `record` with the fingerprint the unit "displays" (the
+ * emulator's status, in groups as a person would type it). Returns the files,
+ * relative to `dir`.
+ */
+export function exportAndConfirmUnits(dir: string, state: string, outDir: string, record: string): string[] {
+  ok(emu(dir, 'transport', '--state', state, '--out-dir', outDir));
+  const status = JSON.parse(ok(emu(dir, 'status', '--state', state, '--json'))) as {
+    units: Array<{ id: string; transportFingerprint: string }>;
+  };
+  for (const u of status.units) {
+    const display = u.transportFingerprint.toUpperCase().match(/.{4}/g)!.join(' ');
+    ok(
+      kc(
+        dir,
+        'units',
+        'confirm',
+        '--record',
+        record,
+        '--transport',
+        join(outDir, `unit-${u.id}.transport.json`),
+        '--fingerprint',
+        display,
+      ),
+    );
+  }
+  return readdirSync(join(dir, outDir)).map((f) => join(outDir, f));
 }
