@@ -115,7 +115,7 @@ function unrecordedBundleAt(outPath: string, entries: readonly TranscriptEntry[]
 }
 
 /** The units' public state, as their transport files describe it, must agree with the request before any key is touched. */
-function precheckAgainstUnits(a: CreateBundleArgs, key: CeremonySummary): void {
+function precheckAgainstUnits(a: CreateBundleArgs, key: CeremonySummary, rotationFrom: KeyIdentity | null): void {
   const r = a.request;
   const snapshots = a.transports.map((t) => ({ id: t.file.unitId, ...t.file.unit }));
   const current = (vp: string, what: string): void => {
@@ -156,7 +156,8 @@ function precheckAgainstUnits(a: CreateBundleArgs, key: CeremonySummary): void {
       }
       return;
     case 'rotate':
-      return; // checked against the current record once it is read
+      current(rotationFrom!.verificationPattern, `the current key ${rotationFrom!.kcv} of ${r.currentRecordPath}`);
+      return;
     case 'admin-change': {
       current(key.verificationPattern, `the key of this record (${key.kcv})`);
       for (const u of snapshots) {
@@ -203,7 +204,7 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
     ...('claim' in r && r.claim ? { admins: r.claim.admins.length } : {}),
   });
   if ('claim' in r && r.claim) checkThresholds(r.claim, r.claim.admins.length, 'The claim');
-  precheckAgainstUnits(a, key);
+  // A rotation replaces the key of its current record, which is another ceremony's.
   let currentOfRotation: KeyIdentity | null = null;
   if (r.operation === 'rotate') {
     const current = summarize(readTranscript(r.currentRecordPath));
@@ -212,18 +213,9 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
         'InvalidArgument',
         'The current record and the record of the new key are the same; a rotation loads a newly generated key.',
       );
-    for (const t of a.transports) {
-      const held = t.file.unit.currentMasterKey;
-      if (!held || !sameHex(held.verificationPattern, current.verificationPattern)) {
-        throw new CeremonyError(
-          'KcvMismatch',
-          `Unit ${t.file.unitId} holds ${held ? `master key ${held.kcv}` : 'no master key'}, not the current key ${current.kcv} of ${r.currentRecordPath}.`,
-          { unitId: t.file.unitId },
-        );
-      }
-    }
     currentOfRotation = { kcv: current.kcv, verificationPattern: current.verificationPattern };
   }
+  precheckAgainstUnits(a, key, currentOfRotation);
   const lastRecorded = Math.max(0, ...key.bundles.map((b) => b.sequence));
   const lastOnUnits = Math.max(0, ...a.transports.map((t) => t.file.lastSequence));
   const addressing = {
