@@ -19,7 +19,9 @@ export default defineConfig({
       // package.json "main" points at out/main/index.js; the package is ESM,
       // so electron-vite emits ES modules for main.
       rolldownOptions: {
-        input: { index: fromRoot('src/main/index.ts') },
+        // The smart-card helper process (src/core/cards/pcsc-process.ts) is
+        // its own entry: src/main/pcsc-helper.ts starts out/main/pcsc-worker.js.
+        input: { index: fromRoot('src/main/index.ts'), 'pcsc-worker': fromRoot('src/core/cards/pcsc-worker.ts') },
       },
     },
   },

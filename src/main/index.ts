@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createPcscTransport } from '../core/cards/pcsc.js';
 import { CeremonySession } from '../core/ceremony/session.js';
 import { createHandlers } from './handlers.js';
+import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
 import { registerIpcHandlers } from './ipc.js';
 import { listNetworkInterfacesUp } from './network.js';
@@ -69,7 +70,7 @@ if (!app.requestSingleInstanceLock()) {
       let mainWindow: BrowserWindow | undefined;
       const ceremony = new CeremonySession({
         dialogs: electronDialogs(() => mainWindow),
-        openCardTransport: createPcscTransport,
+        openCardTransport: () => createPcscTransport(utilityPcscWorker),
         renderPdf,
         printHtml,
         workDir,

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CeremonyError, isCeremonyError } from '../../src/core/errors.js';
-import { createPcscTransport, type PcscTransport } from '../../src/core/cards/pcsc.js';
+import { createPcscTransport } from '../../src/core/cards/pcsc.js';
+import type { CardTransport } from '../../src/core/cards/transport.js';
 import type { ReaderEvent } from '../../src/core/cards/transport.js';
 import {
   pcscStackUnavailableReason,
@@ -116,7 +117,7 @@ describe.skipIf(!!unavailable)('PcscTransport through pcscd + vpcd', () => {
   let stateFile: string;
   let stack: PcscStack;
   let card: VirtualCardProcess;
-  let t: PcscTransport;
+  let t: CardTransport;
 
   /** Pulls the card out the hard way: the card process dies and its vpcd connection drops. */
   async function killCard(): Promise<void> {

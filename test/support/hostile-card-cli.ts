@@ -31,8 +31,12 @@ const OBJECT_9C = '5c035fc10a';
 /** The certificate object of retired slot 82, where a card's first share is stored (SP 800-73-4 Part 1 Table 3). */
 const OBJECT_82 = '5c035fc10d';
 
-/** How long a silent card stays mute before it is pulled out (well past the 5 s APDU deadline). */
-const SILENT_THEN_PULLED_MS = 9_000;
+/**
+ * How long a silent card stays mute before it pulls itself out: far longer
+ * than any test waits (the tests pull it first). The tool must give up at its
+ * own deadline and end without waiting for the card (issue 9).
+ */
+const SILENT_THEN_PULLED_MS = 180_000;
 
 type Answer = Uint8Array | 'silence' | undefined; // undefined: let the virtual card answer
 

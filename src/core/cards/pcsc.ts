@@ -30,6 +30,7 @@
 // never serialises a transmit behind it (pcsc-lite locks per context).
 import type * as Smartcard from 'smartcard';
 import { CeremonyError } from '../errors.js';
+import { forkPcscWorker, PcscProcessTransport, type SpawnPcscWorker } from './pcsc-process.js';
 import {
   matchReader,
   type CardConnection,
@@ -87,13 +88,13 @@ export const CONNECT_DEADLINE_MS = 5_000;
  * JavaScript thread: they run when the stuck call returns (the card answers
  * late, or the reader driver gives up or sees the card pulled).
  *
- * Known limit: the person is told at the deadline, but the process cannot end
- * before the stuck call returns: Node joins its thread-pool threads on exit
- * (process.exit() included, via uv_library_shutdown), and a pending N-API
- * async worker keeps the event loop alive. A CCID reader driver gives up on a
- * mute card by itself; vsmartcard's vpcd waits until its card answers or
- * disconnects. Ending the process sooner would take running PC/SC in a child
- * process.
+ * The process that runs this cannot end before the stuck call returns: Node
+ * joins its thread-pool threads on exit (process.exit() included, via
+ * uv_library_shutdown), and a pending N-API async worker keeps the event loop
+ * alive. A CCID reader driver gives up on a mute card by itself; vsmartcard's
+ * vpcd waits until its card answers or disconnects. That is why the tool
+ * runs card connections in helper processes (pcsc-process.ts): a helper with
+ * an abandoned call is killed, not waited for.
  */
 let abandonedCalls = 0;
 
@@ -639,10 +640,21 @@ class ReaderWatcher {
 }
 
 /**
- * The PC/SC transport. Loads the native binding on first call (a dynamic
- * import), so nothing that never calls this loads a native addon.
+ * The PC/SC transport the tool uses: readers listed and watched here, each
+ * card connection in a helper process (pcsc-process.ts) that can be killed
+ * when a card stops answering. `spawn` starts a helper (Node's fork by
+ * default; the app passes Electron's utilityProcess).
  */
-export async function createPcscTransport(): Promise<PcscTransport> {
+export async function createPcscTransport(spawn: SpawnPcscWorker = forkPcscWorker): Promise<CardTransport> {
+  return new PcscProcessTransport(await createInProcessPcscTransport(), spawn);
+}
+
+/**
+ * PC/SC in this process (the helper process runs this). Loads the native
+ * binding on first call (a dynamic import), so nothing that never calls this
+ * loads a native addon.
+ */
+export async function createInProcessPcscTransport(): Promise<PcscTransport> {
   let mod: typeof Smartcard & { default?: typeof Smartcard };
   try {
     mod = (await import('smartcard')) as typeof Smartcard & { default?: typeof Smartcard };
