@@ -14,6 +14,7 @@ import {
   readPreparation,
   readAdminCertificateFromCard,
   slotName,
+  signatureSlotOccupied,
   slotReplacedData,
   withCard,
 } from '../core/cards/roles.js';
@@ -231,13 +232,7 @@ export async function identityGenerateOnCard(
     serial: await s.serial(),
     present: await inspectSlot(s, SLOT.SIGNATURE),
   }));
-  if (present && options.replaceSlot === undefined) {
-    throw new CeremonyError(
-      'CardSlotOccupied',
-      `On card ${serial}, ${describeSlotContent(present)}. Nothing was changed: to replace it, its owner must agree (--replace-slot 9C), or use another card.`,
-      { serial, slot: slotName(SLOT.SIGNATURE) },
-    );
-  }
+  if (present && options.replaceSlot === undefined) throw signatureSlotOccupied(serial, present);
   if (present) out(`Replacing what card ${serial} holds: ${describeSlotContent(present)}.`);
   const pin = await pinProvider(pinFile, `PIN of the card in reader "${reader}"`)();
   try {

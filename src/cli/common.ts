@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { CardRemedy } from '../shared/card-remedies.js';
 import { CeremonyError, isCeremonyError } from '../core/errors.js';
 import { checkPassphrase, readPassphraseFile } from '../core/passphrase.js';
 import { zeroize } from '../core/secrets.js';
@@ -18,6 +19,21 @@ export class ExitWith extends Error {
     super(message);
   }
 }
+
+/**
+ * How to do, on the command line, what a card refusal asks for (its
+ * `remedy`, src/core/cards/roles.ts): the core's sentence says what, this
+ * says with which command or option.
+ */
+export const CLI_REMEDY: Record<CardRemedy, string> = {
+  prepare: 'Command: keyceremony card prepare --reader R.',
+  'prepare-with-management-key':
+    'Command: keyceremony card prepare --reader R --management-key-file F (the key in hex; its owner has it).',
+  'owner-consent-to-replace': "Option, with the owner's agreement: --replace-slot 9C.",
+  'new-pin': 'Option: --new-pin-file F (or leave it out to be asked).',
+  'new-puk': 'Option: --new-puk-file F (or leave it out to be asked).',
+  'current-puk': 'Option: --puk-file F.',
+};
 
 /**
  * Runs a CLI entry point: success exits 0; an expected error prints one plain
@@ -44,7 +60,9 @@ export async function runCli(program: string, main: (argv: string[]) => Promise<
       process.stderr.write(`${program}: ${e.message}\nRun "${program} --help" for usage.\n`);
       process.exitCode = EXIT.usage;
     } else if (isCeremonyError(e)) {
-      process.stderr.write(`${program}: ${e.message}\n`);
+      const remedy = e.details['remedy'];
+      const how = typeof remedy === 'string' && remedy in CLI_REMEDY ? ` ${CLI_REMEDY[remedy as CardRemedy]}` : '';
+      process.stderr.write(`${program}: ${e.message}${how}\n`);
       process.exitCode = EXIT.failed;
     } else if (
       (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||

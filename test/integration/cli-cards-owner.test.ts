@@ -113,7 +113,7 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
     expectCleanFailure(
       kc(dir, 'identity', 'generate', '--name', 'alice', '--card', A, '--out', 'alice.crt'),
       new RegExp(
-        `^keyceremony: On card ${card.serial}, slot 9C holds an RSA-2048 key generated on the card, without a certificate\\. Nothing was changed: to replace it, its owner must agree \\(--replace-slot 9C\\), or use another card\\.\\n$`,
+        `^keyceremony: On card ${card.serial}, slot 9C holds an RSA-2048 key generated on the card, without a certificate\\. Nothing was changed: to replace it, its owner must agree, or use another card\\. Option, with the owner's agreement: --replace-slot 9C\\.\\n$`,
       ),
     );
     expect(slotState(card, '9c')).toEqual(owners9c);
@@ -230,7 +230,7 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
         'keyed.jsonl',
       ),
       new RegExp(
-        `^keyceremony: Card ${card.serial} has a changed management key that is not kept PIN-protected on it; prepare it first with its management key \\("keyceremony card prepare --management-key-file F"\\)\\. Nothing was written\\.\\n$`,
+        `^keyceremony: Card ${card.serial} has a changed management key that is not kept PIN-protected on it; prepare it first with its management key\\. Nothing was written\\. Command: keyceremony card prepare --reader R --management-key-file F \\(the key in hex; its owner has it\\)\\.\\n$`,
       ),
     );
     expect(existsSync(join(dir, 'keyed.jsonl'))).toBe(false);
@@ -240,7 +240,7 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
     // card prepare: without the key, and with a new PUK but not the current one, refused before any PIN or PUK try.
     expectCleanFailure(
       kc(dir, 'card', 'prepare', '--reader', A, '--pin-file', 'a.pin'),
-      /This card's management key is not the factory one and is not kept PIN-protected\. Give the current management key \(--management-key-file, hex\) so it can be protected, or reset the card\./,
+      /This card's management key is not the factory one and is not kept PIN-protected\. Give the current management key so it can be protected, or reset the card\. Command: keyceremony card prepare --reader R --management-key-file F/,
     );
     expectCleanFailure(
       kc(
@@ -256,7 +256,7 @@ describe.skipIf(!hasYkpiv)('keyceremony leaves what the owner put on their card'
         '--new-puk-file',
         'new.puk',
       ),
-      /This card's PUK is not the factory one \(its metadata says so\), so it is kept: leave out the new PUK, or give the current PUK \(--puk-file\) to change it\./,
+      /This card's PUK is not the factory one \(its metadata says so\), so it is kept: leave out the new PUK, or give the current PUK to change it\. Option: --puk-file F\./,
     );
     expect(triesLeft(card)).toEqual({ pin: 3, puk: 3 });
 

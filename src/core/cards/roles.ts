@@ -1,4 +1,5 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import type { CardRemedy } from '../../shared/card-remedies.js';
 import { CeremonyError, type CeremonyErrorCode } from '../errors.js';
 import {
   buildSelfSignedCertificate,
@@ -310,11 +311,12 @@ export function preparationGaps(p: PreparationFacts): string[] {
   return gaps;
 }
 
-/** What `card prepare` needs to be told for this card, said in the refusal. */
-function prepareHint(p: PreparationFacts): string {
-  return !p.managementKeyIsDefault && !p.managementKeyPinProtected
-    ? 'prepare it first with its management key ("keyceremony card prepare --management-key-file F")'
-    : 'prepare it first ("keyceremony card prepare")';
+/** The details of a refusal that asks the person to do `r` (src/shared/card-remedies.ts). */
+const remedy = (r: CardRemedy): { remedy: CardRemedy } => ({ remedy: r });
+
+/** What `card prepare` needs to be told for this card. */
+function prepareRemedy(p: PreparationFacts): CardRemedy {
+  return !p.managementKeyIsDefault && !p.managementKeyPinProtected ? 'prepare-with-management-key' : 'prepare';
 }
 
 /** Refuses a card that is not prepared (factory PIN, PUK or management key; a management key not PIN-protected): read before any PIN is tried. */
@@ -322,9 +324,11 @@ export async function assertPrepared(s: PivSession): Promise<CardPreparation> {
   const p = await readPreparation(s);
   const gaps = preparationGaps(p);
   if (gaps.length > 0) {
+    const r = prepareRemedy(p);
     throw new CeremonyError(
       p.pinIsDefault || p.pukIsDefault || p.managementKeyIsDefault ? 'CardDefaultCredentials' : 'ManagementKeyRejected',
-      `Card ${await s.serial()} ${gaps.join(' and ')}; ${prepareHint(p)}. Nothing was written.`,
+      `Card ${await s.serial()} ${gaps.join(' and ')}; prepare it first${r === 'prepare' ? '' : ' with its management key'}. Nothing was written.`,
+      remedy(r),
     );
   }
   return p;
@@ -365,17 +369,27 @@ export function checkPreparationArguments(
   if (!p.managementKeyIsDefault && !p.managementKeyPinProtected && !given.managementKey) {
     throw new CeremonyError(
       'ManagementKeyRejected',
-      "This card's management key is not the factory one and is not kept PIN-protected. Give the current management key (--management-key-file, hex) so it can be protected, or reset the card.",
+      "This card's management key is not the factory one and is not kept PIN-protected. Give the current management key so it can be protected, or reset the card.",
+      remedy('prepare-with-management-key'),
     );
   }
   if (p.pinIsDefault && !given.newPin)
-    throw new CeremonyError('InvalidArgument', 'This card still has the factory PIN; give a new PIN (--new-pin-file).');
+    throw new CeremonyError(
+      'InvalidArgument',
+      'This card still has the factory PIN; give a new PIN.',
+      remedy('new-pin'),
+    );
   if (p.pukIsDefault && !given.newPuk)
-    throw new CeremonyError('InvalidArgument', 'This card still has the factory PUK; give a new PUK (--new-puk-file).');
+    throw new CeremonyError(
+      'InvalidArgument',
+      'This card still has the factory PUK; give a new PUK.',
+      remedy('new-puk'),
+    );
   if (!p.pukIsDefault && given.newPuk && !given.puk) {
     throw new CeremonyError(
       'InvalidArgument',
-      "This card's PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK (--puk-file) to change it.",
+      "This card's PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK to change it.",
+      remedy('current-puk'),
     );
   }
 }
@@ -510,7 +524,8 @@ export async function unlockManagementKey(s: PivSession, pin: Uint8Array, known?
   if (!isProtected) {
     throw new CeremonyError(
       'CardDefaultCredentials',
-      'This card has no PIN-protected management key; prepare it first ("keyceremony card prepare").',
+      'This card has no PIN-protected management key; prepare it first.',
+      remedy('prepare'),
     );
   }
   let printed: Buffer;
@@ -520,7 +535,8 @@ export async function unlockManagementKey(s: PivSession, pin: Uint8Array, known?
     if (e instanceof CardStatusError && e.code === 'CardObjectNotFound') {
       throw new CeremonyError(
         'CardDefaultCredentials',
-        'This card has no PIN-protected management key; prepare it first ("keyceremony card prepare").',
+        'This card has no PIN-protected management key; prepare it first.',
+        remedy('prepare'),
       );
     }
     throw e;
@@ -555,6 +571,15 @@ export function cardRs256Signer(s: PivSession, pin: Uint8Array): Rs256Signer {
   };
 }
 
+/** The refusal of a 9C that holds something, before its owner agreed to replace it (issue 9, "Never destroy"). */
+export function signatureSlotOccupied(serial: number, present: SlotContent): CeremonyError {
+  return new CeremonyError(
+    'CardSlotOccupied',
+    `On card ${serial}, ${describeSlotContent(present)}. Nothing was changed: to replace it, its owner must agree, or use another card.`,
+    { serial, slot: slotName(SLOT.SIGNATURE), ...remedy('owner-consent-to-replace') },
+  );
+}
+
 /**
  * Admin card: RSA-2048 generated in 9C (PIN-always), self-signed certificate
  * signed on the card, stored in 9C's object. A 9C that holds anything is
@@ -571,11 +596,10 @@ export async function generateAdminIdentityOnCard(
   const present = await inspectSlot(s, SLOT.SIGNATURE);
   if (present && !(options.replace && sameContent(present, options.replace))) {
     const serial = await s.serial();
+    if (!options.replace) throw signatureSlotOccupied(serial, present);
     throw new CeremonyError(
       'CardSlotOccupied',
-      options.replace
-        ? `On card ${serial}, ${describeSlotContent(present)}, which is not what was agreed to replace; look at the card again. Nothing was changed.`
-        : `On card ${serial}, ${describeSlotContent(present)}. Nothing was changed: to replace it, its owner must agree (--replace-slot 9C), or use another card.`,
+      `On card ${serial}, ${describeSlotContent(present)}, which is not what was agreed to replace; look at the card again. Nothing was changed.`,
       { serial, slot: slotName(SLOT.SIGNATURE) },
     );
   }

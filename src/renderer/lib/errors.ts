@@ -1,6 +1,7 @@
 // Plain words for every failure, keyed on error.code: what happened and what
 // to do next. The core's own sentence (error.message) is always shown as
 // well, under this summary, because it names the specific file, card or share.
+import { CARD_REMEDIES, type CardRemedy } from '../../shared/card-remedies.js';
 import { missingCase } from '../../shared/error-codes.js';
 import type { IpcError } from '../../shared/ipc.js';
 import { plural } from './format.js';
@@ -17,7 +18,39 @@ const INTERNAL: ErrorExplanation = {
   next: 'Nothing you typed was kept. Try again; if it happens again, abandon the ceremony and report the problem with the message below.',
 };
 
+/**
+ * What to do in the app about a card refusal that names a remedy
+ * (src/shared/card-remedies.ts); the core's sentence says what is missing.
+ */
+export function cardRemedyInApp(remedy: CardRemedy): string {
+  switch (remedy) {
+    case 'prepare':
+      return 'Prepare the card in the panel under the card reader (its owner chooses a new PIN and PUK), then try again.';
+    case 'prepare-with-management-key':
+      return "Its owner changed the card's management key with another tool. Its owner can keep that key PIN-protected on the card (ykman piv access change-management-key --protect), or prepare the card with the command line, giving the key (keyceremony card prepare --management-key-file); or use another card.";
+    case 'owner-consent-to-replace':
+      return "Nothing on the card was changed. Its owner decides: use another card, or replace what the slot holds by typing the owner's name where the step asks.";
+    case 'new-pin':
+      return 'Choose a new PIN for the card (6 to 8 characters), then try again.';
+    case 'new-puk':
+      return 'Choose a new PUK for the card (8 characters), then try again.';
+    case 'current-puk':
+      return "The card's own PUK is kept. Leave the new PUK empty.";
+    default:
+      return missingCase(remedy);
+  }
+}
+
 export function explainError(error: IpcError): ErrorExplanation {
+  const remedy = error.details?.['remedy'];
+  if (typeof remedy === 'string' && (CARD_REMEDIES as readonly string[]).includes(remedy)) {
+    const base = explainByCode(error);
+    return { summary: base.summary, next: cardRemedyInApp(remedy as CardRemedy) };
+  }
+  return explainByCode(error);
+}
+
+function explainByCode(error: IpcError): ErrorExplanation {
   switch (error.code) {
     case 'WrongPin': {
       const retriesLeft = error.details?.retriesLeft;

@@ -282,8 +282,9 @@ describe("a card is its owner's property (issue 9)", () => {
     const e = await rejects(withCard(t, R, (s) => generateAdminIdentityOnCard(s, 'Alice Admin', a('000000'))));
     expect(isCeremonyError(e, 'CardSlotOccupied')).toBe(true);
     expect(e.message).toMatch(
-      /^On card \d+, slot 9C holds an RSA-2048 key generated on the card, without a certificate\. Nothing was changed: to replace it, its owner must agree \(--replace-slot 9C\), or use another card\.$/,
+      /^On card \d+, slot 9C holds an RSA-2048 key generated on the card, without a certificate\. Nothing was changed: to replace it, its owner must agree, or use another card\.$/,
     );
+    expect(e.details['remedy']).toBe('owner-consent-to-replace'); // the CLI and the app each say how
     expect(await spki(t, 0x9c)).toBe(before);
     expect((await withCard(t, R, (s) => s.pinTriesLeft())).triesLeft).toBe(3); // the wrong PIN was never tried
     const content = (await withCard(t, R, (s) => inspectSlot(s, 0x9c)))!;
@@ -345,8 +346,9 @@ describe('every card fact is checked before any key exists and before any PIN or
     const e = await rejects(withCard(t, R, (s) => writeShareToCard(s, header(), share, a('000000'))));
     expect(isCeremonyError(e, 'ManagementKeyRejected')).toBe(true);
     expect(e.message).toMatch(
-      /^Card \d+ has a changed management key that is not kept PIN-protected on it; prepare it first with its management key \("keyceremony card prepare --management-key-file F"\)\. Nothing was written\.$/,
+      /^Card \d+ has a changed management key that is not kept PIN-protected on it; prepare it first with its management key\. Nothing was written\.$/,
     );
+    expect(e.details['remedy']).toBe('prepare-with-management-key');
     expect(await tries(t, KEY_REF.PIN)).toBe(3);
     expect(await withCard(t, R, (s) => s.slotMetadata(0x82))).toBeNull();
   });
@@ -372,7 +374,7 @@ describe('every card fact is checked before any key exists and before any PIN or
       withCard(t, R, (s) => prepareCard(s, { pin: a('123456'), newPin: PIN, newPuk: a('86420864') })),
     );
     expect(e.message).toBe(
-      "This card's PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK (--puk-file) to change it.",
+      "This card's PUK is not the factory one (its metadata says so), so it is kept: leave out the new PUK, or give the current PUK to change it.",
     );
     expect([await tries(t, KEY_REF.PUK), await tries(t, KEY_REF.PIN)]).toEqual([3, 3]);
     // Without a new PUK the owner's PUK is kept and the card is prepared.
