@@ -55,6 +55,8 @@ import {
   parseCardSpec,
 } from './cards.js';
 import { loadCeremony } from '../core/ceremony/operations.js';
+import { scriptCommand, transcriptReport } from './report.js';
+import { incompleteRecordError } from '../core/ceremony/report.js';
 
 const USAGE = `Usage:
   keyceremony identity generate --name NAME --out FILE [--passphrase-file F]
@@ -75,6 +77,8 @@ const USAGE = `Usage:
                           (--identity FILE [--passphrase-file F] | --card R [--pin-file F])
   keyceremony bundle verify BUNDLE.json [--record RECORD.jsonl]
   keyceremony transcript verify RECORD.jsonl [--head HEX]
+  keyceremony transcript report RECORD.jsonl --out REPORT.html|REPORT.pdf [--witness NAME ...]
+  keyceremony script --setup SETUP.json --out SCRIPT.html|SCRIPT.pdf
   keyceremony card list
   keyceremony card status --reader R
   keyceremony card prepare --reader R [--pin-file F] [--new-pin-file F] [--new-puk-file F] [--puk-file F]
@@ -467,10 +471,7 @@ async function transcriptVerify(argv: string[]): Promise<void> {
     out('The head hash matches the one given: this is the record the signed report describes.');
   }
   if (!complete) {
-    throw new CeremonyError(
-      'TranscriptInvalid',
-      'INCOMPLETE: the last ceremony has no closing entry (it is still running, was cut off, or lines were cut from the end of the record).',
-    );
+    throw incompleteRecordError();
   }
   out(`OK: ${entries.length} entries, hash chain intact, complete (every ceremony is closed); head ${head}`);
 }
@@ -508,6 +509,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'bundle sign': bundleSign,
   'bundle verify': bundleVerify,
   'transcript verify': transcriptVerify,
+  'transcript report': transcriptReport,
   'card list': cardList,
   'card status': cardStatusCommand,
   'card prepare': cardPrepare,
@@ -519,14 +521,16 @@ await runCli('keyceremony', async (argv) => {
     out(USAGE);
     return;
   }
-  const cmd = COMMANDS[`${argv[0]} ${argv[1] ?? ''}`];
+  // `script` is the one command of one word.
+  const name = argv[0] === 'script' ? 'script' : `${argv[0]} ${argv[1] ?? ''}`;
+  const cmd = name === 'script' ? scriptCommand : COMMANDS[name];
   if (!cmd) throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}"`);
   if (wantsHelp(argv)) {
-    out(usageOf(USAGE, 'keyceremony', `${argv[0]} ${argv[1]}`));
+    out(usageOf(USAGE, 'keyceremony', name));
     return;
   }
   try {
-    await cmd(argv.slice(2));
+    await cmd(argv.slice(name.split(' ').length));
   } finally {
     await closeCardTransport();
   }

@@ -1,14 +1,30 @@
+import { documentHtml, escapeHtml } from '../document/html.js';
+import {
+  cell,
+  lineBreak,
+  mono,
+  paragraph,
+  plain,
+  type Block,
+  type Inline,
+  type PrintedDocument,
+  type Section,
+} from '../document/model.js';
+import { CeremonyError, missingCase } from '../errors.js';
 import { hexGroups, pgpWords } from './fingerprint.js';
-import { ENTRY } from './record.js';
+import { ceremoniesOf, ENTRY, type CeremonyInRecord, type CeremonyOutcome } from './record.js';
 import { headHash, type TranscriptEntry } from './transcript.js';
 
-// The printable ceremony record: one self-contained HTML document (no
-// script, no external resources) that the participants print, read and sign.
-// It is a rendering of the transcript, never a replacement for it: the JSON
-// Lines record stays the authoritative copy.
+// The printable ceremony record, built once as a document model
+// (src/core/document/model.ts) and rendered to HTML (the app prints it) or to
+// PDF (the CLI writes it): one self-contained document that the participants
+// print, read and sign. It is a rendering of the transcript, never a
+// replacement for it: the JSON Lines record stays the authoritative copy.
 //
 // It reads the entries directly rather than through summarize(), which
 // refuses aborted and incomplete records: those must print too.
+
+export { escapeHtml };
 
 export interface CeremonyRoster {
   operator: string;
@@ -16,26 +32,6 @@ export interface CeremonyRoster {
   custodians: string[];
   witnesses: string[];
 }
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => {
-    switch (c) {
-      case '&':
-        return '&amp;';
-      case '<':
-        return '&lt;';
-      case '>':
-        return '&gt;';
-      case '"':
-        return '&quot;';
-      default:
-        return '&#39;';
-    }
-  });
-}
-
-const esc = escapeHtml;
 
 type Data = TranscriptEntry['data'];
 
@@ -202,49 +198,14 @@ function outcome(r: ReadRecord): { text: string; cls: string } {
   return { text: r.closing.note ? `Completed. ${r.closing.note}` : 'Completed.', cls: 'completed' };
 }
 
-const CSS = `
-@page { size: A4 portrait; margin: 15mm 14mm 18mm 14mm; }
-* { box-sizing: border-box; }
-html { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 9.5pt; color: #000; background: #fff; }
-body { margin: 0 auto; max-width: 182mm; line-height: 1.35; }
-h1 { font-size: 16pt; margin: 0 0 2mm; }
-h2 { font-size: 12pt; margin: 7mm 0 2mm; border-bottom: 0.4mm solid #000; padding-bottom: 1mm; page-break-after: avoid; break-after: avoid; }
-p.generated { margin: 0 0 4mm; color: #333; }
-table { width: 100%; border-collapse: collapse; margin: 0 0 3mm; }
-th, td { border: 0.2mm solid #555; padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
-th { background: #eee; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-thead { display: table-header-group; }
-tr { page-break-inside: avoid; break-inside: avoid; }
-table.summary th { width: 45mm; }
-.mono, code { font-family: "DejaVu Sans Mono", "Liberation Mono", "Courier New", monospace; font-size: 8.5pt; word-break: break-all; overflow-wrap: anywhere; }
-.words { font-style: italic; }
-.transcript td { font-size: 7.5pt; }
-.transcript td.data { font-family: "DejaVu Sans Mono", "Liberation Mono", "Courier New", monospace; word-break: break-all; overflow-wrap: anywhere; }
-.outcome.completed { font-weight: bold; }
-.outcome.aborted { font-weight: bold; border: 0.5mm solid #000; padding: 1mm 2mm; }
-.none { color: #555; font-style: italic; }
-.signatures { margin-top: 2mm; }
-.signature { page-break-inside: avoid; break-inside: avoid; border: 0.2mm solid #555; padding: 2mm 3mm; margin: 0 0 3mm; }
-.signature .role { font-weight: bold; }
-.signature .line { display: flex; gap: 6mm; margin-top: 9mm; }
-.signature .line span { border-top: 0.3mm solid #000; padding-top: 0.5mm; font-size: 8pt; }
-.signature .line .sig { flex: 3; }
-.signature .line .date { flex: 1; }
-footer { margin-top: 8mm; border-top: 0.3mm solid #000; padding-top: 2mm; font-size: 8.5pt; page-break-inside: avoid; break-inside: avoid; }
-@media screen { body { padding: 10mm; } }
-`;
+const none: Inline = [{ text: '—', style: 'none' }];
 
-function cell(text: string | undefined, cls?: string): string {
-  if (text === undefined || text === '') return '<td class="none">—</td>';
-  return cls ? `<td class="${cls}">${esc(text)}</td>` : `<td>${esc(text)}</td>`;
+function monoOrNone(text: string | undefined): Inline {
+  return text ? [mono(text)] : none;
 }
 
-function row(label: string, valueHtml: string): string {
-  return `<tr><th scope="row">${esc(label)}</th><td>${valueHtml}</td></tr>`;
-}
-
-function monoOrNone(text: string | undefined): string {
-  return text ? `<span class="mono">${esc(text)}</span>` : '<span class="none">—</span>';
+function textOrNone(text: string | undefined): Inline {
+  return text ? [plain(text)] : none;
 }
 
 function hexBytes(hex: string): Uint8Array | undefined {
@@ -252,81 +213,198 @@ function hexBytes(hex: string): Uint8Array | undefined {
 }
 
 /** A hex digest as groups to compare by eye, and as PGP words to read aloud. */
-function digestHtml(hex: string): string {
+export function digestInline(hex: string): Inline {
   const bytes = hexBytes(hex);
   if (!bytes) return monoOrNone(hex);
-  return `<span class="mono">${esc(hexGroups(bytes).join(' '))}</span><br><span class="words">${esc(pgpWords(bytes).join(' '))}</span>`;
+  return [mono(hexGroups(bytes).join(' ')), lineBreak, { text: pgpWords(bytes).join(' '), style: 'words' }];
 }
 
-function summaryHtml(r: ReadRecord, entries: TranscriptEntry[]): string {
+function summaryBlock(r: ReadRecord, entries: TranscriptEntry[]): Block {
   const o = outcome(r);
   const kOfN = r.threshold !== undefined && r.shares !== undefined ? `${r.threshold} of ${r.shares}` : '';
-  const rows = [
-    row('Ceremony ID', monoOrNone(r.ceremonyId)),
-    row('Ceremony name', r.ceremonyName ? esc(r.ceremonyName) : '<span class="none">—</span>'),
-    row('Key name', r.keyName ? esc(r.keyName) : '<span class="none">—</span>'),
-    row('Shares needed (K of N)', kOfN ? esc(kOfN) : '<span class="none">—</span>'),
-    row('Key check value (KCV)', monoOrNone(r.kcv)),
+  const rows: Array<{ label: string; value: Inline }> = [
+    { label: 'Ceremony ID', value: monoOrNone(r.ceremonyId) },
+    { label: 'Ceremony name', value: textOrNone(r.ceremonyName) },
+    { label: 'Key name', value: textOrNone(r.keyName) },
+    { label: 'Shares needed (K of N)', value: textOrNone(kOfN) },
+    { label: 'Key check value (KCV)', value: monoOrNone(r.kcv) },
   ];
-  if (r.verificationPattern) rows.push(row('Verification pattern', monoOrNone(r.verificationPattern)));
+  if (r.verificationPattern) rows.push({ label: 'Verification pattern', value: monoOrNone(r.verificationPattern) });
   const closed = entries[entries.length - 1];
   rows.push(
-    row('Opened', esc(entries[0]?.time ?? '')),
-    row('Closed (last entry)', esc(closed?.time ?? '')),
-    row('Transcript entries', esc(String(entries.length))),
-    row('Transcript head hash', entries.length > 0 ? digestHtml(headHash(entries)) : '<span class="none">—</span>'),
-    row('Outcome', `<span class="outcome ${o.cls}">${esc(o.text)}</span>`),
+    { label: 'Opened', value: [plain(entries[0]?.time ?? '')] },
+    { label: 'Closed (last entry)', value: [plain(closed?.time ?? '')] },
+    { label: 'Transcript entries', value: [plain(String(entries.length))] },
+    { label: 'Transcript head hash', value: entries.length > 0 ? digestInline(headHash(entries)) : none },
+    { label: 'Outcome', value: [{ text: o.text, style: o.cls === 'completed' ? 'verdict' : 'alarm' }] },
   );
-  return `<table class="summary"><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+  return { kind: 'fields', name: 'summary', rows };
 }
 
-function sharesHtml(r: ReadRecord): string {
-  if (r.issued.length === 0) return '<p class="none">No share was issued.</p>';
-  const rows = r.issued.map((s) => {
-    const verified = s.verified === undefined ? undefined : s.verified ? 'Yes' : 'NO';
-    return `<tr>${cell(s.shareIndex === undefined ? undefined : String(s.shareIndex))}${cell(s.custodian)}${cell(s.medium)}${cell(s.location, 'mono')}${cell(s.commitment, 'mono')}${cell(verified)}${cell(s.time)}</tr>`;
+function sharesBlock(r: ReadRecord): Block {
+  if (r.issued.length === 0) return paragraph('No share was issued.', 'none');
+  return {
+    kind: 'table',
+    name: 'shares',
+    columns: [
+      { title: 'Share', weight: 6 },
+      { title: 'Custodian', weight: 13 },
+      { title: 'Medium', weight: 8 },
+      { title: 'Location', weight: 14 },
+      { title: 'Commitment', weight: 27 },
+      { title: 'Verified read-back', weight: 9 },
+      { title: 'Issued', weight: 22 },
+    ],
+    rows: r.issued.map((s) => [
+      cell(s.shareIndex === undefined ? undefined : String(s.shareIndex)),
+      cell(s.custodian),
+      cell(s.medium),
+      cell(s.location, 'mono'),
+      cell(s.commitment, 'mono'),
+      cell(s.verified === undefined ? undefined : s.verified ? 'Yes' : 'NO'),
+      cell(s.time),
+    ]),
+  };
+}
+
+function bundlesBlock(r: ReadRecord): Block {
+  if (r.bundles.length === 0) return paragraph('No import bundle was created.', 'none');
+  return {
+    kind: 'table',
+    name: 'bundles',
+    columns: [
+      { title: 'Bundle', weight: 12 },
+      { title: 'Sequence', weight: 9 },
+      { title: 'Targets', weight: 12 },
+      { title: 'Payload hash', weight: 28 },
+      { title: 'Signatures', weight: 17 },
+      { title: 'Created', weight: 22 },
+    ],
+    rows: r.bundles.map((b) => [
+      cell(b.bundleId, 'mono'),
+      cell(b.sequence === undefined ? undefined : String(b.sequence)),
+      cell(b.targets.join(', ')),
+      cell(b.payloadHash, 'mono'),
+      cell(b.signatures === undefined ? 'not recorded' : b.signatures.length === 0 ? 'none' : b.signatures.join('; ')),
+      cell(b.time),
+    ]),
+  };
+}
+
+function unitsSection(r: ReadRecord): Section[] {
+  if (r.units.size === 0) return [];
+  return [
+    {
+      heading: 'Units and transport key fingerprints',
+      blocks: [
+        {
+          kind: 'table',
+          name: 'units',
+          columns: [
+            { title: 'Unit', weight: 15 },
+            { title: 'Transport key fingerprint (SHA-256 of the public key)', weight: 60 },
+            { title: 'Bundles', weight: 25 },
+          ],
+          rows: [...r.units.entries()].map(([unit, u]) => [
+            cell(unit, 'mono'),
+            { content: digestInline(u.fingerprint), look: 'plain' },
+            cell(u.bundles.join(', '), 'mono'),
+          ]),
+        },
+      ],
+    },
+  ];
+}
+
+function outcomeWords(o: CeremonyOutcome): string {
+  switch (o.kind) {
+    case 'completed':
+      return 'Completed';
+    case 'aborted':
+      return `Aborted [${o.code}]: ${o.reason}`;
+    case 'open':
+      return 'No closing entry';
+    default:
+      return missingCase(o);
+  }
+}
+
+/**
+ * Every ceremony of the record (a record holds a key's whole life), when it
+ * holds more than one; a record of one ceremony says it all in its summary.
+ * A record whose structure is broken prints without this table: the app
+ * prints such records too, and the CLI refuses them before it gets here.
+ */
+function ceremoniesSection(entries: TranscriptEntry[]): Section[] {
+  let ceremonies: CeremonyInRecord[];
+  try {
+    ceremonies = ceremoniesOf(entries).ceremonies;
+  } catch {
+    return [];
+  }
+  if (ceremonies.length < 2) return [];
+  const rows = ceremonies.map((c, i) => {
+    const d = c.entries[0]!.data;
+    const s = (k: string): string | undefined => (typeof d[k] === 'string' ? d[k] : undefined);
+    const last = c.entries.at(-1)!;
+    return [
+      cell(String(i + 1)),
+      cell(s('kind') ?? (c.entries.some((e) => e.type === ENTRY.masterKeyGenerated) ? 'key generation' : undefined)),
+      cell(s('ceremonyName')),
+      cell(s('keyName')),
+      cell(s('ceremonyId'), 'mono'),
+      cell(`${c.entries[0]!.seq}–${last.seq}`),
+      cell(c.entries[0]!.time),
+      cell(c.outcome.kind === 'open' ? undefined : last.time),
+      cell(outcomeWords(c.outcome)),
+    ];
   });
-  return `<table class="shares"><thead><tr><th>Share</th><th>Custodian</th><th>Medium</th><th>Location</th><th>Commitment</th><th>Verified read-back</th><th>Issued</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+  return [
+    {
+      heading: 'Ceremonies in this record',
+      blocks: [
+        {
+          kind: 'table',
+          name: 'ceremonies',
+          columns: [
+            { title: '#', weight: 4 },
+            { title: 'Kind', weight: 9 },
+            { title: 'Ceremony', weight: 13 },
+            { title: 'Key', weight: 9 },
+            { title: 'Ceremony ID', weight: 16 },
+            { title: 'Lines', weight: 7 },
+            { title: 'Opened', weight: 15 },
+            { title: 'Closed', weight: 15 },
+            { title: 'Outcome', weight: 12 },
+          ],
+          rows,
+        },
+      ],
+    },
+  ];
 }
 
-function bundlesHtml(r: ReadRecord): string {
-  if (r.bundles.length === 0) return '<p class="none">No import bundle was created.</p>';
-  const rows = r.bundles.map((b) => {
-    const sigs =
-      b.signatures === undefined ? 'not recorded' : b.signatures.length === 0 ? 'none' : b.signatures.join('; ');
-    return `<tr>${cell(b.bundleId, 'mono')}${cell(b.sequence === undefined ? undefined : String(b.sequence))}${cell(b.targets.join(', '))}${cell(b.payloadHash, 'mono')}${cell(sigs)}${cell(b.time)}</tr>`;
-  });
-  return `<table class="bundles"><thead><tr><th>Bundle</th><th>Sequence</th><th>Targets</th><th>Payload hash</th><th>Signatures</th><th>Created</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
-}
-
-function unitsHtml(r: ReadRecord): string {
-  if (r.units.size === 0) return '';
-  const rows = [...r.units.entries()].map(
-    ([unit, u]) =>
-      `<tr>${cell(unit, 'mono')}<td>${digestHtml(u.fingerprint)}</td>${cell(u.bundles.join(', '), 'mono')}</tr>`,
-  );
-  return `<h2>Units and transport key fingerprints</h2>\n<table class="units"><thead><tr><th>Unit</th><th>Transport key fingerprint (SHA-256 of the public key)</th><th>Bundles</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
-}
-
-function transcriptHtml(entries: TranscriptEntry[]): string {
-  const rows = entries.map(
-    (e) =>
-      `<tr>${cell(String(e.seq))}${cell(e.time)}${cell(e.type)}${cell(e.actor)}${cell(JSON.stringify(e.data), 'data')}${cell(e.hash.slice(0, 16), 'mono')}</tr>`,
-  );
-  return `<table class="transcript"><thead><tr><th>#</th><th>Time</th><th>Step</th><th>Actor</th><th>Data</th><th>Hash (prefix)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
-}
-
-function signaturesHtml(people: Array<{ role: string; name: string }>, head: string): string {
-  const blocks = people.map(
-    (p) => `<div class="signature">
-<div><span class="role">${esc(p.role)}</span>: <span class="name">${esc(p.name)}</span></div>
-<div class="line"><span class="sig">Signature</span><span class="date">Date</span></div>
-</div>`,
-  );
-  return `<p>By signing, each person below confirms that this printout shows the ceremony they took part in or witnessed, whose transcript ends in the head hash <span class="mono">${esc(head)}</span>.</p>
-<div class="signatures">
-${blocks.join('\n')}
-</div>`;
+function transcriptBlock(entries: TranscriptEntry[]): Block {
+  return {
+    kind: 'table',
+    name: 'transcript',
+    columns: [
+      { title: '#', weight: 4 },
+      { title: 'Time', weight: 21 },
+      { title: 'Step', weight: 17 },
+      { title: 'Actor', weight: 9 },
+      { title: 'Data', weight: 32 },
+      { title: 'Hash (prefix)', weight: 17 },
+    ],
+    rows: entries.map((e) => [
+      cell(String(e.seq)),
+      cell(e.time),
+      cell(e.type),
+      cell(e.actor),
+      cell(JSON.stringify(e.data), 'data'),
+      cell(e.hash.slice(0, 16), 'mono'),
+    ]),
+  };
 }
 
 function participants(roster: CeremonyRoster, r: ReadRecord): Array<{ role: string; name: string }> {
@@ -343,56 +421,102 @@ function participants(roster: CeremonyRoster, r: ReadRecord): Array<{ role: stri
   ];
 }
 
+/** The ceremony record as a printable document: summary, every ceremony, shares, bundles, units, transcript, signatures. */
+export function recordReportDocument(
+  entries: TranscriptEntry[],
+  roster: CeremonyRoster,
+  generatedAt: Date,
+): PrintedDocument {
+  const r = readRecord(entries);
+  const name = r.ceremonyName || r.keyName || r.ceremonyId || '(unnamed)';
+  const head = entries.length > 0 ? headHash(entries) : '';
+  return {
+    title: `Key ceremony record — ${name}`,
+    header: [paragraph(`Printed ${generatedAt.toISOString()} from the ceremony record.`, 'generated')],
+    sections: [
+      { heading: 'Summary', blocks: [summaryBlock(r, entries)] },
+      ...ceremoniesSection(entries),
+      { heading: 'Shares', blocks: [sharesBlock(r)] },
+      { heading: 'Import bundles', blocks: [bundlesBlock(r)] },
+      ...unitsSection(r),
+      { heading: 'Transcript', blocks: [transcriptBlock(entries)] },
+      {
+        heading: 'Signatures',
+        blocks: [
+          paragraph([
+            plain(
+              'By signing, each person below confirms that this printout shows the ceremony they took part in or witnessed, whose transcript ends in the head hash ',
+            ),
+            mono(head),
+            plain('.'),
+          ]),
+          { kind: 'signatures', people: participants(roster, r) },
+        ],
+      },
+    ],
+    footer: [
+      paragraph([
+        plain(
+          'This printout is a rendering of the ceremony record. The record file (JSON Lines, hash-chained) is the authoritative copy: where the two differ, the file prevails. Verify it with ',
+        ),
+        { text: 'keyceremony transcript verify RECORD.jsonl', style: 'code' },
+        plain(' and check that it reports the head hash '),
+        mono(head),
+        plain('.'),
+      ]),
+    ],
+  };
+}
+
 /**
  * Renders the ceremony record as a complete, self-contained, printable
  * HTML5 document. Every value from the record or roster is escaped.
  */
 export function renderRecordHtml(entries: TranscriptEntry[], roster: CeremonyRoster, generatedAt: Date): string {
-  const r = readRecord(entries);
-  const name = r.ceremonyName || r.keyName || r.ceremonyId || '(unnamed)';
-  const title = `Key ceremony record — ${name}`;
-  const head = entries.length > 0 ? headHash(entries) : '';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<header>
-<h1>${esc(title)}</h1>
-<p class="generated">Printed ${esc(generatedAt.toISOString())} from the ceremony record.</p>
-</header>
-<main>
-<section>
-<h2>Summary</h2>
-${summaryHtml(r, entries)}
-</section>
-<section>
-<h2>Shares</h2>
-${sharesHtml(r)}
-</section>
-<section>
-<h2>Import bundles</h2>
-${bundlesHtml(r)}
-</section>
-${unitsHtml(r)}
-<section>
-<h2>Transcript</h2>
-${transcriptHtml(entries)}
-</section>
-<section>
-<h2>Signatures</h2>
-${signaturesHtml(participants(roster, r), head)}
-</section>
-</main>
-<footer>
-<p>This printout is a rendering of the ceremony record. The record file (JSON Lines, hash-chained) is the authoritative copy: where the two differ, the file prevails. Verify it with <code>keyceremony transcript verify RECORD.jsonl</code> and check that it reports the head hash <span class="mono">${esc(head)}</span>.</p>
-</footer>
-</body>
-</html>
-`;
+  return documentHtml(recordReportDocument(entries, roster, generatedAt));
+}
+
+/**
+ * Who signs a record's report when no app session names them: the people
+ * every ceremony's opening names (the app records operator, admins,
+ * custodians and witnesses; the CLI its custodians), and the admins who
+ * signed its bundles. Names are kept in the order they first appear.
+ */
+export function rosterOfRecord(entries: readonly TranscriptEntry[]): CeremonyRoster {
+  const roster: CeremonyRoster = { operator: '', admins: [], custodians: [], witnesses: [] };
+  const add = (list: string[], v: unknown): void => {
+    const names = Array.isArray(v) ? v : [v];
+    for (const n of names) if (typeof n === 'string' && n !== '' && !list.includes(n)) list.push(n);
+  };
+  for (const e of entries) {
+    if (e.type === ENTRY.opened) {
+      if (roster.operator === '') {
+        const op = e.data['operator'];
+        roster.operator = typeof op === 'string' ? op : e.actor;
+      }
+      add(roster.admins, e.data['admins']);
+      add(roster.custodians, e.data['custodians']);
+      add(roster.witnesses, e.data['witnesses']);
+    } else if (e.type === ENTRY.bundleSigned) {
+      add(roster.admins, e.data['admin']);
+    }
+  }
+  return roster;
+}
+
+/**
+ * A record fit to print from the CLI: the checks of `transcript verify`
+ * (hash chain when read, then the sequence of ceremonies), and every
+ * ceremony closed. Throws the message `transcript verify` gives.
+ */
+export function checkRecordComplete(entries: readonly TranscriptEntry[]): void {
+  if (!ceremoniesOf(entries).complete) throw incompleteRecordError();
+}
+
+/** Why a record whose last ceremony is not closed cannot be relied on (transcript verify, transcript report). */
+export function incompleteRecordError(): CeremonyError {
+  return new CeremonyError(
+    'TranscriptInvalid',
+    'INCOMPLETE: the last ceremony has no closing entry (it is still running, was cut off, or lines were cut from the end of the record).',
+  );
 }
