@@ -25,7 +25,7 @@ import {
   writeShareToCard,
 } from '../../../src/core/cards/roles.js';
 import { b64url } from '../../../src/core/encoding.js';
-import { isCeremonyError } from '../../../src/core/errors.js';
+import { isCeremonyError, type CeremonyError } from '../../../src/core/errors.js';
 import { KEYSHARE_FORMAT, type KeyshareHeader } from '../../../src/core/shares/envelope.js';
 import { VirtualPivCard } from '../../../src/virtual-card/card.js';
 import { InProcessTransport } from '../../../src/virtual-card/transport.js';
@@ -284,7 +284,7 @@ describe("a card is its owner's property (issue 9)", () => {
     expect(e.message).toMatch(
       /^On card \d+, slot 9C holds an RSA-2048 key generated on the card, without a certificate\. Nothing was changed: to replace it, its owner must agree, or use another card\.$/,
     );
-    expect(e.details['remedy']).toBe('owner-consent-to-replace'); // the CLI and the app each say how
+    expect((e as CeremonyError).details['remedy']).toBe('owner-consent-to-replace'); // the CLI and the app each say how
     expect(await spki(t, 0x9c)).toBe(before);
     expect((await withCard(t, R, (s) => s.pinTriesLeft())).triesLeft).toBe(3); // the wrong PIN was never tried
     const content = (await withCard(t, R, (s) => inspectSlot(s, 0x9c)))!;
@@ -348,7 +348,7 @@ describe('every card fact is checked before any key exists and before any PIN or
     expect(e.message).toMatch(
       /^Card \d+ has a changed management key that is not kept PIN-protected on it; prepare it first with its management key\. Nothing was written\.$/,
     );
-    expect(e.details['remedy']).toBe('prepare-with-management-key');
+    expect((e as CeremonyError).details['remedy']).toBe('prepare-with-management-key');
     expect(await tries(t, KEY_REF.PIN)).toBe(3);
     expect(await withCard(t, R, (s) => s.slotMetadata(0x82))).toBeNull();
   });
