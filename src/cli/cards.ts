@@ -70,7 +70,7 @@ export async function cardDestination(reader: string, pinFile: string | undefine
 export async function cardSource(
   reader: string,
   pinFile: string | undefined,
-  ceremonyId?: string,
+  ceremonyId?: string | readonly string[],
 ): Promise<ShareSource> {
   return new CardShareSource(
     await cardTransport(),

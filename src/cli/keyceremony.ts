@@ -4,7 +4,6 @@
 import { readTransportFile } from '../core/bundle/transport.js';
 import { groupHex } from '../core/encoding.js';
 import { CeremonyError, missingCase } from '../core/errors.js';
-import { FileShareDestination, FileShareSource, type ShareSource } from '../core/ceremony/media.js';
 import { generateMasterKeyCeremony, verifyShareAgainstRecord } from '../core/ceremony/operations.js';
 import {
   confirmUnit,
@@ -28,7 +27,6 @@ import {
   identityCertificate,
   unlockFileIdentity,
 } from '../core/identity/identity.js';
-import { custodianFromPath } from '../core/shares/file-store.js';
 import { zeroize } from '../core/secrets.js';
 import {
   integer,
@@ -37,24 +35,21 @@ import {
   passphraseProvider,
   required,
   runCli,
-  splitSpec,
   usageOf,
   UsageError,
   wantsHelp,
 } from './common.js';
 import {
   bundleSignWithCard,
-  cardDestination,
   cardList,
   cardPrepare,
-  cardSource,
   cardStatusCommand,
   cardUnblock,
   closeCardTransport,
   identityGenerateOnCard,
-  parseCardSpec,
 } from './cards.js';
-import { loadCeremony } from '../core/ceremony/operations.js';
+import { printIssuedShares, shareDestinations, shareSources } from './shares.js';
+import { mkReshare } from './reshare.js';
 import { scriptCommand, transcriptReport } from './report.js';
 import { incompleteRecordError } from '../core/ceremony/report.js';
 
@@ -65,6 +60,8 @@ const USAGE = `Usage:
   keyceremony identity cert FILE --out CERT.pem
   keyceremony mk generate --key-name NAME --threshold K --share PATH=PASSFILE ... --record RECORD.jsonl
                           [--transport T.json ...] [--ceremony-name NAME]
+  keyceremony mk reshare --record RECORD.jsonl --share PATH=PASSFILE ... --threshold K
+                          --new-share PATH=PASSFILE|piv:R=PINFILE ... [--ceremony-name NAME] [--actor NAME]
   keyceremony share verify --record RECORD.jsonl --share PATH=PASSFILE
   keyceremony units confirm --record RECORD.jsonl --transport T.json --fingerprint HEX
   keyceremony bundle create --operation OP --record RECORD.jsonl --transport T.json ... --out BUNDLE.json
@@ -98,24 +95,6 @@ every unit of the instance: give one --transport per unit. bundle sign shows
 what the bundle does before it asks for a PIN or passphrase, and signs only a
 bundle the record created (--record) or whose payload hash you read off the
 printed record (--payload-sha256).`;
-
-async function shareSources(specs: string[], recordPath: string): Promise<ShareSource[]> {
-  const anyCard = specs.some((s) => parseCardSpec(s));
-  const ceremonyId = anyCard ? loadCeremony(recordPath).summary.ceremonyId : undefined;
-  const sources: ShareSource[] = [];
-  for (const spec of specs) {
-    const card = parseCardSpec(spec);
-    if (card) {
-      sources.push(await cardSource(card.reader, card.pinFile, ceremonyId));
-      continue;
-    }
-    const { target, secretFile } = splitSpec(spec, '--share');
-    sources.push(
-      new FileShareSource(target, passphraseProvider(secretFile, `Passphrase for share file ${target}`, false)),
-    );
-  }
-  return sources;
-}
 
 async function identityGenerate(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -183,25 +162,7 @@ async function mkGenerate(argv: string[]): Promise<void> {
     checkTransportSet(transports);
     checkAgainstLimits(transports[0]!.file.limits, { keyName });
   }
-  const custodians = [];
-  for (const spec of specs) {
-    const card = parseCardSpec(spec);
-    if (card) {
-      custodians.push({
-        custodian: `card ${card.reader}`,
-        destination: await cardDestination(card.reader, card.pinFile),
-      });
-      continue;
-    }
-    const { target, secretFile } = splitSpec(spec, '--share');
-    custodians.push({
-      custodian: custodianFromPath(target),
-      destination: new FileShareDestination(
-        target,
-        passphraseProvider(secretFile, `New passphrase for share file ${target}`, true),
-      ),
-    });
-  }
+  const custodians = await shareDestinations(specs, '--share');
   const r = await generateMasterKeyCeremony({
     keyName,
     ...(values['ceremony-name'] ? { ceremonyName: values['ceremony-name'] } : {}),
@@ -210,11 +171,7 @@ async function mkGenerate(argv: string[]): Promise<void> {
     recordPath,
   });
   out(`Ceremony ${r.ceremonyId}: key "${keyName}", ${threshold} of ${custodians.length} shares`);
-  for (const [i, s] of r.shares.entries()) {
-    out(
-      `Share ${s.shareIndex} for ${custodians[i]!.custodian}: ${custodians[i]!.destination.location} (written, read back and checked)`,
-    );
-  }
+  printIssuedShares(custodians, r.shares);
   out(`Record ${recordPath}`);
   out(`KCV ${r.kcv}`);
   if (transports.length === 0)
@@ -503,6 +460,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'identity generate': identityGenerate,
   'identity cert': identityCert,
   'mk generate': mkGenerate,
+  'mk reshare': mkReshare,
   'share verify': shareVerify,
   'units confirm': unitsConfirm,
   'bundle create': bundleCreate,

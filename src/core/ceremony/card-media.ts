@@ -125,19 +125,27 @@ export class CardShareDestination implements ShareDestination {
   }
 }
 
-/** A share kept on a card, found by its ceremony (or the only one on the card). */
+/**
+ * A share kept on a card, found by its ceremony (or the only one on the
+ * card). A key's record may hold several share sets (issue 11, re-share):
+ * given their ceremonies in order of preference, the card's share of the
+ * first one it holds is read, so that a card holding a retired share and
+ * a current one gives the current one.
+ */
 export class CardShareSource implements ShareSource {
   readonly label: string;
   private envelope: KeyshareEnvelope | undefined;
+  private readonly ceremonyIds: readonly string[] | undefined;
 
   constructor(
     private readonly transport: CardTransport,
     readonly reader: string,
     private readonly pinProvider: SecretProvider,
-    private readonly ceremonyId?: string,
+    ceremonyId?: string | readonly string[],
     private readonly trace?: ApduTrace,
   ) {
     this.label = `the card in reader "${reader}"`;
+    this.ceremonyIds = typeof ceremonyId === 'string' ? [ceremonyId] : ceremonyId;
   }
 
   private async find(): Promise<KeyshareEnvelope> {
@@ -149,7 +157,8 @@ export class CardShareSource implements ShareSource {
       (s) => listCardShares(s, { damagedIsError: true }),
       this.trace,
     );
-    const matching = this.ceremonyId ? all.filter((x) => x.envelope.header.ceremonyId === this.ceremonyId) : all;
+    const wanted = this.ceremonyIds?.find((id) => all.some((x) => x.envelope.header.ceremonyId === id));
+    const matching = this.ceremonyIds ? all.filter((x) => x.envelope.header.ceremonyId === wanted) : all;
     if (matching.length === 0) {
       throw new CeremonyError(
         all.length === 0 ? 'CardObjectNotFound' : 'ShareFromOtherCeremony',

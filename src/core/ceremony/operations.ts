@@ -1,39 +1,35 @@
 import { randomUUID } from 'node:crypto';
-import { CeremonyError, isCeremonyError } from '../errors.js';
+import { CeremonyError } from '../errors.js';
 import { assertFolderWritable, assertOutputFree } from '../files.js';
 import {
   checkKeyName,
-  checkThreshold,
   combineShares,
   generateMasterKey,
   keyCheckValue,
   sameHex,
-  splitMasterKey,
   verificationPattern,
 } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
-import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
+import { shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
+import { ceremoniesOf, summarize, ENTRY, type CeremonySummary, type IssuedShare, type ShareSet } from './record.js';
+import { appendTranscript, createTranscript, headHash, readTranscript } from './transcript.js';
+import type { ShareSource } from './media.js';
 import {
-  ceremoniesOf,
-  shareIssuedData,
-  summarize,
-  ENTRY,
-  WIPED_IN_MEMORY,
-  type CeremonySummary,
-  type Closing,
-  type IssuedShare,
-} from './record.js';
-import { appendTranscript, endCeremony, createTranscript, headHash, readTranscript } from './transcript.js';
-import type { ShareDestination, ShareSource } from './media.js';
+  checkShareSetPlan,
+  issueShareSet,
+  runCeremony,
+  withPrecheckedDestinations,
+  type CeremonyFrame,
+  type CustodianShare,
+  type IssuedShareResult,
+  type ProgressListener,
+} from './share-issue.js';
 
 // The ceremony steps, independent of how they are driven (CLI or app).
 
 export const TOOL = 'keyceremony 0.1.0';
 
-export interface CustodianShare {
-  custodian: string;
-  destination: ShareDestination;
-}
+export type { CustodianShare } from './share-issue.js';
 
 export interface GenerateArgs {
   ceremonyName?: string;
@@ -43,14 +39,14 @@ export interface GenerateArgs {
   recordPath: string;
   actor?: string;
   now?: () => Date;
-  onProgress?: (event: { step: string; shareIndex?: number; label?: string }) => void;
+  onProgress?: ProgressListener;
 }
 
 export interface GenerateResult {
   ceremonyId: string;
   kcv: string;
   verificationPattern: string;
-  shares: Array<{ shareIndex: number; custodian: string; label: string; commitment: string }>;
+  shares: IssuedShareResult[];
 }
 
 /**
@@ -61,22 +57,13 @@ export interface GenerateResult {
  */
 export async function generateMasterKeyCeremony(a: GenerateArgs): Promise<GenerateResult> {
   const now = a.now ?? (() => new Date());
-  const n = a.custodians.length;
-  checkThreshold(a.threshold, n);
+  checkShareSetPlan(a.threshold, a.custodians);
   checkKeyName(a.keyName);
-  const locations = a.custodians.map((c) => c.destination.label);
-  if (new Set(locations).size !== n)
-    throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
   // Everything that can fail for a person's reason fails before the key exists.
   refuseRecordOfStoppedCeremony(a.recordPath);
   assertOutputFree(a.recordPath);
   assertFolderWritable(a.recordPath);
-  try {
-    for (const c of a.custodians) await c.destination.precheck();
-    return await generateAfterPrecheck(a, n, now);
-  } finally {
-    for (const c of a.custodians) c.destination.dispose();
-  }
+  return withPrecheckedDestinations(a.custodians, () => generateAfterPrecheck(a, now));
 }
 
 /**
@@ -102,135 +89,59 @@ function refuseRecordOfStoppedCeremony(recordPath: string): void {
   );
 }
 
-async function generateAfterPrecheck(a: GenerateArgs, n: number, now: () => Date): Promise<GenerateResult> {
+async function generateAfterPrecheck(a: GenerateArgs, now: () => Date): Promise<GenerateResult> {
   const ceremonyId = randomUUID();
-  const actor = a.actor ?? 'operator';
-  createTranscript(
-    a.recordPath,
-    {
-      type: ENTRY.opened,
-      actor,
-      data: {
-        ceremonyId,
-        ceremonyName: a.ceremonyName ?? a.keyName,
-        keyName: a.keyName,
-        threshold: a.threshold,
-        shares: n,
-        custodians: a.custodians.map((c) => c.custodian),
-        tool: TOOL,
+  const frame: CeremonyFrame = { recordPath: a.recordPath, actor: a.actor ?? 'operator', now };
+  const open = (): void => {
+    createTranscript(
+      a.recordPath,
+      {
+        type: ENTRY.opened,
+        actor: frame.actor,
+        data: {
+          ceremonyId,
+          ceremonyName: a.ceremonyName ?? a.keyName,
+          keyName: a.keyName,
+          threshold: a.threshold,
+          shares: a.custodians.length,
+          custodians: a.custodians.map((c) => c.custodian),
+          tool: TOOL,
+        },
       },
-    },
-    now(),
-  );
-  let result: GenerateResult;
-  const written: string[] = [];
-  try {
-    result = await issueShares(a, ceremonyId, actor, now, written);
-  } catch (e) {
-    // The record says the ceremony did not complete and why (messages never
-    // hold secrets), so nobody mistakes its shares for a usable set.
-    try {
-      const closing: Closing = {
-        outcome: 'aborted',
-        code: (e as { code?: string }).code ?? 'Bug',
-        reason: String((e as Error).message),
-      };
-      endCeremony(a.recordPath, actor, { wiped: WIPED_IN_MEMORY, closing }, now());
-    } catch {
-      /* keep the original error */
-    }
-    throw withSharesLeftBehind(e, written);
-  }
-  // Not swallowed: shares of a ceremony whose record does not say it
-  // completed are refused later, so the custodians must learn it now.
-  endCeremony(a.recordPath, actor, { wiped: WIPED_IN_MEMORY, closing: { outcome: 'completed' } }, now());
-  return result;
+      now(),
+    );
+  };
+  return runCeremony(frame, open, (written) => generateAndIssue(a, ceremonyId, { ...frame, written }));
 }
 
-/**
- * A failure after some shares were written must not say "nothing was
- * written": it names what is on the media and what to do with it.
- */
-function withSharesLeftBehind(e: unknown, written: readonly string[]): unknown {
-  if (!isCeremonyError(e) || written.length === 0) return e;
-  const what = e.message.replace(/ Nothing was written;[^.]*\.$/, '');
-  return new CeremonyError(
-    e.code,
-    `${what} The ceremony was aborted, and its record says so. ${written.length === 1 ? 'One share had been written' : `${written.length} shares had been written`} before this (${written.join(', ')}): they belong to the aborted ceremony and will be refused; destroy them, then start again.`,
-    e.details,
-  );
-}
-
-/** Generates the key, splits it and issues every share; the key and shares are zeroed before it returns. */
-async function issueShares(
+/** Generates the key and issues every share; the key and shares are zeroed before it returns. */
+async function generateAndIssue(
   a: GenerateArgs,
   ceremonyId: string,
-  actor: string,
-  now: () => Date,
-  written: string[],
+  frame: CeremonyFrame & { written: string[] },
 ): Promise<GenerateResult> {
-  const n = a.custodians.length;
   const key = generateMasterKey();
-  let shares: Buffer[] = [];
   try {
     const kcv = keyCheckValue(key);
     const vp = verificationPattern(key);
     appendTranscript(
       a.recordPath,
-      { type: ENTRY.masterKeyGenerated, actor, data: { kcv, verificationPattern: vp, algorithm: 'AES-256' } },
-      now(),
+      {
+        type: ENTRY.masterKeyGenerated,
+        actor: frame.actor,
+        data: { kcv, verificationPattern: vp, algorithm: 'AES-256' },
+      },
+      frame.now(),
     );
     a.onProgress?.({ step: 'master-key-generated' });
-    shares = await splitMasterKey(key, a.threshold, n);
-    const issued: GenerateResult['shares'] = [];
-    for (const [i, c] of a.custodians.entries()) {
-      const header: KeyshareHeader = {
-        format: KEYSHARE_FORMAT,
-        ceremonyId,
-        keyName: a.keyName,
-        shareIndex: i + 1,
-        threshold: a.threshold,
-        shares: n,
-        kcv,
-        custodian: c.custodian,
-        created: now().toISOString(),
-      };
-      const share = shares[i]!;
-      await c.destination.write(header, share);
-      written.push(c.destination.label);
-      const back = await c.destination.readBack();
-      try {
-        if (!back.equals(share)) {
-          throw new CeremonyError(
-            'ShareMismatch',
-            `Share ${i + 1} read back from ${c.destination.label} differs from what was written.`,
-          );
-        }
-      } finally {
-        zeroize(back);
-      }
-      const commitment = shareCommitment(header, share);
-      appendTranscript(
-        a.recordPath,
-        {
-          type: ENTRY.shareIssued,
-          actor,
-          data: shareIssuedData({
-            shareIndex: i + 1,
-            custodian: c.custodian,
-            medium: c.destination.medium,
-            location: c.destination.location,
-            commitment,
-          }),
-        },
-        now(),
-      );
-      issued.push({ shareIndex: i + 1, custodian: c.custodian, label: c.destination.label, commitment });
-      a.onProgress?.({ step: 'share-issued', shareIndex: i + 1, label: c.destination.label });
-    }
-    return { ceremonyId, kcv, verificationPattern: vp, shares: issued };
+    const shares = await issueShareSet(
+      key,
+      { ceremonyId, keyName: a.keyName, kcv, threshold: a.threshold, custodians: a.custodians },
+      { ...frame, onProgress: a.onProgress },
+    );
+    return { ceremonyId, kcv, verificationPattern: vp, shares };
   } finally {
-    zeroize(key, ...shares);
+    zeroize(key);
   }
 }
 
@@ -240,22 +151,56 @@ export function loadCeremony(recordPath: string): { summary: CeremonySummary; he
   return { summary: summarize(entries), head: headHash(entries) };
 }
 
-function checkHeaderAgainstRecord(h: KeyshareHeader, s: CeremonySummary, label: string): IssuedShare {
-  if (h.ceremonyId !== s.ceremonyId) {
+/**
+ * The share set of a record that a share's header claims, and its issued
+ * share: refused when the share belongs to another key, to a re-share that
+ * did not complete, or to a set a re-share retired (which it names).
+ */
+function checkHeaderAgainstRecord(
+  h: KeyshareHeader,
+  s: CeremonySummary,
+  label: string,
+): { set: ShareSet; issued: IssuedShare } {
+  const set = s.shareSets.find((x) => x.ceremonyId === h.ceremonyId);
+  if (!set) {
+    const v = s.voidShareCeremonies.find((x) => x.ceremonyId === h.ceremonyId);
     throw new CeremonyError(
       'ShareFromOtherCeremony',
-      `${label} belongs to another ceremony (${h.ceremonyId}, key "${h.keyName}"), not to ${s.ceremonyId} (key "${s.keyName}").`,
+      v
+        ? `${label} belongs to the re-share ${h.ceremonyId} of key "${s.keyName}", which ${v.why}: its shares never were a usable set; use a share of the current set (ceremony ${currentSet(s).ceremonyId}).`
+        : `${label} belongs to another ceremony (${h.ceremonyId}, key "${h.keyName}"), not to ${s.ceremonyId} (key "${s.keyName}").`,
       { shareCeremony: h.ceremonyId, recordCeremony: s.ceremonyId },
     );
   }
-  const issued = s.issued.get(h.shareIndex);
-  if (!issued || h.kcv !== s.kcv || h.threshold !== s.threshold || h.shares !== s.shares) {
+  if (set.retiredBy) {
+    const r = set.retiredBy;
+    throw new CeremonyError(
+      'ShareMismatch',
+      `${label} is share ${h.shareIndex} of ceremony ${set.ceremonyId}, which the re-share "${r.ceremonyName}" (ceremony ${r.ceremonyId}, record line ${r.line}, ${r.time}) retired: it can no longer be used; use a share of the current set (${currentSet(s).threshold} of ${currentSet(s).shares}, ceremony ${currentSet(s).ceremonyId}).`,
+      { retiredBy: r.ceremonyId, shareCeremony: set.ceremonyId, shareIndex: h.shareIndex },
+    );
+  }
+  const issued = set.issued.get(h.shareIndex);
+  if (!issued || h.kcv !== s.kcv || h.threshold !== set.threshold || h.shares !== set.shares) {
     throw new CeremonyError(
       'ShareMismatch',
       `${label} claims to be share ${h.shareIndex}, which the record does not list as issued.`,
     );
   }
-  return issued;
+  return { set, issued };
+}
+
+function currentSet(s: CeremonySummary): ShareSet {
+  return s.shareSets.at(-1)!;
+}
+
+/**
+ * The ceremonies a card's share may belong to, in the order to prefer when
+ * a card holds more than one: the current set first, then the retired sets,
+ * newest first (so that a retired share is found, and refused by name).
+ */
+export function shareCeremonyIds(s: CeremonySummary): string[] {
+  return s.shareSets.map((x) => x.ceremonyId).reverse();
 }
 
 export interface VerifiedShare {
@@ -268,19 +213,93 @@ export interface VerifiedShare {
 export async function verifyShareAgainstRecord(recordPath: string, source: ShareSource): Promise<VerifiedShare> {
   const { summary } = loadCeremony(recordPath);
   const header = await source.header();
-  const issued = checkHeaderAgainstRecord(header, summary, source.label);
+  const { issued } = checkHeaderAgainstRecord(header, summary, source.label);
   const share = await source.open();
   try {
-    if (shareCommitment(header, share) !== issued.commitment) {
-      throw new CeremonyError(
-        'ShareMismatch',
-        `${source.label} opens, but it is not the share ${header.shareIndex} that was issued: its commitment differs from the record.`,
-      );
-    }
+    checkCommitment(header, share, issued, source.label);
   } finally {
     zeroize(share);
   }
   return { header, issued, summary };
+}
+
+function checkCommitment(header: KeyshareHeader, share: Uint8Array, issued: IssuedShare, label: string): void {
+  if (shareCommitment(header, share) !== issued.commitment) {
+    throw new CeremonyError(
+      'ShareMismatch',
+      `${label} opens, but it is not the share ${header.shareIndex} that was issued: its commitment differs from the record.`,
+    );
+  }
+}
+
+/**
+ * Checks shares against the record by their headers, before any secret is
+ * asked: each of the current set (not retired, not of another key), no
+ * share twice, no two shares of one custodian, at least K.
+ */
+export async function checkSourcesAgainstRecord(
+  summary: CeremonySummary,
+  sources: readonly ShareSource[],
+): Promise<KeyshareHeader[]> {
+  const headers: KeyshareHeader[] = [];
+  const custodians = new Map<string, number>();
+  for (const src of sources) {
+    const h = await src.header();
+    const { issued } = checkHeaderAgainstRecord(h, summary, src.label);
+    if (headers.some((o) => o.shareIndex === h.shareIndex)) {
+      throw new CeremonyError(
+        'DuplicateShare',
+        `${src.label} is share ${h.shareIndex} again: two copies of the same share count once.`,
+        { shareIndex: h.shareIndex },
+      );
+    }
+    const other = custodians.get(issued.custodian);
+    if (other !== undefined) {
+      throw new CeremonyError(
+        'DuplicateShare',
+        `${src.label} is share ${h.shareIndex}, issued to ${issued.custodian}, who also holds share ${other}: one person's shares count once.`,
+        { shareIndex: h.shareIndex },
+      );
+    }
+    custodians.set(issued.custodian, h.shareIndex);
+    headers.push(h);
+  }
+  if (sources.length < summary.threshold) {
+    throw new CeremonyError(
+      'ThresholdNotMet',
+      `${summary.threshold} different shares are needed to rebuild key "${summary.keyName}"; ${sources.length} ${sources.length === 1 ? 'was' : 'were'} given.`,
+      { needed: summary.threshold, given: sources.length },
+    );
+  }
+  return headers;
+}
+
+/**
+ * Opens shares whose headers checkSourcesAgainstRecord accepted, checks
+ * each against its commitment, and rebuilds the key, checked against the
+ * record's KCV and verification pattern. Secret: the caller zeroes the key.
+ */
+export async function combineCheckedSources(
+  summary: CeremonySummary,
+  sources: readonly ShareSource[],
+  headers: readonly KeyshareHeader[],
+): Promise<Buffer> {
+  const opened: Buffer[] = [];
+  try {
+    for (const [i, src] of sources.entries()) {
+      const share = await src.open();
+      opened.push(share);
+      checkCommitment(headers[i]!, share, summary.issued.get(headers[i]!.shareIndex)!, src.label);
+    }
+    const key = await combineShares(opened);
+    if (!sameHex(verificationPattern(key), summary.verificationPattern) || !sameHex(keyCheckValue(key), summary.kcv)) {
+      zeroize(key);
+      throw new CeremonyError('ShareMismatch', 'The shares do not rebuild the recorded master key.');
+    }
+    return key;
+  } finally {
+    zeroize(...opened);
+  }
 }
 
 /**
@@ -293,46 +312,7 @@ export async function recoverMasterKey(
   sources: ShareSource[],
 ): Promise<{ key: Buffer; summary: CeremonySummary; used: number[] }> {
   const { summary } = loadCeremony(recordPath);
-  const headers: KeyshareHeader[] = [];
-  for (const src of sources) {
-    const h = await src.header();
-    checkHeaderAgainstRecord(h, summary, src.label);
-    if (headers.some((o) => o.shareIndex === h.shareIndex)) {
-      throw new CeremonyError(
-        'DuplicateShare',
-        `${src.label} is share ${h.shareIndex} again: two copies of the same share count once.`,
-        { shareIndex: h.shareIndex },
-      );
-    }
-    headers.push(h);
-  }
-  if (sources.length < summary.threshold) {
-    throw new CeremonyError(
-      'ThresholdNotMet',
-      `${summary.threshold} different shares are needed to rebuild key "${summary.keyName}"; ${sources.length} ${sources.length === 1 ? 'was' : 'were'} given.`,
-      { needed: summary.threshold, given: sources.length },
-    );
-  }
-  const opened: Buffer[] = [];
-  try {
-    for (const [i, src] of sources.entries()) {
-      const share = await src.open();
-      opened.push(share);
-      const issued = summary.issued.get(headers[i]!.shareIndex)!;
-      if (shareCommitment(headers[i]!, share) !== issued.commitment) {
-        throw new CeremonyError(
-          'ShareMismatch',
-          `${src.label} is not the share ${headers[i]!.shareIndex} that was issued: its commitment differs from the record.`,
-        );
-      }
-    }
-    const key = await combineShares(opened);
-    if (!sameHex(verificationPattern(key), summary.verificationPattern)) {
-      zeroize(key);
-      throw new CeremonyError('ShareMismatch', 'The shares do not rebuild the recorded master key.');
-    }
-    return { key, summary, used: headers.map((h) => h.shareIndex) };
-  } finally {
-    zeroize(...opened);
-  }
+  const headers = await checkSourcesAgainstRecord(summary, sources);
+  const key = await combineCheckedSources(summary, sources, headers);
+  return { key, summary, used: headers.map((h) => h.shareIndex) };
 }

@@ -1,4 +1,5 @@
 import { CeremonyError, missingCase } from '../errors.js';
+import { isCeremonyKind, type CeremonyKind } from './kinds.js';
 import type { TranscriptData, TranscriptEntry } from './transcript.js';
 
 // What a ceremony record says, read back from its transcript entries.
@@ -12,15 +13,48 @@ export interface IssuedShare {
   issued: string;
 }
 
+/** The completed re-share that retired a share set (issue 11). */
+export interface Retirement {
+  /** The re-share ceremony. */
+  ceremonyId: string;
+  ceremonyName: string;
+  /** The shares-retired entry: its line and time. */
+  line: number;
+  time: string;
+}
+
+/** The shares one ceremony issued: the key generation's, or a completed re-share's. */
+export interface ShareSet {
+  /** The ceremony that issued the set; every share's header names it. */
+  ceremonyId: string;
+  threshold: number;
+  shares: number;
+  issued: Map<number, IssuedShare>;
+  /** The re-share that retired the set; null for the current set. */
+  retiredBy: Retirement | null;
+}
+
+/** A re-share that did not complete: its shares never were a usable set. */
+export interface VoidShareCeremony {
+  ceremonyId: string;
+  /** Why, in words that follow "which": "was aborted (…)", "has no closing entry". */
+  why: string;
+}
+
 export interface CeremonySummary {
+  /** The key ceremony: the key's identity, which bundles name. */
   ceremonyId: string;
   ceremonyName: string;
   keyName: string;
-  threshold: number;
-  shares: number;
   kcv: string;
   verificationPattern: string;
+  /** K, N and the shares of the current set (the last in shareSets). */
+  threshold: number;
+  shares: number;
   issued: Map<number, IssuedShare>;
+  /** Every set of shares issued for the key, oldest first: all but the last retired. */
+  shareSets: ShareSet[];
+  voidShareCeremonies: VoidShareCeremony[];
   bundles: Array<{ sequence: number; bundleHash: string; targets: string[] }>;
 }
 
@@ -53,6 +87,12 @@ export const ENTRY = {
   cardPinUnblocked: 'card-pin-unblocked',
   /** What a card slot held when its owner agreed to replace it (issue 9): never overwritten silently. */
   cardSlotReplaced: 'card-slot-replaced',
+  /**
+   * A completed re-share retired the share set it replaced (issue 11): every
+   * later reader refuses those shares, naming the re-share. Written only
+   * after every new share was issued and read back.
+   */
+  sharesRetired: 'shares-retired',
   /** The last entry of every ceremony: completed or aborted, with its entry count. */
   closed: 'ceremony-closed',
 } as const;
@@ -88,6 +128,22 @@ export function closingData(closing: Closing, entries: number): TranscriptData {
   return closing.outcome === 'completed'
     ? { ...closing.details, outcome: 'completed', entries }
     : { outcome: 'aborted', code: closing.code, reason: closing.reason, entries };
+}
+
+/**
+ * What a ceremony does: its opening's `kind`, one of the closed list in
+ * kinds.ts (issue 11). The key generation's opening carries none: it came
+ * before kinds.
+ */
+export function ceremonyKindOf(opening: TranscriptEntry): CeremonyKind {
+  const kind = opening.data['kind'] ?? 'initial';
+  if (!isCeremonyKind(kind))
+    throw new CeremonyError(
+      'TranscriptInvalid',
+      `Record entry ${opening.seq} (${opening.type}) opens a ceremony of kind "${String(kind)}", which this tool does not run. Use the original record.`,
+      { line: opening.seq },
+    );
+  return kind;
 }
 
 /** The note of a master-key-wiped entry written by the process that held the key. */
@@ -210,6 +266,24 @@ export function shareIssuedData(a: {
   };
 }
 
+/** The data of a shares-retired entry: the set a re-share replaced, by its shares' commitments. */
+export function sharesRetiredData(a: {
+  reshareCeremonyId: string;
+  retired: ShareSet;
+  sharesUsed: readonly number[];
+}): TranscriptData {
+  return {
+    reshareCeremonyId: a.reshareCeremonyId,
+    retiredCeremonyId: a.retired.ceremonyId,
+    commitments: commitmentsOf(a.retired),
+    sharesUsed: a.sharesUsed.map(String),
+  };
+}
+
+function commitmentsOf(set: ShareSet): string[] {
+  return [...set.issued.values()].sort((x, y) => x.shareIndex - y.shareIndex).map((i) => i.commitment);
+}
+
 function str(e: TranscriptEntry, k: string): string {
   const v = e.data[k];
   if (typeof v !== 'string')
@@ -224,47 +298,43 @@ function int(e: TranscriptEntry, k: string): number {
 }
 
 /**
- * What the key ceremony of a record says: the first ceremony, which made
- * the key and issued its shares, and every bundle recorded for the key.
- * Refuses a key ceremony that is not closed as completed: its shares are
- * not a set anyone may use.
+ * What a record says about its key: the key ceremony (the first, which made
+ * the key and issued its first shares), every set of shares issued since
+ * (each completed re-share retires the set before it), and every bundle
+ * recorded for the key. Refuses a key ceremony that is not closed as
+ * completed: its shares are not a set anyone may use. A re-share that did
+ * not complete changes nothing: its shares are void, the set it would have
+ * replaced stays current.
  */
 export function summarize(entries: TranscriptEntry[]): CeremonySummary {
-  const keyCeremony = usableKeyCeremony(ceremoniesOf(entries).ceremonies[0]!);
+  const { ceremonies } = ceremoniesOf(entries);
+  const keyCeremony = usableKeyCeremony(ceremonies[0]!);
   const first = keyCeremony[0]!;
+  const generated = keyCeremony.find((e) => e.type === ENTRY.masterKeyGenerated);
+  if (!generated)
+    throw new CeremonyError(
+      'TranscriptInvalid',
+      'The key ceremony in this record is closed as completed but has no master key: the record was rewritten. Use the original record.',
+    );
+  const firstSet = shareSetOf(keyCeremony, 'The key ceremony in this record');
   const s: CeremonySummary = {
-    ceremonyId: str(first, 'ceremonyId'),
+    ceremonyId: firstSet.ceremonyId,
     ceremonyName: str(first, 'ceremonyName'),
     keyName: str(first, 'keyName'),
-    threshold: int(first, 'threshold'),
-    shares: int(first, 'shares'),
-    kcv: '',
-    verificationPattern: '',
-    issued: new Map(),
+    kcv: str(generated, 'kcv'),
+    verificationPattern: str(generated, 'verificationPattern'),
+    threshold: firstSet.threshold,
+    shares: firstSet.shares,
+    issued: firstSet.issued,
+    shareSets: [firstSet],
+    voidShareCeremonies: [],
     bundles: [],
   };
-  for (const e of keyCeremony) {
-    switch (e.type) {
-      case ENTRY.masterKeyGenerated:
-        s.kcv = str(e, 'kcv');
-        s.verificationPattern = str(e, 'verificationPattern');
-        break;
-      case ENTRY.shareIssued: {
-        const idx = int(e, 'shareIndex');
-        s.issued.set(idx, {
-          shareIndex: idx,
-          custodian: str(e, 'custodian'),
-          medium: str(e, 'medium'),
-          location: str(e, 'location'),
-          commitment: str(e, 'commitment'),
-          issued: e.time,
-        });
-        break;
-      }
-      default:
-        break; // other steps (wipes, notes) carry no state
-    }
-  }
+  for (const c of ceremonies.slice(1)) addReshare(s, c);
+  const current = s.shareSets.at(-1)!;
+  s.threshold = current.threshold;
+  s.shares = current.shares;
+  s.issued = current.issued;
   // Bundles are recorded inside the key ceremony (the desktop app) or after it (the CLI).
   for (const e of entries) {
     if (e.type !== ENTRY.bundleCreated) continue;
@@ -274,18 +344,95 @@ export function summarize(entries: TranscriptEntry[]): CeremonySummary {
       targets: (e.data['targets'] as string[]) ?? [],
     });
   }
-  if (!s.kcv)
+  return s;
+}
+
+/** The shares a ceremony issued, all N of them, or why the record was rewritten. */
+function shareSetOf(entries: readonly TranscriptEntry[], what: string): ShareSet {
+  const opening = entries[0]!;
+  const set: ShareSet = {
+    ceremonyId: str(opening, 'ceremonyId'),
+    threshold: int(opening, 'threshold'),
+    shares: int(opening, 'shares'),
+    issued: new Map(),
+    retiredBy: null,
+  };
+  for (const e of entries) {
+    if (e.type !== ENTRY.shareIssued) continue;
+    const idx = int(e, 'shareIndex');
+    set.issued.set(idx, {
+      shareIndex: idx,
+      custodian: str(e, 'custodian'),
+      medium: str(e, 'medium'),
+      location: str(e, 'location'),
+      commitment: str(e, 'commitment'),
+      issued: e.time,
+    });
+  }
+  if (set.issued.size !== set.shares) {
     throw new CeremonyError(
       'TranscriptInvalid',
-      'The key ceremony in this record is closed as completed but has no master key: the record was rewritten. Use the original record.',
-    );
-  if (s.issued.size !== s.shares) {
-    throw new CeremonyError(
-      'TranscriptInvalid',
-      `The key ceremony in this record is closed as completed but lists ${s.issued.size} of its ${s.shares} shares as issued: the record was rewritten. Use the original record.`,
+      `${what} is closed as completed but lists ${set.issued.size} of its ${set.shares} shares as issued: the record was rewritten. Use the original record.`,
     );
   }
-  return s;
+  return set;
+}
+
+/**
+ * A ceremony after the key ceremony: a completed re-share of this key adds
+ * its set and retires the one before; one that did not complete is void.
+ * Ceremonies of other kinds issue no shares.
+ */
+function addReshare(s: CeremonySummary, c: CeremonyInRecord): void {
+  const opening = c.entries[0]!;
+  const kind = ceremonyKindOf(opening);
+  switch (kind) {
+    case 'reshare':
+      break;
+    case 'initial':
+    case 'recovery':
+    case 'admin-change':
+    case 'rotation':
+    case 'zeroize':
+    case 'share-check':
+      return; // they issue no share of the record's key (the key is its first ceremony's)
+    default:
+      return missingCase(kind);
+  }
+  const ceremonyId = str(opening, 'ceremonyId');
+  if (str(opening, 'keyCeremonyId') !== s.ceremonyId || str(opening, 'keyName') !== s.keyName)
+    throw malformed(opening, "the re-share names another key than the record's", 'The ceremony record');
+  switch (c.outcome.kind) {
+    case 'completed':
+      break;
+    case 'aborted':
+      s.voidShareCeremonies.push({ ceremonyId, why: `was aborted (${c.outcome.reason})` });
+      return;
+    case 'open':
+      s.voidShareCeremonies.push({ ceremonyId, why: 'has no closing entry (it was stopped, or is still running)' });
+      return;
+    default:
+      return missingCase(c.outcome);
+  }
+  const what = `The re-share at line ${opening.seq} of this record`;
+  const set = shareSetOf(c.entries, what);
+  const retiring = c.entries.filter((e) => e.type === ENTRY.sharesRetired);
+  const current = s.shareSets.at(-1)!;
+  const r = retiring[0];
+  if (
+    retiring.length !== 1 ||
+    r!.data['reshareCeremonyId'] !== ceremonyId ||
+    r!.data['retiredCeremonyId'] !== current.ceremonyId ||
+    JSON.stringify(r!.data['commitments']) !== JSON.stringify(commitmentsOf(current))
+  ) {
+    throw new CeremonyError(
+      'TranscriptInvalid',
+      `${what} is closed as completed but does not retire, exactly once, every share of the set it replaced (ceremony ${current.ceremonyId}): the record was rewritten. Use the original record.`,
+      { line: opening.seq },
+    );
+  }
+  current.retiredBy = { ceremonyId, ceremonyName: str(opening, 'ceremonyName'), line: r!.seq, time: r!.time };
+  s.shareSets.push(set);
 }
 
 /** The entries of the key ceremony, if it was closed as completed; otherwise why its shares cannot be used. */

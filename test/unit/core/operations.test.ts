@@ -2,47 +2,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ShareDestination, ShareSource } from '../../../src/core/ceremony/media.js';
 import {
   generateMasterKeyCeremony,
   recoverMasterKey,
   verifyShareAgainstRecord,
 } from '../../../src/core/ceremony/operations.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
-import { CeremonyError } from '../../../src/core/errors.js';
 import { keyCheckValue } from '../../../src/core/masterkey/masterkey.js';
-import type { KeyshareHeader } from '../../../src/core/shares/envelope.js';
-
-/** A medium in memory: what was written, and a way to fail or to tamper. */
-class MemoryMedium implements ShareDestination, ShareSource {
-  readonly medium = 'file' as const;
-  stored: { header: KeyshareHeader; share: Buffer } | undefined;
-  disposed = false;
-  constructor(
-    readonly label: string,
-    private readonly failWrite = false,
-  ) {}
-  get location(): string {
-    return this.label;
-  }
-  async precheck(): Promise<void> {}
-  async write(header: KeyshareHeader, share: Uint8Array): Promise<void> {
-    if (this.failWrite) throw new CeremonyError('InvalidArgument', `${this.label} was pulled out`);
-    this.stored = { header, share: Buffer.from(share) };
-  }
-  async readBack(): Promise<Buffer> {
-    return Buffer.from(this.stored!.share);
-  }
-  dispose(): void {
-    this.disposed = true;
-  }
-  async header(): Promise<KeyshareHeader> {
-    return this.stored!.header;
-  }
-  async open(): Promise<Buffer> {
-    return Buffer.from(this.stored!.share);
-  }
-}
+import { MemoryMedium } from '../../support/memory-medium.js';
 
 const recordPath = (): string => join(mkdtempSync(join(tmpdir(), 'kc-ops-')), 'record.jsonl');
 

@@ -1,0 +1,204 @@
+import { CeremonyError, isCeremonyError } from '../errors.js';
+import { checkThreshold, splitMasterKey } from '../masterkey/masterkey.js';
+import { zeroize } from '../secrets.js';
+import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
+import { ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing } from './record.js';
+import { appendTranscript, endCeremony } from './transcript.js';
+import type { ShareDestination } from './media.js';
+
+// The steps of every ceremony that issues a set of shares (issue 11, "One
+// engine"): `mk generate` issues the first set of a new key, `mk reshare` a
+// new set of the same key. Each step is here once; the ceremonies differ
+// only in where the key comes from and in what their record says around it.
+
+export interface CustodianShare {
+  custodian: string;
+  destination: ShareDestination;
+}
+
+export interface IssuedShareResult {
+  shareIndex: number;
+  custodian: string;
+  label: string;
+  commitment: string;
+}
+
+export type ProgressListener = (event: { step: string; shareIndex?: number; label?: string }) => void;
+
+/**
+ * Refuses a set of shares that cannot be issued, before any medium is
+ * touched: K of N, every share in its own place, and one share per person
+ * (issue 11, "Two-person integrity": one person holds at most one share).
+ */
+export function checkShareSetPlan(threshold: number, custodians: readonly CustodianShare[]): void {
+  checkThreshold(threshold, custodians.length);
+  const locations = custodians.map((c) => c.destination.label);
+  if (new Set(locations).size !== locations.length)
+    throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
+  const seen = new Set<string>();
+  for (const c of custodians) {
+    if (seen.has(c.custodian))
+      throw new CeremonyError(
+        'InvalidArgument',
+        `Two shares would go to ${c.custodian}: one person holds at most one share of a key.`,
+        { custodian: c.custodian },
+      );
+    seen.add(c.custodian);
+  }
+}
+
+/**
+ * Prechecks every destination (its secret collected and checked, a file's
+ * path free, a card prepared with a free slot), so that no share is written
+ * for a set that cannot be completed; runs `use`; then disposes of every
+ * destination's secret, whatever happens.
+ */
+export async function withPrecheckedDestinations<T>(
+  custodians: readonly CustodianShare[],
+  use: () => Promise<T>,
+): Promise<T> {
+  try {
+    for (const c of custodians) await c.destination.precheck();
+    return await use();
+  } finally {
+    for (const c of custodians) c.destination.dispose();
+  }
+}
+
+export interface CeremonyFrame {
+  recordPath: string;
+  actor: string;
+  now: () => Date;
+}
+
+/**
+ * Runs a ceremony's body between its opening (written by `open`, which
+ * creates or extends the record) and its closing. A body that fails closes
+ * the ceremony as aborted with its reason, so nobody mistakes its shares for
+ * a usable set; the error then names the shares already written. `written`
+ * collects the labels of the media written so far.
+ */
+export async function runCeremony<T>(
+  frame: CeremonyFrame,
+  open: () => void,
+  body: (written: string[]) => Promise<T>,
+): Promise<T> {
+  open();
+  const written: string[] = [];
+  let result: T;
+  try {
+    result = await body(written);
+  } catch (e) {
+    // Messages never hold secrets.
+    try {
+      const closing: Closing = {
+        outcome: 'aborted',
+        code: (e as { code?: string }).code ?? 'Bug',
+        reason: String((e as Error).message),
+      };
+      endCeremony(frame.recordPath, frame.actor, { wiped: WIPED_IN_MEMORY, closing }, frame.now());
+    } catch {
+      /* keep the original error */
+    }
+    throw withSharesLeftBehind(e, written);
+  }
+  // Not swallowed: shares of a ceremony whose record does not say it
+  // completed are refused later, so the custodians must learn it now.
+  endCeremony(
+    frame.recordPath,
+    frame.actor,
+    { wiped: WIPED_IN_MEMORY, closing: { outcome: 'completed' } },
+    frame.now(),
+  );
+  return result;
+}
+
+/**
+ * A failure after some shares were written must not say "nothing was
+ * written": it names what is on the media and what to do with it.
+ */
+function withSharesLeftBehind(e: unknown, written: readonly string[]): unknown {
+  if (!isCeremonyError(e) || written.length === 0) return e;
+  const what = e.message.replace(/ Nothing was written;[^.]*\.$/, '');
+  return new CeremonyError(
+    e.code,
+    `${what} The ceremony was aborted, and its record says so. ${written.length === 1 ? 'One share had been written' : `${written.length} shares had been written`} before this (${written.join(', ')}): they belong to the aborted ceremony and will be refused; destroy them, then start again.`,
+    e.details,
+  );
+}
+
+export interface ShareSetToIssue {
+  /** The ceremony issuing the set: every share's header names it. */
+  ceremonyId: string;
+  keyName: string;
+  kcv: string;
+  threshold: number;
+  custodians: readonly CustodianShare[];
+}
+
+/**
+ * Splits the key K-of-N and issues every share in turn: written to its
+ * custodian's medium, read back and compared, then its commitment recorded
+ * (share-issued). The shares are zeroed before this returns; the key is the
+ * caller's to zero.
+ */
+export async function issueShareSet(
+  key: Uint8Array,
+  set: ShareSetToIssue,
+  frame: CeremonyFrame & { written: string[]; onProgress?: ProgressListener | undefined },
+): Promise<IssuedShareResult[]> {
+  const n = set.custodians.length;
+  let shares: Buffer[] = [];
+  try {
+    shares = await splitMasterKey(key, set.threshold, n);
+    const issued: IssuedShareResult[] = [];
+    for (const [i, c] of set.custodians.entries()) {
+      const header: KeyshareHeader = {
+        format: KEYSHARE_FORMAT,
+        ceremonyId: set.ceremonyId,
+        keyName: set.keyName,
+        shareIndex: i + 1,
+        threshold: set.threshold,
+        shares: n,
+        kcv: set.kcv,
+        custodian: c.custodian,
+        created: frame.now().toISOString(),
+      };
+      const share = shares[i]!;
+      await c.destination.write(header, share);
+      frame.written.push(c.destination.label);
+      const back = await c.destination.readBack();
+      try {
+        if (!back.equals(share)) {
+          throw new CeremonyError(
+            'ShareMismatch',
+            `Share ${i + 1} read back from ${c.destination.label} differs from what was written.`,
+          );
+        }
+      } finally {
+        zeroize(back);
+      }
+      const commitment = shareCommitment(header, share);
+      appendTranscript(
+        frame.recordPath,
+        {
+          type: ENTRY.shareIssued,
+          actor: frame.actor,
+          data: shareIssuedData({
+            shareIndex: i + 1,
+            custodian: c.custodian,
+            medium: c.destination.medium,
+            location: c.destination.location,
+            commitment,
+          }),
+        },
+        frame.now(),
+      );
+      issued.push({ shareIndex: i + 1, custodian: c.custodian, label: c.destination.label, commitment });
+      frame.onProgress?.({ step: 'share-issued', shareIndex: i + 1, label: c.destination.label });
+    }
+    return issued;
+  } finally {
+    zeroize(...shares);
+  }
+}
