@@ -18,6 +18,7 @@ import {
   type IpcResponse,
   type Medium,
   type SecretInput,
+  type SetupReasons,
 } from '../shared/ipc.js';
 
 export interface HandlerContext {
@@ -212,6 +213,8 @@ function toIpcError(channel: string, error: unknown, ctx: HandlerContext): IpcEr
 
 const MAX_TEXT = 256;
 const MAX_SECRET = 1024;
+/** The longest reason the set-up may give (SETUP.json's limit, src/core/ceremony/roster.ts REASON_MAX). */
+const MAX_REASON = 1000;
 
 function noArgument(args: readonly unknown[]): undefined {
   if (args.length !== 0) throw new InvalidIpcRequest(`This call takes no argument, but received ${args.length}.`);
@@ -223,7 +226,13 @@ function one(args: readonly unknown[]): unknown {
   return args[0];
 }
 
-function record(value: unknown, keys: readonly string[], what = 'The request'): Record<string, unknown> {
+/** A plain object with exactly `keys`, and `optional` ones if present; nothing else. */
+function record(
+  value: unknown,
+  keys: readonly string[],
+  what = 'The request',
+  optional: readonly string[] = [],
+): Record<string, unknown> {
   if (
     typeof value !== 'object' ||
     value === null ||
@@ -233,7 +242,7 @@ function record(value: unknown, keys: readonly string[], what = 'The request'): 
     throw new InvalidIpcRequest(`${what} must be a plain object.`);
   }
   const o = value as Record<string, unknown>;
-  const extra = Object.keys(o).filter((k) => !keys.includes(k));
+  const extra = Object.keys(o).filter((k) => !keys.includes(k) && !optional.includes(k));
   if (extra.length > 0) throw new InvalidIpcRequest(`${what} has unexpected fields: ${extra.join(', ')}.`);
   const missing = keys.filter((k) => !(k in o));
   if (missing.length > 0) throw new InvalidIpcRequest(`${what} lacks ${missing.join(', ')}.`);
@@ -267,7 +276,18 @@ function medium(value: unknown, what: string): Medium {
 function parseSetup(value: unknown): CeremonySetup {
   const o = record(
     value,
-    ['ceremonyName', 'keyName', 'threshold', 'signatureThreshold', 'operator', 'admins', 'custodians', 'witnesses'],
+    [
+      'ceremonyName',
+      'keyName',
+      'threshold',
+      'signatureThreshold',
+      'revocationThreshold',
+      'operator',
+      'admins',
+      'custodians',
+      'witnesses',
+      'reasons',
+    ],
     'The ceremony set-up',
   );
   const participant = (role: string) => (v: unknown, i: number) => {
@@ -282,10 +302,25 @@ function parseSetup(value: unknown): CeremonySetup {
     keyName: text(o['keyName'], 'The key name'),
     threshold: integer(o['threshold'], 'The threshold', 1, 255),
     signatureThreshold: integer(o['signatureThreshold'], 'The signature threshold', 1, 255),
+    revocationThreshold: integer(o['revocationThreshold'], 'The revocation threshold', 1, 255),
     operator: text(o['operator'], 'The operator name'),
     admins: list(o['admins'], 'The admins', 255, participant('Admin')),
     custodians: list(o['custodians'], 'The custodians', 255, participant('Custodian')),
     witnesses: list(o['witnesses'], 'The witnesses', 255, (v, i) => text(v, `Witness ${i + 1}'s name`)),
+    reasons: parseReasons(o['reasons']),
+  };
+}
+
+/** Separation-of-duties reasons (issue 11): a plain object holding only the reasons that apply. */
+function parseReasons(value: unknown): SetupReasons {
+  const o = record(value, [], 'The set-up\u2019s reasons', ['custodianIsAdmin', 'signatureThresholdOne']);
+  const reason = (key: keyof SetupReasons, what: string): string | undefined =>
+    o[key] === undefined ? undefined : text(o[key], what, MAX_REASON);
+  const custodianIsAdmin = reason('custodianIsAdmin', 'The reason a custodian is also an admin');
+  const signatureThresholdOne = reason('signatureThresholdOne', 'The reason for a signature threshold of 1');
+  return {
+    ...(custodianIsAdmin !== undefined ? { custodianIsAdmin } : {}),
+    ...(signatureThresholdOne !== undefined ? { signatureThresholdOne } : {}),
   };
 }
 

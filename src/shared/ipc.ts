@@ -69,12 +69,24 @@ export interface CeremonySetup {
   readonly threshold: number;
   /** Admin signatures each later bundle needs (the claim's threshold). */
   readonly signatureThreshold: number;
+  /** Admin signatures needed to remove an admin or lower a threshold (the claim's revocation threshold). */
+  readonly revocationThreshold: number;
   /** The person running the ceremony at the keyboard between handoffs. */
   readonly operator: string;
   readonly admins: readonly Participant[];
   /** One share per custodian: N = custodians.length. */
   readonly custodians: readonly Participant[];
   readonly witnesses: readonly string[];
+  /** Why the set-up departs from separation of duties (issue 11); recorded. Only the ones that apply. */
+  readonly reasons: SetupReasons;
+}
+
+/** The reasons separation of duties asks for; the names are SETUP.json's. */
+export interface SetupReasons {
+  /** Why a custodian is also an admin of the same ceremony. */
+  readonly custodianIsAdmin?: string;
+  /** Why one admin's signature is enough (a signature threshold of 1). */
+  readonly signatureThresholdOne?: string;
 }
 
 export interface UnitView {

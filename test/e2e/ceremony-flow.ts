@@ -36,7 +36,7 @@ export async function runCeremony(env: FlowEnv): Promise<FlowResult> {
 
   const setup = new SetupPage(page, env);
   await setup.expectCurrent();
-  await setup.describe(ROSTER, { sharesNeeded: 3, signatures: 2 });
+  await setup.describe(ROSTER, { sharesNeeded: 3, signatures: 2, revocations: 3 });
   await setup.startCeremony(ROSTER);
 
   const units = new UnitsPage(page, env);

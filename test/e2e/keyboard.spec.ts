@@ -80,6 +80,8 @@ test('a whole ceremony from the keyboard alone, focus moving to each new step an
   await type(page, 'Operator', 'Olga');
   await type(page, 'Shares needed to recover (K)', '2');
   await type(page, 'Signature threshold', '1');
+  // One signer needs a reason (issue 11): its field appears once the threshold is 1.
+  await type(page, 'Why one admin’s signature is enough', 'A keyboard rehearsal with one signer.');
   for (const [i, name] of ['Ann', 'Ben'].entries()) {
     await type(page, `Admin ${i + 1} name`, name);
     await tabTo(page, `Admin ${i + 1} medium`);

@@ -425,6 +425,11 @@ const S = {
       isPlain(v) &&
       Object.keys(v).length === Object.keys(fields).length &&
       Object.entries(fields).every(([k, f]) => Object.hasOwn(v, k) && f(v[k])),
+  /** Members all optional (absent or undefined), none other. */
+  partial:
+    (fields: Record<string, Spec>): Spec =>
+    (v) =>
+      isPlain(v) && Object.entries(v).every(([k, x]) => Object.hasOwn(fields, k) && (x === undefined || fields[k]!(x))),
   list:
     (max: number, item: Spec): Spec =>
     (v) => {
@@ -460,16 +465,19 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
       keyName: S.text(),
       threshold: S.int(1, 255),
       signatureThreshold: S.int(1, 255),
+      revocationThreshold: S.int(1, 255),
       operator: S.text(),
       admins: S.list(255, participant),
       custodians: S.list(255, participant),
       witnesses: S.list(255, S.text()),
+      reasons: S.partial({ custodianIsAdmin: S.text(1000), signatureThresholdOne: S.text(1000) }),
     }),
     example: {
       ceremonyName: 'Root key 2026',
       keyName: 'MK',
       threshold: 2,
-      signatureThreshold: 2,
+      signatureThreshold: 1,
+      revocationThreshold: 2,
       operator: 'Olivia',
       admins: [
         { name: 'Alice', medium: 'card' },
@@ -481,6 +489,7 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
         { name: 'Erin', medium: 'file' },
       ],
       witnesses: ['Wendy'],
+      reasons: { signatureThresholdOne: 'Only one admin can travel' },
     },
   },
   [IpcChannel.unitsConfirm]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u1' } },

@@ -51,6 +51,7 @@ await session.start({
   keyName: 'MK-SESS',
   threshold: 2,
   signatureThreshold: 2,
+  revocationThreshold: 2,
   operator: 'Olivia',
   admins: [
     { name: 'alice', medium: 'file' },
@@ -62,6 +63,7 @@ await session.start({
     { name: 'Fatima', medium: 'file' },
   ],
   witnesses: ['Wendy'],
+  reasons: {},
 });
 step('start');
 for (const f of readdirSync(join(dir, 'transport')).sort()) {

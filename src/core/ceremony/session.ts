@@ -5,7 +5,6 @@ import type {
   AdminView,
   BundleView,
   CardsView,
-  CeremonySetup,
   CeremonyView,
   Medium,
   RecordView,
@@ -53,7 +52,7 @@ import { FileShareDestination, FileShareSource, type ShareSource } from './media
 import { loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
 import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
 import { renderRecordHtml, type CeremonyRoster } from './report.js';
-import { checkSetup } from './roster.js';
+import { checkSetup, type CeremonySetup } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
 import {
   appendTranscript,
@@ -352,7 +351,10 @@ export class CeremonySession {
             admins: setup.admins.map((a) => a.name),
             adminMedia: setup.admins.map((a) => a.medium),
             signatureThreshold: setup.signatureThreshold,
+            revocationThreshold: setup.revocationThreshold,
             witnesses: [...setup.witnesses],
+            // Why the set-up departs from separation of duties (issue 11): only the reasons that apply.
+            reasons: { ...setup.reasons },
             operator: setup.operator,
             tool: TOOL,
           },
@@ -821,7 +823,7 @@ export class CeremonySession {
       const { jws } = buildBundle({
         operation: 'initialize',
         masterKey: key,
-        claim: { admins, signatureThreshold: threshold, revocationThreshold: threshold },
+        claim: { admins, signatureThreshold: threshold, revocationThreshold: this.setup!.revocationThreshold },
         transports,
         sequence,
         ceremonyId: this.ceremonyId!,

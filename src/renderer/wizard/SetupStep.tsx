@@ -1,6 +1,9 @@
-// Step 1, Set up: the ceremony's names, K of N, the signature threshold and
-// the roster. Checked here as the person types (after the first attempt), and
-// again by main, whose answer is shown next to the button.
+// Step 1, Set up: the ceremony's names, K of N, the admins' thresholds and
+// the roster, with the separation-of-duties rules of issue 11 (a custodian
+// who is also an admin, or a signature threshold of 1, needs a reason that is
+// recorded; a production ceremony needs an independent witness). Checked here
+// as the person types (after the first attempt), and again by main (core's
+// checkSetup), whose answer is shown next to the button.
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { CeremonySetup, Medium } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
@@ -28,10 +31,14 @@ interface SetupForm {
   readonly keyName: string;
   readonly threshold: string;
   readonly signatureThreshold: string;
+  readonly revocationThreshold: string;
   readonly operator: string;
   readonly admins: readonly PersonRow[];
   readonly custodians: readonly PersonRow[];
   readonly witnesses: readonly WitnessRow[];
+  /** Kept while hidden, so a reason typed is not lost when a name is corrected and back. */
+  readonly reasonCustodianIsAdmin: string;
+  readonly reasonSignatureThresholdOne: string;
 }
 
 type Role = 'admin' | 'custodian' | 'witness';
@@ -47,10 +54,13 @@ function emptyForm(): SetupForm {
     keyName: '',
     threshold: '2',
     signatureThreshold: '2',
+    revocationThreshold: '2',
     operator: '',
     admins: [newPerson(), newPerson()],
     custodians: [newPerson(), newPerson(), newPerson()],
     witnesses: [newWitness()],
+    reasonCustodianIsAdmin: '',
+    reasonSignatureThresholdOne: '',
   };
 }
 
@@ -59,7 +69,11 @@ const FIELD = {
   keyName: 'setup-key-name',
   threshold: 'setup-threshold',
   signatureThreshold: 'setup-signature-threshold',
+  revocationThreshold: 'setup-revocation-threshold',
   operator: 'setup-operator',
+  reasonCustodianIsAdmin: 'setup-reason-custodian-is-admin',
+  reasonSignatureThresholdOne: 'setup-reason-signature-threshold-one',
+  addWitness: 'setup-add-witness',
 } as const;
 const rowNameId = (role: Role, key: number): string => `setup-${role}-${key}-name`;
 const rowMediumId = (role: Role, key: number): string => `setup-${role}-${key}-medium`;
@@ -69,6 +83,34 @@ type Problems = Map<string, string>;
 
 function parseWhole(text: string): number | null {
   return /^\s*\d+\s*$/.test(text) ? Number(text) : null;
+}
+
+/** Names compare as core compares them: trimmed, without case. */
+const personKey = (name: string): string => name.trim().toLowerCase();
+
+/** The custodians who are also admins (by name), as typed. */
+function custodiansWhoAreAdmins(form: SetupForm): string[] {
+  const admins = new Set(form.admins.map((a) => personKey(a.name)).filter((k) => k !== ''));
+  return form.custodians.map((c) => c.name.trim()).filter((name) => admins.has(personKey(name)));
+}
+
+/** Whether the reason for a signature threshold of 1 is asked for. */
+const signatureThresholdIsOne = (form: SetupForm): boolean => parseWhole(form.signatureThreshold) === 1;
+
+function quoted(names: readonly string[]): string {
+  const q = names.map((n) => `“${n}”`);
+  return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} and ${q.at(-1)!}`;
+}
+
+/** What a witness also is, or null for a witness who holds no share and no admin identity. */
+function otherRoleOf(form: SetupForm, witness: string): string | null {
+  const k = personKey(witness);
+  const custodian = form.custodians.some((c) => personKey(c.name) === k);
+  const admin = form.admins.some((a) => personKey(a.name) === k);
+  if (custodian && admin) return 'a custodian and an admin';
+  if (custodian) return 'a custodian';
+  if (admin) return 'an admin';
+  return null;
 }
 
 function checkNames(problems: Problems, role: Role, rows: readonly { key: number; name: string }[]): void {
@@ -105,11 +147,47 @@ function validate(form: SetupForm): Problems {
       `The signature threshold must be a whole number from 1 to ${admins} (the number of admins).`,
     );
   }
+  const r = parseWhole(form.revocationThreshold);
+  if (admins >= MIN_ADMINS && (r === null || r < 1 || r > admins)) {
+    problems.set(
+      FIELD.revocationThreshold,
+      `The revocation threshold must be a whole number from 1 to ${admins} (the number of admins); more would lock the units out.`,
+    );
+  }
+  if (signatureThresholdIsOne(form) && form.reasonSignatureThresholdOne.trim() === '')
+    problems.set(
+      FIELD.reasonSignatureThresholdOne,
+      'Say why one admin’s signature is enough, or raise the signature threshold.',
+    );
 
   checkNames(problems, 'admin', form.admins);
   checkNames(problems, 'custodian', form.custodians);
+  const both = custodiansWhoAreAdmins(form);
+  if (both.length > 0 && form.reasonCustodianIsAdmin.trim() === '') {
+    problems.set(
+      FIELD.reasonCustodianIsAdmin,
+      `${quoted(both)} ${both.length === 1 ? 'is' : 'are'} both a custodian and an admin: say why, or choose another person.`,
+    );
+  }
   checkNames(problems, 'witness', form.witnesses);
+  checkIndependentWitness(problems, form);
   return problems;
+}
+
+/** A production ceremony needs a witness who holds no share and no admin identity (issue 11). */
+function checkIndependentWitness(problems: Problems, form: SetupForm): void {
+  const named = form.witnesses.filter((w) => w.name.trim() !== '');
+  if (named.some((w) => otherRoleOf(form, w.name) === null)) return;
+  if (form.witnesses.length === 0) {
+    problems.set(FIELD.addWitness, 'Add a witness who holds no share and no admin identity.');
+    return;
+  }
+  for (const w of named) {
+    problems.set(
+      rowNameId('witness', w.key),
+      `${quoted([w.name.trim()])} is also ${otherRoleOf(form, w.name)!}, so does not count as the independent witness; add a witness who holds no share and no admin identity.`,
+    );
+  }
 }
 
 function toSetup(form: SetupForm): CeremonySetup {
@@ -118,10 +196,16 @@ function toSetup(form: SetupForm): CeremonySetup {
     keyName: form.keyName.trim(),
     threshold: Number(form.threshold),
     signatureThreshold: Number(form.signatureThreshold),
+    revocationThreshold: Number(form.revocationThreshold),
     operator: form.operator.trim(),
     admins: form.admins.map((a) => ({ name: a.name.trim(), medium: a.medium })),
     custodians: form.custodians.map((c) => ({ name: c.name.trim(), medium: c.medium })),
     witnesses: form.witnesses.map((w) => w.name.trim()),
+    // Only the reasons that apply: a hidden field is not sent.
+    reasons: {
+      ...(custodiansWhoAreAdmins(form).length > 0 ? { custodianIsAdmin: form.reasonCustodianIsAdmin.trim() } : {}),
+      ...(signatureThresholdIsOne(form) ? { signatureThresholdOne: form.reasonSignatureThresholdOne.trim() } : {}),
+    },
   };
 }
 
@@ -160,6 +244,8 @@ export function SetupStep() {
   }
 
   const n = form.custodians.length;
+  const adminCount = Math.max(1, form.admins.length);
+  const custodianAdmins = custodiansWhoAreAdmins(form);
 
   return (
     <StepFrame title="Set up the ceremony">
@@ -215,9 +301,28 @@ export function SetupStep() {
               inputMode="numeric"
               problem={problems.get(FIELD.signatureThreshold)}
               onChange={(v) => update('signatureThreshold', v)}
-              hint={`Admin signatures each bundle needs. From 1 to ${Math.max(1, form.admins.length)}.`}
+              hint={`Admin signatures each bundle needs. From 1 to ${adminCount}.`}
+            />
+            <TextField
+              id={FIELD.revocationThreshold}
+              label="Revocation threshold"
+              value={form.revocationThreshold}
+              inputMode="numeric"
+              problem={problems.get(FIELD.revocationThreshold)}
+              onChange={(v) => update('revocationThreshold', v)}
+              hint={`Admin signatures needed to remove an admin or lower a threshold. From 1 to ${adminCount}: more would lock the units out.`}
             />
           </div>
+          {signatureThresholdIsOne(form) && (
+            <TextField
+              id={FIELD.reasonSignatureThresholdOne}
+              label="Why one admin’s signature is enough"
+              value={form.reasonSignatureThresholdOne}
+              problem={problems.get(FIELD.reasonSignatureThresholdOne)}
+              onChange={(v) => update('reasonSignatureThresholdOne', v)}
+              hint="With a signature threshold of 1, one admin alone can sign for the units. If that is intended, say why: the reason is written into the ceremony record."
+            />
+          )}
         </fieldset>
 
         <PeopleFieldset
@@ -242,9 +347,23 @@ export function SetupStep() {
           onChange={(rows) => update('custodians', rows)}
           onFocus={setFocusAfterRender}
         />
+        {custodianAdmins.length > 0 && (
+          <fieldset className="group">
+            <legend>A custodian who is also an admin</legend>
+            <TextField
+              id={FIELD.reasonCustodianIsAdmin}
+              label="Why a custodian is also an admin"
+              value={form.reasonCustodianIsAdmin}
+              problem={problems.get(FIELD.reasonCustodianIsAdmin)}
+              onChange={(v) => update('reasonCustodianIsAdmin', v)}
+              hint={`${quoted(custodianAdmins)} would hold both a share of the key and an admin identity. Separation of duties keeps these with different people; if it must be so, say why: the reason is written into the ceremony record.`}
+            />
+          </fieldset>
+        )}
         <WitnessFieldset
           rows={form.witnesses}
           problems={problems}
+          addProblem={problems.get(FIELD.addWitness)}
           onChange={(rows) => update('witnesses', rows)}
           onFocus={setFocusAfterRender}
         />
@@ -429,11 +548,14 @@ function PeopleFieldset({
 function WitnessFieldset({
   rows,
   problems,
+  addProblem,
   onChange,
   onFocus,
 }: {
   readonly rows: readonly WitnessRow[];
   readonly problems: Problems;
+  /** Why a witness must be added (none holds no share and no identity). */
+  readonly addProblem: string | undefined;
   readonly onChange: (rows: readonly WitnessRow[]) => void;
   readonly onFocus: (id: string) => void;
 }) {
@@ -446,12 +568,15 @@ function WitnessFieldset({
     const next = rows.filter((_, i) => i !== index);
     onChange(next);
     const neighbour = next[Math.min(index, next.length - 1)];
-    onFocus(neighbour !== undefined ? rowNameId('witness', neighbour.key) : 'setup-add-witness');
+    onFocus(neighbour !== undefined ? rowNameId('witness', neighbour.key) : FIELD.addWitness);
   }
   return (
     <fieldset className="group">
       <legend>{`Witnesses (${rows.length})`}</legend>
-      <p className="field-hint">Witnesses watch the ceremony and sign the printed record.</p>
+      <p className="field-hint">
+        Witnesses watch the ceremony and sign the printed record. A production ceremony needs at least one witness who
+        holds no share and no admin identity.
+      </p>
       {rows.length > 0 && (
         <ol className="roster">
           {rows.map((row, i) => {
@@ -474,9 +599,20 @@ function WitnessFieldset({
           })}
         </ol>
       )}
-      <button id="setup-add-witness" type="button" className="button button-secondary" onClick={add}>
+      <button
+        id={FIELD.addWitness}
+        type="button"
+        className="button button-secondary"
+        onClick={add}
+        aria-describedby={addProblem === undefined ? undefined : `${FIELD.addWitness}-error`}
+      >
         Add witness
       </button>
+      {addProblem !== undefined && (
+        <p id={`${FIELD.addWitness}-error`} className="field-error">
+          {addProblem}
+        </p>
+      )}
     </fieldset>
   );
 }

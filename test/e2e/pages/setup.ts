@@ -1,6 +1,7 @@
-// Step 1, "Set up": the ceremony's name, its people, and its thresholds.
-import type { Page } from '@playwright/test';
-import type { FlowEnv, Roster } from './ceremony-env.js';
+// Step 1, "Set up": the ceremony's name, its people, and its thresholds, and
+// the reasons separation of duties asks for (issue 11).
+import { expect, type Page } from '@playwright/test';
+import type { FlowEnv } from './ceremony-env.js';
 import { button, StepPage } from './parts.js';
 
 export interface Thresholds {
@@ -8,7 +9,25 @@ export interface Thresholds {
   sharesNeeded: number;
   /** Admin signatures a bundle needs. */
   signatures: number;
+  /** Admin signatures needed to remove an admin or lower a threshold. */
+  revocations: number;
 }
+
+/** Who takes part, as the form asks for them (ROSTER is one). */
+export interface SetupRoster {
+  readonly ceremonyName: string;
+  readonly keyName: string;
+  readonly operator: string;
+  readonly admins: readonly { readonly name: string; readonly medium: 'card' | 'file' }[];
+  readonly custodians: readonly { readonly name: string; readonly medium: 'card' | 'file' }[];
+  readonly witnesses: readonly [string, ...string[]];
+}
+
+/** The fields that appear only when a reason is needed. */
+export const REASON_LABEL = {
+  custodianIsAdmin: 'Why a custodian is also an admin',
+  signatureThresholdOne: 'Why one admin’s signature is enough',
+} as const;
 
 export class SetupPage extends StepPage {
   constructor(
@@ -18,12 +37,12 @@ export class SetupPage extends StepPage {
     super(page, 'Set up');
   }
 
-  private field(label: string) {
+  field(label: string) {
     return this.page.getByLabel(label, { exact: true });
   }
 
   /** Names the ceremony, the key, the operator, and every admin, custodian and witness with their medium. */
-  async describe(roster: Roster, thresholds: Thresholds): Promise<void> {
+  async describe(roster: SetupRoster, thresholds: Thresholds): Promise<void> {
     await this.field('Ceremony name').fill(roster.ceremonyName);
     await this.field('Key name').fill(roster.keyName);
     await this.field('Operator').fill(roster.operator);
@@ -40,10 +59,29 @@ export class SetupPage extends StepPage {
     await this.field('Witness 1 name').fill(roster.witnesses[0]);
     await this.field('Shares needed to recover (K)').fill(String(thresholds.sharesNeeded));
     await this.field('Signature threshold').fill(String(thresholds.signatures));
+    await this.field('Revocation threshold').fill(String(thresholds.revocations));
+  }
+
+  /** Types the reason into the field that separation of duties showed. */
+  async giveReason(reason: keyof typeof REASON_LABEL, text: string): Promise<void> {
+    await this.field(REASON_LABEL[reason]).fill(text);
+  }
+
+  /**
+   * Presses "Start the ceremony" on a set-up the form refuses: focus goes to
+   * the field that needs fixing, which says why, and the step stays Set up.
+   */
+  async expectRefused(label: string, why: string | RegExp): Promise<void> {
+    await button(this.page, 'Start the ceremony').click();
+    const field = this.field(label);
+    await expect(field).toBeFocused();
+    await expect(field).toHaveAttribute('aria-invalid', 'true');
+    await expect(field).toHaveAccessibleDescription(why);
+    await this.expectCurrent();
   }
 
   /** Shows the filled form (screenshot and axe scan), starts the ceremony, and checks the header names it. */
-  async startCeremony(roster: Roster): Promise<void> {
+  async startCeremony(roster: SetupRoster): Promise<void> {
     await this.env.shot('setup');
     await this.env.axe('setup');
     await button(this.page, 'Start the ceremony').click();

@@ -34,13 +34,15 @@ const setup: CeremonySetup = {
   keyName: 'mk',
   threshold: 2,
   signatureThreshold: 1,
+  revocationThreshold: 1,
   operator: 'Olivia',
   admins: [{ name: 'Alice', medium: 'card' }],
   custodians: [
     { name: 'Erik', medium: 'file' },
     { name: 'Fatima', medium: 'file' },
   ],
-  witnesses: [],
+  witnesses: ['Wendy'],
+  reasons: { signatureThresholdOne: 'One admin is enough to test a card slot.' },
 };
 
 describe('an admin card whose slot 9C is not empty', () => {

@@ -66,6 +66,46 @@ describe('the IPC contract', () => {
     },
   );
 
+  it('takes the set-up\u2019s revocation threshold and reasons strictly (issue 11)', async () => {
+    const setup = {
+      ceremonyName: 'c',
+      keyName: 'k',
+      threshold: 2,
+      signatureThreshold: 1,
+      revocationThreshold: 1,
+      operator: 'o',
+      admins: [{ name: 'a', medium: 'card' }],
+      custodians: [
+        { name: 'b', medium: 'file' },
+        { name: 'c', medium: 'file' },
+      ],
+      witnesses: ['w'],
+      reasons: { signatureThresholdOne: 'One admin only.' },
+    };
+    for (const bad of [
+      { ...setup, revocationThreshold: '1' },
+      { ...setup, revocationThreshold: 0 },
+      { ...setup, revocationThreshold: undefined },
+      { ...setup, reasons: undefined },
+      { ...setup, reasons: null },
+      { ...setup, reasons: [] },
+      { ...setup, reasons: { why: 'because' } },
+      { ...setup, reasons: { custodianIsAdmin: 7 } },
+      { ...setup, reasons: { signatureThresholdOne: 'x'.repeat(1001) } },
+    ]) {
+      const r = await handlers[IpcChannel.ceremonyStart]([bad]);
+      expect(r.ok ? 'accepted' : r.error.code, JSON.stringify(bad).slice(0, 120)).toBe('invalid-request');
+    }
+    const { revocationThreshold: _r, ...withoutRevocation } = setup;
+    const { reasons: _s, ...withoutReasons } = setup;
+    for (const bad of [withoutRevocation, withoutReasons]) {
+      const r = await handlers[IpcChannel.ceremonyStart]([bad]);
+      expect(r.ok ? 'accepted' : r.error.message).toMatch(
+        /^The ceremony set-up lacks (revocationThreshold|reasons)\.$/,
+      );
+    }
+  });
+
   it('refuses a PIN or passphrase of the wrong type or absurd length', async () => {
     const long = 'x'.repeat(5000);
     for (const secret of [

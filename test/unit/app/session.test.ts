@@ -36,7 +36,9 @@ const setup: CeremonySetup = {
   ceremonyName: 'Production MK 2026',
   keyName: 'prod-mk',
   threshold: 2,
-  signatureThreshold: 1,
+  // Two numbers apart, so that each is seen reaching the claim where it belongs.
+  signatureThreshold: 2,
+  revocationThreshold: 1,
   operator: 'Olivia',
   admins: [
     { name: 'Alice', medium: 'card' },
@@ -48,6 +50,7 @@ const setup: CeremonySetup = {
     { name: 'Fatima', medium: 'file' },
   ],
   witnesses: ['Wendy'],
+  reasons: {},
 };
 
 const card = (reader: string, pin = PIN): SecretInput => ({ medium: 'card', reader, pin });
@@ -163,6 +166,8 @@ describe('the ceremony session behind the wizard', () => {
 
     v = value(await h['bundle:build']([]));
     expect(v.bundle!.required).toBe(2); // a claim: every admin it installs signs
+    // The set-up's own revocation threshold, not the signature threshold (issue 11).
+    expect(v.bundle!.summary.thresholds).toEqual({ signatureThreshold: 2, revocationThreshold: 1 });
     expect(error(await h['bundle:save']([])).code).toBe('TooFewSignatures');
     value(await h['bundle:sign']([{ adminIndex: 0, secret: card('reader 0') }]));
     expect(error(await h['bundle:sign']([{ adminIndex: 1, secret: file('wrong passphrase') }])).code).toBe(
@@ -205,6 +210,13 @@ describe('the ceremony session behind the wizard', () => {
       ),
     );
     expect(summarize(entries).kcv).toBe(kcv);
+    // The opening holds the thresholds, the witnesses and the reasons (none needed here).
+    expect(entries[0]!.data).toMatchObject({
+      signatureThreshold: 2,
+      revocationThreshold: 1,
+      witnesses: ['Wendy'],
+      reasons: {},
+    });
     expect(entries.map((e) => e.type)).toContain('master-key-wiped');
     const html = readFileSync(
       join(
@@ -313,6 +325,41 @@ describe('the ceremony session behind the wizard', () => {
     expect(error(await h['units:add-transport']([])).code).toBe('Canceled');
     dialogs.answer('openFile', join(dir, 'missing.json'));
     expect(error(await h['units:add-transport']([])).code).toBe('FileNotFound');
+  });
+
+  it('refuses a set-up that breaks separation of duties, naming the person, before anything is created (issue 11)', async () => {
+    const refusal = async (roster: CeremonySetup): Promise<string> => {
+      const e = error(await h['ceremony:start']([roster]));
+      expect(e.code).toBe('InvalidArgument');
+      return e.message;
+    };
+    const aliceAlsoCustodian = {
+      ...setup,
+      custodians: [{ name: ' alice ', medium: 'file' as const }, ...setup.custodians.slice(1)],
+    };
+    expect(await refusal(aliceAlsoCustodian)).toMatch(/^"alice" is both a custodian and an admin/);
+    expect(await refusal({ ...setup, signatureThreshold: 1 })).toMatch(/signature threshold of 1/);
+    expect(await refusal({ ...setup, witnesses: ['Dora'] })).toMatch(/"Dora" is also a custodian, so does not count/);
+    expect(await refusal({ ...setup, revocationThreshold: 3 })).toMatch(/revocation threshold 3 .* lock-out/);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.jsonl'))).toEqual([]);
+
+    // With the reasons, the same set-up starts, and its opening records them.
+    const custodianIsAdmin = 'Alice is the only person cleared for both in this region.';
+    const signatureThresholdOne = 'A single admin signs while the second is abroad.';
+    value(
+      await h['ceremony:start']([
+        { ...aliceAlsoCustodian, signatureThreshold: 1, reasons: { custodianIsAdmin, signatureThresholdOne } },
+      ]),
+    );
+    const record = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
+    const opened = readTranscript(join(dir, record))[0]!;
+    expect(opened.data).toMatchObject({
+      custodians: ['alice', 'Erik', 'Fatima'],
+      witnesses: ['Wendy'],
+      signatureThreshold: 1,
+      revocationThreshold: 1,
+      reasons: { custodianIsAdmin, signatureThresholdOne },
+    });
   });
 
   it('abandoning after the key exists wipes it and records the abort', async () => {
