@@ -4,6 +4,7 @@ import { CeremonyError, isCeremonyError } from '../core/errors.js';
 import { checkPassphrase, readPassphraseFile } from '../core/passphrase.js';
 import { zeroize } from '../core/secrets.js';
 import type { SecretProvider } from '../core/ceremony/media.js';
+import { cleanName } from '../core/ceremony/roster.js';
 
 /** A mistake in how the command was called: exit code 2 and a usage hint. */
 export class UsageError extends Error {}
@@ -89,6 +90,21 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
 export function required<T>(v: T | undefined, name: string): T {
   if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) throw new UsageError(`${name} is required`);
   return v;
+}
+
+/**
+ * `--actor NAME`: the person the record names for the entries a command
+ * writes (issue 11, "Two-person integrity"), checked as the Set up checks a
+ * person's name. Undefined without the option: the entries keep "operator".
+ */
+export function actorOption(v: string | undefined): { actor?: string } {
+  if (v === undefined) return {};
+  try {
+    return { actor: cleanName(v, '--actor') };
+  } catch (e) {
+    if (isCeremonyError(e)) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 export function integer(v: string | undefined, name: string): number {

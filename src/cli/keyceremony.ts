@@ -29,6 +29,7 @@ import {
 } from '../core/identity/identity.js';
 import { zeroize } from '../core/secrets.js';
 import {
+  actorOption,
   integer,
   out,
   parse,
@@ -59,12 +60,13 @@ const USAGE = `Usage:
                           [--replace-slot 9C [--record RECORD.jsonl]]
   keyceremony identity cert FILE --out CERT.pem
   keyceremony mk generate --key-name NAME --threshold K --share PATH=PASSFILE ... --record RECORD.jsonl
-                          [--transport T.json ...] [--ceremony-name NAME]
+                          [--transport T.json ...] [--ceremony-name NAME] [--actor NAME]
   keyceremony mk reshare --record RECORD.jsonl --share PATH=PASSFILE ... --threshold K
                           --new-share PATH=PASSFILE|piv:R=PINFILE ... [--ceremony-name NAME] [--actor NAME]
   keyceremony share verify --record RECORD.jsonl --share PATH=PASSFILE
-  keyceremony units confirm --record RECORD.jsonl --transport T.json --fingerprint HEX
+  keyceremony units confirm --record RECORD.jsonl --transport T.json --fingerprint HEX [--actor NAME]
   keyceremony bundle create --operation OP --record RECORD.jsonl --transport T.json ... --out BUNDLE.json
+                          [--actor NAME]
       initialize    --share ... --admin CERT.pem ... --signature-threshold S [--revocation-threshold V]
       recover       --share ... [--admin CERT.pem ... --signature-threshold S [--revocation-threshold V]]
       rotate        --share ... (of the new key in --record) --current-record CURRENT.jsonl
@@ -94,7 +96,11 @@ record (units confirm) before a bundle wraps anything to it. A bundle goes to
 every unit of the instance: give one --transport per unit. bundle sign shows
 what the bundle does before it asks for a PIN or passphrase, and signs only a
 bundle the record created (--record) or whose payload hash you read off the
-printed record (--payload-sha256).`;
+printed record (--payload-sha256).
+
+--actor NAME names the person at the keyboard in the record entries a command
+writes (otherwise "operator"); bundle sign and identity generate name the
+admin whose identity it is.`;
 
 async function identityGenerate(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -151,6 +157,7 @@ async function mkGenerate(argv: string[]): Promise<void> {
     share: { type: 'string', multiple: true },
     record: { type: 'string' },
     transport: { type: 'string', multiple: true },
+    actor: { type: 'string' },
   });
   const keyName = required(values['key-name'], '--key-name');
   const threshold = integer(values.threshold, '--threshold');
@@ -169,6 +176,7 @@ async function mkGenerate(argv: string[]): Promise<void> {
     threshold,
     custodians,
     recordPath,
+    ...actorOption(values.actor),
   });
   out(`Ceremony ${r.ceremonyId}: key "${keyName}", ${threshold} of ${custodians.length} shares`);
   printIssuedShares(custodians, r.shares);
@@ -197,10 +205,11 @@ async function unitsConfirm(argv: string[]): Promise<void> {
     record: { type: 'string' },
     transport: { type: 'string' },
     fingerprint: { type: 'string' },
+    actor: { type: 'string' },
   });
   const recordPath = required(values.record, '--record');
   const t = readTransportFile(required(values.transport, '--transport'));
-  const e = confirmUnit(recordPath, t, required(values.fingerprint, '--fingerprint'));
+  const e = confirmUnit(recordPath, t, required(values.fingerprint, '--fingerprint'), actorOption(values.actor).actor);
   out(`Unit ${t.file.unitId} of instance ${t.file.instanceId}: transport key ${groupHex(t.file.fingerprint)}`);
   out(`matches the unit's display; recorded as entry ${e.seq} of ${recordPath}.`);
 }
@@ -242,13 +251,14 @@ async function bundleCreate(argv: string[]): Promise<void> {
     add: { type: 'string', multiple: true },
     remove: { type: 'string', multiple: true },
     out: { type: 'string' },
+    actor: { type: 'string' },
   });
   const operation = required(values.operation, '--operation');
   if (!isOperation(operation))
     throw new UsageError(`--operation must be one of ${OPERATIONS.join(', ')}, not "${operation}"`);
   const recordPath = required(values.record, '--record');
   const outPath = required(values.out, '--out');
-  const common = ['operation', 'record', 'transport', 'out'];
+  const common = ['operation', 'record', 'transport', 'out', 'actor'];
   const transports = required(values.transport, '--transport').map(readTransportFile);
   const shares = async () => shareSources(required(values.share, '--share'), recordPath);
   let request: BundleRequest;
@@ -298,7 +308,13 @@ async function bundleCreate(argv: string[]): Promise<void> {
       request = { operation };
       break;
   }
-  const { summary, replacedUnrecorded } = await createBundle({ recordPath, transports, request, outPath });
+  const { summary, replacedUnrecorded } = await createBundle({
+    recordPath,
+    transports,
+    request,
+    outPath,
+    ...actorOption(values.actor),
+  });
   if (replacedUnrecorded)
     out(
       `${outPath} held the unrecorded bundle of a bundle create that was stopped before it finished; it was replaced.`,
