@@ -65,7 +65,7 @@ const USAGE = `Usage:
                           --new-share PATH=PASSFILE|piv:R=PINFILE ... [--ceremony-name NAME] [--actor NAME]
   keyceremony share verify --record RECORD.jsonl --share PATH=PASSFILE
   keyceremony units confirm --record RECORD.jsonl --transport T.json --fingerprint HEX [--actor NAME]
-  keyceremony bundle create --operation OP --record RECORD.jsonl --transport T.json ... --out BUNDLE.json
+  keyceremony bundle create --operation OP --record RECORD.jsonl --transport T.json ... --out BUNDLE.json [--rehearsal]
                           [--actor NAME]
       initialize    --share ... --admin CERT.pem ... --signature-threshold S [--revocation-threshold V]
       recover       --share ... [--admin CERT.pem ... --signature-threshold S [--revocation-threshold V]]
@@ -251,6 +251,7 @@ async function bundleCreate(argv: string[]): Promise<void> {
     add: { type: 'string', multiple: true },
     remove: { type: 'string', multiple: true },
     out: { type: 'string' },
+    rehearsal: { type: 'boolean' },
     actor: { type: 'string' },
   });
   const operation = required(values.operation, '--operation');
@@ -258,7 +259,7 @@ async function bundleCreate(argv: string[]): Promise<void> {
     throw new UsageError(`--operation must be one of ${OPERATIONS.join(', ')}, not "${operation}"`);
   const recordPath = required(values.record, '--record');
   const outPath = required(values.out, '--out');
-  const common = ['operation', 'record', 'transport', 'out', 'actor'];
+  const common = ['operation', 'record', 'transport', 'out', 'rehearsal', 'actor'];
   const transports = required(values.transport, '--transport').map(readTransportFile);
   const shares = async () => shareSources(required(values.share, '--share'), recordPath);
   let request: BundleRequest;
@@ -313,6 +314,7 @@ async function bundleCreate(argv: string[]): Promise<void> {
     transports,
     request,
     outPath,
+    rehearsal: values.rehearsal === true,
     ...actorOption(values.actor),
   });
   if (replacedUnrecorded)

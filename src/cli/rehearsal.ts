@@ -8,6 +8,11 @@
 // unit in maintenance retried alone; recovery onto a new instance with the
 // keystore; zeroize, after which nothing unwraps.
 //
+// Everything runs in rehearsal mode (issue 11): the instances are made with
+// --rehearsal and every bundle with bundle create --rehearsal, so nothing
+// made here is accepted by a production unit, and that refusal is
+// rehearsed too.
+//
 //   npm run rehearsal [-- --workspace DIR]
 //
 // The passphrase files it writes are rehearsal data: random, in the
@@ -173,7 +178,7 @@ try {
   }
 
   step('2. Crypto units: an instance of 2, and their transport keys');
-  emu('init', '--state', 'units', '--units', '2');
+  emu('init', '--state', 'units', '--units', '2', '--rehearsal');
   let tA = transports('units', 'transport');
 
   step('3. Master key "rehmk1", split 3-of-5 onto passphrase files, checked against the units\' limits first');
@@ -200,6 +205,7 @@ try {
   kc(
     'bundle',
     'create',
+    '--rehearsal',
     '--operation',
     'initialize',
     '--record',
@@ -254,6 +260,7 @@ try {
   kc(
     'bundle',
     'create',
+    '--rehearsal',
     '--operation',
     'rotate',
     '--record',
@@ -280,6 +287,7 @@ try {
   kc(
     'bundle',
     'create',
+    '--rehearsal',
     '--operation',
     'admin-change',
     '--record',
@@ -302,6 +310,7 @@ try {
   kc(
     'bundle',
     'create',
+    '--rehearsal',
     '--operation',
     'admin-change',
     '--record',
@@ -327,6 +336,7 @@ try {
     'keyceremony',
     'bundle',
     'create',
+    '--rehearsal',
     '--operation',
     'admin-change',
     '--record',
@@ -350,6 +360,7 @@ try {
   kc(
     'bundle',
     'create',
+    '--rehearsal',
     '--operation',
     'admin-change',
     '--record',
@@ -380,12 +391,13 @@ try {
 
   step('12. Recovery onto a new instance from 3 of the current shares; the KMS keystore moves with it');
   emu('kms', 'export-keystore', '--state', 'units', '--out', 'keystore.json');
-  emu('init', '--state', 'units-b', '--units', '2');
+  emu('init', '--state', 'units-b', '--units', '2', '--rehearsal');
   const tB = transports('units-b', 'transport-b');
   confirmUnits('units-b', 'transport-b', 'record2.jsonl');
   kc(
     'bundle',
     'create',
+    '--rehearsal',
     '--operation',
     'recover',
     '--record',
@@ -419,6 +431,7 @@ try {
   kc(
     'bundle',
     'create',
+    '--rehearsal',
     '--operation',
     'zeroize',
     '--record',
@@ -444,7 +457,34 @@ try {
     'secrets/dek-after-zeroize.bin',
   );
 
-  step('14. Checks: a custodian checks a share; the records; the audit log of a unit');
+  step(
+    '14. A rehearsal never reaches production units: bundle create refuses their transport files before anyone signs, and they refuse a rehearsal bundle',
+  );
+  emu('init', '--state', 'units-prod', '--units', '2');
+  const tP = transports('units-prod', 'transport-prod');
+  const toProduction =
+    /is a production unit \(as its transport file says\), but this bundle would be a rehearsal bundle/;
+  const zeroizeProduction = ['--operation', 'zeroize', '--record', 'record2.jsonl', ...tP];
+  refused(1, toProduction, 'keyceremony', 'bundle', 'create', '--rehearsal', ...zeroizeProduction, '--out', 'p1.json');
+  // Without --rehearsal too: a record whose key lives in a rehearsal makes every bundle of it a rehearsal bundle.
+  refused(1, toProduction, 'keyceremony', 'bundle', 'create', ...zeroizeProduction, '--out', 'p2.json');
+  refused(
+    1,
+    /this is a production unit and the bundle is a rehearsal bundle/,
+    'crypto-unit-emulator',
+    'ingest',
+    '--state',
+    'units-prod',
+    'bundle-6-recover.json',
+  );
+  const production = status('units-prod');
+  if (
+    production.units.some((u) => u.state !== 'cleared' || u.masterKeyKcv !== null) ||
+    readdirSync(ws).some((f) => /^p[12]\.json$/.test(f))
+  )
+    throw new Error('rehearsal FAILED: a rehearsal bundle was written for, or changed, a production unit');
+
+  step('15. Checks: a custodian checks a share; the records; the audit log of a unit');
   kc('share', 'verify', '--record', 'record2.jsonl', '--share', newShare('ivan'));
   kc('transcript', 'verify', 'record.jsonl');
   kc('transcript', 'verify', 'record2.jsonl');

@@ -18,7 +18,7 @@ import {
 import { audit, kms } from './cli-kms.js';
 
 const USAGE = `Usage:
-  crypto-unit-emulator init --state DIR --units 2|3
+  crypto-unit-emulator init --state DIR --units 2|3 [--rehearsal]
   crypto-unit-emulator transport --state DIR --out-dir DIR
   crypto-unit-emulator ingest --state DIR BUNDLE.json [--unit ID]...
   crypto-unit-emulator status --state DIR [--json]
@@ -32,15 +32,25 @@ const USAGE = `Usage:
   crypto-unit-emulator kms import-keystore --state DIR --in KEYSTORE.json
 
 A bundle goes to every unit of the instance; --unit (repeatable) retries only
-the named units after a partial failure. status exits 3 when the units differ.`;
+the named units after a partial failure. status exits 3 when the units differ.
+An instance made with --rehearsal accepts only rehearsal bundles (bundle create
+--rehearsal); one made without it, only production bundles.`;
 
 async function init(argv: string[]): Promise<void> {
-  const { values } = parse(argv, { state: { type: 'string' }, units: { type: 'string' } });
+  const { values } = parse(argv, {
+    state: { type: 'string' },
+    units: { type: 'string' },
+    rehearsal: { type: 'boolean' },
+  });
   const dir = required(values.state, '--state');
   const units = required(values.units, '--units');
   if (units !== '2' && units !== '3') throw new UsageError('--units must be 2 or 3');
-  const s = initInstance(dir, Number(units));
-  out(`Instance ${s.instanceId} with ${s.units.length} cleared crypto units in ${dir}`);
+  const s = initInstance(dir, Number(units), { rehearsal: values.rehearsal === true });
+  out(
+    s.rehearsal
+      ? `REHEARSAL instance ${s.instanceId} with ${s.units.length} cleared crypto units in ${dir}: its units accept rehearsal bundles only`
+      : `Instance ${s.instanceId} with ${s.units.length} cleared crypto units in ${dir} (production: its units refuse rehearsal bundles)`,
+  );
   for (const u of s.units) out(`  unit ${u.id}  transport key SHA-256 ${groupHex(u.transport.fingerprint)}`);
 }
 
@@ -85,7 +95,7 @@ async function status(argv: string[]): Promise<void> {
   if (values.json) out(JSON.stringify(s, null, 2));
   else {
     out(
-      `Instance ${s.instanceId} (profile ${s.limits.profile}; ${s.rootKeys} KMS root key${s.rootKeys === 1 ? '' : 's'})`,
+      `${s.rehearsal ? 'REHEARSAL instance' : 'Instance'} ${s.instanceId} (${s.rehearsal ? 'rehearsal' : 'production'} mode; profile ${s.limits.profile}; ${s.rootKeys} KMS root key${s.rootKeys === 1 ? '' : 's'})`,
     );
     for (const u of s.units) {
       out(

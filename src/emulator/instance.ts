@@ -13,6 +13,7 @@ import {
 } from '../core/bundle/protocol.js';
 import {
   KP_DEDICATED_LIMITS,
+  modeName,
   spkiFingerprint,
   TRANSPORT_FORMAT,
   type TransportKeyFile,
@@ -47,13 +48,17 @@ import {
 
 export const TRANSPORT_KEY_BITS = 4096;
 
-/** Creates a new instance of 2 or 3 cleared units, each with its own transport key pair. */
+/**
+ * Creates a new instance of 2 or 3 cleared units, each with its own
+ * transport key pair, in production mode unless `rehearsal` (issue 11): the
+ * mode is the instance's for its whole life.
+ */
 export function initInstance(
   dir: string,
   units: number,
-  now = new Date(),
-  limits: UnitLimits = KP_DEDICATED_LIMITS,
+  options: { rehearsal?: boolean; now?: Date; limits?: UnitLimits } = {},
 ): InstanceState {
+  const { rehearsal = false, now = new Date(), limits = KP_DEDICATED_LIMITS } = options;
   if (units !== 2 && units !== 3) {
     throw new CeremonyError('InvalidArgument', `An instance has 2 or 3 crypto units; got ${units}.`);
   }
@@ -61,6 +66,7 @@ export function initInstance(
     format: STATE_FORMAT,
     instanceId: randomUUID(),
     created: now.toISOString(),
+    rehearsal,
     limits,
     units: Array.from({ length: units }, (): UnitState => {
       const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: TRANSPORT_KEY_BITS });
@@ -121,6 +127,7 @@ export function transportFileFor(s: InstanceState, u: UnitState): TransportKeyFi
     fingerprint: u.transport.fingerprint,
     lastSequence: u.lastSequence,
     limits: s.limits,
+    rehearsal: s.rehearsal,
     unit: {
       state: u.state,
       admins: u.admins.map((a) => ({ name: a.name, thumbprint: a.thumbprint })),
@@ -463,6 +470,22 @@ function dropOrphanKeystore(s: InstanceState): void {
 }
 
 /**
+ * Check B1, for the whole instance (issue 11): the bundle's mode is the
+ * instance's. A rehearsal bundle never reaches a production unit's other
+ * checks, not even "already applied", and a production bundle never a
+ * rehearsal unit's. Returns the refusal, or null.
+ */
+function modeRefusal(s: InstanceState, bundle: ParsedBundle): { code: CeremonyErrorCode; message: string } | null {
+  const bundleMode = modeName(bundle.payload.rehearsal);
+  const unitMode = modeName(s.rehearsal);
+  if (bundleMode === unitMode) return null;
+  return {
+    code: 'RehearsalMismatch',
+    message: `this is a ${unitMode} unit and the bundle is a ${bundleMode} bundle; a unit accepts bundles of its own mode only${s.rehearsal ? '' : ', so nothing made in a rehearsal reaches a production unit'}.`,
+  };
+}
+
+/**
  * Checks 1-2, for the whole instance: the bundle is for this instance and
  * addresses exactly its units. Returns the refusal, or null.
  */
@@ -528,7 +551,7 @@ export function ingestBundle(
         { unitId: '*', ok: false, alreadyApplied: false, state: '-', code: e.code, message: `rejected: ${e.message}` },
       ];
     }
-    const refusal = instanceRefusal(s, bundle);
+    const refusal = modeRefusal(s, bundle) ?? instanceRefusal(s, bundle);
     const results: UnitResult[] = [];
     for (const unit of units) {
       const r = offerToUnit(s, unit, bundle, refusal, now);
@@ -734,6 +757,8 @@ export interface UnitStatus {
 
 export interface InstanceStatus {
   instanceId: string;
+  /** Rehearsal or production (issue 11): its units accept bundles of that mode only. */
+  rehearsal: boolean;
   limits: UnitLimits;
   units: UnitStatus[];
   /** Where the units of the instance differ: empty when they are identical. */
@@ -796,6 +821,7 @@ export function instanceStatus(dir: string): InstanceStatus {
   const units = s.units.map(unitStatus);
   return {
     instanceId: s.instanceId,
+    rehearsal: s.rehearsal,
     limits: s.limits,
     units,
     mismatches: compareUnits(units),

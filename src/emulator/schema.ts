@@ -403,6 +403,7 @@ const INSTANCE_FIELDS = [
   'format',
   'instanceId',
   'created',
+  'rehearsal',
   'limits',
   'units',
   'keystore',
@@ -454,6 +455,8 @@ export function parseInstanceState(text: string, path: string): InstanceState {
   // Checked in the order the fields are written, so the first one that fails is named.
   const instanceId = c.string(o['instanceId'], 'instanceId', { re: ID, what: 'an instance id' });
   const created = c.time(o['created'], 'created');
+  // Required: an instance that does not say its mode is taken for neither (issue 11).
+  const rehearsal = c.boolean(o['rehearsal'], 'rehearsal');
   const lo = c.object(o['limits'], 'limits', ['profile', 'keyNameMaxLength', 'maxAdmins']);
   const limits = {
     profile: c.string(lo['profile'], 'limits.profile', {
@@ -471,6 +474,7 @@ export function parseInstanceState(text: string, path: string): InstanceState {
     format: STATE_FORMAT,
     instanceId,
     created,
+    rehearsal,
     limits,
     units,
     keystore: checkKeystore(c, o['keystore'], 'keystore'),

@@ -110,6 +110,12 @@ export interface InstanceState {
   format: typeof STATE_FORMAT;
   instanceId: string;
   created: string;
+  /**
+   * Made for a rehearsal (issue 11): its units accept only rehearsal
+   * bundles; a production instance's units only production bundles. Set at
+   * init, never changed.
+   */
+  rehearsal: boolean;
   limits: UnitLimits;
   units: UnitState[];
   /** The KMS keystore of a kms-initialized instance; null before, and after zeroize. */

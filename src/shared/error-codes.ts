@@ -37,6 +37,8 @@ export const CEREMONY_ERROR_CODES = [
   'KcvMismatch',
   'UnitState',
   'UnitInMaintenance',
+  /** A rehearsal bundle offered to a production unit, or a production bundle to a rehearsal unit (issue 11). */
+  'RehearsalMismatch',
   'EmulatorState',
   // Smart cards (issue 3)
   'NoPcscd',

@@ -111,6 +111,7 @@ const initialize = {
   operation: 'initialize',
   masterKey: key,
   transports,
+  rehearsal: false,
   sequence: 1,
   ceremonyId: header.ceremonyId,
   keyName: 'bench',

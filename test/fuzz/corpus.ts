@@ -216,6 +216,7 @@ export async function buildCorpus(log: (line: string) => void = () => undefined)
       const { jws } = buildBundle({
         ...spec,
         transports,
+        rehearsal: false,
         sequence,
         ceremonyId: generated.ceremonyId,
         keyName: 'MK',

@@ -2,7 +2,9 @@
 // initialize 2 units → wrap a DEK → rotate → unwrap → add an admin → remove
 // one (revocation threshold) → a lock-out refused → a unit in maintenance
 // retried alone → the mismatch reported → recover onto a new instance with
-// the keystore → unwrap → zeroize → nothing unwraps. The steps are those of
+// the keystore → unwrap → zeroize → nothing unwraps, all in rehearsal mode
+// (issue 11), and the rehearsal's bundles refused by a production instance.
+// The steps are those of
 // `npm run rehearsal`, which stops at the first command that does not do what
 // it must (a refusal that is not refused included); this test runs it and
 // then checks the end state with the tools themselves.
@@ -25,8 +27,9 @@ interface UnitStatus {
   signatureThreshold: number;
   revocationThreshold: number;
 }
-const status = (state: string): { units: UnitStatus[]; mismatches: string[]; rootKeys: number } =>
+const status = (state: string): { rehearsal: boolean; units: UnitStatus[]; mismatches: string[]; rootKeys: number } =>
   JSON.parse(ok(emu(ws, 'status', '--state', state, '--json'))) as {
+    rehearsal: boolean;
     units: UnitStatus[];
     mismatches: string[];
     rootKeys: number;
@@ -69,7 +72,7 @@ describe("a master key's whole life", () => {
 
   it('the refusals were refusals: a lock-out before anyone signed, a unit in maintenance, the mismatch (exit 3)', () => {
     expect(output).toMatch(
-      /bundle create --operation admin-change .*--remove .*--remove[^\n]*\n\s+! keyceremony: After this change unit .*lock/,
+      /bundle create --rehearsal --operation admin-change .*--remove .*--remove[^\n]*\n\s+! keyceremony: After this change unit .*lock/,
     );
     expect(readdirSync(ws)).not.toContain('bundle-lockout.json');
     expect(output).toMatch(/FAILED rejected: the unit is in maintenance/);
@@ -87,6 +90,30 @@ describe("a master key's whole life", () => {
     const audit = ok(emu(ws, 'audit', '--state', 'units', '--unit', old.units[0]!.id));
     for (const op of ['initialize', 'rotate', 'admin-change', 'zeroize']) expect(audit).toContain(op);
     expect(audit).toMatch(/intact/);
+  });
+
+  it('everything ran in rehearsal mode, and the production instance refused the rehearsal bundle and stayed cleared', () => {
+    expect([status('units').rehearsal, status('units-b').rehearsal, status('units-prod').rehearsal]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    const bundles = readdirSync(ws).filter((f) => /^bundle-\d+-.*\.json$/.test(f));
+    expect(bundles).toHaveLength(7);
+    for (const f of bundles) {
+      const payload = (JSON.parse(readFileSync(join(ws, f), 'utf8')) as { payload: string }).payload;
+      expect(Buffer.from(payload, 'base64url').toString('utf8')).toMatch(
+        /^\{"format":"keyceremony-bundle\/3","rehearsal":true,/,
+      );
+    }
+    expect(output).toMatch(/Mode: REHEARSAL/);
+    expect(output).toMatch(/! keyceremony: Unit \S+ is a production unit \(as its transport file says\)/);
+    expect(output).toMatch(/FAILED rejected: this is a production unit and the bundle is a rehearsal bundle/);
+    expect(readdirSync(ws)).not.toContain('p1.json');
+    const production = status('units-prod');
+    for (const u of production.units) expect(u).toMatchObject({ state: 'cleared', masterKeyKcv: null, adminNames: [] });
+    const audit = ok(emu(ws, 'audit', '--state', 'units-prod', '--unit', production.units[0]!.id));
+    expect(audit).toMatch(/\(1 entry\)\n\n#1 .* REJECTED \(RehearsalMismatch\)\n/);
   });
 
   it('the records verify, and each bundle is held by the record that created it', () => {

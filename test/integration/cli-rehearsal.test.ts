@@ -432,6 +432,186 @@ describe('issue 8: the trust chain holds against an attacker with the files', ()
   });
 });
 
+describe('issue 11: a rehearsal never reaches production units', () => {
+  // A key of its own, whose record says nothing about its mode yet; the
+  // production units of emu-fresh and a rehearsal instance confirmed into it.
+  let rehearsalTransports: string[] = [];
+  let productionTransports: string[] = [];
+  const rehearsalShare = (i: number): string => `r${i}.share=c${i}.pass`;
+  const initializeArgs = (list: string[], out: string): string[] => [
+    'bundle',
+    'create',
+    '--operation',
+    'initialize',
+    '--record',
+    'reh.jsonl',
+    '--share',
+    rehearsalShare(1),
+    '--share',
+    rehearsalShare(2),
+    ...transportArgs(list),
+    ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]),
+    '--signature-threshold',
+    '2',
+    '--out',
+    out,
+  ];
+  const signReh = (bundle: string, ...admins: string[]): void => {
+    for (const a of admins)
+      ok(
+        kc(
+          dir,
+          'bundle',
+          'sign',
+          bundle,
+          '--record',
+          'reh.jsonl',
+          '--identity',
+          `${a}.id`,
+          '--passphrase-file',
+          `${a}.pass`,
+        ),
+      );
+  };
+
+  beforeAll(() => {
+    const init = ok(emu(dir, 'init', '--state', 'emu-reh', '--units', '2', '--rehearsal'));
+    expect(init).toMatch(/^REHEARSAL instance [0-9a-f-]+ with 2 cleared crypto units in emu-reh/);
+    ok(
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--key-name',
+        'MK-REH',
+        '--threshold',
+        '2',
+        '--share',
+        rehearsalShare(1),
+        '--share',
+        rehearsalShare(2),
+        '--record',
+        'reh.jsonl',
+      ),
+    );
+    rehearsalTransports = exportAndConfirm('emu-reh', 'transport-reh', 'reh.jsonl');
+    productionTransports = exportAndConfirm('emu-fresh', 'transport-prod', 'reh.jsonl');
+  }, 120_000);
+
+  it('the emulator shows its mode in status and in the transport files it exports', () => {
+    expect(ok(emu(dir, 'status', '--state', 'emu-reh'))).toMatch(/^REHEARSAL instance [0-9a-f-]+ \(rehearsal mode;/);
+    expect(ok(emu(dir, 'status', '--state', 'emu-fresh'))).toMatch(/^Instance [0-9a-f-]+ \(production mode;/);
+    expect(
+      (JSON.parse(ok(emu(dir, 'status', '--state', 'emu-reh', '--json'))) as { rehearsal: unknown }).rehearsal,
+    ).toBe(true);
+    for (const [files, mode] of [
+      [rehearsalTransports, true],
+      [productionTransports, false],
+    ] as const)
+      for (const f of files)
+        expect(JSON.parse(readFileSync(join(dir, f), 'utf8'))).toMatchObject({
+          format: 'keyceremony-transport/3',
+          rehearsal: mode,
+        });
+  });
+
+  it("bundle create refuses a mode that is not the units', naming the unit and both modes, before anyone signs", () => {
+    const before = readFileSync(join(dir, 'reh.jsonl'), 'utf8');
+    const productionUnit = JSON.parse(readFileSync(join(dir, productionTransports[0]!), 'utf8')) as { unitId: string };
+    const rehearsalUnit = JSON.parse(readFileSync(join(dir, rehearsalTransports[0]!), 'utf8')) as { unitId: string };
+    const toProduction = kc(dir, ...initializeArgs(productionTransports, 'p.json'), '--rehearsal');
+    expectCleanFailure(
+      toProduction,
+      new RegExp(
+        `Unit ${productionUnit.unitId} is a production unit \\(as its transport file says\\), but this bundle would be a rehearsal bundle; the unit would refuse it\\.`,
+      ),
+    );
+    expectCleanFailure(
+      kc(dir, ...initializeArgs(rehearsalTransports, 'r.json')),
+      new RegExp(`Unit ${rehearsalUnit.unitId} is a rehearsal unit .*but this bundle would be a production bundle`),
+    );
+    expect(existsSync(join(dir, 'p.json'))).toBe(false);
+    expect(existsSync(join(dir, 'r.json'))).toBe(false);
+    expect(readFileSync(join(dir, 'reh.jsonl'), 'utf8')).toBe(before);
+  });
+
+  it('a rehearsal bundle is applied by rehearsal units and refused by production units, which it leaves as they were', () => {
+    const created = ok(kc(dir, ...initializeArgs(rehearsalTransports, 'reh1.json'), '--rehearsal'));
+    expect(created).toContain('Mode: REHEARSAL (only units in rehearsal mode accept it; production units refuse it)');
+    const entry = readFileSync(join(dir, 'reh.jsonl'), 'utf8').trim().split('\n').at(-1)!;
+    expect(JSON.parse(entry)).toMatchObject({ type: 'bundle-created', data: { rehearsal: true } });
+    signReh('reh1.json', ...ADMINS);
+    ok(emu(dir, 'ingest', '--state', 'emu-reh', 'reh1.json'));
+    expect(status('emu-reh').units.map((u) => u.state)).toEqual(['kms-initialized', 'kms-initialized']);
+    const before = unitsOf('emu-fresh');
+    const stateBefore = readFileSync(join(dir, 'emu-fresh', 'instance.json'), 'utf8');
+    const refused = emu(dir, 'ingest', '--state', 'emu-fresh', 'reh1.json');
+    expectCleanFailure(
+      refused,
+      /The bundle was rejected: this is a production unit and the bundle is a rehearsal bundle; a unit accepts bundles of its own mode only/,
+    );
+    expect(refused.stdout.match(/FAILED rejected: this is a production unit/g)).toHaveLength(2);
+    expect(unitsOf('emu-fresh')).toEqual(before);
+    // Only the audit logs grew, each by one refusal naming the code.
+    const strip = (text: string): unknown =>
+      (JSON.parse(text) as { units: Array<Record<string, unknown>> }).units.map(({ audit: _a, ...u }) => u);
+    expect(strip(readFileSync(join(dir, 'emu-fresh', 'instance.json'), 'utf8'))).toEqual(strip(stateBefore));
+    expect(ok(emu(dir, 'audit', '--state', 'emu-fresh', '--unit', before[0]!.id))).toMatch(/RehearsalMismatch/);
+  });
+
+  it('a production bundle is refused by rehearsal units', () => {
+    const before = unitsOf('emu-reh');
+    expectCleanFailure(
+      emu(dir, 'ingest', '--state', 'emu-reh', 'bundle1.json'),
+      /this is a rehearsal unit and the bundle is a production bundle/,
+    );
+    expect(unitsOf('emu-reh')).toEqual(before);
+  });
+
+  it("a record whose key lives in a rehearsal makes its bundles rehearsal bundles, and a production record's key never goes to rehearsal units", () => {
+    // No --rehearsal: the record's first bundle says rehearsal, so this one is too.
+    const implied = ok(
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'admin-change',
+        '--record',
+        'reh.jsonl',
+        ...transportArgs(exportAndConfirm('emu-reh', 'transport-reh', 'reh.jsonl')),
+        '--signature-threshold',
+        '2',
+        '--revocation-threshold',
+        '3',
+        '--out',
+        'reh2.json',
+      ),
+    );
+    expect(implied).toContain('Mode: REHEARSAL');
+    signReh('reh2.json', 'alice', 'bob');
+    ok(emu(dir, 'ingest', '--state', 'emu-reh', 'reh2.json'));
+    // record.jsonl's key went to production units: no rehearsal bundle of it.
+    expectCleanFailure(
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--rehearsal',
+        '--operation',
+        'zeroize',
+        '--record',
+        'record.jsonl',
+        ...transportArgs(rehearsalTransports),
+        '--out',
+        'leak.json',
+      ),
+      /The record record\.jsonl holds a production key \(entry \d+, bundle-created\), but this bundle would be a rehearsal bundle: a record is one key’s life in one mode/,
+    );
+    expect(existsSync(join(dir, 'leak.json'))).toBe(false);
+  });
+});
+
 /** The initialize options for the fresh instance, so that a bundle create reaches the shares. */
 const freshClaim = (): string[] => [
   ...transportArgs(freshTransports),

@@ -28,17 +28,25 @@ import {
   type OperationPlan,
   type Thresholds,
 } from './protocol.js';
-import { checkTransportSet, type TransportKey } from './transport.js';
+import { checkTransportModes, checkTransportSet, type TransportKey } from './transport.js';
 
 // The import bundle (DESIGN.md, "Formats"; docs/unit-protocol.md): a General
 // JSON JWS whose payload addresses every unit of one service instance and
 // carries exactly one operation of the unit protocol (protocol.ts) with its
 // fixed command sequence. The master key appears only as one JWE per unit.
+//
+// Version 3 (issue 11) added `rehearsal`, inside the signed payload so that
+// it can be neither stripped nor flipped without breaking every signature:
+// a unit refuses a bundle whose mode is not its own. A version 2 bundle says
+// nothing about its mode, so no unit may guess one: it is refused, naming
+// its version.
 
-export const BUNDLE_FORMAT = 'keyceremony-bundle/2';
+export const BUNDLE_FORMAT = 'keyceremony-bundle/3';
 
 export interface BundlePayload {
   format: typeof BUNDLE_FORMAT;
+  /** Made in a rehearsal: only units in rehearsal mode accept it; production units accept only `false`. */
+  rehearsal: boolean;
   bundleId: string;
   operation: Operation;
   instanceId: string;
@@ -81,6 +89,8 @@ export interface KeyIdentity {
 export type BuildBundleArgs = BundleSpec & {
   /** Every unit of the instance, each confirmed against its display. */
   transports: TransportKey[];
+  /** A rehearsal bundle: every unit must be in rehearsal mode (and a production bundle, in production mode). */
+  rehearsal: boolean;
   sequence: number;
   ceremonyId: string;
   keyName: string;
@@ -181,11 +191,13 @@ function commandsFor(a: BuildBundleArgs): { commands: BundleCommand[]; key: KeyI
  */
 export function buildBundle(a: BuildBundleArgs): { jws: GeneralJws; payload: BundlePayload } {
   const instanceId = checkTransportSet(a.transports);
+  checkTransportModes(a.transports, a.rehearsal);
   if (!Number.isSafeInteger(a.sequence) || a.sequence < 1)
     throw new CeremonyError('InvalidArgument', 'The sequence number must be a positive integer.');
   const { commands, key } = commandsFor(a);
   const payload: BundlePayload = {
     format: BUNDLE_FORMAT,
+    rehearsal: a.rehearsal,
     bundleId: randomUUID(),
     operation: a.operation,
     instanceId,
@@ -389,6 +401,7 @@ function parseBundleStrict(text: string): ParsedBundle {
     p,
     [
       'format',
+      'rehearsal',
       'bundleId',
       'operation',
       'instanceId',
@@ -404,6 +417,8 @@ function parseBundleStrict(text: string): ParsedBundle {
     ],
     'The bundle payload',
   );
+  // Required, and nothing but a boolean: a bundle that does not say its mode is no bundle of either mode.
+  if (typeof o['rehearsal'] !== 'boolean') fail("The bundle payload's rehearsal mode is not true or false.");
   for (const k of ['bundleId', 'instanceId', 'ceremonyId']) {
     if (typeof o[k] !== 'string' || !ID.test(o[k])) fail(`The bundle payload's ${k} is missing or invalid.`);
   }
@@ -531,6 +546,8 @@ export async function addBundleSignature(
  */
 export interface BundleSummary {
   operation: Operation;
+  /** A rehearsal bundle: only units in rehearsal mode accept it. */
+  rehearsal: boolean;
   /** One sentence: what the units will do. */
   action: string;
   instanceId: string;
@@ -558,6 +575,7 @@ export function summarizeBundle(b: ParsedBundle): BundleSummary {
   const units = `${p.targets.length} unit${p.targets.length === 1 ? '' : 's'}`;
   const base = {
     operation: p.operation,
+    rehearsal: p.rehearsal,
     instanceId: p.instanceId,
     targets: p.targets,
     sequence: p.sequence,
@@ -629,6 +647,9 @@ export function bundleSummaryLines(s: BundleSummary): string[] {
   const lines = [
     `Operation: ${s.operation}`,
     `  ${s.action}`,
+    s.rehearsal
+      ? 'Mode: REHEARSAL (only units in rehearsal mode accept it; production units refuse it)'
+      : 'Mode: production (units in rehearsal mode refuse it)',
     `Instance: ${s.instanceId}`,
     `Targets (${s.targets.length}): ${s.targets.join(', ')}`,
     `Master key: "${s.keyName}", KCV ${s.kcv}`,

@@ -12,8 +12,13 @@ import { MAX_ADMINS } from './protocol.js';
 // itself: the operator confirms the fingerprint against the unit's own
 // display into the record (`keyceremony units confirm`), and only confirmed
 // keys are wrapped to. The snapshot serves early refusals; units decide.
+//
+// Version 3 (issue 11) added `rehearsal`: whether the unit's instance is a
+// rehearsal or a production one, so that `bundle create` refuses a bundle
+// of the other mode before anyone signs. A version 2 file says nothing
+// about the mode and is refused naming its version.
 
-export const TRANSPORT_FORMAT = 'keyceremony-transport/2';
+export const TRANSPORT_FORMAT = 'keyceremony-transport/3';
 
 /** What a unit accepts, carried to the ceremony so the setup is checked before any key exists. */
 export interface UnitLimits {
@@ -47,6 +52,8 @@ export interface TransportKeyFile {
   /** The unit's last accepted bundle sequence when the file was exported. */
   lastSequence: number;
   limits: UnitLimits;
+  /** The unit's mode: a rehearsal unit accepts only rehearsal bundles, a production unit only production ones. */
+  rehearsal: boolean;
   unit: UnitSnapshot;
 }
 
@@ -124,7 +131,18 @@ export function parseTransportFile(text: string, what: string): TransportKey {
   if (format !== TRANSPORT_FORMAT) invalid(what, `format ${shownValue(format)}, not ${TRANSPORT_FORMAT}`);
   const f = exactKeys(
     raw,
-    ['format', 'instanceId', 'unitId', 'units', 'publicKey', 'fingerprint', 'lastSequence', 'limits', 'unit'],
+    [
+      'format',
+      'instanceId',
+      'unitId',
+      'units',
+      'publicKey',
+      'fingerprint',
+      'lastSequence',
+      'limits',
+      'rehearsal',
+      'unit',
+    ],
     what,
     'the file',
   );
@@ -152,6 +170,7 @@ export function parseTransportFile(text: string, what: string): TransportKey {
   ) {
     invalid(what, 'its limits');
   }
+  if (typeof f['rehearsal'] !== 'boolean') invalid(what, 'its mode, rehearsal, is not true or false');
   checkSnapshot(f['unit'], what);
   let key: KeyObject;
   try {
@@ -194,11 +213,12 @@ export function checkTransportSet(transports: readonly TransportKey[]): string {
     }
     if (
       [...t.file.units].sort().join(',') !== [...first.units].sort().join(',') ||
-      JSON.stringify(t.file.limits) !== JSON.stringify(first.limits)
+      JSON.stringify(t.file.limits) !== JSON.stringify(first.limits) ||
+      t.file.rehearsal !== first.rehearsal
     ) {
       throw new CeremonyError(
         'InvalidArgument',
-        `The transport files of instance ${first.instanceId} disagree about its units or limits; export them again, all at once.`,
+        `The transport files of instance ${first.instanceId} disagree about its units, limits or mode (rehearsal or production); export them again, all at once.`,
       );
     }
   }
@@ -214,6 +234,31 @@ export function checkTransportSet(transports: readonly TransportKey[]): string {
     );
   }
   return first.instanceId;
+}
+
+/** A mode in words, for messages: the same two words everywhere (issue 11). */
+export function modeName(rehearsal: boolean): 'rehearsal' | 'production' {
+  return rehearsal ? 'rehearsal' : 'production';
+}
+
+/**
+ * A rehearsal bundle must never reach a production unit, nor a production
+ * bundle a rehearsal unit (issue 11): every unit's mode, as its transport
+ * file states it, must be the bundle's. Checked before any share is opened
+ * and before anyone signs; each unit checks it again (RehearsalMismatch).
+ */
+export function checkTransportModes(transports: readonly TransportKey[], rehearsal: boolean): void {
+  const other = transports.find((t) => t.file.rehearsal !== rehearsal);
+  if (other) {
+    throw new CeremonyError(
+      'RehearsalMismatch',
+      `Unit ${other.file.unitId} is a ${modeName(other.file.rehearsal)} unit (as its transport file says), but this bundle would be a ${modeName(rehearsal)} bundle; the unit would refuse it. ` +
+        (rehearsal
+          ? 'A rehearsal bundle goes to units created in rehearsal mode only.'
+          : 'Build a rehearsal bundle for a rehearsal (bundle create --rehearsal), or use the transport files of the production units.'),
+      { unitId: other.file.unitId, unitMode: modeName(other.file.rehearsal), bundleMode: modeName(rehearsal) },
+    );
+  }
 }
 
 /** Checks a key name and an admin count against the units' limits, naming the limit and its source. */

@@ -1,5 +1,5 @@
 import { summarizeBundle, type BundleSummary, type ParsedBundle } from '../bundle/bundle.js';
-import type { TransportKey } from '../bundle/transport.js';
+import { modeName, type TransportKey } from '../bundle/transport.js';
 import { groupHex } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { ENTRY } from './record.js';
@@ -98,6 +98,7 @@ export function bundleCreatedData(a: {
     bundleId: a.bundle.payload.bundleId,
     payloadHash: a.bundle.payloadHash,
     operation: s.operation,
+    rehearsal: s.rehearsal,
     instanceId: s.instanceId,
     sequence: s.sequence,
     targets: s.targets,
@@ -111,6 +112,49 @@ export function bundleCreatedData(a: {
       : null,
     transcriptHash: s.transcriptHash,
   };
+}
+
+/**
+ * The mode a record's key lives in (issue 11): a record is one key's life,
+ * in one mode, so that a key made or used in a rehearsal never reaches
+ * production units and a production key is never wrapped to a rehearsal
+ * unit. The record says so when a ceremony in it was opened as a rehearsal
+ * (`ceremony-opened` data `mode: "rehearsal"`, the mode of SETUP.json) or
+ * by the first bundle recorded with a mode (`bundle-created` data
+ * `rehearsal`; entries of bundles made before the mode existed say
+ * nothing), whichever comes first. Null when it says nothing.
+ */
+export function recordMode(entries: readonly TranscriptEntry[]): { rehearsal: boolean; entry: TranscriptEntry } | null {
+  const entry = entries.find(
+    (e) =>
+      (e.type === ENTRY.opened && e.data['mode'] === 'rehearsal') ||
+      (e.type === ENTRY.bundleCreated && typeof e.data['rehearsal'] === 'boolean'),
+  );
+  return entry ? { rehearsal: entry.type === ENTRY.opened || entry.data['rehearsal'] === true, entry } : null;
+}
+
+/**
+ * The mode of a bundle built on these records: rehearsal when asked
+ * (--rehearsal) or when a record says its key lives in a rehearsal;
+ * refused when asked for a rehearsal on a record whose key went to
+ * production units.
+ */
+export function bundleModeFor(
+  records: ReadonlyArray<{ label: string; entries: readonly TranscriptEntry[] }>,
+  askedRehearsal: boolean,
+): boolean {
+  const said = records.map((r) => ({ ...r, mode: recordMode(r.entries) }));
+  const rehearsal = askedRehearsal || said.some((r) => r.mode?.rehearsal === true);
+  const other = said.find((r) => r.mode !== null && r.mode.rehearsal !== rehearsal);
+  if (other) {
+    throw new CeremonyError(
+      'RehearsalMismatch',
+      `${other.label} holds a ${modeName(other.mode!.rehearsal)} key (entry ${other.mode!.entry.seq}, ${other.mode!.entry.type}), but this bundle would be a ${modeName(rehearsal)} bundle: ` +
+        'a record is one key\u2019s life in one mode, and a production key is never wrapped to rehearsal units, nor a rehearsal key to production units. Nothing was written.',
+      { recordMode: modeName(other.mode!.rehearsal), bundleMode: modeName(rehearsal) },
+    );
+  }
+  return rehearsal;
 }
 
 /** The data of a bundle-signed entry: who signed which payload, and how many have. */

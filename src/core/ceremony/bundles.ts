@@ -14,7 +14,7 @@ import {
   type SignatureCheck,
 } from '../bundle/bundle.js';
 import { checkThresholds, type Thresholds } from '../bundle/protocol.js';
-import { checkAgainstLimits, checkTransportSet, type TransportKey } from '../bundle/transport.js';
+import { checkAgainstLimits, checkTransportModes, checkTransportSet, type TransportKey } from '../bundle/transport.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { assertOutputFree, readFileOrFail, replaceFileAtomic, writeFileExclusive } from '../files.js';
 import type { AdminCertificateInfo, Rs256Signer } from '../identity/certificate.js';
@@ -23,6 +23,7 @@ import { zeroize } from '../secrets.js';
 import {
   approveForSigning,
   bundleCreatedData,
+  bundleModeFor,
   bundleSignedData,
   checkBundleInRecord,
   checkDisplayedFingerprint,
@@ -70,6 +71,11 @@ export interface CreateBundleArgs {
   transports: TransportKey[];
   request: BundleRequest;
   outPath: string;
+  /**
+   * A rehearsal bundle (`bundle create --rehearsal`), for units in rehearsal
+   * mode only. A record whose key lives in a rehearsal implies it (bundleModeFor).
+   */
+  rehearsal?: boolean;
   actor?: string;
   now?: () => Date;
 }
@@ -196,9 +202,22 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
   const unrecorded = unrecordedBundleAt(a.outPath, entries);
   const key = summarize(entries);
   checkTransportSet(a.transports);
+  const r = a.request;
+  // The mode first (issue 11): transport files of units of the other mode
+  // are the wrong units, whether confirmed or not; nothing else about them
+  // matters, and no share is opened.
+  const rehearsal = bundleModeFor(
+    [
+      { label: `The record ${a.recordPath}`, entries },
+      ...(r.operation === 'rotate'
+        ? [{ label: `The current record ${r.currentRecordPath}`, entries: readTranscript(r.currentRecordPath) }]
+        : []),
+    ],
+    a.rehearsal === true,
+  );
+  checkTransportModes(a.transports, rehearsal);
   checkTransportsConfirmed(entries, a.transports);
   const limits = a.transports[0]!.file.limits;
-  const r = a.request;
   checkAgainstLimits(limits, {
     keyName: key.keyName,
     ...('claim' in r && r.claim ? { admins: r.claim.admins.length } : {}),
@@ -220,6 +239,7 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
   const lastOnUnits = Math.max(0, ...a.transports.map((t) => t.file.lastSequence));
   const addressing = {
     transports: a.transports,
+    rehearsal,
     sequence: Math.max(lastRecorded, lastOnUnits) + 1,
     ceremonyId: key.ceremonyId,
     keyName: key.keyName,

@@ -825,6 +825,7 @@ export class CeremonySession {
         masterKey: key,
         claim: { admins, signatureThreshold: threshold, revocationThreshold: this.setup!.revocationThreshold },
         transports,
+        rehearsal: false,
         sequence,
         ceremonyId: this.ceremonyId!,
         keyName: this.setup!.keyName,

@@ -207,6 +207,7 @@ function explainByCode(error: IpcError): ErrorExplanation {
     case 'KcvMismatch':
     case 'UnitState':
     case 'UnitInMaintenance':
+    case 'RehearsalMismatch':
     case 'EmulatorState':
       return {
         summary: 'The crypto units would refuse this.',

@@ -12,6 +12,8 @@ import {
   serializeBundle,
 } from '../../../src/core/bundle/bundle.js';
 import { CeremonyError } from '../../../src/core/errors.js';
+import { bundleModeFor } from '../../../src/core/ceremony/bundle-record.js';
+import type { TranscriptEntry } from '../../../src/core/ceremony/transcript.js';
 import { verifyJwsSignature } from '../../../src/core/bundle/jws.js';
 import { parseTransportFile, type TransportKey } from '../../../src/core/bundle/transport.js';
 import { generateMasterKey, keyCheckValue, verificationPattern } from '../../../src/core/masterkey/masterkey.js';
@@ -32,6 +34,7 @@ beforeAll(async () => {
   const { jws } = buildBundle({
     masterKey,
     transports,
+    rehearsal: false,
     sequence: 1,
     ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b',
     keyName: 'MK',
@@ -93,7 +96,8 @@ describe('import bundle as standard JOSE', () => {
   it('lists the commands of an initialize in order', () => {
     const b = parseBundle(signedText);
     expect(b.payload).toMatchObject({
-      format: 'keyceremony-bundle/2',
+      format: 'keyceremony-bundle/3',
+      rehearsal: false,
       operation: 'initialize',
       targets: [...unitKeys.keys()],
       sequence: 1,
@@ -152,21 +156,22 @@ describe('one flipped byte anywhere', () => {
   it('a bundle of another format version is named as such, not as damage', () => {
     const b = JSON.parse(signedText) as { payload: string; signatures: unknown[] };
     const payload = JSON.parse(Buffer.from(b.payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    for (const format of ['keyceremony-bundle/1', 'keyceremony-bundle/3']) {
+    // keyceremony-bundle/2 had no rehearsal mode: no unit may guess one (issue 11).
+    for (const format of ['keyceremony-bundle/1', 'keyceremony-bundle/2', 'keyceremony-bundle/4']) {
       const text = serializeBundle({
         ...b,
         payload: Buffer.from(JSON.stringify({ ...payload, format })).toString('base64url'),
       } as never);
       expect(() => parseBundle(text)).toThrow(
         new RegExp(
-          `^The bundle payload has format ${format.replace('/', '\\/')}; this tool reads keyceremony-bundle\\/2\\.$`,
+          `^The bundle payload has format ${format.replace('/', '\\/')}; this tool reads keyceremony-bundle\\/3\\.$`,
         ),
       );
     }
     // Anything else in that field is damage, and said so.
     const text = serializeBundle({
       ...b,
-      payload: Buffer.from(JSON.stringify({ ...payload, format: 'keyceremony-bundle/2 ' })).toString('base64url'),
+      payload: Buffer.from(JSON.stringify({ ...payload, format: 'keyceremony-bundle/3 ' })).toString('base64url'),
     } as never);
     expect(() => parseBundle(text)).toThrow(/damaged or was altered/);
   });
@@ -185,8 +190,147 @@ describe('one flipped byte anywhere', () => {
   });
 });
 
+// Issue 11: a rehearsal bundle can never reach a production unit. The mode
+// is a required member of the signed payload, so it can be neither stripped
+// nor flipped without the signatures failing.
+describe('the rehearsal mode in the signed payload', () => {
+  const signedParts = (): { b: { payload: string; signatures: unknown[] }; payload: Record<string, unknown> } => {
+    const b = JSON.parse(signedText) as { payload: string; signatures: unknown[] };
+    return { b, payload: JSON.parse(Buffer.from(b.payload, 'base64url').toString('utf8')) as Record<string, unknown> };
+  };
+  const withPayload = (b: { payload: string; signatures: unknown[] }, p: Record<string, unknown>): string =>
+    serializeBundle({ ...b, payload: Buffer.from(JSON.stringify(p)).toString('base64url') } as never);
+  const asRehearsal = (t: TransportKey): TransportKey => ({ ...t, file: { ...t.file, rehearsal: true } });
+
+  it('is written right after the format, false for a production bundle and true for a rehearsal one', () => {
+    expect(Buffer.from(JSON.parse(signedText).payload, 'base64url').toString('utf8')).toMatch(
+      /^\{"format":"keyceremony-bundle\/3","rehearsal":false,"bundleId":/,
+    );
+    const { jws, payload } = buildBundle({
+      transports: transports.map(asRehearsal),
+      rehearsal: true,
+      sequence: 1,
+      ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b',
+      keyName: 'MK',
+      transcriptHash: 'ab'.repeat(32),
+      operation: 'zeroize',
+      current: { kcv: keyCheckValue(masterKey), verificationPattern: verificationPattern(masterKey) },
+    });
+    expect(payload.rehearsal).toBe(true);
+    expect(parseBundle(serializeBundle(jws)).payload.rehearsal).toBe(true);
+  });
+
+  it('cannot be removed: a payload without it is refused (with its signatures or re-signed)', () => {
+    const { b, payload } = signedParts();
+    const { rehearsal: _rehearsal, ...stripped } = payload;
+    expect(() => parseBundle(withPayload(b, stripped))).toThrow(
+      /The bundle payload has unexpected or missing fields.*damaged or was altered/,
+    );
+  });
+
+  it('must be true or false, nothing else', () => {
+    const { b, payload } = signedParts();
+    for (const v of ['true', 'false', 1, 0, null, [], {}]) {
+      expect(() => parseBundle(withPayload(b, { ...payload, rehearsal: v }))).toThrow(
+        /The bundle payload's rehearsal mode is not true or false\./,
+      );
+    }
+  });
+
+  it('cannot be flipped: the flipped bundle parses, and no signature verifies any more', () => {
+    const { b, payload } = signedParts();
+    const flipped = parseBundle(withPayload(b, { ...payload, rehearsal: true }));
+    expect(flipped.payload.rehearsal).toBe(true);
+    expect(checkEmbeddedSignatures(flipped).map((c) => c.valid)).toEqual([false, false, false]);
+    for (const s of flipped.signatures) {
+      const admin = admins.find((a) => a.cert.thumbprint === s.thumbprint)!;
+      expect(verifyJwsSignature(flipped.jws.payload, s.entry, s.header, admin.cert.publicKey)).toBe(false);
+    }
+  });
+
+  it("buildBundle refuses a bundle whose mode is not every unit's, naming the unit and both modes, before anyone signs", () => {
+    const args = {
+      sequence: 1,
+      ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b',
+      keyName: 'MK',
+      transcriptHash: 'ab'.repeat(32),
+      operation: 'zeroize',
+      current: { kcv: keyCheckValue(masterKey), verificationPattern: verificationPattern(masterKey) },
+    } as const;
+    const refusal = (f: () => unknown): CeremonyError => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof CeremonyError) return e;
+        throw e;
+      }
+      throw new Error('accepted');
+    };
+    const toProduction = refusal(() => buildBundle({ ...args, transports, rehearsal: true }));
+    expect(toProduction.code).toBe('RehearsalMismatch');
+    expect(toProduction.message).toMatch(
+      new RegExp(
+        `^Unit ${transports[0]!.file.unitId} is a production unit \\(as its transport file says\\), but this bundle would be a rehearsal bundle; the unit would refuse it\\.`,
+      ),
+    );
+    const toRehearsal = refusal(() =>
+      buildBundle({ ...args, transports: transports.map(asRehearsal), rehearsal: false }),
+    );
+    expect(toRehearsal.code).toBe('RehearsalMismatch');
+    expect(toRehearsal.message).toMatch(/is a rehearsal unit .* but this bundle would be a production bundle/);
+    expect(() =>
+      buildBundle({ ...args, transports: [transports[0]!, asRehearsal(transports[1]!)], rehearsal: false }),
+    ).toThrow(/disagree about its units, limits or mode \(rehearsal or production\)/);
+  });
+});
+
+describe("bundle create's mode: --rehearsal, or what the record says (issue 11)", () => {
+  let seq = 0;
+  const entry = (type: string, data: Record<string, unknown>): TranscriptEntry =>
+    ({ seq: ++seq, type, data, time: '', actor: 'operator', prev: '', hash: '' }) as unknown as TranscriptEntry;
+  const record = (...entries: TranscriptEntry[]) => [{ label: 'The record R.jsonl', entries }];
+  const opened = (mode?: string) => entry('ceremony-opened', mode === undefined ? {} : { mode });
+  const created = (rehearsal?: boolean) => entry('bundle-created', rehearsal === undefined ? {} : { rehearsal });
+
+  it('a record that says nothing: the option decides', () => {
+    expect(bundleModeFor(record(opened(), created()), false)).toBe(false);
+    expect(bundleModeFor(record(opened(), created()), true)).toBe(true);
+  });
+
+  it('a record opened as a rehearsal, or whose first bundle was one, makes a rehearsal bundle without the option', () => {
+    expect(bundleModeFor(record(opened('rehearsal')), false)).toBe(true);
+    expect(bundleModeFor(record(opened('production'), created(true)), false)).toBe(true);
+    expect(
+      bundleModeFor([...record(opened()), { label: 'The current record C.jsonl', entries: [created(true)] }], false),
+    ).toBe(true);
+  });
+
+  it('a record whose key went to production units refuses --rehearsal, naming the record and the entry', () => {
+    const e = (() => {
+      try {
+        bundleModeFor(record(opened(), created(false), created(true)), true);
+      } catch (x) {
+        return x as CeremonyError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(e.code).toBe('RehearsalMismatch');
+    expect(e.message).toMatch(
+      /^The record R\.jsonl holds a production key \(entry \d+, bundle-created\), but this bundle would be a rehearsal bundle: a record is one key’s life in one mode/,
+    );
+    // And a rotation between a production and a rehearsal record is refused whichever way.
+    expect(() =>
+      bundleModeFor(
+        [...record(created(true)), { label: 'The current record C.jsonl', entries: [created(false)] }],
+        false,
+      ),
+    ).toThrow(/The current record C\.jsonl holds a production key/);
+  });
+});
+
 describe('buildBundle refuses what no unit would take, before anyone signs', () => {
   const base = {
+    rehearsal: false,
     sequence: 1,
     ceremonyId: '7c1f1c4e-8c1a-4a8e-9a55-1b0f1e2d3c4b',
     keyName: 'MK',

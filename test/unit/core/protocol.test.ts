@@ -57,10 +57,11 @@ const RECORD_ENTRY = 'ef'.repeat(32);
 /** The unsigned bundles buildBundle writes, one per operation (and both kinds of recover). */
 const built: Record<string, { jws: GeneralJws; payload: BundlePayload }> = {};
 
-function build(spec: BundleSpec, sequence = 1): { jws: GeneralJws; payload: BundlePayload } {
+function build(spec: BundleSpec, sequence = 1, rehearsal = false): { jws: GeneralJws; payload: BundlePayload } {
   return buildBundle({
     ...spec,
-    transports,
+    transports: rehearsal ? transports.map((t) => ({ ...t, file: { ...t.file, rehearsal: true } })) : transports,
+    rehearsal,
     sequence,
     ceremonyId: CEREMONY,
     keyName: 'MK',
@@ -585,6 +586,7 @@ describe('what a signer is shown (hole 3)', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         'Operation: initialize',
+        'Mode: production (units in rehearsal mode refuse it)',
         `Instance: ${instanceId}`,
         `Targets (2): ${u1}, ${u2}`,
         `Master key: "MK", KCV ${keyCheckValue(key1)}`,
@@ -598,6 +600,15 @@ describe('what a signer is shown (hole 3)', () => {
     expect(lines[1]).toMatch(
       /Initialize 2 units: claim them for 3 admins, load, commit and activate master key "MK" \(KCV [0-9A-F]{6}\), add the kmsCryptoUser\./,
     );
+  });
+
+  it('a rehearsal bundle says so before anything else about the units (issue 11)', () => {
+    const s = summarizeBundle(parseBundle(serializeBundle(build({ operation: 'zeroize', current }, 4, true).jws)));
+    expect(s.rehearsal).toBe(true);
+    expect(bundleSummaryLines(s)[2]).toBe(
+      'Mode: REHEARSAL (only units in rehearsal mode accept it; production units refuse it)',
+    );
+    expect(summary('zeroize').rehearsal).toBe(false);
   });
 
   it('the payload SHA-256 is the same before and after signing', async () => {

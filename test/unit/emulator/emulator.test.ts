@@ -58,6 +58,8 @@ interface Inst {
   dir: string;
   transports: TransportKey[];
   units: string[];
+  /** The instance's mode (issue 11): its bundles are made in it unless a test says otherwise. */
+  rehearsal: boolean;
 }
 
 // RSA-4096 transport keys take seconds to generate: tests start from copies
@@ -66,6 +68,8 @@ interface Inst {
 // another instance.
 let template: string;
 let other: Inst;
+/** A 2-unit instance made in rehearsal mode (issue 11). */
+let rehearsalTemplate: string;
 
 function open(dir: string): Inst {
   const s = loadInstance(dir);
@@ -73,12 +77,13 @@ function open(dir: string): Inst {
     dir,
     transports: s.units.map((u) => parseTransportFile(JSON.stringify(transportFileFor(s, u)), 't')),
     units: s.units.map((u) => u.id),
+    rehearsal: s.rehearsal,
   };
 }
 
-function newInstance(): Inst {
+function newInstance(from = template): Inst {
   const dir = join(mkdtempSync(join(tmpdir(), 'kc-emu-')), 'state');
-  cpSync(template, dir, { recursive: true });
+  cpSync(from, dir, { recursive: true });
   return open(dir);
 }
 
@@ -94,6 +99,8 @@ beforeAll(async () => {
   const otherDir = join(mkdtempSync(join(tmpdir(), 'kc-emu-other-')), 'state');
   initInstance(otherDir, 3);
   other = open(otherDir);
+  rehearsalTemplate = join(mkdtempSync(join(tmpdir(), 'kc-emu-rehearsal-')), 'state');
+  initInstance(rehearsalTemplate, 2, { rehearsal: true });
 });
 
 // ---------------------------------------------------------------------------
@@ -134,15 +141,23 @@ const zeroize = (under = key1): BundleSpec => ({ operation: 'zeroize', current: 
 interface Opts {
   sequence: number;
   keyName?: string;
+  /**
+   * Made in this mode, whatever the instance's: a bundle of the other mode,
+   * as one made for another instance's units would be (issue 11).
+   */
+  rehearsal?: boolean;
   /** Edit the payload before signing: what an attacker with the file does. */
   edit?: (p: BundlePayload) => void;
 }
 
 /** A bundle for `inst`'s units, signed by `signers` (anyone, duplicates kept). */
 async function make(inst: Inst, spec: BundleSpec, signers: readonly TestAdmin[], o: Opts): Promise<string> {
+  const rehearsal = o.rehearsal ?? inst.rehearsal;
   const { jws } = buildBundle({
     ...spec,
-    transports: inst.transports,
+    // buildBundle refuses transports of the other mode: they are relabelled, as the units' own files would say.
+    transports: inst.transports.map((t) => ({ ...t, file: { ...t.file, rehearsal } })),
+    rehearsal,
     sequence: o.sequence,
     ceremonyId: CEREMONY,
     keyName: o.keyName ?? 'MK',
@@ -1072,6 +1087,109 @@ describe("signatures, checked against the unit's own admins", () => {
     expect(c.map((x) => x.message)).toEqual(
       claim.units.map(() => expect.stringMatching(/carries 3 signatures, more than the 2 admins/)),
     );
+  });
+});
+
+// Issue 11: a rehearsal bundle never reaches a production unit, nor a
+// production bundle a rehearsal unit. Check B1 (docs/unit-protocol.md §8):
+// after maintenance, before everything else the unit looks at.
+describe('rehearsal mode', () => {
+  /** The state file with the units' audit logs left out: what a refusal must leave exactly as it was. */
+  const withoutAudit = (dir: string): string =>
+    JSON.stringify({ ...loadInstance(dir), units: loadInstance(dir).units.map((u) => ({ ...u, audit: [] })) });
+
+  it('an instance is made in production mode unless asked, says so in its status and transport files, and keeps it', () => {
+    const production = newInstance();
+    const rehearsal = newInstance(rehearsalTemplate);
+    expect([loadInstance(production.dir).rehearsal, loadInstance(rehearsal.dir).rehearsal]).toEqual([false, true]);
+    expect([instanceStatus(production.dir).rehearsal, instanceStatus(rehearsal.dir).rehearsal]).toEqual([false, true]);
+    expect(production.transports.map((t) => t.file.rehearsal)).toEqual([false, false]);
+    expect(rehearsal.transports.map((t) => t.file.rehearsal)).toEqual([true, true]);
+  });
+
+  it('a rehearsal bundle offered to a production unit is refused by every unit, before its signatures are looked at; nothing but the audit log changes', async () => {
+    const inst = newInstance();
+    const text = await make(inst, initialize(), admins, { sequence: 1, rehearsal: true });
+    const before = snapshot(inst);
+    const file = withoutAudit(inst.dir);
+    expectRefused(
+      inst,
+      before,
+      ingestBundle(inst.dir, text),
+      'RehearsalMismatch',
+      /^rejected: this is a production unit and the bundle is a rehearsal bundle; a unit accepts bundles of its own mode only, so nothing made in a rehearsal reaches a production unit\. \(This is what the bundle says; its signatures are not checked yet/,
+    );
+    expect(withoutAudit(inst.dir)).toBe(file);
+    for (const id of inst.units)
+      expect(auditOf(inst.dir, id).at(-1)).toMatchObject({
+        result: 'rejected',
+        code: 'RehearsalMismatch',
+        bundleId: payloadOf(text).bundleId,
+        payloadHash: payloadHashOf(text),
+      });
+    // Aimed at one unit, the same.
+    const again = snapshot(inst);
+    expectRefused(inst, again, ingestBundle(inst.dir, text, [inst.units[1]!]), 'RehearsalMismatch', /production unit/, [
+      inst.units[1]!,
+    ]);
+  });
+
+  it('a production bundle offered to a rehearsal unit is refused; a rehearsal bundle is applied', async () => {
+    const inst = newInstance(rehearsalTemplate);
+    const production = await make(inst, initialize(), admins, { sequence: 1, rehearsal: false });
+    const before = snapshot(inst);
+    const file = withoutAudit(inst.dir);
+    expectRefused(
+      inst,
+      before,
+      ingestBundle(inst.dir, production),
+      'RehearsalMismatch',
+      /^rejected: this is a rehearsal unit and the bundle is a production bundle; a unit accepts bundles of its own mode only\. /,
+    );
+    expect(withoutAudit(inst.dir)).toBe(file);
+    expectAllOk(ingestBundle(inst.dir, await make(inst, initialize(), admins, { sequence: 1 })));
+    expect(statuses(inst.dir).map((u) => u.masterKeyKcv)).toEqual([keyCheckValue(key1), keyCheckValue(key1)]);
+  });
+
+  it('the mode cannot be flipped: a rehearsal bundle relabelled as production reaches the signatures, which fail', async () => {
+    const inst = newInstance();
+    const text = await make(inst, initialize(), admins, { sequence: 1, rehearsal: true });
+    const flipped = tamperKeepingSignatures(text, (p) => (p.rehearsal = false));
+    const before = snapshot(inst);
+    expectRefused(inst, before, ingestBundle(inst.dir, flipped), 'BundleSignatureInvalid', /does not verify/);
+    // And stripped, it is no bundle at all.
+    const stripped = tamperKeepingSignatures(text, (p) => delete (p as Partial<BundlePayload>).rehearsal);
+    expect(ingestBundle(inst.dir, stripped)).toMatchObject([
+      {
+        unitId: '*',
+        ok: false,
+        code: 'BundleMalformed',
+        message: expect.stringMatching(/unexpected or missing fields/),
+      },
+    ]);
+    expect(statuses(inst.dir)).toEqual(before.units);
+  });
+
+  it('comes before the instance check and before "already applied", after maintenance', async () => {
+    const inst = newInstance();
+    // A rehearsal bundle of another instance: the mode is what is wrong first.
+    const forOther = await make(other, initialize(), admins, { sequence: 1, rehearsal: true });
+    const before = snapshot(inst);
+    expectRefused(inst, before, ingestBundle(inst.dir, forOther), 'RehearsalMismatch', /production unit/);
+    // A bundle a rehearsal instance applied is never "already applied" on an instance of the other mode.
+    const rehearsal = newInstance(rehearsalTemplate);
+    const applied = await make(rehearsal, initialize(), admins, { sequence: 1 });
+    expectAllOk(ingestBundle(rehearsal.dir, applied));
+    const s = loadInstance(rehearsal.dir);
+    writeFileSync(statePath(rehearsal.dir), JSON.stringify({ ...s, rehearsal: false }, null, 2) + '\n');
+    const r = ingestBundle(rehearsal.dir, applied);
+    expect(r.map((x) => [x.ok, x.alreadyApplied, x.code])).toEqual([
+      [false, false, 'RehearsalMismatch'],
+      [false, false, 'RehearsalMismatch'],
+    ]);
+    // A unit in maintenance is not offered the bundle at all.
+    setMaintenance(inst.dir, inst.units[0]!, true);
+    expect(ingestBundle(inst.dir, forOther).map((x) => x.code)).toEqual(['UnitInMaintenance', 'RehearsalMismatch']);
   });
 });
 

@@ -79,11 +79,12 @@ export function initializedUnit(masterKey: Uint8Array): UnitState {
   return u;
 }
 
-export function instance(units: UnitState[]): InstanceState {
+export function instance(units: UnitState[], rehearsal = false): InstanceState {
   return {
     format: STATE_FORMAT,
     instanceId: randomUUID(),
     created: '2025-01-02T03:04:05.000Z',
+    rehearsal,
     limits: { profile: 'kp-dedicated', keyNameMaxLength: 8, maxAdmins: 8 },
     units,
     keystore: null,

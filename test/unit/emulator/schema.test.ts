@@ -303,6 +303,33 @@ describe('parseInstanceState: a corrupted or edited file is refused in words', (
     );
   });
 
+  it('the mode (issue 11): required, true or false, nothing else', () => {
+    expect(parseInstanceState(JSON.stringify(instance([clearedUnit(), clearedUnit()], true)), PATH).rehearsal).toBe(
+      true,
+    );
+    expect(parseInstanceState(JSON.stringify(goodState()), PATH).rehearsal).toBe(false);
+    // A state file from before the mode existed is taken for neither mode.
+    damaged(
+      edited((j) => delete j.rehearsal),
+      'the file',
+      'has no field rehearsal',
+    );
+    for (const [v, kind] of [
+      ['true', 'a string'],
+      [1, '1'],
+      [0, '0'],
+      [null, 'null'],
+      [[], 'a list'],
+      [{}, 'an object'],
+    ] as const) {
+      damaged(
+        edited((j) => (j.rehearsal = v)),
+        'rehearsal',
+        `is ${kind}, not true or false`,
+      );
+    }
+  });
+
   it('closed lists: unit states, users, operations, audit results', () => {
     damaged(
       edited((j) => (j.units[0].state = 'initialized')),
