@@ -1,6 +1,6 @@
 // Card commands and card share specs for the keyceremony CLI (issue 3).
 import { signPreparedBundle, type SigningTurn } from '../core/ceremony/bundles.js';
-import { CardShareDestination, CardShareSource } from '../core/ceremony/card-media.js';
+import { CardShareDestination, CardShareSource, type CardShareHints } from '../core/ceremony/card-media.js';
 import type { SecretProvider, ShareDestination, ShareSource } from '../core/ceremony/media.js';
 import {
   cardRs256Signer,
@@ -70,13 +70,13 @@ export async function cardDestination(reader: string, pinFile: string | undefine
 export async function cardSource(
   reader: string,
   pinFile: string | undefined,
-  ceremonyId?: string | readonly string[],
+  wanted?: CardShareHints,
 ): Promise<ShareSource> {
   return new CardShareSource(
     await cardTransport(),
     reader,
     pinProvider(pinFile, `PIN of the card in reader "${reader}"`),
-    ceremonyId,
+    wanted,
   );
 }
 

@@ -2,7 +2,7 @@
 // takes shares in (--share of share verify, bundle create, mk reshare) or
 // issues them (--share of mk generate, --new-share of mk reshare).
 import { FileShareDestination, FileShareSource, type ShareSource } from '../core/ceremony/media.js';
-import { loadCeremony, shareCeremonyIds } from '../core/ceremony/operations.js';
+import { cardShareHintsOf, loadCeremony } from '../core/ceremony/operations.js';
 import type { CustodianShare, IssuedShareResult } from '../core/ceremony/share-issue.js';
 import { custodianFromPath } from '../core/shares/file-store.js';
 import { out, passphraseProvider, splitSpec } from './common.js';
@@ -12,12 +12,12 @@ import { cardDestination, cardSource, parseCardSpec } from './cards.js';
 export async function shareSources(specs: string[], recordPath: string): Promise<ShareSource[]> {
   const anyCard = specs.some((s) => parseCardSpec(s));
   // A card may hold shares of several sets of the key (a re-share): the current one is read first.
-  const ceremonyIds = anyCard ? shareCeremonyIds(loadCeremony(recordPath).summary) : undefined;
+  const hints = anyCard ? cardShareHintsOf(loadCeremony(recordPath).summary) : undefined;
   const sources: ShareSource[] = [];
   for (const spec of specs) {
     const card = parseCardSpec(spec);
     if (card) {
-      sources.push(await cardSource(card.reader, card.pinFile, ceremonyIds));
+      sources.push(await cardSource(card.reader, card.pinFile, hints));
       continue;
     }
     const { target, secretFile } = splitSpec(spec, '--share');

@@ -11,7 +11,7 @@ import {
 import type { CardTransport, ReaderState } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
-import { CardShareSource } from './card-media.js';
+import { CardShareSource, type CardShareHints } from './card-media.js';
 import type { ShareSource } from './media.js';
 import type { SerialQueue } from './serial-queue.js';
 
@@ -121,8 +121,9 @@ export class CardDesk {
   }
 
   /** The share on the card in `reader` (of the given ceremony), opened with the PIN from `pin`. */
-  shareSource(reader: string, pin: () => Promise<Buffer>, ceremonyId: string | undefined): ShareSource {
-    return new LazyCardSource(() => this.transport(), reader, pin, ceremonyId);
+  /** `wanted`: the ceremony whose share is read, or what the record says of the key's card shares (cardShareHintsOf). */
+  shareSource(reader: string, pin: () => Promise<Buffer>, wanted: string | CardShareHints): ShareSource {
+    return new LazyCardSource(() => this.transport(), reader, pin, wanted);
   }
 }
 
@@ -155,12 +156,12 @@ class LazyCardSource implements ShareSource {
     private readonly transport: () => Promise<CardTransport>,
     private readonly reader: string,
     private readonly pin: () => Promise<Buffer>,
-    private readonly ceremonyId: string | undefined,
+    private readonly wanted: string | CardShareHints,
   ) {
     this.label = `the card in reader "${reader}"`;
   }
   private async get(): Promise<CardShareSource> {
-    this.inner ??= new CardShareSource(await this.transport(), this.reader, this.pin, this.ceremonyId);
+    this.inner ??= new CardShareSource(await this.transport(), this.reader, this.pin, this.wanted);
     return this.inner;
   }
   async header(): Promise<KeyshareHeader> {

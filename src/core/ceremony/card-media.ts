@@ -4,12 +4,13 @@ import {
   freeRetiredSlot,
   listCardShares,
   readShareFromCard,
+  readShareInSlot,
   withCard,
   writeShareToCard,
 } from '../cards/roles.js';
 import type { ApduTrace } from '../cards/apdu.js';
 import type { CardTransport } from '../cards/transport.js';
-import { padPin } from '../cards/piv.js';
+import { padPin, type PivSession } from '../cards/piv.js';
 import { zeroize } from '../secrets.js';
 import type { KeyshareEnvelope, KeyshareHeader } from '../shares/envelope.js';
 import type { SecretProvider, ShareDestination, ShareSource } from './media.js';
@@ -92,7 +93,7 @@ export class CardShareDestination implements ShareDestination {
     );
     zeroize(this.written?.back);
     this.written = { slot, header, back };
-    this.location = `card ${serial} slot ${slot.toString(16).toUpperCase()}`;
+    this.location = cardLocation(serial, slot);
   }
 
   /**
@@ -125,6 +126,42 @@ export class CardShareDestination implements ShareDestination {
   }
 }
 
+/** Where a share written to a card is, as the record says it ("card 12345678 slot 82"). */
+export function cardLocation(serial: number, slot: number): string {
+  return `card ${serial} slot ${slot.toString(16).toUpperCase()}`;
+}
+
+/** A card share's place, read back from a record's location (cardLocation). */
+export interface CardShareSlot {
+  ceremonyId: string;
+  cardSerial: number;
+  slot: number;
+}
+
+/** The ceremonies whose share a card may hold, in order of preference, and where the record put them. */
+export interface CardShareHints {
+  ceremonyIds: readonly string[];
+  slots: readonly CardShareSlot[];
+}
+
+/**
+ * The hints a record gives for reading a card share: `sets` in order of
+ * preference (the current set first), each with the locations its shares
+ * were issued to. Locations that are not a card's are left out.
+ */
+export function cardShareHints(
+  sets: ReadonlyArray<{ ceremonyId: string; locations: Iterable<string> }>,
+): CardShareHints {
+  const slots: CardShareSlot[] = [];
+  for (const set of sets) {
+    for (const location of set.locations) {
+      const m = /^card (\d{1,10}) slot ([0-9A-F]{2})$/.exec(location);
+      if (m) slots.push({ ceremonyId: set.ceremonyId, cardSerial: Number(m[1]), slot: parseInt(m[2]!, 16) });
+    }
+  }
+  return { ceremonyIds: sets.map((x) => x.ceremonyId), slots };
+}
+
 /**
  * A share kept on a card, found by its ceremony (or the only one on the
  * card). A key's record may hold several share sets (issue 11, re-share):
@@ -136,27 +173,56 @@ export class CardShareSource implements ShareSource {
   readonly label: string;
   private envelope: KeyshareEnvelope | undefined;
   private readonly ceremonyIds: readonly string[] | undefined;
+  private readonly slots: readonly CardShareSlot[];
 
+  /**
+   * `wanted`: the ceremony whose share is read, or the share sets'
+   * ceremonies in order of preference, or those with the cards and slots the
+   * record says the shares went to (cardShareHints).
+   */
   constructor(
     private readonly transport: CardTransport,
     readonly reader: string,
     private readonly pinProvider: SecretProvider,
-    ceremonyId?: string | readonly string[],
+    wanted?: string | readonly string[] | CardShareHints,
     private readonly trace?: ApduTrace,
   ) {
     this.label = `the card in reader "${reader}"`;
-    this.ceremonyIds = typeof ceremonyId === 'string' ? [ceremonyId] : ceremonyId;
+    const hints: CardShareHints | undefined =
+      wanted === undefined
+        ? undefined
+        : typeof wanted === 'string'
+          ? { ceremonyIds: [wanted], slots: [] }
+          : 'ceremonyIds' in wanted
+            ? wanted
+            : { ceremonyIds: wanted, slots: [] };
+    this.ceremonyIds = hints?.ceremonyIds;
+    this.slots = hints?.slots ?? [];
+  }
+
+  /**
+   * The card's shares to choose from. Where the record names this card's
+   * slot for a wanted ceremony, that one certificate is read (a YubiKey takes
+   * 5-20 ms per APDU; a card may hold many shares); otherwise, or when the
+   * slot no longer holds that share, every share on the card.
+   */
+  private async candidates(s: PivSession): Promise<Array<{ slot: number; envelope: KeyshareEnvelope }>> {
+    if (this.slots.length > 0) {
+      const serial = await s.serial();
+      for (const id of this.ceremonyIds ?? []) {
+        for (const hint of this.slots.filter((h) => h.cardSerial === serial && h.ceremonyId === id)) {
+          const envelope = await readShareInSlot(s, hint.slot);
+          if (envelope?.header.ceremonyId === id) return [{ slot: hint.slot, envelope }];
+        }
+      }
+    }
+    // A share is being read: a share certificate that is not DER is damage, not "no keyshare".
+    return listCardShares(s, { damagedIsError: true });
   }
 
   private async find(): Promise<KeyshareEnvelope> {
     if (this.envelope) return this.envelope;
-    // A share is being read: a share certificate that is not DER is damage, not "no keyshare".
-    const all = await withCard(
-      this.transport,
-      this.reader,
-      (s) => listCardShares(s, { damagedIsError: true }),
-      this.trace,
-    );
+    const all = await withCard(this.transport, this.reader, (s) => this.candidates(s), this.trace);
     const wanted = this.ceremonyIds?.find((id) => all.some((x) => x.envelope.header.ceremonyId === id));
     const matching = this.ceremonyIds ? all.filter((x) => x.envelope.header.ceremonyId === wanted) : all;
     if (matching.length === 0) {

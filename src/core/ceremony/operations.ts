@@ -14,6 +14,7 @@ import { shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
 import { ceremoniesOf, summarize, ENTRY, type CeremonySummary, type IssuedShare, type ShareSet } from './record.js';
 import { appendTranscript, createTranscript, headHash, readTranscript } from './transcript.js';
 import type { ShareSource } from './media.js';
+import { cardShareHints, type CardShareHints } from './card-media.js';
 import {
   checkShareSetPlan,
   issueShareSet,
@@ -195,12 +196,18 @@ function currentSet(s: CeremonySummary): ShareSet {
 }
 
 /**
- * The ceremonies a card's share may belong to, in the order to prefer when
- * a card holds more than one: the current set first, then the retired sets,
- * newest first (so that a retired share is found, and refused by name).
+ * What the record says about where a card's share is: the ceremonies of the
+ * key's share sets in the order a card's shares are looked for (the current
+ * set first, then the retired sets, newest first, so that a retired share is
+ * found, and refused by name), and the card and slot each card share went to.
  */
-export function shareCeremonyIds(s: CeremonySummary): string[] {
-  return s.shareSets.map((x) => x.ceremonyId).reverse();
+export function cardShareHintsOf(s: CeremonySummary): CardShareHints {
+  return cardShareHints(
+    [...s.shareSets].reverse().map((set) => ({
+      ceremonyId: set.ceremonyId,
+      locations: [...set.issued.values()].map((i) => i.location),
+    })),
+  );
 }
 
 export interface VerifiedShare {

@@ -46,10 +46,10 @@ import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
 import { CardDesk } from './card-desk.js';
-import { CardShareDestination } from './card-media.js';
+import { CardShareDestination, type CardShareHints } from './card-media.js';
 import { fingerprintFromB64url, hexGroups, pgpWords } from './fingerprint.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
-import { loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
+import { cardShareHintsOf, loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
 import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
 import { renderRecordHtml, type CeremonyRoster } from './report.js';
 import { checkSetup, type CeremonySetup } from './roster.js';
@@ -796,13 +796,13 @@ export class CeremonySession {
     secret: SecretInput,
     provide: () => Promise<Buffer>,
     path: string | undefined,
-    ceremonyId: string | undefined,
+    wanted: string | CardShareHints,
   ): ShareSource {
     if (secret.medium === 'file') {
       if (path === undefined) fail('InvalidArgument', 'This share is not in a file.');
       return new FileShareSource(path, provide);
     }
-    return this.cards.shareSource(secret.reader, provide, ceremonyId);
+    return this.cards.shareSource(secret.reader, provide, wanted);
   }
 
   // ---------------------------------------------------------------------
@@ -1004,7 +1004,7 @@ export class CeremonySession {
         );
         path = chosen;
       }
-      const source = this.shareSource(secret, async () => Buffer.from(bytes), path, summary.ceremonyId);
+      const source = this.shareSource(secret, async () => Buffer.from(bytes), path, cardShareHintsOf(summary));
       const r = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () =>
         verifyShareAgainstRecord(record, source),
       );

@@ -5,7 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cardStatus, withCard } from '../../../src/core/cards/roles.js';
-import { CardShareDestination, CardShareSource } from '../../../src/core/ceremony/card-media.js';
+import {
+  cardLocation,
+  cardShareHints,
+  CardShareDestination,
+  CardShareSource,
+} from '../../../src/core/ceremony/card-media.js';
 import { KEYSHARE_FORMAT, type KeyshareHeader } from '../../../src/core/shares/envelope.js';
 import type { VirtualPivCard } from '../../../src/virtual-card/card.js';
 import { InProcessTransport } from '../../../src/virtual-card/transport.js';
@@ -91,5 +96,37 @@ describe('APDU economy (issue 9): counted on the virtual card (a YubiKey 5 ATR: 
     expect(c.write!.total, JSON.stringify(c.write)).toBeLessThanOrEqual(27);
     expect(c.read!.total, JSON.stringify(c.read)).toBeLessThanOrEqual(8);
     expect(c.status!.total, JSON.stringify(c.status)).toBeLessThanOrEqual(16);
+  });
+
+  it('a share read where the record names the slot costs the same on a card holding 5 shares as on one holding 1', async () => {
+    const t = new InProcessTransport([R]);
+    const card = await preparedCard(PIN);
+    t.insert(R, card);
+    const written: Array<{ header: KeyshareHeader; location: string }> = [];
+    for (let i = 0; i < 5; i++) {
+      const h = header(1); // five ceremonies, one share of each
+      const dest = new CardShareDestination(t, R, pin);
+      await dest.precheck();
+      await dest.write(h, SHARE);
+      dest.dispose();
+      written.push({ header: h, location: dest.location });
+    }
+    expect(written[4]!.location).toBe(cardLocation(card.serial, 0x86)); // what the record keeps
+    const readCount = async (wanted: ConstructorParameters<typeof CardShareSource>[3]): Promise<number> => {
+      card.resetApduCounts();
+      const src = new CardShareSource(t, R, pin, wanted);
+      expect((await src.open()).equals(SHARE)).toBe(true);
+      return card.apduTotal();
+    };
+    const hintsFor = (i: number) =>
+      cardShareHints([{ ceremonyId: written[i]!.header.ceremonyId, locations: [written[i]!.location] }]);
+    const byHint = await readCount(hintsFor(4));
+    const byScan = await readCount(written[4]!.header.ceremonyId);
+    expect(byHint).toBeLessThanOrEqual(7); // SELECT, GET SERIAL, one GET DATA; then SELECT, GET SERIAL, VERIFY, ECDH
+    expect(byScan).toBeGreaterThan(byHint); // without the record every share on the card is read
+    expect(await readCount(hintsFor(0))).toBe(byHint);
+    // A record whose slot no longer holds that share (the card was reused) falls back to the scan, and still finds it.
+    const moved = cardShareHints([{ ceremonyId: written[2]!.header.ceremonyId, locations: [written[0]!.location] }]);
+    expect(await readCount(moved)).toBe(byScan + 2); // the serial and the named slot, then the scan
   });
 });
