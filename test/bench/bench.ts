@@ -164,7 +164,8 @@ async function benchCards(): Promise<Array<[string, string]>> {
   const { InProcessTransport } = await import('../../src/virtual-card/transport.js');
   const { VirtualPivCard } = await import('../../src/virtual-card/card.js');
   const roles = await import('../../src/core/cards/roles.js');
-  const { CardShareDestination, CardShareSource } = await import('../../src/core/ceremony/card-media.js');
+  const { CardShareDestination, CardShareSource, cardShareHints } =
+    await import('../../src/core/ceremony/card-media.js');
   const { randomUUID } = await import('node:crypto');
   const out: Array<[string, string]> = [];
   const pin = Buffer.from('246813');
@@ -190,7 +191,7 @@ async function benchCards(): Promise<Array<[string, string]>> {
       return { ms, apdus: first! };
     };
     const pinProvider = async (): Promise<Buffer> => Buffer.from(pin);
-    const written: KeyshareHeader[] = [];
+    const written: Array<{ header: KeyshareHeader; location: string }> = [];
     // As `mk generate` does: precheck before the master key exists, write, read back.
     const w = await perOp(5, async () => {
       const h = hdr();
@@ -202,11 +203,13 @@ async function benchCards(): Promise<Array<[string, string]>> {
       } finally {
         dest.dispose();
       }
-      written.push(h);
+      written.push({ header: h, location: dest.location });
     });
-    // As `share verify` and recovery do: the share's header, then the share opened with the PIN.
+    // As `share verify` and recovery do: the share's header, then the share opened with the PIN,
+    // from the slot the record names for this card.
+    const hints = cardShareHints([{ ceremonyId: written[0]!.header.ceremonyId, locations: [written[0]!.location] }]);
     const r = await perOp(5, async () => {
-      const src = new CardShareSource(transport, reader, pinProvider, written[0]!.ceremonyId, trace);
+      const src = new CardShareSource(transport, reader, pinProvider, hints, trace);
       await src.header();
       (await src.open()).fill(0);
     });
@@ -217,7 +220,7 @@ async function benchCards(): Promise<Array<[string, string]>> {
     );
     for (const [name, m] of [
       ['share write (precheck, key generation, sealing, certificate, read back)', w],
-      ['share read (header, then PIN, ECDH, open), card holding 5 shares', r],
+      ['share read (header, then PIN, ECDH, open) from the slot the record names, card holding 5 shares', r],
       ['card status, card holding 5 shares', status],
       ['on-card RS256 signature (PIN + sign)', sig],
     ] as const) {
@@ -235,6 +238,18 @@ async function benchCards(): Promise<Array<[string, string]>> {
   }
   const stateDir = mkdtempSync(join(tmpdir(), 'kc-bench-card-'));
   const stack = await startPcscStack([{ stateFile: join(stateDir, 'card.json'), port: 35963 }]);
+  // A card connection runs in a helper process (src/core/cards/pcsc-process.ts): the first
+  // connection of a transport starts one (a Node process loading the PC/SC addon); later ones
+  // reuse it, which is what the rows of measure() show.
+  const cold = await median(5, async () => {
+    const t = await createPcscTransport();
+    try {
+      await (await t.connect(vpcdReaderName(35963))).disconnect();
+    } finally {
+      await t.close();
+    }
+  });
+  report('Card via pcscd: first connection, starting the PC/SC helper process (from source, under tsx)', cold);
   const transport = await createPcscTransport();
   try {
     await measure(`via pcscd, loopback quickack ${loopbackQuickack()}`, transport, vpcdReaderName(35963));
