@@ -48,8 +48,9 @@ export interface CeremonySetup {
 /** A production ceremony is held to every rule; a rehearsal (no real key) needs no independent witness. */
 export type RosterMode = 'production' | 'rehearsal';
 
-const NAME_MAX = 64;
-/** A reason is a sentence or a short paragraph: SETUP.json's limit (setup-file.ts REASON_MAX). */
+/** A person's or a ceremony's name, here and in SETUP.json. */
+export const NAME_MAX = 64;
+/** A reason is a sentence or a short paragraph, here and in SETUP.json. */
 export const REASON_MAX = 1000;
 
 function invalid(message: string, details?: Record<string, string>): never {
@@ -88,16 +89,18 @@ function cleanReason(value: string | undefined, what: string): string | undefine
 }
 
 /**
- * Separation of duties (issue 11, "Two-person integrity", the CSA's seed):
+ * Separation of duties (issue 11, "Two-person integrity", the CSA's seed),
+ * for the app's Set up and for SETUP.json alike:
  * one person holds at most one share (checked with the names); a custodian
  * is not an admin of the same ceremony, nor does one admin sign alone,
  * unless the set-up says why; a production ceremony has a witness who holds
  * no share and no admin identity. Each refusal is one sentence naming the
  * person.
  */
-function checkSeparationOfDuties(
+export function checkSeparationOfDuties(
   roster: { admins: readonly string[]; custodians: readonly string[]; witnesses: readonly string[] },
-  signatureThreshold: number,
+  /** The claim's signature threshold; undefined for a ceremony that sets none. */
+  signatureThreshold: number | undefined,
   reasons: SetupReasons,
   mode: RosterMode,
 ): void {
@@ -119,7 +122,7 @@ function checkSeparationOfDuties(
   }
   if (signatureThreshold !== 1 && reasons.signatureThresholdOne !== undefined)
     invalid(
-      `A reason for a signature threshold of 1 is given, but the signature threshold is ${signatureThreshold}; leave it out.`,
+      `A reason for a signature threshold of 1 is given, but ${signatureThreshold === undefined ? 'this ceremony sets no signature threshold' : `the signature threshold is ${signatureThreshold}`}; leave it out.`,
     );
   if (
     mode === 'production' &&

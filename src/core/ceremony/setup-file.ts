@@ -1,6 +1,7 @@
 import { MAX_ADMINS, MAX_THRESHOLD } from '../bundle/protocol.js';
 import { CeremonyError } from '../errors.js';
 import { checkKeyName, MAX_SHARES } from '../masterkey/masterkey.js';
+import { checkSeparationOfDuties, NAME_MAX, REASON_MAX } from './roster.js';
 import { CEREMONY_KIND, CEREMONY_KINDS, isCeremonyKind, type CeremonyKind, type Need } from './kinds.js';
 
 // SETUP.json (issue 11): a ceremony's plan, written before the day so that it
@@ -19,11 +20,10 @@ import { CEREMONY_KIND, CEREMONY_KINDS, isCeremonyKind, type CeremonyKind, type 
 export const SETUP_FORMAT = 'keyceremony-setup/1';
 /** A setup file is a page of JSON; anything larger is not one. */
 export const MAX_SETUP_BYTES = 256 * 1024;
-export const SETUP_NAME_MAX = 64;
+export const SETUP_NAME_MAX = NAME_MAX;
 export const MAX_WITNESSES = 16;
 export const MAX_UNITS = 16;
 export const BAG_NUMBER_MAX = 32;
-export const REASON_MAX = 1000;
 const MAX_CARD_SERIAL = 0xffff_ffff; // a PIV card serial is 4 bytes (YubiKey GET SERIAL)
 
 export const MEDIA = ['card', 'file'] as const;
@@ -318,30 +318,21 @@ export function parseSetupFile(content: string): CeremonySetupFile {
     if (reasonsObject[r] !== undefined) reasons[r] = text(reasonsObject[r], `reasons.${r}`, REASON_MAX);
   }
 
-  // Separation of duties (issue 11). Names compare without case, as the roster does.
-  const adminNames = new Set(admins.map((a) => a.name.toLocaleLowerCase()));
-  const shareNames = new Set([...custodians, ...holders].map((c) => c.name.toLocaleLowerCase()));
-  const custodianAdmin = [...custodians, ...holders].find((c) => adminNames.has(c.name.toLocaleLowerCase()));
-  if (custodianAdmin && reasons.custodianIsAdmin === undefined)
-    invalid(
-      `"${custodianAdmin.name}" is both a custodian and an admin: separation of duties asks for reasons.custodianIsAdmin, which is recorded.`,
+  // Separation of duties (issue 11): the rules of the app's Set up (roster.ts), said as SETUP.json's.
+  try {
+    checkSeparationOfDuties(
+      {
+        admins: admins.map((a) => a.name),
+        custodians: [...custodians, ...holders].map((c) => c.name),
+        witnesses: witnesses.map((w) => w.name),
+      },
+      signatureThreshold,
+      reasons,
+      mode,
     );
-  if (!custodianAdmin && reasons.custodianIsAdmin !== undefined)
-    invalid('reasons.custodianIsAdmin is given, but no custodian is an admin.');
-  if (signatureThreshold === 1 && reasons.signatureThresholdOne === undefined)
-    invalid(
-      'signatureThreshold is 1, so one admin alone could sign: separation of duties asks for reasons.signatureThresholdOne, which is recorded.',
-    );
-  if (signatureThreshold !== 1 && reasons.signatureThresholdOne !== undefined)
-    invalid('reasons.signatureThresholdOne is given, but signatureThreshold is not 1.');
-  if (mode === 'production') {
-    const independent = witnesses.filter(
-      (w) => !adminNames.has(w.name.toLocaleLowerCase()) && !shareNames.has(w.name.toLocaleLowerCase()),
-    );
-    if (independent.length === 0)
-      invalid(
-        'witnesses must name, for a production ceremony, at least one witness who holds no share and is no admin.',
-      );
+  } catch (e) {
+    if (e instanceof CeremonyError) invalid(e.message);
+    throw e;
   }
 
   return {

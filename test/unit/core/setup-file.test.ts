@@ -219,21 +219,22 @@ describe('SETUP.json', () => {
     ).toBe('SETUP.json: the card serials names "12345678" twice: one card holds one share.');
     const adminCustodian = edit((o) => ((o['custodians'] as Array<Record<string, unknown>>)[1]!['name'] = 'Alice'));
     expect(refusal(adminCustodian)).toBe(
-      'SETUP.json: "Alice" is both a custodian and an admin: separation of duties asks for reasons.custodianIsAdmin, which is recorded.',
+      'SETUP.json: "Alice" is both a custodian and an admin of this ceremony: one person holds a share or an admin identity, not both, unless the set-up gives the reason (which is recorded).',
     );
     const withReason = parseSetupFile(text({ ...adminCustodian, reasons: { custodianIsAdmin: 'Two-person team' } }));
     expect(withReason.reasons).toEqual({ custodianIsAdmin: 'Two-person team' });
     expect(refusal(edit((o) => (o['reasons'] = { custodianIsAdmin: 'just because' })))).toBe(
-      'SETUP.json: reasons.custodianIsAdmin is given, but no custodian is an admin.',
+      'SETUP.json: A reason for a custodian who is also an admin is given, but no custodian is an admin; leave it out.',
     );
     const one = edit((o) => (o['signatureThreshold'] = 1));
     expect(refusal(one)).toMatch(
-      /^SETUP.json: signatureThreshold is 1, so one admin alone could sign: .*reasons\.signatureThresholdOne/,
+      /^SETUP.json: A signature threshold of 1 lets one admin alone sign for the units: the set-up must give the reason/,
     );
     expect(parseSetupFile(text({ ...one, reasons: { signatureThresholdOne: 'Lab unit' } })).signatureThreshold).toBe(1);
+    // The same rules, in the same words, as the app's Set up (roster.ts checkSeparationOfDuties).
     // A production ceremony needs a witness who holds no share and is no admin; a rehearsal does not.
     expect(refusal(edit((o) => (o['witnesses'] = [])))).toBe(
-      'SETUP.json: witnesses must name, for a production ceremony, at least one witness who holds no share and is no admin.',
+      'SETUP.json: A production ceremony needs at least one witness who holds no share and no admin identity; add one.',
     );
     expect(refusal(edit((o) => (o['witnesses'] = [{ name: 'Bob' }])))).toMatch(
       /at least one witness who holds no share/,
