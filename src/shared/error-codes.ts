@@ -18,6 +18,8 @@ export const CEREMONY_ERROR_CODES = [
   'ShareMismatch',
   'DuplicateShare',
   'ShareFromOtherCeremony',
+  /** A share of a set that a re-share replaced (issue 11): the record names the re-share. */
+  'ShareRetired',
   'ThresholdNotMet',
   'IdentityInvalid',
   'TranscriptInvalid',

@@ -176,7 +176,7 @@ function checkHeaderAgainstRecord(
   if (set.retiredBy) {
     const r = set.retiredBy;
     throw new CeremonyError(
-      'ShareMismatch',
+      'ShareRetired',
       `${label} is share ${h.shareIndex} of ceremony ${set.ceremonyId}, which the re-share "${r.ceremonyName}" (ceremony ${r.ceremonyId}, record line ${r.line}, ${r.time}) retired: it can no longer be used; use a share of the current set (${currentSet(s).threshold} of ${currentSet(s).shares}, ceremony ${currentSet(s).ceremonyId}).`,
       { retiredBy: r.ceremonyId, shareCeremony: set.ceremonyId, shareIndex: h.shareIndex },
     );

@@ -148,6 +148,11 @@ function explainByCode(error: IpcError): ErrorExplanation {
         summary: 'This share does not match the ceremony record.',
         next: 'Do not rely on it. Tell the ceremony operator; the share may be from another issue of this key.',
       };
+    case 'ShareRetired':
+      return {
+        summary: 'This share was retired by a later re-share.',
+        next: 'It can no longer rebuild the key. Use a share of the current set (the message below names the re-share); the retired one may be destroyed as the record says.',
+      };
     case 'ShareFromOtherCeremony':
       return { summary: 'This share belongs to another ceremony.', next: 'Use the share issued in this ceremony.' };
     case 'ShareCorrupted':

@@ -88,7 +88,7 @@ describe('re-share', () => {
     );
     await expect(verifyShareAgainstRecord(path, old[0]!)).rejects.toThrow(retired);
     await expect(verifyShareAgainstRecord(path, old[0]!)).rejects.toMatchObject({
-      code: 'ShareMismatch',
+      code: 'ShareRetired',
       details: { retiredBy: r.ceremonyId },
     });
     await expect(recoverMasterKey(path, [old[0]!, old[1]!, old[2]!])).rejects.toThrow(/retired/);
