@@ -254,6 +254,10 @@ export function ceremonyScriptDocument(
   );
   return {
     title: `${rehearsal}Ceremony script — ${def.title}: ${setup.ceremonyName}`,
+    // "REHEARSAL on every ... page" (issue 11): the banner tops every printed page.
+    ...(setup.mode === 'rehearsal'
+      ? { banner: 'REHEARSAL — virtual cards and units only; nothing made here is for production' }
+      : {}),
     header: [
       paragraph(
         `Prepared ${preparedAt.toISOString()} from its setup (${setup.format}), before the ceremony.`,

@@ -42,6 +42,7 @@ table.summary th { width: 45mm; }
 .mono, code { font-family: "DejaVu Sans Mono", "Liberation Mono", "Courier New", monospace; font-size: 8.5pt; word-break: break-all; overflow-wrap: anywhere; }
 .words { font-style: italic; }
 .transcript td { font-size: 7.5pt; }
+.shares th, .shares td, .bundles th, .bundles td, .ceremonies th, .ceremonies td { font-size: 8pt; }
 .transcript td.data { font-family: "DejaVu Sans Mono", "Liberation Mono", "Courier New", monospace; word-break: break-all; overflow-wrap: anywhere; }
 .outcome.completed { font-weight: bold; }
 .outcome.aborted { font-weight: bold; border: 0.5mm solid #000; padding: 1mm 2mm; }
@@ -56,6 +57,22 @@ table.summary th { width: 45mm; }
 footer { margin-top: 8mm; border-top: 0.3mm solid #000; padding-top: 2mm; font-size: 8.5pt; page-break-inside: avoid; break-inside: avoid; }
 @media screen { body { padding: 10mm; } }
 `;
+
+/** A CSS string literal holding `text`: every character but letters, digits and spaces as a hex escape. */
+function cssString(text: string): string {
+  return `"${[...text].map((c) => (/[A-Za-z0-9 ]/.test(c) ? c : `\\${c.codePointAt(0)!.toString(16)} `)).join('')}"`;
+}
+
+/**
+ * The banner (a rehearsal): at the top of the first page as a box, and on
+ * every printed page in the page's top margin (CSS Paged Media margin boxes,
+ * which Chromium, and so Electron's printToPDF, draws on each page).
+ */
+function bannerCss(banner: string): string {
+  return `.banner { border: 0.8mm solid #000; font-weight: bold; font-size: 13pt; letter-spacing: 0.08em; text-align: center; padding: 2mm; margin: 0 0 4mm; }
+@page { @top-center { content: ${cssString(banner)}; font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-weight: bold; font-size: 10.5pt; letter-spacing: 0.02em; white-space: nowrap; } }
+`;
+}
 
 /** Rules for the ceremony script's checklist; only documents that have one carry them. */
 const CHECKLIST_CSS = `table.steps td { height: 11mm; }
@@ -142,7 +159,8 @@ const blocksHtml = (blocks: readonly Block[]): string => blocks.map(blockHtml).j
 /** The document as a complete HTML5 page. */
 export function documentHtml(doc: PrintedDocument): string {
   const hasChecklist = doc.sections.some((s) => s.blocks.some((b) => b.kind === 'checklist'));
-  const css = hasChecklist ? DOCUMENT_CSS + CHECKLIST_CSS : DOCUMENT_CSS;
+  const css =
+    DOCUMENT_CSS + (hasChecklist ? CHECKLIST_CSS : '') + (doc.banner === undefined ? '' : bannerCss(doc.banner));
   const sections = doc.sections.map(
     (s) => `<section>\n<h2>${esc(s.heading)}</h2>\n${blocksHtml(s.blocks)}\n</section>`,
   );
@@ -156,7 +174,7 @@ export function documentHtml(doc: PrintedDocument): string {
 <style>${css}</style>
 </head>
 <body>
-<header>
+${doc.banner === undefined ? '' : `<div class="banner" role="note">${esc(doc.banner)}</div>\n`}<header>
 <h1>${esc(doc.title)}</h1>
 ${blocksHtml(doc.header)}
 </header>

@@ -48,6 +48,12 @@ export interface Section {
 
 export interface PrintedDocument {
   readonly title: string;
+  /**
+   * A warning that no page may be read without (a rehearsal, issue 11:
+   * "REHEARSAL on every ... report page"): printed prominently at the top of
+   * every page, in both renderings.
+   */
+  readonly banner?: string;
   /** Under the title: when and from what it was printed. */
   readonly header: readonly Block[];
   readonly sections: readonly Section[];

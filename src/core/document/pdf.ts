@@ -168,6 +168,18 @@ class Layout {
     this.page = this.writer.addPage();
     this.pages.push(this.page);
     this.y = TOP;
+    if (this.doc.banner !== undefined) this.banner(this.doc.banner);
+  }
+
+  /** The banner across the top margin, white on black: the first thing drawn on the page. */
+  private banner(banner: string): void {
+    const size = 11;
+    const text = fitText(banner, 'Helvetica-Bold', size, CONTENT_WIDTH - 16);
+    const height = size + 9;
+    const bottom = TOP + (MARGIN.top - height) / 2;
+    this.page.rect(MARGIN.left, bottom, CONTENT_WIDTH, height, { fill: 0 });
+    const x = MARGIN.left + (CONTENT_WIDTH - textWidth(text, 'Helvetica-Bold', size)) / 2;
+    this.page.text(x, bottom + 6, text, 'Helvetica-Bold', size, 1);
   }
 
   /** Starts a new page unless `height` fits above the bottom margin. */
@@ -414,6 +426,14 @@ class Layout {
   }
 }
 
+/** Text cut with "…" to fit `width` on one line. */
+function fitText(text: string, font: PdfFont, size: number, width: number): string {
+  if (textWidth(text, font, size) <= width) return text;
+  const chars = [...text];
+  while (chars.length > 0 && textWidth(`${chars.join('')}…`, font, size) > width) chars.pop();
+  return `${chars.join('')}…`;
+}
+
 /** The height of the start of a block that must not be parted from its heading: a table's header and first row. */
 function leadHeight(b: Block): number {
   const rowLead = (row: readonly Cell[] | undefined, weights: readonly number[]): number => {
@@ -462,7 +482,7 @@ export interface RenderedPdf {
 }
 
 function documentText(doc: PrintedDocument): string {
-  const parts: string[] = [doc.title];
+  const parts: string[] = [doc.title, doc.banner ?? ''];
   const blockText = (b: Block): void => {
     switch (b.kind) {
       case 'paragraph':

@@ -102,6 +102,26 @@ describe('ceremony script', () => {
     expect(documentHtml(rehearsal)).toContain('<span class="outcome aborted">REHEARSAL:');
   });
 
+  it('prints a rehearsal banner at the top of every page; a production script has none', () => {
+    const rehearsal = ceremonyScriptDocument({ ...setup, mode: 'rehearsal' }, PREPARED);
+    const html = documentHtml(rehearsal);
+    expect(html).toContain('<div class="banner" role="note">REHEARSAL — virtual cards and units only');
+    expect(html).toMatch(/@page \{ @top-center \{ content: "REHEARSAL/);
+    const pdf = documentPdf(rehearsal, PREPARED);
+    expect(pdf.pages).toBeGreaterThan(1);
+    const dir = mkdtempSync(join(tmpdir(), 'kc-script-'));
+    writeFileSync(join(dir, 'rehearsal.pdf'), pdf.bytes);
+    for (let p = 1; p <= pdf.pages; p++) {
+      const r = spawnSync('pdftotext', ['-raw', '-f', String(p), '-l', String(p), join(dir, 'rehearsal.pdf'), '-'], {
+        encoding: 'utf8',
+      });
+      expect(r.stdout.trimStart()).toMatch(/^REHEARSAL — virtual cards and units only/);
+    }
+    const production = documentHtml(doc);
+    expect(production).not.toContain('class="banner"');
+    expect(production).not.toContain('@top-center');
+  });
+
   it('prints the steps of each kind, naming who acts', () => {
     const reshare = parseSetupFile(
       JSON.stringify({
