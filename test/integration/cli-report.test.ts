@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hexGroups, pgpWords } from '../../src/core/ceremony/fingerprint.js';
 import { closingData, ENTRY } from '../../src/core/ceremony/record.js';
 import { CEREMONY_KIND } from '../../src/core/ceremony/kinds.js';
-import { appendTranscript } from '../../src/core/ceremony/transcript.js';
+import { appendTranscript, endCeremony } from '../../src/core/ceremony/transcript.js';
 import { expectCleanFailure, kc, ok, passFile, workdir } from '../support/cli.js';
 
 const dir = workdir('kc-report-');
@@ -64,6 +64,43 @@ beforeAll(() => {
   });
   appendTranscript(life, { type: ENTRY.closed, actor: 'Olga', data: closingData({ outcome: 'completed' }, 2) });
   head = lastHash('record.jsonl');
+  // Erin leaves: a re-share of the same key onto three new files retires the first set.
+  copyFileSync(join(dir, 'record.jsonl'), join(dir, 'reshared.jsonl'));
+  for (const c of ['frank', 'gina', 'hugo']) passFile(dir, `${c}.pass`, `custodian ${c} secret`);
+  ok(
+    kc(
+      dir,
+      'mk',
+      'reshare',
+      '--record',
+      'reshared.jsonl',
+      '--share',
+      'carol.share=carol.pass',
+      '--share',
+      'dan.share=dan.pass',
+      '--threshold',
+      '2',
+      '--new-share',
+      'frank.share=frank.pass',
+      '--new-share',
+      'gina.share=gina.pass',
+      '--new-share',
+      'hugo.share=hugo.pass',
+      '--ceremony-name',
+      'Erin left',
+      '--actor',
+      'Rita Reshare',
+    ),
+  );
+  // A share check held as a rehearsal (the mode of SETUP.json, recorded in its opening).
+  copyFileSync(join(dir, 'record.jsonl'), join(dir, 'rehearsal.jsonl'));
+  const rehearsal = join(dir, 'rehearsal.jsonl');
+  appendTranscript(rehearsal, {
+    type: ENTRY.opened,
+    actor: 'Olga',
+    data: { ceremonyId: 'c-3', ceremonyName: 'Practice', keyName: 'MK-R', kind: 'share-check', mode: 'rehearsal' },
+  });
+  endCeremony(rehearsal, 'Olga', { wiped: null, closing: { outcome: 'completed' } });
 }, 120_000);
 
 describe('keyceremony transcript report', () => {
@@ -105,6 +142,61 @@ describe('keyceremony transcript report', () => {
     expect(text).toContain('share-check');
     expect(text).toContain(lastHash('life.jsonl'));
     expect(text).toContain('Witness: Wendy');
+  });
+
+  it("tells a re-shared key's life: each ceremony, who acted, which shares are retired, and the current set", () => {
+    ok(
+      kc(
+        dir,
+        'transcript',
+        'report',
+        'reshared.jsonl',
+        '--out',
+        'reshared.pdf',
+        '--witness',
+        'Wendy Witness',
+        '--witness',
+        'dan',
+      ),
+    );
+    const text = pdf('pdftotext', 'reshared.pdf');
+    expect(text).toContain('Ceremonies in this record');
+    expect(text).toMatch(/1 Key generation Report test/);
+    expect(text).toMatch(/2 Re-share ceremony Erin left/);
+    expect(text).toContain('Rita Reshare');
+    expect(text).toContain('Current set: 2 of 3.');
+    expect(text).toContain('issued by ceremony 2, "Erin left" (re-share ceremony)');
+    expect(text.match(/Retired by the re-share ceremony, ceremony 2, "Erin left"/g)).toHaveLength(3);
+    expect(text.match(/ Current /g)?.length).toBeGreaterThanOrEqual(3);
+    // The departures come before the signature lines; dan holds a share, so he is no independent witness.
+    const departures = text.indexOf('Departures from separation of duties');
+    expect(departures).toBeGreaterThan(0);
+    expect(text.indexOf('Operator:')).toBeGreaterThan(departures);
+    expect(text).toContain('Wendy Witness Independent: holds no share and no admin identity');
+    expect(text).toContain('dan Not independent: also a custodian');
+    for (const who of ['carol', 'erin', 'frank', 'gina', 'hugo']) expect(text).toContain(`Custodian: ${who}`);
+    expect(text).toContain('Operator: Rita Reshare');
+    const h = Buffer.from(lastHash('reshared.jsonl'), 'hex');
+    expect(text).toContain(hexGroups(h).join(' '));
+    expect(text).toContain(pgpWords(h).join(' '));
+    expect(text).not.toContain('REHEARSAL');
+  });
+
+  it('prints REHEARSAL on every page of a record that holds a rehearsal', () => {
+    ok(kc(dir, 'transcript', 'report', 'rehearsal.jsonl', '--out', 'rehearsal.pdf'));
+    const pages = Number(/^Pages:\s+(\d+)$/m.exec(pdf('pdfinfo', 'rehearsal.pdf'))![1]);
+    expect(pages).toBeGreaterThan(1);
+    for (let p = 1; p <= pages; p++) {
+      const r = spawnSync('pdftotext', ['-raw', '-f', String(p), '-l', String(p), join(dir, 'rehearsal.pdf'), '-'], {
+        encoding: 'utf8',
+      });
+      expect(r.stdout.trimStart()).toMatch(/^REHEARSAL — not a production ceremony/);
+    }
+    expect(pdf('pdftotext', 'rehearsal.pdf')).toContain('REHEARSAL — Key ceremony record — Report test');
+    ok(kc(dir, 'transcript', 'report', 'rehearsal.jsonl', '--out', 'rehearsal.html'));
+    const html = readFileSync(join(dir, 'rehearsal.html'), 'utf8');
+    expect(html).toContain('<title>REHEARSAL — Key ceremony record — Report test</title>');
+    expect(html).toContain('<div class="banner" role="note">REHEARSAL');
   });
 
   it('refuses a record cut before its closing, with the message of transcript verify', () => {
@@ -178,7 +270,10 @@ describe('keyceremony script', () => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...setup, witnesses: [{ name: 'Alice Admin' }] }));
     const bad = kc(dir, 'script', '--setup', 'bad.json', '--out', 'bad.pdf');
     expect(bad.code).toBe(1);
-    expectCleanFailure(bad, /SETUP\.json: witnesses must name, for a production ceremony, at least one witness/);
+    expectCleanFailure(
+      bad,
+      /SETUP\.json: A production ceremony needs at least one witness who holds no share and no admin identity: "Alice Admin" is also an admin/,
+    );
     writeFileSync(join(dir, 'typo.json'), JSON.stringify({ ...setup, witness: [] }));
     expectCleanFailure(kc(dir, 'script', '--setup', 'typo.json', '--out', 'typo.pdf'), /witness is not a member/);
     expectCleanFailure(kc(dir, 'script', '--setup', 'missing.json', '--out', 'm.pdf'), /missing\.json/);

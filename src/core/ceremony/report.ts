@@ -2,6 +2,7 @@ import { documentHtml, escapeHtml } from '../document/html.js';
 import {
   cell,
   lineBreak,
+  type Cell,
   mono,
   paragraph,
   plain,
@@ -12,7 +13,10 @@ import {
 } from '../document/model.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { hexGroups, pgpWords } from './fingerprint.js';
-import { ceremoniesOf, ENTRY, type CeremonyInRecord, type CeremonyOutcome } from './record.js';
+import { CEREMONY_KIND, isCeremonyKind } from './kinds.js';
+import { ceremoniesOf, ENTRY, type CeremonyOutcome } from './record.js';
+import { personKey } from './roster.js';
+import type { SetupReason } from './setup-file.js';
 import { headHash, type TranscriptEntry } from './transcript.js';
 
 // The printable ceremony record, built once as a document model
@@ -25,6 +29,12 @@ import { headHash, type TranscriptEntry } from './transcript.js';
 // refuses aborted and incomplete records: those must print too.
 
 export { escapeHtml };
+
+/** The departures from separation of duties a set-up may give a reason for (roster.ts SetupReasons), in words. */
+export const REASON_TITLE: { readonly [R in SetupReason]: string } = {
+  custodianIsAdmin: 'A custodian is also an admin',
+  signatureThresholdOne: 'One admin signature suffices (signature threshold 1)',
+};
 
 export interface CeremonyRoster {
   operator: string;
@@ -48,6 +58,28 @@ function strs(d: Data, k: string): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
+/** A ceremony of the record, as the report tells it. */
+interface CeremonyRow {
+  /** 1-based, in the order of the record. */
+  number: number;
+  opening: TranscriptEntry;
+  entries: TranscriptEntry[];
+  kind: string;
+  ceremonyId: string;
+  ceremonyName: string;
+  /** Whoever wrote its entries, in the order they first act. */
+  actors: string[];
+  outcome: CeremonyOutcome;
+  rehearsal: boolean;
+  /** Why it departs from separation of duties, word for word as recorded (issue 11). */
+  reasons: Array<{ key: string; text: string }>;
+}
+
+type ShareStatus =
+  | { kind: 'current' }
+  | { kind: 'retired'; by: CeremonyRow | undefined; line: number; time: string }
+  | { kind: 'void'; why: string };
+
 interface ShareRow {
   shareIndex: number | undefined;
   custodian: string;
@@ -56,15 +88,35 @@ interface ShareRow {
   commitment: string;
   verified: boolean | undefined;
   time: string;
+  /** The ceremony that issued it. */
+  ceremony: CeremonyRow | undefined;
+  status: ShareStatus;
 }
 
 interface BundleRow {
   bundleId: string;
   sequence: number | undefined;
+  operation: string;
+  rehearsal: boolean;
+  thresholds: Thresholds | undefined;
   targets: string[];
   payloadHash: string;
   signatures: string[] | undefined;
   time: string;
+}
+
+/** The claim's two thresholds (docs/unit-protocol.md), and where the record states them. */
+interface Thresholds {
+  signature: number;
+  revocation: number;
+  source: string;
+}
+
+/** A set of shares any K of which rebuild the key. */
+interface CurrentSet {
+  ceremony: CeremonyRow;
+  threshold: number;
+  shares: number;
 }
 
 interface ReadRecord {
@@ -77,7 +129,14 @@ interface ReadRecord {
   custodians: string[];
   kcv: string;
   verificationPattern: string;
+  ceremonies: CeremonyRow[];
+  /** Every share the record issued, in its order. */
   issued: ShareRow[];
+  /** The shares the first ceremony (the key generation) issued. */
+  issuedByFirst: number;
+  current: CurrentSet | undefined;
+  thresholds: Thresholds | undefined;
+  rehearsal: boolean;
   bundles: BundleRow[];
   units: Map<string, { fingerprint: string; bundles: string[] }>;
   /** The closing entry of the first ceremony (the one that made the key), if it has one. */
@@ -87,10 +146,81 @@ interface ReadRecord {
     | undefined;
 }
 
+/** What kind of ceremony an opening opens, in words. */
+function kindTitle(opening: TranscriptEntry, entries: readonly TranscriptEntry[]): string {
+  const kind = opening.data['kind'];
+  if (kind === undefined)
+    // The key generation's opening carries no kind: it came before kinds (record.ts ceremonyKindOf).
+    return entries.some((e) => e.type === ENTRY.masterKeyGenerated) ? 'Key generation' : CEREMONY_KIND.initial.title;
+  return isCeremonyKind(kind) ? CEREMONY_KIND[kind].title : `Unknown kind "${String(kind)}"`;
+}
+
+function reasonsOf(d: Data): Array<{ key: string; text: string }> {
+  const v = d['reasons'];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return [];
+  return Object.entries(v)
+    .filter((kv): kv is [string, string] => typeof kv[1] === 'string')
+    .map(([key, text]) => ({ key, text }));
+}
+
+/**
+ * The record's ceremonies, each from its opening to its closing. Read
+ * leniently, unlike ceremoniesOf (record.ts): the app prints broken and
+ * unfinished records too, and the report says what they hold.
+ */
+function ceremonyRows(entries: readonly TranscriptEntry[]): { rows: CeremonyRow[]; of: Map<number, CeremonyRow> } {
+  const rows: CeremonyRow[] = [];
+  const of = new Map<number, CeremonyRow>();
+  let open: CeremonyRow | undefined;
+  for (const e of entries) {
+    if (e.type === ENTRY.opened) {
+      const d = e.data;
+      open = {
+        number: rows.length + 1,
+        opening: e,
+        entries: [],
+        kind: '',
+        ceremonyId: str(d, 'ceremonyId') ?? '',
+        ceremonyName: str(d, 'ceremonyName') ?? str(d, 'keyName') ?? '',
+        actors: [],
+        outcome: { kind: 'open' },
+        rehearsal: d['mode'] === 'rehearsal',
+        reasons: reasonsOf(d),
+      };
+      rows.push(open);
+    }
+    if (open === undefined) continue;
+    open.entries.push(e);
+    if (!open.actors.includes(e.actor)) open.actors.push(e.actor);
+    of.set(e.seq, open);
+    if (e.type === ENTRY.closed) {
+      const d = e.data;
+      open.outcome =
+        d['outcome'] === 'completed'
+          ? { kind: 'completed' }
+          : { kind: 'aborted', code: str(d, 'code') ?? '', reason: str(d, 'reason') ?? '(no reason recorded)' };
+      open = undefined;
+    }
+  }
+  for (const c of rows) c.kind = kindTitle(c.opening, c.entries);
+  return { rows, of };
+}
+
+function thresholdsOf(v: unknown, source: string): Thresholds | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const t = v as Record<string, unknown>;
+  const sig = t['signatureThreshold'];
+  const rev = t['revocationThreshold'];
+  return Number.isInteger(sig) && Number.isInteger(rev)
+    ? { signature: sig as number, revocation: rev as number, source }
+    : undefined;
+}
+
 function readRecord(entries: TranscriptEntry[]): ReadRecord {
   const first = entries[0];
   const opened = first?.type === ENTRY.opened;
   const od: Data = opened ? first.data : {};
+  const { rows: ceremonies, of } = ceremonyRows(entries);
   const r: ReadRecord = {
     opened,
     ceremonyId: str(od, 'ceremonyId') ?? '',
@@ -101,20 +231,34 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
     custodians: strs(od, 'custodians'),
     kcv: '',
     verificationPattern: '',
+    ceremonies,
     issued: [],
+    issuedByFirst: 0,
+    current: undefined,
+    thresholds: undefined,
+    rehearsal: ceremonies.some((c) => c.rehearsal),
     bundles: [],
     units: new Map(),
     closing: undefined,
   };
-  for (const e of entries.slice(opened ? 1 : 0)) {
+  // Retirements by completed re-shares only: one that did not complete retired nothing (record.ts addReshare).
+  const retirements: Array<{ entry: TranscriptEntry; by: CeremonyRow | undefined }> = [];
+  for (const e of entries) {
     const d = e.data;
     switch (e.type) {
+      case ENTRY.opened:
+        r.thresholds =
+          thresholdsOf(d, `set up for ceremony ${of.get(e.seq)?.number ?? '?'}, "${str(d, 'ceremonyName') ?? ''}"`) ??
+          r.thresholds;
+        break;
       case ENTRY.masterKeyGenerated:
-        r.kcv = str(d, 'kcv') ?? r.kcv;
-        r.verificationPattern = str(d, 'verificationPattern') ?? r.verificationPattern;
+        r.kcv ||= str(d, 'kcv') ?? '';
+        r.verificationPattern ||= str(d, 'verificationPattern') ?? '';
         break;
       case ENTRY.shareIssued: {
         const v = d['verifiedReadBack'];
+        const ceremony = of.get(e.seq);
+        if (ceremony?.number === 1) r.issuedByFirst++;
         r.issued.push({
           shareIndex: int(d, 'shareIndex'),
           custodian: str(d, 'custodian') ?? '',
@@ -123,15 +267,26 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
           commitment: str(d, 'commitment') ?? '',
           verified: typeof v === 'boolean' ? v : undefined,
           time: e.time,
+          ceremony,
+          status: { kind: 'current' },
         });
         break;
       }
+      case ENTRY.sharesRetired:
+        retirements.push({ entry: e, by: of.get(e.seq) });
+        break;
       case ENTRY.bundleCreated: {
         const bundleId = str(d, 'bundleId') ?? '';
         const targets = strs(d, 'targets');
+        const thresholds = thresholdsOf(d['thresholds'], `bundle ${bundleId}`);
+        r.thresholds = thresholds ?? r.thresholds;
+        if (d['rehearsal'] === true) r.rehearsal = true;
         r.bundles.push({
           bundleId,
           sequence: int(d, 'sequence'),
+          operation: str(d, 'operation') ?? '',
+          rehearsal: d['rehearsal'] === true,
+          thresholds,
           targets,
           payloadHash: str(d, 'payloadHash') ?? '',
           // Filled by bundle-signed entries; the CLI signs bundle files without recording it.
@@ -171,7 +326,43 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
         break;
     }
   }
+  for (const s of r.issued) s.status = shareStatus(s, retirements);
+  // The current set: that of the last completed ceremony that issued shares, unless it was retired.
+  const lastSet = [...ceremonies]
+    .reverse()
+    .find((c) => c.outcome.kind === 'completed' && r.issued.some((s) => s.ceremony === c));
+  const lastShares = r.issued.filter((s) => s.ceremony !== undefined && s.ceremony === lastSet);
+  const k = lastSet && int(lastSet.opening.data, 'threshold');
+  if (lastSet && k !== undefined && lastShares.every((s) => s.status.kind === 'current'))
+    r.current = { ceremony: lastSet, threshold: k, shares: int(lastSet.opening.data, 'shares') ?? lastShares.length };
   return r;
+}
+
+function shareStatus(
+  s: ShareRow,
+  retirements: ReadonlyArray<{ entry: TranscriptEntry; by: CeremonyRow | undefined }>,
+): ShareStatus {
+  const c = s.ceremony;
+  if (c === undefined) return { kind: 'void', why: 'issued outside any ceremony' };
+  switch (c.outcome.kind) {
+    case 'completed':
+      break;
+    case 'aborted':
+      return { kind: 'void', why: `its ceremony was aborted [${c.outcome.code}]` };
+    case 'open':
+      return { kind: 'void', why: 'its ceremony has no closing entry' };
+    default:
+      return missingCase(c.outcome);
+  }
+  const retired = retirements.find(
+    (x) =>
+      x.by?.outcome.kind === 'completed' &&
+      x.entry.data['retiredCeremonyId'] === c.ceremonyId &&
+      strs(x.entry.data, 'commitments').includes(s.commitment),
+  );
+  return retired
+    ? { kind: 'retired', by: retired.by, line: retired.entry.seq, time: retired.entry.time }
+    : { kind: 'current' };
 }
 
 function outcome(r: ReadRecord): { text: string; cls: string } {
@@ -191,8 +382,8 @@ function outcome(r: ReadRecord): { text: string; cls: string } {
     };
   }
   if (!r.kcv) return { text: 'Incomplete: the record has no master key.', cls: 'aborted' };
-  if (r.shares !== undefined && r.issued.length < r.shares) {
-    return { text: `Incomplete: ${r.issued.length} of ${r.shares} shares were issued.`, cls: 'aborted' };
+  if (r.shares !== undefined && r.issuedByFirst < r.shares) {
+    return { text: `Incomplete: ${r.issuedByFirst} of ${r.shares} shares were issued.`, cls: 'aborted' };
   }
   // A ceremony closed at the application's next start says so.
   return { text: r.closing.note ? `Completed. ${r.closing.note}` : 'Completed.', cls: 'completed' };
@@ -219,52 +410,145 @@ export function digestInline(hex: string): Inline {
   return [mono(hexGroups(bytes).join(' ')), lineBreak, { text: pgpWords(bytes).join(' '), style: 'words' }];
 }
 
+function kOfN(threshold: number | undefined, shares: number | undefined): string {
+  return threshold !== undefined && shares !== undefined ? `${threshold} of ${shares}` : '';
+}
+
+/** "ceremony 2, "Name"": how the report names a ceremony of the record. */
+function ceremonyRef(c: CeremonyRow): string {
+  return `ceremony ${c.number}, "${c.ceremonyName}"`;
+}
+
+function thresholdRows(r: ReadRecord): Array<{ label: string; value: Inline }> {
+  const t = r.thresholds;
+  if (t === undefined)
+    return [
+      {
+        label: 'Admin thresholds (signature, revocation)',
+        value: [{ text: 'not in the record: the bundle that claims the units sets them', style: 'none' }],
+      },
+    ];
+  return [
+    {
+      label: 'Signature threshold',
+      value: [plain(`${t.signature}: admin signatures any bundle needs (${t.source})`)],
+    },
+    {
+      label: 'Revocation threshold',
+      value: [plain(`${t.revocation}: admin signatures needed to remove an admin or lower a threshold (${t.source})`)],
+    },
+  ];
+}
+
 function summaryBlock(r: ReadRecord, entries: TranscriptEntry[]): Block {
   const o = outcome(r);
-  const kOfN = r.threshold !== undefined && r.shares !== undefined ? `${r.threshold} of ${r.shares}` : '';
-  const rows: Array<{ label: string; value: Inline }> = [
+  const several = r.ceremonies.length > 1;
+  const current = r.current ? kOfN(r.current.threshold, r.current.shares) : kOfN(r.threshold, r.shares);
+  const rows: Array<{ label: string; value: Inline }> = [];
+  if (r.rehearsal)
+    rows.push({
+      label: 'Mode',
+      value: [{ text: `${REHEARSAL}: no key or share in this record is for production use`, style: 'alarm' }],
+    });
+  rows.push(
     { label: 'Ceremony ID', value: monoOrNone(r.ceremonyId) },
     { label: 'Ceremony name', value: textOrNone(r.ceremonyName) },
     { label: 'Key name', value: textOrNone(r.keyName) },
-    { label: 'Shares needed (K of N)', value: textOrNone(kOfN) },
+    {
+      label: 'Shares needed (K of N)',
+      value: textOrNone(
+        several && r.current ? `${current} (the current set, issued by ${ceremonyRef(r.current.ceremony)})` : current,
+      ),
+    },
+    ...thresholdRows(r),
     { label: 'Key check value (KCV)', value: monoOrNone(r.kcv) },
-  ];
+  );
   if (r.verificationPattern) rows.push({ label: 'Verification pattern', value: monoOrNone(r.verificationPattern) });
   const closed = entries[entries.length - 1];
   rows.push(
     { label: 'Opened', value: [plain(entries[0]?.time ?? '')] },
     { label: 'Closed (last entry)', value: [plain(closed?.time ?? '')] },
+    { label: 'Ceremonies', value: [plain(String(r.ceremonies.length))] },
     { label: 'Transcript entries', value: [plain(String(entries.length))] },
     { label: 'Transcript head hash', value: entries.length > 0 ? digestInline(headHash(entries)) : none },
-    { label: 'Outcome', value: [{ text: o.text, style: o.cls === 'completed' ? 'verdict' : 'alarm' }] },
+    {
+      label: several ? 'Outcome of the key generation' : 'Outcome',
+      value: [{ text: o.text, style: o.cls === 'completed' ? 'verdict' : 'alarm' }],
+    },
   );
   return { kind: 'fields', name: 'summary', rows };
 }
 
-function sharesBlock(r: ReadRecord): Block {
-  if (r.issued.length === 0) return paragraph('No share was issued.', 'none');
-  return {
-    kind: 'table',
-    name: 'shares',
-    columns: [
-      { title: 'Share', weight: 6 },
-      { title: 'Custodian', weight: 13 },
-      { title: 'Medium', weight: 8 },
-      { title: 'Location', weight: 14 },
-      { title: 'Commitment', weight: 27 },
-      { title: 'Verified read-back', weight: 9 },
-      { title: 'Issued', weight: 22 },
-    ],
-    rows: r.issued.map((s) => [
-      cell(s.shareIndex === undefined ? undefined : String(s.shareIndex)),
-      cell(s.custodian),
-      cell(s.medium),
-      cell(s.location, 'mono'),
-      cell(s.commitment, 'mono'),
-      cell(s.verified === undefined ? undefined : s.verified ? 'Yes' : 'NO'),
-      cell(s.time),
-    ]),
-  };
+function shareStatusCell(s: ShareRow, current: CurrentSet | undefined): Cell {
+  switch (s.status.kind) {
+    case 'current':
+      return current?.ceremony === s.ceremony
+        ? { content: [{ text: 'Current', style: 'verdict' }], look: 'plain' }
+        : cell('Not retired');
+    case 'retired': {
+      const by = s.status.by;
+      return cell(
+        `Retired by ${by ? `the ${by.kind.toLocaleLowerCase()}, ${ceremonyRef(by)}` : 'a re-share'} (line ${s.status.line}, ${s.status.time})`,
+      );
+    }
+    case 'void':
+      return { content: [{ text: `Void: ${s.status.why}`, style: 'alarm' }], look: 'plain' };
+    default:
+      return missingCase(s.status);
+  }
+}
+
+function currentSetParagraph(r: ReadRecord): Block {
+  const c = r.current;
+  if (c === undefined)
+    return paragraph(
+      [
+        {
+          text: 'No current set: no ceremony of this record completed a set of shares that is still in use.',
+          style: 'alarm',
+        },
+      ],
+      'plain',
+    );
+  return paragraph([
+    { text: `Current set: ${c.threshold} of ${c.shares}.`, style: 'verdict' },
+    plain(
+      ` Any ${c.threshold} of the ${c.shares} shares marked Current rebuild the key; they were issued by ${ceremonyRef(c.ceremony)} (${c.ceremony.kind.toLocaleLowerCase()}). Every other share is retired or void and is refused.`,
+    ),
+  ]);
+}
+
+function sharesBlocks(r: ReadRecord): Block[] {
+  if (r.issued.length === 0) return [paragraph('No share was issued.', 'none')];
+  return [
+    currentSetParagraph(r),
+    {
+      kind: 'table',
+      name: 'shares',
+      columns: [
+        { title: 'Share', weight: 6 },
+        { title: 'Custodian', weight: 9 },
+        { title: 'Medium', weight: 8 },
+        { title: 'Location', weight: 10 },
+        { title: 'Commitment', weight: 18 },
+        { title: 'Verified read-back', weight: 9 },
+        { title: 'Issued', weight: 14 },
+        { title: 'Issued by', weight: 11 },
+        { title: 'Status', weight: 15 },
+      ],
+      rows: r.issued.map((s) => [
+        cell(s.shareIndex === undefined ? undefined : String(s.shareIndex)),
+        cell(s.custodian),
+        cell(s.medium),
+        cell(s.location, 'mono'),
+        cell(s.commitment, 'mono'),
+        cell(s.verified === undefined ? undefined : s.verified ? 'Yes' : 'NO'),
+        cell(s.time),
+        cell(s.ceremony ? `${s.ceremony.number}. ${s.ceremony.ceremonyName}` : undefined),
+        shareStatusCell(s, r.current),
+      ]),
+    },
+  ];
 }
 
 function bundlesBlock(r: ReadRecord): Block {
@@ -273,17 +557,26 @@ function bundlesBlock(r: ReadRecord): Block {
     kind: 'table',
     name: 'bundles',
     columns: [
-      { title: 'Bundle', weight: 12 },
-      { title: 'Sequence', weight: 9 },
-      { title: 'Targets', weight: 12 },
-      { title: 'Payload hash', weight: 28 },
-      { title: 'Signatures', weight: 17 },
-      { title: 'Created', weight: 22 },
+      { title: 'Bundle', weight: 11 },
+      { title: 'Operation', weight: 10 },
+      { title: 'Sequence', weight: 7 },
+      { title: 'Targets', weight: 10 },
+      { title: 'Thresholds (signature, revocation)', weight: 10 },
+      { title: 'Payload hash', weight: 21 },
+      { title: 'Signatures', weight: 13 },
+      { title: 'Created', weight: 18 },
     ],
     rows: r.bundles.map((b) => [
       cell(b.bundleId, 'mono'),
+      b.rehearsal
+        ? {
+            content: [plain(b.operation ? `${b.operation} ` : ''), { text: REHEARSAL, style: 'alarm' }],
+            look: 'plain',
+          }
+        : cell(b.operation),
       cell(b.sequence === undefined ? undefined : String(b.sequence)),
       cell(b.targets.join(', ')),
+      cell(b.thresholds ? `${b.thresholds.signature}, ${b.thresholds.revocation}` : undefined),
       cell(b.payloadHash, 'mono'),
       cell(b.signatures === undefined ? 'not recorded' : b.signatures.length === 0 ? 'none' : b.signatures.join('; ')),
       cell(b.time),
@@ -330,33 +623,26 @@ function outcomeWords(o: CeremonyOutcome): string {
 }
 
 /**
- * Every ceremony of the record (a record holds a key's whole life), when it
- * holds more than one; a record of one ceremony says it all in its summary.
- * A record whose structure is broken prints without this table: the app
- * prints such records too, and the CLI refuses them before it gets here.
+ * Every ceremony of the record, in order (a record holds a key's whole
+ * life): its kind, name, when, who acted, and how it ended.
  */
-function ceremoniesSection(entries: TranscriptEntry[]): Section[] {
-  let ceremonies: CeremonyInRecord[];
-  try {
-    ceremonies = ceremoniesOf(entries).ceremonies;
-  } catch {
-    return [];
-  }
-  if (ceremonies.length < 2) return [];
-  const rows = ceremonies.map((c, i) => {
-    const d = c.entries[0]!.data;
-    const s = (k: string): string | undefined => (typeof d[k] === 'string' ? d[k] : undefined);
+function ceremoniesSection(r: ReadRecord): Section[] {
+  if (r.ceremonies.length === 0) return [];
+  const rows = r.ceremonies.map((c): Cell[] => {
     const last = c.entries.at(-1)!;
     return [
-      cell(String(i + 1)),
-      cell(s('kind') ?? (c.entries.some((e) => e.type === ENTRY.masterKeyGenerated) ? 'key generation' : undefined)),
-      cell(s('ceremonyName')),
-      cell(s('keyName')),
-      cell(s('ceremonyId'), 'mono'),
-      cell(`${c.entries[0]!.seq}–${last.seq}`),
-      cell(c.entries[0]!.time),
+      cell(String(c.number)),
+      c.rehearsal
+        ? { content: [plain(`${c.kind} `), { text: REHEARSAL, style: 'alarm' }], look: 'plain' }
+        : cell(c.kind),
+      { content: [plain(c.ceremonyName || '—'), lineBreak, mono(c.ceremonyId)], look: 'plain' },
+      cell(`${c.opening.seq}–${last.seq}`),
+      cell(c.opening.time),
       cell(c.outcome.kind === 'open' ? undefined : last.time),
-      cell(outcomeWords(c.outcome)),
+      cell(c.actors.join(', ')),
+      c.outcome.kind === 'completed'
+        ? cell(outcomeWords(c.outcome))
+        : { content: [{ text: outcomeWords(c.outcome), style: 'alarm' }], look: 'plain' },
     ];
   });
   return [
@@ -368,14 +654,13 @@ function ceremoniesSection(entries: TranscriptEntry[]): Section[] {
           name: 'ceremonies',
           columns: [
             { title: '#', weight: 4 },
-            { title: 'Kind', weight: 9 },
-            { title: 'Ceremony', weight: 13 },
-            { title: 'Key', weight: 9 },
-            { title: 'Ceremony ID', weight: 16 },
-            { title: 'Lines', weight: 7 },
-            { title: 'Opened', weight: 15 },
-            { title: 'Closed', weight: 15 },
-            { title: 'Outcome', weight: 12 },
+            { title: 'Kind', weight: 11 },
+            { title: 'Ceremony (name, ID)', weight: 19 },
+            { title: 'Lines', weight: 6 },
+            { title: 'Opened', weight: 14 },
+            { title: 'Closed', weight: 14 },
+            { title: 'Actor(s)', weight: 12 },
+            { title: 'Outcome', weight: 20 },
           ],
           rows,
         },
@@ -407,21 +692,105 @@ function transcriptBlock(entries: TranscriptEntry[]): Block {
   };
 }
 
+/** Names as roster.ts compares them: trimmed, without case. */
+const samePerson = (name: string): string => personKey(name.trim());
+
 function participants(roster: CeremonyRoster, r: ReadRecord): Array<{ role: string; name: string }> {
   // Every custodian the record names signs, even one the roster left out.
   const custodians = [...roster.custodians];
   for (const c of [...r.custodians, ...r.issued.map((s) => s.custodian)]) {
     if (c && !custodians.includes(c)) custodians.push(c);
   }
+  // The roster's operator ran the first ceremony; whoever opened a later one signs for it too.
+  const operators = [roster.operator];
+  for (const c of r.ceremonies.slice(1)) {
+    const who = c.opening.actor;
+    if (who && !operators.some((o) => samePerson(o) === samePerson(who))) operators.push(who);
+  }
   return [
-    { role: 'Operator', name: roster.operator },
+    ...operators.map((name) => ({ role: 'Operator', name })),
     ...roster.admins.map((name) => ({ role: 'Administrator', name })),
     ...custodians.map((name) => ({ role: 'Custodian', name })),
     ...roster.witnesses.map((name) => ({ role: 'Witness', name })),
   ];
 }
 
-/** The ceremony record as a printable document: summary, every ceremony, shares, bundles, units, transcript, signatures. */
+/**
+ * Departures from separation of duties (issue 11, "Two-person integrity"):
+ * the reasons each ceremony's opening records, word for word, and whether
+ * each witness is independent (holds no share and no admin identity).
+ * Printed just before the signature lines, so that signers read it first.
+ */
+function departuresSection(people: ReadonlyArray<{ role: string; name: string }>, r: ReadRecord): Section {
+  const names = (role: string): Set<string> =>
+    new Set(people.filter((p) => p.role === role).map((p) => samePerson(p.name)));
+  const admins = names('Administrator');
+  const custodians = names('Custodian');
+  const blocks: Block[] = [];
+  const reasons = r.ceremonies.flatMap((c) => c.reasons.map((x) => ({ c, ...x })));
+  if (reasons.length > 0)
+    blocks.push({
+      kind: 'table',
+      name: 'reasons',
+      columns: [
+        { title: 'Ceremony', weight: 22 },
+        { title: 'Departure', weight: 25 },
+        { title: 'Reason recorded, word for word', weight: 53 },
+      ],
+      rows: reasons.map((x) => [
+        cell(`${x.c.number}. ${x.c.ceremonyName}`),
+        cell((REASON_TITLE as Record<string, string | undefined>)[x.key] ?? x.key),
+        cell(x.text),
+      ]),
+    });
+  else blocks.push(paragraph('No ceremony in this record records a reason to depart from separation of duties.'));
+  const both = [...new Set(people.filter((p) => p.role === 'Custodian').map((p) => p.name))].filter((n) =>
+    admins.has(samePerson(n)),
+  );
+  if (both.length > 0)
+    blocks.push(
+      paragraph([
+        {
+          text: `Both a custodian and an admin: ${both.map((n) => `"${n}"`).join(', ')}.`,
+          style: 'alarm',
+        },
+      ]),
+    );
+  const witnesses = people.filter((p) => p.role === 'Witness');
+  if (witnesses.length === 0) blocks.push(paragraph('No witness is named in the record.', 'none'));
+  else
+    blocks.push({
+      kind: 'table',
+      name: 'witnesses',
+      columns: [
+        { title: 'Witness', weight: 40 },
+        { title: 'Independence', weight: 60 },
+      ],
+      rows: witnesses.map((w) => {
+        const also = [
+          custodians.has(samePerson(w.name)) ? 'a custodian' : '',
+          admins.has(samePerson(w.name)) ? 'an admin' : '',
+        ].filter((x) => x !== '');
+        return [
+          cell(w.name),
+          also.length === 0
+            ? cell('Independent: holds no share and no admin identity')
+            : { content: [{ text: `Not independent: also ${also.join(' and ')}`, style: 'alarm' }], look: 'plain' },
+        ];
+      }),
+    });
+  return { heading: 'Departures from separation of duties', blocks };
+}
+
+/** The word every page of a rehearsal's report carries (issue 11, "Rehearsal mode"). */
+const REHEARSAL = 'REHEARSAL';
+const REHEARSAL_BANNER = `${REHEARSAL} — not a production ceremony: nothing in this record is for production use`;
+
+/**
+ * The ceremony record as a printable document: summary, every ceremony,
+ * shares, bundles, units, transcript, the departures from separation of
+ * duties, signatures.
+ */
 export function recordReportDocument(
   entries: TranscriptEntry[],
   roster: CeremonyRoster,
@@ -430,16 +799,19 @@ export function recordReportDocument(
   const r = readRecord(entries);
   const name = r.ceremonyName || r.keyName || r.ceremonyId || '(unnamed)';
   const head = entries.length > 0 ? headHash(entries) : '';
+  const people = participants(roster, r);
   return {
-    title: `Key ceremony record — ${name}`,
+    title: `${r.rehearsal ? `${REHEARSAL} — ` : ''}Key ceremony record — ${name}`,
+    ...(r.rehearsal ? { banner: REHEARSAL_BANNER } : {}),
     header: [paragraph(`Printed ${generatedAt.toISOString()} from the ceremony record.`, 'generated')],
     sections: [
       { heading: 'Summary', blocks: [summaryBlock(r, entries)] },
-      ...ceremoniesSection(entries),
-      { heading: 'Shares', blocks: [sharesBlock(r)] },
+      ...ceremoniesSection(r),
+      { heading: 'Shares', blocks: sharesBlocks(r) },
       { heading: 'Import bundles', blocks: [bundlesBlock(r)] },
       ...unitsSection(r),
       { heading: 'Transcript', blocks: [transcriptBlock(entries)] },
+      departuresSection(people, r),
       {
         heading: 'Signatures',
         blocks: [
@@ -448,9 +820,9 @@ export function recordReportDocument(
               'By signing, each person below confirms that this printout shows the ceremony they took part in or witnessed, whose transcript ends in the head hash ',
             ),
             mono(head),
-            plain('.'),
+            plain(', and that they have read the departures from separation of duties above.'),
           ]),
-          { kind: 'signatures', people: participants(roster, r) },
+          { kind: 'signatures', people },
         ],
       },
     ],

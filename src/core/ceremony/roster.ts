@@ -67,7 +67,7 @@ export function cleanName(value: string, what: string): string {
 }
 
 /** Names compare as people do: trimmed (cleanName) and without case. */
-const personKey = (name: string): string => name.toLocaleLowerCase();
+export const personKey = (name: string): string => name.toLocaleLowerCase();
 
 function distinct(names: readonly string[], what: string): void {
   const seen = new Set<string>();

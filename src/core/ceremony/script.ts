@@ -10,18 +10,13 @@ import {
 } from '../document/model.js';
 import { missingCase } from '../errors.js';
 import { CEREMONY_KIND, type StepActor } from './kinds.js';
-import { digestInline } from './report.js';
+import { digestInline, REASON_TITLE } from './report.js';
 import type { CeremonySetupFile, SetupCustodian, SetupReason } from './setup-file.js';
 
 // The ceremony script (issue 11): printed from the setup before the
 // ceremony, so the room follows one plan and each step is initialled and
 // timed on paper as it is done. Its steps are the kind's steps (kinds.ts),
 // the same list the engine is to follow.
-
-const REASON_TITLE: { readonly [R in SetupReason]: string } = {
-  custodianIsAdmin: 'A custodian is also an admin',
-  signatureThresholdOne: 'One admin signature suffices (signature threshold 1)',
-};
 
 function names(list: readonly { name: string }[]): string {
   return list.map((p) => p.name).join(', ');

@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,15 +7,27 @@ import { hexGroups } from '../../../src/core/ceremony/fingerprint.js';
 import { FileShareDestination, type ShareDestination } from '../../../src/core/ceremony/media.js';
 import { generateMasterKeyCeremony, type GenerateResult } from '../../../src/core/ceremony/operations.js';
 import { ENTRY } from '../../../src/core/ceremony/record.js';
-import { escapeHtml, renderRecordHtml } from '../../../src/core/ceremony/report.js';
+import {
+  escapeHtml,
+  recordReportDocument,
+  renderRecordHtml,
+  rosterOfRecord,
+} from '../../../src/core/ceremony/report.js';
+import { reshareMasterKey } from '../../../src/core/ceremony/reshare.js';
 import {
   appendTranscript,
+  createTranscript,
+  endCeremony,
   headHash,
   readTranscript,
   type TranscriptEntry,
 } from '../../../src/core/ceremony/transcript.js';
 import { CeremonyError } from '../../../src/core/errors.js';
+import { documentHtml } from '../../../src/core/document/html.js';
+import type { PrintedDocument } from '../../../src/core/document/model.js';
+import { documentPdf } from '../../../src/core/document/pdf.js';
 import type { KeyshareHeader } from '../../../src/core/shares/envelope.js';
+import { MemoryMedium } from '../../support/memory-medium.js';
 
 const FAST = { logN: 15, r: 8, p: 1 }; // the lowest cost a reader accepts; keeps tests quick
 const EVIL = '<script>alert(1)</script>';
@@ -220,5 +233,237 @@ describe('printable ceremony record', () => {
     const out = renderRecordHtml(cut, roster, GENERATED);
     expect(out).toContain('Incomplete: the ceremony has no closing entry');
     expect(out).not.toContain('Completed.');
+  });
+});
+
+/** The text of one page of a PDF, read back by poppler's pdftotext. */
+function pdfPages(bytes: Uint8Array, pages: number): string[] {
+  const path = join(mkdtempSync(join(tmpdir(), 'kc-report-pdf-')), 'report.pdf');
+  writeFileSync(path, bytes);
+  return Array.from({ length: pages }, (_, i) => {
+    const r = spawnSync('pdftotext', ['-raw', '-f', String(i + 1), '-l', String(i + 1), path, '-'], {
+      encoding: 'utf8',
+    });
+    if (r.error) throw new Error(`pdftotext is needed (Debian poppler-utils): ${r.error.message}`);
+    expect(r.stderr).toBe('');
+    return r.stdout.replace(/\s+/g, ' ');
+  });
+}
+
+describe("a key's whole life in one report (issue 11)", () => {
+  let entries: TranscriptEntry[];
+  let doc: PrintedDocument;
+  let html: string;
+  const old = ['alice', 'bob', 'carol'].map((n) => new MemoryMedium(n));
+  const fresh = ['alice', 'dave', 'erin', 'frank'].map((n) => new MemoryMedium(`${n}-2`));
+
+  beforeAll(async () => {
+    const recordPath = join(mkdtempSync(join(tmpdir(), 'kc-report-life-')), 'life.jsonl');
+    await generateMasterKeyCeremony({
+      ceremonyName: 'Key generation',
+      keyName: 'MK-LIFE',
+      threshold: 2,
+      custodians: old.map((m) => ({ custodian: m.label, destination: m })),
+      recordPath,
+      actor: 'Olga',
+    });
+    // A re-share that fails on its third new share: its two shares are void, nothing is retired.
+    await expect(
+      reshareMasterKey({
+        recordPath,
+        sources: [old[0]!, old[1]!],
+        threshold: 2,
+        custodians: ['x', 'y', 'z'].map((n, i) => ({
+          custodian: `void-${n}`,
+          destination: new MemoryMedium(`void-${n}`, i === 2),
+        })),
+        ceremonyName: 'Failed re-share',
+        actor: 'Rita',
+      }),
+    ).rejects.toThrow(/pulled out/);
+    await reshareMasterKey({
+      recordPath,
+      sources: [old[2]!, old[0]!],
+      threshold: 3,
+      custodians: fresh.map((m) => ({ custodian: m.label, destination: m })),
+      ceremonyName: 'Bob lost his card',
+      actor: 'Rita',
+    });
+    // A share check, opened and closed by the record's writers.
+    appendTranscript(recordPath, {
+      type: ENTRY.opened,
+      actor: 'Sam',
+      data: { ceremonyId: 'c-check', ceremonyName: 'Yearly check', keyName: 'MK-LIFE', kind: 'share-check' },
+    });
+    endCeremony(recordPath, 'Sam', { wiped: null, closing: { outcome: 'completed' } });
+    entries = readTranscript(recordPath);
+    doc = recordReportDocument(entries, rosterOfRecord(entries), GENERATED);
+    html = documentHtml(doc);
+  });
+
+  const section = (heading: string): string => {
+    const start = html.indexOf(`<h2>${heading}</h2>`);
+    expect(start).toBeGreaterThan(0);
+    return html.slice(start, html.indexOf('</section>', start));
+  };
+  const rowsOf = (table: string): string[] => table.split('<tr>').slice(2);
+
+  it('lists every ceremony in order: kind, name, times, actors, outcome', () => {
+    const rows = rowsOf(section('Ceremonies in this record'));
+    expect(rows).toHaveLength(4);
+    const [gen, failed, reshare, check] = rows;
+    expect(gen).toContain('<td>Key generation</td>');
+    expect(gen).toContain('<td>Olga</td>');
+    expect(gen).toContain('<td>Completed</td>');
+    expect(failed).toContain('<td>Re-share ceremony</td>');
+    expect(failed).toContain('Failed re-share');
+    expect(failed).toContain('<td>Rita</td>');
+    expect(failed).toMatch(/Aborted \[InvalidArgument\]: [^<]*pulled out/);
+    expect(reshare).toContain('Bob lost his card');
+    expect(reshare).toContain('<td>Completed</td>');
+    expect(check).toContain('<td>Share check</td>');
+    expect(check).toContain('Yearly check');
+    expect(check).toContain('<td>Sam</td>');
+    const openings = entries.filter((e) => e.type === ENTRY.opened);
+    for (const [i, o] of openings.entries()) {
+      expect(rows[i]).toContain(o.time);
+      expect(rows[i]).toContain(String(o.data['ceremonyId']));
+    }
+  });
+
+  it('says which ceremony issued each share, which re-share retired the old set, and the current set', () => {
+    const shares = section('Shares');
+    expect(shares).toContain('Current set: 3 of 4.');
+    expect(shares).toContain('issued by ceremony 3, &quot;Bob lost his card&quot; (re-share ceremony)');
+    const rows = rowsOf(shares);
+    expect(rows).toHaveLength(3 + 2 + 4);
+    const retiredLine = entries.find((e) => e.type === ENTRY.sharesRetired)!;
+    for (const row of rows.slice(0, 3)) {
+      expect(row).toContain('<td>1. Key generation</td>');
+      expect(row).toContain(
+        `Retired by the re-share ceremony, ceremony 3, &quot;Bob lost his card&quot; (line ${retiredLine.seq}, ${retiredLine.time})`,
+      );
+    }
+    for (const row of rows.slice(3, 5)) {
+      expect(row).toContain('<td>2. Failed re-share</td>');
+      expect(row).toContain('Void: its ceremony was aborted [InvalidArgument]');
+    }
+    for (const row of rows.slice(5)) {
+      expect(row).toContain('<td>3. Bob lost his card</td>');
+      expect(row).toContain('<span class="outcome completed">Current</span>');
+    }
+    expect(html).toContain('3 of 4 (the current set, issued by ceremony 3, &quot;Bob lost his card&quot;)');
+    expect(html).toContain('Outcome of the key generation');
+  });
+
+  it('says when the record holds no admin thresholds, and is not a rehearsal', () => {
+    expect(html).toContain('not in the record: the bundle that claims the units sets them');
+    expect(doc.banner).toBeUndefined();
+    expect(html).not.toContain('REHEARSAL');
+  });
+
+  it('puts the departures from separation of duties just before the signatures, and a line for everyone', () => {
+    const departures = html.indexOf('<h2>Departures from separation of duties</h2>');
+    expect(departures).toBeGreaterThan(html.indexOf('<h2>Transcript</h2>'));
+    expect(html.indexOf('<h2>Signatures</h2>')).toBeGreaterThan(departures);
+    expect(section('Departures from separation of duties')).toContain(
+      'No ceremony in this record records a reason to depart from separation of duties.',
+    );
+    // Whoever opened a later ceremony signs as its operator.
+    for (const name of ['Olga', 'Rita', 'Sam'])
+      expect(html).toContain(`<span class="role">Operator</span>: <span class="name">${name}</span>`);
+    expect(html.match(/<span class="role">Operator<\/span>/g)).toHaveLength(3);
+    for (const name of ['alice', 'bob', 'carol', 'alice-2', 'dave-2', 'erin-2', 'frank-2', 'void-x', 'void-y'])
+      expect(html).toContain(`<span class="role">Custodian</span>: <span class="name">${name}</span>`);
+    const head = headHash(entries);
+    expect(html).toContain(head);
+    expect(html).toContain(hexGroups(Buffer.from(head, 'hex')).join(' '));
+  });
+});
+
+describe('the report of a rehearsal that departs from separation of duties (issue 11)', () => {
+  let entries: TranscriptEntry[];
+  let doc: PrintedDocument;
+  const reasons = {
+    custodianIsAdmin: 'Only three people are cleared for this key; Carol is one of them & "signs" too',
+    signatureThresholdOne: 'A rehearsal with one admin <on purpose>',
+  };
+
+  beforeAll(() => {
+    const recordPath = join(mkdtempSync(join(tmpdir(), 'kc-report-rehearsal-')), 'rehearsal.jsonl');
+    // The opening as the app's session writes it (session.ts), in rehearsal mode.
+    createTranscript(recordPath, {
+      type: ENTRY.opened,
+      actor: 'Olga Operator',
+      data: {
+        ceremonyId: 'c-rehearsal',
+        ceremonyName: 'Dry run',
+        keyName: 'MK-DRY',
+        mode: 'rehearsal',
+        threshold: 2,
+        shares: 2,
+        custodians: ['Carol', 'Dan'],
+        custodianMedia: ['file', 'file'],
+        admins: ['carol '],
+        adminMedia: ['file'],
+        signatureThreshold: 1,
+        revocationThreshold: 1,
+        witnesses: ['Wendy', 'DAN'],
+        reasons,
+        operator: 'Olga Operator',
+      },
+    });
+    endCeremony(recordPath, 'Olga Operator', {
+      wiped: null,
+      closing: { outcome: 'aborted', code: 'Cancelled', reason: 'the rehearsal ended early' },
+    });
+    entries = readTranscript(recordPath);
+    doc = recordReportDocument(entries, rosterOfRecord(entries), GENERATED);
+  });
+
+  it('says REHEARSAL in its title, its banner, its summary and the ceremony', () => {
+    expect(doc.title).toBe('REHEARSAL — Key ceremony record — Dry run');
+    expect(doc.banner).toMatch(/^REHEARSAL — not a production ceremony/);
+    const html = documentHtml(doc);
+    expect(html).toContain('<title>REHEARSAL — Key ceremony record — Dry run</title>');
+    expect(html).toContain('<div class="banner" role="note">REHEARSAL — not a production ceremony');
+    // On every printed page, in the page's top margin.
+    expect(html).toMatch(/@page \{ @top-center \{ content: "REHEARSAL \\2014 {2}not a production ceremony/);
+    expect(html).toContain('<span class="outcome aborted">REHEARSAL: no key or share');
+    // The record has no master key: its ceremony is named by its kind.
+    expect(html).toContain('<td>Initial key ceremony <span class="outcome aborted">REHEARSAL</span></td>');
+  });
+
+  it('prints REHEARSAL at the top of every PDF page', () => {
+    const pdf = documentPdf(doc, GENERATED);
+    expect(pdf.pages).toBeGreaterThan(1);
+    const pages = pdfPages(pdf.bytes, pdf.pages);
+    for (const [i, text] of pages.entries()) {
+      expect(text.trimStart().startsWith('REHEARSAL — not a production ceremony')).toBe(true);
+      expect(text).toContain(`Page ${i + 1} of ${pdf.pages}`);
+    }
+  });
+
+  it('shows both thresholds, and the reasons word for word before the signature lines', () => {
+    const html = documentHtml(doc);
+    expect(html).toContain('1: admin signatures any bundle needs (set up for ceremony 1, &quot;Dry run&quot;)');
+    expect(html).toContain('1: admin signatures needed to remove an admin or lower a threshold');
+    const departures = html.slice(html.indexOf('<h2>Departures from separation of duties</h2>'));
+    const signatures = departures.indexOf('<h2>Signatures</h2>');
+    expect(signatures).toBeGreaterThan(0);
+    const before = departures.slice(0, signatures);
+    expect(before).toContain(`<td>${escapeHtml(reasons.custodianIsAdmin)}</td>`);
+    expect(before).toContain(`<td>${escapeHtml(reasons.signatureThresholdOne)}</td>`);
+    expect(before).toContain('<td>A custodian is also an admin</td>');
+    expect(before).toContain('<td>One admin signature suffices (signature threshold 1)</td>');
+    // Names compare trimmed and without case, as roster.ts compares them.
+    expect(before).toContain('Both a custodian and an admin: &quot;Carol&quot;.');
+    expect(before).toMatch(/<td>Wendy<\/td><td>Independent: holds no share and no admin identity<\/td>/);
+    expect(before).toMatch(
+      /<td>DAN<\/td><td><span class="outcome aborted">Not independent: also a custodian<\/span><\/td>/,
+    );
+    const text = pdfPages(documentPdf(doc, GENERATED).bytes, documentPdf(doc, GENERATED).pages).join(' ');
+    expect(text).toContain(reasons.custodianIsAdmin);
+    expect(text.indexOf(reasons.signatureThresholdOne)).toBeLessThan(text.indexOf('Witness: Wendy'));
   });
 });
