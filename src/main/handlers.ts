@@ -1,12 +1,13 @@
 // The IPC handlers, without Electron: for each channel of the contract
 // (src/shared/ipc.ts), (1) validate the raw arguments, (2) call the ceremony
-// session in src/core, (3) answer with an IpcResult, never a thrown error.
+// session in src/core, (3) answer with an IpcResult holding the view of what
+// core returned (views.ts), never a thrown error.
 //
 // ipc.ts registers these with ipcMain after checking the sender; the
 // end-to-end tests serve the very same functions to the renderer through a
 // test-only bridge (test/e2e/bridge), which is why this file must not import
 // Electron.
-import type { CeremonySession, InterruptedRecord } from '../core/ceremony/session.js';
+import type { CeremonySession } from '../core/ceremony/session.js';
 import { CeremonyError } from '../core/errors.js';
 import {
   IpcChannel,
@@ -14,12 +15,12 @@ import {
   type CeremonySetup,
   type IpcContract,
   type IpcError,
-  type InterruptedRecordView,
   type IpcResponse,
   type Medium,
   type SecretInput,
   type SetupReasons,
 } from '../shared/ipc.js';
+import { cardsView, ceremonyView, interruptedView, recordView, shareCheckView } from './views.js';
 
 export interface HandlerContext {
   readonly session: CeremonySession;
@@ -59,25 +60,27 @@ export function createHandlers(ctx: HandlerContext): Handlers {
   const none = (args: readonly unknown[]): undefined => noArgument(args);
   return {
     [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
-    [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => s.view()),
+    [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.snapshot())),
     [IpcChannel.ceremonyStart]: h(
       IpcChannel.ceremonyStart,
       (a) => parseSetup(one(a)),
-      (r) => s.start(r),
+      async (r) => ceremonyView(await s.start(r)),
     ),
-    [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, () => s.abandon()),
-    [IpcChannel.unitsAddTransport]: h(IpcChannel.unitsAddTransport, none, () => s.addTransport()),
+    [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, async () => ceremonyView(await s.abandon())),
+    [IpcChannel.unitsAddTransport]: h(IpcChannel.unitsAddTransport, none, async () =>
+      ceremonyView(await s.addTransport()),
+    ),
     [IpcChannel.unitsConfirm]: h(
       IpcChannel.unitsConfirm,
       (a) => parseUnitId(one(a)),
-      (r) => s.confirmUnit(r.unitId),
+      async (r) => ceremonyView(await s.confirmUnit(r.unitId)),
     ),
     [IpcChannel.unitsRemove]: h(
       IpcChannel.unitsRemove,
       (a) => parseUnitId(one(a)),
-      (r) => s.removeUnit(r.unitId),
+      async (r) => ceremonyView(await s.removeUnit(r.unitId)),
     ),
-    [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, () => s.listCards()),
+    [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, async () => cardsView(await s.listCards())),
     [IpcChannel.cardsPrepare]: h(
       IpcChannel.cardsPrepare,
       (a) => {
@@ -89,7 +92,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           newPuk: text(o['newPuk'], 'The new PUK', 16),
         };
       },
-      (r) => s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk),
+      async (r) => cardsView(await s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk)),
     ),
     [IpcChannel.cardsUnblock]: h(
       IpcChannel.cardsUnblock,
@@ -101,7 +104,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           newPin: text(o['newPin'], 'The new PIN', 16),
         };
       },
-      (r) => s.unblockPin(r.reader, r.puk, r.newPin),
+      async (r) => cardsView(await s.unblockPin(r.reader, r.puk, r.newPin)),
     ),
     [IpcChannel.adminsCreateIdentity]: h(
       IpcChannel.adminsCreateIdentity,
@@ -118,7 +121,8 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         }
         return parseIndexed(o, 'adminIndex', 0);
       },
-      (r) => s.createIdentity(r.adminIndex, r.secret, 'replaceSlot' in r ? r.replaceSlot : undefined),
+      async (r) =>
+        ceremonyView(await s.createIdentity(r.adminIndex, r.secret, 'replaceSlot' in r ? r.replaceSlot : undefined)),
     ),
     [IpcChannel.adminsUseIdentityFile]: h(
       IpcChannel.adminsUseIdentityFile,
@@ -129,18 +133,20 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           passphrase: text(o['passphrase'], 'The passphrase', MAX_SECRET),
         };
       },
-      (r) => s.useIdentityFile(r.adminIndex, r.passphrase),
+      async (r) => ceremonyView(await s.useIdentityFile(r.adminIndex, r.passphrase)),
     ),
-    [IpcChannel.masterKeyGenerate]: h(IpcChannel.masterKeyGenerate, none, () => s.generateMasterKey()),
+    [IpcChannel.masterKeyGenerate]: h(IpcChannel.masterKeyGenerate, none, async () =>
+      ceremonyView(await s.generateMasterKey()),
+    ),
     [IpcChannel.sharesWrite]: h(
       IpcChannel.sharesWrite,
       (a) => parseIndexed(one(a), 'shareIndex', 1),
-      (r) => s.writeShare(r.shareIndex, r.secret),
+      async (r) => ceremonyView(await s.writeShare(r.shareIndex, r.secret)),
     ),
     [IpcChannel.sharesVerify]: h(
       IpcChannel.sharesVerify,
       (a) => parseIndexed(one(a), 'shareIndex', 1),
-      (r) => s.verifyShare(r.shareIndex, r.secret),
+      async (r) => ceremonyView(await s.verifyShare(r.shareIndex, r.secret)),
     ),
     [IpcChannel.sharesConfirm]: h(
       IpcChannel.sharesConfirm,
@@ -148,17 +154,17 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         const o = record(one(a), ['shareIndex']);
         return { shareIndex: integer(o['shareIndex'], 'shareIndex', 1, 255) };
       },
-      (r) => s.confirmShare(r.shareIndex),
+      async (r) => ceremonyView(await s.confirmShare(r.shareIndex)),
     ),
-    [IpcChannel.bundleBuild]: h(IpcChannel.bundleBuild, none, () => s.buildBundle()),
+    [IpcChannel.bundleBuild]: h(IpcChannel.bundleBuild, none, async () => ceremonyView(await s.buildBundle())),
     [IpcChannel.bundleSign]: h(
       IpcChannel.bundleSign,
       (a) => parseIndexed(one(a), 'adminIndex', 0),
-      (r) => s.signBundle(r.adminIndex, r.secret),
+      async (r) => ceremonyView(await s.signBundle(r.adminIndex, r.secret)),
     ),
-    [IpcChannel.bundleSave]: h(IpcChannel.bundleSave, none, () => s.saveBundle()),
-    [IpcChannel.ceremonyClose]: h(IpcChannel.ceremonyClose, none, () => s.close()),
-    [IpcChannel.recordSave]: h(IpcChannel.recordSave, none, () => s.saveRecord()),
+    [IpcChannel.bundleSave]: h(IpcChannel.bundleSave, none, async () => ceremonyView(await s.saveBundle())),
+    [IpcChannel.ceremonyClose]: h(IpcChannel.ceremonyClose, none, async () => ceremonyView(await s.close())),
+    [IpcChannel.recordSave]: h(IpcChannel.recordSave, none, async () => ceremonyView(await s.saveRecord())),
     [IpcChannel.recordPrint]: h(IpcChannel.recordPrint, none, () => s.printRecord()),
     [IpcChannel.recordListInterrupted]: h(IpcChannel.recordListInterrupted, none, () =>
       s.interruptedRecords().map(interruptedView),
@@ -171,26 +177,17 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       },
       async (r) => (await s.saveInterruptedRecord(r.ceremonyId)).map(interruptedView),
     ),
-    [IpcChannel.checkOpenRecord]: h(IpcChannel.checkOpenRecord, none, () => s.openRecordForCheck()),
+    [IpcChannel.checkOpenRecord]: h(IpcChannel.checkOpenRecord, none, async () =>
+      recordView(await s.openRecordForCheck()),
+    ),
     [IpcChannel.checkShare]: h(
       IpcChannel.checkShare,
       (a) => {
         const o = record(one(a), ['secret']);
         return { secret: parseSecret(o['secret']) };
       },
-      (r) => s.checkShare(r.secret),
+      async (r) => shareCheckView(await s.checkShare(r.secret)),
     ),
-  };
-}
-
-function interruptedView(r: InterruptedRecord): InterruptedRecordView {
-  return {
-    ceremonyId: r.ceremonyId,
-    ceremonyName: r.ceremonyName,
-    keyName: r.keyName,
-    path: r.path,
-    outcome: r.outcome,
-    savedTo: r.savedTo,
   };
 }
 

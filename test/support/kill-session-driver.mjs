@@ -70,7 +70,7 @@ for (const f of readdirSync(join(dir, 'transport')).sort()) {
   answer('openFile', join(dir, 'transport', f));
   await session.addTransport();
 }
-for (const u of session.view().units) await session.confirmUnit(u.unitId);
+for (const u of session.snapshot().units) await session.confirmUnit(u.unitId);
 step('units');
 for (const [i, name] of ['alice', 'bob'].entries()) {
   answer('openFile', join(dir, `${name}.identity.pem`));

@@ -70,6 +70,33 @@ describe.concurrent('src/core, src/emulator and src/cli (src/tsconfig.node.json)
   });
 });
 
+describe('src/core and the IPC contract', () => {
+  // Core returns domain types; src/main maps them to the IPC views (issue 11,
+  // "One engine"). So no file under src/core may import src/shared/ipc.ts,
+  // not even for a type.
+  const importsIpc = /(?:from|import)\s*\(?\s*['"][^'"]*\/shared\/ipc(?:\.js|\.ts)?['"]/;
+
+  it('no file under src/core imports src/shared/ipc.ts', async () => {
+    const { readdir } = await import('node:fs/promises');
+    const core = path.join(projectRoot, 'src/core');
+    const files = (await readdir(core, { recursive: true })).filter((f) => /\.[cm]?tsx?$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    const offenders: string[] = [];
+    for (const f of files) {
+      if (importsIpc.test(await readFile(path.join(core, f), 'utf8'))) offenders.push(`src/core/${f}`);
+    }
+    expect(offenders, 'these core files import src/shared/ipc.ts; return a domain type and map it in src/main').toEqual(
+      [],
+    );
+  });
+
+  it('the check catches an import of the contract', () => {
+    expect(importsIpc.test("import type { CardsView } from '../../shared/ipc.js';")).toBe(true);
+    expect(importsIpc.test("const m = await import('../shared/ipc.js');")).toBe(true);
+    expect(importsIpc.test("import { missingCase } from '../shared/error-codes.js';")).toBe(false);
+  });
+});
+
 describe.concurrent('src/renderer (src/renderer/tsconfig.json)', () => {
   const rendererGuard = 'src/renderer must not import Electron or Node';
 

@@ -1,4 +1,3 @@
-import type { CardsView, ReaderView } from '../../shared/ipc.js';
 import { KEY_REF, type PivSession } from '../cards/piv.js';
 import {
   preparationGaps,
@@ -22,9 +21,36 @@ import type { SerialQueue } from './serial-queue.js';
 // Everything runs in the session's queue, so a poll never interleaves with a
 // write.
 
+/** What the app knows of a card in a reader: read once per insertion. */
+export interface CardSummary {
+  readonly serial: number;
+  /** False while the card still has its factory PIN, PUK or management key. */
+  readonly prepared: boolean;
+  readonly pinTriesLeft: number;
+  /** Name on the admin certificate in slot 9C, if any. */
+  readonly adminName: string | null;
+}
+
+export interface ReaderSnapshot {
+  readonly name: string;
+  readonly present: boolean;
+  /** Null when empty or not yet read. */
+  readonly card: CardSummary | null;
+  /** Why the card could not be read, in plain words (not a PIV card, busy…). */
+  readonly problem: string | null;
+}
+
+/** The readers and what is in them (src/main/views.ts makes the renderer's view of it). */
+export interface CardsSnapshot {
+  /** False when the smart-card service (pcscd) cannot be reached. */
+  readonly serviceAvailable: boolean;
+  readonly problem: string | null;
+  readonly readers: readonly ReaderSnapshot[];
+}
+
 interface CardInfo {
   atr: string | undefined;
-  card: ReaderView['card'];
+  card: CardSummary | null;
   problem: string | null;
 }
 
@@ -48,7 +74,7 @@ export class CardDesk {
   }
 
   /** Readers and what is in them; card details are read once per insertion. */
-  async list(): Promise<CardsView> {
+  async list(): Promise<CardsSnapshot> {
     let transport: CardTransport;
     let readers: ReaderState[];
     try {
@@ -62,11 +88,11 @@ export class CardDesk {
         readers: [],
       };
     }
-    const views: ReaderView[] = [];
+    const inReaders: ReaderSnapshot[] = [];
     for (const r of readers) {
       if (!r.present) {
         this.known.delete(r.name);
-        views.push({ name: r.name, present: false, card: null, problem: null });
+        inReaders.push({ name: r.name, present: false, card: null, problem: null });
         continue;
       }
       let info = this.known.get(r.name);
@@ -78,12 +104,12 @@ export class CardDesk {
         info = await this.queue.run(() => readCardInfo(transport, r));
         this.known.set(r.name, info);
       }
-      views.push({ name: r.name, present: true, card: info?.card ?? null, problem: info?.problem ?? null });
+      inReaders.push({ name: r.name, present: true, card: info?.card ?? null, problem: info?.problem ?? null });
     }
     return {
       serviceAvailable: true,
       problem: readers.length === 0 ? 'No card reader is connected.' : null,
-      readers: views,
+      readers: inReaders,
     };
   }
 

@@ -1,18 +1,6 @@
 import { createHash, randomUUID, verify as nodeVerify } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type {
-  AdminView,
-  BundleView,
-  CardsView,
-  CeremonyView,
-  Medium,
-  RecordView,
-  SecretInput,
-  ShareCheckView,
-  StepId,
-  UnitView,
-} from '../../shared/ipc.js';
 import {
   addBundleSignature,
   buildBundle,
@@ -20,6 +8,7 @@ import {
   parseBundle,
   serializeBundle,
   summarizeBundle,
+  type BundleSummary,
   type ParsedBundle,
 } from '../bundle/bundle.js';
 import { checkAgainstLimits, readTransportFile, type TransportKey } from '../bundle/transport.js';
@@ -37,7 +26,7 @@ import {
   type SlotContent,
 } from '../cards/roles.js';
 import { SLOT } from '../cards/piv.js';
-import { CeremonyError } from '../errors.js';
+import { CeremonyError, missingCase } from '../errors.js';
 import { assertOutputFree, readFileOrFail, writeFileExclusive } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
 import { fileKeySigner, generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
@@ -45,14 +34,13 @@ import { generateMasterKey, keyCheckValue, splitMasterKey, verificationPattern }
 import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
-import { CardDesk } from './card-desk.js';
+import { CardDesk, type CardsSnapshot } from './card-desk.js';
 import { CardShareDestination, type CardShareHints } from './card-media.js';
-import { fingerprintFromB64url, hexGroups, pgpWords } from './fingerprint.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
 import { cardShareHintsOf, loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
 import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
 import { renderRecordHtml, type CeremonyRoster } from './report.js';
-import { checkSetup, type CeremonySetup } from './roster.js';
+import { checkSetup, type CeremonySetup, type RosterMedium, type RosterParticipant } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
 import {
   appendTranscript,
@@ -69,9 +57,11 @@ import {
 // CLI does a whole master-key ceremony in one call, the wizard spreads it
 // over the room: units are confirmed, admins create identities in turn, the
 // key is generated, each custodian writes and proves a share, admins sign
-// the bundle. This object holds that state in the main process, including
-// the master key and its shares between steps 4 and 7, and answers the
-// renderer with metadata only (CeremonyView). Every method is one IPC call.
+// the bundle. This object holds that state in the main process, one phase
+// at a time (SessionState), including the master key and its shares from
+// the master-key step to Close, and answers with metadata only
+// (CeremonyState, a domain snapshot that src/main turns into the renderer's
+// view). Every method is one IPC call.
 //
 // It reaches the outside world only through SessionPorts, so the same code
 // runs in Electron (native dialogs, printToPDF, the print dialog) and under
@@ -104,6 +94,115 @@ export interface SessionPorts {
   scryptCost?: { logN: number; r: number; p: number };
 }
 
+/**
+ * How a person proves themselves: a passphrase for a file, a reader and PIN
+ * for a card. Secret: never logged nor stored; the session turns it into a
+ * buffer that is zeroed after the call (withSecret).
+ */
+export type SecretInput =
+  | { readonly medium: 'file'; readonly passphrase: string }
+  | { readonly medium: 'card'; readonly reader: string; readonly pin: string };
+
+// ---------------------------------------------------------------------------
+// What the session returns: the ceremony as data (src/main/views.ts makes the
+// renderer's view of it)
+
+export interface UnitSnapshot {
+  readonly unitId: string;
+  /** The transport file's name (not its folder). */
+  readonly fileName: string;
+  /** SHA-256 (hex) of the unit's transport public key, as its transport file states it. */
+  readonly fingerprint: string;
+  /** Set only by an explicit "matches the unit's display" confirmation. */
+  readonly confirmed: boolean;
+}
+
+export interface AdminSnapshot {
+  readonly name: string;
+  readonly medium: RosterMedium;
+  /** Null until the identity exists. */
+  readonly identity: null | {
+    /** base64url SHA-256 of the certificate (the JWS x5t#S256). */
+    readonly thumbprint: string;
+    /** "card 12345678" or the identity file's name. */
+    readonly location: string;
+    /** The admin's card, for card identities. */
+    readonly cardSerial: number | null;
+  };
+}
+
+export interface ShareSnapshot {
+  /** 1-based share index. */
+  readonly index: number;
+  readonly custodian: string;
+  readonly medium: RosterMedium;
+  /** "card 12345678 slot 82" or the share file's name; null until written. */
+  readonly location: string | null;
+  readonly cardSerial: number | null;
+  readonly written: boolean;
+  /** Read back with the custodian's PIN or passphrase and found identical. */
+  readonly verified: boolean;
+  /** The custodian confirmed they hold it. */
+  readonly confirmed: boolean;
+}
+
+export interface BundleSnapshot {
+  readonly bundleId: string;
+  readonly sequence: number;
+  readonly targets: readonly string[];
+  /** SHA-256 (hex) of the signed payload: the same for every signer. */
+  readonly payloadHash: string;
+  /** What the bundle makes the units do: shown to every signer before they sign. */
+  readonly summary: BundleSummary;
+  /** Who signed, by the name of the admin of this ceremony whose certificate it is. */
+  readonly signatures: readonly { readonly name: string; readonly thumbprint: string }[];
+  readonly required: number;
+  readonly saved: SavedFile | null;
+}
+
+/** The ceremony at one moment: what the wizard shows, never a secret. */
+export interface CeremonyState {
+  readonly phase: SessionPhase;
+  /** The wizard step the phase is at: the first step not yet done. */
+  readonly step: SessionStep;
+  /** Null before Set up is done. */
+  readonly ceremonyId: string | null;
+  readonly setup: CeremonySetup | null;
+  readonly units: readonly UnitSnapshot[];
+  /** Units of the loaded instance whose transport files are still to load: a bundle goes to every unit. */
+  readonly unitsMissing: readonly string[];
+  readonly admins: readonly AdminSnapshot[];
+  /** Null until generated. `present` turns false when it is wiped. */
+  readonly masterKey: null | { readonly kcv: string; readonly present: boolean };
+  readonly shares: readonly ShareSnapshot[];
+  readonly bundle: BundleSnapshot | null;
+  /** Set by Close. */
+  readonly closed: null | { readonly recordSavedTo: string | null };
+}
+
+/** A record opened to check one share against it (the start screen's other task). */
+export interface RecordForCheck {
+  readonly ceremonyId: string;
+  readonly ceremonyName: string;
+  readonly keyName: string;
+  readonly kcv: string;
+  readonly threshold: number;
+  readonly shares: number;
+  /** The custodians, in the order of their shares. */
+  readonly custodians: readonly string[];
+  readonly fileName: string;
+}
+
+/** A share found to be the one the record committed to (a share that is not fails with an error). */
+export interface ShareChecked {
+  readonly shareIndex: number;
+  readonly custodian: string;
+  readonly kcv: string;
+}
+
+// ---------------------------------------------------------------------------
+// The session's state: one phase at a time
+
 const SHARE_FILTERS: FileFilter[] = [{ name: 'Keyshare', extensions: ['keyshare'] }];
 const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
 
@@ -130,10 +229,182 @@ interface ShareState {
   confirmed: boolean;
 }
 
+interface SavedFile {
+  readonly path: string;
+  readonly fileSha256: string;
+}
+
+/** The bundle as built, gathering signatures. */
 interface BundleState {
   bundle: ParsedBundle;
-  required: number;
-  saved: null | { path: string; fileSha256: string };
+  readonly required: number;
+}
+
+interface SavedBundle extends BundleState {
+  readonly saved: SavedFile;
+}
+
+/** What slot 9C held when an admin's card was refused for it (issue 9); only exactly this is then replaced. */
+interface OccupiedSlot {
+  readonly adminIndex: number;
+  readonly serial: number;
+  readonly content: SlotContent;
+}
+
+/** A ceremony once Set up is done: its checked set-up, its id and its live record. */
+interface OpenCeremony {
+  readonly setup: CeremonySetup;
+  readonly id: string;
+  readonly recordPath: string;
+}
+
+/**
+ * Key material: the master key and its N shares. Never logged. It exists
+ * only in the phases that hold it (shares, bundle, close); enter() zeroes it
+ * on every transition that leaves them.
+ */
+interface KeyMaterial {
+  readonly key: Buffer;
+  readonly shares: readonly Buffer[];
+}
+
+interface UnitsPhase {
+  readonly phase: 'units';
+  readonly ceremony: OpenCeremony;
+  units: UnitState[];
+}
+
+interface AdminsPhase {
+  readonly phase: 'admins';
+  readonly ceremony: OpenCeremony;
+  /** Every unit confirmed, none of the instance missing. */
+  readonly units: readonly UnitState[];
+  /** By the admin's index in the set-up; null until their identity exists. */
+  readonly admins: Array<AdminState | null>;
+  /** The owner is shown what their card's slot 9C holds and agrees by typing their name. */
+  occupiedSlot?: OccupiedSlot;
+}
+
+interface MasterKeyPhase {
+  readonly phase: 'master-key';
+  readonly ceremony: OpenCeremony;
+  readonly units: readonly UnitState[];
+  readonly admins: readonly AdminState[];
+}
+
+/** The phases that hold the master key and its shares: from its generation to Close. */
+interface KeyHeld {
+  readonly ceremony: OpenCeremony;
+  readonly units: readonly UnitState[];
+  readonly admins: readonly AdminState[];
+  readonly kcv: string;
+  readonly secrets: KeyMaterial;
+  /** By share index - 1; each written, read back and confirmed in turn. */
+  readonly shares: readonly ShareState[];
+}
+
+interface SharesPhase extends KeyHeld {
+  readonly phase: 'shares';
+}
+
+interface BundlePhase extends KeyHeld {
+  readonly phase: 'bundle';
+  /** Null until built. */
+  bundle: BundleState | null;
+}
+
+/** The bundle is signed and saved: the key waits for Close to wipe it. */
+interface ClosePhase extends KeyHeld {
+  readonly phase: 'close';
+  readonly bundle: SavedBundle;
+}
+
+/** What is left of a ceremony once its key is gone: what it showed, no secret. */
+interface Remains {
+  readonly units: readonly UnitState[];
+  readonly admins: ReadonlyArray<AdminState | null>;
+  readonly kcv: string | null;
+  readonly shares: readonly ShareState[];
+  readonly bundle: (BundleState & { readonly saved: SavedFile | null }) | null;
+}
+
+/** Close wiped the key; the record's closing is still to write (again, if writing it failed). */
+interface ClosingPhase {
+  readonly phase: 'closing';
+  readonly ceremony: OpenCeremony;
+  readonly remains: Remains;
+  readonly details: TranscriptData;
+}
+
+interface ClosedPhase {
+  readonly phase: 'closed';
+  readonly ceremony: OpenCeremony;
+  readonly remains: Remains;
+  recordSavedTo: string | null;
+}
+
+type SessionState =
+  | { readonly phase: 'setup' }
+  | UnitsPhase
+  | AdminsPhase
+  | MasterKeyPhase
+  | SharesPhase
+  | BundlePhase
+  | ClosePhase
+  | ClosingPhase
+  | ClosedPhase;
+
+export type SessionPhase = SessionState['phase'];
+/** The wizard's steps, in order; every phase is at one of them (closing and closed at the last). */
+export type SessionStep = Exclude<SessionPhase, 'closing' | 'closed'>;
+type InProgress = Exclude<SessionState, { phase: 'setup' } | ClosedPhase>;
+type PhaseOf<P extends SessionPhase> = Extract<SessionState, { phase: P }>;
+
+function stepOf(phase: SessionPhase): SessionStep {
+  return phase === 'closing' || phase === 'closed' ? 'close' : phase;
+}
+
+function keyMaterialOf(s: SessionState): KeyMaterial | null {
+  return 'secrets' in s ? s.secrets : null;
+}
+
+function isInProgress(s: SessionState): s is InProgress {
+  return s.phase !== 'setup' && s.phase !== 'closed';
+}
+
+/** The part of a phase that outlives its secrets. */
+function remainsOf(s: Exclude<SessionState, { phase: 'setup' }>): Remains {
+  switch (s.phase) {
+    case 'units':
+      return { units: s.units, admins: s.ceremony.setup.admins.map(() => null), kcv: null, shares: [], bundle: null };
+    case 'admins':
+    case 'master-key':
+      return { units: s.units, admins: s.admins, kcv: null, shares: [], bundle: null };
+    case 'shares':
+      return { units: s.units, admins: s.admins, kcv: s.kcv, shares: s.shares, bundle: null };
+    case 'bundle':
+      return {
+        units: s.units,
+        admins: s.admins,
+        kcv: s.kcv,
+        shares: s.shares,
+        bundle: s.bundle && { ...s.bundle, saved: null },
+      };
+    case 'close':
+      return { units: s.units, admins: s.admins, kcv: s.kcv, shares: s.shares, bundle: s.bundle };
+    case 'closing':
+    case 'closed':
+      return s.remains;
+    default:
+      return missingCase(s);
+  }
+}
+
+/** Units of the loaded instance whose transport files are not loaded yet: a bundle goes to all of them. */
+function missingUnits(units: readonly UnitState[]): string[] {
+  const first = units[0];
+  if (!first) return [];
+  return first.transport.file.units.filter((id) => !units.some((u) => u.transport.file.unitId === id));
 }
 
 function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
@@ -159,19 +430,8 @@ export class CeremonySession {
   private readonly now: () => Date;
   private readonly cards: CardDesk;
 
-  private setup: CeremonySetup | null = null;
-  private ceremonyId: string | null = null;
-  private recordPath: string | null = null;
-  private units: UnitState[] = [];
-  private admins: Array<AdminState | null> = [];
-  /** Key material. Zeroed by wipeSecrets(). */
-  private key: Buffer | null = null;
-  /** Key material: the N shares. Zeroed by wipeSecrets(). */
-  private shareSecrets: Buffer[] = [];
-  private kcv: string | null = null;
-  private shares: ShareState[] = [];
-  private bundle: BundleState | null = null;
-  private closed: { recordSavedTo: string | null } | null = null;
+  /** The ceremony, one phase at a time; change it only through enter() (which wipes key material). */
+  private state: SessionState = { phase: 'setup' };
 
   /** The record opened for checking a share (the start screen's other task). */
   private checkRecord: string | null = null;
@@ -200,9 +460,10 @@ export class CeremonySession {
     } catch {
       return closed;
     }
+    const current = this.state.phase === 'setup' ? null : this.state.ceremony.recordPath;
     for (const name of names) {
       const path = join(this.ports.workDir, name);
-      if (path === this.recordPath) continue;
+      if (path === current) continue;
       try {
         const record = closeInterruptedRecord(path, this.now());
         if (record !== null) closed.push(record);
@@ -231,107 +492,105 @@ export class CeremonySession {
   }
 
   // ---------------------------------------------------------------------
-  // View
+  // State
 
-  view(): CeremonyView {
-    const setup = this.setup;
+  /** The ceremony as it stands: metadata only, never a secret. */
+  snapshot(): CeremonyState {
+    const st = this.state;
+    if (st.phase === 'setup') {
+      return {
+        phase: 'setup',
+        step: 'setup',
+        ceremonyId: null,
+        setup: null,
+        units: [],
+        unitsMissing: [],
+        admins: [],
+        masterKey: null,
+        shares: [],
+        bundle: null,
+        closed: null,
+      };
+    }
+    const { setup } = st.ceremony;
+    const r = remainsOf(st);
     return {
-      ceremonyId: this.ceremonyId,
+      phase: st.phase,
+      step: stepOf(st.phase),
+      ceremonyId: st.ceremony.id,
       setup,
-      step: this.step(),
-      unitsMissing: this.missingUnits(),
-      units: this.units.map((u): UnitView => {
-        const fp = Buffer.from(u.transport.file.fingerprint, 'hex');
-        return {
-          unitId: u.transport.file.unitId,
-          fileName: u.fileName,
-          fingerprintGroups: hexGroups(fp),
-          fingerprintWords: pgpWords(fp),
-          confirmed: u.confirmed,
-        };
-      }),
-      admins: (setup?.admins ?? []).map((a, i): AdminView => {
-        const st = this.admins[i];
+      units: r.units.map((u) => ({
+        unitId: u.transport.file.unitId,
+        fileName: u.fileName,
+        fingerprint: u.transport.file.fingerprint,
+        confirmed: u.confirmed,
+      })),
+      unitsMissing: missingUnits(r.units),
+      admins: setup.admins.map((a, i): AdminSnapshot => {
+        const id = r.admins[i];
         return {
           name: a.name,
           medium: a.medium,
-          identity: st
-            ? {
-                thumbprint: st.certificate.thumbprint,
-                fingerprintGroups: hexGroups(fingerprintFromB64url(st.certificate.thumbprint)),
-                location: st.location,
-                cardSerial: st.cardSerial ?? null,
-              }
+          identity: id
+            ? { thumbprint: id.certificate.thumbprint, location: id.location, cardSerial: id.cardSerial ?? null }
             : null,
         };
       }),
-      masterKey: this.kcv === null ? null : { kcv: this.kcv, present: this.key !== null },
-      shares: this.shares.map((s, i) => ({
+      masterKey: r.kcv === null ? null : { kcv: r.kcv, present: keyMaterialOf(st) !== null },
+      shares: r.shares.map((s, i) => ({
         index: i + 1,
-        custodian: setup!.custodians[i]!.name,
-        medium: setup!.custodians[i]!.medium,
+        custodian: setup.custodians[i]!.name,
+        medium: setup.custodians[i]!.medium,
         location: s.location,
         cardSerial: s.cardSerial ?? null,
         written: s.header !== null,
         verified: s.verified,
         confirmed: s.confirmed,
       })),
-      bundle: this.bundle
+      bundle: r.bundle
         ? {
-            bundleId: this.bundle.bundle.payload.bundleId,
-            sequence: this.bundle.bundle.payload.sequence,
-            targets: this.bundle.bundle.payload.targets,
-            payloadHash: this.bundle.bundle.payloadHash,
-            summary: bundleSummaryView(this.bundle.bundle),
-            signatures: this.bundle.bundle.signatures.map((s) => ({
-              name: this.adminNameOf(s.thumbprint),
+            bundleId: r.bundle.bundle.payload.bundleId,
+            sequence: r.bundle.bundle.payload.sequence,
+            targets: r.bundle.bundle.payload.targets,
+            payloadHash: r.bundle.bundle.payloadHash,
+            summary: summarizeBundle(r.bundle.bundle),
+            signatures: r.bundle.bundle.signatures.map((s) => ({
+              name: adminNameOf(setup, r.admins, s.thumbprint),
               thumbprint: s.thumbprint,
             })),
-            required: this.bundle.required,
-            saved: this.bundle.saved,
+            required: r.bundle.required,
+            saved: r.bundle.saved,
           }
         : null,
-      closed: this.closed,
+      closed: st.phase === 'closed' ? { recordSavedTo: st.recordSavedTo } : null,
     };
   }
 
-  private step(): StepId {
-    if (this.setup === null) return 'setup';
-    if (this.closed !== null) return 'close';
-    if (this.units.length === 0 || this.units.some((u) => !u.confirmed) || this.missingUnits().length > 0)
-      return 'units';
-    if (this.admins.some((a) => a === null)) return 'admins';
-    if (this.kcv === null) return 'master-key';
-    if (this.shares.some((s) => !s.confirmed)) return 'shares';
-    if (
-      this.bundle === null ||
-      this.bundle.bundle.signatures.length < this.bundle.required ||
-      this.bundle.saved === null
-    )
-      return 'bundle';
-    return 'close';
+  /** Moves to the next phase; key material the next phase does not hold is zeroed here, whatever the transition. */
+  private enter(next: SessionState): void {
+    const held = keyMaterialOf(this.state);
+    if (held !== null && held !== keyMaterialOf(next)) zeroize(held.key, ...held.shares);
+    this.state = next;
   }
 
-  private expectStep(step: StepId, doing: string): void {
-    const at = this.step();
-    if (at !== step) fail('WrongStep', `Cannot ${doing} now: the ceremony is at the "${at}" step.`);
+  /** The current phase, if it is `phase`; otherwise the call is refused, naming the step the ceremony is at. */
+  private expectPhase<P extends SessionPhase>(phase: P, doing: string): PhaseOf<P> {
+    const st = this.state;
+    if (st.phase !== phase)
+      fail('WrongStep', `Cannot ${doing} now: the ceremony is at the "${stepOf(st.phase)}" step.`);
+    return st as PhaseOf<P>;
   }
 
-  private adminNameOf(thumbprint: string): string {
-    const i = this.admins.findIndex((a) => a?.certificate.thumbprint === thumbprint);
-    return i >= 0 ? this.setup!.admins[i]!.name : 'unknown signer';
-  }
-
-  private record(type: EntryType, data: TranscriptData, actor?: string): void {
-    appendTranscript(this.recordPath!, { type, actor: actor ?? this.setup!.operator, data }, this.now());
+  private record(ceremony: OpenCeremony, type: EntryType, data: TranscriptData, actor?: string): void {
+    appendTranscript(ceremony.recordPath, { type, actor: actor ?? ceremony.setup.operator, data }, this.now());
   }
 
   // ---------------------------------------------------------------------
   // Step 1: set up
 
-  start(input: CeremonySetup): Promise<CeremonyView> {
+  start(input: CeremonySetup): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      if (this.setup !== null) fail('WrongStep', 'A ceremony is already in progress; abandon it first.');
+      if (this.state.phase !== 'setup') fail('WrongStep', 'A ceremony is already in progress; abandon it first.');
       const setup = checkSetup(input);
       const ceremonyId = randomUUID();
       const recordPath = join(this.ports.workDir, `ceremony-${ceremonyId}.jsonl`);
@@ -361,48 +620,27 @@ export class CeremonySession {
         },
         this.now(),
       );
-      this.setup = setup;
-      this.ceremonyId = ceremonyId;
-      this.recordPath = recordPath;
-      this.admins = setup.admins.map(() => null);
-      return this.view();
+      this.enter({ phase: 'units', ceremony: { setup, id: ceremonyId, recordPath }, units: [] });
+      return this.snapshot();
     });
   }
 
   /** Abandons the ceremony in progress: wipes the key, records why, and resets. */
-  abandon(): Promise<CeremonyView> {
+  abandon(): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      if (this.inProgress()) this.abandonInRecord('the operator abandoned the ceremony');
-      this.reset();
-      return this.view();
+      const st = this.state;
+      if (isInProgress(st)) this.abort(st, 'the operator abandoned the ceremony', { phase: 'setup' });
+      else this.enter({ phase: 'setup' });
+      return this.snapshot();
     });
-  }
-
-  private reset(): void {
-    this.wipeSecrets();
-    this.setup = null;
-    this.ceremonyId = null;
-    this.recordPath = null;
-    this.units = [];
-    this.admins = [];
-    this.kcv = null;
-    this.shares = [];
-    this.bundle = null;
-    this.closed = null;
-  }
-
-  private wipeSecrets(): void {
-    zeroize(this.key, ...this.shareSecrets);
-    this.key = null;
-    this.shareSecrets = [];
   }
 
   // ---------------------------------------------------------------------
   // Step 2: target units
 
-  addTransport(): Promise<CeremonyView> {
+  addTransport(): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      this.expectStep('units', 'add a unit');
+      const st = this.expectPhase('units', 'add a unit');
       const path = picked(
         await this.ports.dialogs.openFile({
           title: 'Open a crypto unit\u2019s transport key file',
@@ -410,80 +648,77 @@ export class CeremonySession {
         }),
       );
       const transport = readTransportFile(path);
-      const other = this.units[0];
+      const other = st.units[0];
       if (other && other.transport.file.instanceId !== transport.file.instanceId) {
         fail(
           'InvalidArgument',
           `${basename(path)} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`,
         );
       }
-      if (this.units.some((u) => u.transport.file.unitId === transport.file.unitId)) {
+      if (st.units.some((u) => u.transport.file.unitId === transport.file.unitId)) {
         fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
       }
       // The set-up must fit the units before any key exists.
-      checkAgainstLimits(transport.file.limits, { keyName: this.setup!.keyName, admins: this.setup!.admins.length });
+      checkAgainstLimits(transport.file.limits, {
+        keyName: st.ceremony.setup.keyName,
+        admins: st.ceremony.setup.admins.length,
+      });
       if (transport.file.unit.state !== 'cleared') {
         fail(
           'InvalidArgument',
           `Unit ${transport.file.unitId} is ${transport.file.unit.state}, not cleared: this ceremony initializes new units. Later ceremonies (recovery, rotation) are run from the command line for now.`,
         );
       }
-      this.units.push({ transport, fileName: basename(path), confirmed: false });
-      return this.view();
+      st.units.push({ transport, fileName: basename(path), confirmed: false });
+      return this.snapshot();
     });
   }
 
-  confirmUnit(unitId: string): Promise<CeremonyView> {
+  confirmUnit(unitId: string): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      this.expectStep('units', 'confirm a unit');
-      const unit = this.unit(unitId);
+      const st = this.expectPhase('units', 'confirm a unit');
+      const unit = unitOf(st, unitId);
       if (!unit.confirmed) {
         unit.confirmed = true;
-        this.record(ENTRY.unitConfirmed, unitConfirmedData(unit.transport));
+        this.afterUnitsChanged(st);
+        this.record(st.ceremony, ENTRY.unitConfirmed, unitConfirmedData(unit.transport));
       }
-      return this.view();
+      return this.snapshot();
     });
   }
 
-  removeUnit(unitId: string): Promise<CeremonyView> {
+  removeUnit(unitId: string): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      this.expectStep('units', 'remove a unit');
-      const unit = this.unit(unitId);
-      this.units = this.units.filter((u) => u !== unit);
-      if (unit.confirmed) this.record(ENTRY.unitRemoved, { unitId });
-      return this.view();
+      const st = this.expectPhase('units', 'remove a unit');
+      const unit = unitOf(st, unitId);
+      st.units = st.units.filter((u) => u !== unit);
+      this.afterUnitsChanged(st);
+      if (unit.confirmed) this.record(st.ceremony, ENTRY.unitRemoved, { unitId });
+      return this.snapshot();
     });
   }
 
-  /** Units of the loaded instance whose transport files are not loaded yet: a bundle goes to all of them. */
-  private missingUnits(): string[] {
-    const first = this.units[0];
-    if (!first) return [];
-    return first.transport.file.units.filter((id) => !this.units.some((u) => u.transport.file.unitId === id));
-  }
-
-  private unit(unitId: string): UnitState {
-    const u = this.units.find((x) => x.transport.file.unitId === unitId);
-    if (!u) fail('InvalidArgument', `No unit ${unitId} is loaded.`);
-    return u;
+  /** Every unit of the instance loaded and confirmed: on to the admins. */
+  private afterUnitsChanged(st: UnitsPhase): void {
+    if (st.units.length > 0 && st.units.every((u) => u.confirmed) && missingUnits(st.units).length === 0) {
+      this.enter({
+        phase: 'admins',
+        ceremony: st.ceremony,
+        units: st.units,
+        admins: st.ceremony.setup.admins.map(() => null),
+      });
+    }
   }
 
   // ---------------------------------------------------------------------
   // Step 3: admin identities
 
-  /**
-   * What slot 9C held when an admin's card was refused for it (issue 9): the
-   * owner is shown it and agrees by typing their name; only exactly this
-   * content is then replaced.
-   */
-  private occupiedSlot: { adminIndex: number; serial: number; content: SlotContent } | undefined;
-
-  createIdentity(adminIndex: number, secret: SecretInput, replaceSlot?: { ownerName: string }): Promise<CeremonyView> {
+  createIdentity(adminIndex: number, secret: SecretInput, replaceSlot?: { ownerName: string }): Promise<CeremonyState> {
     return this.withSecret(secret, async (bytes) => {
-      this.expectStep('admins', 'create an admin identity');
-      const admin = this.setup!.admins[adminIndex];
+      const st = this.expectPhase('admins', 'create an admin identity');
+      const admin = st.ceremony.setup.admins[adminIndex];
       if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
-      if (this.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
+      if (st.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
       this.expectMedium(admin.medium, secret, admin.name);
       let state: AdminState;
       let reused = false;
@@ -514,7 +749,7 @@ export class CeremonySession {
           if (existing) {
             // The card already holds this admin's identity: prove the PIN
             // opens it with a signature, then use it rather than replace it.
-            const probe = Buffer.from(`key ceremony ${this.ceremonyId} identity check`);
+            const probe = Buffer.from(`key ceremony ${st.ceremony.id} identity check`);
             const sig = await cardRs256Signer(s, bytes)(probe);
             if (!signatureMatches(existing, probe, sig))
               throw new CeremonyError('CardError', `The key in card ${serial} does not match its certificate.`);
@@ -524,9 +759,9 @@ export class CeremonySession {
           const present = await inspectSlot(s, SLOT.SIGNATURE);
           let replaced: SlotContent | undefined;
           if (present) {
-            const agreed = this.occupiedSlot;
+            const agreed = st.occupiedSlot;
             if (!replaceSlot || !agreed || agreed.adminIndex !== adminIndex || agreed.serial !== serial) {
-              this.occupiedSlot = { adminIndex, serial, content: present };
+              st.occupiedSlot = { adminIndex, serial, content: present };
               throw new CeremonyError(
                 'CardSlotOccupied',
                 `On card ${serial}, ${describeSlotContent(present)}. Nothing was changed: ${admin.name} must agree to replace it, or use another card.`,
@@ -546,9 +781,10 @@ export class CeremonySession {
             bytes,
             replaced ? { replace: replaced } : {},
           );
-          this.occupiedSlot = undefined;
+          delete st.occupiedSlot;
           if (replaced)
             this.record(
+              st.ceremony,
               ENTRY.cardSlotReplaced,
               slotReplacedData(serial, replaced, `admin identity of ${certificate.name} ${certificate.thumbprint}`),
               admin.name,
@@ -558,8 +794,8 @@ export class CeremonySession {
         reused = existed;
         state = { certificate, location: `card ${serial}`, cardSerial: serial };
       }
-      this.adoptIdentity(adminIndex, state, reused ? 'earlier (already on the card)' : 'now');
-      return this.view();
+      this.adoptIdentity(st, adminIndex, state, reused ? 'earlier (already on the card)' : 'now');
+      return this.snapshot();
     });
   }
 
@@ -568,12 +804,12 @@ export class CeremonySession {
    * passphrase must open it (which proves they hold it), and the name on its
    * certificate must be theirs.
    */
-  useIdentityFile(adminIndex: number, passphrase: string): Promise<CeremonyView> {
+  useIdentityFile(adminIndex: number, passphrase: string): Promise<CeremonyState> {
     return this.withSecret({ medium: 'file', passphrase }, async (bytes) => {
-      this.expectStep('admins', 'add an admin identity');
-      const admin = this.setup!.admins[adminIndex];
+      const st = this.expectPhase('admins', 'add an admin identity');
+      const admin = st.ceremony.setup.admins[adminIndex];
       if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
-      if (this.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
+      if (st.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
       if (admin.medium !== 'file') fail('InvalidArgument', `${admin.name} uses a smart card, not an identity file.`);
       const path = picked(
         await this.ports.dialogs.openFile({
@@ -591,22 +827,31 @@ export class CeremonySession {
         );
       }
       this.adoptIdentity(
+        st,
         adminIndex,
         { certificate, location: basename(path), file: path },
         'earlier (identity file brought by the admin)',
       );
-      return this.view();
+      return this.snapshot();
     });
   }
 
-  /** Gives admin `adminIndex` the identity, unless another admin of this ceremony has it, and records it. */
-  private adoptIdentity(adminIndex: number, state: AdminState, created: string): void {
-    const admin = this.setup!.admins[adminIndex]!;
-    if (this.admins.some((a) => a?.certificate.thumbprint === state.certificate.thumbprint)) {
+  /**
+   * Gives admin `adminIndex` the identity, unless another admin of this
+   * ceremony has it, and records it; with the last identity, on to the
+   * master key.
+   */
+  private adoptIdentity(st: AdminsPhase, adminIndex: number, state: AdminState, created: string): void {
+    const admin = st.ceremony.setup.admins[adminIndex]!;
+    if (st.admins.some((a) => a?.certificate.thumbprint === state.certificate.thumbprint)) {
       fail('InvalidArgument', 'That identity is already used by another admin of this ceremony.');
     }
-    this.admins[adminIndex] = state;
+    st.admins[adminIndex] = state;
+    const admins = st.admins.filter((a): a is AdminState => a !== null);
+    if (admins.length === st.admins.length)
+      this.enter({ phase: 'master-key', ceremony: st.ceremony, units: st.units, admins });
     this.record(
+      st.ceremony,
       'admin-identity',
       {
         admin: admin.name,
@@ -622,48 +867,56 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // Step 4: master key
 
-  generateMasterKey(): Promise<CeremonyView> {
+  generateMasterKey(): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      this.expectStep('master-key', 'generate the master key');
-      const setup = this.setup!;
+      const st = this.expectPhase('master-key', 'generate the master key');
+      const setup = st.ceremony.setup;
       const key = generateMasterKey();
+      let shares: Buffer[] = [];
+      let kcv: string;
       try {
-        const shares = await splitMasterKey(key, setup.threshold, setup.custodians.length);
-        const kcv = keyCheckValue(key);
-        this.record(ENTRY.masterKeyGenerated, {
+        shares = await splitMasterKey(key, setup.threshold, setup.custodians.length);
+        kcv = keyCheckValue(key);
+        this.record(st.ceremony, ENTRY.masterKeyGenerated, {
           kcv,
           verificationPattern: verificationPattern(key),
           algorithm: 'AES-256',
         });
-        this.key = key;
-        this.shareSecrets = shares;
-        this.kcv = kcv;
-        this.shares = setup.custodians.map(() => ({ header: null, location: null, verified: false, confirmed: false }));
-        return this.view();
       } catch (e) {
-        zeroize(key);
+        zeroize(key, ...shares);
         throw e;
       }
+      this.enter({
+        phase: 'shares',
+        ceremony: st.ceremony,
+        units: st.units,
+        admins: st.admins,
+        kcv,
+        secrets: { key, shares },
+        shares: setup.custodians.map(() => ({ header: null, location: null, verified: false, confirmed: false })),
+      });
+      return this.snapshot();
     });
   }
 
   // ---------------------------------------------------------------------
   // Step 5: shares
 
-  writeShare(shareIndex: number, secret: SecretInput): Promise<CeremonyView> {
+  writeShare(shareIndex: number, secret: SecretInput): Promise<CeremonyState> {
     return this.withSecret(secret, async (bytes) => {
-      this.expectStep('shares', 'write a share');
-      const { custodian, state, share } = this.shareAt(shareIndex);
+      const st = this.expectPhase('shares', 'write a share');
+      const { setup } = st.ceremony;
+      const { custodian, state, share } = shareAt(st, shareIndex);
       if (state.verified) fail('WrongStep', `Share ${shareIndex} is already written and proven.`);
       this.expectMedium(custodian.medium, secret, custodian.name);
       const header: KeyshareHeader = {
         format: KEYSHARE_FORMAT,
-        ceremonyId: this.ceremonyId!,
-        keyName: this.setup!.keyName,
+        ceremonyId: st.ceremony.id,
+        keyName: setup.keyName,
         shareIndex,
-        threshold: this.setup!.threshold,
-        shares: this.setup!.custodians.length,
-        kcv: this.kcv!,
+        threshold: setup.threshold,
+        shares: setup.custodians.length,
+        kcv: st.kcv,
         custodian: custodian.name,
         created: this.now().toISOString(),
       };
@@ -672,8 +925,8 @@ export class CeremonySession {
         checkPassphrase(bytes, 'The passphrase');
         const path = picked(
           await this.ports.dialogs.saveFile({
-            title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${this.shares.length})`,
-            defaultName: `${safeFileStem(this.setup!.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
+            title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${st.shares.length})`,
+            defaultName: `${safeFileStem(setup.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
             filters: SHARE_FILTERS,
           }),
         );
@@ -705,18 +958,19 @@ export class CeremonySession {
         });
       }
       this.record(
+        st.ceremony,
         'share-written',
         { shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location! },
         custodian.name,
       );
-      return this.view();
+      return this.snapshot();
     });
   }
 
-  verifyShare(shareIndex: number, secret: SecretInput): Promise<CeremonyView> {
+  verifyShare(shareIndex: number, secret: SecretInput): Promise<CeremonyState> {
     return this.withSecret(secret, async (bytes) => {
-      this.expectStep('shares', 'read a share back');
-      const { custodian, state, share } = this.shareAt(shareIndex);
+      const st = this.expectPhase('shares', 'read a share back');
+      const { custodian, state, share } = shareAt(st, shareIndex);
       if (state.header === null) fail('WrongStep', `Share ${shareIndex} has not been written yet.`);
       this.expectMedium(custodian.medium, secret, custodian.name);
       const header = state.header;
@@ -744,6 +998,7 @@ export class CeremonySession {
       }
       state.verified = true;
       this.record(
+        st.ceremony,
         ENTRY.shareIssued,
         shareIssuedData({
           shareIndex,
@@ -754,42 +1009,33 @@ export class CeremonySession {
         }),
         custodian.name,
       );
-      return this.view();
+      return this.snapshot();
     });
   }
 
-  confirmShare(shareIndex: number): Promise<CeremonyView> {
+  confirmShare(shareIndex: number): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      this.expectStep('shares', 'confirm a share');
-      const { custodian, state } = this.shareAt(shareIndex);
+      const st = this.expectPhase('shares', 'confirm a share');
+      const { custodian, state } = shareAt(st, shareIndex);
       if (!state.verified)
         fail('WrongStep', `Share ${shareIndex} must be read back before ${custodian.name} confirms it.`);
       if (!state.confirmed) {
         state.confirmed = true;
+        // Every custodian holds their share: on to the bundle, the key (still needed to wrap it) with it.
+        if (st.shares.every((s) => s.confirmed)) this.enter({ ...st, phase: 'bundle', bundle: null });
         this.record(
+          st.ceremony,
           'share-accepted',
           {
             shareIndex,
             custodian: custodian.name,
-            statement: `I, ${custodian.name}, hold share ${shareIndex} of ${this.shares.length}`,
+            statement: `I, ${custodian.name}, hold share ${shareIndex} of ${st.shares.length}`,
           },
           custodian.name,
         );
       }
-      return this.view();
+      return this.snapshot();
     });
-  }
-
-  private shareAt(shareIndex: number): {
-    custodian: CeremonySetup['custodians'][number];
-    state: ShareState;
-    share: Buffer;
-  } {
-    const custodian = this.setup!.custodians[shareIndex - 1];
-    const state = this.shares[shareIndex - 1];
-    const share = this.shareSecrets[shareIndex - 1];
-    if (!custodian || !state || !share) fail('InvalidArgument', `There is no share ${shareIndex}.`);
-    return { custodian, state, share };
   }
 
   private shareSource(
@@ -808,47 +1054,45 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // Step 6: bundle
 
-  buildBundle(): Promise<CeremonyView> {
+  buildBundle(): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      this.expectStep('bundle', 'build the bundle');
-      if (this.bundle !== null) fail('WrongStep', 'The bundle is already built.');
-      const key = this.key;
-      if (key === null) fail('WrongStep', 'The master key is no longer in memory.');
-      const transports = this.units.map((u) => u.transport);
-      const admins = this.admins.map((a) => a!.certificate);
-      const entries = readTranscript(this.recordPath!);
+      const st = this.expectPhase('bundle', 'build the bundle');
+      if (st.bundle !== null) fail('WrongStep', 'The bundle is already built.');
+      const { setup } = st.ceremony;
+      const transports = st.units.map((u) => u.transport);
+      const admins = st.admins.map((a) => a.certificate);
+      const entries = readTranscript(st.ceremony.recordPath);
       checkTransportsConfirmed(entries, transports);
       const sequence = Math.max(0, ...transports.map((t) => t.file.lastSequence)) + 1;
-      const threshold = this.setup!.signatureThreshold;
+      const threshold = setup.signatureThreshold;
       const { jws } = buildBundle({
         operation: 'initialize',
-        masterKey: key,
-        claim: { admins, signatureThreshold: threshold, revocationThreshold: this.setup!.revocationThreshold },
+        masterKey: st.secrets.key,
+        claim: { admins, signatureThreshold: threshold, revocationThreshold: setup.revocationThreshold },
         transports,
         rehearsal: false,
         sequence,
-        ceremonyId: this.ceremonyId!,
-        keyName: this.setup!.keyName,
+        ceremonyId: st.ceremony.id,
+        keyName: setup.keyName,
         transcriptHash: headHash(entries),
         now: this.now(),
       });
       const bundle = parseBundle(serializeBundle(jws));
       // A first bundle to cleared units must carry the signature of every
       // admin it installs (docs/unit-protocol.md, the claim rule).
-      this.bundle = { bundle, required: claimedAdmins(bundle.plan)?.length ?? threshold, saved: null };
-      this.record(ENTRY.bundleCreated, bundleCreatedData({ bundle, transports, sharesUsed: [] }));
-      return this.view();
+      st.bundle = { bundle, required: claimedAdmins(bundle.plan)?.length ?? threshold };
+      this.record(st.ceremony, ENTRY.bundleCreated, bundleCreatedData({ bundle, transports, sharesUsed: [] }));
+      return this.snapshot();
     });
   }
 
-  signBundle(adminIndex: number, secret: SecretInput): Promise<CeremonyView> {
+  signBundle(adminIndex: number, secret: SecretInput): Promise<CeremonyState> {
     return this.withSecret(secret, async (bytes) => {
-      this.expectStep('bundle', 'sign the bundle');
-      const b = this.bundle;
+      const st = this.expectPhase('bundle', 'sign the bundle');
+      const b = st.bundle;
       if (b === null) fail('WrongStep', 'Build the bundle before signing it.');
-      if (b.saved !== null) fail('WrongStep', 'The bundle is already saved; it cannot take more signatures.');
-      const admin = this.setup!.admins[adminIndex];
-      const state = this.admins[adminIndex];
+      const admin = st.ceremony.setup.admins[adminIndex];
+      const state = st.admins[adminIndex];
       if (!admin || !state) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
       this.expectMedium(admin.medium, secret, admin.name);
       let jws;
@@ -875,15 +1119,15 @@ export class CeremonySession {
         });
       }
       b.bundle = parseBundle(serializeBundle(jws));
-      this.record(ENTRY.bundleSigned, bundleSignedData(b.bundle, state.certificate), admin.name);
-      return this.view();
+      this.record(st.ceremony, ENTRY.bundleSigned, bundleSignedData(b.bundle, state.certificate), admin.name);
+      return this.snapshot();
     });
   }
 
-  saveBundle(): Promise<CeremonyView> {
+  saveBundle(): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      this.expectStep('bundle', 'save the bundle');
-      const b = this.bundle;
+      const st = this.expectPhase('bundle', 'save the bundle');
+      const b = st.bundle;
       if (b === null) fail('WrongStep', 'Build the bundle first.');
       if (b.bundle.signatures.length < b.required) {
         throw new CeremonyError(
@@ -900,44 +1144,62 @@ export class CeremonySession {
         'folder',
       );
       const text = serializeBundle(b.bundle.jws);
-      const path = join(folder, `bundle-${safeFileStem(this.setup!.keyName)}-${b.bundle.payload.sequence}.json`);
+      const path = join(folder, `bundle-${safeFileStem(st.ceremony.setup.keyName)}-${b.bundle.payload.sequence}.json`);
       writeFileExclusive(path, text, BUNDLE_FILE_MODE);
       const fileSha256 = createHash('sha256').update(text, 'utf8').digest('hex');
-      b.saved = { path, fileSha256 };
-      this.record('bundle-saved', { bundleId: b.bundle.payload.bundleId, file: basename(path), fileSha256 });
-      return this.view();
+      // Signed and saved: the bundle takes no more signatures; the key waits for Close.
+      this.enter({ ...st, phase: 'close', bundle: { ...b, saved: { path, fileSha256 } } });
+      this.record(st.ceremony, 'bundle-saved', {
+        bundleId: b.bundle.payload.bundleId,
+        file: basename(path),
+        fileSha256,
+      });
+      return this.snapshot();
     });
   }
 
   // ---------------------------------------------------------------------
   // Step 7: close
 
-  close(): Promise<CeremonyView> {
+  /** Wipes the master key and its shares, then closes the record as completed. Closing again changes nothing. */
+  close(): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      this.expectStep('close', 'close the ceremony');
-      if (this.closed !== null) return this.view();
-      this.wipeSecrets();
-      const details = { kcv: this.kcv!, bundle: this.bundle?.saved ? basename(this.bundle.saved.path) : null };
-      this.endInRecord({ wiped: WIPED_IN_MEMORY, closing: { outcome: 'completed', details } });
-      this.closed = { recordSavedTo: null };
-      return this.view();
+      let st = this.state;
+      if (st.phase === 'closed') return this.snapshot();
+      if (st.phase !== 'closing') {
+        const ready = this.expectPhase('close', 'close the ceremony');
+        st = {
+          phase: 'closing',
+          ceremony: ready.ceremony,
+          remains: remainsOf(ready),
+          details: { kcv: ready.kcv, bundle: basename(ready.bundle.saved.path) },
+        };
+        this.enter(st); // wipes the key and its shares
+      }
+      // A record that could not be written leaves the ceremony closing: Close again writes it.
+      this.endInRecord(st.ceremony, { wiped: WIPED_IN_MEMORY, closing: { outcome: 'completed', details: st.details } });
+      this.enter({ phase: 'closed', ceremony: st.ceremony, remains: st.remains, recordSavedTo: null });
+      return this.snapshot();
     });
   }
 
   /** Prints the ceremony report for signing. Allowed once the ceremony is closed. */
   printRecord(): Promise<{ printed: boolean }> {
     return this.queue.run(async () => {
-      if (this.closed === null)
+      const st = this.state;
+      if (st.phase !== 'closed')
         fail('WrongStep', 'Close the ceremony (wipe the master key) before printing its record.');
-      return { printed: await this.ports.printHtml(reportHtml(readTranscript(this.recordPath!), this.now())) };
+      return { printed: await this.ports.printHtml(reportHtml(readTranscript(st.ceremony.recordPath), this.now())) };
     });
   }
 
-  saveRecord(): Promise<CeremonyView> {
+  saveRecord(): Promise<CeremonyState> {
     return this.queue.run(async () => {
-      if (this.closed === null) fail('WrongStep', 'Close the ceremony (wipe the master key) before saving its record.');
-      this.closed = { recordSavedTo: await this.saveRecordFiles(this.recordPath!) };
-      return this.view();
+      const st = this.state;
+      if (st.phase !== 'closed')
+        fail('WrongStep', 'Close the ceremony (wipe the master key) before saving its record.');
+      st.recordSavedTo = await this.saveRecordFiles(st.ceremony.recordPath);
+      return this.snapshot();
     });
   }
 
@@ -969,7 +1231,7 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // Checking one share against a record
 
-  openRecordForCheck(): Promise<RecordView> {
+  openRecordForCheck(): Promise<RecordForCheck> {
     return this.queue.run(async () => {
       const path = picked(
         await this.ports.dialogs.openFile({
@@ -992,7 +1254,7 @@ export class CeremonySession {
     });
   }
 
-  checkShare(secret: SecretInput): Promise<ShareCheckView> {
+  checkShare(secret: SecretInput): Promise<ShareChecked> {
     return this.withSecret(secret, async (bytes) => {
       const record = this.checkRecord;
       if (record === null) fail('WrongStep', 'Open the ceremony record first.');
@@ -1008,7 +1270,7 @@ export class CeremonySession {
       const r = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () =>
         verifyShareAgainstRecord(record, source),
       );
-      return { shareIndex: r.header.shareIndex, custodian: r.issued.custodian, kcv: r.summary.kcv, matches: true };
+      return { shareIndex: r.header.shareIndex, custodian: r.issued.custodian, kcv: r.summary.kcv };
     });
   }
 
@@ -1016,17 +1278,18 @@ export class CeremonySession {
   // Cards
 
   /** Readers and what is in them, for the live status. */
-  listCards(): Promise<CardsView> {
+  listCards(): Promise<CardsSnapshot> {
     return this.cards.list();
   }
 
   /** Prepares a factory-fresh card in `reader` (new PIN and PUK, PIN-protected random management key). */
-  async prepareCard(reader: string, pin: string, newPin: string, newPuk: string): Promise<CardsView> {
+  async prepareCard(reader: string, pin: string, newPin: string, newPuk: string): Promise<CardsSnapshot> {
     await this.withSecrets([pin, newPin, newPuk], async ([oldBytes, pinBytes, pukBytes]) => {
       zeroize(padPin(oldBytes!, 'The current PIN'), padPin(pinBytes!, 'The new PIN'), padPin(pukBytes!, 'The new PUK'));
       const done = await this.cards.prepare(reader, oldBytes!, pinBytes!, pukBytes!);
-      if (this.inProgress())
-        this.record('card-prepared', {
+      const st = this.state;
+      if (isInProgress(st))
+        this.record(st.ceremony, 'card-prepared', {
           serial: String(done.serial),
           pin: done.pin,
           puk: done.puk,
@@ -1038,11 +1301,12 @@ export class CeremonySession {
   }
 
   /** Sets a new PIN on a card whose PIN is blocked, with its PUK. */
-  async unblockPin(reader: string, puk: string, newPin: string): Promise<CardsView> {
+  async unblockPin(reader: string, puk: string, newPin: string): Promise<CardsSnapshot> {
     await this.withSecrets([puk, newPin], async ([pukBytes, pinBytes]) => {
       zeroize(padPin(pinBytes!, 'The new PIN'));
       const serial = await this.cards.unblock(reader, pukBytes!, pinBytes!);
-      if (this.inProgress()) this.record('card-pin-unblocked', { serial: String(serial) });
+      const st = this.state;
+      if (isInProgress(st)) this.record(st.ceremony, 'card-pin-unblocked', { serial: String(serial) });
     });
     return this.cards.list();
   }
@@ -1075,7 +1339,7 @@ export class CeremonySession {
     });
   }
 
-  private expectMedium(medium: Medium, secret: SecretInput, who: string): void {
+  private expectMedium(medium: RosterMedium, secret: SecretInput, who: string): void {
     if (secret.medium !== medium) {
       fail(
         'InvalidArgument',
@@ -1086,7 +1350,7 @@ export class CeremonySession {
 
   /** True while a ceremony is set up and not yet closed (closing the app would abandon it). */
   inProgress(): boolean {
-    return this.setup !== null && this.closed === null;
+    return isInProgress(this.state);
   }
 
   /**
@@ -1095,23 +1359,22 @@ export class CeremonySession {
    * in the application's last moments.
    */
   dispose(reason = 'the application was closed'): void {
-    if (this.inProgress()) {
-      this.abandonInRecord(reason);
-      this.closed = { recordSavedTo: null };
-    }
-    this.wipeSecrets();
+    const st = this.state;
+    if (isInProgress(st))
+      this.abort(st, reason, { phase: 'closed', ceremony: st.ceremony, remains: remainsOf(st), recordSavedTo: null });
   }
 
   /**
-   * Wipes the key and shares and records the wipe (if a key existed) and
-   * the ceremony's closing as aborted. A record that cannot be written does
-   * not stop the wipe or what follows.
+   * Leaves the ceremony in progress for `next`, which wipes the key and
+   * shares, then records the wipe (if a key existed) and the ceremony's
+   * closing as aborted. A record that cannot be written does not stop the
+   * wipe or what follows.
    */
-  private abandonInRecord(reason: string): void {
-    const hadKey = this.key !== null;
-    this.wipeSecrets();
+  private abort(st: InProgress, reason: string, next: { phase: 'setup' } | ClosedPhase): void {
+    const hadKey = keyMaterialOf(st) !== null;
+    this.enter(next);
     try {
-      this.endInRecord({
+      this.endInRecord(st.ceremony, {
         wiped: hadKey ? WIPED_IN_MEMORY : null,
         closing: { outcome: 'aborted', code: 'Abandoned', reason },
       });
@@ -1120,28 +1383,33 @@ export class CeremonySession {
     }
   }
 
-  /** Writes the last entries of the ceremony in progress: the wipe (when it held a key) and its closing. */
-  private endInRecord(end: { wiped: string | null; closing: Closing }): void {
-    endCeremony(this.recordPath!, this.setup!.operator, end, this.now());
+  /** Writes the last entries of the ceremony: the wipe (when it held a key) and its closing. */
+  private endInRecord(ceremony: OpenCeremony, end: { wiped: string | null; closing: Closing }): void {
+    endCeremony(ceremony.recordPath, ceremony.setup.operator, end, this.now());
   }
 }
 
-/** What the signers are shown: the core's bundle summary, as the renderer's view. */
-function bundleSummaryView(b: ParsedBundle): BundleView['summary'] {
-  const s = summarizeBundle(b);
-  return {
-    operation: s.operation,
-    action: s.action,
-    instanceId: s.instanceId,
-    keyName: s.keyName,
-    kcv: s.kcv,
-    adminsInstalled: s.adminsInstalled.map((a) => ({
-      name: a.name,
-      fingerprintGroups: hexGroups(fingerprintFromB64url(a.thumbprint)),
-    })),
-    adminsRemoved: s.adminsRemoved,
-    thresholds: s.thresholds,
-  };
+function unitOf(st: UnitsPhase, unitId: string): UnitState {
+  const u = st.units.find((x) => x.transport.file.unitId === unitId);
+  if (!u) fail('InvalidArgument', `No unit ${unitId} is loaded.`);
+  return u;
+}
+
+function shareAt(
+  st: SharesPhase,
+  shareIndex: number,
+): { custodian: RosterParticipant; state: ShareState; share: Buffer } {
+  const custodian = st.ceremony.setup.custodians[shareIndex - 1];
+  const state = st.shares[shareIndex - 1];
+  const share = st.secrets.shares[shareIndex - 1];
+  if (!custodian || !state || !share) fail('InvalidArgument', `There is no share ${shareIndex}.`);
+  return { custodian, state, share };
+}
+
+/** The name of the admin of this ceremony whose certificate has `thumbprint`. */
+function adminNameOf(setup: CeremonySetup, admins: Remains['admins'], thumbprint: string): string {
+  const i = admins.findIndex((a) => a?.certificate.thumbprint === thumbprint);
+  return i >= 0 ? setup.admins[i]!.name : 'unknown signer';
 }
 
 /** Checks an RS256 signature against the certificate it claims. */

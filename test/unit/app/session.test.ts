@@ -53,6 +53,14 @@ const setup: CeremonySetup = {
   reasons: {},
 };
 
+/** The key material the session holds in its current phase (a private field: only for checking that it is wiped). */
+function keyMaterial(session: CeremonySession): { key: Buffer; shares: readonly Buffer[] } {
+  const held = (session as unknown as { state: { secrets?: { key: Buffer; shares: readonly Buffer[] } } }).state
+    .secrets;
+  if (held === undefined) throw new Error('the session holds no key in this phase');
+  return held;
+}
+
 const card = (reader: string, pin = PIN): SecretInput => ({ medium: 'card', reader, pin });
 const file = (passphrase: string): SecretInput => ({ medium: 'file', passphrase });
 
@@ -194,8 +202,11 @@ describe('the ceremony session behind the wizard', () => {
     ]);
 
     expect(error(await h['record:save']([])).code).toBe('WrongStep');
+    const held = keyMaterial(session);
     v = value(await h['ceremony:close']([]));
     expect(v.masterKey).toEqual({ kcv, present: false });
+    // Leaving the phases that hold the key zeroed it and its shares.
+    expect([held.key, ...held.shares].every((b) => b.every((x) => x === 0))).toBe(true);
     const out = join(dir, 'record-out');
     mkdirSync(out);
     dialogs.answer('chooseFolder', out);
@@ -366,8 +377,7 @@ describe('the ceremony session behind the wizard', () => {
     transport.insert(R0, await preparedCard(PIN));
     await throughAdmins();
     value(await h['master-key:generate']([]));
-    const key = (session as unknown as { key: Buffer }).key;
-    const shares = (session as unknown as { shareSecrets: Buffer[] }).shareSecrets;
+    const { key, shares } = keyMaterial(session);
     const v = value(await h['ceremony:abandon']([]));
     expect(v.step).toBe('setup');
     expect(key.every((b) => b === 0)).toBe(true);
@@ -388,7 +398,7 @@ describe('the ceremony session behind the wizard', () => {
     transport.insert(R0, await preparedCard(PIN));
     await throughAdmins();
     value(await h['master-key:generate']([]));
-    const key = (session as unknown as { key: Buffer }).key;
+    const { key } = keyMaterial(session);
     expect(session.inProgress()).toBe(true);
     session.dispose();
     expect(session.inProgress()).toBe(false);
