@@ -5,6 +5,10 @@ import { checkPassphrase, readPassphraseFile } from '../core/passphrase.js';
 import { zeroize } from '../core/secrets.js';
 import type { SecretProvider } from '../core/ceremony/media.js';
 import { cleanName } from '../core/ceremony/roster.js';
+import type { ClaimSpec } from '../core/bundle/bundle.js';
+import type { Thresholds } from '../core/bundle/protocol.js';
+import { readFileOrFail } from '../core/files.js';
+import { readAdminCertificate } from '../core/identity/certificate.js';
 
 /** A mistake in how the command was called: exit code 2 and a usage hint. */
 export class UsageError extends Error {}
@@ -222,4 +226,41 @@ export function wantsHelp(argv: readonly string[]): boolean {
 
 export function out(line = ''): void {
   process.stdout.write(line + '\n');
+}
+
+export function thresholdsFrom(
+  values: { 'signature-threshold'?: string | undefined; 'revocation-threshold'?: string | undefined },
+  revocationDefaultsToSignature: boolean,
+): Thresholds {
+  const signatureThreshold = integer(values['signature-threshold'], '--signature-threshold');
+  const revocationThreshold =
+    values['revocation-threshold'] === undefined && revocationDefaultsToSignature
+      ? signatureThreshold
+      : integer(values['revocation-threshold'], '--revocation-threshold');
+  return { signatureThreshold, revocationThreshold };
+}
+
+export function adminCertificates(paths: string[]): ReturnType<typeof readAdminCertificate>[] {
+  return paths.map((p) =>
+    readAdminCertificate(readFileOrFail(p, 'Admin certificate').toString('utf8'), `The admin certificate ${p}`),
+  );
+}
+
+/**
+ * The claim of a recovery (bundle create --operation recover, mk recover):
+ * --admin and --signature-threshold to claim cleared units, neither for
+ * claimed units that hold no key.
+ */
+export function recoveryClaim(values: {
+  admin?: string[] | undefined;
+  'signature-threshold'?: string | undefined;
+  'revocation-threshold'?: string | undefined;
+}): ClaimSpec | null {
+  const admins = values.admin ?? [];
+  if (admins.length > 0 !== (values['signature-threshold'] !== undefined)) {
+    throw new UsageError(
+      '--admin and --signature-threshold go together: both to claim cleared units, neither for claimed units',
+    );
+  }
+  return admins.length > 0 ? { admins: adminCertificates(admins), ...thresholdsFrom(values, true) } : null;
 }

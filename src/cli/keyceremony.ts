@@ -15,12 +15,11 @@ import {
   type BundleRequest,
 } from '../core/ceremony/bundles.js';
 import { bundleSummaryLines } from '../core/bundle/bundle.js';
-import { isOperation, OPERATIONS, type Thresholds } from '../core/bundle/protocol.js';
+import { isOperation, OPERATIONS } from '../core/bundle/protocol.js';
 import { checkAgainstLimits, checkTransportSet } from '../core/bundle/transport.js';
 import { ceremoniesOf, type CeremonyOutcome } from '../core/ceremony/record.js';
 import { headHash, readTranscript } from '../core/ceremony/transcript.js';
 import { writeFileExclusive, readFileOrFail } from '../core/files.js';
-import { readAdminCertificate } from '../core/identity/certificate.js';
 import {
   fileKeySigner,
   generateFileIdentity,
@@ -30,12 +29,15 @@ import {
 import { zeroize } from '../core/secrets.js';
 import {
   actorOption,
+  adminCertificates,
   integer,
   out,
   parse,
   passphraseProvider,
+  recoveryClaim,
   required,
   runCli,
+  thresholdsFrom,
   usageOf,
   UsageError,
   wantsHelp,
@@ -51,6 +53,7 @@ import {
 } from './cards.js';
 import { printIssuedShares, shareDestinations, shareSources } from './shares.js';
 import { mkReshare } from './reshare.js';
+import { mkRecover } from './recover.js';
 import { scriptCommand, transcriptReport } from './report.js';
 import { incompleteRecordError } from '../core/ceremony/report.js';
 
@@ -63,6 +66,12 @@ const USAGE = `Usage:
                           [--transport T.json ...] [--ceremony-name NAME] [--actor NAME]
   keyceremony mk reshare --record RECORD.jsonl --share PATH=PASSFILE ... --threshold K
                           --new-share PATH=PASSFILE|piv:R=PINFILE ... [--ceremony-name NAME] [--actor NAME]
+  keyceremony mk recover --record RECORD.jsonl --share PATH=PASSFILE|piv:R=PINFILE ... --transport T.json ...
+                          --out BUNDLE.json [--admin CERT.pem ... --signature-threshold S [--revocation-threshold V]]
+                          [--rehearsal] [--ceremony-name NAME] [--actor NAME]
+  keyceremony mk recover --new-record NEW.jsonl --key-name NAME --kcv HEX --verification-pattern HEX --head HEX
+                          --fingerprint UNIT=HEX ... --share ... --transport T.json ... --out BUNDLE.json [...]
+                          (the record is lost: the values of its signed paper report; the fingerprints off the units)
   keyceremony share verify --record RECORD.jsonl --share PATH=PASSFILE
   keyceremony units confirm --record RECORD.jsonl --transport T.json --fingerprint HEX [--actor NAME]
   keyceremony bundle create --operation OP --record RECORD.jsonl --transport T.json ... --out BUNDLE.json [--rehearsal]
@@ -214,24 +223,6 @@ async function unitsConfirm(argv: string[]): Promise<void> {
   out(`matches the unit's display; recorded as entry ${e.seq} of ${recordPath}.`);
 }
 
-function thresholdsFrom(
-  values: { 'signature-threshold'?: string | undefined; 'revocation-threshold'?: string | undefined },
-  revocationDefaultsToSignature: boolean,
-): Thresholds {
-  const signatureThreshold = integer(values['signature-threshold'], '--signature-threshold');
-  const revocationThreshold =
-    values['revocation-threshold'] === undefined && revocationDefaultsToSignature
-      ? signatureThreshold
-      : integer(values['revocation-threshold'], '--revocation-threshold');
-  return { signatureThreshold, revocationThreshold };
-}
-
-function adminCertificates(paths: string[]): ReturnType<typeof readAdminCertificate>[] {
-  return paths.map((p) =>
-    readAdminCertificate(readFileOrFail(p, 'Admin certificate').toString('utf8'), `The admin certificate ${p}`),
-  );
-}
-
 /** Refuses options that belong to other operations, so nothing given is silently ignored. */
 function onlyFor(operation: string, values: Record<string, unknown>, allowed: string[]): void {
   const extra = Object.keys(values).filter((k) => values[k] !== undefined && !allowed.includes(k));
@@ -272,21 +263,10 @@ async function bundleCreate(argv: string[]): Promise<void> {
         claim: { admins: adminCertificates(required(values.admin, '--admin')), ...thresholdsFrom(values, true) },
       };
       break;
-    case 'recover': {
+    case 'recover':
       onlyFor(operation, values, [...common, 'share', 'admin', 'signature-threshold', 'revocation-threshold']);
-      const admins = values.admin ?? [];
-      if (admins.length > 0 !== (values['signature-threshold'] !== undefined)) {
-        throw new UsageError(
-          '--admin and --signature-threshold go together: both to claim cleared units, neither for claimed units',
-        );
-      }
-      request = {
-        operation,
-        sources: await shares(),
-        claim: admins.length > 0 ? { admins: adminCertificates(admins), ...thresholdsFrom(values, true) } : null,
-      };
+      request = { operation, sources: await shares(), claim: recoveryClaim(values) };
       break;
-    }
     case 'rotate':
       onlyFor(operation, values, [...common, 'share', 'current-record']);
       request = {
@@ -479,6 +459,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'identity cert': identityCert,
   'mk generate': mkGenerate,
   'mk reshare': mkReshare,
+  'mk recover': mkRecover,
   'share verify': shareVerify,
   'units confirm': unitsConfirm,
   'bundle create': bundleCreate,

@@ -5,8 +5,9 @@
 // keys are confirmed against their display; a 3-of-5 master key on files;
 // initialize; a data key wrapped by the KMS; rotation to a new key (the data
 // key still unwraps); an admin added and one removed; a lock-out refused; a
-// unit in maintenance retried alone; recovery onto a new instance with the
-// keystore; zeroize, after which nothing unwraps.
+// unit in maintenance retried alone; the recovery ceremony (mk recover) onto
+// a new instance with the keystore, and from the paper report of a "lost"
+// record onto a third; zeroize, after which nothing unwraps.
 //
 // Everything runs in rehearsal mode (issue 11): the instances are made with
 // --rehearsal and every bundle with bundle create --rehearsal, so nothing
@@ -389,17 +390,17 @@ try {
   emu('ingest', '--state', 'units', 'bundle-5-thresholds.json', '--unit', u1);
   emu('status', '--state', 'units');
 
-  step('12. Recovery onto a new instance from 3 of the current shares; the KMS keystore moves with it');
+  step(
+    '12. Recovery ceremony (mk recover) onto a new instance from 3 of the current shares; the KMS keystore moves with it',
+  );
   emu('kms', 'export-keystore', '--state', 'units', '--out', 'keystore.json');
   emu('init', '--state', 'units-b', '--units', '2', '--rehearsal');
   const tB = transports('units-b', 'transport-b');
   confirmUnits('units-b', 'transport-b', 'record2.jsonl');
   kc(
-    'bundle',
-    'create',
-    '--rehearsal',
-    '--operation',
+    'mk',
     'recover',
+    '--rehearsal',
     '--record',
     'record2.jsonl',
     '--share',
@@ -425,6 +426,67 @@ try {
   expectKcvs('units-b', kcv2, 'recover');
   emu('kms', 'import-keystore', '--state', 'units-b', '--in', 'keystore.json');
   emu('kms', 'unwrap', '--state', 'units-b', '--in', 'dek.jwe', '--out', 'secrets/dek-after-recovery.bin');
+
+  step(
+    '12b. The record is lost: recovery from its signed paper report (key name, KCV, verification pattern, head hash) onto a third instance, into a new record',
+  );
+  // What the paper report prints; here read from the record, which is then "lost".
+  const head = /^Head hash (.+)$/m.exec(kc('transcript', 'verify', 'record2.jsonl'))![1]!;
+  const generated = readFileSync(join(ws, 'record2.jsonl'), 'utf8')
+    .split('\n')
+    .map((l) => (l ? (JSON.parse(l) as { type: string; data: Record<string, string> }) : null))
+    .find((e) => e?.type === 'master-key-generated')!.data;
+  emu('init', '--state', 'units-c', '--units', '2', '--rehearsal');
+  const tC = transports('units-c', 'transport-c');
+  const displays = status('units-c').units.flatMap((u) => [
+    '--fingerprint',
+    `${u.id}=${u.transportFingerprint.toUpperCase().match(/.{4}/g)!.join(' ')}`,
+  ]);
+  const paper = (kcv: string, record: string): string[] => [
+    'mk',
+    'recover',
+    '--rehearsal',
+    '--new-record',
+    record,
+    '--key-name',
+    'rehmk2',
+    '--kcv',
+    kcv,
+    '--verification-pattern',
+    generated['verificationPattern']!,
+    '--head',
+    head,
+    ...displays,
+    '--share',
+    newShare('frank'),
+    '--share',
+    newShare('grace'),
+    '--share',
+    newShare('ivan'),
+    ...tC,
+    '--admin',
+    'admins/bob.crt',
+    '--admin',
+    'admins/carol.crt',
+    '--signature-threshold',
+    '2',
+    '--out',
+    'bundle-6b-recover-paper.json',
+  ];
+  refused(
+    1,
+    /^keyceremony: The paper report's KCV is 000000, but /m,
+    'keyceremony',
+    ...paper('000000', 'record2-paper.jsonl'),
+  );
+  if (readdirSync(ws).some((f) => f === 'record2-paper.jsonl' || f === 'bundle-6b-recover-paper.json'))
+    throw new Error('rehearsal FAILED: a recovery with a mistyped KCV wrote something');
+  kc(...paper(kcv2, 'record2-paper.jsonl'));
+  signBy('bundle-6b-recover-paper.json', 'record2-paper.jsonl', 'bob', 'carol');
+  emu('ingest', '--state', 'units-c', 'bundle-6b-recover-paper.json');
+  expectKcvs('units-c', kcv2, 'recover from the paper report');
+  kc('share', 'verify', '--record', 'record2-paper.jsonl', '--share', newShare('grace'));
+  kc('transcript', 'verify', 'record2-paper.jsonl');
 
   step('13. Zeroize the old instance: afterwards nothing unwraps there');
   tA = transports('units', 'transport');

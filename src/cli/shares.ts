@@ -8,11 +8,15 @@ import { custodianFromPath } from '../core/shares/file-store.js';
 import { out, passphraseProvider, splitSpec } from './common.js';
 import { cardDestination, cardSource, parseCardSpec } from './cards.js';
 
-/** The shares to read: PATH=PASSFILE or piv:R=PINFILE, checked against the record by the caller. */
-export async function shareSources(specs: string[], recordPath: string): Promise<ShareSource[]> {
+/**
+ * The shares to read: PATH=PASSFILE or piv:R=PINFILE, checked against the
+ * record by the caller. Without a record (mk recover from the paper report)
+ * a card's shares are found by looking through its slots.
+ */
+export async function shareSources(specs: string[], recordPath: string | undefined): Promise<ShareSource[]> {
   const anyCard = specs.some((s) => parseCardSpec(s));
   // A card may hold shares of several sets of the key (a re-share): the current one is read first.
-  const hints = anyCard ? cardShareHintsOf(loadCeremony(recordPath).summary) : undefined;
+  const hints = anyCard && recordPath !== undefined ? cardShareHintsOf(loadCeremony(recordPath).summary) : undefined;
   const sources: ShareSource[] = [];
   for (const spec of specs) {
     const card = parseCardSpec(spec);

@@ -18,7 +18,7 @@ import { checkAgainstLimits, checkTransportModes, checkTransportSet, type Transp
 import { CeremonyError, missingCase } from '../errors.js';
 import { assertOutputFree, readFileOrFail, replaceFileAtomic, writeFileExclusive } from '../files.js';
 import type { AdminCertificateInfo, Rs256Signer } from '../identity/certificate.js';
-import { sameHex } from '../masterkey/masterkey.js';
+import { keyCheckValue, sameHex, verificationPattern } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import {
   approveForSigning,
@@ -57,10 +57,21 @@ export function confirmUnit(
   return appendTranscript(recordPath, { type: ENTRY.unitConfirmed, actor, data: unitConfirmedData(transport) }, now);
 }
 
+/**
+ * A master key its caller already rebuilt from shares and checked (mk
+ * recover, issue 11), with the indices of the shares used: not opened again
+ * here, only checked against the record. Secret: the caller zeroes it.
+ */
+export interface RebuiltKey {
+  key: Uint8Array;
+  sharesUsed: number[];
+}
+
 /** What each operation needs beyond the record and the transports. */
 export type BundleRequest =
   | { operation: 'initialize'; sources: ShareSource[]; claim: ClaimSpec }
   | { operation: 'recover'; sources: ShareSource[]; claim: ClaimSpec | null }
+  | { operation: 'recover'; rebuilt: RebuiltKey; claim: ClaimSpec | null }
   | { operation: 'rotate'; sources: ShareSource[]; currentRecordPath: string }
   | { operation: 'admin-change'; add: AdminCertificateInfo[]; remove: string[]; thresholds: Thresholds }
   | { operation: 'zeroize' };
@@ -76,6 +87,12 @@ export interface CreateBundleArgs {
    * mode only. A record whose key lives in a rehearsal implies it (bundleModeFor).
    */
   rehearsal?: boolean;
+  /**
+   * How the key is read from the record: summarize (the key ceremony, closed
+   * as completed), unless the caller is the ceremony that begins the record
+   * and is still open (a recovery from the paper report, issue 11).
+   */
+  keyOf?: (entries: TranscriptEntry[]) => CeremonySummary;
   actor?: string;
   now?: () => Date;
 }
@@ -121,7 +138,11 @@ function unrecordedBundleAt(outPath: string, entries: readonly TranscriptEntry[]
 }
 
 /** The units' public state, as their transport files describe it, must agree with the request before any key is touched. */
-function precheckAgainstUnits(a: CreateBundleArgs, key: CeremonySummary, rotationFrom: KeyIdentity | null): void {
+function precheckAgainstUnits(
+  a: CreateBundleArgs,
+  key: Pick<CeremonySummary, 'kcv' | 'verificationPattern'>,
+  rotationFrom: KeyIdentity | null,
+): void {
   const r = a.request;
   const snapshots = a.transports.map((t) => ({ id: t.file.unitId, ...t.file.unit }));
   const current = (vp: string, what: string): void => {
@@ -189,18 +210,27 @@ function precheckAgainstUnits(a: CreateBundleArgs, key: CeremonySummary, rotatio
   }
 }
 
+/** What the checks before any key is touched found: the bundle's mode, the key a rotation replaces, a stopped bundle create's file. */
+export interface BundlePrecheck {
+  rehearsal: boolean;
+  currentOfRotation: KeyIdentity | null;
+  unrecorded: Buffer | null;
+}
+
 /**
- * Builds an unsigned bundle for one operation and records it. Everything
- * that can be checked without the key is checked before any share is
- * opened: the record (its key ceremony closed as completed), the units (all
- * of one instance, each transport confirmed against the unit's display),
- * their limits and state. Written 0600, never over an existing file.
+ * Everything about a bundle that can be checked without the key, before any
+ * share is opened: the output path, the units (all of one instance, of the
+ * bundle's mode, each transport confirmed in `entries` against the unit's
+ * display), their limits and state, the claim's thresholds (a lock-out is
+ * refused here, before anyone signs). `entries` are the record's, or (a
+ * recovery from the paper report) those its new record will begin with.
  */
-export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> {
-  const now = a.now ?? (() => new Date());
-  const entries = readTranscript(a.recordPath);
+export function precheckBundle(
+  a: CreateBundleArgs,
+  entries: readonly TranscriptEntry[],
+  key: Pick<CeremonySummary, 'ceremonyId' | 'keyName' | 'kcv' | 'verificationPattern'>,
+): BundlePrecheck {
   const unrecorded = unrecordedBundleAt(a.outPath, entries);
-  const key = summarize(entries);
   checkTransportSet(a.transports);
   const r = a.request;
   // The mode first (issue 11): transport files of units of the other mode
@@ -235,6 +265,23 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
     currentOfRotation = { kcv: current.kcv, verificationPattern: current.verificationPattern };
   }
   precheckAgainstUnits(a, key, currentOfRotation);
+  return { rehearsal, currentOfRotation, unrecorded };
+}
+
+/**
+ * Builds an unsigned bundle for one operation and records it. Everything
+ * that can be checked without the key is checked before any share is
+ * opened (precheckBundle): the record (its key ceremony closed as
+ * completed), the units (all of one instance, each transport confirmed
+ * against the unit's display), their limits and state. Written 0600, never
+ * over an existing file.
+ */
+export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> {
+  const now = a.now ?? (() => new Date());
+  const entries = readTranscript(a.recordPath);
+  const key = (a.keyOf ?? summarize)(entries);
+  const { rehearsal, currentOfRotation, unrecorded } = precheckBundle(a, entries, key);
+  const r = a.request;
   const lastRecorded = Math.max(0, ...key.bundles.map((b) => b.sequence));
   const lastOnUnits = Math.max(0, ...a.transports.map((t) => t.file.lastSequence));
   const addressing = {
@@ -269,6 +316,15 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
     );
     return { bundle, summary: summarizeBundle(bundle), replacedUnrecorded: unrecorded !== null };
   };
+  /** The key rebuilt here from shares checked against the record; zeroed before this returns. */
+  const fromShares = async (sources: ShareSource[], spec: (masterKey: Uint8Array) => BundleSpec) => {
+    const { key: masterKey, used } = await recoverMasterKey(a.recordPath, sources);
+    try {
+      return write(spec(masterKey), used);
+    } finally {
+      zeroize(masterKey);
+    }
+  };
   switch (r.operation) {
     case 'admin-change':
       return write(
@@ -278,21 +334,22 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
     case 'zeroize':
       return write({ operation: 'zeroize', current: key }, []);
     case 'initialize':
+      return fromShares(r.sources, (masterKey) => ({ operation: 'initialize', masterKey, claim: r.claim }));
     case 'recover':
-    case 'rotate': {
-      const { key: masterKey, used } = await recoverMasterKey(a.recordPath, r.sources);
-      try {
-        const spec: BundleSpec =
-          r.operation === 'rotate'
-            ? { operation: 'rotate', masterKey, currentVerificationPattern: currentOfRotation!.verificationPattern }
-            : r.operation === 'initialize'
-              ? { operation: 'initialize', masterKey, claim: r.claim }
-              : { operation: 'recover', masterKey, claim: r.claim };
-        return write(spec, used);
-      } finally {
-        zeroize(masterKey);
+      if ('rebuilt' in r) {
+        // Rebuilt and checked by the caller, who zeroes it; checked once more against the record it goes into.
+        const k = r.rebuilt.key;
+        if (!sameHex(keyCheckValue(k), key.kcv) || !sameHex(verificationPattern(k), key.verificationPattern))
+          throw new CeremonyError('ShareMismatch', 'The rebuilt key is not the key of the record.');
+        return write({ operation: 'recover', masterKey: k, claim: r.claim }, r.rebuilt.sharesUsed);
       }
-    }
+      return fromShares(r.sources, (masterKey) => ({ operation: 'recover', masterKey, claim: r.claim }));
+    case 'rotate':
+      return fromShares(r.sources, (masterKey) => ({
+        operation: 'rotate',
+        masterKey,
+        currentVerificationPattern: currentOfRotation!.verificationPattern,
+      }));
     default:
       return missingCase(r);
   }

@@ -182,6 +182,13 @@ function checkHeaderAgainstRecord(
     );
   }
   const issued = set.issued.get(h.shareIndex);
+  if (!issued && set.known.from === 'paper-recovery') {
+    throw new CeremonyError(
+      'ShareMismatch',
+      `${label} claims to be share ${h.shareIndex}, which this record does not know: it begins with a recovery from the paper report (line ${set.known.line}), where only shares ${[...set.issued.keys()].sort((x, y) => x - y).join(', ')} were presented; use those, or re-share the key (mk reshare) to record a whole new set.`,
+      { shareIndex: h.shareIndex },
+    );
+  }
   if (!issued || h.kcv !== s.kcv || h.threshold !== set.threshold || h.shares !== set.shares) {
     throw new CeremonyError(
       'ShareMismatch',
@@ -291,17 +298,52 @@ export async function combineCheckedSources(
   sources: readonly ShareSource[],
   headers: readonly KeyshareHeader[],
 ): Promise<Buffer> {
+  return combineSources(
+    sources,
+    headers,
+    { kcv: summary.kcv, verificationPattern: summary.verificationPattern, what: 'the recorded master key' },
+    (header, share, label) => checkCommitment(header, share, summary.issued.get(header.shareIndex)!, label),
+  );
+}
+
+/** The key shares must rebuild: its KCV and verification pattern, and what it is called in a refusal. */
+export interface ExpectedKey {
+  kcv: string;
+  verificationPattern: string;
+  /** "the recorded master key", "the key of the paper report". */
+  what: string;
+}
+
+/**
+ * Opens each share (`each` checks it as it opens; the share is zeroed after),
+ * rebuilds the key and refuses one whose KCV or verification pattern is not
+ * the expected key's, naming both. Secret: the caller zeroes the key.
+ */
+export async function combineSources(
+  sources: readonly ShareSource[],
+  headers: readonly KeyshareHeader[],
+  expected: ExpectedKey,
+  each: (header: KeyshareHeader, share: Buffer, label: string) => void,
+): Promise<Buffer> {
   const opened: Buffer[] = [];
   try {
     for (const [i, src] of sources.entries()) {
       const share = await src.open();
       opened.push(share);
-      checkCommitment(headers[i]!, share, summary.issued.get(headers[i]!.shareIndex)!, src.label);
+      each(headers[i]!, share, src.label);
     }
     const key = await combineShares(opened);
-    if (!sameHex(verificationPattern(key), summary.verificationPattern) || !sameHex(keyCheckValue(key), summary.kcv)) {
+    const kcv = keyCheckValue(key);
+    const vp = verificationPattern(key);
+    if (!sameHex(vp, expected.verificationPattern) || !sameHex(kcv, expected.kcv)) {
       zeroize(key);
-      throw new CeremonyError('ShareMismatch', 'The shares do not rebuild the recorded master key.');
+      throw new CeremonyError(
+        'ShareMismatch',
+        sameHex(kcv, expected.kcv)
+          ? `The shares rebuild a key with KCV ${kcv}, but its verification pattern is ${vp}, not ${expected.verificationPattern} of ${expected.what}.`
+          : `The shares rebuild a key with KCV ${kcv}, not ${expected.what} (KCV ${expected.kcv}).`,
+        { kcv, expectedKcv: expected.kcv },
+      );
     }
     return key;
   } finally {

@@ -32,6 +32,12 @@ export interface ShareSet {
   issued: Map<number, IssuedShare>;
   /** The re-share that retired the set; null for the current set. */
   retiredBy: Retirement | null;
+  /**
+   * How the record knows the set: every share it issued, or (issue 11, a
+   * recovery from the paper report) only the shares presented at that
+   * recovery, at its record line; the others were issued in a lost record.
+   */
+  known: { from: 'issue' } | { from: 'paper-recovery'; line: number };
 }
 
 /** A re-share that did not complete: its shares never were a usable set. */
@@ -93,6 +99,14 @@ export const ENTRY = {
    * after every new share was issued and read back.
    */
   sharesRetired: 'shares-retired',
+  /**
+   * A recovery whose record was lost (issue 11, ceremony 1): the key rebuilt
+   * from K shares checked against the paper report's KCV and verification
+   * pattern, and the commitments of the shares presented. It stands where a
+   * key ceremony's master-key-generated and share-issued entries stand: the
+   * key's life in this record starts here.
+   */
+  keyRecoveredFromPaper: 'key-recovered-from-paper',
   /** The last entry of every ceremony: completed or aborted, with its entry count. */
   closed: 'ceremony-closed',
 } as const;
@@ -309,27 +323,9 @@ function int(e: TranscriptEntry, k: string): number {
 export function summarize(entries: TranscriptEntry[]): CeremonySummary {
   const { ceremonies } = ceremoniesOf(entries);
   const keyCeremony = usableKeyCeremony(ceremonies[0]!);
-  const first = keyCeremony[0]!;
-  const generated = keyCeremony.find((e) => e.type === ENTRY.masterKeyGenerated);
-  if (!generated)
-    throw new CeremonyError(
-      'TranscriptInvalid',
-      'The key ceremony in this record is closed as completed but has no master key: the record was rewritten. Use the original record.',
-    );
-  const firstSet = shareSetOf(keyCeremony, 'The key ceremony in this record');
-  const s: CeremonySummary = {
-    ceremonyId: firstSet.ceremonyId,
-    ceremonyName: str(first, 'ceremonyName'),
-    keyName: str(first, 'keyName'),
-    kcv: str(generated, 'kcv'),
-    verificationPattern: str(generated, 'verificationPattern'),
-    threshold: firstSet.threshold,
-    shares: firstSet.shares,
-    issued: firstSet.issued,
-    shareSets: [firstSet],
-    voidShareCeremonies: [],
-    bundles: [],
-  };
+  // A record begun by a recovery from the paper report starts the key's life there (issue 11).
+  const s =
+    ceremonyKindOf(keyCeremony[0]!) === 'recovery' ? keyRecoveredFromPaper(keyCeremony) : keyGenerated(keyCeremony);
   for (const c of ceremonies.slice(1)) addReshare(s, c);
   const current = s.shareSets.at(-1)!;
   s.threshold = current.threshold;
@@ -347,6 +343,128 @@ export function summarize(entries: TranscriptEntry[]): CeremonySummary {
   return s;
 }
 
+/** The key of a key ceremony that generated it (mk generate, the app): its first set of shares. */
+function keyGenerated(keyCeremony: readonly TranscriptEntry[]): CeremonySummary {
+  const first = keyCeremony[0]!;
+  const generated = keyCeremony.find((e) => e.type === ENTRY.masterKeyGenerated);
+  if (!generated)
+    throw new CeremonyError(
+      'TranscriptInvalid',
+      'The key ceremony in this record is closed as completed but has no master key: the record was rewritten. Use the original record.',
+    );
+  const firstSet = shareSetOf(keyCeremony, 'The key ceremony in this record');
+  return keySummary(first, firstSet, generated);
+}
+
+function keySummary(opening: TranscriptEntry, set: ShareSet, keyEntry: TranscriptEntry): CeremonySummary {
+  return {
+    ceremonyId: set.ceremonyId,
+    ceremonyName: str(opening, 'ceremonyName'),
+    keyName: str(opening, 'keyName'),
+    kcv: str(keyEntry, 'kcv'),
+    verificationPattern: str(keyEntry, 'verificationPattern'),
+    threshold: set.threshold,
+    shares: set.shares,
+    issued: set.issued,
+    shareSets: [set],
+    voidShareCeremonies: [],
+    bundles: [],
+  };
+}
+
+/** What the paper report of a lost record said, as a recovery from it records it in its opening. */
+export interface LostRecordReport {
+  /** The lost record's head hash (hex), as the signed report printed it. */
+  headHash: string;
+  kcv: string;
+  verificationPattern: string;
+}
+
+/** A share presented at a recovery from the paper report: the record knows it by its commitment. */
+export interface PresentedShare {
+  shareIndex: number;
+  custodian: string;
+  /** How it was given ("share file c1.share", "card in reader …"). */
+  presentedAs: string;
+  commitment: string;
+  /** When it was made (its header). */
+  created: string;
+}
+
+/** The data of a key-recovered-from-paper entry. */
+export function keyRecoveredFromPaperData(a: {
+  keyCeremonyId: string;
+  kcv: string;
+  verificationPattern: string;
+  presented: readonly PresentedShare[];
+}): TranscriptData {
+  return {
+    keyCeremonyId: a.keyCeremonyId,
+    kcv: a.kcv,
+    verificationPattern: a.verificationPattern,
+    sharesPresented: a.presented.map((p) => ({ ...p })),
+  };
+}
+
+/**
+ * The key of a record begun by a recovery from the paper report (issue 11):
+ * the share set the presented shares' headers name (K and N in the
+ * opening), known by the commitments of the shares presented only; the KCV
+ * and verification pattern the rebuilt key had, which equal the paper's.
+ * Also read while that recovery is still running, to build its bundle.
+ */
+export function keyRecoveredFromPaper(ceremony: readonly TranscriptEntry[]): CeremonySummary {
+  const opening = ceremony[0]!;
+  const recovered = ceremony.filter((e) => e.type === ENTRY.keyRecoveredFromPaper);
+  const r = recovered[0];
+  const keyCeremonyId = str(opening, 'keyCeremonyId');
+  if (
+    recovered.length !== 1 ||
+    r!.data['keyCeremonyId'] !== keyCeremonyId ||
+    !isPlainRecord(opening.data['lostRecord'])
+  )
+    throw malformed(
+      opening,
+      'a record that begins with a recovery holds, exactly once, the key that recovery rebuilt from the paper report of the lost record',
+      'The ceremony record',
+    );
+  const set: ShareSet = {
+    ceremonyId: keyCeremonyId,
+    threshold: int(opening, 'threshold'),
+    shares: int(opening, 'shares'),
+    issued: new Map(),
+    retiredBy: null,
+    known: { from: 'paper-recovery', line: r!.seq },
+  };
+  const presented = r!.data['sharesPresented'];
+  for (const p of Array.isArray(presented) ? (presented as unknown[]) : []) {
+    const d = isPlainRecord(p) ? p : {};
+    const idx = d['shareIndex'];
+    const text = (k: string): string => (typeof d[k] === 'string' ? d[k] : '');
+    if (typeof idx !== 'number' || !Number.isInteger(idx) || !text('commitment'))
+      throw malformed(r!, 'a presented share lacks its index or commitment', 'The ceremony record');
+    set.issued.set(idx, {
+      shareIndex: idx,
+      custodian: text('custodian'),
+      medium: 'presented at the recovery',
+      location: text('presentedAs'),
+      commitment: text('commitment'),
+      issued: text('created'),
+    });
+  }
+  if (set.issued.size < set.threshold)
+    throw malformed(
+      r!,
+      `it knows ${set.issued.size} shares, fewer than the ${set.threshold} that rebuilt the key`,
+      'The ceremony record',
+    );
+  return keySummary(opening, set, r!);
+}
+
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** The shares a ceremony issued, all N of them, or why the record was rewritten. */
 function shareSetOf(entries: readonly TranscriptEntry[], what: string): ShareSet {
   const opening = entries[0]!;
@@ -356,6 +474,7 @@ function shareSetOf(entries: readonly TranscriptEntry[], what: string): ShareSet
     shares: int(opening, 'shares'),
     issued: new Map(),
     retiredBy: null,
+    known: { from: 'issue' },
   };
   for (const e of entries) {
     if (e.type !== ENTRY.shareIssued) continue;

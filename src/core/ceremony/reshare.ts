@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { CeremonyError } from '../errors.js';
 import { zeroize } from '../secrets.js';
 import type { ShareSource } from './media.js';
 import { checkSourcesAgainstRecord, combineCheckedSources, loadCeremony, TOOL } from './operations.js';
 import type { CeremonyKind } from './kinds.js';
-import { ceremoniesOf, ceremonyKindOf, ENTRY, sharesRetiredData } from './record.js';
+import { ENTRY, sharesRetiredData } from './record.js';
 import {
   checkShareSetPlan,
+  closeStoppedCeremony,
   issueShareSet,
   runCeremony,
+  stoppedCeremony,
   withPrecheckedDestinations,
   type CeremonyFrame,
   type CustodianShare,
   type IssuedShareResult,
   type ProgressListener,
 } from './share-issue.js';
-import { appendTranscript, endCeremony, readTranscript } from './transcript.js';
+import { appendTranscript } from './transcript.js';
 
 // Re-share (issue 11, ceremony 2): K current shares in, a new K'-of-N' set
 // of the same key out, in the same record, which then retires the old set.
@@ -64,7 +65,7 @@ export async function reshareMasterKey(a: ReshareArgs): Promise<ReshareResult> {
   const frame: CeremonyFrame = { recordPath: a.recordPath, actor: a.actor ?? 'operator', now };
   checkShareSetPlan(a.threshold, a.custodians);
   const { summary } = loadCeremony(a.recordPath);
-  const stopped = stoppedReshare(a.recordPath);
+  const stopped = stoppedCeremony(a.recordPath, RESHARE_KIND, 'a re-share');
   // Shares of another key, retired, repeated or too few are refused before any secret is asked.
   const headers = await checkSourcesAgainstRecord(summary, a.sources);
   const retired = summary.shareSets.at(-1)!;
@@ -72,21 +73,11 @@ export async function reshareMasterKey(a: ReshareArgs): Promise<ReshareResult> {
     let key: Buffer | undefined = await combineCheckedSources(summary, a.sources, headers);
     a.onProgress?.({ step: 'master-key-rebuilt' });
     try {
-      if (stopped) {
-        endCeremony(
-          a.recordPath,
-          frame.actor,
-          {
-            wiped: null,
-            closing: {
-              outcome: 'aborted',
-              code: 'Stopped',
-              reason: 'stopped before it ended; closed by the next mk reshare, its shares never were a usable set',
-            },
-          },
-          now(),
+      if (stopped)
+        closeStoppedCeremony(
+          frame,
+          'stopped before it ended; closed by the next mk reshare, its shares never were a usable set',
         );
-      }
       const ceremonyId = randomUUID();
       const sharesUsed = headers.map((h) => h.shareIndex);
       const open = (): void => {
@@ -155,27 +146,4 @@ export async function reshareMasterKey(a: ReshareArgs): Promise<ReshareResult> {
       zeroize(key);
     }
   });
-}
-
-/**
- * A record whose last ceremony has no closing entry: a re-share stopped
- * (killed, power gone) before it ended is closed as aborted by the next one,
- * which names the shares it had written (they are void). Any other open
- * ceremony is refused: it may still be running.
- */
-function stoppedReshare(recordPath: string): { line: number; written: string[] } | null {
-  const last = ceremoniesOf(readTranscript(recordPath)).ceremonies.at(-1)!;
-  if (last.outcome.kind !== 'open') return null;
-  const opening = last.entries[0]!;
-  if (ceremonyKindOf(opening) !== RESHARE_KIND) {
-    throw new CeremonyError(
-      'TranscriptInvalid',
-      `The ceremony record ${recordPath} ends with a ceremony that has no closing entry (opened at line ${opening.seq}): it is still running, or was stopped; a re-share starts only after it is closed.`,
-      { line: opening.seq },
-    );
-  }
-  return {
-    line: opening.seq,
-    written: last.entries.filter((e) => e.type === ENTRY.shareIssued).map((e) => String(e.data['location'])),
-  };
 }

@@ -2,8 +2,9 @@ import { CeremonyError, isCeremonyError } from '../errors.js';
 import { checkThreshold, splitMasterKey } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
-import { ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing } from './record.js';
-import { appendTranscript, endCeremony } from './transcript.js';
+import type { CeremonyKind } from './kinds.js';
+import { ceremoniesOf, ceremonyKindOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing } from './record.js';
+import { appendTranscript, endCeremony, readTranscript } from './transcript.js';
 import type { ShareDestination } from './media.js';
 
 // The steps of every ceremony that issues a set of shares (issue 11, "One
@@ -111,6 +112,44 @@ export async function runCeremony<T>(
     frame.now(),
   );
   return result;
+}
+
+/**
+ * A record whose last ceremony has no closing entry: a ceremony of `kind`
+ * stopped (killed, power gone) before it ended is closed as aborted by the
+ * next one of its kind (closeStoppedCeremony), which names the shares it had
+ * written (they are void). Any other open ceremony is refused: it may still
+ * be running. `what` names the ceremony about to start ("a re-share").
+ */
+export function stoppedCeremony(
+  recordPath: string,
+  kind: CeremonyKind,
+  what: string,
+): { line: number; written: string[] } | null {
+  const last = ceremoniesOf(readTranscript(recordPath)).ceremonies.at(-1)!;
+  if (last.outcome.kind !== 'open') return null;
+  const opening = last.entries[0]!;
+  if (ceremonyKindOf(opening) !== kind) {
+    throw new CeremonyError(
+      'TranscriptInvalid',
+      `The ceremony record ${recordPath} ends with a ceremony that has no closing entry (opened at line ${opening.seq}): it is still running, or was stopped; ${what} starts only after it is closed.`,
+      { line: opening.seq },
+    );
+  }
+  return {
+    line: opening.seq,
+    written: last.entries.filter((e) => e.type === ENTRY.shareIssued).map((e) => String(e.data['location'])),
+  };
+}
+
+/** Closes, as aborted with `reason`, the stopped ceremony that stoppedCeremony found. */
+export function closeStoppedCeremony(frame: CeremonyFrame, reason: string): void {
+  endCeremony(
+    frame.recordPath,
+    frame.actor,
+    { wiped: null, closing: { outcome: 'aborted', code: 'Stopped', reason } },
+    frame.now(),
+  );
 }
 
 /**

@@ -167,6 +167,18 @@ function line(e: TranscriptEntry): string {
   return canonicalJson(e) + '\n';
 }
 
+/**
+ * The entries a new record would begin with, sealed in memory and checked as
+ * a record's structure is, for the checks a command makes before it writes
+ * the record (a recovery from the paper report, issue 11). Nothing is written.
+ */
+export function draftRecord(first: readonly NewEntry[], now = new Date()): TranscriptEntry[] {
+  const entries: TranscriptEntry[] = [];
+  for (const e of first) entries.push(seal(entries.at(-1) ?? null, e, now));
+  ceremoniesOf(entries, 'The new ceremony record');
+  return entries;
+}
+
 /** Starts a new record with the opening of its first ceremony; refuses an existing file. */
 export function createTranscript(path: string, first: NewEntry, now = new Date()): TranscriptEntry {
   const e = seal(null, first, now);
