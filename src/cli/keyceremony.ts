@@ -68,7 +68,7 @@ const USAGE = `Usage:
                           --new-share PATH=PASSFILE|piv:R=PINFILE ... [--ceremony-name NAME] [--actor NAME]
   keyceremony mk recover --record RECORD.jsonl --share PATH=PASSFILE|piv:R=PINFILE ... --transport T.json ...
                           --out BUNDLE.json [--admin CERT.pem ... --signature-threshold S [--revocation-threshold V]]
-                          [--rehearsal] [--ceremony-name NAME] [--actor NAME]
+                          [--head HEX] [--rehearsal] [--ceremony-name NAME] [--actor NAME]
   keyceremony mk recover --new-record NEW.jsonl --key-name NAME --kcv HEX --verification-pattern HEX --head HEX
                           --fingerprint UNIT=HEX ... --share ... --transport T.json ... --out BUNDLE.json [...]
                           (the record is lost: the values of its signed paper report; the fingerprints off the units)

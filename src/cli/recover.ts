@@ -8,7 +8,8 @@ import { groupHex } from '../core/encoding.js';
 import { actorOption, out, parse, recoveryClaim, required, UsageError } from './common.js';
 import { shareSources } from './shares.js';
 
-const PAPER_OPTIONS = ['new-record', 'key-name', 'kcv', 'verification-pattern', 'head', 'fingerprint'] as const;
+/** Options of the lost-record case only (--head goes with both: with --record, the record must hold it). */
+const PAPER_OPTIONS = ['new-record', 'key-name', 'kcv', 'verification-pattern', 'fingerprint'] as const;
 
 export async function mkRecover(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
@@ -73,7 +74,12 @@ export async function mkRecover(argv: string[]): Promise<void> {
     });
   } else {
     const recordPath = values.record!;
-    r = await recoverFromRecord({ ...common, recordPath, sources: await shareSources(specs, recordPath) });
+    r = await recoverFromRecord({
+      ...common,
+      recordPath,
+      ...(values.head !== undefined ? { paperHead: values.head } : {}),
+      sources: await shareSources(specs, recordPath),
+    });
   }
   if (r.closedStopped)
     out(

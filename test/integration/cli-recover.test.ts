@@ -131,6 +131,22 @@ describe('keyceremony mk recover from the record', () => {
     expect(existsSync(join(dir, 'x.json'))).toBe(false);
   });
 
+  it('with the paper report at hand, refuses a record that does not hold the head hash the report printed', () => {
+    const before = readFileSync(join(dir, 'record.jsonl'));
+    for (const [head, words] of [
+      [
+        'ab'.repeat(32),
+        /^keyceremony: The record record\.jsonl does not hold the head hash ABAB .* printed on the paper report \(its own head is [0-9A-F ]+\): it is not the record the report describes, or it was cut or rewritten\./,
+      ],
+      ['12 34', /^keyceremony: The paper report's head hash must be the 64 hex digits printed on the report/],
+    ] as const) {
+      const r = recover(...shares('c1', 'c2'), ...claimArgs, '--head', head, '--out', 'x.json');
+      expectCleanFailure(r, words);
+      expect(r.code).toBe(1);
+    }
+    expect(readFileSync(join(dir, 'record.jsonl')).equals(before)).toBe(true);
+  });
+
   it('a wrong passphrase once the ceremony is open closes it as aborted with the reason', () => {
     passFile(dir, 'wrong.pass', 'not the passphrase');
     const r = recover(...shares('c1'), '--share', 'c2.share=wrong.pass', ...claimArgs, '--out', 'x.json');
@@ -143,7 +159,23 @@ describe('keyceremony mk recover from the record', () => {
   });
 
   it('runs the ceremony: bundle built and recorded, key wiped, ceremony closed; signed and ingested', () => {
-    const out = ok(recover(...shares('c3', 'c1'), ...claimArgs, '--out', 'recover.json', '--actor', 'Olga Operator'));
+    // The head the key ceremony's report printed (its closing entry); the record has grown since.
+    const reportHead = readFileSync(join(dir, 'record.jsonl'), 'utf8')
+      .split('\n')
+      .map((l) => (l ? (JSON.parse(l) as { type: string; hash: string }) : null))
+      .find((e) => e?.type === 'ceremony-closed')!.hash;
+    const out = ok(
+      recover(
+        ...shares('c3', 'c1'),
+        ...claimArgs,
+        '--out',
+        'recover.json',
+        '--actor',
+        'Olga Operator',
+        '--head',
+        reportHead.toUpperCase().replace(/(.{4})(?!$)/g, '$1 '),
+      ),
+    );
     expect(out).toMatch(/^Recovery [0-9a-f-]{36}: key "MK-R" rebuilt from shares 3, 1 and checked/m);
     const payload = /^ {2}Payload SHA-256: ([0-9a-f]{64})$/m.exec(out)![1]!;
     expect(out).toContain(`Next: every one of the 2 admins the claim installs signs it (payload SHA-256 ${payload}):`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClaimSpec } from '../bundle/bundle.js';
 import type { TransportKey } from '../bundle/transport.js';
 import { CeremonyError } from '../errors.js';
+import { groupHex } from '../encoding.js';
 import { assertFolderWritable, assertOutputFree } from '../files.js';
 import { checkKeyName, sameHex } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
@@ -29,7 +30,14 @@ import {
   type PresentedShare,
 } from './record.js';
 import { closeStoppedCeremony, runCeremony, stoppedCeremony, type CeremonyFrame } from './share-issue.js';
-import { appendTranscript, createTranscript, draftRecord, readTranscript, type NewEntry } from './transcript.js';
+import {
+  appendTranscript,
+  createTranscript,
+  draftRecord,
+  headHash,
+  readTranscript,
+  type NewEntry,
+} from './transcript.js';
 import type { TranscriptData } from './transcript.js';
 
 // Recovery (issue 11, ceremony 1): the master key rebuilt from any K shares
@@ -58,6 +66,8 @@ interface RecoveryArgs {
 
 export interface RecoverFromRecordArgs extends RecoveryArgs {
   recordPath: string;
+  /** The head hash printed on the key's paper report, as typed: the record must hold it. */
+  paperHead?: string;
 }
 
 /** What the operator types from the paper report of a lost record. */
@@ -101,6 +111,7 @@ export interface RecoveryResult {
  */
 export async function recoverFromRecord(a: RecoverFromRecordArgs): Promise<RecoveryResult> {
   const frame = frameOf(a, a.recordPath);
+  if (a.paperHead !== undefined) checkRecordAgainstPaperHead(a.recordPath, a.paperHead);
   const { summary } = loadCeremony(a.recordPath);
   const stopped = stoppedCeremony(a.recordPath, RECOVERY_KIND, 'a recovery');
   const { rehearsal } = precheckBundle(
@@ -215,17 +226,37 @@ export async function recoverFromPaper(a: RecoverFromPaperArgs): Promise<Recover
   }
 }
 
+/** A value typed from the paper report: hex in groups or not, either case; normalised, or refused naming what it is. */
+function hex(text: string, digits: number, what: string): string {
+  const h = text.replace(/[\s:]+/g, '').toLowerCase();
+  if (!new RegExp(`^[0-9a-f]{${digits}}$`).test(h))
+    throw new CeremonyError(
+      'InvalidArgument',
+      `${what} must be the ${digits} hex digits printed on the report (spaces allowed), not "${text.slice(0, 100)}".`,
+    );
+  return h;
+}
+
+/**
+ * With the record at hand and its paper report too (issue 11: "a record
+ * whose head does not match the paper"): the record must hold the head hash
+ * the report printed, at the line where the report was made or before later
+ * entries were added. A record that does not was cut or rewritten before
+ * the report's end, and nothing is recovered from it.
+ */
+function checkRecordAgainstPaperHead(recordPath: string, typedHead: string): void {
+  const head = hex(typedHead, 64, "The paper report's head hash");
+  const entries = readTranscript(recordPath);
+  if (entries.some((e) => e.hash === head)) return;
+  throw new CeremonyError(
+    'TranscriptInvalid',
+    `The record ${recordPath} does not hold the head hash ${groupHex(head)} printed on the paper report (its own head is ${groupHex(headHash(entries))}): it is not the record the report describes, or it was cut or rewritten. Use the original record, or recover from the paper report with --new-record.`,
+    { expectedHead: head },
+  );
+}
+
 /** The paper report as typed: hex in groups or not, either case; normalised, or refused naming what is wrong. */
 export function parsePaperReport(typed: PaperReport): PaperReport {
-  const hex = (text: string, digits: number, what: string): string => {
-    const h = text.replace(/[\s:]+/g, '').toLowerCase();
-    if (!new RegExp(`^[0-9a-f]{${digits}}$`).test(h))
-      throw new CeremonyError(
-        'InvalidArgument',
-        `${what} must be the ${digits} hex digits printed on the report (spaces allowed), not "${text.slice(0, 100)}".`,
-      );
-    return h;
-  };
   return {
     keyName: typed.keyName,
     kcv: hex(typed.kcv, 6, "The paper report's KCV").toUpperCase(),
