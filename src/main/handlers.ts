@@ -17,10 +17,20 @@ import {
   type IpcError,
   type IpcResponse,
   type Medium,
+  type PlanRef,
   type SecretInput,
   type SetupReasons,
 } from '../shared/ipc.js';
-import { cardsView, ceremonyView, interruptedView, recordView, shareCheckView } from './views.js';
+import type { SetupUnit } from '../core/ceremony/setup-file.js';
+import {
+  cardsView,
+  ceremonyView,
+  interruptedView,
+  planFileView,
+  planOpenedView,
+  recordView,
+  shareCheckView,
+} from './views.js';
 
 export interface HandlerContext {
   readonly session: CeremonySession;
@@ -63,8 +73,19 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.snapshot())),
     [IpcChannel.ceremonyStart]: h(
       IpcChannel.ceremonyStart,
-      (a) => parseSetup(one(a)),
-      async (r) => ceremonyView(await s.start(r)),
+      (a) => parseStart(one(a)),
+      async ({ fromPlan, ...setup }) => ceremonyView(await s.start(setup, fromPlan)),
+    ),
+    [IpcChannel.planSave]: h(
+      IpcChannel.planSave,
+      (a) => parsePlanForm(one(a), []),
+      async (r) => planFileView(await s.savePlan(r.setup, planUnits(r.units))),
+    ),
+    [IpcChannel.planOpen]: h(IpcChannel.planOpen, none, async () => planOpenedView(await s.openPlan())),
+    [IpcChannel.planPrintScript]: h(
+      IpcChannel.planPrintScript,
+      (a) => parsePlanForm(one(a), ['fromPlan']),
+      (r) => s.printPlanScript(r.setup, planUnits(r.units), r.fromPlan),
     ),
     [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, async () => ceremonyView(await s.abandon())),
     [IpcChannel.unitsAddTransport]: h(IpcChannel.unitsAddTransport, none, async () =>
@@ -212,6 +233,8 @@ const MAX_TEXT = 256;
 const MAX_SECRET = 1024;
 /** The longest reason the set-up may give (SETUP.json's limit, src/core/ceremony/roster.ts REASON_MAX). */
 const MAX_REASON = 1000;
+/** More units than a plan may name (SETUP.json's limit is 16) are refused by core, by the member; this only bounds the request. */
+const MAX_PLAN_UNITS = 64;
 
 function noArgument(args: readonly unknown[]): undefined {
   if (args.length !== 0) throw new InvalidIpcRequest(`This call takes no argument, but received ${args.length}.`);
@@ -270,23 +293,67 @@ function medium(value: unknown, what: string): Medium {
   return value;
 }
 
+const SETUP_KEYS = [
+  'ceremonyName',
+  'keyName',
+  'threshold',
+  'signatureThreshold',
+  'revocationThreshold',
+  'operator',
+  'admins',
+  'custodians',
+  'witnesses',
+  'reasons',
+] as const;
+
+/** Start's request: the set-up, and the plan it was filled from, if any. */
+function parseStart(value: unknown): CeremonySetup & { fromPlan?: PlanRef } {
+  const o = record(value, SETUP_KEYS, 'The ceremony set-up', ['fromPlan']);
+  const { fromPlan, ...setup } = o;
+  return {
+    ...parseSetup(setup),
+    ...(fromPlan !== undefined ? { fromPlan: parsePlanRef(fromPlan) } : {}),
+  };
+}
+
+/** A plan names a file by its SHA-256: 64 lowercase hex digits. */
+function parsePlanRef(value: unknown): PlanRef {
+  const o = record(value, ['sha256'], 'fromPlan');
+  const sha256 = text(o['sha256'], 'fromPlan.sha256', 64);
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new InvalidIpcRequest('fromPlan.sha256 must be 64 lowercase hex digits.');
+  return { sha256 };
+}
+
+/** The plan's form: the set-up and the units; `optional` members as the channel allows. */
+function parsePlanForm(
+  value: unknown,
+  optional: readonly 'fromPlan'[],
+): { setup: CeremonySetup; units: { id: string; transportFingerprint: string | null }[]; fromPlan?: PlanRef } {
+  const o = record(value, ['setup', 'units'], 'The plan', optional);
+  return {
+    setup: parseSetup(o['setup']),
+    units: list(o['units'], 'The units', MAX_PLAN_UNITS, (v, i) => {
+      const u = record(v, ['id', 'transportFingerprint'], `Unit ${i + 1}`);
+      const fp = u['transportFingerprint'];
+      return {
+        id: text(u['id'], `Unit ${i + 1}'s id`),
+        transportFingerprint: fp === null ? null : text(fp, `Unit ${i + 1}'s transport key fingerprint`),
+      };
+    }),
+    ...(o['fromPlan'] !== undefined ? { fromPlan: parsePlanRef(o['fromPlan']) } : {}),
+  };
+}
+
+/** The units as core takes them: a fingerprint not yet known is left out. */
+function planUnits(units: readonly { id: string; transportFingerprint: string | null }[]): SetupUnit[] {
+  return units.map((u) => ({
+    id: u.id,
+    ...(u.transportFingerprint !== null ? { transportFingerprint: u.transportFingerprint } : {}),
+  }));
+}
+
 function parseSetup(value: unknown): CeremonySetup {
-  const o = record(
-    value,
-    [
-      'ceremonyName',
-      'keyName',
-      'threshold',
-      'signatureThreshold',
-      'revocationThreshold',
-      'operator',
-      'admins',
-      'custodians',
-      'witnesses',
-      'reasons',
-    ],
-    'The ceremony set-up',
-  );
+  const o = record(value, SETUP_KEYS, 'The ceremony set-up');
   const participant = (role: string) => (v: unknown, i: number) => {
     const p = record(v, ['name', 'medium'], `${role} ${i + 1}`);
     return {

@@ -14,14 +14,20 @@ import type {
   BundleSnapshot,
   CeremonyState,
   InterruptedRecord,
+  OpenedPlan,
   RecordForCheck,
+  SavedPlan,
   ShareChecked,
 } from '../core/ceremony/session.js';
+import type { SetupUnit } from '../core/ceremony/setup-file.js';
 import type {
   BundleView,
   CardsView,
   CeremonyView,
   InterruptedRecordView,
+  PlanFileView,
+  PlanOpenedView,
+  PlanUnit,
   RecordView,
   ShareCheckView,
 } from '../shared/ipc.js';
@@ -148,4 +154,23 @@ export function interruptedView(r: InterruptedRecord): InterruptedRecordView {
     outcome: r.outcome,
     savedTo: r.savedTo,
   };
+}
+
+/** A plan file, with its SHA-256 laid out as the printed ceremony script shows it (hex groups and words). */
+export function planFileView(p: SavedPlan): PlanFileView {
+  const digest = Buffer.from(p.sha256, 'hex');
+  return { fileName: p.fileName, sha256: p.sha256, sha256Groups: hexGroups(digest), sha256Words: pgpWords(digest) };
+}
+
+export function planOpenedView(p: OpenedPlan): PlanOpenedView {
+  return {
+    ...planFileView(p),
+    setup: p.setup,
+    units: p.units.map(planUnitView),
+    notes: p.notes,
+  };
+}
+
+function planUnitView(u: SetupUnit): PlanUnit {
+  return { id: u.id, transportFingerprint: u.transportFingerprint ?? null };
 }

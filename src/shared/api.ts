@@ -21,6 +21,11 @@ export const API_VERBS = {
     saveRecord: IpcChannel.recordSave,
     printRecord: IpcChannel.recordPrint,
   },
+  plan: {
+    save: IpcChannel.planSave,
+    open: IpcChannel.planOpen,
+    printScript: IpcChannel.planPrintScript,
+  },
   units: {
     addTransport: IpcChannel.unitsAddTransport,
     confirm: IpcChannel.unitsConfirm,

@@ -89,6 +89,55 @@ export interface SetupReasons {
   readonly signatureThresholdOne?: string;
 }
 
+// ---------------------------------------------------------------------------
+// The plan (SETUP.json, issue 11): the Set up form written to a file to be
+// reviewed and signed off before the day, and read back into the form
+
+/** A crypto unit the plan names (the Units step still loads and confirms its transport file). */
+export interface PlanUnit {
+  /** The unit's id, as its transport file and display give it. */
+  readonly id: string;
+  /** SHA-256 of its transport public key (hex), when known before the day; null when not. */
+  readonly transportFingerprint: string | null;
+}
+
+/** The Set up form's values, for a plan: the set-up and the units. */
+export interface PlanForm {
+  readonly setup: CeremonySetup;
+  readonly units: readonly PlanUnit[];
+}
+
+/** The form's values, and the plan they were filled from (plan:open), if any: the script of an unchanged plan is printed from its file. */
+export interface PlanScriptRequest extends PlanForm {
+  readonly fromPlan?: PlanRef;
+}
+
+/** Names a plan opened with plan:open, by its file's SHA-256 (hex). */
+export interface PlanRef {
+  readonly sha256: string;
+}
+
+/** The set-up Start takes, and the plan it was filled from, if any (recorded in the ceremony's opening). */
+export interface CeremonyStartRequest extends CeremonySetup {
+  readonly fromPlan?: PlanRef;
+}
+
+export interface PlanFileView {
+  readonly fileName: string;
+  /** SHA-256 (hex) of the file, as the ceremony script prints it. */
+  readonly sha256: string;
+  /** The same, as hex groups and PGP words, for comparing with the printed script. */
+  readonly sha256Groups: readonly string[];
+  readonly sha256Words: readonly string[];
+}
+
+export interface PlanOpenedView extends PlanFileView {
+  readonly setup: CeremonySetup;
+  readonly units: readonly PlanUnit[];
+  /** Plain sentences: what the form set that the plan left open, and what of the plan the form does not keep. */
+  readonly notes: readonly string[];
+}
+
 export interface UnitView {
   readonly unitId: string;
   /** The transport file's name (not its folder). */
@@ -264,6 +313,9 @@ export const IpcChannel = {
   ceremonyState: 'ceremony:state',
   ceremonyStart: 'ceremony:start',
   ceremonyAbandon: 'ceremony:abandon',
+  planSave: 'plan:save',
+  planOpen: 'plan:open',
+  planPrintScript: 'plan:print-script',
   unitsAddTransport: 'units:add-transport',
   unitsConfirm: 'units:confirm',
   unitsRemove: 'units:remove',
@@ -303,8 +355,14 @@ export interface IpcContract {
   [IpcChannel.appGetInfo]: { request: undefined; result: AppInfo };
   /** The ceremony in progress (an empty one before Set up). */
   [IpcChannel.ceremonyState]: { request: undefined; result: CeremonyView };
-  /** Set up: checks the roster and starts the ceremony. */
-  [IpcChannel.ceremonyStart]: { request: CeremonySetup; result: CeremonyView };
+  /** Set up: checks the roster and starts the ceremony (naming the plan it was filled from, if any). */
+  [IpcChannel.ceremonyStart]: { request: CeremonyStartRequest; result: CeremonyView };
+  /** Writes the form's values as a plan (SETUP.json, save dialog), checked first; never overwrites. */
+  [IpcChannel.planSave]: { request: PlanForm; result: PlanFileView };
+  /** Opens a plan (SETUP.json, open dialog) to fill the Set up form; nothing starts. */
+  [IpcChannel.planOpen]: { request: undefined; result: PlanOpenedView };
+  /** Prints the ceremony script of the form's values (system print dialog); false if the person canceled. */
+  [IpcChannel.planPrintScript]: { request: PlanScriptRequest; result: { printed: boolean } };
   /** Abandons the ceremony: wipes any key, records the abort. */
   [IpcChannel.ceremonyAbandon]: { request: undefined; result: CeremonyView };
   /** Opens a transport key file (dialog) and adds its unit, unconfirmed. */

@@ -26,6 +26,7 @@ import {
   type SlotContent,
 } from '../cards/roles.js';
 import { SLOT } from '../cards/piv.js';
+import { documentHtml } from '../document/html.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { assertOutputFree, readFileOrFail, writeFileExclusive } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
@@ -42,6 +43,9 @@ import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, ty
 import { renderRecordHtml, type CeremonyRoster } from './report.js';
 import { checkSetup, type CeremonySetup, type RosterMedium, type RosterParticipant } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
+import { ceremonyScriptDocument } from './script.js';
+import { MAX_SETUP_BYTES, parseSetupFile, serializeSetupFile, type SetupUnit } from './setup-file.js';
+import { formOfPlan, planDifferences, planOfForm } from './setup-plan.js';
 import {
   appendTranscript,
   createTranscript,
@@ -200,11 +204,41 @@ export interface ShareChecked {
   readonly kcv: string;
 }
 
+/** A plan (SETUP.json) written from the Set up form. */
+export interface SavedPlan {
+  readonly fileName: string;
+  /** SHA-256 (hex) of the file as written: the script prints it, so the room can check it is the approved plan. */
+  readonly sha256: string;
+}
+
+/** A plan (SETUP.json) opened to fill the Set up form; nothing starts until Start. */
+export interface OpenedPlan extends SavedPlan {
+  /** The plan as the form's values, checked with the Set up's rules. */
+  readonly setup: CeremonySetup;
+  readonly units: readonly SetupUnit[];
+  /** What the form set that the plan left open, and what of the plan the form does not keep. */
+  readonly notes: readonly string[];
+}
+
+/** Names a plan opened in this session, by the SHA-256 of its file. */
+export interface PlanRef {
+  readonly sha256: string;
+}
+
 // ---------------------------------------------------------------------------
 // The session's state: one phase at a time
 
 const SHARE_FILTERS: FileFilter[] = [{ name: 'Keyshare', extensions: ['keyshare'] }];
 const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
+const PLAN_FILTERS: FileFilter[] = [{ name: 'Ceremony plan (SETUP.json)', extensions: ['json'] }];
+
+/** A plan opened in this session: its text as read, and as the form's values. */
+interface PlanOpened {
+  readonly fileName: string;
+  readonly text: string;
+  readonly setup: CeremonySetup;
+  readonly units: readonly SetupUnit[];
+}
 
 interface UnitState {
   transport: TransportKey;
@@ -417,6 +451,10 @@ function picked(path: string | null, what: 'file' | 'folder' = 'file'): string {
   return path;
 }
 
+function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 function safeFileStem(name: string): string {
   const s = name
     .normalize('NFKD')
@@ -437,6 +475,8 @@ export class CeremonySession {
   private checkRecord: string | null = null;
   /** Records of ceremonies cut off by a crash, closed when the application started. */
   private readonly interrupted: InterruptedRecord[] = [];
+  /** Plans (SETUP.json) opened or saved since the application started, by the SHA-256 of the file. */
+  private readonly plans = new Map<string, PlanOpened>();
 
   constructor(private readonly ports: SessionPorts) {
     this.now = ports.now ?? (() => new Date());
@@ -588,10 +628,18 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // Step 1: set up
 
-  start(input: CeremonySetup): Promise<CeremonyState> {
+  /**
+   * Checks the set-up and opens the ceremony. `fromPlan` names the plan
+   * (SETUP.json) the form was filled from (openPlan): the record's opening
+   * then names it by its SHA-256, with the members the form changed before
+   * Start, if any.
+   */
+  start(input: CeremonySetup, fromPlan?: PlanRef): Promise<CeremonyState> {
     return this.queue.run(async () => {
       if (this.state.phase !== 'setup') fail('WrongStep', 'A ceremony is already in progress; abandon it first.');
       const setup = checkSetup(input);
+      const plan = fromPlan === undefined ? undefined : this.openedPlan(fromPlan);
+      const changed = plan === undefined ? [] : planDifferences(setup, plan.setup);
       const ceremonyId = randomUUID();
       const recordPath = join(this.ports.workDir, `ceremony-${ceremonyId}.jsonl`);
       createTranscript(
@@ -615,6 +663,16 @@ export class CeremonySession {
             // Why the set-up departs from separation of duties (issue 11): only the reasons that apply.
             reasons: { ...setup.reasons },
             operator: setup.operator,
+            // The approved plan this ceremony was set up from (issue 11), as the printed script names it.
+            ...(plan !== undefined && fromPlan !== undefined
+              ? {
+                  plan: {
+                    sha256: fromPlan.sha256,
+                    file: plan.fileName,
+                    ...(changed.length > 0 ? { changedBeforeStart: changed } : {}),
+                  },
+                }
+              : {}),
             tool: TOOL,
           },
         },
@@ -623,6 +681,92 @@ export class CeremonySession {
       this.enter({ phase: 'units', ceremony: { setup, id: ceremonyId, recordPath }, units: [] });
       return this.snapshot();
     });
+  }
+
+  // ---------------------------------------------------------------------
+  // The plan (SETUP.json, issue 11): written from the Set up form, or read into it, before anything starts
+
+  /**
+   * Writes the form's values as a plan (SETUP.json, an initial ceremony in
+   * production) to a new file (save dialog), never overwriting. The values
+   * are checked with the Set up's rules first; the file is what
+   * serializeSetupFile gives.
+   */
+  savePlan(form: CeremonySetup, units: readonly SetupUnit[]): Promise<SavedPlan> {
+    return this.queue.run(async () => {
+      const plan = planOfForm(form, units);
+      const text = serializeSetupFile(plan);
+      const path = picked(
+        await this.ports.dialogs.saveFile({
+          title: 'Save the ceremony plan (SETUP.json)',
+          defaultName: `SETUP-${safeFileStem(form.ceremonyName)}.json`,
+          filters: PLAN_FILTERS,
+        }),
+      );
+      assertOutputFree(path);
+      writeFileExclusive(path, text, 0o644);
+      const saved = { fileName: basename(path), sha256: sha256Hex(text) };
+      // Starting from the form as saved is starting from this plan: Start may name it as it names an opened one.
+      this.plans.set(saved.sha256, { fileName: saved.fileName, text, setup: checkSetup(form), units: plan.units });
+      return saved;
+    });
+  }
+
+  /**
+   * Reads a plan (SETUP.json) chosen in the open dialog, for the Set up form
+   * to show. Only an initial ceremony in production; refused with the member
+   * named when it is not a plan, or breaks a rule. Nothing starts.
+   */
+  openPlan(): Promise<OpenedPlan> {
+    return this.queue.run(async () => {
+      if (this.state.phase !== 'setup')
+        fail('WrongStep', 'A plan fills the Set up of a new ceremony; this one is already in progress.');
+      const path = picked(
+        await this.ports.dialogs.openFile({ title: 'Open a ceremony plan (SETUP.json)', filters: PLAN_FILTERS }),
+      );
+      const bytes = readFileOrFail(path, 'The plan', MAX_SETUP_BYTES);
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        fail('InvalidArgument', 'SETUP.json: the file is not UTF-8 text.');
+      }
+      const { setup, units, notes } = formOfPlan(parseSetupFile(text));
+      const sha256 = sha256Hex(bytes);
+      const fileName = basename(path);
+      this.plans.set(sha256, { fileName, text, setup, units });
+      return { fileName, sha256, setup, units, notes };
+    });
+  }
+
+  /**
+   * Prints the ceremony script of the form's values (the system print
+   * dialog). When they are still those of the plan `fromPlan`, the script
+   * is printed from that file, with its SHA-256; otherwise from the form,
+   * without one (no file holds it yet). False if the person canceled.
+   */
+  printPlanScript(form: CeremonySetup, units: readonly SetupUnit[], fromPlan?: PlanRef): Promise<{ printed: boolean }> {
+    return this.queue.run(async () => {
+      const ofForm = planOfForm(form, units);
+      const plan = fromPlan === undefined ? undefined : this.openedPlan(fromPlan);
+      const unchanged =
+        plan !== undefined &&
+        planDifferences(checkSetup(form), plan.setup, { form: ofForm.units, plan: plan.units }).length === 0;
+      const doc = unchanged
+        ? ceremonyScriptDocument(parseSetupFile(plan.text), this.now(), fromPlan!.sha256)
+        : ceremonyScriptDocument(ofForm, this.now());
+      return { printed: await this.ports.printHtml(documentHtml(doc)) };
+    });
+  }
+
+  private openedPlan(ref: PlanRef): PlanOpened {
+    const plan = this.plans.get(ref.sha256);
+    if (plan === undefined)
+      fail(
+        'InvalidArgument',
+        'The plan the form names was not opened or saved here; open it again with "Open a plan".',
+      );
+    return plan;
   }
 
   /** Abandons the ceremony in progress: wipes the key, records why, and resets. */

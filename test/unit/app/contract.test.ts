@@ -106,6 +106,45 @@ describe('the IPC contract', () => {
     }
   });
 
+  it('takes a plan’s form and the plan it came from strictly (issue 11)', async () => {
+    const setup = {
+      ceremonyName: 'c',
+      keyName: 'k',
+      threshold: 2,
+      signatureThreshold: 2,
+      revocationThreshold: 2,
+      operator: 'o',
+      admins: [
+        { name: 'a', medium: 'card' },
+        { name: 'b', medium: 'card' },
+      ],
+      custodians: [
+        { name: 'c', medium: 'file' },
+        { name: 'd', medium: 'file' },
+      ],
+      witnesses: ['w'],
+      reasons: {},
+    };
+    const units = [{ id: 'u1', transportFingerprint: null }];
+    const sha256 = 'a'.repeat(64);
+    for (const [channel, bad] of [
+      [IpcChannel.planSave, { setup, units, fromPlan: { sha256 } }], // a saved plan is made from the form alone
+      [IpcChannel.planSave, { setup }],
+      [IpcChannel.planSave, { setup, units: [{ id: 'u1' }] }],
+      [IpcChannel.planSave, { setup, units: [{ id: 'u1', transportFingerprint: 7 }] }],
+      [IpcChannel.planSave, { setup: { ...setup, reasons: undefined }, units }],
+      [IpcChannel.planPrintScript, { setup, units, fromPlan: { sha256: 'A'.repeat(64) } }],
+      [IpcChannel.planPrintScript, { setup, units, fromPlan: sha256 }],
+      [IpcChannel.ceremonyStart, { ...setup, fromPlan: { sha256, file: 'x' } }],
+      [IpcChannel.ceremonyStart, { ...setup, fromPlan: { sha256: sha256.slice(1) } }],
+    ] as const) {
+      const r = await handlers[channel]([bad]);
+      expect(r.ok ? 'accepted' : r.error.code, `${channel} ${JSON.stringify(bad).slice(0, 100)}`).toBe(
+        'invalid-request',
+      );
+    }
+  });
+
   it('refuses a PIN or passphrase of the wrong type or absurd length', async () => {
     const long = 'x'.repeat(5000);
     for (const secret of [

@@ -1,0 +1,165 @@
+import { CeremonyError } from '../errors.js';
+import { CEREMONY_KIND } from './kinds.js';
+import { checkSetup, type CeremonySetup, type RosterMedium } from './roster.js';
+import { SETUP_FORMAT, SETUP_REASONS, MAX_UNITS, type CeremonySetupFile, type SetupUnit } from './setup-file.js';
+
+// The app's Set up and SETUP.json (issue 11: "The app's Set up can export and
+// import SETUP.json, so a ceremony's plan can be reviewed and signed off
+// before the day"). The form holds an initial production ceremony's set-up
+// (roster.ts) and, for the plan only, the crypto units its bundle goes to;
+// SETUP.json holds any kind (setup-file.ts). These functions map one to the
+// other, checked by the same rules both ways: the form by checkSetup, the
+// file by parseSetupFile / serializeSetupFile.
+
+/** The medium a plan's admin gets on the form when the plan leaves it open (SETUP.json's admins[].medium is optional). */
+export const DEFAULT_ADMIN_MEDIUM: RosterMedium = 'card';
+
+const UNIT_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+function invalid(message: string, details?: Record<string, string>): never {
+  throw new CeremonyError('InvalidArgument', message, details);
+}
+
+/**
+ * The plan's crypto units, as the form typed them: ids as the units show
+ * them, transport key fingerprints (hex; spaces between groups allowed)
+ * when known before the day. Returns them as SETUP.json holds them.
+ */
+export function checkPlanUnits(units: readonly SetupUnit[]): SetupUnit[] {
+  if (units.length === 0)
+    invalid(
+      'A plan names the crypto units its bundle goes to: add at least one unit (its id, and its transport key fingerprint if known).',
+    );
+  if (units.length > MAX_UNITS) invalid(`A plan names at most ${MAX_UNITS} units; this one has ${units.length}.`);
+  const seen = new Set<string>();
+  return units.map((u, i) => {
+    const id = u.id.trim();
+    if (!UNIT_ID.test(id)) invalid(`Unit ${i + 1}'s id must be 1 to 64 letters, digits, ".", "_" or "-".`);
+    if (seen.has(id)) invalid(`Two units are both "${id}"; name each unit once.`);
+    seen.add(id);
+    if (u.transportFingerprint === undefined) return { id };
+    const fp = u.transportFingerprint.replace(/\s+/g, '').toLowerCase();
+    if (fp === '') return { id };
+    if (!/^[0-9a-f]{64}$/.test(fp))
+      invalid(
+        `Unit ${i + 1}'s transport key fingerprint must be the 64 hex digits of the SHA-256 of its transport key; leave it empty if it is not known yet.`,
+      );
+    return { id, transportFingerprint: fp };
+  });
+}
+
+/**
+ * The form's values as a SETUP.json plan: an initial ceremony in production
+ * (the only kind and mode the app's Set up runs), checked with the Set up's
+ * rules (checkSetup) first.
+ */
+export function planOfForm(form: CeremonySetup, units: readonly SetupUnit[]): CeremonySetupFile {
+  const setup = checkSetup(form, 'production');
+  return {
+    format: SETUP_FORMAT,
+    kind: 'initial',
+    mode: 'production',
+    ceremonyName: setup.ceremonyName,
+    keyName: setup.keyName,
+    operator: setup.operator,
+    threshold: setup.threshold,
+    custodians: setup.custodians.map((c) => ({ name: c.name, medium: c.medium })),
+    holders: [],
+    admins: setup.admins.map((a) => ({ name: a.name, medium: a.medium })),
+    witnesses: setup.witnesses.map((name) => ({ name })),
+    units: checkPlanUnits(units),
+    signatureThreshold: setup.signatureThreshold,
+    revocationThreshold: setup.revocationThreshold,
+    reasons: { ...setup.reasons },
+  };
+}
+
+/** A plan as the form shows it, and what of the plan the form does not hold. */
+export interface FormOfPlan {
+  readonly setup: CeremonySetup;
+  readonly units: readonly SetupUnit[];
+  /** Plain sentences: what the form set that the plan left open, and what it does not keep. */
+  readonly notes: readonly string[];
+}
+
+function quoted(names: readonly string[]): string {
+  const q = names.map((n) => `"${n}"`);
+  return q.length === 1 ? q[0]! : `${q.slice(0, -1).join(', ')} and ${q.at(-1)!}`;
+}
+
+/**
+ * A parsed SETUP.json as the Set up form's values. Only an initial ceremony
+ * in production: the app runs no other kind, nor rehearsals, yet; those run
+ * from the command line. The result is checked with the Set up's rules, so a
+ * plan the app cannot start is refused when it is opened, not on the day.
+ */
+export function formOfPlan(plan: CeremonySetupFile): FormOfPlan {
+  if (plan.kind !== 'initial')
+    invalid(
+      `This plan is for a ceremony of kind "${plan.kind}" (${CEREMONY_KIND[plan.kind].title.toLowerCase()}); the app's Set up runs the initial ceremony only for now. Run this one with the keyceremony command line until the app has it.`,
+      { member: 'kind' },
+    );
+  if (plan.mode !== 'production')
+    invalid(
+      `This plan is a rehearsal (mode "${plan.mode}"); the app runs production ceremonies only for now. Rehearse with the keyceremony command line (npm run rehearsal) until the app has rehearsals.`,
+      { member: 'mode' },
+    );
+  // An initial plan always has these (setup-file.ts: issuesShares and adminThresholds are required).
+  if (plan.threshold === undefined || plan.signatureThreshold === undefined || plan.revocationThreshold === undefined)
+    invalid('The plan lacks its thresholds.');
+  const openMedium = plan.admins.filter((a) => a.medium === undefined).map((a) => a.name);
+  const notes: string[] = [];
+  if (openMedium.length > 0)
+    notes.push(
+      `The plan leaves open where ${quoted(openMedium)} ${openMedium.length === 1 ? 'keeps an' : 'keep their'} admin identity; the form sets a smart card (the signing key cannot be copied off it). Choose a file instead if that was the plan.`,
+    );
+  if ([...plan.custodians].some((c) => c.cardSerial !== undefined || c.bag !== undefined))
+    notes.push(
+      'The card serials and bag numbers of the plan are not on the form: they stay in the plan file and its printed script.',
+    );
+  const form: CeremonySetup = {
+    ceremonyName: plan.ceremonyName,
+    keyName: plan.keyName,
+    threshold: plan.threshold,
+    signatureThreshold: plan.signatureThreshold,
+    revocationThreshold: plan.revocationThreshold,
+    operator: plan.operator,
+    admins: plan.admins.map((a) => ({ name: a.name, medium: a.medium ?? DEFAULT_ADMIN_MEDIUM })),
+    custodians: plan.custodians.map((c) => ({ name: c.name, medium: c.medium })),
+    witnesses: plan.witnesses.map((w) => w.name),
+    reasons: { ...plan.reasons },
+  };
+  let setup: CeremonySetup;
+  try {
+    setup = checkSetup(form, 'production');
+  } catch (e) {
+    if (e instanceof CeremonyError)
+      throw new CeremonyError('InvalidArgument', `The app's Set up cannot take this plan: ${e.message}`, e.details);
+    throw e;
+  }
+  return { setup, units: plan.units, notes };
+}
+
+/** The members of SETUP.json in which a set-up differs from the plan's, in the file's order; empty when it follows the plan. */
+export function planDifferences(
+  started: CeremonySetup,
+  plan: CeremonySetup,
+  units?: { readonly form: readonly SetupUnit[]; readonly plan: readonly SetupUnit[] },
+): string[] {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const reasons = (s: CeremonySetup) => SETUP_REASONS.map((r) => s.reasons[r] ?? null);
+  const members: Array<[string, unknown, unknown]> = [
+    ['ceremonyName', started.ceremonyName, plan.ceremonyName],
+    ['keyName', started.keyName, plan.keyName],
+    ['operator', started.operator, plan.operator],
+    ['threshold', started.threshold, plan.threshold],
+    ['custodians', started.custodians, plan.custodians],
+    ['admins', started.admins, plan.admins],
+    ['witnesses', started.witnesses, plan.witnesses],
+    ...(units ? ([['units', units.form, units.plan]] as Array<[string, unknown, unknown]>) : []),
+    ['signatureThreshold', started.signatureThreshold, plan.signatureThreshold],
+    ['revocationThreshold', started.revocationThreshold, plan.revocationThreshold],
+    ['reasons', reasons(started), reasons(plan)],
+  ];
+  return members.filter(([, a, b]) => !same(a, b)).map(([m]) => m);
+}
