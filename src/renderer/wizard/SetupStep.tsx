@@ -3,11 +3,14 @@
 // who is also an admin, or a signature threshold of 1, needs a reason that is
 // recorded; a production ceremony needs an independent witness). Checked here
 // as the person types (after the first attempt), and again by main (core's
-// checkSetup), whose answer is shown next to the button.
+// checkSetup), whose answer is shown next to the button. The form can be
+// filled from a plan (SETUP.json) and saved as one (SetupPlan.tsx).
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import type { CeremonySetup, Medium } from '../../shared/ipc.js';
+import type { CeremonySetup, Medium, PlanForm, PlanOpenedView, PlanUnit } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
+import { useCall } from '../lib/useCall.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { differencesFromPlan, PlanPanel, type FormPlan } from './SetupPlan.js';
 import { StepFrame } from './StepFrame.js';
 import { useCeremony, useCeremonyAction } from './context.js';
 
@@ -25,6 +28,12 @@ interface WitnessRow {
   readonly key: number;
   readonly name: string;
 }
+/** A crypto unit the plan names; only the plan uses it (the Units step loads and confirms the unit itself). */
+interface UnitRow {
+  readonly key: number;
+  readonly id: string;
+  readonly fingerprint: string;
+}
 
 interface SetupForm {
   readonly ceremonyName: string;
@@ -36,17 +45,19 @@ interface SetupForm {
   readonly admins: readonly PersonRow[];
   readonly custodians: readonly PersonRow[];
   readonly witnesses: readonly WitnessRow[];
+  readonly units: readonly UnitRow[];
   /** Kept while hidden, so a reason typed is not lost when a name is corrected and back. */
   readonly reasonCustodianIsAdmin: string;
   readonly reasonSignatureThresholdOne: string;
 }
 
-type Role = 'admin' | 'custodian' | 'witness';
-const ROLE_WORD: Record<Role, string> = { admin: 'Admin', custodian: 'Custodian', witness: 'Witness' };
+type Role = 'admin' | 'custodian' | 'witness' | 'unit';
+const ROLE_WORD: Record<Role, string> = { admin: 'Admin', custodian: 'Custodian', witness: 'Witness', unit: 'Unit' };
 
 let nextRowKey = 1;
 const newPerson = (): PersonRow => ({ key: nextRowKey++, name: '', medium: 'card' });
 const newWitness = (): WitnessRow => ({ key: nextRowKey++, name: '' });
+const newUnit = (): UnitRow => ({ key: nextRowKey++, id: '', fingerprint: '' });
 
 function emptyForm(): SetupForm {
   return {
@@ -59,6 +70,7 @@ function emptyForm(): SetupForm {
     admins: [newPerson(), newPerson()],
     custodians: [newPerson(), newPerson(), newPerson()],
     witnesses: [newWitness()],
+    units: [],
     reasonCustodianIsAdmin: '',
     reasonSignatureThresholdOne: '',
   };
@@ -74,9 +86,11 @@ const FIELD = {
   reasonCustodianIsAdmin: 'setup-reason-custodian-is-admin',
   reasonSignatureThresholdOne: 'setup-reason-signature-threshold-one',
   addWitness: 'setup-add-witness',
+  addUnit: 'setup-add-unit',
 } as const;
 const rowNameId = (role: Role, key: number): string => `setup-${role}-${key}-name`;
 const rowMediumId = (role: Role, key: number): string => `setup-${role}-${key}-medium`;
+const rowFingerprintId = (key: number): string => `setup-unit-${key}-fingerprint`;
 
 /** Field id → message; the insertion order is the order on screen. */
 type Problems = Map<string, string>;
@@ -209,15 +223,76 @@ function toSetup(form: SetupForm): CeremonySetup {
   };
 }
 
+/** A fingerprint as typed: spaces between groups allowed, any case. */
+const bareHex = (text: string): string => text.replace(/\s+/g, '').toLowerCase();
+
+/** The units a plan names (checked again by main, which words the same rules for the file). */
+function validateUnits(form: SetupForm): Problems {
+  const problems: Problems = new Map();
+  if (form.units.length === 0)
+    problems.set(FIELD.addUnit, 'A plan names the crypto units its bundle goes to: add at least one.');
+  const seen = new Set<string>();
+  for (const u of form.units) {
+    const id = u.id.trim();
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id))
+      problems.set(rowNameId('unit', u.key), 'Type the unit’s id: 1 to 64 letters, digits, “.”, “_” or “-”.');
+    else if (seen.has(id)) problems.set(rowNameId('unit', u.key), 'Another unit already has this id.');
+    seen.add(id);
+    const fp = bareHex(u.fingerprint);
+    if (fp !== '' && !/^[0-9a-f]{64}$/.test(fp))
+      problems.set(rowFingerprintId(u.key), 'Type the 64 hex digits of the fingerprint, or leave it empty.');
+  }
+  return problems;
+}
+
+function planUnitsOf(form: SetupForm): PlanUnit[] {
+  return form.units.map((u) => {
+    const fp = bareHex(u.fingerprint);
+    return { id: u.id.trim(), transportFingerprint: fp === '' ? null : fp };
+  });
+}
+
+function toPlanForm(form: SetupForm): PlanForm {
+  return { setup: toSetup(form), units: planUnitsOf(form) };
+}
+
+/** An opened plan as the form's rows. */
+function formOfPlan(plan: PlanOpenedView): SetupForm {
+  const { setup } = plan;
+  const person = (p: { name: string; medium: Medium }): PersonRow => ({ ...newPerson(), ...p });
+  return {
+    ceremonyName: setup.ceremonyName,
+    keyName: setup.keyName,
+    threshold: String(setup.threshold),
+    signatureThreshold: String(setup.signatureThreshold),
+    revocationThreshold: String(setup.revocationThreshold),
+    operator: setup.operator,
+    admins: setup.admins.map(person),
+    custodians: setup.custodians.map(person),
+    witnesses: setup.witnesses.map((name) => ({ ...newWitness(), name })),
+    units: plan.units.map((u) => ({ ...newUnit(), id: u.id, fingerprint: u.transportFingerprint ?? '' })),
+    reasonCustodianIsAdmin: setup.reasons.custodianIsAdmin ?? '',
+    reasonSignatureThresholdOne: setup.reasons.signatureThresholdOne ?? '',
+  };
+}
+
 export function SetupStep() {
   const { goTo } = useCeremony();
   const { busy, error, act } = useCeremonyAction();
   const [form, setForm] = useState<SetupForm>(emptyForm);
   const [attempted, setAttempted] = useState(false);
+  /** A plan action was tried: the units are checked too. */
+  const [planAttempted, setPlanAttempted] = useState(false);
+  const [plan, setPlan] = useState<FormPlan | null>(null);
+  const planCall = useCall();
   const [focusAfterRender, setFocusAfterRender] = useState<string | null>(null);
   const formRef = useRef<HTMLFormElement | null>(null);
 
-  const problems = attempted ? validate(form) : new Map<string, string>();
+  const problems = new Map<string, string>([
+    ...(attempted || planAttempted ? validate(form) : []),
+    ...(planAttempted ? validateUnits(form) : []),
+  ]);
+  const differences = plan === null ? [] : differencesFromPlan(toSetup(form), planUnitsOf(form), plan);
 
   useEffect(() => {
     if (focusAfterRender === null) return;
@@ -233,14 +308,51 @@ export function SetupStep() {
     event.preventDefault();
     if (busy !== null) return;
     setAttempted(true);
+    setPlanAttempted(false); // Start does not take the units: only a plan does
     const found = validate(form);
     const first = found.keys().next();
     if (!first.done) {
       document.getElementById(first.value)?.focus();
       return;
     }
-    const ok = await act('Starting the ceremony…', () => api().ceremony.start(toSetup(form)));
+    const fromPlan = plan === null ? {} : { fromPlan: { sha256: plan.file.sha256 } };
+    const ok = await act('Starting the ceremony…', () => api().ceremony.start({ ...toSetup(form), ...fromPlan }));
     if (ok) goTo('units');
+  }
+
+  /** Checks the form and the units as a plan; focuses the first problem. */
+  function planReady(): boolean {
+    setPlanAttempted(true);
+    const first = new Map([...validate(form), ...validateUnits(form)]).keys().next();
+    if (first.done) return true;
+    document.getElementById(first.value)?.focus();
+    return false;
+  }
+
+  async function openPlan(): Promise<void> {
+    const r = await planCall.run('Opening the plan…', () => api().plan.open());
+    if (r === null || !r.ok) return;
+    const { setup, units, notes, ...file } = r.value;
+    setForm(formOfPlan(r.value));
+    setAttempted(false);
+    setPlanAttempted(false);
+    setPlan({ origin: 'opened', file, setup, units, notes });
+  }
+
+  async function savePlan(): Promise<void> {
+    if (!planReady()) return;
+    const request = toPlanForm(form);
+    const r = await planCall.run('Saving the plan…', () => api().plan.save(request));
+    if (r === null || !r.ok) return;
+    setPlan({ origin: 'saved', file: r.value, setup: request.setup, units: request.units, notes: [] });
+  }
+
+  async function printScript(): Promise<void> {
+    if (!planReady()) return;
+    const fromPlan = plan === null ? {} : { fromPlan: { sha256: plan.file.sha256 } };
+    await planCall.run('Printing the ceremony script…', () =>
+      api().plan.printScript({ ...toPlanForm(form), ...fromPlan }),
+    );
   }
 
   const n = form.custodians.length;
@@ -254,6 +366,16 @@ export function SetupStep() {
         created until you press “Start the ceremony”.
       </p>
       <form ref={formRef} className="setup-form" onSubmit={(event) => void submit(event)} noValidate>
+        <PlanPanel
+          plan={plan}
+          differences={differences}
+          busy={planCall.busy}
+          error={planCall.error}
+          disabled={busy !== null}
+          onOpen={() => void openPlan()}
+          onSave={() => void savePlan()}
+          onPrint={() => void printScript()}
+        />
         <fieldset className="group">
           <legend>The ceremony</legend>
           <div className="field-grid">
@@ -367,9 +489,16 @@ export function SetupStep() {
           onChange={(rows) => update('witnesses', rows)}
           onFocus={setFocusAfterRender}
         />
+        <UnitFieldset
+          rows={form.units}
+          problems={problems}
+          addProblem={problems.get(FIELD.addUnit)}
+          onChange={(rows) => update('units', rows)}
+          onFocus={setFocusAfterRender}
+        />
 
         <div className="actions">
-          <button type="submit" className="button button-primary" disabled={busy !== null}>
+          <button type="submit" className="button button-primary" disabled={busy !== null || planCall.busy !== null}>
             Start the ceremony
           </button>
         </div>
@@ -610,6 +739,92 @@ function WitnessFieldset({
       </button>
       {addProblem !== undefined && (
         <p id={`${FIELD.addWitness}-error`} className="field-error">
+          {addProblem}
+        </p>
+      )}
+    </fieldset>
+  );
+}
+
+/** The crypto units the plan names: for the plan and its script only. */
+function UnitFieldset({
+  rows,
+  problems,
+  addProblem,
+  onChange,
+  onFocus,
+}: {
+  readonly rows: readonly UnitRow[];
+  readonly problems: Problems;
+  /** Why a unit must be added (a plan names at least one). */
+  readonly addProblem: string | undefined;
+  readonly onChange: (rows: readonly UnitRow[]) => void;
+  readonly onFocus: (id: string) => void;
+}) {
+  function change(key: number, patch: Partial<UnitRow>): void {
+    onChange(rows.map((row) => (row.key === key ? { ...row, ...patch } : row)));
+  }
+  function add(): void {
+    const row = newUnit();
+    onChange([...rows, row]);
+    onFocus(rowNameId('unit', row.key));
+  }
+  function remove(index: number): void {
+    const next = rows.filter((_, i) => i !== index);
+    onChange(next);
+    const neighbour = next[Math.min(index, next.length - 1)];
+    onFocus(neighbour !== undefined ? rowNameId('unit', neighbour.key) : FIELD.addUnit);
+  }
+  return (
+    <fieldset className="group">
+      <legend>{`Crypto units, for the plan (${rows.length})`}</legend>
+      <p className="field-hint">
+        The units the bundle goes to, as the plan and its printed script name them, with each transport key’s
+        fingerprint when it is known before the day. Needed to save or print the plan, not to start: the “Target units”
+        step still loads each unit’s transport file and confirms its fingerprint on the unit’s display.
+      </p>
+      {rows.length > 0 && (
+        <ol className="roster">
+          {rows.map((row, i) => {
+            const idId = rowNameId('unit', row.key);
+            const fpId = rowFingerprintId(row.key);
+            return (
+              <li key={row.key} className="roster-row">
+                <TextField
+                  className="roster-name"
+                  id={idId}
+                  label={`Unit ${i + 1} id`}
+                  value={row.id}
+                  problem={problems.get(idId)}
+                  onChange={(id) => change(row.key, { id })}
+                />
+                <TextField
+                  className="roster-name"
+                  id={fpId}
+                  label={`Unit ${i + 1} transport key fingerprint (optional)`}
+                  value={row.fingerprint}
+                  problem={problems.get(fpId)}
+                  onChange={(fingerprint) => change(row.key, { fingerprint })}
+                />
+                <button type="button" className="button button-quiet roster-remove" onClick={() => remove(i)}>
+                  Remove<span className="visually-hidden">{` unit ${i + 1}`}</span>
+                </button>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      <button
+        id={FIELD.addUnit}
+        type="button"
+        className="button button-secondary"
+        onClick={add}
+        aria-describedby={addProblem === undefined ? undefined : `${FIELD.addUnit}-error`}
+      >
+        Add unit
+      </button>
+      {addProblem !== undefined && (
+        <p id={`${FIELD.addUnit}-error`} className="field-error">
           {addProblem}
         </p>
       )}

@@ -23,6 +23,13 @@ export interface SetupRoster {
   readonly witnesses: readonly [string, ...string[]];
 }
 
+/** The plan's buttons (issue 11: SETUP.json exported and imported by the Set up). */
+export const PLAN_BUTTON = {
+  open: 'Open a plan (SETUP.json)',
+  save: 'Save the plan (SETUP.json)',
+  print: 'Print the ceremony script',
+} as const;
+
 /** The fields that appear only when a reason is needed. */
 export const REASON_LABEL = {
   custodianIsAdmin: 'Why a custodian is also an admin',
@@ -60,6 +67,51 @@ export class SetupPage extends StepPage {
     await this.field('Shares needed to recover (K)').fill(String(thresholds.sharesNeeded));
     await this.field('Signature threshold').fill(String(thresholds.signatures));
     await this.field('Revocation threshold').fill(String(thresholds.revocations));
+  }
+
+  /** Opens a plan file through the open dialog (answered by `answer`); the form fills, nothing starts. */
+  async openPlan(answer: FlowEnv['answer'], file: string): Promise<void> {
+    await answer('openFile', file);
+    await button(this.page, PLAN_BUTTON.open).click();
+  }
+
+  /** Saves the form as a plan to `file` through the save dialog. */
+  async savePlan(answer: FlowEnv['answer'], file: string): Promise<void> {
+    await answer('saveFile', file);
+    await button(this.page, PLAN_BUTTON.save).click();
+  }
+
+  async printScript(): Promise<void> {
+    await button(this.page, PLAN_BUTTON.print).click();
+  }
+
+  /** The plan's summary next to the form: its file name and SHA-256 as the printed script shows it (hex groups). */
+  async expectPlan(fileName: string, sha256Groups: string): Promise<void> {
+    const plan = this.page.getByTestId('setup-plan');
+    await expect(plan).toContainText(fileName);
+    await expect(this.page.getByTestId('setup-plan-sha256')).toHaveText(sha256Groups);
+    await expect(plan).toBeFocused();
+  }
+
+  /** The form holds these values (as a plan filled it). */
+  async expectFilled(roster: SetupRoster, thresholds: Thresholds): Promise<void> {
+    await expect(this.field('Ceremony name')).toHaveValue(roster.ceremonyName);
+    await expect(this.field('Key name')).toHaveValue(roster.keyName);
+    await expect(this.field('Operator')).toHaveValue(roster.operator);
+    for (const [i, a] of roster.admins.entries()) {
+      await expect(this.field(`Admin ${i + 1} name`)).toHaveValue(a.name);
+      await expect(this.field(`Admin ${i + 1} medium`)).toHaveValue(a.medium);
+    }
+    await expect(this.field(`Admin ${roster.admins.length + 1} name`)).toHaveCount(0);
+    for (const [i, c] of roster.custodians.entries()) {
+      await expect(this.field(`Custodian ${i + 1} name`)).toHaveValue(c.name);
+      await expect(this.field(`Custodian ${i + 1} medium`)).toHaveValue(c.medium);
+    }
+    await expect(this.field(`Custodian ${roster.custodians.length + 1} name`)).toHaveCount(0);
+    for (const [i, w] of roster.witnesses.entries()) await expect(this.field(`Witness ${i + 1} name`)).toHaveValue(w);
+    await expect(this.field('Shares needed to recover (K)')).toHaveValue(String(thresholds.sharesNeeded));
+    await expect(this.field('Signature threshold')).toHaveValue(String(thresholds.signatures));
+    await expect(this.field('Revocation threshold')).toHaveValue(String(thresholds.revocations));
   }
 
   /** Types the reason into the field that separation of duties showed. */
