@@ -53,6 +53,7 @@ import {
 } from './cards.js';
 import { printIssuedShares, shareDestinations, shareSources } from './shares.js';
 import { mkReshare } from './reshare.js';
+import { unitsReport } from './units-report.js';
 import { mkRecover } from './recover.js';
 import { scriptCommand, transcriptReport } from './report.js';
 import { incompleteRecordError } from '../core/ceremony/report.js';
@@ -74,6 +75,9 @@ const USAGE = `Usage:
                           (the record is lost: the values of its signed paper report; the fingerprints off the units)
   keyceremony share verify --record RECORD.jsonl --share PATH=PASSFILE
   keyceremony units confirm --record RECORD.jsonl --transport T.json --fingerprint HEX [--actor NAME]
+  keyceremony units report --record RECORD.jsonl --status STATUS.json ... [--new-record NEW.jsonl] [--actor NAME]
+                          (after a rotation, --new-record is the new key's record: the key is retired;
+                          after zeroize, without it: the key is destroyed. One status per instance.)
   keyceremony bundle create --operation OP --record RECORD.jsonl --transport T.json ... --out BUNDLE.json [--rehearsal]
                           [--actor NAME]
       initialize    --share ... --admin CERT.pem ... --signature-threshold S [--revocation-threshold V]
@@ -462,6 +466,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'mk recover': mkRecover,
   'share verify': shareVerify,
   'units confirm': unitsConfirm,
+  'units report': unitsReport,
   'bundle create': bundleCreate,
   'bundle sign': bundleSign,
   'bundle verify': bundleVerify,

@@ -87,7 +87,10 @@ export function checkTransportsConfirmed(
   }
 }
 
-/** The data of a bundle-created entry: what the signers will compare against. */
+/**
+ * The data of a bundle-created entry: what the signers will compare against;
+ * a rotate bundle's also names the key it replaces (its verification pattern).
+ */
 export function bundleCreatedData(a: {
   bundle: ParsedBundle;
   transports: readonly TransportKey[];
@@ -111,6 +114,8 @@ export function bundleCreatedData(a: {
       ? { signatureThreshold: s.thresholds.signatureThreshold, revocationThreshold: s.thresholds.revocationThreshold }
       : null,
     transcriptHash: s.transcriptHash,
+    // A rotation names the key it replaces (issue 11): units report checks the old record against it.
+    ...(s.replacesVerificationPattern !== null ? { replacesVerificationPattern: s.replacesVerificationPattern } : {}),
   };
 }
 

@@ -32,6 +32,7 @@ import {
   type SigningApproval,
 } from './bundle-record.js';
 import type { ShareSource } from './media.js';
+import { refuseEndedKey } from './lifecycle.js';
 import { recoverMasterKey } from './operations.js';
 import { ENTRY, summarize, type CeremonySummary } from './record.js';
 import { appendTranscript, headHash, readTranscript, type TranscriptEntry } from './transcript.js';
@@ -257,6 +258,7 @@ export function precheckBundle(
   let currentOfRotation: KeyIdentity | null = null;
   if (r.operation === 'rotate') {
     const current = summarize(readTranscript(r.currentRecordPath));
+    refuseEndedKey(current, `The current record ${r.currentRecordPath}`);
     if (current.ceremonyId === key.ceremonyId)
       throw new CeremonyError(
         'InvalidArgument',
@@ -280,6 +282,7 @@ export async function createBundle(a: CreateBundleArgs): Promise<CreatedBundle> 
   const now = a.now ?? (() => new Date());
   const entries = readTranscript(a.recordPath);
   const key = (a.keyOf ?? summarize)(entries);
+  refuseEndedKey(key, `The record ${a.recordPath}`); // retired by a rotation or destroyed (issue 11)
   const { rehearsal, currentOfRotation, unrecorded } = precheckBundle(a, entries, key);
   const r = a.request;
   const lastRecorded = Math.max(0, ...key.bundles.map((b) => b.sequence));

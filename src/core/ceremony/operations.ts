@@ -15,6 +15,7 @@ import { ceremoniesOf, summarize, ENTRY, type CeremonySummary, type IssuedShare,
 import { appendTranscript, createTranscript, headHash, readTranscript } from './transcript.js';
 import type { ShareSource } from './media.js';
 import { cardShareHints, type CardShareHints } from './card-media.js';
+import { shareOfEndedKeyError } from './lifecycle.js';
 import {
   checkShareSetPlan,
   issueShareSet,
@@ -155,7 +156,8 @@ export function loadCeremony(recordPath: string): { summary: CeremonySummary; he
 /**
  * The share set of a record that a share's header claims, and its issued
  * share: refused when the share belongs to another key, to a re-share that
- * did not complete, or to a set a re-share retired (which it names).
+ * did not complete, or to a set a re-share retired (which it names), or
+ * when the key itself was retired by a rotation or destroyed.
  */
 function checkHeaderAgainstRecord(
   h: KeyshareHeader,
@@ -173,6 +175,8 @@ function checkHeaderAgainstRecord(
       { shareCeremony: h.ceremonyId, recordCeremony: s.ceremonyId },
     );
   }
+  // The key itself ended (issue 11): retired by a rotation, or destroyed, as its units reported.
+  if (s.end) throw shareOfEndedKeyError(label, h.shareIndex, s, s.end);
   if (set.retiredBy) {
     const r = set.retiredBy;
     throw new CeremonyError(

@@ -62,6 +62,12 @@ export interface CeremonySummary {
   shareSets: ShareSet[];
   voidShareCeremonies: VoidShareCeremony[];
   bundles: Array<{ sequence: number; bundleHash: string; targets: string[] }>;
+  /**
+   * The end of the key's life (issue 11, ceremonies 4 and 5): retired by a
+   * rotation, or destroyed, as its units reported. Absent while the key is
+   * in service; every later use of its shares is refused, naming it.
+   */
+  end?: KeyEnd;
 }
 
 /**
@@ -107,6 +113,20 @@ export const ENTRY = {
    * key's life in this record starts here.
    */
   keyRecoveredFromPaper: 'key-recovered-from-paper',
+  /**
+   * The units reported the key of a later record current, loaded by a
+   * rotate bundle that replaced this record's key (issue 11, ceremony 4):
+   * this key's shares are retired; every later reader refuses them, naming
+   * the rotation. Written by `units report --new-record`, between ceremonies.
+   */
+  keyRetired: 'key-retired',
+  /**
+   * The units of every instance this record loaded its key onto reported it
+   * gone after this record's zeroize bundles (issue 11, ceremony 5): the
+   * key is destroyed and the record closed. Written by `units report`,
+   * between ceremonies.
+   */
+  keyDestroyed: 'key-destroyed',
   /** The last entry of every ceremony: completed or aborted, with its entry count. */
   closed: 'ceremony-closed',
 } as const;
@@ -128,6 +148,8 @@ export const STANDALONE_ENTRIES: readonly EntryType[] = [
   ENTRY.bundleCreated,
   ENTRY.bundleSigned,
   ENTRY.cardSlotReplaced,
+  ENTRY.keyRetired,
+  ENTRY.keyDestroyed,
 ];
 
 export const CLOSING_OUTCOMES = ['completed', 'aborted'] as const;
@@ -327,6 +349,8 @@ export function summarize(entries: TranscriptEntry[]): CeremonySummary {
   const s =
     ceremonyKindOf(keyCeremony[0]!) === 'recovery' ? keyRecoveredFromPaper(keyCeremony) : keyGenerated(keyCeremony);
   for (const c of ceremonies.slice(1)) addReshare(s, c);
+  const end = keyEndOf(entries, ceremonies, s);
+  if (end) s.end = end;
   const current = s.shareSets.at(-1)!;
   s.threshold = current.threshold;
   s.shares = current.shares;
@@ -574,3 +598,175 @@ function usableKeyCeremony(c: CeremonyInRecord): TranscriptEntry[] {
       return missingCase(c.outcome);
   }
 }
+
+// ---------------------------------------------------------------------------
+// The end of a key's life (issue 11, ceremonies 4 and 5): what the units
+// reported (units report, lifecycle.ts), recorded once, between ceremonies.
+
+/** One unit as its status reported it when the end was recorded. */
+export interface ReportedUnit {
+  unitId: string;
+  state: string;
+  currentKcv: string | null;
+  oldKcv: string | null;
+  newKcv: string | null;
+  lastSequence: number;
+  transportFingerprint: string;
+}
+
+/** One instance's units, and the bundle (rotate or zeroize) that brought them there. */
+export interface ReportedInstance {
+  instanceId: string;
+  bundleHash: string;
+  bundleSequence: number;
+  units: ReportedUnit[];
+}
+
+export type KeyEnd =
+  | {
+      kind: 'retired';
+      /** The key-retired entry. */
+      line: number;
+      time: string;
+      /** The rotation: the new key's record (its key ceremony) and the key. */
+      rotation: { ceremonyId: string; keyName: string; kcv: string; verificationPattern: string; recordHead: string };
+      instances: ReportedInstance[];
+    }
+  | { kind: 'destroyed'; line: number; time: string; instances: ReportedInstance[] };
+
+function instancesData(instances: readonly ReportedInstance[]): Array<Record<string, unknown>> {
+  return instances.map((i) => ({
+    instanceId: i.instanceId,
+    bundleHash: i.bundleHash,
+    bundleSequence: i.bundleSequence,
+    units: i.units.map((u) => ({ ...u })),
+  }));
+}
+
+/** The data of a key-retired entry. */
+export function keyRetiredData(a: {
+  rotation: Extract<KeyEnd, { kind: 'retired' }>['rotation'];
+  instances: readonly ReportedInstance[];
+}): TranscriptData {
+  return {
+    rotationCeremonyId: a.rotation.ceremonyId,
+    rotationKeyName: a.rotation.keyName,
+    rotationRecordHead: a.rotation.recordHead,
+    newKcv: a.rotation.kcv,
+    newVerificationPattern: a.rotation.verificationPattern,
+    instances: instancesData(a.instances),
+  };
+}
+
+/** The data of a key-destroyed entry: the key (KCV and verification pattern), and where it was destroyed. */
+export function keyDestroyedData(a: {
+  kcv: string;
+  verificationPattern: string;
+  instances: readonly ReportedInstance[];
+}): TranscriptData {
+  return { kcv: a.kcv, verificationPattern: a.verificationPattern, instances: instancesData(a.instances) };
+}
+
+/**
+ * The end of the key a record holds, if one is recorded: at most one
+ * key-retired or key-destroyed entry, between ceremonies, its data exactly
+ * what keyRetiredData or keyDestroyedData write; otherwise the record was
+ * rewritten.
+ */
+function keyEndOf(
+  entries: readonly TranscriptEntry[],
+  ceremonies: readonly CeremonyInRecord[],
+  key: Pick<CeremonySummary, 'kcv' | 'verificationPattern'>,
+): KeyEnd | null {
+  const ends = entries.filter((e) => e.type === ENTRY.keyRetired || e.type === ENTRY.keyDestroyed);
+  if (ends.length === 0) return null;
+  const e = ends[0]!;
+  const bad = (why: string): CeremonyError => malformed(e, why, 'The ceremony record');
+  if (ends.length > 1)
+    throw malformed(ends[1]!, `the key's end is already recorded at line ${e.seq}`, 'The ceremony record');
+  if (ceremonies.some((c) => c.entries.includes(e))) throw bad('the end of a key stands between ceremonies');
+  const d = e.data;
+  const text = (o: Record<string, unknown>, k: string, re?: RegExp): string => {
+    const v = o[k];
+    if (typeof v !== 'string' || (re && !re.test(v))) throw bad(`${k} is missing or malformed`);
+    return v;
+  };
+  const kcvOrNull = (o: Record<string, unknown>, k: string): string | null =>
+    o[k] === null ? null : text(o, k, RECORD_KCV);
+  const exact = (o: unknown, keys: readonly string[], what: string): Record<string, unknown> => {
+    if (
+      typeof o !== 'object' ||
+      o === null ||
+      Array.isArray(o) ||
+      Object.keys(o).sort().join(',') !== [...keys].sort().join(',')
+    )
+      throw bad(`${what} does not have exactly the members ${keys.join(', ')}`);
+    return o as Record<string, unknown>;
+  };
+  const count = (o: Record<string, unknown>, k: string): number => {
+    const v = o[k];
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw bad(`${k} is not a whole number`);
+    return v as number;
+  };
+  const list = (v: unknown, what: string): unknown[] => {
+    if (!Array.isArray(v) || v.length === 0) throw bad(`${what} is not a list of at least one`);
+    return v;
+  };
+  const instances = list(d['instances'], 'instances').map((x): ReportedInstance => {
+    const i = exact(x, ['instanceId', 'bundleHash', 'bundleSequence', 'units'], 'an instance');
+    return {
+      instanceId: text(i, 'instanceId'),
+      bundleHash: text(i, 'bundleHash', RECORD_HEX64),
+      bundleSequence: count(i, 'bundleSequence'),
+      units: list(i['units'], 'units').map((y): ReportedUnit => {
+        const u = exact(y, REPORTED_UNIT_KEYS, 'a unit');
+        return {
+          unitId: text(u, 'unitId'),
+          state: text(u, 'state'),
+          currentKcv: kcvOrNull(u, 'currentKcv'),
+          oldKcv: kcvOrNull(u, 'oldKcv'),
+          newKcv: kcvOrNull(u, 'newKcv'),
+          lastSequence: count(u, 'lastSequence'),
+          transportFingerprint: text(u, 'transportFingerprint', RECORD_HEX64),
+        };
+      }),
+    };
+  });
+  if (e.type === ENTRY.keyDestroyed) {
+    exact(d, ['kcv', 'verificationPattern', 'instances'], 'its data');
+    if (d['kcv'] !== key.kcv || d['verificationPattern'] !== key.verificationPattern)
+      throw bad("it destroys another key than the record's");
+    return { kind: 'destroyed', line: e.seq, time: e.time, instances };
+  }
+  exact(
+    d,
+    ['rotationCeremonyId', 'rotationKeyName', 'rotationRecordHead', 'newKcv', 'newVerificationPattern', 'instances'],
+    'its data',
+  );
+  if (d['newVerificationPattern'] === key.verificationPattern) throw bad("the key it names as new is the record's own");
+  return {
+    kind: 'retired',
+    line: e.seq,
+    time: e.time,
+    rotation: {
+      ceremonyId: text(d, 'rotationCeremonyId'),
+      keyName: text(d, 'rotationKeyName'),
+      kcv: text(d, 'newKcv', RECORD_KCV),
+      verificationPattern: text(d, 'newVerificationPattern', RECORD_HEX64),
+      recordHead: text(d, 'rotationRecordHead', RECORD_HEX64),
+    },
+    instances,
+  };
+}
+
+const RECORD_KCV = /^[0-9A-F]{6}$/;
+const RECORD_HEX64 = /^[0-9a-f]{64}$/;
+const REPORTED_UNIT_KEYS = [
+  'unitId',
+  'state',
+  'currentKcv',
+  'oldKcv',
+  'newKcv',
+  'lastSequence',
+  'transportFingerprint',
+] as const;
