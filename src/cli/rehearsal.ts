@@ -282,6 +282,34 @@ try {
   emu('ingest', '--state', 'units', 'bundle-2-rotate.json');
   expectKcvs('units', kcv2, 'rotate');
   emu('kms', 'unwrap', '--state', 'units', '--in', 'dek.jwe', '--out', 'secrets/dek-after-rotation.bin');
+  // The units report the new key current: the old key's record retires it (units report), and from
+  // then on its shares are refused, naming the rotation (issue 11, ceremony 4).
+  const saveStatus = (state: string, file: string): string => {
+    process.stdout.write(`$ crypto-unit-emulator status --state ${state} --json > ${file}\n`);
+    writeFileSync(join(ws, file), exec(false, 'crypto-unit-emulator', ['status', '--state', state, '--json']).stdout);
+    return file;
+  };
+  kc(
+    'units',
+    'report',
+    '--record',
+    'record.jsonl',
+    '--new-record',
+    'record2.jsonl',
+    '--status',
+    saveStatus('units', 'status-after-rotation.json'),
+  );
+  refused(
+    1,
+    /retired it when the units of instance \S+ reported the new key current/,
+    'keyceremony',
+    'share',
+    'verify',
+    '--record',
+    'record.jsonl',
+    '--share',
+    share('erin'),
+  );
 
   step("8. Admin change: dave joins (signature threshold 2 of the units' admins)");
   tA = transports('units', 'transport');
@@ -517,6 +545,47 @@ try {
     'dek.jwe',
     '--out',
     'secrets/dek-after-zeroize.bin',
+  );
+  // record2's key also lives on the instance it was recovered onto: its record does not call it destroyed.
+  refused(
+    1,
+    /also loaded key "rehmk2" onto instance \S+: give that instance's status too/,
+    'keyceremony',
+    'units',
+    'report',
+    '--record',
+    'record2.jsonl',
+    '--status',
+    saveStatus('units', 'status-after-zeroize.json'),
+  );
+  // The paper recovery's record loaded its key onto the third instance only: zeroized, the units report
+  // no key, and that record closes with the key destroyed; its shares are refused (issue 11, ceremony 5).
+  kc(
+    'bundle',
+    'create',
+    '--rehearsal',
+    '--operation',
+    'zeroize',
+    '--record',
+    'record2-paper.jsonl',
+    ...transports('units-c', 'transport-c'),
+    '--out',
+    'bundle-8-zeroize-paper.json',
+  );
+  signBy('bundle-8-zeroize-paper.json', 'record2-paper.jsonl', 'bob', 'carol');
+  emu('ingest', '--state', 'units-c', 'bundle-8-zeroize-paper.json');
+  expectKcvs('units-c', null, 'zeroize of the third instance');
+  kc('units', 'report', '--record', 'record2-paper.jsonl', '--status', saveStatus('units-c', 'status-c.json'));
+  refused(
+    1,
+    /it was destroyed: the units of instance \S+ reported it zeroized/,
+    'keyceremony',
+    'share',
+    'verify',
+    '--record',
+    'record2-paper.jsonl',
+    '--share',
+    newShare('grace'),
   );
 
   step(

@@ -99,7 +99,7 @@ describe("a master key's whole life", () => {
       false,
     ]);
     const bundles = readdirSync(ws).filter((f) => /^bundle-\d+-.*\.json$/.test(f));
-    expect(bundles).toHaveLength(7);
+    expect(bundles).toHaveLength(8);
     for (const f of bundles) {
       const payload = (JSON.parse(readFileSync(join(ws, f), 'utf8')) as { payload: string }).payload;
       expect(Buffer.from(payload, 'base64url').toString('utf8')).toMatch(
@@ -114,6 +114,25 @@ describe("a master key's whole life", () => {
     for (const u of production.units) expect(u).toMatchObject({ state: 'cleared', masterKeyKcv: null, adminNames: [] });
     const audit = ok(emu(ws, 'audit', '--state', 'units-prod', '--unit', production.units[0]!.id));
     expect(audit).toMatch(/\(1 entry\)\n\n#1 .* REJECTED \(RehearsalMismatch\)\n/);
+  });
+
+  it('the end of a key in its record (issue 11): the rotation retired the old key, the paper record closed with its key destroyed; their shares are refused', () => {
+    expect(output).toMatch(/Recorded as entry \d+ \(key-retired\) of record\.jsonl\./);
+    expect(output).toMatch(
+      /share verify --record record\.jsonl [^\n]*\n\s+! keyceremony: [^\n]*retired it when the units of instance/,
+    );
+    expect(output).toMatch(
+      /! keyceremony: record2\.jsonl also loaded key "rehmk2" onto instance \S+: give that instance's status too/,
+    );
+    expect(output).toMatch(/Recorded as entry \d+ \(key-destroyed\) of record2-paper\.jsonl\./);
+    expect(output).toMatch(
+      /share verify --record record2-paper\.jsonl [^\n]*\n\s+! keyceremony: [^\n]*it was destroyed/,
+    );
+    const last = (record: string): { type: string } =>
+      JSON.parse(readFileSync(join(ws, record), 'utf8').trim().split('\n').at(-1)!) as { type: string };
+    expect([last('record.jsonl').type, last('record2-paper.jsonl').type]).toEqual(['key-retired', 'key-destroyed']);
+    ok(kc(ws, 'transcript', 'verify', 'record2-paper.jsonl'));
+    for (const u of status('units-c').units) expect(u).toMatchObject({ state: 'cleared', masterKeyKcv: null });
   });
 
   it('the records verify, and each bundle is held by the record that created it', () => {
