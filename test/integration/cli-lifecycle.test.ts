@@ -223,6 +223,13 @@ describe('rotation: the old key is retired once the units report the new key cur
       units.map((u) => [u, kcv2, kcv1]),
     );
     ok(kc(dir, 'transcript', 'verify', 'record1.jsonl'));
+    ok(kc(dir, 'transcript', 'report', 'record1.jsonl', '--out', 'report1.html'));
+    expect(record('report1.html')).toMatch(
+      new RegExp(
+        `End of the key.*Retired: the units reported key &quot;MK2&quot; \\(KCV ${kcv2}\\) current after its rotation`,
+        's',
+      ),
+    );
 
     const retired =
       /share file c1\.share is share 1 of key "MK1" \(KCV [0-9A-F]{6}\), and the rotation to key "MK2" \(KCV [0-9A-F]{6}, ceremony \S+\) retired it when the units of instance \S+ reported the new key current \(record line \d+/;
@@ -322,6 +329,10 @@ describe('zeroize: the key is destroyed once every unit reports no key', () => {
       ['cleared', null, null],
     ]);
     ok(kc(dir, 'transcript', 'verify', 'record2.jsonl'));
+    ok(kc(dir, 'transcript', 'report', 'record2.jsonl', '--out', 'report2.html'));
+    expect(record('report2.html')).toMatch(
+      /End of the key.*Destroyed: the units of every instance it was loaded onto reported it zeroized/s,
+    );
     expectCleanFailure(
       kc(dir, 'share', 'verify', '--record', 'record2.jsonl', '--share', share2('c3')),
       /share 3 of key "MK2" \(KCV [0-9A-F]{6}\), and it was destroyed: the units of instance \S+ reported it zeroized \(record line \d+, .*\): it can no longer be used; destroy it\./,

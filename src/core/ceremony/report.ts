@@ -144,6 +144,8 @@ interface ReadRecord {
     | { outcome: 'completed'; note: string | undefined }
     | { outcome: 'aborted'; reason: string; code: string; time: string }
     | undefined;
+  /** The end of the key (issue 11): a key-retired or key-destroyed entry, in words. */
+  end: string | undefined;
 }
 
 /** What kind of ceremony an opening opens, in words. */
@@ -240,6 +242,7 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
     bundles: [],
     units: new Map(),
     closing: undefined,
+    end: undefined,
   };
   // Retirements by completed re-shares only: one that did not complete retired nothing (record.ts addReshare).
   const retirements: Array<{ entry: TranscriptEntry; by: CeremonyRow | undefined }> = [];
@@ -315,6 +318,12 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
                 code: str(d, 'code') ?? '',
                 time: e.time,
               };
+        break;
+      case ENTRY.keyRetired:
+        r.end = `Retired: the units reported key "${str(d, 'rotationKeyName') ?? ''}" (KCV ${str(d, 'newKcv') ?? ''}) current after its rotation (line ${e.seq}, ${e.time}); every share of this key is refused`;
+        break;
+      case ENTRY.keyDestroyed:
+        r.end = `Destroyed: the units of every instance it was loaded onto reported it zeroized (line ${e.seq}, ${e.time}); every share of this key is refused`;
         break;
       case ENTRY.bundleSigned: {
         const b = r.bundles.find((x) => x.bundleId === str(d, 'bundleId'));
@@ -464,6 +473,7 @@ function summaryBlock(r: ReadRecord, entries: TranscriptEntry[]): Block {
     { label: 'Key check value (KCV)', value: monoOrNone(r.kcv) },
   );
   if (r.verificationPattern) rows.push({ label: 'Verification pattern', value: monoOrNone(r.verificationPattern) });
+  if (r.end) rows.push({ label: 'End of the key', value: [{ text: r.end, style: 'alarm' }] });
   const closed = entries[entries.length - 1];
   rows.push(
     { label: 'Opened', value: [plain(entries[0]?.time ?? '')] },
