@@ -27,6 +27,7 @@ import {
 } from '../../src/core/shares/envelope.js';
 import { parseKeystoreFile, parseWrappedDek } from '../../src/emulator/kms.js';
 import { parseInstanceState } from '../../src/emulator/schema.js';
+import { CeremonyError } from '../../src/core/errors.js';
 import { createHandlers } from '../../src/main/handlers.js';
 import { IpcChannel } from '../../src/shared/ipc.js';
 import type { Corpus, CardScript } from './corpus.js';
@@ -425,6 +426,15 @@ const S = {
       isPlain(v) &&
       Object.keys(v).length === Object.keys(fields).length &&
       Object.entries(fields).every(([k, f]) => Object.hasOwn(v, k) && f(v[k])),
+  /** `fields` required, `optional` absent or undefined or valid, none other. */
+  objWith:
+    (fields: Record<string, Spec>, optional: Record<string, Spec>): Spec =>
+    (v) =>
+      isPlain(v) &&
+      Object.entries(fields).every(([k, f]) => Object.hasOwn(v, k) && f(v[k])) &&
+      Object.entries(v).every(
+        ([k, x]) => Object.hasOwn(fields, k) || (Object.hasOwn(optional, k) && (x === undefined || optional[k]!(x))),
+      ),
   /** Members all optional (absent or undefined), none other. */
   partial:
     (fields: Record<string, Spec>): Spec =>
@@ -444,6 +454,44 @@ const secret: Spec = (v) =>
   S.obj({ medium: (m) => m === 'card', reader: S.text(), pin: S.text(16) })(v);
 const participant = S.obj({ name: S.text(), medium: S.medium });
 
+const setupFields: Record<string, Spec> = {
+  ceremonyName: S.text(),
+  keyName: S.text(),
+  threshold: S.int(1, 255),
+  signatureThreshold: S.int(1, 255),
+  revocationThreshold: S.int(1, 255),
+  operator: S.text(),
+  admins: S.list(255, participant),
+  custodians: S.list(255, participant),
+  witnesses: S.list(255, S.text()),
+  reasons: S.partial({ custodianIsAdmin: S.text(1000), signatureThresholdOne: S.text(1000) }),
+};
+const planRef = S.obj({ sha256: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) });
+const planUnit = S.obj({ id: S.text(), transportFingerprint: (v) => v === null || S.text()(v) });
+const planFields: Record<string, Spec> = { setup: S.obj(setupFields), units: S.list(64, planUnit) };
+
+const PLAN_EXAMPLE = {
+  setup: {
+    ceremonyName: 'Root key 2026',
+    keyName: 'MK',
+    threshold: 2,
+    signatureThreshold: 2,
+    revocationThreshold: 2,
+    operator: 'Olivia',
+    admins: [
+      { name: 'Alice', medium: 'card' },
+      { name: 'Bob', medium: 'file' },
+    ],
+    custodians: [
+      { name: 'Carol', medium: 'file' },
+      { name: 'Dave', medium: 'card' },
+    ],
+    witnesses: ['Wendy'],
+    reasons: {},
+  },
+  units: [{ id: 'u1', transportFingerprint: null }],
+};
+
 /** The contract, as an independent reading of src/shared/ipc.ts: null for calls that take no argument. */
 const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
   [IpcChannel.appGetInfo]: { spec: null },
@@ -460,18 +508,7 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
   [IpcChannel.recordListInterrupted]: { spec: null },
   [IpcChannel.checkOpenRecord]: { spec: null },
   [IpcChannel.ceremonyStart]: {
-    spec: S.obj({
-      ceremonyName: S.text(),
-      keyName: S.text(),
-      threshold: S.int(1, 255),
-      signatureThreshold: S.int(1, 255),
-      revocationThreshold: S.int(1, 255),
-      operator: S.text(),
-      admins: S.list(255, participant),
-      custodians: S.list(255, participant),
-      witnesses: S.list(255, S.text()),
-      reasons: S.partial({ custodianIsAdmin: S.text(1000), signatureThresholdOne: S.text(1000) }),
-    }),
+    spec: S.objWith(setupFields, { fromPlan: planRef }),
     example: {
       ceremonyName: 'Root key 2026',
       keyName: 'MK',
@@ -491,6 +528,12 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
       witnesses: ['Wendy'],
       reasons: { signatureThresholdOne: 'Only one admin can travel' },
     },
+  },
+  [IpcChannel.planOpen]: { spec: null },
+  [IpcChannel.planSave]: { spec: S.obj(planFields), example: PLAN_EXAMPLE },
+  [IpcChannel.planPrintScript]: {
+    spec: S.objWith(planFields, { fromPlan: planRef }),
+    example: { ...PLAN_EXAMPLE, fromPlan: { sha256: 'ab'.repeat(32) } },
   },
   [IpcChannel.unitsConfirm]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u1' } },
   [IpcChannel.unitsRemove]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u2' } },
@@ -637,10 +680,14 @@ interface IpcCase {
 
 function ipcTarget(): Target<IpcCase> {
   let reached: { name: string } | null = null;
+  // The stub session records that a request reached it and answers with a refusal of its own, so
+  // the oracle needs no sample of every domain type the handlers map to a view (src/main/views.ts).
+  const REACHED = 'fuzz: the request reached the session';
   const session = new Proxy({} as CeremonySession, {
     get: (_t, name) => () => {
       reached = { name: String(name) };
-      return name === 'interruptedRecords' || name === 'saveInterruptedRecord' ? [] : {};
+      if (name === 'interruptedRecords' || name === 'saveInterruptedRecord') return [];
+      throw new CeremonyError('Canceled', REACHED);
     },
   });
   let bug: unknown = null;
@@ -698,6 +745,10 @@ function ipcTarget(): Target<IpcCase> {
           throw new Finding(
             `an invalid request reached the session (${(reached as { name: string } | null)?.name ?? '?'})`,
           );
+        return ACCEPTED;
+      }
+      if (reached !== null && r.error!.code === 'Canceled' && r.error!.message === REACHED) {
+        if (!valid) throw new Finding(`an invalid request reached the session (${(reached as { name: string }).name})`);
         return ACCEPTED;
       }
       if (reached !== null)
