@@ -74,7 +74,12 @@ export async function runCli(program: string, main: (argv: string[]) => Promise<
       (e as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
       (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
     ) {
-      process.stderr.write(`${program}: ${(e as Error).message.split('\n')[0]}\nRun "${program} --help" for usage.\n`);
+      // Node's own hint for a value that begins with a dash (a base64url thumbprint may) is kept.
+      const lines = (e as Error).message.split('\n');
+      const dash = lines.find((l) => l.includes('starting with a dash'));
+      process.stderr.write(
+        `${program}: ${lines[0]}${dash ? ` ${dash.trim()}` : ''}\nRun "${program} --help" for usage.\n`,
+      );
       process.exitCode = EXIT.usage;
     } else {
       const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);

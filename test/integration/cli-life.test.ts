@@ -72,7 +72,7 @@ describe("a master key's whole life", () => {
 
   it('the refusals were refusals: a lock-out before anyone signed, a unit in maintenance, the mismatch (exit 3)', () => {
     expect(output).toMatch(
-      /bundle create --rehearsal --operation admin-change .*--remove .*--remove[^\n]*\n\s+! keyceremony: After this change unit .*lock/,
+      /bundle create --rehearsal --operation admin-change .*--remove=.*--remove=[^\n]*\n\s+! keyceremony: After this change unit .*lock/,
     );
     expect(readdirSync(ws)).not.toContain('bundle-lockout.json');
     expect(output).toMatch(/FAILED rejected: the unit is in maintenance/);

@@ -1012,5 +1012,9 @@ describe('bad input fails cleanly and loses nothing', () => {
     expect(r.stderr).toMatch(/--threshold must be a whole number/);
     expect(kc(dir, 'bundle', 'frobnicate').code).toBe(2);
     expect(kc(dir, 'identity', 'generate', '--name', 'x', '--out', 'x.id', '--passphrase', 'inline').code).toBe(2);
+    // A thumbprint (base64url) may begin with "-": the refusal says how to give it.
+    const dash = kc(dir, 'bundle', 'create', '--operation', 'admin-change', '--record', 'z.jsonl', '--remove', '-D4zI');
+    expect(dash.code).toBe(2);
+    expect(dash.stderr).toContain("use '--remove=-XYZ'");
   });
 });
