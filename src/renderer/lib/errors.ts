@@ -150,8 +150,8 @@ function explainByCode(error: IpcError): ErrorExplanation {
       };
     case 'ShareRetired':
       return {
-        summary: 'This share was retired by a later re-share.',
-        next: 'It can no longer rebuild the key. Use a share of the current set (the message below names the re-share); the retired one may be destroyed as the record says.',
+        summary: 'This share can no longer be used: a later re-share, rotation or zeroize retired it.',
+        next: 'The message below names the ceremony that retired it. Use a share of the current set, if the key still lives; the retired one may be destroyed as the record says.',
       };
     case 'ShareFromOtherCeremony':
       return { summary: 'This share belongs to another ceremony.', next: 'Use the share issued in this ceremony.' };
