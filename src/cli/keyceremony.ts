@@ -18,6 +18,7 @@ import { bundleSummaryLines } from '../core/bundle/bundle.js';
 import { isOperation, OPERATIONS } from '../core/bundle/protocol.js';
 import { checkAgainstLimits, checkTransportSet } from '../core/bundle/transport.js';
 import { ceremoniesOf, type CeremonyOutcome } from '../core/ceremony/record.js';
+import { typedHeadHash } from '../core/ceremony/record-check.js';
 import { headHash, readTranscript } from '../core/ceremony/transcript.js';
 import { writeFileExclusive, readFileOrFail } from '../core/files.js';
 import {
@@ -437,8 +438,8 @@ async function transcriptVerify(argv: string[]): Promise<void> {
 
 /** --head as printed on the report: 64 hex digits, in groups or not, either case. */
 function headHashArgument(text: string): string {
-  const hex = text.replace(/\s+/g, '').toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex))
+  const hex = typedHeadHash(text);
+  if (hex === undefined)
     throw new UsageError(
       '--head must be the 64 hex digits of the head hash printed on the signed report (spaces allowed)',
     );

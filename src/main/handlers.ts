@@ -28,6 +28,8 @@ import {
   interruptedView,
   planFileView,
   planOpenedView,
+  headComparisonView,
+  recordCheckView,
   recordView,
   shareCheckView,
 } from './views.js';
@@ -208,6 +210,18 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         return { secret: parseSecret(o['secret']) };
       },
       async (r) => shareCheckView(await s.checkShare(r.secret)),
+    ),
+    [IpcChannel.recordCheckOpen]: h(IpcChannel.recordCheckOpen, none, async () =>
+      recordCheckView(await s.openRecordToVerify()),
+    ),
+    [IpcChannel.recordCheckCompareHead]: h(
+      IpcChannel.recordCheckCompareHead,
+      (a) => {
+        const o = record(one(a), ['head']);
+        // 64 hex digits, grouped by spaces as the report prints them, fit well within the bound.
+        return { head: text(o['head'], 'The head hash', MAX_TEXT) };
+      },
+      (r) => headComparisonView(s.compareRecordHead(r.head)),
     ),
   };
 }

@@ -15,10 +15,14 @@ import type {
   CeremonyState,
   InterruptedRecord,
   OpenedPlan,
+  HeadComparison,
   RecordForCheck,
+  RecordVerified,
   SavedPlan,
   ShareChecked,
 } from '../core/ceremony/session.js';
+import type { CeremonyRow, ShareRow } from '../core/ceremony/report.js';
+import { missingCase } from '../core/errors.js';
 import type { SetupUnit } from '../core/ceremony/setup-file.js';
 import type {
   BundleView,
@@ -28,6 +32,10 @@ import type {
   PlanFileView,
   PlanOpenedView,
   PlanUnit,
+  HeadComparisonView,
+  RecordCeremonyView,
+  RecordCheckView,
+  RecordShareView,
   RecordView,
   ShareCheckView,
 } from '../shared/ipc.js';
@@ -173,4 +181,88 @@ export function planOpenedView(p: OpenedPlan): PlanOpenedView {
 
 function planUnitView(u: SetupUnit): PlanUnit {
   return { id: u.id, transportFingerprint: u.transportFingerprint ?? null };
+}
+
+// ---------------------------------------------------------------------------
+// The record check (issue 11, ceremony 6)
+
+/** A record the check found sound, and its history as the printed report derives it. */
+export function recordCheckView(r: RecordVerified): RecordCheckView {
+  const h = r.history;
+  const head = Buffer.from(r.head, 'hex');
+  return {
+    fileName: r.fileName,
+    entries: r.entries,
+    headHash: r.head,
+    headGroups: hexGroups(head),
+    headWords: pgpWords(head),
+    rehearsal: h.rehearsal,
+    keyName: h.keyName,
+    kcv: h.kcv,
+    ceremonies: h.ceremonies.map(recordCeremonyView),
+    shares: h.issued.map((s) => recordShareView(s, h.current?.ceremony)),
+    currentSet: h.current
+      ? { threshold: h.current.threshold, shares: h.current.shares, ceremony: h.current.ceremony.number }
+      : null,
+    thresholds: h.thresholds
+      ? { signature: h.thresholds.signature, revocation: h.thresholds.revocation, source: h.thresholds.source }
+      : null,
+    bundles: h.bundles.map((b) => ({
+      bundleId: b.bundleId,
+      operation: b.operation,
+      sequence: b.sequence ?? null,
+      targets: b.targets,
+      payloadHash: b.payloadHash,
+      signatures: b.signatures ?? null,
+      rehearsal: b.rehearsal,
+      time: b.time,
+    })),
+    end: h.end ?? null,
+  };
+}
+
+function recordCeremonyView(c: CeremonyRow): RecordCeremonyView {
+  const last = c.entries.at(-1) ?? c.opening;
+  return {
+    number: c.number,
+    kind: c.kind,
+    ceremonyName: c.ceremonyName,
+    ceremonyId: c.ceremonyId,
+    firstLine: c.opening.seq,
+    lastLine: last.seq,
+    opened: c.opening.time,
+    closed: c.outcome.kind === 'open' ? null : last.time,
+    actors: c.actors,
+    outcome: c.outcome,
+    rehearsal: c.rehearsal,
+  };
+}
+
+function recordShareView(s: ShareRow, currentSet: CeremonyRow | undefined): RecordShareView {
+  const base = {
+    shareIndex: s.shareIndex ?? null,
+    custodian: s.custodian,
+    medium: s.medium,
+    issuedBy: s.ceremony?.number ?? null,
+  };
+  switch (s.status.kind) {
+    case 'current':
+      return {
+        ...base,
+        status: { kind: 'current', inCurrentSet: s.ceremony !== undefined && s.ceremony === currentSet },
+      };
+    case 'retired':
+      return {
+        ...base,
+        status: { kind: 'retired', byCeremony: s.status.by?.number ?? null, line: s.status.line, time: s.status.time },
+      };
+    case 'void':
+      return { ...base, status: { kind: 'void', why: s.status.why } };
+    default:
+      return missingCase(s.status);
+  }
+}
+
+export function headComparisonView(c: HeadComparison): HeadComparisonView {
+  return { matches: c.matches, typedGroups: hexGroups(Buffer.from(c.typed, 'hex')) };
 }

@@ -7,6 +7,7 @@
 // rebuilds ceremony state of its own.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CeremonyView, IpcError } from '../shared/ipc.js';
+import { CheckRecord } from './check/CheckRecord.js';
 import { CheckShare } from './check/CheckShare.js';
 import { api, safeCall } from './lib/bridge.js';
 import { StartScreen } from './start/StartScreen.js';
@@ -15,7 +16,7 @@ import { NetworkStatus, useAppInfo } from './ui/NetworkStatus.js';
 import { Wizard } from './wizard/Wizard.js';
 
 /** Which screen shows while no ceremony is set up. */
-type IdleScreen = 'start' | 'new-ceremony' | 'check-share';
+type IdleScreen = 'start' | 'new-ceremony' | 'check-share' | 'check-record';
 
 type LoadState =
   | { readonly status: 'loading' }
@@ -94,6 +95,8 @@ export function App() {
     );
   } else if (idleScreen === 'check-share') {
     body = <CheckShare onBack={() => setIdleScreen('start')} />;
+  } else if (idleScreen === 'check-record') {
+    body = <CheckRecord onBack={() => setIdleScreen('start')} />;
   } else {
     body = (
       <StartScreen
@@ -105,6 +108,10 @@ export function App() {
         onCheckShare={() => {
           setNotice(null);
           setIdleScreen('check-share');
+        }}
+        onCheckRecord={() => {
+          setNotice(null);
+          setIdleScreen('check-record');
         }}
       />
     );

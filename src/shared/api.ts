@@ -48,6 +48,10 @@ export const API_VERBS = {
     openRecord: IpcChannel.checkOpenRecord,
     share: IpcChannel.checkShare,
   },
+  recordCheck: {
+    open: IpcChannel.recordCheckOpen,
+    compareHead: IpcChannel.recordCheckCompareHead,
+  },
   interrupted: {
     list: IpcChannel.recordListInterrupted,
     saveRecord: IpcChannel.recordSaveInterrupted,

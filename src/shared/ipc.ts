@@ -282,6 +282,99 @@ export interface ShareCheckView {
 }
 
 // ---------------------------------------------------------------------------
+// Checking a whole ceremony record (issue 11, ceremony 6; the start screen)
+
+/** How a ceremony of the record ended. */
+export type CeremonyOutcomeView =
+  | { readonly kind: 'completed' }
+  | { readonly kind: 'aborted'; readonly code: string; readonly reason: string }
+  /** No closing entry: never in a record the check accepts, which requires every ceremony closed. */
+  | { readonly kind: 'open' };
+
+export interface RecordCeremonyView {
+  /** 1-based, in the order of the record. */
+  readonly number: number;
+  /** "Key generation", "Re-share ceremony", … */
+  readonly kind: string;
+  readonly ceremonyName: string;
+  readonly ceremonyId: string;
+  readonly firstLine: number;
+  readonly lastLine: number;
+  readonly opened: string;
+  /** The time of its closing entry; null without one. */
+  readonly closed: string | null;
+  /** Whoever wrote its entries, in the order they first act. */
+  readonly actors: readonly string[];
+  readonly outcome: CeremonyOutcomeView;
+  readonly rehearsal: boolean;
+}
+
+export type RecordShareStatusView =
+  | { readonly kind: 'current'; readonly inCurrentSet: boolean }
+  | { readonly kind: 'retired'; readonly byCeremony: number | null; readonly line: number; readonly time: string }
+  | { readonly kind: 'void'; readonly why: string };
+
+export interface RecordShareView {
+  readonly shareIndex: number | null;
+  readonly custodian: string;
+  readonly medium: string;
+  /** The number of the ceremony that issued it. */
+  readonly issuedBy: number | null;
+  readonly status: RecordShareStatusView;
+}
+
+export interface RecordBundleView {
+  readonly bundleId: string;
+  readonly operation: string;
+  readonly sequence: number | null;
+  readonly targets: readonly string[];
+  /** SHA-256 (hex) of the signed payload. */
+  readonly payloadHash: string;
+  /** The admins who signed it, when the record says (the CLI signs bundle files without recording it). */
+  readonly signatures: readonly string[] | null;
+  readonly rehearsal: boolean;
+  readonly time: string;
+}
+
+export type KeyEndView =
+  | {
+      readonly kind: 'retired';
+      readonly rotationKeyName: string;
+      readonly newKcv: string;
+      readonly line: number;
+      readonly time: string;
+    }
+  | { readonly kind: 'destroyed'; readonly line: number; readonly time: string };
+
+/** A record checked as `keyceremony transcript verify` checks it, and its history. */
+export interface RecordCheckView {
+  readonly fileName: string;
+  readonly entries: number;
+  /** The head hash (hex), as hex groups to compare by eye and PGP words to read aloud. */
+  readonly headHash: string;
+  readonly headGroups: readonly string[];
+  readonly headWords: readonly string[];
+  /** A rehearsal's record: nothing in it is for production use. */
+  readonly rehearsal: boolean;
+  readonly keyName: string;
+  readonly kcv: string;
+  readonly ceremonies: readonly RecordCeremonyView[];
+  readonly shares: readonly RecordShareView[];
+  /** The set of shares in use: any `threshold` of its `shares` rebuild the key; null when none is. */
+  readonly currentSet: null | { readonly threshold: number; readonly shares: number; readonly ceremony: number };
+  readonly thresholds: null | { readonly signature: number; readonly revocation: number; readonly source: string };
+  readonly bundles: readonly RecordBundleView[];
+  readonly end: KeyEndView | null;
+}
+
+/** A head hash typed from a signed report, compared with the record's own. */
+export interface HeadComparisonView {
+  readonly matches: boolean;
+  /** What was typed, as hex groups. */
+  readonly typedGroups: readonly string[];
+}
+
+// ---------------------------------------------------------------------------
 // Ceremonies cut off by a crash (the start screen)
 
 /**
@@ -338,6 +431,8 @@ export const IpcChannel = {
   recordSaveInterrupted: 'record:save-interrupted',
   checkOpenRecord: 'check:open-record',
   checkShare: 'check:share',
+  recordCheckOpen: 'record-check:open',
+  recordCheckCompareHead: 'record-check:compare-head',
 } as const;
 export type IpcChannel = (typeof IpcChannel)[keyof typeof IpcChannel];
 
@@ -424,6 +519,10 @@ export interface IpcContract {
   [IpcChannel.checkOpenRecord]: { request: undefined; result: RecordView };
   /** Checks one share (file: dialog + passphrase; card: reader + PIN) against the open record. */
   [IpcChannel.checkShare]: { request: { secret: SecretInput }; result: ShareCheckView };
+  /** Opens a ceremony record (dialog) and checks it as `transcript verify` does: chain, every ceremony closed. */
+  [IpcChannel.recordCheckOpen]: { request: undefined; result: RecordCheckView };
+  /** Compares a head hash typed from the signed report with the checked record's head. */
+  [IpcChannel.recordCheckCompareHead]: { request: { head: string }; result: HeadComparisonView };
 }
 
 export type IpcRequest<C extends IpcChannel> = IpcContract[C]['request'];

@@ -507,6 +507,11 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
   [IpcChannel.recordPrint]: { spec: null },
   [IpcChannel.recordListInterrupted]: { spec: null },
   [IpcChannel.checkOpenRecord]: { spec: null },
+  [IpcChannel.recordCheckOpen]: { spec: null },
+  [IpcChannel.recordCheckCompareHead]: {
+    spec: S.obj({ head: S.text() }),
+    example: { head: '1a2b 3c4d '.repeat(8) },
+  },
   [IpcChannel.ceremonyStart]: {
     spec: S.objWith(setupFields, { fromPlan: planRef }),
     example: {

@@ -58,8 +58,8 @@ function strs(d: Data, k: string): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** A ceremony of the record, as the report tells it. */
-interface CeremonyRow {
+/** A ceremony of the record, as the report (and the app's record check) tells it. */
+export interface CeremonyRow {
   /** 1-based, in the order of the record. */
   number: number;
   opening: TranscriptEntry;
@@ -75,12 +75,12 @@ interface CeremonyRow {
   reasons: Array<{ key: string; text: string }>;
 }
 
-type ShareStatus =
+export type ShareStatus =
   | { kind: 'current' }
   | { kind: 'retired'; by: CeremonyRow | undefined; line: number; time: string }
   | { kind: 'void'; why: string };
 
-interface ShareRow {
+export interface ShareRow {
   shareIndex: number | undefined;
   custodian: string;
   medium: string;
@@ -93,7 +93,7 @@ interface ShareRow {
   status: ShareStatus;
 }
 
-interface BundleRow {
+export interface BundleRow {
   bundleId: string;
   sequence: number | undefined;
   operation: string;
@@ -106,20 +106,35 @@ interface BundleRow {
 }
 
 /** The claim's two thresholds (docs/unit-protocol.md), and where the record states them. */
-interface Thresholds {
+export interface Thresholds {
   signature: number;
   revocation: number;
   source: string;
 }
 
 /** A set of shares any K of which rebuild the key. */
-interface CurrentSet {
+export interface CurrentSet {
   ceremony: CeremonyRow;
   threshold: number;
   shares: number;
 }
 
-interface ReadRecord {
+/**
+ * The end of the key (issue 11): the units reported the rotation's new key
+ * current (key-retired), or every unit it was loaded onto zeroized
+ * (key-destroyed). `line` and `time` are those of the record's entry.
+ */
+export type KeyEnd =
+  | { kind: 'retired'; rotationKeyName: string; newKcv: string; line: number; time: string }
+  | { kind: 'destroyed'; line: number; time: string };
+
+/**
+ * What a record holds, derived once from its entries: the key, every
+ * ceremony, every share with its status, the current set, the bundles, the
+ * units and the end of the key. The printed report renders it, and the
+ * app's record check maps it to its view (src/main/views.ts).
+ */
+export interface RecordHistory {
   opened: boolean;
   ceremonyId: string;
   ceremonyName: string;
@@ -144,8 +159,8 @@ interface ReadRecord {
     | { outcome: 'completed'; note: string | undefined }
     | { outcome: 'aborted'; reason: string; code: string; time: string }
     | undefined;
-  /** The end of the key (issue 11): a key-retired or key-destroyed entry, in words. */
-  end: string | undefined;
+  /** The end of the key (issue 11): a key-retired or key-destroyed entry. */
+  end: KeyEnd | undefined;
 }
 
 /** What kind of ceremony an opening opens, in words. */
@@ -218,12 +233,16 @@ function thresholdsOf(v: unknown, source: string): Thresholds | undefined {
     : undefined;
 }
 
-function readRecord(entries: TranscriptEntry[]): ReadRecord {
+/**
+ * A record's history, read leniently (broken and unfinished records print
+ * too); whoever needs a sound record checks it first (checkRecordComplete).
+ */
+export function recordHistory(entries: readonly TranscriptEntry[]): RecordHistory {
   const first = entries[0];
   const opened = first?.type === ENTRY.opened;
   const od: Data = opened ? first.data : {};
   const { rows: ceremonies, of } = ceremonyRows(entries);
-  const r: ReadRecord = {
+  const r: RecordHistory = {
     opened,
     ceremonyId: str(od, 'ceremonyId') ?? '',
     ceremonyName: str(od, 'ceremonyName') ?? str(od, 'keyName') ?? '',
@@ -320,10 +339,16 @@ function readRecord(entries: TranscriptEntry[]): ReadRecord {
               };
         break;
       case ENTRY.keyRetired:
-        r.end = `Retired: the units reported key "${str(d, 'rotationKeyName') ?? ''}" (KCV ${str(d, 'newKcv') ?? ''}) current after its rotation (line ${e.seq}, ${e.time}); every share of this key is refused`;
+        r.end = {
+          kind: 'retired',
+          rotationKeyName: str(d, 'rotationKeyName') ?? '',
+          newKcv: str(d, 'newKcv') ?? '',
+          line: e.seq,
+          time: e.time,
+        };
         break;
       case ENTRY.keyDestroyed:
-        r.end = `Destroyed: the units of every instance it was loaded onto reported it zeroized (line ${e.seq}, ${e.time}); every share of this key is refused`;
+        r.end = { kind: 'destroyed', line: e.seq, time: e.time };
         break;
       case ENTRY.bundleSigned: {
         const b = r.bundles.find((x) => x.bundleId === str(d, 'bundleId'));
@@ -374,7 +399,19 @@ function shareStatus(
     : { kind: 'current' };
 }
 
-function outcome(r: ReadRecord): { text: string; cls: string } {
+/** The end of the key, in the report's words. */
+function keyEndWords(end: KeyEnd): string {
+  switch (end.kind) {
+    case 'retired':
+      return `Retired: the units reported key "${end.rotationKeyName}" (KCV ${end.newKcv}) current after its rotation (line ${end.line}, ${end.time}); every share of this key is refused`;
+    case 'destroyed':
+      return `Destroyed: the units of every instance it was loaded onto reported it zeroized (line ${end.line}, ${end.time}); every share of this key is refused`;
+    default:
+      return missingCase(end);
+  }
+}
+
+function outcome(r: RecordHistory): { text: string; cls: string } {
   if (r.closing?.outcome === 'aborted') {
     const code = r.closing.code ? ` [${r.closing.code}]` : '';
     return {
@@ -428,7 +465,7 @@ function ceremonyRef(c: CeremonyRow): string {
   return `ceremony ${c.number}, "${c.ceremonyName}"`;
 }
 
-function thresholdRows(r: ReadRecord): Array<{ label: string; value: Inline }> {
+function thresholdRows(r: RecordHistory): Array<{ label: string; value: Inline }> {
   const t = r.thresholds;
   if (t === undefined)
     return [
@@ -449,7 +486,7 @@ function thresholdRows(r: ReadRecord): Array<{ label: string; value: Inline }> {
   ];
 }
 
-function summaryBlock(r: ReadRecord, entries: TranscriptEntry[]): Block {
+function summaryBlock(r: RecordHistory, entries: TranscriptEntry[]): Block {
   const o = outcome(r);
   const several = r.ceremonies.length > 1;
   const current = r.current ? kOfN(r.current.threshold, r.current.shares) : kOfN(r.threshold, r.shares);
@@ -473,7 +510,7 @@ function summaryBlock(r: ReadRecord, entries: TranscriptEntry[]): Block {
     { label: 'Key check value (KCV)', value: monoOrNone(r.kcv) },
   );
   if (r.verificationPattern) rows.push({ label: 'Verification pattern', value: monoOrNone(r.verificationPattern) });
-  if (r.end) rows.push({ label: 'End of the key', value: [{ text: r.end, style: 'alarm' }] });
+  if (r.end) rows.push({ label: 'End of the key', value: [{ text: keyEndWords(r.end), style: 'alarm' }] });
   const closed = entries[entries.length - 1];
   rows.push(
     { label: 'Opened', value: [plain(entries[0]?.time ?? '')] },
@@ -508,7 +545,7 @@ function shareStatusCell(s: ShareRow, current: CurrentSet | undefined): Cell {
   }
 }
 
-function currentSetParagraph(r: ReadRecord): Block {
+function currentSetParagraph(r: RecordHistory): Block {
   const c = r.current;
   if (c === undefined)
     return paragraph(
@@ -528,7 +565,7 @@ function currentSetParagraph(r: ReadRecord): Block {
   ]);
 }
 
-function sharesBlocks(r: ReadRecord): Block[] {
+function sharesBlocks(r: RecordHistory): Block[] {
   if (r.issued.length === 0) return [paragraph('No share was issued.', 'none')];
   return [
     currentSetParagraph(r),
@@ -561,7 +598,7 @@ function sharesBlocks(r: ReadRecord): Block[] {
   ];
 }
 
-function bundlesBlock(r: ReadRecord): Block {
+function bundlesBlock(r: RecordHistory): Block {
   if (r.bundles.length === 0) return paragraph('No import bundle was created.', 'none');
   return {
     kind: 'table',
@@ -594,7 +631,7 @@ function bundlesBlock(r: ReadRecord): Block {
   };
 }
 
-function unitsSection(r: ReadRecord): Section[] {
+function unitsSection(r: RecordHistory): Section[] {
   if (r.units.size === 0) return [];
   return [
     {
@@ -636,7 +673,7 @@ function outcomeWords(o: CeremonyOutcome): string {
  * Every ceremony of the record, in order (a record holds a key's whole
  * life): its kind, name, when, who acted, and how it ended.
  */
-function ceremoniesSection(r: ReadRecord): Section[] {
+function ceremoniesSection(r: RecordHistory): Section[] {
   if (r.ceremonies.length === 0) return [];
   const rows = r.ceremonies.map((c): Cell[] => {
     const last = c.entries.at(-1)!;
@@ -705,7 +742,7 @@ function transcriptBlock(entries: TranscriptEntry[]): Block {
 /** Names as roster.ts compares them: trimmed, without case. */
 const samePerson = (name: string): string => personKey(name.trim());
 
-function participants(roster: CeremonyRoster, r: ReadRecord): Array<{ role: string; name: string }> {
+function participants(roster: CeremonyRoster, r: RecordHistory): Array<{ role: string; name: string }> {
   // Every custodian the record names signs, even one the roster left out.
   const custodians = [...roster.custodians];
   for (const c of [...r.custodians, ...r.issued.map((s) => s.custodian)]) {
@@ -731,7 +768,7 @@ function participants(roster: CeremonyRoster, r: ReadRecord): Array<{ role: stri
  * each witness is independent (holds no share and no admin identity).
  * Printed just before the signature lines, so that signers read it first.
  */
-function departuresSection(people: ReadonlyArray<{ role: string; name: string }>, r: ReadRecord): Section {
+function departuresSection(people: ReadonlyArray<{ role: string; name: string }>, r: RecordHistory): Section {
   const names = (role: string): Set<string> =>
     new Set(people.filter((p) => p.role === role).map((p) => samePerson(p.name)));
   const admins = names('Administrator');
@@ -806,7 +843,7 @@ export function recordReportDocument(
   roster: CeremonyRoster,
   generatedAt: Date,
 ): PrintedDocument {
-  const r = readRecord(entries);
+  const r = recordHistory(entries);
   const name = r.ceremonyName || r.keyName || r.ceremonyId || '(unnamed)';
   const head = entries.length > 0 ? headHash(entries) : '';
   const people = participants(roster, r);

@@ -7,10 +7,12 @@ export function StartScreen({
   notice,
   onStartCeremony,
   onCheckShare,
+  onCheckRecord,
 }: {
   readonly notice: string | null;
   readonly onStartCeremony: () => void;
   readonly onCheckShare: () => void;
+  readonly onCheckRecord: () => void;
 }) {
   return (
     <main className="app-main start">
@@ -48,6 +50,20 @@ export function StartScreen({
           <p id="choice-check-description">
             A custodian proves that their share, on a card or in a file, still opens and is the one the ceremony record
             says was issued. Nothing is changed.
+          </p>
+        </li>
+        <li className="choice">
+          <button
+            type="button"
+            className="button button-secondary button-large"
+            aria-describedby="choice-check-record-description"
+            onClick={onCheckRecord}
+          >
+            Check a ceremony record
+          </button>
+          <p id="choice-check-record-description">
+            Verify a key’s record as the command line does, compare its head hash with the signed paper report, and see
+            every ceremony of the key’s life, its shares and bundles. Nothing is changed.
           </p>
         </li>
       </ul>

@@ -157,4 +157,19 @@ describe('the IPC contract', () => {
       expect(r.ok ? 'accepted' : r.error.code).toBe('invalid-request');
     }
   });
+
+  it('takes the head hash typed for the record check strictly, and opens the record with no argument (issue 11)', async () => {
+    for (const bad of [{ head: 1234 }, { head: null }, { head: 'ab'.repeat(200) }, { head: 'ab', extra: 1 }, {}]) {
+      const r = await handlers[IpcChannel.recordCheckCompareHead]([bad]);
+      expect(r.ok ? 'accepted' : r.error.code, JSON.stringify(bad).slice(0, 60)).toBe('invalid-request');
+    }
+    const open = await handlers[IpcChannel.recordCheckOpen](['/etc/passwd']);
+    expect(open.ok ? 'accepted' : open.error.code).toBe('invalid-request');
+    const api = buildApi(async (channel, ...args) => ({ ok: true, value: [channel, args] }));
+    expect(await api.recordCheck.compareHead({ head: 'ab' })).toEqual({
+      ok: true,
+      value: ['record-check:compare-head', [{ head: 'ab' }]],
+    });
+    expect(await api.recordCheck.open()).toEqual({ ok: true, value: ['record-check:open', []] });
+  });
 });
