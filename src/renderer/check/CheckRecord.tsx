@@ -266,8 +266,9 @@ function HeadComparison() {
         <label htmlFor="record-check-typed-head">Head hash printed on the signed paper report</label>
         <input
           id="record-check-typed-head"
-          className="mono"
+          className="input mono"
           type="text"
+          aria-describedby="record-check-typed-head-hint"
           autoComplete="off"
           spellCheck={false}
           value={typed}
@@ -276,6 +277,9 @@ function HeadComparison() {
             setResult(null);
           }}
         />
+        <p className="field-hint" id="record-check-typed-head-hint">
+          The 64 hex digits under “Transcript head hash”, in groups or not.
+        </p>
       </div>
       <div className="actions">
         <button type="submit" className="button button-secondary" disabled={compare.busy !== null}>
