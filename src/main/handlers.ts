@@ -12,6 +12,7 @@ import { CeremonyError } from '../core/errors.js';
 import {
   IpcChannel,
   type AppInfo,
+  type CeremonyMode,
   type CeremonySetup,
   type IpcContract,
   type IpcError,
@@ -76,7 +77,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.ceremonyStart]: h(
       IpcChannel.ceremonyStart,
       (a) => parseStart(one(a)),
-      async ({ fromPlan, ...setup }) => ceremonyView(await s.start(setup, fromPlan)),
+      async ({ fromPlan, mode, ...setup }) => ceremonyView(await s.start(setup, fromPlan, mode)),
     ),
     [IpcChannel.planSave]: h(
       IpcChannel.planSave,
@@ -102,6 +103,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       IpcChannel.unitsRemove,
       (a) => parseUnitId(one(a)),
       async (r) => ceremonyView(await s.removeUnit(r.unitId)),
+    ),
+    [IpcChannel.unitsUseRehearsal]: h(IpcChannel.unitsUseRehearsal, none, async () =>
+      ceremonyView(await s.useRehearsalUnits()),
+    ),
+    [IpcChannel.rehearsalLoadBundle]: h(IpcChannel.rehearsalLoadBundle, none, async () =>
+      ceremonyView(await s.loadBundleIntoRehearsalUnits()),
     ),
     [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, async () => cardsView(await s.listCards())),
     [IpcChannel.cardsPrepare]: h(
@@ -321,13 +328,21 @@ const SETUP_KEYS = [
 ] as const;
 
 /** Start's request: the set-up, and the plan it was filled from, if any. */
-function parseStart(value: unknown): CeremonySetup & { fromPlan?: PlanRef } {
-  const o = record(value, SETUP_KEYS, 'The ceremony set-up', ['fromPlan']);
-  const { fromPlan, ...setup } = o;
+function parseStart(value: unknown): CeremonySetup & { fromPlan?: PlanRef; mode?: CeremonyMode } {
+  const o = record(value, SETUP_KEYS, 'The ceremony set-up', ['fromPlan', 'mode']);
+  const { fromPlan, mode, ...setup } = o;
   return {
     ...parseSetup(setup),
     ...(fromPlan !== undefined ? { fromPlan: parsePlanRef(fromPlan) } : {}),
+    ...(mode !== undefined ? { mode: parseMode(mode) } : {}),
   };
+}
+
+/** A ceremony's mode (issue 11): exactly "production" or "rehearsal". */
+function parseMode(value: unknown): CeremonyMode {
+  if (value !== 'production' && value !== 'rehearsal')
+    throw new InvalidIpcRequest('mode must be "production" or "rehearsal".');
+  return value;
 }
 
 /** A plan names a file by its SHA-256: 64 lowercase hex digits. */

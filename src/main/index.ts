@@ -14,6 +14,7 @@ import { createHandlers } from './handlers.js';
 import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
 import { registerIpcHandlers } from './ipc.js';
+import { rehearsalPorts } from './rehearsal.js';
 import { listNetworkInterfacesUp } from './network.js';
 import { electronDialogs, printHtml, renderPdf } from './ports.js';
 import { registerAppScheme, serveRendererOverAppScheme } from './protocol-handler.js';
@@ -74,6 +75,8 @@ if (!app.requestSingleInstanceLock()) {
         renderPdf,
         printHtml,
         workDir,
+        // A rehearsal (issue 11): virtual cards and an in-process emulator instance, never real ones.
+        rehearsal: rehearsalPorts(),
       });
       // A ceremony cut off by a crash or power loss is closed (completed if
       // every share was issued, else aborted); the start screen lists it.

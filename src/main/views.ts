@@ -17,6 +17,7 @@ import type {
   OpenedPlan,
   HeadComparison,
   RecordForCheck,
+  RehearsalUnitsSnapshot,
   RecordVerified,
   SavedPlan,
   ShareChecked,
@@ -37,6 +38,7 @@ import type {
   RecordCheckView,
   RecordShareView,
   RecordView,
+  RehearsalUnitsView,
   ShareCheckView,
 } from '../shared/ipc.js';
 
@@ -48,6 +50,8 @@ function thumbprintGroups(thumbprint: string): string[] {
 export function ceremonyView(s: CeremonyState): CeremonyView {
   return {
     ceremonyId: s.ceremonyId,
+    mode: s.mode,
+    rehearsalUnits: s.rehearsalUnits && rehearsalUnitsView(s.rehearsalUnits),
     setup: s.setup,
     step: s.step,
     units: s.units.map((u) => {
@@ -265,4 +269,22 @@ function recordShareView(s: ShareRow, currentSet: CeremonyRow | undefined): Reco
 
 export function headComparisonView(c: HeadComparison): HeadComparisonView {
   return { matches: c.matches, typedGroups: hexGroups(Buffer.from(c.typed, 'hex')) };
+}
+
+// ---------------------------------------------------------------------------
+// A rehearsal's units (issue 11, "Rehearsal mode")
+
+/** What each rehearsal unit "displays" (the fingerprint the emulator reports), as hex groups and words. */
+function rehearsalUnitsView(r: RehearsalUnitsSnapshot): RehearsalUnitsView {
+  return {
+    instanceId: r.instanceId,
+    displays: r.displays.map((d) => {
+      const fingerprint = Buffer.from(d.fingerprint, 'hex');
+      return { unitId: d.unitId, fingerprintGroups: hexGroups(fingerprint), fingerprintWords: pgpWords(fingerprint) };
+    }),
+    loaded: r.loaded && {
+      results: r.loaded.results.map((x) => ({ unitId: x.unitId, ok: x.ok, message: x.message })),
+      units: r.loaded.units.map((u) => ({ unitId: u.unitId, state: u.state, kcv: u.kcv, rehearsal: u.rehearsal })),
+    },
+  };
 }

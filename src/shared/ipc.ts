@@ -120,6 +120,35 @@ export interface PlanRef {
 /** The set-up Start takes, and the plan it was filled from, if any (recorded in the ceremony's opening). */
 export interface CeremonyStartRequest extends CeremonySetup {
   readonly fromPlan?: PlanRef;
+  /** A rehearsal (issue 11): virtual cards and rehearsal units, everything marked REHEARSAL. Production when absent. */
+  readonly mode?: CeremonyMode;
+}
+
+/** Fixed for a ceremony at Start (issue 11, "Rehearsal mode"). */
+export type CeremonyMode = 'production' | 'rehearsal';
+
+/**
+ * A rehearsal's in-process units (issue 11): the fingerprint each unit
+ * reports stands for its display (nobody can read the display of an
+ * in-process unit), and what the units report once the bundle is loaded.
+ */
+export interface RehearsalUnitsView {
+  readonly instanceId: string;
+  readonly displays: readonly {
+    readonly unitId: string;
+    readonly fingerprintGroups: readonly string[];
+    readonly fingerprintWords: readonly string[];
+  }[];
+  /** Null until "Load into the rehearsal units". */
+  readonly loaded: null | {
+    readonly results: readonly { readonly unitId: string; readonly ok: boolean; readonly message: string }[];
+    readonly units: readonly {
+      readonly unitId: string;
+      readonly state: string;
+      readonly kcv: string | null;
+      readonly rehearsal: boolean;
+    }[];
+  };
 }
 
 export interface PlanFileView {
@@ -210,6 +239,10 @@ export interface BundleView {
 export interface CeremonyView {
   /** Null before Set up is done. */
   readonly ceremonyId: string | null;
+  /** Production, or a rehearsal (issue 11): the renderer shows the REHEARSAL banner on every screen. */
+  readonly mode: CeremonyMode;
+  /** A rehearsal's units, once created on the Units step; null otherwise. */
+  readonly rehearsalUnits: RehearsalUnitsView | null;
   readonly setup: CeremonySetup | null;
   /** Where the wizard is: the first step not yet done. */
   readonly step: StepId;
@@ -412,6 +445,8 @@ export const IpcChannel = {
   unitsAddTransport: 'units:add-transport',
   unitsConfirm: 'units:confirm',
   unitsRemove: 'units:remove',
+  unitsUseRehearsal: 'units:use-rehearsal',
+  rehearsalLoadBundle: 'rehearsal:load-bundle',
   cardsList: 'cards:list',
   cardsPrepare: 'cards:prepare',
   cardsUnblock: 'cards:unblock',
@@ -465,6 +500,10 @@ export interface IpcContract {
   /** The operator read the fingerprint on the unit's display and it matches. */
   [IpcChannel.unitsConfirm]: { request: { unitId: string }; result: CeremonyView };
   [IpcChannel.unitsRemove]: { request: { unitId: string }; result: CeremonyView };
+  /** A rehearsal only (issue 11): creates the rehearsal units and loads their transport files. */
+  [IpcChannel.unitsUseRehearsal]: { request: undefined; result: CeremonyView };
+  /** A rehearsal only: offers the saved bundle to the rehearsal units; the view shows what they report. */
+  [IpcChannel.rehearsalLoadBundle]: { request: undefined; result: CeremonyView };
   /** Readers and what is in them, for live status. Cheap; poll it. */
   [IpcChannel.cardsList]: { request: undefined; result: CardsView };
   /**

@@ -498,6 +498,8 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
   [IpcChannel.ceremonyState]: { spec: null },
   [IpcChannel.ceremonyAbandon]: { spec: null },
   [IpcChannel.unitsAddTransport]: { spec: null },
+  [IpcChannel.unitsUseRehearsal]: { spec: null },
+  [IpcChannel.rehearsalLoadBundle]: { spec: null },
   [IpcChannel.cardsList]: { spec: null },
   [IpcChannel.masterKeyGenerate]: { spec: null },
   [IpcChannel.bundleBuild]: { spec: null },
@@ -513,7 +515,10 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
     example: { head: '1a2b 3c4d '.repeat(8) },
   },
   [IpcChannel.ceremonyStart]: {
-    spec: S.objWith(setupFields, { fromPlan: planRef }),
+    spec: S.objWith(setupFields, {
+      fromPlan: planRef,
+      mode: ((v) => v === 'production' || v === 'rehearsal') as Spec,
+    }),
     example: {
       ceremonyName: 'Root key 2026',
       keyName: 'MK',

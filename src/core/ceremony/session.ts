@@ -1,6 +1,6 @@
 import { createHash, randomUUID, verify as nodeVerify } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   addBundleSignature,
   buildBundle,
@@ -42,7 +42,13 @@ import { cardShareHintsOf, loadCeremony, TOOL, verifyShareAgainstRecord } from '
 import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
 import { renderRecordHtml, type CeremonyRoster, type RecordHistory } from './report.js';
 import { checkRecordFile, recordHeadMatches, type CheckedRecord } from './record-check.js';
-import { checkSetup, type CeremonySetup, type RosterMedium, type RosterParticipant } from './roster.js';
+import {
+  checkSetup,
+  type CeremonySetup,
+  type RosterMedium,
+  type RosterMode,
+  type RosterParticipant,
+} from './roster.js';
 import { SerialQueue } from './serial-queue.js';
 import { ceremonyScriptDocument } from './script.js';
 import { MAX_SETUP_BYTES, parseSetupFile, serializeSetupFile, type SetupUnit } from './setup-file.js';
@@ -97,6 +103,51 @@ export interface SessionPorts {
   now?: () => Date;
   /** scrypt cost for share files; tests lower it, the app never sets it. */
   scryptCost?: { logN: number; r: number; p: number };
+  /** What a rehearsal uses instead of real cards and units (issue 11); without it a rehearsal is refused. */
+  rehearsal?: RehearsalPorts;
+}
+
+/**
+ * A rehearsal's stand-ins (issue 11, "Rehearsal mode"): in-process virtual
+ * cards and an in-process emulator instance in rehearsal mode, so no real
+ * card or unit is ever touched. src/main implements them with
+ * src/virtual-card and src/emulator (core sees only this interface).
+ */
+export interface RehearsalPorts {
+  /** The in-process virtual card transport (its readers hold virtual cards); created once, on first use. */
+  openCardTransport(): Promise<CardTransport>;
+  /** Creates an emulator instance in rehearsal mode in `dir` and writes its units' transport files there. */
+  createUnits(dir: string): Promise<RehearsalUnitsCreated>;
+  /** Offers a bundle to every unit of the instance in `dir`; answers each unit's state afterwards. */
+  ingestBundle(dir: string, bundleText: string): Promise<RehearsalIngest>;
+}
+
+export interface RehearsalUnitsCreated {
+  readonly instanceId: string;
+  /** Per unit: its transport file, and the fingerprint the unit itself reports (its "display"). */
+  readonly units: readonly { readonly unitId: string; readonly transportFile: string; readonly displayed: string }[];
+}
+
+/** What one rehearsal unit reports: its state and the KCV of its current master key. */
+export interface RehearsalUnitState {
+  readonly unitId: string;
+  readonly state: string;
+  readonly kcv: string | null;
+  readonly rehearsal: boolean;
+}
+
+export interface RehearsalIngest {
+  /** Per unit: accepted or refused, with the unit's sentence. */
+  readonly results: readonly { readonly unitId: string; readonly ok: boolean; readonly message: string }[];
+  readonly units: readonly RehearsalUnitState[];
+}
+
+/** The rehearsal units of this ceremony: what they display, and their state once the bundle was loaded. */
+export interface RehearsalUnitsSnapshot {
+  readonly instanceId: string;
+  readonly displays: readonly { readonly unitId: string; readonly fingerprint: string }[];
+  /** Null until "Load into the rehearsal units". */
+  readonly loaded: RehearsalIngest | null;
 }
 
 /**
@@ -168,6 +219,10 @@ export interface BundleSnapshot {
 /** The ceremony at one moment: what the wizard shows, never a secret. */
 export interface CeremonyState {
   readonly phase: SessionPhase;
+  /** Fixed for the ceremony at Start (issue 11); production before Set up is done. */
+  readonly mode: RosterMode;
+  /** A rehearsal's in-process units, once "Use rehearsal units" created them; null otherwise. */
+  readonly rehearsalUnits: RehearsalUnitsSnapshot | null;
   /** The wizard step the phase is at: the first step not yet done. */
   readonly step: SessionStep;
   /** Null before Set up is done. */
@@ -308,6 +363,10 @@ interface OpenCeremony {
   readonly setup: CeremonySetup;
   readonly id: string;
   readonly recordPath: string;
+  /** Fixed at Start (issue 11): a rehearsal uses virtual cards and rehearsal units, and marks everything it writes. */
+  readonly mode: RosterMode;
+  /** A rehearsal's emulator instance (its folder in the work folder), once created. */
+  rehearsalUnits: (RehearsalUnitsSnapshot & { readonly dir: string }) | null;
 }
 
 /**
@@ -473,6 +532,29 @@ function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Every file a rehearsal saves starts with this (issue 11: "REHEARSAL" on every saved file name). */
+export const REHEARSAL_FILE_PREFIX = 'REHEARSAL-';
+
+/** `name` with the rehearsal prefix in a rehearsal (once), as it is in production otherwise. */
+function fileNameFor(mode: RosterMode, name: string): string {
+  return mode === 'rehearsal' && !name.startsWith(REHEARSAL_FILE_PREFIX) ? REHEARSAL_FILE_PREFIX + name : name;
+}
+
+/** The path a save dialog answered, its name prefixed in a rehearsal whatever the person typed. */
+function pathFor(mode: RosterMode, path: string): string {
+  return join(dirname(path), fileNameFor(mode, basename(path)));
+}
+
+/** What every entry of a rehearsal carries (issue 11: "REHEARSAL" on every record entry). */
+function markOf(mode: RosterMode): TranscriptData {
+  return mode === 'rehearsal' ? { rehearsal: true } : {};
+}
+
+/** The mode a record's opening names: rehearsal only when it says so. */
+function modeOfOpening(opening: TranscriptEntry): RosterMode {
+  return opening.data['mode'] === 'rehearsal' ? 'rehearsal' : 'production';
+}
+
 function safeFileStem(name: string): string {
   const s = name
     .normalize('NFKD')
@@ -484,7 +566,9 @@ function safeFileStem(name: string): string {
 export class CeremonySession {
   private readonly queue = new SerialQueue();
   private readonly now: () => Date;
-  private readonly cards: CardDesk;
+  private readonly productionCards: CardDesk;
+  /** A rehearsal's virtual cards (issue 11): never the PC/SC transport. */
+  private readonly rehearsalCards: CardDesk | null;
 
   /** The ceremony, one phase at a time; change it only through enter() (which wipes key material). */
   private state: SessionState = { phase: 'setup' };
@@ -500,7 +584,21 @@ export class CeremonySession {
 
   constructor(private readonly ports: SessionPorts) {
     this.now = ports.now ?? (() => new Date());
-    this.cards = new CardDesk(() => ports.openCardTransport(), this.queue);
+    this.productionCards = new CardDesk(() => ports.openCardTransport(), this.queue);
+    const rehearsal = ports.rehearsal;
+    this.rehearsalCards = rehearsal ? new CardDesk(() => rehearsal.openCardTransport(), this.queue) : null;
+  }
+
+  /** The ceremony's mode; production while none is set up. */
+  private get mode(): RosterMode {
+    return this.state.phase === 'setup' ? 'production' : this.state.ceremony.mode;
+  }
+
+  /** The cards of the ceremony's mode: a rehearsal's virtual cards, or the real ones through PC/SC. */
+  private get cards(): CardDesk {
+    if (this.mode === 'production') return this.productionCards;
+    if (this.rehearsalCards === null) fail('WrongStep', 'This application has no rehearsal cards.');
+    return this.rehearsalCards;
   }
 
   /**
@@ -561,6 +659,8 @@ export class CeremonySession {
       return {
         phase: 'setup',
         step: 'setup',
+        mode: 'production',
+        rehearsalUnits: null,
         ceremonyId: null,
         setup: null,
         units: [],
@@ -577,6 +677,8 @@ export class CeremonySession {
     return {
       phase: st.phase,
       step: stepOf(st.phase),
+      mode: st.ceremony.mode,
+      rehearsalUnits: rehearsalUnitsOf(st.ceremony),
       ceremonyId: st.ceremony.id,
       setup,
       units: r.units.map((u) => ({
@@ -642,7 +744,11 @@ export class CeremonySession {
   }
 
   private record(ceremony: OpenCeremony, type: EntryType, data: TranscriptData, actor?: string): void {
-    appendTranscript(ceremony.recordPath, { type, actor: actor ?? ceremony.setup.operator, data }, this.now());
+    appendTranscript(
+      ceremony.recordPath,
+      { type, actor: actor ?? ceremony.setup.operator, data: { ...data, ...markOf(ceremony.mode) } },
+      this.now(),
+    );
   }
 
   // ---------------------------------------------------------------------
@@ -654,10 +760,13 @@ export class CeremonySession {
    * then names it by its SHA-256, with the members the form changed before
    * Start, if any.
    */
-  start(input: CeremonySetup, fromPlan?: PlanRef): Promise<CeremonyState> {
+  start(input: CeremonySetup, fromPlan?: PlanRef, mode: RosterMode = 'production'): Promise<CeremonyState> {
     return this.queue.run(async () => {
       if (this.state.phase !== 'setup') fail('WrongStep', 'A ceremony is already in progress; abandon it first.');
-      const setup = checkSetup(input);
+      if (mode === 'rehearsal' && this.ports.rehearsal === undefined)
+        fail('InvalidArgument', 'This application cannot run a rehearsal: it has no virtual cards or rehearsal units.');
+      // A rehearsal needs no independent witness (roster.ts); every other rule holds.
+      const setup = checkSetup(input, mode);
       const plan = fromPlan === undefined ? undefined : this.openedPlan(fromPlan);
       const changed = plan === undefined ? [] : planDifferences(setup, plan.setup);
       const ceremonyId = randomUUID();
@@ -694,11 +803,17 @@ export class CeremonySession {
                 }
               : {}),
             tool: TOOL,
+            // A rehearsal says so in its opening, as SETUP.json's mode (bundle-record.ts recordMode, report.ts).
+            ...(mode === 'rehearsal' ? { mode: 'rehearsal', ...markOf(mode) } : {}),
           },
         },
         this.now(),
       );
-      this.enter({ phase: 'units', ceremony: { setup, id: ceremonyId, recordPath }, units: [] });
+      this.enter({
+        phase: 'units',
+        ceremony: { setup, id: ceremonyId, recordPath, mode, rehearsalUnits: null },
+        units: [],
+      });
       return this.snapshot();
     });
   }
@@ -811,31 +926,82 @@ export class CeremonySession {
           filters: [{ name: 'Transport key', extensions: ['json'] }],
         }),
       );
-      const transport = readTransportFile(path);
-      const other = st.units[0];
-      if (other && other.transport.file.instanceId !== transport.file.instanceId) {
-        fail(
-          'InvalidArgument',
-          `${basename(path)} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`,
-        );
-      }
-      if (st.units.some((u) => u.transport.file.unitId === transport.file.unitId)) {
-        fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
-      }
-      // The set-up must fit the units before any key exists.
-      checkAgainstLimits(transport.file.limits, {
-        keyName: st.ceremony.setup.keyName,
-        admins: st.ceremony.setup.admins.length,
-      });
-      if (transport.file.unit.state !== 'cleared') {
-        fail(
-          'InvalidArgument',
-          `Unit ${transport.file.unitId} is ${transport.file.unit.state}, not cleared: this ceremony initializes new units. Later ceremonies (recovery, rotation) are run from the command line for now.`,
-        );
-      }
-      st.units.push({ transport, fileName: basename(path), confirmed: false });
+      this.loadTransport(st, path);
       return this.snapshot();
     });
+  }
+
+  /**
+   * A rehearsal's units (issue 11): creates an emulator instance in
+   * rehearsal mode in the work folder and loads every unit's transport
+   * file. The operator cannot read the display of an in-process unit, so
+   * the fingerprint the emulator reports stands for it; confirming each unit
+   * is still the operator's act.
+   */
+  useRehearsalUnits(): Promise<CeremonyState> {
+    return this.queue.run(async () => {
+      const st = this.expectPhase('units', 'use rehearsal units');
+      const rehearsal = this.ports.rehearsal;
+      if (st.ceremony.mode !== 'rehearsal' || rehearsal === undefined)
+        fail('WrongStep', 'Rehearsal units are for a rehearsal only: a production ceremony targets real units.');
+      if (st.ceremony.rehearsalUnits !== null) fail('WrongStep', 'The rehearsal units are already created.');
+      if (st.units.length > 0)
+        fail('WrongStep', 'Transport files are already loaded: remove them first to use the rehearsal units.');
+      // A folder of its own per attempt: a refused attempt (the key name too long for the units) leaves its instance unused.
+      const dir = join(this.ports.workDir, `rehearsal-units-${st.ceremony.id}-${randomUUID().slice(0, 8)}`);
+      const created = await rehearsal.createUnits(dir);
+      try {
+        for (const u of created.units) this.loadTransport(st, u.transportFile);
+      } catch (e) {
+        st.units = []; // all of the instance's units or none
+        throw e;
+      }
+      st.ceremony.rehearsalUnits = {
+        dir,
+        instanceId: created.instanceId,
+        displays: created.units.map((u) => ({ unitId: u.unitId, fingerprint: u.displayed })),
+        loaded: null,
+      };
+      return this.snapshot();
+    });
+  }
+
+  /** Reads a transport file and adds its unit, after every check (instance, duplicate, limits, state, mode). */
+  private loadTransport(st: UnitsPhase, path: string): void {
+    const transport = readTransportFile(path);
+    // The mode first (issue 11): a unit of the other mode would refuse this ceremony's bundle.
+    const mode = st.ceremony.mode;
+    const unitMode: RosterMode = transport.file.rehearsal ? 'rehearsal' : 'production';
+    if (unitMode !== mode)
+      throw new CeremonyError(
+        'RehearsalMismatch',
+        mode === 'rehearsal'
+          ? `${basename(path)} is the transport file of unit ${transport.file.unitId}, a production unit: a rehearsal never targets production units (they refuse rehearsal bundles). Use the rehearsal units, or units of an instance made in rehearsal mode.`
+          : `${basename(path)} is the transport file of unit ${transport.file.unitId}, a rehearsal unit: a production ceremony targets production units only (a rehearsal unit refuses production bundles).`,
+        { unitId: transport.file.unitId, unitMode, ceremonyMode: mode },
+      );
+    const other = st.units[0];
+    if (other && other.transport.file.instanceId !== transport.file.instanceId) {
+      fail(
+        'InvalidArgument',
+        `${basename(path)} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`,
+      );
+    }
+    if (st.units.some((u) => u.transport.file.unitId === transport.file.unitId)) {
+      fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
+    }
+    // The set-up must fit the units before any key exists.
+    checkAgainstLimits(transport.file.limits, {
+      keyName: st.ceremony.setup.keyName,
+      admins: st.ceremony.setup.admins.length,
+    });
+    if (transport.file.unit.state !== 'cleared') {
+      fail(
+        'InvalidArgument',
+        `Unit ${transport.file.unitId} is ${transport.file.unit.state}, not cleared: this ceremony initializes new units. Later ceremonies (recovery, rotation) are run from the command line for now.`,
+      );
+    }
+    st.units.push({ transport, fileName: basename(path), confirmed: false });
   }
 
   confirmUnit(unitId: string): Promise<CeremonyState> {
@@ -888,12 +1054,16 @@ export class CeremonySession {
       let reused = false;
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const path = picked(
-          await this.ports.dialogs.saveFile({
-            title: `Save ${admin.name}\u2019s identity file`,
-            defaultName: `${safeFileStem(admin.name)}.identity.pem`,
-            filters: IDENTITY_FILTERS,
-          }),
+        const mode = st.ceremony.mode;
+        const path = pathFor(
+          mode,
+          picked(
+            await this.ports.dialogs.saveFile({
+              title: `Save ${admin.name}\u2019s identity file`,
+              defaultName: fileNameFor(mode, `${safeFileStem(admin.name)}.identity.pem`),
+              filters: IDENTITY_FILTERS,
+            }),
+          ),
         );
         assertOutputFree(path);
         const id = await generateFileIdentity(admin.name, bytes, this.now());
@@ -1087,12 +1257,19 @@ export class CeremonySession {
       const provide = async (): Promise<Buffer> => Buffer.from(bytes);
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const path = picked(
-          await this.ports.dialogs.saveFile({
-            title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${st.shares.length})`,
-            defaultName: `${safeFileStem(setup.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
-            filters: SHARE_FILTERS,
-          }),
+        const mode = st.ceremony.mode;
+        const path = pathFor(
+          mode,
+          picked(
+            await this.ports.dialogs.saveFile({
+              title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${st.shares.length})`,
+              defaultName: fileNameFor(
+                mode,
+                `${safeFileStem(setup.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
+              ),
+              filters: SHARE_FILTERS,
+            }),
+          ),
         );
         const dest = new FileShareDestination(path, provide, this.ports.scryptCost);
         try {
@@ -1234,7 +1411,8 @@ export class CeremonySession {
         masterKey: st.secrets.key,
         claim: { admins, signatureThreshold: threshold, revocationThreshold: setup.revocationThreshold },
         transports,
-        rehearsal: false,
+        // A rehearsal's bundle says so in its signed payload: production units refuse it (issue 11).
+        rehearsal: st.ceremony.mode === 'rehearsal',
         sequence,
         ceremonyId: st.ceremony.id,
         keyName: setup.keyName,
@@ -1308,7 +1486,13 @@ export class CeremonySession {
         'folder',
       );
       const text = serializeBundle(b.bundle.jws);
-      const path = join(folder, `bundle-${safeFileStem(st.ceremony.setup.keyName)}-${b.bundle.payload.sequence}.json`);
+      const path = join(
+        folder,
+        fileNameFor(
+          st.ceremony.mode,
+          `bundle-${safeFileStem(st.ceremony.setup.keyName)}-${b.bundle.payload.sequence}.json`,
+        ),
+      );
       writeFileExclusive(path, text, BUNDLE_FILE_MODE);
       const fileSha256 = createHash('sha256').update(text, 'utf8').digest('hex');
       // Signed and saved: the bundle takes no more signatures; the key waits for Close.
@@ -1381,7 +1565,11 @@ export class CeremonySession {
     // The report is rendered from the very bytes that are saved.
     const entries = parseTranscript(recordText.toString('utf8'), `The ceremony record ${recordPath}`);
     const opening = entries[0]!.data;
-    const stem = `ceremony-${safeFileStem(String(opening['keyName']))}-${String(opening['ceremonyId']).slice(0, 8)}`;
+    // A rehearsal's record, report and PDF are named so (issue 11), as its opening says, interrupted or not.
+    const stem = fileNameFor(
+      modeOfOpening(entries[0]!),
+      `ceremony-${safeFileStem(String(opening['keyName']))}-${String(opening['ceremonyId']).slice(0, 8)}`,
+    );
     const targets = ['.jsonl', '.html', '.pdf'].map((ext) => join(folder, stem + ext));
     for (const t of targets) assertOutputFree(t);
     const html = reportHtml(entries, this.now());
@@ -1390,6 +1578,37 @@ export class CeremonySession {
     writeFileExclusive(targets[1]!, html, 0o644);
     writeFileExclusive(targets[2]!, pdf, 0o644);
     return folder;
+  }
+
+  /**
+   * A rehearsal's last act (issue 11): offers the saved, signed bundle to
+   * the rehearsal units, as the operator would carry it to real ones, and
+   * keeps what they report (state, KCV). Once the bundle is saved; before or
+   * after Close. Nothing is recorded: the units keep their own audit log.
+   */
+  loadBundleIntoRehearsalUnits(): Promise<CeremonyState> {
+    return this.queue.run(async () => {
+      const st = this.state;
+      if (st.phase !== 'close' && st.phase !== 'closing' && st.phase !== 'closed')
+        fail(
+          'WrongStep',
+          `Cannot load the bundle into the rehearsal units now: the ceremony is at the "${stepOf(st.phase)}" step.`,
+        );
+      const units = st.ceremony.rehearsalUnits;
+      const rehearsal = this.ports.rehearsal;
+      if (units === null || rehearsal === undefined)
+        fail('WrongStep', 'This ceremony did not use rehearsal units ("Use rehearsal units" on the Units step).');
+      const saved = remainsOf(st).bundle?.saved;
+      if (!saved) fail('WrongStep', 'Save the signed bundle first.');
+      const text = readFileOrFail(saved.path, 'The saved bundle').toString('utf8');
+      if (sha256Hex(text) !== saved.fileSha256)
+        throw new CeremonyError(
+          'InvalidArgument',
+          `The bundle file ${basename(saved.path)} changed since it was saved (its SHA-256 differs); nothing was loaded.`,
+        );
+      st.ceremony.rehearsalUnits = { ...units, loaded: await rehearsal.ingestBundle(units.dir, text) };
+      return this.snapshot();
+    });
   }
 
   // ---------------------------------------------------------------------
@@ -1583,8 +1802,14 @@ export class CeremonySession {
 
   /** Writes the last entries of the ceremony: the wipe (when it held a key) and its closing. */
   private endInRecord(ceremony: OpenCeremony, end: { wiped: string | null; closing: Closing }): void {
-    endCeremony(ceremony.recordPath, ceremony.setup.operator, end, this.now());
+    endCeremony(ceremony.recordPath, ceremony.setup.operator, { ...end, mark: markOf(ceremony.mode) }, this.now());
   }
+}
+
+/** The rehearsal units as the snapshot shows them (without their folder). */
+function rehearsalUnitsOf(ceremony: OpenCeremony): RehearsalUnitsSnapshot | null {
+  const u = ceremony.rehearsalUnits;
+  return u === null ? null : { instanceId: u.instanceId, displays: u.displays, loaded: u.loaded };
 }
 
 function unitOf(st: UnitsPhase, unitId: string): UnitState {
@@ -1657,7 +1882,7 @@ function closeInterruptedRecord(path: string, now: Date): InterruptedRecord | nu
   const wiped = hadKey
     ? 'the master key and shares were only in the memory of the application, and died with it when it stopped'
     : null;
-  endCeremony(path, APPLICATION_ACTOR, { wiped, closing }, now);
+  endCeremony(path, APPLICATION_ACTOR, { wiped, closing, mark: markOf(modeOfOpening(last.entries[0]!)) }, now);
   return {
     path,
     ceremonyId: String(opening['ceremonyId']),

@@ -225,16 +225,28 @@ function appendTo(path: string, record: RecordFile, entry: NewEntry, now: Date):
 export function endCeremony(
   path: string,
   actor: string,
-  end: { wiped: string | null; closing: Closing },
+  end: {
+    wiped: string | null;
+    closing: Closing;
+    /** Members every entry of this ceremony carries (a rehearsal's `rehearsal: true`, issue 11). */
+    mark?: TranscriptData;
+  },
   now = new Date(),
 ): void {
-  if (end.wiped !== null) appendTranscript(path, { type: ENTRY.masterKeyWiped, actor, data: { note: end.wiped } }, now);
+  const mark = end.mark ?? {};
+  if (end.wiped !== null)
+    appendTranscript(path, { type: ENTRY.masterKeyWiped, actor, data: { note: end.wiped, ...mark } }, now);
   const record = readRecordFile(path);
   const open = ceremoniesOf(record.entries).ceremonies.at(-1)!;
   if (open.outcome.kind !== 'open') {
     throw new CeremonyError('TranscriptInvalid', `The ceremony record ${path} has no open ceremony to close.`);
   }
-  appendTo(path, record, { type: ENTRY.closed, actor, data: closingData(end.closing, open.entries.length + 1) }, now);
+  appendTo(
+    path,
+    record,
+    { type: ENTRY.closed, actor, data: { ...closingData(end.closing, open.entries.length + 1), ...mark } },
+    now,
+  );
 }
 
 export function headHash(entries: TranscriptEntry[]): string {

@@ -17,6 +17,7 @@ import { createPcscTransport } from '../../../src/core/cards/pcsc.js';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
+import { rehearsalPorts } from '../../../src/main/rehearsal.js';
 import { API_VERBS, KEY_CEREMONY_API_NAME } from '../../../src/shared/api.js';
 import { RENDERER_CSP } from '../../../src/shared/csp.js';
 import { IpcChannel } from '../../../src/shared/ipc.js';
@@ -108,6 +109,8 @@ export function createBridge(o: BridgeOptions): Bridge {
       return true;
     },
     workDir: o.workDir,
+    // As main passes them (src/main/index.ts): a rehearsal's virtual cards and emulator instance.
+    rehearsal: rehearsalPorts(),
     ...(o.scryptCost ? { scryptCost: o.scryptCost } : {}),
   });
   // As main does at start-up (src/main/index.ts).
