@@ -13,10 +13,11 @@ import { api, safeCall } from './lib/bridge.js';
 import { StartScreen } from './start/StartScreen.js';
 import { ErrorNotice } from './ui/Notices.js';
 import { NetworkStatus, useAppInfo } from './ui/NetworkStatus.js';
+import { RehearsalBanner } from './ui/RehearsalBanner.js';
 import { Wizard } from './wizard/Wizard.js';
 
 /** Which screen shows while no ceremony is set up. */
-type IdleScreen = 'start' | 'new-ceremony' | 'check-share' | 'check-record';
+type IdleScreen = 'start' | 'new-ceremony' | 'rehearse-ceremony' | 'check-share' | 'check-record';
 
 type LoadState =
   | { readonly status: 'loading' }
@@ -84,9 +85,10 @@ export function App() {
         </p>
       </main>
     );
-  } else if (setup !== null || idleScreen === 'new-ceremony') {
+  } else if (setup !== null || idleScreen === 'new-ceremony' || idleScreen === 'rehearse-ceremony') {
     body = (
       <Wizard
+        startMode={idleScreen === 'rehearse-ceremony' ? 'rehearsal' : 'production'}
         view={view}
         onView={applyView}
         setAtKeyboard={setAtKeyboard}
@@ -104,6 +106,10 @@ export function App() {
         onStartCeremony={() => {
           setNotice(null);
           setIdleScreen('new-ceremony');
+        }}
+        onRehearseCeremony={() => {
+          setNotice(null);
+          setIdleScreen('rehearse-ceremony');
         }}
         onCheckShare={() => {
           setNotice(null);
@@ -138,6 +144,8 @@ export function App() {
           )}
         </div>
         <NetworkStatus appInfo={appInfo} />
+        {/* A rehearsal, from its Set up on (issue 11): on every screen until it is over. */}
+        {(view?.mode === 'rehearsal' || (setup === null && idleScreen === 'rehearse-ceremony')) && <RehearsalBanner />}
       </header>
       {body}
     </div>

@@ -6,11 +6,13 @@ import { InterruptedCeremonies } from './InterruptedCeremonies.js';
 export function StartScreen({
   notice,
   onStartCeremony,
+  onRehearseCeremony,
   onCheckShare,
   onCheckRecord,
 }: {
   readonly notice: string | null;
   readonly onStartCeremony: () => void;
+  readonly onRehearseCeremony: () => void;
   readonly onCheckShare: () => void;
   readonly onCheckRecord: () => void;
 }) {
@@ -36,6 +38,20 @@ export function StartScreen({
           <p id="choice-new-description">
             Set up the roster, confirm the crypto units’ transport keys, create the admin identities, generate and split
             a new master key, and sign the import bundle.
+          </p>
+        </li>
+        <li className="choice">
+          <button
+            type="button"
+            className="button button-secondary button-large"
+            aria-describedby="choice-rehearse-description"
+            onClick={onRehearseCeremony}
+          >
+            Rehearse a ceremony
+          </button>
+          <p id="choice-rehearse-description">
+            The same ceremony as a rehearsal: factory-fresh virtual cards in rehearsal card readers and in-process
+            rehearsal units, so no real key, card or unit is used. Everything it saves is marked REHEARSAL.
           </p>
         </li>
         <li className="choice">

@@ -17,6 +17,7 @@ export function CloseStep() {
 
   return (
     <StepFrame title="Close the ceremony">
+      {view.rehearsalUnits !== null && <RehearsalUnitsLoad />}
       {closed === null ? (
         <>
           <p className="lead">
@@ -121,5 +122,60 @@ function PrintRecord() {
       <ErrorNotice error={print.error} />
       {printed && <SuccessNotice title="The report was sent to the printer." />}
     </>
+  );
+}
+
+/**
+ * A rehearsal's last act (issue 11): the signed bundle goes into the
+ * in-process rehearsal units, as it would be carried to real ones, and the
+ * units' state and KCV are shown next to the KCV the ceremony showed.
+ */
+function RehearsalUnitsLoad() {
+  const { view } = useCeremony();
+  const loaded = view.rehearsalUnits?.loaded ?? null;
+  return (
+    <section className="rehearsal-units" aria-labelledby="rehearsal-units-heading">
+      <ScreenHeading level={3} id="rehearsal-units-heading" focus={false}>
+        The rehearsal units
+      </ScreenHeading>
+      {loaded === null ? (
+        <>
+          <p>Load the signed bundle into the rehearsal units to see them take the rehearsal key.</p>
+          <StepAction
+            label="Load into the rehearsal units"
+            busyText="Loading the bundle into the rehearsal units…"
+            invoke={() => api().rehearsal.loadBundle()}
+            kind="secondary"
+          />
+        </>
+      ) : (
+        <table className="share-table">
+          <caption>What the rehearsal units report after the bundle</caption>
+          <thead>
+            <tr>
+              <th scope="col">Unit</th>
+              <th scope="col">Bundle</th>
+              <th scope="col">State</th>
+              <th scope="col">KCV</th>
+              <th scope="col">Mode</th>
+            </tr>
+          </thead>
+          <tbody>
+            {loaded.units.map((u) => {
+              const result = loaded.results.find((r) => r.unitId === u.unitId);
+              return (
+                <tr key={u.unitId}>
+                  <th scope="row">{u.unitId}</th>
+                  <td>{result === undefined ? '\u2014' : result.ok ? 'accepted' : `refused: ${result.message}`}</td>
+                  <td>{u.state}</td>
+                  <td className="mono">{u.kcv ?? '\u2014'}</td>
+                  <td>{u.rehearsal ? 'rehearsal' : 'production'}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }

@@ -6,7 +6,7 @@
 // checkSetup), whose answer is shown next to the button. The form can be
 // filled from a plan (SETUP.json) and saved as one (SetupPlan.tsx).
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import type { CeremonySetup, Medium, PlanForm, PlanOpenedView, PlanUnit } from '../../shared/ipc.js';
+import type { CeremonyMode, CeremonySetup, Medium, PlanForm, PlanOpenedView, PlanUnit } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
@@ -139,7 +139,8 @@ function checkNames(problems: Problems, role: Role, rows: readonly { key: number
   });
 }
 
-function validate(form: SetupForm): Problems {
+/** The form's problems; a rehearsal (issue 11) needs no independent witness. */
+function validate(form: SetupForm, mode: CeremonyMode = 'production'): Problems {
   const problems: Problems = new Map();
   if (form.ceremonyName.trim() === '') problems.set(FIELD.ceremonyName, 'Give the ceremony a name.');
   if (form.keyName.trim() === '') problems.set(FIELD.keyName, 'Name the master key.');
@@ -184,7 +185,7 @@ function validate(form: SetupForm): Problems {
     );
   }
   checkNames(problems, 'witness', form.witnesses);
-  checkIndependentWitness(problems, form);
+  if (mode === 'production') checkIndependentWitness(problems, form);
   return problems;
 }
 
@@ -276,7 +277,7 @@ function formOfPlan(plan: PlanOpenedView): SetupForm {
   };
 }
 
-export function SetupStep() {
+export function SetupStep({ mode }: { readonly mode: CeremonyMode }) {
   const { goTo } = useCeremony();
   const { busy, error, act } = useCeremonyAction();
   const [form, setForm] = useState<SetupForm>(emptyForm);
@@ -289,7 +290,7 @@ export function SetupStep() {
   const formRef = useRef<HTMLFormElement | null>(null);
 
   const problems = new Map<string, string>([
-    ...(attempted || planAttempted ? validate(form) : []),
+    ...(attempted || planAttempted ? validate(form, planAttempted ? 'production' : mode) : []),
     ...(planAttempted ? validateUnits(form) : []),
   ]);
   const differences = plan === null ? [] : differencesFromPlan(toSetup(form), planUnitsOf(form), plan);
@@ -309,14 +310,16 @@ export function SetupStep() {
     if (busy !== null) return;
     setAttempted(true);
     setPlanAttempted(false); // Start does not take the units: only a plan does
-    const found = validate(form);
+    const found = validate(form, mode);
     const first = found.keys().next();
     if (!first.done) {
       document.getElementById(first.value)?.focus();
       return;
     }
     const fromPlan = plan === null ? {} : { fromPlan: { sha256: plan.file.sha256 } };
-    const ok = await act('Starting the ceremony…', () => api().ceremony.start({ ...toSetup(form), ...fromPlan }));
+    const ok = await act(mode === 'rehearsal' ? 'Starting the rehearsal…' : 'Starting the ceremony…', () =>
+      api().ceremony.start({ ...toSetup(form), ...fromPlan, ...(mode === 'rehearsal' ? { mode } : {}) }),
+    );
     if (ok) goTo('units');
   }
 

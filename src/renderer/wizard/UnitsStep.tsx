@@ -2,7 +2,7 @@
 // confirm, unit by unit, that its fingerprint matches the unit's own display.
 // Main adds units unconfirmed; only the operator's explicit check confirms.
 import { useRef, useState } from 'react';
-import type { UnitView } from '../../shared/ipc.js';
+import type { CeremonyView, UnitView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { plural } from '../lib/format.js';
 import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
@@ -35,10 +35,29 @@ export function UnitsStep() {
         first.
       </p>
 
+      {view.mode === 'rehearsal' && (
+        <div className="notice notice-info">
+          <p>
+            A rehearsal targets rehearsal units only: a production unit’s transport file is refused. “Use rehearsal
+            units” creates an instance of in-process units in rehearsal mode and loads their transport files.
+          </p>
+        </div>
+      )}
+
       <div className="actions">
+        {view.mode === 'rehearsal' && (
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={load.busy !== null || view.rehearsalUnits !== null || units.length > 0}
+            onClick={() => void load.act('Creating the rehearsal units…', () => api().units.useRehearsal())}
+          >
+            Use rehearsal units
+          </button>
+        )}
         <button
           type="button"
-          className={`button ${units.length === 0 ? 'button-primary' : 'button-secondary'}`}
+          className={`button ${units.length === 0 && view.mode !== 'rehearsal' ? 'button-primary' : 'button-secondary'}`}
           disabled={load.busy !== null}
           onClick={() => void load.act('Opening the transport file…', () => api().units.addTransport())}
         >
@@ -53,7 +72,12 @@ export function UnitsStep() {
       ) : (
         <ul className="unit-list">
           {units.map((unit) => (
-            <UnitCard key={unit.unitId} unit={unit} onConfirmed={() => focusAfterConfirm(unit.unitId)} />
+            <UnitCard
+              key={unit.unitId}
+              unit={unit}
+              display={view.rehearsalUnits?.displays.find((d) => d.unitId === unit.unitId) ?? null}
+              onConfirmed={() => focusAfterConfirm(unit.unitId)}
+            />
           ))}
         </ul>
       )}
@@ -85,7 +109,18 @@ export function UnitsStep() {
 
 const confirmId = (unitId: string): string => `unit-confirm-${unitId.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
 
-function UnitCard({ unit, onConfirmed }: { readonly unit: UnitView; readonly onConfirmed: () => void }) {
+/** What a rehearsal unit "displays": the fingerprint the in-process emulator reports for it (issue 11). */
+type RehearsalDisplay = NonNullable<CeremonyView['rehearsalUnits']>['displays'][number];
+
+function UnitCard({
+  unit,
+  display,
+  onConfirmed,
+}: {
+  readonly unit: UnitView;
+  readonly display: RehearsalDisplay | null;
+  readonly onConfirmed: () => void;
+}) {
   const confirm = useCeremonyAction();
   const remove = useCeremonyAction();
   const busy = confirm.busy !== null || remove.busy !== null;
@@ -106,6 +141,16 @@ function UnitCard({ unit, onConfirmed }: { readonly unit: UnitView; readonly onC
       <HexGroups groups={unit.fingerprintGroups} />
       <h4 className="label-heading">The same, as words to read aloud</h4>
       <FingerprintWords words={unit.fingerprintWords} />
+      {display !== null && (
+        <div className="rehearsal-display">
+          <h4 className="label-heading">The unit’s “display” (rehearsal: reported by the in-process emulator)</h4>
+          <p className="muted">
+            An in-process unit has no display to read, so this is the fingerprint the rehearsal unit reports for its own
+            transport key. Compare it with the file’s above, as you would with a real unit’s display.
+          </p>
+          <HexGroups groups={display.fingerprintGroups} />
+        </div>
+      )}
 
       <div className="unit-actions">
         <div className="checkbox-field">

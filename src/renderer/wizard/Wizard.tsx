@@ -3,7 +3,7 @@
 // up (the KCV to write down, the saved bundle's hash) until the operator
 // presses Continue. It can never be ahead of main.
 import { useMemo, useState } from 'react';
-import type { CeremonyView, StepId } from '../../shared/ipc.js';
+import type { CeremonyMode, CeremonyView, StepId } from '../../shared/ipc.js';
 import { assertNever } from '../lib/format.js';
 import { BusyContext, type BusyTracker } from '../lib/useCall.js';
 import { AbandonCeremony } from './AbandonCeremony.js';
@@ -18,11 +18,14 @@ import { StepRail } from './StepRail.js';
 import { UnitsStep } from './UnitsStep.js';
 
 export function Wizard({
+  startMode,
   view,
   onView,
   setAtKeyboard,
   onCancelSetup,
 }: {
+  /** What Start opens: a production ceremony or a rehearsal (issue 11). */
+  readonly startMode: CeremonyMode;
   readonly view: CeremonyView;
   readonly onView: (view: CeremonyView) => void;
   readonly setAtKeyboard: (name: string | null) => void;
@@ -62,7 +65,7 @@ export function Wizard({
             </div>
           </div>
           <main className="app-main wizard-main">
-            <CurrentStep key={shown} step={shown} />
+            <CurrentStep key={shown} step={shown} startMode={startMode} />
           </main>
         </div>
       </CeremonyContext.Provider>
@@ -70,10 +73,10 @@ export function Wizard({
   );
 }
 
-function CurrentStep({ step }: { readonly step: StepId }) {
+function CurrentStep({ step, startMode }: { readonly step: StepId; readonly startMode: CeremonyMode }) {
   switch (step) {
     case 'setup':
-      return <SetupStep />;
+      return <SetupStep mode={startMode} />;
     case 'units':
       return <UnitsStep />;
     case 'admins':
