@@ -230,6 +230,9 @@ describe('rotation: the old key is retired once the units report the new key cur
         's',
       ),
     );
+    // No share of an ended key is called one that rebuilds it.
+    expect(record('report1.html')).toMatch(/Last set: 2 of 3\..*the key was retired by a rotation/s);
+    expect(record('report1.html')).not.toMatch(/shares marked Current rebuild the key/);
 
     const retired =
       /share file c1\.share is share 1 of key "MK1" \(KCV [0-9A-F]{6}\), and the rotation to key "MK2" \(KCV [0-9A-F]{6}, ceremony \S+\) retired it when the units of instance \S+ reported the new key current \(record line \d+/;

@@ -557,6 +557,14 @@ function currentSetParagraph(r: RecordHistory): Block {
       ],
       'plain',
     );
+  // A key whose life ended (rotation, zeroize) has no share that rebuilds anything any more.
+  if (r.end)
+    return paragraph([
+      { text: `Last set: ${c.threshold} of ${c.shares}.`, style: 'alarm' },
+      plain(
+        ` Issued by ${ceremonyRef(c.ceremony)} (${c.ceremony.kind.toLocaleLowerCase()}); the key ${r.end.kind === 'retired' ? 'was retired by a rotation' : 'was destroyed'}, so no share of this record is used any more and every one is refused.`,
+      ),
+    ]);
   return paragraph([
     { text: `Current set: ${c.threshold} of ${c.shares}.`, style: 'verdict' },
     plain(
