@@ -267,3 +267,12 @@ export function assertOutputFree(path: string): void {
   }
   throw outputExists(path);
 }
+
+/** A name (a key's, a person's) made safe for a file name: letters, digits, `.`, `_` and `-`, at most 48. */
+export function safeFileStem(name: string): string {
+  const s = name
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return s.length > 0 ? s.slice(0, 48) : 'unnamed';
+}

@@ -19,6 +19,7 @@ import {
   type IpcResponse,
   type Medium,
   type PlanRef,
+  type ResharePlanRequest,
   type SecretInput,
   type SetupReasons,
 } from '../shared/ipc.js';
@@ -32,6 +33,7 @@ import {
   headComparisonView,
   recordCheckView,
   recordView,
+  reshareView,
   shareCheckView,
 } from './views.js';
 
@@ -230,6 +232,30 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       },
       (r) => headComparisonView(s.compareRecordHead(r.head)),
     ),
+    [IpcChannel.reshareState]: h(IpcChannel.reshareState, none, () => reshareView(s.reshare.snapshot())),
+    [IpcChannel.reshareOpenRecord]: h(IpcChannel.reshareOpenRecord, none, async () =>
+      reshareView(await s.reshare.openRecord()),
+    ),
+    [IpcChannel.reshareBringShare]: h(
+      IpcChannel.reshareBringShare,
+      (a) => {
+        const o = record(one(a), ['secret']);
+        return { secret: parseSecret(o['secret']) };
+      },
+      async (r) => reshareView(await s.reshare.bringShare(r.secret)),
+    ),
+    [IpcChannel.resharePlan]: h(
+      IpcChannel.resharePlan,
+      (a) => parseResharePlan(one(a)),
+      async (r) => reshareView(await s.reshare.planNewSet(r)),
+    ),
+    [IpcChannel.reshareSetNewShare]: h(
+      IpcChannel.reshareSetNewShare,
+      (a) => parseIndexed(one(a), 'shareIndex', 1),
+      async (r) => reshareView(await s.reshare.setNewShare(r.shareIndex, r.secret)),
+    ),
+    [IpcChannel.reshareIssue]: h(IpcChannel.reshareIssue, none, async () => reshareView(await s.reshare.issue())),
+    [IpcChannel.reshareCancel]: h(IpcChannel.reshareCancel, none, () => reshareView(s.reshare.cancel())),
   };
 }
 
@@ -441,5 +467,24 @@ function parseIndexed<K extends 'adminIndex' | 'shareIndex'>(
   const o = record(value, [key, 'secret']);
   return { [key]: integer(o[key], key, min, 255), secret: parseSecret(o['secret']) } as { [P in K]: number } & {
     secret: SecretInput;
+  };
+}
+
+/** The new set of a re-share: at most 255 custodians (Shamir over GF(256)); names and K' checked by core. */
+function parseResharePlan(value: unknown): ResharePlanRequest {
+  const o = record(value, ['operator', 'threshold', 'custodians'], 'The new set');
+  const list = o['custodians'];
+  if (!Array.isArray(list) || list.length === 0 || list.length > 255)
+    throw new InvalidIpcRequest('The new custodians must be a list of 1 to 255.');
+  return {
+    operator: text(o['operator'], 'The operator'),
+    threshold: integer(o['threshold'], 'threshold', 1, 255),
+    custodians: list.map((v: unknown, i) => {
+      const c = record(v, ['name', 'medium'], `New custodian ${i + 1}`);
+      return {
+        name: text(c['name'], `New custodian ${i + 1}\u2019s name`),
+        medium: medium(c['medium'], `New custodian ${i + 1}\u2019s medium`),
+      };
+    }),
   };
 }

@@ -23,6 +23,7 @@ import type {
   ShareChecked,
 } from '../core/ceremony/session.js';
 import type { CeremonyRow, ShareRow } from '../core/ceremony/report.js';
+import type { ReshareSnapshot } from '../core/ceremony/reshare-session.js';
 import { missingCase } from '../core/errors.js';
 import type { SetupUnit } from '../core/ceremony/setup-file.js';
 import type {
@@ -38,6 +39,7 @@ import type {
   RecordCheckView,
   RecordShareView,
   RecordView,
+  ReshareView,
   RehearsalUnitsView,
   ShareCheckView,
 } from '../shared/ipc.js';
@@ -286,5 +288,30 @@ function rehearsalUnitsView(r: RehearsalUnitsSnapshot): RehearsalUnitsView {
       results: r.loaded.results.map((x) => ({ unitId: x.unitId, ok: x.ok, message: x.message })),
       units: r.loaded.units.map((u) => ({ unitId: u.unitId, state: u.state, kcv: u.kcv, rehearsal: u.rehearsal })),
     },
+  };
+}
+
+/** The re-share wizard (issue 11, ceremony 2): what core holds, without a secret. */
+export function reshareView(r: ReshareSnapshot): ReshareView {
+  return {
+    phase: r.phase,
+    record: r.record === null ? null : { ...r.record, holders: r.record.holders.map((h) => ({ ...h })) },
+    brought: r.brought.map((b) => ({ ...b })),
+    newSet: r.newSet === null ? null : { ...r.newSet, custodians: r.newSet.custodians.map((c) => ({ ...c })) },
+    done:
+      r.done === null
+        ? null
+        : {
+            ceremonyId: r.done.result.ceremonyId,
+            kcv: r.done.result.kcv,
+            sharesUsed: [...r.done.result.sharesUsed],
+            retired: { ...r.done.result.retired },
+            issued: r.done.result.shares.map((s) => ({
+              shareIndex: s.shareIndex,
+              custodian: s.custodian,
+              label: s.label,
+            })),
+            current: { ...r.done.current },
+          },
   };
 }

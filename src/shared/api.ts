@@ -54,6 +54,15 @@ export const API_VERBS = {
     open: IpcChannel.recordCheckOpen,
     compareHead: IpcChannel.recordCheckCompareHead,
   },
+  reshare: {
+    state: IpcChannel.reshareState,
+    openRecord: IpcChannel.reshareOpenRecord,
+    bringShare: IpcChannel.reshareBringShare,
+    plan: IpcChannel.resharePlan,
+    setNewShare: IpcChannel.reshareSetNewShare,
+    issue: IpcChannel.reshareIssue,
+    cancel: IpcChannel.reshareCancel,
+  },
   interrupted: {
     list: IpcChannel.recordListInterrupted,
     saveRecord: IpcChannel.recordSaveInterrupted,

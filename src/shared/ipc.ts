@@ -408,6 +408,59 @@ export interface HeadComparisonView {
 }
 
 // ---------------------------------------------------------------------------
+// Re-share (issue 11, ceremony 2): the same key, a new set of shares
+
+/** A new custodian of a re-share, as named on its screen. */
+export interface ReshareCustodianPlan {
+  readonly name: string;
+  readonly medium: Medium;
+}
+
+/** The new set a re-share issues: the operator (the record's actor), K' and its custodians in share order. */
+export interface ResharePlanRequest {
+  readonly operator: string;
+  readonly threshold: number;
+  readonly custodians: readonly ReshareCustodianPlan[];
+}
+
+/** The re-share wizard: which record, the current shares brought, the new set, and what it did. */
+export interface ReshareView {
+  readonly phase: 'idle' | 'shares-in' | 'new-set' | 'done';
+  readonly record: null | {
+    readonly fileName: string;
+    readonly keyName: string;
+    readonly kcv: string;
+    readonly ceremonyId: string;
+    readonly threshold: number;
+    readonly shares: number;
+    readonly holders: readonly { readonly shareIndex: number; readonly custodian: string }[];
+  };
+  /** The current shares brought so far (each opened and checked against the record). */
+  readonly brought: readonly { readonly shareIndex: number; readonly custodian: string }[];
+  readonly newSet: null | {
+    readonly operator: string;
+    readonly threshold: number;
+    readonly custodians: readonly {
+      readonly shareIndex: number;
+      readonly name: string;
+      readonly medium: Medium;
+      /** Where the share will go once its custodian chose it; null before. */
+      readonly destination: string | null;
+    }[];
+  };
+  readonly done: null | {
+    readonly ceremonyId: string;
+    readonly kcv: string;
+    /** The old set's shares that rebuilt the key. */
+    readonly sharesUsed: readonly number[];
+    readonly retired: { readonly ceremonyId: string; readonly threshold: number; readonly shares: number };
+    readonly issued: readonly { readonly shareIndex: number; readonly custodian: string; readonly label: string }[];
+    /** The record's current set afterwards. */
+    readonly current: { readonly ceremonyId: string; readonly threshold: number; readonly shares: number };
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Ceremonies cut off by a crash (the start screen)
 
 /**
@@ -468,6 +521,13 @@ export const IpcChannel = {
   checkShare: 'check:share',
   recordCheckOpen: 'record-check:open',
   recordCheckCompareHead: 'record-check:compare-head',
+  reshareState: 'reshare:state',
+  reshareOpenRecord: 'reshare:open-record',
+  reshareBringShare: 'reshare:bring-share',
+  resharePlan: 'reshare:plan',
+  reshareSetNewShare: 'reshare:set-new-share',
+  reshareIssue: 'reshare:issue',
+  reshareCancel: 'reshare:cancel',
 } as const;
 export type IpcChannel = (typeof IpcChannel)[keyof typeof IpcChannel];
 
@@ -562,6 +622,20 @@ export interface IpcContract {
   [IpcChannel.recordCheckOpen]: { request: undefined; result: RecordCheckView };
   /** Compares a head hash typed from the signed report with the checked record's head. */
   [IpcChannel.recordCheckCompareHead]: { request: { head: string }; result: HeadComparisonView };
+  /** The re-share in progress (idle before a record is opened). */
+  [IpcChannel.reshareState]: { request: undefined; result: ReshareView };
+  /** Opens the key's ceremony record (dialog) for a re-share; drops any re-share in progress. */
+  [IpcChannel.reshareOpenRecord]: { request: undefined; result: ReshareView };
+  /** A custodian of the current set brings their share (file: dialog + passphrase; card: reader + PIN). */
+  [IpcChannel.reshareBringShare]: { request: { secret: SecretInput }; result: ReshareView };
+  /** Names the new set (K' of its custodians, each with a medium) and the operator, once K shares are in. */
+  [IpcChannel.resharePlan]: { request: ResharePlanRequest; result: ReshareView };
+  /** New share `shareIndex` (1-based): its file (save dialog, new passphrase) or its card (reader + PIN). */
+  [IpcChannel.reshareSetNewShare]: { request: { shareIndex: number; secret: SecretInput }; result: ReshareView };
+  /** Runs the re-share as `mk reshare` does: new set issued and read back, the old set retired. */
+  [IpcChannel.reshareIssue]: { request: undefined; result: ReshareView };
+  /** Drops the re-share in progress; nothing is written. */
+  [IpcChannel.reshareCancel]: { request: undefined; result: ReshareView };
 }
 
 export type IpcRequest<C extends IpcChannel> = IpcContract[C]['request'];

@@ -584,6 +584,32 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
     spec: S.obj({ secret }),
     example: { secret: { medium: 'file', passphrase: 'x'.repeat(1024) } },
   },
+  [IpcChannel.reshareState]: { spec: null },
+  [IpcChannel.reshareOpenRecord]: { spec: null },
+  [IpcChannel.reshareIssue]: { spec: null },
+  [IpcChannel.reshareCancel]: { spec: null },
+  [IpcChannel.reshareBringShare]: {
+    spec: S.obj({ secret }),
+    example: { secret: { medium: 'card', reader: 'Yubico YubiKey 00 00', pin: '123456' } },
+  },
+  [IpcChannel.resharePlan]: {
+    spec: (v) =>
+      S.obj({ operator: S.text(), threshold: S.int(1, 255), custodians: S.list(255, participant) })(v) &&
+      (v as { custodians: unknown[] }).custodians.length > 0,
+    example: {
+      operator: 'Rita',
+      threshold: 2,
+      custodians: [
+        { name: 'Alice', medium: 'file' },
+        { name: 'Dave', medium: 'card' },
+        { name: 'Erin', medium: 'file' },
+      ],
+    },
+  },
+  [IpcChannel.reshareSetNewShare]: {
+    spec: S.obj({ shareIndex: S.int(1, 255), secret }),
+    example: { shareIndex: 2, secret: { medium: 'file', passphrase: 'a long passphrase' } },
+  },
 };
 
 /** A random value of any type structured clone carries (what ipcRenderer.invoke can send). */
@@ -693,11 +719,15 @@ function ipcTarget(): Target<IpcCase> {
   // The stub session records that a request reached it and answers with a refusal of its own, so
   // the oracle needs no sample of every domain type the handlers map to a view (src/main/views.ts).
   const REACHED = 'fuzz: the request reached the session';
-  const session = new Proxy({} as CeremonySession, {
-    get: (_t, name) => () => {
-      reached = { name: String(name) };
-      if (name === 'interruptedRecords' || name === 'saveInterruptedRecord') return [];
-      throw new CeremonyError('Canceled', REACHED);
+  const session: CeremonySession = new Proxy({} as CeremonySession, {
+    get: (_t, name) => {
+      // The re-share's session (issue 11, ceremony 2) is reached as session.reshare: the same stub.
+      if (name === 'reshare') return session;
+      return () => {
+        reached = { name: String(name) };
+        if (name === 'interruptedRecords' || name === 'saveInterruptedRecord') return [];
+        throw new CeremonyError('Canceled', REACHED);
+      };
     },
   });
   let bug: unknown = null;

@@ -260,36 +260,55 @@ export async function checkSourcesAgainstRecord(
   sources: readonly ShareSource[],
 ): Promise<KeyshareHeader[]> {
   const headers: KeyshareHeader[] = [];
-  const custodians = new Map<string, number>();
-  for (const src of sources) {
-    const h = await src.header();
-    const { issued } = checkHeaderAgainstRecord(h, summary, src.label);
-    if (headers.some((o) => o.shareIndex === h.shareIndex)) {
-      throw new CeremonyError(
-        'DuplicateShare',
-        `${src.label} is share ${h.shareIndex} again: two copies of the same share count once.`,
-        { shareIndex: h.shareIndex },
-      );
-    }
-    const other = custodians.get(issued.custodian);
-    if (other !== undefined) {
-      throw new CeremonyError(
-        'DuplicateShare',
-        `${src.label} is share ${h.shareIndex}, issued to ${issued.custodian}, who also holds share ${other}: one person's shares count once.`,
-        { shareIndex: h.shareIndex },
-      );
-    }
-    custodians.set(issued.custodian, h.shareIndex);
-    headers.push(h);
-  }
-  if (sources.length < summary.threshold) {
+  for (const src of sources) headers.push(await checkNextSourceAgainstRecord(summary, headers, src));
+  checkEnoughShares(summary, sources.length);
+  return headers;
+}
+
+/**
+ * Checks one more share by its header, before any secret is asked, against
+ * the record and the shares `accepted` so far (checkSourcesAgainstRecord's
+ * step, for a caller that takes shares one at a time, as the app's re-share
+ * does): of the current set, not a share already given, not a second share
+ * of one custodian. Answers its header.
+ */
+export async function checkNextSourceAgainstRecord(
+  summary: CeremonySummary,
+  accepted: readonly KeyshareHeader[],
+  src: ShareSource,
+): Promise<KeyshareHeader> {
+  const h = await src.header();
+  const { issued } = checkHeaderAgainstRecord(h, summary, src.label);
+  if (accepted.some((o) => o.shareIndex === h.shareIndex)) {
     throw new CeremonyError(
-      'ThresholdNotMet',
-      `${summary.threshold} different shares are needed to rebuild key "${summary.keyName}"; ${sources.length} ${sources.length === 1 ? 'was' : 'were'} given.`,
-      { needed: summary.threshold, given: sources.length },
+      'DuplicateShare',
+      `${src.label} is share ${h.shareIndex} again: two copies of the same share count once.`,
+      { shareIndex: h.shareIndex },
     );
   }
-  return headers;
+  // The custodian the record names for each accepted share (all of the current set).
+  const other = accepted.find(
+    (o) => checkHeaderAgainstRecord(o, summary, src.label).issued.custodian === issued.custodian,
+  );
+  if (other !== undefined) {
+    throw new CeremonyError(
+      'DuplicateShare',
+      `${src.label} is share ${h.shareIndex}, issued to ${issued.custodian}, who also holds share ${other.shareIndex}: one person's shares count once.`,
+      { shareIndex: h.shareIndex },
+    );
+  }
+  return h;
+}
+
+/** Refuses fewer than K different shares of the key's current set. */
+export function checkEnoughShares(summary: CeremonySummary, given: number): void {
+  if (given < summary.threshold) {
+    throw new CeremonyError(
+      'ThresholdNotMet',
+      `${summary.threshold} different shares are needed to rebuild key "${summary.keyName}"; ${given} ${given === 1 ? 'was' : 'were'} given.`,
+      { needed: summary.threshold, given },
+    );
+  }
 }
 
 /**

@@ -28,7 +28,7 @@ import {
 import { SLOT } from '../cards/piv.js';
 import { documentHtml } from '../document/html.js';
 import { CeremonyError, missingCase } from '../errors.js';
-import { assertOutputFree, readFileOrFail, writeFileExclusive } from '../files.js';
+import { assertOutputFree, readFileOrFail, safeFileStem, writeFileExclusive } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
 import { fileKeySigner, generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
 import { generateMasterKey, keyCheckValue, splitMasterKey, verificationPattern } from '../masterkey/masterkey.js';
@@ -49,6 +49,7 @@ import {
   type RosterMode,
   type RosterParticipant,
 } from './roster.js';
+import { ReshareSession } from './reshare-session.js';
 import { SerialQueue } from './serial-queue.js';
 import { ceremonyScriptDocument } from './script.js';
 import { MAX_SETUP_BYTES, parseSetupFile, serializeSetupFile, type SetupUnit } from './setup-file.js';
@@ -512,7 +513,7 @@ function remainsOf(s: Exclude<SessionState, { phase: 'setup' }>): Remains {
 }
 
 /** Units of the loaded instance whose transport files are not loaded yet: a bundle goes to all of them. */
-function missingUnits(units: readonly UnitState[]): string[] {
+export function missingUnits(units: readonly Pick<UnitState, 'transport'>[]): string[] {
   const first = units[0];
   if (!first) return [];
   return first.transport.file.units.filter((id) => !units.some((u) => u.transport.file.unitId === id));
@@ -555,20 +556,14 @@ function modeOfOpening(opening: TranscriptEntry): RosterMode {
   return opening.data['mode'] === 'rehearsal' ? 'rehearsal' : 'production';
 }
 
-function safeFileStem(name: string): string {
-  const s = name
-    .normalize('NFKD')
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  return s.length > 0 ? s.slice(0, 48) : 'unnamed';
-}
-
 export class CeremonySession {
   private readonly queue = new SerialQueue();
   private readonly now: () => Date;
   private readonly productionCards: CardDesk;
   /** A rehearsal's virtual cards (issue 11): never the PC/SC transport. */
   private readonly rehearsalCards: CardDesk | null;
+  /** The re-share (issue 11, ceremony 2): its own wizard, on the same cards and queue. */
+  readonly reshare: ReshareSession;
 
   /** The ceremony, one phase at a time; change it only through enter() (which wipes key material). */
   private state: SessionState = { phase: 'setup' };
@@ -587,6 +582,13 @@ export class CeremonySession {
     this.productionCards = new CardDesk(() => ports.openCardTransport(), this.queue);
     const rehearsal = ports.rehearsal;
     this.rehearsalCards = rehearsal ? new CardDesk(() => rehearsal.openCardTransport(), this.queue) : null;
+    this.reshare = new ReshareSession({
+      dialogs: ports.dialogs,
+      cards: this.productionCards,
+      queue: this.queue,
+      now: this.now,
+      ...(ports.scryptCost ? { scryptCost: ports.scryptCost } : {}),
+    });
   }
 
   /** The ceremony's mode; production while none is set up. */
@@ -1776,6 +1778,7 @@ export class CeremonySession {
    * in the application's last moments.
    */
   dispose(reason = 'the application was closed'): void {
+    this.reshare.dispose();
     const st = this.state;
     if (isInProgress(st))
       this.abort(st, reason, { phase: 'closed', ceremony: st.ceremony, remains: remainsOf(st), recordSavedTo: null });

@@ -32,19 +32,31 @@ export type ProgressListener = (event: { step: string; shareIndex?: number; labe
  * (issue 11, "Two-person integrity": one person holds at most one share).
  */
 export function checkShareSetPlan(threshold: number, custodians: readonly CustodianShare[]): void {
-  checkThreshold(threshold, custodians.length);
+  checkShareSetRoster(
+    threshold,
+    custodians.map((c) => c.custodian),
+  );
   const locations = custodians.map((c) => c.destination.label);
   if (new Set(locations).size !== locations.length)
     throw new CeremonyError('InvalidArgument', 'Two shares would go to the same place.');
+}
+
+/**
+ * The part of checkShareSetPlan that needs no medium: K of N, and one share
+ * per person. The app's re-share checks it when its new custodians are named,
+ * before any of them chooses a medium.
+ */
+export function checkShareSetRoster(threshold: number, custodians: readonly string[]): void {
+  checkThreshold(threshold, custodians.length);
   const seen = new Set<string>();
   for (const c of custodians) {
-    if (seen.has(c.custodian))
+    if (seen.has(c))
       throw new CeremonyError(
         'InvalidArgument',
-        `Two shares would go to ${c.custodian}: one person holds at most one share of a key.`,
-        { custodian: c.custodian },
+        `Two shares would go to ${c}: one person holds at most one share of a key.`,
+        { custodian: c },
       );
-    seen.add(c.custodian);
+    seen.add(c);
   }
 }
 

@@ -172,4 +172,32 @@ describe('the IPC contract', () => {
     });
     expect(await api.recordCheck.open()).toEqual({ ok: true, value: ['record-check:open', []] });
   });
+
+  it('takes the re-share’s new set and new shares strictly (issue 11, ceremony 2)', async () => {
+    const custodians = [{ name: 'Alice', medium: 'file' }];
+    for (const bad of [
+      { operator: 'o', threshold: 2, custodians: [] },
+      { operator: 'o', threshold: 2, custodians: 'Alice' },
+      { operator: 'o', threshold: 0, custodians },
+      { operator: 'o', threshold: 2.5, custodians },
+      { operator: 1, threshold: 2, custodians },
+      { operator: 'o', threshold: 2, custodians: [{ name: 'A', medium: 'usb' }] },
+      { operator: 'o', threshold: 2, custodians: [{ name: 'A', medium: 'file', extra: 1 }] },
+      { operator: 'o', threshold: 2, custodians: Array(256).fill(custodians[0]) },
+      { threshold: 2, custodians },
+    ]) {
+      const r = await handlers[IpcChannel.resharePlan]([bad]);
+      expect(r.ok ? 'accepted' : r.error.code, JSON.stringify(bad).slice(0, 80)).toBe('invalid-request');
+    }
+    for (const bad of [{ shareIndex: 0, secret: { medium: 'file', passphrase: 'p' } }, { shareIndex: 1 }]) {
+      const r = await handlers[IpcChannel.reshareSetNewShare]([bad]);
+      expect(r.ok ? 'accepted' : r.error.code).toBe('invalid-request');
+    }
+    const api = buildApi(async (channel, ...args) => ({ ok: true, value: [channel, args] }));
+    expect(await api.reshare.plan({ operator: 'o', threshold: 1, custodians: [] })).toEqual({
+      ok: true,
+      value: ['reshare:plan', [{ operator: 'o', threshold: 1, custodians: [] }]],
+    });
+    expect(await api.reshare.issue()).toEqual({ ok: true, value: ['reshare:issue', []] });
+  });
 });

@@ -1,0 +1,252 @@
+// The app's re-share (issue 11, ceremony 2) through the handlers main
+// registers: a key's record written by the real writers (file shares), the
+// current shares brought one custodian at a time, the new set named and each
+// new share's file chosen, then the CLI's reshareMasterKey run; the record
+// retires the old set, and an old share is refused afterwards.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FileShareDestination, FileShareSource } from '../../../src/core/ceremony/media.js';
+import { generateMasterKeyCeremony, verifyShareAgainstRecord } from '../../../src/core/ceremony/operations.js';
+import { CeremonySession } from '../../../src/core/ceremony/session.js';
+import { readTranscript } from '../../../src/core/ceremony/transcript.js';
+import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
+import type { IpcResult } from '../../../src/shared/ipc.js';
+import { ScriptedDialogs } from '../../support/dialogs.js';
+
+const SCRYPT = { logN: 15, r: 8, p: 1 };
+const pass = (name: string): string => `${name} keeps a long passphrase on paper 7`;
+
+function value<T>(r: IpcResult<T>): T {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+function error<T>(r: IpcResult<T>): { code: string; message: string } {
+  if (r.ok) throw new Error('expected a failure');
+  return r.error;
+}
+const fileSecret = (name: string) => ({ medium: 'file' as const, passphrase: pass(name) });
+
+describe('the app\u2019s re-share (issue 11, ceremony 2)', () => {
+  let dir: string;
+  let record: string;
+  let kcv: string;
+  const shareFile = (name: string): string => join(dir, `${name}.keyshare`);
+  let dialogs: ScriptedDialogs;
+  let h: Handlers;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kc-reshare-app-'));
+    record = join(dir, 'MK.jsonl');
+    const r = await generateMasterKeyCeremony({
+      keyName: 'MK-APP',
+      threshold: 2,
+      custodians: ['Alice', 'Bob', 'Carol'].map((n) => ({
+        custodian: n,
+        destination: new FileShareDestination(shareFile(n), async () => Buffer.from(pass(n)), SCRYPT),
+      })),
+      recordPath: record,
+      actor: 'Olga',
+    });
+    kcv = r.kcv;
+    dialogs = new ScriptedDialogs();
+    const session = new CeremonySession({
+      dialogs,
+      openCardTransport: async () => {
+        throw new Error('no card is touched by a re-share to files');
+      },
+      renderPdf: async () => new Uint8Array(),
+      printHtml: async () => true,
+      workDir: mkdtempSync(join(tmpdir(), 'kc-reshare-app-work-')),
+      scryptCost: SCRYPT,
+    });
+    h = createHandlers({
+      session,
+      appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+      reportBug: (c, e) => {
+        throw new Error(`bug in ${c}: ${String(e)}`);
+      },
+    });
+  });
+
+  async function bring(name: string): Promise<IpcResult<unknown>> {
+    dialogs.answer('openFile', shareFile(name));
+    return h['reshare:bring-share']([{ secret: fileSecret(name) }]);
+  }
+
+  async function reshareWithoutBob(): Promise<void> {
+    dialogs.answer('openFile', record);
+    value(await h['reshare:open-record']([]));
+    value(await bring('Alice'));
+    value(await bring('Carol'));
+    value(
+      await h['reshare:plan']([
+        {
+          operator: 'Rita',
+          threshold: 2,
+          custodians: ['Alice', 'Carol', 'Dave'].map((name) => ({ name, medium: 'file' })),
+        },
+      ]),
+    );
+    for (const [i, n] of ['Alice', 'Carol', 'Dave'].entries()) {
+      dialogs.answer('saveFile', join(dir, `new-${n}.keyshare`));
+      value(await h['reshare:set-new-share']([{ shareIndex: i + 1, secret: fileSecret(`new ${n}`) }]));
+    }
+  }
+
+  it('replaces Bob (share not brought): K current shares in, a new set out, the old set retired in the record', async () => {
+    dialogs.answer('openFile', record);
+    const opened = value(await h['reshare:open-record']([]));
+    expect(opened).toMatchObject({
+      phase: 'shares-in',
+      record: { fileName: 'MK.jsonl', keyName: 'MK-APP', kcv, threshold: 2, shares: 3 },
+      brought: [],
+    });
+    expect(opened.record?.holders.map((x) => x.custodian)).toEqual(['Alice', 'Bob', 'Carol']);
+    await reshareWithoutBob();
+    const before = value(await h['reshare:state']([]));
+    expect(before.newSet?.custodians.map((c) => c.destination)).toEqual([
+      'share file new-Alice.keyshare',
+      'share file new-Carol.keyshare',
+      'share file new-Dave.keyshare',
+    ]);
+    expect(before.brought).toEqual([
+      { shareIndex: 1, custodian: 'Alice' },
+      { shareIndex: 3, custodian: 'Carol' },
+    ]);
+
+    const done = value(await h['reshare:issue']([]));
+    expect(done.phase).toBe('done');
+    expect(done.done).toMatchObject({
+      kcv,
+      sharesUsed: [1, 3],
+      retired: { threshold: 2, shares: 3 },
+      current: { threshold: 2, shares: 3 },
+    });
+    expect(done.done?.current.ceremonyId).toBe(done.done?.ceremonyId);
+    expect(done.done?.issued.map((s) => s.custodian)).toEqual(['Alice', 'Carol', 'Dave']);
+
+    const entries = readTranscript(record);
+    const reshare = entries.slice(entries.findIndex((e) => e.data['kind'] === 'reshare'));
+    expect(reshare.map((e) => e.type)).toEqual([
+      'ceremony-opened',
+      'share-issued',
+      'share-issued',
+      'share-issued',
+      'shares-retired',
+      'master-key-wiped',
+      'ceremony-closed',
+    ]);
+    expect(reshare.every((e) => e.actor === 'Rita')).toBe(true);
+
+    // Bob's old share, never brought, is retired: refused, naming the re-share.
+    await expect(
+      verifyShareAgainstRecord(record, new FileShareSource(shareFile('Bob'), async () => Buffer.from(pass('Bob')))),
+    ).rejects.toMatchObject({ code: 'ShareRetired' });
+    const dave = await verifyShareAgainstRecord(
+      record,
+      new FileShareSource(join(dir, 'new-Dave.keyshare'), async () => Buffer.from(pass('new Dave'))),
+    );
+    expect(dave.issued.custodian).toBe('Dave');
+  });
+
+  it('refuses K-1 shares: the new set is not named until K are in', async () => {
+    dialogs.answer('openFile', record);
+    value(await h['reshare:open-record']([]));
+    value(await bring('Alice'));
+    const e = error(
+      await h['reshare:plan']([
+        {
+          operator: 'Rita',
+          threshold: 2,
+          custodians: [
+            { name: 'Alice', medium: 'file' },
+            { name: 'Dave', medium: 'file' },
+          ],
+        },
+      ]),
+    );
+    expect(e.code).toBe('ThresholdNotMet');
+    expect(e.message).toBe('2 different shares are needed to rebuild key "MK-APP"; 1 was brought.');
+  });
+
+  it('refuses a retired share in a later re-share, naming the re-share that retired it', async () => {
+    await reshareWithoutBob();
+    value(await h['reshare:issue']([]));
+    dialogs.answer('openFile', record);
+    value(await h['reshare:open-record']([]));
+    const e = error(await bring('Bob'));
+    expect(e.code).toBe('ShareRetired');
+    expect(e.message).toContain('which the re-share');
+    expect(value(await h['reshare:state']([])).brought).toEqual([]);
+  });
+
+  it('refuses the same share twice, a wrong passphrase, and two new shares for one person', async () => {
+    dialogs.answer('openFile', record);
+    value(await h['reshare:open-record']([]));
+    value(await bring('Alice'));
+    expect(error(await bring('Alice')).code).toBe('DuplicateShare');
+    dialogs.answer('openFile', shareFile('Carol'));
+    expect(error(await h['reshare:bring-share']([{ secret: fileSecret('not Carol') }])).code).not.toBe('internal');
+    value(await bring('Carol'));
+    const e = error(
+      await h['reshare:plan']([
+        {
+          operator: 'Rita',
+          threshold: 2,
+          custodians: [
+            { name: 'Dave', medium: 'file' },
+            { name: 'Dave', medium: 'file' },
+          ],
+        },
+      ]),
+    );
+    expect(e).toMatchObject({
+      code: 'InvalidArgument',
+      message: 'Two shares would go to Dave: one person holds at most one share of a key.',
+    });
+  });
+
+  it('issues nothing until every new custodian chose their medium, and cancel forgets it all', async () => {
+    dialogs.answer('openFile', record);
+    value(await h['reshare:open-record']([]));
+    value(await bring('Alice'));
+    value(await bring('Bob'));
+    value(
+      await h['reshare:plan']([
+        {
+          operator: 'Rita',
+          threshold: 2,
+          custodians: [
+            { name: 'Dave', medium: 'file' },
+            { name: 'Erin', medium: 'file' },
+          ],
+        },
+      ]),
+    );
+    const e = error(await h['reshare:issue']([]));
+    expect(e.code).toBe('WrongStep');
+    expect(e.message).toContain('still to do: Dave, Erin');
+    expect(value(await h['reshare:cancel']([])).phase).toBe('idle');
+    expect(readTranscript(record).some((x) => x.data['kind'] === 'reshare')).toBe(false);
+    expect(existsSync(join(dir, 'new-Dave.keyshare'))).toBe(false);
+  });
+
+  it('parses its requests strictly', async () => {
+    expect(error(await h['reshare:plan']([{ operator: 'R', threshold: 2, custodians: [], x: 1 }])).code).toBe(
+      'invalid-request',
+    );
+    expect(error(await h['reshare:plan']([{ operator: 'R', threshold: 2, custodians: [] }])).code).toBe(
+      'invalid-request',
+    );
+    expect(
+      error(await h['reshare:plan']([{ operator: 'R', threshold: 2, custodians: [{ name: 'A', medium: 'usb' }] }]))
+        .code,
+    ).toBe('invalid-request');
+    expect(error(await h['reshare:set-new-share']([{ shareIndex: 0, secret: fileSecret('x') }])).code).toBe(
+      'invalid-request',
+    );
+    expect(error(await h['reshare:issue'](['extra'])).code).toBe('invalid-request');
+  });
+});
