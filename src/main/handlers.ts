@@ -8,6 +8,7 @@
 // test-only bridge (test/e2e/bridge), which is why this file must not import
 // Electron.
 import type { CeremonySession } from '../core/ceremony/session.js';
+import type { RecoverySession } from '../core/ceremony/recovery-session.js';
 import { CeremonyError } from '../core/errors.js';
 import {
   IpcChannel,
@@ -36,9 +37,12 @@ import {
   reshareView,
   shareCheckView,
 } from './views.js';
+import { recoveryView } from './views.js';
 
 export interface HandlerContext {
   readonly session: CeremonySession;
+  /** The recovery wizard (issue 11, ceremony 1); without it, its channels answer that it is not available. */
+  readonly recovery?: RecoverySession;
   appInfo(): AppInfo;
   /** Where unexpected failures (bugs) are reported; never gets a secret. */
   reportBug(channel: string, error: unknown): void;
@@ -73,6 +77,10 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     };
   }
   const none = (args: readonly unknown[]): undefined => noArgument(args);
+  const recovery = (): RecoverySession => {
+    if (!ctx.recovery) throw new CeremonyError('WrongStep', 'Recovery is not available in this window.');
+    return ctx.recovery;
+  };
   return {
     [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
     [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.snapshot())),
@@ -93,6 +101,68 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       (r) => s.printPlanScript(r.setup, planUnits(r.units), r.fromPlan),
     ),
     [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, async () => ceremonyView(await s.abandon())),
+    [IpcChannel.recoveryState]: h(IpcChannel.recoveryState, none, () => recoveryView(recovery().snapshot())),
+    [IpcChannel.recoveryOpenRecord]: h(
+      IpcChannel.recoveryOpenRecord,
+      (a) => {
+        const o = record(one(a), ['paperHead']);
+        const head = o['paperHead'];
+        return { paperHead: head === null ? null : text(head, 'The paper report\u2019s head hash') };
+      },
+      async (r) => recoveryView(await recovery().openRecord(r.paperHead)),
+    ),
+    [IpcChannel.recoveryAddTransport]: h(IpcChannel.recoveryAddTransport, none, async () =>
+      recoveryView(await recovery().addTransport()),
+    ),
+    [IpcChannel.recoveryConfirmUnit]: h(
+      IpcChannel.recoveryConfirmUnit,
+      (a) => parseUnitId(one(a)),
+      async (r) => recoveryView(await recovery().confirmUnit(r.unitId)),
+    ),
+    [IpcChannel.recoveryUnitsDone]: h(IpcChannel.recoveryUnitsDone, none, async () =>
+      recoveryView(await recovery().unitsDone()),
+    ),
+    [IpcChannel.recoveryAddAdmin]: h(IpcChannel.recoveryAddAdmin, none, async () =>
+      recoveryView(await recovery().addAdminCertificate()),
+    ),
+    [IpcChannel.recoveryRemoveAdmin]: h(
+      IpcChannel.recoveryRemoveAdmin,
+      (a) => {
+        const o = record(one(a), ['adminIndex']);
+        return { adminIndex: integer(o['adminIndex'], 'adminIndex', 0, 255) };
+      },
+      async (r) => recoveryView(await recovery().removeAdmin(r.adminIndex)),
+    ),
+    [IpcChannel.recoverySetThresholds]: h(
+      IpcChannel.recoverySetThresholds,
+      (a) => {
+        const o = record(one(a), ['signatureThreshold', 'revocationThreshold'], 'The thresholds');
+        return {
+          signatureThreshold: integer(o['signatureThreshold'], 'signatureThreshold', 1, 255),
+          revocationThreshold: integer(o['revocationThreshold'], 'revocationThreshold', 1, 255),
+        };
+      },
+      async (r) => recoveryView(await recovery().setThresholds(r)),
+    ),
+    [IpcChannel.recoveryGiveShare]: h(
+      IpcChannel.recoveryGiveShare,
+      (a) => parsePassphrase(one(a)),
+      async (r) => recoveryView(await recovery().presentShareFile(r.passphrase)),
+    ),
+    [IpcChannel.recoveryBuildBundle]: h(IpcChannel.recoveryBuildBundle, none, async () =>
+      recoveryView(await recovery().buildBundle()),
+    ),
+    [IpcChannel.recoverySign]: h(
+      IpcChannel.recoverySign,
+      (a) => parsePassphrase(one(a)),
+      async (r) => recoveryView(await recovery().signWithIdentityFile(r.passphrase)),
+    ),
+    [IpcChannel.recoverySaveBundle]: h(IpcChannel.recoverySaveBundle, none, async () =>
+      recoveryView(await recovery().saveBundle()),
+    ),
+    [IpcChannel.recoveryAbandon]: h(IpcChannel.recoveryAbandon, none, async () =>
+      recoveryView(await recovery().abandon()),
+    ),
     [IpcChannel.unitsAddTransport]: h(IpcChannel.unitsAddTransport, none, async () =>
       ceremonyView(await s.addTransport()),
     ),
@@ -441,6 +511,12 @@ function parseReasons(value: unknown): SetupReasons {
     ...(custodianIsAdmin !== undefined ? { custodianIsAdmin } : {}),
     ...(signatureThresholdOne !== undefined ? { signatureThresholdOne } : {}),
   };
+}
+
+/** A passphrase typed for a file (a share file, an identity file). Secret: never log it. */
+function parsePassphrase(value: unknown): { passphrase: string } {
+  const o = record(value, ['passphrase']);
+  return { passphrase: text(o['passphrase'], 'The passphrase', MAX_SECRET) };
 }
 
 function parseUnitId(value: unknown): { unitId: string } {

@@ -10,6 +10,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createPcscTransport } from '../core/cards/pcsc.js';
 import { CeremonySession } from '../core/ceremony/session.js';
+import { RecoverySession } from '../core/ceremony/recovery-session.js';
 import { createHandlers } from './handlers.js';
 import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -84,8 +85,12 @@ if (!app.requestSingleInstanceLock()) {
         console.warn(`[main] closed an interrupted ceremony as ${r.outcome}: ${r.path}`);
       // The master key and its shares are zeroed when the app quits.
       app.on('will-quit', () => ceremony.dispose());
+      // Recovery onto new units (issue 11, ceremony 1): its shares are zeroed when the app quits.
+      const recovery = new RecoverySession({ dialogs: electronDialogs(() => mainWindow), workDir });
+      app.on('will-quit', () => recovery.dispose());
       const handlers = createHandlers({
         session: ceremony,
+        recovery,
         appInfo: () => ({
           name: app.getName(),
           version: app.getVersion(),

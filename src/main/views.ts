@@ -9,6 +9,8 @@
 // answer with the same views.
 import type { BundleSummary } from '../core/bundle/bundle.js';
 import type { CardsSnapshot } from '../core/ceremony/card-desk.js';
+import type { RecoveryState } from '../core/ceremony/recovery-session.js';
+import type { RecoveryView, UnitView } from '../shared/ipc.js';
 import { fingerprintFromB64url, hexGroups, pgpWords } from '../core/ceremony/fingerprint.js';
 import type {
   BundleSnapshot,
@@ -56,16 +58,7 @@ export function ceremonyView(s: CeremonyState): CeremonyView {
     rehearsalUnits: s.rehearsalUnits && rehearsalUnitsView(s.rehearsalUnits),
     setup: s.setup,
     step: s.step,
-    units: s.units.map((u) => {
-      const fingerprint = Buffer.from(u.fingerprint, 'hex');
-      return {
-        unitId: u.unitId,
-        fileName: u.fileName,
-        fingerprintGroups: hexGroups(fingerprint),
-        fingerprintWords: pgpWords(fingerprint),
-        confirmed: u.confirmed,
-      };
-    }),
+    units: s.units.map(unitView),
     unitsMissing: s.unitsMissing,
     admins: s.admins.map((a) => ({
       name: a.name,
@@ -120,6 +113,55 @@ function bundleSummaryView(s: BundleSummary): BundleView['summary'] {
     })),
     adminsRemoved: s.adminsRemoved,
     thresholds: s.thresholds,
+  };
+}
+
+/** A unit's transport key as the operator compares it with the unit's display. */
+function unitView(u: { unitId: string; fileName: string; fingerprint: string; confirmed: boolean }): UnitView {
+  const fingerprint = Buffer.from(u.fingerprint, 'hex');
+  return {
+    unitId: u.unitId,
+    fileName: u.fileName,
+    fingerprintGroups: hexGroups(fingerprint),
+    fingerprintWords: pgpWords(fingerprint),
+    confirmed: u.confirmed,
+  };
+}
+
+/** The recovery wizard (issue 11, ceremony 1): fingerprints as hex groups and PGP words, the bundle as signers read it. */
+export function recoveryView(r: RecoveryState): RecoveryView {
+  const b = r.bundle;
+  return {
+    step: r.step,
+    record: r.record && {
+      fileName: r.record.fileName,
+      keyName: r.record.keyName,
+      kcv: r.record.kcv,
+      threshold: r.record.threshold,
+      shares: r.record.shares,
+      paperHeadGroups:
+        r.record.paperHead === null ? null : hexGroups(Buffer.from(r.record.paperHead.replace(/[\s:]+/g, ''), 'hex')),
+      rehearsal: r.record.rehearsal,
+    },
+    units: r.units.map(unitView),
+    unitsMissing: [...r.unitsMissing],
+    admins: r.admins.map((a) => ({
+      name: a.name,
+      fingerprintGroups: thumbprintGroups(a.thumbprint),
+      fileName: a.fileName,
+    })),
+    thresholds: r.thresholds && { ...r.thresholds },
+    sharesIn: r.sharesIn.map((x) => ({ ...x })),
+    bundle: b && {
+      bundleId: b.bundleId,
+      sequence: b.sequence,
+      targets: [...b.targets],
+      payloadHash: b.payloadHash,
+      summary: bundleSummaryView(b.summary),
+      signedBy: [...b.signedBy],
+      required: b.required,
+      saved: b.saved && { ...b.saved },
+    },
   };
 }
 

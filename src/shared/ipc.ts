@@ -484,6 +484,46 @@ export interface InterruptedRecordView {
 }
 
 // ---------------------------------------------------------------------------
+// Recovery (issue 11, ceremony 1): the key onto new or cleared units
+
+/** The recovery wizard: the key's record, its units, the claim, the shares in and the bundle. */
+export interface RecoveryView {
+  readonly step: 'idle' | 'units' | 'admins' | 'shares' | 'signing' | 'done';
+  readonly record: null | {
+    readonly fileName: string;
+    readonly keyName: string;
+    readonly kcv: string;
+    /** The current set: K of N. */
+    readonly threshold: number;
+    readonly shares: number;
+    /** The paper report's head hash the record was checked against, as hex groups; null when none was typed. */
+    readonly paperHeadGroups: readonly string[] | null;
+    readonly rehearsal: boolean;
+  };
+  readonly units: readonly UnitView[];
+  readonly unitsMissing: readonly string[];
+  /** The admins the bundle installs on the units. */
+  readonly admins: readonly {
+    readonly name: string;
+    readonly fingerprintGroups: readonly string[];
+    readonly fileName: string;
+  }[];
+  readonly thresholds: null | { readonly signatureThreshold: number; readonly revocationThreshold: number };
+  /** The shares given so far, each opened and checked against the record. */
+  readonly sharesIn: readonly { readonly shareIndex: number; readonly custodian: string }[];
+  readonly bundle: null | {
+    readonly bundleId: string;
+    readonly sequence: number;
+    readonly targets: readonly string[];
+    readonly payloadHash: string;
+    readonly summary: BundleView['summary'];
+    readonly signedBy: readonly string[];
+    readonly required: number;
+    readonly saved: null | { readonly path: string; readonly fileSha256: string };
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Channels
 
 /** Channel names. Use these constants, never string literals. */
@@ -495,6 +535,19 @@ export const IpcChannel = {
   planSave: 'plan:save',
   planOpen: 'plan:open',
   planPrintScript: 'plan:print-script',
+  recoveryState: 'recovery:state',
+  recoveryOpenRecord: 'recovery:open-record',
+  recoveryAddTransport: 'recovery:add-transport',
+  recoveryConfirmUnit: 'recovery:confirm-unit',
+  recoveryUnitsDone: 'recovery:units-done',
+  recoveryAddAdmin: 'recovery:add-admin',
+  recoveryRemoveAdmin: 'recovery:remove-admin',
+  recoverySetThresholds: 'recovery:set-thresholds',
+  recoveryGiveShare: 'recovery:give-share',
+  recoveryBuildBundle: 'recovery:build-bundle',
+  recoverySign: 'recovery:sign',
+  recoverySaveBundle: 'recovery:save-bundle',
+  recoveryAbandon: 'recovery:abandon',
   unitsAddTransport: 'units:add-transport',
   unitsConfirm: 'units:confirm',
   unitsRemove: 'units:remove',
@@ -590,6 +643,34 @@ export interface IpcContract {
    * dialog); its passphrase proves they hold it.
    */
   [IpcChannel.adminsUseIdentityFile]: { request: { adminIndex: number; passphrase: string }; result: CeremonyView };
+  /** The recovery wizard's state (issue 11, ceremony 1). */
+  [IpcChannel.recoveryState]: { request: undefined; result: RecoveryView };
+  /** Opens the key's record (dialog); with the paper report's head hash, a record that does not hold it is refused. */
+  [IpcChannel.recoveryOpenRecord]: { request: { paperHead: string | null }; result: RecoveryView };
+  /** Loads a unit's transport key file (dialog). */
+  [IpcChannel.recoveryAddTransport]: { request: undefined; result: RecoveryView };
+  /** The operator confirms the unit's fingerprint against its display: recorded as unit-confirmed. */
+  [IpcChannel.recoveryConfirmUnit]: { request: { unitId: string }; result: RecoveryView };
+  /** Every unit loaded and confirmed: on to the admins. */
+  [IpcChannel.recoveryUnitsDone]: { request: undefined; result: RecoveryView };
+  /** Adds an admin of the new units from a certificate or identity file (dialog). */
+  [IpcChannel.recoveryAddAdmin]: { request: undefined; result: RecoveryView };
+  [IpcChannel.recoveryRemoveAdmin]: { request: { adminIndex: number }; result: RecoveryView };
+  /** The claim's thresholds; a lock-out is refused here, before any share is read. */
+  [IpcChannel.recoverySetThresholds]: {
+    request: { signatureThreshold: number; revocationThreshold: number };
+    result: RecoveryView;
+  };
+  /** A custodian gives their share file (dialog) with its passphrase; opened and checked now. */
+  [IpcChannel.recoveryGiveShare]: { request: { passphrase: string }; result: RecoveryView };
+  /** With K shares: the recovery ceremony of `mk recover --record`, the bundle built and recorded, the key wiped. */
+  [IpcChannel.recoveryBuildBundle]: { request: undefined; result: RecoveryView };
+  /** An admin signs with their identity file (dialog) and its passphrase, as `bundle sign --record` does. */
+  [IpcChannel.recoverySign]: { request: { passphrase: string }; result: RecoveryView };
+  /** Saves the signed bundle into a folder (dialog). */
+  [IpcChannel.recoverySaveBundle]: { request: undefined; result: RecoveryView };
+  /** Back to the start screen; any share held is zeroed. */
+  [IpcChannel.recoveryAbandon]: { request: undefined; result: RecoveryView };
   /** Generates the master key and splits it; the KCV is in the view. */
   [IpcChannel.masterKeyGenerate]: { request: undefined; result: CeremonyView };
   /** Writes share `shareIndex` (1-based) to a card (PIN) or a file (save dialog, new passphrase). */

@@ -28,6 +28,7 @@ import {
 import { parseKeystoreFile, parseWrappedDek } from '../../src/emulator/kms.js';
 import { parseInstanceState } from '../../src/emulator/schema.js';
 import { CeremonyError } from '../../src/core/errors.js';
+import type { RecoverySession } from '../../src/core/ceremony/recovery-session.js';
 import { createHandlers } from '../../src/main/handlers.js';
 import { IpcChannel } from '../../src/shared/ipc.js';
 import type { Corpus, CardScript } from './corpus.js';
@@ -510,6 +511,28 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
   [IpcChannel.recordListInterrupted]: { spec: null },
   [IpcChannel.checkOpenRecord]: { spec: null },
   [IpcChannel.recordCheckOpen]: { spec: null },
+  [IpcChannel.recoveryState]: { spec: null },
+  [IpcChannel.recoveryAddTransport]: { spec: null },
+  [IpcChannel.recoveryUnitsDone]: { spec: null },
+  [IpcChannel.recoveryAddAdmin]: { spec: null },
+  [IpcChannel.recoveryBuildBundle]: { spec: null },
+  [IpcChannel.recoverySaveBundle]: { spec: null },
+  [IpcChannel.recoveryAbandon]: { spec: null },
+  [IpcChannel.recoveryOpenRecord]: {
+    spec: S.obj({ paperHead: (v) => v === null || S.text()(v) }),
+    example: { paperHead: '1a2b 3c4d '.repeat(8) },
+  },
+  [IpcChannel.recoveryConfirmUnit]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u1' } },
+  [IpcChannel.recoveryRemoveAdmin]: { spec: S.obj({ adminIndex: S.int(0, 255) }), example: { adminIndex: 0 } },
+  [IpcChannel.recoverySetThresholds]: {
+    spec: S.obj({ signatureThreshold: S.int(1, 255), revocationThreshold: S.int(1, 255) }),
+    example: { signatureThreshold: 2, revocationThreshold: 2 },
+  },
+  [IpcChannel.recoveryGiveShare]: {
+    spec: S.obj({ passphrase: S.text(1024) }),
+    example: { passphrase: 'x'.repeat(1024) },
+  },
+  [IpcChannel.recoverySign]: { spec: S.obj({ passphrase: S.text(1024) }), example: { passphrase: 'a passphrase' } },
   [IpcChannel.recordCheckCompareHead]: {
     spec: S.obj({ head: S.text() }),
     example: { head: '1a2b 3c4d '.repeat(8) },
@@ -733,6 +756,8 @@ function ipcTarget(): Target<IpcCase> {
   let bug: unknown = null;
   const handlers = createHandlers({
     session,
+    // The recovery wizard's session (issue 11, ceremony 1): the same stub.
+    recovery: session as unknown as RecoverySession,
     appInfo: () => ({ name: 'fuzz', version: '0', networkInterfacesUp: [] }),
     reportBug: (_channel, e) => {
       bug = e;

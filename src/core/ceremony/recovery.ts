@@ -244,7 +244,7 @@ function hex(text: string, digits: number, what: string): string {
  * entries were added. A record that does not was cut or rewritten before
  * the report's end, and nothing is recovered from it.
  */
-function checkRecordAgainstPaperHead(recordPath: string, typedHead: string): void {
+export function checkRecordAgainstPaperHead(recordPath: string, typedHead: string): void {
   const head = hex(typedHead, 64, "The paper report's head hash");
   const entries = readTranscript(recordPath);
   if (entries.some((e) => e.hash === head)) return;

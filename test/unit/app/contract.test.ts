@@ -3,6 +3,7 @@
 // refuses arguments that do not match the contract before touching anything.
 import { describe, expect, it } from 'vitest';
 import type { CeremonySession } from '../../../src/core/ceremony/session.js';
+import type { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
 import { createHandlers } from '../../../src/main/handlers.js';
 import { API_VERBS, buildApi } from '../../../src/shared/api.js';
 import { IpcChannel } from '../../../src/shared/ipc.js';
@@ -18,6 +19,7 @@ const untouchable = new Proxy({} as CeremonySession, {
 });
 const handlers = createHandlers({
   session: untouchable,
+  recovery: untouchable as unknown as RecoverySession,
   appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
   reportBug: (channel, e) => {
     throw new Error(`bug in ${channel}: ${String(e)}`);
@@ -65,6 +67,31 @@ describe('the IPC contract', () => {
       }
     },
   );
+
+  it('takes the recovery\u2019s paper head, thresholds and passphrases strictly (issue 11, ceremony 1)', async () => {
+    for (const [channel, bad] of [
+      [IpcChannel.recoveryOpenRecord, { paperHead: 12 }],
+      [IpcChannel.recoveryOpenRecord, {}],
+      [IpcChannel.recoveryOpenRecord, { paperHead: 'x'.repeat(257) }],
+      [IpcChannel.recoverySetThresholds, { signatureThreshold: 0, revocationThreshold: 1 }],
+      [IpcChannel.recoverySetThresholds, { signatureThreshold: 1.5, revocationThreshold: 1 }],
+      [IpcChannel.recoverySetThresholds, { signatureThreshold: 1 }],
+      [IpcChannel.recoveryGiveShare, { passphrase: 'x'.repeat(1025) }],
+      [IpcChannel.recoveryGiveShare, { secret: { medium: 'file', passphrase: 'p' } }],
+      [IpcChannel.recoverySign, { passphrase: null }],
+      [IpcChannel.recoveryRemoveAdmin, { adminIndex: -1 }],
+    ] as const) {
+      const r = await handlers[channel]([bad]);
+      expect(r.ok ? 'accepted' : r.error.code, `${channel} ${JSON.stringify(bad).slice(0, 60)}`).toBe(
+        'invalid-request',
+      );
+    }
+    const api = buildApi(async (channel, ...args) => ({ ok: true, value: [channel, args] }));
+    expect(await api.recovery.openRecord({ paperHead: null })).toEqual({
+      ok: true,
+      value: ['recovery:open-record', [{ paperHead: null }]],
+    });
+  });
 
   it('takes the set-up\u2019s revocation threshold and reasons strictly (issue 11)', async () => {
     const setup = {
