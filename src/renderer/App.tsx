@@ -9,6 +9,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CeremonyView, IpcError } from '../shared/ipc.js';
 import { CheckRecord } from './check/CheckRecord.js';
 import { CheckShare } from './check/CheckShare.js';
+import { Recovery } from './recovery/Recovery.js';
 import { api, safeCall } from './lib/bridge.js';
 import { StartScreen } from './start/StartScreen.js';
 import { ErrorNotice } from './ui/Notices.js';
@@ -17,7 +18,7 @@ import { RehearsalBanner } from './ui/RehearsalBanner.js';
 import { Wizard } from './wizard/Wizard.js';
 
 /** Which screen shows while no ceremony is set up. */
-type IdleScreen = 'start' | 'new-ceremony' | 'rehearse-ceremony' | 'check-share' | 'check-record';
+type IdleScreen = 'start' | 'new-ceremony' | 'rehearse-ceremony' | 'check-share' | 'check-record' | 'recover';
 
 type LoadState =
   | { readonly status: 'loading' }
@@ -99,6 +100,8 @@ export function App() {
     body = <CheckShare onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'check-record') {
     body = <CheckRecord onBack={() => setIdleScreen('start')} />;
+  } else if (idleScreen === 'recover') {
+    body = <Recovery onBack={() => setIdleScreen('start')} />;
   } else {
     body = (
       <StartScreen
@@ -118,6 +121,10 @@ export function App() {
         onCheckRecord={() => {
           setNotice(null);
           setIdleScreen('check-record');
+        }}
+        onRecover={() => {
+          setNotice(null);
+          setIdleScreen('recover');
         }}
       />
     );

@@ -9,12 +9,14 @@ export function StartScreen({
   onRehearseCeremony,
   onCheckShare,
   onCheckRecord,
+  onRecover,
 }: {
   readonly notice: string | null;
   readonly onStartCeremony: () => void;
   readonly onRehearseCeremony: () => void;
   readonly onCheckShare: () => void;
   readonly onCheckRecord: () => void;
+  readonly onRecover: () => void;
 }) {
   return (
     <main className="app-main start">
@@ -80,6 +82,20 @@ export function StartScreen({
           <p id="choice-check-record-description">
             Verify a key’s record as the command line does, compare its head hash with the signed paper report, and see
             every ceremony of the key’s life, its shares and bundles. Nothing is changed.
+          </p>
+        </li>
+        <li className="choice">
+          <button
+            type="button"
+            className="button button-secondary button-large"
+            aria-describedby="choice-recover-description"
+            onClick={onRecover}
+          >
+            Recover a key onto new units
+          </button>
+          <p id="choice-recover-description">
+            Rebuild a key from its record and any K current shares, and build the signed recover bundle that loads it
+            onto new or cleared crypto units.
           </p>
         </li>
       </ul>

@@ -1,0 +1,468 @@
+// Recovery onto new units (issue 11, ceremony 1): the steps of `keyceremony
+// mk recover --record`, one person at a time. Main holds the recovery; this
+// screen shows the last RecoveryView it answered and sends each step.
+import { useEffect, useState, type FormEvent } from 'react';
+import type { IpcResult, RecoveryView } from '../../shared/ipc.js';
+import { api } from '../lib/bridge.js';
+import { useCall } from '../lib/useCall.js';
+import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
+import { ScreenHeading } from '../ui/Heading.js';
+import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { SecretField } from '../ui/SecretField.js';
+
+const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
+  { step: 'idle', label: 'The key’s record' },
+  { step: 'units', label: 'Target units' },
+  { step: 'admins', label: 'Admins and thresholds' },
+  { step: 'shares', label: 'Key shares' },
+  { step: 'signing', label: 'Signatures' },
+  { step: 'done', label: 'Done' },
+];
+
+export function Recovery({ onBack }: { readonly onBack: () => void }) {
+  const call = useCall();
+  const [view, setView] = useState<RecoveryView | null>(null);
+
+  useEffect(() => {
+    void call.run('Loading…', () => api().recovery.state()).then((r) => r?.ok && setView(r.value));
+    // Once, on opening the screen.
+  }, []);
+
+  async function step(busy: string, invoke: () => Promise<IpcResult<RecoveryView>>): Promise<boolean> {
+    const r = await call.run(busy, invoke);
+    if (r?.ok === true) setView(r.value);
+    return r?.ok === true;
+  }
+
+  async function leave(): Promise<void> {
+    if (await step('Leaving the recovery…', () => api().recovery.abandon())) onBack();
+  }
+
+  const current = view?.step ?? 'idle';
+  return (
+    <main className="app-main check recovery">
+      <ScreenHeading level={2}>Recover a key onto new units</ScreenHeading>
+      <ol className="recovery-steps" aria-label="Steps of the recovery">
+        {STEPS.map((s) => (
+          <li key={s.step} aria-current={s.step === current ? 'step' : undefined}>
+            {s.step === current ? <strong>{s.label}</strong> : s.label}
+          </li>
+        ))}
+      </ol>
+      {view?.record && <RecordFacts record={view.record} />}
+      {current === 'idle' && <OpenRecord busy={call.busy !== null} step={step} />}
+      {view && current === 'units' && <Units view={view} busy={call.busy !== null} step={step} />}
+      {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
+      {view && current === 'shares' && <Shares view={view} busy={call.busy !== null} step={step} />}
+      {view && current === 'signing' && <Signing view={view} busy={call.busy !== null} step={step} />}
+      {view && current === 'done' && <Done view={view} />}
+      <BusyStatus busy={call.busy} />
+      <ErrorNotice error={call.error} />
+      <div className="step-footer">
+        <button
+          type="button"
+          className="button button-quiet"
+          disabled={call.busy !== null}
+          onClick={() => void leave()}
+        >
+          {current === 'done' ? 'Back to the start screen' : 'Stop and go back to the start screen'}
+        </button>
+        <span />
+      </div>
+    </main>
+  );
+}
+
+type Step = (busy: string, invoke: () => Promise<IpcResult<RecoveryView>>) => Promise<boolean>;
+
+function RecordFacts({ record }: { readonly record: NonNullable<RecoveryView['record']> }) {
+  return (
+    <section className="check-section" aria-labelledby="recovery-record-heading">
+      <h3 id="recovery-record-heading">The key’s record</h3>
+      {record.rehearsal && (
+        <p className="notice notice-warning" role="note">
+          REHEARSAL: this record’s key lives in a rehearsal; the bundle will load rehearsal units only.
+        </p>
+      )}
+      <dl className="fact-list record-facts">
+        <div>
+          <dt>Record</dt>
+          <dd className="path">{record.fileName}</dd>
+        </div>
+        <div>
+          <dt>Key</dt>
+          <dd>{record.keyName}</dd>
+        </div>
+        <div>
+          <dt>KCV</dt>
+          <dd className="mono kcv-inline">{record.kcv}</dd>
+        </div>
+        <div>
+          <dt>Shares needed</dt>
+          <dd>
+            {record.threshold} of the {record.shares} current shares
+          </dd>
+        </div>
+        <div>
+          <dt>Paper report’s head hash</dt>
+          <dd className="mono">
+            {record.paperHeadGroups === null
+              ? 'Not typed in'
+              : `${record.paperHeadGroups.join(' ')} — the record holds it`}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
+function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Step }) {
+  const [head, setHead] = useState('');
+  function submit(event: FormEvent): void {
+    event.preventDefault();
+    const paperHead = head.trim() === '' ? null : head;
+    void step('Opening and checking the key’s record…', () => api().recovery.openRecord({ paperHead }));
+  }
+  return (
+    <form className="check-section" aria-labelledby="recovery-open-heading" onSubmit={submit}>
+      <h3 id="recovery-open-heading">1. The key’s record</h3>
+      <p>
+        Open the record of the key to recover. With the key’s signed paper report at hand, type its head hash first: a
+        record that does not hold it is refused.
+      </p>
+      <div className="field">
+        <label htmlFor="recovery-paper-head">Head hash printed on the paper report (optional)</label>
+        <input
+          id="recovery-paper-head"
+          className="input mono"
+          type="text"
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby="recovery-paper-head-hint"
+          value={head}
+          onChange={(e) => setHead(e.target.value)}
+        />
+        <p className="field-hint" id="recovery-paper-head-hint">
+          The 64 hex digits under “Transcript head hash”, in groups or not.
+        </p>
+      </div>
+      <div className="actions">
+        <button type="submit" className="button button-primary" disabled={busy}>
+          Open the key’s record…
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function Units({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+  const ready = view.units.length > 0 && view.unitsMissing.length === 0 && view.units.every((u) => u.confirmed);
+  return (
+    <section className="check-section" aria-labelledby="recovery-units-heading">
+      <h3 id="recovery-units-heading">2. Target units</h3>
+      <p>
+        Load each unit’s transport key file and compare its fingerprint with the unit’s own display. Each confirmation
+        is written to the record.
+      </p>
+      <ul className="unit-list">
+        {view.units.map((u) => (
+          <li key={u.unitId} className="unit-card">
+            <p>
+              Unit <span className="mono">{u.unitId}</span> <span className="path">({u.fileName})</span>
+            </p>
+            <HexGroups groups={u.fingerprintGroups} size="medium" testId={`recovery-unit-${u.unitId}`} />
+            <FingerprintWords words={u.fingerprintWords} />
+            {u.confirmed ? (
+              <p className="notice notice-success">Confirmed: matches the unit’s display.</p>
+            ) : (
+              <button
+                type="button"
+                className="button button-secondary"
+                disabled={busy}
+                onClick={() =>
+                  void step('Recording the confirmation…', () => api().recovery.confirmUnit({ unitId: u.unitId }))
+                }
+              >
+                {`Unit ${u.unitId}: matches the unit’s display`}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {view.unitsMissing.length > 0 && (
+        <p>The bundle goes to every unit of the instance; still to load: {view.unitsMissing.join(', ')}.</p>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className={`button ${ready ? 'button-secondary' : 'button-primary'}`}
+          disabled={busy}
+          onClick={() => void step('Reading the transport file…', () => api().recovery.addTransport())}
+        >
+          Load a unit’s transport file…
+        </button>
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={busy || !ready}
+          onClick={() => void step('Checking the units…', () => api().recovery.unitsDone())}
+        >
+          Continue to the admins
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Admins({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+  const [signature, setSignature] = useState('');
+  const [revocation, setRevocation] = useState('');
+  function submit(event: FormEvent): void {
+    event.preventDefault();
+    const signatureThreshold = Number(signature);
+    const revocationThreshold = revocation.trim() === '' ? signatureThreshold : Number(revocation);
+    void step('Checking the claim against the units…', () =>
+      api().recovery.setThresholds({ signatureThreshold, revocationThreshold }),
+    );
+  }
+  return (
+    <form className="check-section" aria-labelledby="recovery-admins-heading" onSubmit={submit}>
+      <h3 id="recovery-admins-heading">3. Admins of the new units and thresholds</h3>
+      <p>
+        The bundle claims the units for these admins. Add each admin’s certificate (a certificate file, or their
+        identity file: only its certificate is read). A claim that would lock the units out is refused here, before any
+        share is read.
+      </p>
+      {view.admins.length === 0 ? (
+        <p>No admin yet.</p>
+      ) : (
+        <ul className="admin-list">
+          {view.admins.map((a, i) => (
+            <li key={a.fingerprintGroups.join('')}>
+              <strong>{a.name}</strong> <span className="path">({a.fileName})</span>
+              <HexGroups groups={a.fingerprintGroups} size="medium" />
+              <button
+                type="button"
+                className="button button-quiet"
+                disabled={busy}
+                onClick={() => void step('Removing the admin…', () => api().recovery.removeAdmin({ adminIndex: i }))}
+              >
+                {`Remove ${a.name}`}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={busy}
+          onClick={() => void step('Reading the certificate…', () => api().recovery.addAdmin())}
+        >
+          Add an admin’s certificate…
+        </button>
+      </div>
+      <div className="field">
+        <label htmlFor="recovery-signature-threshold">Signature threshold</label>
+        <input
+          id="recovery-signature-threshold"
+          className="input"
+          type="number"
+          min={1}
+          max={255}
+          required
+          value={signature}
+          onChange={(e) => setSignature(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="recovery-revocation-threshold">Revocation threshold</label>
+        <input
+          id="recovery-revocation-threshold"
+          className="input"
+          type="number"
+          min={1}
+          max={255}
+          aria-describedby="recovery-revocation-threshold-hint"
+          value={revocation}
+          onChange={(e) => setRevocation(e.target.value)}
+        />
+        <p className="field-hint" id="recovery-revocation-threshold-hint">
+          How many admins must agree to remove one; left empty, the signature threshold.
+        </p>
+      </div>
+      <div className="actions">
+        <button type="submit" className="button button-primary" disabled={busy || view.admins.length === 0}>
+          Continue to the shares
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function Shares({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+  const [passphrase, setPassphrase] = useState('');
+  const needed = view.record?.threshold ?? 0;
+  const enough = view.sharesIn.length >= needed;
+  async function submit(event: FormEvent): Promise<void> {
+    event.preventDefault();
+    // The passphrase leaves the screen with the call, whatever it answers.
+    const secret = passphrase;
+    setPassphrase('');
+    await step('Opening and checking the share…', () => api().recovery.giveShare({ passphrase: secret }));
+  }
+  return (
+    <section className="check-section" aria-labelledby="recovery-shares-heading">
+      <h3 id="recovery-shares-heading">4. Key shares</h3>
+      <p>
+        {`${needed} custodians give their shares, one at a time: open your share file, then type its passphrase. Each share is checked against the record when it is given.`}
+      </p>
+      <p role="status">
+        {`${view.sharesIn.length} of ${needed} shares given`}
+        {view.sharesIn.length > 0 &&
+          `: ${view.sharesIn.map((s) => `share ${s.shareIndex} (${s.custodian})`).join(', ')}`}
+      </p>
+      {!enough && (
+        <form onSubmit={(e) => void submit(e)}>
+          <SecretField
+            id="recovery-share-passphrase"
+            label="Passphrase of your share file"
+            value={passphrase}
+            onChange={setPassphrase}
+            maxLength={1024}
+          />
+          <div className="actions">
+            <button type="submit" className="button button-primary" disabled={busy || passphrase === ''}>
+              Open my share file…
+            </button>
+          </div>
+        </form>
+      )}
+      {enough && (
+        <div className="actions">
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={busy}
+            onClick={() => void step('Rebuilding the key and building the bundle…', () => api().recovery.buildBundle())}
+          >
+            Rebuild the key and build the bundle
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function BundleFacts({ bundle }: { readonly bundle: NonNullable<RecoveryView['bundle']> }) {
+  const s = bundle.summary;
+  return (
+    <div className="result-panel">
+      <p>
+        <strong>{s.action}</strong>
+      </p>
+      <dl className="fact-list record-facts">
+        <div>
+          <dt>Key</dt>
+          <dd>
+            {s.keyName} (KCV <span className="mono">{s.kcv}</span>)
+          </dd>
+        </div>
+        <div>
+          <dt>Units</dt>
+          <dd className="mono">{bundle.targets.join(', ')}</dd>
+        </div>
+        <div>
+          <dt>Admins installed</dt>
+          <dd>
+            {s.adminsInstalled.map((a) => `${a.name} (${a.fingerprintGroups.slice(0, 4).join(' ')} …)`).join(', ')}
+          </dd>
+        </div>
+        <div>
+          <dt>Payload SHA-256</dt>
+          <dd className="mono" data-testid="recovery-payload-hash">
+            {bundle.payloadHash}
+          </dd>
+        </div>
+        <div>
+          <dt>Signatures</dt>
+          <dd>
+            {`${bundle.signedBy.length} of ${bundle.required}`}
+            {bundle.signedBy.length > 0 && ` (${bundle.signedBy.join(', ')})`}
+          </dd>
+        </div>
+      </dl>
+    </div>
+  );
+}
+
+function Signing({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+  const [passphrase, setPassphrase] = useState('');
+  const bundle = view.bundle!;
+  const enough = bundle.signedBy.length >= bundle.required;
+  async function submit(event: FormEvent): Promise<void> {
+    event.preventDefault();
+    const secret = passphrase;
+    setPassphrase('');
+    await step('Signing the bundle…', () => api().recovery.sign({ passphrase: secret }));
+  }
+  return (
+    <section className="check-section" aria-labelledby="recovery-signing-heading">
+      <h3 id="recovery-signing-heading">5. The admins sign the bundle</h3>
+      <p>
+        The key was rebuilt, checked against the record and wiped; the recover bundle is in the record and the recovery
+        ceremony is closed. Each admin reads what the bundle does, then signs with their identity file.
+      </p>
+      <BundleFacts bundle={bundle} />
+      {!enough && (
+        <form onSubmit={(e) => void submit(e)}>
+          <SecretField
+            id="recovery-sign-passphrase"
+            label="Passphrase of your identity file"
+            value={passphrase}
+            onChange={setPassphrase}
+            maxLength={1024}
+          />
+          <div className="actions">
+            <button type="submit" className="button button-primary" disabled={busy || passphrase === ''}>
+              Open my identity file and sign…
+            </button>
+          </div>
+        </form>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
+          disabled={busy || !enough}
+          onClick={() => void step('Saving the bundle…', () => api().recovery.saveBundle())}
+        >
+          Save the bundle…
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Done({ view }: { readonly view: RecoveryView }) {
+  const bundle = view.bundle!;
+  return (
+    <section className="check-section" aria-labelledby="recovery-done-heading">
+      <ScreenHeading level={3} id="recovery-done-heading">
+        The recover bundle is saved
+      </ScreenHeading>
+      <BundleFacts bundle={bundle} />
+      <p>
+        Saved to <span className="path">{bundle.saved?.path}</span>, file SHA-256{' '}
+        <span className="mono">{bundle.saved?.fileSha256}</span>. The record holds the recovery, closed as completed,
+        and the signatures.
+      </p>
+      <p>
+        <strong>Next:</strong> carry the bundle to the units and ingest it there (
+        <span className="mono">crypto-unit-emulator ingest</span>); each unit then reports the key with KCV{' '}
+        <span className="mono">{bundle.summary.kcv}</span>.
+      </p>
+    </section>
+  );
+}
