@@ -15,10 +15,12 @@ import { StartScreen } from './start/StartScreen.js';
 import { ErrorNotice } from './ui/Notices.js';
 import { NetworkStatus, useAppInfo } from './ui/NetworkStatus.js';
 import { RehearsalBanner } from './ui/RehearsalBanner.js';
+import { Reshare } from './reshare/Reshare.js';
 import { Wizard } from './wizard/Wizard.js';
 
 /** Which screen shows while no ceremony is set up. */
-type IdleScreen = 'start' | 'new-ceremony' | 'rehearse-ceremony' | 'check-share' | 'check-record' | 'recover';
+type IdleScreen =
+  'start' | 'new-ceremony' | 'rehearse-ceremony' | 'check-share' | 'check-record' | 'recover' | 'reshare';
 
 type LoadState =
   | { readonly status: 'loading' }
@@ -100,6 +102,8 @@ export function App() {
     body = <CheckShare onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'check-record') {
     body = <CheckRecord onBack={() => setIdleScreen('start')} />;
+  } else if (idleScreen === 'reshare') {
+    body = <Reshare onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'recover') {
     body = <Recovery onBack={() => setIdleScreen('start')} />;
   } else {
@@ -117,6 +121,10 @@ export function App() {
         onCheckShare={() => {
           setNotice(null);
           setIdleScreen('check-share');
+        }}
+        onReshare={() => {
+          setNotice(null);
+          setIdleScreen('reshare');
         }}
         onCheckRecord={() => {
           setNotice(null);

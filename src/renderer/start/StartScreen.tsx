@@ -8,6 +8,7 @@ export function StartScreen({
   onStartCeremony,
   onRehearseCeremony,
   onCheckShare,
+  onReshare,
   onCheckRecord,
   onRecover,
 }: {
@@ -15,6 +16,7 @@ export function StartScreen({
   readonly onStartCeremony: () => void;
   readonly onRehearseCeremony: () => void;
   readonly onCheckShare: () => void;
+  readonly onReshare: () => void;
   readonly onCheckRecord: () => void;
   readonly onRecover: () => void;
 }) {
@@ -68,6 +70,20 @@ export function StartScreen({
           <p id="choice-check-description">
             A custodian proves that their share, on a card or in a file, still opens and is the one the ceremony record
             says was issued. Nothing is changed.
+          </p>
+        </li>
+        <li className="choice">
+          <button
+            type="button"
+            className="button button-secondary button-large"
+            aria-describedby="choice-reshare-description"
+            onClick={onReshare}
+          >
+            Re-share a key (replace a lost card or a departed custodian)
+          </button>
+          <p id="choice-reshare-description">
+            Bring K shares of a key’s current set, give the same key a new set of shares (K′ of N′, cards or files) to
+            new or remaining custodians, and retire the old set in the key’s record.
           </p>
         </li>
         <li className="choice">

@@ -1,0 +1,423 @@
+// Re-share (issue 11, ceremony 2): the same key, a new set of shares. The
+// wizard collects what `mk reshare` takes (the record; K current shares, one
+// custodian at a time; the new custodians, K' and each new share's medium and
+// secret), and main runs the command line's ceremony on it. Replacing a lost
+// card or a departed custodian is this ceremony: that custodian's share is
+// simply not brought.
+import { useEffect, useId, useState } from 'react';
+import type { IpcResult, Medium, ReshareView } from '../../shared/ipc.js';
+import { api } from '../lib/bridge.js';
+import { useCall } from '../lib/useCall.js';
+import { ScreenHeading } from '../ui/Heading.js';
+import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { SecretForm } from '../ui/SecretForm.js';
+
+interface CustodianRow {
+  readonly key: number;
+  readonly name: string;
+  readonly medium: Medium;
+}
+
+export function Reshare({ onBack }: { readonly onBack: () => void }) {
+  const call = useCall();
+  const [view, setView] = useState<ReshareView | null>(null);
+  /** The current shares are in and the operator moved on to name the new set. */
+  const [naming, setNaming] = useState(false);
+
+  useEffect(() => {
+    void call
+      .run('Loading the re-share…', () => api().reshare.state())
+      .then((a) => {
+        if (a?.ok === true) setView(a.value);
+      });
+    // Once, on opening the screen: whatever re-share main holds.
+  }, []);
+
+  async function take(busy: string, invoke: () => Promise<IpcResult<ReshareView>>): Promise<boolean> {
+    const answer = await call.run(busy, invoke);
+    if (answer?.ok === true) setView(answer.value);
+    return answer?.ok === true;
+  }
+
+  async function back(): Promise<void> {
+    // Nothing is written before "Issue the new shares"; shares and secrets held in main are zeroed.
+    await take('Leaving the re-share…', () => api().reshare.cancel());
+    onBack();
+  }
+
+  const phase = view?.phase ?? 'idle';
+  let body;
+  if (view === null || phase === 'idle') body = <RecordStep call={call} take={take} />;
+  else if (phase === 'shares-in' && !naming)
+    body = <SharesInStep view={view} call={call} take={take} onNext={() => setNaming(true)} />;
+  else if (phase === 'shares-in')
+    body = <NewSetStep view={view} call={call} take={take} onBack={() => setNaming(false)} />;
+  else if (phase === 'new-set') body = <IssueStep view={view} call={call} take={take} />;
+  else body = <DoneStep view={view} />;
+
+  return (
+    <main className="app-main check reshare">
+      {body}
+      <BusyStatus busy={call.busy} />
+      <ErrorNotice error={call.error} />
+      <div className="step-footer">
+        <button type="button" className="button button-quiet" onClick={() => void back()} disabled={call.busy !== null}>
+          {phase === 'done' ? 'Back to the start screen' : 'Cancel the re-share and go back to the start screen'}
+        </button>
+        <span />
+      </div>
+    </main>
+  );
+}
+
+type Take = (busy: string, invoke: () => Promise<IpcResult<ReshareView>>) => Promise<boolean>;
+type Call = ReturnType<typeof useCall>;
+
+function RecordStep({ call, take }: { readonly call: Call; readonly take: Take }) {
+  return (
+    <>
+      <ScreenHeading level={2}>Re-share a key: the key’s record</ScreenHeading>
+      <p className="lead">
+        A re-share gives the same key a new set of shares, K′ of N′, to new or remaining custodians, and the key’s
+        record retires the old set: no later ceremony accepts an old share. Replacing a lost card or a departed
+        custodian is this ceremony. Open the record of the key (the file saved at its ceremonies).
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={call.busy !== null}
+          onClick={() => void take('Opening the ceremony record…', () => api().reshare.openRecord())}
+        >
+          Open the key’s record…
+        </button>
+      </div>
+    </>
+  );
+}
+
+function RecordFacts({ view }: { readonly view: ReshareView }) {
+  const r = view.record;
+  if (r === null) return null;
+  return (
+    <dl className="fact-list record-facts">
+      <div>
+        <dt>Key</dt>
+        <dd>{r.keyName}</dd>
+      </div>
+      <div>
+        <dt>KCV</dt>
+        <dd className="mono kcv-inline">{r.kcv}</dd>
+      </div>
+      <div>
+        <dt>Current set</dt>
+        <dd>
+          {r.threshold} of {r.shares}, held by{' '}
+          {r.holders.map((h) => `${h.custodian} (share ${h.shareIndex})`).join(', ')}
+        </dd>
+      </div>
+      <div>
+        <dt>Record file</dt>
+        <dd className="path">{r.fileName}</dd>
+      </div>
+    </dl>
+  );
+}
+
+function SharesInStep({
+  view,
+  call,
+  take,
+  onNext,
+}: {
+  readonly view: ReshareView;
+  readonly call: Call;
+  readonly take: Take;
+  readonly onNext: () => void;
+}) {
+  const [medium, setMedium] = useState<Medium>('file');
+  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
+  const needed = view.record?.threshold ?? 0;
+  const enough = view.brought.length >= needed;
+  return (
+    <>
+      <ScreenHeading level={2}>Re-share a key: the current shares</ScreenHeading>
+      <RecordFacts view={view} />
+      <p className="lead">
+        {`${needed} custodians of the current set bring their shares, one at a time: pass the keyboard to each in turn. A lost card or a departed custodian’s share is simply not brought.`}
+      </p>
+      <h3>{`Shares brought: ${view.brought.length} of the ${needed} needed`}</h3>
+      {view.brought.length > 0 && (
+        <ul className="brought-shares">
+          {view.brought.map((b) => (
+            <li
+              key={b.shareIndex}
+            >{`Share ${b.shareIndex}, held by ${b.custodian}: opened and checked against the record`}</li>
+          ))}
+        </ul>
+      )}
+      {enough ? (
+        <div className="actions">
+          <button type="button" className="button button-primary" disabled={call.busy !== null} onClick={onNext}>
+            Continue: name the new custodians
+          </button>
+        </div>
+      ) : (
+        <>
+          <fieldset className="medium-choice">
+            <legend>Where is the next custodian’s share?</legend>
+            <div className="radio-row">
+              <input
+                type="radio"
+                id={`${idPrefix}-file`}
+                name={`${idPrefix}-medium`}
+                checked={medium === 'file'}
+                onChange={() => setMedium('file')}
+              />
+              <label htmlFor={`${idPrefix}-file`}>In a share file (passphrase)</label>
+            </div>
+            <div className="radio-row">
+              <input
+                type="radio"
+                id={`${idPrefix}-card`}
+                name={`${idPrefix}-medium`}
+                checked={medium === 'card'}
+                onChange={() => setMedium('card')}
+              />
+              <label htmlFor={`${idPrefix}-card`}>On a smart card (PIN)</label>
+            </div>
+          </fieldset>
+          <SecretForm
+            key={`${medium}-${view.brought.length}`}
+            medium={medium}
+            submitLabel="Bring this share"
+            busy={call.busy}
+            error={null}
+            onSubmit={(secret) =>
+              take(medium === 'card' ? 'Reading the share from the card…' : 'Opening the share file…', () =>
+                api().reshare.bringShare({ secret }),
+              )
+            }
+          >
+            {medium === 'file' ? (
+              <p>Type your share file’s passphrase. After you press the button, choose the share file.</p>
+            ) : (
+              <p>Insert your card, choose its reader and type its PIN.</p>
+            )}
+          </SecretForm>
+        </>
+      )}
+    </>
+  );
+}
+
+function NewSetStep({
+  view,
+  call,
+  take,
+  onBack,
+}: {
+  readonly view: ReshareView;
+  readonly call: Call;
+  readonly take: Take;
+  readonly onBack: () => void;
+}) {
+  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
+  const [operator, setOperator] = useState('');
+  const [threshold, setThreshold] = useState(String(view.record?.threshold ?? 2));
+  const [rows, setRows] = useState<readonly CustodianRow[]>(() =>
+    (view.record?.holders ?? []).map((h, i) => ({ key: i, name: h.custodian, medium: 'file' })),
+  );
+  const [nextKey, setNextKey] = useState(rows.length);
+  const change = (key: number, patch: Partial<CustodianRow>): void =>
+    setRows(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
+  return (
+    <>
+      <ScreenHeading level={2}>Re-share a key: the new custodians</ScreenHeading>
+      <p className="lead">
+        Name the operator (the record names who ran the re-share), how many shares will rebuild the key (K′), and every
+        custodian of the new set, in share order. One person holds at most one share.
+      </p>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void take('Checking the new set…', () =>
+            api().reshare.plan({
+              operator,
+              threshold: Number.parseInt(threshold, 10) || 0,
+              custodians: rows.map((r) => ({ name: r.name, medium: r.medium })),
+            }),
+          );
+        }}
+      >
+        <div className="field-grid">
+          <div className="field">
+            <label htmlFor={`${idPrefix}-operator`}>Operator</label>
+            <input
+              id={`${idPrefix}-operator`}
+              className="input"
+              type="text"
+              autoComplete="off"
+              value={operator}
+              onChange={(e) => setOperator(e.target.value)}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={`${idPrefix}-threshold`}>Shares needed to rebuild the key (K′)</label>
+            <input
+              id={`${idPrefix}-threshold`}
+              className="input input-number"
+              type="text"
+              inputMode="numeric"
+              autoComplete="off"
+              value={threshold}
+              onChange={(e) => setThreshold(e.target.value)}
+            />
+          </div>
+        </div>
+        <fieldset className="roster">
+          <legend>New custodians (N′ = {rows.length})</legend>
+          <ol className="roster-list">
+            {rows.map((row, i) => (
+              <li key={row.key} className="roster-row">
+                <div className="field roster-name">
+                  <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
+                  <input
+                    id={`${idPrefix}-name-${row.key}`}
+                    className="input"
+                    type="text"
+                    autoComplete="off"
+                    value={row.name}
+                    onChange={(e) => change(row.key, { name: e.target.value })}
+                  />
+                </div>
+                <div className="field roster-medium">
+                  <label htmlFor={`${idPrefix}-medium-${row.key}`}>{`New custodian ${i + 1} medium`}</label>
+                  <select
+                    id={`${idPrefix}-medium-${row.key}`}
+                    className="input"
+                    value={row.medium}
+                    onChange={(e) => change(row.key, { medium: e.target.value === 'card' ? 'card' : 'file' })}
+                  >
+                    <option value="card">Smart card</option>
+                    <option value="file">File</option>
+                  </select>
+                </div>
+                <button
+                  type="button"
+                  className="button button-quiet roster-remove"
+                  disabled={rows.length <= 1}
+                  onClick={() => setRows(rows.filter((r) => r.key !== row.key))}
+                >
+                  Remove<span className="visually-hidden">{` new custodian ${i + 1}`}</span>
+                </button>
+              </li>
+            ))}
+          </ol>
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => {
+              setRows([...rows, { key: nextKey, name: '', medium: 'file' }]);
+              setNextKey(nextKey + 1);
+            }}
+          >
+            Add new custodian
+          </button>
+        </fieldset>
+        <div className="actions">
+          <button type="button" className="button button-quiet" onClick={onBack} disabled={call.busy !== null}>
+            Back to the current shares
+          </button>
+          <button type="submit" className="button button-primary" disabled={call.busy !== null}>
+            Continue: issue the new shares
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly call: Call; readonly take: Take }) {
+  const set = view.newSet;
+  if (set === null) return null;
+  const next = set.custodians.find((c) => c.destination === null);
+  return (
+    <>
+      <ScreenHeading level={2}>Re-share a key: the new shares</ScreenHeading>
+      <p className="lead">
+        {`${set.threshold} of ${set.custodians.length}: each new custodian in turn chooses their share’s passphrase and file, or inserts their card and types its PIN. Nothing is written until every custodian is ready; then the new shares are written, read back and recorded, and only then is the old set retired.`}
+      </p>
+      <ol className="new-shares">
+        {set.custodians.map((c) => (
+          <li key={c.shareIndex}>
+            {`Share ${c.shareIndex}: ${c.name}, ${c.medium === 'card' ? 'smart card' : 'file'} — `}
+            {c.destination === null ? 'not ready yet' : `ready (${c.destination})`}
+          </li>
+        ))}
+      </ol>
+      {next !== undefined ? (
+        <section aria-labelledby="reshare-turn-heading">
+          <ScreenHeading level={3} id="reshare-turn-heading">
+            {`Pass the keyboard to ${next.name}: new share ${next.shareIndex} of ${set.custodians.length}`}
+          </ScreenHeading>
+          <SecretForm
+            key={next.shareIndex}
+            medium={next.medium}
+            newPassphrase={next.medium === 'file'}
+            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Use this card'}
+            busy={call.busy}
+            error={null}
+            onSubmit={(secret) =>
+              take('Keeping the choice until the shares are issued…', () =>
+                api().reshare.setNewShare({ shareIndex: next.shareIndex, secret }),
+              )
+            }
+          >
+            {next.medium === 'file' ? (
+              <p>
+                Choose the new share’s passphrase (typed twice). After you press the button, choose where to save it.
+              </p>
+            ) : (
+              <p>Insert the card that will hold your new share, choose its reader and type its PIN.</p>
+            )}
+          </SecretForm>
+        </section>
+      ) : (
+        <div className="actions">
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={call.busy !== null}
+            onClick={() =>
+              void take('Rebuilding the key, writing and reading back the new shares…', () => api().reshare.issue())
+            }
+          >
+            Issue the new shares and retire the old set
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+function DoneStep({ view }: { readonly view: ReshareView }) {
+  const done = view.done;
+  if (done === null) return null;
+  return (
+    <>
+      <ScreenHeading level={2}>The key has a new set of shares</ScreenHeading>
+      <div className="result-panel" role="status">
+        <p>{`The record’s current set is now ${done.current.threshold} of ${done.current.shares} (re-share ceremony ${done.current.ceremonyId}), of the same key: KCV ${done.kcv}.`}</p>
+        <p>{`The old set (${done.retired.threshold} of ${done.retired.shares}, ceremony ${done.retired.ceremonyId}) is retired: every later ceremony refuses its shares. Shares ${done.sharesUsed.join(', ')} of it rebuilt the key.`}</p>
+      </div>
+      <h3>New shares issued, read back and recorded</h3>
+      <ul>
+        {done.issued.map((s) => (
+          <li key={s.shareIndex}>{`Share ${s.shareIndex}: ${s.custodian} (${s.label})`}</li>
+        ))}
+      </ul>
+      <p>Destroy the old shares, or keep them apart as retired; save a copy of the record on removable media.</p>
+    </>
+  );
+}

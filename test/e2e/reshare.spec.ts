@@ -1,0 +1,82 @@
+// Re-share in the app (issue 11, ceremony 2; "re-share (with one lost
+// card)"): a key made by the command line's own ceremony (2 of 3, file
+// shares) loses Bob's share — he does not bring it; Alice and Carol bring
+// theirs, the new set (2 of 3: Alice, Carol, Dave) is issued through the UI,
+// and the record retires the old set, so Bob's old share is refused.
+import { join } from 'node:path';
+import { FileShareDestination, FileShareSource } from '../../src/core/ceremony/media.js';
+import { generateMasterKeyCeremony, verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
+import { readTranscript } from '../../src/core/ceremony/transcript.js';
+import { expect, test } from './fixtures.js';
+import { ResharePage } from './pages/reshare.js';
+
+const pass = (name: string): string => `${name} keeps a long passphrase on paper 7`;
+
+test('a lost share replaced: K current shares in, a new set out through the UI, the old set retired', async ({
+  app,
+  bridge,
+  workDir,
+  shot,
+  axe,
+}) => {
+  const record = join(workDir, 'MK-RESHARE.jsonl');
+  const shareFile = (name: string): string => join(workDir, `${name}.keyshare`);
+  const generated = await generateMasterKeyCeremony({
+    ceremonyName: 'Key generation',
+    keyName: 'MK-RESHARE',
+    threshold: 2,
+    custodians: ['Alice', 'Bob', 'Carol'].map((n) => ({
+      custodian: n,
+      destination: new FileShareDestination(shareFile(n), async () => Buffer.from(pass(n)), {
+        logN: 15,
+        r: 8,
+        p: 1,
+      }),
+    })),
+    recordPath: record,
+    actor: 'Olga',
+  });
+  const page = new ResharePage(app, { answer: (k, p) => bridge.dialogs.answer(k, p), shot, axe });
+
+  await page.fromStartScreen();
+  await page.check('reshare-record');
+  await page.openRecord(record, generated.kcv);
+  await page.check('reshare-shares-in');
+
+  // Bob lost his share: Alice and Carol bring theirs. Alice's twice counts once.
+  await page.bringFile(shareFile('Alice'), pass('Alice'), 1, 2);
+  bridge.dialogs.answer('openFile', shareFile('Alice'));
+  await app.getByLabel('Passphrase', { exact: true }).fill(pass('Alice'));
+  await app.getByRole('button', { name: 'Bring this share', exact: true }).click();
+  await page.expectRefused(/is share 1 again/);
+  await page.check('reshare-share-refused');
+  await page.bringFile(shareFile('Carol'), pass('Carol'), 2, 2);
+  await page.check('reshare-shares-brought');
+
+  await page.toNewCustodians();
+  await page.nameNewSet('Rita', 2, ['Alice', 'Carol', 'Dave']);
+  await page.check('reshare-new-custodians');
+  await page.toNewShares();
+  await page.check('reshare-new-shares');
+  for (const [i, n] of ['Alice', 'Carol', 'Dave'].entries())
+    await page.newShareFile(n, i + 1, 3, join(workDir, `new-${n}.keyshare`), pass(`new ${n}`));
+  await page.check('reshare-ready');
+  await page.issue();
+  await expect(app.getByText(/The record’s current set is now 2 of 3/)).toBeVisible();
+  await expect(app.getByText(/The old set \(2 of 3, ceremony .*\) is retired/)).toBeVisible();
+  await page.check('reshare-done');
+
+  // The record: the re-share by Rita, the old set retired; Bob's old share refused, Dave's new one accepted.
+  const entries = readTranscript(record);
+  const reshare = entries.slice(entries.findIndex((e) => e.data['kind'] === 'reshare'));
+  expect(reshare.map((e) => e.type)).toContain('shares-retired');
+  expect(reshare.every((e) => e.actor === 'Rita')).toBe(true);
+  await expect(
+    verifyShareAgainstRecord(record, new FileShareSource(shareFile('Bob'), async () => Buffer.from(pass('Bob')))),
+  ).rejects.toMatchObject({ code: 'ShareRetired' });
+  const dave = await verifyShareAgainstRecord(
+    record,
+    new FileShareSource(join(workDir, 'new-Dave.keyshare'), async () => Buffer.from(pass('new Dave'))),
+  );
+  expect(dave.issued.custodian).toBe('Dave');
+});
