@@ -15,7 +15,7 @@ import { checkNextSourceAgainstRecord, loadCeremony, verifyShareAgainstRecord } 
 import { ENTRY, type CeremonySummary } from './record.js';
 import { checkRecordAgainstPaperHead, recoverFromRecord, type RecoveryResult } from './recovery.js';
 import { SerialQueue } from './serial-queue.js';
-import { missingUnits, type FileDialogs, type FileFilter } from './session.js';
+import { checkJoinsUnits, missingUnits, type FileDialogs, type FileFilter } from './session.js';
 import { appendTranscript, readTranscript } from './transcript.js';
 
 // Recovery in the desktop app (issue 11, ceremony 1): the steps of `mk
@@ -192,14 +192,7 @@ export class RecoverySession {
         }),
       );
       const transport = readTransportFile(path);
-      const other = st.units[0];
-      if (other && other.transport.file.instanceId !== transport.file.instanceId)
-        throw new CeremonyError(
-          'InvalidArgument',
-          `${basename(path)} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`,
-        );
-      if (st.units.some((u) => u.transport.file.unitId === transport.file.unitId))
-        throw new CeremonyError('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
+      checkJoinsUnits(st.units, transport, basename(path));
       st.units.push({ transport, fileName: basename(path), confirmed: false });
       return this.snapshot();
     });

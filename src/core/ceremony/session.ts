@@ -513,6 +513,22 @@ function remainsOf(s: Exclude<SessionState, { phase: 'setup' }>): Remains {
 }
 
 /** Units of the loaded instance whose transport files are not loaded yet: a bundle goes to all of them. */
+/** A transport file joins the units loaded so far: of the same service instance, and not loaded twice. */
+export function checkJoinsUnits(
+  units: readonly Pick<UnitState, 'transport'>[],
+  transport: TransportKey,
+  fileName: string,
+): void {
+  const other = units[0];
+  if (other && other.transport.file.instanceId !== transport.file.instanceId)
+    fail(
+      'InvalidArgument',
+      `${fileName} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`,
+    );
+  if (units.some((u) => u.transport.file.unitId === transport.file.unitId))
+    fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
+}
+
 export function missingUnits(units: readonly Pick<UnitState, 'transport'>[]): string[] {
   const first = units[0];
   if (!first) return [];
@@ -982,16 +998,7 @@ export class CeremonySession {
           : `${basename(path)} is the transport file of unit ${transport.file.unitId}, a rehearsal unit: a production ceremony targets production units only (a rehearsal unit refuses production bundles).`,
         { unitId: transport.file.unitId, unitMode, ceremonyMode: mode },
       );
-    const other = st.units[0];
-    if (other && other.transport.file.instanceId !== transport.file.instanceId) {
-      fail(
-        'InvalidArgument',
-        `${basename(path)} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`,
-      );
-    }
-    if (st.units.some((u) => u.transport.file.unitId === transport.file.unitId)) {
-      fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
-    }
+    checkJoinsUnits(st.units, transport, basename(path));
     // The set-up must fit the units before any key exists.
     checkAgainstLimits(transport.file.limits, {
       keyName: st.ceremony.setup.keyName,
