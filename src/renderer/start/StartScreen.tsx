@@ -1,5 +1,6 @@
-// The start screen: the two things Key Ceremony does, and the records of
+// The start screen: the tasks Key Ceremony does, and the records of
 // ceremonies a crash cut off, if any.
+import type { ReactNode } from 'react';
 import { ScreenHeading } from '../ui/Heading.js';
 import { InterruptedCeremonies } from './InterruptedCeremonies.js';
 
@@ -30,91 +31,60 @@ export function StartScreen({
       )}
       <InterruptedCeremonies />
       <ul className="choices">
-        <li className="choice">
-          <button
-            type="button"
-            className="button button-primary button-large"
-            aria-describedby="choice-new-description"
-            onClick={onStartCeremony}
-          >
-            Start a new ceremony
-          </button>
-          <p id="choice-new-description">
-            Set up the roster, confirm the crypto units’ transport keys, create the admin identities, generate and split
-            a new master key, and sign the import bundle.
-          </p>
-        </li>
-        <li className="choice">
-          <button
-            type="button"
-            className="button button-secondary button-large"
-            aria-describedby="choice-rehearse-description"
-            onClick={onRehearseCeremony}
-          >
-            Rehearse a ceremony
-          </button>
-          <p id="choice-rehearse-description">
-            The same ceremony as a rehearsal: factory-fresh virtual cards in rehearsal card readers and in-process
-            rehearsal units, so no real key, card or unit is used. Everything it saves is marked REHEARSAL.
-          </p>
-        </li>
-        <li className="choice">
-          <button
-            type="button"
-            className="button button-secondary button-large"
-            aria-describedby="choice-check-description"
-            onClick={onCheckShare}
-          >
-            Check a share against a ceremony record
-          </button>
-          <p id="choice-check-description">
-            A custodian proves that their share, on a card or in a file, still opens and is the one the ceremony record
-            says was issued. Nothing is changed.
-          </p>
-        </li>
-        <li className="choice">
-          <button
-            type="button"
-            className="button button-secondary button-large"
-            aria-describedby="choice-reshare-description"
-            onClick={onReshare}
-          >
-            Re-share a key (replace a lost card or a departed custodian)
-          </button>
-          <p id="choice-reshare-description">
-            Bring K shares of a key’s current set, give the same key a new set of shares (K′ of N′, cards or files) to
-            new or remaining custodians, and retire the old set in the key’s record.
-          </p>
-        </li>
-        <li className="choice">
-          <button
-            type="button"
-            className="button button-secondary button-large"
-            aria-describedby="choice-check-record-description"
-            onClick={onCheckRecord}
-          >
-            Check a ceremony record
-          </button>
-          <p id="choice-check-record-description">
-            Verify a key’s record as the command line does, compare its head hash with the signed paper report, and see
-            every ceremony of the key’s life, its shares and bundles. Nothing is changed.
-          </p>
-        </li>
-        <li className="choice">
-          <button
-            type="button"
-            className="button button-secondary button-large"
-            aria-describedby="choice-recover-description"
-            onClick={onRecover}
-          >
-            Recover a key onto new units
-          </button>
-          <p id="choice-recover-description">
-            Rebuild a key from its record and any K current shares, and build the signed recover bundle that loads it
-            onto new or cleared crypto units.
-          </p>
-        </li>
+        <Choice id="new" primary onClick={onStartCeremony} label="Start a new ceremony">
+          Set up the roster, confirm the crypto units’ transport keys, create the admin identities, generate and split a
+          new master key, and sign the import bundle.
+        </Choice>
+        <Choice id="rehearse" onClick={onRehearseCeremony} label="Rehearse a ceremony">
+          The same ceremony as a rehearsal: factory-fresh virtual cards in rehearsal card readers and in-process
+          rehearsal units, so no real key, card or unit is used. Everything it saves is marked REHEARSAL.
+        </Choice>
+        <Choice id="check" onClick={onCheckShare} label="Check a share against a ceremony record">
+          A custodian proves that their share, on a card or in a file, still opens and is the one the ceremony record
+          says was issued. Nothing is changed.
+        </Choice>
+        <Choice id="reshare" onClick={onReshare} label="Re-share a key (replace a lost card or a departed custodian)">
+          Bring K shares of a key’s current set, give the same key a new set of shares (K′ of N′, cards or files) to new
+          or remaining custodians, and retire the old set in the key’s record.
+        </Choice>
+        <Choice id="check-record" onClick={onCheckRecord} label="Check a ceremony record">
+          Verify a key’s record as the command line does, compare its head hash with the signed paper report, and see
+          every ceremony of the key’s life, its shares and bundles. Nothing is changed.
+        </Choice>
+        <Choice id="recover" onClick={onRecover} label="Recover a key onto new units">
+          Rebuild a key from its record and any K current shares, and build the signed recover bundle that loads it onto
+          new or cleared crypto units.
+        </Choice>
       </ul>
     </main>
+  );
+}
+
+/** One task of the start screen: its button, and a sentence saying what it does. */
+function Choice({
+  id,
+  primary = false,
+  onClick,
+  label,
+  children,
+}: {
+  readonly id: string;
+  readonly primary?: boolean;
+  readonly onClick: () => void;
+  readonly label: string;
+  readonly children: ReactNode;
+}) {
+  return (
+    <li className="choice">
+      <button
+        type="button"
+        className={`button ${primary ? 'button-primary' : 'button-secondary'} button-large`}
+        aria-describedby={`choice-${id}-description`}
+        onClick={onClick}
+      >
+        {label}
+      </button>
+      <p id={`choice-${id}-description`}>{children}</p>
+    </li>
   );
 }
