@@ -22,7 +22,11 @@ export async function unitsReport(argv: string[]): Promise<void> {
   });
   const s = r.summary;
   for (const i of r.end.instances) {
-    out(`Instance ${i.instanceId} (bundle sequence ${i.bundleSequence}, payload SHA-256 ${i.bundleHash}):`);
+    out(
+      i.neverLoaded
+        ? `Instance ${i.instanceId} never held the key: its units never applied the bundle that was to load it (sequence ${i.bundleSequence}, payload SHA-256 ${i.bundleHash}):`
+        : `Instance ${i.instanceId} (bundle sequence ${i.bundleSequence}, payload SHA-256 ${i.bundleHash}):`,
+    );
     for (const u of i.units)
       out(
         `  unit ${u.unitId}  ${u.state.padEnd(15)} KCV ${u.currentKcv ?? '-'} (old ${u.oldKcv ?? '-'})  last sequence ${u.lastSequence}`,
@@ -36,7 +40,7 @@ export async function unitsReport(argv: string[]): Promise<void> {
       break;
     case 'destroyed':
       out(
-        `Key "${s.keyName}" (KCV ${s.kcv}) is destroyed: the units of every instance this record loaded it onto hold no key. Its shares are refused from now on; destroy them.`,
+        `Key "${s.keyName}" (KCV ${s.kcv}) is destroyed: ${keyEndWords(r.end)}. Its shares are refused from now on; destroy them.`,
       );
       break;
     default:

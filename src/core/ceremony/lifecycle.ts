@@ -221,8 +221,12 @@ export function readUnitsStatus(path: string): GivenStatus {
 
 /** What ended the key, as a clause: "the rotation to key "MK2" (KCV …) retired it (record line 12, …)". */
 export function keyEndWords(end: KeyEnd): string {
-  const where = `record line ${end.line}, ${end.time}`;
-  const instances = end.instances.map((i) => i.instanceId).join(', ');
+  const never = end.instances.filter((i) => i.neverLoaded).map((i) => i.instanceId);
+  const where = `record line ${end.line}, ${end.time}${never.length > 0 ? `; instance ${never.join(', ')} never held it` : ''}`;
+  const instances = end.instances
+    .filter((i) => !i.neverLoaded)
+    .map((i) => i.instanceId)
+    .join(', ');
   switch (end.kind) {
     case 'retired':
       return `the rotation to key "${end.rotation.keyName}" (KCV ${end.rotation.kcv}, ceremony ${end.rotation.ceremonyId}) retired it when the units of instance ${instances} reported the new key current (${where})`;
@@ -421,10 +425,27 @@ export function reportUnits(a: UnitsReportArgs): UnitsReportResult {
       `${a.recordPath} also loaded key "${s.keyName}" onto instance ${unreported}: give that instance's status too (--status), so that the record says where the key went everywhere it was.`,
       { instanceId: unreported },
     );
-  const draft: KeyEndDraft =
+  // An instance a loading bundle was built for but never applied to (a recovery never ingested) never held the key.
+  const never = new Map(
+    a.statuses.flatMap((g) => {
+      const n = neverLoadedInstance(g, s, bundles);
+      return n ? [[g, n] as const] : [];
+    }),
+  );
+  const reached = a.statuses.filter((g) => !never.has(g));
+  if (reached.length === 0)
+    throw refusal(
+      `The units of instance ${a.statuses.map((g) => g.status.instanceId).join(', ')} never applied a bundle of ${a.recordPath} that loads key "${s.keyName}": the key never reached them, so they cannot report its end.`,
+    );
+  const ended: KeyEndDraft =
     a.newRecordPath !== undefined
-      ? rotationEnd(a.recordPath, s, a.newRecordPath, a.statuses)
-      : destructionEnd(a.recordPath, s, bundles, a.statuses);
+      ? rotationEnd(a.recordPath, s, a.newRecordPath, reached)
+      : destructionEnd(a.recordPath, s, bundles, reached);
+  const byInstance = new Map(ended.instances.map((i) => [i.instanceId, i]));
+  const draft: KeyEndDraft = {
+    ...ended,
+    instances: a.statuses.map((g) => never.get(g) ?? byInstance.get(g.status.instanceId)!),
+  };
   const entry =
     draft.kind === 'retired'
       ? appendTranscript(
@@ -451,6 +472,37 @@ export function reportUnits(a: UnitsReportArgs): UnitsReportResult {
         );
   const recorded = summarize(readTranscript(a.recordPath));
   return { entry, end: recorded.end!, summary: recorded };
+}
+
+/**
+ * The instance as one that never held the key, if its status shows it: the
+ * record built bundles that load the key onto it, but every unit's last
+ * applied sequence is below the first of them (a unit applies sequences in
+ * increasing order only, so it never applied any), no register of any unit
+ * holds the key, and the units are the bundle's targets. Null otherwise.
+ */
+function neverLoadedInstance(
+  g: GivenStatus,
+  s: CeremonySummary,
+  bundles: readonly RecordedBundle[],
+): ReportedInstance | null {
+  const id = g.status.instanceId;
+  const loading = bundles.filter((b) => LOADING_OPERATIONS.includes(b.operation) && b.instanceId === id);
+  const first = Math.min(...loading.map((b) => b.sequence));
+  const holds = (u: UnitStatusReport): boolean =>
+    [u.masterKeyVerificationPattern, u.newMasterKeyVerificationPattern, u.oldMasterKeyVerificationPattern].includes(
+      s.verificationPattern,
+    );
+  if (loading.length === 0 || g.status.units.some((u) => u.lastSequence >= first || holds(u))) return null;
+  const b = loading.at(-1)!;
+  checkUnitsAreTargets(g, b, `the ${b.operation} bundle (sequence ${b.sequence})`);
+  return {
+    instanceId: id,
+    bundleHash: b.payloadHash,
+    bundleSequence: b.sequence,
+    units: g.status.units.map(reportedUnit),
+    neverLoaded: true,
+  };
 }
 
 /** What the record expects after a rotation; throws naming the first unit that says otherwise. */

@@ -614,12 +614,18 @@ export interface ReportedUnit {
   transportFingerprint: string;
 }
 
-/** One instance's units, and the bundle (rotate or zeroize) that brought them there. */
+/**
+ * One instance's units, and the bundle (rotate or zeroize) that brought them
+ * there; or, with `neverLoaded`, the bundle that was to load the key onto
+ * them and that they never applied (a recovery never ingested): the key
+ * never reached that instance.
+ */
 export interface ReportedInstance {
   instanceId: string;
   bundleHash: string;
   bundleSequence: number;
   units: ReportedUnit[];
+  neverLoaded?: true;
 }
 
 export type KeyEnd =
@@ -640,6 +646,7 @@ function instancesData(instances: readonly ReportedInstance[]): Array<Record<str
     bundleHash: i.bundleHash,
     bundleSequence: i.bundleSequence,
     units: i.units.map((u) => ({ ...u })),
+    ...(i.neverLoaded ? { neverLoaded: true } : {}),
   }));
 }
 
@@ -713,8 +720,12 @@ function keyEndOf(
     return v;
   };
   const instances = list(d['instances'], 'instances').map((x): ReportedInstance => {
-    const i = exact(x, ['instanceId', 'bundleHash', 'bundleSequence', 'units'], 'an instance');
+    const members = ['instanceId', 'bundleHash', 'bundleSequence', 'units'];
+    const neverLoaded = typeof x === 'object' && x !== null && 'neverLoaded' in x;
+    const i = exact(x, neverLoaded ? [...members, 'neverLoaded'] : members, 'an instance');
+    if (neverLoaded && i['neverLoaded'] !== true) throw bad('neverLoaded is not true');
     return {
+      ...(neverLoaded ? { neverLoaded: true as const } : {}),
       instanceId: text(i, 'instanceId'),
       bundleHash: text(i, 'bundleHash', RECORD_HEX64),
       bundleSequence: count(i, 'bundleSequence'),
@@ -732,6 +743,7 @@ function keyEndOf(
       }),
     };
   });
+  if (instances.every((i) => i.neverLoaded)) throw bad('it names no instance whose units held the key');
   if (e.type === ENTRY.keyDestroyed) {
     exact(d, ['kcv', 'verificationPattern', 'instances'], 'its data');
     if (d['kcv'] !== key.kcv || d['verificationPattern'] !== key.verificationPattern)

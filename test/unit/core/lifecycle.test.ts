@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  keyEndWords,
   MAX_STATUS_BYTES,
   parseUnitsStatus,
   REPORTED_UNIT_STATES,
@@ -224,6 +225,55 @@ describe('units report after zeroize', () => {
     expect(() =>
       reportUnits({ recordPath: r.path, statuses: [status('i1', cleared(3)), status('i2', cleared(4))] }),
     ).toThrow(/already records the end of key "MK": it was destroyed/);
+  });
+});
+
+describe('units report: an instance that never held the key', () => {
+  const cleared = (lastSequence: number) =>
+    ['u1', 'u2'].map((id) =>
+      unit(id, { state: 'cleared', signatureThreshold: 0, revocationThreshold: 0, lastSequence }),
+    );
+
+  it('records a recovery bundle that was never ingested as an instance that never held the key', async () => {
+    // The key went onto i1; a recovery onto the new instance i2 was built (sequence 5) but never ingested.
+    const r = await recordWith('MK', [loaded('i1', 1), loaded('i2', 5, 'recover'), loaded('i1', 3, 'zeroize')]);
+    const done = reportUnits({ recordPath: r.path, statuses: [status('i1', cleared(3)), status('i2', cleared(0))] });
+    expect(done.end).toMatchObject({
+      kind: 'destroyed',
+      instances: [
+        { instanceId: 'i1', bundleSequence: 3 },
+        { instanceId: 'i2', bundleSequence: 5, neverLoaded: true },
+      ],
+    });
+    expect(done.end.instances[0]!.neverLoaded).toBeUndefined();
+    // Read back by the record's own strict reader, and told in words.
+    const end = loadCeremony(r.path).summary.end!;
+    expect(end.instances.map((i) => i.neverLoaded ?? false)).toEqual([false, true]);
+    expect(keyEndWords(end)).toMatch(
+      /the units of instance i1 reported it zeroized \(record line \d+, .*; instance i2 never held it\)/,
+    );
+  });
+
+  it('does not take a unit that applied the bundle, or holds the key, for one that never held it', async () => {
+    const r = await recordWith('MK', [loaded('i1', 1), loaded('i2', 5, 'recover'), loaded('i1', 3, 'zeroize')]);
+    // A unit past the recover bundle's sequence applied it: without a zeroize bundle for i2, refused.
+    const past = [unit('u1', { state: 'cleared', lastSequence: 0 }), unit('u2', { state: 'cleared', lastSequence: 5 })];
+    expect(() => reportUnits({ recordPath: r.path, statuses: [status('i1', cleared(3)), status('i2', past)] })).toThrow(
+      /holds no zeroize bundle for instance i2/,
+    );
+    const holding = cleared(0).map((u) => ({ ...u, oldMasterKeyKcv: r.kcv, oldMasterKeyVerificationPattern: r.vp }));
+    expect(() =>
+      reportUnits({ recordPath: r.path, statuses: [status('i1', cleared(3)), status('i2', holding)] }),
+    ).toThrow(/holds no zeroize bundle for instance i2/);
+  });
+
+  it('refuses when no instance ever held the key: there is no end for units to report', async () => {
+    const r = await recordWith('MK', [loaded('i1', 4, 'recover')]);
+    const before = readFileSync(r.path, 'utf8');
+    expect(() => reportUnits({ recordPath: r.path, statuses: [status('i1', cleared(1))] })).toThrow(
+      /never applied a bundle of .* that loads key "MK": the key never reached them/,
+    );
+    expect(readFileSync(r.path, 'utf8')).toBe(before);
   });
 });
 
