@@ -26,6 +26,7 @@ import {
 } from '../shared/ipc.js';
 import type { SetupUnit } from '../core/ceremony/setup-file.js';
 import {
+  bundleCheckedView,
   cardsView,
   ceremonyView,
   interruptedView,
@@ -291,8 +292,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       async (r) => shareCheckView(await s.checkShare(r.secret)),
     ),
     [IpcChannel.recordCheckOpen]: h(IpcChannel.recordCheckOpen, none, async () =>
-      recordCheckView(await s.openRecordToVerify()),
+      recordCheckView(await s.recordCheck.open()),
     ),
+    [IpcChannel.recordCheckOpenBundle]: h(IpcChannel.recordCheckOpenBundle, none, async () =>
+      bundleCheckedView(await s.recordCheck.openBundle()),
+    ),
+    [IpcChannel.recordCheckPrintReport]: h(IpcChannel.recordCheckPrintReport, none, () => s.recordCheck.printReport()),
     [IpcChannel.recordCheckCompareHead]: h(
       IpcChannel.recordCheckCompareHead,
       (a) => {
@@ -300,7 +305,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         // 64 hex digits, grouped by spaces as the report prints them, fit well within the bound.
         return { head: text(o['head'], 'The head hash', MAX_TEXT) };
       },
-      (r) => headComparisonView(s.compareRecordHead(r.head)),
+      (r) => headComparisonView(s.recordCheck.compareHead(r.head)),
     ),
     [IpcChannel.reshareState]: h(IpcChannel.reshareState, none, () => reshareView(s.reshare.snapshot())),
     [IpcChannel.reshareOpenRecord]: h(IpcChannel.reshareOpenRecord, none, async () =>

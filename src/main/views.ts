@@ -17,14 +17,13 @@ import type {
   CeremonyState,
   InterruptedRecord,
   OpenedPlan,
-  HeadComparison,
   RecordForCheck,
   RehearsalUnitsSnapshot,
-  RecordVerified,
   SavedPlan,
   ShareChecked,
 } from '../core/ceremony/session.js';
 import type { CeremonyRow, ShareRow } from '../core/ceremony/report.js';
+import type { BundleChecked, HeadComparison, RecordVerified } from '../core/ceremony/record-check.js';
 import type { ReshareSnapshot } from '../core/ceremony/reshare-session.js';
 import { missingCase } from '../core/errors.js';
 import type { SetupUnit } from '../core/ceremony/setup-file.js';
@@ -37,6 +36,7 @@ import type {
   PlanOpenedView,
   PlanUnit,
   HeadComparisonView,
+  BundleCheckedView,
   RecordCeremonyView,
   RecordCheckView,
   RecordShareView,
@@ -313,6 +313,27 @@ function recordShareView(s: ShareRow, currentSet: CeremonyRow | undefined): Reco
 
 export function headComparisonView(c: HeadComparison): HeadComparisonView {
   return { matches: c.matches, typedGroups: hexGroups(Buffer.from(c.typed, 'hex')) };
+}
+
+/** A bundle file checked against the opened record: what it does, who signed it, where the record holds it. */
+export function bundleCheckedView(b: BundleChecked): BundleCheckedView {
+  return {
+    fileName: b.fileName,
+    payloadHash: b.summary.payloadHash,
+    sequence: b.summary.sequence,
+    targets: b.summary.targets,
+    rehearsal: b.summary.rehearsal,
+    signers: b.summary.signers,
+    summary: bundleSummaryView(b.summary),
+    signatures: b.signatures.map((x) => ({
+      name: x.name,
+      fingerprintGroups: thumbprintGroups(x.thumbprint),
+      valid: x.valid,
+    })),
+    claimAdmins: b.claimAdmins && b.claimAdmins.map((a) => ({ name: a.name, signed: a.signed })),
+    recordedAt: b.recordedAt,
+    signedInRecord: [...b.signedInRecord],
+  };
 }
 
 // ---------------------------------------------------------------------------

@@ -68,6 +68,8 @@ export const API_VERBS = {
   recordCheck: {
     open: IpcChannel.recordCheckOpen,
     compareHead: IpcChannel.recordCheckCompareHead,
+    openBundle: IpcChannel.recordCheckOpenBundle,
+    printReport: IpcChannel.recordCheckPrintReport,
   },
   reshare: {
     state: IpcChannel.reshareState,

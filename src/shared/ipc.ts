@@ -407,6 +407,31 @@ export interface HeadComparisonView {
   readonly typedGroups: readonly string[];
 }
 
+/** A bundle file checked against the record the record check opened (`bundle verify --record`). */
+export interface BundleCheckedView {
+  readonly fileName: string;
+  /** SHA-256 (hex) of the signed payload. */
+  readonly payloadHash: string;
+  readonly sequence: number;
+  readonly targets: readonly string[];
+  readonly rehearsal: boolean;
+  /** Who must sign, in words. */
+  readonly signers: string;
+  readonly summary: BundleView['summary'];
+  /** Every signature in the file, each checked against the certificate it carries. */
+  readonly signatures: readonly {
+    readonly name: string;
+    readonly fingerprintGroups: readonly string[];
+    readonly valid: boolean;
+  }[];
+  /** For a claim: the admins it installs, and whether each signed (a claim needs all). */
+  readonly claimAdmins: readonly { readonly name: string; readonly signed: boolean }[] | null;
+  /** The record's bundle-created entry that holds it. */
+  readonly recordedAt: { readonly line: number; readonly time: string };
+  /** Who the record says signed it. */
+  readonly signedInRecord: readonly string[];
+}
+
 // ---------------------------------------------------------------------------
 // Re-share (issue 11, ceremony 2): the same key, a new set of shares
 
@@ -574,6 +599,8 @@ export const IpcChannel = {
   checkShare: 'check:share',
   recordCheckOpen: 'record-check:open',
   recordCheckCompareHead: 'record-check:compare-head',
+  recordCheckOpenBundle: 'record-check:open-bundle',
+  recordCheckPrintReport: 'record-check:print-report',
   reshareState: 'reshare:state',
   reshareOpenRecord: 'reshare:open-record',
   reshareBringShare: 'reshare:bring-share',
@@ -703,6 +730,10 @@ export interface IpcContract {
   [IpcChannel.recordCheckOpen]: { request: undefined; result: RecordCheckView };
   /** Compares a head hash typed from the signed report with the checked record's head. */
   [IpcChannel.recordCheckCompareHead]: { request: { head: string }; result: HeadComparisonView };
+  /** Opens a bundle file (dialog) and checks it against the opened record. */
+  [IpcChannel.recordCheckOpenBundle]: { request: undefined; result: BundleCheckedView };
+  /** Prints the opened record's report (system print dialog). */
+  [IpcChannel.recordCheckPrintReport]: { request: undefined; result: { printed: boolean } };
   /** The re-share in progress (idle before a record is opened). */
   [IpcChannel.reshareState]: { request: undefined; result: ReshareView };
   /** Opens the key's ceremony record (dialog) for a re-share; drops any re-share in progress. */

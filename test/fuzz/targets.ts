@@ -511,6 +511,8 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
   [IpcChannel.recordListInterrupted]: { spec: null },
   [IpcChannel.checkOpenRecord]: { spec: null },
   [IpcChannel.recordCheckOpen]: { spec: null },
+  [IpcChannel.recordCheckOpenBundle]: { spec: null },
+  [IpcChannel.recordCheckPrintReport]: { spec: null },
   [IpcChannel.recoveryState]: { spec: null },
   [IpcChannel.recoveryAddTransport]: { spec: null },
   [IpcChannel.recoveryUnitsDone]: { spec: null },
@@ -746,6 +748,8 @@ function ipcTarget(): Target<IpcCase> {
     get: (_t, name) => {
       // The re-share's session (issue 11, ceremony 2) is reached as session.reshare: the same stub.
       if (name === 'reshare') return session;
+      // So is the record check (issue 11, ceremony 6), as session.recordCheck.
+      if (name === 'recordCheck') return session;
       return () => {
         reached = { name: String(name) };
         if (name === 'interruptedRecords' || name === 'saveInterruptedRecord') return [];

@@ -40,8 +40,8 @@ import { CardShareDestination, type CardShareHints } from './card-media.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
 import { cardShareHintsOf, loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
 import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
-import { renderRecordHtml, type CeremonyRoster, type RecordHistory } from './report.js';
-import { checkRecordFile, recordHeadMatches, type CheckedRecord } from './record-check.js';
+import { renderRecordHtml, type CeremonyRoster } from './report.js';
+import { RecordCheck } from './record-check.js';
 import {
   checkSetup,
   type CeremonySetup,
@@ -259,23 +259,6 @@ export interface ShareChecked {
   readonly shareIndex: number;
   readonly custodian: string;
   readonly kcv: string;
-}
-
-/** A record the record check found sound (issue 11, ceremony 6): chained, every ceremony closed. */
-export interface RecordVerified {
-  readonly fileName: string;
-  /** How many entries (lines) it holds. */
-  readonly entries: number;
-  /** The hash of its last entry (hex), as the signed report prints it. */
-  readonly head: string;
-  /** Every ceremony, share, bundle and the end of the key, as the printed report derives them. */
-  readonly history: RecordHistory;
-}
-
-/** A head hash typed from a signed report, compared with the record's (the typed value as hex). */
-export interface HeadComparison {
-  readonly matches: boolean;
-  readonly typed: string;
 }
 
 /** A plan (SETUP.json) written from the Set up form. */
@@ -580,14 +563,14 @@ export class CeremonySession {
   private readonly rehearsalCards: CardDesk | null;
   /** The re-share (issue 11, ceremony 2): its own wizard, on the same cards and queue. */
   readonly reshare: ReshareSession;
+  /** The record check (issue 11, ceremony 6): a record, its head, its bundles, its report. */
+  readonly recordCheck: RecordCheck;
 
   /** The ceremony, one phase at a time; change it only through enter() (which wipes key material). */
   private state: SessionState = { phase: 'setup' };
 
   /** The record opened for checking a share (the start screen's other task). */
   private checkRecord: string | null = null;
-  /** The record last opened by the record check (issue 11, ceremony 6), for comparing its head hash. */
-  private verifiedRecord: CheckedRecord | null = null;
   /** Records of ceremonies cut off by a crash, closed when the application started. */
   private readonly interrupted: InterruptedRecord[] = [];
   /** Plans (SETUP.json) opened or saved since the application started, by the SHA-256 of the file. */
@@ -605,6 +588,7 @@ export class CeremonySession {
       now: this.now,
       ...(ports.scryptCost ? { scryptCost: ports.scryptCost } : {}),
     });
+    this.recordCheck = new RecordCheck({ dialogs: ports.dialogs, printHtml: ports.printHtml, now: this.now });
   }
 
   /** The ceremony's mode; production while none is set up. */
@@ -1664,40 +1648,6 @@ export class CeremonySession {
       );
       return { shareIndex: r.header.shareIndex, custodian: r.issued.custodian, kcv: r.summary.kcv };
     });
-  }
-
-  // ---------------------------------------------------------------------
-  // Checking a whole record (issue 11, ceremony 6)
-
-  /**
-   * Opens a ceremony record (open dialog) and checks it as `keyceremony
-   * transcript verify` does (chain, every ceremony closed); answers its head
-   * hash and its history. A broken, cut or incomplete record is refused with
-   * the sentence the CLI gives. Nothing is written.
-   */
-  openRecordToVerify(): Promise<RecordVerified> {
-    return this.queue.run(async () => {
-      const path = picked(
-        await this.ports.dialogs.openFile({
-          title: 'Open the ceremony record to check',
-          filters: [{ name: 'Ceremony record', extensions: ['jsonl'] }],
-        }),
-      );
-      this.verifiedRecord = null;
-      const record = checkRecordFile(path);
-      this.verifiedRecord = record;
-      return { fileName: basename(path), entries: record.entries.length, head: record.head, history: record.history };
-    });
-  }
-
-  /**
-   * Compares a head hash typed from the signed paper report with the head of
-   * the record the record check opened (the rule of `transcript verify --head`).
-   */
-  compareRecordHead(typed: string): HeadComparison {
-    const record = this.verifiedRecord;
-    if (record === null) fail('WrongStep', 'Open the ceremony record to check first.');
-    return recordHeadMatches(record, typed);
   }
 
   // ---------------------------------------------------------------------

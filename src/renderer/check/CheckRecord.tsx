@@ -5,6 +5,7 @@
 // is written.
 import { useState, type FormEvent } from 'react';
 import type {
+  BundleCheckedView,
   CeremonyOutcomeView,
   HeadComparisonView,
   KeyEndView,
@@ -242,8 +243,144 @@ function RecordChecked({ record }: { readonly record: RecordCheckView }) {
             </tbody>
           </table>
         )}
+        <BundleCheck />
       </section>
+
+      <PrintReport />
     </>
+  );
+}
+
+/**
+ * A bundle file beside the record, checked against it as `keyceremony bundle
+ * verify BUNDLE --record RECORD` does: its signatures, and that the record
+ * holds it. Refused with the CLI's sentence when altered or not the record's.
+ */
+function BundleCheck() {
+  const check = useCall();
+  const [bundle, setBundle] = useState<BundleCheckedView | null>(null);
+
+  async function openBundle(): Promise<void> {
+    const answer = await check.run('Checking the bundle against the record…', () => api().recordCheck.openBundle());
+    if (answer?.ok === false && answer.error.code !== 'Canceled') setBundle(null);
+    if (answer?.ok === true) setBundle(answer.value);
+  }
+
+  return (
+    <div className="bundle-check">
+      <p>
+        A bundle file of this record (from the removable media that carried it to the units) can be checked here: every
+        signature, and that the record holds it.
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={check.busy !== null}
+          onClick={() => void openBundle()}
+        >
+          Check a bundle file…
+        </button>
+      </div>
+      <BusyStatus busy={check.busy} />
+      <ErrorNotice error={check.error} />
+      {bundle !== null && (
+        <div className="result-panel" role="status" data-testid="record-check-bundle">
+          <h4>{`${bundle.fileName}: a bundle of this record, intact`}</h4>
+          {bundle.rehearsal && (
+            <p className="notice notice-warning">
+              <strong>REHEARSAL</strong> bundle: only units in rehearsal mode accept it.
+            </p>
+          )}
+          <p>{bundle.summary.action}</p>
+          <dl className="fact-list">
+            <div>
+              <dt>Operation</dt>
+              <dd className="mono">{bundle.summary.operation}</dd>
+            </div>
+            <div>
+              <dt>Sequence and units</dt>
+              <dd>{`${bundle.sequence}: ${bundle.targets.join(', ')} (instance ${bundle.summary.instanceId})`}</dd>
+            </div>
+            <div>
+              <dt>Payload SHA-256</dt>
+              <dd className="mono">{bundle.payloadHash}</dd>
+            </div>
+            <div>
+              <dt>In the record</dt>
+              <dd>{`Line ${bundle.recordedAt.line} (${bundle.recordedAt.time})`}</dd>
+            </div>
+            <div>
+              <dt>Signatures</dt>
+              <dd>
+                {bundle.signatures.length === 0
+                  ? 'None yet.'
+                  : bundle.signatures.map((x) => `${x.name} (${x.valid ? 'valid' : 'INVALID'})`).join(', ')}
+              </dd>
+            </div>
+            <div>
+              <dt>Who must sign</dt>
+              <dd>{bundle.signers}</dd>
+            </div>
+            {bundle.claimAdmins !== null && (
+              <div>
+                <dt>Still to sign</dt>
+                <dd>
+                  {bundle.claimAdmins.every((a) => a.signed)
+                    ? 'Nobody: every admin the claim installs has signed.'
+                    : bundle.claimAdmins
+                        .filter((a) => !a.signed)
+                        .map((a) => a.name)
+                        .join(', ')}
+                </dd>
+              </div>
+            )}
+            <div>
+              <dt>Signed, says the record</dt>
+              <dd>{bundle.signedInRecord.length === 0 ? 'Nobody yet.' : bundle.signedInRecord.join(', ')}</dd>
+            </div>
+          </dl>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The record's report (the document of `transcript report`), to the system print dialog. */
+function PrintReport() {
+  const print = useCall();
+  const [printed, setPrinted] = useState<boolean | null>(null);
+
+  async function printReport(): Promise<void> {
+    setPrinted(null);
+    const answer = await print.run('Preparing the report…', () => api().recordCheck.printReport());
+    if (answer?.ok === true) setPrinted(answer.value.printed);
+  }
+
+  return (
+    <section className="check-section" aria-labelledby="record-check-report-heading">
+      <h3 id="record-check-report-heading">7. The report</h3>
+      <p>
+        The key’s whole life as the record tells it, with its head hash and signature lines for the people its
+        ceremonies name: the same report as <span className="mono">keyceremony transcript report</span>.
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={print.busy !== null}
+          onClick={() => void printReport()}
+        >
+          Print the report…
+        </button>
+      </div>
+      <BusyStatus busy={print.busy} />
+      <ErrorNotice error={print.error} />
+      <div role="status">
+        {printed === true && <p className="notice notice-success">The report was sent to the printer.</p>}
+        {printed === false && <p className="notice">Printing was cancelled.</p>}
+      </div>
+    </section>
   );
 }
 

@@ -72,6 +72,32 @@ export class CheckRecordPage {
     ).toBeVisible();
   }
 
+  /** Checks a bundle file against the opened record (the open dialog answered with `file`). */
+  async checkBundle(file: string): Promise<void> {
+    await this.env.answer('openFile', file);
+    await button(this.page, 'Check a bundle file…').click();
+  }
+
+  /** The checked bundle's facts, label to value. */
+  async bundleFacts(): Promise<Record<string, string>> {
+    const panel = this.page.getByTestId('record-check-bundle');
+    await expect(panel).toBeVisible();
+    const facts: Record<string, string> = {};
+    const rows = panel.locator('dl > div');
+    for (let i = 0; i < (await rows.count()); i++)
+      facts[(await rows.nth(i).locator('dt').innerText()).trim()] = (
+        await rows.nth(i).locator('dd').innerText()
+      ).trim();
+    return facts;
+  }
+
+  async printReport(): Promise<void> {
+    await button(this.page, 'Print the report…').click();
+    await expect(
+      this.page.getByRole('status').filter({ hasText: 'The report was sent to the printer.' }),
+    ).toBeVisible();
+  }
+
   async expectRefused(sentence: string): Promise<void> {
     await alertSays(this.page, /damaged, altered or incomplete/);
     await expect(this.page.getByRole('alert')).toContainText(sentence);

@@ -13,7 +13,7 @@ import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import type { IpcResult } from '../../../src/shared/ipc.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
-import { writeCutRecord, writeLifeRecord, type LifeRecord } from '../../support/life-record.js';
+import { writeBundleRecord, writeCutRecord, writeLifeRecord, type LifeRecord } from '../../support/life-record.js';
 
 function value<T>(r: IpcResult<T>): T {
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -35,24 +35,12 @@ describe('the record check (issue 11, ceremony 6)', () => {
     life = await writeLifeRecord(join(dir, 'life.jsonl'));
   });
 
+  let printed: string[];
+
   beforeEach(() => {
     dialogs = new ScriptedDialogs();
-    const session = new CeremonySession({
-      dialogs,
-      openCardTransport: async () => {
-        throw new Error('no card is touched by a record check');
-      },
-      renderPdf: async () => new Uint8Array(),
-      printHtml: async () => true,
-      workDir: mkdtempSync(join(tmpdir(), 'kc-record-check-work-')),
-    });
-    h = createHandlers({
-      session,
-      appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
-      reportBug: (c, e) => {
-        throw new Error(`bug in ${c}: ${String(e)}`);
-      },
-    });
+    printed = [];
+    h = handlersWith(dialogs, printed);
   });
 
   it('shows the head hash and the whole history: ceremonies, shares with their status, the current set', async () => {
@@ -131,4 +119,95 @@ describe('the record check (issue 11, ceremony 6)', () => {
     dialogs.answer('openFile', null);
     expect(error(await h['record-check:open']([])).code).toBe('Canceled');
   });
+
+  it('prints the opened record’s report: the key’s whole life, its head, the signature lines', async () => {
+    expect(error(await h['record-check:print-report']([])).code).toBe('WrongStep');
+    dialogs.answer('openFile', life.path);
+    value(await h['record-check:open']([]));
+    expect(value(await h['record-check:print-report']([]))).toEqual({ printed: true });
+    const html = printed.at(-1)!;
+    expect(html).toContain('MK-LIFE');
+    expect(html).toContain('Bob lost his card');
+    expect(html).toContain(hexGroups(Buffer.from(life.head, 'hex')).slice(0, 4).join(' '));
+  });
 });
+
+describe('the record check opens a bundle of the record (`bundle verify --record`)', () => {
+  let dir: string;
+  let record: string;
+  let bundlePath: string;
+  let h: Handlers;
+  let dialogs: ScriptedDialogs;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kc-record-check-bundle-'));
+    ({ path: record, bundlePath } = await writeBundleRecord(dir));
+  });
+
+  beforeEach(() => {
+    dialogs = new ScriptedDialogs();
+    h = handlersWith(dialogs, []);
+  });
+
+  it('shows what the bundle does, who signed it, and where the record holds it', async () => {
+    expect(error(await h['record-check:open-bundle']([])).code).toBe('WrongStep');
+    dialogs.answer('openFile', record);
+    const v = value(await h['record-check:open']([]));
+    expect(v.bundles).toHaveLength(1);
+    dialogs.answer('openFile', bundlePath);
+    const b = value(await h['record-check:open-bundle']([]));
+    expect(b).toMatchObject({
+      fileName: 'MK-B-bundle-initialize.json',
+      payloadHash: v.bundles[0]!.payloadHash,
+      rehearsal: false,
+      summary: { operation: 'initialize', keyName: 'MK-B' },
+      claimAdmins: [{ name: 'Alice', signed: true }],
+      signedInRecord: ['Alice'],
+    });
+    expect(b.signatures.map((x) => [x.name, x.valid])).toEqual([['Alice', true]]);
+    expect(b.recordedAt.line).toBeGreaterThan(1);
+  });
+
+  it('refuses a bundle altered after signing, and one the record does not hold, with the CLI’s words', async () => {
+    dialogs.answer('openFile', record);
+    value(await h['record-check:open']([]));
+    // One character of the signature changed, the file otherwise byte for byte as written.
+    const text = readFileSync(bundlePath, 'utf8');
+    const sig = (JSON.parse(text) as { signatures: Array<{ signature: string }> }).signatures[0]!.signature;
+    const altered = join(dir, 'altered.json');
+    writeFileSync(altered, text.replace(sig, (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1)));
+    dialogs.answer('openFile', altered);
+    const e = error(await h['record-check:open-bundle']([]));
+    expect(e.code).toBe('BundleSignatureInvalid');
+    expect(e.message).toContain('altered after signing');
+    // The same bundle checked against another key's record: not a bundle of that record.
+    const other = (await writeLifeRecord(join(dir, 'other.jsonl'))).path;
+    dialogs.answer('openFile', other);
+    value(await h['record-check:open']([]));
+    dialogs.answer('openFile', bundlePath);
+    const n = error(await h['record-check:open-bundle']([]));
+    expect(n.code).toBe('BundleNotInRecord');
+  });
+});
+
+function handlersWith(dialogs: ScriptedDialogs, printed: string[]): Handlers {
+  const session = new CeremonySession({
+    dialogs,
+    openCardTransport: async () => {
+      throw new Error('no card is touched by a record check');
+    },
+    renderPdf: async () => new Uint8Array(),
+    printHtml: async (html) => {
+      printed.push(html);
+      return true;
+    },
+    workDir: mkdtempSync(join(tmpdir(), 'kc-record-check-work-')),
+  });
+  return createHandlers({
+    session,
+    appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+    reportBug: (c, e) => {
+      throw new Error(`bug in ${c}: ${String(e)}`);
+    },
+  });
+}
