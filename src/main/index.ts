@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createPcscTransport } from '../core/cards/pcsc.js';
 import { CeremonySession } from '../core/ceremony/session.js';
 import { RecoverySession } from '../core/ceremony/recovery-session.js';
+import { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
 import { createHandlers } from './handlers.js';
 import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -91,6 +92,8 @@ if (!app.requestSingleInstanceLock()) {
       const handlers = createHandlers({
         session: ceremony,
         recovery,
+        // Admin change and zeroize (issue 11, ceremonies 3 and 5): they hold no secret between calls.
+        unitsBundle: new UnitsBundleSession({ dialogs: electronDialogs(() => mainWindow), workDir }),
         appInfo: () => ({
           name: app.getName(),
           version: app.getVersion(),

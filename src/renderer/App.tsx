@@ -10,6 +10,7 @@ import type { CeremonyView, IpcError } from '../shared/ipc.js';
 import { CheckRecord } from './check/CheckRecord.js';
 import { CheckShare } from './check/CheckShare.js';
 import { Recovery } from './recovery/Recovery.js';
+import { UnitsBundle } from './units-bundle/UnitsBundle.js';
 import { api, safeCall } from './lib/bridge.js';
 import { StartScreen } from './start/StartScreen.js';
 import { ErrorNotice } from './ui/Notices.js';
@@ -20,7 +21,15 @@ import { Wizard } from './wizard/Wizard.js';
 
 /** Which screen shows while no ceremony is set up. */
 type IdleScreen =
-  'start' | 'new-ceremony' | 'rehearse-ceremony' | 'check-share' | 'check-record' | 'recover' | 'reshare';
+  | 'start'
+  | 'new-ceremony'
+  | 'rehearse-ceremony'
+  | 'check-share'
+  | 'check-record'
+  | 'recover'
+  | 'reshare'
+  | 'admin-change'
+  | 'zeroize';
 
 type LoadState =
   | { readonly status: 'loading' }
@@ -106,6 +115,8 @@ export function App() {
     body = <Reshare onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'recover') {
     body = <Recovery onBack={() => setIdleScreen('start')} />;
+  } else if (idleScreen === 'admin-change' || idleScreen === 'zeroize') {
+    body = <UnitsBundle key={idleScreen} operation={idleScreen} onBack={() => setIdleScreen('start')} />;
   } else {
     body = (
       <StartScreen
@@ -133,6 +144,14 @@ export function App() {
         onRecover={() => {
           setNotice(null);
           setIdleScreen('recover');
+        }}
+        onChangeAdmins={() => {
+          setNotice(null);
+          setIdleScreen('admin-change');
+        }}
+        onZeroize={() => {
+          setNotice(null);
+          setIdleScreen('zeroize');
         }}
       />
     );

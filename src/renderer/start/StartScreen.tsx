@@ -12,6 +12,8 @@ export function StartScreen({
   onReshare,
   onCheckRecord,
   onRecover,
+  onChangeAdmins,
+  onZeroize,
 }: {
   readonly notice: string | null;
   readonly onStartCeremony: () => void;
@@ -20,6 +22,8 @@ export function StartScreen({
   readonly onReshare: () => void;
   readonly onCheckRecord: () => void;
   readonly onRecover: () => void;
+  readonly onChangeAdmins: () => void;
+  readonly onZeroize: () => void;
 }) {
   return (
     <main className="app-main start">
@@ -54,6 +58,14 @@ export function StartScreen({
         <Choice id="recover" onClick={onRecover} label="Recover a key onto new units">
           Rebuild a key from its record and any K current shares, and build the signed recover bundle that loads it onto
           new or cleared crypto units.
+        </Choice>
+        <Choice id="admin-change" onClick={onChangeAdmins} label="Change the admins">
+          Add or remove the crypto units’ admins and set their signature and revocation thresholds, in a bundle the
+          units’ current admins sign. A change that would lock the units out is refused before anyone signs.
+        </Choice>
+        <Choice id="zeroize" onClick={onZeroize} label="Zeroize the units (decommission)">
+          Destroy a key on its units for good: the signed zeroize bundle, then the units’ status recorded, which closes
+          the key’s life in its record and refuses its shares from then on.
         </Choice>
       </ul>
     </main>

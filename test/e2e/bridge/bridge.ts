@@ -17,6 +17,7 @@ import { createPcscTransport } from '../../../src/core/cards/pcsc.js';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
+import { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import { rehearsalPorts } from '../../../src/main/rehearsal.js';
 import { API_VERBS, KEY_CEREMONY_API_NAME } from '../../../src/shared/api.js';
@@ -120,6 +121,7 @@ export function createBridge(o: BridgeOptions): Bridge {
   const handlers = createHandlers({
     session,
     recovery: new RecoverySession({ dialogs, workDir: o.workDir }),
+    unitsBundle: new UnitsBundleSession({ dialogs, workDir: o.workDir }),
     appInfo: () => ({ name: 'Key Ceremony', version: 'test', networkInterfacesUp: o.networkInterfacesUp ?? [] }),
     reportBug: (channel, error) => {
       bugs.push(`${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
