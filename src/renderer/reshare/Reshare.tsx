@@ -365,12 +365,15 @@ function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly 
             key={next.shareIndex}
             medium={next.medium}
             newPassphrase={next.medium === 'file'}
-            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Use this card'}
+            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Check and use this card'}
             busy={call.busy}
             error={null}
             onSubmit={(secret) =>
-              take('Keeping the choice until the shares are issued…', () =>
-                api().reshare.setNewShare({ shareIndex: next.shareIndex, secret }),
+              take(
+                next.medium === 'card'
+                  ? 'Checking the card and its PIN…'
+                  : 'Keeping the choice until the shares are issued…',
+                () => api().reshare.setNewShare({ shareIndex: next.shareIndex, secret }),
               )
             }
           >
@@ -379,7 +382,11 @@ function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly 
                 Choose the new share’s passphrase (typed twice). After you press the button, choose where to save it.
               </p>
             ) : (
-              <p>Insert the card that will hold your new share, choose its reader and type its PIN.</p>
+              <p>
+                Insert the card that will hold your new share, choose its reader and type its PIN. The card is checked
+                now (its PIN, and a free key slot: nothing on it is overwritten); leave it in its reader until the
+                shares are issued. A card that already holds your current share can take the new one.
+              </p>
             )}
           </SecretForm>
         </section>
@@ -414,7 +421,7 @@ function DoneStep({ view }: { readonly view: ReshareView }) {
       <h3>New shares issued, read back and recorded</h3>
       <ul>
         {done.issued.map((s) => (
-          <li key={s.shareIndex}>{`Share ${s.shareIndex}: ${s.custodian} (${s.label})`}</li>
+          <li key={s.shareIndex}>{`Share ${s.shareIndex}: ${s.custodian} (${s.location})`}</li>
         ))}
       </ul>
       <p>Destroy the old shares, or keep them apart as retired; save a copy of the record on removable media.</p>
