@@ -10,6 +10,7 @@ import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { PersonRosterRow } from '../ui/PersonRosterRow.js';
 import { SecretForm } from '../ui/SecretForm.js';
 
 interface CustodianRow {
@@ -164,6 +165,9 @@ function SharesInStep({
         </div>
       ) : (
         <>
+          <p>
+            {`${needed - view.brought.length} more ${needed - view.brought.length === 1 ? 'share is' : 'shares are'} needed: the key cannot be rebuilt, so the new custodians cannot be named, until ${needed} different shares of the current set are brought.`}
+          </p>
           <fieldset className="medium-choice">
             <legend>Where is the next custodian’s share?</legend>
             <div className="radio-row">
@@ -279,39 +283,29 @@ function NewSetStep({
           <legend>New custodians (N′ = {rows.length})</legend>
           <ol className="roster-list">
             {rows.map((row, i) => (
-              <li key={row.key} className="roster-row">
-                <div className="field roster-name">
-                  <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
-                  <input
-                    id={`${idPrefix}-name-${row.key}`}
-                    className="input"
-                    type="text"
-                    autoComplete="off"
-                    value={row.name}
-                    onChange={(e) => change(row.key, { name: e.target.value })}
-                  />
-                </div>
-                <div className="field roster-medium">
-                  <label htmlFor={`${idPrefix}-medium-${row.key}`}>{`New custodian ${i + 1} medium`}</label>
-                  <select
-                    id={`${idPrefix}-medium-${row.key}`}
-                    className="input"
-                    value={row.medium}
-                    onChange={(e) => change(row.key, { medium: e.target.value === 'card' ? 'card' : 'file' })}
-                  >
-                    <option value="card">Smart card</option>
-                    <option value="file">File</option>
-                  </select>
-                </div>
-                <button
-                  type="button"
-                  className="button button-quiet roster-remove"
-                  disabled={rows.length <= 1}
-                  onClick={() => setRows(rows.filter((r) => r.key !== row.key))}
-                >
-                  Remove<span className="visually-hidden">{` new custodian ${i + 1}`}</span>
-                </button>
-              </li>
+              <PersonRosterRow
+                key={row.key}
+                nameField={
+                  <div className="field roster-name">
+                    <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
+                    <input
+                      id={`${idPrefix}-name-${row.key}`}
+                      className="input"
+                      type="text"
+                      autoComplete="off"
+                      value={row.name}
+                      onChange={(e) => change(row.key, { name: e.target.value })}
+                    />
+                  </div>
+                }
+                mediumId={`${idPrefix}-medium-${row.key}`}
+                mediumLabel={`New custodian ${i + 1} medium`}
+                medium={row.medium}
+                onMedium={(medium) => change(row.key, { medium })}
+                removeWhat={`new custodian ${i + 1}`}
+                canRemove={rows.length > 1}
+                onRemove={() => setRows(rows.filter((r) => r.key !== row.key))}
+              />
             ))}
           </ol>
           <button
@@ -391,18 +385,26 @@ function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly 
           </SecretForm>
         </section>
       ) : (
-        <div className="actions">
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={call.busy !== null}
-            onClick={() =>
-              void take('Rebuilding the key, writing and reading back the new shares…', () => api().reshare.issue())
-            }
-          >
-            Issue the new shares and retire the old set
-          </button>
-        </div>
+        <>
+          {set.custodians.some((c) => c.medium === 'card') && (
+            <p>
+              Leave every card in the reader it was checked in: each new card share is written to the card chosen for
+              it, and to no other.
+            </p>
+          )}
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={call.busy !== null}
+              onClick={() =>
+                void take('Rebuilding the key, writing and reading back the new shares…', () => api().reshare.issue())
+              }
+            >
+              Issue the new shares and retire the old set
+            </button>
+          </div>
+        </>
       )}
     </>
   );

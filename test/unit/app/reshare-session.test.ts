@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { CardShareDestination, CardShareSource } from '../../../src/core/ceremony/card-media.js';
 import { FileShareDestination, FileShareSource } from '../../../src/core/ceremony/media.js';
 import {
@@ -23,6 +24,7 @@ import type { VirtualPivCard } from '../../../src/virtual-card/card.js';
 import { InProcessTransport } from '../../../src/virtual-card/transport.js';
 import { preparedCard } from '../../support/cards.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
+import { completedReshareTypes, reshareEntries } from '../../support/reshare-record.js';
 
 const SCRYPT = { logN: 15, r: 8, p: 1 };
 const pass = (name: string): string => `${name} keeps a long passphrase on paper 7`;
@@ -36,6 +38,25 @@ function error<T>(r: IpcResult<T>): { code: string; message: string } {
   return r.error;
 }
 const fileSecret = (name: string) => ({ medium: 'file' as const, passphrase: pass(name) });
+
+/** The handlers main registers, over a session with these dialogs and cards. */
+function handlersOf(dialogs: ScriptedDialogs, openCardTransport: () => Promise<CardTransport>): Handlers {
+  const session = new CeremonySession({
+    dialogs,
+    openCardTransport,
+    renderPdf: async () => new Uint8Array(),
+    printHtml: async () => true,
+    workDir: mkdtempSync(join(tmpdir(), 'kc-reshare-app-work-')),
+    scryptCost: SCRYPT,
+  });
+  return createHandlers({
+    session,
+    appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+    reportBug: (c, e) => {
+      throw new Error(`bug in ${c}: ${String(e)}`);
+    },
+  });
+}
 
 describe('the app\u2019s re-share (issue 11, ceremony 2)', () => {
   let dir: string;
@@ -60,22 +81,8 @@ describe('the app\u2019s re-share (issue 11, ceremony 2)', () => {
     });
     kcv = r.kcv;
     dialogs = new ScriptedDialogs();
-    const session = new CeremonySession({
-      dialogs,
-      openCardTransport: async () => {
-        throw new Error('no card is touched by a re-share to files');
-      },
-      renderPdf: async () => new Uint8Array(),
-      printHtml: async () => true,
-      workDir: mkdtempSync(join(tmpdir(), 'kc-reshare-app-work-')),
-      scryptCost: SCRYPT,
-    });
-    h = createHandlers({
-      session,
-      appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
-      reportBug: (c, e) => {
-        throw new Error(`bug in ${c}: ${String(e)}`);
-      },
+    h = handlersOf(dialogs, async () => {
+      throw new Error('no card is touched by a re-share to files');
     });
   });
 
@@ -136,17 +143,8 @@ describe('the app\u2019s re-share (issue 11, ceremony 2)', () => {
     expect(done.done?.current.ceremonyId).toBe(done.done?.ceremonyId);
     expect(done.done?.issued.map((s) => s.custodian)).toEqual(['Alice', 'Carol', 'Dave']);
 
-    const entries = readTranscript(record);
-    const reshare = entries.slice(entries.findIndex((e) => e.data['kind'] === 'reshare'));
-    expect(reshare.map((e) => e.type)).toEqual([
-      'ceremony-opened',
-      'share-issued',
-      'share-issued',
-      'share-issued',
-      'shares-retired',
-      'master-key-wiped',
-      'ceremony-closed',
-    ]);
+    const reshare = reshareEntries(record);
+    expect(reshare.map((e) => e.type)).toEqual(completedReshareTypes(3));
     expect(reshare.every((e) => e.actor === 'Rita')).toBe(true);
 
     // Bob's old share, never brought, is retired: refused, naming the re-share.
@@ -309,21 +307,7 @@ describe('the app\u2019s re-share with cards', () => {
     transport.remove(R1);
     transport.insert(R1, cards.dave);
     dialogs = new ScriptedDialogs();
-    const session = new CeremonySession({
-      dialogs,
-      openCardTransport: async () => transport,
-      renderPdf: async () => new Uint8Array(),
-      printHtml: async () => true,
-      workDir: mkdtempSync(join(tmpdir(), 'kc-reshare-cards-work-')),
-      scryptCost: SCRYPT,
-    });
-    h = createHandlers({
-      session,
-      appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
-      reportBug: (c, e) => {
-        throw new Error(`bug in ${c}: ${String(e)}`);
-      },
-    });
+    h = handlersOf(dialogs, async () => transport);
   });
 
   async function toNewSet(): Promise<void> {
