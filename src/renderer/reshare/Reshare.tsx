@@ -279,9 +279,9 @@ function NewSetStep({
             />
           </div>
         </div>
-        <fieldset className="roster">
+        <fieldset className="group">
           <legend>New custodians (N′ = {rows.length})</legend>
-          <ol className="roster-list">
+          <ol className="roster">
             {rows.map((row, i) => (
               <PersonRosterRow
                 key={row.key}
