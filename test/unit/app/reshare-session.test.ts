@@ -20,7 +20,7 @@ import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import type { IpcResult } from '../../../src/shared/ipc.js';
-import type { VirtualPivCard } from '../../../src/virtual-card/card.js';
+import { VirtualPivCard } from '../../../src/virtual-card/card.js';
 import { InProcessTransport } from '../../../src/virtual-card/transport.js';
 import { preparedCard } from '../../support/cards.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
@@ -372,6 +372,22 @@ describe('the app\u2019s re-share with cards', () => {
     value(await h['reshare:open-record']([]));
     const e = error(await h['reshare:bring-share']([{ secret: card(R1) }]));
     expect(e.code).toBe('ShareRetired');
+  });
+
+  it('refuses a factory-fresh card for a new share when it is chosen, then takes it once prepared in the app', async () => {
+    await toNewSet();
+    transport.remove(R1);
+    const fresh = new VirtualPivCard();
+    transport.insert(R1, fresh);
+    dialogs.answer('saveFile', join(dir, 'new-Carol.keyshare'));
+    value(await h['reshare:set-new-share']([{ shareIndex: 2, secret: fileSecret('new Carol') }]));
+    const e = error(await h['reshare:set-new-share']([{ shareIndex: 3, secret: card(R1, '123456') }]));
+    expect(e.code).toBe('CardDefaultCredentials');
+    expect(e.message).toContain('prepare it first');
+    // Its owner prepares it (the card care panel's call), and the card is taken.
+    value(await h['cards:prepare']([{ reader: R1, pin: '123456', newPin: PIN, newPuk: '97531864' }]));
+    const v = value(await h['reshare:set-new-share']([{ shareIndex: 3, secret: card(R1) }]));
+    expect(v.newSet?.custodians[2]?.destination).toBe(`card ${fresh.serial} in reader "${R1}"`);
   });
 
   it('writes only to the card chosen: another card put in its reader since is refused before anything is written', async () => {
