@@ -416,25 +416,27 @@ function rehearsalUnitsView(r: RehearsalUnitsSnapshot): RehearsalUnitsView {
 
 /** The re-share wizard (issue 11, ceremony 2): what core holds, without a secret. */
 export function reshareView(r: ReshareSnapshot): ReshareView {
+  const done = r.done;
   return {
     phase: r.phase,
     record: r.record === null ? null : { ...r.record, holders: r.record.holders.map((h) => ({ ...h })) },
     brought: r.brought.map((b) => ({ ...b })),
     newSet: r.newSet === null ? null : { ...r.newSet, custodians: r.newSet.custodians.map((c) => ({ ...c })) },
     done:
-      r.done === null
+      done === null
         ? null
         : {
-            ceremonyId: r.done.result.ceremonyId,
-            kcv: r.done.result.kcv,
-            sharesUsed: [...r.done.result.sharesUsed],
-            retired: { ...r.done.result.retired },
-            issued: r.done.result.shares.map((s) => ({
+            ceremonyId: done.result.ceremonyId,
+            kcv: done.result.kcv,
+            sharesUsed: [...done.result.sharesUsed],
+            retired: { ...done.result.retired },
+            issued: done.result.shares.map((s) => ({
               shareIndex: s.shareIndex,
               custodian: s.custodian,
               label: s.label,
+              location: done.locations.find((l) => l.shareIndex === s.shareIndex)?.location ?? s.label,
             })),
-            current: { ...r.done.current },
+            current: { ...done.current },
           },
   };
 }

@@ -479,7 +479,13 @@ export interface ReshareView {
     /** The old set's shares that rebuilt the key. */
     readonly sharesUsed: readonly number[];
     readonly retired: { readonly ceremonyId: string; readonly threshold: number; readonly shares: number };
-    readonly issued: readonly { readonly shareIndex: number; readonly custodian: string; readonly label: string }[];
+    readonly issued: readonly {
+      readonly shareIndex: number;
+      readonly custodian: string;
+      readonly label: string;
+      /** Where the share is, as the record says it: "card 12345678 slot 82" or the file's name. */
+      readonly location: string;
+    }[];
     /** The record's current set afterwards. */
     readonly current: { readonly ceremonyId: string; readonly threshold: number; readonly shares: number };
   };

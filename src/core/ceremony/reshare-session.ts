@@ -52,7 +52,13 @@ interface BroughtShare {
 /** Where a new share goes and the secret that will seal it. */
 type NewShareMedium =
   | { readonly medium: 'file'; readonly path: string; readonly secret: Buffer }
-  | { readonly medium: 'card'; readonly reader: string; readonly secret: Buffer };
+  | {
+      readonly medium: 'card';
+      readonly reader: string;
+      /** The card checked when its custodian chose it; only this card receives the share. */
+      readonly serial: number;
+      readonly secret: Buffer;
+    };
 
 interface NewCustodian {
   readonly name: string;
@@ -120,6 +126,8 @@ export interface ReshareSnapshot {
     readonly result: ReshareResult;
     /** The record's current set afterwards. */
     readonly current: { readonly ceremonyId: string; readonly threshold: number; readonly shares: number };
+    /** Where each new share is, as the record says it ("card 12345678 slot 82", a file name). */
+    readonly locations: readonly { readonly shareIndex: number; readonly location: string }[];
   };
 }
 
@@ -175,6 +183,9 @@ export class ReshareSession {
           done: {
             result: st.result,
             current: { ceremonyId: current.ceremonyId, threshold: current.threshold, shares: current.shares },
+            locations: [...current.issued.values()]
+              .sort((a, b) => a.shareIndex - b.shareIndex)
+              .map((i) => ({ shareIndex: i.shareIndex, location: i.location })),
           },
         };
       }
@@ -297,7 +308,19 @@ export class ReshareSession {
         );
         ready = { medium: 'file', path, secret: Buffer.from(bytes) };
       } else {
-        ready = { medium: 'card', reader: secret.reader, secret: Buffer.from(bytes) };
+        const serial = await this.checkNewShareCard(secret.reader, bytes);
+        const taken = st.custodians.find(
+          (o) =>
+            o !== c && o.ready?.medium === 'card' && (o.ready.serial === serial || o.ready.reader === secret.reader),
+        );
+        if (taken !== undefined)
+          fail(
+            'InvalidArgument',
+            taken.ready?.medium === 'card' && taken.ready.serial === serial
+              ? `Card ${serial} already receives ${taken.name}\u2019s new share: one card holds one share of a key. Use ${c.name}\u2019s own card.`
+              : `The card in reader "${secret.reader}" receives ${taken.name}\u2019s new share, and stays there until the shares are issued. Insert ${c.name}\u2019s card in another reader.`,
+          );
+        ready = { medium: 'card', reader: secret.reader, serial, secret: Buffer.from(bytes) };
       }
       forgetMedium(c);
       c.ready = ready;
@@ -364,6 +387,24 @@ export class ReshareSession {
     this.cancel();
   }
 
+  /**
+   * Checks the card a new share will go to while its custodian is at the
+   * keyboard, as the share write checks it (CardShareDestination.precheck:
+   * prepared, a free retired slot — nothing on the card is ever overwritten —
+   * and the PIN), so that a wrong PIN or an unprepared or full card is
+   * refused now rather than when the ceremony runs. Returns its serial.
+   */
+  private async checkNewShareCard(reader: string, pin: Buffer): Promise<number> {
+    const transport = await this.ports.cards.transport();
+    const check = new CardShareDestination(transport, reader, async () => Buffer.from(pin));
+    try {
+      await this.ports.cards.touching(reader, () => check.precheck());
+      return check.cardSerial!;
+    } finally {
+      check.dispose();
+    }
+  }
+
   private destinationOf(
     ready: NewShareMedium,
     transport: Awaited<ReturnType<CardDesk['transport']>> | null,
@@ -372,7 +413,7 @@ export class ReshareSession {
     const provide = async (): Promise<Buffer> => Buffer.from(ready.secret);
     if (ready.medium === 'file') return new FileShareDestination(ready.path, provide, this.ports.scryptCost);
     if (transport === null) throw new Error('a card share without a card transport');
-    return new CardShareDestination(transport, ready.reader, provide);
+    return new ChosenCardDestination(ready.serial, new CardShareDestination(transport, ready.reader, provide));
   }
 
   private forget(): void {
@@ -406,8 +447,48 @@ function heldSource(b: BroughtShare): ShareSource {
   return { label: b.label, header: async () => b.header, open: async () => Buffer.from(b.share) };
 }
 
+/**
+ * A new share's card destination that writes only to the card its custodian
+ * chose: the precheck the ceremony runs (withPrecheckedDestinations) refuses
+ * another card put in that reader since.
+ */
+class ChosenCardDestination implements ShareDestination {
+  readonly medium = 'card' as const;
+  constructor(
+    private readonly serial: number,
+    private readonly inner: CardShareDestination,
+  ) {}
+  get label(): string {
+    return this.inner.label;
+  }
+  get location(): string {
+    return this.inner.location;
+  }
+  async precheck(): Promise<void> {
+    await this.inner.precheck();
+    const now = this.inner.cardSerial;
+    if (now !== this.serial)
+      throw new CeremonyError(
+        'WrongCard',
+        `The card in reader "${this.inner.reader}" is card ${now}, not card ${this.serial} that was chosen for this share. Insert card ${this.serial}; nothing was written.`,
+        { expected: this.serial, actual: now ?? null },
+      );
+  }
+  write(header: KeyshareHeader, share: Uint8Array): Promise<void> {
+    return this.inner.write(header, share);
+  }
+  readBack(): Promise<Buffer> {
+    return this.inner.readBack();
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
 function destinationName(ready: NewShareMedium): string {
-  return ready.medium === 'file' ? `share file ${basename(ready.path)}` : `card in reader "${ready.reader}"`;
+  return ready.medium === 'file'
+    ? `share file ${basename(ready.path)}`
+    : `card ${ready.serial} in reader "${ready.reader}"`;
 }
 
 function forgetMedium(c: NewCustodian): void {

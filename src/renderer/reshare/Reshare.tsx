@@ -10,6 +10,7 @@ import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { PersonRosterRow } from '../ui/PersonRosterRow.js';
 import { SecretForm } from '../ui/SecretForm.js';
 
 interface CustodianRow {
@@ -164,6 +165,9 @@ function SharesInStep({
         </div>
       ) : (
         <>
+          <p>
+            {`${needed - view.brought.length} more ${needed - view.brought.length === 1 ? 'share is' : 'shares are'} needed: the key cannot be rebuilt, so the new custodians cannot be named, until ${needed} different shares of the current set are brought.`}
+          </p>
           <fieldset className="medium-choice">
             <legend>Where is the next custodian’s share?</legend>
             <div className="radio-row">
@@ -275,43 +279,33 @@ function NewSetStep({
             />
           </div>
         </div>
-        <fieldset className="roster">
+        <fieldset className="group">
           <legend>New custodians (N′ = {rows.length})</legend>
-          <ol className="roster-list">
+          <ol className="roster">
             {rows.map((row, i) => (
-              <li key={row.key} className="roster-row">
-                <div className="field roster-name">
-                  <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
-                  <input
-                    id={`${idPrefix}-name-${row.key}`}
-                    className="input"
-                    type="text"
-                    autoComplete="off"
-                    value={row.name}
-                    onChange={(e) => change(row.key, { name: e.target.value })}
-                  />
-                </div>
-                <div className="field roster-medium">
-                  <label htmlFor={`${idPrefix}-medium-${row.key}`}>{`New custodian ${i + 1} medium`}</label>
-                  <select
-                    id={`${idPrefix}-medium-${row.key}`}
-                    className="input"
-                    value={row.medium}
-                    onChange={(e) => change(row.key, { medium: e.target.value === 'card' ? 'card' : 'file' })}
-                  >
-                    <option value="card">Smart card</option>
-                    <option value="file">File</option>
-                  </select>
-                </div>
-                <button
-                  type="button"
-                  className="button button-quiet roster-remove"
-                  disabled={rows.length <= 1}
-                  onClick={() => setRows(rows.filter((r) => r.key !== row.key))}
-                >
-                  Remove<span className="visually-hidden">{` new custodian ${i + 1}`}</span>
-                </button>
-              </li>
+              <PersonRosterRow
+                key={row.key}
+                nameField={
+                  <div className="field roster-name">
+                    <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
+                    <input
+                      id={`${idPrefix}-name-${row.key}`}
+                      className="input"
+                      type="text"
+                      autoComplete="off"
+                      value={row.name}
+                      onChange={(e) => change(row.key, { name: e.target.value })}
+                    />
+                  </div>
+                }
+                mediumId={`${idPrefix}-medium-${row.key}`}
+                mediumLabel={`New custodian ${i + 1} medium`}
+                medium={row.medium}
+                onMedium={(medium) => change(row.key, { medium })}
+                removeWhat={`new custodian ${i + 1}`}
+                canRemove={rows.length > 1}
+                onRemove={() => setRows(rows.filter((r) => r.key !== row.key))}
+              />
             ))}
           </ol>
           <button
@@ -365,12 +359,15 @@ function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly 
             key={next.shareIndex}
             medium={next.medium}
             newPassphrase={next.medium === 'file'}
-            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Use this card'}
+            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Check and use this card'}
             busy={call.busy}
             error={null}
             onSubmit={(secret) =>
-              take('Keeping the choice until the shares are issued…', () =>
-                api().reshare.setNewShare({ shareIndex: next.shareIndex, secret }),
+              take(
+                next.medium === 'card'
+                  ? 'Checking the card and its PIN…'
+                  : 'Keeping the choice until the shares are issued…',
+                () => api().reshare.setNewShare({ shareIndex: next.shareIndex, secret }),
               )
             }
           >
@@ -379,23 +376,35 @@ function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly 
                 Choose the new share’s passphrase (typed twice). After you press the button, choose where to save it.
               </p>
             ) : (
-              <p>Insert the card that will hold your new share, choose its reader and type its PIN.</p>
+              <p>
+                Insert the card that will hold your new share, choose its reader and type its PIN. The card is checked
+                now (its PIN, and a free key slot: nothing on it is overwritten); leave it in its reader until the
+                shares are issued. A card that already holds your current share can take the new one.
+              </p>
             )}
           </SecretForm>
         </section>
       ) : (
-        <div className="actions">
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={call.busy !== null}
-            onClick={() =>
-              void take('Rebuilding the key, writing and reading back the new shares…', () => api().reshare.issue())
-            }
-          >
-            Issue the new shares and retire the old set
-          </button>
-        </div>
+        <>
+          {set.custodians.some((c) => c.medium === 'card') && (
+            <p>
+              Leave every card in the reader it was checked in: each new card share is written to the card chosen for
+              it, and to no other.
+            </p>
+          )}
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={call.busy !== null}
+              onClick={() =>
+                void take('Rebuilding the key, writing and reading back the new shares…', () => api().reshare.issue())
+              }
+            >
+              Issue the new shares and retire the old set
+            </button>
+          </div>
+        </>
       )}
     </>
   );
@@ -414,7 +423,7 @@ function DoneStep({ view }: { readonly view: ReshareView }) {
       <h3>New shares issued, read back and recorded</h3>
       <ul>
         {done.issued.map((s) => (
-          <li key={s.shareIndex}>{`Share ${s.shareIndex}: ${s.custodian} (${s.label})`}</li>
+          <li key={s.shareIndex}>{`Share ${s.shareIndex}: ${s.custodian} (${s.location})`}</li>
         ))}
       </ul>
       <p>Destroy the old shares, or keep them apart as retired; save a copy of the record on removable media.</p>

@@ -10,6 +10,7 @@ import type { CeremonyMode, CeremonySetup, Medium, PlanForm, PlanOpenedView, Pla
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { PersonRosterRow } from '../ui/PersonRosterRow.js';
 import { differencesFromPlan, PlanPanel, type FormPlan } from './SetupPlan.js';
 import { StepFrame } from './StepFrame.js';
 import { useCeremony, useCeremonyAction } from './context.js';
@@ -641,36 +642,26 @@ function PeopleFieldset({
         const nameId = rowNameId(role, row.key);
         const mediumId = rowMediumId(role, row.key);
         return (
-          <li key={row.key} className="roster-row">
-            <TextField
-              className="roster-name"
-              id={nameId}
-              label={`${word} ${i + 1} name`}
-              value={row.name}
-              problem={problems.get(nameId)}
-              onChange={(name) => change(row.key, { name })}
-            />
-            <div className="field roster-medium">
-              <label htmlFor={mediumId}>{`${word} ${i + 1} medium`}</label>
-              <select
-                id={mediumId}
-                className="input"
-                value={row.medium}
-                onChange={(event) => change(row.key, { medium: event.target.value === 'file' ? 'file' : 'card' })}
-              >
-                <option value="card">Smart card</option>
-                <option value="file">File</option>
-              </select>
-            </div>
-            <button
-              type="button"
-              className="button button-quiet roster-remove"
-              onClick={() => remove(i)}
-              disabled={rows.length <= min}
-            >
-              Remove<span className="visually-hidden">{` ${role} ${i + 1}`}</span>
-            </button>
-          </li>
+          <PersonRosterRow
+            key={row.key}
+            nameField={
+              <TextField
+                className="roster-name"
+                id={nameId}
+                label={`${word} ${i + 1} name`}
+                value={row.name}
+                problem={problems.get(nameId)}
+                onChange={(name) => change(row.key, { name })}
+              />
+            }
+            mediumId={mediumId}
+            mediumLabel={`${word} ${i + 1} medium`}
+            medium={row.medium}
+            onMedium={(medium) => change(row.key, { medium })}
+            removeWhat={`${role} ${i + 1}`}
+            canRemove={rows.length > min}
+            onRemove={() => remove(i)}
+          />
         );
       })}
     </Roster>

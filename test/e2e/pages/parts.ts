@@ -146,3 +146,18 @@ export class SecretForm {
     await expect(this.passphrase).toHaveCount(0);
   }
 }
+
+/**
+ * The card-care panel under a chosen reader holding a factory-fresh card: its
+ * owner types the factory PIN, then a new PIN and PUK, each twice.
+ */
+export async function prepareFactoryFreshCardIn(page: Page, newPin: string, newPuk: string): Promise<void> {
+  const care = page.getByRole('group', { name: /still has its factory PIN/ });
+  await care.getByLabel('Current PIN', { exact: true }).fill('123456');
+  await care.getByLabel('New PIN', { exact: true }).fill(newPin);
+  await care.getByLabel('Repeat the new PIN', { exact: true }).fill(newPin);
+  await care.getByLabel('New PUK', { exact: true }).fill(newPuk);
+  await care.getByLabel('Repeat the new PUK', { exact: true }).fill(newPuk);
+  await care.getByRole('button', { name: 'Prepare the card' }).click();
+  await expect(page.getByText(/is prepared\. Use its new PIN/)).toBeVisible({ timeout: 60_000 });
+}

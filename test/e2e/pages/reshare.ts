@@ -3,7 +3,7 @@
 // named, each new custodian's share file chosen, the ceremony run.
 import { expect, type Page } from '@playwright/test';
 import type { DialogKind } from './ceremony-env.js';
-import { button, SecretForm } from './parts.js';
+import { button, prepareFactoryFreshCardIn, ReaderPicker, SecretForm } from './parts.js';
 
 export class ResharePage {
   private readonly secret: SecretForm;
@@ -50,6 +50,38 @@ export class ResharePage {
     ).toBeVisible();
   }
 
+  /** A custodian of the current set brings the share on their card (reader and PIN). */
+  async bringCard(reader: string, pin: string, broughtAfter: number, needed: number): Promise<void> {
+    await this.tryBringCard(reader, pin);
+    await expect(
+      this.page.getByRole('heading', { name: `Shares brought: ${broughtAfter} of the ${needed} needed` }),
+    ).toBeVisible({ timeout: 60_000 });
+  }
+
+  /** Offers the card in `reader` as a current share; the caller checks what happened. */
+  async tryBringCard(reader: string, pin: string): Promise<void> {
+    await this.page.getByLabel('On a smart card (PIN)').check();
+    await this.secret.cardPin(reader, pin);
+    await button(this.page, 'Bring this share').click();
+  }
+
+  /** Offers a share file as a current share; the caller checks what happened. */
+  async tryBringFile(file: string, passphrase: string): Promise<void> {
+    await this.page.getByLabel('In a share file (passphrase)').check();
+    await this.secret.enterPassphrase(passphrase);
+    await this.env.answer('openFile', file);
+    await button(this.page, 'Bring this share').click();
+  }
+
+  /** With fewer than K shares in, the new set cannot be named: no way on is offered. */
+  async expectCannotGoOn(brought: number, needed: number): Promise<void> {
+    await expect(
+      this.page.getByRole('heading', { name: `Shares brought: ${brought} of the ${needed} needed` }),
+    ).toBeVisible();
+    await expect(this.page.getByText(/more shares? (is|are) needed: the key cannot be rebuilt/)).toBeVisible();
+    await expect(button(this.page, 'Continue: name the new custodians')).toHaveCount(0);
+  }
+
   async expectRefused(text: RegExp): Promise<void> {
     await expect(this.page.getByRole('alert').filter({ hasText: text })).toBeVisible();
   }
@@ -61,8 +93,13 @@ export class ResharePage {
     ).toBeVisible();
   }
 
-  /** Names the operator, K′ and the new custodians (files), in share order. */
-  async nameNewSet(operator: string, threshold: number, names: string[]): Promise<void> {
+  /** Names the operator, K′ and the new custodians (files, or each with its medium), in share order. */
+  async nameNewSet(
+    operator: string,
+    threshold: number,
+    custodians: ReadonlyArray<string | { name: string; medium: 'file' | 'card' }>,
+  ): Promise<void> {
+    const names = custodians.map((c) => (typeof c === 'string' ? { name: c, medium: 'file' as const } : c));
     await this.page.getByLabel('Operator', { exact: true }).fill(operator);
     await this.page.getByLabel('Shares needed to rebuild the key (K′)').fill(String(threshold));
     const rows = this.page.locator('.roster-row');
@@ -72,9 +109,9 @@ export class ResharePage {
         .getByRole('button', { name: /^Remove/ })
         .click();
     while ((await rows.count()) < names.length) await button(this.page, 'Add new custodian').click();
-    for (const [i, name] of names.entries()) {
+    for (const [i, { name, medium }] of names.entries()) {
       await this.page.getByLabel(`New custodian ${i + 1} name`, { exact: true }).fill(name);
-      await this.page.getByLabel(`New custodian ${i + 1} medium`, { exact: true }).selectOption('file');
+      await this.page.getByLabel(`New custodian ${i + 1} medium`, { exact: true }).selectOption(medium);
     }
   }
 
@@ -85,17 +122,42 @@ export class ResharePage {
 
   /** New custodian `name` chooses a passphrase and where their share file goes. */
   async newShareFile(name: string, shareIndex: number, of: number, file: string, passphrase: string): Promise<void> {
-    await expect(
-      this.page.getByRole('heading', { name: `Pass the keyboard to ${name}: new share ${shareIndex} of ${of}` }),
-    ).toBeVisible();
+    await this.expectTurnOf(name, shareIndex, of);
     await this.secret.newPassphrase(passphrase);
     await this.env.answer('saveFile', file);
     await button(this.page, 'Choose where to save the share…').click();
     await expect(this.page.getByText(`Share ${shareIndex}: ${name}, file — ready`)).toBeVisible();
   }
 
+  /** New custodian `name` inserts their card, chooses its reader and types its PIN; the card is checked. */
+  async newShareCard(name: string, shareIndex: number, of: number, reader: string, pin: string): Promise<void> {
+    await this.expectTurnOf(name, shareIndex, of);
+    await this.secret.cardPin(reader, pin);
+    await button(this.page, 'Check and use this card').click();
+    await expect(this.page.getByText(`Share ${shareIndex}: ${name}, smart card — ready`)).toBeVisible({
+      timeout: 60_000,
+    });
+  }
+
+  async expectTurnOf(name: string, shareIndex: number, of: number): Promise<void> {
+    await expect(
+      this.page.getByRole('heading', { name: `Pass the keyboard to ${name}: new share ${shareIndex} of ${of}` }),
+    ).toBeVisible();
+  }
+
+  /** A factory-fresh card in `reader` is prepared by its owner (new PIN and PUK), as in the initial ceremony. */
+  async prepareFactoryFreshCard(reader: string, newPin: string, newPuk: string): Promise<void> {
+    await new ReaderPicker(this.page).choose(reader);
+    const care = this.page.getByRole('group', { name: /still has its factory PIN/ });
+    await expect(care).toBeVisible();
+    await this.check('reshare-card-prepare');
+    await prepareFactoryFreshCardIn(this.page, newPin, newPuk);
+  }
+
   async issue(): Promise<void> {
     await button(this.page, 'Issue the new shares and retire the old set').click();
-    await expect(this.page.getByRole('heading', { name: 'The key has a new set of shares', level: 2 })).toBeVisible();
+    await expect(this.page.getByRole('heading', { name: 'The key has a new set of shares', level: 2 })).toBeVisible({
+      timeout: 120_000,
+    });
   }
 }

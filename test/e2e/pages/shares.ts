@@ -5,7 +5,7 @@
 import { expect, type Locator, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import { firstNameOf, passphraseOf, type FlowEnv, type RosterCustodian } from './ceremony-env.js';
-import { alertSays, button, Handoff, ReaderPicker, SecretForm, StepPage } from './parts.js';
+import { alertSays, button, Handoff, prepareFactoryFreshCardIn, ReaderPicker, SecretForm, StepPage } from './parts.js';
 
 /** The PUK Dora chooses when she prepares her factory-fresh card. */
 const DORA_PUK = '27182818';
@@ -51,13 +51,7 @@ export class SharesPage extends StepPage {
     await expect(care).toBeVisible();
     await this.env.shot('card-prepare');
     await this.env.axe('card-prepare');
-    await care.getByLabel('Current PIN', { exact: true }).fill('123456');
-    await care.getByLabel('New PIN', { exact: true }).fill(newPin);
-    await care.getByLabel('Repeat the new PIN', { exact: true }).fill(newPin);
-    await care.getByLabel('New PUK', { exact: true }).fill(newPuk);
-    await care.getByLabel('Repeat the new PUK', { exact: true }).fill(newPuk);
-    await care.getByRole('button', { name: 'Prepare the card' }).click();
-    await expect(this.page.getByText(/is prepared\. Use its new PIN/)).toBeVisible({ timeout: 60_000 });
+    await prepareFactoryFreshCardIn(this.page, newPin, newPuk);
     await this.readers.expectStatus(this.custodianReader, /prepared, 3 PIN tries left/);
   }
 

@@ -7,13 +7,24 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { CardTransport } from '../../../src/core/cards/transport.js';
+import { CardShareDestination, CardShareSource } from '../../../src/core/ceremony/card-media.js';
 import { FileShareDestination, FileShareSource } from '../../../src/core/ceremony/media.js';
-import { generateMasterKeyCeremony, verifyShareAgainstRecord } from '../../../src/core/ceremony/operations.js';
+import {
+  cardShareHintsOf,
+  generateMasterKeyCeremony,
+  loadCeremony,
+  verifyShareAgainstRecord,
+} from '../../../src/core/ceremony/operations.js';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import type { IpcResult } from '../../../src/shared/ipc.js';
+import { VirtualPivCard } from '../../../src/virtual-card/card.js';
+import { InProcessTransport } from '../../../src/virtual-card/transport.js';
+import { preparedCard } from '../../support/cards.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
+import { completedReshareTypes, reshareEntries } from '../../support/reshare-record.js';
 
 const SCRYPT = { logN: 15, r: 8, p: 1 };
 const pass = (name: string): string => `${name} keeps a long passphrase on paper 7`;
@@ -27,6 +38,25 @@ function error<T>(r: IpcResult<T>): { code: string; message: string } {
   return r.error;
 }
 const fileSecret = (name: string) => ({ medium: 'file' as const, passphrase: pass(name) });
+
+/** The handlers main registers, over a session with these dialogs and cards. */
+function handlersOf(dialogs: ScriptedDialogs, openCardTransport: () => Promise<CardTransport>): Handlers {
+  const session = new CeremonySession({
+    dialogs,
+    openCardTransport,
+    renderPdf: async () => new Uint8Array(),
+    printHtml: async () => true,
+    workDir: mkdtempSync(join(tmpdir(), 'kc-reshare-app-work-')),
+    scryptCost: SCRYPT,
+  });
+  return createHandlers({
+    session,
+    appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+    reportBug: (c, e) => {
+      throw new Error(`bug in ${c}: ${String(e)}`);
+    },
+  });
+}
 
 describe('the app\u2019s re-share (issue 11, ceremony 2)', () => {
   let dir: string;
@@ -51,22 +81,8 @@ describe('the app\u2019s re-share (issue 11, ceremony 2)', () => {
     });
     kcv = r.kcv;
     dialogs = new ScriptedDialogs();
-    const session = new CeremonySession({
-      dialogs,
-      openCardTransport: async () => {
-        throw new Error('no card is touched by a re-share to files');
-      },
-      renderPdf: async () => new Uint8Array(),
-      printHtml: async () => true,
-      workDir: mkdtempSync(join(tmpdir(), 'kc-reshare-app-work-')),
-      scryptCost: SCRYPT,
-    });
-    h = createHandlers({
-      session,
-      appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
-      reportBug: (c, e) => {
-        throw new Error(`bug in ${c}: ${String(e)}`);
-      },
+    h = handlersOf(dialogs, async () => {
+      throw new Error('no card is touched by a re-share to files');
     });
   });
 
@@ -127,17 +143,8 @@ describe('the app\u2019s re-share (issue 11, ceremony 2)', () => {
     expect(done.done?.current.ceremonyId).toBe(done.done?.ceremonyId);
     expect(done.done?.issued.map((s) => s.custodian)).toEqual(['Alice', 'Carol', 'Dave']);
 
-    const entries = readTranscript(record);
-    const reshare = entries.slice(entries.findIndex((e) => e.data['kind'] === 'reshare'));
-    expect(reshare.map((e) => e.type)).toEqual([
-      'ceremony-opened',
-      'share-issued',
-      'share-issued',
-      'share-issued',
-      'shares-retired',
-      'master-key-wiped',
-      'ceremony-closed',
-    ]);
+    const reshare = reshareEntries(record);
+    expect(reshare.map((e) => e.type)).toEqual(completedReshareTypes(3));
     expect(reshare.every((e) => e.actor === 'Rita')).toBe(true);
 
     // Bob's old share, never brought, is retired: refused, naming the re-share.
@@ -248,5 +255,153 @@ describe('the app\u2019s re-share (issue 11, ceremony 2)', () => {
       'invalid-request',
     );
     expect(error(await h['reshare:issue'](['extra'])).code).toBe('invalid-request');
+  });
+});
+
+// Cards (issue 11, "re-share with one lost card"): in-process virtual cards
+// behind the same handlers. Alice's and Bob's shares are on cards, Carol's in
+// a file; Bob's card is lost.
+describe('the app\u2019s re-share with cards', () => {
+  const R0 = 'Virtual PIV reader 0';
+  const R1 = 'Virtual PIV reader 1';
+  const PIN = '246813';
+  let dir: string;
+  let record: string;
+  let transport: InProcessTransport;
+  let cards: Record<'alice' | 'bob' | 'dave' | 'erin', VirtualPivCard>;
+  let dialogs: ScriptedDialogs;
+  let h: Handlers;
+  const card = (reader: string, pin = PIN) => ({ medium: 'card' as const, reader, pin });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kc-reshare-cards-'));
+    record = join(dir, 'MK.jsonl');
+    transport = new InProcessTransport([R0, R1]);
+    cards = {
+      alice: await preparedCard(PIN),
+      bob: await preparedCard(PIN),
+      dave: await preparedCard(PIN),
+      erin: await preparedCard(PIN),
+    };
+    transport.insert(R0, cards.alice);
+    transport.insert(R1, cards.bob);
+    await generateMasterKeyCeremony({
+      keyName: 'MK-CARDS',
+      threshold: 2,
+      custodians: [
+        { custodian: 'Alice', destination: new CardShareDestination(transport, R0, async () => Buffer.from(PIN)) },
+        { custodian: 'Bob', destination: new CardShareDestination(transport, R1, async () => Buffer.from(PIN)) },
+        {
+          custodian: 'Carol',
+          destination: new FileShareDestination(
+            join(dir, 'Carol.keyshare'),
+            async () => Buffer.from(pass('Carol')),
+            SCRYPT,
+          ),
+        },
+      ],
+      recordPath: record,
+      actor: 'Olga',
+    });
+    // Bob's card is lost; Dave's takes its reader.
+    transport.remove(R1);
+    transport.insert(R1, cards.dave);
+    dialogs = new ScriptedDialogs();
+    h = handlersOf(dialogs, async () => transport);
+  });
+
+  async function toNewSet(): Promise<void> {
+    dialogs.answer('openFile', record);
+    value(await h['reshare:open-record']([]));
+    value(await h['reshare:bring-share']([{ secret: card(R0) }]));
+    dialogs.answer('openFile', join(dir, 'Carol.keyshare'));
+    value(await h['reshare:bring-share']([{ secret: fileSecret('Carol') }]));
+    value(
+      await h['reshare:plan']([
+        {
+          operator: 'Rita',
+          threshold: 2,
+          custodians: [
+            { name: 'Alice', medium: 'card' },
+            { name: 'Carol', medium: 'file' },
+            { name: 'Dave', medium: 'card' },
+          ],
+        },
+      ]),
+    );
+  }
+
+  it('brings Alice\u2019s card share, issues new shares to her card, a file and Dave\u2019s card; Bob\u2019s card is refused later', async () => {
+    await toNewSet();
+    // The new share's card is checked when chosen: a wrong PIN is refused at once, with the tries left.
+    expect(error(await h['reshare:set-new-share']([{ shareIndex: 1, secret: card(R0, '000000') }])).code).toBe(
+      'WrongPin',
+    );
+    value(await h['reshare:set-new-share']([{ shareIndex: 1, secret: card(R0) }]));
+    // One card, one share: Dave cannot take Alice's card (nor its reader).
+    expect(error(await h['reshare:set-new-share']([{ shareIndex: 3, secret: card(R0) }])).message).toMatch(
+      /already receives Alice’s new share: one card holds one share of a key/,
+    );
+    dialogs.answer('saveFile', join(dir, 'new-Carol.keyshare'));
+    value(await h['reshare:set-new-share']([{ shareIndex: 2, secret: fileSecret('new Carol') }]));
+    const ready = value(await h['reshare:set-new-share']([{ shareIndex: 3, secret: card(R1) }]));
+    expect(ready.newSet?.custodians.map((c) => c.destination)).toEqual([
+      `card ${cards.alice.serial} in reader "${R0}"`,
+      'share file new-Carol.keyshare',
+      `card ${cards.dave.serial} in reader "${R1}"`,
+    ]);
+
+    const done = value(await h['reshare:issue']([]));
+    expect(done.done).toMatchObject({ sharesUsed: [1, 3], current: { threshold: 2, shares: 3 } });
+    expect(done.done?.issued.map((s) => s.location)).toEqual([
+      expect.stringMatching(new RegExp(`^card ${cards.alice.serial} slot `)),
+      'new-Carol.keyshare',
+      expect.stringMatching(new RegExp(`^card ${cards.dave.serial} slot `)),
+    ]);
+    const { summary } = loadCeremony(record);
+    const dave = await verifyShareAgainstRecord(
+      record,
+      new CardShareSource(transport, R1, async () => Buffer.from(PIN), cardShareHintsOf(summary)),
+    );
+    expect(dave.issued.custodian).toBe('Dave');
+
+    // Bob's card turns up: its share is retired, in a later re-share too.
+    transport.remove(R1);
+    transport.insert(R1, cards.bob);
+    dialogs.answer('openFile', record);
+    value(await h['reshare:open-record']([]));
+    const e = error(await h['reshare:bring-share']([{ secret: card(R1) }]));
+    expect(e.code).toBe('ShareRetired');
+  });
+
+  it('refuses a factory-fresh card for a new share when it is chosen, then takes it once prepared in the app', async () => {
+    await toNewSet();
+    transport.remove(R1);
+    const fresh = new VirtualPivCard();
+    transport.insert(R1, fresh);
+    dialogs.answer('saveFile', join(dir, 'new-Carol.keyshare'));
+    value(await h['reshare:set-new-share']([{ shareIndex: 2, secret: fileSecret('new Carol') }]));
+    const e = error(await h['reshare:set-new-share']([{ shareIndex: 3, secret: card(R1, '123456') }]));
+    expect(e.code).toBe('CardDefaultCredentials');
+    expect(e.message).toContain('prepare it first');
+    // Its owner prepares it (the card care panel's call), and the card is taken.
+    value(await h['cards:prepare']([{ reader: R1, pin: '123456', newPin: PIN, newPuk: '97531864' }]));
+    const v = value(await h['reshare:set-new-share']([{ shareIndex: 3, secret: card(R1) }]));
+    expect(v.newSet?.custodians[2]?.destination).toBe(`card ${fresh.serial} in reader "${R1}"`);
+  });
+
+  it('writes only to the card chosen: another card put in its reader since is refused before anything is written', async () => {
+    await toNewSet();
+    value(await h['reshare:set-new-share']([{ shareIndex: 1, secret: card(R0) }]));
+    dialogs.answer('saveFile', join(dir, 'new-Carol.keyshare'));
+    value(await h['reshare:set-new-share']([{ shareIndex: 2, secret: fileSecret('new Carol') }]));
+    value(await h['reshare:set-new-share']([{ shareIndex: 3, secret: card(R1) }]));
+    transport.remove(R1);
+    transport.insert(R1, cards.erin);
+    const e = error(await h['reshare:issue']([]));
+    expect(e.code).toBe('WrongCard');
+    expect(e.message).toContain(`not card ${cards.dave.serial} that was chosen for this share`);
+    expect(readTranscript(record).some((x) => x.data['kind'] === 'reshare')).toBe(false);
+    expect(existsSync(join(dir, 'new-Carol.keyshare'))).toBe(false);
   });
 });

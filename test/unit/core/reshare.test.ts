@@ -16,6 +16,7 @@ import { reshareMasterKey, type ReshareArgs } from '../../../src/core/ceremony/r
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { keyCheckValue } from '../../../src/core/masterkey/masterkey.js';
 import { MemoryMedium } from '../../support/memory-medium.js';
+import { completedReshareTypes, reshareEntries } from '../../support/reshare-record.js';
 
 const custodiansOf = (shares: MemoryMedium[]): ReshareArgs['custodians'] =>
   shares.map((m) => ({ custodian: m.label, destination: m }));
@@ -52,17 +53,8 @@ describe('re-share', () => {
     expect(fresh.map((m) => m.stored!.header.ceremonyId)).toEqual(Array(4).fill(r.ceremonyId));
 
     const entries = readTranscript(path);
-    const reshare = entries.slice(entries.findIndex((e) => e.data['kind'] === 'reshare'));
-    expect(reshare.map((e) => e.type)).toEqual([
-      'ceremony-opened',
-      'share-issued',
-      'share-issued',
-      'share-issued',
-      'share-issued',
-      'shares-retired',
-      'master-key-wiped',
-      'ceremony-closed',
-    ]);
+    const reshare = reshareEntries(path);
+    expect(reshare.map((e) => e.type)).toEqual(completedReshareTypes(4));
     expect(reshare.every((e) => e.actor === 'witnessed operator')).toBe(true);
     const firstCeremony = entries[0]!.data['ceremonyId'];
     expect(reshare[0]!.data).toMatchObject({ kind: 'reshare', keyName: 'MK', keyCeremonyId: firstCeremony });
