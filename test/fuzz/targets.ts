@@ -529,8 +529,13 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
     example: { signatureThreshold: 2, revocationThreshold: 2 },
   },
   [IpcChannel.recoveryGiveShare]: {
-    spec: S.obj({ passphrase: S.text(1024) }),
-    example: { passphrase: 'x'.repeat(1024) },
+    spec: S.obj({ secret }),
+    example: { secret: { medium: 'card', reader: 'Yubico YubiKey 00 00', pin: '123456' } },
+  },
+  [IpcChannel.recoveryConfirmUnitOnScreen]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u1' } },
+  [IpcChannel.recoveryStartFromPaper]: {
+    spec: S.obj({ keyName: S.text(), kcv: S.text(), verificationPattern: S.text(), headHash: S.text() }),
+    example: { keyName: 'MK', kcv: 'ABC123', verificationPattern: '00'.repeat(32), headHash: '1a2b 3c4d '.repeat(8) },
   },
   [IpcChannel.recoverySign]: { spec: S.obj({ passphrase: S.text(1024) }), example: { passphrase: 'a passphrase' } },
   [IpcChannel.recordCheckCompareHead]: {

@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from '@playwright/test';
 import { createPcscTransport } from '../../../src/core/cards/pcsc.js';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
+import { CardDesk } from '../../../src/core/ceremony/card-desk.js';
+import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
@@ -90,9 +92,10 @@ export function createBridge(o: BridgeOptions): Bridge {
   const dialogs = new ScriptedDialogs();
   const printed: string[] = [];
   let transport: Promise<CardTransport> | undefined;
+  const openCardTransport = o.openCardTransport ?? (() => (transport ??= createPcscTransport()));
   const session = new CeremonySession({
     dialogs,
-    openCardTransport: o.openCardTransport ?? (() => (transport ??= createPcscTransport())),
+    openCardTransport,
     renderPdf: async (html) => {
       // Chromium's own PDF printer, in a context with JavaScript off: the
       // counterpart of webContents.printToPDF in src/main/ports.ts.
@@ -117,9 +120,16 @@ export function createBridge(o: BridgeOptions): Bridge {
   // As main does at start-up (src/main/index.ts).
   session.closeInterruptedRecords();
   const bugs: string[] = [];
+  // As main gives them (src/main/index.ts): the recovery reads card shares on the PC/SC stack.
+  const recoveryQueue = new SerialQueue();
   const handlers = createHandlers({
     session,
-    recovery: new RecoverySession({ dialogs, workDir: o.workDir }),
+    recovery: new RecoverySession({
+      dialogs,
+      cards: new CardDesk(openCardTransport, recoveryQueue),
+      queue: recoveryQueue,
+      workDir: o.workDir,
+    }),
     appInfo: () => ({ name: 'Key Ceremony', version: 'test', networkInterfacesUp: o.networkInterfacesUp ?? [] }),
     reportBug: (channel, error) => {
       bugs.push(`${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
