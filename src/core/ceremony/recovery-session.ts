@@ -1,6 +1,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { BundleSummary, ClaimSpec } from '../bundle/bundle.js';
+import { checkThresholds } from '../bundle/protocol.js';
 import { readTransportFile, type TransportKey } from '../bundle/transport.js';
 import { padPin } from '../cards/piv.js';
 import { CeremonyError, missingCase } from '../errors.js';
@@ -362,8 +363,10 @@ export class RecoverySession {
     return this.queue.run(async () => {
       const st = this.expect('admins', 'set the thresholds');
       const claim: ClaimSpec = { admins: st.admins.map((a) => a.certificate), ...t };
-      // From the paper report there is no record yet: recoverFromPaper makes these checks before it writes one.
-      if (st.record.from.kind === 'record')
+      // From the paper report there is no record yet: a lock-out is refused now (the claim's own check), the
+      // rest by recoverFromPaper before it writes anything.
+      if (st.record.from.kind === 'paper') checkThresholds(claim, claim.admins.length, 'The claim');
+      else
         precheckBundle(
           {
             recordPath: st.record.path,

@@ -52,7 +52,7 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
           </li>
         ))}
       </ol>
-      {view?.record && <RecordFacts record={view.record} />}
+      {view?.record && <RecordFacts record={view.record} built={current === 'signing' || current === 'done'} />}
       {current === 'idle' && <OpenRecord busy={call.busy !== null} step={step} />}
       {current === 'idle' && <FromPaper busy={call.busy !== null} step={step} />}
       {view && current === 'units' && <Units view={view} busy={call.busy !== null} step={step} />}
@@ -79,15 +79,23 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
 
 type Step = (busy: string, invoke: () => Promise<IpcResult<RecoveryView>>) => Promise<boolean>;
 
-function RecordFacts({ record }: { readonly record: NonNullable<RecoveryView['record']> }) {
+function RecordFacts({
+  record,
+  built,
+}: {
+  readonly record: NonNullable<RecoveryView['record']>;
+  /** The bundle is built: from the paper report, the new record exists. */
+  readonly built: boolean;
+}) {
   const paper = record.from === 'paper';
   return (
     <section className="check-section" aria-labelledby="recovery-record-heading">
       <h3 id="recovery-record-heading">{paper ? 'The key, from its paper report' : 'The key’s record'}</h3>
       {paper && (
         <p className="notice notice-warning" role="note">
-          The key’s record is lost: the values typed from its signed paper report stand in for it. The new record is
-          written only once the key rebuilt from the shares matches the paper.
+          {built
+            ? 'The key rebuilt from the shares matched the paper report: the new record holds this recovery and is the key’s record from now on.'
+            : 'The key’s record is lost: the values typed from its signed paper report stand in for it. The new record is written only once the key rebuilt from the shares matches the paper.'}
         </p>
       )}
       {record.rehearsal && (
@@ -400,7 +408,7 @@ function Shares({
     <section className="check-section" aria-labelledby="recovery-shares-heading">
       <h3 id="recovery-shares-heading">4. Key shares</h3>
       <p>
-        {`${needed === null ? 'K' : needed} custodians give their shares, one at a time: a share file and its passphrase, or a smart card and its PIN. Each share is checked against ${against} when it is given.`}
+        {`${needed === null ? 'The custodians give their shares (the first says how many are needed)' : `${needed} custodians give their shares`}, one at a time: a share file and its passphrase, or a smart card and its PIN. Each share is checked against ${against} when it is given.`}
       </p>
       <p role="status">
         {needed === null ? `${given} shares given` : `${given} of ${needed} shares given`}

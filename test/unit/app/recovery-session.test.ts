@@ -372,6 +372,25 @@ describe('RecoverySession from the paper report of a lost record', () => {
     );
     expect(e.message).toMatch(/KCV must be the 6 hex digits/);
     expect(dialogs.pending()).toBe(0);
+    // A lock-out from the paper report too is refused at the thresholds, before any share is read.
+    dialogs.answer('saveFile', join(k.dir, 'new.jsonl'));
+    await s.startFromPaper({
+      keyName: 'MK-APP',
+      kcv: k.kcv,
+      verificationPattern: '00'.repeat(32),
+      headHash: '11'.repeat(32),
+    });
+    for (const t of k.transports) {
+      dialogs.answer('openFile', t);
+      await s.confirmUnitOnScreen((await s.addTransport()).units.at(-1)!.unitId);
+    }
+    await s.unitsDone();
+    dialogs.answer('openFile', k.identities[0]!.path);
+    await s.addAdminCertificate();
+    expect((await refusal(s.setThresholds({ signatureThreshold: 2, revocationThreshold: 2 }))).message).toMatch(
+      /lock-out, refused/,
+    );
+    await s.abandon();
     dialogs.answer('openFile', k.record);
     await s.openRecord(null);
     dialogs.answer('openFile', k.transports[0]!);
