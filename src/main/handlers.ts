@@ -157,8 +157,11 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.recoveryGiveShare]: h(
       IpcChannel.recoveryGiveShare,
-      (a) => parsePassphrase(one(a)),
-      async (r) => recoveryView(await recovery().presentShareFile(r.passphrase)),
+      (a) => {
+        const o = record(one(a), ['secret']);
+        return { secret: parseSecret(o['secret']) };
+      },
+      async (r) => recoveryView(await recovery().presentShare(r.secret)),
     ),
     [IpcChannel.recoveryBuildBundle]: h(IpcChannel.recoveryBuildBundle, none, async () =>
       recoveryView(await recovery().buildBundle()),
@@ -245,6 +248,24 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.unitsBundleAbandon]: h(IpcChannel.unitsBundleAbandon, none, async () =>
       ub(await unitsBundle().abandon()),
+    ),
+    [IpcChannel.recoveryStartFromPaper]: h(
+      IpcChannel.recoveryStartFromPaper,
+      (a) => {
+        const o = record(one(a), ['keyName', 'kcv', 'verificationPattern', 'headHash']);
+        return {
+          keyName: text(o['keyName'], 'The key name'),
+          kcv: text(o['kcv'], 'The paper report\u2019s KCV'),
+          verificationPattern: text(o['verificationPattern'], 'The paper report\u2019s verification pattern'),
+          headHash: text(o['headHash'], 'The paper report\u2019s head hash'),
+        };
+      },
+      async (r) => recoveryView(await recovery().startFromPaper(r)),
+    ),
+    [IpcChannel.recoveryConfirmUnitOnScreen]: h(
+      IpcChannel.recoveryConfirmUnitOnScreen,
+      (a) => parseUnitId(one(a)),
+      async (r) => recoveryView(await recovery().confirmUnitOnScreen(r.unitId)),
     ),
     [IpcChannel.unitsAddTransport]: h(IpcChannel.unitsAddTransport, none, async () =>
       ceremonyView(await s.addTransport()),

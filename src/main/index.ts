@@ -10,8 +10,10 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createPcscTransport } from '../core/cards/pcsc.js';
 import { CeremonySession } from '../core/ceremony/session.js';
+import { CardDesk } from '../core/ceremony/card-desk.js';
 import { RecoverySession } from '../core/ceremony/recovery-session.js';
 import { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
+import { SerialQueue } from '../core/ceremony/serial-queue.js';
 import { createHandlers } from './handlers.js';
 import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -87,7 +89,14 @@ if (!app.requestSingleInstanceLock()) {
       // The master key and its shares are zeroed when the app quits.
       app.on('will-quit', () => ceremony.dispose());
       // Recovery onto new units (issue 11, ceremony 1): its shares are zeroed when the app quits.
-      const recovery = new RecoverySession({ dialogs: electronDialogs(() => mainWindow), workDir });
+      // Card shares are read on the PC/SC stack, one operation at a time.
+      const recoveryQueue = new SerialQueue();
+      const recovery = new RecoverySession({
+        dialogs: electronDialogs(() => mainWindow),
+        cards: new CardDesk(() => createPcscTransport(utilityPcscWorker), recoveryQueue),
+        queue: recoveryQueue,
+        workDir,
+      });
       app.on('will-quit', () => recovery.dispose());
       const handlers = createHandlers({
         session: ceremony,

@@ -138,6 +138,7 @@ export function recoveryView(r: RecoveryState): RecoveryView {
     step: r.step,
     record: r.record && {
       fileName: r.record.fileName,
+      from: r.record.from,
       keyName: r.record.keyName,
       kcv: r.record.kcv,
       threshold: r.record.threshold,

@@ -35,6 +35,8 @@ export const API_VERBS = {
     sign: IpcChannel.recoverySign,
     saveBundle: IpcChannel.recoverySaveBundle,
     abandon: IpcChannel.recoveryAbandon,
+    startFromPaper: IpcChannel.recoveryStartFromPaper,
+    confirmUnitOnScreen: IpcChannel.recoveryConfirmUnitOnScreen,
   },
   unitsBundle: {
     state: IpcChannel.unitsBundleState,

@@ -517,16 +517,26 @@ export interface InterruptedRecordView {
 // ---------------------------------------------------------------------------
 // Recovery (issue 11, ceremony 1): the key onto new or cleared units
 
+/** What the operator types from the signed paper report of a lost record (`mk recover --new-record`). */
+export interface RecoveryPaperReport {
+  readonly keyName: string;
+  readonly kcv: string;
+  readonly verificationPattern: string;
+  readonly headHash: string;
+}
+
 /** The recovery wizard: the key's record, its units, the claim, the shares in and the bundle. */
 export interface RecoveryView {
   readonly step: 'idle' | 'units' | 'admins' | 'shares' | 'signing' | 'done';
   readonly record: null | {
     readonly fileName: string;
+    /** The key's record, or the paper report of a lost record (then fileName is the new record's). */
+    readonly from: 'record' | 'paper';
     readonly keyName: string;
     readonly kcv: string;
-    /** The current set: K of N. */
-    readonly threshold: number;
-    readonly shares: number;
+    /** The current set: K of N; from the paper report, null until the first share is given. */
+    readonly threshold: number | null;
+    readonly shares: number | null;
     /** The paper report's head hash the record was checked against, as hex groups; null when none was typed. */
     readonly paperHeadGroups: readonly string[] | null;
     readonly rehearsal: boolean;
@@ -646,6 +656,8 @@ export const IpcChannel = {
   unitsBundleAddStatus: 'units-bundle:add-status',
   unitsBundleRecordDestroyed: 'units-bundle:record-destroyed',
   unitsBundleAbandon: 'units-bundle:abandon',
+  recoveryStartFromPaper: 'recovery:start-from-paper',
+  recoveryConfirmUnitOnScreen: 'recovery:confirm-unit-on-screen',
   unitsAddTransport: 'units:add-transport',
   unitsConfirm: 'units:confirm',
   unitsRemove: 'units:remove',
@@ -761,8 +773,8 @@ export interface IpcContract {
     request: { signatureThreshold: number; revocationThreshold: number };
     result: RecoveryView;
   };
-  /** A custodian gives their share file (dialog) with its passphrase; opened and checked now. */
-  [IpcChannel.recoveryGiveShare]: { request: { passphrase: string }; result: RecoveryView };
+  /** A custodian gives their share: a file (dialog) and its passphrase, or a card (reader) and its PIN; opened and checked now. */
+  [IpcChannel.recoveryGiveShare]: { request: { secret: SecretInput }; result: RecoveryView };
   /** With K shares: the recovery ceremony of `mk recover --record`, the bundle built and recorded, the key wiped. */
   [IpcChannel.recoveryBuildBundle]: { request: undefined; result: RecoveryView };
   /** An admin signs with their identity file (dialog) and its passphrase, as `bundle sign --record` does. */
@@ -803,6 +815,10 @@ export interface IpcContract {
   [IpcChannel.unitsBundleRecordDestroyed]: { request: undefined; result: UnitsBundleView };
   /** Back to the start screen. */
   [IpcChannel.unitsBundleAbandon]: { request: undefined; result: UnitsBundleView };
+  /** The record is lost: the paper report's values, typed in, and where the new record goes (save dialog). */
+  [IpcChannel.recoveryStartFromPaper]: { request: RecoveryPaperReport; result: RecoveryView };
+  /** From the paper report: the operator confirms a unit's fingerprint against its display (the new record holds it). */
+  [IpcChannel.recoveryConfirmUnitOnScreen]: { request: { unitId: string }; result: RecoveryView };
   /** Generates the master key and splits it; the KCV is in the view. */
   [IpcChannel.masterKeyGenerate]: { request: undefined; result: CeremonyView };
   /** Writes share `shareIndex` (1-based) to a card (PIN) or a file (save dialog, new passphrase). */

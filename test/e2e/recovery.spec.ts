@@ -1,146 +1,159 @@
-// Recovery onto new units in the app (issue 11, ceremony 1): a key's record
-// written by the real writers (file shares), a new production emulator
-// instance, and two admins' identity files. Through the UI: the record
-// opened with the paper report's head, both units confirmed, the admins'
-// certificates and thresholds, two of three shares, the bundle built,
-// signed by both admins and saved; the emulator then ingests it and reports
-// the key's KCV on both units. Screenshots and axe at each step.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+// Recovery onto new units in the app (issue 11, ceremony 1), from the key's
+// record, with a share on a real card: a key generated 2 of 3 into files
+// (Alice, Bob, Carol) and re-shared to Carol (file), Dave (a virtual PIV card
+// on pcscd + vpcd) and Erin (file), the old set retired; a new production
+// emulator instance; two admins' identity files. Through the UI, each bad
+// input once: a paper head the record does not hold, a retired share, a share
+// of another key, one person's share brought twice, K-1 shares, a wrong PIN.
+// Then Carol's file and Dave's card rebuild the key, the bundle is built,
+// signed by both admins and saved; the emulator ingests it and reports the
+// key's KCV on both units. Screenshots and axe at each step.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileShareDestination } from '../../src/core/ceremony/media.js';
-import { generateMasterKeyCeremony } from '../../src/core/ceremony/operations.js';
-import { headHash, readTranscript } from '../../src/core/ceremony/transcript.js';
-import { generateFileIdentity } from '../../src/core/identity/identity.js';
+import { CardShareDestination } from '../../src/core/ceremony/card-media.js';
 import { hexGroups } from '../../src/core/ceremony/fingerprint.js';
-import { emu, ok } from '../support/cli.js';
+import { FileShareDestination, FileShareSource } from '../../src/core/ceremony/media.js';
+import { generateMasterKeyCeremony } from '../../src/core/ceremony/operations.js';
+import { reshareMasterKey } from '../../src/core/ceremony/reshare.js';
+import { headHash, readTranscript } from '../../src/core/ceremony/transcript.js';
+import { InProcessTransport } from '../../src/virtual-card/transport.js';
+import { preparedCard } from '../support/cards.js';
+import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
 import { expect, test } from './fixtures.js';
+import { expectUnitsHoldKey, setUpRecoveryRig } from './recovery-rig.js';
+import { RecoveryPage } from './pages/recovery.js';
 
 const PASS = 'recovery correct horse battery';
+const DAVE_PIN = '246813';
+const PORT = 35963;
+const SCRYPT = { logN: 15, r: 8, p: 1 };
 
-test('a key is recovered onto new units: record and paper head, units, admins, K shares, signed bundle, ingested', async ({
-  app,
-  bridge,
-  workDir,
-  shot,
-  axe,
-}) => {
-  test.setTimeout(120_000);
-  const media = join(workDir, 'media');
-  mkdirSync(media);
-  // The key's life so far: generated 2 of 3 into share files.
-  const record = join(media, 'MKRECOV.jsonl');
-  const custodians = ['Carol', 'Dave', 'Erin'];
-  const shares = custodians.map((n) => join(media, `${n.toLowerCase()}.keyshare`));
-  const generated = await generateMasterKeyCeremony({
-    keyName: 'MKRECOV',
-    threshold: 2,
-    custodians: custodians.map((custodian, i) => ({
-      custodian,
-      destination: new FileShareDestination(shares[i]!, async () => Buffer.from(PASS), { logN: 15, r: 8, p: 1 }),
-    })),
-    recordPath: record,
-    actor: 'Olga',
+test.describe('recovery from the key\u2019s record', () => {
+  const unavailable = pcscStackUnavailableReason();
+  test.skip(unavailable !== undefined, `the PC/SC stack is not installed: ${unavailable ?? ''}`);
+
+  let stack: PcscStack | undefined;
+  test.afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
   });
-  const head = headHash(readTranscript(record));
-  // New units: a production emulator instance, its transport files exported.
-  const unitsDir = join(workDir, 'units');
-  const transportDir = join(workDir, 'transport');
-  ok(emu(workDir, 'init', '--state', unitsDir, '--units', '2'));
-  ok(emu(workDir, 'transport', '--state', unitsDir, '--out-dir', transportDir));
-  const transports = readdirSync(transportDir).map((f) => join(transportDir, f));
-  expect(transports).toHaveLength(2);
-  // The admins of the new units, with identity files.
-  const admins = await Promise.all(
-    ['Alice', 'Bob'].map(async (name) => {
-      const path = join(media, `${name.toLowerCase()}.identity.pem`);
-      writeFileSync(path, (await generateFileIdentity(name, Buffer.from(PASS))).text);
-      return path;
-    }),
-  );
-  const answer = (kind: 'openFile' | 'chooseFolder', path: string): void => bridge.dialogs.answer(kind, path);
 
-  await app.getByRole('button', { name: 'Recover a key onto new units' }).click();
-  await expect(app.getByRole('heading', { name: 'Recover a key onto new units' })).toBeVisible();
-  await shot('recovery-start');
-  await axe('recovery-start');
+  test('a key is recovered onto new units from a file and a card, every bad input refused on the way', async ({
+    app,
+    bridge,
+    workDir,
+    shot,
+    axe,
+  }) => {
+    test.setTimeout(240_000);
+    const media = join(workDir, 'media');
+    mkdirSync(media);
+    const file = (name: string): FileShareDestination =>
+      new FileShareDestination(join(media, `${name}.keyshare`), async () => Buffer.from(PASS), SCRYPT);
+    const shareFile = (name: string): string => join(media, `${name}.keyshare`);
 
-  // 1. The record, with the paper report's head as printed (in groups).
-  await app.getByLabel(/Head hash printed on the paper report/).fill(hexGroups(Buffer.from(head, 'hex')).join(' '));
-  answer('openFile', record);
-  await app.getByRole('button', { name: 'Open the key’s record…' }).click();
-  await expect(app.getByText('— the record holds it')).toBeVisible();
+    // The key's life so far: generated 2 of 3 into files, then re-shared (Bob left): Dave's share on his card.
+    const record = join(media, 'MKRECOV.jsonl');
+    const generated = await generateMasterKeyCeremony({
+      keyName: 'MKRECOV',
+      threshold: 2,
+      custodians: ['Alice', 'Bob', 'Carol'].map((n) => ({ custodian: n, destination: file(`old-${n}`) })),
+      recordPath: record,
+      actor: 'Olga',
+    });
+    const daveCard = join(workDir, 'dave.card.json');
+    const reader = 'Virtual PIV reader 0';
+    const cards = new InProcessTransport();
+    cards.insert(reader, await preparedCard(DAVE_PIN, { stateFile: daveCard }));
+    await reshareMasterKey({
+      recordPath: record,
+      sources: ['Alice', 'Bob'].map((n) => new FileShareSource(shareFile(`old-${n}`), async () => Buffer.from(PASS))),
+      threshold: 2,
+      custodians: [
+        { custodian: 'Carol', destination: file('Carol') },
+        { custodian: 'Dave', destination: new CardShareDestination(cards, reader, async () => Buffer.from(DAVE_PIN)) },
+        { custodian: 'Erin', destination: file('Erin') },
+      ],
+      ceremonyName: 'Bob left',
+      actor: 'Rita',
+    });
+    cards.remove(reader);
+    const head = headHash(readTranscript(record));
+    // Another key, whose share a custodian brings by mistake.
+    const otherRecord = join(media, 'MKOTHER.jsonl');
+    await generateMasterKeyCeremony({
+      keyName: 'MKOTHER',
+      threshold: 2,
+      custodians: ['Frank', 'Gina'].map((n) => ({ custodian: n, destination: file(n) })),
+      recordPath: otherRecord,
+      actor: 'Olga',
+    });
+    // Dave's card in a reader on pcscd + vpcd.
+    stack = await startPcscStack([{ stateFile: daveCard, port: PORT }]);
+    // New units: a production emulator instance, its transport files exported.
+    const rig = await setUpRecoveryRig(workDir, media, PASS);
+    const page = new RecoveryPage(app, { answer: (k, p) => bridge.dialogs.answer(k, p), shot, axe });
 
-  // 2. The units, each confirmed against its display.
-  for (const t of transports) {
-    answer('openFile', t);
-    await app.getByRole('button', { name: 'Load a unit’s transport file…' }).click();
-    await app.getByRole('button', { name: /matches the unit’s display$/ }).click();
-  }
-  await expect(app.getByText('Confirmed: matches the unit’s display.')).toHaveCount(2);
-  await shot('recovery-units');
-  await axe('recovery-units');
-  await app.getByRole('button', { name: 'Continue to the admins' }).click();
+    await page.fromStartScreen();
+    await page.check('recovery-start');
 
-  // 3. The admins' certificates (their identity files) and the thresholds.
-  for (const a of admins) {
-    answer('openFile', a);
-    await app.getByRole('button', { name: 'Add an admin’s certificate…' }).click();
-  }
-  await expect(app.getByRole('button', { name: 'Remove Bob' })).toBeVisible();
-  await app.getByLabel('Signature threshold').fill('2');
-  await shot('recovery-admins');
-  await axe('recovery-admins');
-  await app.getByRole('button', { name: 'Continue to the shares' }).click();
+    // 1. A paper head the record does not hold (the other key's) is refused; then the right one, in groups.
+    await page.openRecord(record, headHash(readTranscript(otherRecord)));
+    await page.expectRefused(/does not hold the head hash .* printed on the paper report/);
+    await page.check('recovery-head-refused');
+    await page.openRecord(record, hexGroups(Buffer.from(head, 'hex')).join(' '));
+    await expect(app.getByText('— the record holds it')).toBeVisible();
 
-  // 4. Two custodians, one at a time.
-  for (const i of [2, 0]) {
-    await app.getByLabel('Passphrase of your share file').fill(PASS);
-    answer('openFile', shares[i]!);
-    await app.getByRole('button', { name: 'Open my share file…' }).click();
-  }
-  await expect(app.getByText(/2 of 2 shares given/)).toBeVisible();
-  await shot('recovery-shares');
-  await axe('recovery-shares');
-  await app.getByRole('button', { name: 'Rebuild the key and build the bundle' }).click();
+    // 2. The units, each confirmed against its display; 3. the admins, 2 of 2.
+    await page.unitsConfirmed(rig.transports, 'recovery-units');
+    await page.admins(rig.admins, 2, 'recovery-admins');
+    await page.check('recovery-shares');
 
-  // 5. Both admins read the summary, then sign with their identity files.
-  await expect(app.getByRole('heading', { name: '5. The admins sign the bundle' })).toBeVisible();
-  await expect(app.getByText('0 of 2')).toBeVisible();
-  await shot('recovery-signing');
-  await axe('recovery-signing');
-  for (const a of admins) {
-    await app.getByLabel('Passphrase of your identity file').fill(PASS);
-    answer('openFile', a);
-    await app.getByRole('button', { name: 'Open my identity file and sign…' }).click();
-  }
-  await expect(app.getByText('2 of 2 (Alice, Bob)')).toBeVisible();
-  const out = join(workDir, 'out');
-  mkdirSync(out);
-  answer('chooseFolder', out);
-  await app.getByRole('button', { name: 'Save the bundle…' }).click();
-  await expect(app.getByRole('heading', { name: 'The recover bundle is saved' })).toBeVisible();
-  await shot('recovery-done');
-  await axe('recovery-done');
-  expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
+    // 4. The shares, with every mistake a custodian can make.
+    await page.giveFile(shareFile('old-Bob'), PASS);
+    await page.expectRefused(/the re-share "Bob left" .* retired: it can no longer be used/);
+    await page.check('recovery-share-retired');
+    await page.giveFile(shareFile('Frank'), PASS);
+    await page.expectRefused(/belongs to another ceremony .*key "MKOTHER"/);
+    await page.check('recovery-share-other-key');
+    await page.giveFile(shareFile('Carol'), PASS);
+    await page.expectGiven(1, 2);
+    await page.giveFile(shareFile('Carol'), PASS);
+    await page.expectRefused(/is share 1 again: two copies of the same share count once/);
+    await page.check('recovery-share-twice');
+    await page.build();
+    await page.expectRefused(/2 different shares are needed to rebuild key "MKRECOV"; 1 was given/);
+    await page.expectGiven(1, 2);
+    await page.check('recovery-k-minus-1');
+    await page.giveCard(vpcdReaderName(PORT), '999999');
+    await page.expectRefused(/Wrong PIN: 2 tries left/);
+    await page.check('recovery-wrong-pin');
+    await page.giveCard(vpcdReaderName(PORT), DAVE_PIN);
+    await page.expectGiven(2, 2);
+    await expect(app.getByText(/share 1 \(Carol\), share 2 \(Dave\)/)).toBeVisible();
+    await page.check('recovery-shares-in');
+    await page.build();
 
-  // The record holds the recovery, closed as completed, and both signatures.
-  const types = readTranscript(record).map((e) => e.type);
-  expect(types.slice(-6)).toEqual([
-    'ceremony-opened',
-    'bundle-created',
-    'master-key-wiped',
-    'ceremony-closed',
-    'bundle-signed',
-    'bundle-signed',
-  ]);
+    // 5. Both admins sign; the bundle is saved.
+    const out = join(workDir, 'out');
+    mkdirSync(out);
+    await page.signAndSave(rig.admins, PASS, out);
+    await page.check('recovery-done');
+    expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
 
-  // The units ingest the saved bundle and report the key.
-  const [bundle] = readdirSync(out);
-  const ingest = emu(workDir, 'ingest', '--state', unitsDir, join(out, bundle!));
-  expect(ingest.code, ingest.stderr).toBe(0);
-  const status = JSON.parse(ok(emu(workDir, 'status', '--state', unitsDir, '--json'))) as {
-    units: Array<{ state: string; masterKeyKcv: string | null }>;
-  };
-  expect(status.units).toHaveLength(2);
-  for (const u of status.units) expect(u.masterKeyKcv?.toUpperCase()).toBe(generated.kcv.toUpperCase());
+    // The record holds the recovery, closed as completed, and both signatures; no refusal wrote to it.
+    const types = readTranscript(record).map((e) => e.type);
+    expect(types.filter((t) => t === 'ceremony-opened')).toHaveLength(3);
+    expect(types.slice(-6)).toEqual([
+      'ceremony-opened',
+      'bundle-created',
+      'master-key-wiped',
+      'ceremony-closed',
+      'bundle-signed',
+      'bundle-signed',
+    ]);
+
+    // The units ingest the saved bundle and report the key.
+    expectUnitsHoldKey(workDir, rig, out, generated.kcv);
+  });
 });

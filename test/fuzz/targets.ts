@@ -29,6 +29,7 @@ import { parseKeystoreFile, parseWrappedDek } from '../../src/emulator/kms.js';
 import { parseInstanceState } from '../../src/emulator/schema.js';
 import { CeremonyError } from '../../src/core/errors.js';
 import type { RecoverySession } from '../../src/core/ceremony/recovery-session.js';
+import type { UnitsBundleSession } from '../../src/core/ceremony/units-bundle-session.js';
 import { createHandlers } from '../../src/main/handlers.js';
 import { IpcChannel } from '../../src/shared/ipc.js';
 import type { Corpus, CardScript } from './corpus.js';
@@ -494,7 +495,7 @@ const PLAN_EXAMPLE = {
 };
 
 /** The contract, as an independent reading of src/shared/ipc.ts: null for calls that take no argument. */
-const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
+const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: unknown } } = {
   [IpcChannel.appGetInfo]: { spec: null },
   [IpcChannel.ceremonyState]: { spec: null },
   [IpcChannel.ceremonyAbandon]: { spec: null },
@@ -513,6 +514,30 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
   [IpcChannel.recordCheckOpen]: { spec: null },
   [IpcChannel.recordCheckOpenBundle]: { spec: null },
   [IpcChannel.recordCheckPrintReport]: { spec: null },
+  [IpcChannel.unitsBundleState]: { spec: null },
+  [IpcChannel.unitsBundleAddTransport]: { spec: null },
+  [IpcChannel.unitsBundleUnitsDone]: { spec: null },
+  [IpcChannel.unitsBundleAddAdmin]: { spec: null },
+  [IpcChannel.unitsBundleSaveBundle]: { spec: null },
+  [IpcChannel.unitsBundleAddStatus]: { spec: null },
+  [IpcChannel.unitsBundleRecordDestroyed]: { spec: null },
+  [IpcChannel.unitsBundleAbandon]: { spec: null },
+  [IpcChannel.unitsBundleOpenRecord]: {
+    spec: S.obj({ operation: (v) => v === 'admin-change' || v === 'zeroize' }),
+    example: { operation: 'zeroize' },
+  },
+  [IpcChannel.unitsBundleConfirmUnit]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u1' } },
+  [IpcChannel.unitsBundleDropAddedAdmin]: { spec: S.obj({ index: S.int(0, 255) }), example: { index: 0 } },
+  [IpcChannel.unitsBundleSetRemoved]: {
+    spec: S.obj({ thumbprint: S.text(64), removed: (v) => typeof v === 'boolean' }),
+    example: { thumbprint: 'x'.repeat(43), removed: true },
+  },
+  [IpcChannel.unitsBundleBuildAdminChange]: {
+    spec: S.obj({ signatureThreshold: S.int(1, 255), revocationThreshold: S.int(1, 255) }),
+    example: { signatureThreshold: 2, revocationThreshold: 2 },
+  },
+  [IpcChannel.unitsBundleBuildZeroize]: { spec: S.obj({ keyName: S.text() }), example: { keyName: 'MK' } },
+  [IpcChannel.unitsBundleSign]: { spec: S.obj({ secret }), example: { secret: { medium: 'file', passphrase: 'p' } } },
   [IpcChannel.recoveryState]: { spec: null },
   [IpcChannel.recoveryAddTransport]: { spec: null },
   [IpcChannel.recoveryUnitsDone]: { spec: null },
@@ -531,8 +556,13 @@ const IPC_SPECS: Record<string, { spec: Spec | null; example?: unknown }> = {
     example: { signatureThreshold: 2, revocationThreshold: 2 },
   },
   [IpcChannel.recoveryGiveShare]: {
-    spec: S.obj({ passphrase: S.text(1024) }),
-    example: { passphrase: 'x'.repeat(1024) },
+    spec: S.obj({ secret }),
+    example: { secret: { medium: 'card', reader: 'Yubico YubiKey 00 00', pin: '123456' } },
+  },
+  [IpcChannel.recoveryConfirmUnitOnScreen]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u1' } },
+  [IpcChannel.recoveryStartFromPaper]: {
+    spec: S.obj({ keyName: S.text(), kcv: S.text(), verificationPattern: S.text(), headHash: S.text() }),
+    example: { keyName: 'MK', kcv: 'ABC123', verificationPattern: '00'.repeat(32), headHash: '1a2b 3c4d '.repeat(8) },
   },
   [IpcChannel.recoverySign]: { spec: S.obj({ passphrase: S.text(1024) }), example: { passphrase: 'a passphrase' } },
   [IpcChannel.recordCheckCompareHead]: {
@@ -762,6 +792,8 @@ function ipcTarget(): Target<IpcCase> {
     session,
     // The recovery wizard's session (issue 11, ceremony 1): the same stub.
     recovery: session as unknown as RecoverySession,
+    // So are the admin change's and the zeroize's (issue 11, ceremonies 3 and 5).
+    unitsBundle: session as unknown as UnitsBundleSession,
     appInfo: () => ({ name: 'fuzz', version: '0', networkInterfacesUp: [] }),
     reportBug: (_channel, e) => {
       bug = e;
@@ -777,7 +809,7 @@ function ipcTarget(): Target<IpcCase> {
     weight: 12,
     generate(rng) {
       const channel = rng.pick(channels);
-      const { example } = IPC_SPECS[channel]!;
+      const { example } = IPC_SPECS[channel as IpcChannel];
       const r = rng.int(100);
       let args: unknown[];
       if (example === undefined || r < 15)
@@ -800,7 +832,7 @@ function ipcTarget(): Target<IpcCase> {
       } catch {
         return { accepted: false, code: 'not-cloneable' };
       }
-      const { spec } = IPC_SPECS[c.channel]!;
+      const { spec } = IPC_SPECS[c.channel as IpcChannel];
       const valid = spec === null ? cloned.length === 0 : cloned.length === 1 && spec(cloned[0]);
       let r;
       try {

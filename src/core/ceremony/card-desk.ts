@@ -147,8 +147,11 @@ export class CardDesk {
   }
 
   /** The share on the card in `reader` (of the given ceremony), opened with the PIN from `pin`. */
-  /** `wanted`: the ceremony whose share is read, or what the record says of the key's card shares (cardShareHintsOf). */
-  shareSource(reader: string, pin: () => Promise<Buffer>, wanted: string | CardShareHints): ShareSource {
+  /**
+   * `wanted`: the ceremony whose share is read, or what the record says of the key's card shares (cardShareHintsOf);
+   * undefined without a record (a recovery from the paper report): the card's only share.
+   */
+  shareSource(reader: string, pin: () => Promise<Buffer>, wanted: string | CardShareHints | undefined): ShareSource {
     return new LazyCardSource(() => this.transport(), reader, pin, wanted);
   }
 }
@@ -182,7 +185,7 @@ class LazyCardSource implements ShareSource {
     private readonly transport: () => Promise<CardTransport>,
     private readonly reader: string,
     private readonly pin: () => Promise<Buffer>,
-    private readonly wanted: string | CardShareHints,
+    private readonly wanted: string | CardShareHints | undefined,
   ) {
     this.label = `the card in reader "${reader}"`;
   }

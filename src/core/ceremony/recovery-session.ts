@@ -1,13 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { BundleSummary, ClaimSpec } from '../bundle/bundle.js';
+import { checkThresholds } from '../bundle/protocol.js';
 import type { TransportKey } from '../bundle/transport.js';
+import { padPin } from '../cards/piv.js';
 import { CeremonyError, missingCase } from '../errors.js';
-import { readFileOrFail } from '../files.js';
+import { assertFolderWritable, assertOutputFree, readFileOrFail } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
 import { identityCertificate } from '../identity/identity.js';
+import { checkKeyName } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
+import { precheckBundle, prepareSigning } from './bundles.js';
+import { bringShare, checkAgainstRecord, type ShareCheck } from './bring-share.js';
+import type { CardDesk } from './card-desk.js';
+import type { ShareSource } from './media.js';
+import {
+  checkEnoughShares,
+  checkNextSourceAgainstRecord,
+  loadCeremony,
+  verifyShareAgainstRecord,
+} from './operations.js';
+import { ENTRY, type CeremonySummary } from './record.js';
+import {
+  checkRecordAgainstPaperHead,
+  paperKeyOf,
+  parsePaperReport,
+  recoverFromPaper,
+  recoverFromRecord,
+  type PaperReport,
+  type RecoveryResult,
+} from './recovery.js';
+import type { SerialQueue } from './serial-queue.js';
+import { missingUnits, type FileDialogs, type FileFilter, type SecretInput } from './session.js';
+import { readTranscript } from './transcript.js';
 import {
   confirmLoadedUnit,
   loadTransport,
@@ -16,37 +42,38 @@ import {
   unitsReady,
   type StepUnit,
 } from './bundle-steps.js';
-import { precheckBundle, prepareSigning } from './bundles.js';
-import { FileShareSource, type ShareSource } from './media.js';
-import { checkNextSourceAgainstRecord, loadCeremony, verifyShareAgainstRecord } from './operations.js';
-import { ENTRY, type CeremonySummary } from './record.js';
-import { checkRecordAgainstPaperHead, recoverFromRecord, type RecoveryResult } from './recovery.js';
-import { SerialQueue } from './serial-queue.js';
-import { missingUnits, type FileDialogs, type FileFilter } from './session.js';
-import { readTranscript } from './transcript.js';
 
 // Recovery in the desktop app (issue 11, ceremony 1): the steps of `mk
 // recover --record`, one person at a time. Every step is the CLI's own
 // (recovery.ts, bundles.ts, operations.ts): this class only holds what the
 // room has given so far, in one typed phase, and the shares' secrets only
 // from the custodian's turn to the bundle's build, zeroed then whatever
-// happens. Card shares and card identities are not here yet (files only).
+// happens. A share comes on a file or a card (bring-share.ts, the re-share's
+// step too). When the key's record is lost, the paper report stands in for it
+// (recoverFromPaper): the units are confirmed on screen, not in a record, and
+// the new record is written only once the rebuilt key is the paper's.
 
 const RECORD_FILTERS: FileFilter[] = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
 const CERTIFICATE_FILTERS: FileFilter[] = [{ name: 'Admin certificate or identity', extensions: ['pem'] }];
-const SHARE_FILTERS: FileFilter[] = [{ name: 'Keyshare', extensions: ['keyshare'] }];
 
 export interface RecoveryPorts {
   dialogs: FileDialogs;
+  /** The production cards and the queue of the app (a card poll never interleaves with a share's read). */
+  cards: CardDesk;
+  queue: SerialQueue;
   /** Where the unsigned bundle is built and signed before it is saved (never a secret there). */
   workDir: string;
   now?: () => Date;
 }
 
-/** The key's record as opened, and the paper head it was checked against. */
+/** The key's record as opened, and the paper head it was checked against; or the paper report of a lost one. */
 export interface RecoveryRecord {
+  /** The key's record; from the paper report, the new record, written only when the bundle is built. */
   path: string;
-  summary: CeremonySummary;
+  from:
+    | { kind: 'record'; summary: CeremonySummary }
+    /** `set`: K of N, once the shares rebuilt the paper's key. */
+    | { kind: 'paper'; paper: PaperReport; set?: { threshold: number; shares: number } };
   paperHead: string | null;
   /** The record says its key lives in a rehearsal (the bundle will be a rehearsal bundle). */
   rehearsal: boolean;
@@ -62,14 +89,16 @@ class HeldShare implements ShareSource {
     readonly label: string,
     private readonly h: KeyshareHeader,
     share: Buffer,
+    /** Who the record says holds it (from the paper report: the share's header). */
+    readonly custodian: string,
   ) {
     this.share = share;
   }
   get shareIndex(): number {
     return this.h.shareIndex;
   }
-  get custodian(): string {
-    return this.h.custodian;
+  get knownHeader(): KeyshareHeader {
+    return this.h;
   }
   async header(): Promise<KeyshareHeader> {
     return this.h;
@@ -120,10 +149,13 @@ export interface RecoveryState {
   step: RecoveryStep;
   record: null | {
     fileName: string;
+    /** From the key's record, or from the paper report of a lost record (a new record). */
+    from: 'record' | 'paper';
     keyName: string;
     kcv: string;
-    threshold: number;
-    shares: number;
+    /** K of N; from the paper report, unknown (null) until the first share is given. */
+    threshold: number | null;
+    shares: number | null;
     paperHead: string | null;
     rehearsal: boolean;
   };
@@ -146,10 +178,11 @@ export interface RecoveryState {
 
 export class RecoverySession {
   private state: RecoveryPhase = { phase: 'idle' };
-  private readonly queue = new SerialQueue();
+  private readonly queue: SerialQueue;
   private readonly now: () => Date;
 
   constructor(private readonly ports: RecoveryPorts) {
+    this.queue = ports.queue;
     this.now = ports.now ?? (() => new Date());
   }
 
@@ -164,8 +197,7 @@ export class RecoverySession {
    */
   openRecord(paperHead: string | null): Promise<RecoveryState> {
     return this.queue.run(async () => {
-      if (this.state.phase !== 'idle' && this.state.phase !== 'units' && this.state.phase !== 'done')
-        throw new CeremonyError('WrongStep', 'A recovery is under way: finish it or start again first.');
+      this.expectStart();
       const path = picked(
         await this.ports.dialogs.openFile({ title: 'Open the key\u2019s record', filters: RECORD_FILTERS }),
       );
@@ -175,9 +207,59 @@ export class RecoverySession {
       this.reset();
       this.state = {
         phase: 'units',
-        record: { path, summary, paperHead: paperHead === null ? null : paperHead, rehearsal },
+        record: { path, from: { kind: 'record', summary }, paperHead, rehearsal },
         units: [],
       };
+      return this.snapshot();
+    });
+  }
+
+  /**
+   * The key's record is lost (`mk recover --new-record`): the values of its
+   * signed paper report, typed in, stand in for it, and the operator chooses
+   * where the new record goes (save dialog; never over a file). Nothing is
+   * written until the key rebuilt from the shares is the paper's.
+   */
+  startFromPaper(typed: PaperReport): Promise<RecoveryState> {
+    return this.queue.run(async () => {
+      this.expectStart();
+      const paper = parsePaperReport({ ...typed, keyName: typed.keyName.trim() });
+      checkKeyName(paper.keyName);
+      const path = picked(
+        await this.ports.dialogs.saveFile({
+          title: 'Save the key\u2019s new record',
+          defaultName: `${paper.keyName.replace(/[^A-Za-z0-9._-]+/g, '-')}-recovered.jsonl`,
+          filters: RECORD_FILTERS,
+        }),
+      );
+      assertOutputFree(path);
+      assertFolderWritable(path);
+      this.reset();
+      this.state = {
+        phase: 'units',
+        record: { path, from: { kind: 'paper', paper }, paperHead: paper.headHash, rehearsal: false },
+        units: [],
+      };
+      return this.snapshot();
+    });
+  }
+
+  /**
+   * From the paper report: the operator compared the unit's fingerprint with
+   * its display. There is no record to write it to yet: the new record
+   * begins with it (recoverFromPaper, the check of `--fingerprint`).
+   */
+  confirmUnitOnScreen(unitId: string): Promise<RecoveryState> {
+    return this.queue.run(async () => {
+      const st = this.expect('units', 'confirm a unit');
+      if (st.record.from.kind !== 'paper')
+        throw new CeremonyError(
+          'WrongStep',
+          'With the key\u2019s record, a unit\u2019s confirmation is written to it.',
+        );
+      const unit = st.units.find((u) => u.transport.file.unitId === unitId);
+      if (!unit) throw new CeremonyError('InvalidArgument', `There is no unit ${unitId} loaded.`);
+      unit.confirmed = true;
       return this.snapshot();
     });
   }
@@ -251,47 +333,61 @@ export class RecoverySession {
     return this.queue.run(async () => {
       const st = this.expect('admins', 'set the thresholds');
       const claim: ClaimSpec = { admins: st.admins.map((a) => a.certificate), ...t };
-      precheckBundle(
-        {
-          recordPath: st.record.path,
-          transports: st.transports,
-          request: { operation: 'recover', sources: [], claim },
-          outPath: this.workBundlePath(),
-          rehearsal: st.record.rehearsal,
-        },
-        readTranscript(st.record.path),
-        st.record.summary,
-      );
+      // From the paper report there is no record yet: a lock-out is refused now (the claim's own check), the
+      // rest by recoverFromPaper before it writes anything.
+      if (st.record.from.kind === 'paper') checkThresholds(claim, claim.admins.length, 'The claim');
+      else
+        precheckBundle(
+          {
+            recordPath: st.record.path,
+            transports: st.transports,
+            request: { operation: 'recover', sources: [], claim },
+            outPath: this.workBundlePath(),
+            rehearsal: st.record.rehearsal,
+          },
+          readTranscript(st.record.path),
+          st.record.from.summary,
+        );
       this.state = { phase: 'shares', record: st.record, transports: st.transports, claim, held: [] };
       return this.snapshot();
     });
   }
 
   /**
-   * A custodian gives their share file (dialog) and its passphrase: checked
-   * against the record (of the current set, not retired, not given twice, one
-   * per person) and opened now, so a wrong passphrase is told to its owner.
+   * A custodian gives their share: a file (dialog) and its passphrase, or a
+   * card (reader) and its PIN, the share read from the slot the record names
+   * (bring-share.ts). Checked against the record (of the current set, not
+   * retired, not given twice, one per person) or, from the paper report,
+   * against the paper's key, and opened now, so a wrong secret is told to its
+   * owner (a wrong PIN with the tries left); with the record, its commitment
+   * is checked too.
    */
-  presentShareFile(passphrase: string): Promise<RecoveryState> {
+  presentShare(secret: SecretInput): Promise<RecoveryState> {
     return this.queue.run(async () => {
       const st = this.expect('shares', 'give a share');
-      const path = picked(await this.ports.dialogs.openFile({ title: 'Open your share file', filters: SHARE_FILTERS }));
-      // Secret: the passphrase's bytes, zeroed below.
-      const pass = Buffer.from(passphrase, 'utf8');
+      // Secret: the passphrase's or PIN's bytes, zeroed below.
+      const bytes = Buffer.from(secret.medium === 'file' ? secret.passphrase : secret.pin, 'utf8');
       try {
-        const file = new FileShareSource(path, async () => Buffer.from(pass));
-        const accepted = await Promise.all(st.held.map((h) => h.header()));
-        const header = await checkNextSourceAgainstRecord(st.record.summary, accepted, file);
-        const held = new HeldShare(file.label, header, await file.open());
+        if (secret.medium === 'card') zeroize(padPin(bytes, 'The PIN'));
+        const from = st.record.from;
+        const against =
+          from.kind === 'record'
+            ? checkAgainstRecord(
+                from.summary,
+                st.held.map((h) => h.knownHeader),
+              )
+            : checkAgainstPaper(from.paper, st.held);
+        const b = await bringShare(this.ports, secret, bytes, against);
+        const held = new HeldShare(b.label, b.header, b.share, b.custodian);
         try {
-          await verifyShareAgainstRecord(st.record.path, held);
+          if (from.kind === 'record') await verifyShareAgainstRecord(st.record.path, held);
         } catch (e) {
           held.dispose();
           throw e;
         }
         st.held.push(held);
       } finally {
-        zeroize(pass);
+        zeroize(bytes);
       }
       return this.snapshot();
     });
@@ -306,25 +402,46 @@ export class RecoverySession {
   buildBundle(): Promise<RecoveryState> {
     return this.queue.run(async () => {
       const st = this.expect('shares', 'build the bundle');
+      const from = st.record.from;
+      const first = st.held[0]?.knownHeader;
+      // Fewer than K: refused with the shares kept, so that the next custodian can still give theirs.
+      checkEnoughShares(from.kind === 'record' ? from.summary : await paperKeyOf(from.paper, st.held), st.held.length);
       const bundlePath = this.workBundlePath();
+      const common = {
+        sources: st.held,
+        transports: st.transports,
+        claim: st.claim,
+        outPath: bundlePath,
+        rehearsal: st.record.rehearsal,
+        now: this.now,
+      };
       let result: RecoveryResult;
       try {
-        result = await recoverFromRecord({
-          recordPath: st.record.path,
-          ...(st.record.paperHead !== null ? { paperHead: st.record.paperHead } : {}),
-          sources: st.held,
-          transports: st.transports,
-          claim: st.claim,
-          outPath: bundlePath,
-          rehearsal: st.record.rehearsal,
-          now: this.now,
-        });
+        result =
+          from.kind === 'record'
+            ? await recoverFromRecord({
+                ...common,
+                recordPath: st.record.path,
+                ...(st.record.paperHead !== null ? { paperHead: st.record.paperHead } : {}),
+              })
+            : await recoverFromPaper({
+                ...common,
+                newRecordPath: st.record.path,
+                paper: from.paper,
+                // Each unit was confirmed against its display on screen (unitsDone required it).
+                displayed: new Map(st.transports.map((t) => [t.file.unitId, t.file.fingerprint])),
+              });
       } finally {
         for (const h of st.held) h.dispose();
         st.held = [];
       }
-      const { summary } = prepareSigning(bundlePath, this.approval(st.record));
-      this.state = { phase: 'signing', record: st.record, claim: st.claim, bundlePath, result, summary, signedBy: [] };
+      // From the paper report, the new record now holds the key: K of N as its shares said.
+      const record: RecoveryRecord =
+        from.kind === 'paper' && first !== undefined
+          ? { ...st.record, from: { ...from, set: { threshold: first.threshold, shares: first.shares } } }
+          : st.record;
+      const { summary } = prepareSigning(bundlePath, this.approval(record));
+      this.state = { phase: 'signing', record, claim: st.claim, bundlePath, result, summary, signedBy: [] };
       return this.snapshot();
     });
   }
@@ -388,6 +505,12 @@ export class RecoverySession {
     this.reset();
   }
 
+  /** A new recovery starts from the start, after one ended, or over one that has not got past its units. */
+  private expectStart(): void {
+    if (this.state.phase !== 'idle' && this.state.phase !== 'units' && this.state.phase !== 'done')
+      throw new CeremonyError('WrongStep', 'A recovery is under way: finish it or start again first.');
+  }
+
   private reset(): void {
     if (this.state.phase === 'shares') for (const h of this.state.held) h.dispose();
     this.state = { phase: 'idle' };
@@ -408,6 +531,26 @@ export class RecoverySession {
   }
 }
 
+/**
+ * From the paper report: a share is checked against the key the paper and
+ * the shares given before it describe (paperKeyOf: the paper's key name and
+ * KCV, one set, no share twice, one per person); a card's share is looked
+ * for in that set once it is known.
+ */
+function checkAgainstPaper(paper: PaperReport, held: readonly HeldShare[]): ShareCheck {
+  const first = held[0]?.knownHeader;
+  return {
+    cardHints: first === undefined ? undefined : { ceremonyIds: [first.ceremonyId], slots: [] },
+    check: async (source) =>
+      checkNextSourceAgainstRecord(
+        await paperKeyOf(paper, [...held, source]),
+        held.map((h) => h.knownHeader),
+        source,
+      ),
+    custodianOf: (h) => h.custodian,
+  };
+}
+
 function picked(path: string | null, what: 'file' | 'folder' = 'file'): string {
   if (path === null) throw new CeremonyError('Canceled', `No ${what} was chosen.`);
   return path;
@@ -426,12 +569,26 @@ function snapshotOf(s: RecoveryPhase): RecoveryState {
   };
   if (s.phase === 'idle') return base;
   const r = s.record;
+  // From the paper report, K of N are the first share's (its header), once one is given.
+  const first = s.phase === 'shares' ? s.held[0]?.knownHeader : undefined;
+  const known =
+    r.from.kind === 'record'
+      ? {
+          keyName: r.from.summary.keyName,
+          kcv: r.from.summary.kcv,
+          threshold: r.from.summary.threshold,
+          shares: r.from.summary.shares,
+        }
+      : {
+          keyName: r.from.paper.keyName,
+          kcv: r.from.paper.kcv,
+          threshold: r.from.set?.threshold ?? first?.threshold ?? null,
+          shares: r.from.set?.shares ?? first?.shares ?? null,
+        };
   base.record = {
     fileName: basename(r.path),
-    keyName: r.summary.keyName,
-    kcv: r.summary.kcv,
-    threshold: r.summary.shareSets.at(-1)?.threshold ?? r.summary.threshold,
-    shares: r.summary.shareSets.at(-1)?.shares ?? r.summary.shares,
+    from: r.from.kind,
+    ...known,
     paperHead: r.paperHead,
     rehearsal: r.rehearsal,
   };

@@ -226,6 +226,18 @@ export async function recoverFromPaper(a: RecoverFromPaperArgs): Promise<Recover
   }
 }
 
+/**
+ * The key the paper report describes, as the shares presented so far know it
+ * (recoverFromPaper's view of them: the first share must be of the paper's
+ * key, the others of its set). For the app, which takes the shares one
+ * custodian at a time and checks each as it is given.
+ */
+export async function paperKeyOf(typed: PaperReport, sources: readonly ShareSource[]): Promise<CeremonySummary> {
+  const paper = parsePaperReport(typed);
+  const headers = await Promise.all(sources.map((s) => s.header()));
+  return presentedSummary(paper, paperMatchesShare(paper, headers[0], sources[0]), sources, headers);
+}
+
 /** A value typed from the paper report: hex in groups or not, either case; normalised, or refused naming what it is. */
 function hex(text: string, digits: number, what: string): string {
   const h = text.replace(/[\s:]+/g, '').toLowerCase();

@@ -5,10 +5,11 @@ import { safeFileStem } from '../files.js';
 import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
+import { bringShare, checkAgainstRecord, type BroughtShare } from './bring-share.js';
 import type { CardDesk } from './card-desk.js';
 import { CardShareDestination } from './card-media.js';
-import { FileShareDestination, FileShareSource, type ShareDestination, type ShareSource } from './media.js';
-import { cardShareHintsOf, checkNextSourceAgainstRecord, loadCeremony } from './operations.js';
+import { FileShareDestination, type ShareDestination, type ShareSource } from './media.js';
+import { loadCeremony } from './operations.js';
 import type { CeremonySummary } from './record.js';
 import { reshareMasterKey, type ReshareResult } from './reshare.js';
 import type { SerialQueue } from './serial-queue.js';
@@ -38,15 +39,6 @@ export interface ReshareSessionPorts {
   now: () => Date;
   /** scrypt cost for share files; tests lower it, the app never sets it. */
   scryptCost?: { logN: number; r: number; p: number };
-}
-
-/** A current share its custodian brought: opened, its header checked against the record. */
-interface BroughtShare {
-  readonly header: KeyshareHeader;
-  readonly custodian: string;
-  readonly label: string;
-  /** The opened share. Secret: never logged; zeroed in forget(). */
-  readonly share: Buffer;
 }
 
 /** Where a new share goes and the secret that will seal it. */
@@ -217,27 +209,16 @@ export class ReshareSession {
   bringShare(secret: SecretInput): Promise<ReshareSnapshot> {
     return this.withSecret(secret, async (bytes) => {
       const st = this.expect('shares-in', 'bring a current share');
-      const provide = async (): Promise<Buffer> => Buffer.from(bytes);
-      let source: ShareSource;
-      if (secret.medium === 'file') {
-        const path = picked(
-          await this.ports.dialogs.openFile({ title: 'Open your share file (current set)', filters: SHARE_FILTERS }),
-        );
-        source = new FileShareSource(path, provide);
-      } else {
-        source = this.ports.cards.shareSource(secret.reader, provide, cardShareHintsOf(st.record.summary));
-      }
-      const reader = secret.medium === 'card' ? secret.reader : null;
-      const brought = await this.ports.cards.touching(reader, async () => {
-        const header = await checkNextSourceAgainstRecord(
+      const brought = await bringShare(
+        this.ports,
+        secret,
+        bytes,
+        checkAgainstRecord(
           st.record.summary,
           st.brought.map((b) => b.header),
-          source,
-        );
-        const share = await source.open();
-        const custodian = st.record.summary.issued.get(header.shareIndex)?.custodian ?? header.custodian;
-        return { header, custodian, label: source.label, share };
-      });
+        ),
+        'Open your share file (current set)',
+      );
       st.brought.push(brought);
       return this.snapshot();
     });

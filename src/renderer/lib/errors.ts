@@ -207,9 +207,14 @@ function explainByCode(error: IpcError): ErrorExplanation {
         summary: 'The import bundle is not the one this ceremony built, or it was altered.',
         next: 'Do not sign or load it. Use the original file.',
       };
+    case 'KcvMismatch':
+      // A unit's key, or the KCV typed from a paper report (issue 11), is not the key's.
+      return {
+        summary: 'The key check values (KCV) do not match.',
+        next: 'Read the message below: it names both KCVs and where each comes from.',
+      };
     case 'Replay':
     case 'WrongTarget':
-    case 'KcvMismatch':
     case 'UnitState':
     case 'UnitInMaintenance':
     case 'RehearsalMismatch':

@@ -1,6 +1,8 @@
 // Recovery onto new units (issue 11, ceremony 1): the steps of `keyceremony
-// mk recover --record`, one person at a time. Main holds the recovery; this
-// screen shows the last RecoveryView it answered and sends each step.
+// mk recover --record` (or, when the record is lost, `--new-record` with the
+// paper report's values), one person at a time; each share on a file or a
+// card. Main holds the recovery; this screen shows the last RecoveryView it
+// answered and sends each step.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcResult, RecoveryView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
@@ -9,9 +11,10 @@ import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretField } from '../ui/SecretField.js';
+import { BringShareForm } from '../ui/BringShareForm.js';
 
 const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
-  { step: 'idle', label: 'The key’s record' },
+  { step: 'idle', label: 'The key’s record or its paper report' },
   { step: 'units', label: 'Target units' },
   { step: 'admins', label: 'Admins and thresholds' },
   { step: 'shares', label: 'Key shares' },
@@ -49,11 +52,12 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
           </li>
         ))}
       </ol>
-      {view?.record && <RecordFacts record={view.record} />}
+      {view?.record && <RecordFacts record={view.record} built={current === 'signing' || current === 'done'} />}
       {current === 'idle' && <OpenRecord busy={call.busy !== null} step={step} />}
+      {current === 'idle' && <FromPaper busy={call.busy !== null} step={step} />}
       {view && current === 'units' && <Units view={view} busy={call.busy !== null} step={step} />}
       {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
-      {view && current === 'shares' && <Shares view={view} busy={call.busy !== null} step={step} />}
+      {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
       {view && current === 'signing' && <Signing view={view} busy={call.busy !== null} step={step} />}
       {view && current === 'done' && <Done view={view} />}
       <BusyStatus busy={call.busy} />
@@ -75,10 +79,25 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
 
 type Step = (busy: string, invoke: () => Promise<IpcResult<RecoveryView>>) => Promise<boolean>;
 
-function RecordFacts({ record }: { readonly record: NonNullable<RecoveryView['record']> }) {
+function RecordFacts({
+  record,
+  built,
+}: {
+  readonly record: NonNullable<RecoveryView['record']>;
+  /** The bundle is built: from the paper report, the new record exists. */
+  readonly built: boolean;
+}) {
+  const paper = record.from === 'paper';
   return (
     <section className="check-section" aria-labelledby="recovery-record-heading">
-      <h3 id="recovery-record-heading">The key’s record</h3>
+      <h3 id="recovery-record-heading">{paper ? 'The key, from its paper report' : 'The key’s record'}</h3>
+      {paper && (
+        <p className="notice notice-warning" role="note">
+          {built
+            ? 'The key rebuilt from the shares matched the paper report: the new record holds this recovery and is the key’s record from now on.'
+            : 'The key’s record is lost: the values typed from its signed paper report stand in for it. The new record is written only once the key rebuilt from the shares matches the paper.'}
+        </p>
+      )}
       {record.rehearsal && (
         <p className="notice notice-warning" role="note">
           REHEARSAL: this record’s key lives in a rehearsal; the bundle will load rehearsal units only.
@@ -86,7 +105,7 @@ function RecordFacts({ record }: { readonly record: NonNullable<RecoveryView['re
       )}
       <dl className="fact-list record-facts">
         <div>
-          <dt>Record</dt>
+          <dt>{paper ? 'New record' : 'Record'}</dt>
           <dd className="path">{record.fileName}</dd>
         </div>
         <div>
@@ -100,15 +119,17 @@ function RecordFacts({ record }: { readonly record: NonNullable<RecoveryView['re
         <div>
           <dt>Shares needed</dt>
           <dd>
-            {record.threshold} of the {record.shares} current shares
+            {record.threshold === null
+              ? 'Known from the first share given'
+              : `${record.threshold} of the ${record.shares ?? '?'} current shares`}
           </dd>
         </div>
         <div>
-          <dt>Paper report’s head hash</dt>
+          <dt>{paper ? 'Lost record’s head hash (paper report)' : 'Paper report’s head hash'}</dt>
           <dd className="mono">
             {record.paperHeadGroups === null
               ? 'Not typed in'
-              : `${record.paperHeadGroups.join(' ')} — the record holds it`}
+              : `${record.paperHeadGroups.join(' ')}${paper ? ' — written into the new record' : ' — the record holds it'}`}
           </dd>
         </div>
       </dl>
@@ -155,14 +176,78 @@ function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Ste
   );
 }
 
+function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step }) {
+  const [keyName, setKeyName] = useState('');
+  const [kcv, setKcv] = useState('');
+  const [verificationPattern, setVerificationPattern] = useState('');
+  const [headHash, setHeadHash] = useState('');
+  function submit(event: FormEvent): void {
+    event.preventDefault();
+    void step('Checking the paper report’s values…', () =>
+      api().recovery.startFromPaper({ keyName, kcv, verificationPattern, headHash }),
+    );
+  }
+  const field = (id: string, label: string, hint: string, value: string, set: (v: string) => void, mono = true) => (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className={mono ? 'input mono' : 'input'}
+        type="text"
+        autoComplete="off"
+        spellCheck={false}
+        required
+        aria-describedby={`${id}-hint`}
+        value={value}
+        onChange={(e) => set(e.target.value)}
+      />
+      <p className="field-hint" id={`${id}-hint`}>
+        {hint}
+      </p>
+    </div>
+  );
+  return (
+    <form className="check-section" aria-labelledby="recovery-paper-heading" onSubmit={submit}>
+      <h3 id="recovery-paper-heading">Or: the record is lost — recover from the paper report</h3>
+      <p>
+        Type the values printed on the key’s signed paper report. The shares must rebuild a key with this KCV and
+        verification pattern; a new record then begins with this recovery and is the key’s record from then on.
+      </p>
+      {field('recovery-paper-key', 'Key name', 'As printed on the report.', keyName, setKeyName, false)}
+      {field('recovery-paper-kcv', 'KCV', 'The 6 hex digits of the key check value.', kcv, setKcv)}
+      {field(
+        'recovery-paper-pattern',
+        'Verification pattern',
+        'The 64 hex digits, in groups or not.',
+        verificationPattern,
+        setVerificationPattern,
+      )}
+      {field(
+        'recovery-paper-lost-head',
+        'Head hash of the lost record',
+        'The 64 hex digits under “Transcript head hash”, in groups or not.',
+        headHash,
+        setHeadHash,
+      )}
+      <div className="actions">
+        <button type="submit" className="button button-secondary" disabled={busy}>
+          Choose where the new record goes…
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function Units({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
   const ready = view.units.length > 0 && view.unitsMissing.length === 0 && view.units.every((u) => u.confirmed);
+  const paper = view.record?.from === 'paper';
   return (
     <section className="check-section" aria-labelledby="recovery-units-heading">
       <h3 id="recovery-units-heading">2. Target units</h3>
       <p>
-        Load each unit’s transport key file and compare its fingerprint with the unit’s own display. Each confirmation
-        is written to the record.
+        {paper
+          ? 'Load each unit’s transport key file and compare its fingerprint with the unit’s own display. The new record begins with these confirmations.'
+          : 'Load each unit’s transport key file and compare its fingerprint with the unit’s own display. Each confirmation is written to the record.'}
       </p>
       <ul className="unit-list">
         {view.units.map((u) => (
@@ -180,7 +265,11 @@ function Units({ view, busy, step }: { readonly view: RecoveryView; readonly bus
                 className="button button-secondary"
                 disabled={busy}
                 onClick={() =>
-                  void step('Recording the confirmation…', () => api().recovery.confirmUnit({ unitId: u.unitId }))
+                  void step('Recording the confirmation…', () =>
+                    paper
+                      ? api().recovery.confirmUnitOnScreen({ unitId: u.unitId })
+                      : api().recovery.confirmUnit({ unitId: u.unitId }),
+                  )
                 }
               >
                 {`Unit ${u.unitId}: matches the unit’s display`}
@@ -301,56 +390,52 @@ function Admins({ view, busy, step }: { readonly view: RecoveryView; readonly bu
   );
 }
 
-function Shares({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
-  const [passphrase, setPassphrase] = useState('');
-  const needed = view.record?.threshold ?? 0;
-  const enough = view.sharesIn.length >= needed;
-  async function submit(event: FormEvent): Promise<void> {
-    event.preventDefault();
-    // The passphrase leaves the screen with the call, whatever it answers.
-    const secret = passphrase;
-    setPassphrase('');
-    await step('Opening and checking the share…', () => api().recovery.giveShare({ passphrase: secret }));
-  }
+function Shares({
+  view,
+  busy,
+  step,
+}: {
+  readonly view: RecoveryView;
+  /** The call in flight, or null. */
+  readonly busy: string | null;
+  readonly step: Step;
+}) {
+  const needed = view.record?.threshold ?? null;
+  const given = view.sharesIn.length;
+  const enough = needed !== null && given >= needed;
+  const against = view.record?.from === 'paper' ? 'the paper report' : 'the record';
   return (
     <section className="check-section" aria-labelledby="recovery-shares-heading">
       <h3 id="recovery-shares-heading">4. Key shares</h3>
       <p>
-        {`${needed} custodians give their shares, one at a time: open your share file, then type its passphrase. Each share is checked against the record when it is given.`}
+        {`${needed === null ? 'The custodians give their shares (the first says how many are needed)' : `${needed} custodians give their shares`}, one at a time: a share file and its passphrase, or a smart card and its PIN. Each share is checked against ${against} when it is given.`}
       </p>
       <p role="status">
-        {`${view.sharesIn.length} of ${needed} shares given`}
-        {view.sharesIn.length > 0 &&
-          `: ${view.sharesIn.map((s) => `share ${s.shareIndex} (${s.custodian})`).join(', ')}`}
+        {needed === null ? `${given} shares given` : `${given} of ${needed} shares given`}
+        {given > 0 && `: ${view.sharesIn.map((s) => `share ${s.shareIndex} (${s.custodian})`).join(', ')}`}
       </p>
       {!enough && (
-        <form onSubmit={(e) => void submit(e)}>
-          <SecretField
-            id="recovery-share-passphrase"
-            label="Passphrase of your share file"
-            value={passphrase}
-            onChange={setPassphrase}
-            maxLength={1024}
-          />
-          <div className="actions">
-            <button type="submit" className="button button-primary" disabled={busy || passphrase === ''}>
-              Open my share file…
-            </button>
-          </div>
-        </form>
+        <BringShareForm
+          turn={given}
+          submitLabel={(medium) => (medium === 'file' ? 'Open my share file…' : 'Read my share from the card')}
+          busy={busy}
+          onSubmit={(secret, medium) =>
+            step(medium === 'card' ? 'Reading the share from the card…' : 'Opening and checking the share…', () =>
+              api().recovery.giveShare({ secret }),
+            )
+          }
+        />
       )}
-      {enough && (
-        <div className="actions">
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={busy}
-            onClick={() => void step('Rebuilding the key and building the bundle…', () => api().recovery.buildBundle())}
-          >
-            Rebuild the key and build the bundle
-          </button>
-        </div>
-      )}
+      <div className="actions">
+        <button
+          type="button"
+          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
+          disabled={busy !== null || given === 0}
+          onClick={() => void step('Rebuilding the key and building the bundle…', () => api().recovery.buildBundle())}
+        >
+          Rebuild the key and build the bundle
+        </button>
+      </div>
     </section>
   );
 }
@@ -455,8 +540,10 @@ function Done({ view }: { readonly view: RecoveryView }) {
       <BundleFacts bundle={bundle} />
       <p>
         Saved to <span className="path">{bundle.saved?.path}</span>, file SHA-256{' '}
-        <span className="mono">{bundle.saved?.fileSha256}</span>. The record holds the recovery, closed as completed,
-        and the signatures.
+        <span className="mono">{bundle.saved?.fileSha256}</span>.{' '}
+        {view.record?.from === 'paper'
+          ? `The new record ${view.record.fileName} holds the recovery from the paper report, closed as completed, and the signatures: it is the key’s record from now on.`
+          : 'The record holds the recovery, closed as completed, and the signatures.'}
       </p>
       <p>
         <strong>Next:</strong> carry the bundle to the units and ingest it there (

@@ -12,6 +12,7 @@ import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { PersonRosterRow } from '../ui/PersonRosterRow.js';
 import { SecretForm } from '../ui/SecretForm.js';
+import { BringShareForm } from '../ui/BringShareForm.js';
 
 interface CustodianRow {
   readonly key: number;
@@ -136,8 +137,6 @@ function SharesInStep({
   readonly take: Take;
   readonly onNext: () => void;
 }) {
-  const [medium, setMedium] = useState<Medium>('file');
-  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   const needed = view.record?.threshold ?? 0;
   const enough = view.brought.length >= needed;
   return (
@@ -168,47 +167,16 @@ function SharesInStep({
           <p>
             {`${needed - view.brought.length} more ${needed - view.brought.length === 1 ? 'share is' : 'shares are'} needed: the key cannot be rebuilt, so the new custodians cannot be named, until ${needed} different shares of the current set are brought.`}
           </p>
-          <fieldset className="medium-choice">
-            <legend>Where is the next custodian’s share?</legend>
-            <div className="radio-row">
-              <input
-                type="radio"
-                id={`${idPrefix}-file`}
-                name={`${idPrefix}-medium`}
-                checked={medium === 'file'}
-                onChange={() => setMedium('file')}
-              />
-              <label htmlFor={`${idPrefix}-file`}>In a share file (passphrase)</label>
-            </div>
-            <div className="radio-row">
-              <input
-                type="radio"
-                id={`${idPrefix}-card`}
-                name={`${idPrefix}-medium`}
-                checked={medium === 'card'}
-                onChange={() => setMedium('card')}
-              />
-              <label htmlFor={`${idPrefix}-card`}>On a smart card (PIN)</label>
-            </div>
-          </fieldset>
-          <SecretForm
-            key={`${medium}-${view.brought.length}`}
-            medium={medium}
-            submitLabel="Bring this share"
+          <BringShareForm
+            turn={view.brought.length}
+            submitLabel={() => 'Bring this share'}
             busy={call.busy}
-            error={null}
-            onSubmit={(secret) =>
+            onSubmit={(secret, medium) =>
               take(medium === 'card' ? 'Reading the share from the card…' : 'Opening the share file…', () =>
                 api().reshare.bringShare({ secret }),
               )
             }
-          >
-            {medium === 'file' ? (
-              <p>Type your share file’s passphrase. After you press the button, choose the share file.</p>
-            ) : (
-              <p>Insert your card, choose its reader and type its PIN.</p>
-            )}
-          </SecretForm>
+          />
         </>
       )}
     </>

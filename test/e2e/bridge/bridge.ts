@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from '@playwright/test';
 import { createPcscTransport } from '../../../src/core/cards/pcsc.js';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
+import { CardDesk } from '../../../src/core/ceremony/card-desk.js';
+import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
 import { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
@@ -91,9 +93,10 @@ export function createBridge(o: BridgeOptions): Bridge {
   const dialogs = new ScriptedDialogs();
   const printed: string[] = [];
   let transport: Promise<CardTransport> | undefined;
+  const openCardTransport = o.openCardTransport ?? (() => (transport ??= createPcscTransport()));
   const session = new CeremonySession({
     dialogs,
-    openCardTransport: o.openCardTransport ?? (() => (transport ??= createPcscTransport())),
+    openCardTransport,
     renderPdf: async (html) => {
       // Chromium's own PDF printer, in a context with JavaScript off: the
       // counterpart of webContents.printToPDF in src/main/ports.ts.
@@ -118,9 +121,16 @@ export function createBridge(o: BridgeOptions): Bridge {
   // As main does at start-up (src/main/index.ts).
   session.closeInterruptedRecords();
   const bugs: string[] = [];
+  // As main gives them (src/main/index.ts): the recovery reads card shares on the PC/SC stack.
+  const recoveryQueue = new SerialQueue();
   const handlers = createHandlers({
     session,
-    recovery: new RecoverySession({ dialogs, workDir: o.workDir }),
+    recovery: new RecoverySession({
+      dialogs,
+      cards: new CardDesk(openCardTransport, recoveryQueue),
+      queue: recoveryQueue,
+      workDir: o.workDir,
+    }),
     unitsBundle: new UnitsBundleSession({ dialogs, workDir: o.workDir }),
     appInfo: () => ({ name: 'Key Ceremony', version: 'test', networkInterfacesUp: o.networkInterfacesUp ?? [] }),
     reportBug: (channel, error) => {

@@ -76,8 +76,11 @@ describe('the IPC contract', () => {
       [IpcChannel.recoverySetThresholds, { signatureThreshold: 0, revocationThreshold: 1 }],
       [IpcChannel.recoverySetThresholds, { signatureThreshold: 1.5, revocationThreshold: 1 }],
       [IpcChannel.recoverySetThresholds, { signatureThreshold: 1 }],
-      [IpcChannel.recoveryGiveShare, { passphrase: 'x'.repeat(1025) }],
-      [IpcChannel.recoveryGiveShare, { secret: { medium: 'file', passphrase: 'p' } }],
+      [IpcChannel.recoveryGiveShare, { secret: { medium: 'file', passphrase: 'x'.repeat(1025) } }],
+      [IpcChannel.recoveryGiveShare, { passphrase: 'p' }],
+      [IpcChannel.recoveryGiveShare, { secret: { medium: 'card', reader: 'r', pin: '1'.repeat(17) } }],
+      [IpcChannel.recoveryStartFromPaper, { keyName: 'MK', kcv: 'ABC123', verificationPattern: 'a' }],
+      [IpcChannel.recoveryConfirmUnitOnScreen, { unitId: 7 }],
       [IpcChannel.recoverySign, { passphrase: null }],
       [IpcChannel.recoveryRemoveAdmin, { adminIndex: -1 }],
     ] as const) {

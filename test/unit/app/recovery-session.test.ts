@@ -2,7 +2,7 @@
 // steps of `mk recover --record` one person at a time, on a key's record
 // written by the real writers, with share files and identity files on disk;
 // and its IPC channels, parsed strictly.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +17,17 @@ import { CeremonyError } from '../../../src/core/errors.js';
 import { generateFileIdentity } from '../../../src/core/identity/identity.js';
 import { initInstance, transportFileFor } from '../../../src/emulator/instance.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
+import { preparedCard } from '../../support/cards.js';
+import { CardShareDestination } from '../../../src/core/ceremony/card-media.js';
+import type { PaperReport } from '../../../src/core/ceremony/recovery.js';
+import { CardDesk } from '../../../src/core/ceremony/card-desk.js';
+import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
+import type { CardTransport } from '../../../src/core/cards/transport.js';
+import { InProcessTransport } from '../../../src/virtual-card/transport.js';
 
 const SCRYPT = { logN: 15, r: 8, p: 1 };
+const PIN = '246813';
+const READER = 'Virtual PIV reader 0';
 const PASS = 'correct horse battery staple 42';
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'kc-recovery-app-'));
 
@@ -26,6 +35,7 @@ interface KeyOnDisk {
   dir: string;
   record: string;
   kcv: string;
+  verificationPattern: string;
   shareFiles: string[];
   transports: string[];
   identities: Array<{ name: string; path: string }>;
@@ -66,14 +76,29 @@ async function keyOnDisk(): Promise<KeyOnDisk> {
     writeFileSync(p, i.text);
     return { name: i.name, path: p };
   });
-  return { dir, record, kcv: r.kcv, shareFiles: dests.map((d) => d.path), transports, identities: ids };
+  return {
+    dir,
+    record,
+    kcv: r.kcv,
+    verificationPattern: r.verificationPattern,
+    shareFiles: dests.map((d) => d.path),
+    transports,
+    identities: ids,
+  };
 }
 
-function session(dir: string): { s: RecoverySession; dialogs: ScriptedDialogs } {
+const file = (passphrase: string) => ({ medium: 'file' as const, passphrase });
+
+function session(dir: string, cards?: InProcessTransport): { s: RecoverySession; dialogs: ScriptedDialogs } {
   const dialogs = new ScriptedDialogs();
   const work = join(dir, 'work');
-  mkdirSync(work);
-  return { s: new RecoverySession({ dialogs, workDir: work }), dialogs };
+  mkdirSync(work, { recursive: true });
+  const queue = new SerialQueue();
+  const open = async (): Promise<CardTransport> => {
+    if (!cards) throw new Error('no card in this test');
+    return cards;
+  };
+  return { s: new RecoverySession({ dialogs, cards: new CardDesk(open, queue), queue, workDir: work }), dialogs };
 }
 
 async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
@@ -85,22 +110,33 @@ async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
   return e as CeremonyError;
 }
 
+/** Units loaded and confirmed (in the record, or on screen from the paper report), `admins` claimed `admins` of N. */
+async function unitsAndAdmins(
+  s: RecoverySession,
+  dialogs: ScriptedDialogs,
+  k: KeyOnDisk,
+  o: { onScreen?: boolean; admins?: number } = {},
+): Promise<void> {
+  for (const t of k.transports) {
+    dialogs.answer('openFile', t);
+    const unitId = (await s.addTransport()).units.at(-1)!.unitId;
+    await (o.onScreen === true ? s.confirmUnitOnScreen(unitId) : s.confirmUnit(unitId));
+  }
+  await s.unitsDone();
+  const admins = k.identities.slice(0, o.admins ?? k.identities.length);
+  for (const id of admins) {
+    dialogs.answer('openFile', id.path);
+    await s.addAdminCertificate();
+  }
+  await s.setThresholds({ signatureThreshold: admins.length, revocationThreshold: admins.length });
+}
+
 /** Record opened, units loaded and confirmed, both admins claimed 2 of 2. */
 async function upToShares(k: KeyOnDisk, paperHead: string | null = null) {
   const { s, dialogs } = session(k.dir);
   dialogs.answer('openFile', k.record);
   await s.openRecord(paperHead);
-  for (const t of k.transports) {
-    dialogs.answer('openFile', t);
-    const st = await s.addTransport();
-    await s.confirmUnit(st.units.at(-1)!.unitId);
-  }
-  await s.unitsDone();
-  for (const id of k.identities) {
-    dialogs.answer('openFile', id.path);
-    await s.addAdminCertificate();
-  }
-  await s.setThresholds({ signatureThreshold: 2, revocationThreshold: 2 });
+  await unitsAndAdmins(s, dialogs, k);
   return { s, dialogs };
 }
 
@@ -112,9 +148,9 @@ describe('RecoverySession', () => {
     expect(readTranscript(k.record).filter((e) => e.type === 'unit-confirmed')).toHaveLength(2);
     expect(s.snapshot()).toMatchObject({ step: 'shares', record: { keyName: 'MK-APP', threshold: 2 } });
     dialogs.answer('openFile', k.shareFiles[2]!);
-    await s.presentShareFile(PASS);
+    await s.presentShare(file(PASS));
     dialogs.answer('openFile', k.shareFiles[0]!);
-    let st = await s.presentShareFile(PASS);
+    let st = await s.presentShare(file(PASS));
     expect(st.sharesIn).toEqual([
       { shareIndex: 3, custodian: 'Erin' },
       { shareIndex: 1, custodian: 'Carol' },
@@ -180,28 +216,28 @@ describe('RecoverySession', () => {
     expect(dialogs.pending()).toBe(0);
   });
 
-  it('refuses K-1 shares: the bundle is not built and the record holds no recovery', async () => {
+  it('refuses K-1 shares: the bundle is not built, the record holds no recovery, the share given is kept', async () => {
     const k = await keyOnDisk();
     const { s, dialogs } = await upToShares(k);
     dialogs.answer('openFile', k.shareFiles[1]!);
-    await s.presentShareFile(PASS);
+    await s.presentShare(file(PASS));
     const before = readFileSync(k.record);
     const e = await refusal(s.buildBundle());
     expect(e.code).toBe('ThresholdNotMet');
     expect(e.message).toBe('2 different shares are needed to rebuild key "MK-APP"; 1 was given.');
     expect(readFileSync(k.record).equals(before)).toBe(true);
-    expect(s.snapshot()).toMatchObject({ step: 'shares', sharesIn: [] });
+    expect(s.snapshot()).toMatchObject({ step: 'shares', sharesIn: [{ shareIndex: 2, custodian: 'Dave' }] });
   });
 
   it('refuses a wrong passphrase and a share given twice, to the custodian at their turn', async () => {
     const k = await keyOnDisk();
     const { s, dialogs } = await upToShares(k);
     dialogs.answer('openFile', k.shareFiles[0]!);
-    expect((await refusal(s.presentShareFile('not the passphrase at all'))).code).toBe('WrongPassphrase');
+    expect((await refusal(s.presentShare(file('not the passphrase at all')))).code).toBe('WrongPassphrase');
     dialogs.answer('openFile', k.shareFiles[0]!);
-    await s.presentShareFile(PASS);
+    await s.presentShare(file(PASS));
     dialogs.answer('openFile', k.shareFiles[0]!);
-    expect((await refusal(s.presentShareFile(PASS))).code).toBe('DuplicateShare');
+    expect((await refusal(s.presentShare(file(PASS)))).code).toBe('DuplicateShare');
     expect(s.snapshot().sharesIn).toHaveLength(1);
   });
 
@@ -218,9 +254,147 @@ describe('RecoverySession', () => {
     });
     const { s, dialogs } = await upToShares(k);
     dialogs.answer('openFile', k.shareFiles[2]!);
-    const e = await refusal(s.presentShareFile(PASS));
+    const e = await refusal(s.presentShare(file(PASS)));
     expect(e.code).toBe('ShareRetired');
     expect(e.message).toMatch(/the re-share "Dave left"/);
     expect(s.snapshot().sharesIn).toEqual([]);
+  });
+
+  it('takes a share on a card (reader and PIN) with file shares, a wrong PIN told with the tries left', async () => {
+    const dir = tmp();
+    const record = join(dir, 'record.jsonl');
+    const t = new InProcessTransport();
+    t.insert(READER, await preparedCard(PIN));
+    const carol = join(dir, 'Carol.keyshare');
+    const r = await generateMasterKeyCeremony({
+      keyName: 'MK-CARD',
+      threshold: 2,
+      custodians: [
+        { custodian: 'Carol', destination: new FileShareDestination(carol, async () => Buffer.from(PASS), SCRYPT) },
+        { custodian: 'Dave', destination: new CardShareDestination(t, READER, async () => Buffer.from(PIN)) },
+      ],
+      recordPath: record,
+      actor: 'Olga',
+    });
+    const k = await keyOnDisk();
+    const { s, dialogs } = session(dir, t);
+    dialogs.answer('openFile', record);
+    await s.openRecord(null);
+    await unitsAndAdmins(s, dialogs, k, { admins: 1 });
+    const wrong = await refusal(s.presentShare({ medium: 'card', reader: READER, pin: '999999' }));
+    expect(wrong.code).toBe('WrongPin');
+    expect(wrong.message).toMatch(/2 tries left/);
+    await s.presentShare({ medium: 'card', reader: READER, pin: PIN });
+    dialogs.answer('openFile', carol);
+    const st = await s.presentShare(file(PASS));
+    expect(st.sharesIn).toEqual([
+      { shareIndex: 2, custodian: 'Dave' },
+      { shareIndex: 1, custodian: 'Carol' },
+    ]);
+    expect((await s.buildBundle()).bundle?.summary.kcv).toBe(r.kcv);
+  });
+});
+
+describe('RecoverySession from the paper report of a lost record', () => {
+  async function fromPaper(k: KeyOnDisk, paper: Partial<PaperReport> = {}) {
+    const { s, dialogs } = session(k.dir);
+    const newRecord = join(k.dir, 'new-record.jsonl');
+    dialogs.answer('saveFile', newRecord);
+    await s.startFromPaper({
+      keyName: 'MK-APP',
+      kcv: k.kcv,
+      verificationPattern: k.verificationPattern,
+      headHash: headHash(readTranscript(k.record)),
+      ...paper,
+    });
+    await unitsAndAdmins(s, dialogs, k, { onScreen: true });
+    return { s, dialogs, newRecord };
+  }
+
+  it('rebuilds the key, checks it against the paper and only then writes the new record', async () => {
+    const k = await keyOnDisk();
+    const { s, dialogs, newRecord } = await fromPaper(k);
+    expect(existsSync(newRecord)).toBe(false);
+    expect(s.snapshot().record).toMatchObject({ from: 'paper', keyName: 'MK-APP', threshold: null });
+    dialogs.answer('openFile', k.shareFiles[1]!);
+    let st = await s.presentShare(file(PASS));
+    expect(st.record).toMatchObject({ threshold: 2, shares: 3 });
+    // One person, two shares (the same one): refused.
+    dialogs.answer('openFile', k.shareFiles[1]!);
+    expect((await refusal(s.presentShare(file(PASS)))).code).toBe('DuplicateShare');
+    dialogs.answer('openFile', k.shareFiles[2]!);
+    await s.presentShare(file(PASS));
+    expect(existsSync(newRecord)).toBe(false);
+    st = await s.buildBundle();
+    expect(st.bundle?.summary.kcv).toBe(k.kcv);
+    // The new record: the recovery from the paper, its units confirmed on screen, closed as completed.
+    const entries = readTranscript(newRecord);
+    expect(entries.filter((e) => e.type === 'unit-confirmed')).toHaveLength(2);
+    expect(entries.find((e) => e.type === 'key-recovered-from-paper')?.data).toMatchObject({ kcv: k.kcv });
+    expect(entries.at(-1)?.data).toMatchObject({ outcome: 'completed' });
+    for (const id of k.identities) {
+      dialogs.answer('openFile', id.path);
+      st = await s.signWithIdentityFile(PASS);
+    }
+    expect(st.bundle?.signedBy).toEqual(['Alice', 'Bob']);
+  });
+
+  it('refuses a typed KCV that is not the shares\u2019, a share of another key, and a typed pattern at the build', async () => {
+    const k = await keyOnDisk();
+    const other = await keyOnDisk();
+    const { s, dialogs, newRecord } = await fromPaper(k, { kcv: 'ABC123' });
+    dialogs.answer('openFile', k.shareFiles[0]!);
+    const kcv = await refusal(s.presentShare(file(PASS)));
+    expect(kcv.code).toBe('KcvMismatch');
+    expect(kcv.message).toMatch(/The paper report's KCV is ABC123/);
+
+    const again = await fromPaper(k, { verificationPattern: '00'.repeat(32) });
+    again.dialogs.answer('openFile', k.shareFiles[0]!);
+    await again.s.presentShare(file(PASS));
+    again.dialogs.answer('openFile', other.shareFiles[1]!);
+    expect((await refusal(again.s.presentShare(file(PASS)))).code).toBe('ShareFromOtherCeremony');
+    again.dialogs.answer('openFile', k.shareFiles[2]!);
+    await again.s.presentShare(file(PASS));
+    expect((await refusal(again.s.buildBundle())).code).toBe('ShareMismatch');
+    expect(existsSync(newRecord)).toBe(false);
+  });
+
+  it('refuses a paper report typed wrong, and a unit confirmed on screen when the record is at hand', async () => {
+    const k = await keyOnDisk();
+    const { s, dialogs } = session(k.dir);
+    const e = await refusal(
+      s.startFromPaper({
+        keyName: 'MK-APP',
+        kcv: 'ABC12',
+        verificationPattern: '00'.repeat(32),
+        headHash: '11'.repeat(32),
+      }),
+    );
+    expect(e.message).toMatch(/KCV must be the 6 hex digits/);
+    expect(dialogs.pending()).toBe(0);
+    // A lock-out from the paper report too is refused at the thresholds, before any share is read.
+    dialogs.answer('saveFile', join(k.dir, 'new.jsonl'));
+    await s.startFromPaper({
+      keyName: 'MK-APP',
+      kcv: k.kcv,
+      verificationPattern: '00'.repeat(32),
+      headHash: '11'.repeat(32),
+    });
+    for (const t of k.transports) {
+      dialogs.answer('openFile', t);
+      await s.confirmUnitOnScreen((await s.addTransport()).units.at(-1)!.unitId);
+    }
+    await s.unitsDone();
+    dialogs.answer('openFile', k.identities[0]!.path);
+    await s.addAdminCertificate();
+    expect((await refusal(s.setThresholds({ signatureThreshold: 2, revocationThreshold: 2 }))).message).toMatch(
+      /lock-out, refused/,
+    );
+    await s.abandon();
+    dialogs.answer('openFile', k.record);
+    await s.openRecord(null);
+    dialogs.answer('openFile', k.transports[0]!);
+    const st = await s.addTransport();
+    expect((await refusal(s.confirmUnitOnScreen(st.units[0]!.unitId))).code).toBe('WrongStep');
   });
 });
