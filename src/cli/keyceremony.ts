@@ -21,12 +21,8 @@ import { ceremoniesOf, type CeremonyOutcome } from '../core/ceremony/record.js';
 import { typedHeadHash } from '../core/ceremony/record-check.js';
 import { headHash, readTranscript } from '../core/ceremony/transcript.js';
 import { writeFileExclusive, readFileOrFail } from '../core/files.js';
-import {
-  fileKeySigner,
-  generateFileIdentity,
-  identityCertificate,
-  unlockFileIdentity,
-} from '../core/identity/identity.js';
+import { generateFileIdentity, identityCertificate } from '../core/identity/identity.js';
+import { fileIdentitySigner } from '../core/ceremony/signers.js';
 import { zeroize } from '../core/secrets.js';
 import {
   actorOption,
@@ -357,14 +353,14 @@ async function bundleSign(argv: string[]): Promise<void> {
     const idPath = values.identity!;
     const text = readFileOrFail(idPath, 'Identity file').toString('utf8');
     const pass = await passphraseProvider(values['passphrase-file'], `Passphrase for identity ${idPath}`, false)();
-    let id;
+    let signer;
     try {
-      id = unlockFileIdentity(text, pass, `the identity file ${idPath}`);
+      signer = fileIdentitySigner(text, pass, `the identity file ${idPath}`);
     } finally {
       zeroize(pass);
     }
-    const signed = await signPreparedBundle(bundlePath, turn, id.certificate, fileKeySigner(id.privateKey), record);
-    r = { name: id.certificate.name, thumbprint: id.certificate.thumbprint, ...signed };
+    const signed = await signPreparedBundle(bundlePath, turn, signer.certificate, signer.sign, record);
+    r = { name: signer.certificate.name, thumbprint: signer.certificate.thumbprint, ...signed };
   }
   out(
     r.resumed

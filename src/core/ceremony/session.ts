@@ -1,19 +1,10 @@
 import { createHash, randomUUID, verify as nodeVerify } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import {
-  addBundleSignature,
-  buildBundle,
-  claimedAdmins,
-  parseBundle,
-  serializeBundle,
-  summarizeBundle,
-  type BundleSummary,
-  type ParsedBundle,
-} from '../bundle/bundle.js';
+import { claimedAdmins, summarizeBundle, type BundleSummary, type ParsedBundle } from '../bundle/bundle.js';
 import { checkAgainstLimits, readTransportFile, type TransportKey } from '../bundle/transport.js';
-import { BUNDLE_FILE_MODE } from './bundles.js';
-import { bundleCreatedData, bundleSignedData, checkTransportsConfirmed, unitConfirmedData } from './bundle-record.js';
+import { createBundle, prepareSigning, saveBundleFile, signPreparedBundle } from './bundles.js';
+import { unitConfirmedData } from './bundle-record.js';
 import { padPin } from '../cards/piv.js';
 import type { CardTransport } from '../cards/transport.js';
 import {
@@ -30,16 +21,25 @@ import { documentHtml } from '../document/html.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { assertOutputFree, readFileOrFail, safeFileStem, writeFileExclusive } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
-import { fileKeySigner, generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
-import { generateMasterKey, keyCheckValue, splitMasterKey, verificationPattern } from '../masterkey/masterkey.js';
+import { generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
+import { splitMasterKey } from '../masterkey/masterkey.js';
 import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
-import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
+import type { KeyshareHeader } from '../shares/envelope.js';
 import { CardDesk, type CardsSnapshot } from './card-desk.js';
 import { CardShareDestination, type CardShareHints } from './card-media.js';
+import { keyCeremonyOpenedData } from './key-ceremony.js';
 import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
-import { cardShareHintsOf, loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
-import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
+import { cardShareHintsOf, loadCeremony, verifyShareAgainstRecord } from './share-check.js';
+import {
+  checkShareReadBack,
+  generateRecordedMasterKey,
+  recordShareIssued,
+  shareHeader,
+  type EntryWriter,
+} from './share-issue.js';
+import { cardIdentitySigner, fileIdentitySigner } from './signers.js';
+import { ceremoniesOf, ENTRY, keyOfOpenKeyCeremony, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
 import { renderRecordHtml, type CeremonyRoster, type RecordHistory } from './report.js';
 import { checkRecordFile, recordHeadMatches, type CheckedRecord } from './record-check.js';
 import {
@@ -58,7 +58,6 @@ import {
   appendTranscript,
   createTranscript,
   endCeremony,
-  headHash,
   parseTranscript,
   readTranscript,
   type TranscriptData,
@@ -345,6 +344,8 @@ interface SavedFile {
 /** The bundle as built, gathering signatures. */
 interface BundleState {
   bundle: ParsedBundle;
+  /** The bundle's file in the work folder, where it is built and signed. */
+  readonly path: string;
   readonly required: number;
 }
 
@@ -769,6 +770,16 @@ export class CeremonySession {
     );
   }
 
+  /** Who writes the ceremony's entries through the shared steps (share-issue.ts): `actor`, or the operator. */
+  private writer(ceremony: OpenCeremony, actor?: string): EntryWriter {
+    return {
+      recordPath: ceremony.recordPath,
+      actor: actor ?? ceremony.setup.operator,
+      now: this.now,
+      mark: markOf(ceremony.mode),
+    };
+  }
+
   // ---------------------------------------------------------------------
   // Step 1: set up
 
@@ -786,7 +797,6 @@ export class CeremonySession {
       // A rehearsal needs no independent witness (roster.ts); every other rule holds.
       const setup = checkSetup(input, mode);
       const plan = fromPlan === undefined ? undefined : this.openedPlan(fromPlan);
-      const changed = plan === undefined ? [] : planDifferences(setup, plan.setup);
       const ceremonyId = randomUUID();
       const recordPath = join(this.ports.workDir, `ceremony-${ceremonyId}.jsonl`);
       createTranscript(
@@ -795,32 +805,16 @@ export class CeremonySession {
           type: ENTRY.opened,
           actor: setup.operator,
           data: {
-            ceremonyId,
-            ceremonyName: setup.ceremonyName,
-            keyName: setup.keyName,
-            threshold: setup.threshold,
-            shares: setup.custodians.length,
-            custodians: setup.custodians.map((c) => c.name),
-            custodianMedia: setup.custodians.map((c) => c.medium),
-            admins: setup.admins.map((a) => a.name),
-            adminMedia: setup.admins.map((a) => a.medium),
-            signatureThreshold: setup.signatureThreshold,
-            revocationThreshold: setup.revocationThreshold,
-            witnesses: [...setup.witnesses],
-            // Why the set-up departs from separation of duties (issue 11): only the reasons that apply.
-            reasons: { ...setup.reasons },
-            operator: setup.operator,
-            // The approved plan this ceremony was set up from (issue 11), as the printed script names it.
-            ...(plan !== undefined && fromPlan !== undefined
-              ? {
-                  plan: {
-                    sha256: fromPlan.sha256,
-                    file: plan.fileName,
-                    ...(changed.length > 0 ? { changedBeforeStart: changed } : {}),
-                  },
-                }
-              : {}),
-            tool: TOOL,
+            ...keyCeremonyOpenedData(
+              {
+                ceremonyId,
+                ceremonyName: setup.ceremonyName,
+                keyName: setup.keyName,
+                threshold: setup.threshold,
+                custodians: setup.custodians.map((c) => c.name),
+              },
+              this.openingRoster(setup, plan, fromPlan),
+            ),
             // A rehearsal says so in its opening, as SETUP.json's mode (bundle-record.ts recordMode, report.ts).
             ...(mode === 'rehearsal' ? { mode: 'rehearsal', ...markOf(mode) } : {}),
           },
@@ -834,6 +828,36 @@ export class CeremonySession {
       });
       return this.snapshot();
     });
+  }
+
+  /** What the app's opening says beyond the key ceremony's: the whole roster, and the plan it came from. */
+  private openingRoster(
+    setup: CeremonySetup,
+    plan: PlanOpened | undefined,
+    fromPlan: PlanRef | undefined,
+  ): TranscriptData {
+    const changed = plan === undefined ? [] : planDifferences(setup, plan.setup);
+    return {
+      custodianMedia: setup.custodians.map((c) => c.medium),
+      admins: setup.admins.map((a) => a.name),
+      adminMedia: setup.admins.map((a) => a.medium),
+      signatureThreshold: setup.signatureThreshold,
+      revocationThreshold: setup.revocationThreshold,
+      witnesses: [...setup.witnesses],
+      // Why the set-up departs from separation of duties (issue 11): only the reasons that apply.
+      reasons: { ...setup.reasons },
+      operator: setup.operator,
+      // The approved plan this ceremony was set up from (issue 11), as the printed script names it.
+      ...(plan !== undefined && fromPlan !== undefined
+        ? {
+            plan: {
+              sha256: fromPlan.sha256,
+              file: plan.fileName,
+              ...(changed.length > 0 ? { changedBeforeStart: changed } : {}),
+            },
+          }
+        : {}),
+    };
   }
 
   // ---------------------------------------------------------------------
@@ -1214,17 +1238,10 @@ export class CeremonySession {
     return this.queue.run(async () => {
       const st = this.expectPhase('master-key', 'generate the master key');
       const setup = st.ceremony.setup;
-      const key = generateMasterKey();
+      const { key, kcv } = generateRecordedMasterKey((type, data) => this.record(st.ceremony, type, data));
       let shares: Buffer[] = [];
-      let kcv: string;
       try {
         shares = await splitMasterKey(key, setup.threshold, setup.custodians.length);
-        kcv = keyCheckValue(key);
-        this.record(st.ceremony, ENTRY.masterKeyGenerated, {
-          kcv,
-          verificationPattern: verificationPattern(key),
-          algorithm: 'AES-256',
-        });
       } catch (e) {
         zeroize(key, ...shares);
         throw e;
@@ -1252,17 +1269,18 @@ export class CeremonySession {
       const { custodian, state, share } = shareAt(st, shareIndex);
       if (state.verified) fail('WrongStep', `Share ${shareIndex} is already written and proven.`);
       this.expectMedium(custodian.medium, secret, custodian.name);
-      const header: KeyshareHeader = {
-        format: KEYSHARE_FORMAT,
-        ceremonyId: st.ceremony.id,
-        keyName: setup.keyName,
+      const header = shareHeader(
+        {
+          ceremonyId: st.ceremony.id,
+          keyName: setup.keyName,
+          kcv: st.kcv,
+          threshold: setup.threshold,
+          shares: setup.custodians.length,
+        },
         shareIndex,
-        threshold: setup.threshold,
-        shares: setup.custodians.length,
-        kcv: st.kcv,
-        custodian: custodian.name,
-        created: this.now().toISOString(),
-      };
+        custodian.name,
+        this.now(),
+      );
       const provide = async (): Promise<Buffer> => Buffer.from(bytes);
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
@@ -1336,29 +1354,27 @@ export class CeremonySession {
         );
       }
       const back = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () => source.open());
+      let commitment: string;
       try {
-        if (!back.equals(share) || shareCommitment(found, back) !== shareCommitment(header, share)) {
-          throw new CeremonyError(
-            'ShareMismatch',
-            `Share ${shareIndex} read back from ${state.location} differs from what was written. ${custodian.medium === 'card' ? 'Do not use this card: write the share again to another card.' : 'Write it again to another file.'}`,
-          );
-        }
+        commitment = checkShareReadBack(
+          { header, share },
+          { header: found, share: back },
+          state.location!,
+          custodian.medium === 'card'
+            ? 'Do not use this card: write the share again to another card.'
+            : 'Write it again to another file.',
+        );
       } finally {
         zeroize(back);
       }
       state.verified = true;
-      this.record(
-        st.ceremony,
-        ENTRY.shareIssued,
-        shareIssuedData({
-          shareIndex,
-          custodian: custodian.name,
-          medium: custodian.medium,
-          location: state.location!,
-          commitment: shareCommitment(header, share),
-        }),
-        custodian.name,
-      );
+      recordShareIssued(this.writer(st.ceremony, custodian.name), {
+        shareIndex,
+        custodian: custodian.name,
+        medium: custodian.medium,
+        location: state.location!,
+        commitment,
+      });
       return this.snapshot();
     });
   }
@@ -1404,39 +1420,51 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // Step 6: bundle
 
+  /**
+   * Builds the initialize bundle as `bundle create --operation initialize`
+   * does (bundles.ts createBundle: every check before the key is used, the
+   * bundle-created entry), from the key this ceremony holds, into a file in
+   * the work folder where the admins sign it.
+   */
   buildBundle(): Promise<CeremonyState> {
     return this.queue.run(async () => {
       const st = this.expectPhase('bundle', 'build the bundle');
       if (st.bundle !== null) fail('WrongStep', 'The bundle is already built.');
       const { setup } = st.ceremony;
-      const transports = st.units.map((u) => u.transport);
-      const admins = st.admins.map((a) => a.certificate);
-      const entries = readTranscript(st.ceremony.recordPath);
-      checkTransportsConfirmed(entries, transports);
-      const sequence = Math.max(0, ...transports.map((t) => t.file.lastSequence)) + 1;
       const threshold = setup.signatureThreshold;
-      const { jws } = buildBundle({
-        operation: 'initialize',
-        masterKey: st.secrets.key,
-        claim: { admins, signatureThreshold: threshold, revocationThreshold: setup.revocationThreshold },
-        transports,
+      const path = join(this.ports.workDir, fileNameFor(st.ceremony.mode, `bundle-${st.ceremony.id}.json`));
+      const { bundle } = await createBundle({
+        recordPath: st.ceremony.recordPath,
+        transports: st.units.map((u) => u.transport),
+        request: {
+          operation: 'initialize',
+          rebuilt: { key: st.secrets.key, sharesUsed: [] },
+          claim: {
+            admins: st.admins.map((a) => a.certificate),
+            signatureThreshold: threshold,
+            revocationThreshold: setup.revocationThreshold,
+          },
+        },
+        outPath: path,
         // A rehearsal's bundle says so in its signed payload: production units refuse it (issue 11).
         rehearsal: st.ceremony.mode === 'rehearsal',
-        sequence,
-        ceremonyId: st.ceremony.id,
-        keyName: setup.keyName,
-        transcriptHash: headHash(entries),
-        now: this.now(),
+        // This ceremony is the record's key ceremony, still open: its key is the one it generated.
+        keyOf: keyOfOpenKeyCeremony,
+        actor: setup.operator,
+        now: this.now,
       });
-      const bundle = parseBundle(serializeBundle(jws));
       // A first bundle to cleared units must carry the signature of every
       // admin it installs (docs/unit-protocol.md, the claim rule).
-      st.bundle = { bundle, required: claimedAdmins(bundle.plan)?.length ?? threshold };
-      this.record(st.ceremony, ENTRY.bundleCreated, bundleCreatedData({ bundle, transports, sharesUsed: [] }));
+      st.bundle = { bundle, path, required: claimedAdmins(bundle.plan)?.length ?? threshold };
       return this.snapshot();
     });
   }
 
+  /**
+   * An admin of this ceremony signs the bundle with their identity file or
+   * card, as `bundle sign --record` does (prepareSigning, signPreparedBundle:
+   * the signature added and recorded).
+   */
   signBundle(adminIndex: number, secret: SecretInput): Promise<CeremonyState> {
     return this.withSecret(secret, async (bytes) => {
       const st = this.expectPhase('bundle', 'sign the bundle');
@@ -1446,31 +1474,36 @@ export class CeremonySession {
       const state = st.admins[adminIndex];
       if (!admin || !state) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
       this.expectMedium(admin.medium, secret, admin.name);
-      let jws;
+      const { recordPath, mode } = st.ceremony;
+      const turn = prepareSigning(b.path, {
+        recordEntries: readTranscript(recordPath),
+        recordLabel: `The ceremony record ${recordPath}`,
+      });
+      const record = { path: recordPath, now: this.now(), mark: markOf(mode) };
+      let signed;
       if (secret.medium === 'file') {
-        const text = readFileOrFail(state.file!, `${admin.name}\u2019s identity file`).toString('utf8');
-        const unlocked = unlockFileIdentity(text, bytes, `${admin.name}\u2019s identity file`);
-        if (unlocked.certificate.thumbprint !== state.certificate.thumbprint) {
+        const what = `${admin.name}\u2019s identity file`;
+        const signer = fileIdentitySigner(readFileOrFail(state.file!, what).toString('utf8'), bytes, what);
+        if (signer.certificate.thumbprint !== state.certificate.thumbprint) {
           throw new CeremonyError(
             'IdentityInvalid',
             `The identity file at ${state.location} is no longer ${admin.name}\u2019s identity from this ceremony.`,
           );
         }
-        jws = await addBundleSignature(b.bundle, state.certificate, fileKeySigner(unlocked.privateKey));
+        signed = await signPreparedBundle(b.path, turn, state.certificate, signer.sign, record);
       } else {
-        jws = await this.cards.onCard(secret.reader, async (s) => {
-          const cert = await readAdminCertificateFromCard(s);
-          if (cert.thumbprint !== state.certificate.thumbprint) {
+        signed = await this.cards.onCard(secret.reader, async (s) => {
+          const signer = await cardIdentitySigner(s, bytes);
+          if (signer.certificate.thumbprint !== state.certificate.thumbprint) {
             throw new CeremonyError(
               'WrongCard',
-              `The card in reader "${secret.reader}" holds the identity of ${cert.name}, not ${admin.name}\u2019s from this ceremony (card ${state.cardSerial}).`,
+              `The card in reader "${secret.reader}" holds the identity of ${signer.certificate.name}, not ${admin.name}\u2019s from this ceremony (card ${state.cardSerial}).`,
             );
           }
-          return addBundleSignature(b.bundle, state.certificate, cardRs256Signer(s, bytes));
+          return signPreparedBundle(b.path, turn, state.certificate, signer.sign, record);
         });
       }
-      b.bundle = parseBundle(serializeBundle(jws));
-      this.record(st.ceremony, ENTRY.bundleSigned, bundleSignedData(b.bundle, state.certificate), admin.name);
+      b.bundle = signed.bundle;
       return this.snapshot();
     });
   }
@@ -1494,22 +1527,23 @@ export class CeremonySession {
         await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the import bundle' }),
         'folder',
       );
-      const text = serializeBundle(b.bundle.jws);
-      const path = join(
-        folder,
-        fileNameFor(
-          st.ceremony.mode,
-          `bundle-${safeFileStem(st.ceremony.setup.keyName)}-${b.bundle.payload.sequence}.json`,
+      const saved = saveBundleFile(
+        b.path,
+        join(
+          folder,
+          fileNameFor(
+            st.ceremony.mode,
+            `bundle-${safeFileStem(st.ceremony.setup.keyName)}-${b.bundle.payload.sequence}.json`,
+          ),
         ),
+        b.bundle,
       );
-      writeFileExclusive(path, text, BUNDLE_FILE_MODE);
-      const fileSha256 = createHash('sha256').update(text, 'utf8').digest('hex');
       // Signed and saved: the bundle takes no more signatures; the key waits for Close.
-      this.enter({ ...st, phase: 'close', bundle: { ...b, saved: { path, fileSha256 } } });
+      this.enter({ ...st, phase: 'close', bundle: { ...b, saved } });
       this.record(st.ceremony, 'bundle-saved', {
         bundleId: b.bundle.payload.bundleId,
-        file: basename(path),
-        fileSha256,
+        file: basename(saved.path),
+        fileSha256: saved.fileSha256,
       });
       return this.snapshot();
     });
