@@ -1,12 +1,10 @@
-import { createHash, randomUUID, verify as nodeVerify } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { claimedAdmins, summarizeBundle, type BundleSummary, type ParsedBundle } from '../bundle/bundle.js';
-import { checkAgainstLimits, readTransportFile, type TransportKey } from '../bundle/transport.js';
+import { randomUUID, verify as nodeVerify } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { claimedAdmins, summarizeBundle } from '../bundle/bundle.js';
+import { checkAgainstLimits, readTransportFile } from '../bundle/transport.js';
 import { createBundle, prepareSigning, saveBundleFile, signPreparedBundle } from './bundles.js';
 import { unitConfirmedData } from './bundle-record.js';
-import { padPin } from '../cards/piv.js';
-import type { CardTransport } from '../cards/transport.js';
+import { padPin, SLOT } from '../cards/piv.js';
 import {
   cardRs256Signer,
   describeSlotContent,
@@ -16,21 +14,68 @@ import {
   slotReplacedData,
   type SlotContent,
 } from '../cards/roles.js';
-import { SLOT } from '../cards/piv.js';
-import { documentHtml } from '../document/html.js';
-import { CeremonyError, missingCase } from '../errors.js';
+import { CeremonyError } from '../errors.js';
 import { assertOutputFree, readFileOrFail, safeFileStem, writeFileExclusive } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
 import { generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
 import { splitMasterKey } from '../masterkey/masterkey.js';
 import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
-import type { KeyshareHeader } from '../shares/envelope.js';
 import { CardDesk, type CardsSnapshot } from './card-desk.js';
-import { CardShareDestination, type CardShareHints } from './card-media.js';
+import { CardShareDestination } from './card-media.js';
 import { keyCeremonyOpenedData } from './key-ceremony.js';
-import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
-import { cardShareHintsOf, loadCeremony, verifyShareAgainstRecord } from './share-check.js';
+import { FileShareDestination } from './media.js';
+import { PlanDesk, type PlanOpened } from './plan-desk.js';
+import { ENTRY, keyOfOpenKeyCeremony, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
+import { RecordDesk, SHARE_FILTERS } from './record-desk.js';
+import { ReshareSession } from './reshare-session.js';
+import { checkSetup, type CeremonySetup, type RosterMedium, type RosterMode } from './roster.js';
+import { SerialQueue } from './serial-queue.js';
+import {
+  fail,
+  fileNameFor,
+  markOf,
+  pathFor,
+  picked,
+  sha256Hex,
+  shareSourceOf,
+  type FileFilter,
+  type SecretInput,
+  type SessionPorts,
+} from './session-ports.js';
+import { closeInterruptedRecords, reportHtml, saveRecordFiles, type InterruptedRecord } from './session-records.js';
+import {
+  adminNameOf,
+  checkJoinsUnits,
+  isInProgress,
+  keyMaterialOf,
+  missingUnits,
+  rehearsalUnitsOf,
+  remainsOf,
+  shareAt,
+  stepOf,
+  unitOf,
+  type AdminsPhase,
+  type AdminState,
+  type ClosedPhase,
+  type InProgress,
+  type OpenCeremony,
+  type PhaseOf,
+  type SessionPhase,
+  type SessionState,
+  type UnitsPhase,
+} from './session-state.js';
+import type {
+  AdminSnapshot,
+  CeremonyState,
+  HeadComparison,
+  OpenedPlan,
+  PlanRef,
+  RecordForCheck,
+  RecordVerified,
+  SavedPlan,
+  ShareChecked,
+} from './session-view.js';
 import {
   checkShareReadBack,
   generateRecordedMasterKey,
@@ -39,30 +84,29 @@ import {
   type EntryWriter,
 } from './share-issue.js';
 import { cardIdentitySigner, fileIdentitySigner } from './signers.js';
-import { ceremoniesOf, ENTRY, keyOfOpenKeyCeremony, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
-import { renderRecordHtml, type CeremonyRoster, type RecordHistory } from './report.js';
-import { checkRecordFile, recordHeadMatches, type CheckedRecord } from './record-check.js';
-import {
-  checkSetup,
-  type CeremonySetup,
-  type RosterMedium,
-  type RosterMode,
-  type RosterParticipant,
-} from './roster.js';
-import { ReshareSession } from './reshare-session.js';
-import { SerialQueue } from './serial-queue.js';
-import { ceremonyScriptDocument } from './script.js';
-import { MAX_SETUP_BYTES, parseSetupFile, serializeSetupFile, type SetupUnit } from './setup-file.js';
-import { formOfPlan, planDifferences, planOfForm } from './setup-plan.js';
-import {
-  appendTranscript,
-  createTranscript,
-  endCeremony,
-  parseTranscript,
-  readTranscript,
-  type TranscriptData,
-  type TranscriptEntry,
-} from './transcript.js';
+import type { SetupUnit } from './setup-file.js';
+import { planDifferences } from './setup-plan.js';
+import { appendTranscript, createTranscript, endCeremony, readTranscript, type TranscriptData } from './transcript.js';
+
+// The session's parts live in their own modules; what src/main, the other
+// sessions and the tests import from here is re-exported.
+export {
+  REHEARSAL_FILE_PREFIX,
+  type FileDialogs,
+  type FileFilter,
+  type RehearsalIngest,
+  type RehearsalPorts,
+  type RehearsalUnitsCreated,
+  type RehearsalUnitsSnapshot,
+  type RehearsalUnitState,
+  type SecretInput,
+  type SessionPorts,
+} from './session-ports.js';
+export type * from './session-view.js';
+export { checkJoinsUnits, missingUnits, type SessionPhase, type SessionStep } from './session-state.js';
+export type { InterruptedRecord } from './session-records.js';
+
+const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
 
 // The ceremony the desktop app runs, one step at a time (issue 4). Where the
 // CLI does a whole master-key ceremony in one call, the wizard spreads it
@@ -78,500 +122,8 @@ import {
 // runs in Electron (native dialogs, printToPDF, the print dialog) and under
 // the test bridge.
 
-export interface FileFilter {
-  name: string;
-  extensions: string[];
-}
-
-/** File and folder choosers. Null when the person closes the dialog. */
-export interface FileDialogs {
-  openFile(o: { title: string; filters: FileFilter[] }): Promise<string | null>;
-  saveFile(o: { title: string; defaultName: string; filters: FileFilter[] }): Promise<string | null>;
-  chooseFolder(o: { title: string }): Promise<string | null>;
-}
-
-export interface SessionPorts {
-  dialogs: FileDialogs;
-  /** The smart-card transport (PC/SC); created once, on first use. */
-  openCardTransport(): Promise<CardTransport>;
-  /** Renders a self-contained HTML document to PDF. */
-  renderPdf(html: string): Promise<Uint8Array>;
-  /** Prints a self-contained HTML document (system print dialog); false if canceled. */
-  printHtml(html: string): Promise<boolean>;
-  /** Folder for the live ceremony record (no secrets are ever written there). */
-  workDir: string;
-  now?: () => Date;
-  /** scrypt cost for share files; tests lower it, the app never sets it. */
-  scryptCost?: { logN: number; r: number; p: number };
-  /** What a rehearsal uses instead of real cards and units (issue 11); without it a rehearsal is refused. */
-  rehearsal?: RehearsalPorts;
-}
-
-/**
- * A rehearsal's stand-ins (issue 11, "Rehearsal mode"): in-process virtual
- * cards and an in-process emulator instance in rehearsal mode, so no real
- * card or unit is ever touched. src/main implements them with
- * src/virtual-card and src/emulator (core sees only this interface).
- */
-export interface RehearsalPorts {
-  /** The in-process virtual card transport (its readers hold virtual cards); created once, on first use. */
-  openCardTransport(): Promise<CardTransport>;
-  /** Creates an emulator instance in rehearsal mode in `dir` and writes its units' transport files there. */
-  createUnits(dir: string): Promise<RehearsalUnitsCreated>;
-  /** Offers a bundle to every unit of the instance in `dir`; answers each unit's state afterwards. */
-  ingestBundle(dir: string, bundleText: string): Promise<RehearsalIngest>;
-}
-
-export interface RehearsalUnitsCreated {
-  readonly instanceId: string;
-  /** Per unit: its transport file, and the fingerprint the unit itself reports (its "display"). */
-  readonly units: readonly { readonly unitId: string; readonly transportFile: string; readonly displayed: string }[];
-}
-
-/** What one rehearsal unit reports: its state and the KCV of its current master key. */
-export interface RehearsalUnitState {
-  readonly unitId: string;
-  readonly state: string;
-  readonly kcv: string | null;
-  readonly rehearsal: boolean;
-}
-
-export interface RehearsalIngest {
-  /** Per unit: accepted or refused, with the unit's sentence. */
-  readonly results: readonly { readonly unitId: string; readonly ok: boolean; readonly message: string }[];
-  readonly units: readonly RehearsalUnitState[];
-}
-
-/** The rehearsal units of this ceremony: what they display, and their state once the bundle was loaded. */
-export interface RehearsalUnitsSnapshot {
-  readonly instanceId: string;
-  readonly displays: readonly { readonly unitId: string; readonly fingerprint: string }[];
-  /** Null until "Load into the rehearsal units". */
-  readonly loaded: RehearsalIngest | null;
-}
-
-/**
- * How a person proves themselves: a passphrase for a file, a reader and PIN
- * for a card. Secret: never logged nor stored; the session turns it into a
- * buffer that is zeroed after the call (withSecret).
- */
-export type SecretInput =
-  | { readonly medium: 'file'; readonly passphrase: string }
-  | { readonly medium: 'card'; readonly reader: string; readonly pin: string };
-
-// ---------------------------------------------------------------------------
-// What the session returns: the ceremony as data (src/main/views.ts makes the
-// renderer's view of it)
-
-export interface UnitSnapshot {
-  readonly unitId: string;
-  /** The transport file's name (not its folder). */
-  readonly fileName: string;
-  /** SHA-256 (hex) of the unit's transport public key, as its transport file states it. */
-  readonly fingerprint: string;
-  /** Set only by an explicit "matches the unit's display" confirmation. */
-  readonly confirmed: boolean;
-}
-
-export interface AdminSnapshot {
-  readonly name: string;
-  readonly medium: RosterMedium;
-  /** Null until the identity exists. */
-  readonly identity: null | {
-    /** base64url SHA-256 of the certificate (the JWS x5t#S256). */
-    readonly thumbprint: string;
-    /** "card 12345678" or the identity file's name. */
-    readonly location: string;
-    /** The admin's card, for card identities. */
-    readonly cardSerial: number | null;
-  };
-}
-
-export interface ShareSnapshot {
-  /** 1-based share index. */
-  readonly index: number;
-  readonly custodian: string;
-  readonly medium: RosterMedium;
-  /** "card 12345678 slot 82" or the share file's name; null until written. */
-  readonly location: string | null;
-  readonly cardSerial: number | null;
-  readonly written: boolean;
-  /** Read back with the custodian's PIN or passphrase and found identical. */
-  readonly verified: boolean;
-  /** The custodian confirmed they hold it. */
-  readonly confirmed: boolean;
-}
-
-export interface BundleSnapshot {
-  readonly bundleId: string;
-  readonly sequence: number;
-  readonly targets: readonly string[];
-  /** SHA-256 (hex) of the signed payload: the same for every signer. */
-  readonly payloadHash: string;
-  /** What the bundle makes the units do: shown to every signer before they sign. */
-  readonly summary: BundleSummary;
-  /** Who signed, by the name of the admin of this ceremony whose certificate it is. */
-  readonly signatures: readonly { readonly name: string; readonly thumbprint: string }[];
-  readonly required: number;
-  readonly saved: SavedFile | null;
-}
-
-/** The ceremony at one moment: what the wizard shows, never a secret. */
-export interface CeremonyState {
-  readonly phase: SessionPhase;
-  /** Fixed for the ceremony at Start (issue 11); production before Set up is done. */
-  readonly mode: RosterMode;
-  /** A rehearsal's in-process units, once "Use rehearsal units" created them; null otherwise. */
-  readonly rehearsalUnits: RehearsalUnitsSnapshot | null;
-  /** The wizard step the phase is at: the first step not yet done. */
-  readonly step: SessionStep;
-  /** Null before Set up is done. */
-  readonly ceremonyId: string | null;
-  readonly setup: CeremonySetup | null;
-  readonly units: readonly UnitSnapshot[];
-  /** Units of the loaded instance whose transport files are still to load: a bundle goes to every unit. */
-  readonly unitsMissing: readonly string[];
-  readonly admins: readonly AdminSnapshot[];
-  /** Null until generated. `present` turns false when it is wiped. */
-  readonly masterKey: null | { readonly kcv: string; readonly present: boolean };
-  readonly shares: readonly ShareSnapshot[];
-  readonly bundle: BundleSnapshot | null;
-  /** Set by Close. */
-  readonly closed: null | { readonly recordSavedTo: string | null };
-}
-
-/** A record opened to check one share against it (the start screen's other task). */
-export interface RecordForCheck {
-  readonly ceremonyId: string;
-  readonly ceremonyName: string;
-  readonly keyName: string;
-  readonly kcv: string;
-  readonly threshold: number;
-  readonly shares: number;
-  /** The custodians, in the order of their shares. */
-  readonly custodians: readonly string[];
-  readonly fileName: string;
-}
-
-/** A share found to be the one the record committed to (a share that is not fails with an error). */
-export interface ShareChecked {
-  readonly shareIndex: number;
-  readonly custodian: string;
-  readonly kcv: string;
-}
-
-/** A record the record check found sound (issue 11, ceremony 6): chained, every ceremony closed. */
-export interface RecordVerified {
-  readonly fileName: string;
-  /** How many entries (lines) it holds. */
-  readonly entries: number;
-  /** The hash of its last entry (hex), as the signed report prints it. */
-  readonly head: string;
-  /** Every ceremony, share, bundle and the end of the key, as the printed report derives them. */
-  readonly history: RecordHistory;
-}
-
-/** A head hash typed from a signed report, compared with the record's (the typed value as hex). */
-export interface HeadComparison {
-  readonly matches: boolean;
-  readonly typed: string;
-}
-
-/** A plan (SETUP.json) written from the Set up form. */
-export interface SavedPlan {
-  readonly fileName: string;
-  /** SHA-256 (hex) of the file as written: the script prints it, so the room can check it is the approved plan. */
-  readonly sha256: string;
-}
-
-/** A plan (SETUP.json) opened to fill the Set up form; nothing starts until Start. */
-export interface OpenedPlan extends SavedPlan {
-  /** The plan as the form's values, checked with the Set up's rules. */
-  readonly setup: CeremonySetup;
-  readonly units: readonly SetupUnit[];
-  /** What the form set that the plan left open, and what of the plan the form does not keep. */
-  readonly notes: readonly string[];
-}
-
-/** Names a plan opened in this session, by the SHA-256 of its file. */
-export interface PlanRef {
-  readonly sha256: string;
-}
-
 // ---------------------------------------------------------------------------
 // The session's state: one phase at a time
-
-const SHARE_FILTERS: FileFilter[] = [{ name: 'Keyshare', extensions: ['keyshare'] }];
-const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
-const PLAN_FILTERS: FileFilter[] = [{ name: 'Ceremony plan (SETUP.json)', extensions: ['json'] }];
-
-/** A plan opened in this session: its text as read, and as the form's values. */
-interface PlanOpened {
-  readonly fileName: string;
-  readonly text: string;
-  readonly setup: CeremonySetup;
-  readonly units: readonly SetupUnit[];
-}
-
-interface UnitState {
-  transport: TransportKey;
-  fileName: string;
-  confirmed: boolean;
-}
-
-interface AdminState {
-  certificate: AdminCertificateInfo;
-  location: string;
-  /** Identity file path (file medium) or card serial (card medium). */
-  file?: string;
-  cardSerial?: number;
-}
-
-interface ShareState {
-  header: KeyshareHeader | null;
-  location: string | null;
-  file?: string;
-  cardSerial?: number;
-  verified: boolean;
-  confirmed: boolean;
-}
-
-interface SavedFile {
-  readonly path: string;
-  readonly fileSha256: string;
-}
-
-/** The bundle as built, gathering signatures. */
-interface BundleState {
-  bundle: ParsedBundle;
-  /** The bundle's file in the work folder, where it is built and signed. */
-  readonly path: string;
-  readonly required: number;
-}
-
-interface SavedBundle extends BundleState {
-  readonly saved: SavedFile;
-}
-
-/** What slot 9C held when an admin's card was refused for it (issue 9); only exactly this is then replaced. */
-interface OccupiedSlot {
-  readonly adminIndex: number;
-  readonly serial: number;
-  readonly content: SlotContent;
-}
-
-/** A ceremony once Set up is done: its checked set-up, its id and its live record. */
-interface OpenCeremony {
-  readonly setup: CeremonySetup;
-  readonly id: string;
-  readonly recordPath: string;
-  /** Fixed at Start (issue 11): a rehearsal uses virtual cards and rehearsal units, and marks everything it writes. */
-  readonly mode: RosterMode;
-  /** A rehearsal's emulator instance (its folder in the work folder), once created. */
-  rehearsalUnits: (RehearsalUnitsSnapshot & { readonly dir: string }) | null;
-}
-
-/**
- * Key material: the master key and its N shares. Never logged. It exists
- * only in the phases that hold it (shares, bundle, close); enter() zeroes it
- * on every transition that leaves them.
- */
-interface KeyMaterial {
-  readonly key: Buffer;
-  readonly shares: readonly Buffer[];
-}
-
-interface UnitsPhase {
-  readonly phase: 'units';
-  readonly ceremony: OpenCeremony;
-  units: UnitState[];
-}
-
-interface AdminsPhase {
-  readonly phase: 'admins';
-  readonly ceremony: OpenCeremony;
-  /** Every unit confirmed, none of the instance missing. */
-  readonly units: readonly UnitState[];
-  /** By the admin's index in the set-up; null until their identity exists. */
-  readonly admins: Array<AdminState | null>;
-  /** The owner is shown what their card's slot 9C holds and agrees by typing their name. */
-  occupiedSlot?: OccupiedSlot;
-}
-
-interface MasterKeyPhase {
-  readonly phase: 'master-key';
-  readonly ceremony: OpenCeremony;
-  readonly units: readonly UnitState[];
-  readonly admins: readonly AdminState[];
-}
-
-/** The phases that hold the master key and its shares: from its generation to Close. */
-interface KeyHeld {
-  readonly ceremony: OpenCeremony;
-  readonly units: readonly UnitState[];
-  readonly admins: readonly AdminState[];
-  readonly kcv: string;
-  readonly secrets: KeyMaterial;
-  /** By share index - 1; each written, read back and confirmed in turn. */
-  readonly shares: readonly ShareState[];
-}
-
-interface SharesPhase extends KeyHeld {
-  readonly phase: 'shares';
-}
-
-interface BundlePhase extends KeyHeld {
-  readonly phase: 'bundle';
-  /** Null until built. */
-  bundle: BundleState | null;
-}
-
-/** The bundle is signed and saved: the key waits for Close to wipe it. */
-interface ClosePhase extends KeyHeld {
-  readonly phase: 'close';
-  readonly bundle: SavedBundle;
-}
-
-/** What is left of a ceremony once its key is gone: what it showed, no secret. */
-interface Remains {
-  readonly units: readonly UnitState[];
-  readonly admins: ReadonlyArray<AdminState | null>;
-  readonly kcv: string | null;
-  readonly shares: readonly ShareState[];
-  readonly bundle: (BundleState & { readonly saved: SavedFile | null }) | null;
-}
-
-/** Close wiped the key; the record's closing is still to write (again, if writing it failed). */
-interface ClosingPhase {
-  readonly phase: 'closing';
-  readonly ceremony: OpenCeremony;
-  readonly remains: Remains;
-  readonly details: TranscriptData;
-}
-
-interface ClosedPhase {
-  readonly phase: 'closed';
-  readonly ceremony: OpenCeremony;
-  readonly remains: Remains;
-  recordSavedTo: string | null;
-}
-
-type SessionState =
-  | { readonly phase: 'setup' }
-  | UnitsPhase
-  | AdminsPhase
-  | MasterKeyPhase
-  | SharesPhase
-  | BundlePhase
-  | ClosePhase
-  | ClosingPhase
-  | ClosedPhase;
-
-export type SessionPhase = SessionState['phase'];
-/** The wizard's steps, in order; every phase is at one of them (closing and closed at the last). */
-export type SessionStep = Exclude<SessionPhase, 'closing' | 'closed'>;
-type InProgress = Exclude<SessionState, { phase: 'setup' } | ClosedPhase>;
-type PhaseOf<P extends SessionPhase> = Extract<SessionState, { phase: P }>;
-
-function stepOf(phase: SessionPhase): SessionStep {
-  return phase === 'closing' || phase === 'closed' ? 'close' : phase;
-}
-
-function keyMaterialOf(s: SessionState): KeyMaterial | null {
-  return 'secrets' in s ? s.secrets : null;
-}
-
-function isInProgress(s: SessionState): s is InProgress {
-  return s.phase !== 'setup' && s.phase !== 'closed';
-}
-
-/** The part of a phase that outlives its secrets. */
-function remainsOf(s: Exclude<SessionState, { phase: 'setup' }>): Remains {
-  switch (s.phase) {
-    case 'units':
-      return { units: s.units, admins: s.ceremony.setup.admins.map(() => null), kcv: null, shares: [], bundle: null };
-    case 'admins':
-    case 'master-key':
-      return { units: s.units, admins: s.admins, kcv: null, shares: [], bundle: null };
-    case 'shares':
-      return { units: s.units, admins: s.admins, kcv: s.kcv, shares: s.shares, bundle: null };
-    case 'bundle':
-      return {
-        units: s.units,
-        admins: s.admins,
-        kcv: s.kcv,
-        shares: s.shares,
-        bundle: s.bundle && { ...s.bundle, saved: null },
-      };
-    case 'close':
-      return { units: s.units, admins: s.admins, kcv: s.kcv, shares: s.shares, bundle: s.bundle };
-    case 'closing':
-    case 'closed':
-      return s.remains;
-    default:
-      return missingCase(s);
-  }
-}
-
-/** Units of the loaded instance whose transport files are not loaded yet: a bundle goes to all of them. */
-/** A transport file joins the units loaded so far: of the same service instance, and not loaded twice. */
-export function checkJoinsUnits(
-  units: readonly Pick<UnitState, 'transport'>[],
-  transport: TransportKey,
-  fileName: string,
-): void {
-  const other = units[0];
-  if (other && other.transport.file.instanceId !== transport.file.instanceId)
-    fail(
-      'InvalidArgument',
-      `${fileName} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`,
-    );
-  if (units.some((u) => u.transport.file.unitId === transport.file.unitId))
-    fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
-}
-
-export function missingUnits(units: readonly Pick<UnitState, 'transport'>[]): string[] {
-  const first = units[0];
-  if (!first) return [];
-  return first.transport.file.units.filter((id) => !units.some((u) => u.transport.file.unitId === id));
-}
-
-function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
-  throw new CeremonyError(code, message);
-}
-
-/** The path a dialog answered; a closed dialog cancels the call (nothing changed). */
-function picked(path: string | null, what: 'file' | 'folder' = 'file'): string {
-  if (path === null) throw new CeremonyError('Canceled', `No ${what} was chosen.`);
-  return path;
-}
-
-function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Every file a rehearsal saves starts with this (issue 11: "REHEARSAL" on every saved file name). */
-export const REHEARSAL_FILE_PREFIX = 'REHEARSAL-';
-
-/** `name` with the rehearsal prefix in a rehearsal (once), as it is in production otherwise. */
-function fileNameFor(mode: RosterMode, name: string): string {
-  return mode === 'rehearsal' && !name.startsWith(REHEARSAL_FILE_PREFIX) ? REHEARSAL_FILE_PREFIX + name : name;
-}
-
-/** The path a save dialog answered, its name prefixed in a rehearsal whatever the person typed. */
-function pathFor(mode: RosterMode, path: string): string {
-  return join(dirname(path), fileNameFor(mode, basename(path)));
-}
-
-/** What every entry of a rehearsal carries (issue 11: "REHEARSAL" on every record entry). */
-function markOf(mode: RosterMode): TranscriptData {
-  return mode === 'rehearsal' ? { rehearsal: true } : {};
-}
-
-/** The mode a record's opening names: rehearsal only when it says so. */
-function modeOfOpening(opening: TranscriptEntry): RosterMode {
-  return opening.data['mode'] === 'rehearsal' ? 'rehearsal' : 'production';
-}
 
 export class CeremonySession {
   private readonly queue = new SerialQueue();
@@ -585,17 +137,17 @@ export class CeremonySession {
   /** The ceremony, one phase at a time; change it only through enter() (which wipes key material). */
   private state: SessionState = { phase: 'setup' };
 
-  /** The record opened for checking a share (the start screen's other task). */
-  private checkRecord: string | null = null;
-  /** The record last opened by the record check (issue 11, ceremony 6), for comparing its head hash. */
-  private verifiedRecord: CheckedRecord | null = null;
+  /** The start screen's share check and record check (issue 11, ceremony 6). */
+  private readonly checks: RecordDesk;
   /** Records of ceremonies cut off by a crash, closed when the application started. */
   private readonly interrupted: InterruptedRecord[] = [];
-  /** Plans (SETUP.json) opened or saved since the application started, by the SHA-256 of the file. */
-  private readonly plans = new Map<string, PlanOpened>();
+  /** Plans (SETUP.json) opened or saved since the application started. */
+  private readonly plans: PlanDesk;
 
   constructor(private readonly ports: SessionPorts) {
     this.now = ports.now ?? (() => new Date());
+    this.plans = new PlanDesk(ports, this.now);
+    this.checks = new RecordDesk(ports);
     this.productionCards = new CardDesk(() => ports.openCardTransport(), this.queue);
     const rehearsal = ports.rehearsal;
     this.rehearsalCards = rehearsal ? new CardDesk(() => rehearsal.openCardTransport(), this.queue) : null;
@@ -630,24 +182,8 @@ export class CeremonySession {
    * (interruptedRecords) so their records can be saved.
    */
   closeInterruptedRecords(): InterruptedRecord[] {
-    const closed: InterruptedRecord[] = [];
-    let names: string[];
-    try {
-      names = readdirSync(this.ports.workDir).filter((f) => /^ceremony-[0-9a-f-]{36}\.jsonl$/.test(f));
-    } catch {
-      return closed;
-    }
     const current = this.state.phase === 'setup' ? null : this.state.ceremony.recordPath;
-    for (const name of names) {
-      const path = join(this.ports.workDir, name);
-      if (path === current) continue;
-      try {
-        const record = closeInterruptedRecord(path, this.now());
-        if (record !== null) closed.push(record);
-      } catch {
-        /* an unreadable record is left as it is, for a person to look at */
-      }
-    }
+    const closed = closeInterruptedRecords(this.ports.workDir, current, this.now());
     this.interrupted.push(...closed);
     return closed;
   }
@@ -663,7 +199,7 @@ export class CeremonySession {
       const record = this.interrupted.find((r) => r.ceremonyId === ceremonyId);
       if (record === undefined)
         fail('InvalidArgument', `No interrupted ceremony ${ceremonyId} was closed when Key Ceremony started.`);
-      record.savedTo = await this.saveRecordFiles(record.path);
+      record.savedTo = await saveRecordFiles(this.ports, record.path, this.now());
       return this.interruptedRecords();
     });
   }
@@ -796,7 +332,7 @@ export class CeremonySession {
         fail('InvalidArgument', 'This application cannot run a rehearsal: it has no virtual cards or rehearsal units.');
       // A rehearsal needs no independent witness (roster.ts); every other rule holds.
       const setup = checkSetup(input, mode);
-      const plan = fromPlan === undefined ? undefined : this.openedPlan(fromPlan);
+      const plan = fromPlan === undefined ? undefined : this.plans.opened(fromPlan);
       const ceremonyId = randomUUID();
       const recordPath = join(this.ports.workDir, `ceremony-${ceremonyId}.jsonl`);
       createTranscript(
@@ -861,89 +397,22 @@ export class CeremonySession {
   }
 
   // ---------------------------------------------------------------------
-  // The plan (SETUP.json, issue 11): written from the Set up form, or read into it, before anything starts
+  // The plan (SETUP.json, issue 11): written from the Set up form, or read into it, before anything starts (plan-desk.ts)
 
-  /**
-   * Writes the form's values as a plan (SETUP.json, an initial ceremony in
-   * production) to a new file (save dialog), never overwriting. The values
-   * are checked with the Set up's rules first; the file is what
-   * serializeSetupFile gives.
-   */
   savePlan(form: CeremonySetup, units: readonly SetupUnit[]): Promise<SavedPlan> {
-    return this.queue.run(async () => {
-      const plan = planOfForm(form, units);
-      const text = serializeSetupFile(plan);
-      const path = picked(
-        await this.ports.dialogs.saveFile({
-          title: 'Save the ceremony plan (SETUP.json)',
-          defaultName: `SETUP-${safeFileStem(form.ceremonyName)}.json`,
-          filters: PLAN_FILTERS,
-        }),
-      );
-      assertOutputFree(path);
-      writeFileExclusive(path, text, 0o644);
-      const saved = { fileName: basename(path), sha256: sha256Hex(text) };
-      // Starting from the form as saved is starting from this plan: Start may name it as it names an opened one.
-      this.plans.set(saved.sha256, { fileName: saved.fileName, text, setup: checkSetup(form), units: plan.units });
-      return saved;
-    });
+    return this.queue.run(() => this.plans.save(form, units));
   }
 
-  /**
-   * Reads a plan (SETUP.json) chosen in the open dialog, for the Set up form
-   * to show. Only an initial ceremony in production; refused with the member
-   * named when it is not a plan, or breaks a rule. Nothing starts.
-   */
   openPlan(): Promise<OpenedPlan> {
     return this.queue.run(async () => {
       if (this.state.phase !== 'setup')
         fail('WrongStep', 'A plan fills the Set up of a new ceremony; this one is already in progress.');
-      const path = picked(
-        await this.ports.dialogs.openFile({ title: 'Open a ceremony plan (SETUP.json)', filters: PLAN_FILTERS }),
-      );
-      const bytes = readFileOrFail(path, 'The plan', MAX_SETUP_BYTES);
-      let text: string;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      } catch {
-        fail('InvalidArgument', 'SETUP.json: the file is not UTF-8 text.');
-      }
-      const { setup, units, notes } = formOfPlan(parseSetupFile(text));
-      const sha256 = sha256Hex(bytes);
-      const fileName = basename(path);
-      this.plans.set(sha256, { fileName, text, setup, units });
-      return { fileName, sha256, setup, units, notes };
+      return this.plans.open();
     });
   }
 
-  /**
-   * Prints the ceremony script of the form's values (the system print
-   * dialog). When they are still those of the plan `fromPlan`, the script
-   * is printed from that file, with its SHA-256; otherwise from the form,
-   * without one (no file holds it yet). False if the person canceled.
-   */
   printPlanScript(form: CeremonySetup, units: readonly SetupUnit[], fromPlan?: PlanRef): Promise<{ printed: boolean }> {
-    return this.queue.run(async () => {
-      const ofForm = planOfForm(form, units);
-      const plan = fromPlan === undefined ? undefined : this.openedPlan(fromPlan);
-      const unchanged =
-        plan !== undefined &&
-        planDifferences(checkSetup(form), plan.setup, { form: ofForm.units, plan: plan.units }).length === 0;
-      const doc = unchanged
-        ? ceremonyScriptDocument(parseSetupFile(plan.text), this.now(), fromPlan!.sha256)
-        : ceremonyScriptDocument(ofForm, this.now());
-      return { printed: await this.ports.printHtml(documentHtml(doc)) };
-    });
-  }
-
-  private openedPlan(ref: PlanRef): PlanOpened {
-    const plan = this.plans.get(ref.sha256);
-    if (plan === undefined)
-      fail(
-        'InvalidArgument',
-        'The plan the form names was not opened or saved here; open it again with "Open a plan".',
-      );
-    return plan;
+    return this.queue.run(() => this.plans.printScript(form, units, fromPlan));
   }
 
   /** Abandons the ceremony in progress: wipes the key, records why, and resets. */
@@ -1342,7 +811,7 @@ export class CeremonySession {
       if (state.header === null) fail('WrongStep', `Share ${shareIndex} has not been written yet.`);
       this.expectMedium(custodian.medium, secret, custodian.name);
       const header = state.header;
-      const source = this.shareSource(secret, async () => Buffer.from(bytes), state.file, header.ceremonyId);
+      const source = shareSourceOf(this.cards, secret, async () => Buffer.from(bytes), state.file, header.ceremonyId);
       const found = await source.header();
       if (found.ceremonyId !== header.ceremonyId || found.shareIndex !== shareIndex) {
         throw new CeremonyError(
@@ -1402,19 +871,6 @@ export class CeremonySession {
       }
       return this.snapshot();
     });
-  }
-
-  private shareSource(
-    secret: SecretInput,
-    provide: () => Promise<Buffer>,
-    path: string | undefined,
-    wanted: string | CardShareHints,
-  ): ShareSource {
-    if (secret.medium === 'file') {
-      if (path === undefined) fail('InvalidArgument', 'This share is not in a file.');
-      return new FileShareSource(path, provide);
-    }
-    return this.cards.shareSource(secret.reader, provide, wanted);
   }
 
   // ---------------------------------------------------------------------
@@ -1589,38 +1045,9 @@ export class CeremonySession {
       const st = this.state;
       if (st.phase !== 'closed')
         fail('WrongStep', 'Close the ceremony (wipe the master key) before saving its record.');
-      st.recordSavedTo = await this.saveRecordFiles(st.ceremony.recordPath);
+      st.recordSavedTo = await saveRecordFiles(this.ports, st.ceremony.recordPath, this.now());
       return this.snapshot();
     });
-  }
-
-  /**
-   * Saves a record as it is (JSON Lines), with its printable report (HTML
-   * and PDF), into a folder the person chooses; never overwrites. Returns
-   * the folder.
-   */
-  private async saveRecordFiles(recordPath: string): Promise<string> {
-    const folder = picked(
-      await this.ports.dialogs.chooseFolder({ title: 'Choose the folder for the ceremony record' }),
-      'folder',
-    );
-    const recordText = readFileOrFail(recordPath, 'The ceremony record');
-    // The report is rendered from the very bytes that are saved.
-    const entries = parseTranscript(recordText.toString('utf8'), `The ceremony record ${recordPath}`);
-    const opening = entries[0]!.data;
-    // A rehearsal's record, report and PDF are named so (issue 11), as its opening says, interrupted or not.
-    const stem = fileNameFor(
-      modeOfOpening(entries[0]!),
-      `ceremony-${safeFileStem(String(opening['keyName']))}-${String(opening['ceremonyId']).slice(0, 8)}`,
-    );
-    const targets = ['.jsonl', '.html', '.pdf'].map((ext) => join(folder, stem + ext));
-    for (const t of targets) assertOutputFree(t);
-    const html = reportHtml(entries, this.now());
-    const pdf = await this.ports.renderPdf(html);
-    writeFileExclusive(targets[0]!, recordText, 0o644);
-    writeFileExclusive(targets[1]!, html, 0o644);
-    writeFileExclusive(targets[2]!, pdf, 0o644);
-    return folder;
   }
 
   /**
@@ -1655,83 +1082,22 @@ export class CeremonySession {
   }
 
   // ---------------------------------------------------------------------
-  // Checking one share against a record
+  // The start screen's checks: one share against a record, a whole record (record-desk.ts)
 
   openRecordForCheck(): Promise<RecordForCheck> {
-    return this.queue.run(async () => {
-      const path = picked(
-        await this.ports.dialogs.openFile({
-          title: 'Open a ceremony record',
-          filters: [{ name: 'Ceremony record', extensions: ['jsonl'] }],
-        }),
-      );
-      const { summary } = loadCeremony(path);
-      this.checkRecord = path;
-      return {
-        ceremonyId: summary.ceremonyId,
-        ceremonyName: summary.ceremonyName,
-        keyName: summary.keyName,
-        kcv: summary.kcv,
-        threshold: summary.threshold,
-        shares: summary.shares,
-        custodians: [...summary.issued.values()].sort((a, b) => a.shareIndex - b.shareIndex).map((s) => s.custodian),
-        fileName: basename(path),
-      };
-    });
+    return this.queue.run(() => this.checks.openForCheck());
   }
 
   checkShare(secret: SecretInput): Promise<ShareChecked> {
-    return this.withSecret(secret, async (bytes) => {
-      const record = this.checkRecord;
-      if (record === null) fail('WrongStep', 'Open the ceremony record first.');
-      const { summary } = loadCeremony(record);
-      let path: string | undefined;
-      if (secret.medium === 'file') {
-        const chosen = picked(
-          await this.ports.dialogs.openFile({ title: 'Open the share file to check', filters: SHARE_FILTERS }),
-        );
-        path = chosen;
-      }
-      const source = this.shareSource(secret, async () => Buffer.from(bytes), path, cardShareHintsOf(summary));
-      const r = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () =>
-        verifyShareAgainstRecord(record, source),
-      );
-      return { shareIndex: r.header.shareIndex, custodian: r.issued.custodian, kcv: r.summary.kcv };
-    });
+    return this.withSecret(secret, (bytes) => this.checks.checkShare(secret, bytes, this.cards));
   }
 
-  // ---------------------------------------------------------------------
-  // Checking a whole record (issue 11, ceremony 6)
-
-  /**
-   * Opens a ceremony record (open dialog) and checks it as `keyceremony
-   * transcript verify` does (chain, every ceremony closed); answers its head
-   * hash and its history. A broken, cut or incomplete record is refused with
-   * the sentence the CLI gives. Nothing is written.
-   */
   openRecordToVerify(): Promise<RecordVerified> {
-    return this.queue.run(async () => {
-      const path = picked(
-        await this.ports.dialogs.openFile({
-          title: 'Open the ceremony record to check',
-          filters: [{ name: 'Ceremony record', extensions: ['jsonl'] }],
-        }),
-      );
-      this.verifiedRecord = null;
-      const record = checkRecordFile(path);
-      this.verifiedRecord = record;
-      return { fileName: basename(path), entries: record.entries.length, head: record.head, history: record.history };
-    });
+    return this.queue.run(() => this.checks.openToVerify());
   }
 
-  /**
-   * Compares a head hash typed from the signed paper report with the head of
-   * the record the record check opened (the rule of `transcript verify --head`).
-   */
   compareRecordHead(typed: string): HeadComparison {
-    const record = this.verifiedRecord;
-    if (record === null) fail('WrongStep', 'Open the ceremony record to check first.');
-    return recordHeadMatches(record, typed);
+    return this.checks.compareHead(typed);
   }
 
   // ---------------------------------------------------------------------
@@ -1850,108 +1216,7 @@ export class CeremonySession {
   }
 }
 
-/** The rehearsal units as the snapshot shows them (without their folder). */
-function rehearsalUnitsOf(ceremony: OpenCeremony): RehearsalUnitsSnapshot | null {
-  const u = ceremony.rehearsalUnits;
-  return u === null ? null : { instanceId: u.instanceId, displays: u.displays, loaded: u.loaded };
-}
-
-function unitOf(st: UnitsPhase, unitId: string): UnitState {
-  const u = st.units.find((x) => x.transport.file.unitId === unitId);
-  if (!u) fail('InvalidArgument', `No unit ${unitId} is loaded.`);
-  return u;
-}
-
-function shareAt(
-  st: SharesPhase,
-  shareIndex: number,
-): { custodian: RosterParticipant; state: ShareState; share: Buffer } {
-  const custodian = st.ceremony.setup.custodians[shareIndex - 1];
-  const state = st.shares[shareIndex - 1];
-  const share = st.secrets.shares[shareIndex - 1];
-  if (!custodian || !state || !share) fail('InvalidArgument', `There is no share ${shareIndex}.`);
-  return { custodian, state, share };
-}
-
-/** The name of the admin of this ceremony whose certificate has `thumbprint`. */
-function adminNameOf(setup: CeremonySetup, admins: Remains['admins'], thumbprint: string): string {
-  const i = admins.findIndex((a) => a?.certificate.thumbprint === thumbprint);
-  return i >= 0 ? setup.admins[i]!.name : 'unknown signer';
-}
-
 /** Checks an RS256 signature against the certificate it claims. */
 function signatureMatches(cert: AdminCertificateInfo, data: Buffer, signature: Buffer): boolean {
   return nodeVerify('sha256', data, cert.publicKey, signature);
-}
-
-/** A record of a ceremony cut off by a crash, closed when the application started. */
-export interface InterruptedRecord {
-  path: string;
-  ceremonyId: string;
-  ceremonyName: string;
-  keyName: string;
-  /** completed: every share was issued and read back, so the shares are valid; aborted: they are not. */
-  outcome: Closing['outcome'];
-  /** The folder its record was saved to from the start screen; null until then. */
-  savedTo: string | null;
-}
-
-/** Who writes the entries of a ceremony closed at start-up: nobody was at the keyboard. */
-const APPLICATION_ACTOR = 'Key Ceremony';
-
-/**
- * Closes the ceremony left open at the end of a record by a crash, or
- * returns null when it has none. The shares are complete once every share
- * is issued (written, read back and found identical) and the key wiped
- * (issue 8): the key died with the stopped process, so such a ceremony is
- * closed as completed, whatever step the wizard was at.
- */
-function closeInterruptedRecord(path: string, now: Date): InterruptedRecord | null {
-  const last = ceremoniesOf(readTranscript(path)).ceremonies.at(-1)!;
-  if (last.outcome.kind !== 'open') return null;
-  const opening = last.entries[0]!.data;
-  const issued = new Set(last.entries.filter((e) => e.type === ENTRY.shareIssued).map((e) => e.data['shareIndex']));
-  const shares = typeof opening['shares'] === 'number' ? opening['shares'] : 0;
-  const hadKey = last.entries.some((e) => e.type === ENTRY.masterKeyGenerated);
-  const everyShareIssued =
-    hadKey && shares > 0 && Array.from({ length: shares }, (_, i) => i + 1).every((i) => issued.has(i));
-  const closing: Closing = everyShareIssued
-    ? {
-        outcome: 'completed',
-        details: {
-          note: 'Closed when Key Ceremony next started: every share had been issued and read back before it stopped.',
-        },
-      }
-    : { outcome: 'aborted', code: 'Interrupted', reason: 'the application stopped before the ceremony was closed' };
-  const wiped = hadKey
-    ? 'the master key and shares were only in the memory of the application, and died with it when it stopped'
-    : null;
-  endCeremony(path, APPLICATION_ACTOR, { wiped, closing, mark: markOf(modeOfOpening(last.entries[0]!)) }, now);
-  return {
-    path,
-    ceremonyId: String(opening['ceremonyId']),
-    ceremonyName: String(opening['ceremonyName']),
-    keyName: String(opening['keyName']),
-    outcome: closing.outcome,
-    savedTo: null,
-  };
-}
-
-/** The ceremony report, signed by the people its opening entry names. */
-function reportHtml(entries: TranscriptEntry[], now: Date): string {
-  return renderRecordHtml(entries, rosterOf(entries[0]!), now);
-}
-
-function rosterOf(opening: TranscriptEntry): CeremonyRoster {
-  const names = (key: string): string[] => {
-    const v = opening.data[key];
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  };
-  const operator = opening.data['operator'];
-  return {
-    operator: typeof operator === 'string' ? operator : opening.actor,
-    admins: names('admins'),
-    custodians: names('custodians'),
-    witnesses: names('witnesses'),
-  };
 }
