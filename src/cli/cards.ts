@@ -13,12 +13,11 @@ import {
   readPreparation,
   slotName,
   signatureSlotOccupied,
-  slotReplacedData,
   withCard,
 } from '../core/cards/roles.js';
 import { ALG, SLOT } from '../core/cards/piv.js';
 import { ENTRY } from '../core/ceremony/record.js';
-import { cardIdentitySigner } from '../core/ceremony/signers.js';
+import { cardIdentitySigner, identitySlotReplacedData } from '../core/ceremony/signers.js';
 import { appendTranscript, readTranscript } from '../core/ceremony/transcript.js';
 import type { CardTransport } from '../core/cards/transport.js';
 import { groupHex } from '../core/encoding.js';
@@ -250,7 +249,7 @@ export async function identityGenerateOnCard(
       appendTranscript(options.recordPath, {
         type: ENTRY.cardSlotReplaced,
         actor: name,
-        data: slotReplacedData(serial, present, `admin identity of ${cert.name} ${cert.thumbprint}`),
+        data: identitySlotReplacedData(serial, present, cert),
       });
     }
     writeFileExclusive(outPath, cert.pem, 0o644);

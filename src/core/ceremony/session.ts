@@ -11,13 +11,12 @@ import {
   generateAdminIdentityOnCard,
   inspectSlot,
   readAdminCertificateFromCard,
-  slotReplacedData,
   type SlotContent,
 } from '../cards/roles.js';
 import { CeremonyError } from '../errors.js';
-import { assertOutputFree, readFileOrFail, safeFileStem, writeFileExclusive } from '../files.js';
+import { readFileOrFail, safeFileStem } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
-import { generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
+import { unlockFileIdentity } from '../identity/identity.js';
 import { splitMasterKey } from '../masterkey/masterkey.js';
 import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
@@ -83,7 +82,7 @@ import {
   shareHeader,
   type EntryWriter,
 } from './share-issue.js';
-import { cardIdentitySigner, fileIdentitySigner } from './signers.js';
+import { cardIdentitySigner, fileIdentitySigner, identitySlotReplacedData, writeFileIdentity } from './signers.js';
 import type { SetupUnit } from './setup-file.js';
 import { planDifferences } from './setup-plan.js';
 import { appendTranscript, createTranscript, endCeremony, readTranscript, type TranscriptData } from './transcript.js';
@@ -556,21 +555,13 @@ export class CeremonySession {
       let reused = false;
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const mode = st.ceremony.mode;
-        const path = pathFor(
-          mode,
-          picked(
-            await this.ports.dialogs.saveFile({
-              title: `Save ${admin.name}\u2019s identity file`,
-              defaultName: fileNameFor(mode, `${safeFileStem(admin.name)}.identity.pem`),
-              filters: IDENTITY_FILTERS,
-            }),
-          ),
-        );
-        assertOutputFree(path);
-        const id = await generateFileIdentity(admin.name, bytes, this.now());
-        writeFileExclusive(path, id.text, 0o600);
-        state = { certificate: id.certificate, location: basename(path), file: path };
+        const path = await this.saveDialog(st.ceremony.mode, {
+          title: `Save ${admin.name}\u2019s identity file`,
+          defaultName: `${safeFileStem(admin.name)}.identity.pem`,
+          filters: IDENTITY_FILTERS,
+        });
+        const certificate = await writeFileIdentity(path, admin.name, bytes, this.now());
+        state = { certificate, location: basename(path), file: path };
       } else {
         const reader = secret.reader;
         const { certificate, serial, existed } = await this.cards.onCard(reader, async (s) => {
@@ -622,7 +613,7 @@ export class CeremonySession {
             this.record(
               st.ceremony,
               ENTRY.cardSlotReplaced,
-              slotReplacedData(serial, replaced, `admin identity of ${certificate.name} ${certificate.thumbprint}`),
+              identitySlotReplacedData(serial, replaced, certificate),
               admin.name,
             );
           return { certificate, serial, existed: false };
@@ -753,20 +744,11 @@ export class CeremonySession {
       const provide = async (): Promise<Buffer> => Buffer.from(bytes);
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const mode = st.ceremony.mode;
-        const path = pathFor(
-          mode,
-          picked(
-            await this.ports.dialogs.saveFile({
-              title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${st.shares.length})`,
-              defaultName: fileNameFor(
-                mode,
-                `${safeFileStem(setup.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
-              ),
-              filters: SHARE_FILTERS,
-            }),
-          ),
-        );
+        const path = await this.saveDialog(st.ceremony.mode, {
+          title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${st.shares.length})`,
+          defaultName: `${safeFileStem(setup.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
+          filters: SHARE_FILTERS,
+        });
         const dest = new FileShareDestination(path, provide, this.ports.scryptCost);
         try {
           await dest.precheck();
@@ -1163,6 +1145,15 @@ export class CeremonySession {
         zeroize(...bytes);
       }
     });
+  }
+
+  /** The save dialog, its suggested and chosen names prefixed in a rehearsal whatever the person typed. */
+  private async saveDialog(
+    mode: RosterMode,
+    o: { title: string; defaultName: string; filters: FileFilter[] },
+  ): Promise<string> {
+    const chosen = await this.ports.dialogs.saveFile({ ...o, defaultName: fileNameFor(mode, o.defaultName) });
+    return pathFor(mode, picked(chosen));
   }
 
   private expectMedium(medium: RosterMedium, secret: SecretInput, who: string): void {

@@ -1,11 +1,40 @@
 import type { PivSession } from '../cards/piv.js';
-import { cardRs256Signer, readAdminCertificateFromCard } from '../cards/roles.js';
+import { cardRs256Signer, readAdminCertificateFromCard, slotReplacedData, type SlotContent } from '../cards/roles.js';
+import { assertOutputFree, writeFileExclusive } from '../files.js';
 import type { AdminCertificateInfo, Rs256Signer } from '../identity/certificate.js';
-import { fileKeySigner, unlockFileIdentity } from '../identity/identity.js';
+import { fileKeySigner, generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
+import type { TranscriptData } from './transcript.js';
 
-// An admin's signer, for `bundle sign` and the app's sessions alike: their
-// certificate, and a way to sign with its key (signPreparedBundle adds the
-// signature and records it).
+// An admin's identity, for `identity generate`, `bundle sign` and the app's
+// sessions alike: a new identity file, the record of what a card identity
+// replaced, and a signer (their certificate and a way to sign with its key;
+// signPreparedBundle adds the signature and records it).
+
+/**
+ * Generates an admin identity file for `name` at `path` (never over a file),
+ * its key sealed with the passphrase (the caller zeroes it), readable by its
+ * owner only. Answers its certificate.
+ */
+export async function writeFileIdentity(
+  path: string,
+  name: string,
+  passphrase: Uint8Array,
+  now?: Date,
+): Promise<AdminCertificateInfo> {
+  assertOutputFree(path);
+  const id = await generateFileIdentity(name, passphrase, now);
+  writeFileExclusive(path, id.text, 0o600);
+  return id.certificate;
+}
+
+/** The data of the card-slot-replaced entry of an admin identity generated on a card over what slot 9C held. */
+export function identitySlotReplacedData(
+  serial: number,
+  replaced: SlotContent,
+  identity: { name: string; thumbprint: string },
+): TranscriptData {
+  return slotReplacedData(serial, replaced, `admin identity of ${identity.name} ${identity.thumbprint}`);
+}
 
 export interface AdminSigner {
   certificate: AdminCertificateInfo;
