@@ -3,7 +3,6 @@ import { signPreparedBundle, type SigningTurn } from '../core/ceremony/bundles.j
 import { CardShareDestination, CardShareSource, type CardShareHints } from '../core/ceremony/card-media.js';
 import type { SecretProvider, ShareDestination, ShareSource } from '../core/ceremony/media.js';
 import {
-  cardRs256Signer,
   cardStatus,
   describeSlotContent,
   generateAdminIdentityOnCard,
@@ -12,14 +11,13 @@ import {
   preparationGaps,
   prepareCard,
   readPreparation,
-  readAdminCertificateFromCard,
   slotName,
   signatureSlotOccupied,
-  slotReplacedData,
   withCard,
 } from '../core/cards/roles.js';
 import { ALG, SLOT } from '../core/cards/piv.js';
 import { ENTRY } from '../core/ceremony/record.js';
+import { cardIdentitySigner, identitySlotReplacedData } from '../core/ceremony/signers.js';
 import { appendTranscript, readTranscript } from '../core/ceremony/transcript.js';
 import type { CardTransport } from '../core/cards/transport.js';
 import { groupHex } from '../core/encoding.js';
@@ -251,7 +249,7 @@ export async function identityGenerateOnCard(
       appendTranscript(options.recordPath, {
         type: ENTRY.cardSlotReplaced,
         actor: name,
-        data: slotReplacedData(serial, present, `admin identity of ${cert.name} ${cert.thumbprint}`),
+        data: identitySlotReplacedData(serial, present, cert),
       });
     }
     writeFileExclusive(outPath, cert.pem, 0o644);
@@ -279,8 +277,8 @@ export async function bundleSignWithCard(
   const pin = await pinProvider(pinFile, `PIN of the card in reader "${reader}"`)();
   try {
     return await withCard(await cardTransport(), reader, async (s) => {
-      const cert = await readAdminCertificateFromCard(s);
-      const signed = await signPreparedBundle(bundlePath, turn, cert, cardRs256Signer(s, pin), record);
+      const { certificate: cert, sign } = await cardIdentitySigner(s, pin);
+      const signed = await signPreparedBundle(bundlePath, turn, cert, sign, record);
       return { name: cert.name, thumbprint: cert.thumbprint, signatures: signed.signatures, required: signed.required };
     });
   } finally {

@@ -21,12 +21,8 @@ import { ceremoniesOf, type CeremonyOutcome } from '../core/ceremony/record.js';
 import { typedHeadHash } from '../core/ceremony/record-check.js';
 import { headHash, readTranscript } from '../core/ceremony/transcript.js';
 import { writeFileExclusive, readFileOrFail } from '../core/files.js';
-import {
-  fileKeySigner,
-  generateFileIdentity,
-  identityCertificate,
-  unlockFileIdentity,
-} from '../core/identity/identity.js';
+import { identityCertificate } from '../core/identity/identity.js';
+import { fileIdentitySigner, writeFileIdentity } from '../core/ceremony/signers.js';
 import { zeroize } from '../core/secrets.js';
 import {
   actorOption,
@@ -143,11 +139,10 @@ async function identityGenerate(argv: string[]): Promise<void> {
   if (values['replace-slot'] !== undefined) throw new UsageError('--replace-slot goes with --card');
   const pass = await passphraseProvider(values['passphrase-file'], `Passphrase for the identity of ${name}`, true)();
   try {
-    const id = await generateFileIdentity(name, pass);
-    writeFileExclusive(outPath, id.text, 0o600);
-    out(`Identity of ${id.certificate.name} written to ${outPath}`);
-    out(`Certificate SHA-256 ${groupHex(id.certificate.fingerprintHex)}`);
-    out(`Thumbprint ${id.certificate.thumbprint}`);
+    const certificate = await writeFileIdentity(outPath, name, pass);
+    out(`Identity of ${certificate.name} written to ${outPath}`);
+    out(`Certificate SHA-256 ${groupHex(certificate.fingerprintHex)}`);
+    out(`Thumbprint ${certificate.thumbprint}`);
   } finally {
     zeroize(pass);
   }
@@ -357,14 +352,14 @@ async function bundleSign(argv: string[]): Promise<void> {
     const idPath = values.identity!;
     const text = readFileOrFail(idPath, 'Identity file').toString('utf8');
     const pass = await passphraseProvider(values['passphrase-file'], `Passphrase for identity ${idPath}`, false)();
-    let id;
+    let signer;
     try {
-      id = unlockFileIdentity(text, pass, `the identity file ${idPath}`);
+      signer = fileIdentitySigner(text, pass, `the identity file ${idPath}`);
     } finally {
       zeroize(pass);
     }
-    const signed = await signPreparedBundle(bundlePath, turn, id.certificate, fileKeySigner(id.privateKey), record);
-    r = { name: id.certificate.name, thumbprint: id.certificate.thumbprint, ...signed };
+    const signed = await signPreparedBundle(bundlePath, turn, signer.certificate, signer.sign, record);
+    r = { name: signer.certificate.name, thumbprint: signer.certificate.thumbprint, ...signed };
   }
   out(
     r.resumed

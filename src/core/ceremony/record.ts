@@ -367,6 +367,15 @@ export function summarize(entries: TranscriptEntry[]): CeremonySummary {
   return s;
 }
 
+/**
+ * The key of the key ceremony that begins a record while it is still open:
+ * the app's initial ceremony builds its bundle before it closes, once every
+ * share is issued.
+ */
+export function keyOfOpenKeyCeremony(entries: readonly TranscriptEntry[]): CeremonySummary {
+  return keyGenerated(ceremoniesOf(entries).ceremonies[0]!.entries);
+}
+
 /** The key of a key ceremony that generated it (mk generate, the app): its first set of shares. */
 function keyGenerated(keyCeremony: readonly TranscriptEntry[]): CeremonySummary {
   const first = keyCeremony[0]!;

@@ -1,69 +1,110 @@
-import { createHash, randomUUID, verify as nodeVerify } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import {
-  addBundleSignature,
-  buildBundle,
-  claimedAdmins,
-  parseBundle,
-  serializeBundle,
-  summarizeBundle,
-  type BundleSummary,
-  type ParsedBundle,
-} from '../bundle/bundle.js';
-import { checkAgainstLimits, readTransportFile, type TransportKey } from '../bundle/transport.js';
-import { BUNDLE_FILE_MODE } from './bundles.js';
-import { bundleCreatedData, bundleSignedData, checkTransportsConfirmed, unitConfirmedData } from './bundle-record.js';
-import { padPin } from '../cards/piv.js';
-import type { CardTransport } from '../cards/transport.js';
+import { randomUUID, verify as nodeVerify } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { claimedAdmins, summarizeBundle } from '../bundle/bundle.js';
+import { checkAgainstLimits, readTransportFile } from '../bundle/transport.js';
+import { createBundle, prepareSigning, saveBundleFile, signPreparedBundle } from './bundles.js';
+import { unitConfirmedData } from './bundle-record.js';
+import { padPin, SLOT } from '../cards/piv.js';
 import {
   cardRs256Signer,
   describeSlotContent,
   generateAdminIdentityOnCard,
   inspectSlot,
   readAdminCertificateFromCard,
-  slotReplacedData,
   type SlotContent,
 } from '../cards/roles.js';
-import { SLOT } from '../cards/piv.js';
-import { documentHtml } from '../document/html.js';
-import { CeremonyError, missingCase } from '../errors.js';
-import { assertOutputFree, readFileOrFail, safeFileStem, writeFileExclusive } from '../files.js';
+import { CeremonyError } from '../errors.js';
+import { readFileOrFail, safeFileStem } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
-import { fileKeySigner, generateFileIdentity, unlockFileIdentity } from '../identity/identity.js';
-import { generateMasterKey, keyCheckValue, splitMasterKey, verificationPattern } from '../masterkey/masterkey.js';
+import { unlockFileIdentity } from '../identity/identity.js';
+import { splitMasterKey } from '../masterkey/masterkey.js';
 import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
-import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
 import { CardDesk, type CardsSnapshot } from './card-desk.js';
-import { CardShareDestination, type CardShareHints } from './card-media.js';
-import { FileShareDestination, FileShareSource, type ShareSource } from './media.js';
-import { cardShareHintsOf, loadCeremony, TOOL, verifyShareAgainstRecord } from './operations.js';
-import { ceremoniesOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
-import { renderRecordHtml, type CeremonyRoster } from './report.js';
+import { CardShareDestination } from './card-media.js';
+import { keyCeremonyOpenedData } from './key-ceremony.js';
+import { FileShareDestination } from './media.js';
+import { PlanDesk, type PlanOpened } from './plan-desk.js';
+import { ENTRY, keyOfOpenKeyCeremony, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
+import { RecordDesk, SHARE_FILTERS } from './record-desk.js';
 import { RecordCheck } from './record-check.js';
-import {
-  checkSetup,
-  type CeremonySetup,
-  type RosterMedium,
-  type RosterMode,
-  type RosterParticipant,
-} from './roster.js';
 import { ReshareSession } from './reshare-session.js';
+import { checkSetup, type CeremonySetup, type RosterMedium, type RosterMode } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
-import { ceremonyScriptDocument } from './script.js';
-import { MAX_SETUP_BYTES, parseSetupFile, serializeSetupFile, type SetupUnit } from './setup-file.js';
-import { formOfPlan, planDifferences, planOfForm } from './setup-plan.js';
 import {
-  appendTranscript,
-  createTranscript,
-  endCeremony,
-  headHash,
-  parseTranscript,
-  readTranscript,
-  type TranscriptData,
-  type TranscriptEntry,
-} from './transcript.js';
+  fail,
+  fileNameFor,
+  markOf,
+  pathFor,
+  picked,
+  sha256Hex,
+  shareSourceOf,
+  type FileFilter,
+  type SecretInput,
+  type SessionPorts,
+} from './session-ports.js';
+import { closeInterruptedRecords, reportHtml, saveRecordFiles, type InterruptedRecord } from './session-records.js';
+import {
+  adminNameOf,
+  checkJoinsUnits,
+  isInProgress,
+  keyMaterialOf,
+  missingUnits,
+  rehearsalUnitsOf,
+  remainsOf,
+  shareAt,
+  stepOf,
+  unitOf,
+  type AdminsPhase,
+  type AdminState,
+  type ClosedPhase,
+  type InProgress,
+  type OpenCeremony,
+  type PhaseOf,
+  type SessionPhase,
+  type SessionState,
+  type UnitsPhase,
+} from './session-state.js';
+import type {
+  AdminSnapshot,
+  CeremonyState,
+  OpenedPlan,
+  PlanRef,
+  RecordForCheck,
+  SavedPlan,
+  ShareChecked,
+} from './session-view.js';
+import {
+  checkShareReadBack,
+  generateRecordedMasterKey,
+  recordShareIssued,
+  shareHeader,
+  type EntryWriter,
+} from './share-issue.js';
+import { cardIdentitySigner, fileIdentitySigner, identitySlotReplacedData, writeFileIdentity } from './signers.js';
+import type { SetupUnit } from './setup-file.js';
+import { planDifferences } from './setup-plan.js';
+import { appendTranscript, createTranscript, endCeremony, readTranscript, type TranscriptData } from './transcript.js';
+
+// The session's parts live in their own modules; what src/main, the other
+// sessions and the tests import from here is re-exported.
+export {
+  REHEARSAL_FILE_PREFIX,
+  type FileDialogs,
+  type FileFilter,
+  type RehearsalIngest,
+  type RehearsalPorts,
+  type RehearsalUnitsCreated,
+  type RehearsalUnitsSnapshot,
+  type RehearsalUnitState,
+  type SecretInput,
+  type SessionPorts,
+} from './session-ports.js';
+export type * from './session-view.js';
+export { checkJoinsUnits, missingUnits, type SessionPhase, type SessionStep } from './session-state.js';
+export type { InterruptedRecord } from './session-records.js';
+
+const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
 
 // The ceremony the desktop app runs, one step at a time (issue 4). Where the
 // CLI does a whole master-key ceremony in one call, the wizard spreads it
@@ -79,481 +120,8 @@ import {
 // runs in Electron (native dialogs, printToPDF, the print dialog) and under
 // the test bridge.
 
-export interface FileFilter {
-  name: string;
-  extensions: string[];
-}
-
-/** File and folder choosers. Null when the person closes the dialog. */
-export interface FileDialogs {
-  openFile(o: { title: string; filters: FileFilter[] }): Promise<string | null>;
-  saveFile(o: { title: string; defaultName: string; filters: FileFilter[] }): Promise<string | null>;
-  chooseFolder(o: { title: string }): Promise<string | null>;
-}
-
-export interface SessionPorts {
-  dialogs: FileDialogs;
-  /** The smart-card transport (PC/SC); created once, on first use. */
-  openCardTransport(): Promise<CardTransport>;
-  /** Renders a self-contained HTML document to PDF. */
-  renderPdf(html: string): Promise<Uint8Array>;
-  /** Prints a self-contained HTML document (system print dialog); false if canceled. */
-  printHtml(html: string): Promise<boolean>;
-  /** Folder for the live ceremony record (no secrets are ever written there). */
-  workDir: string;
-  now?: () => Date;
-  /** scrypt cost for share files; tests lower it, the app never sets it. */
-  scryptCost?: { logN: number; r: number; p: number };
-  /** What a rehearsal uses instead of real cards and units (issue 11); without it a rehearsal is refused. */
-  rehearsal?: RehearsalPorts;
-}
-
-/**
- * A rehearsal's stand-ins (issue 11, "Rehearsal mode"): in-process virtual
- * cards and an in-process emulator instance in rehearsal mode, so no real
- * card or unit is ever touched. src/main implements them with
- * src/virtual-card and src/emulator (core sees only this interface).
- */
-export interface RehearsalPorts {
-  /** The in-process virtual card transport (its readers hold virtual cards); created once, on first use. */
-  openCardTransport(): Promise<CardTransport>;
-  /** Creates an emulator instance in rehearsal mode in `dir` and writes its units' transport files there. */
-  createUnits(dir: string): Promise<RehearsalUnitsCreated>;
-  /** Offers a bundle to every unit of the instance in `dir`; answers each unit's state afterwards. */
-  ingestBundle(dir: string, bundleText: string): Promise<RehearsalIngest>;
-}
-
-export interface RehearsalUnitsCreated {
-  readonly instanceId: string;
-  /** Per unit: its transport file, and the fingerprint the unit itself reports (its "display"). */
-  readonly units: readonly { readonly unitId: string; readonly transportFile: string; readonly displayed: string }[];
-}
-
-/** What one rehearsal unit reports: its state and the KCV of its current master key. */
-export interface RehearsalUnitState {
-  readonly unitId: string;
-  readonly state: string;
-  readonly kcv: string | null;
-  readonly rehearsal: boolean;
-}
-
-export interface RehearsalIngest {
-  /** Per unit: accepted or refused, with the unit's sentence. */
-  readonly results: readonly { readonly unitId: string; readonly ok: boolean; readonly message: string }[];
-  readonly units: readonly RehearsalUnitState[];
-}
-
-/** The rehearsal units of this ceremony: what they display, and their state once the bundle was loaded. */
-export interface RehearsalUnitsSnapshot {
-  readonly instanceId: string;
-  readonly displays: readonly { readonly unitId: string; readonly fingerprint: string }[];
-  /** Null until "Load into the rehearsal units". */
-  readonly loaded: RehearsalIngest | null;
-}
-
-/**
- * How a person proves themselves: a passphrase for a file, a reader and PIN
- * for a card. Secret: never logged nor stored; the session turns it into a
- * buffer that is zeroed after the call (withSecret).
- */
-export type SecretInput =
-  | { readonly medium: 'file'; readonly passphrase: string }
-  | { readonly medium: 'card'; readonly reader: string; readonly pin: string };
-
-// ---------------------------------------------------------------------------
-// What the session returns: the ceremony as data (src/main/views.ts makes the
-// renderer's view of it)
-
-export interface UnitSnapshot {
-  readonly unitId: string;
-  /** The transport file's name (not its folder). */
-  readonly fileName: string;
-  /** SHA-256 (hex) of the unit's transport public key, as its transport file states it. */
-  readonly fingerprint: string;
-  /** Set only by an explicit "matches the unit's display" confirmation. */
-  readonly confirmed: boolean;
-}
-
-export interface AdminSnapshot {
-  readonly name: string;
-  readonly medium: RosterMedium;
-  /** Null until the identity exists. */
-  readonly identity: null | {
-    /** base64url SHA-256 of the certificate (the JWS x5t#S256). */
-    readonly thumbprint: string;
-    /** "card 12345678" or the identity file's name. */
-    readonly location: string;
-    /** The admin's card, for card identities. */
-    readonly cardSerial: number | null;
-  };
-}
-
-export interface ShareSnapshot {
-  /** 1-based share index. */
-  readonly index: number;
-  readonly custodian: string;
-  readonly medium: RosterMedium;
-  /** "card 12345678 slot 82" or the share file's name; null until written. */
-  readonly location: string | null;
-  readonly cardSerial: number | null;
-  readonly written: boolean;
-  /** Read back with the custodian's PIN or passphrase and found identical. */
-  readonly verified: boolean;
-  /** The custodian confirmed they hold it. */
-  readonly confirmed: boolean;
-}
-
-export interface BundleSnapshot {
-  readonly bundleId: string;
-  readonly sequence: number;
-  readonly targets: readonly string[];
-  /** SHA-256 (hex) of the signed payload: the same for every signer. */
-  readonly payloadHash: string;
-  /** What the bundle makes the units do: shown to every signer before they sign. */
-  readonly summary: BundleSummary;
-  /** Who signed, by the name of the admin of this ceremony whose certificate it is. */
-  readonly signatures: readonly { readonly name: string; readonly thumbprint: string }[];
-  readonly required: number;
-  readonly saved: SavedFile | null;
-}
-
-/** The ceremony at one moment: what the wizard shows, never a secret. */
-export interface CeremonyState {
-  readonly phase: SessionPhase;
-  /** Fixed for the ceremony at Start (issue 11); production before Set up is done. */
-  readonly mode: RosterMode;
-  /** A rehearsal's in-process units, once "Use rehearsal units" created them; null otherwise. */
-  readonly rehearsalUnits: RehearsalUnitsSnapshot | null;
-  /** The wizard step the phase is at: the first step not yet done. */
-  readonly step: SessionStep;
-  /** Null before Set up is done. */
-  readonly ceremonyId: string | null;
-  readonly setup: CeremonySetup | null;
-  readonly units: readonly UnitSnapshot[];
-  /** Units of the loaded instance whose transport files are still to load: a bundle goes to every unit. */
-  readonly unitsMissing: readonly string[];
-  readonly admins: readonly AdminSnapshot[];
-  /** Null until generated. `present` turns false when it is wiped. */
-  readonly masterKey: null | { readonly kcv: string; readonly present: boolean };
-  readonly shares: readonly ShareSnapshot[];
-  readonly bundle: BundleSnapshot | null;
-  /** Set by Close. */
-  readonly closed: null | { readonly recordSavedTo: string | null };
-}
-
-/** A record opened to check one share against it (the start screen's other task). */
-export interface RecordForCheck {
-  readonly ceremonyId: string;
-  readonly ceremonyName: string;
-  readonly keyName: string;
-  readonly kcv: string;
-  readonly threshold: number;
-  readonly shares: number;
-  /** The custodians, in the order of their shares. */
-  readonly custodians: readonly string[];
-  readonly fileName: string;
-}
-
-/** A share found to be the one the record committed to (a share that is not fails with an error). */
-export interface ShareChecked {
-  readonly shareIndex: number;
-  readonly custodian: string;
-  readonly kcv: string;
-}
-
-/** A plan (SETUP.json) written from the Set up form. */
-export interface SavedPlan {
-  readonly fileName: string;
-  /** SHA-256 (hex) of the file as written: the script prints it, so the room can check it is the approved plan. */
-  readonly sha256: string;
-}
-
-/** A plan (SETUP.json) opened to fill the Set up form; nothing starts until Start. */
-export interface OpenedPlan extends SavedPlan {
-  /** The plan as the form's values, checked with the Set up's rules. */
-  readonly setup: CeremonySetup;
-  readonly units: readonly SetupUnit[];
-  /** What the form set that the plan left open, and what of the plan the form does not keep. */
-  readonly notes: readonly string[];
-}
-
-/** Names a plan opened in this session, by the SHA-256 of its file. */
-export interface PlanRef {
-  readonly sha256: string;
-}
-
 // ---------------------------------------------------------------------------
 // The session's state: one phase at a time
-
-const SHARE_FILTERS: FileFilter[] = [{ name: 'Keyshare', extensions: ['keyshare'] }];
-const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
-const PLAN_FILTERS: FileFilter[] = [{ name: 'Ceremony plan (SETUP.json)', extensions: ['json'] }];
-
-/** A plan opened in this session: its text as read, and as the form's values. */
-interface PlanOpened {
-  readonly fileName: string;
-  readonly text: string;
-  readonly setup: CeremonySetup;
-  readonly units: readonly SetupUnit[];
-}
-
-interface UnitState {
-  transport: TransportKey;
-  fileName: string;
-  confirmed: boolean;
-}
-
-interface AdminState {
-  certificate: AdminCertificateInfo;
-  location: string;
-  /** Identity file path (file medium) or card serial (card medium). */
-  file?: string;
-  cardSerial?: number;
-}
-
-interface ShareState {
-  header: KeyshareHeader | null;
-  location: string | null;
-  file?: string;
-  cardSerial?: number;
-  verified: boolean;
-  confirmed: boolean;
-}
-
-interface SavedFile {
-  readonly path: string;
-  readonly fileSha256: string;
-}
-
-/** The bundle as built, gathering signatures. */
-interface BundleState {
-  bundle: ParsedBundle;
-  readonly required: number;
-}
-
-interface SavedBundle extends BundleState {
-  readonly saved: SavedFile;
-}
-
-/** What slot 9C held when an admin's card was refused for it (issue 9); only exactly this is then replaced. */
-interface OccupiedSlot {
-  readonly adminIndex: number;
-  readonly serial: number;
-  readonly content: SlotContent;
-}
-
-/** A ceremony once Set up is done: its checked set-up, its id and its live record. */
-interface OpenCeremony {
-  readonly setup: CeremonySetup;
-  readonly id: string;
-  readonly recordPath: string;
-  /** Fixed at Start (issue 11): a rehearsal uses virtual cards and rehearsal units, and marks everything it writes. */
-  readonly mode: RosterMode;
-  /** A rehearsal's emulator instance (its folder in the work folder), once created. */
-  rehearsalUnits: (RehearsalUnitsSnapshot & { readonly dir: string }) | null;
-}
-
-/**
- * Key material: the master key and its N shares. Never logged. It exists
- * only in the phases that hold it (shares, bundle, close); enter() zeroes it
- * on every transition that leaves them.
- */
-interface KeyMaterial {
-  readonly key: Buffer;
-  readonly shares: readonly Buffer[];
-}
-
-interface UnitsPhase {
-  readonly phase: 'units';
-  readonly ceremony: OpenCeremony;
-  units: UnitState[];
-}
-
-interface AdminsPhase {
-  readonly phase: 'admins';
-  readonly ceremony: OpenCeremony;
-  /** Every unit confirmed, none of the instance missing. */
-  readonly units: readonly UnitState[];
-  /** By the admin's index in the set-up; null until their identity exists. */
-  readonly admins: Array<AdminState | null>;
-  /** The owner is shown what their card's slot 9C holds and agrees by typing their name. */
-  occupiedSlot?: OccupiedSlot;
-}
-
-interface MasterKeyPhase {
-  readonly phase: 'master-key';
-  readonly ceremony: OpenCeremony;
-  readonly units: readonly UnitState[];
-  readonly admins: readonly AdminState[];
-}
-
-/** The phases that hold the master key and its shares: from its generation to Close. */
-interface KeyHeld {
-  readonly ceremony: OpenCeremony;
-  readonly units: readonly UnitState[];
-  readonly admins: readonly AdminState[];
-  readonly kcv: string;
-  readonly secrets: KeyMaterial;
-  /** By share index - 1; each written, read back and confirmed in turn. */
-  readonly shares: readonly ShareState[];
-}
-
-interface SharesPhase extends KeyHeld {
-  readonly phase: 'shares';
-}
-
-interface BundlePhase extends KeyHeld {
-  readonly phase: 'bundle';
-  /** Null until built. */
-  bundle: BundleState | null;
-}
-
-/** The bundle is signed and saved: the key waits for Close to wipe it. */
-interface ClosePhase extends KeyHeld {
-  readonly phase: 'close';
-  readonly bundle: SavedBundle;
-}
-
-/** What is left of a ceremony once its key is gone: what it showed, no secret. */
-interface Remains {
-  readonly units: readonly UnitState[];
-  readonly admins: ReadonlyArray<AdminState | null>;
-  readonly kcv: string | null;
-  readonly shares: readonly ShareState[];
-  readonly bundle: (BundleState & { readonly saved: SavedFile | null }) | null;
-}
-
-/** Close wiped the key; the record's closing is still to write (again, if writing it failed). */
-interface ClosingPhase {
-  readonly phase: 'closing';
-  readonly ceremony: OpenCeremony;
-  readonly remains: Remains;
-  readonly details: TranscriptData;
-}
-
-interface ClosedPhase {
-  readonly phase: 'closed';
-  readonly ceremony: OpenCeremony;
-  readonly remains: Remains;
-  recordSavedTo: string | null;
-}
-
-type SessionState =
-  | { readonly phase: 'setup' }
-  | UnitsPhase
-  | AdminsPhase
-  | MasterKeyPhase
-  | SharesPhase
-  | BundlePhase
-  | ClosePhase
-  | ClosingPhase
-  | ClosedPhase;
-
-export type SessionPhase = SessionState['phase'];
-/** The wizard's steps, in order; every phase is at one of them (closing and closed at the last). */
-export type SessionStep = Exclude<SessionPhase, 'closing' | 'closed'>;
-type InProgress = Exclude<SessionState, { phase: 'setup' } | ClosedPhase>;
-type PhaseOf<P extends SessionPhase> = Extract<SessionState, { phase: P }>;
-
-function stepOf(phase: SessionPhase): SessionStep {
-  return phase === 'closing' || phase === 'closed' ? 'close' : phase;
-}
-
-function keyMaterialOf(s: SessionState): KeyMaterial | null {
-  return 'secrets' in s ? s.secrets : null;
-}
-
-function isInProgress(s: SessionState): s is InProgress {
-  return s.phase !== 'setup' && s.phase !== 'closed';
-}
-
-/** The part of a phase that outlives its secrets. */
-function remainsOf(s: Exclude<SessionState, { phase: 'setup' }>): Remains {
-  switch (s.phase) {
-    case 'units':
-      return { units: s.units, admins: s.ceremony.setup.admins.map(() => null), kcv: null, shares: [], bundle: null };
-    case 'admins':
-    case 'master-key':
-      return { units: s.units, admins: s.admins, kcv: null, shares: [], bundle: null };
-    case 'shares':
-      return { units: s.units, admins: s.admins, kcv: s.kcv, shares: s.shares, bundle: null };
-    case 'bundle':
-      return {
-        units: s.units,
-        admins: s.admins,
-        kcv: s.kcv,
-        shares: s.shares,
-        bundle: s.bundle && { ...s.bundle, saved: null },
-      };
-    case 'close':
-      return { units: s.units, admins: s.admins, kcv: s.kcv, shares: s.shares, bundle: s.bundle };
-    case 'closing':
-    case 'closed':
-      return s.remains;
-    default:
-      return missingCase(s);
-  }
-}
-
-/** Units of the loaded instance whose transport files are not loaded yet: a bundle goes to all of them. */
-/** A transport file joins the units loaded so far: of the same service instance, and not loaded twice. */
-export function checkJoinsUnits(
-  units: readonly Pick<UnitState, 'transport'>[],
-  transport: TransportKey,
-  fileName: string,
-): void {
-  const other = units[0];
-  if (other && other.transport.file.instanceId !== transport.file.instanceId)
-    fail(
-      'InvalidArgument',
-      `${fileName} belongs to another service instance (${transport.file.instanceId}) than the units already loaded (${other.transport.file.instanceId}).`,
-    );
-  if (units.some((u) => u.transport.file.unitId === transport.file.unitId))
-    fail('InvalidArgument', `Unit ${transport.file.unitId} is already loaded.`);
-}
-
-export function missingUnits(units: readonly Pick<UnitState, 'transport'>[]): string[] {
-  const first = units[0];
-  if (!first) return [];
-  return first.transport.file.units.filter((id) => !units.some((u) => u.transport.file.unitId === id));
-}
-
-function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
-  throw new CeremonyError(code, message);
-}
-
-/** The path a dialog answered; a closed dialog cancels the call (nothing changed). */
-function picked(path: string | null, what: 'file' | 'folder' = 'file'): string {
-  if (path === null) throw new CeremonyError('Canceled', `No ${what} was chosen.`);
-  return path;
-}
-
-function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Every file a rehearsal saves starts with this (issue 11: "REHEARSAL" on every saved file name). */
-export const REHEARSAL_FILE_PREFIX = 'REHEARSAL-';
-
-/** `name` with the rehearsal prefix in a rehearsal (once), as it is in production otherwise. */
-function fileNameFor(mode: RosterMode, name: string): string {
-  return mode === 'rehearsal' && !name.startsWith(REHEARSAL_FILE_PREFIX) ? REHEARSAL_FILE_PREFIX + name : name;
-}
-
-/** The path a save dialog answered, its name prefixed in a rehearsal whatever the person typed. */
-function pathFor(mode: RosterMode, path: string): string {
-  return join(dirname(path), fileNameFor(mode, basename(path)));
-}
-
-/** What every entry of a rehearsal carries (issue 11: "REHEARSAL" on every record entry). */
-function markOf(mode: RosterMode): TranscriptData {
-  return mode === 'rehearsal' ? { rehearsal: true } : {};
-}
-
-/** The mode a record's opening names: rehearsal only when it says so. */
-function modeOfOpening(opening: TranscriptEntry): RosterMode {
-  return opening.data['mode'] === 'rehearsal' ? 'rehearsal' : 'production';
-}
 
 export class CeremonySession {
   private readonly queue = new SerialQueue();
@@ -569,15 +137,17 @@ export class CeremonySession {
   /** The ceremony, one phase at a time; change it only through enter() (which wipes key material). */
   private state: SessionState = { phase: 'setup' };
 
-  /** The record opened for checking a share (the start screen's other task). */
-  private checkRecord: string | null = null;
+  /** The start screen's share check and record check (issue 11, ceremony 6). */
+  private readonly checks: RecordDesk;
   /** Records of ceremonies cut off by a crash, closed when the application started. */
   private readonly interrupted: InterruptedRecord[] = [];
-  /** Plans (SETUP.json) opened or saved since the application started, by the SHA-256 of the file. */
-  private readonly plans = new Map<string, PlanOpened>();
+  /** Plans (SETUP.json) opened or saved since the application started. */
+  private readonly plans: PlanDesk;
 
   constructor(private readonly ports: SessionPorts) {
     this.now = ports.now ?? (() => new Date());
+    this.plans = new PlanDesk(ports, this.now);
+    this.checks = new RecordDesk(ports);
     this.productionCards = new CardDesk(() => ports.openCardTransport(), this.queue);
     const rehearsal = ports.rehearsal;
     this.rehearsalCards = rehearsal ? new CardDesk(() => rehearsal.openCardTransport(), this.queue) : null;
@@ -613,24 +183,8 @@ export class CeremonySession {
    * (interruptedRecords) so their records can be saved.
    */
   closeInterruptedRecords(): InterruptedRecord[] {
-    const closed: InterruptedRecord[] = [];
-    let names: string[];
-    try {
-      names = readdirSync(this.ports.workDir).filter((f) => /^ceremony-[0-9a-f-]{36}\.jsonl$/.test(f));
-    } catch {
-      return closed;
-    }
     const current = this.state.phase === 'setup' ? null : this.state.ceremony.recordPath;
-    for (const name of names) {
-      const path = join(this.ports.workDir, name);
-      if (path === current) continue;
-      try {
-        const record = closeInterruptedRecord(path, this.now());
-        if (record !== null) closed.push(record);
-      } catch {
-        /* an unreadable record is left as it is, for a person to look at */
-      }
-    }
+    const closed = closeInterruptedRecords(this.ports.workDir, current, this.now());
     this.interrupted.push(...closed);
     return closed;
   }
@@ -646,7 +200,7 @@ export class CeremonySession {
       const record = this.interrupted.find((r) => r.ceremonyId === ceremonyId);
       if (record === undefined)
         fail('InvalidArgument', `No interrupted ceremony ${ceremonyId} was closed when Key Ceremony started.`);
-      record.savedTo = await this.saveRecordFiles(record.path);
+      record.savedTo = await saveRecordFiles(this.ports, record.path, this.now());
       return this.interruptedRecords();
     });
   }
@@ -753,6 +307,16 @@ export class CeremonySession {
     );
   }
 
+  /** Who writes the ceremony's entries through the shared steps (share-issue.ts): `actor`, or the operator. */
+  private writer(ceremony: OpenCeremony, actor?: string): EntryWriter {
+    return {
+      recordPath: ceremony.recordPath,
+      actor: actor ?? ceremony.setup.operator,
+      now: this.now,
+      mark: markOf(ceremony.mode),
+    };
+  }
+
   // ---------------------------------------------------------------------
   // Step 1: set up
 
@@ -769,8 +333,7 @@ export class CeremonySession {
         fail('InvalidArgument', 'This application cannot run a rehearsal: it has no virtual cards or rehearsal units.');
       // A rehearsal needs no independent witness (roster.ts); every other rule holds.
       const setup = checkSetup(input, mode);
-      const plan = fromPlan === undefined ? undefined : this.openedPlan(fromPlan);
-      const changed = plan === undefined ? [] : planDifferences(setup, plan.setup);
+      const plan = fromPlan === undefined ? undefined : this.plans.opened(fromPlan);
       const ceremonyId = randomUUID();
       const recordPath = join(this.ports.workDir, `ceremony-${ceremonyId}.jsonl`);
       createTranscript(
@@ -779,32 +342,16 @@ export class CeremonySession {
           type: ENTRY.opened,
           actor: setup.operator,
           data: {
-            ceremonyId,
-            ceremonyName: setup.ceremonyName,
-            keyName: setup.keyName,
-            threshold: setup.threshold,
-            shares: setup.custodians.length,
-            custodians: setup.custodians.map((c) => c.name),
-            custodianMedia: setup.custodians.map((c) => c.medium),
-            admins: setup.admins.map((a) => a.name),
-            adminMedia: setup.admins.map((a) => a.medium),
-            signatureThreshold: setup.signatureThreshold,
-            revocationThreshold: setup.revocationThreshold,
-            witnesses: [...setup.witnesses],
-            // Why the set-up departs from separation of duties (issue 11): only the reasons that apply.
-            reasons: { ...setup.reasons },
-            operator: setup.operator,
-            // The approved plan this ceremony was set up from (issue 11), as the printed script names it.
-            ...(plan !== undefined && fromPlan !== undefined
-              ? {
-                  plan: {
-                    sha256: fromPlan.sha256,
-                    file: plan.fileName,
-                    ...(changed.length > 0 ? { changedBeforeStart: changed } : {}),
-                  },
-                }
-              : {}),
-            tool: TOOL,
+            ...keyCeremonyOpenedData(
+              {
+                ceremonyId,
+                ceremonyName: setup.ceremonyName,
+                keyName: setup.keyName,
+                threshold: setup.threshold,
+                custodians: setup.custodians.map((c) => c.name),
+              },
+              this.openingRoster(setup, plan, fromPlan),
+            ),
             // A rehearsal says so in its opening, as SETUP.json's mode (bundle-record.ts recordMode, report.ts).
             ...(mode === 'rehearsal' ? { mode: 'rehearsal', ...markOf(mode) } : {}),
           },
@@ -820,90 +367,53 @@ export class CeremonySession {
     });
   }
 
-  // ---------------------------------------------------------------------
-  // The plan (SETUP.json, issue 11): written from the Set up form, or read into it, before anything starts
-
-  /**
-   * Writes the form's values as a plan (SETUP.json, an initial ceremony in
-   * production) to a new file (save dialog), never overwriting. The values
-   * are checked with the Set up's rules first; the file is what
-   * serializeSetupFile gives.
-   */
-  savePlan(form: CeremonySetup, units: readonly SetupUnit[]): Promise<SavedPlan> {
-    return this.queue.run(async () => {
-      const plan = planOfForm(form, units);
-      const text = serializeSetupFile(plan);
-      const path = picked(
-        await this.ports.dialogs.saveFile({
-          title: 'Save the ceremony plan (SETUP.json)',
-          defaultName: `SETUP-${safeFileStem(form.ceremonyName)}.json`,
-          filters: PLAN_FILTERS,
-        }),
-      );
-      assertOutputFree(path);
-      writeFileExclusive(path, text, 0o644);
-      const saved = { fileName: basename(path), sha256: sha256Hex(text) };
-      // Starting from the form as saved is starting from this plan: Start may name it as it names an opened one.
-      this.plans.set(saved.sha256, { fileName: saved.fileName, text, setup: checkSetup(form), units: plan.units });
-      return saved;
-    });
+  /** What the app's opening says beyond the key ceremony's: the whole roster, and the plan it came from. */
+  private openingRoster(
+    setup: CeremonySetup,
+    plan: PlanOpened | undefined,
+    fromPlan: PlanRef | undefined,
+  ): TranscriptData {
+    const changed = plan === undefined ? [] : planDifferences(setup, plan.setup);
+    return {
+      custodianMedia: setup.custodians.map((c) => c.medium),
+      admins: setup.admins.map((a) => a.name),
+      adminMedia: setup.admins.map((a) => a.medium),
+      signatureThreshold: setup.signatureThreshold,
+      revocationThreshold: setup.revocationThreshold,
+      witnesses: [...setup.witnesses],
+      // Why the set-up departs from separation of duties (issue 11): only the reasons that apply.
+      reasons: { ...setup.reasons },
+      operator: setup.operator,
+      // The approved plan this ceremony was set up from (issue 11), as the printed script names it.
+      ...(plan !== undefined && fromPlan !== undefined
+        ? {
+            plan: {
+              sha256: fromPlan.sha256,
+              file: plan.fileName,
+              ...(changed.length > 0 ? { changedBeforeStart: changed } : {}),
+            },
+          }
+        : {}),
+    };
   }
 
-  /**
-   * Reads a plan (SETUP.json) chosen in the open dialog, for the Set up form
-   * to show. Only an initial ceremony in production; refused with the member
-   * named when it is not a plan, or breaks a rule. Nothing starts.
-   */
+  // ---------------------------------------------------------------------
+  // The plan (SETUP.json, issue 11): written from the Set up form, or read into it, before anything starts (plan-desk.ts)
+
+  savePlan(form: CeremonySetup, units: readonly SetupUnit[]): Promise<SavedPlan> {
+    return this.queue.run(() => this.plans.save(form, units));
+  }
+
   openPlan(): Promise<OpenedPlan> {
     return this.queue.run(async () => {
       if (this.state.phase !== 'setup')
         fail('WrongStep', 'A plan fills the Set up of a new ceremony; this one is already in progress.');
-      const path = picked(
-        await this.ports.dialogs.openFile({ title: 'Open a ceremony plan (SETUP.json)', filters: PLAN_FILTERS }),
-      );
-      const bytes = readFileOrFail(path, 'The plan', MAX_SETUP_BYTES);
-      let text: string;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      } catch {
-        fail('InvalidArgument', 'SETUP.json: the file is not UTF-8 text.');
-      }
-      const { setup, units, notes } = formOfPlan(parseSetupFile(text));
-      const sha256 = sha256Hex(bytes);
-      const fileName = basename(path);
-      this.plans.set(sha256, { fileName, text, setup, units });
-      return { fileName, sha256, setup, units, notes };
+      return this.plans.open();
     });
   }
 
-  /**
-   * Prints the ceremony script of the form's values (the system print
-   * dialog). When they are still those of the plan `fromPlan`, the script
-   * is printed from that file, with its SHA-256; otherwise from the form,
-   * without one (no file holds it yet). False if the person canceled.
-   */
   printPlanScript(form: CeremonySetup, units: readonly SetupUnit[], fromPlan?: PlanRef): Promise<{ printed: boolean }> {
-    return this.queue.run(async () => {
-      const ofForm = planOfForm(form, units);
-      const plan = fromPlan === undefined ? undefined : this.openedPlan(fromPlan);
-      const unchanged =
-        plan !== undefined &&
-        planDifferences(checkSetup(form), plan.setup, { form: ofForm.units, plan: plan.units }).length === 0;
-      const doc = unchanged
-        ? ceremonyScriptDocument(parseSetupFile(plan.text), this.now(), fromPlan!.sha256)
-        : ceremonyScriptDocument(ofForm, this.now());
-      return { printed: await this.ports.printHtml(documentHtml(doc)) };
-    });
-  }
-
-  private openedPlan(ref: PlanRef): PlanOpened {
-    const plan = this.plans.get(ref.sha256);
-    if (plan === undefined)
-      fail(
-        'InvalidArgument',
-        'The plan the form names was not opened or saved here; open it again with "Open a plan".',
-      );
-    return plan;
+    return this.queue.run(() => this.plans.printScript(form, units, fromPlan));
   }
 
   /** Abandons the ceremony in progress: wipes the key, records why, and resets. */
@@ -1047,21 +557,13 @@ export class CeremonySession {
       let reused = false;
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const mode = st.ceremony.mode;
-        const path = pathFor(
-          mode,
-          picked(
-            await this.ports.dialogs.saveFile({
-              title: `Save ${admin.name}\u2019s identity file`,
-              defaultName: fileNameFor(mode, `${safeFileStem(admin.name)}.identity.pem`),
-              filters: IDENTITY_FILTERS,
-            }),
-          ),
-        );
-        assertOutputFree(path);
-        const id = await generateFileIdentity(admin.name, bytes, this.now());
-        writeFileExclusive(path, id.text, 0o600);
-        state = { certificate: id.certificate, location: basename(path), file: path };
+        const path = await this.saveDialog(st.ceremony.mode, {
+          title: `Save ${admin.name}\u2019s identity file`,
+          defaultName: `${safeFileStem(admin.name)}.identity.pem`,
+          filters: IDENTITY_FILTERS,
+        });
+        const certificate = await writeFileIdentity(path, admin.name, bytes, this.now());
+        state = { certificate, location: basename(path), file: path };
       } else {
         const reader = secret.reader;
         const { certificate, serial, existed } = await this.cards.onCard(reader, async (s) => {
@@ -1113,7 +615,7 @@ export class CeremonySession {
             this.record(
               st.ceremony,
               ENTRY.cardSlotReplaced,
-              slotReplacedData(serial, replaced, `admin identity of ${certificate.name} ${certificate.thumbprint}`),
+              identitySlotReplacedData(serial, replaced, certificate),
               admin.name,
             );
           return { certificate, serial, existed: false };
@@ -1198,17 +700,10 @@ export class CeremonySession {
     return this.queue.run(async () => {
       const st = this.expectPhase('master-key', 'generate the master key');
       const setup = st.ceremony.setup;
-      const key = generateMasterKey();
+      const { key, kcv } = generateRecordedMasterKey((type, data) => this.record(st.ceremony, type, data));
       let shares: Buffer[] = [];
-      let kcv: string;
       try {
         shares = await splitMasterKey(key, setup.threshold, setup.custodians.length);
-        kcv = keyCheckValue(key);
-        this.record(st.ceremony, ENTRY.masterKeyGenerated, {
-          kcv,
-          verificationPattern: verificationPattern(key),
-          algorithm: 'AES-256',
-        });
       } catch (e) {
         zeroize(key, ...shares);
         throw e;
@@ -1236,34 +731,26 @@ export class CeremonySession {
       const { custodian, state, share } = shareAt(st, shareIndex);
       if (state.verified) fail('WrongStep', `Share ${shareIndex} is already written and proven.`);
       this.expectMedium(custodian.medium, secret, custodian.name);
-      const header: KeyshareHeader = {
-        format: KEYSHARE_FORMAT,
-        ceremonyId: st.ceremony.id,
-        keyName: setup.keyName,
+      const header = shareHeader(
+        {
+          ceremonyId: st.ceremony.id,
+          keyName: setup.keyName,
+          kcv: st.kcv,
+          threshold: setup.threshold,
+          shares: setup.custodians.length,
+        },
         shareIndex,
-        threshold: setup.threshold,
-        shares: setup.custodians.length,
-        kcv: st.kcv,
-        custodian: custodian.name,
-        created: this.now().toISOString(),
-      };
+        custodian.name,
+        this.now(),
+      );
       const provide = async (): Promise<Buffer> => Buffer.from(bytes);
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const mode = st.ceremony.mode;
-        const path = pathFor(
-          mode,
-          picked(
-            await this.ports.dialogs.saveFile({
-              title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${st.shares.length})`,
-              defaultName: fileNameFor(
-                mode,
-                `${safeFileStem(setup.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
-              ),
-              filters: SHARE_FILTERS,
-            }),
-          ),
-        );
+        const path = await this.saveDialog(st.ceremony.mode, {
+          title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${st.shares.length})`,
+          defaultName: `${safeFileStem(setup.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
+          filters: SHARE_FILTERS,
+        });
         const dest = new FileShareDestination(path, provide, this.ports.scryptCost);
         try {
           await dest.precheck();
@@ -1308,7 +795,7 @@ export class CeremonySession {
       if (state.header === null) fail('WrongStep', `Share ${shareIndex} has not been written yet.`);
       this.expectMedium(custodian.medium, secret, custodian.name);
       const header = state.header;
-      const source = this.shareSource(secret, async () => Buffer.from(bytes), state.file, header.ceremonyId);
+      const source = shareSourceOf(this.cards, secret, async () => Buffer.from(bytes), state.file, header.ceremonyId);
       const found = await source.header();
       if (found.ceremonyId !== header.ceremonyId || found.shareIndex !== shareIndex) {
         throw new CeremonyError(
@@ -1320,29 +807,27 @@ export class CeremonySession {
         );
       }
       const back = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () => source.open());
+      let commitment: string;
       try {
-        if (!back.equals(share) || shareCommitment(found, back) !== shareCommitment(header, share)) {
-          throw new CeremonyError(
-            'ShareMismatch',
-            `Share ${shareIndex} read back from ${state.location} differs from what was written. ${custodian.medium === 'card' ? 'Do not use this card: write the share again to another card.' : 'Write it again to another file.'}`,
-          );
-        }
+        commitment = checkShareReadBack(
+          { header, share },
+          { header: found, share: back },
+          state.location!,
+          custodian.medium === 'card'
+            ? 'Do not use this card: write the share again to another card.'
+            : 'Write it again to another file.',
+        );
       } finally {
         zeroize(back);
       }
       state.verified = true;
-      this.record(
-        st.ceremony,
-        ENTRY.shareIssued,
-        shareIssuedData({
-          shareIndex,
-          custodian: custodian.name,
-          medium: custodian.medium,
-          location: state.location!,
-          commitment: shareCommitment(header, share),
-        }),
-        custodian.name,
-      );
+      recordShareIssued(this.writer(st.ceremony, custodian.name), {
+        shareIndex,
+        custodian: custodian.name,
+        medium: custodian.medium,
+        location: state.location!,
+        commitment,
+      });
       return this.snapshot();
     });
   }
@@ -1372,55 +857,54 @@ export class CeremonySession {
     });
   }
 
-  private shareSource(
-    secret: SecretInput,
-    provide: () => Promise<Buffer>,
-    path: string | undefined,
-    wanted: string | CardShareHints,
-  ): ShareSource {
-    if (secret.medium === 'file') {
-      if (path === undefined) fail('InvalidArgument', 'This share is not in a file.');
-      return new FileShareSource(path, provide);
-    }
-    return this.cards.shareSource(secret.reader, provide, wanted);
-  }
-
   // ---------------------------------------------------------------------
   // Step 6: bundle
 
+  /**
+   * Builds the initialize bundle as `bundle create --operation initialize`
+   * does (bundles.ts createBundle: every check before the key is used, the
+   * bundle-created entry), from the key this ceremony holds, into a file in
+   * the work folder where the admins sign it.
+   */
   buildBundle(): Promise<CeremonyState> {
     return this.queue.run(async () => {
       const st = this.expectPhase('bundle', 'build the bundle');
       if (st.bundle !== null) fail('WrongStep', 'The bundle is already built.');
       const { setup } = st.ceremony;
-      const transports = st.units.map((u) => u.transport);
-      const admins = st.admins.map((a) => a.certificate);
-      const entries = readTranscript(st.ceremony.recordPath);
-      checkTransportsConfirmed(entries, transports);
-      const sequence = Math.max(0, ...transports.map((t) => t.file.lastSequence)) + 1;
       const threshold = setup.signatureThreshold;
-      const { jws } = buildBundle({
-        operation: 'initialize',
-        masterKey: st.secrets.key,
-        claim: { admins, signatureThreshold: threshold, revocationThreshold: setup.revocationThreshold },
-        transports,
+      const path = join(this.ports.workDir, fileNameFor(st.ceremony.mode, `bundle-${st.ceremony.id}.json`));
+      const { bundle } = await createBundle({
+        recordPath: st.ceremony.recordPath,
+        transports: st.units.map((u) => u.transport),
+        request: {
+          operation: 'initialize',
+          rebuilt: { key: st.secrets.key, sharesUsed: [] },
+          claim: {
+            admins: st.admins.map((a) => a.certificate),
+            signatureThreshold: threshold,
+            revocationThreshold: setup.revocationThreshold,
+          },
+        },
+        outPath: path,
         // A rehearsal's bundle says so in its signed payload: production units refuse it (issue 11).
         rehearsal: st.ceremony.mode === 'rehearsal',
-        sequence,
-        ceremonyId: st.ceremony.id,
-        keyName: setup.keyName,
-        transcriptHash: headHash(entries),
-        now: this.now(),
+        // This ceremony is the record's key ceremony, still open: its key is the one it generated.
+        keyOf: keyOfOpenKeyCeremony,
+        actor: setup.operator,
+        now: this.now,
       });
-      const bundle = parseBundle(serializeBundle(jws));
       // A first bundle to cleared units must carry the signature of every
       // admin it installs (docs/unit-protocol.md, the claim rule).
-      st.bundle = { bundle, required: claimedAdmins(bundle.plan)?.length ?? threshold };
-      this.record(st.ceremony, ENTRY.bundleCreated, bundleCreatedData({ bundle, transports, sharesUsed: [] }));
+      st.bundle = { bundle, path, required: claimedAdmins(bundle.plan)?.length ?? threshold };
       return this.snapshot();
     });
   }
 
+  /**
+   * An admin of this ceremony signs the bundle with their identity file or
+   * card, as `bundle sign --record` does (prepareSigning, signPreparedBundle:
+   * the signature added and recorded).
+   */
   signBundle(adminIndex: number, secret: SecretInput): Promise<CeremonyState> {
     return this.withSecret(secret, async (bytes) => {
       const st = this.expectPhase('bundle', 'sign the bundle');
@@ -1430,31 +914,36 @@ export class CeremonySession {
       const state = st.admins[adminIndex];
       if (!admin || !state) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
       this.expectMedium(admin.medium, secret, admin.name);
-      let jws;
+      const { recordPath, mode } = st.ceremony;
+      const turn = prepareSigning(b.path, {
+        recordEntries: readTranscript(recordPath),
+        recordLabel: `The ceremony record ${recordPath}`,
+      });
+      const record = { path: recordPath, now: this.now(), mark: markOf(mode) };
+      let signed;
       if (secret.medium === 'file') {
-        const text = readFileOrFail(state.file!, `${admin.name}\u2019s identity file`).toString('utf8');
-        const unlocked = unlockFileIdentity(text, bytes, `${admin.name}\u2019s identity file`);
-        if (unlocked.certificate.thumbprint !== state.certificate.thumbprint) {
+        const what = `${admin.name}\u2019s identity file`;
+        const signer = fileIdentitySigner(readFileOrFail(state.file!, what).toString('utf8'), bytes, what);
+        if (signer.certificate.thumbprint !== state.certificate.thumbprint) {
           throw new CeremonyError(
             'IdentityInvalid',
             `The identity file at ${state.location} is no longer ${admin.name}\u2019s identity from this ceremony.`,
           );
         }
-        jws = await addBundleSignature(b.bundle, state.certificate, fileKeySigner(unlocked.privateKey));
+        signed = await signPreparedBundle(b.path, turn, state.certificate, signer.sign, record);
       } else {
-        jws = await this.cards.onCard(secret.reader, async (s) => {
-          const cert = await readAdminCertificateFromCard(s);
-          if (cert.thumbprint !== state.certificate.thumbprint) {
+        signed = await this.cards.onCard(secret.reader, async (s) => {
+          const signer = await cardIdentitySigner(s, bytes);
+          if (signer.certificate.thumbprint !== state.certificate.thumbprint) {
             throw new CeremonyError(
               'WrongCard',
-              `The card in reader "${secret.reader}" holds the identity of ${cert.name}, not ${admin.name}\u2019s from this ceremony (card ${state.cardSerial}).`,
+              `The card in reader "${secret.reader}" holds the identity of ${signer.certificate.name}, not ${admin.name}\u2019s from this ceremony (card ${state.cardSerial}).`,
             );
           }
-          return addBundleSignature(b.bundle, state.certificate, cardRs256Signer(s, bytes));
+          return signPreparedBundle(b.path, turn, state.certificate, signer.sign, record);
         });
       }
-      b.bundle = parseBundle(serializeBundle(jws));
-      this.record(st.ceremony, ENTRY.bundleSigned, bundleSignedData(b.bundle, state.certificate), admin.name);
+      b.bundle = signed.bundle;
       return this.snapshot();
     });
   }
@@ -1478,22 +967,23 @@ export class CeremonySession {
         await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the import bundle' }),
         'folder',
       );
-      const text = serializeBundle(b.bundle.jws);
-      const path = join(
-        folder,
-        fileNameFor(
-          st.ceremony.mode,
-          `bundle-${safeFileStem(st.ceremony.setup.keyName)}-${b.bundle.payload.sequence}.json`,
+      const saved = saveBundleFile(
+        b.path,
+        join(
+          folder,
+          fileNameFor(
+            st.ceremony.mode,
+            `bundle-${safeFileStem(st.ceremony.setup.keyName)}-${b.bundle.payload.sequence}.json`,
+          ),
         ),
+        b.bundle,
       );
-      writeFileExclusive(path, text, BUNDLE_FILE_MODE);
-      const fileSha256 = createHash('sha256').update(text, 'utf8').digest('hex');
       // Signed and saved: the bundle takes no more signatures; the key waits for Close.
-      this.enter({ ...st, phase: 'close', bundle: { ...b, saved: { path, fileSha256 } } });
+      this.enter({ ...st, phase: 'close', bundle: { ...b, saved } });
       this.record(st.ceremony, 'bundle-saved', {
         bundleId: b.bundle.payload.bundleId,
-        file: basename(path),
-        fileSha256,
+        file: basename(saved.path),
+        fileSha256: saved.fileSha256,
       });
       return this.snapshot();
     });
@@ -1539,38 +1029,9 @@ export class CeremonySession {
       const st = this.state;
       if (st.phase !== 'closed')
         fail('WrongStep', 'Close the ceremony (wipe the master key) before saving its record.');
-      st.recordSavedTo = await this.saveRecordFiles(st.ceremony.recordPath);
+      st.recordSavedTo = await saveRecordFiles(this.ports, st.ceremony.recordPath, this.now());
       return this.snapshot();
     });
-  }
-
-  /**
-   * Saves a record as it is (JSON Lines), with its printable report (HTML
-   * and PDF), into a folder the person chooses; never overwrites. Returns
-   * the folder.
-   */
-  private async saveRecordFiles(recordPath: string): Promise<string> {
-    const folder = picked(
-      await this.ports.dialogs.chooseFolder({ title: 'Choose the folder for the ceremony record' }),
-      'folder',
-    );
-    const recordText = readFileOrFail(recordPath, 'The ceremony record');
-    // The report is rendered from the very bytes that are saved.
-    const entries = parseTranscript(recordText.toString('utf8'), `The ceremony record ${recordPath}`);
-    const opening = entries[0]!.data;
-    // A rehearsal's record, report and PDF are named so (issue 11), as its opening says, interrupted or not.
-    const stem = fileNameFor(
-      modeOfOpening(entries[0]!),
-      `ceremony-${safeFileStem(String(opening['keyName']))}-${String(opening['ceremonyId']).slice(0, 8)}`,
-    );
-    const targets = ['.jsonl', '.html', '.pdf'].map((ext) => join(folder, stem + ext));
-    for (const t of targets) assertOutputFree(t);
-    const html = reportHtml(entries, this.now());
-    const pdf = await this.ports.renderPdf(html);
-    writeFileExclusive(targets[0]!, recordText, 0o644);
-    writeFileExclusive(targets[1]!, html, 0o644);
-    writeFileExclusive(targets[2]!, pdf, 0o644);
-    return folder;
   }
 
   /**
@@ -1605,49 +1066,14 @@ export class CeremonySession {
   }
 
   // ---------------------------------------------------------------------
-  // Checking one share against a record
+  // The start screen's checks: one share against a record, a whole record (record-desk.ts)
 
   openRecordForCheck(): Promise<RecordForCheck> {
-    return this.queue.run(async () => {
-      const path = picked(
-        await this.ports.dialogs.openFile({
-          title: 'Open a ceremony record',
-          filters: [{ name: 'Ceremony record', extensions: ['jsonl'] }],
-        }),
-      );
-      const { summary } = loadCeremony(path);
-      this.checkRecord = path;
-      return {
-        ceremonyId: summary.ceremonyId,
-        ceremonyName: summary.ceremonyName,
-        keyName: summary.keyName,
-        kcv: summary.kcv,
-        threshold: summary.threshold,
-        shares: summary.shares,
-        custodians: [...summary.issued.values()].sort((a, b) => a.shareIndex - b.shareIndex).map((s) => s.custodian),
-        fileName: basename(path),
-      };
-    });
+    return this.queue.run(() => this.checks.openForCheck());
   }
 
   checkShare(secret: SecretInput): Promise<ShareChecked> {
-    return this.withSecret(secret, async (bytes) => {
-      const record = this.checkRecord;
-      if (record === null) fail('WrongStep', 'Open the ceremony record first.');
-      const { summary } = loadCeremony(record);
-      let path: string | undefined;
-      if (secret.medium === 'file') {
-        const chosen = picked(
-          await this.ports.dialogs.openFile({ title: 'Open the share file to check', filters: SHARE_FILTERS }),
-        );
-        path = chosen;
-      }
-      const source = this.shareSource(secret, async () => Buffer.from(bytes), path, cardShareHintsOf(summary));
-      const r = await this.cards.touching(secret.medium === 'card' ? secret.reader : null, () =>
-        verifyShareAgainstRecord(record, source),
-      );
-      return { shareIndex: r.header.shareIndex, custodian: r.issued.custodian, kcv: r.summary.kcv };
-    });
+    return this.withSecret(secret, (bytes) => this.checks.checkShare(secret, bytes, this.cards));
   }
 
   // ---------------------------------------------------------------------
@@ -1715,6 +1141,15 @@ export class CeremonySession {
     });
   }
 
+  /** The save dialog, its suggested and chosen names prefixed in a rehearsal whatever the person typed. */
+  private async saveDialog(
+    mode: RosterMode,
+    o: { title: string; defaultName: string; filters: FileFilter[] },
+  ): Promise<string> {
+    const chosen = await this.ports.dialogs.saveFile({ ...o, defaultName: fileNameFor(mode, o.defaultName) });
+    return pathFor(mode, picked(chosen));
+  }
+
   private expectMedium(medium: RosterMedium, secret: SecretInput, who: string): void {
     if (secret.medium !== medium) {
       fail(
@@ -1766,108 +1201,7 @@ export class CeremonySession {
   }
 }
 
-/** The rehearsal units as the snapshot shows them (without their folder). */
-function rehearsalUnitsOf(ceremony: OpenCeremony): RehearsalUnitsSnapshot | null {
-  const u = ceremony.rehearsalUnits;
-  return u === null ? null : { instanceId: u.instanceId, displays: u.displays, loaded: u.loaded };
-}
-
-function unitOf(st: UnitsPhase, unitId: string): UnitState {
-  const u = st.units.find((x) => x.transport.file.unitId === unitId);
-  if (!u) fail('InvalidArgument', `No unit ${unitId} is loaded.`);
-  return u;
-}
-
-function shareAt(
-  st: SharesPhase,
-  shareIndex: number,
-): { custodian: RosterParticipant; state: ShareState; share: Buffer } {
-  const custodian = st.ceremony.setup.custodians[shareIndex - 1];
-  const state = st.shares[shareIndex - 1];
-  const share = st.secrets.shares[shareIndex - 1];
-  if (!custodian || !state || !share) fail('InvalidArgument', `There is no share ${shareIndex}.`);
-  return { custodian, state, share };
-}
-
-/** The name of the admin of this ceremony whose certificate has `thumbprint`. */
-function adminNameOf(setup: CeremonySetup, admins: Remains['admins'], thumbprint: string): string {
-  const i = admins.findIndex((a) => a?.certificate.thumbprint === thumbprint);
-  return i >= 0 ? setup.admins[i]!.name : 'unknown signer';
-}
-
 /** Checks an RS256 signature against the certificate it claims. */
 function signatureMatches(cert: AdminCertificateInfo, data: Buffer, signature: Buffer): boolean {
   return nodeVerify('sha256', data, cert.publicKey, signature);
-}
-
-/** A record of a ceremony cut off by a crash, closed when the application started. */
-export interface InterruptedRecord {
-  path: string;
-  ceremonyId: string;
-  ceremonyName: string;
-  keyName: string;
-  /** completed: every share was issued and read back, so the shares are valid; aborted: they are not. */
-  outcome: Closing['outcome'];
-  /** The folder its record was saved to from the start screen; null until then. */
-  savedTo: string | null;
-}
-
-/** Who writes the entries of a ceremony closed at start-up: nobody was at the keyboard. */
-const APPLICATION_ACTOR = 'Key Ceremony';
-
-/**
- * Closes the ceremony left open at the end of a record by a crash, or
- * returns null when it has none. The shares are complete once every share
- * is issued (written, read back and found identical) and the key wiped
- * (issue 8): the key died with the stopped process, so such a ceremony is
- * closed as completed, whatever step the wizard was at.
- */
-function closeInterruptedRecord(path: string, now: Date): InterruptedRecord | null {
-  const last = ceremoniesOf(readTranscript(path)).ceremonies.at(-1)!;
-  if (last.outcome.kind !== 'open') return null;
-  const opening = last.entries[0]!.data;
-  const issued = new Set(last.entries.filter((e) => e.type === ENTRY.shareIssued).map((e) => e.data['shareIndex']));
-  const shares = typeof opening['shares'] === 'number' ? opening['shares'] : 0;
-  const hadKey = last.entries.some((e) => e.type === ENTRY.masterKeyGenerated);
-  const everyShareIssued =
-    hadKey && shares > 0 && Array.from({ length: shares }, (_, i) => i + 1).every((i) => issued.has(i));
-  const closing: Closing = everyShareIssued
-    ? {
-        outcome: 'completed',
-        details: {
-          note: 'Closed when Key Ceremony next started: every share had been issued and read back before it stopped.',
-        },
-      }
-    : { outcome: 'aborted', code: 'Interrupted', reason: 'the application stopped before the ceremony was closed' };
-  const wiped = hadKey
-    ? 'the master key and shares were only in the memory of the application, and died with it when it stopped'
-    : null;
-  endCeremony(path, APPLICATION_ACTOR, { wiped, closing, mark: markOf(modeOfOpening(last.entries[0]!)) }, now);
-  return {
-    path,
-    ceremonyId: String(opening['ceremonyId']),
-    ceremonyName: String(opening['ceremonyName']),
-    keyName: String(opening['keyName']),
-    outcome: closing.outcome,
-    savedTo: null,
-  };
-}
-
-/** The ceremony report, signed by the people its opening entry names. */
-function reportHtml(entries: TranscriptEntry[], now: Date): string {
-  return renderRecordHtml(entries, rosterOf(entries[0]!), now);
-}
-
-function rosterOf(opening: TranscriptEntry): CeremonyRoster {
-  const names = (key: string): string[] => {
-    const v = opening.data[key];
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  };
-  const operator = opening.data['operator'];
-  return {
-    operator: typeof operator === 'string' ? operator : opening.actor,
-    admins: names('admins'),
-    custodians: names('custodians'),
-    witnesses: names('witnesses'),
-  };
 }

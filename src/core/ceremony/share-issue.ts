@@ -1,10 +1,24 @@
 import { CeremonyError, isCeremonyError } from '../errors.js';
-import { checkThreshold, splitMasterKey } from '../masterkey/masterkey.js';
+import {
+  checkThreshold,
+  generateMasterKey,
+  keyCheckValue,
+  splitMasterKey,
+  verificationPattern,
+} from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
 import type { CeremonyKind } from './kinds.js';
-import { ceremoniesOf, ceremonyKindOf, ENTRY, shareIssuedData, WIPED_IN_MEMORY, type Closing } from './record.js';
-import { appendTranscript, endCeremony, readTranscript } from './transcript.js';
+import {
+  ceremoniesOf,
+  ceremonyKindOf,
+  ENTRY,
+  shareIssuedData,
+  WIPED_IN_MEMORY,
+  type Closing,
+  type EntryType,
+} from './record.js';
+import { appendTranscript, endCeremony, readTranscript, type TranscriptData } from './transcript.js';
 import type { ShareDestination } from './media.js';
 
 // The steps of every ceremony that issues a set of shares (issue 11, "One
@@ -187,11 +201,136 @@ export interface ShareSetToIssue {
   custodians: readonly CustodianShare[];
 }
 
+/** The set a share belongs to, as every header of the set names it. */
+export interface ShareSetIdentity {
+  ceremonyId: string;
+  keyName: string;
+  kcv: string;
+  threshold: number;
+  /** N. */
+  shares: number;
+}
+
+/** The header of share `shareIndex` of a set: what the share's medium shows without any secret. */
+export function shareHeader(
+  set: ShareSetIdentity,
+  shareIndex: number,
+  custodian: string,
+  created: Date,
+): KeyshareHeader {
+  return {
+    format: KEYSHARE_FORMAT,
+    ceremonyId: set.ceremonyId,
+    keyName: set.keyName,
+    shareIndex,
+    threshold: set.threshold,
+    shares: set.shares,
+    kcv: set.kcv,
+    custodian,
+    created: created.toISOString(),
+  };
+}
+
 /**
- * Splits the key K-of-N and issues every share in turn: written to its
- * custodian's medium, read back and compared, then its commitment recorded
- * (share-issued). The shares are zeroed before this returns; the key is the
- * caller's to zero.
+ * Generates a new master key and records its KCV and verification pattern
+ * (master-key-generated), through `record`. Secret: the caller zeroes the
+ * key; it is zeroed here if recording fails.
+ */
+export function generateRecordedMasterKey(record: (type: EntryType, data: TranscriptData) => void): {
+  key: Buffer;
+  kcv: string;
+  verificationPattern: string;
+} {
+  const key = generateMasterKey();
+  try {
+    const kcv = keyCheckValue(key);
+    const vp = verificationPattern(key);
+    record(ENTRY.masterKeyGenerated, { kcv, verificationPattern: vp, algorithm: 'AES-256' });
+    return { key, kcv, verificationPattern: vp };
+  } catch (e) {
+    zeroize(key);
+    throw e;
+  }
+}
+
+/**
+ * The proof that a share was stored: what was read back from its medium
+ * (`back`, with the header found there when it was read from a source) is
+ * what was written. Answers the share's commitment, which share-issued
+ * records. `location` names the medium in the refusal, `advice` says what to
+ * do then. Zeroes nothing: the caller owns both shares.
+ */
+export function checkShareReadBack(
+  written: { header: KeyshareHeader; share: Uint8Array },
+  back: { header?: KeyshareHeader; share: Buffer },
+  location: string,
+  advice?: string,
+): string {
+  const commitment = shareCommitment(written.header, written.share);
+  if (!back.share.equals(written.share) || shareCommitment(back.header ?? written.header, back.share) !== commitment) {
+    throw new CeremonyError(
+      'ShareMismatch',
+      `Share ${written.header.shareIndex} read back from ${location} differs from what was written.${advice ? ` ${advice}` : ''}`,
+    );
+  }
+  return commitment;
+}
+
+/** Who writes a ceremony's entries, and the mark every entry of a rehearsal carries. */
+export interface EntryWriter {
+  recordPath: string;
+  actor: string;
+  now: () => Date;
+  /** Added to every entry's data (a rehearsal's `rehearsal: true`). */
+  mark?: TranscriptData;
+}
+
+/** Records a share written, read back and found identical: its commitment (share-issued). */
+export function recordShareIssued(
+  w: EntryWriter,
+  a: { shareIndex: number; custodian: string; medium: string; location: string; commitment: string },
+): void {
+  appendTranscript(
+    w.recordPath,
+    { type: ENTRY.shareIssued, actor: w.actor, data: { ...shareIssuedData(a), ...w.mark } },
+    w.now(),
+  );
+}
+
+/**
+ * Issues one share to its custodian's medium: written, read back and
+ * compared, its commitment recorded (share-issued). The step of every
+ * share of a set; `written` collects the media written so far. The share is
+ * the caller's to zero.
+ */
+export async function issueShare(
+  c: CustodianShare,
+  header: KeyshareHeader,
+  share: Buffer,
+  frame: CeremonyFrame & { written: string[] },
+): Promise<IssuedShareResult> {
+  await c.destination.write(header, share);
+  frame.written.push(c.destination.label);
+  const back = await c.destination.readBack();
+  let commitment: string;
+  try {
+    commitment = checkShareReadBack({ header, share }, { share: back }, c.destination.label);
+  } finally {
+    zeroize(back);
+  }
+  recordShareIssued(frame, {
+    shareIndex: header.shareIndex,
+    custodian: c.custodian,
+    medium: c.destination.medium,
+    location: c.destination.location,
+    commitment,
+  });
+  return { shareIndex: header.shareIndex, custodian: c.custodian, label: c.destination.label, commitment };
+}
+
+/**
+ * Splits the key K-of-N and issues every share in turn (issueShare). The
+ * shares are zeroed before this returns; the key is the caller's to zero.
  */
 export async function issueShareSet(
   key: Uint8Array,
@@ -204,48 +343,9 @@ export async function issueShareSet(
     shares = await splitMasterKey(key, set.threshold, n);
     const issued: IssuedShareResult[] = [];
     for (const [i, c] of set.custodians.entries()) {
-      const header: KeyshareHeader = {
-        format: KEYSHARE_FORMAT,
-        ceremonyId: set.ceremonyId,
-        keyName: set.keyName,
-        shareIndex: i + 1,
-        threshold: set.threshold,
-        shares: n,
-        kcv: set.kcv,
-        custodian: c.custodian,
-        created: frame.now().toISOString(),
-      };
-      const share = shares[i]!;
-      await c.destination.write(header, share);
-      frame.written.push(c.destination.label);
-      const back = await c.destination.readBack();
-      try {
-        if (!back.equals(share)) {
-          throw new CeremonyError(
-            'ShareMismatch',
-            `Share ${i + 1} read back from ${c.destination.label} differs from what was written.`,
-          );
-        }
-      } finally {
-        zeroize(back);
-      }
-      const commitment = shareCommitment(header, share);
-      appendTranscript(
-        frame.recordPath,
-        {
-          type: ENTRY.shareIssued,
-          actor: frame.actor,
-          data: shareIssuedData({
-            shareIndex: i + 1,
-            custodian: c.custodian,
-            medium: c.destination.medium,
-            location: c.destination.location,
-            commitment,
-          }),
-        },
-        frame.now(),
-      );
-      issued.push({ shareIndex: i + 1, custodian: c.custodian, label: c.destination.label, commitment });
+      const header = shareHeader({ ...set, shares: n }, i + 1, c.custodian, frame.now());
+      const result = await issueShare(c, header, shares[i]!, frame);
+      issued.push(result);
       frame.onProgress?.({ step: 'share-issued', shareIndex: i + 1, label: c.destination.label });
     }
     return issued;

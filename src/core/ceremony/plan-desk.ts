@@ -1,0 +1,113 @@
+import { basename } from 'node:path';
+import { documentHtml } from '../document/html.js';
+import { assertOutputFree, readFileOrFail, safeFileStem, writeFileExclusive } from '../files.js';
+import { checkSetup, type CeremonySetup } from './roster.js';
+import { ceremonyScriptDocument } from './script.js';
+import { fail, picked, sha256Hex, type FileFilter, type SessionPorts } from './session-ports.js';
+import type { OpenedPlan, PlanRef, SavedPlan } from './session-view.js';
+import { MAX_SETUP_BYTES, parseSetupFile, serializeSetupFile, type SetupUnit } from './setup-file.js';
+import { formOfPlan, planDifferences, planOfForm } from './setup-plan.js';
+
+// The plan (SETUP.json, issue 11) in the app: written from the Set up form,
+// or read into it, and its script printed, before anything starts. The
+// plans opened or saved since the application started are kept by the
+// SHA-256 of their file, so that Start can name the one it was set up from.
+
+const PLAN_FILTERS: FileFilter[] = [{ name: 'Ceremony plan (SETUP.json)', extensions: ['json'] }];
+
+/** A plan opened in this session: its text as read, and as the form's values. */
+export interface PlanOpened {
+  readonly fileName: string;
+  readonly text: string;
+  readonly setup: CeremonySetup;
+  readonly units: readonly SetupUnit[];
+}
+
+export class PlanDesk {
+  private readonly plans = new Map<string, PlanOpened>();
+
+  constructor(
+    private readonly ports: Pick<SessionPorts, 'dialogs' | 'printHtml'>,
+    private readonly now: () => Date,
+  ) {}
+
+  /**
+   * Writes the form's values as a plan (SETUP.json, an initial ceremony in
+   * production) to a new file (save dialog), never overwriting. The values
+   * are checked with the Set up's rules first; the file is what
+   * serializeSetupFile gives.
+   */
+  async save(form: CeremonySetup, units: readonly SetupUnit[]): Promise<SavedPlan> {
+    const plan = planOfForm(form, units);
+    const text = serializeSetupFile(plan);
+    const path = picked(
+      await this.ports.dialogs.saveFile({
+        title: 'Save the ceremony plan (SETUP.json)',
+        defaultName: `SETUP-${safeFileStem(form.ceremonyName)}.json`,
+        filters: PLAN_FILTERS,
+      }),
+    );
+    assertOutputFree(path);
+    writeFileExclusive(path, text, 0o644);
+    const saved = { fileName: basename(path), sha256: sha256Hex(text) };
+    // Starting from the form as saved is starting from this plan: Start may name it as it names an opened one.
+    this.plans.set(saved.sha256, { fileName: saved.fileName, text, setup: checkSetup(form), units: plan.units });
+    return saved;
+  }
+
+  /**
+   * Reads a plan (SETUP.json) chosen in the open dialog, for the Set up form
+   * to show. Only an initial ceremony in production; refused with the member
+   * named when it is not a plan, or breaks a rule. Nothing starts.
+   */
+  async open(): Promise<OpenedPlan> {
+    const path = picked(
+      await this.ports.dialogs.openFile({ title: 'Open a ceremony plan (SETUP.json)', filters: PLAN_FILTERS }),
+    );
+    const bytes = readFileOrFail(path, 'The plan', MAX_SETUP_BYTES);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      fail('InvalidArgument', 'SETUP.json: the file is not UTF-8 text.');
+    }
+    const { setup, units, notes } = formOfPlan(parseSetupFile(text));
+    const sha256 = sha256Hex(bytes);
+    const fileName = basename(path);
+    this.plans.set(sha256, { fileName, text, setup, units });
+    return { fileName, sha256, setup, units, notes };
+  }
+
+  /**
+   * Prints the ceremony script of the form's values (the system print
+   * dialog). When they are still those of the plan `fromPlan`, the script
+   * is printed from that file, with its SHA-256; otherwise from the form,
+   * without one (no file holds it yet). False if the person canceled.
+   */
+  async printScript(
+    form: CeremonySetup,
+    units: readonly SetupUnit[],
+    fromPlan?: PlanRef,
+  ): Promise<{ printed: boolean }> {
+    const ofForm = planOfForm(form, units);
+    const plan = fromPlan === undefined ? undefined : this.opened(fromPlan);
+    const unchanged =
+      plan !== undefined &&
+      planDifferences(checkSetup(form), plan.setup, { form: ofForm.units, plan: plan.units }).length === 0;
+    const doc = unchanged
+      ? ceremonyScriptDocument(parseSetupFile(plan.text), this.now(), fromPlan!.sha256)
+      : ceremonyScriptDocument(ofForm, this.now());
+    return { printed: await this.ports.printHtml(documentHtml(doc)) };
+  }
+
+  /** The plan opened or saved here that `ref` names; refused when there is none. */
+  opened(ref: PlanRef): PlanOpened {
+    const plan = this.plans.get(ref.sha256);
+    if (plan === undefined)
+      fail(
+        'InvalidArgument',
+        'The plan the form names was not opened or saved here; open it again with "Open a plan".',
+      );
+    return plan;
+  }
+}
