@@ -1,18 +1,21 @@
 import { basename } from 'node:path';
-import { padPin } from '../cards/piv.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { safeFileStem } from '../files.js';
-import { checkPassphrase } from '../passphrase.js';
-import { zeroize } from '../secrets.js';
-import type { KeyshareHeader } from '../shares/envelope.js';
 import type { CardDesk } from './card-desk.js';
-import { CardShareDestination } from './card-media.js';
-import { FileShareDestination, FileShareSource, type ShareDestination, type ShareSource } from './media.js';
-import { cardShareHintsOf, checkNextSourceAgainstRecord, loadCeremony } from './operations.js';
+import { cardShareHintsOf, loadCeremony } from './operations.js';
 import type { CeremonySummary } from './record.js';
 import { reshareMasterKey, type ReshareResult } from './reshare.js';
 import type { SerialQueue } from './serial-queue.js';
-import { checkShareSetRoster, type CustodianShare } from './share-issue.js';
+import {
+  bringShare,
+  broughtSource,
+  forgetBrought,
+  NewShareSet,
+  withSecretBytes,
+  type BroughtShare,
+  type NewCustodianPlan,
+  type NewCustodianView,
+} from './share-turns.js';
 import type { FileDialogs, SecretInput } from './session.js';
 
 // The desktop app's re-share (issue 11, ceremony 2): an adapter that collects
@@ -27,7 +30,6 @@ import type { FileDialogs, SecretInput } from './session.js';
 // held from the moment its custodian types it until the ceremony runs. Both
 // are zeroed when the ceremony ends, succeeds or fails, and on cancel.
 
-const SHARE_FILTERS = [{ name: 'Keyshare', extensions: ['keyshare'] }];
 const RECORD_FILTERS = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
 
 export interface ReshareSessionPorts {
@@ -38,27 +40,6 @@ export interface ReshareSessionPorts {
   now: () => Date;
   /** scrypt cost for share files; tests lower it, the app never sets it. */
   scryptCost?: { logN: number; r: number; p: number };
-}
-
-/** A current share its custodian brought: opened, its header checked against the record. */
-interface BroughtShare {
-  readonly header: KeyshareHeader;
-  readonly custodian: string;
-  readonly label: string;
-  /** The opened share. Secret: never logged; zeroed in forget(). */
-  readonly share: Buffer;
-}
-
-/** Where a new share goes and the secret that will seal it. */
-type NewShareMedium =
-  | { readonly medium: 'file'; readonly path: string; readonly secret: Buffer }
-  | { readonly medium: 'card'; readonly reader: string; readonly secret: Buffer };
-
-interface NewCustodian {
-  readonly name: string;
-  readonly medium: 'file' | 'card';
-  /** Null until the custodian chose where their share goes and typed its secret. */
-  ready: NewShareMedium | null;
 }
 
 interface OpenRecord {
@@ -74,8 +55,7 @@ type ReshareState =
       readonly record: OpenRecord;
       readonly brought: BroughtShare[];
       readonly operator: string;
-      readonly threshold: number;
-      readonly custodians: NewCustodian[];
+      readonly set: NewShareSet;
     }
   | {
       readonly phase: 'done';
@@ -86,10 +66,7 @@ type ReshareState =
 
 export type ReshareSessionPhase = ReshareState['phase'];
 
-export interface ReshareNewCustodianPlan {
-  readonly name: string;
-  readonly medium: 'file' | 'card';
-}
+export type ReshareNewCustodianPlan = NewCustodianPlan;
 
 /** The re-share as data (src/main/views.ts makes the renderer's view of it). No secret. */
 export interface ReshareSnapshot {
@@ -108,13 +85,7 @@ export interface ReshareSnapshot {
   readonly newSet: null | {
     readonly operator: string;
     readonly threshold: number;
-    readonly custodians: readonly {
-      readonly shareIndex: number;
-      readonly name: string;
-      readonly medium: 'file' | 'card';
-      /** Where the share will go, once its custodian chose; never a secret. */
-      readonly destination: string | null;
-    }[];
+    readonly custodians: readonly NewCustodianView[];
   };
   readonly done: null | {
     readonly result: ReshareResult;
@@ -154,13 +125,8 @@ export class ReshareSession {
             st.phase === 'new-set'
               ? {
                   operator: st.operator,
-                  threshold: st.threshold,
-                  custodians: st.custodians.map((c, i) => ({
-                    shareIndex: i + 1,
-                    name: c.name,
-                    medium: c.medium,
-                    destination: c.ready === null ? null : destinationName(c.ready),
-                  })),
+                  threshold: st.set.threshold,
+                  custodians: st.set.view(),
                 }
               : null,
           done: null,
@@ -204,32 +170,21 @@ export class ReshareSession {
    * key or a second share of one person is refused here.
    */
   bringShare(secret: SecretInput): Promise<ReshareSnapshot> {
-    return this.withSecret(secret, async (bytes) => {
-      const st = this.expect('shares-in', 'bring a current share');
-      const provide = async (): Promise<Buffer> => Buffer.from(bytes);
-      let source: ShareSource;
-      if (secret.medium === 'file') {
-        const path = picked(
-          await this.ports.dialogs.openFile({ title: 'Open your share file (current set)', filters: SHARE_FILTERS }),
+    return this.ports.queue.run(() =>
+      withSecretBytes(secret, async (bytes) => {
+        const st = this.expect('shares-in', 'bring a current share');
+        const brought = await bringShare(
+          this.ports,
+          { summary: st.record.summary, cardHints: cardShareHintsOf(st.record.summary) },
+          st.brought,
+          secret,
+          bytes,
+          'Open your share file (current set)',
         );
-        source = new FileShareSource(path, provide);
-      } else {
-        source = this.ports.cards.shareSource(secret.reader, provide, cardShareHintsOf(st.record.summary));
-      }
-      const reader = secret.medium === 'card' ? secret.reader : null;
-      const brought = await this.ports.cards.touching(reader, async () => {
-        const header = await checkNextSourceAgainstRecord(
-          st.record.summary,
-          st.brought.map((b) => b.header),
-          source,
-        );
-        const share = await source.open();
-        const custodian = st.record.summary.issued.get(header.shareIndex)?.custodian ?? header.custodian;
-        return { header, custodian, label: source.label, share };
-      });
-      st.brought.push(brought);
-      return this.snapshot();
-    });
+        st.brought.push(brought);
+        return this.snapshot();
+      }),
+    );
   }
 
   /**
@@ -254,18 +209,9 @@ export class ReshareSession {
         );
       const operator = plan.operator.trim();
       if (operator.length === 0) fail('InvalidArgument', 'Name the operator: the record names who ran the re-share.');
-      const names = plan.custodians.map((c) => c.name.trim());
-      if (names.some((n) => n.length === 0)) fail('InvalidArgument', 'Every new custodian needs a name.');
-      checkShareSetRoster(plan.threshold, names);
-      if (st.phase === 'new-set') for (const c of st.custodians) forgetMedium(c);
-      this.state = {
-        phase: 'new-set',
-        record: st.record,
-        brought: st.brought,
-        operator,
-        threshold: plan.threshold,
-        custodians: plan.custodians.map((c, i) => ({ name: names[i]!, medium: c.medium, ready: null })),
-      };
+      const set = NewShareSet.plan(plan.threshold, plan.custodians);
+      if (st.phase === 'new-set') st.set.forget();
+      this.state = { phase: 'new-set', record: st.record, brought: st.brought, operator, set };
       return this.snapshot();
     });
   }
@@ -276,33 +222,19 @@ export class ReshareSession {
    * PIN, held until the ceremony runs.
    */
   setNewShare(shareIndex: number, secret: SecretInput): Promise<ReshareSnapshot> {
-    return this.withSecret(secret, async (bytes) => {
-      const st = this.expect('new-set', 'choose a new share\u2019s medium');
-      const c = st.custodians[shareIndex - 1];
-      if (c === undefined) fail('InvalidArgument', `There is no new share ${shareIndex}.`);
-      if (c.medium !== secret.medium)
-        fail(
-          'InvalidArgument',
-          `${c.name}\u2019s share goes on a ${c.medium === 'card' ? 'smart card' : 'file'}, not a ${secret.medium === 'card' ? 'smart card' : 'file'}.`,
+    return this.ports.queue.run(() =>
+      withSecretBytes(secret, async (bytes) => {
+        const st = this.expect('new-set', 'choose a new share\u2019s medium');
+        await st.set.choose(
+          this.ports.dialogs,
+          shareIndex,
+          secret,
+          bytes,
+          `${safeFileStem(st.record.summary.keyName)}-reshare`,
         );
-      let ready: NewShareMedium;
-      if (secret.medium === 'file') {
-        checkPassphrase(bytes, 'The passphrase');
-        const path = picked(
-          await this.ports.dialogs.saveFile({
-            title: `Save ${c.name}\u2019s new share (${shareIndex} of ${st.custodians.length})`,
-            defaultName: `${safeFileStem(st.record.summary.keyName)}-reshare-share-${shareIndex}-${safeFileStem(c.name)}.keyshare`,
-            filters: SHARE_FILTERS,
-          }),
-        );
-        ready = { medium: 'file', path, secret: Buffer.from(bytes) };
-      } else {
-        ready = { medium: 'card', reader: secret.reader, secret: Buffer.from(bytes) };
-      }
-      forgetMedium(c);
-      c.ready = ready;
-      return this.snapshot();
-    });
+        return this.snapshot();
+      }),
+    );
   }
 
   /**
@@ -315,24 +247,14 @@ export class ReshareSession {
   issue(): Promise<ReshareSnapshot> {
     return this.ports.queue.run(async () => {
       const st = this.expect('new-set', 'issue the new shares');
-      const missing = st.custodians.filter((c) => c.ready === null).map((c) => c.name);
-      if (missing.length > 0)
-        fail(
-          'WrongStep',
-          `Every new custodian chooses where their share goes first (still to do: ${missing.join(', ')}).`,
-        );
-      const transport = st.custodians.some((c) => c.medium === 'card') ? await this.ports.cards.transport() : null;
-      const custodians: CustodianShare[] = st.custodians.map((c) => ({
-        custodian: c.name,
-        destination: this.destinationOf(c.ready!, transport),
-      }));
-      const sources: ShareSource[] = st.brought.map(heldSource);
+      const custodians = await st.set.custodianShares(this.ports);
+      const sources = st.brought.map(broughtSource);
       const record = st.record;
       try {
         const result = await reshareMasterKey({
           recordPath: record.path,
           sources,
-          threshold: st.threshold,
+          threshold: st.set.threshold,
           custodians,
           actor: st.operator,
           now: this.ports.now,
@@ -364,21 +286,10 @@ export class ReshareSession {
     this.cancel();
   }
 
-  private destinationOf(
-    ready: NewShareMedium,
-    transport: Awaited<ReturnType<CardDesk['transport']>> | null,
-  ): ShareDestination {
-    // Each call hands a copy: the destination zeroes it, the held secret stays until forget().
-    const provide = async (): Promise<Buffer> => Buffer.from(ready.secret);
-    if (ready.medium === 'file') return new FileShareDestination(ready.path, provide, this.ports.scryptCost);
-    if (transport === null) throw new Error('a card share without a card transport');
-    return new CardShareDestination(transport, ready.reader, provide);
-  }
-
   private forget(): void {
     const st = this.state;
-    if (st.phase === 'shares-in' || st.phase === 'new-set') for (const b of st.brought) zeroize(b.share);
-    if (st.phase === 'new-set') for (const c of st.custodians) forgetMedium(c);
+    if (st.phase === 'shares-in' || st.phase === 'new-set') forgetBrought(st.brought);
+    if (st.phase === 'new-set') st.set.forget();
   }
 
   private expect<P extends ReshareSessionPhase>(phase: P, what: string): Extract<ReshareState, { phase: P }> {
@@ -386,40 +297,13 @@ export class ReshareSession {
     if (st.phase !== phase) fail('WrongStep', `Cannot ${what} now (the re-share is at: ${st.phase}).`);
     return st as Extract<ReshareState, { phase: P }>;
   }
-
-  /** The secret as a buffer, zeroed after the call (the string it came in as is dropped, never stored). */
-  private withSecret<T>(secret: SecretInput, op: (bytes: Buffer) => Promise<T>): Promise<T> {
-    return this.ports.queue.run(async () => {
-      const bytes = Buffer.from(secret.medium === 'file' ? secret.passphrase : secret.pin, 'utf8');
-      try {
-        if (secret.medium === 'card') zeroize(padPin(bytes, 'The PIN'));
-        return await op(bytes);
-      } finally {
-        zeroize(bytes);
-      }
-    });
-  }
-}
-
-/** A brought share, for reshareMasterKey: each open() answers a copy, which the ceremony zeroes. */
-function heldSource(b: BroughtShare): ShareSource {
-  return { label: b.label, header: async () => b.header, open: async () => Buffer.from(b.share) };
-}
-
-function destinationName(ready: NewShareMedium): string {
-  return ready.medium === 'file' ? `share file ${basename(ready.path)}` : `card in reader "${ready.reader}"`;
-}
-
-function forgetMedium(c: NewCustodian): void {
-  if (c.ready !== null) zeroize(c.ready.secret);
-  c.ready = null;
-}
-
-function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
-  throw new CeremonyError(code, message);
 }
 
 function picked(path: string | null): string {
   if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
   return path;
+}
+
+function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
+  throw new CeremonyError(code, message);
 }
