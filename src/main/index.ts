@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { createPcscTransport } from '../core/cards/pcsc.js';
 import { CeremonySession } from '../core/ceremony/session.js';
 import { RecoverySession } from '../core/ceremony/recovery-session.js';
+import { CardDesk } from '../core/ceremony/card-desk.js';
+import { RotationSession } from '../core/ceremony/rotation-session.js';
+import { SerialQueue } from '../core/ceremony/serial-queue.js';
 import { createHandlers } from './handlers.js';
 import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -88,9 +91,19 @@ if (!app.requestSingleInstanceLock()) {
       // Recovery onto new units (issue 11, ceremony 1): its shares are zeroed when the app quits.
       const recovery = new RecoverySession({ dialogs: electronDialogs(() => mainWindow), workDir });
       app.on('will-quit', () => recovery.dispose());
+      // Rotation (issue 11, ceremony 4): its held secrets are zeroed when the app quits.
+      const rotationQueue = new SerialQueue();
+      const rotation = new RotationSession({
+        dialogs: electronDialogs(() => mainWindow),
+        cards: new CardDesk(() => createPcscTransport(utilityPcscWorker), rotationQueue),
+        queue: rotationQueue,
+        workDir,
+      });
+      app.on('will-quit', () => rotation.dispose());
       const handlers = createHandlers({
         session: ceremony,
         recovery,
+        rotation,
         appInfo: () => ({
           name: app.getName(),
           version: app.getVersion(),

@@ -17,6 +17,9 @@ import { createPcscTransport } from '../../../src/core/cards/pcsc.js';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
+import { CardDesk } from '../../../src/core/ceremony/card-desk.js';
+import { RotationSession } from '../../../src/core/ceremony/rotation-session.js';
+import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import { rehearsalPorts } from '../../../src/main/rehearsal.js';
 import { API_VERBS, KEY_CEREMONY_API_NAME } from '../../../src/shared/api.js';
@@ -90,9 +93,10 @@ export function createBridge(o: BridgeOptions): Bridge {
   const dialogs = new ScriptedDialogs();
   const printed: string[] = [];
   let transport: Promise<CardTransport> | undefined;
+  const openCardTransport = o.openCardTransport ?? (() => (transport ??= createPcscTransport()));
   const session = new CeremonySession({
     dialogs,
-    openCardTransport: o.openCardTransport ?? (() => (transport ??= createPcscTransport())),
+    openCardTransport,
     renderPdf: async (html) => {
       // Chromium's own PDF printer, in a context with JavaScript off: the
       // counterpart of webContents.printToPDF in src/main/ports.ts.
@@ -117,9 +121,19 @@ export function createBridge(o: BridgeOptions): Bridge {
   // As main does at start-up (src/main/index.ts).
   session.closeInterruptedRecords();
   const bugs: string[] = [];
+  // As main builds it (src/main/index.ts): the rotation on the same card transport.
+  const rotationQueue = new SerialQueue();
+  const rotation = new RotationSession({
+    dialogs,
+    cards: new CardDesk(openCardTransport, rotationQueue),
+    queue: rotationQueue,
+    workDir: o.workDir,
+    ...(o.scryptCost ? { scryptCost: o.scryptCost } : {}),
+  });
   const handlers = createHandlers({
     session,
     recovery: new RecoverySession({ dialogs, workDir: o.workDir }),
+    rotation,
     appInfo: () => ({ name: 'Key Ceremony', version: 'test', networkInterfacesUp: o.networkInterfacesUp ?? [] }),
     reportBug: (channel, error) => {
       bugs.push(`${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -134,6 +148,7 @@ export function createBridge(o: BridgeOptions): Bridge {
     printed,
     close: async () => {
       session.dispose();
+      rotation.dispose();
       if (transport) await (await transport.catch(() => undefined))?.close();
     },
   };
