@@ -16,11 +16,12 @@ import { ErrorNotice } from './ui/Notices.js';
 import { NetworkStatus, useAppInfo } from './ui/NetworkStatus.js';
 import { RehearsalBanner } from './ui/RehearsalBanner.js';
 import { Reshare } from './reshare/Reshare.js';
+import { Rotation } from './rotation/Rotation.js';
 import { Wizard } from './wizard/Wizard.js';
 
 /** Which screen shows while no ceremony is set up. */
 type IdleScreen =
-  'start' | 'new-ceremony' | 'rehearse-ceremony' | 'check-share' | 'check-record' | 'recover' | 'reshare';
+  'start' | 'new-ceremony' | 'rehearse-ceremony' | 'check-share' | 'check-record' | 'recover' | 'reshare' | 'rotate';
 
 type LoadState =
   | { readonly status: 'loading' }
@@ -106,6 +107,8 @@ export function App() {
     body = <Reshare onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'recover') {
     body = <Recovery onBack={() => setIdleScreen('start')} />;
+  } else if (idleScreen === 'rotate') {
+    body = <Rotation onBack={() => setIdleScreen('start')} />;
   } else {
     body = (
       <StartScreen
@@ -133,6 +136,10 @@ export function App() {
         onRecover={() => {
           setNotice(null);
           setIdleScreen('recover');
+        }}
+        onRotate={() => {
+          setNotice(null);
+          setIdleScreen('rotate');
         }}
       />
     );

@@ -11,12 +11,7 @@ import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretForm } from '../ui/SecretForm.js';
-
-interface CustodianRow {
-  readonly key: number;
-  readonly name: string;
-  readonly medium: Medium;
-}
+import { CustodianRoster, MediumChoice, NewShareTurns, useCustodianRows } from '../ui/ShareTurns.js';
 
 export function Reshare({ onBack }: { readonly onBack: () => void }) {
   const call = useCall();
@@ -136,7 +131,6 @@ function SharesInStep({
   readonly onNext: () => void;
 }) {
   const [medium, setMedium] = useState<Medium>('file');
-  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   const needed = view.record?.threshold ?? 0;
   const enough = view.brought.length >= needed;
   return (
@@ -164,29 +158,7 @@ function SharesInStep({
         </div>
       ) : (
         <>
-          <fieldset className="medium-choice">
-            <legend>Where is the next custodian’s share?</legend>
-            <div className="radio-row">
-              <input
-                type="radio"
-                id={`${idPrefix}-file`}
-                name={`${idPrefix}-medium`}
-                checked={medium === 'file'}
-                onChange={() => setMedium('file')}
-              />
-              <label htmlFor={`${idPrefix}-file`}>In a share file (passphrase)</label>
-            </div>
-            <div className="radio-row">
-              <input
-                type="radio"
-                id={`${idPrefix}-card`}
-                name={`${idPrefix}-medium`}
-                checked={medium === 'card'}
-                onChange={() => setMedium('card')}
-              />
-              <label htmlFor={`${idPrefix}-card`}>On a smart card (PIN)</label>
-            </div>
-          </fieldset>
+          <MediumChoice legend="Where is the next custodian’s share?" medium={medium} onChange={setMedium} />
           <SecretForm
             key={`${medium}-${view.brought.length}`}
             medium={medium}
@@ -225,12 +197,7 @@ function NewSetStep({
   const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   const [operator, setOperator] = useState('');
   const [threshold, setThreshold] = useState(String(view.record?.threshold ?? 2));
-  const [rows, setRows] = useState<readonly CustodianRow[]>(() =>
-    (view.record?.holders ?? []).map((h, i) => ({ key: i, name: h.custodian, medium: 'file' })),
-  );
-  const [nextKey, setNextKey] = useState(rows.length);
-  const change = (key: number, patch: Partial<CustodianRow>): void =>
-    setRows(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
+  const rows = useCustodianRows((view.record?.holders ?? []).map((h) => ({ name: h.custodian, medium: 'file' })));
   return (
     <>
       <ScreenHeading level={2}>Re-share a key: the new custodians</ScreenHeading>
@@ -245,7 +212,7 @@ function NewSetStep({
             api().reshare.plan({
               operator,
               threshold: Number.parseInt(threshold, 10) || 0,
-              custodians: rows.map((r) => ({ name: r.name, medium: r.medium })),
+              custodians: rows.rows.map((r) => ({ name: r.name, medium: r.medium })),
             }),
           );
         }}
@@ -275,56 +242,7 @@ function NewSetStep({
             />
           </div>
         </div>
-        <fieldset className="roster">
-          <legend>New custodians (N′ = {rows.length})</legend>
-          <ol className="roster-list">
-            {rows.map((row, i) => (
-              <li key={row.key} className="roster-row">
-                <div className="field roster-name">
-                  <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
-                  <input
-                    id={`${idPrefix}-name-${row.key}`}
-                    className="input"
-                    type="text"
-                    autoComplete="off"
-                    value={row.name}
-                    onChange={(e) => change(row.key, { name: e.target.value })}
-                  />
-                </div>
-                <div className="field roster-medium">
-                  <label htmlFor={`${idPrefix}-medium-${row.key}`}>{`New custodian ${i + 1} medium`}</label>
-                  <select
-                    id={`${idPrefix}-medium-${row.key}`}
-                    className="input"
-                    value={row.medium}
-                    onChange={(e) => change(row.key, { medium: e.target.value === 'card' ? 'card' : 'file' })}
-                  >
-                    <option value="card">Smart card</option>
-                    <option value="file">File</option>
-                  </select>
-                </div>
-                <button
-                  type="button"
-                  className="button button-quiet roster-remove"
-                  disabled={rows.length <= 1}
-                  onClick={() => setRows(rows.filter((r) => r.key !== row.key))}
-                >
-                  Remove<span className="visually-hidden">{` new custodian ${i + 1}`}</span>
-                </button>
-              </li>
-            ))}
-          </ol>
-          <button
-            type="button"
-            className="button button-secondary"
-            onClick={() => {
-              setRows([...rows, { key: nextKey, name: '', medium: 'file' }]);
-              setNextKey(nextKey + 1);
-            }}
-          >
-            Add new custodian
-          </button>
-        </fieldset>
+        <CustodianRoster rows={rows} />
         <div className="actions">
           <button type="button" className="button button-quiet" onClick={onBack} disabled={call.busy !== null}>
             Back to the current shares
@@ -341,62 +259,36 @@ function NewSetStep({
 function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly call: Call; readonly take: Take }) {
   const set = view.newSet;
   if (set === null) return null;
-  const next = set.custodians.find((c) => c.destination === null);
   return (
     <>
       <ScreenHeading level={2}>Re-share a key: the new shares</ScreenHeading>
       <p className="lead">
         {`${set.threshold} of ${set.custodians.length}: each new custodian in turn chooses their share’s passphrase and file, or inserts their card and types its PIN. Nothing is written until every custodian is ready; then the new shares are written, read back and recorded, and only then is the old set retired.`}
       </p>
-      <ol className="new-shares">
-        {set.custodians.map((c) => (
-          <li key={c.shareIndex}>
-            {`Share ${c.shareIndex}: ${c.name}, ${c.medium === 'card' ? 'smart card' : 'file'} — `}
-            {c.destination === null ? 'not ready yet' : `ready (${c.destination})`}
-          </li>
-        ))}
-      </ol>
-      {next !== undefined ? (
-        <section aria-labelledby="reshare-turn-heading">
-          <ScreenHeading level={3} id="reshare-turn-heading">
-            {`Pass the keyboard to ${next.name}: new share ${next.shareIndex} of ${set.custodians.length}`}
-          </ScreenHeading>
-          <SecretForm
-            key={next.shareIndex}
-            medium={next.medium}
-            newPassphrase={next.medium === 'file'}
-            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Use this card'}
-            busy={call.busy}
-            error={null}
-            onSubmit={(secret) =>
-              take('Keeping the choice until the shares are issued…', () =>
-                api().reshare.setNewShare({ shareIndex: next.shareIndex, secret }),
-              )
-            }
-          >
-            {next.medium === 'file' ? (
-              <p>
-                Choose the new share’s passphrase (typed twice). After you press the button, choose where to save it.
-              </p>
-            ) : (
-              <p>Insert the card that will hold your new share, choose its reader and type its PIN.</p>
-            )}
-          </SecretForm>
-        </section>
-      ) : (
-        <div className="actions">
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={call.busy !== null}
-            onClick={() =>
-              void take('Rebuilding the key, writing and reading back the new shares…', () => api().reshare.issue())
-            }
-          >
-            Issue the new shares and retire the old set
-          </button>
-        </div>
-      )}
+      <NewShareTurns
+        custodians={set.custodians}
+        busy={call.busy}
+        headingId="reshare-turn-heading"
+        onSubmit={(shareIndex, secret) =>
+          take('Keeping the choice until the shares are issued…', () =>
+            api().reshare.setNewShare({ shareIndex, secret }),
+          )
+        }
+        whenAllReady={
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={call.busy !== null}
+              onClick={() =>
+                void take('Rebuilding the key, writing and reading back the new shares…', () => api().reshare.issue())
+              }
+            >
+              Issue the new shares and retire the old set
+            </button>
+          </div>
+        }
+      />
     </>
   );
 }

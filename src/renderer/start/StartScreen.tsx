@@ -12,6 +12,7 @@ export function StartScreen({
   onReshare,
   onCheckRecord,
   onRecover,
+  onRotate,
 }: {
   readonly notice: string | null;
   readonly onStartCeremony: () => void;
@@ -20,6 +21,7 @@ export function StartScreen({
   readonly onReshare: () => void;
   readonly onCheckRecord: () => void;
   readonly onRecover: () => void;
+  readonly onRotate: () => void;
 }) {
   return (
     <main className="app-main start">
@@ -54,6 +56,10 @@ export function StartScreen({
         <Choice id="recover" onClick={onRecover} label="Recover a key onto new units">
           Rebuild a key from its record and any K current shares, and build the signed recover bundle that loads it onto
           new or cleared crypto units.
+        </Choice>
+        <Choice id="rotate" onClick={onRotate} label="Rotate the master key">
+          Generate a new master key with its own record and shares, build the rotate bundle from K of them for the
+          units’ admins to sign, and retire the old key in its record once the units report the new key current.
         </Choice>
       </ul>
     </main>
