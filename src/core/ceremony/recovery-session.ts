@@ -1,22 +1,29 @@
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { BundleSummary, ClaimSpec } from '../bundle/bundle.js';
-import { readTransportFile, type TransportKey } from '../bundle/transport.js';
+import type { TransportKey } from '../bundle/transport.js';
 import { CeremonyError, missingCase } from '../errors.js';
-import { readFileOrFail, writeFileExclusive } from '../files.js';
+import { readFileOrFail } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
-import { fileKeySigner, identityCertificate, unlockFileIdentity } from '../identity/identity.js';
+import { identityCertificate } from '../identity/identity.js';
 import { zeroize } from '../secrets.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
-import { unitConfirmedData } from './bundle-record.js';
-import { BUNDLE_FILE_MODE, precheckBundle, prepareSigning, signPreparedBundle } from './bundles.js';
+import {
+  confirmLoadedUnit,
+  loadTransport,
+  saveSignedBundle,
+  signBundleStep,
+  unitsReady,
+  type StepUnit,
+} from './bundle-steps.js';
+import { precheckBundle, prepareSigning } from './bundles.js';
 import { FileShareSource, type ShareSource } from './media.js';
 import { checkNextSourceAgainstRecord, loadCeremony, verifyShareAgainstRecord } from './operations.js';
 import { ENTRY, type CeremonySummary } from './record.js';
 import { checkRecordAgainstPaperHead, recoverFromRecord, type RecoveryResult } from './recovery.js';
 import { SerialQueue } from './serial-queue.js';
-import { checkJoinsUnits, missingUnits, type FileDialogs, type FileFilter } from './session.js';
-import { appendTranscript, readTranscript } from './transcript.js';
+import { missingUnits, type FileDialogs, type FileFilter } from './session.js';
+import { readTranscript } from './transcript.js';
 
 // Recovery in the desktop app (issue 11, ceremony 1): the steps of `mk
 // recover --record`, one person at a time. Every step is the CLI's own
@@ -26,10 +33,8 @@ import { appendTranscript, readTranscript } from './transcript.js';
 // happens. Card shares and card identities are not here yet (files only).
 
 const RECORD_FILTERS: FileFilter[] = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
-const TRANSPORT_FILTERS: FileFilter[] = [{ name: 'Unit transport key', extensions: ['json'] }];
 const CERTIFICATE_FILTERS: FileFilter[] = [{ name: 'Admin certificate or identity', extensions: ['pem'] }];
 const SHARE_FILTERS: FileFilter[] = [{ name: 'Keyshare', extensions: ['keyshare'] }];
-const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
 
 export interface RecoveryPorts {
   dialogs: FileDialogs;
@@ -47,11 +52,7 @@ export interface RecoveryRecord {
   rehearsal: boolean;
 }
 
-export interface RecoveryUnit {
-  transport: TransportKey;
-  fileName: string;
-  confirmed: boolean;
-}
+export type RecoveryUnit = StepUnit;
 
 /** A share given at its custodian's turn: opened and checked then, held until the bundle is built. */
 class HeldShare implements ShareSource {
@@ -184,16 +185,7 @@ export class RecoverySession {
   /** Loads a unit's transport file (dialog); it waits for the operator's confirmation against the display. */
   addTransport(): Promise<RecoveryState> {
     return this.queue.run(async () => {
-      const st = this.expect('units', 'load a unit');
-      const path = picked(
-        await this.ports.dialogs.openFile({
-          title: 'Open a unit\u2019s transport key file',
-          filters: TRANSPORT_FILTERS,
-        }),
-      );
-      const transport = readTransportFile(path);
-      checkJoinsUnits(st.units, transport, basename(path));
-      st.units.push({ transport, fileName: basename(path), confirmed: false });
+      await loadTransport(this.ports.dialogs, this.expect('units', 'load a unit').units);
       return this.snapshot();
     });
   }
@@ -202,16 +194,7 @@ export class RecoverySession {
   confirmUnit(unitId: string): Promise<RecoveryState> {
     return this.queue.run(async () => {
       const st = this.expect('units', 'confirm a unit');
-      const unit = st.units.find((u) => u.transport.file.unitId === unitId);
-      if (!unit) throw new CeremonyError('InvalidArgument', `There is no unit ${unitId} loaded.`);
-      if (!unit.confirmed) {
-        appendTranscript(
-          st.record.path,
-          { type: ENTRY.unitConfirmed, actor: 'operator', data: unitConfirmedData(unit.transport) },
-          this.now(),
-        );
-        unit.confirmed = true;
-      }
+      confirmLoadedUnit(st.record.path, st.units, unitId, this.now());
       return this.snapshot();
     });
   }
@@ -220,20 +203,7 @@ export class RecoverySession {
   unitsDone(): Promise<RecoveryState> {
     return this.queue.run(async () => {
       const st = this.expect('units', 'go on to the admins');
-      if (st.units.length === 0) throw new CeremonyError('WrongStep', 'Load the units\u2019 transport files first.');
-      const missing = missingUnits(st.units);
-      if (missing.length > 0)
-        throw new CeremonyError(
-          'WrongStep',
-          `The bundle goes to every unit of the instance: load the transport files of ${missing.join(', ')} too.`,
-        );
-      const unconfirmed = st.units.find((u) => !u.confirmed);
-      if (unconfirmed)
-        throw new CeremonyError(
-          'TransportUnconfirmed',
-          `Unit ${unconfirmed.transport.file.unitId} has not been confirmed against its display.`,
-        );
-      this.state = { phase: 'admins', record: st.record, transports: st.units.map((u) => u.transport), admins: [] };
+      this.state = { phase: 'admins', record: st.record, transports: unitsReady(st.units), admins: [] };
       return this.snapshot();
     });
   }
@@ -363,29 +333,18 @@ export class RecoverySession {
   signWithIdentityFile(passphrase: string): Promise<RecoveryState> {
     return this.queue.run(async () => {
       const st = this.expect('signing', 'sign the bundle');
-      const path = picked(
-        await this.ports.dialogs.openFile({ title: 'Open your identity file', filters: IDENTITY_FILTERS }),
-      );
-      const turn = prepareSigning(st.bundlePath, this.approval(st.record));
-      // Secret: the passphrase's bytes, zeroed below.
-      const pass = Buffer.from(passphrase, 'utf8');
-      try {
-        const what = `the identity file ${basename(path)}`;
-        const unlocked = unlockFileIdentity(readFileOrFail(path, 'The identity file').toString('utf8'), pass, what);
-        const signer = unlocked.certificate;
-        if (!st.claim.admins.some((a) => a.thumbprint === signer.thumbprint))
-          throw new CeremonyError(
-            'IdentityInvalid',
-            `${basename(path)} is the identity of ${signer.name}, who is not an admin of this bundle's claim.`,
-          );
-        await signPreparedBundle(st.bundlePath, turn, signer, fileKeySigner(unlocked.privateKey), {
-          path: st.record.path,
+      const signer = await signBundleStep(
+        {
+          bundlePath: st.bundlePath,
+          recordPath: st.record.path,
+          signers: { admins: st.claim.admins, role: 'an admin of this bundle\u2019s claim' },
+          dialogs: this.ports.dialogs,
+          cards: null,
           now: this.now(),
-        });
-        st.signedBy.push(signer.name);
-      } finally {
-        zeroize(pass);
-      }
+        },
+        { medium: 'file', passphrase },
+      );
+      st.signedBy.push(signer.name);
       return this.snapshot();
     });
   }
@@ -394,30 +353,24 @@ export class RecoverySession {
   saveBundle(): Promise<RecoveryState> {
     return this.queue.run(async () => {
       const st = this.expect('signing', 'save the bundle');
-      const needed = st.result.signatures.needed;
-      if (st.signedBy.length < needed)
-        throw new CeremonyError(
-          'TooFewSignatures',
-          `The bundle has ${st.signedBy.length} of the ${needed} signatures it needs; the units would refuse it.`,
-          { signatures: st.signedBy.length, required: needed },
-        );
-      const folder = picked(
-        await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the recover bundle' }),
-        'folder',
-      );
-      const text = readFileOrFail(st.bundlePath, 'The bundle');
       const b = st.result.created.bundle.payload;
-      const name = `bundle-recover-${b.sequence}-${b.bundleId.slice(0, 8)}.json`;
-      const path = join(folder, st.record.rehearsal ? `REHEARSAL-${name}` : name);
-      writeFileExclusive(path, text, BUNDLE_FILE_MODE);
-      const fileSha256 = createHash('sha256').update(text).digest('hex');
+      const saved = await saveSignedBundle({
+        dialogs: this.ports.dialogs,
+        bundlePath: st.bundlePath,
+        operation: 'recover',
+        sequence: b.sequence,
+        bundleId: b.bundleId,
+        signatures: st.signedBy.length,
+        needed: st.result.signatures.needed,
+        rehearsal: st.record.rehearsal,
+      });
       this.state = {
         phase: 'done',
         record: st.record,
         result: st.result,
         summary: st.summary,
         signedBy: st.signedBy,
-        saved: { path, fileSha256 },
+        saved,
       };
       return this.snapshot();
     });
