@@ -1,20 +1,31 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { BundleSummary } from '../bundle/bundle.js';
-import { checkAgainstLimits, checkTransportSet, readTransportFile, type TransportKey } from '../bundle/transport.js';
-import { cardRs256Signer, readAdminCertificateFromCard } from '../cards/roles.js';
+import { checkAgainstLimits, checkTransportSet, type TransportKey } from '../bundle/transport.js';
 import { CeremonyError, missingCase } from '../errors.js';
-import { readFileOrFail, safeFileStem, writeFileExclusive } from '../files.js';
-import type { AdminCertificateInfo, Rs256Signer } from '../identity/certificate.js';
-import { fileKeySigner, unlockFileIdentity } from '../identity/identity.js';
-import { unitConfirmedData } from './bundle-record.js';
-import { BUNDLE_FILE_MODE, createBundle, prepareSigning, signPreparedBundle, type CreatedBundle } from './bundles.js';
+import { safeFileStem } from '../files.js';
+import {
+  confirmLoadedUnit,
+  loadTransport,
+  loadUnitsStatus,
+  pickedPath,
+  recordUnitsStatus,
+  saveSignedBundle,
+  signaturesNeeded,
+  signBundleStep,
+  unitAdminsForBundle,
+  unitsReady,
+  type NamedAdminRef,
+  type SavedBundle,
+  type StepUnit,
+} from './bundle-steps.js';
+import { createBundle, prepareSigning, type CreatedBundle } from './bundles.js';
 import type { CardDesk } from './card-desk.js';
-import { readUnitsStatus, refuseEndedKey, reportUnits, type UnitsReportResult } from './lifecycle.js';
+import { refuseEndedKey, type UnitsReportResult } from './lifecycle.js';
 import { cardShareHintsOf, generateMasterKeyCeremony, loadCeremony, type GenerateResult } from './operations.js';
 import { ENTRY, type CeremonySummary } from './record.js';
 import type { SerialQueue } from './serial-queue.js';
-import { checkJoinsUnits, missingUnits, type FileDialogs, type FileFilter, type SecretInput } from './session.js';
+import { missingUnits, type FileDialogs, type FileFilter, type SecretInput } from './session.js';
 import {
   bringShare,
   broughtSource,
@@ -25,7 +36,7 @@ import {
   type NewCustodianPlan,
   type NewCustodianView,
 } from './share-turns.js';
-import { appendTranscript, readTranscript } from './transcript.js';
+import { readTranscript } from './transcript.js';
 
 // Rotation in the desktop app (issue 11, ceremony 4): a new master key, its
 // shares, the `rotate` bundle, and the old key's shares retired once the
@@ -45,9 +56,6 @@ import { appendTranscript, readTranscript } from './transcript.js';
 // and quit.
 
 const RECORD_FILTERS: FileFilter[] = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
-const TRANSPORT_FILTERS: FileFilter[] = [{ name: 'Unit transport key', extensions: ['json'] }];
-const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
-const STATUS_FILTERS: FileFilter[] = [{ name: 'Units status', extensions: ['json'] }];
 
 export interface RotationPorts {
   dialogs: FileDialogs;
@@ -69,11 +77,12 @@ interface CurrentKey {
   readonly rehearsal: boolean;
 }
 
-interface RotationUnit {
-  readonly transport: TransportKey;
-  readonly fileName: string;
-  /** The operator compared its fingerprint with the unit's display (recorded in the new key's record once it exists). */
-  confirmed: boolean;
+/** The units, as they will receive the bundle: their transports, and their current admins, who sign it. */
+interface Units {
+  readonly transports: TransportKey[];
+  readonly admins: NamedAdminRef[];
+  /** The signatures a rotate bundle needs: the units' signature threshold. */
+  readonly needed: number;
 }
 
 /** The new key, generated: its record and what its ceremony answered. */
@@ -87,19 +96,17 @@ interface Signing {
   readonly bundlePath: string;
   readonly created: CreatedBundle;
   readonly summary: BundleSummary;
-  /** The units' signature threshold (their current admins sign a rotate bundle). */
-  readonly needed: number;
   readonly signedBy: string[];
 }
 
 type RotationPhase =
   | { readonly phase: 'idle' }
-  | { readonly phase: 'units'; readonly current: CurrentKey; readonly units: RotationUnit[] }
-  | { readonly phase: 'new-key'; readonly current: CurrentKey; readonly transports: TransportKey[] }
+  | { readonly phase: 'units'; readonly current: CurrentKey; readonly units: StepUnit[] }
+  | { readonly phase: 'new-key'; readonly current: CurrentKey; readonly units: Units }
   | {
       readonly phase: 'custodians';
       readonly current: CurrentKey;
-      readonly transports: TransportKey[];
+      readonly units: Units;
       readonly keyName: string;
       readonly operator: string;
       readonly set: NewShareSet;
@@ -107,7 +114,7 @@ type RotationPhase =
   | {
       readonly phase: 'shares';
       readonly current: CurrentKey;
-      readonly transports: TransportKey[];
+      readonly units: Units;
       readonly operator: string;
       readonly newKey: NewKey;
       readonly brought: BroughtShare[];
@@ -115,7 +122,7 @@ type RotationPhase =
   | {
       readonly phase: 'signing';
       readonly current: CurrentKey;
-      readonly transports: TransportKey[];
+      readonly units: Units;
       readonly operator: string;
       readonly newKey: NewKey;
       readonly signing: Signing;
@@ -123,17 +130,19 @@ type RotationPhase =
   | {
       readonly phase: 'saved';
       readonly current: CurrentKey;
+      readonly units: Units;
       readonly operator: string;
       readonly newKey: NewKey;
       readonly signing: Signing;
-      readonly saved: { readonly path: string; readonly fileSha256: string };
+      readonly saved: SavedBundle;
     }
   | {
       readonly phase: 'done';
       readonly current: CurrentKey;
+      readonly units: Units;
       readonly newKey: NewKey;
       readonly signing: Signing;
-      readonly saved: { readonly path: string; readonly fileSha256: string };
+      readonly saved: SavedBundle;
       readonly report: UnitsReportResult;
       readonly statusFile: string;
     };
@@ -205,7 +214,7 @@ export class RotationSession {
   /** Opens the record of the key to rotate away (dialog); any rotation in progress is dropped first. */
   openRecord(): Promise<RotationState> {
     return this.run(async () => {
-      const path = picked(
+      const path = pickedPath(
         await this.ports.dialogs.openFile({ title: 'Open the current key\u2019s record', filters: RECORD_FILTERS }),
       );
       const { summary } = loadCeremony(path);
@@ -220,21 +229,16 @@ export class RotationSession {
   /** Loads a unit's transport file (dialog); it waits for the operator's confirmation against the display. */
   addTransport(): Promise<RotationState> {
     return this.run(async () => {
-      const st = this.expect('units', 'load a unit');
-      const path = picked(
-        await this.ports.dialogs.openFile({
-          title: 'Open a unit\u2019s transport key file',
-          filters: TRANSPORT_FILTERS,
-        }),
-      );
-      const transport = readTransportFile(path);
-      checkJoinsUnits(st.units, transport, basename(path));
-      st.units.push({ transport, fileName: basename(path), confirmed: false });
+      await loadTransport(this.ports.dialogs, this.expect('units', 'load a unit').units);
       return this.snapshot();
     });
   }
 
-  /** The operator compared the fingerprint with the unit's display. */
+  /**
+   * The operator compared the fingerprint with the unit's display. The new
+   * key's record, which the rotate bundle is built on, does not exist yet:
+   * the confirmation is written into it as soon as it does (generate).
+   */
   confirmUnit(unitId: string): Promise<RotationState> {
     return this.run(async () => {
       const st = this.expect('units', 'confirm a unit');
@@ -245,24 +249,22 @@ export class RotationSession {
     });
   }
 
-  /** Every unit of the instance loaded and confirmed: on to the new key. */
+  /**
+   * Every unit of the instance loaded and confirmed: on to the new key. The
+   * units' current admins, who sign the rotate bundle, are the current
+   * record's, which every unit's transport file must agree with.
+   */
   unitsDone(): Promise<RotationState> {
     return this.run(async () => {
       const st = this.expect('units', 'go on to the new key');
-      if (st.units.length === 0) throw new CeremonyError('WrongStep', 'Load the units\u2019 transport files first.');
-      const missing = missingUnits(st.units);
-      if (missing.length > 0)
-        throw new CeremonyError(
-          'WrongStep',
-          `The bundle goes to every unit of the instance: load the transport files of ${missing.join(', ')} too.`,
-        );
-      const unconfirmed = st.units.find((u) => !u.confirmed);
-      if (unconfirmed)
-        throw new CeremonyError(
-          'TransportUnconfirmed',
-          `Unit ${unconfirmed.transport.file.unitId} has not been confirmed against its display.`,
-        );
-      this.state = { phase: 'new-key', current: st.current, transports: st.units.map((u) => u.transport) };
+      const transports = unitsReady(st.units);
+      const known = unitAdminsForBundle(st.current.path, readTranscript(st.current.path), transports);
+      const units: Units = {
+        transports,
+        admins: known.admins,
+        needed: signaturesNeeded('rotate', { units: known }),
+      };
+      this.state = { phase: 'new-key', current: st.current, units };
       return this.snapshot();
     });
   }
@@ -287,8 +289,8 @@ export class RotationSession {
       const operator = plan.operator.trim();
       if (operator.length === 0)
         throw new CeremonyError('InvalidArgument', 'Name the operator: the new record names who ran the rotation.');
-      checkTransportSet(st.transports);
-      checkAgainstLimits(st.transports[0]!.file.limits, { keyName });
+      checkTransportSet(st.units.transports);
+      checkAgainstLimits(st.units.transports[0]!.file.limits, { keyName });
       if (keyName === st.current.summary.keyName)
         throw new CeremonyError(
           'InvalidArgument',
@@ -296,7 +298,7 @@ export class RotationSession {
         );
       const set = NewShareSet.plan(plan.threshold, plan.custodians);
       if (st.phase === 'custodians') st.set.forget();
-      this.state = { phase: 'custodians', current: st.current, transports: st.transports, keyName, operator, set };
+      this.state = { phase: 'custodians', current: st.current, units: st.units, keyName, operator, set };
       return this.snapshot();
     });
   }
@@ -306,7 +308,7 @@ export class RotationSession {
     return this.run(async () => {
       const st = this.expect('custodians', 'change the plan');
       st.set.forget();
-      this.state = { phase: 'new-key', current: st.current, transports: st.transports };
+      this.state = { phase: 'new-key', current: st.current, units: st.units };
       return this.snapshot();
     });
   }
@@ -334,7 +336,7 @@ export class RotationSession {
       const st = this.expect('custodians', 'generate the new key');
       try {
         const custodians = await st.set.custodianShares(this.ports);
-        const path = picked(
+        const path = pickedPath(
           await this.ports.dialogs.saveFile({
             title: `Save the record of the new key "${st.keyName}"`,
             defaultName: `${safeFileStem(st.keyName)}.jsonl`,
@@ -349,16 +351,17 @@ export class RotationSession {
           actor: st.operator,
           now: this.now,
         });
-        for (const t of st.transports)
-          appendTranscript(
-            path,
-            { type: ENTRY.unitConfirmed, actor: st.operator, data: unitConfirmedData(t) },
-            this.now(),
-          );
+        // `units confirm` into the new record: the confirmations the operator gave on the units step.
+        const toRecord: StepUnit[] = st.units.transports.map((transport) => ({
+          transport,
+          fileName: '',
+          confirmed: false,
+        }));
+        for (const u of toRecord) confirmLoadedUnit(path, toRecord, u.transport.file.unitId, this.now(), st.operator);
         this.state = {
           phase: 'shares',
           current: st.current,
-          transports: st.transports,
+          units: st.units,
           operator: st.operator,
           newKey: { path, summary: loadCeremony(path).summary, result },
           brought: [],
@@ -406,7 +409,7 @@ export class RotationSession {
       try {
         created = await createBundle({
           recordPath: st.newKey.path,
-          transports: st.transports,
+          transports: st.units.transports,
           request: { operation: 'rotate', sources: st.brought.map(broughtSource), currentRecordPath: st.current.path },
           outPath: bundlePath,
           rehearsal: st.current.rehearsal,
@@ -418,14 +421,13 @@ export class RotationSession {
         st.brought.length = 0;
       }
       const { summary } = prepareSigning(bundlePath, this.approval(st.newKey));
-      const needed = Math.max(...st.transports.map((t) => t.file.unit.signatureThreshold));
       this.state = {
         phase: 'signing',
         current: st.current,
-        transports: st.transports,
+        units: st.units,
         operator: st.operator,
         newKey: st.newKey,
-        signing: { bundlePath, created, summary, needed, signedBy: [] },
+        signing: { bundlePath, created, summary, signedBy: [] },
       };
       return this.snapshot();
     });
@@ -433,42 +435,22 @@ export class RotationSession {
 
   /** A current admin of the units signs (identity file: dialog and passphrase; card: reader and PIN), as `bundle sign --record` does. */
   sign(secret: SecretInput): Promise<RotationState> {
-    return this.run(() =>
-      withSecretBytes(secret, async (bytes) => {
-        const st = this.expect('signing', 'sign the bundle');
-        const turn = prepareSigning(st.signing.bundlePath, this.approval(st.newKey));
-        const admins = unitAdmins(st.transports);
-        const asAdmin = (signer: AdminCertificateInfo, what: string): void => {
-          if (!admins.some((a) => a.thumbprint === signer.thumbprint))
-            throw new CeremonyError(
-              'IdentityInvalid',
-              `${what} is the identity of ${signer.name}, who is not an admin of the units (their admins: ${admins.map((a) => a.name).join(', ')}).`,
-            );
-        };
-        const signWith = (signer: AdminCertificateInfo, key: Rs256Signer) =>
-          signPreparedBundle(st.signing.bundlePath, turn, signer, key, { path: st.newKey.path, now: this.now() });
-        let signer: AdminCertificateInfo;
-        if (secret.medium === 'file') {
-          const path = picked(
-            await this.ports.dialogs.openFile({ title: 'Open your identity file', filters: IDENTITY_FILTERS }),
-          );
-          const what = `The identity file ${basename(path)}`;
-          const unlocked = unlockFileIdentity(readFileOrFail(path, 'The identity file').toString('utf8'), bytes, what);
-          signer = unlocked.certificate;
-          asAdmin(signer, what);
-          await signWith(signer, fileKeySigner(unlocked.privateKey));
-        } else {
-          signer = await this.ports.cards.onCard(secret.reader, async (s) => {
-            const cert = await readAdminCertificateFromCard(s);
-            asAdmin(cert, `The card in reader "${secret.reader}"`);
-            await signWith(cert, cardRs256Signer(s, bytes));
-            return cert;
-          });
-        }
-        if (!st.signing.signedBy.includes(signer.name)) st.signing.signedBy.push(signer.name);
-        return this.snapshot();
-      }),
-    );
+    return this.run(async () => {
+      const st = this.expect('signing', 'sign the bundle');
+      const signer = await signBundleStep(
+        {
+          bundlePath: st.signing.bundlePath,
+          recordPath: st.newKey.path,
+          signers: { admins: st.units.admins, role: 'a current admin of the units' },
+          dialogs: this.ports.dialogs,
+          cards: this.ports.cards,
+          now: this.now(),
+        },
+        secret,
+      );
+      if (!st.signing.signedBy.includes(signer.name)) st.signing.signedBy.push(signer.name);
+      return this.snapshot();
+    });
   }
 
   /** Saves the signed bundle into a folder (dialog), never over a file; the operator ingests it on the units. */
@@ -476,29 +458,25 @@ export class RotationSession {
     return this.run(async () => {
       const st = this.expect('signing', 'save the bundle');
       const { signing } = st;
-      if (signing.signedBy.length < signing.needed)
-        throw new CeremonyError(
-          'TooFewSignatures',
-          `The bundle has ${signing.signedBy.length} of the ${signing.needed} signatures it needs; the units would refuse it.`,
-          { signatures: signing.signedBy.length, required: signing.needed },
-        );
-      const folder = picked(
-        await this.ports.dialogs.chooseFolder({ title: 'Choose the folder (removable media) for the rotate bundle' }),
-        'folder',
-      );
-      const text = readFileOrFail(signing.bundlePath, 'The bundle');
       const b = signing.created.bundle.payload;
-      const name = `bundle-rotate-${b.sequence}-${b.bundleId.slice(0, 8)}.json`;
-      const path = join(folder, st.current.rehearsal ? `REHEARSAL-${name}` : name);
-      writeFileExclusive(path, text, BUNDLE_FILE_MODE);
-      const fileSha256 = createHash('sha256').update(text).digest('hex');
+      const saved = await saveSignedBundle({
+        dialogs: this.ports.dialogs,
+        bundlePath: signing.bundlePath,
+        operation: 'rotate',
+        sequence: b.sequence,
+        bundleId: b.bundleId,
+        signatures: signing.signedBy.length,
+        needed: st.units.needed,
+        rehearsal: st.current.rehearsal,
+      });
       this.state = {
         phase: 'saved',
         current: st.current,
         operator: st.operator,
+        units: st.units,
         newKey: st.newKey,
         signing,
-        saved: { path, fileSha256 },
+        saved,
       };
       return this.snapshot();
     });
@@ -514,14 +492,11 @@ export class RotationSession {
   reportUnits(): Promise<RotationState> {
     return this.run(async () => {
       const st = this.expect('saved', 'record the units\u2019 report');
-      const path = picked(
-        await this.ports.dialogs.openFile({ title: 'Open the units\u2019 status file', filters: STATUS_FILTERS }),
-      );
-      const report = reportUnits({
+      const status = await loadUnitsStatus(this.ports.dialogs, []);
+      const report = recordUnitsStatus({
         recordPath: st.current.path,
-        statuses: [readUnitsStatus(path)],
+        statuses: [status],
         newRecordPath: st.newKey.path,
-        actor: st.operator,
         now: this.now,
       });
       this.state = {
@@ -530,8 +505,9 @@ export class RotationSession {
         newKey: st.newKey,
         signing: st.signing,
         saved: st.saved,
+        units: st.units,
         report,
-        statusFile: basename(path),
+        statusFile: status.label.replace(/^The status /, ''),
       };
       return this.snapshot();
     });
@@ -576,18 +552,6 @@ export class RotationSession {
   }
 }
 
-/** The units' current admins, from their transport files (one entry per identity). */
-function unitAdmins(transports: readonly TransportKey[]): Array<{ name: string; thumbprint: string }> {
-  const seen = new Map<string, { name: string; thumbprint: string }>();
-  for (const t of transports) for (const a of t.file.unit.admins) seen.set(a.thumbprint, { ...a });
-  return [...seen.values()];
-}
-
-function picked(path: string | null, what: 'file' | 'folder' = 'file'): string {
-  if (path === null) throw new CeremonyError('Canceled', `No ${what} was chosen.`);
-  return path;
-}
-
 function snapshotOf(s: RotationPhase): RotationState {
   const empty: RotationState = {
     step: s.phase,
@@ -619,6 +583,8 @@ function snapshotOf(s: RotationPhase): RotationState {
     threshold: k.summary.threshold,
     issued: k.result.shares.map((x) => ({ shareIndex: x.shareIndex, custodian: x.custodian, label: x.label })),
   });
+  const admins = (u: Units): RotationState['admins'] => u.admins.map((a) => ({ ...a }));
+  const needed = s.phase === 'units' ? 0 : s.units.needed;
   const bundle = (
     g: Signing,
     saved: { path: string; fileSha256: string } | null,
@@ -629,7 +595,7 @@ function snapshotOf(s: RotationPhase): RotationState {
     payloadHash: g.created.bundle.payloadHash,
     summary: g.summary,
     signedBy: [...g.signedBy],
-    required: g.needed,
+    required: needed,
     saved,
   });
   switch (s.phase) {
@@ -646,19 +612,19 @@ function snapshotOf(s: RotationPhase): RotationState {
         unitsMissing: missingUnits(s.units),
       };
     case 'new-key':
-      return { ...empty, current, admins: unitAdmins(s.transports) };
+      return { ...empty, current, admins: admins(s.units) };
     case 'custodians':
       return {
         ...empty,
         current,
-        admins: unitAdmins(s.transports),
+        admins: admins(s.units),
         plan: { keyName: s.keyName, operator: s.operator, threshold: s.set.threshold, custodians: s.set.view() },
       };
     case 'shares':
       return {
         ...empty,
         current,
-        admins: unitAdmins(s.transports),
+        admins: admins(s.units),
         newKey: newKey(s.newKey),
         sharesIn: s.brought.map((b) => ({ shareIndex: b.header.shareIndex, custodian: b.custodian })),
       };
@@ -666,7 +632,7 @@ function snapshotOf(s: RotationPhase): RotationState {
       return {
         ...empty,
         current,
-        admins: unitAdmins(s.transports),
+        admins: admins(s.units),
         newKey: newKey(s.newKey),
         bundle: bundle(s.signing, null),
       };
