@@ -39,6 +39,11 @@ export function Rotation({ onBack }: { readonly onBack: () => void }) {
   async function step(busy: string, invoke: () => Promise<IpcResult<RotationView>>): Promise<boolean> {
     const r = await call.run(busy, invoke);
     if (r?.ok === true) setView(r.value);
+    else if (r?.ok === false) {
+      // A refused step may have set things aside (a failed bundle build zeroes the presented shares): show what main holds now.
+      const now = await api().rotation.state();
+      if (now.ok) setView(now.value);
+    }
     return r?.ok === true;
   }
 
