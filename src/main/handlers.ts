@@ -10,6 +10,7 @@
 import type { CeremonySession } from '../core/ceremony/session.js';
 import type { RecoverySession } from '../core/ceremony/recovery-session.js';
 import type { RotationSession } from '../core/ceremony/rotation-session.js';
+import type { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
 import { CeremonyError } from '../core/errors.js';
 import {
   IpcChannel,
@@ -40,6 +41,7 @@ import {
   shareCheckView,
 } from './views.js';
 import { recoveryView, rotationView } from './views.js';
+import { unitsBundleView } from './views.js';
 
 export interface HandlerContext {
   readonly session: CeremonySession;
@@ -47,6 +49,8 @@ export interface HandlerContext {
   readonly recovery?: RecoverySession;
   /** The rotation wizard (issue 11, ceremony 4); without it, its channels answer that it is not available. */
   readonly rotation?: RotationSession;
+  /** The admin-change and zeroize wizard (issue 11, ceremonies 3 and 5); without it, its channels answer that it is not available. */
+  readonly unitsBundle?: UnitsBundleSession;
   appInfo(): AppInfo;
   /** Where unexpected failures (bugs) are reported; never gets a secret. */
   reportBug(channel: string, error: unknown): void;
@@ -93,6 +97,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     const o = record(one(a), ['secret']);
     return { secret: parseSecret(o['secret']) };
   };
+  const unitsBundle = (): UnitsBundleSession => {
+    if (!ctx.unitsBundle)
+      throw new CeremonyError('WrongStep', 'Admin change and zeroize are not available in this window.');
+    return ctx.unitsBundle;
+  };
+  const ub = unitsBundleView;
   return {
     [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
     [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.snapshot())),
@@ -174,6 +184,78 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.recoveryAbandon]: h(IpcChannel.recoveryAbandon, none, async () =>
       recoveryView(await recovery().abandon()),
+    ),
+    [IpcChannel.unitsBundleState]: h(IpcChannel.unitsBundleState, none, () => ub(unitsBundle().snapshot())),
+    [IpcChannel.unitsBundleOpenRecord]: h(
+      IpcChannel.unitsBundleOpenRecord,
+      (a) => {
+        const op = record(one(a), ['operation'])['operation'];
+        if (op !== 'admin-change' && op !== 'zeroize')
+          throw new InvalidIpcRequest('The operation must be "admin-change" or "zeroize".');
+        return { operation: op };
+      },
+      async (r) => ub(await unitsBundle().openRecord(r.operation)),
+    ),
+    [IpcChannel.unitsBundleAddTransport]: h(IpcChannel.unitsBundleAddTransport, none, async () =>
+      ub(await unitsBundle().addTransport()),
+    ),
+    [IpcChannel.unitsBundleConfirmUnit]: h(
+      IpcChannel.unitsBundleConfirmUnit,
+      (a) => parseUnitId(one(a)),
+      async (r) => ub(await unitsBundle().confirmUnit(r.unitId)),
+    ),
+    [IpcChannel.unitsBundleUnitsDone]: h(IpcChannel.unitsBundleUnitsDone, none, async () =>
+      ub(await unitsBundle().unitsDone()),
+    ),
+    [IpcChannel.unitsBundleAddAdmin]: h(IpcChannel.unitsBundleAddAdmin, none, async () =>
+      ub(await unitsBundle().addAdmin()),
+    ),
+    [IpcChannel.unitsBundleDropAddedAdmin]: h(
+      IpcChannel.unitsBundleDropAddedAdmin,
+      (a) => ({ index: integer(record(one(a), ['index'])['index'], 'index', 0, 255) }),
+      async (r) => ub(await unitsBundle().dropAddedAdmin(r.index)),
+    ),
+    [IpcChannel.unitsBundleSetRemoved]: h(
+      IpcChannel.unitsBundleSetRemoved,
+      (a) => {
+        const o = record(one(a), ['thumbprint', 'removed']);
+        if (typeof o['removed'] !== 'boolean') throw new InvalidIpcRequest('removed must be true or false.');
+        return { thumbprint: text(o['thumbprint'], 'The thumbprint', 64), removed: o['removed'] };
+      },
+      async (r) => ub(await unitsBundle().setRemoved(r.thumbprint, r.removed)),
+    ),
+    [IpcChannel.unitsBundleBuildAdminChange]: h(
+      IpcChannel.unitsBundleBuildAdminChange,
+      (a) => {
+        const o = record(one(a), ['signatureThreshold', 'revocationThreshold'], 'The thresholds');
+        return {
+          signatureThreshold: integer(o['signatureThreshold'], 'signatureThreshold', 1, 255),
+          revocationThreshold: integer(o['revocationThreshold'], 'revocationThreshold', 1, 255),
+        };
+      },
+      async (r) => ub(await unitsBundle().buildAdminChange(r)),
+    ),
+    [IpcChannel.unitsBundleBuildZeroize]: h(
+      IpcChannel.unitsBundleBuildZeroize,
+      (a) => ({ keyName: text(record(one(a), ['keyName'])['keyName'], 'The key name') }),
+      async (r) => ub(await unitsBundle().buildZeroize(r.keyName)),
+    ),
+    [IpcChannel.unitsBundleSign]: h(
+      IpcChannel.unitsBundleSign,
+      (a) => ({ secret: parseSecret(record(one(a), ['secret'])['secret']) }),
+      async (r) => ub(await unitsBundle().sign(r.secret)),
+    ),
+    [IpcChannel.unitsBundleSaveBundle]: h(IpcChannel.unitsBundleSaveBundle, none, async () =>
+      ub(await unitsBundle().saveBundle()),
+    ),
+    [IpcChannel.unitsBundleAddStatus]: h(IpcChannel.unitsBundleAddStatus, none, async () =>
+      ub(await unitsBundle().addStatus()),
+    ),
+    [IpcChannel.unitsBundleRecordDestroyed]: h(IpcChannel.unitsBundleRecordDestroyed, none, async () =>
+      ub(await unitsBundle().recordDestroyed()),
+    ),
+    [IpcChannel.unitsBundleAbandon]: h(IpcChannel.unitsBundleAbandon, none, async () =>
+      ub(await unitsBundle().abandon()),
     ),
     [IpcChannel.unitsAddTransport]: h(IpcChannel.unitsAddTransport, none, async () =>
       ceremonyView(await s.addTransport()),

@@ -14,6 +14,7 @@ import { RecoverySession } from '../core/ceremony/recovery-session.js';
 import { CardDesk } from '../core/ceremony/card-desk.js';
 import { RotationSession } from '../core/ceremony/rotation-session.js';
 import { SerialQueue } from '../core/ceremony/serial-queue.js';
+import { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
 import { createHandlers } from './handlers.js';
 import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -104,6 +105,8 @@ if (!app.requestSingleInstanceLock()) {
         session: ceremony,
         recovery,
         rotation,
+        // Admin change and zeroize (issue 11, ceremonies 3 and 5): they hold no secret between calls.
+        unitsBundle: new UnitsBundleSession({ dialogs: electronDialogs(() => mainWindow), workDir }),
         appInfo: () => ({
           name: app.getName(),
           version: app.getVersion(),

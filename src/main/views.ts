@@ -12,6 +12,9 @@ import type { CardsSnapshot } from '../core/ceremony/card-desk.js';
 import type { RecoveryState } from '../core/ceremony/recovery-session.js';
 import type { RotationState } from '../core/ceremony/rotation-session.js';
 import type { RecoveryView, RotationView, UnitView } from '../shared/ipc.js';
+import type { UnitsBundleState } from '../core/ceremony/units-bundle-session.js';
+import type { UnitAdmins } from '../core/ceremony/bundle-steps.js';
+import type { UnitAdminsView, UnitsBundleView } from '../shared/ipc.js';
 import { fingerprintFromB64url, hexGroups, pgpWords } from '../core/ceremony/fingerprint.js';
 import type {
   BundleSnapshot,
@@ -162,6 +165,63 @@ export function recoveryView(r: RecoveryState): RecoveryView {
       signedBy: [...b.signedBy],
       required: b.required,
       saved: b.saved && { ...b.saved },
+    },
+  };
+}
+
+function unitAdminsView(a: UnitAdmins): UnitAdminsView {
+  return {
+    admins: a.admins.map((x) => ({
+      name: x.name,
+      thumbprint: x.thumbprint,
+      fingerprintGroups: thumbprintGroups(x.thumbprint),
+    })),
+    signatureThreshold: a.signatureThreshold,
+    revocationThreshold: a.revocationThreshold,
+  };
+}
+
+/** The admin-change and zeroize wizard (issue 11, ceremonies 3 and 5). */
+export function unitsBundleView(r: UnitsBundleState): UnitsBundleView {
+  const b = r.bundle;
+  return {
+    step: r.step,
+    operation: r.operation,
+    record: r.record && {
+      fileName: r.record.fileName,
+      keyName: r.record.keyName,
+      kcv: r.record.kcv,
+      rehearsal: r.record.rehearsal,
+      admins: r.record.admins && unitAdminsView(r.record.admins),
+    },
+    units: r.units.map(unitView),
+    unitsMissing: [...r.unitsMissing],
+    current: r.current && unitAdminsView(r.current),
+    change: r.change && {
+      add: r.change.add.map((a) => ({
+        name: a.name,
+        thumbprint: a.thumbprint,
+        fingerprintGroups: thumbprintGroups(a.thumbprint),
+        fileName: a.fileName,
+      })),
+      remove: [...r.change.remove],
+    },
+    bundle: b && {
+      bundleId: b.bundleId,
+      sequence: b.sequence,
+      targets: [...b.targets],
+      payloadHash: b.payloadHash,
+      summary: bundleSummaryView(b.summary),
+      signedBy: [...b.signedBy],
+      required: b.required,
+      saved: b.saved && { ...b.saved },
+    },
+    statuses: [...r.statuses],
+    destroyed: r.destroyed && {
+      keyName: r.destroyed.keyName,
+      kcv: r.destroyed.kcv,
+      instances: r.destroyed.instances.map((i) => ({ instanceId: i.instanceId, units: [...i.units] })),
+      line: r.destroyed.line,
     },
   };
 }

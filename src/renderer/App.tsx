@@ -10,6 +10,7 @@ import type { CeremonyView, IpcError } from '../shared/ipc.js';
 import { CheckRecord } from './check/CheckRecord.js';
 import { CheckShare } from './check/CheckShare.js';
 import { Recovery } from './recovery/Recovery.js';
+import { UnitsBundle } from './units-bundle/UnitsBundle.js';
 import { api, safeCall } from './lib/bridge.js';
 import { StartScreen } from './start/StartScreen.js';
 import { ErrorNotice } from './ui/Notices.js';
@@ -21,7 +22,16 @@ import { Wizard } from './wizard/Wizard.js';
 
 /** Which screen shows while no ceremony is set up. */
 type IdleScreen =
-  'start' | 'new-ceremony' | 'rehearse-ceremony' | 'check-share' | 'check-record' | 'recover' | 'reshare' | 'rotate';
+  | 'start'
+  | 'new-ceremony'
+  | 'rehearse-ceremony'
+  | 'check-share'
+  | 'check-record'
+  | 'recover'
+  | 'reshare'
+  | 'admin-change'
+  | 'zeroize'
+  | 'rotate';
 
 type LoadState =
   | { readonly status: 'loading' }
@@ -109,6 +119,8 @@ export function App() {
     body = <Recovery onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'rotate') {
     body = <Rotation onBack={() => setIdleScreen('start')} />;
+  } else if (idleScreen === 'admin-change' || idleScreen === 'zeroize') {
+    body = <UnitsBundle key={idleScreen} operation={idleScreen} onBack={() => setIdleScreen('start')} />;
   } else {
     body = (
       <StartScreen
@@ -136,6 +148,14 @@ export function App() {
         onRecover={() => {
           setNotice(null);
           setIdleScreen('recover');
+        }}
+        onChangeAdmins={() => {
+          setNotice(null);
+          setIdleScreen('admin-change');
+        }}
+        onZeroize={() => {
+          setNotice(null);
+          setIdleScreen('zeroize');
         }}
         onRotate={() => {
           setNotice(null);

@@ -597,6 +597,58 @@ export interface RotationView {
 }
 
 // ---------------------------------------------------------------------------
+// Admin change and zeroize (issue 11, ceremonies 3 and 5): one bundle on the units' current key
+
+export type UnitsBundleOperationView = 'admin-change' | 'zeroize';
+
+/** An admin as the screens show one: name and certificate thumbprint in hex groups. */
+export interface NamedAdminView {
+  readonly name: string;
+  /** The x5t#S256 thumbprint (base64url), as the requests name an admin. */
+  readonly thumbprint: string;
+  readonly fingerprintGroups: readonly string[];
+}
+
+export interface UnitAdminsView {
+  readonly admins: readonly NamedAdminView[];
+  readonly signatureThreshold: number;
+  readonly revocationThreshold: number;
+}
+
+/** The admin-change or zeroize wizard: the key's record, its units, the change, the bundle, the units' confirmation. */
+export interface UnitsBundleView {
+  readonly step: 'idle' | 'units' | 'change' | 'signing' | 'saved' | 'done';
+  readonly operation: UnitsBundleOperationView | null;
+  readonly record: null | {
+    readonly fileName: string;
+    readonly keyName: string;
+    readonly kcv: string;
+    readonly rehearsal: boolean;
+    /** The units' admins and thresholds as the record knows them; null when it installed none. */
+    readonly admins: UnitAdminsView | null;
+  };
+  readonly units: readonly UnitView[];
+  readonly unitsMissing: readonly string[];
+  /** The units' admins now (the record's, which the transport files agree with). */
+  readonly current: UnitAdminsView | null;
+  readonly change: null | {
+    readonly add: readonly (NamedAdminView & { readonly fileName: string })[];
+    /** Thumbprints of current admins to remove. */
+    readonly remove: readonly string[];
+  };
+  readonly bundle: RecoveryView['bundle'];
+  /** Zeroize: the instances whose status file was given. */
+  readonly statuses: readonly string[];
+  /** Zeroize: what the record now says was destroyed (key-destroyed, at this line). */
+  readonly destroyed: null | {
+    readonly keyName: string;
+    readonly kcv: string;
+    readonly instances: readonly { readonly instanceId: string; readonly units: readonly string[] }[];
+    readonly line: number;
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Channels
 
 /** Channel names. Use these constants, never string literals. */
@@ -621,6 +673,21 @@ export const IpcChannel = {
   recoverySign: 'recovery:sign',
   recoverySaveBundle: 'recovery:save-bundle',
   recoveryAbandon: 'recovery:abandon',
+  unitsBundleState: 'units-bundle:state',
+  unitsBundleOpenRecord: 'units-bundle:open-record',
+  unitsBundleAddTransport: 'units-bundle:add-transport',
+  unitsBundleConfirmUnit: 'units-bundle:confirm-unit',
+  unitsBundleUnitsDone: 'units-bundle:units-done',
+  unitsBundleAddAdmin: 'units-bundle:add-admin',
+  unitsBundleDropAddedAdmin: 'units-bundle:drop-added-admin',
+  unitsBundleSetRemoved: 'units-bundle:set-removed',
+  unitsBundleBuildAdminChange: 'units-bundle:build-admin-change',
+  unitsBundleBuildZeroize: 'units-bundle:build-zeroize',
+  unitsBundleSign: 'units-bundle:sign',
+  unitsBundleSaveBundle: 'units-bundle:save-bundle',
+  unitsBundleAddStatus: 'units-bundle:add-status',
+  unitsBundleRecordDestroyed: 'units-bundle:record-destroyed',
+  unitsBundleAbandon: 'units-bundle:abandon',
   unitsAddTransport: 'units:add-transport',
   unitsConfirm: 'units:confirm',
   unitsRemove: 'units:remove',
@@ -759,6 +826,38 @@ export interface IpcContract {
   [IpcChannel.recoverySaveBundle]: { request: undefined; result: RecoveryView };
   /** Back to the start screen; any share held is zeroed. */
   [IpcChannel.recoveryAbandon]: { request: undefined; result: RecoveryView };
+  /** The admin-change or zeroize wizard's state (issue 11, ceremonies 3 and 5). */
+  [IpcChannel.unitsBundleState]: { request: undefined; result: UnitsBundleView };
+  /** Opens the key's record (dialog) for an admin change or a zeroize; a key already ended is refused. */
+  [IpcChannel.unitsBundleOpenRecord]: { request: { operation: UnitsBundleOperationView }; result: UnitsBundleView };
+  /** Loads a unit's transport key file (dialog). */
+  [IpcChannel.unitsBundleAddTransport]: { request: undefined; result: UnitsBundleView };
+  /** The operator confirms the unit's fingerprint against its display: recorded as unit-confirmed. */
+  [IpcChannel.unitsBundleConfirmUnit]: { request: { unitId: string }; result: UnitsBundleView };
+  /** Every unit loaded and confirmed, of the record's mode, holding its key, with the admins the record says. */
+  [IpcChannel.unitsBundleUnitsDone]: { request: undefined; result: UnitsBundleView };
+  /** Admin change: an admin to add, from a certificate or identity file (dialog). */
+  [IpcChannel.unitsBundleAddAdmin]: { request: undefined; result: UnitsBundleView };
+  [IpcChannel.unitsBundleDropAddedAdmin]: { request: { index: number }; result: UnitsBundleView };
+  /** Admin change: a current admin (by thumbprint) to remove, or to keep again. */
+  [IpcChannel.unitsBundleSetRemoved]: { request: { thumbprint: string; removed: boolean }; result: UnitsBundleView };
+  /** Admin change: the new thresholds; a lock-out is refused before anything is written; the bundle is built. */
+  [IpcChannel.unitsBundleBuildAdminChange]: {
+    request: { signatureThreshold: number; revocationThreshold: number };
+    result: UnitsBundleView;
+  };
+  /** Zeroize: the key's name typed as the irreversible action's confirmation; the bundle is built. */
+  [IpcChannel.unitsBundleBuildZeroize]: { request: { keyName: string }; result: UnitsBundleView };
+  /** A current admin signs with their identity file (dialog) and passphrase, or their card and PIN. */
+  [IpcChannel.unitsBundleSign]: { request: { secret: SecretInput }; result: UnitsBundleView };
+  /** Saves the signed bundle into a folder (dialog). */
+  [IpcChannel.unitsBundleSaveBundle]: { request: undefined; result: UnitsBundleView };
+  /** Zeroize: a units' status file (status --json, dialog), after they ingested the bundle. */
+  [IpcChannel.unitsBundleAddStatus]: { request: undefined; result: UnitsBundleView };
+  /** Zeroize: the statuses checked against the record and key-destroyed recorded (units report). */
+  [IpcChannel.unitsBundleRecordDestroyed]: { request: undefined; result: UnitsBundleView };
+  /** Back to the start screen. */
+  [IpcChannel.unitsBundleAbandon]: { request: undefined; result: UnitsBundleView };
   /** Generates the master key and splits it; the KCV is in the view. */
   [IpcChannel.masterKeyGenerate]: { request: undefined; result: CeremonyView };
   /** Writes share `shareIndex` (1-based) to a card (PIN) or a file (save dialog, new passphrase). */

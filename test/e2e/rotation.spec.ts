@@ -8,7 +8,7 @@
 // it is saved and the emulator ingests it (new key current, old key old);
 // the units' status is opened and the old record ends with key-retired,
 // after which an old share is refused. Screenshots and axe at each step.
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileShareSource } from '../../src/core/ceremony/media.js';
 import { verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
@@ -26,6 +26,12 @@ import {
 import { expect, test } from './fixtures.js';
 import { button, SecretForm } from './pages/parts.js';
 
+const OLD_PASS = 'the old key keeps a long passphrase 9';
+/** What `crypto-unit-emulator status --json` writes. */
+const saveStatus = (unitsDir: string, path: string): string => {
+  writeFileSync(path, JSON.stringify(instanceStatus(unitsDir), null, 2) + '\n');
+  return path;
+};
 const pass = (name: string): string => `${name} keeps a long passphrase on paper 7`;
 const GINA_PIN = '357913';
 
@@ -47,12 +53,14 @@ test.describe('rotation in the app', () => {
     axe,
   }) => {
     test.setTimeout(240_000);
-    const key = await keyOnUnits(workDir, {
+    const key = await keyOnUnits({
+      dir: workDir,
+      name: 'old',
       keyName: 'MK-OLD',
-      threshold: 2,
-      custodians: ['Carol', 'Dave', 'Erin'],
       admins: ['Alice', 'Bob', 'Frank'],
-      pass,
+      signatureThreshold: 2,
+      revocationThreshold: 2,
+      passphrase: OLD_PASS,
     });
     // Gina's card, prepared as `keyceremony card prepare` leaves it, in a vpcd reader.
     const cards = join(workDir, 'cards');
@@ -84,7 +92,7 @@ test.describe('rotation in the app', () => {
     await expect(app.getByText(key.kcv).first()).toBeVisible();
 
     // 2. The units, each confirmed against its display.
-    for (const t of key.transports()) {
+    for (const t of key.transports) {
       answer('openFile', t);
       await button(app, 'Load a unit’s transport file…').click();
       await app.getByRole('button', { name: /matches the unit’s display$/ }).click();
@@ -164,8 +172,8 @@ test.describe('rotation in the app', () => {
     await expect(app.getByText('0 of 2')).toBeVisible();
     await check('rotation-signing');
     for (const n of ['Alice', 'Bob']) {
-      await secret.enterPassphrase(pass(n));
-      answer('openFile', key.identityFiles[n]!);
+      await secret.enterPassphrase(OLD_PASS);
+      answer('openFile', key.identities[n]!);
       await button(app, 'Open my identity file and sign…').click();
     }
     await expect(app.getByText('2 of 2 (Alice, Bob)')).toBeVisible();
@@ -189,7 +197,7 @@ test.describe('rotation in the app', () => {
     }
 
     // 7. The units' status file: the old record retires the old key.
-    answer('openFile', key.saveStatus(join(usb, 'status-after-rotation.json')));
+    answer('openFile', saveStatus(key.unitsDir, join(usb, 'status-after-rotation.json')));
     await button(app, 'Open the units’ status file…').click();
     await expect(app.getByRole('heading', { name: 'The key is rotated' })).toBeVisible();
     await expect(app.getByText(`(KCV ${newKcv}) as current`, { exact: false })).toBeVisible();
@@ -200,7 +208,7 @@ test.describe('rotation in the app', () => {
 
     // The old record ends with key-retired; an old share is refused, naming the rotation.
     expect(readTranscript(key.record).at(-1)!.type).toBe('key-retired');
-    const carol = new FileShareSource(key.shareFiles['Carol']!, async () => Buffer.from(pass('Carol')));
+    const carol = new FileShareSource(key.shares[0]!, async () => Buffer.from(OLD_PASS));
     await expect(verifyShareAgainstRecord(key.record, carol)).rejects.toMatchObject({
       code: 'ShareRetired',
       message: expect.stringMatching(/rotation to key "MK-NEW"/),

@@ -1,121 +1,97 @@
-// A master key living on emulated crypto units, as the command line leaves
-// it after `mk generate`, `units confirm`, `bundle create --operation
-// initialize`, `bundle sign` by the admins and `ingest` (src/cli/rehearsal.ts,
-// steps 1-5), made with the CLI's core functions and the in-process emulator:
-// the starting point of a rotation (issue 11, ceremony 4).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// A key in service on emulated units, made by the CLI's own core functions
+// and the emulator's CLI (as `npm run rehearsal` steps 1-5 do): admin
+// identity files, a key generated 2 of 3 into share files, an instance of 2
+// units confirmed into the record, the initialize bundle claiming them for
+// the admins, signed by every admin and ingested; then the transport files
+// exported again (their snapshot now names the admins). For the later
+// ceremonies' tests (admin change, zeroize).
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTransportFile } from '../../src/core/bundle/transport.js';
 import { confirmUnit, createBundle, prepareSigning, signPreparedBundle } from '../../src/core/ceremony/bundles.js';
 import { FileShareDestination, FileShareSource } from '../../src/core/ceremony/media.js';
 import { generateMasterKeyCeremony } from '../../src/core/ceremony/operations.js';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
-import {
-  fileKeySigner,
-  generateFileIdentity,
-  identityCertificate,
-  unlockFileIdentity,
-} from '../../src/core/identity/identity.js';
-import { exportTransportFiles, ingestBundle, initInstance, instanceStatus } from '../../src/emulator/instance.js';
+import { fileKeySigner, generateFileIdentity, unlockFileIdentity } from '../../src/core/identity/identity.js';
+import { emu, ok } from './cli.js';
 
-export const SCRYPT = { logN: 15, r: 8, p: 1 };
+const SCRYPT = { logN: 15, r: 8, p: 1 };
 
 export interface KeyOnUnits {
-  /** The key's record (its generation, the units' confirmations, the initialize bundle and its signatures). */
   record: string;
   kcv: string;
-  /** The emulator's state (crypto-unit-emulator --state). */
+  shares: string[];
   unitsDir: string;
-  /** The custodians' share files, by name. */
-  shareFiles: Record<string, string>;
-  /** The admins' identity files, by name. */
-  identityFiles: Record<string, string>;
-  /** The units' transport files, exported afresh (after the initialize bundle: they carry the units' admins). */
-  transports(): string[];
-  /** What `crypto-unit-emulator status --json` writes, into `path`. */
-  saveStatus(path: string): string;
+  /** The transport files exported after the initialize bundle. */
+  transports: string[];
+  identities: Record<string, string>;
 }
 
-/**
- * A key "name", K of the custodians on passphrase files (`pass(name)`),
- * initialized on a production instance of 2 units claimed by the admins
- * (identity files, signature and revocation threshold 2), both signing.
- */
-export async function keyOnUnits(
-  dir: string,
-  o: { keyName: string; threshold: number; custodians: string[]; admins: string[]; pass: (name: string) => string },
-): Promise<KeyOnUnits> {
-  const unitsDir = join(dir, 'units');
-  const transportDir = join(dir, 'transport');
-  const media = join(dir, 'old-media');
-  mkdirSync(media, { recursive: true });
-  mkdirSync(transportDir, { recursive: true });
-  initInstance(unitsDir, 2);
-  const exported = (): string[] => exportTransportFiles(unitsDir, transportDir).map((t) => t.path);
-  const transports = exported().map(readTransportFile);
-
-  const record = join(media, `${o.keyName}.jsonl`);
-  const shareFiles = Object.fromEntries(o.custodians.map((n) => [n, join(media, `${n.toLowerCase()}.keyshare`)]));
+export async function keyOnUnits(a: {
+  dir: string;
+  name: string;
+  keyName: string;
+  admins: string[];
+  signatureThreshold: number;
+  revocationThreshold: number;
+  passphrase: string;
+  rehearsal?: boolean;
+  /** Identity files already made (by admin name), reused. */
+  identities?: Record<string, string>;
+}): Promise<KeyOnUnits> {
+  const base = join(a.dir, a.name);
+  mkdirSync(base, { recursive: true });
+  const pass = (): Buffer => Buffer.from(a.passphrase);
+  const identities: Record<string, string> = { ...a.identities };
+  for (const n of a.admins) {
+    if (identities[n]) continue;
+    const path = join(base, `${n.toLowerCase()}.identity.pem`);
+    writeFileSync(path, (await generateFileIdentity(n, pass())).text);
+    identities[n] = path;
+  }
+  const record = join(base, `${a.keyName}.jsonl`);
+  const custodians = ['Carol', 'Dave', 'Erin'].map((n) => `${n} ${a.name}`);
+  const shares = custodians.map((_, i) => join(base, `share-${i + 1}.keyshare`));
   const generated = await generateMasterKeyCeremony({
-    keyName: o.keyName,
-    threshold: o.threshold,
-    custodians: o.custodians.map((n) => ({
-      custodian: n,
-      destination: new FileShareDestination(shareFiles[n]!, async () => Buffer.from(o.pass(n)), SCRYPT),
+    keyName: a.keyName,
+    threshold: 2,
+    custodians: custodians.map((custodian, i) => ({
+      custodian,
+      destination: new FileShareDestination(shares[i]!, async () => pass(), SCRYPT),
     })),
     recordPath: record,
     actor: 'Olga',
   });
-  for (const t of transports) confirmUnit(record, t, t.file.fingerprint, 'Olga');
-
-  const identityFiles: Record<string, string> = {};
-  for (const n of o.admins) {
-    identityFiles[n] = join(media, `${n.toLowerCase()}.identity.pem`);
-    writeFileSync(identityFiles[n], (await generateFileIdentity(n, Buffer.from(o.pass(n)))).text);
-  }
-  const text = (n: string): string => readFileSync(identityFiles[n]!, 'utf8');
-  const bundlePath = join(media, 'bundle-initialize.json');
+  const unitsDir = join(base, 'units');
+  ok(emu(base, 'init', '--state', unitsDir, '--units', '2', ...(a.rehearsal ? ['--rehearsal'] : [])));
+  const exportTransports = (dirName: string): string[] => {
+    const out = join(base, dirName);
+    ok(emu(base, 'transport', '--state', unitsDir, '--out-dir', out));
+    return readdirSync(out).map((f) => join(out, f));
+  };
+  const first = exportTransports('transport-0').map(readTransportFile);
+  for (const t of first) confirmUnit(record, t, t.file.fingerprint);
+  const bundle = join(base, 'bundle-initialize.json');
+  const certificates = a.admins.map((n) => unlockFileIdentity(readFileSync(identities[n]!, 'utf8'), pass()));
   await createBundle({
     recordPath: record,
-    transports,
+    transports: first,
     request: {
       operation: 'initialize',
-      sources: o.custodians
-        .slice(0, o.threshold)
-        .map((n) => new FileShareSource(shareFiles[n]!, async () => Buffer.from(o.pass(n)))),
+      sources: shares.slice(0, 2).map((p) => new FileShareSource(p, async () => pass())),
       claim: {
-        admins: o.admins.map((n) => identityCertificate(text(n))),
-        signatureThreshold: 2,
-        revocationThreshold: 2,
+        admins: certificates.map((c) => c.certificate),
+        signatureThreshold: a.signatureThreshold,
+        revocationThreshold: a.revocationThreshold,
       },
     },
-    outPath: bundlePath,
-    actor: 'Olga',
+    outPath: bundle,
+    rehearsal: a.rehearsal === true,
   });
-  for (const n of o.admins) {
-    const approval = { recordEntries: readTranscript(record), recordLabel: 'The record' };
-    const unlocked = unlockFileIdentity(text(n), Buffer.from(o.pass(n)));
-    await signPreparedBundle(
-      bundlePath,
-      prepareSigning(bundlePath, approval),
-      unlocked.certificate,
-      fileKeySigner(unlocked.privateKey),
-      { path: record },
-    );
+  for (const c of certificates) {
+    const turn = prepareSigning(bundle, { recordEntries: readTranscript(record), recordLabel: 'The record' });
+    await signPreparedBundle(bundle, turn, c.certificate, fileKeySigner(c.privateKey), { path: record });
   }
-  const results = ingestBundle(unitsDir, readFileSync(bundlePath, 'utf8'));
-  const failed = results.filter((r) => !r.ok);
-  if (failed.length > 0) throw new Error(`initialize refused: ${JSON.stringify(failed)}`);
-  return {
-    record,
-    kcv: generated.kcv,
-    unitsDir,
-    shareFiles,
-    identityFiles,
-    transports: exported,
-    saveStatus: (path) => {
-      writeFileSync(path, JSON.stringify(instanceStatus(unitsDir), null, 2) + '\n');
-      return path;
-    },
-  };
+  ok(emu(base, 'ingest', '--state', unitsDir, bundle));
+  return { record, kcv: generated.kcv, shares, unitsDir, transports: exportTransports('transport'), identities };
 }

@@ -13,6 +13,8 @@ export function StartScreen({
   onCheckRecord,
   onRecover,
   onRotate,
+  onChangeAdmins,
+  onZeroize,
 }: {
   readonly notice: string | null;
   readonly onStartCeremony: () => void;
@@ -22,6 +24,8 @@ export function StartScreen({
   readonly onCheckRecord: () => void;
   readonly onRecover: () => void;
   readonly onRotate: () => void;
+  readonly onChangeAdmins: () => void;
+  readonly onZeroize: () => void;
 }) {
   return (
     <main className="app-main start">
@@ -60,6 +64,14 @@ export function StartScreen({
         <Choice id="rotate" onClick={onRotate} label="Rotate the master key">
           Generate a new master key with its own record and shares, build the rotate bundle from K of them for the
           units’ admins to sign, and retire the old key in its record once the units report the new key current.
+        </Choice>
+        <Choice id="admin-change" onClick={onChangeAdmins} label="Change the admins">
+          Add or remove the crypto units’ admins and set their signature and revocation thresholds, in a bundle the
+          units’ current admins sign. A change that would lock the units out is refused before anyone signs.
+        </Choice>
+        <Choice id="zeroize" onClick={onZeroize} label="Zeroize the units (decommission)">
+          Destroy a key on its units for good: the signed zeroize bundle, then the units’ status recorded, which closes
+          the key’s life in its record and refuses its shares from then on.
         </Choice>
       </ul>
     </main>

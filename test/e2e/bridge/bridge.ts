@@ -20,6 +20,7 @@ import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js'
 import { CardDesk } from '../../../src/core/ceremony/card-desk.js';
 import { RotationSession } from '../../../src/core/ceremony/rotation-session.js';
 import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
+import { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import { rehearsalPorts } from '../../../src/main/rehearsal.js';
 import { API_VERBS, KEY_CEREMONY_API_NAME } from '../../../src/shared/api.js';
@@ -134,6 +135,7 @@ export function createBridge(o: BridgeOptions): Bridge {
     session,
     recovery: new RecoverySession({ dialogs, workDir: o.workDir }),
     rotation,
+    unitsBundle: new UnitsBundleSession({ dialogs, workDir: o.workDir }),
     appInfo: () => ({ name: 'Key Ceremony', version: 'test', networkInterfacesUp: o.networkInterfacesUp ?? [] }),
     reportBug: (channel, error) => {
       bugs.push(`${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

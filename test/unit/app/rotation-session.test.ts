@@ -3,7 +3,7 @@
 // rotate, bundle sign, units report --new-record) one person at a time, on a
 // key initialized on emulated units by the CLI's own core functions. File
 // media only here (the cards are covered by test/e2e/rotation.spec.ts).
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,8 +16,16 @@ import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { CeremonyError } from '../../../src/core/errors.js';
 import { ingestBundle, instanceStatus } from '../../../src/emulator/instance.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
-import { keyOnUnits, SCRYPT } from '../../support/key-on-units.js';
+import { keyOnUnits } from '../../support/key-on-units.js';
 
+const SCRYPT = { logN: 15, r: 8, p: 1 };
+
+const OLD_PASS = 'the old key keeps a long passphrase 9';
+/** What `crypto-unit-emulator status --json` writes. */
+const saveStatus = (unitsDir: string, path: string): string => {
+  writeFileSync(path, JSON.stringify(instanceStatus(unitsDir), null, 2) + '\n');
+  return path;
+};
 const pass = (name: string): string => `${name} keeps a long passphrase 42`;
 
 async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
@@ -31,12 +39,14 @@ async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
 
 async function rig() {
   const dir = mkdtempSync(join(tmpdir(), 'kc-rotation-app-'));
-  const key = await keyOnUnits(dir, {
+  const key = await keyOnUnits({
+    dir: dir,
+    name: 'old',
     keyName: 'MK-OLD',
-    threshold: 2,
-    custodians: ['Carol', 'Dave', 'Erin'],
     admins: ['Alice', 'Bob', 'Frank'],
-    pass,
+    signatureThreshold: 2,
+    revocationThreshold: 2,
+    passphrase: OLD_PASS,
   });
   const dialogs = new ScriptedDialogs();
   const work = join(dir, 'work');
@@ -61,7 +71,7 @@ describe('RotationSession', () => {
     dialogs.answer('openFile', key.record);
     let st = await s.openRecord();
     expect(st).toMatchObject({ step: 'units', current: { keyName: 'MK-OLD', kcv: key.kcv, threshold: 2 } });
-    for (const t of key.transports()) {
+    for (const t of key.transports) {
       dialogs.answer('openFile', t);
       st = await s.addTransport();
     }
@@ -102,8 +112,8 @@ describe('RotationSession', () => {
     expect((await refusal(s.buildBundle())).code).toBe('ThresholdNotMet');
     expect(s.snapshot().sharesIn).toEqual([]);
     // An old share is not a share of the new key.
-    dialogs.answer('openFile', key.shareFiles['Carol']!);
-    expect((await refusal(s.presentShare({ medium: 'file', passphrase: pass('Carol') }))).code).toBe(
+    dialogs.answer('openFile', key.shares[0]!);
+    expect((await refusal(s.presentShare({ medium: 'file', passphrase: OLD_PASS }))).code).toBe(
       'ShareFromOtherCeremony',
     );
     for (const n of ['Ivy', 'Gina']) {
@@ -115,8 +125,8 @@ describe('RotationSession', () => {
     expect(st.bundle).toMatchObject({ required: 2, signedBy: [], summary: { operation: 'rotate' } });
     expect((await refusal(s.saveBundle())).code).toBe('TooFewSignatures');
     for (const n of ['Alice', 'Bob']) {
-      dialogs.answer('openFile', key.identityFiles[n]!);
-      st = await s.sign({ medium: 'file', passphrase: pass(n) });
+      dialogs.answer('openFile', key.identities[n]!);
+      st = await s.sign({ medium: 'file', passphrase: OLD_PASS });
     }
     expect(st.bundle!.signedBy).toEqual(['Alice', 'Bob']);
     const out = join(dir, 'usb');
@@ -127,7 +137,7 @@ describe('RotationSession', () => {
 
     // Before the units ingest it, their status does not show the new key: refused, nothing written.
     const before = readTranscript(key.record).length;
-    dialogs.answer('openFile', key.saveStatus(join(dir, 'status-before.json')));
+    dialogs.answer('openFile', saveStatus(key.unitsDir, join(dir, 'status-before.json')));
     expect((await refusal(s.reportUnits())).code).toBe('UnitState');
     expect(readTranscript(key.record)).toHaveLength(before);
 
@@ -138,12 +148,12 @@ describe('RotationSession', () => {
       expect(u.masterKeyKcv).toBe(st.newKey!.kcv);
       expect(u.oldMasterKeyKcv).toBe(key.kcv);
     }
-    dialogs.answer('openFile', key.saveStatus(join(dir, 'status.json')));
+    dialogs.answer('openFile', saveStatus(key.unitsDir, join(dir, 'status.json')));
     st = await s.reportUnits();
     expect(st.step).toBe('done');
     expect(readTranscript(key.record).at(-1)!.type).toBe('key-retired');
     expect(st.report!.instances[0]!.units).toHaveLength(2);
-    const old = new FileShareSource(key.shareFiles['Dave']!, async () => Buffer.from(pass('Dave')));
+    const old = new FileShareSource(key.shares[1]!, async () => Buffer.from(OLD_PASS));
     await expect(verifyShareAgainstRecord(key.record, old)).rejects.toMatchObject({ code: 'ShareRetired' });
     expect(dialogs.pending()).toBe(0);
   });
@@ -152,7 +162,7 @@ describe('RotationSession', () => {
     const { dir, key, dialogs, s } = await rig();
     dialogs.answer('openFile', key.record);
     await s.openRecord();
-    for (const t of key.transports()) {
+    for (const t of key.transports) {
       dialogs.answer('openFile', t);
       const st = await s.addTransport();
       await s.confirmUnit(st.units.at(-1)!.unitId);

@@ -1,0 +1,617 @@
+// Admin change and zeroize (issue 11, ceremonies 3 and 5): one bundle on the
+// units' current key, signed by the units' current admins. Main holds the
+// ceremony (UnitsBundleSession); this screen shows the last UnitsBundleView
+// it answered and sends each step. One screen for both: they share the
+// record, the units, the signatures and the save; only the change differs.
+import { useEffect, useState, type FormEvent } from 'react';
+import type { IpcResult, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
+import { api } from '../lib/bridge.js';
+import { useCall } from '../lib/useCall.js';
+import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
+import { ScreenHeading } from '../ui/Heading.js';
+import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { SecretField } from '../ui/SecretField.js';
+
+const TITLE: Record<UnitsBundleOperationView, string> = {
+  'admin-change': 'Change the admins',
+  zeroize: 'Zeroize the units (decommission)',
+};
+
+function stepsOf(op: UnitsBundleOperationView): ReadonlyArray<{ step: UnitsBundleView['step']; label: string }> {
+  return [
+    { step: 'idle', label: 'The key’s record' },
+    { step: 'units', label: 'The units' },
+    { step: 'change', label: op === 'zeroize' ? 'Confirm the zeroize' : 'The change' },
+    { step: 'signing', label: 'Signatures' },
+    ...(op === 'zeroize' ? [{ step: 'saved' as const, label: 'The units’ confirmation' }] : []),
+    { step: 'done', label: 'Done' },
+  ];
+}
+
+type Step = (busy: string, invoke: () => Promise<IpcResult<UnitsBundleView>>) => Promise<boolean>;
+
+export function UnitsBundle({
+  operation,
+  onBack,
+}: {
+  readonly operation: UnitsBundleOperationView;
+  readonly onBack: () => void;
+}) {
+  const call = useCall();
+  const [view, setView] = useState<UnitsBundleView | null>(null);
+
+  useEffect(() => {
+    // A ceremony of the other kind left open is dropped: this screen starts afresh.
+    void call.run('Loading…', () => api().unitsBundle.abandon()).then((r) => r?.ok && setView(r.value));
+    // Once, on opening the screen.
+  }, []);
+
+  async function step(busy: string, invoke: () => Promise<IpcResult<UnitsBundleView>>): Promise<boolean> {
+    const r = await call.run(busy, invoke);
+    if (r?.ok === true) setView(r.value);
+    return r?.ok === true;
+  }
+
+  async function leave(): Promise<void> {
+    if (await step('Leaving…', () => api().unitsBundle.abandon())) onBack();
+  }
+
+  const current = view?.step ?? 'idle';
+  const busy = call.busy !== null;
+  return (
+    <main className="app-main check units-bundle">
+      <ScreenHeading level={2}>{TITLE[operation]}</ScreenHeading>
+      <ol className="recovery-steps" aria-label={`Steps: ${TITLE[operation]}`}>
+        {stepsOf(operation).map((s) => (
+          <li key={s.step} aria-current={s.step === current ? 'step' : undefined}>
+            {s.step === current ? <strong>{s.label}</strong> : s.label}
+          </li>
+        ))}
+      </ol>
+      {view?.record && <RecordFacts record={view.record} current={view.current} />}
+      {current === 'idle' && <OpenRecord operation={operation} busy={busy} step={step} />}
+      {view && current === 'units' && <Units view={view} busy={busy} step={step} />}
+      {view && current === 'change' && operation === 'admin-change' && (
+        <AdminChange view={view} busy={busy} step={step} />
+      )}
+      {view && current === 'change' && operation === 'zeroize' && (
+        <ZeroizeConfirm view={view} busy={busy} step={step} />
+      )}
+      {view && current === 'signing' && <Signing view={view} busy={busy} step={step} />}
+      {view && current === 'saved' && <UnitsConfirmation view={view} busy={busy} step={step} />}
+      {view && current === 'done' && <Done view={view} />}
+      <BusyStatus busy={call.busy} />
+      <ErrorNotice error={call.error} />
+      <div className="step-footer">
+        <button type="button" className="button button-quiet" disabled={busy} onClick={() => void leave()}>
+          {current === 'done' ? 'Back to the start screen' : 'Stop and go back to the start screen'}
+        </button>
+        <span />
+      </div>
+    </main>
+  );
+}
+
+function adminNames(a: UnitAdminsView): string {
+  return a.admins.map((x) => x.name).join(', ');
+}
+
+function RecordFacts({
+  record,
+  current,
+}: {
+  readonly record: NonNullable<UnitsBundleView['record']>;
+  readonly current: UnitAdminsView | null;
+}) {
+  const admins = current ?? record.admins;
+  return (
+    <section className="check-section" aria-labelledby="units-bundle-record-heading">
+      <h3 id="units-bundle-record-heading">The key’s record</h3>
+      {record.rehearsal && (
+        <p className="notice notice-warning" role="note">
+          REHEARSAL: this record’s key lives in a rehearsal; the bundle will be refused by production units.
+        </p>
+      )}
+      <dl className="fact-list record-facts">
+        <div>
+          <dt>Record</dt>
+          <dd className="path">{record.fileName}</dd>
+        </div>
+        <div>
+          <dt>Key</dt>
+          <dd>{record.keyName}</dd>
+        </div>
+        <div>
+          <dt>KCV</dt>
+          <dd className="mono kcv-inline">{record.kcv}</dd>
+        </div>
+        <div>
+          <dt>Units’ admins (from the record)</dt>
+          <dd>{admins === null ? 'The record installed no admins' : adminNames(admins)}</dd>
+        </div>
+        {admins !== null && (
+          <div>
+            <dt>Thresholds</dt>
+            <dd>{`signature ${admins.signatureThreshold}, revocation ${admins.revocationThreshold}`}</dd>
+          </div>
+        )}
+      </dl>
+    </section>
+  );
+}
+
+function OpenRecord({
+  operation,
+  busy,
+  step,
+}: {
+  readonly operation: UnitsBundleOperationView;
+  readonly busy: boolean;
+  readonly step: Step;
+}) {
+  return (
+    <section className="check-section" aria-labelledby="units-bundle-open-heading">
+      <h3 id="units-bundle-open-heading">1. The key’s record</h3>
+      <p>
+        {operation === 'zeroize'
+          ? 'Open the record of the key whose units are to be zeroized. The record says who the units’ admins are: they sign the zeroize bundle.'
+          : 'Open the record of the key whose units’ admins change. The record says who the units’ admins are and their thresholds: the current admins sign the change.'}
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={busy}
+          onClick={() => void step('Opening the key’s record…', () => api().unitsBundle.openRecord({ operation }))}
+        >
+          Open the key’s record…
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Units({ view, busy, step }: { readonly view: UnitsBundleView; readonly busy: boolean; readonly step: Step }) {
+  const ready = view.units.length > 0 && view.unitsMissing.length === 0 && view.units.every((u) => u.confirmed);
+  return (
+    <section className="check-section" aria-labelledby="units-bundle-units-heading">
+      <h3 id="units-bundle-units-heading">2. The units</h3>
+      <p>
+        Load each unit’s transport key file and compare its fingerprint with the unit’s own display. Each confirmation
+        is written to the record. The units must hold the record’s key and the admins the record says.
+      </p>
+      <ul className="unit-list">
+        {view.units.map((u) => (
+          <li key={u.unitId} className="unit-card">
+            <p>
+              Unit <span className="mono">{u.unitId}</span> <span className="path">({u.fileName})</span>
+            </p>
+            <HexGroups groups={u.fingerprintGroups} size="medium" testId={`units-bundle-unit-${u.unitId}`} />
+            <FingerprintWords words={u.fingerprintWords} />
+            {u.confirmed ? (
+              <p className="notice notice-success">Confirmed: matches the unit’s display.</p>
+            ) : (
+              <button
+                type="button"
+                className="button button-secondary"
+                disabled={busy}
+                onClick={() =>
+                  void step('Recording the confirmation…', () => api().unitsBundle.confirmUnit({ unitId: u.unitId }))
+                }
+              >
+                {`Unit ${u.unitId}: matches the unit’s display`}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {view.unitsMissing.length > 0 && (
+        <p>The bundle goes to every unit of the instance; still to load: {view.unitsMissing.join(', ')}.</p>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className={`button ${ready ? 'button-secondary' : 'button-primary'}`}
+          disabled={busy}
+          onClick={() => void step('Reading the transport file…', () => api().unitsBundle.addTransport())}
+        >
+          Load a unit’s transport file…
+        </button>
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={busy || !ready}
+          onClick={() => void step('Checking the units against the record…', () => api().unitsBundle.unitsDone())}
+        >
+          Continue
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function AdminChange({
+  view,
+  busy,
+  step,
+}: {
+  readonly view: UnitsBundleView;
+  readonly busy: boolean;
+  readonly step: Step;
+}) {
+  const current = view.current!;
+  const change = view.change!;
+  const [signature, setSignature] = useState(String(current.signatureThreshold));
+  const [revocation, setRevocation] = useState(String(current.revocationThreshold));
+  const after = current.admins.length - change.remove.length + change.add.length;
+  function submit(event: FormEvent): void {
+    event.preventDefault();
+    void step('Checking the change and building the bundle…', () =>
+      api().unitsBundle.buildAdminChange({
+        signatureThreshold: Number(signature),
+        revocationThreshold: Number(revocation),
+      }),
+    );
+  }
+  return (
+    <form className="check-section" aria-labelledby="units-bundle-change-heading" onSubmit={submit}>
+      <h3 id="units-bundle-change-heading">3. The change</h3>
+      <h4>Current admins</h4>
+      <ul className="admin-list">
+        {current.admins.map((a) => {
+          const removed = change.remove.includes(a.thumbprint);
+          return (
+            <li key={a.thumbprint}>
+              <strong>{a.name}</strong> {removed && <span className="badge">to be removed</span>}
+              <HexGroups groups={a.fingerprintGroups} size="medium" />
+              <button
+                type="button"
+                className="button button-quiet"
+                disabled={busy}
+                onClick={() =>
+                  void step('Updating the change…', () =>
+                    api().unitsBundle.setRemoved({ thumbprint: a.thumbprint, removed: !removed }),
+                  )
+                }
+              >
+                {removed ? `Keep ${a.name}` : `Remove ${a.name}`}
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      <h4>Admins to add</h4>
+      {change.add.length === 0 ? (
+        <p>None yet.</p>
+      ) : (
+        <ul className="admin-list">
+          {change.add.map((a, i) => (
+            <li key={a.thumbprint}>
+              <strong>{a.name}</strong> <span className="path">({a.fileName})</span>
+              <HexGroups groups={a.fingerprintGroups} size="medium" />
+              <button
+                type="button"
+                className="button button-quiet"
+                disabled={busy}
+                onClick={() => void step('Updating the change…', () => api().unitsBundle.dropAddedAdmin({ index: i }))}
+              >
+                {`Do not add ${a.name}`}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-secondary"
+          disabled={busy}
+          onClick={() => void step('Reading the certificate…', () => api().unitsBundle.addAdmin())}
+        >
+          Add an admin’s certificate…
+        </button>
+      </div>
+      <p role="status">{`After this change the units will have ${after} admin${after === 1 ? '' : 's'}.`}</p>
+      <div className="field">
+        <label htmlFor="units-bundle-signature-threshold">New signature threshold</label>
+        <input
+          id="units-bundle-signature-threshold"
+          className="input"
+          type="number"
+          min={1}
+          max={255}
+          required
+          aria-describedby="units-bundle-signature-threshold-hint"
+          value={signature}
+          onChange={(e) => setSignature(e.target.value)}
+        />
+        <p className="field-hint" id="units-bundle-signature-threshold-hint">
+          How many admins must sign any bundle for these units from now on.
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor="units-bundle-revocation-threshold">New revocation threshold</label>
+        <input
+          id="units-bundle-revocation-threshold"
+          className="input"
+          type="number"
+          min={1}
+          max={255}
+          required
+          aria-describedby="units-bundle-revocation-threshold-hint"
+          value={revocation}
+          onChange={(e) => setRevocation(e.target.value)}
+        />
+        <p className="field-hint" id="units-bundle-revocation-threshold-hint">
+          How many admins must agree to remove an admin. A bundle that removes someone needs the larger of the two
+          thresholds in signatures, so a small group cannot push the others out. Neither threshold may be more than the
+          admins left: then nobody could ever sign again (a lock-out), and the change is refused before anyone signs.
+        </p>
+      </div>
+      <p>
+        {`This change is signed by the units’ current admins: ${change.remove.length > 0 ? `it removes an admin, so ${Math.max(current.signatureThreshold, current.revocationThreshold)}` : `${current.signatureThreshold}`} of ${adminNames(current)}. Admins being added cannot sign it.`}
+      </p>
+      <div className="actions">
+        <button type="submit" className="button button-primary" disabled={busy}>
+          Build the admin change
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ZeroizeConfirm({
+  view,
+  busy,
+  step,
+}: {
+  readonly view: UnitsBundleView;
+  readonly busy: boolean;
+  readonly step: Step;
+}) {
+  const record = view.record!;
+  const [typed, setTyped] = useState('');
+  function submit(event: FormEvent): void {
+    event.preventDefault();
+    void step('Building the zeroize bundle…', () => api().unitsBundle.buildZeroize({ keyName: typed }));
+  }
+  return (
+    <form className="check-section" aria-labelledby="units-bundle-zeroize-heading" onSubmit={submit}>
+      <h3 id="units-bundle-zeroize-heading">3. Confirm the zeroize</h3>
+      <div className="notice notice-warning" role="note">
+        <p>
+          <strong>This cannot be undone.</strong> Once the units ingest the zeroize bundle, they destroy master key “
+          {record.keyName}” (KCV <span className="mono">{record.kcv}</span>), every admin and user, and return to
+          cleared. The record then closes the key’s life: its shares are refused from then on.
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor="units-bundle-zeroize-name">Type the key’s name to confirm</label>
+        <input
+          id="units-bundle-zeroize-name"
+          className="input mono"
+          type="text"
+          autoComplete="off"
+          spellCheck={false}
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+        />
+      </div>
+      <div className="actions">
+        <button type="submit" className="button button-danger" disabled={busy || typed === ''}>
+          Build the zeroize bundle
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function BundleFacts({ bundle }: { readonly bundle: NonNullable<UnitsBundleView['bundle']> }) {
+  const s = bundle.summary;
+  return (
+    <div className="result-panel">
+      <p>
+        <strong>{s.action}</strong>
+      </p>
+      <dl className="fact-list record-facts">
+        <div>
+          <dt>Key</dt>
+          <dd>
+            {s.keyName} (KCV <span className="mono">{s.kcv}</span>)
+          </dd>
+        </div>
+        <div>
+          <dt>Units</dt>
+          <dd className="mono">{bundle.targets.join(', ')}</dd>
+        </div>
+        {s.adminsInstalled.length > 0 && (
+          <div>
+            <dt>Admins added</dt>
+            <dd>{s.adminsInstalled.map((a) => a.name).join(', ')}</dd>
+          </div>
+        )}
+        {s.adminsRemoved.length > 0 && (
+          <div>
+            <dt>Admins removed</dt>
+            <dd className="mono">{s.adminsRemoved.join(', ')}</dd>
+          </div>
+        )}
+        {s.thresholds && (
+          <div>
+            <dt>New thresholds</dt>
+            <dd>{`signature ${s.thresholds.signatureThreshold}, revocation ${s.thresholds.revocationThreshold}`}</dd>
+          </div>
+        )}
+        <div>
+          <dt>Payload SHA-256</dt>
+          <dd className="mono" data-testid="units-bundle-payload-hash">
+            {bundle.payloadHash}
+          </dd>
+        </div>
+        <div>
+          <dt>Signatures</dt>
+          <dd>
+            {`${bundle.signedBy.length} of ${bundle.required}`}
+            {bundle.signedBy.length > 0 && ` (${bundle.signedBy.join(', ')})`}
+          </dd>
+        </div>
+      </dl>
+    </div>
+  );
+}
+
+function Signing({
+  view,
+  busy,
+  step,
+}: {
+  readonly view: UnitsBundleView;
+  readonly busy: boolean;
+  readonly step: Step;
+}) {
+  const [passphrase, setPassphrase] = useState('');
+  const bundle = view.bundle!;
+  const enough = bundle.signedBy.length >= bundle.required;
+  async function submit(event: FormEvent): Promise<void> {
+    event.preventDefault();
+    // The passphrase leaves the screen with the call, whatever it answers.
+    const secret = passphrase;
+    setPassphrase('');
+    await step('Signing the bundle…', () => api().unitsBundle.sign({ secret: { medium: 'file', passphrase: secret } }));
+  }
+  return (
+    <section className="check-section" aria-labelledby="units-bundle-signing-heading">
+      <h3 id="units-bundle-signing-heading">4. The units’ admins sign the bundle</h3>
+      <p>
+        {`The bundle is in the record. Each signer reads what it does, then signs with their identity file. Who may sign: ${view.current ? adminNames(view.current) : ''}.`}
+      </p>
+      <BundleFacts bundle={bundle} />
+      {!enough && (
+        <form onSubmit={(e) => void submit(e)}>
+          <SecretField
+            id="units-bundle-sign-passphrase"
+            label="Passphrase of your identity file"
+            value={passphrase}
+            onChange={setPassphrase}
+            maxLength={1024}
+          />
+          <div className="actions">
+            <button type="submit" className="button button-primary" disabled={busy || passphrase === ''}>
+              Open my identity file and sign…
+            </button>
+          </div>
+        </form>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
+          disabled={busy || !enough}
+          onClick={() => void step('Saving the bundle…', () => api().unitsBundle.saveBundle())}
+        >
+          Save the bundle…
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Saved({ bundle }: { readonly bundle: NonNullable<UnitsBundleView['bundle']> }) {
+  return (
+    <p>
+      Saved to <span className="path">{bundle.saved?.path}</span>, file SHA-256{' '}
+      <span className="mono">{bundle.saved?.fileSha256}</span>. The record holds the bundle and its signatures.
+    </p>
+  );
+}
+
+function UnitsConfirmation({
+  view,
+  busy,
+  step,
+}: {
+  readonly view: UnitsBundleView;
+  readonly busy: boolean;
+  readonly step: Step;
+}) {
+  const bundle = view.bundle!;
+  return (
+    <section className="check-section" aria-labelledby="units-bundle-confirmation-heading">
+      <ScreenHeading level={3} id="units-bundle-confirmation-heading">
+        5. The units’ confirmation
+      </ScreenHeading>
+      <Saved bundle={bundle} />
+      <p>
+        Carry the bundle to the units and ingest it there (<span className="mono">crypto-unit-emulator ingest</span>).
+        Then export the units’ status (<span className="mono">status --json</span>) and open it here: the record closes
+        the key’s life only when every unit reports it gone.
+      </p>
+      <p role="status">
+        {view.statuses.length === 0 ? 'No status given yet.' : `Status given for instance ${view.statuses.join(', ')}.`}
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          className={`button ${view.statuses.length === 0 ? 'button-primary' : 'button-secondary'}`}
+          disabled={busy}
+          onClick={() => void step('Reading the units’ status…', () => api().unitsBundle.addStatus())}
+        >
+          Open the units’ status file…
+        </button>
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={busy || view.statuses.length === 0}
+          onClick={() => void step('Checking the units against the record…', () => api().unitsBundle.recordDestroyed())}
+        >
+          Record that the key is destroyed
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Done({ view }: { readonly view: UnitsBundleView }) {
+  const bundle = view.bundle!;
+  const destroyed = view.destroyed;
+  if (destroyed !== null)
+    return (
+      <section className="check-section" aria-labelledby="units-bundle-done-heading">
+        <ScreenHeading level={3} id="units-bundle-done-heading">
+          The key is destroyed
+        </ScreenHeading>
+        <dl className="fact-list record-facts">
+          <div>
+            <dt>Key</dt>
+            <dd>{destroyed.keyName}</dd>
+          </div>
+          <div>
+            <dt>KCV</dt>
+            <dd className="mono kcv-inline">{destroyed.kcv}</dd>
+          </div>
+          {destroyed.instances.map((i) => (
+            <div key={i.instanceId}>
+              <dt>{`Instance ${i.instanceId}`}</dt>
+              <dd className="mono">{`units ${i.units.join(', ')}: zeroized`}</dd>
+            </div>
+          ))}
+        </dl>
+        <p>
+          {`The record says so at line ${destroyed.line} (key-destroyed). Its shares are refused from now on: destroy the share cards and files.`}
+        </p>
+      </section>
+    );
+  return (
+    <section className="check-section" aria-labelledby="units-bundle-done-heading">
+      <ScreenHeading level={3} id="units-bundle-done-heading">
+        The admin change bundle is saved
+      </ScreenHeading>
+      <BundleFacts bundle={bundle} />
+      <Saved bundle={bundle} />
+      <p>
+        <strong>Next:</strong> carry the bundle to the units and ingest it there (
+        <span className="mono">crypto-unit-emulator ingest</span>); the units then have the new admins and thresholds.
+      </p>
+    </section>
+  );
+}
