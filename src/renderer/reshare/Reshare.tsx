@@ -5,13 +5,12 @@
 // card or a departed custodian is this ceremony: that custodian's share is
 // simply not brought.
 import { useEffect, useId, useState } from 'react';
-import type { IpcResult, Medium, ReshareView } from '../../shared/ipc.js';
+import type { IpcResult, ReshareView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
-import { SecretForm } from '../ui/SecretForm.js';
-import { CustodianRoster, MediumChoice, NewShareTurns, useCustodianRows } from '../ui/ShareTurns.js';
+import { CustodianRoster, MediumSecretForm, NewShareTurns, useCustodianRows } from '../ui/ShareTurns.js';
 
 export function Reshare({ onBack }: { readonly onBack: () => void }) {
   const call = useCall();
@@ -130,7 +129,6 @@ function SharesInStep({
   readonly take: Take;
   readonly onNext: () => void;
 }) {
-  const [medium, setMedium] = useState<Medium>('file');
   const needed = view.record?.threshold ?? 0;
   const enough = view.brought.length >= needed;
   return (
@@ -157,27 +155,19 @@ function SharesInStep({
           </button>
         </div>
       ) : (
-        <>
-          <MediumChoice legend="Where is the next custodian’s share?" medium={medium} onChange={setMedium} />
-          <SecretForm
-            key={`${medium}-${view.brought.length}`}
-            medium={medium}
-            submitLabel="Bring this share"
-            busy={call.busy}
-            error={null}
-            onSubmit={(secret) =>
-              take(medium === 'card' ? 'Reading the share from the card…' : 'Opening the share file…', () =>
-                api().reshare.bringShare({ secret }),
-              )
-            }
-          >
-            {medium === 'file' ? (
-              <p>Type your share file’s passphrase. After you press the button, choose the share file.</p>
-            ) : (
-              <p>Insert your card, choose its reader and type its PIN.</p>
-            )}
-          </SecretForm>
-        </>
+        <MediumSecretForm
+          legend="Where is the next custodian’s share?"
+          turn={view.brought.length}
+          busy={call.busy}
+          submitLabel={() => 'Bring this share'}
+          fileHelp="Type your share file’s passphrase. After you press the button, choose the share file."
+          cardHelp="Insert your card, choose its reader and type its PIN."
+          onSubmit={(secret) =>
+            take(secret.medium === 'card' ? 'Reading the share from the card…' : 'Opening the share file…', () =>
+              api().reshare.bringShare({ secret }),
+            )
+          }
+        />
       )}
     </>
   );

@@ -5,13 +5,13 @@
 // person at a time. Main holds the rotation; this screen shows the last
 // RotationView it answered and sends each step.
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import type { IpcResult, Medium, RotationView } from '../../shared/ipc.js';
+import type { IpcResult, RotationView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
-import { SecretForm } from '../ui/SecretForm.js';
-import { CustodianRoster, MediumChoice, NewShareTurns, useCustodianRows } from '../ui/ShareTurns.js';
+import { BundleFacts } from '../ui/BundleFacts.js';
+import { CustodianRoster, MediumSecretForm, NewShareTurns, useCustodianRows } from '../ui/ShareTurns.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
 const STEPS: ReadonlyArray<{ steps: readonly RotationView['step'][]; label: string }> = [
@@ -304,7 +304,6 @@ function Shares({
   readonly busy: string | null;
   readonly step: Step;
 }) {
-  const [medium, setMedium] = useState<Medium>('file');
   const newKey = view.newKey!;
   return (
     <section className="check-section" aria-labelledby="rotation-shares-heading">
@@ -326,27 +325,19 @@ function Shares({
           `: ${view.sharesIn.map((s) => `share ${s.shareIndex} (${s.custodian})`).join(', ')}`}
       </p>
       {view.sharesIn.length < newKey.threshold && (
-        <>
-          <MediumChoice legend="Where is the next new share?" medium={medium} onChange={setMedium} />
-          <SecretForm
-            key={`${medium}-${view.sharesIn.length}`}
-            medium={medium}
-            submitLabel="Present this share"
-            busy={busy}
-            error={null}
-            onSubmit={(secret) =>
-              step(medium === 'card' ? 'Reading the share from the card…' : 'Opening the share file…', () =>
-                api().rotation.presentShare({ secret }),
-              )
-            }
-          >
-            {medium === 'file' ? (
-              <p>Type your new share file’s passphrase. After you press the button, choose the share file.</p>
-            ) : (
-              <p>Insert your card, choose its reader and type its PIN.</p>
-            )}
-          </SecretForm>
-        </>
+        <MediumSecretForm
+          legend="Where is the next new share?"
+          turn={view.sharesIn.length}
+          busy={busy}
+          submitLabel={() => 'Present this share'}
+          fileHelp="Type your new share file’s passphrase. After you press the button, choose the share file."
+          cardHelp="Insert your card, choose its reader and type its PIN."
+          onSubmit={(secret) =>
+            step(secret.medium === 'card' ? 'Reading the share from the card…' : 'Opening the share file…', () =>
+              api().rotation.presentShare({ secret }),
+            )
+          }
+        />
       )}
       <div className="actions">
         <button
@@ -364,42 +355,6 @@ function Shares({
   );
 }
 
-function BundleFacts({ bundle }: { readonly bundle: NonNullable<RotationView['bundle']> }) {
-  const s = bundle.summary;
-  return (
-    <div className="result-panel">
-      <p>
-        <strong>{s.action}</strong>
-      </p>
-      <dl className="fact-list record-facts">
-        <div>
-          <dt>New key</dt>
-          <dd>
-            {s.keyName} (KCV <span className="mono">{s.kcv}</span>)
-          </dd>
-        </div>
-        <div>
-          <dt>Units</dt>
-          <dd className="mono">{bundle.targets.join(', ')}</dd>
-        </div>
-        <div>
-          <dt>Payload SHA-256</dt>
-          <dd className="mono" data-testid="rotation-payload-hash">
-            {bundle.payloadHash}
-          </dd>
-        </div>
-        <div>
-          <dt>Signatures</dt>
-          <dd>
-            {`${bundle.signedBy.length} of ${bundle.required}`}
-            {bundle.signedBy.length > 0 && ` (${bundle.signedBy.join(', ')})`}
-          </dd>
-        </div>
-      </dl>
-    </div>
-  );
-}
-
 function Signing({
   view,
   busy,
@@ -409,7 +364,6 @@ function Signing({
   readonly busy: string | null;
   readonly step: Step;
 }) {
-  const [medium, setMedium] = useState<Medium>('file');
   const bundle = view.bundle!;
   const enough = bundle.signedBy.length >= bundle.required;
   return (
@@ -419,32 +373,20 @@ function Signing({
         The new key was rebuilt, checked against its record and wiped; the rotate bundle is in the new record. The
         units’ current admins read what the bundle does, then sign with their identity file or card.
       </p>
-      <BundleFacts bundle={bundle} />
+      <BundleFacts bundle={bundle} keyLabel="New key" testId="rotation-payload-hash" />
       <p>{`The units’ admins: ${view.admins.map((a) => a.name).join(', ')}. ${bundle.required} must sign.`}</p>
       {!enough && (
-        <>
-          <MediumChoice
-            legend="Where is your admin identity?"
-            medium={medium}
-            onChange={setMedium}
-            fileLabel="In an identity file (passphrase)"
-            cardLabel="On a smart card (PIN)"
-          />
-          <SecretForm
-            key={`${medium}-${bundle.signedBy.length}`}
-            medium={medium}
-            submitLabel={medium === 'file' ? 'Open my identity file and sign…' : 'Sign with this card'}
-            busy={busy}
-            error={null}
-            onSubmit={(secret) => step('Signing the bundle…', () => api().rotation.sign({ secret }))}
-          >
-            {medium === 'file' ? (
-              <p>Type your identity file’s passphrase. After you press the button, choose the identity file.</p>
-            ) : (
-              <p>Insert your admin card, choose its reader and type its PIN.</p>
-            )}
-          </SecretForm>
-        </>
+        <MediumSecretForm
+          legend="Where is your admin identity?"
+          turn={bundle.signedBy.length}
+          busy={busy}
+          fileLabel="In an identity file (passphrase)"
+          cardLabel="On a smart card (PIN)"
+          submitLabel={(m) => (m === 'file' ? 'Open my identity file and sign…' : 'Sign with this card')}
+          fileHelp="Type your identity file’s passphrase. After you press the button, choose the identity file."
+          cardHelp="Insert your admin card, choose its reader and type its PIN."
+          onSubmit={(secret) => step('Signing the bundle…', () => api().rotation.sign({ secret }))}
+        />
       )}
       <div className="actions">
         <button
@@ -465,7 +407,7 @@ function Saved({ view, busy, step }: { readonly view: RotationView; readonly bus
   return (
     <section className="check-section" aria-labelledby="rotation-saved-heading">
       <h3 id="rotation-saved-heading">7. The units’ report</h3>
-      <BundleFacts bundle={bundle} />
+      <BundleFacts bundle={bundle} keyLabel="New key" testId="rotation-payload-hash" />
       <p>
         Saved to <span className="path">{bundle.saved?.path}</span>, file SHA-256{' '}
         <span className="mono">{bundle.saved?.fileSha256}</span>.

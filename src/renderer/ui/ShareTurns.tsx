@@ -186,3 +186,53 @@ export function NewShareTurns({
     </>
   );
 }
+
+/**
+ * A person's turn with a file or a card, their choice: the medium, then the
+ * secret form for it (passphrase, or reader and PIN). `turn` changes when the
+ * turn passes to the next person, which empties the form.
+ */
+export function MediumSecretForm({
+  legend,
+  turn,
+  busy,
+  submitLabel,
+  fileHelp,
+  cardHelp,
+  fileLabel,
+  cardLabel,
+  onSubmit,
+}: {
+  readonly legend: string;
+  readonly turn: number;
+  readonly busy: string | null;
+  readonly submitLabel: (medium: Medium) => string;
+  readonly fileHelp: string;
+  readonly cardHelp: string;
+  readonly fileLabel?: string;
+  readonly cardLabel?: string;
+  readonly onSubmit: (secret: SecretInput) => Promise<boolean>;
+}) {
+  const [medium, setMedium] = useState<Medium>('file');
+  return (
+    <>
+      <MediumChoice
+        legend={legend}
+        medium={medium}
+        onChange={setMedium}
+        {...(fileLabel !== undefined ? { fileLabel } : {})}
+        {...(cardLabel !== undefined ? { cardLabel } : {})}
+      />
+      <SecretForm
+        key={`${medium}-${turn}`}
+        medium={medium}
+        submitLabel={submitLabel(medium)}
+        busy={busy}
+        error={null}
+        onSubmit={onSubmit}
+      >
+        <p>{medium === 'file' ? fileHelp : cardHelp}</p>
+      </SecretForm>
+    </>
+  );
+}
