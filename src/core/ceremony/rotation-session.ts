@@ -328,21 +328,23 @@ export class RotationSession {
    * `mk generate`: the new key's record (save dialog, never over a file),
    * the key generated, split K of N, each share written, read back and
    * recorded (generateMasterKeyCeremony); then the units' confirmations
-   * recorded in it, as `units confirm` does. The held secrets are zeroed
-   * whatever happens; after a failure the custodians choose again.
+   * recorded in it, as `units confirm` does. Once the ceremony runs, the
+   * held secrets are zeroed whatever happens; after a failure the
+   * custodians choose again.
    */
   generate(): Promise<RotationState> {
     return this.run(async () => {
       const st = this.expect('custodians', 'generate the new key');
+      // Refused before anything is used (a custodian not ready, the dialog closed): every choice is kept.
+      const custodians = await st.set.custodianShares(this.ports);
+      const path = pickedPath(
+        await this.ports.dialogs.saveFile({
+          title: `Save the record of the new key "${st.keyName}"`,
+          defaultName: `${safeFileStem(st.keyName)}.jsonl`,
+          filters: RECORD_FILTERS,
+        }),
+      );
       try {
-        const custodians = await st.set.custodianShares(this.ports);
-        const path = pickedPath(
-          await this.ports.dialogs.saveFile({
-            title: `Save the record of the new key "${st.keyName}"`,
-            defaultName: `${safeFileStem(st.keyName)}.jsonl`,
-            filters: RECORD_FILTERS,
-          }),
-        );
         const result = await generateMasterKeyCeremony({
           keyName: st.keyName,
           threshold: st.set.threshold,

@@ -98,6 +98,10 @@ describe('RotationSession', () => {
       st = await s.setNewShare(i + 1, { medium: 'file', passphrase: pass(`new ${n}`) });
     }
     expect(st.plan!.custodians.every((c) => c.destination !== null)).toBe(true);
+    // The record's save dialog closed: nothing is written and every custodian's choice is kept.
+    dialogs.answer('saveFile', null);
+    expect((await refusal(s.generate())).code).toBe('Canceled');
+    expect(s.snapshot().plan!.custodians.every((c) => c.destination !== null)).toBe(true);
     const newRecord = join(dir, 'MK-NEW.jsonl');
     dialogs.answer('saveFile', newRecord);
     st = await s.generate();
