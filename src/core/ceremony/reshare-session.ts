@@ -226,7 +226,7 @@ export class ReshareSession {
       withSecretBytes(secret, async (bytes) => {
         const st = this.expect('new-set', 'choose a new share\u2019s medium');
         await st.set.choose(
-          this.ports.dialogs,
+          this.ports,
           shareIndex,
           secret,
           bytes,

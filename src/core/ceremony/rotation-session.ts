@@ -318,7 +318,7 @@ export class RotationSession {
     return this.run(() =>
       withSecretBytes(secret, async (bytes) => {
         const st = this.expect('custodians', 'choose a new share\u2019s medium');
-        await st.set.choose(this.ports.dialogs, shareIndex, secret, bytes, safeFileStem(st.keyName));
+        await st.set.choose(this.ports, shareIndex, secret, bytes, safeFileStem(st.keyName));
         return this.snapshot();
       }),
     );

@@ -96,7 +96,13 @@ export interface NewCustodianPlan {
 /** Where a new share goes and the secret that will seal it. */
 type NewShareMedium =
   | { readonly medium: 'file'; readonly path: string; readonly secret: Buffer }
-  | { readonly medium: 'card'; readonly reader: string; readonly secret: Buffer };
+  | {
+      readonly medium: 'card';
+      readonly reader: string;
+      /** The card checked when its custodian chose it; only this card receives the share. */
+      readonly serial: number;
+      readonly secret: Buffer;
+    };
 
 interface NewCustodian {
   readonly name: string;
@@ -162,7 +168,7 @@ export class NewShareSet {
    * ceremony runs. `bytes` stays the caller's to zero.
    */
   async choose(
-    dialogs: FileDialogs,
+    ports: ShareTurnPorts,
     shareIndex: number,
     secret: SecretInput,
     bytes: Buffer,
@@ -179,7 +185,7 @@ export class NewShareSet {
     if (secret.medium === 'file') {
       checkPassphrase(bytes, 'The passphrase');
       const path = picked(
-        await dialogs.saveFile({
+        await ports.dialogs.saveFile({
           title: `Save ${c.name}\u2019s new share (${shareIndex} of ${this.custodians.length})`,
           defaultName: `${fileStem}-share-${shareIndex}-${safeFileStem(c.name)}.keyshare`,
           filters: SHARE_FILTERS,
@@ -187,7 +193,18 @@ export class NewShareSet {
       );
       ready = { medium: 'file', path, secret: Buffer.from(bytes) };
     } else {
-      ready = { medium: 'card', reader: secret.reader, secret: Buffer.from(bytes) };
+      const serial = await checkNewShareCard(ports.cards, secret.reader, bytes);
+      const taken = this.custodians.find(
+        (o) => o !== c && o.ready?.medium === 'card' && (o.ready.serial === serial || o.ready.reader === secret.reader),
+      );
+      if (taken !== undefined)
+        throw new CeremonyError(
+          'InvalidArgument',
+          taken.ready?.medium === 'card' && taken.ready.serial === serial
+            ? `Card ${serial} already receives ${taken.name}\u2019s new share: one card holds one share of a key. Use ${c.name}\u2019s own card.`
+            : `The card in reader "${secret.reader}" receives ${taken.name}\u2019s new share, and stays there until the shares are issued. Insert ${c.name}\u2019s card in another reader.`,
+        );
+      ready = { medium: 'card', reader: secret.reader, serial, secret: Buffer.from(bytes) };
     }
     forgetMedium(c);
     c.ready = ready;
@@ -213,7 +230,11 @@ export class NewShareSet {
       let destination: ShareDestination;
       if (ready.medium === 'file') destination = new FileShareDestination(ready.path, provide, ports.scryptCost);
       else if (transport === null) throw new Error('a card share without a card transport');
-      else destination = new CardShareDestination(transport, ready.reader, provide);
+      else
+        destination = new ChosenCardDestination(
+          ready.serial,
+          new CardShareDestination(transport, ready.reader, provide),
+        );
       return { custodian: c.name, destination };
     });
   }
@@ -224,8 +245,66 @@ export class NewShareSet {
   }
 }
 
+/**
+ * Checks the card a new share will go to while its custodian is at the
+ * keyboard, as the share write checks it (CardShareDestination.precheck:
+ * prepared, a free retired slot — nothing on the card is ever overwritten —
+ * and the PIN), so that a wrong PIN or an unprepared or full card is refused
+ * now rather than when the ceremony runs. Returns its serial.
+ */
+async function checkNewShareCard(cards: CardDesk, reader: string, pin: Buffer): Promise<number> {
+  const transport = await cards.transport();
+  const check = new CardShareDestination(transport, reader, async () => Buffer.from(pin));
+  try {
+    await cards.touching(reader, () => check.precheck());
+    return check.cardSerial!;
+  } finally {
+    check.dispose();
+  }
+}
+
+/**
+ * A new share's card destination that writes only to the card its custodian
+ * chose: the precheck the ceremony runs (withPrecheckedDestinations) refuses
+ * another card put in that reader since.
+ */
+class ChosenCardDestination implements ShareDestination {
+  readonly medium = 'card' as const;
+  constructor(
+    private readonly serial: number,
+    private readonly inner: CardShareDestination,
+  ) {}
+  get label(): string {
+    return this.inner.label;
+  }
+  get location(): string {
+    return this.inner.location;
+  }
+  async precheck(): Promise<void> {
+    await this.inner.precheck();
+    const now = this.inner.cardSerial;
+    if (now !== this.serial)
+      throw new CeremonyError(
+        'WrongCard',
+        `The card in reader "${this.inner.reader}" is card ${now}, not card ${this.serial} that was chosen for this share. Insert card ${this.serial}; nothing was written.`,
+        { expected: this.serial, actual: now ?? null },
+      );
+  }
+  write(header: KeyshareHeader, share: Uint8Array): Promise<void> {
+    return this.inner.write(header, share);
+  }
+  readBack(): Promise<Buffer> {
+    return this.inner.readBack();
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
 function destinationName(ready: NewShareMedium): string {
-  return ready.medium === 'file' ? `share file ${basename(ready.path)}` : `card in reader "${ready.reader}"`;
+  return ready.medium === 'file'
+    ? `share file ${basename(ready.path)}`
+    : `card ${ready.serial} in reader "${ready.reader}"`;
 }
 
 function forgetMedium(c: NewCustodian): void {
