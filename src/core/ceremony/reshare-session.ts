@@ -91,6 +91,8 @@ export interface ReshareSnapshot {
     readonly result: ReshareResult;
     /** The record's current set afterwards. */
     readonly current: { readonly ceremonyId: string; readonly threshold: number; readonly shares: number };
+    /** Where each new share is, as the record says it ("card 12345678 slot 82", a file name). */
+    readonly locations: readonly { readonly shareIndex: number; readonly location: string }[];
   };
 }
 
@@ -141,6 +143,9 @@ export class ReshareSession {
           done: {
             result: st.result,
             current: { ceremonyId: current.ceremonyId, threshold: current.threshold, shares: current.shares },
+            locations: [...current.issued.values()]
+              .sort((a, b) => a.shareIndex - b.shareIndex)
+              .map((i) => ({ shareIndex: i.shareIndex, location: i.location })),
           },
         };
       }
