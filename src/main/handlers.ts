@@ -9,6 +9,7 @@
 // Electron.
 import type { CeremonySession } from '../core/ceremony/session.js';
 import type { RecoverySession } from '../core/ceremony/recovery-session.js';
+import type { RotationSession } from '../core/ceremony/rotation-session.js';
 import type { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
 import { CeremonyError } from '../core/errors.js';
 import {
@@ -22,6 +23,7 @@ import {
   type Medium,
   type PlanRef,
   type ResharePlanRequest,
+  type RotationPlanRequest,
   type SecretInput,
   type SetupReasons,
 } from '../shared/ipc.js';
@@ -39,13 +41,15 @@ import {
   reshareView,
   shareCheckView,
 } from './views.js';
-import { recoveryView } from './views.js';
+import { recoveryView, rotationView } from './views.js';
 import { unitsBundleView } from './views.js';
 
 export interface HandlerContext {
   readonly session: CeremonySession;
   /** The recovery wizard (issue 11, ceremony 1); without it, its channels answer that it is not available. */
   readonly recovery?: RecoverySession;
+  /** The rotation wizard (issue 11, ceremony 4); without it, its channels answer that it is not available. */
+  readonly rotation?: RotationSession;
   /** The admin-change and zeroize wizard (issue 11, ceremonies 3 and 5); without it, its channels answer that it is not available. */
   readonly unitsBundle?: UnitsBundleSession;
   appInfo(): AppInfo;
@@ -85,6 +89,14 @@ export function createHandlers(ctx: HandlerContext): Handlers {
   const recovery = (): RecoverySession => {
     if (!ctx.recovery) throw new CeremonyError('WrongStep', 'Recovery is not available in this window.');
     return ctx.recovery;
+  };
+  const rotation = (): RotationSession => {
+    if (!ctx.rotation) throw new CeremonyError('WrongStep', 'Rotation is not available in this window.');
+    return ctx.rotation;
+  };
+  const secretOnly = (a: readonly unknown[]): { secret: SecretInput } => {
+    const o = record(one(a), ['secret']);
+    return { secret: parseSecret(o['secret']) };
   };
   const unitsBundle = (): UnitsBundleSession => {
     if (!ctx.unitsBundle)
@@ -434,6 +446,55 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.reshareIssue]: h(IpcChannel.reshareIssue, none, async () => reshareView(await s.reshare.issue())),
     [IpcChannel.reshareCancel]: h(IpcChannel.reshareCancel, none, () => reshareView(s.reshare.cancel())),
+    [IpcChannel.rotationState]: h(IpcChannel.rotationState, none, () => rotationView(rotation().snapshot())),
+    [IpcChannel.rotationOpenRecord]: h(IpcChannel.rotationOpenRecord, none, async () =>
+      rotationView(await rotation().openRecord()),
+    ),
+    [IpcChannel.rotationAddTransport]: h(IpcChannel.rotationAddTransport, none, async () =>
+      rotationView(await rotation().addTransport()),
+    ),
+    [IpcChannel.rotationConfirmUnit]: h(
+      IpcChannel.rotationConfirmUnit,
+      (a) => parseUnitId(one(a)),
+      async (r) => rotationView(await rotation().confirmUnit(r.unitId)),
+    ),
+    [IpcChannel.rotationUnitsDone]: h(IpcChannel.rotationUnitsDone, none, async () =>
+      rotationView(await rotation().unitsDone()),
+    ),
+    [IpcChannel.rotationPlan]: h(
+      IpcChannel.rotationPlan,
+      (a) => parseRotationPlan(one(a)),
+      async (r) => rotationView(await rotation().planNewKey(r)),
+    ),
+    [IpcChannel.rotationReplan]: h(IpcChannel.rotationReplan, none, async () =>
+      rotationView(await rotation().replan()),
+    ),
+    [IpcChannel.rotationSetNewShare]: h(
+      IpcChannel.rotationSetNewShare,
+      (a) => parseIndexed(one(a), 'shareIndex', 1),
+      async (r) => rotationView(await rotation().setNewShare(r.shareIndex, r.secret)),
+    ),
+    [IpcChannel.rotationGenerate]: h(IpcChannel.rotationGenerate, none, async () =>
+      rotationView(await rotation().generate()),
+    ),
+    [IpcChannel.rotationPresentShare]: h(IpcChannel.rotationPresentShare, secretOnly, async (r) =>
+      rotationView(await rotation().presentShare(r.secret)),
+    ),
+    [IpcChannel.rotationBuildBundle]: h(IpcChannel.rotationBuildBundle, none, async () =>
+      rotationView(await rotation().buildBundle()),
+    ),
+    [IpcChannel.rotationSign]: h(IpcChannel.rotationSign, secretOnly, async (r) =>
+      rotationView(await rotation().sign(r.secret)),
+    ),
+    [IpcChannel.rotationSaveBundle]: h(IpcChannel.rotationSaveBundle, none, async () =>
+      rotationView(await rotation().saveBundle()),
+    ),
+    [IpcChannel.rotationReportUnits]: h(IpcChannel.rotationReportUnits, none, async () =>
+      rotationView(await rotation().reportUnits()),
+    ),
+    [IpcChannel.rotationCancel]: h(IpcChannel.rotationCancel, none, async () =>
+      rotationView(await rotation().cancel()),
+    ),
   };
 }
 
@@ -671,4 +732,11 @@ function parseResharePlan(value: unknown): ResharePlanRequest {
       };
     }),
   };
+}
+
+/** The new key of a rotation: its name and operator, K and at most 255 custodians; checked further by core. */
+function parseRotationPlan(value: unknown): RotationPlanRequest {
+  const o = record(value, ['keyName', 'operator', 'threshold', 'custodians'], 'The new key');
+  const set = parseResharePlan({ operator: o['operator'], threshold: o['threshold'], custodians: o['custodians'] });
+  return { keyName: text(o['keyName'], 'The new key\u2019s name'), ...set };
 }

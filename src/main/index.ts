@@ -10,10 +10,9 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createPcscTransport } from '../core/cards/pcsc.js';
 import { CeremonySession } from '../core/ceremony/session.js';
-import { CardDesk } from '../core/ceremony/card-desk.js';
 import { RecoverySession } from '../core/ceremony/recovery-session.js';
+import { RotationSession } from '../core/ceremony/rotation-session.js';
 import { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
-import { SerialQueue } from '../core/ceremony/serial-queue.js';
 import { createHandlers } from './handlers.js';
 import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -88,21 +87,32 @@ if (!app.requestSingleInstanceLock()) {
         console.warn(`[main] closed an interrupted ceremony as ${r.outcome}: ${r.path}`);
       // The master key and its shares are zeroed when the app quits.
       app.on('will-quit', () => ceremony.dispose());
-      // Recovery onto new units (issue 11, ceremony 1): its shares are zeroed when the app quits.
-      // Card shares are read on the PC/SC stack, one operation at a time.
-      const recoveryQueue = new SerialQueue();
+      // The later ceremonies (issue 11) use the session's own cards and queue: one PC/SC connection, one card
+      // operation at a time across every wizard.
+      // Recovery onto new units (ceremony 1): its shares are zeroed when the app quits.
       const recovery = new RecoverySession({
         dialogs: electronDialogs(() => mainWindow),
-        cards: new CardDesk(() => createPcscTransport(utilityPcscWorker), recoveryQueue),
-        queue: recoveryQueue,
+        ...ceremony.cardPorts,
         workDir,
       });
       app.on('will-quit', () => recovery.dispose());
+      // Rotation (ceremony 4): its held secrets are zeroed when the app quits.
+      const rotation = new RotationSession({
+        dialogs: electronDialogs(() => mainWindow),
+        ...ceremony.cardPorts,
+        workDir,
+      });
+      app.on('will-quit', () => rotation.dispose());
       const handlers = createHandlers({
         session: ceremony,
         recovery,
+        rotation,
         // Admin change and zeroize (issue 11, ceremonies 3 and 5): they hold no secret between calls.
-        unitsBundle: new UnitsBundleSession({ dialogs: electronDialogs(() => mainWindow), workDir }),
+        unitsBundle: new UnitsBundleSession({
+          dialogs: electronDialogs(() => mainWindow),
+          cards: ceremony.cardPorts.cards,
+          workDir,
+        }),
         appInfo: () => ({
           name: app.getName(),
           version: app.getVersion(),

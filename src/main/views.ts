@@ -10,7 +10,8 @@
 import type { BundleSummary } from '../core/bundle/bundle.js';
 import type { CardsSnapshot } from '../core/ceremony/card-desk.js';
 import type { RecoveryState } from '../core/ceremony/recovery-session.js';
-import type { RecoveryView, UnitView } from '../shared/ipc.js';
+import type { RotationState } from '../core/ceremony/rotation-session.js';
+import type { RecoveryView, RotationView, UnitView } from '../shared/ipc.js';
 import type { UnitsBundleState } from '../core/ceremony/units-bundle-session.js';
 import type { UnitAdmins } from '../core/ceremony/bundle-steps.js';
 import type { UnitAdminsView, UnitsBundleView } from '../shared/ipc.js';
@@ -439,5 +440,41 @@ export function reshareView(r: ReshareSnapshot): ReshareView {
             })),
             current: { ...done.current },
           },
+  };
+}
+
+/** The rotation wizard (issue 11, ceremony 4): what core holds, without a secret; fingerprints as people compare them. */
+export function rotationView(r: RotationState): RotationView {
+  const b = r.bundle;
+  return {
+    step: r.step,
+    current: r.current && { ...r.current },
+    units: r.units.map(unitView),
+    unitsMissing: [...r.unitsMissing],
+    admins: r.admins.map((a) => ({ name: a.name, fingerprintGroups: thumbprintGroups(a.thumbprint) })),
+    plan: r.plan && { ...r.plan, custodians: r.plan.custodians.map((c) => ({ ...c })) },
+    newKey: r.newKey && {
+      fileName: r.newKey.fileName,
+      keyName: r.newKey.keyName,
+      kcv: r.newKey.kcv,
+      threshold: r.newKey.threshold,
+      issued: r.newKey.issued.map((x) => ({ ...x })),
+    },
+    sharesIn: r.sharesIn.map((x) => ({ ...x })),
+    bundle: b && {
+      bundleId: b.bundleId,
+      sequence: b.sequence,
+      targets: [...b.targets],
+      payloadHash: b.payloadHash,
+      summary: bundleSummaryView(b.summary),
+      signedBy: [...b.signedBy],
+      required: b.required,
+      saved: b.saved && { ...b.saved },
+    },
+    report: r.report && {
+      statusFile: r.report.statusFile,
+      entrySeq: r.report.entrySeq,
+      units: r.report.instances.flatMap((i) => i.units.map((u) => ({ instanceId: i.instanceId, ...u }))),
+    },
   };
 }

@@ -17,6 +17,7 @@ import { ErrorNotice } from './ui/Notices.js';
 import { NetworkStatus, useAppInfo } from './ui/NetworkStatus.js';
 import { RehearsalBanner } from './ui/RehearsalBanner.js';
 import { Reshare } from './reshare/Reshare.js';
+import { Rotation } from './rotation/Rotation.js';
 import { Wizard } from './wizard/Wizard.js';
 
 /** Which screen shows while no ceremony is set up. */
@@ -29,7 +30,8 @@ type IdleScreen =
   | 'recover'
   | 'reshare'
   | 'admin-change'
-  | 'zeroize';
+  | 'zeroize'
+  | 'rotate';
 
 type LoadState =
   | { readonly status: 'loading' }
@@ -115,6 +117,8 @@ export function App() {
     body = <Reshare onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'recover') {
     body = <Recovery onBack={() => setIdleScreen('start')} />;
+  } else if (idleScreen === 'rotate') {
+    body = <Rotation onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'admin-change' || idleScreen === 'zeroize') {
     body = <UnitsBundle key={idleScreen} operation={idleScreen} onBack={() => setIdleScreen('start')} />;
   } else {
@@ -152,6 +156,10 @@ export function App() {
         onZeroize={() => {
           setNotice(null);
           setIdleScreen('zeroize');
+        }}
+        onRotate={() => {
+          setNotice(null);
+          setIdleScreen('rotate');
         }}
       />
     );

@@ -565,6 +565,79 @@ export interface RecoveryView {
 }
 
 // ---------------------------------------------------------------------------
+// Rotation (issue 11, ceremony 4): a new master key, its shares, the rotate
+// bundle, and the old key retired once the units report the new key current
+
+/** The new key of a rotation: its name, the operator (the new record's actor), K and its custodians. */
+export interface RotationPlanRequest {
+  readonly keyName: string;
+  readonly operator: string;
+  readonly threshold: number;
+  readonly custodians: readonly ReshareCustodianPlan[];
+}
+
+/** The rotation wizard: the current key, the units, the new key and its shares, the bundle, the units' report. */
+export interface RotationView {
+  readonly step: 'idle' | 'units' | 'new-key' | 'custodians' | 'shares' | 'signing' | 'saved' | 'done';
+  /** The key being rotated away. */
+  readonly current: null | {
+    readonly fileName: string;
+    readonly keyName: string;
+    readonly kcv: string;
+    readonly threshold: number;
+    readonly shares: number;
+    readonly rehearsal: boolean;
+  };
+  readonly units: readonly UnitView[];
+  readonly unitsMissing: readonly string[];
+  /** The units' current admins: they sign the rotate bundle. */
+  readonly admins: readonly { readonly name: string; readonly fingerprintGroups: readonly string[] }[];
+  readonly plan: null | {
+    readonly keyName: string;
+    readonly operator: string;
+    readonly threshold: number;
+    readonly custodians: readonly {
+      readonly shareIndex: number;
+      readonly name: string;
+      readonly medium: Medium;
+      /** Where the share will go once its custodian chose it; null before. */
+      readonly destination: string | null;
+    }[];
+  };
+  readonly newKey: null | {
+    readonly fileName: string;
+    readonly keyName: string;
+    readonly kcv: string;
+    readonly threshold: number;
+    readonly issued: readonly { readonly shareIndex: number; readonly custodian: string; readonly label: string }[];
+  };
+  /** The new shares presented for the bundle so far (each opened and checked against the new record). */
+  readonly sharesIn: readonly { readonly shareIndex: number; readonly custodian: string }[];
+  readonly bundle: null | {
+    readonly bundleId: string;
+    readonly sequence: number;
+    readonly targets: readonly string[];
+    readonly payloadHash: string;
+    readonly summary: BundleView['summary'];
+    readonly signedBy: readonly string[];
+    readonly required: number;
+    readonly saved: null | { readonly path: string; readonly fileSha256: string };
+  };
+  /** What the units reported, recorded as key-retired in the old key's record. */
+  readonly report: null | {
+    readonly statusFile: string;
+    readonly entrySeq: number;
+    readonly units: readonly {
+      readonly instanceId: string;
+      readonly unitId: string;
+      readonly state: string;
+      readonly currentKcv: string | null;
+      readonly oldKcv: string | null;
+    }[];
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Admin change and zeroize (issue 11, ceremonies 3 and 5): one bundle on the units' current key
 
 export type UnitsBundleOperationView = 'admin-change' | 'zeroize';
@@ -693,6 +766,21 @@ export const IpcChannel = {
   reshareSetNewShare: 'reshare:set-new-share',
   reshareIssue: 'reshare:issue',
   reshareCancel: 'reshare:cancel',
+  rotationState: 'rotation:state',
+  rotationOpenRecord: 'rotation:open-record',
+  rotationAddTransport: 'rotation:add-transport',
+  rotationConfirmUnit: 'rotation:confirm-unit',
+  rotationUnitsDone: 'rotation:units-done',
+  rotationPlan: 'rotation:plan',
+  rotationReplan: 'rotation:replan',
+  rotationSetNewShare: 'rotation:set-new-share',
+  rotationGenerate: 'rotation:generate',
+  rotationPresentShare: 'rotation:present-share',
+  rotationBuildBundle: 'rotation:build-bundle',
+  rotationSign: 'rotation:sign',
+  rotationSaveBundle: 'rotation:save-bundle',
+  rotationReportUnits: 'rotation:report-units',
+  rotationCancel: 'rotation:cancel',
 } as const;
 export type IpcChannel = (typeof IpcChannel)[keyof typeof IpcChannel];
 
@@ -869,6 +957,35 @@ export interface IpcContract {
   [IpcChannel.reshareIssue]: { request: undefined; result: ReshareView };
   /** Drops the re-share in progress; nothing is written. */
   [IpcChannel.reshareCancel]: { request: undefined; result: ReshareView };
+  /** The rotation in progress (idle before the current key's record is opened). */
+  [IpcChannel.rotationState]: { request: undefined; result: RotationView };
+  /** Opens the current key's record (dialog); drops any rotation in progress. */
+  [IpcChannel.rotationOpenRecord]: { request: undefined; result: RotationView };
+  /** Opens a unit's transport file (dialog); it waits for the confirmation against the display. */
+  [IpcChannel.rotationAddTransport]: { request: undefined; result: RotationView };
+  [IpcChannel.rotationConfirmUnit]: { request: { unitId: string }; result: RotationView };
+  /** Every unit loaded and confirmed: on to the new key. */
+  [IpcChannel.rotationUnitsDone]: { request: undefined; result: RotationView };
+  /** Names the new key, the operator, K and the new custodians (checked against the units' limits, one share per person). */
+  [IpcChannel.rotationPlan]: { request: RotationPlanRequest; result: RotationView };
+  /** Back to the new key's plan; the custodians' choices are dropped. */
+  [IpcChannel.rotationReplan]: { request: undefined; result: RotationView };
+  /** New share `shareIndex` (1-based): its file (save dialog, new passphrase) or its card (reader + PIN). */
+  [IpcChannel.rotationSetNewShare]: { request: { shareIndex: number; secret: SecretInput }; result: RotationView };
+  /** `mk generate`: the new key's record (save dialog), the key and its shares written and read back. */
+  [IpcChannel.rotationGenerate]: { request: undefined; result: RotationView };
+  /** A new custodian presents their new share for the bundle (file: dialog + passphrase; card: reader + PIN). */
+  [IpcChannel.rotationPresentShare]: { request: { secret: SecretInput }; result: RotationView };
+  /** `bundle create --operation rotate --current-record`, from the presented shares. */
+  [IpcChannel.rotationBuildBundle]: { request: undefined; result: RotationView };
+  /** A current admin of the units signs (identity file: dialog + passphrase; card: reader + PIN). */
+  [IpcChannel.rotationSign]: { request: { secret: SecretInput }; result: RotationView };
+  /** Saves the signed bundle into a folder (dialog). */
+  [IpcChannel.rotationSaveBundle]: { request: undefined; result: RotationView };
+  /** The units' status file (dialog): `units report --new-record` writes key-retired into the old record. */
+  [IpcChannel.rotationReportUnits]: { request: undefined; result: RotationView };
+  /** Drops the rotation in progress; held secrets are zeroed. */
+  [IpcChannel.rotationCancel]: { request: undefined; result: RotationView };
 }
 
 export type IpcRequest<C extends IpcChannel> = IpcContract[C]['request'];

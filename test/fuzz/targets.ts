@@ -30,6 +30,7 @@ import { parseInstanceState } from '../../src/emulator/schema.js';
 import { CeremonyError } from '../../src/core/errors.js';
 import type { RecoverySession } from '../../src/core/ceremony/recovery-session.js';
 import type { UnitsBundleSession } from '../../src/core/ceremony/units-bundle-session.js';
+import type { RotationSession } from '../../src/core/ceremony/rotation-session.js';
 import { createHandlers } from '../../src/main/handlers.js';
 import { IpcChannel } from '../../src/shared/ipc.js';
 import type { Corpus, CardScript } from './corpus.js';
@@ -665,6 +666,41 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
     spec: S.obj({ shareIndex: S.int(1, 255), secret }),
     example: { shareIndex: 2, secret: { medium: 'file', passphrase: 'a long passphrase' } },
   },
+  [IpcChannel.rotationState]: { spec: null },
+  [IpcChannel.rotationOpenRecord]: { spec: null },
+  [IpcChannel.rotationAddTransport]: { spec: null },
+  [IpcChannel.rotationUnitsDone]: { spec: null },
+  [IpcChannel.rotationReplan]: { spec: null },
+  [IpcChannel.rotationGenerate]: { spec: null },
+  [IpcChannel.rotationBuildBundle]: { spec: null },
+  [IpcChannel.rotationSaveBundle]: { spec: null },
+  [IpcChannel.rotationReportUnits]: { spec: null },
+  [IpcChannel.rotationCancel]: { spec: null },
+  [IpcChannel.rotationConfirmUnit]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u1' } },
+  [IpcChannel.rotationPlan]: {
+    spec: (v) =>
+      S.obj({ keyName: S.text(), operator: S.text(), threshold: S.int(1, 255), custodians: S.list(255, participant) })(
+        v,
+      ) && (v as { custodians: unknown[] }).custodians.length > 0,
+    example: {
+      keyName: 'MK2',
+      operator: 'Rita',
+      threshold: 2,
+      custodians: [
+        { name: 'Alice', medium: 'file' },
+        { name: 'Dave', medium: 'card' },
+      ],
+    },
+  },
+  [IpcChannel.rotationSetNewShare]: {
+    spec: S.obj({ shareIndex: S.int(1, 255), secret }),
+    example: { shareIndex: 1, secret: { medium: 'card', reader: 'Yubico YubiKey 00 00', pin: '123456' } },
+  },
+  [IpcChannel.rotationPresentShare]: {
+    spec: S.obj({ secret }),
+    example: { secret: { medium: 'file', passphrase: 'a long passphrase' } },
+  },
+  [IpcChannel.rotationSign]: { spec: S.obj({ secret }), example: { secret: { medium: 'file', passphrase: 'p' } } },
 };
 
 /** A random value of any type structured clone carries (what ipcRenderer.invoke can send). */
@@ -794,6 +830,7 @@ function ipcTarget(): Target<IpcCase> {
     recovery: session as unknown as RecoverySession,
     // So are the admin change's and the zeroize's (issue 11, ceremonies 3 and 5).
     unitsBundle: session as unknown as UnitsBundleSession,
+    rotation: session as unknown as RotationSession,
     appInfo: () => ({ name: 'fuzz', version: '0', networkInterfacesUp: [] }),
     reportBug: (_channel, e) => {
       bug = e;

@@ -1,19 +1,21 @@
 import { basename } from 'node:path';
-import { padPin } from '../cards/piv.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { safeFileStem } from '../files.js';
-import { checkPassphrase } from '../passphrase.js';
-import { zeroize } from '../secrets.js';
-import type { KeyshareHeader } from '../shares/envelope.js';
-import { bringShare, checkAgainstRecord, type BroughtShare } from './bring-share.js';
 import type { CardDesk } from './card-desk.js';
-import { CardShareDestination } from './card-media.js';
-import { FileShareDestination, type ShareDestination, type ShareSource } from './media.js';
-import { loadCeremony } from './operations.js';
+import { cardShareHintsOf, loadCeremony } from './operations.js';
 import type { CeremonySummary } from './record.js';
 import { reshareMasterKey, type ReshareResult } from './reshare.js';
 import type { SerialQueue } from './serial-queue.js';
-import { checkShareSetRoster, type CustodianShare } from './share-issue.js';
+import {
+  bringShare,
+  broughtSource,
+  forgetBrought,
+  NewShareSet,
+  withSecretBytes,
+  type BroughtShare,
+  type NewCustodianPlan,
+  type NewCustodianView,
+} from './share-turns.js';
 import type { FileDialogs, SecretInput } from './session.js';
 
 // The desktop app's re-share (issue 11, ceremony 2): an adapter that collects
@@ -28,7 +30,6 @@ import type { FileDialogs, SecretInput } from './session.js';
 // held from the moment its custodian types it until the ceremony runs. Both
 // are zeroed when the ceremony ends, succeeds or fails, and on cancel.
 
-const SHARE_FILTERS = [{ name: 'Keyshare', extensions: ['keyshare'] }];
 const RECORD_FILTERS = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
 
 export interface ReshareSessionPorts {
@@ -39,24 +40,6 @@ export interface ReshareSessionPorts {
   now: () => Date;
   /** scrypt cost for share files; tests lower it, the app never sets it. */
   scryptCost?: { logN: number; r: number; p: number };
-}
-
-/** Where a new share goes and the secret that will seal it. */
-type NewShareMedium =
-  | { readonly medium: 'file'; readonly path: string; readonly secret: Buffer }
-  | {
-      readonly medium: 'card';
-      readonly reader: string;
-      /** The card checked when its custodian chose it; only this card receives the share. */
-      readonly serial: number;
-      readonly secret: Buffer;
-    };
-
-interface NewCustodian {
-  readonly name: string;
-  readonly medium: 'file' | 'card';
-  /** Null until the custodian chose where their share goes and typed its secret. */
-  ready: NewShareMedium | null;
 }
 
 interface OpenRecord {
@@ -72,8 +55,7 @@ type ReshareState =
       readonly record: OpenRecord;
       readonly brought: BroughtShare[];
       readonly operator: string;
-      readonly threshold: number;
-      readonly custodians: NewCustodian[];
+      readonly set: NewShareSet;
     }
   | {
       readonly phase: 'done';
@@ -84,10 +66,7 @@ type ReshareState =
 
 export type ReshareSessionPhase = ReshareState['phase'];
 
-export interface ReshareNewCustodianPlan {
-  readonly name: string;
-  readonly medium: 'file' | 'card';
-}
+export type ReshareNewCustodianPlan = NewCustodianPlan;
 
 /** The re-share as data (src/main/views.ts makes the renderer's view of it). No secret. */
 export interface ReshareSnapshot {
@@ -106,13 +85,7 @@ export interface ReshareSnapshot {
   readonly newSet: null | {
     readonly operator: string;
     readonly threshold: number;
-    readonly custodians: readonly {
-      readonly shareIndex: number;
-      readonly name: string;
-      readonly medium: 'file' | 'card';
-      /** Where the share will go, once its custodian chose; never a secret. */
-      readonly destination: string | null;
-    }[];
+    readonly custodians: readonly NewCustodianView[];
   };
   readonly done: null | {
     readonly result: ReshareResult;
@@ -154,13 +127,8 @@ export class ReshareSession {
             st.phase === 'new-set'
               ? {
                   operator: st.operator,
-                  threshold: st.threshold,
-                  custodians: st.custodians.map((c, i) => ({
-                    shareIndex: i + 1,
-                    name: c.name,
-                    medium: c.medium,
-                    destination: c.ready === null ? null : destinationName(c.ready),
-                  })),
+                  threshold: st.set.threshold,
+                  custodians: st.set.view(),
                 }
               : null,
           done: null,
@@ -207,21 +175,21 @@ export class ReshareSession {
    * key or a second share of one person is refused here.
    */
   bringShare(secret: SecretInput): Promise<ReshareSnapshot> {
-    return this.withSecret(secret, async (bytes) => {
-      const st = this.expect('shares-in', 'bring a current share');
-      const brought = await bringShare(
-        this.ports,
-        secret,
-        bytes,
-        checkAgainstRecord(
-          st.record.summary,
-          st.brought.map((b) => b.header),
-        ),
-        'Open your share file (current set)',
-      );
-      st.brought.push(brought);
-      return this.snapshot();
-    });
+    return this.ports.queue.run(() =>
+      withSecretBytes(secret, async (bytes) => {
+        const st = this.expect('shares-in', 'bring a current share');
+        const brought = await bringShare(
+          this.ports,
+          { summary: st.record.summary, cardHints: cardShareHintsOf(st.record.summary) },
+          st.brought,
+          secret,
+          bytes,
+          'Open your share file (current set)',
+        );
+        st.brought.push(brought);
+        return this.snapshot();
+      }),
+    );
   }
 
   /**
@@ -246,18 +214,9 @@ export class ReshareSession {
         );
       const operator = plan.operator.trim();
       if (operator.length === 0) fail('InvalidArgument', 'Name the operator: the record names who ran the re-share.');
-      const names = plan.custodians.map((c) => c.name.trim());
-      if (names.some((n) => n.length === 0)) fail('InvalidArgument', 'Every new custodian needs a name.');
-      checkShareSetRoster(plan.threshold, names);
-      if (st.phase === 'new-set') for (const c of st.custodians) forgetMedium(c);
-      this.state = {
-        phase: 'new-set',
-        record: st.record,
-        brought: st.brought,
-        operator,
-        threshold: plan.threshold,
-        custodians: plan.custodians.map((c, i) => ({ name: names[i]!, medium: c.medium, ready: null })),
-      };
+      const set = NewShareSet.plan(plan.threshold, plan.custodians);
+      if (st.phase === 'new-set') st.set.forget();
+      this.state = { phase: 'new-set', record: st.record, brought: st.brought, operator, set };
       return this.snapshot();
     });
   }
@@ -268,45 +227,19 @@ export class ReshareSession {
    * PIN, held until the ceremony runs.
    */
   setNewShare(shareIndex: number, secret: SecretInput): Promise<ReshareSnapshot> {
-    return this.withSecret(secret, async (bytes) => {
-      const st = this.expect('new-set', 'choose a new share\u2019s medium');
-      const c = st.custodians[shareIndex - 1];
-      if (c === undefined) fail('InvalidArgument', `There is no new share ${shareIndex}.`);
-      if (c.medium !== secret.medium)
-        fail(
-          'InvalidArgument',
-          `${c.name}\u2019s share goes on a ${c.medium === 'card' ? 'smart card' : 'file'}, not a ${secret.medium === 'card' ? 'smart card' : 'file'}.`,
+    return this.ports.queue.run(() =>
+      withSecretBytes(secret, async (bytes) => {
+        const st = this.expect('new-set', 'choose a new share\u2019s medium');
+        await st.set.choose(
+          this.ports,
+          shareIndex,
+          secret,
+          bytes,
+          `${safeFileStem(st.record.summary.keyName)}-reshare`,
         );
-      let ready: NewShareMedium;
-      if (secret.medium === 'file') {
-        checkPassphrase(bytes, 'The passphrase');
-        const path = picked(
-          await this.ports.dialogs.saveFile({
-            title: `Save ${c.name}\u2019s new share (${shareIndex} of ${st.custodians.length})`,
-            defaultName: `${safeFileStem(st.record.summary.keyName)}-reshare-share-${shareIndex}-${safeFileStem(c.name)}.keyshare`,
-            filters: SHARE_FILTERS,
-          }),
-        );
-        ready = { medium: 'file', path, secret: Buffer.from(bytes) };
-      } else {
-        const serial = await this.checkNewShareCard(secret.reader, bytes);
-        const taken = st.custodians.find(
-          (o) =>
-            o !== c && o.ready?.medium === 'card' && (o.ready.serial === serial || o.ready.reader === secret.reader),
-        );
-        if (taken !== undefined)
-          fail(
-            'InvalidArgument',
-            taken.ready?.medium === 'card' && taken.ready.serial === serial
-              ? `Card ${serial} already receives ${taken.name}\u2019s new share: one card holds one share of a key. Use ${c.name}\u2019s own card.`
-              : `The card in reader "${secret.reader}" receives ${taken.name}\u2019s new share, and stays there until the shares are issued. Insert ${c.name}\u2019s card in another reader.`,
-          );
-        ready = { medium: 'card', reader: secret.reader, serial, secret: Buffer.from(bytes) };
-      }
-      forgetMedium(c);
-      c.ready = ready;
-      return this.snapshot();
-    });
+        return this.snapshot();
+      }),
+    );
   }
 
   /**
@@ -319,24 +252,14 @@ export class ReshareSession {
   issue(): Promise<ReshareSnapshot> {
     return this.ports.queue.run(async () => {
       const st = this.expect('new-set', 'issue the new shares');
-      const missing = st.custodians.filter((c) => c.ready === null).map((c) => c.name);
-      if (missing.length > 0)
-        fail(
-          'WrongStep',
-          `Every new custodian chooses where their share goes first (still to do: ${missing.join(', ')}).`,
-        );
-      const transport = st.custodians.some((c) => c.medium === 'card') ? await this.ports.cards.transport() : null;
-      const custodians: CustodianShare[] = st.custodians.map((c) => ({
-        custodian: c.name,
-        destination: this.destinationOf(c.ready!, transport),
-      }));
-      const sources: ShareSource[] = st.brought.map(heldSource);
+      const custodians = await st.set.custodianShares(this.ports);
+      const sources = st.brought.map(broughtSource);
       const record = st.record;
       try {
         const result = await reshareMasterKey({
           recordPath: record.path,
           sources,
-          threshold: st.threshold,
+          threshold: st.set.threshold,
           custodians,
           actor: st.operator,
           now: this.ports.now,
@@ -368,39 +291,10 @@ export class ReshareSession {
     this.cancel();
   }
 
-  /**
-   * Checks the card a new share will go to while its custodian is at the
-   * keyboard, as the share write checks it (CardShareDestination.precheck:
-   * prepared, a free retired slot — nothing on the card is ever overwritten —
-   * and the PIN), so that a wrong PIN or an unprepared or full card is
-   * refused now rather than when the ceremony runs. Returns its serial.
-   */
-  private async checkNewShareCard(reader: string, pin: Buffer): Promise<number> {
-    const transport = await this.ports.cards.transport();
-    const check = new CardShareDestination(transport, reader, async () => Buffer.from(pin));
-    try {
-      await this.ports.cards.touching(reader, () => check.precheck());
-      return check.cardSerial!;
-    } finally {
-      check.dispose();
-    }
-  }
-
-  private destinationOf(
-    ready: NewShareMedium,
-    transport: Awaited<ReturnType<CardDesk['transport']>> | null,
-  ): ShareDestination {
-    // Each call hands a copy: the destination zeroes it, the held secret stays until forget().
-    const provide = async (): Promise<Buffer> => Buffer.from(ready.secret);
-    if (ready.medium === 'file') return new FileShareDestination(ready.path, provide, this.ports.scryptCost);
-    if (transport === null) throw new Error('a card share without a card transport');
-    return new ChosenCardDestination(ready.serial, new CardShareDestination(transport, ready.reader, provide));
-  }
-
   private forget(): void {
     const st = this.state;
-    if (st.phase === 'shares-in' || st.phase === 'new-set') for (const b of st.brought) zeroize(b.share);
-    if (st.phase === 'new-set') for (const c of st.custodians) forgetMedium(c);
+    if (st.phase === 'shares-in' || st.phase === 'new-set') forgetBrought(st.brought);
+    if (st.phase === 'new-set') st.set.forget();
   }
 
   private expect<P extends ReshareSessionPhase>(phase: P, what: string): Extract<ReshareState, { phase: P }> {
@@ -408,80 +302,13 @@ export class ReshareSession {
     if (st.phase !== phase) fail('WrongStep', `Cannot ${what} now (the re-share is at: ${st.phase}).`);
     return st as Extract<ReshareState, { phase: P }>;
   }
-
-  /** The secret as a buffer, zeroed after the call (the string it came in as is dropped, never stored). */
-  private withSecret<T>(secret: SecretInput, op: (bytes: Buffer) => Promise<T>): Promise<T> {
-    return this.ports.queue.run(async () => {
-      const bytes = Buffer.from(secret.medium === 'file' ? secret.passphrase : secret.pin, 'utf8');
-      try {
-        if (secret.medium === 'card') zeroize(padPin(bytes, 'The PIN'));
-        return await op(bytes);
-      } finally {
-        zeroize(bytes);
-      }
-    });
-  }
-}
-
-/** A brought share, for reshareMasterKey: each open() answers a copy, which the ceremony zeroes. */
-function heldSource(b: BroughtShare): ShareSource {
-  return { label: b.label, header: async () => b.header, open: async () => Buffer.from(b.share) };
-}
-
-/**
- * A new share's card destination that writes only to the card its custodian
- * chose: the precheck the ceremony runs (withPrecheckedDestinations) refuses
- * another card put in that reader since.
- */
-class ChosenCardDestination implements ShareDestination {
-  readonly medium = 'card' as const;
-  constructor(
-    private readonly serial: number,
-    private readonly inner: CardShareDestination,
-  ) {}
-  get label(): string {
-    return this.inner.label;
-  }
-  get location(): string {
-    return this.inner.location;
-  }
-  async precheck(): Promise<void> {
-    await this.inner.precheck();
-    const now = this.inner.cardSerial;
-    if (now !== this.serial)
-      throw new CeremonyError(
-        'WrongCard',
-        `The card in reader "${this.inner.reader}" is card ${now}, not card ${this.serial} that was chosen for this share. Insert card ${this.serial}; nothing was written.`,
-        { expected: this.serial, actual: now ?? null },
-      );
-  }
-  write(header: KeyshareHeader, share: Uint8Array): Promise<void> {
-    return this.inner.write(header, share);
-  }
-  readBack(): Promise<Buffer> {
-    return this.inner.readBack();
-  }
-  dispose(): void {
-    this.inner.dispose();
-  }
-}
-
-function destinationName(ready: NewShareMedium): string {
-  return ready.medium === 'file'
-    ? `share file ${basename(ready.path)}`
-    : `card ${ready.serial} in reader "${ready.reader}"`;
-}
-
-function forgetMedium(c: NewCustodian): void {
-  if (c.ready !== null) zeroize(c.ready.secret);
-  c.ready = null;
-}
-
-function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
-  throw new CeremonyError(code, message);
 }
 
 function picked(path: string | null): string {
   if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
   return path;
+}
+
+function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
+  throw new CeremonyError(code, message);
 }

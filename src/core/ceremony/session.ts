@@ -161,6 +161,15 @@ export class CeremonySession {
     this.recordCheck = new RecordCheck({ dialogs: ports.dialogs, printHtml: ports.printHtml, now: this.now });
   }
 
+  /**
+   * The production cards and the one queue of card and record operations,
+   * for the later ceremonies' wizards (issue 11): one PC/SC connection, and
+   * a reader poll never interleaves with a card read in any of them.
+   */
+  get cardPorts(): { readonly cards: CardDesk; readonly queue: SerialQueue } {
+    return { cards: this.productionCards, queue: this.queue };
+  }
+
   /** The ceremony's mode; production while none is set up. */
   private get mode(): RosterMode {
     return this.state.phase === 'setup' ? 'production' : this.state.ceremony.mode;

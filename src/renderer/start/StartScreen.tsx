@@ -12,6 +12,7 @@ export function StartScreen({
   onReshare,
   onCheckRecord,
   onRecover,
+  onRotate,
   onChangeAdmins,
   onZeroize,
 }: {
@@ -22,6 +23,7 @@ export function StartScreen({
   readonly onReshare: () => void;
   readonly onCheckRecord: () => void;
   readonly onRecover: () => void;
+  readonly onRotate: () => void;
   readonly onChangeAdmins: () => void;
   readonly onZeroize: () => void;
 }) {
@@ -58,6 +60,10 @@ export function StartScreen({
         <Choice id="recover" onClick={onRecover} label="Recover a key onto new units">
           Rebuild a key from its record and any K current shares, and build the signed recover bundle that loads it onto
           new or cleared crypto units.
+        </Choice>
+        <Choice id="rotate" onClick={onRotate} label="Rotate the master key">
+          Generate a new master key with its own record and shares, build the rotate bundle from K of them for the
+          units’ admins to sign, and retire the old key in its record once the units report the new key current.
         </Choice>
         <Choice id="admin-change" onClick={onChangeAdmins} label="Change the admins">
           Add or remove the crypto units’ admins and set their signature and revocation thresholds, in a bundle the

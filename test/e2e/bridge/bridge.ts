@@ -15,10 +15,9 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from '@playwright/test';
 import { createPcscTransport } from '../../../src/core/cards/pcsc.js';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
-import { CardDesk } from '../../../src/core/ceremony/card-desk.js';
-import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
+import { RotationSession } from '../../../src/core/ceremony/rotation-session.js';
 import { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import { rehearsalPorts } from '../../../src/main/rehearsal.js';
@@ -121,17 +120,18 @@ export function createBridge(o: BridgeOptions): Bridge {
   // As main does at start-up (src/main/index.ts).
   session.closeInterruptedRecords();
   const bugs: string[] = [];
-  // As main gives them (src/main/index.ts): the recovery reads card shares on the PC/SC stack.
-  const recoveryQueue = new SerialQueue();
+  // As main builds them (src/main/index.ts): the later ceremonies on the session's own cards and queue.
+  const rotation = new RotationSession({
+    dialogs,
+    ...session.cardPorts,
+    workDir: o.workDir,
+    ...(o.scryptCost ? { scryptCost: o.scryptCost } : {}),
+  });
   const handlers = createHandlers({
     session,
-    recovery: new RecoverySession({
-      dialogs,
-      cards: new CardDesk(openCardTransport, recoveryQueue),
-      queue: recoveryQueue,
-      workDir: o.workDir,
-    }),
-    unitsBundle: new UnitsBundleSession({ dialogs, workDir: o.workDir }),
+    recovery: new RecoverySession({ dialogs, ...session.cardPorts, workDir: o.workDir }),
+    rotation,
+    unitsBundle: new UnitsBundleSession({ dialogs, cards: session.cardPorts.cards, workDir: o.workDir }),
     appInfo: () => ({ name: 'Key Ceremony', version: 'test', networkInterfacesUp: o.networkInterfacesUp ?? [] }),
     reportBug: (channel, error) => {
       bugs.push(`${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -146,6 +146,7 @@ export function createBridge(o: BridgeOptions): Bridge {
     printed,
     close: async () => {
       session.dispose();
+      rotation.dispose();
       if (transport) await (await transport.catch(() => undefined))?.close();
     },
   };

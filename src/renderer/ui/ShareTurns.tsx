@@ -1,0 +1,238 @@
+// The pieces of the wizards that take shares in and give new ones out
+// (re-share, rotation; issue 11), each once: the choice of a share's medium,
+// the roster of new custodians (names and media, in share order), and a new
+// custodian's turn (their passphrase and file, or their card and PIN).
+import { useId, useState, type ReactNode } from 'react';
+import type { Medium, SecretInput } from '../../shared/ipc.js';
+import { ScreenHeading } from './Heading.js';
+import { SecretForm } from './SecretForm.js';
+
+/** "In a share file (passphrase)" or "On a smart card (PIN)", as radio buttons. */
+export function MediumChoice({
+  legend,
+  medium,
+  onChange,
+  fileLabel = 'In a share file (passphrase)',
+  cardLabel = 'On a smart card (PIN)',
+}: {
+  readonly legend: string;
+  readonly medium: Medium;
+  readonly onChange: (medium: Medium) => void;
+  readonly fileLabel?: string;
+  readonly cardLabel?: string;
+}) {
+  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
+  return (
+    <fieldset className="medium-choice">
+      <legend>{legend}</legend>
+      <div className="radio-row">
+        <input
+          type="radio"
+          id={`${idPrefix}-file`}
+          name={`${idPrefix}-medium`}
+          checked={medium === 'file'}
+          onChange={() => onChange('file')}
+        />
+        <label htmlFor={`${idPrefix}-file`}>{fileLabel}</label>
+      </div>
+      <div className="radio-row">
+        <input
+          type="radio"
+          id={`${idPrefix}-card`}
+          name={`${idPrefix}-medium`}
+          checked={medium === 'card'}
+          onChange={() => onChange('card')}
+        />
+        <label htmlFor={`${idPrefix}-card`}>{cardLabel}</label>
+      </div>
+    </fieldset>
+  );
+}
+
+export interface CustodianRow {
+  readonly key: number;
+  readonly name: string;
+  readonly medium: Medium;
+}
+
+/** The rows of a roster, with the key the next added row gets. */
+export function useCustodianRows(initial: readonly { name: string; medium: Medium }[]) {
+  const [rows, setRows] = useState<readonly CustodianRow[]>(() => initial.map((r, i) => ({ key: i, ...r })));
+  const [nextKey, setNextKey] = useState(initial.length);
+  return {
+    rows,
+    change: (key: number, patch: Partial<CustodianRow>): void =>
+      setRows(rows.map((r) => (r.key === key ? { ...r, ...patch } : r))),
+    remove: (key: number): void => setRows(rows.filter((r) => r.key !== key)),
+    add: (): void => {
+      setRows([...rows, { key: nextKey, name: '', medium: 'file' }]);
+      setNextKey(nextKey + 1);
+    },
+  };
+}
+
+/** The new custodians, in share order: each one's name and medium. */
+export function CustodianRoster({ rows }: { readonly rows: ReturnType<typeof useCustodianRows> }) {
+  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
+  return (
+    <fieldset className="roster">
+      <legend>New custodians (N′ = {rows.rows.length})</legend>
+      <ol className="roster-list">
+        {rows.rows.map((row, i) => (
+          <li key={row.key} className="roster-row">
+            <div className="field roster-name">
+              <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
+              <input
+                id={`${idPrefix}-name-${row.key}`}
+                className="input"
+                type="text"
+                autoComplete="off"
+                value={row.name}
+                onChange={(e) => rows.change(row.key, { name: e.target.value })}
+              />
+            </div>
+            <div className="field roster-medium">
+              <label htmlFor={`${idPrefix}-medium-${row.key}`}>{`New custodian ${i + 1} medium`}</label>
+              <select
+                id={`${idPrefix}-medium-${row.key}`}
+                className="input"
+                value={row.medium}
+                onChange={(e) => rows.change(row.key, { medium: e.target.value === 'card' ? 'card' : 'file' })}
+              >
+                <option value="card">Smart card</option>
+                <option value="file">File</option>
+              </select>
+            </div>
+            <button
+              type="button"
+              className="button button-quiet roster-remove"
+              disabled={rows.rows.length <= 1}
+              onClick={() => rows.remove(row.key)}
+            >
+              Remove<span className="visually-hidden">{` new custodian ${i + 1}`}</span>
+            </button>
+          </li>
+        ))}
+      </ol>
+      <button type="button" className="button button-secondary" onClick={rows.add}>
+        Add new custodian
+      </button>
+    </fieldset>
+  );
+}
+
+export interface NewCustodianTurnView {
+  readonly shareIndex: number;
+  readonly name: string;
+  readonly medium: Medium;
+  readonly destination: string | null;
+}
+
+/**
+ * The new set, one custodian at a time: who is ready and where their share
+ * goes, then the next custodian's turn (new passphrase and file, or card and
+ * PIN); `whenAllReady` once nobody is left.
+ */
+export function NewShareTurns({
+  custodians,
+  busy,
+  headingId,
+  onSubmit,
+  whenAllReady,
+}: {
+  readonly custodians: readonly NewCustodianTurnView[];
+  readonly busy: string | null;
+  readonly headingId: string;
+  readonly onSubmit: (shareIndex: number, secret: SecretInput) => Promise<boolean>;
+  readonly whenAllReady: ReactNode;
+}) {
+  const next = custodians.find((c) => c.destination === null);
+  return (
+    <>
+      <ol className="new-shares">
+        {custodians.map((c) => (
+          <li key={c.shareIndex}>
+            {`Share ${c.shareIndex}: ${c.name}, ${c.medium === 'card' ? 'smart card' : 'file'} — `}
+            {c.destination === null ? 'not ready yet' : `ready (${c.destination})`}
+          </li>
+        ))}
+      </ol>
+      {next !== undefined ? (
+        <section aria-labelledby={headingId}>
+          <ScreenHeading level={3} id={headingId}>
+            {`Pass the keyboard to ${next.name}: new share ${next.shareIndex} of ${custodians.length}`}
+          </ScreenHeading>
+          <SecretForm
+            key={next.shareIndex}
+            medium={next.medium}
+            newPassphrase={next.medium === 'file'}
+            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Use this card'}
+            busy={busy}
+            error={null}
+            onSubmit={(secret) => onSubmit(next.shareIndex, secret)}
+          >
+            {next.medium === 'file' ? (
+              <p>
+                Choose the new share’s passphrase (typed twice). After you press the button, choose where to save it.
+              </p>
+            ) : (
+              <p>Insert the card that will hold your new share, choose its reader and type its PIN.</p>
+            )}
+          </SecretForm>
+        </section>
+      ) : (
+        whenAllReady
+      )}
+    </>
+  );
+}
+
+/**
+ * A person's turn with a file or a card, their choice: the medium, then the
+ * secret form for it (passphrase, or reader and PIN). `turn` changes when the
+ * turn passes to the next person, which empties the form.
+ */
+export function MediumSecretForm({
+  legend,
+  turn,
+  busy,
+  submitLabel,
+  fileHelp,
+  cardHelp,
+  fileLabel,
+  cardLabel,
+  onSubmit,
+}: {
+  readonly legend: string;
+  readonly turn: number;
+  readonly busy: string | null;
+  readonly submitLabel: (medium: Medium) => string;
+  readonly fileHelp: string;
+  readonly cardHelp: string;
+  readonly fileLabel?: string;
+  readonly cardLabel?: string;
+  readonly onSubmit: (secret: SecretInput) => Promise<boolean>;
+}) {
+  const [medium, setMedium] = useState<Medium>('file');
+  return (
+    <>
+      <MediumChoice
+        legend={legend}
+        medium={medium}
+        onChange={setMedium}
+        {...(fileLabel !== undefined ? { fileLabel } : {})}
+        {...(cardLabel !== undefined ? { cardLabel } : {})}
+      />
+      <SecretForm
+        key={`${medium}-${turn}`}
+        medium={medium}
+        submitLabel={submitLabel(medium)}
+        busy={busy}
+        error={null}
+        onSubmit={onSubmit}
+      >
+        <p>{medium === 'file' ? fileHelp : cardHelp}</p>
+      </SecretForm>
+    </>
+  );
+}

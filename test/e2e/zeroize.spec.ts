@@ -1,0 +1,156 @@
+// Zeroize / decommission in the app (issue 11, ceremony 5): a key in service
+// on an emulated production instance of 2 units claimed for Alice, Bob and
+// Carol (thresholds 2 and 2), and a rehearsal key on rehearsal units, both
+// made by the CLI's core functions. Through the UI: the rehearsal record
+// offered the production units is refused (RehearsalMismatch) before
+// anything is built; then the production record, its units, the key's
+// name typed (a wrong one refused), the zeroize bundle signed by Bob and
+// Carol and saved; the emulator ingests it and its status file is opened,
+// the record ends with key-destroyed, the done screen says what was
+// destroyed. The units hold no key, and a share of the key is refused
+// from then on. Screenshots and axe at each step.
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileShareSource } from '../../src/core/ceremony/media.js';
+import { verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
+import { readTranscript } from '../../src/core/ceremony/transcript.js';
+import { CeremonyError } from '../../src/core/errors.js';
+import { emu, ok } from '../support/cli.js';
+import { keyOnUnits } from '../support/key-on-units.js';
+import { expect, test } from './fixtures.js';
+
+const PASS = 'zeroize correct horse battery';
+
+test('zeroize: a rehearsal record refused on production units; then the bundle signed, ingested, the units’ status recorded, the key destroyed', async ({
+  app,
+  bridge,
+  workDir,
+  shot,
+  axe,
+}) => {
+  test.setTimeout(180_000);
+  const key = await keyOnUnits({
+    dir: workDir,
+    name: 'prod',
+    keyName: 'MKZERO',
+    admins: ['Alice', 'Bob', 'Carol'],
+    signatureThreshold: 2,
+    revocationThreshold: 2,
+    passphrase: PASS,
+  });
+  const rehearsal = await keyOnUnits({
+    dir: workDir,
+    name: 'rehearsal',
+    keyName: 'MKREH',
+    admins: ['Alice', 'Bob', 'Carol'],
+    signatureThreshold: 2,
+    revocationThreshold: 2,
+    passphrase: PASS,
+    rehearsal: true,
+    identities: key.identities,
+  });
+  const answer = (kind: 'openFile' | 'chooseFolder', path: string): void => bridge.dialogs.answer(kind, path);
+  const title = 'Zeroize the units (decommission)';
+  const loadUnits = async (transports: string[]): Promise<void> => {
+    for (const t of transports) {
+      answer('openFile', t);
+      await app.getByRole('button', { name: 'Load a unit’s transport file…' }).click();
+      await app.getByRole('button', { name: /matches the unit’s display$/ }).click();
+    }
+    await expect(app.getByText('Confirmed: matches the unit’s display.')).toHaveCount(2);
+  };
+
+  await app.getByRole('button', { name: title }).click();
+  await expect(app.getByRole('heading', { name: title, level: 2 })).toBeVisible();
+  await shot('zeroize-start');
+  await axe('zeroize-start');
+
+  // A rehearsal record never reaches production units: refused before anything is built.
+  answer('openFile', rehearsal.record);
+  await app.getByRole('button', { name: 'Open the key’s record…' }).click();
+  await expect(app.getByText(/REHEARSAL: this record’s key lives in a rehearsal/)).toBeVisible();
+  await loadUnits(key.transports);
+  await app.getByRole('button', { name: 'Continue' }).click();
+  await expect(app.getByRole('alert')).toContainText('rehearsal');
+  await expect(app.getByRole('heading', { name: '2. The units' })).toBeVisible();
+  await shot('zeroize-rehearsal-refused');
+  await axe('zeroize-rehearsal-refused');
+  expect(readTranscript(rehearsal.record).filter((e) => e.type === 'bundle-created')).toHaveLength(1);
+  await app.getByRole('button', { name: 'Stop and go back to the start screen' }).click();
+  await app.getByRole('button', { name: title }).click();
+
+  // 1-2. The production record and its units.
+  answer('openFile', key.record);
+  await app.getByRole('button', { name: 'Open the key’s record…' }).click();
+  await expect(app.getByText('Alice, Bob, Carol')).toBeVisible();
+  await loadUnits(key.transports);
+  await shot('zeroize-units');
+  await axe('zeroize-units');
+  await app.getByRole('button', { name: 'Continue' }).click();
+
+  // 3. The irreversible action, confirmed by typing the key's name.
+  await expect(app.getByRole('heading', { name: '3. Confirm the zeroize' })).toBeVisible();
+  await expect(app.getByText('This cannot be undone.')).toBeVisible();
+  await app.getByLabel('Type the key’s name to confirm').fill('MKZER');
+  await app.getByRole('button', { name: 'Build the zeroize bundle' }).click();
+  await expect(app.getByRole('alert')).toContainText('Type the key’s name, MKZERO, exactly');
+  await shot('zeroize-confirm');
+  await axe('zeroize-confirm');
+  await app.getByLabel('Type the key’s name to confirm').fill('MKZERO');
+  await app.getByRole('button', { name: 'Build the zeroize bundle' }).click();
+
+  // 4. Bob and Carol sign (the units' signature threshold, 2).
+  await expect(app.getByRole('heading', { name: '4. The units’ admins sign the bundle' })).toBeVisible();
+  await expect(app.getByText(/ZEROIZE 2 units/)).toBeVisible();
+  await shot('zeroize-signing');
+  await axe('zeroize-signing');
+  for (const n of ['Bob', 'Carol']) {
+    await app.getByLabel('Passphrase of your identity file').fill(PASS);
+    answer('openFile', key.identities[n]!);
+    await app.getByRole('button', { name: 'Open my identity file and sign…' }).click();
+  }
+  await expect(app.getByText('2 of 2 (Bob, Carol)')).toBeVisible();
+  const out = join(workDir, 'out');
+  mkdirSync(out);
+  answer('chooseFolder', out);
+  await app.getByRole('button', { name: 'Save the bundle…' }).click();
+
+  // 5. The units ingest it; their status is opened and recorded.
+  await expect(app.getByRole('heading', { name: '5. The units’ confirmation' })).toBeVisible();
+  await shot('zeroize-saved');
+  await axe('zeroize-saved');
+  const [bundle] = readdirSync(out);
+  expect(bundle).toMatch(/^bundle-zeroize-2-[0-9a-f]{8}\.json$/);
+  const ingest = emu(workDir, 'ingest', '--state', key.unitsDir, join(out, bundle!));
+  expect(ingest.code, ingest.stderr).toBe(0);
+  const statusText = ok(emu(workDir, 'status', '--state', key.unitsDir, '--json'));
+  const status = JSON.parse(statusText) as {
+    instanceId: string;
+    units: Array<{ id: string; state: string; masterKeyKcv: string | null; adminNames: string[] }>;
+  };
+  for (const u of status.units) expect([u.state, u.masterKeyKcv, u.adminNames]).toEqual(['cleared', null, []]);
+  const statusFile = join(workDir, 'status.json');
+  writeFileSync(statusFile, statusText);
+  answer('openFile', statusFile);
+  await app.getByRole('button', { name: 'Open the units’ status file…' }).click();
+  await expect(app.getByText(`Status given for instance ${status.instanceId}.`)).toBeVisible();
+  await app.getByRole('button', { name: 'Record that the key is destroyed' }).click();
+
+  // Done: what was destroyed, and its shares refused.
+  await expect(app.getByRole('heading', { name: 'The key is destroyed' })).toBeVisible();
+  await expect(app.getByText(`units ${status.units.map((u) => u.id).join(', ')}: zeroized`)).toBeVisible();
+  await expect(app.getByText(/Its shares are refused from now on/)).toBeVisible();
+  await shot('zeroize-done');
+  await axe('zeroize-done');
+  expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
+
+  const entries = readTranscript(key.record);
+  expect(entries.at(-1)?.type).toBe('key-destroyed');
+  const refused = await verifyShareAgainstRecord(
+    key.record,
+    new FileShareSource(key.shares[0]!, async () => Buffer.from(PASS)),
+  ).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(CeremonyError);
+  expect((refused as CeremonyError).code).toBe('ShareRetired');
+  expect((refused as CeremonyError).message).toMatch(/destroyed/);
+});
