@@ -93,6 +93,24 @@ async function signAs(s: UnitsBundleSession, dialogs: ScriptedDialogs, name: str
   await s.sign({ medium: 'file', passphrase: PASS });
 }
 
+/** An admin change that adds the admin of `certificateFile`, signed by Alice and Bob, saved and ingested; the units' new transport files. */
+async function addAdminOnUnits(k: KeyOnUnits, dir: string, certificateFile: string): Promise<string[]> {
+  const { s, dialogs } = await atChange(k, dir, 'admin-change');
+  dialogs.answer('openFile', certificateFile);
+  await s.addAdmin();
+  await s.buildAdminChange({ signatureThreshold: 2, revocationThreshold: 2 });
+  await signAs(s, dialogs, 'Alice');
+  await signAs(s, dialogs, 'Bob');
+  const out = join(dir, 'out-added');
+  mkdirSync(out);
+  dialogs.answer('chooseFolder', out);
+  const saved = (await s.saveBundle()).bundle!.saved!.path;
+  expect(ingestBundle(k.unitsDir, readFileSync(saved, 'utf8')).every((r) => r.ok)).toBe(true);
+  const after = join(dir, 'transport-after');
+  mkdirSync(after);
+  return exportTransportFiles(k.unitsDir, after).map((t) => t.path);
+}
+
 describe('the units\u2019 admins, as the record knows them', () => {
   it('follows the claim, then an admin change, and forgets them after a zeroize', () => {
     const created = (seq: number, operation: string, data: Record<string, unknown>) => ({
@@ -186,21 +204,8 @@ describe('admin change', () => {
     const { dir, key: k } = await key();
     const older = join(dir, 'older-record.jsonl');
     copyFileSync(k.record, older);
-    const { s, dialogs } = await atChange(k, dir, 'admin-change');
-    dialogs.answer('openFile', daveFile);
-    await s.addAdmin();
-    await s.buildAdminChange({ signatureThreshold: 2, revocationThreshold: 2 });
-    await signAs(s, dialogs, 'Alice');
-    await signAs(s, dialogs, 'Bob');
-    const out = join(dir, 'out');
-    mkdirSync(out);
-    dialogs.answer('chooseFolder', out);
-    const saved = (await s.saveBundle()).bundle!.saved!.path;
-    expect(ingestBundle(k.unitsDir, readFileSync(saved, 'utf8')).every((r) => r.ok)).toBe(true);
+    const transports = await addAdminOnUnits(k, dir, daveFile);
     // The units now have Dave; a copy of the record from before the change does not know it.
-    const now = join(dir, 'transport-after');
-    mkdirSync(now);
-    const transports = exportTransportFiles(k.unitsDir, now).map((t) => t.path);
     const e = await refusal(atChange({ ...k, record: older }, dir, 'admin-change', transports));
     expect(e.code).toBe('UnitState');
     expect(e.message).toMatch(/Alice, Bob, Carol, Dave .* but older-record\.jsonl says Alice, Bob, Carol/);
@@ -265,22 +270,9 @@ describe('signing with a card', () => {
     const dana = await cards.onCard('Reader 1', (s) => generateAdminIdentityOnCard(s, 'Dana', Buffer.from(pin)));
     const danaCert = join(dir, 'dana.cert.pem');
     writeFileSync(danaCert, dana.pem);
-    // Dana joins (signed by Alice and Bob, identity files).
-    const { s, dialogs } = await atChange(k, dir, 'admin-change');
-    dialogs.answer('openFile', danaCert);
-    await s.addAdmin();
-    await s.buildAdminChange({ signatureThreshold: 2, revocationThreshold: 2 });
-    await signAs(s, dialogs, 'Alice');
-    await signAs(s, dialogs, 'Bob');
-    const out = join(dir, 'out');
-    mkdirSync(out);
-    dialogs.answer('chooseFolder', out);
-    const change = (await s.saveBundle()).bundle!.saved!.path;
-    expect(ingestBundle(k.unitsDir, readFileSync(change, 'utf8')).every((r) => r.ok)).toBe(true);
-    // Then the zeroize: Dana signs with her card and PIN, Bob with his file.
-    const after = join(dir, 'transport-after');
-    mkdirSync(after);
-    const transports = exportTransportFiles(k.unitsDir, after).map((t) => t.path);
+    // Dana joins (signed by Alice and Bob, identity files); then the zeroize: Dana signs with her card and PIN, Bob with his file.
+    const transports = await addAdminOnUnits(k, dir, danaCert);
+    const dialogs = new ScriptedDialogs();
     const work = join(dir, 'work-cards');
     mkdirSync(work);
     const z = new UnitsBundleSession({ dialogs, workDir: work, cards });
