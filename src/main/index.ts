@@ -12,6 +12,8 @@ import { createPcscTransport } from '../core/cards/pcsc.js';
 import { CeremonySession } from '../core/ceremony/session.js';
 import { RecoverySession } from '../core/ceremony/recovery-session.js';
 import { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
+import { CardDesk } from '../core/ceremony/card-desk.js';
+import { SerialQueue } from '../core/ceremony/serial-queue.js';
 import { createHandlers } from './handlers.js';
 import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -93,7 +95,12 @@ if (!app.requestSingleInstanceLock()) {
         session: ceremony,
         recovery,
         // Admin change and zeroize (issue 11, ceremonies 3 and 5): they hold no secret between calls.
-        unitsBundle: new UnitsBundleSession({ dialogs: electronDialogs(() => mainWindow), workDir }),
+        unitsBundle: new UnitsBundleSession({
+          dialogs: electronDialogs(() => mainWindow),
+          workDir,
+          // Its own desk on the card service: admins may sign with their cards (slot 9C).
+          cards: new CardDesk(() => createPcscTransport(utilityPcscWorker), new SerialQueue()),
+        }),
         appInfo: () => ({
           name: app.getName(),
           version: app.getVersion(),

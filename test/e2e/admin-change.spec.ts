@@ -90,6 +90,12 @@ test('admin change: Dave added, Alice removed, a lock-out refused, signed by the
   await expect(app.getByText('0 of 2')).toBeVisible();
   await shot('admin-change-signing');
   await axe('admin-change-signing');
+  // An admin may sign with their card instead (slot 9C, reader and PIN).
+  await app.getByLabel('On a smart card (PIN)').check();
+  await expect(app.getByRole('button', { name: 'Sign with my card' })).toBeVisible();
+  await shot('admin-change-signing-card');
+  await axe('admin-change-signing-card');
+  await app.getByLabel('In an identity file (passphrase)').check();
   await wizard.signWith(dave, PASS);
   await expect(app.getByRole('alert')).toContainText('not a current admin of the units');
   for (const n of ['Bob', 'Carol']) await wizard.signWith(key.identities[n]!, PASS);

@@ -18,6 +18,8 @@ import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
 import { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
+import { CardDesk } from '../../../src/core/ceremony/card-desk.js';
+import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import { rehearsalPorts } from '../../../src/main/rehearsal.js';
 import { API_VERBS, KEY_CEREMONY_API_NAME } from '../../../src/shared/api.js';
@@ -121,7 +123,12 @@ export function createBridge(o: BridgeOptions): Bridge {
   const handlers = createHandlers({
     session,
     recovery: new RecoverySession({ dialogs, workDir: o.workDir }),
-    unitsBundle: new UnitsBundleSession({ dialogs, workDir: o.workDir }),
+    unitsBundle: new UnitsBundleSession({
+      dialogs,
+      workDir: o.workDir,
+      // As main does: its own card desk on the same card service.
+      cards: new CardDesk(o.openCardTransport ?? (() => (transport ??= createPcscTransport())), new SerialQueue()),
+    }),
     appInfo: () => ({ name: 'Key Ceremony', version: 'test', networkInterfacesUp: o.networkInterfacesUp ?? [] }),
     reportBug: (channel, error) => {
       bugs.push(`${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
