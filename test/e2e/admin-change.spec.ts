@@ -8,13 +8,15 @@
 // current admins; a removal needs max(signature, revocation) = 2), saved.
 // The emulator ingests it and reports Bob, Carol and Dave with thresholds
 // 2 and 2. Screenshots and axe at each step.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
 import { generateFileIdentity } from '../../src/core/identity/identity.js';
 import { emu, ok } from '../support/cli.js';
 import { keyOnUnits } from '../support/key-on-units.js';
 import { expect, test } from './fixtures.js';
+import type { DialogKind } from './pages/ceremony-env.js';
+import { UnitsBundlePage } from './pages/units-bundle.js';
 
 const PASS = 'admin change correct horse battery';
 
@@ -37,7 +39,8 @@ test('admin change: Dave added, Alice removed, a lock-out refused, signed by the
   });
   const dave = join(workDir, 'dave.identity.pem');
   writeFileSync(dave, (await generateFileIdentity('Dave', Buffer.from(PASS))).text);
-  const answer = (kind: 'openFile' | 'chooseFolder', path: string): void => bridge.dialogs.answer(kind, path);
+  const answer = (kind: DialogKind, path: string): void => bridge.dialogs.answer(kind, path);
+  const wizard = new UnitsBundlePage(app, answer);
 
   await app.getByRole('button', { name: 'Change the admins' }).click();
   await expect(app.getByRole('heading', { name: 'Change the admins', level: 2 })).toBeVisible();
@@ -45,18 +48,12 @@ test('admin change: Dave added, Alice removed, a lock-out refused, signed by the
   await axe('admin-change-start');
 
   // 1. The record: the units' admins and thresholds, as it knows them.
-  answer('openFile', key.record);
-  await app.getByRole('button', { name: 'Open the key’s record…' }).click();
+  await wizard.openRecord(key.record);
   await expect(app.getByText('Alice, Bob, Carol')).toBeVisible();
   await expect(app.getByText('signature 2, revocation 2')).toBeVisible();
 
   // 2. The units, each confirmed against its display.
-  for (const t of key.transports) {
-    answer('openFile', t);
-    await app.getByRole('button', { name: 'Load a unit’s transport file…' }).click();
-    await app.getByRole('button', { name: /matches the unit’s display$/ }).click();
-  }
-  await expect(app.getByText('Confirmed: matches the unit’s display.')).toHaveCount(2);
+  await wizard.loadUnits(key.transports);
   await shot('admin-change-units');
   await axe('admin-change-units');
   await app.getByRole('button', { name: 'Continue' }).click();
@@ -93,20 +90,17 @@ test('admin change: Dave added, Alice removed, a lock-out refused, signed by the
   await expect(app.getByText('0 of 2')).toBeVisible();
   await shot('admin-change-signing');
   await axe('admin-change-signing');
-  await app.getByLabel('Passphrase of your identity file').fill(PASS);
-  answer('openFile', dave);
-  await app.getByRole('button', { name: 'Open my identity file and sign…' }).click();
+  // An admin may sign with their card instead (slot 9C, reader and PIN).
+  await app.getByLabel('On a smart card (PIN)').check();
+  await expect(app.getByRole('button', { name: 'Sign with my card' })).toBeVisible();
+  await shot('admin-change-signing-card');
+  await axe('admin-change-signing-card');
+  await app.getByLabel('In an identity file (passphrase)').check();
+  await wizard.signWith(dave, PASS);
   await expect(app.getByRole('alert')).toContainText('not a current admin of the units');
-  for (const n of ['Bob', 'Carol']) {
-    await app.getByLabel('Passphrase of your identity file').fill(PASS);
-    answer('openFile', key.identities[n]!);
-    await app.getByRole('button', { name: 'Open my identity file and sign…' }).click();
-  }
+  for (const n of ['Bob', 'Carol']) await wizard.signWith(key.identities[n]!, PASS);
   await expect(app.getByText('2 of 2 (Bob, Carol)')).toBeVisible();
-  const out = join(workDir, 'out');
-  mkdirSync(out);
-  answer('chooseFolder', out);
-  await app.getByRole('button', { name: 'Save the bundle…' }).click();
+  const bundle = await wizard.saveInto(join(workDir, 'out'));
   await expect(app.getByRole('heading', { name: 'The admin change bundle is saved' })).toBeVisible();
   await shot('admin-change-done');
   await axe('admin-change-done');
@@ -121,9 +115,8 @@ test('admin change: Dave added, Alice removed, a lock-out refused, signed by the
   ]);
 
   // The units ingest it: Bob, Carol and Dave, thresholds 2 and 2.
-  const [bundle] = readdirSync(out);
-  expect(bundle).toMatch(/^bundle-admin-change-2-[0-9a-f]{8}\.json$/);
-  const ingest = emu(workDir, 'ingest', '--state', key.unitsDir, join(out, bundle!));
+  expect(basename(bundle)).toMatch(/^bundle-admin-change-2-[0-9a-f]{8}\.json$/);
+  const ingest = emu(workDir, 'ingest', '--state', key.unitsDir, bundle);
   expect(ingest.code, ingest.stderr).toBe(0);
   const status = JSON.parse(ok(emu(workDir, 'status', '--state', key.unitsDir, '--json'))) as {
     units: Array<{ adminNames: string[]; signatureThreshold: number; revocationThreshold: number }>;

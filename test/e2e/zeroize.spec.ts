@@ -9,8 +9,8 @@
 // the record ends with key-destroyed, the done screen says what was
 // destroyed. The units hold no key, and a share of the key is refused
 // from then on. Screenshots and axe at each step.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { FileShareSource } from '../../src/core/ceremony/media.js';
 import { verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
@@ -18,6 +18,8 @@ import { CeremonyError } from '../../src/core/errors.js';
 import { emu, ok } from '../support/cli.js';
 import { keyOnUnits } from '../support/key-on-units.js';
 import { expect, test } from './fixtures.js';
+import type { DialogKind } from './pages/ceremony-env.js';
+import { UnitsBundlePage } from './pages/units-bundle.js';
 
 const PASS = 'zeroize correct horse battery';
 
@@ -49,16 +51,9 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
     rehearsal: true,
     identities: key.identities,
   });
-  const answer = (kind: 'openFile' | 'chooseFolder', path: string): void => bridge.dialogs.answer(kind, path);
+  const answer = (kind: DialogKind, path: string): void => bridge.dialogs.answer(kind, path);
   const title = 'Zeroize the units (decommission)';
-  const loadUnits = async (transports: string[]): Promise<void> => {
-    for (const t of transports) {
-      answer('openFile', t);
-      await app.getByRole('button', { name: 'Load a unit’s transport file…' }).click();
-      await app.getByRole('button', { name: /matches the unit’s display$/ }).click();
-    }
-    await expect(app.getByText('Confirmed: matches the unit’s display.')).toHaveCount(2);
-  };
+  const wizard = new UnitsBundlePage(app, answer);
 
   await app.getByRole('button', { name: title }).click();
   await expect(app.getByRole('heading', { name: title, level: 2 })).toBeVisible();
@@ -66,10 +61,9 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
   await axe('zeroize-start');
 
   // A rehearsal record never reaches production units: refused before anything is built.
-  answer('openFile', rehearsal.record);
-  await app.getByRole('button', { name: 'Open the key’s record…' }).click();
+  await wizard.openRecord(rehearsal.record);
   await expect(app.getByText(/REHEARSAL: this record’s key lives in a rehearsal/)).toBeVisible();
-  await loadUnits(key.transports);
+  await wizard.loadUnits(key.transports);
   await app.getByRole('button', { name: 'Continue' }).click();
   await expect(app.getByRole('alert')).toContainText('rehearsal');
   await expect(app.getByRole('heading', { name: '2. The units' })).toBeVisible();
@@ -80,10 +74,9 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
   await app.getByRole('button', { name: title }).click();
 
   // 1-2. The production record and its units.
-  answer('openFile', key.record);
-  await app.getByRole('button', { name: 'Open the key’s record…' }).click();
+  await wizard.openRecord(key.record);
   await expect(app.getByText('Alice, Bob, Carol')).toBeVisible();
-  await loadUnits(key.transports);
+  await wizard.loadUnits(key.transports);
   await shot('zeroize-units');
   await axe('zeroize-units');
   await app.getByRole('button', { name: 'Continue' }).click();
@@ -104,24 +97,16 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
   await expect(app.getByText(/ZEROIZE 2 units/)).toBeVisible();
   await shot('zeroize-signing');
   await axe('zeroize-signing');
-  for (const n of ['Bob', 'Carol']) {
-    await app.getByLabel('Passphrase of your identity file').fill(PASS);
-    answer('openFile', key.identities[n]!);
-    await app.getByRole('button', { name: 'Open my identity file and sign…' }).click();
-  }
+  for (const n of ['Bob', 'Carol']) await wizard.signWith(key.identities[n]!, PASS);
   await expect(app.getByText('2 of 2 (Bob, Carol)')).toBeVisible();
-  const out = join(workDir, 'out');
-  mkdirSync(out);
-  answer('chooseFolder', out);
-  await app.getByRole('button', { name: 'Save the bundle…' }).click();
+  const bundle = await wizard.saveInto(join(workDir, 'out'));
 
   // 5. The units ingest it; their status is opened and recorded.
   await expect(app.getByRole('heading', { name: '5. The units’ confirmation' })).toBeVisible();
   await shot('zeroize-saved');
   await axe('zeroize-saved');
-  const [bundle] = readdirSync(out);
-  expect(bundle).toMatch(/^bundle-zeroize-2-[0-9a-f]{8}\.json$/);
-  const ingest = emu(workDir, 'ingest', '--state', key.unitsDir, join(out, bundle!));
+  expect(basename(bundle)).toMatch(/^bundle-zeroize-2-[0-9a-f]{8}\.json$/);
+  const ingest = emu(workDir, 'ingest', '--state', key.unitsDir, bundle);
   expect(ingest.code, ingest.stderr).toBe(0);
   const statusText = ok(emu(workDir, 'status', '--state', key.unitsDir, '--json'));
   const status = JSON.parse(statusText) as {

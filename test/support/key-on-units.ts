@@ -1,11 +1,11 @@
 // A key in service on emulated units, made by the CLI's own core functions
 // and the emulator's CLI (as `npm run rehearsal` steps 1-5 do): admin
 // identity files, a key generated 2 of 3 into share files, an instance of 2
-// units confirmed into the record, the initialize bundle claiming them for
+// emulated units (in process) confirmed into the record, the initialize bundle claiming them for
 // the admins, signed by every admin and ingested; then the transport files
 // exported again (their snapshot now names the admins). For the later
 // ceremonies' tests (admin change, zeroize).
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTransportFile } from '../../src/core/bundle/transport.js';
 import { confirmUnit, createBundle, prepareSigning, signPreparedBundle } from '../../src/core/ceremony/bundles.js';
@@ -13,7 +13,7 @@ import { FileShareDestination, FileShareSource } from '../../src/core/ceremony/m
 import { generateMasterKeyCeremony } from '../../src/core/ceremony/operations.js';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
 import { fileKeySigner, generateFileIdentity, unlockFileIdentity } from '../../src/core/identity/identity.js';
-import { emu, ok } from './cli.js';
+import { exportTransportFiles, ingestBundle, initInstance } from '../../src/emulator/instance.js';
 
 const SCRYPT = { logN: 15, r: 8, p: 1 };
 
@@ -63,11 +63,11 @@ export async function keyOnUnits(a: {
     actor: 'Olga',
   });
   const unitsDir = join(base, 'units');
-  ok(emu(base, 'init', '--state', unitsDir, '--units', '2', ...(a.rehearsal ? ['--rehearsal'] : [])));
+  initInstance(unitsDir, 2, { rehearsal: a.rehearsal === true });
   const exportTransports = (dirName: string): string[] => {
     const out = join(base, dirName);
-    ok(emu(base, 'transport', '--state', unitsDir, '--out-dir', out));
-    return readdirSync(out).map((f) => join(out, f));
+    mkdirSync(out);
+    return exportTransportFiles(unitsDir, out).map((t) => t.path);
   };
   const first = exportTransports('transport-0').map(readTransportFile);
   for (const t of first) confirmUnit(record, t, t.file.fingerprint);
@@ -92,6 +92,7 @@ export async function keyOnUnits(a: {
     const turn = prepareSigning(bundle, { recordEntries: readTranscript(record), recordLabel: 'The record' });
     await signPreparedBundle(bundle, turn, c.certificate, fileKeySigner(c.privateKey), { path: record });
   }
-  ok(emu(base, 'ingest', '--state', unitsDir, bundle));
+  const refused = ingestBundle(unitsDir, readFileSync(bundle, 'utf8')).filter((r) => !r.ok);
+  if (refused.length > 0) throw new Error(`The units refused the initialize bundle: ${JSON.stringify(refused)}`);
   return { record, kcv: generated.kcv, shares, unitsDir, transports: exportTransports('transport'), identities };
 }

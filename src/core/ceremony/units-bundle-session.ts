@@ -356,11 +356,22 @@ export class UnitsBundleSession {
     });
   }
 
-  /** Zeroize: the statuses checked against the record, and key-destroyed recorded (`units report`). */
+  /**
+   * Zeroize: the statuses checked against the record, and key-destroyed
+   * recorded (`units report`). Refused statuses are dropped, to be exported
+   * again once the units agree.
+   */
   recordDestroyed(): Promise<UnitsBundleState> {
     return this.queue.run(async () => {
       const st = this.expect('saved', 'record the units\u2019 confirmation');
-      const report = recordUnitsStatus({ recordPath: st.record.path, statuses: st.statuses, now: this.now });
+      let report: UnitsReportResult;
+      try {
+        report = recordUnitsStatus({ recordPath: st.record.path, statuses: st.statuses, now: this.now });
+      } catch (e) {
+        // Refused statuses are of no further use: the refusal says to export them again and open them anew.
+        st.statuses = [];
+        throw e;
+      }
       const { phase: _saved, statuses: _statuses, ...rest } = st;
       this.state = { ...rest, phase: 'done', report };
       return this.snapshot();

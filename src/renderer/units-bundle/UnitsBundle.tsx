@@ -4,13 +4,14 @@
 // it answered and sends each step. One screen for both: they share the
 // record, the units, the signatures and the save; only the change differs.
 import { useEffect, useState, type FormEvent } from 'react';
-import type { IpcResult, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
+import type { IpcResult, Medium, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretField } from '../ui/SecretField.js';
+import { SecretForm } from '../ui/SecretForm.js';
 
 const TITLE: Record<UnitsBundleOperationView, string> = {
   'admin-change': 'Change the admins',
@@ -406,8 +407,16 @@ function ZeroizeConfirm({
   );
 }
 
-function BundleFacts({ bundle }: { readonly bundle: NonNullable<UnitsBundleView['bundle']> }) {
+function BundleFacts({
+  bundle,
+  current,
+}: {
+  readonly bundle: NonNullable<UnitsBundleView['bundle']>;
+  readonly current: UnitAdminsView | null;
+}) {
   const s = bundle.summary;
+  /** A removed admin by name, from the units' current admins (the bundle names them by thumbprint). */
+  const removedName = (t: string): string => current?.admins.find((a) => a.thumbprint === t)?.name ?? t;
   return (
     <div className="result-panel">
       <p>
@@ -433,7 +442,7 @@ function BundleFacts({ bundle }: { readonly bundle: NonNullable<UnitsBundleView[
         {s.adminsRemoved.length > 0 && (
           <div>
             <dt>Admins removed</dt>
-            <dd className="mono">{s.adminsRemoved.join(', ')}</dd>
+            <dd>{s.adminsRemoved.map(removedName).join(', ')}</dd>
           </div>
         )}
         {s.thresholds && (
@@ -469,6 +478,7 @@ function Signing({
   readonly busy: boolean;
   readonly step: Step;
 }) {
+  const [medium, setMedium] = useState<Medium>('file');
   const [passphrase, setPassphrase] = useState('');
   const bundle = view.bundle!;
   const enough = bundle.signedBy.length >= bundle.required;
@@ -483,10 +493,46 @@ function Signing({
     <section className="check-section" aria-labelledby="units-bundle-signing-heading">
       <h3 id="units-bundle-signing-heading">4. The units’ admins sign the bundle</h3>
       <p>
-        {`The bundle is in the record. Each signer reads what it does, then signs with their identity file. Who may sign: ${view.current ? adminNames(view.current) : ''}.`}
+        {`The bundle is in the record. Each signer reads what it does, then signs with their identity file or card. Who may sign: ${view.current ? adminNames(view.current) : ''}.`}
       </p>
-      <BundleFacts bundle={bundle} />
+      <BundleFacts bundle={bundle} current={view.current} />
       {!enough && (
+        <fieldset className="medium-choice">
+          <legend>Where is your admin identity?</legend>
+          <div className="radio-row">
+            <input
+              type="radio"
+              id="units-bundle-medium-file"
+              name="units-bundle-medium"
+              checked={medium === 'file'}
+              onChange={() => setMedium('file')}
+            />
+            <label htmlFor="units-bundle-medium-file">In an identity file (passphrase)</label>
+          </div>
+          <div className="radio-row">
+            <input
+              type="radio"
+              id="units-bundle-medium-card"
+              name="units-bundle-medium"
+              checked={medium === 'card'}
+              onChange={() => setMedium('card')}
+            />
+            <label htmlFor="units-bundle-medium-card">On a smart card (PIN)</label>
+          </div>
+        </fieldset>
+      )}
+      {!enough && medium === 'card' && (
+        <SecretForm
+          medium="card"
+          submitLabel="Sign with my card"
+          busy={null}
+          error={null}
+          onSubmit={(secret) => step('Signing the bundle with the card…', () => api().unitsBundle.sign({ secret }))}
+        >
+          <p>Insert your card (its admin identity is in slot 9C), choose its reader and type its PIN.</p>
+        </SecretForm>
+      )}
+      {!enough && medium === 'file' && (
         <form onSubmit={(e) => void submit(e)}>
           <SecretField
             id="units-bundle-sign-passphrase"
@@ -606,7 +652,7 @@ function Done({ view }: { readonly view: UnitsBundleView }) {
       <ScreenHeading level={3} id="units-bundle-done-heading">
         The admin change bundle is saved
       </ScreenHeading>
-      <BundleFacts bundle={bundle} />
+      <BundleFacts bundle={bundle} current={view.current} />
       <Saved bundle={bundle} />
       <p>
         <strong>Next:</strong> carry the bundle to the units and ingest it there (

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CeremonySession } from '../../../src/core/ceremony/session.js';
 import type { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
+import type { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
 import { createHandlers } from '../../../src/main/handlers.js';
 import { API_VERBS, buildApi } from '../../../src/shared/api.js';
 import { IpcChannel } from '../../../src/shared/ipc.js';
@@ -20,6 +21,7 @@ const untouchable = new Proxy({} as CeremonySession, {
 const handlers = createHandlers({
   session: untouchable,
   recovery: untouchable as unknown as RecoverySession,
+  unitsBundle: untouchable as unknown as UnitsBundleSession,
   appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
   reportBug: (channel, e) => {
     throw new Error(`bug in ${channel}: ${String(e)}`);
@@ -94,6 +96,26 @@ describe('the IPC contract', () => {
       ok: true,
       value: ['recovery:open-record', [{ paperHead: null }]],
     });
+  });
+
+  it('takes the admin change\u2019s and the zeroize\u2019s requests strictly (issue 11, ceremonies 3 and 5)', async () => {
+    for (const [channel, bad] of [
+      [IpcChannel.unitsBundleOpenRecord, { operation: 'rotate' }],
+      [IpcChannel.unitsBundleOpenRecord, {}],
+      [IpcChannel.unitsBundleSetRemoved, { thumbprint: 'x', removed: 'yes' }],
+      [IpcChannel.unitsBundleSetRemoved, { thumbprint: 'x'.repeat(65), removed: true }],
+      [IpcChannel.unitsBundleDropAddedAdmin, { index: -1 }],
+      [IpcChannel.unitsBundleBuildAdminChange, { signatureThreshold: 0, revocationThreshold: 1 }],
+      [IpcChannel.unitsBundleBuildAdminChange, { signatureThreshold: 1 }],
+      [IpcChannel.unitsBundleBuildZeroize, { keyName: 7 }],
+      [IpcChannel.unitsBundleSign, { passphrase: 'p' }],
+      [IpcChannel.unitsBundleSign, { secret: { medium: 'card', reader: 'r', pin: 'x'.repeat(17) } }],
+    ] as const) {
+      const r = await handlers[channel]([bad]);
+      expect(r.ok ? 'accepted' : r.error.code, `${channel} ${JSON.stringify(bad).slice(0, 60)}`).toBe(
+        'invalid-request',
+      );
+    }
   });
 
   it('takes the set-up\u2019s revocation threshold and reasons strictly (issue 11)', async () => {
