@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { CeremonyError, missingCase } from '../errors.js';
 import { safeFileStem } from '../files.js';
 import type { CardDesk } from './card-desk.js';
-import { cardShareHintsOf, loadCeremony } from './operations.js';
+import { loadCeremony } from './operations.js';
 import type { CeremonySummary } from './record.js';
 import { reshareMasterKey, type ReshareResult } from './reshare.js';
 import type { SerialQueue } from './serial-queue.js';
@@ -180,7 +180,7 @@ export class ReshareSession {
         const st = this.expect('shares-in', 'bring a current share');
         const brought = await bringShare(
           this.ports,
-          { summary: st.record.summary, cardHints: cardShareHintsOf(st.record.summary) },
+          st.record.summary,
           st.brought,
           secret,
           bytes,

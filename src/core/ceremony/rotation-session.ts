@@ -22,7 +22,7 @@ import {
 import { createBundle, prepareSigning, type CreatedBundle } from './bundles.js';
 import type { CardDesk } from './card-desk.js';
 import { refuseEndedKey, type UnitsReportResult } from './lifecycle.js';
-import { cardShareHintsOf, generateMasterKeyCeremony, loadCeremony, type GenerateResult } from './operations.js';
+import { generateMasterKeyCeremony, loadCeremony, type GenerateResult } from './operations.js';
 import { ENTRY, type CeremonySummary } from './record.js';
 import type { SerialQueue } from './serial-queue.js';
 import { missingUnits, type FileDialogs, type FileFilter, type SecretInput } from './session.js';
@@ -381,14 +381,7 @@ export class RotationSession {
       withSecretBytes(secret, async (bytes) => {
         const st = this.expect('shares', 'present a new share');
         const summary = st.newKey.summary;
-        const brought = await bringShare(
-          this.ports,
-          { summary, cardHints: cardShareHintsOf(summary) },
-          st.brought,
-          secret,
-          bytes,
-          'Open your new share file',
-        );
+        const brought = await bringShare(this.ports, summary, st.brought, secret, bytes, 'Open your new share file');
         st.brought.push(brought);
         return this.snapshot();
       }),

@@ -6,12 +6,14 @@ import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
 import type { CardDesk } from './card-desk.js';
-import { CardShareDestination, type CardShareHints } from './card-media.js';
-import { FileShareDestination, FileShareSource, type ShareDestination, type ShareSource } from './media.js';
-import { checkNextSourceAgainstRecord } from './operations.js';
+import { CardShareDestination } from './card-media.js';
+import { FileShareDestination, type ShareDestination, type ShareSource } from './media.js';
 import type { CeremonySummary } from './record.js';
 import { checkShareSetRoster, type CustodianShare } from './share-issue.js';
 import type { FileDialogs, FileFilter, SecretInput } from './session.js';
+import { bringShare as bringOneShare, checkAgainstRecord, type BroughtShare } from './bring-share.js';
+
+export type { BroughtShare };
 
 // A custodian's turn with a share, in the app's wizards that take shares in
 // and give new ones out (re-share, rotation; issue 11): bringing a share of
@@ -30,50 +32,34 @@ export interface ShareTurnPorts {
   scryptCost?: { logN: number; r: number; p: number };
 }
 
-/** A share its custodian brought: opened, its header checked against the record. */
-export interface BroughtShare {
-  readonly header: KeyshareHeader;
-  /** Its holder, as the record names them. */
-  readonly custodian: string;
-  readonly label: string;
-  /** The opened share. Secret: never logged; zeroed by forgetBrought. */
-  readonly share: Buffer;
-}
-
 /**
  * A custodian brings a share of `summary`'s key (file: open dialog and the
- * passphrase in `bytes`; card: reader and PIN). Its header is checked against
- * the record and the shares already brought (checkNextSourceAgainstRecord:
- * a retired share, a share of another key, a share given twice or a second
- * share of one person is refused), then it is opened: a wrong secret is told
- * to its owner now. `bytes` stays the caller's to zero.
+ * passphrase in `bytes`; card: reader and PIN): bring-share.ts's one step,
+ * checked against the record and the shares already brought (a retired
+ * share, a share of another key, a share given twice or a second share of
+ * one person is refused), then opened, so a wrong secret is told to its
+ * owner now. `bytes` stays the caller's to zero.
  */
-export async function bringShare(
+export function bringShare(
   ports: ShareTurnPorts,
-  record: { summary: CeremonySummary; cardHints: CardShareHints },
+  summary: CeremonySummary,
   brought: readonly BroughtShare[],
   secret: SecretInput,
   bytes: Buffer,
   title: string,
 ): Promise<BroughtShare> {
-  const provide = async (): Promise<Buffer> => Buffer.from(bytes);
-  let source: ShareSource;
-  if (secret.medium === 'file') {
-    const path = picked(await ports.dialogs.openFile({ title, filters: SHARE_FILTERS }));
-    source = new FileShareSource(path, provide);
-  } else {
-    source = ports.cards.shareSource(secret.reader, provide, record.cardHints);
-  }
-  return ports.cards.touching(secret.medium === 'card' ? secret.reader : null, async () => {
-    const header = await checkNextSourceAgainstRecord(
-      record.summary,
+  const medium =
+    secret.medium === 'file' ? { medium: 'file' as const } : { medium: 'card' as const, reader: secret.reader };
+  return bringOneShare(
+    ports,
+    medium,
+    bytes,
+    checkAgainstRecord(
+      summary,
       brought.map((b) => b.header),
-      source,
-    );
-    const share = await source.open();
-    const custodian = record.summary.issued.get(header.shareIndex)?.custodian ?? header.custodian;
-    return { header, custodian, label: source.label, share };
-  });
+    ),
+    title,
+  );
 }
 
 /** A brought share as a source for the ceremony: each open() answers a copy, which the ceremony zeroes. */
