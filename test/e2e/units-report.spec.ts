@@ -7,44 +7,18 @@
 // is opened and key-destroyed recorded; the done screen says what was
 // recorded; the record opened again is refused (the key ended), and a
 // share of the key is refused. Screenshots and axe on every screen.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileShareSource } from '../../src/core/ceremony/media.js';
 import { verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
-import { UnitsBundleSession } from '../../src/core/ceremony/units-bundle-session.js';
 import { CeremonyError } from '../../src/core/errors.js';
 import { emu, ok } from '../support/cli.js';
-import { ScriptedDialogs } from '../support/dialogs.js';
-import { keyOnUnits, type KeyOnUnits } from '../support/key-on-units.js';
+import { keyOnUnits } from '../support/key-on-units.js';
+import { zeroizeBundleSaved } from '../support/zeroize-bundle.js';
 import { expect, test } from './fixtures.js';
 
 const PASS = 'units report correct horse battery';
-
-/** The zeroize wizard's session up to its saved bundle (then closed): the bundle's path. */
-async function zeroizeBundle(key: KeyOnUnits, workDir: string): Promise<string> {
-  const dialogs = new ScriptedDialogs();
-  const work = join(workDir, 'zeroize-work');
-  mkdirSync(work);
-  const s = new UnitsBundleSession({ dialogs, workDir: work });
-  dialogs.answer('openFile', key.record);
-  await s.openRecord('zeroize');
-  for (const t of key.transports) {
-    dialogs.answer('openFile', t);
-    const st = await s.addTransport();
-    await s.confirmUnit(st.units.at(-1)!.unitId);
-  }
-  await s.unitsDone();
-  await s.buildZeroize('MKREPORT');
-  for (const n of ['Alice', 'Bob']) {
-    dialogs.answer('openFile', key.identities[n]!);
-    await s.sign({ medium: 'file', passphrase: PASS });
-  }
-  const out = join(workDir, 'usb');
-  mkdirSync(out);
-  dialogs.answer('chooseFolder', out);
-  return (await s.saveBundle()).bundle!.saved!.path;
-}
 
 test('units report: a status before the ingest refused naming the unit; then key-destroyed recorded, the ended key refused, its shares refused', async ({
   app,
@@ -63,7 +37,13 @@ test('units report: a status before the ingest refused naming the unit; then key
     revocationThreshold: 2,
     passphrase: PASS,
   });
-  const bundle = await zeroizeBundle(key, workDir);
+  const bundle = await zeroizeBundleSaved({
+    key,
+    keyName: 'MKREPORT',
+    dir: workDir,
+    signers: ['Alice', 'Bob'],
+    passphrase: PASS,
+  });
   const status = (name: string): { file: string; instanceId: string; units: string[] } => {
     const text = ok(emu(workDir, 'status', '--state', key.unitsDir, '--json'));
     const s = JSON.parse(text) as { instanceId: string; units: Array<{ id: string }> };

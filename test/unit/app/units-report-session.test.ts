@@ -12,12 +12,12 @@ import { verifyShareAgainstRecord } from '../../../src/core/ceremony/operations.
 import { RotationSession } from '../../../src/core/ceremony/rotation-session.js';
 import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
-import { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
 import { UnitsReportSession } from '../../../src/core/ceremony/units-report-session.js';
 import { CeremonyError } from '../../../src/core/errors.js';
 import { ingestBundle, instanceStatus } from '../../../src/emulator/instance.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
 import { keyOnUnits, type KeyOnUnits } from '../../support/key-on-units.js';
+import { zeroizeBundleSaved } from '../../support/zeroize-bundle.js';
 
 const PASS = 'units report correct horse battery';
 const SCRYPT = { logN: 15, r: 8, p: 1 };
@@ -51,35 +51,16 @@ async function key(keyName: string): Promise<{ dir: string; key: KeyOnUnits }> {
   return { dir, key: k };
 }
 
-/** The zeroize wizard up to its saved bundle, then closed: the bundle's path. */
-async function zeroizeSaved(k: KeyOnUnits, dir: string): Promise<string> {
-  const dialogs = new ScriptedDialogs();
-  const work = join(dir, 'work');
-  mkdirSync(work);
-  const s = new UnitsBundleSession({ dialogs, workDir: work });
-  dialogs.answer('openFile', k.record);
-  await s.openRecord('zeroize');
-  for (const t of k.transports) {
-    dialogs.answer('openFile', t);
-    const st = await s.addTransport();
-    await s.confirmUnit(st.units.at(-1)!.unitId);
-  }
-  await s.unitsDone();
-  await s.buildZeroize('MK-Z');
-  for (const n of ['Alice', 'Bob']) {
-    dialogs.answer('openFile', k.identities[n]!);
-    await s.sign({ medium: 'file', passphrase: PASS });
-  }
-  const out = join(dir, 'usb');
-  mkdirSync(out);
-  dialogs.answer('chooseFolder', out);
-  return (await s.saveBundle()).bundle!.saved!.path;
-}
-
 describe('UnitsReportSession', () => {
   it('records key-destroyed after a zeroize; a status before the ingest is refused naming the unit; an ended key is refused', async () => {
     const { dir, key: k } = await key('MK-Z');
-    const bundle = await zeroizeSaved(k, dir);
+    const bundle = await zeroizeBundleSaved({
+      key: k,
+      keyName: 'MK-Z',
+      dir,
+      signers: ['Alice', 'Bob'],
+      passphrase: PASS,
+    });
     const early = saveStatus(k.unitsDir, join(dir, 'status-early.json'));
 
     // The app was closed in between: a new session.
