@@ -11,6 +11,7 @@ import type { CeremonySession } from '../core/ceremony/session.js';
 import type { RecoverySession } from '../core/ceremony/recovery-session.js';
 import type { RotationSession } from '../core/ceremony/rotation-session.js';
 import type { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
+import type { UnitsReportSession } from '../core/ceremony/units-report-session.js';
 import { CeremonyError } from '../core/errors.js';
 import {
   IpcChannel,
@@ -42,7 +43,7 @@ import {
   shareCheckView,
 } from './views.js';
 import { recoveryView, rotationView } from './views.js';
-import { unitsBundleView } from './views.js';
+import { unitsBundleView, unitsReportView } from './views.js';
 
 export interface HandlerContext {
   readonly session: CeremonySession;
@@ -52,6 +53,7 @@ export interface HandlerContext {
   readonly rotation?: RotationSession;
   /** The admin-change and zeroize wizard (issue 11, ceremonies 3 and 5); without it, its channels answer that it is not available. */
   readonly unitsBundle?: UnitsBundleSession;
+  readonly unitsReport?: UnitsReportSession;
   appInfo(): AppInfo;
   /** Where unexpected failures (bugs) are reported; never gets a secret. */
   reportBug(channel: string, error: unknown): void;
@@ -104,6 +106,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     return ctx.unitsBundle;
   };
   const ub = unitsBundleView;
+  const unitsReport = (): UnitsReportSession => {
+    if (!ctx.unitsReport)
+      throw new CeremonyError('WrongStep', 'Recording the units\u2019 report is not available in this window.');
+    return ctx.unitsReport;
+  };
+  const ur = unitsReportView;
   return {
     [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
     [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.snapshot())),
@@ -260,6 +268,23 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.unitsBundleAbandon]: h(IpcChannel.unitsBundleAbandon, none, async () =>
       ub(await unitsBundle().abandon()),
+    ),
+    [IpcChannel.unitsReportState]: h(IpcChannel.unitsReportState, none, () => ur(unitsReport().snapshot())),
+    [IpcChannel.unitsReportOpenRecord]: h(IpcChannel.unitsReportOpenRecord, none, async () =>
+      ur(await unitsReport().openRecord()),
+    ),
+    [IpcChannel.unitsReportOpenNewRecord]: h(IpcChannel.unitsReportOpenNewRecord, none, async () =>
+      ur(await unitsReport().openNewRecord()),
+    ),
+    [IpcChannel.unitsReportDropNewRecord]: h(IpcChannel.unitsReportDropNewRecord, none, async () =>
+      ur(await unitsReport().dropNewRecord()),
+    ),
+    [IpcChannel.unitsReportAddStatus]: h(IpcChannel.unitsReportAddStatus, none, async () =>
+      ur(await unitsReport().addStatus()),
+    ),
+    [IpcChannel.unitsReportRecord]: h(IpcChannel.unitsReportRecord, none, async () => ur(await unitsReport().record())),
+    [IpcChannel.unitsReportAbandon]: h(IpcChannel.unitsReportAbandon, none, async () =>
+      ur(await unitsReport().abandon()),
     ),
     [IpcChannel.recoveryStartFromPaper]: h(
       IpcChannel.recoveryStartFromPaper,

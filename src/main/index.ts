@@ -13,6 +13,7 @@ import { CeremonySession } from '../core/ceremony/session.js';
 import { RecoverySession } from '../core/ceremony/recovery-session.js';
 import { RotationSession } from '../core/ceremony/rotation-session.js';
 import { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
+import { UnitsReportSession } from '../core/ceremony/units-report-session.js';
 import { createHandlers } from './handlers.js';
 import { utilityPcscWorker } from './pcsc-helper.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -113,6 +114,8 @@ if (!app.requestSingleInstanceLock()) {
           cards: ceremony.cardPorts.cards,
           workDir,
         }),
+        // The units' report after a rotation or a zeroize ingested elsewhere: records only, no secret.
+        unitsReport: new UnitsReportSession({ dialogs: electronDialogs(() => mainWindow) }),
         appInfo: () => ({
           name: app.getName(),
           version: app.getVersion(),

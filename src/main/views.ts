@@ -14,7 +14,8 @@ import type { RotationState } from '../core/ceremony/rotation-session.js';
 import type { RecoveryView, RotationView, UnitView } from '../shared/ipc.js';
 import type { UnitsBundleState } from '../core/ceremony/units-bundle-session.js';
 import type { UnitAdmins } from '../core/ceremony/bundle-steps.js';
-import type { UnitAdminsView, UnitsBundleView } from '../shared/ipc.js';
+import type { UnitAdminsView, UnitsBundleView, UnitsReportView } from '../shared/ipc.js';
+import type { UnitsReportState } from '../core/ceremony/units-report-session.js';
 import { fingerprintFromB64url, hexGroups, pgpWords } from '../core/ceremony/fingerprint.js';
 import type {
   BundleSnapshot,
@@ -179,6 +180,29 @@ function unitAdminsView(a: UnitAdmins): UnitAdminsView {
     })),
     signatureThreshold: a.signatureThreshold,
     revocationThreshold: a.revocationThreshold,
+  };
+}
+
+/** The units' report recorded apart from the wizard that built the bundle (issue 11). */
+export function unitsReportView(r: UnitsReportState): UnitsReportView {
+  const rec = r.recorded;
+  return {
+    step: r.step,
+    record: r.record && { ...r.record },
+    newRecord: r.newRecord && { ...r.newRecord },
+    statuses: [...r.statuses],
+    recorded: rec && {
+      kind: rec.kind,
+      keyName: rec.keyName,
+      kcv: rec.kcv,
+      line: rec.line,
+      newKey: rec.newKey && { ...rec.newKey },
+      instances: rec.instances.map((i) => ({
+        instanceId: i.instanceId,
+        units: [...i.units],
+        neverLoaded: i.neverLoaded,
+      })),
+    },
   };
 }
 

@@ -11,6 +11,7 @@ import { CheckRecord } from './check/CheckRecord.js';
 import { CheckShare } from './check/CheckShare.js';
 import { Recovery } from './recovery/Recovery.js';
 import { UnitsBundle } from './units-bundle/UnitsBundle.js';
+import { UnitsReport } from './units-report/UnitsReport.js';
 import { api, safeCall } from './lib/bridge.js';
 import { StartScreen } from './start/StartScreen.js';
 import { ErrorNotice } from './ui/Notices.js';
@@ -31,6 +32,7 @@ type IdleScreen =
   | 'reshare'
   | 'admin-change'
   | 'zeroize'
+  | 'units-report'
   | 'rotate';
 
 type LoadState =
@@ -121,6 +123,8 @@ export function App() {
     body = <Rotation onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'admin-change' || idleScreen === 'zeroize') {
     body = <UnitsBundle key={idleScreen} operation={idleScreen} onBack={() => setIdleScreen('start')} />;
+  } else if (idleScreen === 'units-report') {
+    body = <UnitsReport onBack={() => setIdleScreen('start')} />;
   } else {
     body = (
       <StartScreen
@@ -156,6 +160,10 @@ export function App() {
         onZeroize={() => {
           setNotice(null);
           setIdleScreen('zeroize');
+        }}
+        onUnitsReport={() => {
+          setNotice(null);
+          setIdleScreen('units-report');
         }}
         onRotate={() => {
           setNotice(null);

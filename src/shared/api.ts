@@ -55,6 +55,15 @@ export const API_VERBS = {
     recordDestroyed: IpcChannel.unitsBundleRecordDestroyed,
     abandon: IpcChannel.unitsBundleAbandon,
   },
+  unitsReport: {
+    state: IpcChannel.unitsReportState,
+    openRecord: IpcChannel.unitsReportOpenRecord,
+    openNewRecord: IpcChannel.unitsReportOpenNewRecord,
+    dropNewRecord: IpcChannel.unitsReportDropNewRecord,
+    addStatus: IpcChannel.unitsReportAddStatus,
+    record: IpcChannel.unitsReportRecord,
+    abandon: IpcChannel.unitsReportAbandon,
+  },
   plan: {
     save: IpcChannel.planSave,
     open: IpcChannel.planOpen,

@@ -690,6 +690,32 @@ export interface UnitsBundleView {
 }
 
 // ---------------------------------------------------------------------------
+// The units' report recorded apart from the wizard that built the bundle (issue 11)
+
+/** The key's record, the rotation's record if any, the units' statuses, then what the record now says. */
+export interface UnitsReportView {
+  readonly step: 'idle' | 'statuses' | 'done';
+  readonly record: null | { readonly fileName: string; readonly keyName: string; readonly kcv: string };
+  /** The rotation's record (the new key's), when given. */
+  readonly newRecord: null | { readonly fileName: string; readonly keyName: string; readonly kcv: string };
+  /** The instances whose status file was given. */
+  readonly statuses: readonly string[];
+  /** What the record now says: key-retired or key-destroyed, at this line. */
+  readonly recorded: null | {
+    readonly kind: 'retired' | 'destroyed';
+    readonly keyName: string;
+    readonly kcv: string;
+    readonly line: number;
+    readonly newKey: null | { readonly keyName: string; readonly kcv: string };
+    readonly instances: readonly {
+      readonly instanceId: string;
+      readonly units: readonly string[];
+      readonly neverLoaded: boolean;
+    }[];
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Channels
 
 /** Channel names. Use these constants, never string literals. */
@@ -729,6 +755,13 @@ export const IpcChannel = {
   unitsBundleAddStatus: 'units-bundle:add-status',
   unitsBundleRecordDestroyed: 'units-bundle:record-destroyed',
   unitsBundleAbandon: 'units-bundle:abandon',
+  unitsReportState: 'units-report:state',
+  unitsReportOpenRecord: 'units-report:open-record',
+  unitsReportOpenNewRecord: 'units-report:open-new-record',
+  unitsReportDropNewRecord: 'units-report:drop-new-record',
+  unitsReportAddStatus: 'units-report:add-status',
+  unitsReportRecord: 'units-report:record',
+  unitsReportAbandon: 'units-report:abandon',
   recoveryStartFromPaper: 'recovery:start-from-paper',
   recoveryConfirmUnitOnScreen: 'recovery:confirm-unit-on-screen',
   unitsAddTransport: 'units:add-transport',
@@ -903,6 +936,20 @@ export interface IpcContract {
   [IpcChannel.unitsBundleRecordDestroyed]: { request: undefined; result: UnitsBundleView };
   /** Back to the start screen. */
   [IpcChannel.unitsBundleAbandon]: { request: undefined; result: UnitsBundleView };
+  /** The units' report (after a rotation or a zeroize ingested elsewhere): its state. */
+  [IpcChannel.unitsReportState]: { request: undefined; result: UnitsReportView };
+  /** Opens the key's record (dialog); a key already ended is refused. */
+  [IpcChannel.unitsReportOpenRecord]: { request: undefined; result: UnitsReportView };
+  /** After a rotation: the new key's record (dialog). */
+  [IpcChannel.unitsReportOpenNewRecord]: { request: undefined; result: UnitsReportView };
+  /** Takes back the rotation's record. */
+  [IpcChannel.unitsReportDropNewRecord]: { request: undefined; result: UnitsReportView };
+  /** A units' status file (status --json, dialog), one per instance. */
+  [IpcChannel.unitsReportAddStatus]: { request: undefined; result: UnitsReportView };
+  /** The statuses checked against the record(s); key-retired or key-destroyed recorded (units report). */
+  [IpcChannel.unitsReportRecord]: { request: undefined; result: UnitsReportView };
+  /** Back to the start screen. */
+  [IpcChannel.unitsReportAbandon]: { request: undefined; result: UnitsReportView };
   /** The record is lost: the paper report's values, typed in, and where the new record goes (save dialog). */
   [IpcChannel.recoveryStartFromPaper]: { request: RecoveryPaperReport; result: RecoveryView };
   /** From the paper report: the operator confirms a unit's fingerprint against its display (the new record holds it). */

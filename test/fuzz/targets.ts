@@ -30,6 +30,7 @@ import { parseInstanceState } from '../../src/emulator/schema.js';
 import { CeremonyError } from '../../src/core/errors.js';
 import type { RecoverySession } from '../../src/core/ceremony/recovery-session.js';
 import type { UnitsBundleSession } from '../../src/core/ceremony/units-bundle-session.js';
+import type { UnitsReportSession } from '../../src/core/ceremony/units-report-session.js';
 import type { RotationSession } from '../../src/core/ceremony/rotation-session.js';
 import { createHandlers } from '../../src/main/handlers.js';
 import { IpcChannel } from '../../src/shared/ipc.js';
@@ -523,6 +524,13 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
   [IpcChannel.unitsBundleAddStatus]: { spec: null },
   [IpcChannel.unitsBundleRecordDestroyed]: { spec: null },
   [IpcChannel.unitsBundleAbandon]: { spec: null },
+  [IpcChannel.unitsReportState]: { spec: null },
+  [IpcChannel.unitsReportOpenRecord]: { spec: null },
+  [IpcChannel.unitsReportOpenNewRecord]: { spec: null },
+  [IpcChannel.unitsReportDropNewRecord]: { spec: null },
+  [IpcChannel.unitsReportAddStatus]: { spec: null },
+  [IpcChannel.unitsReportRecord]: { spec: null },
+  [IpcChannel.unitsReportAbandon]: { spec: null },
   [IpcChannel.unitsBundleOpenRecord]: {
     spec: S.obj({ operation: (v) => v === 'admin-change' || v === 'zeroize' }),
     example: { operation: 'zeroize' },
@@ -830,6 +838,7 @@ function ipcTarget(): Target<IpcCase> {
     recovery: session as unknown as RecoverySession,
     // So are the admin change's and the zeroize's (issue 11, ceremonies 3 and 5).
     unitsBundle: session as unknown as UnitsBundleSession,
+    unitsReport: session as unknown as UnitsReportSession,
     rotation: session as unknown as RotationSession,
     appInfo: () => ({ name: 'fuzz', version: '0', networkInterfacesUp: [] }),
     reportBug: (_channel, e) => {

@@ -15,6 +15,7 @@ export function StartScreen({
   onRotate,
   onChangeAdmins,
   onZeroize,
+  onUnitsReport,
 }: {
   readonly notice: string | null;
   readonly onStartCeremony: () => void;
@@ -26,6 +27,7 @@ export function StartScreen({
   readonly onRotate: () => void;
   readonly onChangeAdmins: () => void;
   readonly onZeroize: () => void;
+  readonly onUnitsReport: () => void;
 }) {
   return (
     <main className="app-main start">
@@ -72,6 +74,14 @@ export function StartScreen({
         <Choice id="zeroize" onClick={onZeroize} label="Zeroize the units (decommission)">
           Destroy a key on its units for good: the signed zeroize bundle, then the units’ status recorded, which closes
           the key’s life in its record and refuses its shares from then on.
+        </Choice>
+        <Choice
+          id="units-report"
+          onClick={onUnitsReport}
+          label="Record what the units report (after a rotation or a zeroize)"
+        >
+          The units ingested a rotate or zeroize bundle after its wizard was closed: open the key’s record, the
+          rotation’s record if any, and the units’ status files, and record the key retired or destroyed.
         </Choice>
       </ul>
     </main>

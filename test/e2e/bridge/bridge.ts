@@ -19,6 +19,7 @@ import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
 import { RotationSession } from '../../../src/core/ceremony/rotation-session.js';
 import { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
+import { UnitsReportSession } from '../../../src/core/ceremony/units-report-session.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
 import { rehearsalPorts } from '../../../src/main/rehearsal.js';
 import { API_VERBS, KEY_CEREMONY_API_NAME } from '../../../src/shared/api.js';
@@ -132,6 +133,7 @@ export function createBridge(o: BridgeOptions): Bridge {
     recovery: new RecoverySession({ dialogs, ...session.cardPorts, workDir: o.workDir }),
     rotation,
     unitsBundle: new UnitsBundleSession({ dialogs, cards: session.cardPorts.cards, workDir: o.workDir }),
+    unitsReport: new UnitsReportSession({ dialogs }),
     appInfo: () => ({ name: 'Key Ceremony', version: 'test', networkInterfacesUp: o.networkInterfacesUp ?? [] }),
     reportBug: (channel, error) => {
       bugs.push(`${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
