@@ -7,11 +7,12 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcResult, RecoveryView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
-import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
+import { HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretField } from '../ui/SecretField.js';
 import { BringShareForm } from '../ui/BringShareForm.js';
+import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
 const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
   { step: 'idle', label: 'The key’s record or its paper report' },
@@ -239,7 +240,6 @@ function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step
 }
 
 function Units({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
-  const ready = view.units.length > 0 && view.unitsMissing.length === 0 && view.units.every((u) => u.confirmed);
   const paper = view.record?.from === 'paper';
   return (
     <section className="check-section" aria-labelledby="recovery-units-heading">
@@ -249,56 +249,20 @@ function Units({ view, busy, step }: { readonly view: RecoveryView; readonly bus
           ? 'Load each unit’s transport key file and compare its fingerprint with the unit’s own display. The new record begins with these confirmations.'
           : 'Load each unit’s transport key file and compare its fingerprint with the unit’s own display. Each confirmation is written to the record.'}
       </p>
-      <ul className="unit-list">
-        {view.units.map((u) => (
-          <li key={u.unitId} className="unit-card">
-            <p>
-              Unit <span className="mono">{u.unitId}</span> <span className="path">({u.fileName})</span>
-            </p>
-            <HexGroups groups={u.fingerprintGroups} size="medium" testId={`recovery-unit-${u.unitId}`} />
-            <FingerprintWords words={u.fingerprintWords} />
-            {u.confirmed ? (
-              <p className="notice notice-success">Confirmed: matches the unit’s display.</p>
-            ) : (
-              <button
-                type="button"
-                className="button button-secondary"
-                disabled={busy}
-                onClick={() =>
-                  void step('Recording the confirmation…', () =>
-                    paper
-                      ? api().recovery.confirmUnitOnScreen({ unitId: u.unitId })
-                      : api().recovery.confirmUnit({ unitId: u.unitId }),
-                  )
-                }
-              >
-                {`Unit ${u.unitId}: matches the unit’s display`}
-              </button>
-            )}
-          </li>
-        ))}
-      </ul>
-      {view.unitsMissing.length > 0 && (
-        <p>The bundle goes to every unit of the instance; still to load: {view.unitsMissing.join(', ')}.</p>
-      )}
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${ready ? 'button-secondary' : 'button-primary'}`}
-          disabled={busy}
-          onClick={() => void step('Reading the transport file…', () => api().recovery.addTransport())}
-        >
-          Load a unit’s transport file…
-        </button>
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy || !ready}
-          onClick={() => void step('Checking the units…', () => api().recovery.unitsDone())}
-        >
-          Continue to the admins
-        </button>
-      </div>
+      <UnitsToConfirm
+        units={view.units}
+        unitsMissing={view.unitsMissing}
+        busy={busy}
+        testIdPrefix="recovery"
+        onLoad={() => void step('Reading the transport file…', () => api().recovery.addTransport())}
+        onConfirm={(unitId) =>
+          void step('Recording the confirmation…', () =>
+            paper ? api().recovery.confirmUnitOnScreen({ unitId }) : api().recovery.confirmUnit({ unitId }),
+          )
+        }
+        onContinue={() => void step('Checking the units…', () => api().recovery.unitsDone())}
+        continueLabel="Continue to the admins"
+      />
     </section>
   );
 }

@@ -7,11 +7,12 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcResult, Medium, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
-import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
+import { HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretField } from '../ui/SecretField.js';
 import { SecretForm } from '../ui/SecretForm.js';
+import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
 const TITLE: Record<UnitsBundleOperationView, string> = {
   'admin-change': 'Change the admins',
@@ -173,7 +174,6 @@ function OpenRecord({
 }
 
 function Units({ view, busy, step }: { readonly view: UnitsBundleView; readonly busy: boolean; readonly step: Step }) {
-  const ready = view.units.length > 0 && view.unitsMissing.length === 0 && view.units.every((u) => u.confirmed);
   return (
     <section className="check-section" aria-labelledby="units-bundle-units-heading">
       <h3 id="units-bundle-units-heading">2. The units</h3>
@@ -181,52 +181,18 @@ function Units({ view, busy, step }: { readonly view: UnitsBundleView; readonly 
         Load each unit’s transport key file and compare its fingerprint with the unit’s own display. Each confirmation
         is written to the record. The units must hold the record’s key and the admins the record says.
       </p>
-      <ul className="unit-list">
-        {view.units.map((u) => (
-          <li key={u.unitId} className="unit-card">
-            <p>
-              Unit <span className="mono">{u.unitId}</span> <span className="path">({u.fileName})</span>
-            </p>
-            <HexGroups groups={u.fingerprintGroups} size="medium" testId={`units-bundle-unit-${u.unitId}`} />
-            <FingerprintWords words={u.fingerprintWords} />
-            {u.confirmed ? (
-              <p className="notice notice-success">Confirmed: matches the unit’s display.</p>
-            ) : (
-              <button
-                type="button"
-                className="button button-secondary"
-                disabled={busy}
-                onClick={() =>
-                  void step('Recording the confirmation…', () => api().unitsBundle.confirmUnit({ unitId: u.unitId }))
-                }
-              >
-                {`Unit ${u.unitId}: matches the unit’s display`}
-              </button>
-            )}
-          </li>
-        ))}
-      </ul>
-      {view.unitsMissing.length > 0 && (
-        <p>The bundle goes to every unit of the instance; still to load: {view.unitsMissing.join(', ')}.</p>
-      )}
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${ready ? 'button-secondary' : 'button-primary'}`}
-          disabled={busy}
-          onClick={() => void step('Reading the transport file…', () => api().unitsBundle.addTransport())}
-        >
-          Load a unit’s transport file…
-        </button>
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy || !ready}
-          onClick={() => void step('Checking the units against the record…', () => api().unitsBundle.unitsDone())}
-        >
-          Continue
-        </button>
-      </div>
+      <UnitsToConfirm
+        units={view.units}
+        unitsMissing={view.unitsMissing}
+        busy={busy}
+        testIdPrefix="units-bundle"
+        onLoad={() => void step('Reading the transport file…', () => api().unitsBundle.addTransport())}
+        onConfirm={(unitId) =>
+          void step('Recording the confirmation…', () => api().unitsBundle.confirmUnit({ unitId }))
+        }
+        onContinue={() => void step('Checking the units against the record…', () => api().unitsBundle.unitsDone())}
+        continueLabel="Continue"
+      />
     </section>
   );
 }
