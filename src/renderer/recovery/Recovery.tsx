@@ -12,6 +12,7 @@ import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretField } from '../ui/SecretField.js';
 import { BringShareForm } from '../ui/BringShareForm.js';
+import { BundleFacts } from '../ui/BundleFacts.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
 const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
@@ -404,48 +405,6 @@ function Shares({
   );
 }
 
-function BundleFacts({ bundle }: { readonly bundle: NonNullable<RecoveryView['bundle']> }) {
-  const s = bundle.summary;
-  return (
-    <div className="result-panel">
-      <p>
-        <strong>{s.action}</strong>
-      </p>
-      <dl className="fact-list record-facts">
-        <div>
-          <dt>Key</dt>
-          <dd>
-            {s.keyName} (KCV <span className="mono">{s.kcv}</span>)
-          </dd>
-        </div>
-        <div>
-          <dt>Units</dt>
-          <dd className="mono">{bundle.targets.join(', ')}</dd>
-        </div>
-        <div>
-          <dt>Admins installed</dt>
-          <dd>
-            {s.adminsInstalled.map((a) => `${a.name} (${a.fingerprintGroups.slice(0, 4).join(' ')} …)`).join(', ')}
-          </dd>
-        </div>
-        <div>
-          <dt>Payload SHA-256</dt>
-          <dd className="mono" data-testid="recovery-payload-hash">
-            {bundle.payloadHash}
-          </dd>
-        </div>
-        <div>
-          <dt>Signatures</dt>
-          <dd>
-            {`${bundle.signedBy.length} of ${bundle.required}`}
-            {bundle.signedBy.length > 0 && ` (${bundle.signedBy.join(', ')})`}
-          </dd>
-        </div>
-      </dl>
-    </div>
-  );
-}
-
 function Signing({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
   const [passphrase, setPassphrase] = useState('');
   const bundle = view.bundle!;
@@ -463,7 +422,7 @@ function Signing({ view, busy, step }: { readonly view: RecoveryView; readonly b
         The key was rebuilt, checked against the record and wiped; the recover bundle is in the record and the recovery
         ceremony is closed. Each admin reads what the bundle does, then signs with their identity file.
       </p>
-      <BundleFacts bundle={bundle} />
+      <BundleFacts bundle={bundle} testId="recovery-payload-hash" />
       {!enough && (
         <form onSubmit={(e) => void submit(e)}>
           <SecretField
@@ -501,7 +460,7 @@ function Done({ view }: { readonly view: RecoveryView }) {
       <ScreenHeading level={3} id="recovery-done-heading">
         The recover bundle is saved
       </ScreenHeading>
-      <BundleFacts bundle={bundle} />
+      <BundleFacts bundle={bundle} testId="recovery-payload-hash" />
       <p>
         Saved to <span className="path">{bundle.saved?.path}</span>, file SHA-256{' '}
         <span className="mono">{bundle.saved?.fileSha256}</span>.{' '}

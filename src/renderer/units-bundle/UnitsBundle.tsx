@@ -8,6 +8,7 @@ import type { IpcResult, Medium, UnitAdminsView, UnitsBundleOperationView, Units
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { HexGroups } from '../ui/Fingerprint.js';
+import { BundleFacts } from '../ui/BundleFacts.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretField } from '../ui/SecretField.js';
@@ -373,66 +374,9 @@ function ZeroizeConfirm({
   );
 }
 
-function BundleFacts({
-  bundle,
-  current,
-}: {
-  readonly bundle: NonNullable<UnitsBundleView['bundle']>;
-  readonly current: UnitAdminsView | null;
-}) {
-  const s = bundle.summary;
-  /** A removed admin by name, from the units' current admins (the bundle names them by thumbprint). */
-  const removedName = (t: string): string => current?.admins.find((a) => a.thumbprint === t)?.name ?? t;
-  return (
-    <div className="result-panel">
-      <p>
-        <strong>{s.action}</strong>
-      </p>
-      <dl className="fact-list record-facts">
-        <div>
-          <dt>Key</dt>
-          <dd>
-            {s.keyName} (KCV <span className="mono">{s.kcv}</span>)
-          </dd>
-        </div>
-        <div>
-          <dt>Units</dt>
-          <dd className="mono">{bundle.targets.join(', ')}</dd>
-        </div>
-        {s.adminsInstalled.length > 0 && (
-          <div>
-            <dt>Admins added</dt>
-            <dd>{s.adminsInstalled.map((a) => a.name).join(', ')}</dd>
-          </div>
-        )}
-        {s.adminsRemoved.length > 0 && (
-          <div>
-            <dt>Admins removed</dt>
-            <dd>{s.adminsRemoved.map(removedName).join(', ')}</dd>
-          </div>
-        )}
-        {s.thresholds && (
-          <div>
-            <dt>New thresholds</dt>
-            <dd>{`signature ${s.thresholds.signatureThreshold}, revocation ${s.thresholds.revocationThreshold}`}</dd>
-          </div>
-        )}
-        <div>
-          <dt>Payload SHA-256</dt>
-          <dd className="mono" data-testid="units-bundle-payload-hash">
-            {bundle.payloadHash}
-          </dd>
-        </div>
-        <div>
-          <dt>Signatures</dt>
-          <dd>
-            {`${bundle.signedBy.length} of ${bundle.required}`}
-            {bundle.signedBy.length > 0 && ` (${bundle.signedBy.join(', ')})`}
-          </dd>
-        </div>
-      </dl>
-    </div>
-  );
+/** A removed admin by name, from the units' current admins (the bundle names them by thumbprint). */
+function removedNameIn(current: UnitAdminsView | null): (thumbprint: string) => string {
+  return (t) => current?.admins.find((a) => a.thumbprint === t)?.name ?? t;
 }
 
 function Signing({
@@ -461,7 +405,7 @@ function Signing({
       <p>
         {`The bundle is in the record. Each signer reads what it does, then signs with their identity file or card. Who may sign: ${view.current ? adminNames(view.current) : ''}.`}
       </p>
-      <BundleFacts bundle={bundle} current={view.current} />
+      <BundleFacts bundle={bundle} testId="units-bundle-payload-hash" removedName={removedNameIn(view.current)} />
       {!enough && (
         <fieldset className="medium-choice">
           <legend>Where is your admin identity?</legend>
@@ -618,7 +562,7 @@ function Done({ view }: { readonly view: UnitsBundleView }) {
       <ScreenHeading level={3} id="units-bundle-done-heading">
         The admin change bundle is saved
       </ScreenHeading>
-      <BundleFacts bundle={bundle} current={view.current} />
+      <BundleFacts bundle={bundle} testId="units-bundle-payload-hash" removedName={removedNameIn(view.current)} />
       <Saved bundle={bundle} />
       <p>
         <strong>Next:</strong> carry the bundle to the units and ingest it there (
