@@ -11,7 +11,7 @@ import { HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SecretField } from '../ui/SecretField.js';
-import { BringShareForm } from '../ui/BringShareForm.js';
+import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
@@ -380,13 +380,15 @@ function Shares({
         {given > 0 && `: ${view.sharesIn.map((s) => `share ${s.shareIndex} (${s.custodian})`).join(', ')}`}
       </p>
       {!enough && (
-        <BringShareForm
+        <MediumSecretForm
+          {...BRING_SHARE}
           turn={given}
           submitLabel={(medium) => (medium === 'file' ? 'Open my share file…' : 'Read my share from the card')}
           busy={busy}
-          onSubmit={(secret, medium) =>
-            step(medium === 'card' ? 'Reading the share from the card…' : 'Opening and checking the share…', () =>
-              api().recovery.giveShare({ secret }),
+          onSubmit={(secret) =>
+            step(
+              secret.medium === 'card' ? 'Reading the share from the card…' : 'Opening and checking the share…',
+              () => api().recovery.giveShare({ secret }),
             )
           }
         />
