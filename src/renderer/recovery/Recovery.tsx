@@ -10,8 +10,8 @@ import { useCall } from '../lib/useCall.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
-import { SecretField } from '../ui/SecretField.js';
 import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
+import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
@@ -60,7 +60,7 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
       {view && current === 'units' && <Units view={view} busy={call.busy !== null} step={step} />}
       {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
       {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
-      {view && current === 'signing' && <Signing view={view} busy={call.busy !== null} step={step} />}
+      {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
       {view && current === 'done' && <Done view={view} />}
       <BusyStatus busy={call.busy} />
       <ErrorNotice error={call.error} />
@@ -407,51 +407,37 @@ function Shares({
   );
 }
 
-function Signing({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
-  const [passphrase, setPassphrase] = useState('');
+function Signing({
+  view,
+  busy,
+  step,
+}: {
+  readonly view: RecoveryView;
+  /** The call in flight, or null. */
+  readonly busy: string | null;
+  readonly step: Step;
+}) {
   const bundle = view.bundle!;
-  const enough = bundle.signedBy.length >= bundle.required;
-  async function submit(event: FormEvent): Promise<void> {
-    event.preventDefault();
-    const secret = passphrase;
-    setPassphrase('');
-    await step('Signing the bundle…', () => api().recovery.sign({ passphrase: secret }));
-  }
   return (
-    <section className="check-section" aria-labelledby="recovery-signing-heading">
-      <h3 id="recovery-signing-heading">5. The admins sign the bundle</h3>
+    <SignBundleStep
+      headingId="recovery-signing-heading"
+      heading="5. The admins sign the bundle"
+      bundle={bundle}
+      busy={busy}
+      cards={false}
+      onSign={(secret) =>
+        secret.medium === 'file'
+          ? step('Signing the bundle…', () => api().recovery.sign({ passphrase: secret.passphrase }))
+          : Promise.resolve(false)
+      }
+      onSave={() => void step('Saving the bundle…', () => api().recovery.saveBundle())}
+    >
       <p>
         The key was rebuilt, checked against the record and wiped; the recover bundle is in the record and the recovery
         ceremony is closed. Each admin reads what the bundle does, then signs with their identity file.
       </p>
       <BundleFacts bundle={bundle} testId="recovery-payload-hash" />
-      {!enough && (
-        <form onSubmit={(e) => void submit(e)}>
-          <SecretField
-            id="recovery-sign-passphrase"
-            label="Passphrase of your identity file"
-            value={passphrase}
-            onChange={setPassphrase}
-            maxLength={1024}
-          />
-          <div className="actions">
-            <button type="submit" className="button button-primary" disabled={busy || passphrase === ''}>
-              Open my identity file and sign…
-            </button>
-          </div>
-        </form>
-      )}
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy || !enough}
-          onClick={() => void step('Saving the bundle…', () => api().recovery.saveBundle())}
-        >
-          Save the bundle…
-        </button>
-      </div>
-    </section>
+    </SignBundleStep>
   );
 }
 

@@ -4,15 +4,14 @@
 // it answered and sends each step. One screen for both: they share the
 // record, the units, the signatures and the save; only the change differs.
 import { useEffect, useState, type FormEvent } from 'react';
-import type { IpcResult, Medium, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
+import type { IpcResult, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
-import { SecretField } from '../ui/SecretField.js';
-import { SecretForm } from '../ui/SecretForm.js';
+import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
 const TITLE: Record<UnitsBundleOperationView, string> = {
@@ -80,7 +79,7 @@ export function UnitsBundle({
       {view && current === 'change' && operation === 'zeroize' && (
         <ZeroizeConfirm view={view} busy={busy} step={step} />
       )}
-      {view && current === 'signing' && <Signing view={view} busy={busy} step={step} />}
+      {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
       {view && current === 'saved' && <UnitsConfirmation view={view} busy={busy} step={step} />}
       {view && current === 'done' && <Done view={view} />}
       <BusyStatus busy={call.busy} />
@@ -385,90 +384,29 @@ function Signing({
   step,
 }: {
   readonly view: UnitsBundleView;
-  readonly busy: boolean;
+  /** The call in flight, or null. */
+  readonly busy: string | null;
   readonly step: Step;
 }) {
-  const [medium, setMedium] = useState<Medium>('file');
-  const [passphrase, setPassphrase] = useState('');
   const bundle = view.bundle!;
-  const enough = bundle.signedBy.length >= bundle.required;
-  async function submit(event: FormEvent): Promise<void> {
-    event.preventDefault();
-    // The passphrase leaves the screen with the call, whatever it answers.
-    const secret = passphrase;
-    setPassphrase('');
-    await step('Signing the bundle…', () => api().unitsBundle.sign({ secret: { medium: 'file', passphrase: secret } }));
-  }
   return (
-    <section className="check-section" aria-labelledby="units-bundle-signing-heading">
-      <h3 id="units-bundle-signing-heading">4. The units’ admins sign the bundle</h3>
+    <SignBundleStep
+      headingId="units-bundle-signing-heading"
+      heading="4. The units’ admins sign the bundle"
+      bundle={bundle}
+      busy={busy}
+      onSign={(secret) =>
+        step(secret.medium === 'card' ? 'Signing the bundle with the card…' : 'Signing the bundle…', () =>
+          api().unitsBundle.sign({ secret }),
+        )
+      }
+      onSave={() => void step('Saving the bundle…', () => api().unitsBundle.saveBundle())}
+    >
       <p>
         {`The bundle is in the record. Each signer reads what it does, then signs with their identity file or card. Who may sign: ${view.current ? adminNames(view.current) : ''}.`}
       </p>
       <BundleFacts bundle={bundle} testId="units-bundle-payload-hash" removedName={removedNameIn(view.current)} />
-      {!enough && (
-        <fieldset className="medium-choice">
-          <legend>Where is your admin identity?</legend>
-          <div className="radio-row">
-            <input
-              type="radio"
-              id="units-bundle-medium-file"
-              name="units-bundle-medium"
-              checked={medium === 'file'}
-              onChange={() => setMedium('file')}
-            />
-            <label htmlFor="units-bundle-medium-file">In an identity file (passphrase)</label>
-          </div>
-          <div className="radio-row">
-            <input
-              type="radio"
-              id="units-bundle-medium-card"
-              name="units-bundle-medium"
-              checked={medium === 'card'}
-              onChange={() => setMedium('card')}
-            />
-            <label htmlFor="units-bundle-medium-card">On a smart card (PIN)</label>
-          </div>
-        </fieldset>
-      )}
-      {!enough && medium === 'card' && (
-        <SecretForm
-          medium="card"
-          submitLabel="Sign with my card"
-          busy={null}
-          error={null}
-          onSubmit={(secret) => step('Signing the bundle with the card…', () => api().unitsBundle.sign({ secret }))}
-        >
-          <p>Insert your card (its admin identity is in slot 9C), choose its reader and type its PIN.</p>
-        </SecretForm>
-      )}
-      {!enough && medium === 'file' && (
-        <form onSubmit={(e) => void submit(e)}>
-          <SecretField
-            id="units-bundle-sign-passphrase"
-            label="Passphrase of your identity file"
-            value={passphrase}
-            onChange={setPassphrase}
-            maxLength={1024}
-          />
-          <div className="actions">
-            <button type="submit" className="button button-primary" disabled={busy || passphrase === ''}>
-              Open my identity file and sign…
-            </button>
-          </div>
-        </form>
-      )}
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy || !enough}
-          onClick={() => void step('Saving the bundle…', () => api().unitsBundle.saveBundle())}
-        >
-          Save the bundle…
-        </button>
-      </div>
-    </section>
+    </SignBundleStep>
   );
 }
 
