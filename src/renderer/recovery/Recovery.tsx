@@ -7,11 +7,13 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcResult, RecoveryView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
-import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
+import { HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
-import { SecretField } from '../ui/SecretField.js';
-import { BringShareForm } from '../ui/BringShareForm.js';
+import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
+import { SignBundleStep } from '../ui/SignBundleStep.js';
+import { BundleFacts } from '../ui/BundleFacts.js';
+import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
 const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
   { step: 'idle', label: 'The key’s record or its paper report' },
@@ -58,7 +60,7 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
       {view && current === 'units' && <Units view={view} busy={call.busy !== null} step={step} />}
       {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
       {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
-      {view && current === 'signing' && <Signing view={view} busy={call.busy !== null} step={step} />}
+      {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
       {view && current === 'done' && <Done view={view} />}
       <BusyStatus busy={call.busy} />
       <ErrorNotice error={call.error} />
@@ -239,7 +241,6 @@ function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step
 }
 
 function Units({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
-  const ready = view.units.length > 0 && view.unitsMissing.length === 0 && view.units.every((u) => u.confirmed);
   const paper = view.record?.from === 'paper';
   return (
     <section className="check-section" aria-labelledby="recovery-units-heading">
@@ -249,56 +250,20 @@ function Units({ view, busy, step }: { readonly view: RecoveryView; readonly bus
           ? 'Load each unit’s transport key file and compare its fingerprint with the unit’s own display. The new record begins with these confirmations.'
           : 'Load each unit’s transport key file and compare its fingerprint with the unit’s own display. Each confirmation is written to the record.'}
       </p>
-      <ul className="unit-list">
-        {view.units.map((u) => (
-          <li key={u.unitId} className="unit-card">
-            <p>
-              Unit <span className="mono">{u.unitId}</span> <span className="path">({u.fileName})</span>
-            </p>
-            <HexGroups groups={u.fingerprintGroups} size="medium" testId={`recovery-unit-${u.unitId}`} />
-            <FingerprintWords words={u.fingerprintWords} />
-            {u.confirmed ? (
-              <p className="notice notice-success">Confirmed: matches the unit’s display.</p>
-            ) : (
-              <button
-                type="button"
-                className="button button-secondary"
-                disabled={busy}
-                onClick={() =>
-                  void step('Recording the confirmation…', () =>
-                    paper
-                      ? api().recovery.confirmUnitOnScreen({ unitId: u.unitId })
-                      : api().recovery.confirmUnit({ unitId: u.unitId }),
-                  )
-                }
-              >
-                {`Unit ${u.unitId}: matches the unit’s display`}
-              </button>
-            )}
-          </li>
-        ))}
-      </ul>
-      {view.unitsMissing.length > 0 && (
-        <p>The bundle goes to every unit of the instance; still to load: {view.unitsMissing.join(', ')}.</p>
-      )}
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${ready ? 'button-secondary' : 'button-primary'}`}
-          disabled={busy}
-          onClick={() => void step('Reading the transport file…', () => api().recovery.addTransport())}
-        >
-          Load a unit’s transport file…
-        </button>
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy || !ready}
-          onClick={() => void step('Checking the units…', () => api().recovery.unitsDone())}
-        >
-          Continue to the admins
-        </button>
-      </div>
+      <UnitsToConfirm
+        units={view.units}
+        unitsMissing={view.unitsMissing}
+        busy={busy}
+        testIdPrefix="recovery"
+        onLoad={() => void step('Reading the transport file…', () => api().recovery.addTransport())}
+        onConfirm={(unitId) =>
+          void step('Recording the confirmation…', () =>
+            paper ? api().recovery.confirmUnitOnScreen({ unitId }) : api().recovery.confirmUnit({ unitId }),
+          )
+        }
+        onContinue={() => void step('Checking the units…', () => api().recovery.unitsDone())}
+        continueLabel="Continue to the admins"
+      />
     </section>
   );
 }
@@ -415,13 +380,15 @@ function Shares({
         {given > 0 && `: ${view.sharesIn.map((s) => `share ${s.shareIndex} (${s.custodian})`).join(', ')}`}
       </p>
       {!enough && (
-        <BringShareForm
+        <MediumSecretForm
+          {...BRING_SHARE}
           turn={given}
           submitLabel={(medium) => (medium === 'file' ? 'Open my share file…' : 'Read my share from the card')}
           busy={busy}
-          onSubmit={(secret, medium) =>
-            step(medium === 'card' ? 'Reading the share from the card…' : 'Opening and checking the share…', () =>
-              api().recovery.giveShare({ secret }),
+          onSubmit={(secret) =>
+            step(
+              secret.medium === 'card' ? 'Reading the share from the card…' : 'Opening and checking the share…',
+              () => api().recovery.giveShare({ secret }),
             )
           }
         />
@@ -440,93 +407,37 @@ function Shares({
   );
 }
 
-function BundleFacts({ bundle }: { readonly bundle: NonNullable<RecoveryView['bundle']> }) {
-  const s = bundle.summary;
-  return (
-    <div className="result-panel">
-      <p>
-        <strong>{s.action}</strong>
-      </p>
-      <dl className="fact-list record-facts">
-        <div>
-          <dt>Key</dt>
-          <dd>
-            {s.keyName} (KCV <span className="mono">{s.kcv}</span>)
-          </dd>
-        </div>
-        <div>
-          <dt>Units</dt>
-          <dd className="mono">{bundle.targets.join(', ')}</dd>
-        </div>
-        <div>
-          <dt>Admins installed</dt>
-          <dd>
-            {s.adminsInstalled.map((a) => `${a.name} (${a.fingerprintGroups.slice(0, 4).join(' ')} …)`).join(', ')}
-          </dd>
-        </div>
-        <div>
-          <dt>Payload SHA-256</dt>
-          <dd className="mono" data-testid="recovery-payload-hash">
-            {bundle.payloadHash}
-          </dd>
-        </div>
-        <div>
-          <dt>Signatures</dt>
-          <dd>
-            {`${bundle.signedBy.length} of ${bundle.required}`}
-            {bundle.signedBy.length > 0 && ` (${bundle.signedBy.join(', ')})`}
-          </dd>
-        </div>
-      </dl>
-    </div>
-  );
-}
-
-function Signing({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
-  const [passphrase, setPassphrase] = useState('');
+function Signing({
+  view,
+  busy,
+  step,
+}: {
+  readonly view: RecoveryView;
+  /** The call in flight, or null. */
+  readonly busy: string | null;
+  readonly step: Step;
+}) {
   const bundle = view.bundle!;
-  const enough = bundle.signedBy.length >= bundle.required;
-  async function submit(event: FormEvent): Promise<void> {
-    event.preventDefault();
-    const secret = passphrase;
-    setPassphrase('');
-    await step('Signing the bundle…', () => api().recovery.sign({ passphrase: secret }));
-  }
   return (
-    <section className="check-section" aria-labelledby="recovery-signing-heading">
-      <h3 id="recovery-signing-heading">5. The admins sign the bundle</h3>
+    <SignBundleStep
+      headingId="recovery-signing-heading"
+      heading="5. The admins sign the bundle"
+      bundle={bundle}
+      busy={busy}
+      cards={false}
+      onSign={(secret) =>
+        secret.medium === 'file'
+          ? step('Signing the bundle…', () => api().recovery.sign({ passphrase: secret.passphrase }))
+          : Promise.resolve(false)
+      }
+      onSave={() => void step('Saving the bundle…', () => api().recovery.saveBundle())}
+    >
       <p>
         The key was rebuilt, checked against the record and wiped; the recover bundle is in the record and the recovery
         ceremony is closed. Each admin reads what the bundle does, then signs with their identity file.
       </p>
-      <BundleFacts bundle={bundle} />
-      {!enough && (
-        <form onSubmit={(e) => void submit(e)}>
-          <SecretField
-            id="recovery-sign-passphrase"
-            label="Passphrase of your identity file"
-            value={passphrase}
-            onChange={setPassphrase}
-            maxLength={1024}
-          />
-          <div className="actions">
-            <button type="submit" className="button button-primary" disabled={busy || passphrase === ''}>
-              Open my identity file and sign…
-            </button>
-          </div>
-        </form>
-      )}
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy || !enough}
-          onClick={() => void step('Saving the bundle…', () => api().recovery.saveBundle())}
-        >
-          Save the bundle…
-        </button>
-      </div>
-    </section>
+      <BundleFacts bundle={bundle} testId="recovery-payload-hash" />
+    </SignBundleStep>
   );
 }
 
@@ -537,7 +448,7 @@ function Done({ view }: { readonly view: RecoveryView }) {
       <ScreenHeading level={3} id="recovery-done-heading">
         The recover bundle is saved
       </ScreenHeading>
-      <BundleFacts bundle={bundle} />
+      <BundleFacts bundle={bundle} testId="recovery-payload-hash" />
       <p>
         Saved to <span className="path">{bundle.saved?.path}</span>, file SHA-256{' '}
         <span className="mono">{bundle.saved?.fileSha256}</span>.{' '}

@@ -12,7 +12,7 @@ import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { PersonRosterRow } from '../ui/PersonRosterRow.js';
 import { SecretForm } from '../ui/SecretForm.js';
-import { BringShareForm } from '../ui/BringShareForm.js';
+import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
 
 interface CustodianRow {
   readonly key: number;
@@ -167,12 +167,13 @@ function SharesInStep({
           <p>
             {`${needed - view.brought.length} more ${needed - view.brought.length === 1 ? 'share is' : 'shares are'} needed: the key cannot be rebuilt, so the new custodians cannot be named, until ${needed} different shares of the current set are brought.`}
           </p>
-          <BringShareForm
+          <MediumSecretForm
+            {...BRING_SHARE}
             turn={view.brought.length}
             submitLabel={() => 'Bring this share'}
             busy={call.busy}
-            onSubmit={(secret, medium) =>
-              take(medium === 'card' ? 'Reading the share from the card…' : 'Opening the share file…', () =>
+            onSubmit={(secret) =>
+              take(secret.medium === 'card' ? 'Reading the share from the card…' : 'Opening the share file…', () =>
                 api().reshare.bringShare({ secret }),
               )
             }

@@ -11,6 +11,7 @@ import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
+import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { CustodianRoster, MediumSecretForm, NewShareTurns, useCustodianRows } from '../ui/ShareTurns.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
@@ -365,40 +366,22 @@ function Signing({
   readonly step: Step;
 }) {
   const bundle = view.bundle!;
-  const enough = bundle.signedBy.length >= bundle.required;
   return (
-    <section className="check-section" aria-labelledby="rotation-signing-heading">
-      <h3 id="rotation-signing-heading">6. The units’ admins sign the bundle</h3>
+    <SignBundleStep
+      headingId="rotation-signing-heading"
+      heading="6. The units’ admins sign the bundle"
+      bundle={bundle}
+      busy={busy}
+      onSign={(secret) => step('Signing the bundle…', () => api().rotation.sign({ secret }))}
+      onSave={() => void step('Saving the bundle…', () => api().rotation.saveBundle())}
+    >
       <p>
         The new key was rebuilt, checked against its record and wiped; the rotate bundle is in the new record. The
         units’ current admins read what the bundle does, then sign with their identity file or card.
       </p>
       <BundleFacts bundle={bundle} keyLabel="New key" testId="rotation-payload-hash" />
       <p>{`The units’ admins: ${view.admins.map((a) => a.name).join(', ')}. ${bundle.required} must sign.`}</p>
-      {!enough && (
-        <MediumSecretForm
-          legend="Where is your admin identity?"
-          turn={bundle.signedBy.length}
-          busy={busy}
-          fileLabel="In an identity file (passphrase)"
-          cardLabel="On a smart card (PIN)"
-          submitLabel={(m) => (m === 'file' ? 'Open my identity file and sign…' : 'Sign with this card')}
-          fileHelp="Type your identity file’s passphrase. After you press the button, choose the identity file."
-          cardHelp="Insert your admin card, choose its reader and type its PIN."
-          onSubmit={(secret) => step('Signing the bundle…', () => api().rotation.sign({ secret }))}
-        />
-      )}
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy !== null || !enough}
-          onClick={() => void step('Saving the bundle…', () => api().rotation.saveBundle())}
-        >
-          Save the bundle…
-        </button>
-      </div>
-    </section>
+    </SignBundleStep>
   );
 }
 

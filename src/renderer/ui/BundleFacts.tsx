@@ -16,12 +16,20 @@ export function BundleFacts({
   bundle,
   keyLabel = 'Key',
   testId,
+  removedName,
 }: {
   readonly bundle: BundleFactsView;
   readonly keyLabel?: string;
   readonly testId: string;
+  /**
+   * An admin change's wording: the admins it adds (by name), the admins it
+   * removes by name (the bundle names them by thumbprint; this maps one to
+   * its name, from the units' current admins) and the new thresholds.
+   */
+  readonly removedName?: (thumbprint: string) => string;
 }) {
   const s = bundle.summary;
+  const change = removedName !== undefined;
   return (
     <div className="result-panel">
       <p>
@@ -40,21 +48,27 @@ export function BundleFacts({
         </div>
         {s.adminsInstalled.length > 0 && (
           <div>
-            <dt>Admins installed</dt>
+            <dt>{change ? 'Admins added' : 'Admins installed'}</dt>
             <dd>
-              {s.adminsInstalled.map((a) => `${a.name} (${a.fingerprintGroups.slice(0, 4).join(' ')} …)`).join(', ')}
+              {change
+                ? s.adminsInstalled.map((a) => a.name).join(', ')
+                : s.adminsInstalled.map((a) => `${a.name} (${a.fingerprintGroups.slice(0, 4).join(' ')} …)`).join(', ')}
             </dd>
           </div>
         )}
         {s.adminsRemoved.length > 0 && (
           <div>
             <dt>Admins removed</dt>
-            <dd className="mono">{s.adminsRemoved.join(', ')}</dd>
+            {change ? (
+              <dd>{s.adminsRemoved.map(removedName).join(', ')}</dd>
+            ) : (
+              <dd className="mono">{s.adminsRemoved.join(', ')}</dd>
+            )}
           </div>
         )}
         {s.thresholds && (
           <div>
-            <dt>Thresholds</dt>
+            <dt>{change ? 'New thresholds' : 'Thresholds'}</dt>
             <dd>{`signature ${s.thresholds.signatureThreshold}, revocation ${s.thresholds.revocationThreshold}`}</dd>
           </div>
         )}

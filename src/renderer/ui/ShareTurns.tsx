@@ -1,7 +1,9 @@
 // The pieces of the wizards that take shares in and give new ones out
-// (re-share, rotation; issue 11), each once: the choice of a share's medium,
-// the roster of new custodians (names and media, in share order), and a new
-// custodian's turn (their passphrase and file, or their card and PIN).
+// (recovery, re-share, rotation; issue 11) and sign bundles, each once: the
+// choice of a medium, a person's turn with the file or card of their choice
+// (a share brought, an admin signing), the roster of new custodians (names and
+// media, in share order), and a new custodian's turn (their passphrase and
+// file, or their card and PIN).
 import { useId, useState, type ReactNode } from 'react';
 import type { Medium, SecretInput } from '../../shared/ipc.js';
 import { ScreenHeading } from './Heading.js';
@@ -186,6 +188,13 @@ export function NewShareTurns({
     </>
   );
 }
+
+/** The wording of a custodian's turn to bring a share of the current set (recovery, re-share). */
+export const BRING_SHARE = {
+  legend: 'Where is the next custodian’s share?',
+  fileHelp: 'Type your share file’s passphrase. After you press the button, choose the share file.',
+  cardHelp: 'Insert your card, choose its reader and type its PIN.',
+} as const;
 
 /**
  * A person's turn with a file or a card, their choice: the medium, then the

@@ -4,14 +4,15 @@
 // it answered and sends each step. One screen for both: they share the
 // record, the units, the signatures and the save; only the change differs.
 import { useEffect, useState, type FormEvent } from 'react';
-import type { IpcResult, Medium, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
+import type { IpcResult, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
-import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
+import { HexGroups } from '../ui/Fingerprint.js';
+import { BundleFacts } from '../ui/BundleFacts.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
-import { SecretField } from '../ui/SecretField.js';
-import { SecretForm } from '../ui/SecretForm.js';
+import { SignBundleStep } from '../ui/SignBundleStep.js';
+import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
 const TITLE: Record<UnitsBundleOperationView, string> = {
   'admin-change': 'Change the admins',
@@ -78,7 +79,7 @@ export function UnitsBundle({
       {view && current === 'change' && operation === 'zeroize' && (
         <ZeroizeConfirm view={view} busy={busy} step={step} />
       )}
-      {view && current === 'signing' && <Signing view={view} busy={busy} step={step} />}
+      {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
       {view && current === 'saved' && <UnitsConfirmation view={view} busy={busy} step={step} />}
       {view && current === 'done' && <Done view={view} />}
       <BusyStatus busy={call.busy} />
@@ -173,7 +174,6 @@ function OpenRecord({
 }
 
 function Units({ view, busy, step }: { readonly view: UnitsBundleView; readonly busy: boolean; readonly step: Step }) {
-  const ready = view.units.length > 0 && view.unitsMissing.length === 0 && view.units.every((u) => u.confirmed);
   return (
     <section className="check-section" aria-labelledby="units-bundle-units-heading">
       <h3 id="units-bundle-units-heading">2. The units</h3>
@@ -181,52 +181,18 @@ function Units({ view, busy, step }: { readonly view: UnitsBundleView; readonly 
         Load each unit’s transport key file and compare its fingerprint with the unit’s own display. Each confirmation
         is written to the record. The units must hold the record’s key and the admins the record says.
       </p>
-      <ul className="unit-list">
-        {view.units.map((u) => (
-          <li key={u.unitId} className="unit-card">
-            <p>
-              Unit <span className="mono">{u.unitId}</span> <span className="path">({u.fileName})</span>
-            </p>
-            <HexGroups groups={u.fingerprintGroups} size="medium" testId={`units-bundle-unit-${u.unitId}`} />
-            <FingerprintWords words={u.fingerprintWords} />
-            {u.confirmed ? (
-              <p className="notice notice-success">Confirmed: matches the unit’s display.</p>
-            ) : (
-              <button
-                type="button"
-                className="button button-secondary"
-                disabled={busy}
-                onClick={() =>
-                  void step('Recording the confirmation…', () => api().unitsBundle.confirmUnit({ unitId: u.unitId }))
-                }
-              >
-                {`Unit ${u.unitId}: matches the unit’s display`}
-              </button>
-            )}
-          </li>
-        ))}
-      </ul>
-      {view.unitsMissing.length > 0 && (
-        <p>The bundle goes to every unit of the instance; still to load: {view.unitsMissing.join(', ')}.</p>
-      )}
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${ready ? 'button-secondary' : 'button-primary'}`}
-          disabled={busy}
-          onClick={() => void step('Reading the transport file…', () => api().unitsBundle.addTransport())}
-        >
-          Load a unit’s transport file…
-        </button>
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy || !ready}
-          onClick={() => void step('Checking the units against the record…', () => api().unitsBundle.unitsDone())}
-        >
-          Continue
-        </button>
-      </div>
+      <UnitsToConfirm
+        units={view.units}
+        unitsMissing={view.unitsMissing}
+        busy={busy}
+        testIdPrefix="units-bundle"
+        onLoad={() => void step('Reading the transport file…', () => api().unitsBundle.addTransport())}
+        onConfirm={(unitId) =>
+          void step('Recording the confirmation…', () => api().unitsBundle.confirmUnit({ unitId }))
+        }
+        onContinue={() => void step('Checking the units against the record…', () => api().unitsBundle.unitsDone())}
+        continueLabel="Continue"
+      />
     </section>
   );
 }
@@ -407,66 +373,9 @@ function ZeroizeConfirm({
   );
 }
 
-function BundleFacts({
-  bundle,
-  current,
-}: {
-  readonly bundle: NonNullable<UnitsBundleView['bundle']>;
-  readonly current: UnitAdminsView | null;
-}) {
-  const s = bundle.summary;
-  /** A removed admin by name, from the units' current admins (the bundle names them by thumbprint). */
-  const removedName = (t: string): string => current?.admins.find((a) => a.thumbprint === t)?.name ?? t;
-  return (
-    <div className="result-panel">
-      <p>
-        <strong>{s.action}</strong>
-      </p>
-      <dl className="fact-list record-facts">
-        <div>
-          <dt>Key</dt>
-          <dd>
-            {s.keyName} (KCV <span className="mono">{s.kcv}</span>)
-          </dd>
-        </div>
-        <div>
-          <dt>Units</dt>
-          <dd className="mono">{bundle.targets.join(', ')}</dd>
-        </div>
-        {s.adminsInstalled.length > 0 && (
-          <div>
-            <dt>Admins added</dt>
-            <dd>{s.adminsInstalled.map((a) => a.name).join(', ')}</dd>
-          </div>
-        )}
-        {s.adminsRemoved.length > 0 && (
-          <div>
-            <dt>Admins removed</dt>
-            <dd>{s.adminsRemoved.map(removedName).join(', ')}</dd>
-          </div>
-        )}
-        {s.thresholds && (
-          <div>
-            <dt>New thresholds</dt>
-            <dd>{`signature ${s.thresholds.signatureThreshold}, revocation ${s.thresholds.revocationThreshold}`}</dd>
-          </div>
-        )}
-        <div>
-          <dt>Payload SHA-256</dt>
-          <dd className="mono" data-testid="units-bundle-payload-hash">
-            {bundle.payloadHash}
-          </dd>
-        </div>
-        <div>
-          <dt>Signatures</dt>
-          <dd>
-            {`${bundle.signedBy.length} of ${bundle.required}`}
-            {bundle.signedBy.length > 0 && ` (${bundle.signedBy.join(', ')})`}
-          </dd>
-        </div>
-      </dl>
-    </div>
-  );
+/** A removed admin by name, from the units' current admins (the bundle names them by thumbprint). */
+function removedNameIn(current: UnitAdminsView | null): (thumbprint: string) => string {
+  return (t) => current?.admins.find((a) => a.thumbprint === t)?.name ?? t;
 }
 
 function Signing({
@@ -475,90 +384,29 @@ function Signing({
   step,
 }: {
   readonly view: UnitsBundleView;
-  readonly busy: boolean;
+  /** The call in flight, or null. */
+  readonly busy: string | null;
   readonly step: Step;
 }) {
-  const [medium, setMedium] = useState<Medium>('file');
-  const [passphrase, setPassphrase] = useState('');
   const bundle = view.bundle!;
-  const enough = bundle.signedBy.length >= bundle.required;
-  async function submit(event: FormEvent): Promise<void> {
-    event.preventDefault();
-    // The passphrase leaves the screen with the call, whatever it answers.
-    const secret = passphrase;
-    setPassphrase('');
-    await step('Signing the bundle…', () => api().unitsBundle.sign({ secret: { medium: 'file', passphrase: secret } }));
-  }
   return (
-    <section className="check-section" aria-labelledby="units-bundle-signing-heading">
-      <h3 id="units-bundle-signing-heading">4. The units’ admins sign the bundle</h3>
+    <SignBundleStep
+      headingId="units-bundle-signing-heading"
+      heading="4. The units’ admins sign the bundle"
+      bundle={bundle}
+      busy={busy}
+      onSign={(secret) =>
+        step(secret.medium === 'card' ? 'Signing the bundle with the card…' : 'Signing the bundle…', () =>
+          api().unitsBundle.sign({ secret }),
+        )
+      }
+      onSave={() => void step('Saving the bundle…', () => api().unitsBundle.saveBundle())}
+    >
       <p>
         {`The bundle is in the record. Each signer reads what it does, then signs with their identity file or card. Who may sign: ${view.current ? adminNames(view.current) : ''}.`}
       </p>
-      <BundleFacts bundle={bundle} current={view.current} />
-      {!enough && (
-        <fieldset className="medium-choice">
-          <legend>Where is your admin identity?</legend>
-          <div className="radio-row">
-            <input
-              type="radio"
-              id="units-bundle-medium-file"
-              name="units-bundle-medium"
-              checked={medium === 'file'}
-              onChange={() => setMedium('file')}
-            />
-            <label htmlFor="units-bundle-medium-file">In an identity file (passphrase)</label>
-          </div>
-          <div className="radio-row">
-            <input
-              type="radio"
-              id="units-bundle-medium-card"
-              name="units-bundle-medium"
-              checked={medium === 'card'}
-              onChange={() => setMedium('card')}
-            />
-            <label htmlFor="units-bundle-medium-card">On a smart card (PIN)</label>
-          </div>
-        </fieldset>
-      )}
-      {!enough && medium === 'card' && (
-        <SecretForm
-          medium="card"
-          submitLabel="Sign with my card"
-          busy={null}
-          error={null}
-          onSubmit={(secret) => step('Signing the bundle with the card…', () => api().unitsBundle.sign({ secret }))}
-        >
-          <p>Insert your card (its admin identity is in slot 9C), choose its reader and type its PIN.</p>
-        </SecretForm>
-      )}
-      {!enough && medium === 'file' && (
-        <form onSubmit={(e) => void submit(e)}>
-          <SecretField
-            id="units-bundle-sign-passphrase"
-            label="Passphrase of your identity file"
-            value={passphrase}
-            onChange={setPassphrase}
-            maxLength={1024}
-          />
-          <div className="actions">
-            <button type="submit" className="button button-primary" disabled={busy || passphrase === ''}>
-              Open my identity file and sign…
-            </button>
-          </div>
-        </form>
-      )}
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy || !enough}
-          onClick={() => void step('Saving the bundle…', () => api().unitsBundle.saveBundle())}
-        >
-          Save the bundle…
-        </button>
-      </div>
-    </section>
+      <BundleFacts bundle={bundle} testId="units-bundle-payload-hash" removedName={removedNameIn(view.current)} />
+    </SignBundleStep>
   );
 }
 
@@ -652,7 +500,7 @@ function Done({ view }: { readonly view: UnitsBundleView }) {
       <ScreenHeading level={3} id="units-bundle-done-heading">
         The admin change bundle is saved
       </ScreenHeading>
-      <BundleFacts bundle={bundle} current={view.current} />
+      <BundleFacts bundle={bundle} testId="units-bundle-payload-hash" removedName={removedNameIn(view.current)} />
       <Saved bundle={bundle} />
       <p>
         <strong>Next:</strong> carry the bundle to the units and ingest it there (

@@ -114,7 +114,7 @@ export class RecoveryPage {
     await expect(this.page.getByText(`0 of ${identities.length}`)).toBeVisible();
     await this.check('recovery-signing');
     for (const a of identities) {
-      await this.page.getByLabel('Passphrase of your identity file').fill(passphrase);
+      await this.secret.enterPassphrase(passphrase);
       await this.env.answer('openFile', a);
       await button(this.page, 'Open my identity file and sign…').click();
     }

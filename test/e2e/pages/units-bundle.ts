@@ -30,7 +30,7 @@ export class UnitsBundlePage {
 
   /** One admin's turn: the passphrase typed, their identity file opened. */
   async signWith(identity: string, passphrase: string): Promise<void> {
-    await this.page.getByLabel('Passphrase of your identity file').fill(passphrase);
+    await this.page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
     this.answer('openFile', identity);
     await this.page.getByRole('button', { name: 'Open my identity file and sign…' }).click();
   }
