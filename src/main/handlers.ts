@@ -186,10 +186,8 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.recoveryBuildBundle]: h(IpcChannel.recoveryBuildBundle, none, async () =>
       recoveryView(await recovery().buildBundle()),
     ),
-    [IpcChannel.recoverySign]: h(
-      IpcChannel.recoverySign,
-      (a) => parsePassphrase(one(a)),
-      async (r) => recoveryView(await recovery().signWithIdentityFile(r.passphrase)),
+    [IpcChannel.recoverySign]: h(IpcChannel.recoverySign, secretOnly, async (r) =>
+      recoveryView(await recovery().sign(r.secret)),
     ),
     [IpcChannel.recoverySaveBundle]: h(IpcChannel.recoverySaveBundle, none, async () =>
       recoveryView(await recovery().saveBundle()),
@@ -705,12 +703,6 @@ function parseReasons(value: unknown): SetupReasons {
     ...(custodianIsAdmin !== undefined ? { custodianIsAdmin } : {}),
     ...(signatureThresholdOne !== undefined ? { signatureThresholdOne } : {}),
   };
-}
-
-/** A passphrase typed for a file (a share file, an identity file). Secret: never log it. */
-function parsePassphrase(value: unknown): { passphrase: string } {
-  const o = record(value, ['passphrase']);
-  return { passphrase: text(o['passphrase'], 'The passphrase', MAX_SECRET) };
 }
 
 function parseUnitId(value: unknown): { unitId: string } {

@@ -899,7 +899,8 @@ export interface IpcContract {
   /** With K shares: the recovery ceremony of `mk recover --record`, the bundle built and recorded, the key wiped. */
   [IpcChannel.recoveryBuildBundle]: { request: undefined; result: RecoveryView };
   /** An admin signs with their identity file (dialog) and its passphrase, as `bundle sign --record` does. */
-  [IpcChannel.recoverySign]: { request: { passphrase: string }; result: RecoveryView };
+  /** An admin of the claim signs with their identity file (dialog) and passphrase, or their card (slot 9C) and PIN. */
+  [IpcChannel.recoverySign]: { request: { secret: SecretInput }; result: RecoveryView };
   /** Saves the signed bundle into a folder (dialog). */
   [IpcChannel.recoverySaveBundle]: { request: undefined; result: RecoveryView };
   /** Back to the start screen; any share held is zeroed. */

@@ -573,7 +573,7 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
     spec: S.obj({ keyName: S.text(), kcv: S.text(), verificationPattern: S.text(), headHash: S.text() }),
     example: { keyName: 'MK', kcv: 'ABC123', verificationPattern: '00'.repeat(32), headHash: '1a2b 3c4d '.repeat(8) },
   },
-  [IpcChannel.recoverySign]: { spec: S.obj({ passphrase: S.text(1024) }), example: { passphrase: 'a passphrase' } },
+  [IpcChannel.recoverySign]: { spec: S.obj({ secret }), example: { secret: { medium: 'file', passphrase: 'p' } } },
   [IpcChannel.recordCheckCompareHead]: {
     spec: S.obj({ head: S.text() }),
     example: { head: '1a2b 3c4d '.repeat(8) },

@@ -447,7 +447,7 @@ export class RecoverySession {
   }
 
   /** An admin of the claim signs with their identity file (dialog) and its passphrase, as `bundle sign --record` does. */
-  signWithIdentityFile(passphrase: string): Promise<RecoveryState> {
+  sign(secret: SecretInput): Promise<RecoveryState> {
     return this.queue.run(async () => {
       const st = this.expect('signing', 'sign the bundle');
       const signer = await signBundleStep(
@@ -456,10 +456,10 @@ export class RecoverySession {
           recordPath: st.record.path,
           signers: { admins: st.claim.admins, role: 'an admin of this bundle\u2019s claim' },
           dialogs: this.ports.dialogs,
-          cards: null,
+          cards: this.ports.cards,
           now: this.now(),
         },
-        { medium: 'file', passphrase },
+        secret,
       );
       st.signedBy.push(signer.name);
       return this.snapshot();

@@ -424,17 +424,12 @@ function Signing({
       heading="5. The admins sign the bundle"
       bundle={bundle}
       busy={busy}
-      cards={false}
-      onSign={(secret) =>
-        secret.medium === 'file'
-          ? step('Signing the bundle…', () => api().recovery.sign({ passphrase: secret.passphrase }))
-          : Promise.resolve(false)
-      }
+      onSign={(secret) => step('Signing the bundle…', () => api().recovery.sign({ secret }))}
       onSave={() => void step('Saving the bundle…', () => api().recovery.saveBundle())}
     >
       <p>
         The key was rebuilt, checked against the record and wiped; the recover bundle is in the record and the recovery
-        ceremony is closed. Each admin reads what the bundle does, then signs with their identity file.
+        ceremony is closed. Each admin reads what the bundle does, then signs with their identity file or card.
       </p>
       <BundleFacts bundle={bundle} testId="recovery-payload-hash" />
     </SignBundleStep>

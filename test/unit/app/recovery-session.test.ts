@@ -163,7 +163,7 @@ describe('RecoverySession', () => {
     expect((await refusal(s.saveBundle())).code).toBe('TooFewSignatures');
     for (const id of k.identities) {
       dialogs.answer('openFile', id.path);
-      st = await s.signWithIdentityFile(PASS);
+      st = await s.sign({ medium: 'file', passphrase: PASS });
     }
     expect(st.bundle!.signedBy).toEqual(['Alice', 'Bob']);
     const out = join(k.dir, 'media');
@@ -334,7 +334,7 @@ describe('RecoverySession from the paper report of a lost record', () => {
     expect(entries.at(-1)?.data).toMatchObject({ outcome: 'completed' });
     for (const id of k.identities) {
       dialogs.answer('openFile', id.path);
-      st = await s.signWithIdentityFile(PASS);
+      st = await s.sign({ medium: 'file', passphrase: PASS });
     }
     expect(st.bundle?.signedBy).toEqual(['Alice', 'Bob']);
   });
