@@ -3,10 +3,9 @@
 // paper report's values), one person at a time; each share on a file or a
 // card. Main holds the recovery; this screen shows the last RecoveryView it
 // answered and sends each step.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { IpcResult, RecoveryView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
-import { useCall } from '../lib/useCall.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
@@ -14,6 +13,7 @@ import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
+import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
 
 const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
   { step: 'idle', label: 'The key’s record or its paper report' },
@@ -25,19 +25,7 @@ const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
 ];
 
 export function Recovery({ onBack }: { readonly onBack: () => void }) {
-  const call = useCall();
-  const [view, setView] = useState<RecoveryView | null>(null);
-
-  useEffect(() => {
-    void call.run('Loading…', () => api().recovery.state()).then((r) => r?.ok && setView(r.value));
-    // Once, on opening the screen.
-  }, []);
-
-  async function step(busy: string, invoke: () => Promise<IpcResult<RecoveryView>>): Promise<boolean> {
-    const r = await call.run(busy, invoke);
-    if (r?.ok === true) setView(r.value);
-    return r?.ok === true;
-  }
+  const { call, view, step } = useWizardView(() => api().recovery.state());
 
   async function leave(): Promise<void> {
     if (await step('Leaving the recovery…', () => api().recovery.abandon())) onBack();
@@ -47,13 +35,10 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
   return (
     <main className="app-main check recovery">
       <ScreenHeading level={2}>Recover a key onto new units</ScreenHeading>
-      <ol className="recovery-steps" aria-label="Steps of the recovery">
-        {STEPS.map((s) => (
-          <li key={s.step} aria-current={s.step === current ? 'step' : undefined}>
-            {s.step === current ? <strong>{s.label}</strong> : s.label}
-          </li>
-        ))}
-      </ol>
+      <WizardSteps
+        label="Steps of the recovery"
+        steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))}
+      />
       {view?.record && <RecordFacts record={view.record} built={current === 'signing' || current === 'done'} />}
       {current === 'idle' && <OpenRecord busy={call.busy !== null} step={step} />}
       {current === 'idle' && <FromPaper busy={call.busy !== null} step={step} />}

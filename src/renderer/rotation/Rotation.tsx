@@ -4,11 +4,11 @@
 // `bundle create --operation rotate`, `bundle sign`, `units report`), one
 // person at a time. Main holds the rotation; this screen shows the last
 // RotationView it answered and sends each step.
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import type { IpcResult, RotationView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
-import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
+import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
@@ -29,24 +29,11 @@ const STEPS: ReadonlyArray<{ steps: readonly RotationView['step'][]; label: stri
 type Step = (busy: string, invoke: () => Promise<IpcResult<RotationView>>) => Promise<boolean>;
 
 export function Rotation({ onBack }: { readonly onBack: () => void }) {
-  const call = useCall();
-  const [view, setView] = useState<RotationView | null>(null);
-
-  useEffect(() => {
-    void call.run('Loading…', () => api().rotation.state()).then((r) => r?.ok && setView(r.value));
-    // Once, on opening the screen.
-  }, []);
-
-  async function step(busy: string, invoke: () => Promise<IpcResult<RotationView>>): Promise<boolean> {
-    const r = await call.run(busy, invoke);
-    if (r?.ok === true) setView(r.value);
-    else if (r?.ok === false) {
-      // A refused step may have set things aside (a failed bundle build zeroes the presented shares): show what main holds now.
-      const now = await api().rotation.state();
-      if (now.ok) setView(now.value);
-    }
-    return r?.ok === true;
-  }
+  // A refused step may have set things aside (a failed bundle build zeroes the presented shares): show what main holds now.
+  const { call, view, step } = useWizardView(
+    () => api().rotation.state(),
+    () => api().rotation.state(),
+  );
 
   async function leave(): Promise<void> {
     // Held shares and secrets are zeroed in main; what was written stays written.
@@ -58,16 +45,10 @@ export function Rotation({ onBack }: { readonly onBack: () => void }) {
   return (
     <main className="app-main check rotation">
       <ScreenHeading level={2}>Rotate the master key</ScreenHeading>
-      <ol className="recovery-steps" aria-label="Steps of the rotation">
-        {STEPS.map((s) => {
-          const here = s.steps.includes(current);
-          return (
-            <li key={s.label} aria-current={here ? 'step' : undefined}>
-              {here ? <strong>{s.label}</strong> : s.label}
-            </li>
-          );
-        })}
-      </ol>
+      <WizardSteps
+        label="Steps of the rotation"
+        steps={STEPS.map((s) => ({ label: s.label, here: s.steps.includes(current) }))}
+      />
       {view?.current && <CurrentKeyFacts view={view} />}
       {current === 'idle' && <OpenRecord busy={busy} step={step} />}
       {view && current === 'units' && <Units view={view} busy={busy} step={step} />}

@@ -3,13 +3,13 @@
 // ceremony (UnitsBundleSession); this screen shows the last UnitsBundleView
 // it answered and sends each step. One screen for both: they share the
 // record, the units, the signatures and the save; only the change differs.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { IpcResult, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
-import { useCall } from '../lib/useCall.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { ScreenHeading } from '../ui/Heading.js';
+import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
@@ -39,20 +39,8 @@ export function UnitsBundle({
   readonly operation: UnitsBundleOperationView;
   readonly onBack: () => void;
 }) {
-  const call = useCall();
-  const [view, setView] = useState<UnitsBundleView | null>(null);
-
-  useEffect(() => {
-    // A ceremony of the other kind left open is dropped: this screen starts afresh.
-    void call.run('Loading…', () => api().unitsBundle.abandon()).then((r) => r?.ok && setView(r.value));
-    // Once, on opening the screen.
-  }, []);
-
-  async function step(busy: string, invoke: () => Promise<IpcResult<UnitsBundleView>>): Promise<boolean> {
-    const r = await call.run(busy, invoke);
-    if (r?.ok === true) setView(r.value);
-    return r?.ok === true;
-  }
+  // A ceremony of the other kind left open is dropped: this screen starts afresh.
+  const { call, view, step } = useWizardView(() => api().unitsBundle.abandon());
 
   async function leave(): Promise<void> {
     if (await step('Leaving…', () => api().unitsBundle.abandon())) onBack();
@@ -63,13 +51,10 @@ export function UnitsBundle({
   return (
     <main className="app-main check units-bundle">
       <ScreenHeading level={2}>{TITLE[operation]}</ScreenHeading>
-      <ol className="recovery-steps" aria-label={`Steps: ${TITLE[operation]}`}>
-        {stepsOf(operation).map((s) => (
-          <li key={s.step} aria-current={s.step === current ? 'step' : undefined}>
-            {s.step === current ? <strong>{s.label}</strong> : s.label}
-          </li>
-        ))}
-      </ol>
+      <WizardSteps
+        label={`Steps: ${TITLE[operation]}`}
+        steps={stepsOf(operation).map((s) => ({ label: s.label, here: s.step === current }))}
+      />
       {view?.record && <RecordFacts record={view.record} current={view.current} />}
       {current === 'idle' && <OpenRecord operation={operation} busy={busy} step={step} />}
       {view && current === 'units' && <Units view={view} busy={busy} step={step} />}

@@ -3,11 +3,10 @@
 // closed. The key's record, the rotation's record if any, the units' status
 // files, then key-retired or key-destroyed recorded (`units report`) and
 // shown. Main holds the session; this screen shows its last view.
-import { useEffect, useState } from 'react';
 import type { IpcResult, UnitsReportView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
-import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
+import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 
 const TITLE = 'Record what the units report';
@@ -21,20 +20,8 @@ const STEPS: ReadonlyArray<{ step: UnitsReportView['step']; label: string }> = [
 type Step = (busy: string, invoke: () => Promise<IpcResult<UnitsReportView>>) => Promise<boolean>;
 
 export function UnitsReport({ onBack }: { readonly onBack: () => void }) {
-  const call = useCall();
-  const [view, setView] = useState<UnitsReportView | null>(null);
-
-  useEffect(() => {
-    // Whatever was left open is dropped: this screen starts afresh.
-    void call.run('Loading…', () => api().unitsReport.abandon()).then((r) => r?.ok && setView(r.value));
-    // Once, on opening the screen.
-  }, []);
-
-  async function step(busy: string, invoke: () => Promise<IpcResult<UnitsReportView>>): Promise<boolean> {
-    const r = await call.run(busy, invoke);
-    if (r?.ok === true) setView(r.value);
-    return r?.ok === true;
-  }
+  // Whatever was left open is dropped: this screen starts afresh.
+  const { call, view, step } = useWizardView(() => api().unitsReport.abandon());
 
   async function leave(): Promise<void> {
     if (await step('Leaving…', () => api().unitsReport.abandon())) onBack();
@@ -45,13 +32,7 @@ export function UnitsReport({ onBack }: { readonly onBack: () => void }) {
   return (
     <main className="app-main check units-report">
       <ScreenHeading level={2}>{TITLE}</ScreenHeading>
-      <ol className="recovery-steps" aria-label={`Steps: ${TITLE}`}>
-        {STEPS.map((s) => (
-          <li key={s.step} aria-current={s.step === current ? 'step' : undefined}>
-            {s.step === current ? <strong>{s.label}</strong> : s.label}
-          </li>
-        ))}
-      </ol>
+      <WizardSteps label={`Steps: ${TITLE}`} steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))} />
       {current === 'idle' && <OpenRecord busy={busy} step={step} />}
       {view && current === 'statuses' && <Statuses view={view} busy={busy} step={step} />}
       {view && current === 'done' && <Recorded view={view} />}
