@@ -29,9 +29,10 @@ import { ENTRY, keyOfOpenKeyCeremony, WIPED_IN_MEMORY, type Closing, type EntryT
 import { RecordDesk, SHARE_FILTERS } from './record-desk.js';
 import { RecordCheck } from './record-check.js';
 import { ReshareSession } from './reshare-session.js';
-import { checkSetup, type CeremonySetup, type RosterMedium, type RosterMode } from './roster.js';
+import { checkSetup, type CeremonySetup, type RosterMode } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
 import {
+  expectMedium,
   fail,
   fileNameFor,
   markOf,
@@ -42,6 +43,8 @@ import {
   type FileFilter,
   type SecretInput,
   type SessionPorts,
+  withSecretBytes,
+  withSecretsBytes,
 } from './session-ports.js';
 import { closeInterruptedRecords, reportHtml, saveRecordFiles, type InterruptedRecord } from './session-records.js';
 import {
@@ -561,7 +564,7 @@ export class CeremonySession {
       const admin = st.ceremony.setup.admins[adminIndex];
       if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
       if (st.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
-      this.expectMedium(admin.medium, secret, admin.name);
+      expectMedium(admin.medium, secret, admin.name);
       let state: AdminState;
       let reused = false;
       if (secret.medium === 'file') {
@@ -739,7 +742,7 @@ export class CeremonySession {
       const { setup } = st.ceremony;
       const { custodian, state, share } = shareAt(st, shareIndex);
       if (state.verified) fail('WrongStep', `Share ${shareIndex} is already written and proven.`);
-      this.expectMedium(custodian.medium, secret, custodian.name);
+      expectMedium(custodian.medium, secret, custodian.name);
       const header = shareHeader(
         {
           ceremonyId: st.ceremony.id,
@@ -802,7 +805,7 @@ export class CeremonySession {
       const st = this.expectPhase('shares', 'read a share back');
       const { custodian, state, share } = shareAt(st, shareIndex);
       if (state.header === null) fail('WrongStep', `Share ${shareIndex} has not been written yet.`);
-      this.expectMedium(custodian.medium, secret, custodian.name);
+      expectMedium(custodian.medium, secret, custodian.name);
       const header = state.header;
       const source = shareSourceOf(this.cards, secret, async () => Buffer.from(bytes), state.file, header.ceremonyId);
       const found = await source.header();
@@ -922,7 +925,7 @@ export class CeremonySession {
       const admin = st.ceremony.setup.admins[adminIndex];
       const state = st.admins[adminIndex];
       if (!admin || !state) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
-      this.expectMedium(admin.medium, secret, admin.name);
+      expectMedium(admin.medium, secret, admin.name);
       const { recordPath, mode } = st.ceremony;
       const turn = prepareSigning(b.path, {
         recordEntries: readTranscript(recordPath),
@@ -1125,29 +1128,14 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // Secrets
 
-  /**
-   * Runs an operation that needs the PIN or passphrase, in the queue, with
-   * the secret as a buffer that is zeroed afterwards whatever happens. The
-   * string it came in as cannot be zeroed (JavaScript strings are immutable);
-   * it is dropped here and never stored.
-   */
+  /** Runs an operation that needs the PIN or passphrase in the queue, the secret zeroed afterwards (withSecretBytes). */
   private withSecret<T>(secret: SecretInput, op: (bytes: Buffer) => Promise<T>): Promise<T> {
-    return this.withSecrets([secret.medium === 'file' ? secret.passphrase : secret.pin], async ([bytes]) => {
-      if (secret.medium === 'card') zeroize(padPin(bytes!, 'The PIN'));
-      return op(bytes!);
-    });
+    return this.queue.run(() => withSecretBytes(secret, op));
   }
 
   /** The same for several secrets at once (PIN, new PIN, PUK). */
   private withSecrets<T>(texts: readonly string[], op: (bytes: Buffer[]) => Promise<T>): Promise<T> {
-    return this.queue.run(async () => {
-      const bytes = texts.map((t) => Buffer.from(t, 'utf8'));
-      try {
-        return await op(bytes);
-      } finally {
-        zeroize(...bytes);
-      }
-    });
+    return this.queue.run(() => withSecretsBytes(texts, op));
   }
 
   /** The save dialog, its suggested and chosen names prefixed in a rehearsal whatever the person typed. */
@@ -1157,15 +1145,6 @@ export class CeremonySession {
   ): Promise<string> {
     const chosen = await this.ports.dialogs.saveFile({ ...o, defaultName: fileNameFor(mode, o.defaultName) });
     return pathFor(mode, picked(chosen));
-  }
-
-  private expectMedium(medium: RosterMedium, secret: SecretInput, who: string): void {
-    if (secret.medium !== medium) {
-      fail(
-        'InvalidArgument',
-        `${who} uses a ${medium === 'card' ? 'smart card' : 'file'}, not a ${secret.medium === 'card' ? 'smart card' : 'file'}.`,
-      );
-    }
   }
 
   /** True while a ceremony is set up and not yet closed (closing the app would abandon it). */
