@@ -1,25 +1,15 @@
-import { randomUUID, verify as nodeVerify } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { claimedAdmins, summarizeBundle } from '../bundle/bundle.js';
 import { checkAgainstLimits, readTransportFile } from '../bundle/transport.js';
-import { createBundle, prepareSigning, saveBundleFile, signPreparedBundle } from './bundles.js';
-import { unitConfirmedData } from './bundle-record.js';
-import { SLOT } from '../cards/piv.js';
-import {
-  cardRs256Signer,
-  describeSlotContent,
-  generateAdminIdentityOnCard,
-  inspectSlot,
-  readAdminCertificateFromCard,
-  type SlotContent,
-} from '../cards/roles.js';
 import { CeremonyError } from '../errors.js';
 import { readFileOrFail, safeFileStem } from '../files.js';
-import type { AdminCertificateInfo } from '../identity/certificate.js';
-import { unlockFileIdentity } from '../identity/identity.js';
 import { splitMasterKey } from '../masterkey/masterkey.js';
 import { checkPassphrase } from '../passphrase.js';
 import { zeroize } from '../secrets.js';
+import { adoptIdentity, bringIdentityFile, createAdminIdentity, type AdminIdentity } from './admin-identity.js';
+import { unitConfirmedData } from './bundle-record.js';
+import { createBundle, prepareSigning, saveBundleFile, signPreparedBundle } from './bundles.js';
 import type { CardDesk } from './card-desk.js';
 import { CardShareDestination } from './card-media.js';
 import { keyCeremonyOpenedData } from './key-ceremony.js';
@@ -27,18 +17,17 @@ import { FileShareDestination } from './media.js';
 import type { PlanOpened } from './plan-desk.js';
 import { ENTRY, keyOfOpenKeyCeremony, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
 import { SHARE_FILTERS } from './record-desk.js';
-import { checkSetup, type CeremonySetup, type RosterMode } from './roster.js';
-import { SerialQueue } from './serial-queue.js';
+import { checkSetup, type CeremonySetup, type RosterMode, type RosterParticipant } from './roster.js';
+import type { SerialQueue } from './serial-queue.js';
 import {
+  chooseSavePath,
   expectMedium,
   fail,
   fileNameFor,
   markOf,
-  pathFor,
   picked,
   sha256Hex,
   shareSourceOf,
-  type FileFilter,
   type SecretInput,
   type SessionPorts,
   withSecretBytes,
@@ -73,11 +62,9 @@ import {
   shareHeader,
   type EntryWriter,
 } from './share-issue.js';
-import { cardIdentitySigner, fileIdentitySigner, identitySlotReplacedData, writeFileIdentity } from './signers.js';
+import { cardIdentitySigner, fileIdentitySigner } from './signers.js';
 import { planDifferences } from './setup-plan.js';
 import { appendTranscript, createTranscript, endCeremony, readTranscript, type TranscriptData } from './transcript.js';
-
-const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
 
 // The initial ceremony in the desktop app, one step at a time (issue 4).
 // Where the CLI does a whole master-key ceremony in one call, the wizard
@@ -452,118 +439,32 @@ export class InitialSession {
   createIdentity(adminIndex: number, secret: SecretInput, replaceSlot?: { ownerName: string }): Promise<CeremonyState> {
     return this.withSecret(secret, async (bytes) => {
       const st = this.expectPhase('admins', 'create an admin identity');
-      const admin = st.ceremony.setup.admins[adminIndex];
-      if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
-      if (st.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
+      const admin = adminWithoutIdentity(st, adminIndex);
       expectMedium(admin.medium, secret, admin.name);
-      let state: AdminState;
-      let reused = false;
-      if (secret.medium === 'file') {
-        checkPassphrase(bytes, 'The passphrase');
-        const path = await this.saveDialog(st.ceremony.mode, {
-          title: `Save ${admin.name}\u2019s identity file`,
-          defaultName: `${safeFileStem(admin.name)}.identity.pem`,
-          filters: IDENTITY_FILTERS,
-        });
-        const certificate = await writeFileIdentity(path, admin.name, bytes, this.now());
-        state = { certificate, location: basename(path), file: path };
-      } else {
-        const reader = secret.reader;
-        const { certificate, serial, existed } = await this.cards.onCard(reader, async (s) => {
-          const serial = await s.serial();
-          const existing = await readAdminCertificateFromCard(s).catch(() => null);
-          if (existing && existing.name !== admin.name) {
-            throw new CeremonyError(
-              'InvalidArgument',
-              `Card ${serial} already holds the identity of ${existing.name}; use ${admin.name}\u2019s own card.`,
-            );
-          }
-          if (existing) {
-            // The card already holds this admin's identity: prove the PIN
-            // opens it with a signature, then use it rather than replace it.
-            const probe = Buffer.from(`key ceremony ${st.ceremony.id} identity check`);
-            const sig = await cardRs256Signer(s, bytes)(probe);
-            if (!signatureMatches(existing, probe, sig))
-              throw new CeremonyError('CardError', `The key in card ${serial} does not match its certificate.`);
-            return { certificate: existing, serial, existed: true };
-          }
-          // A 9C holding anything else is never replaced without its owner's word (issue 9).
-          const present = await inspectSlot(s, SLOT.SIGNATURE);
-          let replaced: SlotContent | undefined;
-          if (present) {
-            const agreed = st.occupiedSlot;
-            if (!replaceSlot || !agreed || agreed.adminIndex !== adminIndex || agreed.serial !== serial) {
-              st.occupiedSlot = { adminIndex, serial, content: present };
-              throw new CeremonyError(
-                'CardSlotOccupied',
-                `On card ${serial}, ${describeSlotContent(present)}. Nothing was changed: ${admin.name} must agree to replace it, or use another card.`,
-                { serial, slot: '9C', content: describeSlotContent(present) },
-              );
-            }
-            if (replaceSlot.ownerName.trim() !== admin.name)
-              fail(
-                'InvalidArgument',
-                `To agree to replace what card ${serial} holds, type the name ${admin.name} exactly.`,
-              );
-            replaced = agreed.content; // generateAdminIdentityOnCard refuses if the card no longer holds exactly this
-          }
-          const certificate = await generateAdminIdentityOnCard(
-            s,
-            admin.name,
-            bytes,
-            replaced ? { replace: replaced } : {},
-          );
-          delete st.occupiedSlot;
-          if (replaced)
-            this.record(
-              st.ceremony,
-              ENTRY.cardSlotReplaced,
-              identitySlotReplacedData(serial, replaced, certificate),
-              admin.name,
-            );
-          return { certificate, serial, existed: false };
-        });
-        reused = existed;
-        state = { certificate, location: `card ${serial}`, cardSerial: serial };
-      }
-      this.adoptIdentity(st, adminIndex, state, reused ? 'earlier (already on the card)' : 'now');
+      const ports = {
+        dialogs: this.ports.dialogs,
+        cards: this.cards,
+        now: this.now,
+        mode: st.ceremony.mode,
+        ceremonyId: st.ceremony.id,
+        record: (type: EntryType, data: TranscriptData, actor: string) => this.record(st.ceremony, type, data, actor),
+      };
+      this.adoptIdentity(
+        st,
+        adminIndex,
+        await createAdminIdentity(ports, admin, adminIndex, secret, bytes, st, replaceSlot),
+      );
       return this.snapshot();
     });
   }
 
-  /**
-   * An admin with a file identity from an earlier ceremony brings it: the
-   * passphrase must open it (which proves they hold it), and the name on its
-   * certificate must be theirs.
-   */
+  /** An admin with a file identity from an earlier ceremony brings it (admin-identity.ts bringIdentityFile). */
   useIdentityFile(adminIndex: number, passphrase: string): Promise<CeremonyState> {
     return this.withSecret({ medium: 'file', passphrase }, async (bytes) => {
       const st = this.expectPhase('admins', 'add an admin identity');
-      const admin = st.ceremony.setup.admins[adminIndex];
-      if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
-      if (st.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
+      const admin = adminWithoutIdentity(st, adminIndex);
       if (admin.medium !== 'file') fail('InvalidArgument', `${admin.name} uses a smart card, not an identity file.`);
-      const path = picked(
-        await this.ports.dialogs.openFile({
-          title: `Open ${admin.name}\u2019s identity file`,
-          filters: IDENTITY_FILTERS,
-        }),
-      );
-      const what = `the identity file ${basename(path)}`;
-      const unlocked = unlockFileIdentity(readFileOrFail(path, 'The identity file').toString('utf8'), bytes, what);
-      const certificate = unlocked.certificate;
-      if (certificate.name !== admin.name) {
-        throw new CeremonyError(
-          'IdentityInvalid',
-          `${basename(path)} is the identity of ${certificate.name}, not of ${admin.name}.`,
-        );
-      }
-      this.adoptIdentity(
-        st,
-        adminIndex,
-        { certificate, location: basename(path), file: path },
-        'earlier (identity file brought by the admin)',
-      );
+      this.adoptIdentity(st, adminIndex, await bringIdentityFile(this.ports.dialogs, admin, bytes));
       return this.snapshot();
     });
   }
@@ -573,27 +474,13 @@ export class InitialSession {
    * ceremony has it, and records it; with the last identity, on to the
    * master key.
    */
-  private adoptIdentity(st: AdminsPhase, adminIndex: number, state: AdminState, created: string): void {
+  private adoptIdentity(st: AdminsPhase, adminIndex: number, made: AdminIdentity): void {
     const admin = st.ceremony.setup.admins[adminIndex]!;
-    if (st.admins.some((a) => a?.certificate.thumbprint === state.certificate.thumbprint)) {
-      fail('InvalidArgument', 'That identity is already used by another admin of this ceremony.');
-    }
-    st.admins[adminIndex] = state;
+    const data = adoptIdentity(st.admins, admin, adminIndex, made);
     const admins = st.admins.filter((a): a is AdminState => a !== null);
     if (admins.length === st.admins.length)
       this.enter({ phase: 'master-key', ceremony: st.ceremony, units: st.units, admins });
-    this.record(
-      st.ceremony,
-      'admin-identity',
-      {
-        admin: admin.name,
-        medium: admin.medium,
-        location: state.location,
-        thumbprint: state.certificate.thumbprint,
-        created,
-      },
-      admin.name,
-    );
+    this.record(st.ceremony, 'admin-identity', data, admin.name);
   }
 
   // ---------------------------------------------------------------------
@@ -649,7 +536,7 @@ export class InitialSession {
       const provide = async (): Promise<Buffer> => Buffer.from(bytes);
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
-        const path = await this.saveDialog(st.ceremony.mode, {
+        const path = await chooseSavePath(this.ports.dialogs, st.ceremony.mode, {
           title: `Save ${custodian.name}\u2019s share (${shareIndex} of ${st.shares.length})`,
           defaultName: `${safeFileStem(setup.keyName)}-share-${shareIndex}-${safeFileStem(custodian.name)}.keyshare`,
           filters: SHARE_FILTERS,
@@ -976,15 +863,6 @@ export class InitialSession {
     return this.queue.run(() => withSecretBytes(secret, op));
   }
 
-  /** The save dialog, its suggested and chosen names prefixed in a rehearsal whatever the person typed. */
-  private async saveDialog(
-    mode: RosterMode,
-    o: { title: string; defaultName: string; filters: FileFilter[] },
-  ): Promise<string> {
-    const chosen = await this.ports.dialogs.saveFile({ ...o, defaultName: fileNameFor(mode, o.defaultName) });
-    return pathFor(mode, picked(chosen));
-  }
-
   /** True while a ceremony is set up and not yet closed (closing the app would abandon it). */
   inProgress(): boolean {
     return isInProgress(this.state);
@@ -1032,7 +910,10 @@ export class InitialSession {
   }
 }
 
-/** Checks an RS256 signature against the certificate it claims. */
-function signatureMatches(cert: AdminCertificateInfo, data: Buffer, signature: Buffer): boolean {
-  return nodeVerify('sha256', data, cert.publicKey, signature);
+/** Admin `adminIndex` of the set-up, who has no identity yet in this ceremony. */
+function adminWithoutIdentity(st: AdminsPhase, adminIndex: number): RosterParticipant {
+  const admin = st.ceremony.setup.admins[adminIndex];
+  if (!admin) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
+  if (st.admins[adminIndex]) fail('WrongStep', `${admin.name} already has an identity.`);
+  return admin;
 }

@@ -156,6 +156,16 @@ export function pathFor(mode: RosterMode, path: string): string {
   return join(dirname(path), fileNameFor(mode, basename(path)));
 }
 
+/** The save dialog, its suggested and chosen names prefixed in a rehearsal whatever the person typed. */
+export async function chooseSavePath(
+  dialogs: FileDialogs,
+  mode: RosterMode,
+  o: { title: string; defaultName: string; filters: FileFilter[] },
+): Promise<string> {
+  const chosen = await dialogs.saveFile({ ...o, defaultName: fileNameFor(mode, o.defaultName) });
+  return pathFor(mode, picked(chosen));
+}
+
 /** What every entry of a rehearsal carries (issue 11: "REHEARSAL" on every record entry). */
 export function markOf(mode: RosterMode): TranscriptData {
   return mode === 'rehearsal' ? { rehearsal: true } : {};

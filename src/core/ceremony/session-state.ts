@@ -1,9 +1,8 @@
 import type { ParsedBundle } from '../bundle/bundle.js';
 import type { TransportKey } from '../bundle/transport.js';
-import type { SlotContent } from '../cards/roles.js';
 import { missingCase } from '../errors.js';
-import type { AdminCertificateInfo } from '../identity/certificate.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
+import type { AdminState, OccupiedSlot } from './admin-identity.js';
 import type { CeremonySetup, RosterMode, RosterParticipant } from './roster.js';
 import { fail, type RehearsalUnitsSnapshot } from './session-ports.js';
 import type { SavedFile } from './session-view.js';
@@ -13,18 +12,12 @@ import type { TranscriptData } from './transcript.js';
 // each holding only what it needs; the master key and its shares only in the
 // phases from its generation to Close.
 
+export type { AdminState, OccupiedSlot } from './admin-identity.js';
+
 export interface UnitState {
   transport: TransportKey;
   fileName: string;
   confirmed: boolean;
-}
-
-export interface AdminState {
-  certificate: AdminCertificateInfo;
-  location: string;
-  /** Identity file path (file medium) or card serial (card medium). */
-  file?: string;
-  cardSerial?: number;
 }
 
 export interface ShareState {
@@ -46,13 +39,6 @@ export interface BundleState {
 
 export interface SavedBundle extends BundleState {
   readonly saved: SavedFile;
-}
-
-/** What slot 9C held when an admin's card was refused for it (issue 9); only exactly this is then replaced. */
-export interface OccupiedSlot {
-  readonly adminIndex: number;
-  readonly serial: number;
-  readonly content: SlotContent;
 }
 
 /** A ceremony once Set up is done: its checked set-up, its id and its live record. */
