@@ -1,6 +1,4 @@
-import { padPin } from '../cards/piv.js';
-import { zeroize } from '../secrets.js';
-import { CardDesk, type CardsSnapshot } from './card-desk.js';
+import { CardDesk, type CardNote, type CardsSnapshot } from './card-desk.js';
 import { InitialSession } from './initial-session.js';
 import { PlanDesk } from './plan-desk.js';
 import { RecordDesk } from './record-desk.js';
@@ -8,7 +6,7 @@ import { RecordCheck } from './record-check.js';
 import { ReshareSession } from './reshare-session.js';
 import type { CeremonySetup, RosterMode } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
-import { fail, type SecretInput, type SessionPorts, withSecretBytes, withSecretsBytes } from './session-ports.js';
+import { fail, type SecretInput, type SessionPorts, withSecretBytes } from './session-ports.js';
 import { closeInterruptedRecords, saveRecordFiles, type InterruptedRecord } from './session-records.js';
 import type { OpenedPlan, PlanRef, RecordForCheck, SavedPlan, ShareChecked } from './session-view.js';
 import type { SetupUnit } from './setup-file.js';
@@ -166,11 +164,14 @@ export class CeremonySession {
   }
 
   checkShare(secret: SecretInput): Promise<ShareChecked> {
-    return this.withSecret(secret, (bytes) => this.checks.checkShare(secret, bytes, this.cards));
+    return this.queue.run(() => withSecretBytes(secret, (bytes) => this.checks.checkShare(secret, bytes, this.cards)));
   }
 
   // ---------------------------------------------------------------------
   // Cards
+
+  /** A card prepared or unblocked during the initial ceremony is in its record. */
+  private readonly noteCard: CardNote = (type, data) => this.initial.noteInRecord(type, data);
 
   /** Readers and what is in them, for the live status. */
   listCards(): Promise<CardsSnapshot> {
@@ -179,40 +180,14 @@ export class CeremonySession {
 
   /** Prepares a factory-fresh card in `reader` (new PIN and PUK, PIN-protected random management key). */
   async prepareCard(reader: string, pin: string, newPin: string, newPuk: string): Promise<CardsSnapshot> {
-    await this.withSecrets([pin, newPin, newPuk], async ([oldBytes, pinBytes, pukBytes]) => {
-      zeroize(padPin(oldBytes!, 'The current PIN'), padPin(pinBytes!, 'The new PIN'), padPin(pukBytes!, 'The new PUK'));
-      const done = await this.cards.prepare(reader, oldBytes!, pinBytes!, pukBytes!);
-      this.initial.noteInRecord('card-prepared', {
-        serial: String(done.serial),
-        pin: done.pin,
-        puk: done.puk,
-        managementKey: done.managementKey.action,
-        note: `PIN ${done.pin}, PUK ${done.puk}; management key ${done.managementKey.action}, kept PIN-protected on the card`,
-      });
-    });
+    await this.cards.prepareCard(reader, { pin, newPin, newPuk }, this.noteCard);
     return this.cards.list();
   }
 
   /** Sets a new PIN on a card whose PIN is blocked, with its PUK. */
   async unblockPin(reader: string, puk: string, newPin: string): Promise<CardsSnapshot> {
-    await this.withSecrets([puk, newPin], async ([pukBytes, pinBytes]) => {
-      zeroize(padPin(pinBytes!, 'The new PIN'));
-      const serial = await this.cards.unblock(reader, pukBytes!, pinBytes!);
-      this.initial.noteInRecord('card-pin-unblocked', { serial: String(serial) });
-    });
+    await this.cards.unblockPin(reader, { puk, newPin }, this.noteCard);
     return this.cards.list();
-  }
-  // ---------------------------------------------------------------------
-  // Secrets
-
-  /** Runs an operation that needs the PIN or passphrase in the queue, the secret zeroed afterwards (withSecretBytes). */
-  private withSecret<T>(secret: SecretInput, op: (bytes: Buffer) => Promise<T>): Promise<T> {
-    return this.queue.run(() => withSecretBytes(secret, op));
-  }
-
-  /** The same for several secrets at once (PIN, new PIN, PUK). */
-  private withSecrets<T>(texts: readonly string[], op: (bytes: Buffer[]) => Promise<T>): Promise<T> {
-    return this.queue.run(() => withSecretsBytes(texts, op));
   }
 
   /** True while a ceremony is set up and not yet closed (closing the app would abandon it). */
