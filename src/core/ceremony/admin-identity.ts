@@ -17,7 +17,15 @@ import { checkPassphrase } from '../passphrase.js';
 import type { CardDesk } from './card-desk.js';
 import { ENTRY, type EntryType } from './record.js';
 import type { RosterMode, RosterParticipant } from './roster.js';
-import { chooseSavePath, fail, picked, type FileDialogs, type FileFilter, type SecretInput } from './session-ports.js';
+import {
+  chooseSavePath,
+  fail,
+  picked,
+  type FileDialogs,
+  type FileFilter,
+  type HeldOn,
+  type SecretInput,
+} from './session-ports.js';
 import { identitySlotReplacedData, writeFileIdentity } from './signers.js';
 import type { TranscriptData } from './transcript.js';
 
@@ -34,9 +42,8 @@ export const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensi
 export interface AdminState {
   certificate: AdminCertificateInfo;
   location: string;
-  /** Identity file path (file medium) or card serial (card medium). */
-  file?: string;
-  cardSerial?: number;
+  /** The identity file, or the card (slot 9C). */
+  heldOn: HeldOn;
 }
 
 /** What slot 9C held when an admin's card was refused for it (issue 9); only exactly this is then replaced. */
@@ -96,7 +103,7 @@ export async function createAdminIdentity(
       filters: IDENTITY_FILTERS,
     });
     const certificate = await writeFileIdentity(path, admin.name, bytes, p.now());
-    return { identity: { certificate, location: basename(path), file: path }, created: 'now' };
+    return { identity: { certificate, location: basename(path), heldOn: { medium: 'file', path } }, created: 'now' };
   }
   const { certificate, serial, existed } = await p.cards.onCard(secret.reader, async (s) => {
     const serial = await s.serial();
@@ -139,7 +146,7 @@ export async function createAdminIdentity(
     return { certificate, serial, existed: false };
   });
   return {
-    identity: { certificate, location: `card ${serial}`, cardSerial: serial },
+    identity: { certificate, location: `card ${serial}`, heldOn: { medium: 'card', serial } },
     created: existed ? 'earlier (already on the card)' : 'now',
   };
 }
@@ -170,7 +177,7 @@ export async function bringIdentityFile(
     );
   }
   return {
-    identity: { certificate, location: basename(path), file: path },
+    identity: { certificate, location: basename(path), heldOn: { medium: 'file', path } },
     created: 'earlier (identity file brought by the admin)',
   };
 }

@@ -30,6 +30,7 @@ import {
   shareSourceOf,
   type SecretInput,
   type SessionPorts,
+  cardSerialOf,
   withSecretBytes,
 } from './session-ports.js';
 import { reportHtml, saveRecordFiles } from './session-records.js';
@@ -53,6 +54,7 @@ import {
   type SessionPhase,
   type SessionState,
   type UnitsPhase,
+  type WrittenShare,
 } from './session-state.js';
 import type { AdminSnapshot, CeremonyState, PlanRef } from './session-view.js';
 import {
@@ -159,7 +161,7 @@ export class InitialSession {
           name: a.name,
           medium: a.medium,
           identity: id
-            ? { thumbprint: id.certificate.thumbprint, location: id.location, cardSerial: id.cardSerial ?? null }
+            ? { thumbprint: id.certificate.thumbprint, location: id.location, cardSerial: cardSerialOf(id.heldOn) }
             : null,
         };
       }),
@@ -168,11 +170,11 @@ export class InitialSession {
         index: i + 1,
         custodian: setup.custodians[i]!.name,
         medium: setup.custodians[i]!.medium,
-        location: s.location,
-        cardSerial: s.cardSerial ?? null,
-        written: s.header !== null,
-        verified: s.verified,
-        confirmed: s.confirmed,
+        location: s.status === 'not-written' ? null : s.location,
+        cardSerial: s.status === 'not-written' ? null : cardSerialOf(s.heldOn),
+        written: s.status !== 'not-written',
+        verified: s.status === 'read-back' || s.status === 'confirmed',
+        confirmed: s.status === 'confirmed',
       })),
       bundle: r.bundle
         ? {
@@ -505,7 +507,7 @@ export class InitialSession {
         admins: st.admins,
         kcv,
         secrets: { key, shares },
-        shares: setup.custodians.map(() => ({ header: null, location: null, verified: false, confirmed: false })),
+        shares: setup.custodians.map(() => ({ status: 'not-written' })),
       });
       return this.snapshot();
     });
@@ -519,7 +521,8 @@ export class InitialSession {
       const st = this.expectPhase('shares', 'write a share');
       const { setup } = st.ceremony;
       const { custodian, state, share } = shareAt(st, shareIndex);
-      if (state.verified) fail('WrongStep', `Share ${shareIndex} is already written and proven.`);
+      if (state.status === 'read-back' || state.status === 'confirmed')
+        fail('WrongStep', `Share ${shareIndex} is already written and proven.`);
       expectMedium(custodian.medium, secret, custodian.name);
       const header = shareHeader(
         {
@@ -534,6 +537,7 @@ export class InitialSession {
         this.now(),
       );
       const provide = async (): Promise<Buffer> => Buffer.from(bytes);
+      let written: WrittenShare;
       if (secret.medium === 'file') {
         checkPassphrase(bytes, 'The passphrase');
         const path = await chooseSavePath(this.ports.dialogs, st.ceremony.mode, {
@@ -548,7 +552,7 @@ export class InitialSession {
         } finally {
           dest.dispose();
         }
-        Object.assign(state, { header, location: basename(path), file: path, cardSerial: undefined, verified: false });
+        written = { status: 'written', header, location: basename(path), heldOn: { medium: 'file', path } };
       } else {
         const transport = await this.cards.transport();
         const dest = new CardShareDestination(transport, secret.reader, provide);
@@ -560,18 +564,15 @@ export class InitialSession {
         } finally {
           dest.dispose();
         }
-        Object.assign(state, {
-          header,
-          location: dest.location,
-          file: undefined,
-          cardSerial: dest.cardSerial,
-          verified: false,
-        });
+        const serial = dest.cardSerial;
+        if (serial === undefined) throw new Error('a card share was written before its precheck'); // precheck reads it
+        written = { status: 'written', header, location: dest.location, heldOn: { medium: 'card', serial } };
       }
+      st.shares[shareIndex - 1] = written;
       this.record(
         st.ceremony,
         'share-written',
-        { shareIndex, custodian: custodian.name, medium: custodian.medium, location: state.location! },
+        { shareIndex, custodian: custodian.name, medium: custodian.medium, location: written.location },
         custodian.name,
       );
       return this.snapshot();
@@ -582,17 +583,18 @@ export class InitialSession {
     return this.withSecret(secret, async (bytes) => {
       const st = this.expectPhase('shares', 'read a share back');
       const { custodian, state, share } = shareAt(st, shareIndex);
-      if (state.header === null) fail('WrongStep', `Share ${shareIndex} has not been written yet.`);
+      if (state.status === 'not-written') fail('WrongStep', `Share ${shareIndex} has not been written yet.`);
       expectMedium(custodian.medium, secret, custodian.name);
-      const header = state.header;
-      const source = shareSourceOf(this.cards, secret, async () => Buffer.from(bytes), state.file, header.ceremonyId);
+      const { header, heldOn } = state;
+      const path = heldOn.medium === 'file' ? heldOn.path : undefined;
+      const source = shareSourceOf(this.cards, secret, async () => Buffer.from(bytes), path, header.ceremonyId);
       const found = await source.header();
       if (found.ceremonyId !== header.ceremonyId || found.shareIndex !== shareIndex) {
         throw new CeremonyError(
           // A share file is not a card: only a card in the wrong hands is a "wrong card".
           custodian.medium === 'card' ? 'WrongCard' : 'ShareMismatch',
           found.ceremonyId === header.ceremonyId
-            ? `That is share ${found.shareIndex} (${found.custodian}), not share ${shareIndex}. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? `card (${state.cardSerial ?? 'its serial is in the table'})` : 'file'}.`
+            ? `That is share ${found.shareIndex} (${found.custodian}), not share ${shareIndex}. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? `card (${cardSerialOf(heldOn) ?? 'its serial is in the table'})` : 'file'}.`
             : `That share belongs to another ceremony. Use ${custodian.name}\u2019s ${custodian.medium === 'card' ? 'card' : 'file'}.`,
         );
       }
@@ -602,7 +604,7 @@ export class InitialSession {
         commitment = checkShareReadBack(
           { header, share },
           { header: found, share: back },
-          state.location!,
+          state.location,
           custodian.medium === 'card'
             ? 'Do not use this card: write the share again to another card.'
             : 'Write it again to another file.',
@@ -610,12 +612,12 @@ export class InitialSession {
       } finally {
         zeroize(back);
       }
-      state.verified = true;
+      st.shares[shareIndex - 1] = { ...state, status: 'read-back' };
       recordShareIssued(this.writer(st.ceremony, custodian.name), {
         shareIndex,
         custodian: custodian.name,
         medium: custodian.medium,
-        location: state.location!,
+        location: state.location,
         commitment,
       });
       return this.snapshot();
@@ -626,12 +628,12 @@ export class InitialSession {
     return this.queue.run(async () => {
       const st = this.expectPhase('shares', 'confirm a share');
       const { custodian, state } = shareAt(st, shareIndex);
-      if (!state.verified)
+      if (state.status !== 'read-back' && state.status !== 'confirmed')
         fail('WrongStep', `Share ${shareIndex} must be read back before ${custodian.name} confirms it.`);
-      if (!state.confirmed) {
-        state.confirmed = true;
+      if (state.status !== 'confirmed') {
+        st.shares[shareIndex - 1] = { ...state, status: 'confirmed' };
         // Every custodian holds their share: on to the bundle, the key (still needed to wrap it) with it.
-        if (st.shares.every((s) => s.confirmed)) this.enter({ ...st, phase: 'bundle', bundle: null });
+        if (st.shares.every((s) => s.status === 'confirmed')) this.enter({ ...st, phase: 'bundle', bundle: null });
         this.record(
           st.ceremony,
           'share-accepted',
@@ -710,10 +712,11 @@ export class InitialSession {
         recordLabel: `The ceremony record ${recordPath}`,
       });
       const record = { path: recordPath, now: this.now(), mark: markOf(mode) };
+      const held = state.heldOn;
       let signed;
-      if (secret.medium === 'file') {
+      if (secret.medium === 'file' && held.medium === 'file') {
         const what = `${admin.name}\u2019s identity file`;
-        const signer = fileIdentitySigner(readFileOrFail(state.file!, what).toString('utf8'), bytes, what);
+        const signer = fileIdentitySigner(readFileOrFail(held.path, what).toString('utf8'), bytes, what);
         if (signer.certificate.thumbprint !== state.certificate.thumbprint) {
           throw new CeremonyError(
             'IdentityInvalid',
@@ -721,17 +724,20 @@ export class InitialSession {
           );
         }
         signed = await signPreparedBundle(b.path, turn, state.certificate, signer.sign, record);
-      } else {
+      } else if (secret.medium === 'card' && held.medium === 'card') {
         signed = await this.cards.onCard(secret.reader, async (s) => {
           const signer = await cardIdentitySigner(s, bytes);
           if (signer.certificate.thumbprint !== state.certificate.thumbprint) {
             throw new CeremonyError(
               'WrongCard',
-              `The card in reader "${secret.reader}" holds the identity of ${signer.certificate.name}, not ${admin.name}\u2019s from this ceremony (card ${state.cardSerial}).`,
+              `The card in reader "${secret.reader}" holds the identity of ${signer.certificate.name}, not ${admin.name}\u2019s from this ceremony (card ${held.serial}).`,
             );
           }
           return signPreparedBundle(b.path, turn, state.certificate, signer.sign, record);
         });
+      } else {
+        // Unreachable: the secret is for the admin's medium (expectMedium), where their identity was made.
+        throw new Error(`${admin.name}'s identity is not on the medium of their secret`);
       }
       b.bundle = signed.bundle;
       return this.snapshot();

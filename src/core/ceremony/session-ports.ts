@@ -96,6 +96,15 @@ export type SecretInput =
   | { readonly medium: 'file'; readonly passphrase: string }
   | { readonly medium: 'card'; readonly reader: string; readonly pin: string };
 
+/** Where a person's file or card is, that their secret opens: the file's path, or the card's serial. */
+export type HeldOn =
+  { readonly medium: 'file'; readonly path: string } | { readonly medium: 'card'; readonly serial: number };
+
+/** The card's serial, when it is on a card. */
+export function cardSerialOf(heldOn: HeldOn): number | null {
+  return heldOn.medium === 'card' ? heldOn.serial : null;
+}
+
 /**
  * Runs `op` with a person's secret (passphrase, or PIN checked for its
  * length first) as a buffer that is zeroed afterwards whatever happens. The

@@ -4,7 +4,7 @@ import { missingCase } from '../errors.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
 import type { AdminState, OccupiedSlot } from './admin-identity.js';
 import type { CeremonySetup, RosterMode, RosterParticipant } from './roster.js';
-import { fail, type RehearsalUnitsSnapshot } from './session-ports.js';
+import { fail, type HeldOn, type RehearsalUnitsSnapshot } from './session-ports.js';
 import type { SavedFile } from './session-view.js';
 import type { TranscriptData } from './transcript.js';
 
@@ -20,13 +20,18 @@ export interface UnitState {
   confirmed: boolean;
 }
 
-export interface ShareState {
-  header: KeyshareHeader | null;
-  location: string | null;
-  file?: string;
-  cardSerial?: number;
-  verified: boolean;
-  confirmed: boolean;
+/**
+ * A custodian's share: not written yet, or written (where, with its
+ * header), then read back (the share-issued entry), then confirmed by its
+ * custodian. Written again until it is read back.
+ */
+export type ShareState = { readonly status: 'not-written' } | WrittenShare;
+
+export interface WrittenShare {
+  readonly status: 'written' | 'read-back' | 'confirmed';
+  readonly header: KeyshareHeader;
+  readonly location: string;
+  readonly heldOn: HeldOn;
 }
 
 /** The bundle as built, gathering signatures. */
@@ -94,7 +99,7 @@ export interface KeyHeld {
   readonly kcv: string;
   readonly secrets: KeyMaterial;
   /** By share index - 1; each written, read back and confirmed in turn. */
-  readonly shares: readonly ShareState[];
+  readonly shares: ShareState[];
 }
 
 export interface SharesPhase extends KeyHeld {
