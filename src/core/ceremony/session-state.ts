@@ -8,7 +8,7 @@ import { fail, type HeldOn, type RehearsalUnitsSnapshot } from './session-ports.
 import type { SavedFile } from './session-view.js';
 import type { TranscriptData } from './transcript.js';
 
-// The initial ceremony's state in the app (session.ts): one phase at a time,
+// The initial ceremony's state in the app (initial-session.ts): one phase at a time,
 // each holding only what it needs; the master key and its shares only in the
 // phases from its generation to Close.
 
