@@ -53,7 +53,7 @@ export class CeremonySession {
   /** The record check (issue 11, ceremony 6): a record, its head, its bundles, its report. */
   readonly recordCheck: RecordCheck;
 
-  /** The start screen's share check and record check (issue 11, ceremony 6). */
+  /** The start screen's share check: one share against its key's record (record-desk.ts). */
   private readonly checks: RecordDesk;
   /** Records of ceremonies cut off by a crash, closed when the application started. */
   private readonly interrupted: InterruptedRecord[] = [];
