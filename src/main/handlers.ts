@@ -114,11 +114,11 @@ export function createHandlers(ctx: HandlerContext): Handlers {
   const ur = unitsReportView;
   return {
     [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
-    [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.snapshot())),
+    [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.initial.snapshot())),
     [IpcChannel.ceremonyStart]: h(
       IpcChannel.ceremonyStart,
       (a) => parseStart(one(a)),
-      async ({ fromPlan, mode, ...setup }) => ceremonyView(await s.start(setup, fromPlan, mode)),
+      async ({ fromPlan, mode, ...setup }) => ceremonyView(await s.initial.start(setup, fromPlan, mode)),
     ),
     [IpcChannel.planSave]: h(
       IpcChannel.planSave,
@@ -131,7 +131,9 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       (a) => parsePlanForm(one(a), ['fromPlan']),
       (r) => s.printPlanScript(r.setup, planUnits(r.units), r.fromPlan),
     ),
-    [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, async () => ceremonyView(await s.abandon())),
+    [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, async () =>
+      ceremonyView(await s.initial.abandon()),
+    ),
     [IpcChannel.recoveryState]: h(IpcChannel.recoveryState, none, () => recoveryView(recovery().snapshot())),
     [IpcChannel.recoveryOpenRecord]: h(
       IpcChannel.recoveryOpenRecord,
@@ -303,23 +305,23 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       async (r) => recoveryView(await recovery().confirmUnitOnScreen(r.unitId)),
     ),
     [IpcChannel.unitsAddTransport]: h(IpcChannel.unitsAddTransport, none, async () =>
-      ceremonyView(await s.addTransport()),
+      ceremonyView(await s.initial.addTransport()),
     ),
     [IpcChannel.unitsConfirm]: h(
       IpcChannel.unitsConfirm,
       (a) => parseUnitId(one(a)),
-      async (r) => ceremonyView(await s.confirmUnit(r.unitId)),
+      async (r) => ceremonyView(await s.initial.confirmUnit(r.unitId)),
     ),
     [IpcChannel.unitsRemove]: h(
       IpcChannel.unitsRemove,
       (a) => parseUnitId(one(a)),
-      async (r) => ceremonyView(await s.removeUnit(r.unitId)),
+      async (r) => ceremonyView(await s.initial.removeUnit(r.unitId)),
     ),
     [IpcChannel.unitsUseRehearsal]: h(IpcChannel.unitsUseRehearsal, none, async () =>
-      ceremonyView(await s.useRehearsalUnits()),
+      ceremonyView(await s.initial.useRehearsalUnits()),
     ),
     [IpcChannel.rehearsalLoadBundle]: h(IpcChannel.rehearsalLoadBundle, none, async () =>
-      ceremonyView(await s.loadBundleIntoRehearsalUnits()),
+      ceremonyView(await s.initial.loadBundleIntoRehearsalUnits()),
     ),
     [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, async () => cardsView(await s.listCards())),
     [IpcChannel.cardsPrepare]: h(
@@ -363,7 +365,9 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         return parseIndexed(o, 'adminIndex', 0);
       },
       async (r) =>
-        ceremonyView(await s.createIdentity(r.adminIndex, r.secret, 'replaceSlot' in r ? r.replaceSlot : undefined)),
+        ceremonyView(
+          await s.initial.createIdentity(r.adminIndex, r.secret, 'replaceSlot' in r ? r.replaceSlot : undefined),
+        ),
     ),
     [IpcChannel.adminsUseIdentityFile]: h(
       IpcChannel.adminsUseIdentityFile,
@@ -374,20 +378,20 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           passphrase: text(o['passphrase'], 'The passphrase', MAX_SECRET),
         };
       },
-      async (r) => ceremonyView(await s.useIdentityFile(r.adminIndex, r.passphrase)),
+      async (r) => ceremonyView(await s.initial.useIdentityFile(r.adminIndex, r.passphrase)),
     ),
     [IpcChannel.masterKeyGenerate]: h(IpcChannel.masterKeyGenerate, none, async () =>
-      ceremonyView(await s.generateMasterKey()),
+      ceremonyView(await s.initial.generateMasterKey()),
     ),
     [IpcChannel.sharesWrite]: h(
       IpcChannel.sharesWrite,
       (a) => parseIndexed(one(a), 'shareIndex', 1),
-      async (r) => ceremonyView(await s.writeShare(r.shareIndex, r.secret)),
+      async (r) => ceremonyView(await s.initial.writeShare(r.shareIndex, r.secret)),
     ),
     [IpcChannel.sharesVerify]: h(
       IpcChannel.sharesVerify,
       (a) => parseIndexed(one(a), 'shareIndex', 1),
-      async (r) => ceremonyView(await s.verifyShare(r.shareIndex, r.secret)),
+      async (r) => ceremonyView(await s.initial.verifyShare(r.shareIndex, r.secret)),
     ),
     [IpcChannel.sharesConfirm]: h(
       IpcChannel.sharesConfirm,
@@ -395,18 +399,18 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         const o = record(one(a), ['shareIndex']);
         return { shareIndex: integer(o['shareIndex'], 'shareIndex', 1, 255) };
       },
-      async (r) => ceremonyView(await s.confirmShare(r.shareIndex)),
+      async (r) => ceremonyView(await s.initial.confirmShare(r.shareIndex)),
     ),
-    [IpcChannel.bundleBuild]: h(IpcChannel.bundleBuild, none, async () => ceremonyView(await s.buildBundle())),
+    [IpcChannel.bundleBuild]: h(IpcChannel.bundleBuild, none, async () => ceremonyView(await s.initial.buildBundle())),
     [IpcChannel.bundleSign]: h(
       IpcChannel.bundleSign,
       (a) => parseIndexed(one(a), 'adminIndex', 0),
-      async (r) => ceremonyView(await s.signBundle(r.adminIndex, r.secret)),
+      async (r) => ceremonyView(await s.initial.signBundle(r.adminIndex, r.secret)),
     ),
-    [IpcChannel.bundleSave]: h(IpcChannel.bundleSave, none, async () => ceremonyView(await s.saveBundle())),
-    [IpcChannel.ceremonyClose]: h(IpcChannel.ceremonyClose, none, async () => ceremonyView(await s.close())),
-    [IpcChannel.recordSave]: h(IpcChannel.recordSave, none, async () => ceremonyView(await s.saveRecord())),
-    [IpcChannel.recordPrint]: h(IpcChannel.recordPrint, none, () => s.printRecord()),
+    [IpcChannel.bundleSave]: h(IpcChannel.bundleSave, none, async () => ceremonyView(await s.initial.saveBundle())),
+    [IpcChannel.ceremonyClose]: h(IpcChannel.ceremonyClose, none, async () => ceremonyView(await s.initial.close())),
+    [IpcChannel.recordSave]: h(IpcChannel.recordSave, none, async () => ceremonyView(await s.initial.saveRecord())),
+    [IpcChannel.recordPrint]: h(IpcChannel.recordPrint, none, () => s.initial.printRecord()),
     [IpcChannel.recordListInterrupted]: h(IpcChannel.recordListInterrupted, none, () =>
       s.interruptedRecords().map(interruptedView),
     ),

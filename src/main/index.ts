@@ -1,6 +1,6 @@
 // Electron main process: start-up and lifecycle only. Windows live in
 // window.ts, security rules in hardening.ts, IPC in ipc.ts; the ceremony
-// logic itself lives in src/core (ceremony/session.ts), reached through the
+// logic itself lives in src/core (ceremony/session.ts, the desk, and each ceremony's session), reached through the
 // handlers in handlers.ts that ipc.ts registers.
 //
 // No auto-update and no telemetry, by design (DESIGN.md, "Air gap").

@@ -1,7 +1,7 @@
 // A rehearsal's stand-ins for real hardware (issue 11, "Rehearsal mode"):
 // in-process virtual cards in a few virtual readers, and an in-process
 // crypto-unit emulator instance in rehearsal mode. The session reaches them
-// through RehearsalPorts only (src/core/ceremony/session.ts), so no real
+// through RehearsalPorts only (src/core/ceremony/session-ports.ts), so no real
 // card or unit is touched in a rehearsal. Electron's main (index.ts) and the
 // test bridge (test/e2e/bridge) pass the same implementation.
 import { mkdirSync } from 'node:fs';

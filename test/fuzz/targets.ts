@@ -824,6 +824,8 @@ function ipcTarget(): Target<IpcCase> {
       if (name === 'reshare') return session;
       // So is the record check (issue 11, ceremony 6), as session.recordCheck.
       if (name === 'recordCheck') return session;
+      // So is the initial ceremony (its own session, initial-session.ts), as session.initial.
+      if (name === 'initial') return session;
       return () => {
         reached = { name: String(name) };
         if (name === 'interruptedRecords' || name === 'saveInterruptedRecord') return [];

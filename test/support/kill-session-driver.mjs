@@ -46,7 +46,7 @@ const sharePass = (i) => `share ${i} passphrase, session kill test`;
 
 mkdirSync(join(dir, 'shares'), { recursive: true });
 mkdirSync(join(dir, 'out'), { recursive: true });
-await session.start({
+await session.initial.start({
   ceremonyName: 'Kill test',
   keyName: 'MK-SESS',
   threshold: 2,
@@ -68,28 +68,29 @@ await session.start({
 step('start');
 for (const f of readdirSync(join(dir, 'transport')).sort()) {
   answer('openFile', join(dir, 'transport', f));
-  await session.addTransport();
+  await session.initial.addTransport();
 }
-for (const u of session.snapshot().units) await session.confirmUnit(u.unitId);
+for (const u of session.initial.snapshot().units) await session.initial.confirmUnit(u.unitId);
 step('units');
 for (const [i, name] of ['alice', 'bob'].entries()) {
   answer('openFile', join(dir, `${name}.identity.pem`));
-  await session.useIdentityFile(i, `${name} identity passphrase`);
+  await session.initial.useIdentityFile(i, `${name} identity passphrase`);
 }
 step('admins');
-await session.generateMasterKey();
+await session.initial.generateMasterKey();
 step('master-key');
 for (const i of [1, 2, 3]) {
   answer('saveFile', join(dir, 'shares', `share-${i}.keyshare`));
-  await session.writeShare(i, file(sharePass(i)));
-  await session.verifyShare(i, file(sharePass(i)));
-  await session.confirmShare(i);
+  await session.initial.writeShare(i, file(sharePass(i)));
+  await session.initial.verifyShare(i, file(sharePass(i)));
+  await session.initial.confirmShare(i);
   step(`share ${i}`);
 }
-await session.buildBundle();
-for (const [i, name] of ['alice', 'bob'].entries()) await session.signBundle(i, file(`${name} identity passphrase`));
+await session.initial.buildBundle();
+for (const [i, name] of ['alice', 'bob'].entries())
+  await session.initial.signBundle(i, file(`${name} identity passphrase`));
 answer('chooseFolder', join(dir, 'out'));
-await session.saveBundle();
+await session.initial.saveBundle();
 step('bundle');
-await session.close();
+await session.initial.close();
 step('close');

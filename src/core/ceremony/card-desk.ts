@@ -1,4 +1,4 @@
-import { KEY_REF, type PivSession } from '../cards/piv.js';
+import { KEY_REF, padPin, type PivSession } from '../cards/piv.js';
 import {
   preparationGaps,
   prepareCard,
@@ -9,10 +9,14 @@ import {
 } from '../cards/roles.js';
 import type { CardTransport, ReaderState } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
+import { zeroize } from '../secrets.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
 import { CardShareSource, type CardShareHints } from './card-media.js';
 import type { ShareSource } from './media.js';
+import type { EntryType } from './record.js';
 import type { SerialQueue } from './serial-queue.js';
+import { withSecretsBytes } from './session-ports.js';
+import type { TranscriptData } from './transcript.js';
 
 // The card side of the desktop app's ceremony: the PC/SC transport (opened on
 // first use, opened again after pcscd comes back), the live reader list with
@@ -47,6 +51,9 @@ export interface CardsSnapshot {
   readonly problem: string | null;
   readonly readers: readonly ReaderSnapshot[];
 }
+
+/** Records a card operation (card-prepared, card-pin-unblocked) in the ceremony in progress, if any. */
+export type CardNote = (type: EntryType, data: TranscriptData) => void;
 
 interface CardInfo {
   atr: string | undefined;
@@ -136,6 +143,40 @@ export class CardDesk {
       const { pukIsDefault } = await readPreparation(s);
       return prepareCard(s, pukIsDefault ? { pin, newPin, newPuk } : { pin, newPin });
     });
+  }
+
+  /**
+   * Prepares the factory-fresh card in `reader` as its owner typed it in
+   * the app (the current PIN, the new PIN and PUK: secrets, each checked for
+   * its length, zeroed afterwards whatever happens), in the queue; `note`
+   * records what was done (never a secret: the PIN and PUK say only whether
+   * they were changed).
+   */
+  prepareCard(reader: string, typed: { pin: string; newPin: string; newPuk: string }, note: CardNote): Promise<void> {
+    return this.queue.run(() =>
+      withSecretsBytes([typed.pin, typed.newPin, typed.newPuk], async ([pin, newPin, newPuk]) => {
+        zeroize(padPin(pin!, 'The current PIN'), padPin(newPin!, 'The new PIN'), padPin(newPuk!, 'The new PUK'));
+        const done = await this.prepare(reader, pin!, newPin!, newPuk!);
+        note('card-prepared', {
+          serial: String(done.serial),
+          pin: done.pin,
+          puk: done.puk,
+          managementKey: done.managementKey.action,
+          note: `PIN ${done.pin}, PUK ${done.puk}; management key ${done.managementKey.action}, kept PIN-protected on the card`,
+        });
+      }),
+    );
+  }
+
+  /** Sets a new PIN as typed on the card in `reader` whose PIN is blocked, with its PUK (secrets, zeroed afterwards). */
+  unblockPin(reader: string, typed: { puk: string; newPin: string }, note: CardNote): Promise<void> {
+    return this.queue.run(() =>
+      withSecretsBytes([typed.puk, typed.newPin], async ([puk, newPin]) => {
+        zeroize(padPin(newPin!, 'The new PIN'));
+        const serial = await this.unblock(reader, puk!, newPin!);
+        note('card-pin-unblocked', { serial: String(serial) });
+      }),
+    );
   }
 
   /** Sets a new PIN on a card whose PIN is blocked, with its PUK. Returns its serial. */

@@ -19,7 +19,7 @@ import {
 
 // The key ceremony (`mk generate`): a new master key and its first set of
 // shares. The desktop app's initial ceremony runs the same steps one at a
-// time (session.ts): its opening entry, the key's generation, each share's
+// time (initial-session.ts): its opening entry, the key's generation, each share's
 // header, write, read-back and record entry are the functions used here.
 
 export const TOOL = 'keyceremony 0.1.0';

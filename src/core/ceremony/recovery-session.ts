@@ -3,7 +3,6 @@ import { basename, join } from 'node:path';
 import type { BundleSummary, ClaimSpec } from '../bundle/bundle.js';
 import { checkThresholds } from '../bundle/protocol.js';
 import type { TransportKey } from '../bundle/transport.js';
-import { padPin } from '../cards/piv.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { assertFolderWritable, assertOutputFree, readFileOrFail } from '../files.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
@@ -33,6 +32,7 @@ import {
 } from './recovery.js';
 import type { SerialQueue } from './serial-queue.js';
 import { missingUnits, type FileDialogs, type FileFilter, type SecretInput } from './session.js';
+import { withSecretBytes } from './session-ports.js';
 import { readTranscript } from './transcript.js';
 import {
   confirmLoadedUnit,
@@ -365,10 +365,8 @@ export class RecoverySession {
   presentShare(secret: SecretInput): Promise<RecoveryState> {
     return this.queue.run(async () => {
       const st = this.expect('shares', 'give a share');
-      // Secret: the passphrase's or PIN's bytes, zeroed below.
-      const bytes = Buffer.from(secret.medium === 'file' ? secret.passphrase : secret.pin, 'utf8');
-      try {
-        if (secret.medium === 'card') zeroize(padPin(bytes, 'The PIN'));
+      // Secret: the passphrase's or PIN's bytes, zeroed after the turn.
+      await withSecretBytes(secret, async (bytes) => {
         const from = st.record.from;
         const against =
           from.kind === 'record'
@@ -386,9 +384,7 @@ export class RecoverySession {
           throw e;
         }
         st.held.push(held);
-      } finally {
-        zeroize(bytes);
-      }
+      });
       return this.snapshot();
     });
   }

@@ -11,12 +11,12 @@ import {
   broughtSource,
   forgetBrought,
   NewShareSet,
-  withSecretBytes,
   type BroughtShare,
   type NewCustodianPlan,
   type NewCustodianView,
 } from './share-turns.js';
 import type { FileDialogs, SecretInput } from './session.js';
+import { withSecretBytes } from './session-ports.js';
 
 // The desktop app's re-share (issue 11, ceremony 2): an adapter that collects
 // across screens what `mk reshare` takes on its command line (the record; K

@@ -26,12 +26,12 @@ import { generateMasterKeyCeremony, loadCeremony, type GenerateResult } from './
 import { ENTRY, type CeremonySummary } from './record.js';
 import type { SerialQueue } from './serial-queue.js';
 import { missingUnits, type FileDialogs, type FileFilter, type SecretInput } from './session.js';
+import { withSecretBytes } from './session-ports.js';
 import {
   bringShare,
   broughtSource,
   forgetBrought,
   NewShareSet,
-  withSecretBytes,
   type BroughtShare,
   type NewCustodianPlan,
   type NewCustodianView,

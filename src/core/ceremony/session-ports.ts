@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { padPin } from '../cards/piv.js';
 import type { CardTransport } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
+import { zeroize } from '../secrets.js';
 import type { CardDesk } from './card-desk.js';
 import type { CardShareHints } from './card-media.js';
 import { FileShareSource, type ShareSource } from './media.js';
-import type { RosterMode } from './roster.js';
+import type { RosterMedium, RosterMode } from './roster.js';
 import type { TranscriptData, TranscriptEntry } from './transcript.js';
 
 // What the desktop app's sessions reach the outside world through
@@ -88,11 +90,53 @@ export interface RehearsalUnitsSnapshot {
 /**
  * How a person proves themselves: a passphrase for a file, a reader and PIN
  * for a card. Secret: never logged nor stored; the session turns it into a
- * buffer that is zeroed after the call (withSecret).
+ * buffer that is zeroed after the call (withSecretBytes).
  */
 export type SecretInput =
   | { readonly medium: 'file'; readonly passphrase: string }
   | { readonly medium: 'card'; readonly reader: string; readonly pin: string };
+
+/** Where a person's file or card is, that their secret opens: the file's path, or the card's serial. */
+export type HeldOn =
+  { readonly medium: 'file'; readonly path: string } | { readonly medium: 'card'; readonly serial: number };
+
+/** The card's serial, when it is on a card. */
+export function cardSerialOf(heldOn: HeldOn): number | null {
+  return heldOn.medium === 'card' ? heldOn.serial : null;
+}
+
+/**
+ * Runs `op` with a person's secret (passphrase, or PIN checked for its
+ * length first) as a buffer that is zeroed afterwards whatever happens. The
+ * string it came in as cannot be zeroed (JavaScript strings are immutable);
+ * it is dropped here and never stored.
+ */
+export function withSecretBytes<T>(secret: SecretInput, op: (bytes: Buffer) => Promise<T>): Promise<T> {
+  return withSecretsBytes([secret.medium === 'file' ? secret.passphrase : secret.pin], async ([bytes]) => {
+    if (secret.medium === 'card') zeroize(padPin(bytes!, 'The PIN'));
+    return op(bytes!);
+  });
+}
+
+/** The same for several secrets at once (PIN, new PIN, PUK): each a buffer, all zeroed after `op`. */
+export async function withSecretsBytes<T>(texts: readonly string[], op: (bytes: Buffer[]) => Promise<T>): Promise<T> {
+  const bytes = texts.map((t) => Buffer.from(t, 'utf8'));
+  try {
+    return await op(bytes);
+  } finally {
+    zeroize(...bytes);
+  }
+}
+
+/** Refuses a secret for the other medium than the person's (a PIN for a file, a passphrase for a card). */
+export function expectMedium(medium: RosterMedium, secret: SecretInput, who: string): void {
+  if (secret.medium !== medium) {
+    fail(
+      'InvalidArgument',
+      `${who} uses a ${medium === 'card' ? 'smart card' : 'file'}, not a ${secret.medium === 'card' ? 'smart card' : 'file'}.`,
+    );
+  }
+}
 
 export function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
   throw new CeremonyError(code, message);
@@ -119,6 +163,16 @@ export function fileNameFor(mode: RosterMode, name: string): string {
 /** The path a save dialog answered, its name prefixed in a rehearsal whatever the person typed. */
 export function pathFor(mode: RosterMode, path: string): string {
   return join(dirname(path), fileNameFor(mode, basename(path)));
+}
+
+/** The save dialog, its suggested and chosen names prefixed in a rehearsal whatever the person typed. */
+export async function chooseSavePath(
+  dialogs: FileDialogs,
+  mode: RosterMode,
+  o: { title: string; defaultName: string; filters: FileFilter[] },
+): Promise<string> {
+  const chosen = await dialogs.saveFile({ ...o, defaultName: fileNameFor(mode, o.defaultName) });
+  return pathFor(mode, picked(chosen));
 }
 
 /** What every entry of a rehearsal carries (issue 11: "REHEARSAL" on every record entry). */

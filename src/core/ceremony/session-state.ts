@@ -1,17 +1,18 @@
 import type { ParsedBundle } from '../bundle/bundle.js';
 import type { TransportKey } from '../bundle/transport.js';
-import type { SlotContent } from '../cards/roles.js';
 import { missingCase } from '../errors.js';
-import type { AdminCertificateInfo } from '../identity/certificate.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
+import type { AdminState, OccupiedSlot } from './admin-identity.js';
 import type { CeremonySetup, RosterMode, RosterParticipant } from './roster.js';
-import { fail, type RehearsalUnitsSnapshot } from './session-ports.js';
+import { fail, type HeldOn, type RehearsalUnitsSnapshot } from './session-ports.js';
 import type { SavedFile } from './session-view.js';
 import type { TranscriptData } from './transcript.js';
 
-// The initial ceremony's state in the app (session.ts): one phase at a time,
+// The initial ceremony's state in the app (initial-session.ts): one phase at a time,
 // each holding only what it needs; the master key and its shares only in the
 // phases from its generation to Close.
+
+export type { AdminState, OccupiedSlot } from './admin-identity.js';
 
 export interface UnitState {
   transport: TransportKey;
@@ -19,21 +20,18 @@ export interface UnitState {
   confirmed: boolean;
 }
 
-export interface AdminState {
-  certificate: AdminCertificateInfo;
-  location: string;
-  /** Identity file path (file medium) or card serial (card medium). */
-  file?: string;
-  cardSerial?: number;
-}
+/**
+ * A custodian's share: not written yet, or written (where, with its
+ * header), then read back (the share-issued entry), then confirmed by its
+ * custodian. Written again until it is read back.
+ */
+export type ShareState = { readonly status: 'not-written' } | WrittenShare;
 
-export interface ShareState {
-  header: KeyshareHeader | null;
-  location: string | null;
-  file?: string;
-  cardSerial?: number;
-  verified: boolean;
-  confirmed: boolean;
+export interface WrittenShare {
+  readonly status: 'written' | 'read-back' | 'confirmed';
+  readonly header: KeyshareHeader;
+  readonly location: string;
+  readonly heldOn: HeldOn;
 }
 
 /** The bundle as built, gathering signatures. */
@@ -46,13 +44,6 @@ export interface BundleState {
 
 export interface SavedBundle extends BundleState {
   readonly saved: SavedFile;
-}
-
-/** What slot 9C held when an admin's card was refused for it (issue 9); only exactly this is then replaced. */
-export interface OccupiedSlot {
-  readonly adminIndex: number;
-  readonly serial: number;
-  readonly content: SlotContent;
 }
 
 /** A ceremony once Set up is done: its checked set-up, its id and its live record. */
@@ -108,7 +99,7 @@ export interface KeyHeld {
   readonly kcv: string;
   readonly secrets: KeyMaterial;
   /** By share index - 1; each written, read back and confirmed in turn. */
-  readonly shares: readonly ShareState[];
+  readonly shares: ShareState[];
 }
 
 export interface SharesPhase extends KeyHeld {

@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import { padPin } from '../cards/piv.js';
 import { CeremonyError } from '../errors.js';
 import { safeFileStem } from '../files.js';
 import { checkPassphrase } from '../passphrase.js';
@@ -301,19 +300,4 @@ function forgetMedium(c: NewCustodian): void {
 function picked(path: string | null): string {
   if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
   return path;
-}
-
-/**
- * The secret of a custodian's turn as a buffer (a PIN checked for its
- * length first), zeroed after `op` whatever happens; the string it came in
- * as is dropped, never stored.
- */
-export async function withSecretBytes<T>(secret: SecretInput, op: (bytes: Buffer) => Promise<T>): Promise<T> {
-  const bytes = Buffer.from(secret.medium === 'file' ? secret.passphrase : secret.pin, 'utf8');
-  try {
-    if (secret.medium === 'card') zeroize(padPin(bytes, 'The PIN'));
-    return await op(bytes);
-  } finally {
-    zeroize(bytes);
-  }
 }

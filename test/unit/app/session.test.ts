@@ -53,9 +53,9 @@ const setup: CeremonySetup = {
   reasons: {},
 };
 
-/** The key material the session holds in its current phase (a private field: only for checking that it is wiped). */
+/** The key material the initial ceremony holds in its current phase (a private field: only for checking that it is wiped). */
 function keyMaterial(session: CeremonySession): { key: Buffer; shares: readonly Buffer[] } {
-  const held = (session as unknown as { state: { secrets?: { key: Buffer; shares: readonly Buffer[] } } }).state
+  const held = (session.initial as unknown as { state: { secrets?: { key: Buffer; shares: readonly Buffer[] } } }).state
     .secrets;
   if (held === undefined) throw new Error('the session holds no key in this phase');
   return held;
