@@ -7,7 +7,7 @@ import {
   type Preparation,
   withCard,
 } from '../cards/roles.js';
-import type { CardTransport, ReaderState } from '../cards/transport.js';
+import type { CardConnection, CardTransport, ReaderState } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
 import { CardShareSource, type CardShareHints } from './card-media.js';
@@ -17,9 +17,11 @@ import type { SerialQueue } from './serial-queue.js';
 // The card side of the desktop app's ceremony: the PC/SC transport (opened on
 // first use, opened again after pcscd comes back), the live reader list with
 // what is known of each card, and card operations that hold a reader
-// exclusively and then forget what they knew of its card (tries left change).
-// Everything runs in the session's queue, so a poll never interleaves with a
-// write.
+// exclusively. Whatever talks to a card through the desk's transport (a share
+// written or read, a PIN verified or mistyped, a key generated) leaves its
+// card's details out of date: they are read again on the next poll, so the
+// list stays true without the card being reinserted. Everything runs in the
+// session's queue, so a poll never interleaves with a write.
 
 /** What the app knows of a card in a reader: read once per insertion. */
 export interface CardSummary {
@@ -52,11 +54,19 @@ interface CardInfo {
   atr: string | undefined;
   card: CardSummary | null;
   problem: string | null;
+  /** The card was used since it was read (PIN tries, slots may differ): read again when the queue is idle. */
+  outOfDate: boolean;
 }
 
 export class CardDesk {
   private transportPromise: Promise<CardTransport> | undefined;
   private readonly known = new Map<string, CardInfo>();
+  /**
+   * Cards prepared in the app while no ceremony record was open to say so (a
+   * new share's card in a re-share or a rotation), by serial: the ceremony
+   * whose share the card receives records it. What was done, never a secret.
+   */
+  private readonly preparedWithoutRecord = new Map<number, Preparation>();
 
   constructor(
     private readonly open: () => Promise<CardTransport>,
@@ -65,7 +75,7 @@ export class CardDesk {
 
   /** The transport, opened once; a failed open is tried again on the next call. */
   transport(): Promise<CardTransport> {
-    this.transportPromise ??= this.open();
+    this.transportPromise ??= this.open().then((t) => noteEveryCardUse(t, (reader) => this.cardUsed(reader)));
     const p = this.transportPromise;
     p.catch(() => {
       if (this.transportPromise === p) this.transportPromise = undefined;
@@ -100,7 +110,7 @@ export class CardDesk {
       // half-way, reset by another program) is tried again on the next poll.
       // Never waits behind a ceremony operation: while one runs, the list
       // shows what it knew.
-      if ((!info || info.atr !== r.atr || info.problem !== null) && this.queue.busy === 0) {
+      if ((!info || info.atr !== r.atr || info.problem !== null || info.outOfDate) && this.queue.busy === 0) {
         info = await this.queue.run(() => readCardInfo(transport, r));
         this.known.set(r.name, info);
       }
@@ -119,13 +129,31 @@ export class CardDesk {
     return this.touching(reader, () => withCard(transport, reader, op));
   }
 
-  /** Runs an operation on the card in `reader` (if any), then forgets what was known of it. */
+  /** Runs an operation on the card in `reader` (if any); its details are then read again. */
   async touching<T>(reader: string | null, op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } finally {
-      if (reader !== null) this.known.delete(reader);
+      if (reader !== null) this.cardUsed(reader);
     }
+  }
+
+  /** The card in `reader` was talked to: what the list shows of it is read again on the next poll. */
+  private cardUsed(reader: string): void {
+    const info = this.known.get(reader);
+    if (info) info.outOfDate = true;
+  }
+
+  /** A card prepared while no ceremony record was open: kept until a ceremony records it (takePreparation). */
+  notePreparedWithoutRecord(done: Preparation): void {
+    this.preparedWithoutRecord.set(done.serial, done);
+  }
+
+  /** What was done to card `serial` when it was prepared without a record, once: the caller records it. */
+  takePreparation(serial: number): Preparation | undefined {
+    const done = this.preparedWithoutRecord.get(serial);
+    this.preparedWithoutRecord.delete(serial);
+    return done;
   }
 
   /** Prepares a factory-fresh card: new PIN and PUK, random management key kept PIN-protected. Returns its serial. */
@@ -165,7 +193,7 @@ async function readCardInfo(transport: CardTransport, r: ReaderState): Promise<C
       const admin = await readAdminCertificateFromCard(s).catch(() => null);
       return { serial: await s.serial(), prepared, pinTriesLeft: pin.triesLeft, adminName: admin?.name ?? null };
     });
-    return { atr: r.atr, card, problem: null };
+    return { atr: r.atr, card, problem: null, outOfDate: false };
   } catch (e) {
     const problem =
       e instanceof CeremonyError
@@ -173,8 +201,36 @@ async function readCardInfo(transport: CardTransport, r: ReaderState): Promise<C
           ? 'The card was removed while it was being read.'
           : `This card cannot be used: ${e.message}`
         : 'This card cannot be read; is it a PIV card?';
-    return { atr: r.atr, card: null, problem };
+    return { atr: r.atr, card: null, problem, outOfDate: false };
   }
+}
+
+/**
+ * The transport as the desk hands it out: each card session, when it ends,
+ * says which reader it used (`used`), whoever opened it (a share written
+ * through a ShareDestination, a share read, an identity signing).
+ */
+function noteEveryCardUse(transport: CardTransport, used: (reader: string) => void): CardTransport {
+  return {
+    listReaders: () => transport.listReaders(),
+    watch: (onEvent) => transport.watch(onEvent),
+    close: () => transport.close(),
+    async connect(reader: string): Promise<CardConnection> {
+      const conn = await transport.connect(reader);
+      return {
+        reader: conn.reader,
+        atr: conn.atr,
+        transmit: (apdu) => conn.transmit(apdu),
+        async disconnect() {
+          try {
+            await conn.disconnect();
+          } finally {
+            used(reader);
+          }
+        },
+      };
+    },
+  };
 }
 
 /** A card share source whose transport is opened on first use. */

@@ -25,7 +25,14 @@ import { CardShareDestination } from './card-media.js';
 import { keyCeremonyOpenedData } from './key-ceremony.js';
 import { FileShareDestination } from './media.js';
 import { PlanDesk, type PlanOpened } from './plan-desk.js';
-import { ENTRY, keyOfOpenKeyCeremony, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
+import {
+  cardPreparedData,
+  ENTRY,
+  keyOfOpenKeyCeremony,
+  WIPED_IN_MEMORY,
+  type Closing,
+  type EntryType,
+} from './record.js';
 import { RecordDesk, SHARE_FILTERS } from './record-desk.js';
 import { RecordCheck } from './record-check.js';
 import { ReshareSession } from './reshare-session.js';
@@ -1099,14 +1106,10 @@ export class CeremonySession {
       zeroize(padPin(oldBytes!, 'The current PIN'), padPin(pinBytes!, 'The new PIN'), padPin(pukBytes!, 'The new PUK'));
       const done = await this.cards.prepare(reader, oldBytes!, pinBytes!, pukBytes!);
       const st = this.state;
-      if (isInProgress(st))
-        this.record(st.ceremony, 'card-prepared', {
-          serial: String(done.serial),
-          pin: done.pin,
-          puk: done.puk,
-          managementKey: done.managementKey.action,
-          note: `PIN ${done.pin}, PUK ${done.puk}; management key ${done.managementKey.action}, kept PIN-protected on the card`,
-        });
+      if (isInProgress(st)) this.record(st.ceremony, ENTRY.cardPrepared, cardPreparedData(done));
+      // No ceremony record open (a re-share's or a rotation's new share card): the desk keeps what was done,
+      // and the ceremony whose share the card receives records it (share-turns.ts).
+      else this.cards.notePreparedWithoutRecord(done);
     });
     return this.cards.list();
   }

@@ -216,11 +216,14 @@ export class NewShareSet {
       let destination: ShareDestination;
       if (ready.medium === 'file') destination = new FileShareDestination(ready.path, provide, ports.scryptCost);
       else if (transport === null) throw new Error('a card share without a card transport');
-      else
+      else {
         destination = new ChosenCardDestination(
           ready.serial,
           new CardShareDestination(transport, ready.reader, provide),
         );
+        const cardPrepared = ports.cards.takePreparation(ready.serial);
+        if (cardPrepared) return { custodian: c.name, destination, cardPrepared };
+      }
       return { custodian: c.name, destination };
     });
   }
