@@ -121,7 +121,7 @@ test.describe('rotation in the app', () => {
     await expect(app.getByRole('heading', { name: 'Pass the keyboard to Gina: new share 1 of 3' })).toBeVisible();
     await secret.cardPin(reader, GINA_PIN);
     await check('rotation-card-custodian');
-    await button(app, 'Use this card').click();
+    await button(app, 'Check and use this card').click();
     const newShare = (n: string): string => join(usb, `mk-new-${n.toLowerCase()}.keyshare`);
     for (const [i, n] of [
       [2, 'Hank'],

@@ -243,10 +243,8 @@ function Custodians({
         custodians={plan.custodians}
         busy={busy}
         headingId="rotation-turn-heading"
-        onSubmit={(shareIndex, secret) =>
-          step('Keeping the choice until the key is generated…', () =>
-            api().rotation.setNewShare({ shareIndex, secret }),
-          )
+        onSubmit={(shareIndex, secret, busyLabel) =>
+          step(busyLabel, () => api().rotation.setNewShare({ shareIndex, secret }))
         }
         whenAllReady={
           <div className="actions">
