@@ -11,6 +11,7 @@ import { FileShareDestination, type ShareDestination, type ShareSource } from '.
 import type { CeremonySummary } from './record.js';
 import { checkShareSetRoster, type CustodianShare } from './share-issue.js';
 import type { FileDialogs, FileFilter, SecretInput } from './session.js';
+import { picked } from './session-ports.js';
 import { bringShare as bringOneShare, checkAgainstRecord, type BroughtShare } from './bring-share.js';
 
 export type { BroughtShare };
@@ -299,11 +300,6 @@ function destinationName(ready: NewShareMedium): string {
 function forgetMedium(c: NewCustodian): void {
   if (c.ready !== null) zeroize(c.ready.secret);
   c.ready = null;
-}
-
-function picked(path: string | null): string {
-  if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
-  return path;
 }
 
 /**

@@ -4,13 +4,13 @@
 // secret), and main runs the command line's ceremony on it. Replacing a lost
 // card or a departed custodian is this ceremony: that custodian's share is
 // simply not brought.
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { IpcResult, ReshareView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
-import { BRING_SHARE, CustodianRoster, MediumSecretForm, NewShareTurns, useCustodianRows } from '../ui/ShareTurns.js';
+import { BRING_SHARE, MediumSecretForm, NewSetPlanFields, NewShareTurns, useNewSetPlan } from '../ui/ShareTurns.js';
 
 export function Reshare({ onBack }: { readonly onBack: () => void }) {
   const call = useCall();
@@ -187,10 +187,8 @@ function NewSetStep({
   readonly take: Take;
   readonly onBack: () => void;
 }) {
-  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
-  const [operator, setOperator] = useState('');
-  const [threshold, setThreshold] = useState(String(view.record?.threshold ?? 2));
-  const rows = useCustodianRows(
+  const plan = useNewSetPlan(
+    view.record?.threshold ?? 2,
     (view.record?.holders ?? []).map((h) => ({ name: h.custodian, medium: 'file' as const })),
   );
   return (
@@ -203,41 +201,10 @@ function NewSetStep({
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          void take('Checking the new set…', () =>
-            api().reshare.plan({
-              operator,
-              threshold: Number.parseInt(threshold, 10) || 0,
-              custodians: rows.rows.map((r) => ({ name: r.name, medium: r.medium })),
-            }),
-          );
+          void take('Checking the new set…', () => api().reshare.plan(plan.request()));
         }}
       >
-        <div className="field-grid">
-          <div className="field">
-            <label htmlFor={`${idPrefix}-operator`}>Operator</label>
-            <input
-              id={`${idPrefix}-operator`}
-              className="input"
-              type="text"
-              autoComplete="off"
-              value={operator}
-              onChange={(e) => setOperator(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={`${idPrefix}-threshold`}>Shares needed to rebuild the key (K′)</label>
-            <input
-              id={`${idPrefix}-threshold`}
-              className="input input-number"
-              type="text"
-              inputMode="numeric"
-              autoComplete="off"
-              value={threshold}
-              onChange={(e) => setThreshold(e.target.value)}
-            />
-          </div>
-        </div>
-        <CustodianRoster rows={rows} />
+        <NewSetPlanFields plan={plan} thresholdLabel="Shares needed to rebuild the key (K′)" />
         <div className="actions">
           <button type="button" className="button button-quiet" onClick={onBack} disabled={call.busy !== null}>
             Back to the current shares

@@ -52,14 +52,14 @@ export function MediumChoice({
   );
 }
 
-export interface CustodianRow {
+interface CustodianRow {
   readonly key: number;
   readonly name: string;
   readonly medium: Medium;
 }
 
 /** The rows of a roster, with the key the next added row gets. */
-export function useCustodianRows(initial: readonly { name: string; medium: Medium }[]) {
+function useCustodianRows(initial: readonly { name: string; medium: Medium }[]) {
   const [rows, setRows] = useState<readonly CustodianRow[]>(() => initial.map((r, i) => ({ key: i, ...r })));
   const [nextKey, setNextKey] = useState(initial.length);
   return {
@@ -78,7 +78,7 @@ export function useCustodianRows(initial: readonly { name: string; medium: Mediu
  * The new custodians, in share order: each one's name and medium, in the
  * rows the Set up's rosters use (PersonRosterRow).
  */
-export function CustodianRoster({ rows }: { readonly rows: ReturnType<typeof useCustodianRows> }) {
+function CustodianRoster({ rows }: { readonly rows: ReturnType<typeof useCustodianRows> }) {
   const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   return (
     <fieldset className="group">
@@ -88,17 +88,13 @@ export function CustodianRoster({ rows }: { readonly rows: ReturnType<typeof use
           <PersonRosterRow
             key={row.key}
             nameField={
-              <div className="field roster-name">
-                <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
-                <input
-                  id={`${idPrefix}-name-${row.key}`}
-                  className="input"
-                  type="text"
-                  autoComplete="off"
-                  value={row.name}
-                  onChange={(e) => rows.change(row.key, { name: e.target.value })}
-                />
-              </div>
+              <PlainField
+                className="roster-name"
+                id={`${idPrefix}-name-${row.key}`}
+                label={`New custodian ${i + 1} name`}
+                value={row.name}
+                onChange={(name) => rows.change(row.key, { name })}
+              />
             }
             mediumId={`${idPrefix}-medium-${row.key}`}
             mediumLabel={`New custodian ${i + 1} medium`}
@@ -114,6 +110,91 @@ export function CustodianRoster({ rows }: { readonly rows: ReturnType<typeof use
         Add new custodian
       </button>
     </fieldset>
+  );
+}
+
+/**
+ * A new set's plan as typed (re-share, rotation): the operator (the record's
+ * actor), K and the new custodians; `request` is what the session's plan call
+ * takes.
+ */
+export function useNewSetPlan(threshold: number, custodians: readonly { name: string; medium: Medium }[]) {
+  const [operator, setOperator] = useState('');
+  const [k, setK] = useState(String(threshold));
+  const rows = useCustodianRows(custodians);
+  return {
+    operator,
+    setOperator,
+    threshold: k,
+    setThreshold: setK,
+    rows,
+    request: () => ({
+      operator,
+      threshold: Number.parseInt(k, 10) || 0,
+      custodians: rows.rows.map((r) => ({ name: r.name, medium: r.medium })),
+    }),
+  };
+}
+
+/** The plan's fields: the screen's own first (`children`: a rotation's new key name), the operator, K, the roster. */
+export function NewSetPlanFields({
+  plan,
+  thresholdLabel,
+  children,
+}: {
+  readonly plan: ReturnType<typeof useNewSetPlan>;
+  readonly thresholdLabel: string;
+  readonly children?: ReactNode;
+}) {
+  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
+  return (
+    <>
+      <div className="field-grid">
+        {children}
+        <PlainField id={`${idPrefix}-operator`} label="Operator" value={plan.operator} onChange={plan.setOperator} />
+        <PlainField
+          id={`${idPrefix}-threshold`}
+          label={thresholdLabel}
+          numeric
+          value={plan.threshold}
+          onChange={plan.setThreshold}
+        />
+      </div>
+      <CustodianRoster rows={plan.rows} />
+    </>
+  );
+}
+
+/** A labelled text field of a new set's plan (a name, the operator, K). */
+export function PlainField({
+  id,
+  label,
+  value,
+  numeric = false,
+  className,
+  onChange,
+}: {
+  readonly id: string;
+  readonly label: string;
+  readonly value: string;
+  readonly numeric?: boolean;
+  /** Extra class on the field (a roster row lays its name out beside the medium). */
+  readonly className?: string;
+  readonly onChange: (value: string) => void;
+}) {
+  return (
+    <div className={className === undefined ? 'field' : `field ${className}`}>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className={numeric ? 'input input-number' : 'input'}
+        type="text"
+        {...(numeric ? { inputMode: 'numeric' as const } : {})}
+        autoComplete="off"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
   );
 }
 
