@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { padPin } from '../cards/piv.js';
+import type { Preparation } from '../cards/roles.js';
 import { CeremonyError } from '../errors.js';
 import { safeFileStem } from '../files.js';
 import { checkPassphrase } from '../passphrase.js';
@@ -114,6 +115,13 @@ export interface NewCustodianView {
  * zeroed by forget()).
  */
 export class NewShareSet {
+  /**
+   * Cards chosen for this set that were prepared in the app while no record
+   * was open (CardDesk.takePreparation), by serial: each ceremony run on the
+   * set records them (issueShareSet), a run after a refusal too. No secret.
+   */
+  private readonly preparedCards = new Map<number, Preparation>();
+
   private constructor(
     readonly threshold: number,
     private readonly custodians: NewCustodian[],
@@ -191,6 +199,8 @@ export class NewShareSet {
             ? `Card ${serial} already receives ${taken.name}\u2019s new share: one card holds one share of a key. Use ${c.name}\u2019s own card.`
             : `The card in reader "${secret.reader}" receives ${taken.name}\u2019s new share, and stays there until the shares are issued. Insert ${c.name}\u2019s card in another reader.`,
         );
+      const prepared = ports.cards.takePreparation(serial);
+      if (prepared) this.preparedCards.set(serial, prepared);
       ready = { medium: 'card', reader: secret.reader, serial, secret: Buffer.from(bytes) };
     }
     forgetMedium(c);
@@ -222,7 +232,7 @@ export class NewShareSet {
           ready.serial,
           new CardShareDestination(transport, ready.reader, provide),
         );
-        const cardPrepared = ports.cards.takePreparation(ready.serial);
+        const cardPrepared = this.preparedCards.get(ready.serial);
         if (cardPrepared) return { custodian: c.name, destination, cardPrepared };
       }
       return { custodian: c.name, destination };
