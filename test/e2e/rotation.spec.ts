@@ -17,13 +17,7 @@ import { readTranscript } from '../../src/core/ceremony/transcript.js';
 import { ingestBundle, instanceStatus } from '../../src/emulator/instance.js';
 import { adminCard } from '../support/cards.js';
 import { keyOnUnits } from '../support/key-on-units.js';
-import {
-  pcscStackUnavailableReason,
-  startPcscStack,
-  vpcdReaderName,
-  VPCD_BASE_PORT,
-  type PcscStack,
-} from '../support/pcsc-stack.js';
+import { pcscStackPerTest, startPcscStack, vpcdReaderName, VPCD_BASE_PORT } from '../support/pcsc-stack.js';
 import { expect, test } from './fixtures.js';
 import { button, prepareFactoryFreshCardIn, ReaderPicker, SecretForm } from './pages/parts.js';
 
@@ -38,14 +32,7 @@ const GINA_PIN = '357913';
 const BOB_PIN = '468024';
 
 test.describe('rotation in the app', () => {
-  const unavailable = pcscStackUnavailableReason();
-  test.skip(unavailable !== undefined, `the PC/SC stack is not installed: ${unavailable ?? ''}`);
-
-  let stack: PcscStack | undefined;
-  test.afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
+  const pcsc = pcscStackPerTest(test);
 
   test('a key is rotated: new key and shares (card and files), rotate bundle signed and ingested, old key retired', async ({
     app,
@@ -70,10 +57,11 @@ test.describe('rotation in the app', () => {
       cards: [bobCard],
     });
     // Gina's card, factory-fresh, and Bob's, each in a vpcd reader.
-    stack = await startPcscStack([
+    const stack = await startPcscStack([
       { stateFile: join(cards, 'gina.card.json'), port: VPCD_BASE_PORT },
       { stateFile: bobCard.stateFile, port: VPCD_BASE_PORT + 1 },
     ]);
+    pcsc.stack = stack;
     const reader = vpcdReaderName(VPCD_BASE_PORT);
     const bobReader = vpcdReaderName(VPCD_BASE_PORT + 1);
     const ginaSerial = stack.cards[0]!.serial;
