@@ -158,7 +158,13 @@ test.describe('re-share with cards', () => {
 
     // The record: the re-share by Rita retired the old set; the current set is the new one.
     const reshare = reshareEntries(record);
-    expect(reshare.map((e) => e.type)).toEqual(completedReshareTypes(3));
+    // Dave's card, prepared in the app during the re-share, is recorded as the key ceremony records it.
+    expect(reshare.map((e) => e.type)).toEqual(completedReshareTypes(3, 1));
+    expect(reshare.find((e) => e.type === 'card-prepared')?.data).toMatchObject({
+      serial: String(daveSerial),
+      pin: 'changed',
+      puk: 'changed',
+    });
     expect(reshare.every((e) => e.actor === 'Rita')).toBe(true);
     const { summary } = loadCeremony(record);
     expect(summary.shareSets).toHaveLength(2);

@@ -2,10 +2,11 @@
 // units by the command line's own core functions (2 of 3 on files, admins
 // Alice, Bob and Frank, signature threshold 2) is rotated through the UI: the
 // units confirmed, the new key's custodians named (one person twice is
-// refused), Gina's new share written to a virtual card on pcscd + vpcd and
-// Hank's and Ivy's to files, the new record saved; K-1 new shares refused for
-// the bundle, then Gina's card and Hank's file build it; Alice and Bob sign,
-// it is saved and the emulator ingests it (new key current, old key old);
+// refused), Gina's new share written to a virtual card on pcscd + vpcd
+// (factory-fresh, prepared in the app: the new record says so) and Hank's and
+// Ivy's to files, the new record saved; K-1 new shares refused for the bundle,
+// then Gina's card and Hank's file build it; Alice signs with her identity
+// file and Bob with his card (slot 9C), it is saved and the emulator ingests it (new key current, old key old);
 // the units' status is opened and the old record ends with key-retired,
 // after which an old share is refused. Screenshots and axe at each step.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,17 +15,11 @@ import { FileShareSource } from '../../src/core/ceremony/media.js';
 import { verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
 import { ingestBundle, instanceStatus } from '../../src/emulator/instance.js';
-import { preparedCard } from '../support/cards.js';
+import { adminCard } from '../support/cards.js';
 import { keyOnUnits } from '../support/key-on-units.js';
-import {
-  pcscStackUnavailableReason,
-  startPcscStack,
-  vpcdReaderName,
-  VPCD_BASE_PORT,
-  type PcscStack,
-} from '../support/pcsc-stack.js';
+import { pcscStackPerTest, startPcscStack, vpcdReaderName, VPCD_BASE_PORT } from '../support/pcsc-stack.js';
 import { expect, test } from './fixtures.js';
-import { button, SecretForm } from './pages/parts.js';
+import { button, prepareFactoryFreshCardIn, ReaderPicker, SecretForm } from './pages/parts.js';
 
 const OLD_PASS = 'the old key keeps a long passphrase 9';
 /** What `crypto-unit-emulator status --json` writes. */
@@ -34,16 +29,10 @@ const saveStatus = (unitsDir: string, path: string): string => {
 };
 const pass = (name: string): string => `${name} keeps a long passphrase on paper 7`;
 const GINA_PIN = '357913';
+const BOB_PIN = '468024';
 
 test.describe('rotation in the app', () => {
-  const unavailable = pcscStackUnavailableReason();
-  test.skip(unavailable !== undefined, `the PC/SC stack is not installed: ${unavailable ?? ''}`);
-
-  let stack: PcscStack | undefined;
-  test.afterEach(async () => {
-    await stack?.stop();
-    stack = undefined;
-  });
+  const pcsc = pcscStackPerTest(test);
 
   test('a key is rotated: new key and shares (card and files), rotate bundle signed and ingested, old key retired', async ({
     app,
@@ -53,6 +42,10 @@ test.describe('rotation in the app', () => {
     axe,
   }) => {
     test.setTimeout(240_000);
+    const cards = join(workDir, 'cards');
+    mkdirSync(cards);
+    // Bob's admin identity is on his card (generated there, as the app's Admins step does).
+    const bobCard = await adminCard('Bob', BOB_PIN, join(cards, 'bob.card.json'));
     const key = await keyOnUnits({
       dir: workDir,
       name: 'old',
@@ -61,13 +54,17 @@ test.describe('rotation in the app', () => {
       signatureThreshold: 2,
       revocationThreshold: 2,
       passphrase: OLD_PASS,
+      cards: [bobCard],
     });
-    // Gina's card, prepared as `keyceremony card prepare` leaves it, in a vpcd reader.
-    const cards = join(workDir, 'cards');
-    mkdirSync(cards);
-    await preparedCard(GINA_PIN, { stateFile: join(cards, 'gina.card.json') }, '97531975');
-    stack = await startPcscStack([{ stateFile: join(cards, 'gina.card.json'), port: VPCD_BASE_PORT }]);
+    // Gina's card, factory-fresh, and Bob's, each in a vpcd reader.
+    const stack = await startPcscStack([
+      { stateFile: join(cards, 'gina.card.json'), port: VPCD_BASE_PORT },
+      { stateFile: bobCard.stateFile, port: VPCD_BASE_PORT + 1 },
+    ]);
+    pcsc.stack = stack;
     const reader = vpcdReaderName(VPCD_BASE_PORT);
+    const bobReader = vpcdReaderName(VPCD_BASE_PORT + 1);
+    const ginaSerial = stack.cards[0]!.serial;
     const usb = join(workDir, 'usb');
     mkdirSync(usb);
     const answer = (kind: 'openFile' | 'saveFile' | 'chooseFolder', path: string): void =>
@@ -119,9 +116,14 @@ test.describe('rotation in the app', () => {
     // 4. Each new custodian's medium: Gina's card, Hank's and Ivy's files.
     await expect(app.getByRole('heading', { name: '4. The new custodians of “MK-NEW”' })).toBeVisible();
     await expect(app.getByRole('heading', { name: 'Pass the keyboard to Gina: new share 1 of 3' })).toBeVisible();
+    // Gina prepares her factory-fresh card first (new PIN and PUK), in the card-care panel of her turn.
+    await new ReaderPicker(app).choose(reader);
+    await expect(app.getByRole('group', { name: /still has its factory PIN/ })).toBeVisible();
+    await check('rotation-card-prepare');
+    await prepareFactoryFreshCardIn(app, GINA_PIN, '97531975');
     await secret.cardPin(reader, GINA_PIN);
     await check('rotation-card-custodian');
-    await button(app, 'Use this card').click();
+    await button(app, 'Check and use this card').click();
     const newShare = (n: string): string => join(usb, `mk-new-${n.toLowerCase()}.keyshare`);
     for (const [i, n] of [
       [2, 'Hank'],
@@ -171,12 +173,17 @@ test.describe('rotation in the app', () => {
     await expect(app.getByRole('heading', { name: '6. The units’ admins sign the bundle' })).toBeVisible();
     await expect(app.getByText('0 of 2')).toBeVisible();
     await check('rotation-signing');
-    for (const n of ['Alice', 'Bob']) {
-      await secret.enterPassphrase(OLD_PASS);
-      answer('openFile', key.identities[n]!);
-      await button(app, 'Open my identity file and sign…').click();
-    }
-    await expect(app.getByText('2 of 2 (Alice, Bob)')).toBeVisible();
+    await secret.enterPassphrase(OLD_PASS);
+    answer('openFile', key.identities['Alice']!);
+    await button(app, 'Open my identity file and sign…').click();
+    await expect(app.getByText('1 of 2 (Alice)')).toBeVisible();
+    // Bob signs with his card: slot 9C, reader and PIN (he has no identity file).
+    expect(key.identities['Bob']).toBeUndefined();
+    await app.getByLabel('On a smart card (PIN)').check();
+    await secret.cardPin(bobReader, BOB_PIN);
+    await check('rotation-signing-card');
+    await button(app, 'Sign with my card').click();
+    await expect(app.getByText('2 of 2 (Alice, Bob)')).toBeVisible({ timeout: 30_000 });
     const out = join(workDir, 'out');
     mkdirSync(out);
     answer('chooseFolder', out);
@@ -214,8 +221,14 @@ test.describe('rotation in the app', () => {
       message: expect.stringMatching(/rotation to key "MK-NEW"/),
     });
     // The new record holds the new key, the units' confirmations, the rotate bundle and both signatures.
-    const types = readTranscript(newRecord).map((e) => e.type);
+    const newEntries = readTranscript(newRecord);
+    const types = newEntries.map((e) => e.type);
     expect(types.filter((t) => t === 'share-issued')).toHaveLength(3);
+    // Gina's card, prepared in the app during the rotation, is recorded as the key ceremony records it.
+    expect(newEntries.filter((e) => e.type === 'card-prepared').map((e) => e.data)).toEqual([
+      expect.objectContaining({ serial: String(ginaSerial), pin: 'changed', puk: 'changed' }),
+    ]);
+    expect(types.indexOf('card-prepared')).toBeLessThan(types.indexOf('share-issued'));
     expect(types.filter((t) => t === 'unit-confirmed')).toHaveLength(2);
     expect(types.slice(-3)).toEqual(['bundle-created', 'bundle-signed', 'bundle-signed']);
   });

@@ -4,9 +4,10 @@
 // made by the CLI's core functions. Through the UI: the rehearsal record
 // offered the production units is refused (RehearsalMismatch) before
 // anything is built; then the production record, its units, the key's
-// name typed (a wrong one refused), the zeroize bundle signed by Bob and
-// Carol and saved; the emulator ingests it and its status file is opened,
-// the record ends with key-destroyed, the done screen says what was
+// name typed (a wrong one refused), the zeroize bundle signed by Bob (his
+// identity file) and Carol (her card, slot 9C, on pcscd + vpcd) and saved;
+// the emulator ingests it and its status file is opened, the record ends
+// with key-destroyed, the done screen says what was
 // destroyed. The units hold no key, and a share of the key is refused
 // from then on. Screenshots and axe at each step.
 import { writeFileSync } from 'node:fs';
@@ -15,13 +16,19 @@ import { FileShareSource } from '../../src/core/ceremony/media.js';
 import { verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
 import { CeremonyError } from '../../src/core/errors.js';
+import { adminCard } from '../support/cards.js';
 import { emu, ok } from '../support/cli.js';
 import { keyOnUnits } from '../support/key-on-units.js';
+import { pcscStackPerTest, startPcscStack, vpcdReaderName, VPCD_BASE_PORT } from '../support/pcsc-stack.js';
 import { expect, test } from './fixtures.js';
 import type { DialogKind } from './pages/ceremony-env.js';
 import { UnitsBundlePage } from './pages/units-bundle.js';
 
 const PASS = 'zeroize correct horse battery';
+const CAROL_PIN = '592648';
+
+// The PC/SC stack carries Carol's card (her admin identity in slot 9C).
+const pcsc = pcscStackPerTest(test);
 
 test('zeroize: a rehearsal record refused on production units; then the bundle signed, ingested, the units’ status recorded, the key destroyed', async ({
   app,
@@ -31,6 +38,8 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
   axe,
 }) => {
   test.setTimeout(180_000);
+  // Carol's identity is on her card (generated there, as the app's Admins step does), in a vpcd reader.
+  const carolCard = await adminCard('Carol', CAROL_PIN, join(workDir, 'carol.card.json'));
   const key = await keyOnUnits({
     dir: workDir,
     name: 'prod',
@@ -39,7 +48,10 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
     signatureThreshold: 2,
     revocationThreshold: 2,
     passphrase: PASS,
+    cards: [carolCard],
   });
+  expect(key.identities['Carol'], 'Carol has no identity file: only her card signs for her').toBeUndefined();
+  pcsc.stack = await startPcscStack([{ stateFile: carolCard.stateFile, port: VPCD_BASE_PORT }]);
   const rehearsal = await keyOnUnits({
     dir: workDir,
     name: 'rehearsal',
@@ -97,8 +109,12 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
   await expect(app.getByText(/ZEROIZE 2 units/)).toBeVisible();
   await shot('zeroize-signing');
   await axe('zeroize-signing');
-  for (const n of ['Bob', 'Carol']) await wizard.signWith(key.identities[n]!, PASS);
-  await expect(app.getByText('2 of 2 (Bob, Carol)')).toBeVisible();
+  await wizard.signWith(key.identities['Bob']!, PASS);
+  await wizard.signWithCard(vpcdReaderName(VPCD_BASE_PORT), CAROL_PIN, async () => {
+    await shot('zeroize-signing-card');
+    await axe('zeroize-signing-card');
+  });
+  await expect(app.getByText('2 of 2 (Bob, Carol)')).toBeVisible({ timeout: 30_000 });
   const bundle = await wizard.saveInto(join(workDir, 'out'));
 
   // 5. The units ingest it; their status is opened and recorded.

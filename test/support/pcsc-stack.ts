@@ -124,6 +124,25 @@ async function pcscdRunning(): Promise<boolean> {
   });
 }
 
+/**
+ * For a spec whose tests run the PC/SC stack: they are skipped where it is
+ * not installed, and the stack a test started (`holder.stack`) is stopped
+ * after it.
+ */
+export function pcscStackPerTest(test: {
+  skip(condition: boolean, description: string): void;
+  afterEach(hook: () => Promise<void>): void;
+}): { stack: PcscStack | undefined } {
+  const unavailable = pcscStackUnavailableReason();
+  test.skip(unavailable !== undefined, `the PC/SC stack is not installed: ${unavailable ?? ''}`);
+  const holder: { stack: PcscStack | undefined } = { stack: undefined };
+  test.afterEach(async () => {
+    await holder.stack?.stop();
+    holder.stack = undefined;
+  });
+  return holder;
+}
+
 export interface VirtualCardProcess {
   port: number;
   stateFile: string;

@@ -9,10 +9,15 @@ export function reshareEntries(recordPath: string): TranscriptEntry[] {
   return entries.slice(entries.findIndex((e) => e.data['kind'] === 'reshare'));
 }
 
-/** The entry types of a completed re-share that issued `shares` new shares: the old set retired only after all. */
-export function completedReshareTypes(shares: number): string[] {
+/**
+ * The entry types of a completed re-share that issued `shares` new shares: the
+ * old set retired only after all. `cardsPrepared`: new share cards prepared
+ * in the app, recorded before the shares.
+ */
+export function completedReshareTypes(shares: number, cardsPrepared = 0): string[] {
   return [
     'ceremony-opened',
+    ...Array<string>(cardsPrepared).fill('card-prepared'),
     ...Array<string>(shares).fill('share-issued'),
     'shares-retired',
     'master-key-wiped',

@@ -7,13 +7,13 @@ import {
   type Preparation,
   withCard,
 } from '../cards/roles.js';
-import type { CardTransport, ReaderState } from '../cards/transport.js';
+import type { CardConnection, CardTransport, ReaderState } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
 import { zeroize } from '../secrets.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
 import { CardShareSource, type CardShareHints } from './card-media.js';
 import type { ShareSource } from './media.js';
-import type { EntryType } from './record.js';
+import { cardPreparedData, ENTRY, type EntryType } from './record.js';
 import type { SerialQueue } from './serial-queue.js';
 import { withSecretsBytes } from './session-ports.js';
 import type { TranscriptData } from './transcript.js';
@@ -21,9 +21,11 @@ import type { TranscriptData } from './transcript.js';
 // The card side of the desktop app's ceremony: the PC/SC transport (opened on
 // first use, opened again after pcscd comes back), the live reader list with
 // what is known of each card, and card operations that hold a reader
-// exclusively and then forget what they knew of its card (tries left change).
-// Everything runs in the session's queue, so a poll never interleaves with a
-// write.
+// exclusively. Whatever talks to a card through the desk's transport (a share
+// written or read, a PIN verified or mistyped, a key generated) leaves its
+// card's details out of date: they are read again on the next poll, so the
+// list stays true without the card being reinserted. Everything runs in the
+// session's queue, so a poll never interleaves with a write.
 
 /** What the app knows of a card in a reader: read once per insertion. */
 export interface CardSummary {
@@ -52,18 +54,29 @@ export interface CardsSnapshot {
   readonly readers: readonly ReaderSnapshot[];
 }
 
-/** Records a card operation (card-prepared, card-pin-unblocked) in the ceremony in progress, if any. */
-export type CardNote = (type: EntryType, data: TranscriptData) => void;
+/**
+ * Records a card operation (card-prepared, card-pin-unblocked) in the
+ * ceremony in progress, if any; false when no record was open to take it.
+ */
+export type CardNote = (type: EntryType, data: TranscriptData) => boolean;
 
 interface CardInfo {
   atr: string | undefined;
   card: CardSummary | null;
   problem: string | null;
+  /** The card was used since it was read (PIN tries, slots may differ): read again when the queue is idle. */
+  outOfDate: boolean;
 }
 
 export class CardDesk {
   private transportPromise: Promise<CardTransport> | undefined;
   private readonly known = new Map<string, CardInfo>();
+  /**
+   * Cards prepared in the app while no ceremony record was open to say so (a
+   * new share's card in a re-share or a rotation), by serial: the ceremony
+   * whose share the card receives records it. What was done, never a secret.
+   */
+  private readonly preparedWithoutRecord = new Map<number, Preparation>();
 
   constructor(
     private readonly open: () => Promise<CardTransport>,
@@ -72,7 +85,7 @@ export class CardDesk {
 
   /** The transport, opened once; a failed open is tried again on the next call. */
   transport(): Promise<CardTransport> {
-    this.transportPromise ??= this.open();
+    this.transportPromise ??= this.open().then((t) => noteEveryCardUse(t, (reader) => this.cardUsed(reader)));
     const p = this.transportPromise;
     p.catch(() => {
       if (this.transportPromise === p) this.transportPromise = undefined;
@@ -107,7 +120,7 @@ export class CardDesk {
       // half-way, reset by another program) is tried again on the next poll.
       // Never waits behind a ceremony operation: while one runs, the list
       // shows what it knew.
-      if ((!info || info.atr !== r.atr || info.problem !== null) && this.queue.busy === 0) {
+      if ((!info || info.atr !== r.atr || info.problem !== null || info.outOfDate) && this.queue.busy === 0) {
         info = await this.queue.run(() => readCardInfo(transport, r));
         this.known.set(r.name, info);
       }
@@ -126,13 +139,31 @@ export class CardDesk {
     return this.touching(reader, () => withCard(transport, reader, op));
   }
 
-  /** Runs an operation on the card in `reader` (if any), then forgets what was known of it. */
+  /** Runs an operation on the card in `reader` (if any); its details are then read again. */
   async touching<T>(reader: string | null, op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } finally {
-      if (reader !== null) this.known.delete(reader);
+      if (reader !== null) this.cardUsed(reader);
     }
+  }
+
+  /** The card in `reader` was talked to: what the list shows of it is read again on the next poll. */
+  private cardUsed(reader: string): void {
+    const info = this.known.get(reader);
+    if (info) info.outOfDate = true;
+  }
+
+  /** A card prepared while no ceremony record was open: kept until a ceremony records it (takePreparation). */
+  notePreparedWithoutRecord(done: Preparation): void {
+    this.preparedWithoutRecord.set(done.serial, done);
+  }
+
+  /** What was done to card `serial` when it was prepared without a record, once: the caller records it. */
+  takePreparation(serial: number): Preparation | undefined {
+    const done = this.preparedWithoutRecord.get(serial);
+    this.preparedWithoutRecord.delete(serial);
+    return done;
   }
 
   /** Prepares a factory-fresh card: new PIN and PUK, random management key kept PIN-protected. Returns its serial. */
@@ -157,13 +188,9 @@ export class CardDesk {
       withSecretsBytes([typed.pin, typed.newPin, typed.newPuk], async ([pin, newPin, newPuk]) => {
         zeroize(padPin(pin!, 'The current PIN'), padPin(newPin!, 'The new PIN'), padPin(newPuk!, 'The new PUK'));
         const done = await this.prepare(reader, pin!, newPin!, newPuk!);
-        note('card-prepared', {
-          serial: String(done.serial),
-          pin: done.pin,
-          puk: done.puk,
-          managementKey: done.managementKey.action,
-          note: `PIN ${done.pin}, PUK ${done.puk}; management key ${done.managementKey.action}, kept PIN-protected on the card`,
-        });
+        // No ceremony record open (a re-share's or a rotation's new share card): the desk keeps what was done,
+        // and the ceremony whose share the card receives records it (share-turns.ts).
+        if (!note(ENTRY.cardPrepared, cardPreparedData(done))) this.notePreparedWithoutRecord(done);
       }),
     );
   }
@@ -174,7 +201,7 @@ export class CardDesk {
       withSecretsBytes([typed.puk, typed.newPin], async ([puk, newPin]) => {
         zeroize(padPin(newPin!, 'The new PIN'));
         const serial = await this.unblock(reader, puk!, newPin!);
-        note('card-pin-unblocked', { serial: String(serial) });
+        note(ENTRY.cardPinUnblocked, { serial: String(serial) });
       }),
     );
   }
@@ -206,7 +233,7 @@ async function readCardInfo(transport: CardTransport, r: ReaderState): Promise<C
       const admin = await readAdminCertificateFromCard(s).catch(() => null);
       return { serial: await s.serial(), prepared, pinTriesLeft: pin.triesLeft, adminName: admin?.name ?? null };
     });
-    return { atr: r.atr, card, problem: null };
+    return { atr: r.atr, card, problem: null, outOfDate: false };
   } catch (e) {
     const problem =
       e instanceof CeremonyError
@@ -214,8 +241,36 @@ async function readCardInfo(transport: CardTransport, r: ReaderState): Promise<C
           ? 'The card was removed while it was being read.'
           : `This card cannot be used: ${e.message}`
         : 'This card cannot be read; is it a PIV card?';
-    return { atr: r.atr, card: null, problem };
+    return { atr: r.atr, card: null, problem, outOfDate: false };
   }
+}
+
+/**
+ * The transport as the desk hands it out: each card session, when it ends,
+ * says which reader it used (`used`), whoever opened it (a share written
+ * through a ShareDestination, a share read, an identity signing).
+ */
+function noteEveryCardUse(transport: CardTransport, used: (reader: string) => void): CardTransport {
+  return {
+    listReaders: () => transport.listReaders(),
+    watch: (onEvent) => transport.watch(onEvent),
+    close: () => transport.close(),
+    async connect(reader: string): Promise<CardConnection> {
+      const conn = await transport.connect(reader);
+      return {
+        reader: conn.reader,
+        atr: conn.atr,
+        transmit: (apdu) => conn.transmit(apdu),
+        async disconnect() {
+          try {
+            await conn.disconnect();
+          } finally {
+            used(reader);
+          }
+        },
+      };
+    },
+  };
 }
 
 /** A card share source whose transport is opened on first use. */

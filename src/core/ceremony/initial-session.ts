@@ -874,10 +874,12 @@ export class InitialSession {
     return isInProgress(this.state);
   }
 
-  /** Records an entry of the desk (a card prepared, a PIN unblocked) in the ceremony in progress, if any. */
-  noteInRecord(type: EntryType, data: TranscriptData): void {
+  /** Records an entry of the desk (a card prepared, a PIN unblocked) in the ceremony in progress; false when none is. */
+  noteInRecord(type: EntryType, data: TranscriptData): boolean {
     const st = this.state;
-    if (isInProgress(st)) this.record(st.ceremony, type, data);
+    if (!isInProgress(st)) return false;
+    this.record(st.ceremony, type, data);
+    return true;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Preparation } from '../cards/roles.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import { isCeremonyKind, type CeremonyKind } from './kinds.js';
 import type { TranscriptData, TranscriptEntry } from './transcript.js';
@@ -313,6 +314,21 @@ export function sharesRetiredData(a: {
     retiredCeremonyId: a.retired.ceremonyId,
     commitments: commitmentsOf(a.retired),
     sharesUsed: a.sharesUsed.map(String),
+  };
+}
+
+/**
+ * The data of a card-prepared entry: which card, and what its preparation
+ * did to its PIN, PUK and management key (actions only: never a PIN, a PUK
+ * or a key). Whichever ceremony the card was prepared in writes this.
+ */
+export function cardPreparedData(done: Preparation): TranscriptData {
+  return {
+    serial: String(done.serial),
+    pin: done.pin,
+    puk: done.puk,
+    managementKey: done.managementKey.action,
+    note: `PIN ${done.pin}, PUK ${done.puk}; management key ${done.managementKey.action}, kept PIN-protected on the card`,
   };
 }
 

@@ -16,7 +16,7 @@ import {
   type NewCustodianView,
 } from './share-turns.js';
 import type { FileDialogs, SecretInput } from './session.js';
-import { withSecretBytes } from './session-ports.js';
+import { picked, withSecretBytes } from './session-ports.js';
 
 // The desktop app's re-share (issue 11, ceremony 2): an adapter that collects
 // across screens what `mk reshare` takes on its command line (the record; K
@@ -302,11 +302,6 @@ export class ReshareSession {
     if (st.phase !== phase) fail('WrongStep', `Cannot ${what} now (the re-share is at: ${st.phase}).`);
     return st as Extract<ReshareState, { phase: P }>;
   }
-}
-
-function picked(path: string | null): string {
-  if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
-  return path;
 }
 
 function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {

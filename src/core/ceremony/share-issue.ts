@@ -1,3 +1,4 @@
+import type { Preparation } from '../cards/roles.js';
 import { CeremonyError, isCeremonyError } from '../errors.js';
 import {
   checkThreshold,
@@ -10,6 +11,7 @@ import { zeroize } from '../secrets.js';
 import { KEYSHARE_FORMAT, shareCommitment, type KeyshareHeader } from '../shares/envelope.js';
 import type { CeremonyKind } from './kinds.js';
 import {
+  cardPreparedData,
   ceremoniesOf,
   ceremonyKindOf,
   ENTRY,
@@ -29,6 +31,12 @@ import type { ShareDestination } from './media.js';
 export interface CustodianShare {
   custodian: string;
   destination: ShareDestination;
+  /**
+   * The destination is a card prepared in the app before this ceremony's
+   * record was open (a re-share's or a rotation's new card): what was done,
+   * recorded as a card-prepared entry when the ceremony issues its set.
+   */
+  cardPrepared?: Preparation;
 }
 
 export interface IssuedShareResult {
@@ -341,6 +349,14 @@ export async function issueShareSet(
   let shares: Buffer[] = [];
   try {
     shares = await splitMasterKey(key, set.threshold, n);
+    // Cards prepared for this set before its record was open: recorded as the key ceremony records them.
+    for (const c of set.custodians)
+      if (c.cardPrepared)
+        appendTranscript(
+          frame.recordPath,
+          { type: ENTRY.cardPrepared, actor: frame.actor, data: cardPreparedData(c.cardPrepared) },
+          frame.now(),
+        );
     const issued: IssuedShareResult[] = [];
     for (const [i, c] of set.custodians.entries()) {
       const header = shareHeader({ ...set, shares: n }, i + 1, c.custodian, frame.now());

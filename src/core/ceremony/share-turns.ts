@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import type { Preparation } from '../cards/roles.js';
 import { CeremonyError } from '../errors.js';
 import { safeFileStem } from '../files.js';
 import { checkPassphrase } from '../passphrase.js';
@@ -10,6 +11,7 @@ import { FileShareDestination, type ShareDestination, type ShareSource } from '.
 import type { CeremonySummary } from './record.js';
 import { checkShareSetRoster, type CustodianShare } from './share-issue.js';
 import type { FileDialogs, FileFilter, SecretInput } from './session.js';
+import { picked } from './session-ports.js';
 import { bringShare as bringOneShare, checkAgainstRecord, type BroughtShare } from './bring-share.js';
 
 export type { BroughtShare };
@@ -112,6 +114,13 @@ export interface NewCustodianView {
  * zeroed by forget()).
  */
 export class NewShareSet {
+  /**
+   * Cards chosen for this set that were prepared in the app while no record
+   * was open (CardDesk.takePreparation), by serial: each ceremony run on the
+   * set records them (issueShareSet), a run after a refusal too. No secret.
+   */
+  private readonly preparedCards = new Map<number, Preparation>();
+
   private constructor(
     readonly threshold: number,
     private readonly custodians: NewCustodian[],
@@ -189,6 +198,8 @@ export class NewShareSet {
             ? `Card ${serial} already receives ${taken.name}\u2019s new share: one card holds one share of a key. Use ${c.name}\u2019s own card.`
             : `The card in reader "${secret.reader}" receives ${taken.name}\u2019s new share, and stays there until the shares are issued. Insert ${c.name}\u2019s card in another reader.`,
         );
+      const prepared = ports.cards.takePreparation(serial);
+      if (prepared) this.preparedCards.set(serial, prepared);
       ready = { medium: 'card', reader: secret.reader, serial, secret: Buffer.from(bytes) };
     }
     forgetMedium(c);
@@ -215,11 +226,14 @@ export class NewShareSet {
       let destination: ShareDestination;
       if (ready.medium === 'file') destination = new FileShareDestination(ready.path, provide, ports.scryptCost);
       else if (transport === null) throw new Error('a card share without a card transport');
-      else
+      else {
         destination = new ChosenCardDestination(
           ready.serial,
           new CardShareDestination(transport, ready.reader, provide),
         );
+        const cardPrepared = this.preparedCards.get(ready.serial);
+        if (cardPrepared) return { custodian: c.name, destination, cardPrepared };
+      }
       return { custodian: c.name, destination };
     });
   }
@@ -295,9 +309,4 @@ function destinationName(ready: NewShareMedium): string {
 function forgetMedium(c: NewCustodian): void {
   if (c.ready !== null) zeroize(c.ready.secret);
   c.ready = null;
-}
-
-function picked(path: string | null): string {
-  if (path === null) throw new CeremonyError('Canceled', 'No file was chosen.');
-  return path;
 }

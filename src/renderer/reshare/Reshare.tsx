@@ -4,21 +4,13 @@
 // secret), and main runs the command line's ceremony on it. Replacing a lost
 // card or a departed custodian is this ceremony: that custodian's share is
 // simply not brought.
-import { useEffect, useId, useState } from 'react';
-import type { IpcResult, Medium, ReshareView } from '../../shared/ipc.js';
+import { useEffect, useState } from 'react';
+import type { IpcResult, ReshareView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
-import { PersonRosterRow } from '../ui/PersonRosterRow.js';
-import { SecretForm } from '../ui/SecretForm.js';
-import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
-
-interface CustodianRow {
-  readonly key: number;
-  readonly name: string;
-  readonly medium: Medium;
-}
+import { BRING_SHARE, MediumSecretForm, NewSetPlanFields, NewShareTurns, useNewSetPlan } from '../ui/ShareTurns.js';
 
 export function Reshare({ onBack }: { readonly onBack: () => void }) {
   const call = useCall();
@@ -195,15 +187,10 @@ function NewSetStep({
   readonly take: Take;
   readonly onBack: () => void;
 }) {
-  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
-  const [operator, setOperator] = useState('');
-  const [threshold, setThreshold] = useState(String(view.record?.threshold ?? 2));
-  const [rows, setRows] = useState<readonly CustodianRow[]>(() =>
-    (view.record?.holders ?? []).map((h, i) => ({ key: i, name: h.custodian, medium: 'file' })),
+  const plan = useNewSetPlan(
+    view.record?.threshold ?? 2,
+    (view.record?.holders ?? []).map((h) => ({ name: h.custodian, medium: 'file' as const })),
   );
-  const [nextKey, setNextKey] = useState(rows.length);
-  const change = (key: number, patch: Partial<CustodianRow>): void =>
-    setRows(rows.map((r) => (r.key === key ? { ...r, ...patch } : r)));
   return (
     <>
       <ScreenHeading level={2}>Re-share a key: the new custodians</ScreenHeading>
@@ -214,80 +201,10 @@ function NewSetStep({
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          void take('Checking the new set…', () =>
-            api().reshare.plan({
-              operator,
-              threshold: Number.parseInt(threshold, 10) || 0,
-              custodians: rows.map((r) => ({ name: r.name, medium: r.medium })),
-            }),
-          );
+          void take('Checking the new set…', () => api().reshare.plan(plan.request()));
         }}
       >
-        <div className="field-grid">
-          <div className="field">
-            <label htmlFor={`${idPrefix}-operator`}>Operator</label>
-            <input
-              id={`${idPrefix}-operator`}
-              className="input"
-              type="text"
-              autoComplete="off"
-              value={operator}
-              onChange={(e) => setOperator(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={`${idPrefix}-threshold`}>Shares needed to rebuild the key (K′)</label>
-            <input
-              id={`${idPrefix}-threshold`}
-              className="input input-number"
-              type="text"
-              inputMode="numeric"
-              autoComplete="off"
-              value={threshold}
-              onChange={(e) => setThreshold(e.target.value)}
-            />
-          </div>
-        </div>
-        <fieldset className="group">
-          <legend>New custodians (N′ = {rows.length})</legend>
-          <ol className="roster">
-            {rows.map((row, i) => (
-              <PersonRosterRow
-                key={row.key}
-                nameField={
-                  <div className="field roster-name">
-                    <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
-                    <input
-                      id={`${idPrefix}-name-${row.key}`}
-                      className="input"
-                      type="text"
-                      autoComplete="off"
-                      value={row.name}
-                      onChange={(e) => change(row.key, { name: e.target.value })}
-                    />
-                  </div>
-                }
-                mediumId={`${idPrefix}-medium-${row.key}`}
-                mediumLabel={`New custodian ${i + 1} medium`}
-                medium={row.medium}
-                onMedium={(medium) => change(row.key, { medium })}
-                removeWhat={`new custodian ${i + 1}`}
-                canRemove={rows.length > 1}
-                onRemove={() => setRows(rows.filter((r) => r.key !== row.key))}
-              />
-            ))}
-          </ol>
-          <button
-            type="button"
-            className="button button-secondary"
-            onClick={() => {
-              setRows([...rows, { key: nextKey, name: '', medium: 'file' }]);
-              setNextKey(nextKey + 1);
-            }}
-          >
-            Add new custodian
-          </button>
-        </fieldset>
+        <NewSetPlanFields plan={plan} thresholdLabel="Shares needed to rebuild the key (K′)" />
         <div className="actions">
           <button type="button" className="button button-quiet" onClick={onBack} disabled={call.busy !== null}>
             Back to the current shares
@@ -304,63 +221,19 @@ function NewSetStep({
 function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly call: Call; readonly take: Take }) {
   const set = view.newSet;
   if (set === null) return null;
-  const next = set.custodians.find((c) => c.destination === null);
   return (
     <>
       <ScreenHeading level={2}>Re-share a key: the new shares</ScreenHeading>
       <p className="lead">
         {`${set.threshold} of ${set.custodians.length}: each new custodian in turn chooses their share’s passphrase and file, or inserts their card and types its PIN. Nothing is written until every custodian is ready; then the new shares are written, read back and recorded, and only then is the old set retired.`}
       </p>
-      <ol className="new-shares">
-        {set.custodians.map((c) => (
-          <li key={c.shareIndex}>
-            {`Share ${c.shareIndex}: ${c.name}, ${c.medium === 'card' ? 'smart card' : 'file'} — `}
-            {c.destination === null ? 'not ready yet' : `ready (${c.destination})`}
-          </li>
-        ))}
-      </ol>
-      {next !== undefined ? (
-        <section aria-labelledby="reshare-turn-heading">
-          <ScreenHeading level={3} id="reshare-turn-heading">
-            {`Pass the keyboard to ${next.name}: new share ${next.shareIndex} of ${set.custodians.length}`}
-          </ScreenHeading>
-          <SecretForm
-            key={next.shareIndex}
-            medium={next.medium}
-            newPassphrase={next.medium === 'file'}
-            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Check and use this card'}
-            busy={call.busy}
-            error={null}
-            onSubmit={(secret) =>
-              take(
-                next.medium === 'card'
-                  ? 'Checking the card and its PIN…'
-                  : 'Keeping the choice until the shares are issued…',
-                () => api().reshare.setNewShare({ shareIndex: next.shareIndex, secret }),
-              )
-            }
-          >
-            {next.medium === 'file' ? (
-              <p>
-                Choose the new share’s passphrase (typed twice). After you press the button, choose where to save it.
-              </p>
-            ) : (
-              <p>
-                Insert the card that will hold your new share, choose its reader and type its PIN. The card is checked
-                now (its PIN, and a free key slot: nothing on it is overwritten); leave it in its reader until the
-                shares are issued. A card that already holds your current share can take the new one.
-              </p>
-            )}
-          </SecretForm>
-        </section>
-      ) : (
-        <>
-          {set.custodians.some((c) => c.medium === 'card') && (
-            <p>
-              Leave every card in the reader it was checked in: each new card share is written to the card chosen for
-              it, and to no other.
-            </p>
-          )}
+      <NewShareTurns
+        custodians={set.custodians}
+        busy={call.busy}
+        headingId="reshare-turn-heading"
+        cardNote="A card that already holds your current share can take the new one."
+        onSubmit={(shareIndex, secret, busy) => take(busy, () => api().reshare.setNewShare({ shareIndex, secret }))}
+        whenAllReady={
           <div className="actions">
             <button
               type="button"
@@ -373,8 +246,8 @@ function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly 
               Issue the new shares and retire the old set
             </button>
           </div>
-        </>
-      )}
+        }
+      />
     </>
   );
 }

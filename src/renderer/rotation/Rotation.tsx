@@ -12,7 +12,7 @@ import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
-import { CustodianRoster, MediumSecretForm, NewShareTurns, useCustodianRows } from '../ui/ShareTurns.js';
+import { MediumSecretForm, NewSetPlanFields, NewShareTurns, PlainField, useNewSetPlan } from '../ui/ShareTurns.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 
 const STEPS: ReadonlyArray<{ steps: readonly RotationView['step'][]; label: string }> = [
@@ -152,23 +152,14 @@ function Units({ view, busy, step }: { readonly view: RotationView; readonly bus
 function NewKey({ view, busy, step }: { readonly view: RotationView; readonly busy: boolean; readonly step: Step }) {
   const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   const [keyName, setKeyName] = useState('');
-  const [operator, setOperator] = useState('');
-  const [threshold, setThreshold] = useState(String(view.current?.threshold ?? 2));
-  const rows = useCustodianRows([
+  const plan = useNewSetPlan(view.current?.threshold ?? 2, [
     { name: '', medium: 'file' },
     { name: '', medium: 'file' },
     { name: '', medium: 'file' },
   ]);
   function submit(event: FormEvent): void {
     event.preventDefault();
-    void step('Checking the new key’s plan…', () =>
-      api().rotation.plan({
-        keyName,
-        operator,
-        threshold: Number.parseInt(threshold, 10) || 0,
-        custodians: rows.rows.map((r) => ({ name: r.name, medium: r.medium })),
-      }),
-    );
+    void step('Checking the new key’s plan…', () => api().rotation.plan({ keyName, ...plan.request() }));
   }
   return (
     <form className="check-section" aria-labelledby="rotation-new-key-heading" onSubmit={submit}>
@@ -177,43 +168,9 @@ function NewKey({ view, busy, step }: { readonly view: RotationView; readonly bu
         Name the new key (the units’ limits apply), the operator (the new record names who ran the rotation), how many
         shares rebuild it (K) and its custodians, in share order. One person holds at most one share.
       </p>
-      <div className="field-grid">
-        <div className="field">
-          <label htmlFor={`${idPrefix}-key-name`}>New key name</label>
-          <input
-            id={`${idPrefix}-key-name`}
-            className="input"
-            type="text"
-            autoComplete="off"
-            value={keyName}
-            onChange={(e) => setKeyName(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${idPrefix}-operator`}>Operator</label>
-          <input
-            id={`${idPrefix}-operator`}
-            className="input"
-            type="text"
-            autoComplete="off"
-            value={operator}
-            onChange={(e) => setOperator(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${idPrefix}-threshold`}>Shares needed to rebuild the new key (K)</label>
-          <input
-            id={`${idPrefix}-threshold`}
-            className="input input-number"
-            type="text"
-            inputMode="numeric"
-            autoComplete="off"
-            value={threshold}
-            onChange={(e) => setThreshold(e.target.value)}
-          />
-        </div>
-      </div>
-      <CustodianRoster rows={rows} />
+      <NewSetPlanFields plan={plan} thresholdLabel="Shares needed to rebuild the new key (K)">
+        <PlainField id={`${idPrefix}-key-name`} label="New key name" value={keyName} onChange={setKeyName} />
+      </NewSetPlanFields>
       <div className="actions">
         <button type="submit" className="button button-primary" disabled={busy}>
           Continue: the new custodians’ shares
@@ -243,10 +200,8 @@ function Custodians({
         custodians={plan.custodians}
         busy={busy}
         headingId="rotation-turn-heading"
-        onSubmit={(shareIndex, secret) =>
-          step('Keeping the choice until the key is generated…', () =>
-            api().rotation.setNewShare({ shareIndex, secret }),
-          )
+        onSubmit={(shareIndex, secret, busyLabel) =>
+          step(busyLabel, () => api().rotation.setNewShare({ shareIndex, secret }))
         }
         whenAllReady={
           <div className="actions">

@@ -7,6 +7,7 @@
 import { useId, useState, type ReactNode } from 'react';
 import type { Medium, SecretInput } from '../../shared/ipc.js';
 import { ScreenHeading } from './Heading.js';
+import { PersonRosterRow } from './PersonRosterRow.js';
 import { SecretForm } from './SecretForm.js';
 
 /** "In a share file (passphrase)" or "On a smart card (PIN)", as radio buttons. */
@@ -51,14 +52,14 @@ export function MediumChoice({
   );
 }
 
-export interface CustodianRow {
+interface CustodianRow {
   readonly key: number;
   readonly name: string;
   readonly medium: Medium;
 }
 
 /** The rows of a roster, with the key the next added row gets. */
-export function useCustodianRows(initial: readonly { name: string; medium: Medium }[]) {
+function useCustodianRows(initial: readonly { name: string; medium: Medium }[]) {
   const [rows, setRows] = useState<readonly CustodianRow[]>(() => initial.map((r, i) => ({ key: i, ...r })));
   const [nextKey, setNextKey] = useState(initial.length);
   return {
@@ -73,53 +74,127 @@ export function useCustodianRows(initial: readonly { name: string; medium: Mediu
   };
 }
 
-/** The new custodians, in share order: each one's name and medium. */
-export function CustodianRoster({ rows }: { readonly rows: ReturnType<typeof useCustodianRows> }) {
+/**
+ * The new custodians, in share order: each one's name and medium, in the
+ * rows the Set up's rosters use (PersonRosterRow).
+ */
+function CustodianRoster({ rows }: { readonly rows: ReturnType<typeof useCustodianRows> }) {
   const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   return (
-    <fieldset className="roster">
+    <fieldset className="group">
       <legend>New custodians (N′ = {rows.rows.length})</legend>
-      <ol className="roster-list">
+      <ol className="roster">
         {rows.rows.map((row, i) => (
-          <li key={row.key} className="roster-row">
-            <div className="field roster-name">
-              <label htmlFor={`${idPrefix}-name-${row.key}`}>{`New custodian ${i + 1} name`}</label>
-              <input
+          <PersonRosterRow
+            key={row.key}
+            nameField={
+              <PlainField
+                className="roster-name"
                 id={`${idPrefix}-name-${row.key}`}
-                className="input"
-                type="text"
-                autoComplete="off"
+                label={`New custodian ${i + 1} name`}
                 value={row.name}
-                onChange={(e) => rows.change(row.key, { name: e.target.value })}
+                onChange={(name) => rows.change(row.key, { name })}
               />
-            </div>
-            <div className="field roster-medium">
-              <label htmlFor={`${idPrefix}-medium-${row.key}`}>{`New custodian ${i + 1} medium`}</label>
-              <select
-                id={`${idPrefix}-medium-${row.key}`}
-                className="input"
-                value={row.medium}
-                onChange={(e) => rows.change(row.key, { medium: e.target.value === 'card' ? 'card' : 'file' })}
-              >
-                <option value="card">Smart card</option>
-                <option value="file">File</option>
-              </select>
-            </div>
-            <button
-              type="button"
-              className="button button-quiet roster-remove"
-              disabled={rows.rows.length <= 1}
-              onClick={() => rows.remove(row.key)}
-            >
-              Remove<span className="visually-hidden">{` new custodian ${i + 1}`}</span>
-            </button>
-          </li>
+            }
+            mediumId={`${idPrefix}-medium-${row.key}`}
+            mediumLabel={`New custodian ${i + 1} medium`}
+            medium={row.medium}
+            onMedium={(medium) => rows.change(row.key, { medium })}
+            removeWhat={`new custodian ${i + 1}`}
+            canRemove={rows.rows.length > 1}
+            onRemove={() => rows.remove(row.key)}
+          />
         ))}
       </ol>
       <button type="button" className="button button-secondary" onClick={rows.add}>
         Add new custodian
       </button>
     </fieldset>
+  );
+}
+
+/**
+ * A new set's plan as typed (re-share, rotation): the operator (the record's
+ * actor), K and the new custodians; `request` is what the session's plan call
+ * takes.
+ */
+export function useNewSetPlan(threshold: number, custodians: readonly { name: string; medium: Medium }[]) {
+  const [operator, setOperator] = useState('');
+  const [k, setK] = useState(String(threshold));
+  const rows = useCustodianRows(custodians);
+  return {
+    operator,
+    setOperator,
+    threshold: k,
+    setThreshold: setK,
+    rows,
+    request: () => ({
+      operator,
+      threshold: Number.parseInt(k, 10) || 0,
+      custodians: rows.rows.map((r) => ({ name: r.name, medium: r.medium })),
+    }),
+  };
+}
+
+/** The plan's fields: the screen's own first (`children`: a rotation's new key name), the operator, K, the roster. */
+export function NewSetPlanFields({
+  plan,
+  thresholdLabel,
+  children,
+}: {
+  readonly plan: ReturnType<typeof useNewSetPlan>;
+  readonly thresholdLabel: string;
+  readonly children?: ReactNode;
+}) {
+  const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
+  return (
+    <>
+      <div className="field-grid">
+        {children}
+        <PlainField id={`${idPrefix}-operator`} label="Operator" value={plan.operator} onChange={plan.setOperator} />
+        <PlainField
+          id={`${idPrefix}-threshold`}
+          label={thresholdLabel}
+          numeric
+          value={plan.threshold}
+          onChange={plan.setThreshold}
+        />
+      </div>
+      <CustodianRoster rows={plan.rows} />
+    </>
+  );
+}
+
+/** A labelled text field of a new set's plan (a name, the operator, K). */
+export function PlainField({
+  id,
+  label,
+  value,
+  numeric = false,
+  className,
+  onChange,
+}: {
+  readonly id: string;
+  readonly label: string;
+  readonly value: string;
+  readonly numeric?: boolean;
+  /** Extra class on the field (a roster row lays its name out beside the medium). */
+  readonly className?: string;
+  readonly onChange: (value: string) => void;
+}) {
+  return (
+    <div className={className === undefined ? 'field' : `field ${className}`}>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className={numeric ? 'input input-number' : 'input'}
+        type="text"
+        {...(numeric ? { inputMode: 'numeric' as const } : {})}
+        autoComplete="off"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
   );
 }
 
@@ -130,22 +205,33 @@ export interface NewCustodianTurnView {
   readonly destination: string | null;
 }
 
+/** What the screen says while a new custodian's choice is checked and kept (busy). */
+export function newShareBusy(medium: Medium): string {
+  return medium === 'card' ? 'Checking the card and its PIN…' : 'Keeping the choice until the shares are written…';
+}
+
 /**
  * The new set, one custodian at a time: who is ready and where their share
  * goes, then the next custodian's turn (new passphrase and file, or card and
- * PIN); `whenAllReady` once nobody is left.
+ * PIN). A card is checked when its custodian chooses it (prepared, a free key
+ * slot, the PIN: NewShareSet.choose), and only that card, by serial, receives
+ * the share. `whenAllReady` once nobody is left; `cardNote` adds what a
+ * ceremony allows of a card (a re-share: the card of a current share).
  */
 export function NewShareTurns({
   custodians,
   busy,
   headingId,
+  cardNote,
   onSubmit,
   whenAllReady,
 }: {
   readonly custodians: readonly NewCustodianTurnView[];
   readonly busy: string | null;
   readonly headingId: string;
-  readonly onSubmit: (shareIndex: number, secret: SecretInput) => Promise<boolean>;
+  readonly cardNote?: string;
+  /** `busyLabel`: newShareBusy's words for the medium. */
+  readonly onSubmit: (shareIndex: number, secret: SecretInput, busyLabel: string) => Promise<boolean>;
   readonly whenAllReady: ReactNode;
 }) {
   const next = custodians.find((c) => c.destination === null);
@@ -168,22 +254,32 @@ export function NewShareTurns({
             key={next.shareIndex}
             medium={next.medium}
             newPassphrase={next.medium === 'file'}
-            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Use this card'}
+            submitLabel={next.medium === 'file' ? 'Choose where to save the share…' : 'Check and use this card'}
             busy={busy}
             error={null}
-            onSubmit={(secret) => onSubmit(next.shareIndex, secret)}
+            onSubmit={(secret) => onSubmit(next.shareIndex, secret, newShareBusy(secret.medium))}
           >
             {next.medium === 'file' ? (
               <p>
                 Choose the new share’s passphrase (typed twice). After you press the button, choose where to save it.
               </p>
             ) : (
-              <p>Insert the card that will hold your new share, choose its reader and type its PIN.</p>
+              <p>
+                {`Insert the card that will hold your new share, choose its reader and type its PIN. The card is checked now (its PIN, and a free key slot: nothing on it is overwritten); leave it in its reader until the shares are written.${cardNote === undefined ? '' : ` ${cardNote}`}`}
+              </p>
             )}
           </SecretForm>
         </section>
       ) : (
-        whenAllReady
+        <>
+          {custodians.some((c) => c.medium === 'card') && (
+            <p>
+              Leave every card in the reader it was checked in: each new card share is written to the card chosen for
+              it, and to no other.
+            </p>
+          )}
+          {whenAllReady}
+        </>
       )}
     </>
   );

@@ -1,11 +1,12 @@
 // The admin-change and zeroize wizard (issue 11, ceremonies 3 and 5): the
 // steps both share — the record, the units confirmed against their
-// displays, the current admins signing with their identity files, the
+// displays, the current admins signing with their identity files or cards, the
 // bundle saved into a folder.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
 import type { DialogKind } from './ceremony-env.js';
+import { SecretForm } from './parts.js';
 
 export class UnitsBundlePage {
   constructor(
@@ -30,9 +31,18 @@ export class UnitsBundlePage {
 
   /** One admin's turn: the passphrase typed, their identity file opened. */
   async signWith(identity: string, passphrase: string): Promise<void> {
+    await this.page.getByLabel('In an identity file (passphrase)').check();
     await this.page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
     this.answer('openFile', identity);
     await this.page.getByRole('button', { name: 'Open my identity file and sign…' }).click();
+  }
+
+  /** One admin's turn with their card: its reader chosen and its PIN typed (`filled`: then), slot 9C signs. */
+  async signWithCard(reader: string, pin: string, filled?: () => Promise<void>): Promise<void> {
+    await this.page.getByLabel('On a smart card (PIN)').check();
+    await new SecretForm(this.page).cardPin(reader, pin);
+    await filled?.();
+    await this.page.getByRole('button', { name: 'Sign with my card' }).click();
   }
 
   /** Saves the signed bundle into a new folder `dir`; answers the saved file's path. */

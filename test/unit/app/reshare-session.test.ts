@@ -388,6 +388,18 @@ describe('the app\u2019s re-share with cards', () => {
     value(await h['cards:prepare']([{ reader: R1, pin: '123456', newPin: PIN, newPuk: '97531864' }]));
     const v = value(await h['reshare:set-new-share']([{ shareIndex: 3, secret: card(R1) }]));
     expect(v.newSet?.custodians[2]?.destination).toBe(`card ${fresh.serial} in reader "${R1}"`);
+    // The reader list is true after the preparation and the check (no reinsertion): prepared, 3 PIN tries.
+    const listed = value(await h['cards:list']([])).readers.find((r) => r.name === R1);
+    expect(listed?.card).toMatchObject({ serial: fresh.serial, prepared: true, pinTriesLeft: 3 });
+    // The preparation is recorded in the re-share, as the key ceremony records it (card-prepared).
+    value(await h['reshare:set-new-share']([{ shareIndex: 1, secret: card(R0) }]));
+    value(await h['reshare:issue']([]));
+    const reshare = readTranscript(record).filter((x) => x.seq > 0);
+    const opened = reshare.findLastIndex((x) => x.type === 'ceremony-opened');
+    const prepared = reshare.slice(opened).filter((x) => x.type === 'card-prepared');
+    expect(prepared.map((x) => x.data)).toEqual([
+      expect.objectContaining({ serial: String(fresh.serial), pin: 'changed', puk: 'changed' }),
+    ]);
   });
 
   it('writes only to the card chosen: another card put in its reader since is refused before anything is written', async () => {
