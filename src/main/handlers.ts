@@ -145,6 +145,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.recoveryAddTransport]: h(IpcChannel.recoveryAddTransport, none, async () =>
       recoveryView(await recovery().addTransport()),
     ),
+    [IpcChannel.recoveryUseRehearsalUnits]: h(IpcChannel.recoveryUseRehearsalUnits, none, async () =>
+      recoveryView(await recovery().useRehearsalUnits()),
+    ),
+    [IpcChannel.recoveryLoadRehearsalUnits]: h(IpcChannel.recoveryLoadRehearsalUnits, none, async () =>
+      recoveryView(await recovery().loadIntoRehearsalUnits()),
+    ),
     [IpcChannel.recoveryConfirmUnit]: h(
       IpcChannel.recoveryConfirmUnit,
       (a) => parseUnitId(one(a)),
@@ -205,6 +211,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         return { operation: op };
       },
       async (r) => ub(await unitsBundle().openRecord(r.operation)),
+    ),
+    [IpcChannel.unitsBundleUseRehearsalUnits]: h(IpcChannel.unitsBundleUseRehearsalUnits, none, async () =>
+      ub(await unitsBundle().useRehearsalUnits()),
+    ),
+    [IpcChannel.unitsBundleLoadRehearsalUnits]: h(IpcChannel.unitsBundleLoadRehearsalUnits, none, async () =>
+      ub(await unitsBundle().loadIntoRehearsalUnits()),
     ),
     [IpcChannel.unitsBundleAddTransport]: h(IpcChannel.unitsBundleAddTransport, none, async () =>
       ub(await unitsBundle().addTransport()),
@@ -279,6 +291,9 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.unitsReportAddStatus]: h(IpcChannel.unitsReportAddStatus, none, async () =>
       ur(await unitsReport().addStatus()),
+    ),
+    [IpcChannel.unitsReportAddRehearsalStatus]: h(IpcChannel.unitsReportAddRehearsalStatus, none, async () =>
+      ur(await unitsReport().addRehearsalStatus()),
     ),
     [IpcChannel.unitsReportRecord]: h(IpcChannel.unitsReportRecord, none, async () => ur(await unitsReport().record())),
     [IpcChannel.unitsReportAbandon]: h(IpcChannel.unitsReportAbandon, none, async () =>
@@ -475,6 +490,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.rotationAddTransport]: h(IpcChannel.rotationAddTransport, none, async () =>
       rotationView(await rotation().addTransport()),
+    ),
+    [IpcChannel.rotationUseRehearsalUnits]: h(IpcChannel.rotationUseRehearsalUnits, none, async () =>
+      rotationView(await rotation().useRehearsalUnits()),
+    ),
+    [IpcChannel.rotationLoadRehearsalUnits]: h(IpcChannel.rotationLoadRehearsalUnits, none, async () =>
+      rotationView(await rotation().loadIntoRehearsalUnits()),
     ),
     [IpcChannel.rotationConfirmUnit]: h(
       IpcChannel.rotationConfirmUnit,

@@ -55,7 +55,22 @@ export interface RehearsalPorts {
   createUnits(dir: string): Promise<RehearsalUnitsCreated>;
   /** Offers a bundle to every unit of the instance in `dir`; answers each unit's state afterwards. */
   ingestBundle(dir: string, bundleText: string): Promise<RehearsalIngest>;
+  /**
+   * Writes the transport files of the instance in `dir` again, in a new
+   * folder there (they carry the units' state now: their admins and last
+   * sequence), for a later ceremony on the same rehearsal units.
+   */
+  openUnits(dir: string): Promise<RehearsalUnitsCreated>;
+  /** The status of the instance in `dir`, as `crypto-unit-emulator status --json` writes it (lifecycle.ts reads it). */
+  unitsStatus(dir: string): Promise<Uint8Array>;
 }
+
+/**
+ * The cards of a ceremony's mode (issue 11): a rehearsal's virtual cards, or
+ * the production cards through PC/SC; a production record never reaches
+ * the virtual cards, nor a rehearsal record a real card.
+ */
+export type CardsByMode = (mode: RosterMode) => CardDesk;
 
 export interface RehearsalUnitsCreated {
   readonly instanceId: string;

@@ -37,12 +37,14 @@ import {
   markOf,
   pathFor,
   picked,
-  sha256Hex,
   shareSourceOf,
+  type CardsByMode,
   type FileFilter,
+  type RehearsalPorts,
   type SecretInput,
   type SessionPorts,
 } from './session-ports.js';
+import { createRehearsalUnits, loadIntoRehearsalUnits } from './rehearsal-units.js';
 import { closeInterruptedRecords, reportHtml, saveRecordFiles, type InterruptedRecord } from './session-records.js';
 import {
   adminNameOf,
@@ -90,6 +92,7 @@ import { appendTranscript, createTranscript, endCeremony, readTranscript, type T
 // sessions and the tests import from here is re-exported.
 export {
   REHEARSAL_FILE_PREFIX,
+  type CardsByMode,
   type FileDialogs,
   type FileFilter,
   type RehearsalIngest,
@@ -153,7 +156,7 @@ export class CeremonySession {
     this.rehearsalCards = rehearsal ? new CardDesk(() => rehearsal.openCardTransport(), this.queue) : null;
     this.reshare = new ReshareSession({
       dialogs: ports.dialogs,
-      cards: this.productionCards,
+      cardsFor: (mode) => this.cardsOf(mode),
       queue: this.queue,
       now: this.now,
       ...(ports.scryptCost ? { scryptCost: ports.scryptCost } : {}),
@@ -162,12 +165,22 @@ export class CeremonySession {
   }
 
   /**
-   * The production cards and the one queue of card and record operations,
-   * for the later ceremonies' wizards (issue 11): one PC/SC connection, and
-   * a reader poll never interleaves with a card read in any of them.
+   * What the later ceremonies' wizards share with this session (issue 11):
+   * the cards of a record's mode (cardsOf: one PC/SC connection, the
+   * rehearsal's virtual cards with the shares its initial ceremony wrote),
+   * the one queue of card and record operations (a reader poll never
+   * interleaves with a card read in any of them), and the rehearsal units.
    */
-  get cardPorts(): { readonly cards: CardDesk; readonly queue: SerialQueue } {
-    return { cards: this.productionCards, queue: this.queue };
+  get laterCeremonyPorts(): {
+    readonly cardsFor: CardsByMode;
+    readonly queue: SerialQueue;
+    readonly rehearsal?: RehearsalPorts;
+  } {
+    return {
+      cardsFor: (mode) => this.cardsOf(mode),
+      queue: this.queue,
+      ...(this.ports.rehearsal ? { rehearsal: this.ports.rehearsal } : {}),
+    };
   }
 
   /** The ceremony's mode; production while none is set up. */
@@ -175,9 +188,14 @@ export class CeremonySession {
     return this.state.phase === 'setup' ? 'production' : this.state.ceremony.mode;
   }
 
-  /** The cards of the ceremony's mode: a rehearsal's virtual cards, or the real ones through PC/SC. */
+  /** The cards of the ceremony's mode. */
   private get cards(): CardDesk {
-    if (this.mode === 'production') return this.productionCards;
+    return this.cardsOf(this.mode);
+  }
+
+  /** The cards of a mode: a rehearsal's virtual cards, or the real ones through PC/SC; never the other's. */
+  private cardsOf(mode: RosterMode): CardDesk {
+    if (mode === 'production') return this.productionCards;
     if (this.rehearsalCards === null) fail('WrongStep', 'This application has no rehearsal cards.');
     return this.rehearsalCards;
   }
@@ -468,21 +486,14 @@ export class CeremonySession {
       if (st.ceremony.rehearsalUnits !== null) fail('WrongStep', 'The rehearsal units are already created.');
       if (st.units.length > 0)
         fail('WrongStep', 'Transport files are already loaded: remove them first to use the rehearsal units.');
-      // A folder of its own per attempt: a refused attempt (the key name too long for the units) leaves its instance unused.
-      const dir = join(this.ports.workDir, `rehearsal-units-${st.ceremony.id}-${randomUUID().slice(0, 8)}`);
-      const created = await rehearsal.createUnits(dir);
+      const created = await createRehearsalUnits(rehearsal, this.ports.workDir, st.ceremony.id);
       try {
-        for (const u of created.units) this.loadTransport(st, u.transportFile);
+        for (const path of created.transportFiles) this.loadTransport(st, path);
       } catch (e) {
         st.units = []; // all of the instance's units or none
         throw e;
       }
-      st.ceremony.rehearsalUnits = {
-        dir,
-        instanceId: created.instanceId,
-        displays: created.units.map((u) => ({ unitId: u.unitId, fingerprint: u.displayed })),
-        loaded: null,
-      };
+      st.ceremony.rehearsalUnits = created.at;
       return this.snapshot();
     });
   }
@@ -1063,13 +1074,7 @@ export class CeremonySession {
         fail('WrongStep', 'This ceremony did not use rehearsal units ("Use rehearsal units" on the Units step).');
       const saved = remainsOf(st).bundle?.saved;
       if (!saved) fail('WrongStep', 'Save the signed bundle first.');
-      const text = readFileOrFail(saved.path, 'The saved bundle').toString('utf8');
-      if (sha256Hex(text) !== saved.fileSha256)
-        throw new CeremonyError(
-          'InvalidArgument',
-          `The bundle file ${basename(saved.path)} changed since it was saved (its SHA-256 differs); nothing was loaded.`,
-        );
-      st.ceremony.rehearsalUnits = { ...units, loaded: await rehearsal.ingestBundle(units.dir, text) };
+      st.ceremony.rehearsalUnits = { ...units, loaded: await loadIntoRehearsalUnits(rehearsal, units, saved) };
       return this.snapshot();
     });
   }
