@@ -12,9 +12,12 @@ import type { RecoverySession } from '../core/ceremony/recovery-session.js';
 import type { RotationSession } from '../core/ceremony/rotation-session.js';
 import type { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
 import type { UnitsReportSession } from '../core/ceremony/units-report-session.js';
-import { CeremonyError } from '../core/errors.js';
+import type { RosterMode } from '../core/ceremony/roster.js';
+import { CeremonyError, missingCase } from '../core/errors.js';
 import {
+  CARDS_WIZARDS,
   IpcChannel,
+  type CardsWizard,
   type AppInfo,
   type CeremonyMode,
   type CeremonySetup,
@@ -104,6 +107,21 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     if (!ctx.unitsBundle)
       throw new CeremonyError('WrongStep', 'Admin change and zeroize are not available in this window.');
     return ctx.unitsBundle;
+  };
+  /** The mode of the record a later wizard opened (production before it opens one): its cards are of that mode. */
+  const cardModeOf = (wizard: CardsWizard): RosterMode => {
+    switch (wizard) {
+      case 'recovery':
+        return recovery().cardMode;
+      case 'reshare':
+        return s.reshare.cardMode;
+      case 'rotation':
+        return rotation().cardMode;
+      case 'units-bundle':
+        return unitsBundle().cardMode;
+      default:
+        return missingCase(wizard);
+    }
   };
   const ub = unitsBundleView;
   const unitsReport = (): UnitsReportSession => {
@@ -337,6 +355,16 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       ceremonyView(await s.loadBundleIntoRehearsalUnits()),
     ),
     [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, async () => cardsView(await s.listCards())),
+    [IpcChannel.cardsListForWizard]: h(
+      IpcChannel.cardsListForWizard,
+      (a) => {
+        const w = record(one(a), ['wizard'])['wizard'];
+        if (!CARDS_WIZARDS.includes(w as CardsWizard))
+          throw new InvalidIpcRequest(`wizard must be one of ${CARDS_WIZARDS.join(', ')}.`);
+        return { wizard: w as CardsWizard };
+      },
+      async (r) => cardsView(await s.listCards(cardModeOf(r.wizard))),
+    ),
     [IpcChannel.cardsPrepare]: h(
       IpcChannel.cardsPrepare,
       (a) => {

@@ -81,7 +81,12 @@ export const API_VERBS = {
     useRehearsal: IpcChannel.unitsUseRehearsal,
   },
   rehearsal: { loadBundle: IpcChannel.rehearsalLoadBundle },
-  cards: { list: IpcChannel.cardsList, prepare: IpcChannel.cardsPrepare, unblock: IpcChannel.cardsUnblock },
+  cards: {
+    list: IpcChannel.cardsList,
+    listForWizard: IpcChannel.cardsListForWizard,
+    prepare: IpcChannel.cardsPrepare,
+    unblock: IpcChannel.cardsUnblock,
+  },
   admins: { createIdentity: IpcChannel.adminsCreateIdentity, useIdentityFile: IpcChannel.adminsUseIdentityFile },
   masterKey: { generate: IpcChannel.masterKeyGenerate },
   shares: {

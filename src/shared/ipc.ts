@@ -151,6 +151,10 @@ export interface RehearsalUnitsView {
   };
 }
 
+/** The later ceremonies' wizards that use cards: each lists the readers of its own record's mode. */
+export const CARDS_WIZARDS = ['recovery', 'reshare', 'rotation', 'units-bundle'] as const;
+export type CardsWizard = (typeof CARDS_WIZARDS)[number];
+
 export interface PlanFileView {
   readonly fileName: string;
   /** SHA-256 (hex) of the file, as the ceremony script prints it. */
@@ -791,6 +795,7 @@ export const IpcChannel = {
   unitsUseRehearsal: 'units:use-rehearsal',
   rehearsalLoadBundle: 'rehearsal:load-bundle',
   cardsList: 'cards:list',
+  cardsListForWizard: 'cards:list-for-wizard',
   cardsPrepare: 'cards:prepare',
   cardsUnblock: 'cards:unblock',
   adminsCreateIdentity: 'admins:create-identity',
@@ -875,6 +880,12 @@ export interface IpcContract {
   [IpcChannel.rehearsalLoadBundle]: { request: undefined; result: CeremonyView };
   /** Readers and what is in them, for live status. Cheap; poll it. */
   [IpcChannel.cardsList]: { request: undefined; result: CardsView };
+  /**
+   * The readers of a later ceremony's wizard (issue 11): those of its
+   * record's mode (a rehearsal's virtual readers, or PC/SC), decided in main
+   * from the record the wizard opened.
+   */
+  [IpcChannel.cardsListForWizard]: { request: { wizard: CardsWizard }; result: CardsView };
   /**
    * Prepares a new card (factory PIN, PUK and management key): new PIN and
    * PUK, and a random management key kept PIN-protected on the card.

@@ -505,6 +505,10 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
   [IpcChannel.unitsUseRehearsal]: { spec: null },
   [IpcChannel.rehearsalLoadBundle]: { spec: null },
   [IpcChannel.cardsList]: { spec: null },
+  [IpcChannel.cardsListForWizard]: {
+    spec: S.obj({ wizard: (v) => v === 'recovery' || v === 'reshare' || v === 'rotation' || v === 'units-bundle' }),
+    example: { wizard: 'rotation' },
+  },
   [IpcChannel.masterKeyGenerate]: { spec: null },
   [IpcChannel.bundleBuild]: { spec: null },
   [IpcChannel.bundleSave]: { spec: null },

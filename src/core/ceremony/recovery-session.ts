@@ -208,6 +208,11 @@ export class RecoverySession {
     this.now = ports.now ?? (() => new Date());
   }
 
+  /** The mode of the record opened (its cards' mode); production before one is. */
+  get cardMode(): RosterMode {
+    return this.state.phase === 'idle' ? 'production' : modeOf(this.state.record);
+  }
+
   snapshot(): RecoveryState {
     return { ...snapshotOf(this.state), rehearsalUnits: rehearsalUnitsSnapshot(this.rehearsalUnits) };
   }

@@ -106,6 +106,11 @@ export class ReshareSession {
 
   constructor(private readonly ports: ReshareSessionPorts) {}
 
+  /** The mode of the record opened (its cards' mode); production before one is. */
+  get cardMode(): RosterMode {
+    return this.state.phase === 'idle' ? 'production' : this.state.record.mode;
+  }
+
   snapshot(): ReshareSnapshot {
     const st = this.state;
     if (st.phase === 'idle') return { phase: 'idle', record: null, brought: [], newSet: null, done: null };
@@ -300,6 +305,7 @@ export class ReshareSession {
   /** A person's turn reaches the cards of the record's mode only. */
   private turnPorts(record: OpenRecord): ShareTurnPorts {
     return {
+      mode: record.mode,
       dialogs: this.ports.dialogs,
       cards: this.ports.cardsFor(record.mode),
       ...(this.ports.scryptCost ? { scryptCost: this.ports.scryptCost } : {}),

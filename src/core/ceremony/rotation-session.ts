@@ -231,6 +231,11 @@ export class RotationSession {
     this.now = ports.now ?? (() => new Date());
   }
 
+  /** The mode of the record opened (its cards' mode); production before one is. */
+  get cardMode(): RosterMode {
+    return this.state.phase === 'idle' ? 'production' : modeOf(this.state.current);
+  }
+
   snapshot(): RotationState {
     return { ...snapshotOf(this.state), rehearsalUnits: rehearsalUnitsSnapshot(this.rehearsalUnits) };
   }
@@ -611,6 +616,7 @@ export class RotationSession {
   /** A person's turn reaches the cards of the record's mode only. */
   private turnPorts(current: CurrentKey): ShareTurnPorts {
     return {
+      mode: modeOf(current),
       dialogs: this.ports.dialogs,
       cards: this.ports.cardsFor(modeOf(current)),
       ...(this.ports.scryptCost ? { scryptCost: this.ports.scryptCost } : {}),

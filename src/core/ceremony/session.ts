@@ -1093,9 +1093,9 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // Cards
 
-  /** Readers and what is in them, for the live status. */
-  listCards(): Promise<CardsSnapshot> {
-    return this.cards.list();
+  /** Readers and what is in them, for the live status: of the ceremony's mode, or of `mode` (a later ceremony's record). */
+  listCards(mode?: RosterMode): Promise<CardsSnapshot> {
+    return this.cardsOf(mode ?? this.mode).list();
   }
 
   /** Prepares a factory-fresh card in `reader` (new PIN and PUK, PIN-protected random management key). */

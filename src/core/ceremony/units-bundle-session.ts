@@ -31,6 +31,7 @@ import { refuseEndedKey, type GivenStatus, type UnitsReportResult } from './life
 import { summarize, type CeremonySummary } from './record.js';
 import { SerialQueue } from './serial-queue.js';
 import { recordModeOf, rehearsalUnitsSnapshot, type RehearsalUnitsAt } from './rehearsal-units.js';
+import type { RosterMode } from './roster.js';
 import {
   missingUnits,
   type CardsByMode,
@@ -175,6 +176,11 @@ export class UnitsBundleSession {
 
   constructor(private readonly ports: UnitsBundlePorts) {
     this.now = ports.now ?? (() => new Date());
+  }
+
+  /** The mode of the record opened (its cards' mode); production before one is. */
+  get cardMode(): RosterMode {
+    return this.state.phase === 'idle' ? 'production' : this.rehearsalStep(this.state.record).mode;
   }
 
   snapshot(): UnitsBundleState {
