@@ -14,6 +14,7 @@ import type { CardDesk } from './card-desk.js';
 import { readUnitsStatus, reportUnits, type GivenStatus, type UnitsReportResult } from './lifecycle.js';
 import { ENTRY } from './record.js';
 import {
+  addAllUnits,
   createRehearsalUnits,
   loadIntoRehearsalUnits,
   rehearsalPortsFor,
@@ -74,16 +75,6 @@ export function addTransportFile(units: StepUnit[], path: string): void {
   const transport = readTransportFile(path);
   checkJoinsUnits(units, transport, basename(path));
   units.push({ transport, fileName: basename(path), confirmed: false });
-}
-
-/** Every transport file of a rehearsal instance added to `units`, all or none; each waits for its confirmation. */
-function addRehearsalTransports(units: StepUnit[], transportFiles: readonly string[]): void {
-  try {
-    for (const path of transportFiles) addTransportFile(units, path);
-  } catch (e) {
-    units.length = 0; // all of the instance's units or none
-    throw e;
-  }
 }
 
 /** The operator compared the fingerprint with the unit's display: recorded as `units confirm` records it. */
@@ -433,7 +424,7 @@ export async function useRehearsalUnitsStep(
   const found = a.create
     ? await createRehearsalUnits(rehearsal, a.workDir, a.create.ceremonyId)
     : await rehearsalUnitsOfRecord(rehearsal, a.workDir, a.recordPath, readTranscript(a.recordPath));
-  addRehearsalTransports(a.units, found.transportFiles);
+  addAllUnits(a.units, found.transportFiles, (path) => addTransportFile(a.units, path));
   return found.at;
 }
 

@@ -35,10 +35,9 @@ import { recordModeOf, rehearsalUnitsSnapshot, type RehearsalUnitsAt } from './r
 import type { RosterMode } from './roster.js';
 import {
   missingUnits,
-  type CardsByMode,
   type FileDialogs,
   type FileFilter,
-  type RehearsalPorts,
+  type LaterCeremonyPorts,
   type RehearsalUnitsSnapshot,
   type SecretInput,
 } from './session.js';
@@ -68,13 +67,9 @@ import {
 const RECORD_FILTERS: FileFilter[] = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
 const CERTIFICATE_FILTERS: FileFilter[] = [{ name: 'Admin certificate or identity', extensions: ['pem'] }];
 
-export interface RecoveryPorts {
+/** The app's cards by the record's mode, its queue (a card poll never interleaves with a share's read) and rehearsal units, and: */
+export interface RecoveryPorts extends LaterCeremonyPorts {
   dialogs: FileDialogs;
-  /** The cards of the record's mode and the queue of the app (a card poll never interleaves with a share's read). */
-  cardsFor: CardsByMode;
-  queue: SerialQueue;
-  /** A rehearsal's units (issue 11); without them a rehearsal loads transport files. */
-  rehearsal?: RehearsalPorts;
   /** Where the unsigned bundle is built and signed before it is saved (never a secret there). */
   workDir: string;
   now?: () => Date;

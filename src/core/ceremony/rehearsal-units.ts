@@ -67,6 +67,16 @@ function atOf(dir: string, created: RehearsalUnitsCreated): { at: RehearsalUnits
   };
 }
 
+/** Every transport file of a rehearsal instance added by `add`, all or none: a refusal takes back those added. */
+export function addAllUnits(units: unknown[], transportFiles: readonly string[], add: (path: string) => void): void {
+  try {
+    for (const path of transportFiles) add(path);
+  } catch (e) {
+    units.length = 0;
+    throw e;
+  }
+}
+
 /**
  * A new rehearsal instance in the work folder (the initial ceremony, a
  * recovery), in a folder of its own per attempt: a refused attempt leaves

@@ -26,15 +26,13 @@ import { createBundle, prepareSigning, type CreatedBundle } from './bundles.js';
 import { refuseEndedKey, type GivenStatus, type UnitsReportResult } from './lifecycle.js';
 import { generateMasterKeyCeremony, loadCeremony, type GenerateResult } from './operations.js';
 import type { CeremonySummary } from './record.js';
-import type { SerialQueue } from './serial-queue.js';
 import { recordModeOf, rehearsalUnitsSnapshot, type RehearsalUnitsAt } from './rehearsal-units.js';
 import type { RosterMode } from './roster.js';
 import {
   missingUnits,
-  type CardsByMode,
   type FileDialogs,
   type FileFilter,
-  type RehearsalPorts,
+  type LaterCeremonyPorts,
   type RehearsalUnitsSnapshot,
   type SecretInput,
 } from './session.js';
@@ -71,13 +69,9 @@ import { readTranscript } from './transcript.js';
 
 const RECORD_FILTERS: FileFilter[] = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
 
-export interface RotationPorts {
+/** The app's cards by the record's mode (new shares, card identities), its queue and rehearsal units, and: */
+export interface RotationPorts extends LaterCeremonyPorts {
   dialogs: FileDialogs;
-  /** The cards of the record's mode (new shares, card identities): a rehearsal's virtual cards, or PC/SC. */
-  cardsFor: CardsByMode;
-  queue: SerialQueue;
-  /** A rehearsal's units (issue 11); without them a rehearsal loads transport files. */
-  rehearsal?: RehearsalPorts;
   /** Where the unsigned bundle is built and signed before it is saved (never a secret there). */
   workDir: string;
   now?: () => Date;

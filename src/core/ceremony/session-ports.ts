@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { CardTransport } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
 import type { CardDesk } from './card-desk.js';
+import type { SerialQueue } from './serial-queue.js';
 import type { CardShareHints } from './card-media.js';
 import { FileShareSource, type ShareSource } from './media.js';
 import type { RosterMode } from './roster.js';
@@ -71,6 +72,19 @@ export interface RehearsalPorts {
  * the virtual cards, nor a rehearsal record a real card.
  */
 export type CardsByMode = (mode: RosterMode) => CardDesk;
+
+/**
+ * What the later ceremonies' wizards share with the app's session (issue
+ * 11): the cards of a record's mode (one PC/SC connection; the rehearsal's
+ * virtual cards, with the shares its initial ceremony wrote), the one queue
+ * of card and record operations (a reader poll never interleaves with a card
+ * read in any wizard), and the rehearsal units.
+ */
+export interface LaterCeremonyPorts {
+  readonly cardsFor: CardsByMode;
+  readonly queue: SerialQueue;
+  readonly rehearsal?: RehearsalPorts;
+}
 
 export interface RehearsalUnitsCreated {
   readonly instanceId: string;

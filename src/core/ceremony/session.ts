@@ -38,13 +38,12 @@ import {
   pathFor,
   picked,
   shareSourceOf,
-  type CardsByMode,
   type FileFilter,
-  type RehearsalPorts,
+  type LaterCeremonyPorts,
   type SecretInput,
   type SessionPorts,
 } from './session-ports.js';
-import { createRehearsalUnits, loadIntoRehearsalUnits } from './rehearsal-units.js';
+import { addAllUnits, createRehearsalUnits, loadIntoRehearsalUnits } from './rehearsal-units.js';
 import { closeInterruptedRecords, reportHtml, saveRecordFiles, type InterruptedRecord } from './session-records.js';
 import {
   adminNameOf,
@@ -94,6 +93,7 @@ export {
   REHEARSAL_FILE_PREFIX,
   type CardsByMode,
   type FileDialogs,
+  type LaterCeremonyPorts,
   type FileFilter,
   type RehearsalIngest,
   type RehearsalPorts,
@@ -164,18 +164,8 @@ export class CeremonySession {
     this.recordCheck = new RecordCheck({ dialogs: ports.dialogs, printHtml: ports.printHtml, now: this.now });
   }
 
-  /**
-   * What the later ceremonies' wizards share with this session (issue 11):
-   * the cards of a record's mode (cardsOf: one PC/SC connection, the
-   * rehearsal's virtual cards with the shares its initial ceremony wrote),
-   * the one queue of card and record operations (a reader poll never
-   * interleaves with a card read in any of them), and the rehearsal units.
-   */
-  get laterCeremonyPorts(): {
-    readonly cardsFor: CardsByMode;
-    readonly queue: SerialQueue;
-    readonly rehearsal?: RehearsalPorts;
-  } {
+  /** What the later ceremonies' wizards share with this session (issue 11; LaterCeremonyPorts). */
+  get laterCeremonyPorts(): LaterCeremonyPorts {
     return {
       cardsFor: (mode) => this.cardsOf(mode),
       queue: this.queue,
@@ -487,12 +477,7 @@ export class CeremonySession {
       if (st.units.length > 0)
         fail('WrongStep', 'Transport files are already loaded: remove them first to use the rehearsal units.');
       const created = await createRehearsalUnits(rehearsal, this.ports.workDir, st.ceremony.id);
-      try {
-        for (const path of created.transportFiles) this.loadTransport(st, path);
-      } catch (e) {
-        st.units = []; // all of the instance's units or none
-        throw e;
-      }
+      addAllUnits(st.units, created.transportFiles, (path) => this.loadTransport(st, path));
       st.ceremony.rehearsalUnits = created.at;
       return this.snapshot();
     });
