@@ -561,7 +561,7 @@ export class RotationSession {
         saved: st.saved,
       });
       this.rehearsalUnits = units;
-      this.recordReport(st, status, `the rehearsal units (instance ${units.instanceId})`);
+      this.recordReport(st, status, `rehearsal units, instance ${units.instanceId}`);
       return this.snapshot();
     });
   }
