@@ -12,9 +12,12 @@ import type { RecoverySession } from '../core/ceremony/recovery-session.js';
 import type { RotationSession } from '../core/ceremony/rotation-session.js';
 import type { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
 import type { UnitsReportSession } from '../core/ceremony/units-report-session.js';
-import { CeremonyError } from '../core/errors.js';
+import type { RosterMode } from '../core/ceremony/roster.js';
+import { CeremonyError, missingCase } from '../core/errors.js';
 import {
+  CARDS_WIZARDS,
   IpcChannel,
+  type CardsWizard,
   type AppInfo,
   type CeremonyMode,
   type CeremonySetup,
@@ -105,6 +108,21 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       throw new CeremonyError('WrongStep', 'Admin change and zeroize are not available in this window.');
     return ctx.unitsBundle;
   };
+  /** The mode of the record a later wizard opened (production before it opens one): its cards are of that mode. */
+  const cardModeOf = (wizard: CardsWizard): RosterMode => {
+    switch (wizard) {
+      case 'recovery':
+        return recovery().cardMode;
+      case 'reshare':
+        return s.reshare.cardMode;
+      case 'rotation':
+        return rotation().cardMode;
+      case 'units-bundle':
+        return unitsBundle().cardMode;
+      default:
+        return missingCase(wizard);
+    }
+  };
   const ub = unitsBundleView;
   const unitsReport = (): UnitsReportSession => {
     if (!ctx.unitsReport)
@@ -146,6 +164,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.recoveryAddTransport]: h(IpcChannel.recoveryAddTransport, none, async () =>
       recoveryView(await recovery().addTransport()),
+    ),
+    [IpcChannel.recoveryUseRehearsalUnits]: h(IpcChannel.recoveryUseRehearsalUnits, none, async () =>
+      recoveryView(await recovery().useRehearsalUnits()),
+    ),
+    [IpcChannel.recoveryLoadRehearsalUnits]: h(IpcChannel.recoveryLoadRehearsalUnits, none, async () =>
+      recoveryView(await recovery().loadIntoRehearsalUnits()),
     ),
     [IpcChannel.recoveryConfirmUnit]: h(
       IpcChannel.recoveryConfirmUnit,
@@ -207,6 +231,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         return { operation: op };
       },
       async (r) => ub(await unitsBundle().openRecord(r.operation)),
+    ),
+    [IpcChannel.unitsBundleUseRehearsalUnits]: h(IpcChannel.unitsBundleUseRehearsalUnits, none, async () =>
+      ub(await unitsBundle().useRehearsalUnits()),
+    ),
+    [IpcChannel.unitsBundleLoadRehearsalUnits]: h(IpcChannel.unitsBundleLoadRehearsalUnits, none, async () =>
+      ub(await unitsBundle().loadIntoRehearsalUnits()),
     ),
     [IpcChannel.unitsBundleAddTransport]: h(IpcChannel.unitsBundleAddTransport, none, async () =>
       ub(await unitsBundle().addTransport()),
@@ -282,6 +312,9 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.unitsReportAddStatus]: h(IpcChannel.unitsReportAddStatus, none, async () =>
       ur(await unitsReport().addStatus()),
     ),
+    [IpcChannel.unitsReportAddRehearsalStatus]: h(IpcChannel.unitsReportAddRehearsalStatus, none, async () =>
+      ur(await unitsReport().addRehearsalStatus()),
+    ),
     [IpcChannel.unitsReportRecord]: h(IpcChannel.unitsReportRecord, none, async () => ur(await unitsReport().record())),
     [IpcChannel.unitsReportAbandon]: h(IpcChannel.unitsReportAbandon, none, async () =>
       ur(await unitsReport().abandon()),
@@ -324,30 +357,38 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       ceremonyView(await s.initial.loadBundleIntoRehearsalUnits()),
     ),
     [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, async () => cardsView(await s.listCards())),
+    [IpcChannel.cardsListForWizard]: h(
+      IpcChannel.cardsListForWizard,
+      (a) => ({ wizard: cardsWizard(record(one(a), ['wizard'])['wizard']) }),
+      async (r) => cardsView(await s.listCards(cardModeOf(r.wizard))),
+    ),
     [IpcChannel.cardsPrepare]: h(
       IpcChannel.cardsPrepare,
       (a) => {
-        const o = record(one(a), ['reader', 'pin', 'newPin', 'newPuk']);
+        const o = record(one(a), ['reader', 'pin', 'newPin', 'newPuk'], 'The request', ['wizard']);
         return {
           reader: text(o['reader'], 'The reader name'),
           pin: text(o['pin'], 'The PIN', 16),
           newPin: text(o['newPin'], 'The new PIN', 16),
           newPuk: text(o['newPuk'], 'The new PUK', 16),
+          wizard: o['wizard'] === undefined ? undefined : cardsWizard(o['wizard']),
         };
       },
-      async (r) => cardsView(await s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk)),
+      async (r) =>
+        cardsView(await s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk, r.wizard && cardModeOf(r.wizard))),
     ),
     [IpcChannel.cardsUnblock]: h(
       IpcChannel.cardsUnblock,
       (a) => {
-        const o = record(one(a), ['reader', 'puk', 'newPin']);
+        const o = record(one(a), ['reader', 'puk', 'newPin'], 'The request', ['wizard']);
         return {
           reader: text(o['reader'], 'The reader name'),
           puk: text(o['puk'], 'The PUK', 16),
           newPin: text(o['newPin'], 'The new PIN', 16),
+          wizard: o['wizard'] === undefined ? undefined : cardsWizard(o['wizard']),
         };
       },
-      async (r) => cardsView(await s.unblockPin(r.reader, r.puk, r.newPin)),
+      async (r) => cardsView(await s.unblockPin(r.reader, r.puk, r.newPin, r.wizard && cardModeOf(r.wizard))),
     ),
     [IpcChannel.adminsCreateIdentity]: h(
       IpcChannel.adminsCreateIdentity,
@@ -480,6 +521,12 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.rotationAddTransport]: h(IpcChannel.rotationAddTransport, none, async () =>
       rotationView(await rotation().addTransport()),
     ),
+    [IpcChannel.rotationUseRehearsalUnits]: h(IpcChannel.rotationUseRehearsalUnits, none, async () =>
+      rotationView(await rotation().useRehearsalUnits()),
+    ),
+    [IpcChannel.rotationLoadRehearsalUnits]: h(IpcChannel.rotationLoadRehearsalUnits, none, async () =>
+      rotationView(await rotation().loadIntoRehearsalUnits()),
+    ),
     [IpcChannel.rotationConfirmUnit]: h(
       IpcChannel.rotationConfirmUnit,
       (a) => parseUnitId(one(a)),
@@ -580,6 +627,13 @@ function record(
   const missing = keys.filter((k) => !(k in o));
   if (missing.length > 0) throw new InvalidIpcRequest(`${what} lacks ${missing.join(', ')}.`);
   return o;
+}
+
+/** A later ceremony's wizard that uses cards (CARDS_WIZARDS). */
+function cardsWizard(w: unknown): CardsWizard {
+  if (!CARDS_WIZARDS.includes(w as CardsWizard))
+    throw new InvalidIpcRequest(`wizard must be one of ${CARDS_WIZARDS.join(', ')}.`);
+  return w as CardsWizard;
 }
 
 function text(value: unknown, what: string, max = MAX_TEXT): string {

@@ -88,19 +88,21 @@ if (!app.requestSingleInstanceLock()) {
         console.warn(`[main] closed an interrupted ceremony as ${r.outcome}: ${r.path}`);
       // The master key and its shares are zeroed when the app quits.
       app.on('will-quit', () => ceremony.dispose());
-      // The later ceremonies (issue 11) use the session's own cards and queue: one PC/SC connection, one card
-      // operation at a time across every wizard.
+      // The later ceremonies (issue 11) use the session's own cards (by the record's mode: PC/SC, or a rehearsal's
+      // virtual cards) and queue: one PC/SC connection, one card operation at a time across every wizard; and
+      // a rehearsal's units in the same work folder.
+      const later = ceremony.laterCeremonyPorts;
       // Recovery onto new units (ceremony 1): its shares are zeroed when the app quits.
       const recovery = new RecoverySession({
         dialogs: electronDialogs(() => mainWindow),
-        ...ceremony.cardPorts,
+        ...later,
         workDir,
       });
       app.on('will-quit', () => recovery.dispose());
       // Rotation (ceremony 4): its held secrets are zeroed when the app quits.
       const rotation = new RotationSession({
         dialogs: electronDialogs(() => mainWindow),
-        ...ceremony.cardPorts,
+        ...later,
         workDir,
       });
       app.on('will-quit', () => rotation.dispose());
@@ -111,11 +113,16 @@ if (!app.requestSingleInstanceLock()) {
         // Admin change and zeroize (issue 11, ceremonies 3 and 5): they hold no secret between calls.
         unitsBundle: new UnitsBundleSession({
           dialogs: electronDialogs(() => mainWindow),
-          cards: ceremony.cardPorts.cards,
+          cardsFor: later.cardsFor,
+          ...(later.rehearsal ? { rehearsal: later.rehearsal } : {}),
           workDir,
         }),
         // The units' report after a rotation or a zeroize ingested elsewhere: records only, no secret.
-        unitsReport: new UnitsReportSession({ dialogs: electronDialogs(() => mainWindow) }),
+        unitsReport: new UnitsReportSession({
+          dialogs: electronDialogs(() => mainWindow),
+          ...(later.rehearsal ? { rehearsal: later.rehearsal } : {}),
+          workDir,
+        }),
         appInfo: () => ({
           name: app.getName(),
           version: app.getVersion(),

@@ -4,10 +4,11 @@
 // through RehearsalPorts only (src/core/ceremony/session-ports.ts), so no real
 // card or unit is touched in a rehearsal. Electron's main (index.ts) and the
 // test bridge (test/e2e/bridge) pass the same implementation.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CardTransport } from '../core/cards/transport.js';
-import type { RehearsalPorts } from '../core/ceremony/session.js';
+import type { RehearsalPorts, RehearsalUnitsCreated } from '../core/ceremony/session.js';
 import { exportTransportFiles, ingestBundle, initInstance, instanceStatus } from '../emulator/instance.js';
 import { VirtualPivCard } from '../virtual-card/card.js';
 import { InProcessTransport } from '../virtual-card/transport.js';
@@ -35,19 +36,12 @@ export function rehearsalPorts(): RehearsalPorts {
     openCardTransport: () => (cards ??= Promise.resolve(rehearsalCardTransport())),
     async createUnits(dir) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const instance = initInstance(dir, REHEARSAL_UNITS, { rehearsal: true });
-      const files = join(dir, 'transport');
-      mkdirSync(files, { recursive: true, mode: 0o700 });
-      return {
-        instanceId: instance.instanceId,
-        // The fingerprint the emulator holds for each unit's transport key: what its display would show.
-        units: exportTransportFiles(dir, files).map((f) => ({
-          unitId: f.unitId,
-          transportFile: f.path,
-          displayed: f.fingerprint,
-        })),
-      };
+      initInstance(dir, REHEARSAL_UNITS, { rehearsal: true });
+      return unitsOf(dir, join(dir, 'transport'));
     },
+    // A later ceremony's copy of the transport files: a folder of its own, never over the earlier ones.
+    openUnits: async (dir) => unitsOf(dir, join(dir, `transport-${randomUUID().slice(0, 8)}`)),
+    unitsStatus: async (dir) => Buffer.from(JSON.stringify(instanceStatus(dir), null, 2) + '\n', 'utf8'),
     async ingestBundle(dir, bundleText) {
       const results = ingestBundle(dir, bundleText).map((r) => ({ unitId: r.unitId, ok: r.ok, message: r.message }));
       const status = instanceStatus(dir);
@@ -61,5 +55,19 @@ export function rehearsalPorts(): RehearsalPorts {
         })),
       };
     },
+  };
+}
+
+/** The transport files of the instance in `dir`, written into `files`, and what each unit "displays". */
+function unitsOf(dir: string, files: string): RehearsalUnitsCreated {
+  mkdirSync(files, { recursive: true, mode: 0o700 });
+  return {
+    instanceId: instanceStatus(dir).instanceId,
+    // The fingerprint the emulator holds for each unit's transport key: what its display would show.
+    units: exportTransportFiles(dir, files).map((f) => ({
+      unitId: f.unitId,
+      transportFile: f.path,
+      displayed: f.fingerprint,
+    })),
   };
 }

@@ -168,6 +168,7 @@ export function recoveryView(r: RecoveryState): RecoveryView {
       required: b.required,
       saved: b.saved && { ...b.saved },
     },
+    rehearsalUnits: r.rehearsalUnits && rehearsalUnitsView(r.rehearsalUnits),
   };
 }
 
@@ -221,6 +222,7 @@ export function unitsBundleView(r: UnitsBundleState): UnitsBundleView {
     },
     units: r.units.map(unitView),
     unitsMissing: [...r.unitsMissing],
+    rehearsalUnits: r.rehearsalUnits && rehearsalUnitsView(r.rehearsalUnits),
     current: r.current && unitAdminsView(r.current),
     change: r.change && {
       add: r.change.add.map((a) => ({
@@ -495,6 +497,7 @@ export function rotationView(r: RotationState): RotationView {
       required: b.required,
       saved: b.saved && { ...b.saved },
     },
+    rehearsalUnits: r.rehearsalUnits && rehearsalUnitsView(r.rehearsalUnits),
     report: r.report && {
       statusFile: r.report.statusFile,
       entrySeq: r.report.entrySeq,

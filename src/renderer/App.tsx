@@ -16,6 +16,7 @@ import { api, safeCall } from './lib/bridge.js';
 import { StartScreen } from './start/StartScreen.js';
 import { ErrorNotice } from './ui/Notices.js';
 import { NetworkStatus, useAppInfo } from './ui/NetworkStatus.js';
+import { CardsWizardContext } from './ui/ReaderPicker.js';
 import { RehearsalBanner } from './ui/RehearsalBanner.js';
 import { Reshare } from './reshare/Reshare.js';
 import { Rotation } from './rotation/Rotation.js';
@@ -116,13 +117,29 @@ export function App() {
   } else if (idleScreen === 'check-record') {
     body = <CheckRecord onBack={() => setIdleScreen('start')} />;
   } else if (idleScreen === 'reshare') {
-    body = <Reshare onBack={() => setIdleScreen('start')} />;
+    body = (
+      <CardsWizardContext.Provider value="reshare">
+        <Reshare onBack={() => setIdleScreen('start')} />
+      </CardsWizardContext.Provider>
+    );
   } else if (idleScreen === 'recover') {
-    body = <Recovery onBack={() => setIdleScreen('start')} />;
+    body = (
+      <CardsWizardContext.Provider value="recovery">
+        <Recovery onBack={() => setIdleScreen('start')} />
+      </CardsWizardContext.Provider>
+    );
   } else if (idleScreen === 'rotate') {
-    body = <Rotation onBack={() => setIdleScreen('start')} />;
+    body = (
+      <CardsWizardContext.Provider value="rotation">
+        <Rotation onBack={() => setIdleScreen('start')} />
+      </CardsWizardContext.Provider>
+    );
   } else if (idleScreen === 'admin-change' || idleScreen === 'zeroize') {
-    body = <UnitsBundle key={idleScreen} operation={idleScreen} onBack={() => setIdleScreen('start')} />;
+    body = (
+      <CardsWizardContext.Provider value="units-bundle">
+        <UnitsBundle key={idleScreen} operation={idleScreen} onBack={() => setIdleScreen('start')} />
+      </CardsWizardContext.Provider>
+    );
   } else if (idleScreen === 'units-report') {
     body = <UnitsReport onBack={() => setIdleScreen('start')} />;
   } else {

@@ -151,6 +151,10 @@ export interface RehearsalUnitsView {
   };
 }
 
+/** The later ceremonies' wizards that use cards: each lists the readers of its own record's mode. */
+export const CARDS_WIZARDS = ['recovery', 'reshare', 'rotation', 'units-bundle'] as const;
+export type CardsWizard = (typeof CARDS_WIZARDS)[number];
+
 export interface PlanFileView {
   readonly fileName: string;
   /** SHA-256 (hex) of the file, as the ceremony script prints it. */
@@ -562,6 +566,8 @@ export interface RecoveryView {
     readonly required: number;
     readonly saved: null | { readonly path: string; readonly fileSha256: string };
   };
+  /** A rehearsal's units (issue 11), once "Use the rehearsal units": what they display, then what they answered. */
+  readonly rehearsalUnits: RehearsalUnitsView | null;
 }
 
 // ---------------------------------------------------------------------------
@@ -623,6 +629,8 @@ export interface RotationView {
     readonly required: number;
     readonly saved: null | { readonly path: string; readonly fileSha256: string };
   };
+  /** A rehearsal's units (issue 11), once "Use the rehearsal units": what they display, then what they answered. */
+  readonly rehearsalUnits: RehearsalUnitsView | null;
   /** What the units reported, recorded as key-retired in the old key's record. */
   readonly report: null | {
     readonly statusFile: string;
@@ -670,6 +678,8 @@ export interface UnitsBundleView {
   };
   readonly units: readonly UnitView[];
   readonly unitsMissing: readonly string[];
+  /** A rehearsal's units (issue 11), once "Use the rehearsal units": what they display, then what they answered. */
+  readonly rehearsalUnits: RehearsalUnitsView | null;
   /** The units' admins now (the record's, which the transport files agree with). */
   readonly current: UnitAdminsView | null;
   readonly change: null | {
@@ -695,9 +705,19 @@ export interface UnitsBundleView {
 /** The key's record, the rotation's record if any, the units' statuses, then what the record now says. */
 export interface UnitsReportView {
   readonly step: 'idle' | 'statuses' | 'done';
-  readonly record: null | { readonly fileName: string; readonly keyName: string; readonly kcv: string };
+  readonly record: null | {
+    readonly fileName: string;
+    readonly keyName: string;
+    readonly kcv: string;
+    readonly rehearsal: boolean;
+  };
   /** The rotation's record (the new key's), when given. */
-  readonly newRecord: null | { readonly fileName: string; readonly keyName: string; readonly kcv: string };
+  readonly newRecord: null | {
+    readonly fileName: string;
+    readonly keyName: string;
+    readonly kcv: string;
+    readonly rehearsal: boolean;
+  };
   /** The instances whose status file was given. */
   readonly statuses: readonly string[];
   /** What the record now says: key-retired or key-destroyed, at this line. */
@@ -730,6 +750,8 @@ export const IpcChannel = {
   recoveryState: 'recovery:state',
   recoveryOpenRecord: 'recovery:open-record',
   recoveryAddTransport: 'recovery:add-transport',
+  recoveryUseRehearsalUnits: 'recovery:use-rehearsal-units',
+  recoveryLoadRehearsalUnits: 'recovery:load-rehearsal-units',
   recoveryConfirmUnit: 'recovery:confirm-unit',
   recoveryUnitsDone: 'recovery:units-done',
   recoveryAddAdmin: 'recovery:add-admin',
@@ -743,6 +765,8 @@ export const IpcChannel = {
   unitsBundleState: 'units-bundle:state',
   unitsBundleOpenRecord: 'units-bundle:open-record',
   unitsBundleAddTransport: 'units-bundle:add-transport',
+  unitsBundleUseRehearsalUnits: 'units-bundle:use-rehearsal-units',
+  unitsBundleLoadRehearsalUnits: 'units-bundle:load-rehearsal-units',
   unitsBundleConfirmUnit: 'units-bundle:confirm-unit',
   unitsBundleUnitsDone: 'units-bundle:units-done',
   unitsBundleAddAdmin: 'units-bundle:add-admin',
@@ -760,6 +784,7 @@ export const IpcChannel = {
   unitsReportOpenNewRecord: 'units-report:open-new-record',
   unitsReportDropNewRecord: 'units-report:drop-new-record',
   unitsReportAddStatus: 'units-report:add-status',
+  unitsReportAddRehearsalStatus: 'units-report:add-rehearsal-status',
   unitsReportRecord: 'units-report:record',
   unitsReportAbandon: 'units-report:abandon',
   recoveryStartFromPaper: 'recovery:start-from-paper',
@@ -770,6 +795,7 @@ export const IpcChannel = {
   unitsUseRehearsal: 'units:use-rehearsal',
   rehearsalLoadBundle: 'rehearsal:load-bundle',
   cardsList: 'cards:list',
+  cardsListForWizard: 'cards:list-for-wizard',
   cardsPrepare: 'cards:prepare',
   cardsUnblock: 'cards:unblock',
   adminsCreateIdentity: 'admins:create-identity',
@@ -802,6 +828,8 @@ export const IpcChannel = {
   rotationState: 'rotation:state',
   rotationOpenRecord: 'rotation:open-record',
   rotationAddTransport: 'rotation:add-transport',
+  rotationUseRehearsalUnits: 'rotation:use-rehearsal-units',
+  rotationLoadRehearsalUnits: 'rotation:load-rehearsal-units',
   rotationConfirmUnit: 'rotation:confirm-unit',
   rotationUnitsDone: 'rotation:units-done',
   rotationPlan: 'rotation:plan',
@@ -853,15 +881,27 @@ export interface IpcContract {
   /** Readers and what is in them, for live status. Cheap; poll it. */
   [IpcChannel.cardsList]: { request: undefined; result: CardsView };
   /**
+   * The readers of a later ceremony's wizard (issue 11): those of its
+   * record's mode (a rehearsal's virtual readers, or PC/SC), decided in main
+   * from the record the wizard opened.
+   */
+  [IpcChannel.cardsListForWizard]: { request: { wizard: CardsWizard }; result: CardsView };
+  /**
    * Prepares a new card (factory PIN, PUK and management key): new PIN and
-   * PUK, and a random management key kept PIN-protected on the card.
+   * PUK, and a random management key kept PIN-protected on the card. With
+   * `wizard`, a card among that later wizard's readers (its record's mode),
+   * recorded by the ceremony that issues a share to it; without, among the
+   * initial ceremony's, recorded in its record if one is open.
    */
   [IpcChannel.cardsPrepare]: {
-    request: { reader: string; pin: string; newPin: string; newPuk: string };
+    request: { reader: string; pin: string; newPin: string; newPuk: string; wizard?: CardsWizard };
     result: CardsView;
   };
-  /** Unblocks a blocked PIN with the PUK, setting a new PIN. */
-  [IpcChannel.cardsUnblock]: { request: { reader: string; puk: string; newPin: string }; result: CardsView };
+  /** Unblocks a blocked PIN with the PUK, setting a new PIN; `wizard` as for cardsPrepare. */
+  [IpcChannel.cardsUnblock]: {
+    request: { reader: string; puk: string; newPin: string; wizard?: CardsWizard };
+    result: CardsView;
+  };
   /**
    * Creates admin `adminIndex`'s identity: on the card in `reader` (PIN), or
    * in a passphrase-protected file (save dialog).
@@ -882,6 +922,10 @@ export interface IpcContract {
   [IpcChannel.recoveryOpenRecord]: { request: { paperHead: string | null }; result: RecoveryView };
   /** Loads a unit's transport key file (dialog). */
   [IpcChannel.recoveryAddTransport]: { request: undefined; result: RecoveryView };
+  /** A rehearsal record only (issue 11): a new rehearsal instance's units, each to confirm. */
+  [IpcChannel.recoveryUseRehearsalUnits]: { request: undefined; result: RecoveryView };
+  /** A rehearsal only, once the bundle is saved: it is loaded into the rehearsal units, each unit's answer shown. */
+  [IpcChannel.recoveryLoadRehearsalUnits]: { request: undefined; result: RecoveryView };
   /** The operator confirms the unit's fingerprint against its display: recorded as unit-confirmed. */
   [IpcChannel.recoveryConfirmUnit]: { request: { unitId: string }; result: RecoveryView };
   /** Every unit loaded and confirmed: on to the admins. */
@@ -911,6 +955,10 @@ export interface IpcContract {
   [IpcChannel.unitsBundleOpenRecord]: { request: { operation: UnitsBundleOperationView }; result: UnitsBundleView };
   /** Loads a unit's transport key file (dialog). */
   [IpcChannel.unitsBundleAddTransport]: { request: undefined; result: UnitsBundleView };
+  /** A rehearsal record only (issue 11): the rehearsal units its key lives on, each to confirm. */
+  [IpcChannel.unitsBundleUseRehearsalUnits]: { request: undefined; result: UnitsBundleView };
+  /** A rehearsal only, once the bundle is saved: loaded into the rehearsal units; a zeroize then records key-destroyed. */
+  [IpcChannel.unitsBundleLoadRehearsalUnits]: { request: undefined; result: UnitsBundleView };
   /** The operator confirms the unit's fingerprint against its display: recorded as unit-confirmed. */
   [IpcChannel.unitsBundleConfirmUnit]: { request: { unitId: string }; result: UnitsBundleView };
   /** Every unit loaded and confirmed, of the record's mode, holding its key, with the admins the record says. */
@@ -947,6 +995,8 @@ export interface IpcContract {
   [IpcChannel.unitsReportDropNewRecord]: { request: undefined; result: UnitsReportView };
   /** A units' status file (status --json, dialog), one per instance. */
   [IpcChannel.unitsReportAddStatus]: { request: undefined; result: UnitsReportView };
+  /** A rehearsal record only (issue 11): the status of the rehearsal units its key lives on, read from them. */
+  [IpcChannel.unitsReportAddRehearsalStatus]: { request: undefined; result: UnitsReportView };
   /** The statuses checked against the record(s); key-retired or key-destroyed recorded (units report). */
   [IpcChannel.unitsReportRecord]: { request: undefined; result: UnitsReportView };
   /** Back to the start screen. */
@@ -1011,6 +1061,10 @@ export interface IpcContract {
   [IpcChannel.rotationOpenRecord]: { request: undefined; result: RotationView };
   /** Opens a unit's transport file (dialog); it waits for the confirmation against the display. */
   [IpcChannel.rotationAddTransport]: { request: undefined; result: RotationView };
+  /** A rehearsal record only (issue 11): the rehearsal units its key lives on, each to confirm. */
+  [IpcChannel.rotationUseRehearsalUnits]: { request: undefined; result: RotationView };
+  /** A rehearsal only, once the bundle is saved: loaded into the rehearsal units, then key-retired from their status. */
+  [IpcChannel.rotationLoadRehearsalUnits]: { request: undefined; result: RotationView };
   [IpcChannel.rotationConfirmUnit]: { request: { unitId: string }; result: RotationView };
   /** Every unit loaded and confirmed: on to the new key. */
   [IpcChannel.rotationUnitsDone]: { request: undefined; result: RotationView };

@@ -456,6 +456,7 @@ const S = {
 const secret: Spec = (v) =>
   S.obj({ medium: (m) => m === 'file', passphrase: S.text(1024) })(v) ||
   S.obj({ medium: (m) => m === 'card', reader: S.text(), pin: S.text(16) })(v);
+const wizard: Spec = (v) => v === 'recovery' || v === 'reshare' || v === 'rotation' || v === 'units-bundle';
 const participant = S.obj({ name: S.text(), medium: S.medium });
 
 const setupFields: Record<string, Spec> = {
@@ -505,6 +506,10 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
   [IpcChannel.unitsUseRehearsal]: { spec: null },
   [IpcChannel.rehearsalLoadBundle]: { spec: null },
   [IpcChannel.cardsList]: { spec: null },
+  [IpcChannel.cardsListForWizard]: {
+    spec: S.obj({ wizard }),
+    example: { wizard: 'rotation' },
+  },
   [IpcChannel.masterKeyGenerate]: { spec: null },
   [IpcChannel.bundleBuild]: { spec: null },
   [IpcChannel.bundleSave]: { spec: null },
@@ -518,6 +523,8 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
   [IpcChannel.recordCheckPrintReport]: { spec: null },
   [IpcChannel.unitsBundleState]: { spec: null },
   [IpcChannel.unitsBundleAddTransport]: { spec: null },
+  [IpcChannel.unitsBundleUseRehearsalUnits]: { spec: null },
+  [IpcChannel.unitsBundleLoadRehearsalUnits]: { spec: null },
   [IpcChannel.unitsBundleUnitsDone]: { spec: null },
   [IpcChannel.unitsBundleAddAdmin]: { spec: null },
   [IpcChannel.unitsBundleSaveBundle]: { spec: null },
@@ -529,6 +536,7 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
   [IpcChannel.unitsReportOpenNewRecord]: { spec: null },
   [IpcChannel.unitsReportDropNewRecord]: { spec: null },
   [IpcChannel.unitsReportAddStatus]: { spec: null },
+  [IpcChannel.unitsReportAddRehearsalStatus]: { spec: null },
   [IpcChannel.unitsReportRecord]: { spec: null },
   [IpcChannel.unitsReportAbandon]: { spec: null },
   [IpcChannel.unitsBundleOpenRecord]: {
@@ -549,6 +557,8 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
   [IpcChannel.unitsBundleSign]: { spec: S.obj({ secret }), example: { secret: { medium: 'file', passphrase: 'p' } } },
   [IpcChannel.recoveryState]: { spec: null },
   [IpcChannel.recoveryAddTransport]: { spec: null },
+  [IpcChannel.recoveryUseRehearsalUnits]: { spec: null },
+  [IpcChannel.recoveryLoadRehearsalUnits]: { spec: null },
   [IpcChannel.recoveryUnitsDone]: { spec: null },
   [IpcChannel.recoveryAddAdmin]: { spec: null },
   [IpcChannel.recoveryBuildBundle]: { spec: null },
@@ -612,11 +622,11 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
   [IpcChannel.unitsConfirm]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u1' } },
   [IpcChannel.unitsRemove]: { spec: S.obj({ unitId: S.text() }), example: { unitId: 'u2' } },
   [IpcChannel.cardsPrepare]: {
-    spec: S.obj({ reader: S.text(), pin: S.text(16), newPin: S.text(16), newPuk: S.text(16) }),
+    spec: S.objWith({ reader: S.text(), pin: S.text(16), newPin: S.text(16), newPuk: S.text(16) }, { wizard }),
     example: { reader: 'Yubico YubiKey 00 00', pin: '123456', newPin: '246810', newPuk: '13572468' },
   },
   [IpcChannel.cardsUnblock]: {
-    spec: S.obj({ reader: S.text(), puk: S.text(16), newPin: S.text(16) }),
+    spec: S.objWith({ reader: S.text(), puk: S.text(16), newPin: S.text(16) }, { wizard }),
     example: { reader: 'r', puk: '13572468', newPin: '111111' },
   },
   [IpcChannel.adminsCreateIdentity]: {
@@ -677,6 +687,8 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
   [IpcChannel.rotationState]: { spec: null },
   [IpcChannel.rotationOpenRecord]: { spec: null },
   [IpcChannel.rotationAddTransport]: { spec: null },
+  [IpcChannel.rotationUseRehearsalUnits]: { spec: null },
+  [IpcChannel.rotationLoadRehearsalUnits]: { spec: null },
   [IpcChannel.rotationUnitsDone]: { spec: null },
   [IpcChannel.rotationReplan]: { spec: null },
   [IpcChannel.rotationGenerate]: { spec: null },

@@ -13,7 +13,24 @@ import { BUNDLE_FILE_MODE, prepareSigning, signPreparedBundle } from './bundles.
 import type { CardDesk } from './card-desk.js';
 import { readUnitsStatus, reportUnits, type GivenStatus, type UnitsReportResult } from './lifecycle.js';
 import { ENTRY } from './record.js';
-import { checkJoinsUnits, missingUnits, REHEARSAL_FILE_PREFIX, type FileDialogs, type FileFilter } from './session.js';
+import {
+  addAllUnits,
+  createRehearsalUnits,
+  loadIntoRehearsalUnits,
+  rehearsalPortsFor,
+  rehearsalUnitsOfRecord,
+  rehearsalUnitsStatus,
+  type RehearsalUnitsAt,
+} from './rehearsal-units.js';
+import type { RosterMode } from './roster.js';
+import {
+  checkJoinsUnits,
+  missingUnits,
+  REHEARSAL_FILE_PREFIX,
+  type FileDialogs,
+  type FileFilter,
+  type RehearsalPorts,
+} from './session.js';
 import { appendTranscript, readTranscript, type TranscriptEntry } from './transcript.js';
 
 // The steps every ceremony after the first shares in the desktop app (issue
@@ -50,6 +67,11 @@ export async function loadTransport(dialogs: FileDialogs, units: StepUnit[]): Pr
   const path = pickedPath(
     await dialogs.openFile({ title: 'Open a unit\u2019s transport key file', filters: TRANSPORT_FILTERS }),
   );
+  addTransportFile(units, path);
+}
+
+/** Adds the unit of the transport file at `path` to `units`, refused if it does not join them; it waits for its confirmation. */
+export function addTransportFile(units: StepUnit[], path: string): void {
   const transport = readTransportFile(path);
   checkJoinsUnits(units, transport, basename(path));
   units.push({ transport, fileName: basename(path), confirmed: false });
@@ -372,4 +394,51 @@ export function recordUnitsStatus(a: {
     ...(a.newRecordPath !== undefined ? { newRecordPath: a.newRecordPath } : {}),
     now: a.now,
   });
+}
+
+// ---------------------------------------------------------------------------
+// (e) A rehearsal's units (issue 11): the units step and the units' report on the rehearsal instance
+
+/** Where a later ceremony's rehearsal units come from: the record's mode decides; the room cannot. */
+export interface RehearsalUnitsStep {
+  mode: RosterMode;
+  rehearsal: RehearsalPorts | undefined;
+  workDir: string;
+}
+
+/**
+ * "Use the rehearsal units", for a rehearsal record only: the instance the
+ * record's key lives on (admin change, zeroize, rotation), or a new one
+ * (`create`, a recovery onto cleared units, named for `create.ceremonyId`);
+ * every unit's transport file added to `units`, each to be confirmed.
+ */
+export async function useRehearsalUnitsStep(
+  a: RehearsalUnitsStep & { units: StepUnit[]; recordPath: string; create?: { ceremonyId: string } },
+): Promise<RehearsalUnitsAt> {
+  const rehearsal = rehearsalPortsFor(a.mode, a.rehearsal);
+  if (a.units.length > 0)
+    throw new CeremonyError(
+      'WrongStep',
+      'Transport files are already loaded: start again to use the rehearsal units instead.',
+    );
+  const found = a.create
+    ? await createRehearsalUnits(rehearsal, a.workDir, a.create.ceremonyId)
+    : await rehearsalUnitsOfRecord(rehearsal, a.workDir, a.recordPath, readTranscript(a.recordPath));
+  addAllUnits(a.units, found.transportFiles, (path) => addTransportFile(a.units, path));
+  return found.at;
+}
+
+/**
+ * "Load into the rehearsal units": the saved bundle loaded into the
+ * rehearsal units (each unit's answer kept in the returned units), and their
+ * own status afterwards, for `units report` (recordUnitsStatus).
+ */
+export async function loadRehearsalUnitsStep(
+  a: Omit<RehearsalUnitsStep, 'workDir'> & { units: RehearsalUnitsAt | null; saved: SavedBundle },
+): Promise<{ units: RehearsalUnitsAt; status: GivenStatus }> {
+  const rehearsal = rehearsalPortsFor(a.mode, a.rehearsal);
+  if (a.units === null)
+    throw new CeremonyError('WrongStep', 'This ceremony did not use the rehearsal units (its units step).');
+  const units = { ...a.units, loaded: await loadIntoRehearsalUnits(rehearsal, a.units, a.saved) };
+  return { units, status: await rehearsalUnitsStatus(rehearsal, units) };
 }

@@ -18,6 +18,7 @@ import type { PlanOpened } from './plan-desk.js';
 import { ENTRY, keyOfOpenKeyCeremony, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
 import { SHARE_FILTERS } from './record-desk.js';
 import { checkSetup, type CeremonySetup, type RosterMode, type RosterParticipant } from './roster.js';
+import { addAllUnits, createRehearsalUnits, loadIntoRehearsalUnits } from './rehearsal-units.js';
 import type { SerialQueue } from './serial-queue.js';
 import {
   chooseSavePath,
@@ -26,7 +27,6 @@ import {
   fileNameFor,
   markOf,
   picked,
-  sha256Hex,
   shareSourceOf,
   type SecretInput,
   type SessionPorts,
@@ -351,21 +351,9 @@ export class InitialSession {
       if (st.ceremony.rehearsalUnits !== null) fail('WrongStep', 'The rehearsal units are already created.');
       if (st.units.length > 0)
         fail('WrongStep', 'Transport files are already loaded: remove them first to use the rehearsal units.');
-      // A folder of its own per attempt: a refused attempt (the key name too long for the units) leaves its instance unused.
-      const dir = join(this.ports.workDir, `rehearsal-units-${st.ceremony.id}-${randomUUID().slice(0, 8)}`);
-      const created = await rehearsal.createUnits(dir);
-      try {
-        for (const u of created.units) this.loadTransport(st, u.transportFile);
-      } catch (e) {
-        st.units = []; // all of the instance's units or none
-        throw e;
-      }
-      st.ceremony.rehearsalUnits = {
-        dir,
-        instanceId: created.instanceId,
-        displays: created.units.map((u) => ({ unitId: u.unitId, fingerprint: u.displayed })),
-        loaded: null,
-      };
+      const created = await createRehearsalUnits(rehearsal, this.ports.workDir, st.ceremony.id);
+      addAllUnits(st.units, created.transportFiles, (path) => this.loadTransport(st, path));
+      st.ceremony.rehearsalUnits = created.at;
       return this.snapshot();
     });
   }
@@ -850,13 +838,7 @@ export class InitialSession {
         fail('WrongStep', 'This ceremony did not use rehearsal units ("Use rehearsal units" on the Units step).');
       const saved = remainsOf(st).bundle?.saved;
       if (!saved) fail('WrongStep', 'Save the signed bundle first.');
-      const text = readFileOrFail(saved.path, 'The saved bundle').toString('utf8');
-      if (sha256Hex(text) !== saved.fileSha256)
-        throw new CeremonyError(
-          'InvalidArgument',
-          `The bundle file ${basename(saved.path)} changed since it was saved (its SHA-256 differs); nothing was loaded.`,
-        );
-      st.ceremony.rehearsalUnits = { ...units, loaded: await rehearsal.ingestBundle(units.dir, text) };
+      st.ceremony.rehearsalUnits = { ...units, loaded: await loadIntoRehearsalUnits(rehearsal, units, saved) };
       return this.snapshot();
     });
   }

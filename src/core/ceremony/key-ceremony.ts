@@ -5,6 +5,8 @@ import { checkKeyName } from '../masterkey/masterkey.js';
 import { zeroize } from '../secrets.js';
 import { ceremoniesOf, ENTRY } from './record.js';
 import { appendTranscript, createTranscript, readTranscript, type TranscriptData } from './transcript.js';
+import type { RosterMode } from './roster.js';
+import { markOf } from './session-ports.js';
 import {
   checkShareSetPlan,
   generateRecordedMasterKey,
@@ -56,6 +58,8 @@ export interface GenerateArgs {
   actor?: string;
   now?: () => Date;
   onProgress?: ProgressListener;
+  /** A rehearsal's key (issue 11: a rotation in a rehearsal): its opening says so, as the app's rehearsal opening does. */
+  mode?: RosterMode;
 }
 
 export interface GenerateResult {
@@ -114,13 +118,16 @@ async function generateAfterPrecheck(a: GenerateArgs, now: () => Date): Promise<
       {
         type: ENTRY.opened,
         actor: frame.actor,
-        data: keyCeremonyOpenedData({
-          ceremonyId,
-          ceremonyName: a.ceremonyName ?? a.keyName,
-          keyName: a.keyName,
-          threshold: a.threshold,
-          custodians: a.custodians.map((c) => c.custodian),
-        }),
+        data: keyCeremonyOpenedData(
+          {
+            ceremonyId,
+            ceremonyName: a.ceremonyName ?? a.keyName,
+            keyName: a.keyName,
+            threshold: a.threshold,
+            custodians: a.custodians.map((c) => c.custodian),
+          },
+          a.mode === 'rehearsal' ? { mode: 'rehearsal', ...markOf('rehearsal') } : {},
+        ),
       },
       now(),
     );

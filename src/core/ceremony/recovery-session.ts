@@ -12,7 +12,6 @@ import { zeroize } from '../secrets.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
 import { precheckBundle, prepareSigning } from './bundles.js';
 import { bringShare, checkAgainstRecord, type ShareCheck } from './bring-share.js';
-import type { CardDesk } from './card-desk.js';
 import type { ShareSource } from './media.js';
 import {
   checkEnoughShares,
@@ -20,7 +19,7 @@ import {
   loadCeremony,
   verifyShareAgainstRecord,
 } from './operations.js';
-import { ENTRY, type CeremonySummary } from './record.js';
+import type { CeremonySummary } from './record.js';
 import {
   checkRecordAgainstPaperHead,
   paperKeyOf,
@@ -31,11 +30,23 @@ import {
   type RecoveryResult,
 } from './recovery.js';
 import type { SerialQueue } from './serial-queue.js';
-import { missingUnits, type FileDialogs, type FileFilter, type SecretInput } from './session.js';
+import { recordModeOf, rehearsalUnitsSnapshot, type RehearsalUnitsAt } from './rehearsal-units.js';
+import type { RosterMode } from './roster.js';
+import {
+  missingUnits,
+  type FileDialogs,
+  type FileFilter,
+  type LaterCeremonyPorts,
+  type RehearsalUnitsSnapshot,
+  type SecretInput,
+} from './session.js';
 import { withSecretBytes } from './session-ports.js';
 import { readTranscript } from './transcript.js';
 import {
   confirmLoadedUnit,
+  loadRehearsalUnitsStep,
+  useRehearsalUnitsStep,
+  type RehearsalUnitsStep,
   loadTransport,
   saveSignedBundle,
   signBundleStep,
@@ -56,11 +67,9 @@ import {
 const RECORD_FILTERS: FileFilter[] = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
 const CERTIFICATE_FILTERS: FileFilter[] = [{ name: 'Admin certificate or identity', extensions: ['pem'] }];
 
-export interface RecoveryPorts {
+/** The app's cards by the record's mode, its queue (a card poll never interleaves with a share's read) and rehearsal units, and: */
+export interface RecoveryPorts extends LaterCeremonyPorts {
   dialogs: FileDialogs;
-  /** The production cards and the queue of the app (a card poll never interleaves with a share's read). */
-  cards: CardDesk;
-  queue: SerialQueue;
   /** Where the unsigned bundle is built and signed before it is saved (never a secret there). */
   workDir: string;
   now?: () => Date;
@@ -77,6 +86,10 @@ export interface RecoveryRecord {
   paperHead: string | null;
   /** The record says its key lives in a rehearsal (the bundle will be a rehearsal bundle). */
   rehearsal: boolean;
+}
+
+function modeOf(record: RecoveryRecord): RosterMode {
+  return record.rehearsal ? 'rehearsal' : 'production';
 }
 
 export type RecoveryUnit = StepUnit;
@@ -174,10 +187,14 @@ export interface RecoveryState {
     required: number;
     saved: { path: string; fileSha256: string } | null;
   };
+  /** The rehearsal units in use (issue 11), and what they answered to the bundle; null otherwise. */
+  rehearsalUnits: RehearsalUnitsSnapshot | null;
 }
 
 export class RecoverySession {
   private state: RecoveryPhase = { phase: 'idle' };
+  /** The new rehearsal instance the key is recovered onto, once "Use the rehearsal units"; its folder stays in main. */
+  private rehearsalUnits: RehearsalUnitsAt | null = null;
   private readonly queue: SerialQueue;
   private readonly now: () => Date;
 
@@ -186,8 +203,13 @@ export class RecoverySession {
     this.now = ports.now ?? (() => new Date());
   }
 
+  /** The mode of the record opened (its cards' mode); production before one is. */
+  get cardMode(): RosterMode {
+    return this.state.phase === 'idle' ? 'production' : modeOf(this.state.record);
+  }
+
   snapshot(): RecoveryState {
-    return snapshotOf(this.state);
+    return { ...snapshotOf(this.state), rehearsalUnits: rehearsalUnitsSnapshot(this.rehearsalUnits) };
   }
 
   /**
@@ -203,7 +225,7 @@ export class RecoverySession {
       );
       if (paperHead !== null) checkRecordAgainstPaperHead(path, paperHead);
       const { summary } = loadCeremony(path);
-      const rehearsal = readTranscript(path).some((e) => e.type === ENTRY.opened && e.data['mode'] === 'rehearsal');
+      const rehearsal = recordModeOf(readTranscript(path)) === 'rehearsal';
       this.reset();
       this.state = {
         phase: 'units',
@@ -270,6 +292,44 @@ export class RecoverySession {
       await loadTransport(this.ports.dialogs, this.expect('units', 'load a unit').units);
       return this.snapshot();
     });
+  }
+
+  /**
+   * "Use the rehearsal units" (issue 11), for a rehearsal record only: a new
+   * emulator instance in rehearsal mode in the work folder, cleared units
+   * for the recovery; each unit is confirmed as a loaded file is.
+   */
+  useRehearsalUnits(): Promise<RecoveryState> {
+    return this.queue.run(async () => {
+      const st = this.expect('units', 'use the rehearsal units');
+      const ceremonyId = st.record.from.kind === 'record' ? st.record.from.summary.ceremonyId : 'recovery';
+      this.rehearsalUnits = await useRehearsalUnitsStep({
+        ...this.rehearsalStep(st.record),
+        units: st.units,
+        recordPath: st.record.path,
+        create: { ceremonyId },
+      });
+      return this.snapshot();
+    });
+  }
+
+  /** "Load into the rehearsal units" (issue 11): the saved bundle offered to the rehearsal units, each unit's answer kept. */
+  loadIntoRehearsalUnits(): Promise<RecoveryState> {
+    return this.queue.run(async () => {
+      const st = this.expect('done', 'load the bundle into the rehearsal units');
+      const { units } = await loadRehearsalUnitsStep({
+        ...this.rehearsalStep(st.record),
+        units: this.rehearsalUnits,
+        saved: st.saved,
+      });
+      this.rehearsalUnits = units;
+      return this.snapshot();
+    });
+  }
+
+  /** The rehearsal units of the record's mode: refused for a production record. */
+  private rehearsalStep(record: RecoveryRecord): RehearsalUnitsStep {
+    return { mode: modeOf(record), rehearsal: this.ports.rehearsal, workDir: this.ports.workDir };
   }
 
   /** The operator compared the fingerprint with the unit's display: recorded as `units confirm` records it. */
@@ -375,7 +435,12 @@ export class RecoverySession {
                 st.held.map((h) => h.knownHeader),
               )
             : checkAgainstPaper(from.paper, st.held);
-        const b = await bringShare(this.ports, secret, bytes, against);
+        const b = await bringShare(
+          { dialogs: this.ports.dialogs, cards: this.ports.cardsFor(modeOf(st.record)) },
+          secret,
+          bytes,
+          against,
+        );
         const held = new HeldShare(b.label, b.header, b.share, b.custodian);
         try {
           if (from.kind === 'record') await verifyShareAgainstRecord(st.record.path, held);
@@ -452,7 +517,7 @@ export class RecoverySession {
           recordPath: st.record.path,
           signers: { admins: st.claim.admins, role: 'an admin of this bundle\u2019s claim' },
           dialogs: this.ports.dialogs,
-          cards: this.ports.cards,
+          cards: this.ports.cardsFor(modeOf(st.record)),
           now: this.now(),
         },
         secret,
@@ -510,6 +575,7 @@ export class RecoverySession {
   private reset(): void {
     if (this.state.phase === 'shares') for (const h of this.state.held) h.dispose();
     this.state = { phase: 'idle' };
+    this.rehearsalUnits = null;
   }
 
   private approval(record: RecoveryRecord): { recordEntries: ReturnType<typeof readTranscript>; recordLabel: string } {
@@ -562,6 +628,7 @@ function snapshotOf(s: RecoveryPhase): RecoveryState {
     thresholds: null,
     sharesIn: [],
     bundle: null,
+    rehearsalUnits: null,
   };
   if (s.phase === 'idle') return base;
   const r = s.record;

@@ -1,7 +1,6 @@
 import { basename } from 'node:path';
 import { CeremonyError, missingCase } from '../errors.js';
 import { safeFileStem } from '../files.js';
-import type { CardDesk } from './card-desk.js';
 import { loadCeremony } from './operations.js';
 import type { CeremonySummary } from './record.js';
 import { reshareMasterKey, type ReshareResult } from './reshare.js';
@@ -14,8 +13,12 @@ import {
   type BroughtShare,
   type NewCustodianPlan,
   type NewCustodianView,
+  type ShareTurnPorts,
 } from './share-turns.js';
-import type { FileDialogs, SecretInput } from './session.js';
+import { recordModeOf } from './rehearsal-units.js';
+import type { RosterMode } from './roster.js';
+import type { CardsByMode, FileDialogs, SecretInput } from './session.js';
+import { readTranscript } from './transcript.js';
 import { picked, withSecretBytes } from './session-ports.js';
 
 // The desktop app's re-share (issue 11, ceremony 2): an adapter that collects
@@ -34,8 +37,8 @@ const RECORD_FILTERS = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
 
 export interface ReshareSessionPorts {
   dialogs: FileDialogs;
-  /** The production cards (the ceremony session's desk, so a card poll never interleaves with a read). */
-  cards: CardDesk;
+  /** The cards of the record's mode (the ceremony session's desks, so a card poll never interleaves with a read). */
+  cardsFor: CardsByMode;
   queue: SerialQueue;
   now: () => Date;
   /** scrypt cost for share files; tests lower it, the app never sets it. */
@@ -45,6 +48,8 @@ export interface ReshareSessionPorts {
 interface OpenRecord {
   readonly path: string;
   readonly summary: CeremonySummary;
+  /** From the record (issue 11): a rehearsal's key is re-shared on the rehearsal's virtual cards only. */
+  readonly mode: RosterMode;
 }
 
 type ReshareState =
@@ -100,6 +105,11 @@ export class ReshareSession {
   private state: ReshareState = { phase: 'idle' };
 
   constructor(private readonly ports: ReshareSessionPorts) {}
+
+  /** The mode of the record opened (its cards' mode); production before one is. */
+  get cardMode(): RosterMode {
+    return this.state.phase === 'idle' ? 'production' : this.state.record.mode;
+  }
 
   snapshot(): ReshareSnapshot {
     const st = this.state;
@@ -161,8 +171,9 @@ export class ReshareSession {
         await this.ports.dialogs.openFile({ title: 'Open the key\u2019s ceremony record', filters: RECORD_FILTERS }),
       );
       const { summary } = loadCeremony(path);
+      const mode = recordModeOf(readTranscript(path));
       this.forget();
-      this.state = { phase: 'shares-in', record: { path, summary }, brought: [] };
+      this.state = { phase: 'shares-in', record: { path, summary, mode }, brought: [] };
       return this.snapshot();
     });
   }
@@ -179,7 +190,7 @@ export class ReshareSession {
       withSecretBytes(secret, async (bytes) => {
         const st = this.expect('shares-in', 'bring a current share');
         const brought = await bringShare(
-          this.ports,
+          this.turnPorts(st.record),
           st.record.summary,
           st.brought,
           secret,
@@ -231,7 +242,7 @@ export class ReshareSession {
       withSecretBytes(secret, async (bytes) => {
         const st = this.expect('new-set', 'choose a new share\u2019s medium');
         await st.set.choose(
-          this.ports,
+          this.turnPorts(st.record),
           shareIndex,
           secret,
           bytes,
@@ -252,7 +263,7 @@ export class ReshareSession {
   issue(): Promise<ReshareSnapshot> {
     return this.ports.queue.run(async () => {
       const st = this.expect('new-set', 'issue the new shares');
-      const custodians = await st.set.custodianShares(this.ports);
+      const custodians = await st.set.custodianShares(this.turnPorts(st.record));
       const sources = st.brought.map(broughtSource);
       const record = st.record;
       try {
@@ -271,7 +282,7 @@ export class ReshareSession {
         this.forget();
         this.state = {
           phase: 'shares-in',
-          record: { path: record.path, summary: loadCeremony(record.path).summary },
+          record: { ...record, summary: loadCeremony(record.path).summary },
           brought: [],
         };
         throw e;
@@ -289,6 +300,16 @@ export class ReshareSession {
   /** For shutdown: zeroes every held share and secret. */
   dispose(): void {
     this.cancel();
+  }
+
+  /** A person's turn reaches the cards of the record's mode only. */
+  private turnPorts(record: OpenRecord): ShareTurnPorts {
+    return {
+      mode: record.mode,
+      dialogs: this.ports.dialogs,
+      cards: this.ports.cardsFor(record.mode),
+      ...(this.ports.scryptCost ? { scryptCost: this.ports.scryptCost } : {}),
+    };
   }
 
   private forget(): void {

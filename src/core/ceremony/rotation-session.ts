@@ -6,6 +6,9 @@ import { CeremonyError, missingCase } from '../errors.js';
 import { safeFileStem } from '../files.js';
 import {
   confirmLoadedUnit,
+  loadRehearsalUnitsStep,
+  useRehearsalUnitsStep,
+  type RehearsalUnitsStep,
   loadTransport,
   loadUnitsStatus,
   pickedPath,
@@ -20,13 +23,20 @@ import {
   type StepUnit,
 } from './bundle-steps.js';
 import { createBundle, prepareSigning, type CreatedBundle } from './bundles.js';
-import type { CardDesk } from './card-desk.js';
-import { refuseEndedKey, type UnitsReportResult } from './lifecycle.js';
+import { refuseEndedKey, type GivenStatus, type UnitsReportResult } from './lifecycle.js';
 import { generateMasterKeyCeremony, loadCeremony, type GenerateResult } from './operations.js';
-import { ENTRY, type CeremonySummary } from './record.js';
-import type { SerialQueue } from './serial-queue.js';
-import { missingUnits, type FileDialogs, type FileFilter, type SecretInput } from './session.js';
-import { withSecretBytes } from './session-ports.js';
+import type { CeremonySummary } from './record.js';
+import { recordModeOf, rehearsalUnitsSnapshot, type RehearsalUnitsAt } from './rehearsal-units.js';
+import type { RosterMode } from './roster.js';
+import {
+  missingUnits,
+  type FileDialogs,
+  type FileFilter,
+  type LaterCeremonyPorts,
+  type RehearsalUnitsSnapshot,
+  type SecretInput,
+} from './session.js';
+import { fileNameFor, pathFor, withSecretBytes } from './session-ports.js';
 import {
   bringShare,
   broughtSource,
@@ -35,6 +45,7 @@ import {
   type BroughtShare,
   type NewCustodianPlan,
   type NewCustodianView,
+  type ShareTurnPorts,
 } from './share-turns.js';
 import { readTranscript } from './transcript.js';
 
@@ -57,11 +68,9 @@ import { readTranscript } from './transcript.js';
 
 const RECORD_FILTERS: FileFilter[] = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
 
-export interface RotationPorts {
+/** The app's cards by the record's mode (new shares, card identities), its queue and rehearsal units, and: */
+export interface RotationPorts extends LaterCeremonyPorts {
   dialogs: FileDialogs;
-  /** The production cards (new shares, card identities). */
-  cards: CardDesk;
-  queue: SerialQueue;
   /** Where the unsigned bundle is built and signed before it is saved (never a secret there). */
   workDir: string;
   now?: () => Date;
@@ -73,8 +82,12 @@ export interface RotationPorts {
 interface CurrentKey {
   readonly path: string;
   readonly summary: CeremonySummary;
-  /** Its record says it lives in a rehearsal (the bundle is then a rehearsal bundle). */
+  /** Its record says it lives in a rehearsal (the bundle is then a rehearsal bundle, on virtual cards and rehearsal units). */
   readonly rehearsal: boolean;
+}
+
+function modeOf(current: CurrentKey): RosterMode {
+  return current.rehearsal ? 'rehearsal' : 'production';
 }
 
 /** The units, as they will receive the bundle: their transports, and their current admins, who sign it. */
@@ -189,6 +202,8 @@ export interface RotationState {
     readonly required: number;
     readonly saved: { path: string; fileSha256: string } | null;
   };
+  /** The rehearsal units in use (issue 11), and what they answered to the bundle; null otherwise. */
+  readonly rehearsalUnits: RehearsalUnitsSnapshot | null;
   readonly report: null | {
     readonly statusFile: string;
     readonly entrySeq: number;
@@ -201,14 +216,21 @@ export interface RotationState {
 
 export class RotationSession {
   private state: RotationPhase = { phase: 'idle' };
+  /** The rehearsal instance the record's key lives on, once "Use the rehearsal units"; its folder stays in main. */
+  private rehearsalUnits: RehearsalUnitsAt | null = null;
   private readonly now: () => Date;
 
   constructor(private readonly ports: RotationPorts) {
     this.now = ports.now ?? (() => new Date());
   }
 
+  /** The mode of the record opened (its cards' mode); production before one is. */
+  get cardMode(): RosterMode {
+    return this.state.phase === 'idle' ? 'production' : modeOf(this.state.current);
+  }
+
   snapshot(): RotationState {
-    return snapshotOf(this.state);
+    return { ...snapshotOf(this.state), rehearsalUnits: rehearsalUnitsSnapshot(this.rehearsalUnits) };
   }
 
   /** Opens the record of the key to rotate away (dialog); any rotation in progress is dropped first. */
@@ -219,8 +241,9 @@ export class RotationSession {
       );
       const { summary } = loadCeremony(path);
       refuseEndedKey(summary, `The record ${basename(path)}`);
-      const rehearsal = readTranscript(path).some((e) => e.type === ENTRY.opened && e.data['mode'] === 'rehearsal');
+      const rehearsal = recordModeOf(readTranscript(path)) === 'rehearsal';
       this.forget();
+      this.rehearsalUnits = null;
       this.state = { phase: 'units', current: { path, summary, rehearsal }, units: [] };
       return this.snapshot();
     });
@@ -230,6 +253,24 @@ export class RotationSession {
   addTransport(): Promise<RotationState> {
     return this.run(async () => {
       await loadTransport(this.ports.dialogs, this.expect('units', 'load a unit').units);
+      return this.snapshot();
+    });
+  }
+
+  /**
+   * "Use the rehearsal units" (issue 11), for a rehearsal record only: the
+   * rehearsal instance its key lives on, found from the record, its
+   * transport files written again with the units' state now; each unit
+   * waits for its confirmation as a loaded file does.
+   */
+  useRehearsalUnits(): Promise<RotationState> {
+    return this.run(async () => {
+      const st = this.expect('units', 'use the rehearsal units');
+      this.rehearsalUnits = await useRehearsalUnitsStep({
+        ...this.rehearsalStep(st.current),
+        units: st.units,
+        recordPath: st.current.path,
+      });
       return this.snapshot();
     });
   }
@@ -318,7 +359,7 @@ export class RotationSession {
     return this.run(() =>
       withSecretBytes(secret, async (bytes) => {
         const st = this.expect('custodians', 'choose a new share\u2019s medium');
-        await st.set.choose(this.ports, shareIndex, secret, bytes, safeFileStem(st.keyName));
+        await st.set.choose(this.turnPorts(st.current), shareIndex, secret, bytes, safeFileStem(st.keyName));
         return this.snapshot();
       }),
     );
@@ -336,14 +377,16 @@ export class RotationSession {
     return this.run(async () => {
       const st = this.expect('custodians', 'generate the new key');
       // Refused before anything is used (a custodian not ready, the dialog closed): every choice is kept.
-      const custodians = await st.set.custodianShares(this.ports);
-      const path = pickedPath(
+      const custodians = await st.set.custodianShares(this.turnPorts(st.current));
+      const chosen = pickedPath(
         await this.ports.dialogs.saveFile({
           title: `Save the record of the new key "${st.keyName}"`,
-          defaultName: `${safeFileStem(st.keyName)}.jsonl`,
+          defaultName: fileNameFor(modeOf(st.current), `${safeFileStem(st.keyName)}.jsonl`),
           filters: RECORD_FILTERS,
         }),
       );
+      // A rehearsal's new record is named REHEARSAL-… whatever was typed, and opens in rehearsal mode (issue 11).
+      const path = pathFor(modeOf(st.current), chosen);
       try {
         const result = await generateMasterKeyCeremony({
           keyName: st.keyName,
@@ -352,6 +395,7 @@ export class RotationSession {
           recordPath: path,
           actor: st.operator,
           now: this.now,
+          mode: modeOf(st.current),
         });
         // `units confirm` into the new record: the confirmations the operator gave on the units step.
         const toRecord: StepUnit[] = st.units.transports.map((transport) => ({
@@ -381,7 +425,14 @@ export class RotationSession {
       withSecretBytes(secret, async (bytes) => {
         const st = this.expect('shares', 'present a new share');
         const summary = st.newKey.summary;
-        const brought = await bringShare(this.ports, summary, st.brought, secret, bytes, 'Open your new share file');
+        const brought = await bringShare(
+          this.turnPorts(st.current),
+          summary,
+          st.brought,
+          secret,
+          bytes,
+          'Open your new share file',
+        );
         st.brought.push(brought);
         return this.snapshot();
       }),
@@ -438,7 +489,7 @@ export class RotationSession {
           recordPath: st.newKey.path,
           signers: { admins: st.units.admins, role: 'a current admin of the units' },
           dialogs: this.ports.dialogs,
-          cards: this.ports.cards,
+          cards: this.ports.cardsFor(modeOf(st.current)),
           now: this.now(),
         },
         secret,
@@ -488,24 +539,50 @@ export class RotationSession {
     return this.run(async () => {
       const st = this.expect('saved', 'record the units\u2019 report');
       const status = await loadUnitsStatus(this.ports.dialogs, []);
-      const report = recordUnitsStatus({
-        recordPath: st.current.path,
-        statuses: [status],
-        newRecordPath: st.newKey.path,
-        now: this.now,
-      });
-      this.state = {
-        phase: 'done',
-        current: { ...st.current, summary: report.summary },
-        newKey: st.newKey,
-        signing: st.signing,
-        saved: st.saved,
-        units: st.units,
-        report,
-        statusFile: status.label.replace(/^The status /, ''),
-      };
+      this.recordReport(st, status, status.label.replace(/^The status /, ''));
       return this.snapshot();
     });
+  }
+
+  /**
+   * "Load into the rehearsal units" (issue 11): the saved bundle offered to
+   * the rehearsal units, each unit's answer kept; then the units' report
+   * from the instance's own status, as reportUnits records it from a
+   * status file (key-retired in the current record). A unit that refused
+   * leaves the report unwritten and says why.
+   */
+  loadIntoRehearsalUnits(): Promise<RotationState> {
+    return this.run(async () => {
+      const st = this.expect('saved', 'load the bundle into the rehearsal units');
+      const { units, status } = await loadRehearsalUnitsStep({
+        ...this.rehearsalStep(st.current),
+        units: this.rehearsalUnits,
+        saved: st.saved,
+      });
+      this.rehearsalUnits = units;
+      this.recordReport(st, status, `rehearsal units, instance ${units.instanceId}`);
+      return this.snapshot();
+    });
+  }
+
+  /** `units report --new-record`: checked against both records, key-retired written into the current one. */
+  private recordReport(st: Extract<RotationPhase, { phase: 'saved' }>, status: GivenStatus, statusFile: string): void {
+    const report = recordUnitsStatus({
+      recordPath: st.current.path,
+      statuses: [status],
+      newRecordPath: st.newKey.path,
+      now: this.now,
+    });
+    this.state = {
+      phase: 'done',
+      current: { ...st.current, summary: report.summary },
+      newKey: st.newKey,
+      signing: st.signing,
+      saved: st.saved,
+      units: st.units,
+      report,
+      statusFile,
+    };
   }
 
   /** Drops the rotation in progress: every held share and secret is zeroed. What was written stays written. */
@@ -513,6 +590,7 @@ export class RotationSession {
     return this.run(async () => {
       this.forget();
       this.state = { phase: 'idle' };
+      this.rehearsalUnits = null;
       return this.snapshot();
     });
   }
@@ -521,6 +599,21 @@ export class RotationSession {
   dispose(): void {
     this.forget();
     this.state = { phase: 'idle' };
+  }
+
+  /** The rehearsal units of the record's mode: refused for a production record. */
+  private rehearsalStep(current: CurrentKey): RehearsalUnitsStep {
+    return { mode: modeOf(current), rehearsal: this.ports.rehearsal, workDir: this.ports.workDir };
+  }
+
+  /** A person's turn reaches the cards of the record's mode only. */
+  private turnPorts(current: CurrentKey): ShareTurnPorts {
+    return {
+      mode: modeOf(current),
+      dialogs: this.ports.dialogs,
+      cards: this.ports.cardsFor(modeOf(current)),
+      ...(this.ports.scryptCost ? { scryptCost: this.ports.scryptCost } : {}),
+    };
   }
 
   private forget(): void {
@@ -558,6 +651,7 @@ function snapshotOf(s: RotationPhase): RotationState {
     newKey: null,
     sharesIn: [],
     bundle: null,
+    rehearsalUnits: null,
     report: null,
   };
   if (s.phase === 'idle') return empty;

@@ -5,6 +5,7 @@ import type { CardTransport } from '../cards/transport.js';
 import { CeremonyError } from '../errors.js';
 import { zeroize } from '../secrets.js';
 import type { CardDesk } from './card-desk.js';
+import type { SerialQueue } from './serial-queue.js';
 import type { CardShareHints } from './card-media.js';
 import { FileShareSource, type ShareSource } from './media.js';
 import type { RosterMedium, RosterMode } from './roster.js';
@@ -57,6 +58,34 @@ export interface RehearsalPorts {
   createUnits(dir: string): Promise<RehearsalUnitsCreated>;
   /** Offers a bundle to every unit of the instance in `dir`; answers each unit's state afterwards. */
   ingestBundle(dir: string, bundleText: string): Promise<RehearsalIngest>;
+  /**
+   * Writes the transport files of the instance in `dir` again, in a new
+   * folder there (they carry the units' state now: their admins and last
+   * sequence), for a later ceremony on the same rehearsal units.
+   */
+  openUnits(dir: string): Promise<RehearsalUnitsCreated>;
+  /** The status of the instance in `dir`, as `crypto-unit-emulator status --json` writes it (lifecycle.ts reads it). */
+  unitsStatus(dir: string): Promise<Uint8Array>;
+}
+
+/**
+ * The cards of a ceremony's mode (issue 11): a rehearsal's virtual cards, or
+ * the production cards through PC/SC; a production record never reaches
+ * the virtual cards, nor a rehearsal record a real card.
+ */
+export type CardsByMode = (mode: RosterMode) => CardDesk;
+
+/**
+ * What the later ceremonies' wizards share with the app's session (issue
+ * 11): the cards of a record's mode (one PC/SC connection; the rehearsal's
+ * virtual cards, with the shares its initial ceremony wrote), the one queue
+ * of card and record operations (a reader poll never interleaves with a card
+ * read in any wizard), and the rehearsal units.
+ */
+export interface LaterCeremonyPorts {
+  readonly cardsFor: CardsByMode;
+  readonly queue: SerialQueue;
+  readonly rehearsal?: RehearsalPorts;
 }
 
 export interface RehearsalUnitsCreated {

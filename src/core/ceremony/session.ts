@@ -6,7 +6,13 @@ import { RecordCheck } from './record-check.js';
 import { ReshareSession } from './reshare-session.js';
 import type { CeremonySetup, RosterMode } from './roster.js';
 import { SerialQueue } from './serial-queue.js';
-import { fail, type SecretInput, type SessionPorts, withSecretBytes } from './session-ports.js';
+import {
+  fail,
+  type LaterCeremonyPorts,
+  type SecretInput,
+  type SessionPorts,
+  withSecretBytes,
+} from './session-ports.js';
 import { closeInterruptedRecords, saveRecordFiles, type InterruptedRecord } from './session-records.js';
 import type { OpenedPlan, PlanRef, RecordForCheck, SavedPlan, ShareChecked } from './session-view.js';
 import type { SetupUnit } from './setup-file.js';
@@ -15,7 +21,9 @@ import type { SetupUnit } from './setup-file.js';
 // sessions and the tests import from here is re-exported.
 export {
   REHEARSAL_FILE_PREFIX,
+  type CardsByMode,
   type FileDialogs,
+  type LaterCeremonyPorts,
   type FileFilter,
   type RehearsalIngest,
   type RehearsalPorts,
@@ -76,7 +84,7 @@ export class CeremonySession {
     });
     this.reshare = new ReshareSession({
       dialogs: ports.dialogs,
-      cards: this.productionCards,
+      cardsFor: (mode) => this.cardsFor(mode),
       queue: this.queue,
       now: this.now,
       ...(ports.scryptCost ? { scryptCost: ports.scryptCost } : {}),
@@ -85,15 +93,20 @@ export class CeremonySession {
   }
 
   /**
-   * The production cards and the one queue of card and record operations,
-   * for the later ceremonies' wizards (issue 11): one PC/SC connection, and
-   * a reader poll never interleaves with a card read in any of them.
+   * What the later ceremonies' wizards share with this session (issue 11;
+   * LaterCeremonyPorts): the cards of their record's mode and the one queue
+   * of card and record operations (one PC/SC connection; a reader poll
+   * never interleaves with a card read in any of them).
    */
-  get cardPorts(): { readonly cards: CardDesk; readonly queue: SerialQueue } {
-    return { cards: this.productionCards, queue: this.queue };
+  get laterCeremonyPorts(): LaterCeremonyPorts {
+    return {
+      cardsFor: (mode) => this.cardsFor(mode),
+      queue: this.queue,
+      ...(this.ports.rehearsal ? { rehearsal: this.ports.rehearsal } : {}),
+    };
   }
 
-  /** The cards of a mode: a rehearsal's virtual cards, or the real ones through PC/SC. */
+  /** The cards of a mode: a rehearsal's virtual cards, or the real ones through PC/SC; never the other's. */
   private cardsFor(mode: RosterMode): CardDesk {
     if (mode === 'production') return this.productionCards;
     if (this.rehearsalCards === null) fail('WrongStep', 'This application has no rehearsal cards.');
@@ -173,21 +186,40 @@ export class CeremonySession {
   /** A card prepared or unblocked during the initial ceremony is in its record. */
   private readonly noteCard: CardNote = (type, data) => this.initial.noteInRecord(type, data);
 
-  /** Readers and what is in them, for the live status. */
-  listCards(): Promise<CardsSnapshot> {
-    return this.cards.list();
+  /** Readers and what is in them, for the live status: of the initial ceremony's mode, or of `mode` (a later ceremony's record). */
+  listCards(mode?: RosterMode): Promise<CardsSnapshot> {
+    return (mode === undefined ? this.cards : this.cardsFor(mode)).list();
   }
 
-  /** Prepares a factory-fresh card in `reader` (new PIN and PUK, PIN-protected random management key). */
-  async prepareCard(reader: string, pin: string, newPin: string, newPuk: string): Promise<CardsSnapshot> {
-    await this.cards.prepareCard(reader, { pin, newPin, newPuk }, this.noteCard);
-    return this.cards.list();
+  /**
+   * Prepares a factory-fresh card in `reader` (new PIN and PUK, PIN-protected
+   * random management key): among the initial ceremony's cards, recorded in
+   * its record if one is open; or, with `mode` (a later wizard's record),
+   * among that mode's cards, kept on the desk for the later ceremony that
+   * issues a share to the card (share-turns.ts), never in the initial's.
+   */
+  async prepareCard(
+    reader: string,
+    pin: string,
+    newPin: string,
+    newPuk: string,
+    mode?: RosterMode,
+  ): Promise<CardsSnapshot> {
+    const [cards, note] = this.cardsAndNote(mode);
+    await cards.prepareCard(reader, { pin, newPin, newPuk }, note);
+    return cards.list();
   }
 
-  /** Sets a new PIN on a card whose PIN is blocked, with its PUK. */
-  async unblockPin(reader: string, puk: string, newPin: string): Promise<CardsSnapshot> {
-    await this.cards.unblockPin(reader, { puk, newPin }, this.noteCard);
-    return this.cards.list();
+  /** Sets a new PIN on a card whose PIN is blocked, with its PUK; `mode` as for prepareCard. */
+  async unblockPin(reader: string, puk: string, newPin: string, mode?: RosterMode): Promise<CardsSnapshot> {
+    const [cards, note] = this.cardsAndNote(mode);
+    await cards.unblockPin(reader, { puk, newPin }, note);
+    return cards.list();
+  }
+
+  /** The cards and the record of a card operation: the initial ceremony's, or a later wizard's (no record here). */
+  private cardsAndNote(mode: RosterMode | undefined): [CardDesk, CardNote] {
+    return mode === undefined ? [this.cards, this.noteCard] : [this.cardsFor(mode), () => false];
   }
 
   /** True while a ceremony is set up and not yet closed (closing the app would abandon it). */

@@ -10,8 +10,9 @@ import { CardShareDestination } from './card-media.js';
 import { FileShareDestination, type ShareDestination, type ShareSource } from './media.js';
 import type { CeremonySummary } from './record.js';
 import { checkShareSetRoster, type CustodianShare } from './share-issue.js';
+import type { RosterMode } from './roster.js';
 import type { FileDialogs, FileFilter, SecretInput } from './session.js';
-import { picked } from './session-ports.js';
+import { fileNameFor, pathFor, picked } from './session-ports.js';
 import { bringShare as bringOneShare, checkAgainstRecord, type BroughtShare } from './bring-share.js';
 
 export type { BroughtShare };
@@ -29,6 +30,8 @@ const SHARE_FILTERS: FileFilter[] = [{ name: 'Keyshare', extensions: ['keyshare'
 export interface ShareTurnPorts {
   dialogs: FileDialogs;
   cards: CardDesk;
+  /** The record's mode: a rehearsal's new share files are named REHEARSAL-… whatever was typed (issue 11). */
+  mode?: RosterMode;
   /** scrypt cost for share files; tests lower it, the app never sets it. */
   scryptCost?: { logN: number; r: number; p: number };
 }
@@ -178,13 +181,15 @@ export class NewShareSet {
     let ready: NewShareMedium;
     if (secret.medium === 'file') {
       checkPassphrase(bytes, 'The passphrase');
-      const path = picked(
+      const mode = ports.mode ?? 'production';
+      const chosen = picked(
         await ports.dialogs.saveFile({
           title: `Save ${c.name}\u2019s new share (${shareIndex} of ${this.custodians.length})`,
-          defaultName: `${fileStem}-share-${shareIndex}-${safeFileStem(c.name)}.keyshare`,
+          defaultName: fileNameFor(mode, `${fileStem}-share-${shareIndex}-${safeFileStem(c.name)}.keyshare`),
           filters: SHARE_FILTERS,
         }),
       );
+      const path = pathFor(mode, chosen);
       ready = { medium: 'file', path, secret: Buffer.from(bytes) };
     } else {
       const serial = await checkNewShareCard(ports.cards, secret.reader, bytes);

@@ -4,8 +4,10 @@ import type { BundleSummary } from '../bundle/bundle.js';
 import type { TransportKey } from '../bundle/transport.js';
 import { CeremonyError, missingCase } from '../errors.js';
 import type { AdminCertificateInfo } from '../identity/certificate.js';
-import { recordMode } from './bundle-record.js';
 import {
+  loadRehearsalUnitsStep,
+  useRehearsalUnitsStep,
+  type RehearsalUnitsStep,
   confirmLoadedUnit,
   loadTransport,
   loadUnitsStatus,
@@ -25,11 +27,19 @@ import {
   type UnitAdmins,
 } from './bundle-steps.js';
 import { createBundle, precheckBundle, type BundleRequest, type CreatedBundle } from './bundles.js';
-import type { CardDesk } from './card-desk.js';
 import { refuseEndedKey, type GivenStatus, type UnitsReportResult } from './lifecycle.js';
 import { summarize, type CeremonySummary } from './record.js';
 import { SerialQueue } from './serial-queue.js';
-import { missingUnits, type FileDialogs, type FileFilter } from './session.js';
+import { recordModeOf, rehearsalUnitsSnapshot, type RehearsalUnitsAt } from './rehearsal-units.js';
+import type { RosterMode } from './roster.js';
+import {
+  missingUnits,
+  type CardsByMode,
+  type FileDialogs,
+  type FileFilter,
+  type RehearsalPorts,
+  type RehearsalUnitsSnapshot,
+} from './session.js';
 import { readTranscript } from './transcript.js';
 
 // Admin change and zeroize in the desktop app (issue 11, ceremonies 3 and
@@ -50,8 +60,10 @@ export interface UnitsBundlePorts {
   dialogs: FileDialogs;
   /** Where the unsigned bundle is built and signed before it is saved (never a secret there). */
   workDir: string;
-  /** The cards an admin may sign with (slot 9C); without it, identity files only. */
-  cards?: CardDesk;
+  /** The cards of the record's mode an admin may sign with (slot 9C); without them, identity files only. */
+  cardsFor?: CardsByMode;
+  /** A rehearsal's units (issue 11); without them a rehearsal loads transport files. */
+  rehearsal?: RehearsalPorts;
   now?: () => Date;
 }
 
@@ -144,6 +156,8 @@ export interface UnitsBundleState {
   };
   /** Zeroize: the units' status files given so far (instance ids). */
   statuses: string[];
+  /** The rehearsal units in use (issue 11), and what they answered to the bundle; null otherwise. */
+  rehearsalUnits: RehearsalUnitsSnapshot | null;
   /** Zeroize: what the record now says was destroyed. */
   destroyed: null | {
     keyName: string;
@@ -155,6 +169,8 @@ export interface UnitsBundleState {
 
 export class UnitsBundleSession {
   private state: Phase = { phase: 'idle' };
+  /** The rehearsal instance the record's key lives on, once "Use the rehearsal units"; its folder stays in main. */
+  private rehearsalUnits: RehearsalUnitsAt | null = null;
   private readonly queue = new SerialQueue();
   private readonly now: () => Date;
 
@@ -162,8 +178,13 @@ export class UnitsBundleSession {
     this.now = ports.now ?? (() => new Date());
   }
 
+  /** The mode of the record opened (its cards' mode); production before one is. */
+  get cardMode(): RosterMode {
+    return this.state.phase === 'idle' ? 'production' : this.rehearsalStep(this.state.record).mode;
+  }
+
   snapshot(): UnitsBundleState {
-    return snapshotOf(this.state);
+    return { ...snapshotOf(this.state), rehearsalUnits: rehearsalUnitsSnapshot(this.rehearsalUnits) };
   }
 
   /** Opens the key's record (dialog) for an admin change or a zeroize; a key already ended is refused. */
@@ -180,10 +201,11 @@ export class UnitsBundleSession {
       const record: UnitsBundleRecord = {
         path,
         summary,
-        rehearsal: recordMode(entries)?.rehearsal === true,
+        rehearsal: recordModeOf(entries) === 'rehearsal',
         admins: unitAdminsOfRecord(entries),
       };
       this.state = { phase: 'units', op: operation, record, units: [] };
+      this.rehearsalUnits = null;
       return this.snapshot();
     });
   }
@@ -191,6 +213,24 @@ export class UnitsBundleSession {
   addTransport(): Promise<UnitsBundleState> {
     return this.queue.run(async () => {
       await loadTransport(this.ports.dialogs, this.expect('units', 'load a unit').units);
+      return this.snapshot();
+    });
+  }
+
+  /**
+   * "Use the rehearsal units" (issue 11), for a rehearsal record only: the
+   * rehearsal instance its key lives on, found from the record, its
+   * transport files written again with the units' state now; each unit is
+   * confirmed as a loaded file is.
+   */
+  useRehearsalUnits(): Promise<UnitsBundleState> {
+    return this.queue.run(async () => {
+      const st = this.expect('units', 'use the rehearsal units');
+      this.rehearsalUnits = await useRehearsalUnitsStep({
+        ...this.rehearsalStep(st.record),
+        units: st.units,
+        recordPath: st.record.path,
+      });
       return this.snapshot();
     });
   }
@@ -313,7 +353,7 @@ export class UnitsBundleSession {
           recordPath: st.record.path,
           signers: { admins: st.current.admins, role: 'a current admin of the units' },
           dialogs: this.ports.dialogs,
-          cards: this.ports.cards ?? null,
+          cards: this.ports.cardsFor?.(this.rehearsalStep(st.record).mode) ?? null,
           now: this.now(),
         },
         secret,
@@ -363,24 +403,64 @@ export class UnitsBundleSession {
    */
   recordDestroyed(): Promise<UnitsBundleState> {
     return this.queue.run(async () => {
-      const st = this.expect('saved', 'record the units\u2019 confirmation');
-      let report: UnitsReportResult;
-      try {
-        report = recordUnitsStatus({ recordPath: st.record.path, statuses: st.statuses, now: this.now });
-      } catch (e) {
-        // Refused statuses are of no further use: the refusal says to export them again and open them anew.
-        st.statuses = [];
-        throw e;
-      }
-      const { phase: _saved, statuses: _statuses, ...rest } = st;
-      this.state = { ...rest, phase: 'done', report };
+      this.recordReport(this.expect('saved', 'record the units\u2019 confirmation'));
       return this.snapshot();
     });
+  }
+
+  /**
+   * "Load into the rehearsal units" (issue 11): the saved bundle offered to
+   * the rehearsal units, each unit's answer kept; for a zeroize, then the
+   * units' report from the instance's own status, as recordDestroyed
+   * records it from status files (key-destroyed). A unit that refused leaves
+   * the report unwritten and says why.
+   */
+  loadIntoRehearsalUnits(): Promise<UnitsBundleState> {
+    return this.queue.run(async () => {
+      const st = this.state;
+      if (st.phase !== 'saved' && st.phase !== 'done')
+        throw new CeremonyError('WrongStep', 'Save the signed bundle first.');
+      const { units, status } = await loadRehearsalUnitsStep({
+        ...this.rehearsalStep(st.record),
+        units: this.rehearsalUnits,
+        saved: st.saved,
+      });
+      this.rehearsalUnits = units;
+      if (st.phase === 'saved') {
+        st.statuses = [status];
+        this.recordReport(st);
+      }
+      return this.snapshot();
+    });
+  }
+
+  /** The rehearsal units of the record's mode: refused for a production record. */
+  private rehearsalStep(record: UnitsBundleRecord): RehearsalUnitsStep {
+    return {
+      mode: record.rehearsal ? 'rehearsal' : 'production',
+      rehearsal: this.ports.rehearsal,
+      workDir: this.ports.workDir,
+    };
+  }
+
+  /** `units report`: the statuses checked against the record, and key-destroyed recorded. */
+  private recordReport(st: Extract<Phase, { phase: 'saved' }>): void {
+    let report: UnitsReportResult;
+    try {
+      report = recordUnitsStatus({ recordPath: st.record.path, statuses: st.statuses, now: this.now });
+    } catch (e) {
+      // Refused statuses are of no further use: the refusal says to export them again and open them anew.
+      st.statuses = [];
+      throw e;
+    }
+    const { phase: _saved, statuses: _statuses, ...rest } = st;
+    this.state = { ...rest, phase: 'done', report };
   }
 
   abandon(): Promise<UnitsBundleState> {
     return this.queue.run(async () => {
       this.state = { phase: 'idle' };
+      this.rehearsalUnits = null;
       return this.snapshot();
     });
   }
@@ -437,6 +517,7 @@ function snapshotOf(s: Phase): UnitsBundleState {
     change: null,
     bundle: null,
     statuses: [],
+    rehearsalUnits: null,
     destroyed: null,
   };
   if (s.phase === 'idle') return base;

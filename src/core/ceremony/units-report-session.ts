@@ -4,7 +4,9 @@ import { loadUnitsStatus, pickedPath, recordUnitsStatus } from './bundle-steps.j
 import { refuseEndedKey, type GivenStatus, type UnitsReportResult } from './lifecycle.js';
 import { summarize, type CeremonySummary } from './record.js';
 import { SerialQueue } from './serial-queue.js';
-import type { FileDialogs, FileFilter } from './session.js';
+import { findRehearsalUnits, recordModeOf, rehearsalPortsFor, rehearsalUnitsStatus } from './rehearsal-units.js';
+import type { RosterMode } from './roster.js';
+import type { FileDialogs, FileFilter, RehearsalPorts } from './session.js';
 import { readTranscript } from './transcript.js';
 
 // The end of a key recorded from what its units report (issue 11), apart
@@ -20,11 +22,17 @@ const RECORD_FILTERS: FileFilter[] = [{ name: 'Ceremony record', extensions: ['j
 export interface UnitsReportPorts {
   dialogs: FileDialogs;
   now?: () => Date;
+  /** A rehearsal's units (issue 11), in the work folder; without them a rehearsal gives status files. */
+  rehearsal?: RehearsalPorts;
+  /** The work folder the rehearsal units live in. */
+  workDir?: string;
 }
 
 interface OpenedRecord {
   path: string;
   summary: CeremonySummary;
+  /** From the record (issue 11): a rehearsal's key is reported by its rehearsal units. */
+  mode: RosterMode;
 }
 
 type Phase =
@@ -37,9 +45,9 @@ export type UnitsReportStep = Phase['phase'];
 /** What the room sees: domain data, mapped to the IPC view in src/main. */
 export interface UnitsReportState {
   step: UnitsReportStep;
-  record: null | { fileName: string; keyName: string; kcv: string };
+  record: null | { fileName: string; keyName: string; kcv: string; rehearsal: boolean };
   /** The rotation's record (the new key's), when given. */
-  newRecord: null | { fileName: string; keyName: string; kcv: string };
+  newRecord: null | { fileName: string; keyName: string; kcv: string; rehearsal: boolean };
   /** The instances whose status file was given. */
   statuses: string[];
   /** What the record now says (key-retired or key-destroyed, at this line). */
@@ -73,9 +81,11 @@ export class UnitsReportSession {
       const path = pickedPath(
         await this.ports.dialogs.openFile({ title: 'Open the key\u2019s record', filters: RECORD_FILTERS }),
       );
-      const summary = summarize(readTranscript(path));
+      const entries = readTranscript(path);
+      const summary = summarize(entries);
       refuseEndedKey(summary, `The record ${basename(path)}`);
-      this.state = { phase: 'statuses', record: { path, summary }, newRecord: null, statuses: [] };
+      const record = { path, summary, mode: recordModeOf(entries) };
+      this.state = { phase: 'statuses', record, newRecord: null, statuses: [] };
       return this.snapshot();
     });
   }
@@ -95,7 +105,8 @@ export class UnitsReportSession {
           'InvalidArgument',
           `${basename(path)} is the key\u2019s own record: open the record the rotation wrote for the new key.`,
         );
-      st.newRecord = { path, summary: summarize(readTranscript(path)) };
+      const entries = readTranscript(path);
+      st.newRecord = { path, summary: summarize(entries), mode: recordModeOf(entries) };
       return this.snapshot();
     });
   }
@@ -113,6 +124,29 @@ export class UnitsReportSession {
     return this.queue.run(async () => {
       const st = this.expect('statuses', 'give the units\u2019 status');
       st.statuses.push(await loadUnitsStatus(this.ports.dialogs, st.statuses));
+      return this.snapshot();
+    });
+  }
+
+  /**
+   * A rehearsal record's units (issue 11): the status of the rehearsal
+   * instance its key lives on, read from the instance itself in the work
+   * folder, instead of an exported status file.
+   */
+  addRehearsalStatus(): Promise<UnitsReportState> {
+    return this.queue.run(async () => {
+      const st = this.expect('statuses', 'give the rehearsal units\u2019 status');
+      const rehearsal = rehearsalPortsFor(st.record.mode, this.ports.rehearsal);
+      const dir = await findRehearsalUnits(
+        rehearsal,
+        this.ports.workDir ?? '',
+        st.record.path,
+        readTranscript(st.record.path),
+      );
+      const given = await rehearsalUnitsStatus(rehearsal, { dir });
+      if (st.statuses.some((g) => g.status.instanceId === given.status.instanceId))
+        throw new CeremonyError('InvalidArgument', `${given.label} is already given.`);
+      st.statuses.push(given);
       return this.snapshot();
     });
   }
@@ -162,8 +196,13 @@ export class UnitsReportSession {
   }
 }
 
-function recordFacts(r: OpenedRecord): { fileName: string; keyName: string; kcv: string } {
-  return { fileName: basename(r.path), keyName: r.summary.keyName, kcv: r.summary.kcv };
+function recordFacts(r: OpenedRecord): { fileName: string; keyName: string; kcv: string; rehearsal: boolean } {
+  return {
+    fileName: basename(r.path),
+    keyName: r.summary.keyName,
+    kcv: r.summary.kcv,
+    rehearsal: r.mode === 'rehearsal',
+  };
 }
 
 function snapshotOf(s: Phase): UnitsReportState {

@@ -13,6 +13,7 @@ import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
+import { LoadIntoRehearsalUnits } from '../ui/RehearsalUnits.js';
 import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
 
 const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
@@ -38,6 +39,7 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
       <WizardSteps
         label="Steps of the recovery"
         steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))}
+        rehearsal={view?.record?.rehearsal === true}
       />
       {view?.record && <RecordFacts record={view.record} built={current === 'signing' || current === 'done'} />}
       {current === 'idle' && <OpenRecord busy={call.busy !== null} step={step} />}
@@ -46,7 +48,7 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
       {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
       {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
       {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
-      {view && current === 'done' && <Done view={view} />}
+      {view && current === 'done' && <Done view={view} busy={call.busy !== null} step={step} />}
       <BusyStatus busy={call.busy} />
       <ErrorNotice error={call.error} />
       <div className="step-footer">
@@ -248,6 +250,14 @@ function Units({ view, busy, step }: { readonly view: RecoveryView; readonly bus
         }
         onContinue={() => void step('Checking the units…', () => api().recovery.unitsDone())}
         continueLabel="Continue to the admins"
+        {...(view.record?.rehearsal
+          ? {
+              rehearsal: {
+                units: view.rehearsalUnits,
+                onUse: () => void step('Creating the rehearsal units…', () => api().recovery.useRehearsalUnits()),
+              },
+            }
+          : {})}
       />
     </section>
   );
@@ -421,7 +431,7 @@ function Signing({
   );
 }
 
-function Done({ view }: { readonly view: RecoveryView }) {
+function Done({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
   const bundle = view.bundle!;
   return (
     <section className="check-section" aria-labelledby="recovery-done-heading">
@@ -436,6 +446,16 @@ function Done({ view }: { readonly view: RecoveryView }) {
           ? `The new record ${view.record.fileName} holds the recovery from the paper report, closed as completed, and the signatures: it is the key’s record from now on.`
           : 'The record holds the recovery, closed as completed, and the signatures.'}
       </p>
+      {view.rehearsalUnits && (
+        <LoadIntoRehearsalUnits
+          units={view.rehearsalUnits}
+          busy={busy}
+          what="Each of them then holds the recovered key."
+          onLoad={() =>
+            void step('Loading the bundle into the rehearsal units…', () => api().recovery.loadRehearsalUnits())
+          }
+        />
+      )}
       <p>
         <strong>Next:</strong> carry the bundle to the units and ingest it there (
         <span className="mono">crypto-unit-emulator ingest</span>); each unit then reports the key with KCV{' '}

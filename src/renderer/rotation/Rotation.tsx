@@ -14,6 +14,7 @@ import { BundleFacts } from '../ui/BundleFacts.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { MediumSecretForm, NewSetPlanFields, NewShareTurns, PlainField, useNewSetPlan } from '../ui/ShareTurns.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
+import { LoadIntoRehearsalUnits, RehearsalUnitsTable } from '../ui/RehearsalUnits.js';
 
 const STEPS: ReadonlyArray<{ steps: readonly RotationView['step'][]; label: string }> = [
   { steps: ['idle'], label: 'The current key’s record' },
@@ -48,6 +49,7 @@ export function Rotation({ onBack }: { readonly onBack: () => void }) {
       <WizardSteps
         label="Steps of the rotation"
         steps={STEPS.map((s) => ({ label: s.label, here: s.steps.includes(current) }))}
+        rehearsal={view?.current?.rehearsal === true}
       />
       {view?.current && <CurrentKeyFacts view={view} />}
       {current === 'idle' && <OpenRecord busy={busy} step={step} />}
@@ -144,6 +146,15 @@ function Units({ view, busy, step }: { readonly view: RotationView; readonly bus
         onConfirm={(unitId) => void step('Noting the confirmation…', () => api().rotation.confirmUnit({ unitId }))}
         onContinue={() => void step('Checking the units…', () => api().rotation.unitsDone())}
         continueLabel="Continue to the new key"
+        {...(view.current?.rehearsal
+          ? {
+              rehearsal: {
+                units: view.rehearsalUnits,
+                onUse: () =>
+                  void step('Finding the rehearsal units of this key…', () => api().rotation.useRehearsalUnits()),
+              },
+            }
+          : {})}
       />
     </section>
   );
@@ -331,6 +342,16 @@ function Saved({ view, busy, step }: { readonly view: RotationView; readonly bus
         Saved to <span className="path">{bundle.saved?.path}</span>, file SHA-256{' '}
         <span className="mono">{bundle.saved?.fileSha256}</span>.
       </p>
+      {view.rehearsalUnits && (
+        <LoadIntoRehearsalUnits
+          units={view.rehearsalUnits}
+          busy={busy}
+          what="Their own status then shows the new key current, and the current key’s record retires the old key."
+          onLoad={() =>
+            void step('Loading the bundle into the rehearsal units…', () => api().rotation.loadRehearsalUnits())
+          }
+        />
+      )}
       <p>
         Carry the bundle to the units and ingest it there (<span className="mono">crypto-unit-emulator ingest</span>
         ); each unit then holds the new key as current and the old one as old. Export the units’ status (
@@ -364,6 +385,7 @@ function Done({ view }: { readonly view: RotationView }) {
         <p>{`The units hold the new key “${n.keyName}” (KCV ${n.kcv}) as current, and “${c.keyName}” (KCV ${c.kcv}) as old.`}</p>
         <p>{`The record ${c.fileName} retires “${c.keyName}” (entry ${report.entrySeq}): its shares are now refused by every later ceremony. Clear the old cards and destroy the old share files.`}</p>
       </div>
+      {view.rehearsalUnits?.loaded && <RehearsalUnitsTable loaded={view.rehearsalUnits.loaded} />}
       <h3>What the units reported ({report.statusFile})</h3>
       <ul>
         {report.units.map((u) => (

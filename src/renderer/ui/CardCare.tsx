@@ -7,11 +7,12 @@
 // This panel sits inside the secret form of its step, and HTML forbids a form
 // inside a form, so it is a group whose Enter key runs its own action instead
 // of submitting the step's form.
-import { useId, useState, type KeyboardEvent } from 'react';
+import { useContext, useId, useState, type KeyboardEvent } from 'react';
 import type { CardsView, IpcResult, ReaderView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { BusyStatus, ErrorNotice, SuccessNotice } from './Notices.js';
+import { CardsWizardContext } from './ReaderPicker.js';
 import { SecretField } from './SecretField.js';
 
 const FACTORY_PIN_HINT = 'A new card’s factory PIN is 123456.';
@@ -25,6 +26,8 @@ interface Field {
 
 export function CardCare({ reader }: { readonly reader: ReaderView }) {
   const card = reader.card;
+  // In a later wizard, the card is among that wizard's readers (its record's mode), not the initial ceremony's.
+  const wizard = useContext(CardsWizardContext);
   const [done, setDone] = useState<string | null>(null);
   if (!reader.present || card === null) return null;
   if (done !== null && card.prepared && card.pinTriesLeft > 0) return <SuccessNotice title={done} />;
@@ -56,6 +59,7 @@ export function CardCare({ reader }: { readonly reader: ReaderView }) {
             pin: v['pin'] ?? '',
             newPin: v['newPin'] ?? '',
             newPuk: v['newPuk'] ?? '',
+            ...(wizard ? { wizard } : {}),
           })
         }
         onDone={() => setDone(`Card ${card.serial} is prepared. Use its new PIN from now on.`)}
@@ -76,7 +80,14 @@ export function CardCare({ reader }: { readonly reader: ReaderView }) {
         action="Unblock the PIN"
         busyText="Unblocking the PIN…"
         check={(v) => (v['newPin'] !== v['newPinAgain'] ? 'The two new PINs differ.' : null)}
-        send={(v) => api().cards.unblock({ reader: reader.name, puk: v['puk'] ?? '', newPin: v['newPin'] ?? '' })}
+        send={(v) =>
+          api().cards.unblock({
+            reader: reader.name,
+            puk: v['puk'] ?? '',
+            newPin: v['newPin'] ?? '',
+            ...(wizard ? { wizard } : {}),
+          })
+        }
         onDone={() => setDone(`The PIN of card ${card.serial} is unblocked. Use the new PIN.`)}
       />
     );

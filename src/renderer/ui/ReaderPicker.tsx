@@ -2,8 +2,8 @@
 // while it is on screen. Changes are announced in one polite live region as
 // short sentences ("Reader 1: card 12345678 inserted"), instead of making the
 // whole list live and re-reading it every second.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import type { CardsView, IpcError, ReaderView } from '../../shared/ipc.js';
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import type { CardsView, CardsWizard, IpcError, ReaderView } from '../../shared/ipc.js';
 import { api, safeCall } from '../lib/bridge.js';
 import { plural } from '../lib/format.js';
 
@@ -78,7 +78,15 @@ type PollState =
   | { readonly status: 'ready'; readonly cards: CardsView }
   | { readonly status: 'failed'; readonly error: IpcError };
 
+/**
+ * The later ceremony's wizard a reader list is in (issue 11): main lists the
+ * readers of the mode of the record that wizard opened (a rehearsal's
+ * virtual readers, or PC/SC). Outside one, the initial ceremony's.
+ */
+export const CardsWizardContext = createContext<CardsWizard | null>(null);
+
 function useCardsPolling(expected: ExpectedCard | null): { state: PollState; announcement: string } {
+  const wizard = useContext(CardsWizardContext);
   const [state, setState] = useState<PollState>({ status: 'loading' });
   const [announcement, setAnnouncement] = useState('');
   const last = useRef<{ json: string; cards: CardsView | null }>({ json: '', cards: null });
@@ -92,7 +100,7 @@ function useCardsPolling(expected: ExpectedCard | null): { state: PollState; ann
     async function poll(): Promise<void> {
       if (inFlight) return;
       inFlight = true;
-      const result = await safeCall(() => api().cards.list());
+      const result = await safeCall(() => (wizard ? api().cards.listForWizard({ wizard }) : api().cards.list()));
       inFlight = false;
       if (unmounted) return;
       const next: PollState = result.ok
@@ -120,7 +128,7 @@ function useCardsPolling(expected: ExpectedCard | null): { state: PollState; ann
       unmounted = true;
       window.clearInterval(timer);
     };
-  }, []);
+  }, [wizard]);
 
   return { state, announcement };
 }

@@ -1,8 +1,10 @@
 // The target units of a bundle, as the operator confirms them: each unit's
 // transport file loaded, its fingerprint (hex groups and PGP words)
 // compared with the unit's own display, every unit of the instance present.
-import type { UnitView } from '../../shared/ipc.js';
+// In a rehearsal (issue 11) the rehearsal units can stand in for the files.
+import type { RehearsalUnitsView, UnitView } from '../../shared/ipc.js';
 import { FingerprintWords, HexGroups } from './Fingerprint.js';
+import { RehearsalUnitDisplay } from './RehearsalUnits.js';
 
 export function UnitsToConfirm({
   units,
@@ -13,6 +15,7 @@ export function UnitsToConfirm({
   onConfirm,
   onContinue,
   continueLabel,
+  rehearsal,
 }: {
   readonly units: readonly UnitView[];
   readonly unitsMissing: readonly string[];
@@ -22,6 +25,8 @@ export function UnitsToConfirm({
   readonly onConfirm: (unitId: string) => void;
   readonly onContinue: () => void;
   readonly continueLabel: string;
+  /** A rehearsal record only: "Use the rehearsal units", and what each of them displays once in use. */
+  readonly rehearsal?: { readonly units: RehearsalUnitsView | null; readonly onUse: () => void };
 }) {
   const ready = units.length > 0 && unitsMissing.length === 0 && units.every((u) => u.confirmed);
   return (
@@ -34,6 +39,11 @@ export function UnitsToConfirm({
             </p>
             <HexGroups groups={u.fingerprintGroups} size="medium" testId={`${testIdPrefix}-unit-${u.unitId}`} />
             <FingerprintWords words={u.fingerprintWords} />
+            {rehearsal?.units?.displays
+              .filter((d) => d.unitId === u.unitId)
+              .map((d) => (
+                <RehearsalUnitDisplay key={d.unitId} display={d} />
+              ))}
             {u.confirmed ? (
               <p className="notice notice-success">Confirmed: matches the unit’s display.</p>
             ) : (
@@ -52,10 +62,26 @@ export function UnitsToConfirm({
       {unitsMissing.length > 0 && (
         <p>The bundle goes to every unit of the instance; still to load: {unitsMissing.join(', ')}.</p>
       )}
+      {rehearsal && units.length === 0 && (
+        <p className="notice notice-info">
+          A rehearsal record’s key lives on rehearsal units: “Use the rehearsal units” loads their transport files from
+          the in-process units; a production unit would refuse this rehearsal’s bundle.
+        </p>
+      )}
       <div className="actions">
+        {rehearsal && (
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={busy || units.length > 0}
+            onClick={rehearsal.onUse}
+          >
+            Use the rehearsal units
+          </button>
+        )}
         <button
           type="button"
-          className={`button ${ready ? 'button-secondary' : 'button-primary'}`}
+          className={`button ${ready || rehearsal ? 'button-secondary' : 'button-primary'}`}
           disabled={busy}
           onClick={onLoad}
         >

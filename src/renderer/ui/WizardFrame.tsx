@@ -1,10 +1,12 @@
 // What every later ceremony's wizard (issue 11: recovery, rotation, admin
 // change and zeroize, units report) has around its steps: the view main
 // last answered, one call at a time that replaces it (`step`), and the list
-// of steps with the current one marked.
+// of steps with the current one marked, under the REHEARSAL banner when
+// the record the wizard opened is a rehearsal's (issue 11).
 import { useEffect, useState } from 'react';
 import type { IpcResult } from '../../shared/ipc.js';
 import { useCall, type CallState } from '../lib/useCall.js';
+import { RehearsalBanner } from './RehearsalBanner.js';
 
 export interface WizardView<V> {
   readonly call: CallState;
@@ -44,21 +46,30 @@ export function useWizardView<V>(
   return { call, view, step };
 }
 
-/** The wizard's steps, in order, the current one marked (aria-current) and in bold. */
+/**
+ * The wizard's steps, in order, the current one marked (aria-current) and in
+ * bold; above them the REHEARSAL banner on every step of a rehearsal
+ * (`rehearsal`: from the record main opened, never from a choice on screen).
+ */
 export function WizardSteps({
   label,
   steps,
+  rehearsal = false,
 }: {
   readonly label: string;
   readonly steps: ReadonlyArray<{ readonly label: string; readonly here: boolean }>;
+  readonly rehearsal?: boolean;
 }) {
   return (
-    <ol className="recovery-steps" aria-label={label}>
-      {steps.map((s) => (
-        <li key={s.label} aria-current={s.here ? 'step' : undefined}>
-          {s.here ? <strong>{s.label}</strong> : s.label}
-        </li>
-      ))}
-    </ol>
+    <>
+      {rehearsal && <RehearsalBanner />}
+      <ol className="recovery-steps" aria-label={label}>
+        {steps.map((s) => (
+          <li key={s.label} aria-current={s.here ? 'step' : undefined}>
+            {s.here ? <strong>{s.label}</strong> : s.label}
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }

@@ -13,6 +13,7 @@ import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
+import { LoadIntoRehearsalUnits } from '../ui/RehearsalUnits.js';
 
 const TITLE: Record<UnitsBundleOperationView, string> = {
   'admin-change': 'Change the admins',
@@ -54,6 +55,7 @@ export function UnitsBundle({
       <WizardSteps
         label={`Steps: ${TITLE[operation]}`}
         steps={stepsOf(operation).map((s) => ({ label: s.label, here: s.step === current }))}
+        rehearsal={view?.record?.rehearsal === true}
       />
       {view?.record && <RecordFacts record={view.record} current={view.current} />}
       {current === 'idle' && <OpenRecord operation={operation} busy={busy} step={step} />}
@@ -66,7 +68,7 @@ export function UnitsBundle({
       )}
       {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
       {view && current === 'saved' && <UnitsConfirmation view={view} busy={busy} step={step} />}
-      {view && current === 'done' && <Done view={view} />}
+      {view && current === 'done' && <Done view={view} busy={busy} step={step} />}
       <BusyStatus busy={call.busy} />
       <ErrorNotice error={call.error} />
       <div className="step-footer">
@@ -177,6 +179,15 @@ function Units({ view, busy, step }: { readonly view: UnitsBundleView; readonly 
         }
         onContinue={() => void step('Checking the units against the record…', () => api().unitsBundle.unitsDone())}
         continueLabel="Continue"
+        {...(view.record?.rehearsal
+          ? {
+              rehearsal: {
+                units: view.rehearsalUnits,
+                onUse: () =>
+                  void step('Finding the rehearsal units of this key…', () => api().unitsBundle.useRehearsalUnits()),
+              },
+            }
+          : {})}
       />
     </section>
   );
@@ -420,6 +431,12 @@ function UnitsConfirmation({
         5. The units’ confirmation
       </ScreenHeading>
       <Saved bundle={bundle} />
+      <RehearsalLoad
+        view={view}
+        busy={busy}
+        step={step}
+        what="Their own status then shows them zeroized, and the record says the key is destroyed."
+      />
       <p>
         Carry the bundle to the units and ingest it there (<span className="mono">crypto-unit-emulator ingest</span>).
         Then export the units’ status (<span className="mono">status --json</span>) and open it here: the record closes
@@ -450,7 +467,32 @@ function UnitsConfirmation({
   );
 }
 
-function Done({ view }: { readonly view: UnitsBundleView }) {
+/** A rehearsal's units, once the bundle is saved: "Load into the rehearsal units", then what they answered. */
+function RehearsalLoad({
+  view,
+  busy,
+  step,
+  what,
+}: {
+  readonly view: UnitsBundleView;
+  readonly busy: boolean;
+  readonly step: Step;
+  readonly what: string;
+}) {
+  if (view.rehearsalUnits === null) return null;
+  return (
+    <LoadIntoRehearsalUnits
+      units={view.rehearsalUnits}
+      busy={busy}
+      what={what}
+      onLoad={() =>
+        void step('Loading the bundle into the rehearsal units…', () => api().unitsBundle.loadRehearsalUnits())
+      }
+    />
+  );
+}
+
+function Done({ view, busy, step }: { readonly view: UnitsBundleView; readonly busy: boolean; readonly step: Step }) {
   const bundle = view.bundle!;
   const destroyed = view.destroyed;
   if (destroyed !== null)
@@ -459,6 +501,7 @@ function Done({ view }: { readonly view: UnitsBundleView }) {
         <ScreenHeading level={3} id="units-bundle-done-heading">
           The key is destroyed
         </ScreenHeading>
+        <RehearsalLoad view={view} busy={busy} step={step} what="" />
         <dl className="fact-list record-facts">
           <div>
             <dt>Key</dt>
@@ -487,6 +530,7 @@ function Done({ view }: { readonly view: UnitsBundleView }) {
       </ScreenHeading>
       <BundleFacts bundle={bundle} testId="units-bundle-payload-hash" removedName={removedNameIn(view.current)} />
       <Saved bundle={bundle} />
+      <RehearsalLoad view={view} busy={busy} step={step} what="They then have the new admins and thresholds." />
       <p>
         <strong>Next:</strong> carry the bundle to the units and ingest it there (
         <span className="mono">crypto-unit-emulator ingest</span>); the units then have the new admins and thresholds.

@@ -32,7 +32,11 @@ export function UnitsReport({ onBack }: { readonly onBack: () => void }) {
   return (
     <main className="app-main check units-report">
       <ScreenHeading level={2}>{TITLE}</ScreenHeading>
-      <WizardSteps label={`Steps: ${TITLE}`} steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))} />
+      <WizardSteps
+        label={`Steps: ${TITLE}`}
+        steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))}
+        rehearsal={view?.record?.rehearsal === true}
+      />
       {current === 'idle' && <OpenRecord busy={busy} step={step} />}
       {view && current === 'statuses' && <Statuses view={view} busy={busy} step={step} />}
       {view && current === 'done' && <Recorded view={view} />}
@@ -133,9 +137,21 @@ function Statuses({
         {view.statuses.length === 0 ? 'No status given yet.' : `Status given for instance ${view.statuses.join(', ')}.`}
       </p>
       <div className="actions">
+        {view.record?.rehearsal && (
+          <button
+            type="button"
+            className={`button ${view.statuses.length === 0 ? 'button-primary' : 'button-secondary'}`}
+            disabled={busy}
+            onClick={() =>
+              void step('Reading the rehearsal units’ status…', () => api().unitsReport.addRehearsalStatus())
+            }
+          >
+            Use the rehearsal units’ status
+          </button>
+        )}
         <button
           type="button"
-          className={`button ${view.statuses.length === 0 ? 'button-primary' : 'button-secondary'}`}
+          className={`button ${view.statuses.length === 0 && !view.record?.rehearsal ? 'button-primary' : 'button-secondary'}`}
           disabled={busy}
           onClick={() => void step('Reading the units’ status…', () => api().unitsReport.addStatus())}
         >

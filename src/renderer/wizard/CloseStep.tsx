@@ -6,6 +6,7 @@ import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice, SuccessNotice } from '../ui/Notices.js';
+import { RehearsalUnitsTable } from '../ui/RehearsalUnits.js';
 import { StepAction } from './StepAction.js';
 import { StepFrame } from './StepFrame.js';
 import { useCeremony } from './context.js';
@@ -149,32 +150,7 @@ function RehearsalUnitsLoad() {
           />
         </>
       ) : (
-        <table className="share-table">
-          <caption>What the rehearsal units report after the bundle</caption>
-          <thead>
-            <tr>
-              <th scope="col">Unit</th>
-              <th scope="col">Bundle</th>
-              <th scope="col">State</th>
-              <th scope="col">KCV</th>
-              <th scope="col">Mode</th>
-            </tr>
-          </thead>
-          <tbody>
-            {loaded.units.map((u) => {
-              const result = loaded.results.find((r) => r.unitId === u.unitId);
-              return (
-                <tr key={u.unitId}>
-                  <th scope="row">{u.unitId}</th>
-                  <td>{result === undefined ? '\u2014' : result.ok ? 'accepted' : `refused: ${result.message}`}</td>
-                  <td>{u.state}</td>
-                  <td className="mono">{u.kcv ?? '\u2014'}</td>
-                  <td>{u.rehearsal ? 'rehearsal' : 'production'}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <RehearsalUnitsTable loaded={loaded} />
       )}
     </section>
   );

@@ -7,6 +7,7 @@ import { api } from '../lib/bridge.js';
 import { plural } from '../lib/format.js';
 import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { RehearsalUnitDisplay } from '../ui/RehearsalUnits.js';
 import { StepFrame } from './StepFrame.js';
 import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
 
@@ -141,16 +142,7 @@ function UnitCard({
       <HexGroups groups={unit.fingerprintGroups} />
       <h4 className="label-heading">The same, as words to read aloud</h4>
       <FingerprintWords words={unit.fingerprintWords} />
-      {display !== null && (
-        <div className="rehearsal-display">
-          <h4 className="label-heading">The unit’s “display” (rehearsal: reported by the in-process emulator)</h4>
-          <p className="muted">
-            An in-process unit has no display to read, so this is the fingerprint the rehearsal unit reports for its own
-            transport key. Compare it with the file’s above, as you would with a real unit’s display.
-          </p>
-          <HexGroups groups={display.fingerprintGroups} />
-        </div>
-      )}
+      {display !== null && <RehearsalUnitDisplay display={display} />}
 
       <div className="unit-actions">
         <div className="checkbox-field">

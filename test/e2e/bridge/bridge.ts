@@ -122,18 +122,28 @@ export function createBridge(o: BridgeOptions): Bridge {
   session.closeInterruptedRecords();
   const bugs: string[] = [];
   // As main builds them (src/main/index.ts): the later ceremonies on the session's own cards and queue.
+  const later = session.laterCeremonyPorts;
   const rotation = new RotationSession({
     dialogs,
-    ...session.cardPorts,
+    ...later,
     workDir: o.workDir,
     ...(o.scryptCost ? { scryptCost: o.scryptCost } : {}),
   });
   const handlers = createHandlers({
     session,
-    recovery: new RecoverySession({ dialogs, ...session.cardPorts, workDir: o.workDir }),
+    recovery: new RecoverySession({ dialogs, ...later, workDir: o.workDir }),
     rotation,
-    unitsBundle: new UnitsBundleSession({ dialogs, cards: session.cardPorts.cards, workDir: o.workDir }),
-    unitsReport: new UnitsReportSession({ dialogs }),
+    unitsBundle: new UnitsBundleSession({
+      dialogs,
+      cardsFor: later.cardsFor,
+      ...(later.rehearsal ? { rehearsal: later.rehearsal } : {}),
+      workDir: o.workDir,
+    }),
+    unitsReport: new UnitsReportSession({
+      dialogs,
+      ...(later.rehearsal ? { rehearsal: later.rehearsal } : {}),
+      workDir: o.workDir,
+    }),
     appInfo: () => ({ name: 'Key Ceremony', version: 'test', networkInterfacesUp: o.networkInterfacesUp ?? [] }),
     reportBug: (channel, error) => {
       bugs.push(`${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -98,7 +98,8 @@ function session(dir: string, cards?: InProcessTransport): { s: RecoverySession;
     if (!cards) throw new Error('no card in this test');
     return cards;
   };
-  return { s: new RecoverySession({ dialogs, cards: new CardDesk(open, queue), queue, workDir: work }), dialogs };
+  const desk = new CardDesk(open, queue);
+  return { s: new RecoverySession({ dialogs, cardsFor: () => desk, queue, workDir: work }), dialogs };
 }
 
 async function refusal(p: Promise<unknown>): Promise<CeremonyError> {

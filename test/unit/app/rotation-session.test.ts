@@ -57,7 +57,7 @@ async function rig() {
   };
   const s = new RotationSession({
     dialogs,
-    cards: new CardDesk(noCards, queue),
+    cardsFor: () => new CardDesk(noCards, queue),
     queue,
     workDir: work,
     scryptCost: SCRYPT,

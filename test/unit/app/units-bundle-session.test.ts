@@ -275,7 +275,7 @@ describe('signing with a card', () => {
     const dialogs = new ScriptedDialogs();
     const work = join(dir, 'work-cards');
     mkdirSync(work);
-    const z = new UnitsBundleSession({ dialogs, workDir: work, cards });
+    const z = new UnitsBundleSession({ dialogs, workDir: work, cardsFor: () => cards });
     dialogs.answer('openFile', k.record);
     await z.openRecord('zeroize');
     for (const t of transports) {

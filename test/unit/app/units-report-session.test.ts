@@ -117,7 +117,7 @@ describe('UnitsReportSession', () => {
     };
     const r = new RotationSession({
       dialogs,
-      cards: new CardDesk(noCards, queue),
+      cardsFor: () => new CardDesk(noCards, queue),
       queue,
       workDir: work,
       scryptCost: SCRYPT,
