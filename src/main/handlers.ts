@@ -12,7 +12,8 @@ import type { RecoverySession } from '../core/ceremony/recovery-session.js';
 import type { RotationSession } from '../core/ceremony/rotation-session.js';
 import type { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
 import type { UnitsReportSession } from '../core/ceremony/units-report-session.js';
-import { CeremonyError } from '../core/errors.js';
+import type { LaterPapersSource } from '../core/ceremony/later-papers.js';
+import { CeremonyError, missingCase } from '../core/errors.js';
 import {
   IpcChannel,
   type AppInfo,
@@ -22,7 +23,10 @@ import {
   type IpcError,
   type IpcResponse,
   type Medium,
+  type PapersScriptRequest,
+  type PapersWizard,
   type PlanRef,
+  PAPERS_WIZARDS,
   type ResharePlanRequest,
   type RotationPlanRequest,
   type SecretInput,
@@ -36,6 +40,7 @@ import {
   interruptedView,
   planFileView,
   planOpenedView,
+  papersPlanOpenedView,
   headComparisonView,
   recordCheckView,
   recordView,
@@ -112,6 +117,21 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     return ctx.unitsReport;
   };
   const ur = unitsReportView;
+  // The later wizards' papers (issue 11): what each session holds, through one desk.
+  const papersOf = (wizard: PapersWizard): LaterPapersSource => {
+    switch (wizard) {
+      case 'recovery':
+        return recovery();
+      case 'reshare':
+        return s.reshare;
+      case 'units-bundle':
+        return unitsBundle();
+      case 'rotation':
+        return rotation();
+      default:
+        return missingCase(wizard);
+    }
+  };
   return {
     [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
     [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.snapshot())),
@@ -130,6 +150,29 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       IpcChannel.planPrintScript,
       (a) => parsePlanForm(one(a), ['fromPlan']),
       (r) => s.printPlanScript(r.setup, planUnits(r.units), r.fromPlan),
+    ),
+    [IpcChannel.papersPrintScript]: h(
+      IpcChannel.papersPrintScript,
+      (a) => parsePapersScript(one(a)),
+      (r) => s.papers.printScript(papersOf(r.wizard).papersFacts(r.thresholds), r.names),
+    ),
+    [IpcChannel.papersSavePlan]: h(
+      IpcChannel.papersSavePlan,
+      (a) => parsePapersScript(one(a)),
+      async (r) => planFileView(await s.papers.savePlan(papersOf(r.wizard).papersFacts(r.thresholds), r.names)),
+    ),
+    [IpcChannel.papersOpenPlan]: h(
+      IpcChannel.papersOpenPlan,
+      (a) => ({ wizard: parsePapersWizard(record(one(a), ['wizard'])['wizard']) }),
+      async (r) => papersPlanOpenedView(await s.papers.openPlan(papersOf(r.wizard).papersFacts())),
+    ),
+    [IpcChannel.papersPrintReport]: h(
+      IpcChannel.papersPrintReport,
+      (a) => {
+        const o = record(one(a), ['wizard', 'witnesses']);
+        return { wizard: parsePapersWizard(o['wizard']), witnesses: parseNames(o['witnesses'], 'The witnesses') };
+      },
+      (r) => s.papers.printReport(papersOf(r.wizard).reportRecordPath(), r.witnesses),
     ),
     [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, async () => ceremonyView(await s.abandon())),
     [IpcChannel.recoveryState]: h(IpcChannel.recoveryState, none, () => recoveryView(recovery().snapshot())),
@@ -544,6 +587,8 @@ const MAX_SECRET = 1024;
 const MAX_REASON = 1000;
 /** More units than a plan may name (SETUP.json's limit is 16) are refused by core, by the member; this only bounds the request. */
 const MAX_PLAN_UNITS = 64;
+/** A script's witnesses (SETUP.json's limit, src/core/ceremony/setup-file.ts MAX_WITNESSES). */
+const MAX_WITNESSES = 16;
 
 function noArgument(args: readonly unknown[]): undefined {
   if (args.length !== 0) throw new InvalidIpcRequest(`This call takes no argument, but received ${args.length}.`);
@@ -614,6 +659,42 @@ const SETUP_KEYS = [
   'witnesses',
   'reasons',
 ] as const;
+
+function parsePapersWizard(value: unknown): PapersWizard {
+  if (!(PAPERS_WIZARDS as readonly unknown[]).includes(value))
+    throw new InvalidIpcRequest(`wizard must be one of ${PAPERS_WIZARDS.map((w) => `"${w}"`).join(', ')}.`);
+  return value as PapersWizard;
+}
+
+function parseNames(value: unknown, what: string): string[] {
+  return list(value, what, MAX_WITNESSES, (v, i) => text(v, `${what}: name ${i + 1}`));
+}
+
+/** A later wizard's script or plan: the wizard, the names typed, and (an admin change) the thresholds typed. */
+function parsePapersScript(value: unknown): PapersScriptRequest {
+  const o = record(value, ['wizard', 'names'], 'The request', ['thresholds']);
+  const n = record(o['names'], ['operator', 'witnesses'], 'The names', ['ceremonyName']);
+  const t =
+    o['thresholds'] === undefined
+      ? undefined
+      : record(o['thresholds'], ['signatureThreshold', 'revocationThreshold'], 'The thresholds');
+  return {
+    wizard: parsePapersWizard(o['wizard']),
+    names: {
+      operator: text(n['operator'], 'The operator name'),
+      witnesses: parseNames(n['witnesses'], 'The witnesses'),
+      ...(n['ceremonyName'] !== undefined ? { ceremonyName: text(n['ceremonyName'], 'The ceremony name') } : {}),
+    },
+    ...(t !== undefined
+      ? {
+          thresholds: {
+            signatureThreshold: integer(t['signatureThreshold'], 'The signature threshold', 1, 255),
+            revocationThreshold: integer(t['revocationThreshold'], 'The revocation threshold', 1, 255),
+          },
+        }
+      : {}),
+  };
+}
 
 /** Start's request: the set-up, and the plan it was filled from, if any. */
 function parseStart(value: unknown): CeremonySetup & { fromPlan?: PlanRef; mode?: CeremonyMode } {

@@ -117,6 +117,30 @@ export interface PlanRef {
   readonly sha256: string;
 }
 
+/** The later wizards (issue 11) that print a ceremony script before and a report after: each names its session. */
+export const PAPERS_WIZARDS = ['recovery', 'reshare', 'units-bundle', 'rotation'] as const;
+export type PapersWizard = (typeof PAPERS_WIZARDS)[number];
+
+/** The names the room gives a later ceremony's script that no record holds (typed, or from a plan). */
+export interface PaperNames {
+  /** The ceremony's name; the kind and the key's name when absent. */
+  readonly ceremonyName?: string;
+  readonly operator: string;
+  readonly witnesses: readonly string[];
+}
+
+/** A later wizard's script or plan: its session's facts and these names (an admin change: the thresholds typed). */
+export interface PapersScriptRequest {
+  readonly wizard: PapersWizard;
+  readonly names: PaperNames;
+  readonly thresholds?: { readonly signatureThreshold: number; readonly revocationThreshold: number };
+}
+
+/** A plan (SETUP.json) opened in a later wizard: of its kind and key, for its names. */
+export interface PapersPlanOpenedView extends PlanFileView {
+  readonly names: PaperNames;
+}
+
 /** The set-up Start takes, and the plan it was filled from, if any (recorded in the ceremony's opening). */
 export interface CeremonyStartRequest extends CeremonySetup {
   readonly fromPlan?: PlanRef;
@@ -727,6 +751,10 @@ export const IpcChannel = {
   planSave: 'plan:save',
   planOpen: 'plan:open',
   planPrintScript: 'plan:print-script',
+  papersPrintScript: 'papers:print-script',
+  papersSavePlan: 'papers:save-plan',
+  papersOpenPlan: 'papers:open-plan',
+  papersPrintReport: 'papers:print-report',
   recoveryState: 'recovery:state',
   recoveryOpenRecord: 'recovery:open-record',
   recoveryAddTransport: 'recovery:add-transport',
@@ -839,6 +867,17 @@ export interface IpcContract {
   [IpcChannel.planOpen]: { request: undefined; result: PlanOpenedView };
   /** Prints the ceremony script of the form's values (system print dialog); false if the person canceled. */
   [IpcChannel.planPrintScript]: { request: PlanScriptRequest; result: { printed: boolean } };
+  /** A later wizard: prints its ceremony script (system print dialog) before anyone brings a secret; false if canceled. */
+  [IpcChannel.papersPrintScript]: { request: PapersScriptRequest; result: { printed: boolean } };
+  /** A later wizard: saves its plan (SETUP.json, save dialog) for sign-off; never overwrites. */
+  [IpcChannel.papersSavePlan]: { request: PapersScriptRequest; result: PlanFileView };
+  /** A later wizard: opens a plan (SETUP.json) of its kind and key for the names; refused for another kind or key. */
+  [IpcChannel.papersOpenPlan]: { request: { wizard: PapersWizard }; result: PapersPlanOpenedView };
+  /** A later wizard, once done: prints the record's report (`transcript report`), the witnesses named added. */
+  [IpcChannel.papersPrintReport]: {
+    request: { wizard: PapersWizard; witnesses: readonly string[] };
+    result: { printed: boolean };
+  };
   /** Abandons the ceremony: wipes any key, records the abort. */
   [IpcChannel.ceremonyAbandon]: { request: undefined; result: CeremonyView };
   /** Opens a transport key file (dialog) and adds its unit, unconfirmed. */

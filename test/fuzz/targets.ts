@@ -473,6 +473,15 @@ const setupFields: Record<string, Spec> = {
 const planRef = S.obj({ sha256: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) });
 const planUnit = S.obj({ id: S.text(), transportFingerprint: (v) => v === null || S.text()(v) });
 const planFields: Record<string, Spec> = { setup: S.obj(setupFields), units: S.list(64, planUnit) };
+const papersWizard: Spec = (v) => v === 'recovery' || v === 'reshare' || v === 'units-bundle' || v === 'rotation';
+const papersScript = S.objWith(
+  {
+    wizard: papersWizard,
+    names: S.objWith({ operator: S.text(), witnesses: S.list(16, S.text()) }, { ceremonyName: S.text() }),
+  },
+  { thresholds: S.obj({ signatureThreshold: S.int(1, 255), revocationThreshold: S.int(1, 255) }) },
+);
+const PAPERS_EXAMPLE = { wizard: 'rotation', names: { operator: 'Olga', witnesses: ['Wanda'] } };
 
 const PLAN_EXAMPLE = {
   setup: {
@@ -604,6 +613,20 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
     },
   },
   [IpcChannel.planOpen]: { spec: null },
+  [IpcChannel.papersPrintScript]: { spec: papersScript, example: PAPERS_EXAMPLE },
+  [IpcChannel.papersSavePlan]: {
+    spec: papersScript,
+    example: {
+      ...PAPERS_EXAMPLE,
+      wizard: 'units-bundle',
+      thresholds: { signatureThreshold: 2, revocationThreshold: 2 },
+    },
+  },
+  [IpcChannel.papersOpenPlan]: { spec: S.obj({ wizard: papersWizard }), example: { wizard: 'reshare' } },
+  [IpcChannel.papersPrintReport]: {
+    spec: S.obj({ wizard: papersWizard, witnesses: S.list(16, S.text()) }),
+    example: { wizard: 'recovery', witnesses: ['Wanda'] },
+  },
   [IpcChannel.planSave]: { spec: S.obj(planFields), example: PLAN_EXAMPLE },
   [IpcChannel.planPrintScript]: {
     spec: S.objWith(planFields, { fromPlan: planRef }),

@@ -24,6 +24,7 @@ import { CardDesk, type CardsSnapshot } from './card-desk.js';
 import { CardShareDestination } from './card-media.js';
 import { keyCeremonyOpenedData } from './key-ceremony.js';
 import { FileShareDestination } from './media.js';
+import { LaterPapers } from './later-papers.js';
 import { PlanDesk, type PlanOpened } from './plan-desk.js';
 import { ENTRY, keyOfOpenKeyCeremony, WIPED_IN_MEMORY, type Closing, type EntryType } from './record.js';
 import { RecordDesk, SHARE_FILTERS } from './record-desk.js';
@@ -133,6 +134,8 @@ export class CeremonySession {
   readonly reshare: ReshareSession;
   /** The record check (issue 11, ceremony 6): a record, its head, its bundles, its report. */
   readonly recordCheck: RecordCheck;
+  /** The later wizards' papers (issue 11): the script and plan before a ceremony, the record's report after. */
+  readonly papers: LaterPapers;
 
   /** The ceremony, one phase at a time; change it only through enter() (which wipes key material). */
   private state: SessionState = { phase: 'setup' };
@@ -159,6 +162,7 @@ export class CeremonySession {
       ...(ports.scryptCost ? { scryptCost: ports.scryptCost } : {}),
     });
     this.recordCheck = new RecordCheck({ dialogs: ports.dialogs, printHtml: ports.printHtml, now: this.now });
+    this.papers = new LaterPapers(ports, this.now);
   }
 
   /**

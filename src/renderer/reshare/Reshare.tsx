@@ -13,6 +13,7 @@ import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { PersonRosterRow } from '../ui/PersonRosterRow.js';
 import { SecretForm } from '../ui/SecretForm.js';
 import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
+import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 
 interface CustodianRow {
   readonly key: number;
@@ -25,6 +26,7 @@ export function Reshare({ onBack }: { readonly onBack: () => void }) {
   const [view, setView] = useState<ReshareView | null>(null);
   /** The current shares are in and the operator moved on to name the new set. */
   const [naming, setNaming] = useState(false);
+  const [names, setNames] = usePaperNames();
 
   useEffect(() => {
     void call
@@ -54,8 +56,26 @@ export function Reshare({ onBack }: { readonly onBack: () => void }) {
     body = <SharesInStep view={view} call={call} take={take} onNext={() => setNaming(true)} />;
   else if (phase === 'shares-in')
     body = <NewSetStep view={view} call={call} take={take} onBack={() => setNaming(false)} />;
-  else if (phase === 'new-set') body = <IssueStep view={view} call={call} take={take} />;
-  else body = <DoneStep view={view} />;
+  else if (phase === 'new-set')
+    body = (
+      <>
+        <CeremonyScriptPapers
+          wizard="reshare"
+          names={names}
+          onNames={setNames}
+          {...(view.newSet !== null ? { suggestedOperator: view.newSet.operator } : {})}
+          note="It names who brought the current shares and the new set, before any new share is written."
+        />
+        <IssueStep view={view} call={call} take={take} />
+      </>
+    );
+  else
+    body = (
+      <>
+        <DoneStep view={view} />
+        <CeremonyReportPapers wizard="reshare" names={names} />
+      </>
+    );
 
   return (
     <main className="app-main check reshare">
