@@ -4,7 +4,7 @@
 // secret), and main runs the command line's ceremony on it. Replacing a lost
 // card or a departed custodian is this ceremony: that custodian's share is
 // simply not brought.
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import type { IpcResult, Medium, ReshareView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
@@ -58,16 +58,20 @@ export function Reshare({ onBack }: { readonly onBack: () => void }) {
     body = <NewSetStep view={view} call={call} take={take} onBack={() => setNaming(false)} />;
   else if (phase === 'new-set')
     body = (
-      <>
-        <CeremonyScriptPapers
-          wizard="reshare"
-          names={names}
-          onNames={setNames}
-          {...(view.newSet !== null ? { suggestedOperator: view.newSet.operator } : {})}
-          note="It names who brought the current shares and the new set, before any new share is written."
-        />
-        <IssueStep view={view} call={call} take={take} />
-      </>
+      <IssueStep
+        view={view}
+        call={call}
+        take={take}
+        papers={
+          <CeremonyScriptPapers
+            wizard="reshare"
+            names={names}
+            onNames={setNames}
+            {...(view.newSet !== null ? { suggestedOperator: view.newSet.operator } : {})}
+            note="It names who brought the current shares and the new set, before any new share is written."
+          />
+        }
+      />
     );
   else
     body = (
@@ -321,7 +325,18 @@ function NewSetStep({
   );
 }
 
-function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly call: Call; readonly take: Take }) {
+function IssueStep({
+  view,
+  call,
+  take,
+  papers,
+}: {
+  readonly view: ReshareView;
+  readonly call: Call;
+  readonly take: Take;
+  /** The ceremony script, printed before any new custodian takes their turn. */
+  readonly papers: ReactNode;
+}) {
   const set = view.newSet;
   if (set === null) return null;
   const next = set.custodians.find((c) => c.destination === null);
@@ -331,6 +346,7 @@ function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly 
       <p className="lead">
         {`${set.threshold} of ${set.custodians.length}: each new custodian in turn chooses their share’s passphrase and file, or inserts their card and types its PIN. Nothing is written until every custodian is ready; then the new shares are written, read back and recorded, and only then is the old set retired.`}
       </p>
+      {papers}
       <ol className="new-shares">
         {set.custodians.map((c) => (
           <li key={c.shareIndex}>
