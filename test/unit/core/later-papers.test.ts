@@ -11,7 +11,12 @@ import {
   type LaterKind,
   type PaperNames,
 } from '../../../src/core/ceremony/later-papers.js';
+import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js';
+import { ReshareSession } from '../../../src/core/ceremony/reshare-session.js';
+import { RotationSession } from '../../../src/core/ceremony/rotation-session.js';
+import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
 import { serializeSetupFile } from '../../../src/core/ceremony/setup-file.js';
+import { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
 import { CeremonyError } from '../../../src/core/errors.js';
 
 // The later ceremonies' papers (issue 11): the setup each wizard assembles
@@ -254,5 +259,27 @@ describe('LaterPapers', () => {
     const path = join(dir, 'SETUP.json');
     writeFileSync(path, '{"format":"keyceremony-setup/1","kind":"rotation"}');
     await expect(desk({ open: path }).papers.openPlan(FACTS.rotation)).rejects.toThrow(/^SETUP\.json: /);
+  });
+});
+
+describe('the later sessions as their papers see them', () => {
+  it('refuse the script before they know who takes part and the report before they are done (WrongStep)', () => {
+    const ports = { queue: new SerialQueue(), now: () => new Date() } as never;
+    for (const session of [
+      new RecoverySession(ports),
+      new ReshareSession(ports),
+      new RotationSession(ports),
+      new UnitsBundleSession(ports),
+    ]) {
+      for (const call of [() => session.papersFacts(), () => session.reportRecordPath()]) {
+        let code: string | undefined;
+        try {
+          call();
+        } catch (e) {
+          code = (e as CeremonyError).code;
+        }
+        expect(code, session.constructor.name).toBe('WrongStep');
+      }
+    }
   });
 });
