@@ -9,7 +9,7 @@ import type { PrintedDocument } from '../core/document/model.js';
 import { documentPdf } from '../core/document/pdf.js';
 import { ceremoniesOf } from '../core/ceremony/record.js';
 import { hexGroups, pgpWords } from '../core/ceremony/fingerprint.js';
-import { checkRecordComplete, recordReportDocument, rosterOfRecord } from '../core/ceremony/report.js';
+import { recordReportOf } from '../core/ceremony/record-check.js';
 import { ceremonyScriptDocument } from '../core/ceremony/script.js';
 import { MAX_SETUP_BYTES, parseSetupFile } from '../core/ceremony/setup-file.js';
 import { headHash, readTranscript } from '../core/ceremony/transcript.js';
@@ -54,15 +54,13 @@ export async function transcriptReport(argv: string[]): Promise<void> {
   // The checks of transcript verify: the hash chain as it is read, the
   // sequence of ceremonies, and every ceremony closed.
   const entries = readTranscript(recordPath);
-  checkRecordComplete(entries);
-  const roster = rosterOfRecord(entries);
-  for (const w of values.witness ?? []) {
+  const witnesses = values.witness ?? [];
+  for (const w of witnesses) {
     if (w.trim() === '' || w.length > 64 || /[\u0000-\u001f\u007f]/.test(w))
       throw new UsageError('--witness must be a name of 1 to 64 printable characters');
-    if (!roster.witnesses.includes(w)) roster.witnesses.push(w);
   }
   const now = new Date();
-  writeDocument(recordReportDocument(entries, roster, now), outPath, format, now);
+  writeDocument(recordReportOf(entries, witnesses, now), outPath, format, now);
   const head = Buffer.from(headHash(entries), 'hex');
   const n = ceremoniesOf(entries).ceremonies.length;
   out(`Report of ${n} ceremon${n === 1 ? 'y' : 'ies'} (${entries.length} entries) written to ${outPath}`);

@@ -13,11 +13,12 @@ import type { RotationSession } from '../core/ceremony/rotation-session.js';
 import type { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
 import type { UnitsReportSession } from '../core/ceremony/units-report-session.js';
 import type { RosterMode } from '../core/ceremony/roster.js';
+import type { LaterPapersSource } from '../core/ceremony/later-papers.js';
 import { CeremonyError, missingCase } from '../core/errors.js';
 import {
-  CARDS_WIZARDS,
+  LATER_WIZARDS,
   IpcChannel,
-  type CardsWizard,
+  type LaterWizard,
   type AppInfo,
   type CeremonyMode,
   type CeremonySetup,
@@ -25,6 +26,7 @@ import {
   type IpcError,
   type IpcResponse,
   type Medium,
+  type PapersScriptRequest,
   type PlanRef,
   type ResharePlanRequest,
   type RotationPlanRequest,
@@ -39,6 +41,7 @@ import {
   interruptedView,
   planFileView,
   planOpenedView,
+  papersPlanOpenedView,
   headComparisonView,
   recordCheckView,
   recordView,
@@ -109,7 +112,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     return ctx.unitsBundle;
   };
   /** The mode of the record a later wizard opened (production before it opens one): its cards are of that mode. */
-  const cardModeOf = (wizard: CardsWizard): RosterMode => {
+  const cardModeOf = (wizard: LaterWizard): RosterMode => {
     switch (wizard) {
       case 'recovery':
         return recovery().cardMode;
@@ -130,6 +133,21 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     return ctx.unitsReport;
   };
   const ur = unitsReportView;
+  // The later wizards' papers (issue 11): what each session holds, through one desk.
+  const papersOf = (wizard: LaterWizard): LaterPapersSource => {
+    switch (wizard) {
+      case 'recovery':
+        return recovery();
+      case 'reshare':
+        return s.reshare;
+      case 'units-bundle':
+        return unitsBundle();
+      case 'rotation':
+        return rotation();
+      default:
+        return missingCase(wizard);
+    }
+  };
   return {
     [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
     [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.initial.snapshot())),
@@ -148,6 +166,29 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       IpcChannel.planPrintScript,
       (a) => parsePlanForm(one(a), ['fromPlan']),
       (r) => s.printPlanScript(r.setup, planUnits(r.units), r.fromPlan),
+    ),
+    [IpcChannel.papersPrintScript]: h(
+      IpcChannel.papersPrintScript,
+      (a) => parsePapersScript(one(a)),
+      (r) => s.papers.printScript(papersOf(r.wizard).papersFacts(r.thresholds), r.names),
+    ),
+    [IpcChannel.papersSavePlan]: h(
+      IpcChannel.papersSavePlan,
+      (a) => parsePapersScript(one(a)),
+      async (r) => planFileView(await s.papers.savePlan(papersOf(r.wizard).papersFacts(r.thresholds), r.names)),
+    ),
+    [IpcChannel.papersOpenPlan]: h(
+      IpcChannel.papersOpenPlan,
+      (a) => ({ wizard: laterWizard(record(one(a), ['wizard'])['wizard']) }),
+      async (r) => papersPlanOpenedView(await s.papers.openPlan(papersOf(r.wizard).papersFacts())),
+    ),
+    [IpcChannel.papersPrintReport]: h(
+      IpcChannel.papersPrintReport,
+      (a) => {
+        const o = record(one(a), ['wizard', 'witnesses']);
+        return { wizard: laterWizard(o['wizard']), witnesses: parseNames(o['witnesses'], 'The witnesses') };
+      },
+      (r) => s.papers.printReport(papersOf(r.wizard).reportRecordPath(), r.witnesses),
     ),
     [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, async () =>
       ceremonyView(await s.initial.abandon()),
@@ -359,7 +400,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.cardsList]: h(IpcChannel.cardsList, none, async () => cardsView(await s.listCards())),
     [IpcChannel.cardsListForWizard]: h(
       IpcChannel.cardsListForWizard,
-      (a) => ({ wizard: cardsWizard(record(one(a), ['wizard'])['wizard']) }),
+      (a) => ({ wizard: laterWizard(record(one(a), ['wizard'])['wizard']) }),
       async (r) => cardsView(await s.listCards(cardModeOf(r.wizard))),
     ),
     [IpcChannel.cardsPrepare]: h(
@@ -371,7 +412,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           pin: text(o['pin'], 'The PIN', 16),
           newPin: text(o['newPin'], 'The new PIN', 16),
           newPuk: text(o['newPuk'], 'The new PUK', 16),
-          wizard: o['wizard'] === undefined ? undefined : cardsWizard(o['wizard']),
+          wizard: o['wizard'] === undefined ? undefined : laterWizard(o['wizard']),
         };
       },
       async (r) =>
@@ -385,7 +426,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           reader: text(o['reader'], 'The reader name'),
           puk: text(o['puk'], 'The PUK', 16),
           newPin: text(o['newPin'], 'The new PIN', 16),
-          wizard: o['wizard'] === undefined ? undefined : cardsWizard(o['wizard']),
+          wizard: o['wizard'] === undefined ? undefined : laterWizard(o['wizard']),
         };
       },
       async (r) => cardsView(await s.unblockPin(r.reader, r.puk, r.newPin, r.wizard && cardModeOf(r.wizard))),
@@ -595,6 +636,8 @@ const MAX_SECRET = 1024;
 const MAX_REASON = 1000;
 /** More units than a plan may name (SETUP.json's limit is 16) are refused by core, by the member; this only bounds the request. */
 const MAX_PLAN_UNITS = 64;
+/** A script's witnesses (SETUP.json's limit, src/core/ceremony/setup-file.ts MAX_WITNESSES). */
+const MAX_WITNESSES = 16;
 
 function noArgument(args: readonly unknown[]): undefined {
   if (args.length !== 0) throw new InvalidIpcRequest(`This call takes no argument, but received ${args.length}.`);
@@ -627,13 +670,6 @@ function record(
   const missing = keys.filter((k) => !(k in o));
   if (missing.length > 0) throw new InvalidIpcRequest(`${what} lacks ${missing.join(', ')}.`);
   return o;
-}
-
-/** A later ceremony's wizard that uses cards (CARDS_WIZARDS). */
-function cardsWizard(w: unknown): CardsWizard {
-  if (!CARDS_WIZARDS.includes(w as CardsWizard))
-    throw new InvalidIpcRequest(`wizard must be one of ${CARDS_WIZARDS.join(', ')}.`);
-  return w as CardsWizard;
 }
 
 function text(value: unknown, what: string, max = MAX_TEXT): string {
@@ -672,6 +708,42 @@ const SETUP_KEYS = [
   'witnesses',
   'reasons',
 ] as const;
+
+function laterWizard(value: unknown): LaterWizard {
+  if (!(LATER_WIZARDS as readonly unknown[]).includes(value))
+    throw new InvalidIpcRequest(`wizard must be one of ${LATER_WIZARDS.map((w) => `"${w}"`).join(', ')}.`);
+  return value as LaterWizard;
+}
+
+function parseNames(value: unknown, what: string): string[] {
+  return list(value, what, MAX_WITNESSES, (v, i) => text(v, `${what}: name ${i + 1}`));
+}
+
+/** A later wizard's script or plan: the wizard, the names typed, and (an admin change) the thresholds typed. */
+function parsePapersScript(value: unknown): PapersScriptRequest {
+  const o = record(value, ['wizard', 'names'], 'The request', ['thresholds']);
+  const n = record(o['names'], ['operator', 'witnesses'], 'The names', ['ceremonyName']);
+  const t =
+    o['thresholds'] === undefined
+      ? undefined
+      : record(o['thresholds'], ['signatureThreshold', 'revocationThreshold'], 'The thresholds');
+  return {
+    wizard: laterWizard(o['wizard']),
+    names: {
+      operator: text(n['operator'], 'The operator name'),
+      witnesses: parseNames(n['witnesses'], 'The witnesses'),
+      ...(n['ceremonyName'] !== undefined ? { ceremonyName: text(n['ceremonyName'], 'The ceremony name') } : {}),
+    },
+    ...(t !== undefined
+      ? {
+          thresholds: {
+            signatureThreshold: integer(t['signatureThreshold'], 'The signature threshold', 1, 255),
+            revocationThreshold: integer(t['revocationThreshold'], 'The revocation threshold', 1, 255),
+          },
+        }
+      : {}),
+  };
+}
 
 /** Start's request: the set-up, and the plan it was filled from, if any. */
 function parseStart(value: unknown): CeremonySetup & { fromPlan?: PlanRef; mode?: CeremonyMode } {

@@ -32,12 +32,14 @@ import type { BundleChecked, HeadComparison, RecordVerified } from '../core/cere
 import type { ReshareSnapshot } from '../core/ceremony/reshare-session.js';
 import { missingCase } from '../core/errors.js';
 import type { SetupUnit } from '../core/ceremony/setup-file.js';
+import type { LaterPlanOpened } from '../core/ceremony/later-papers.js';
 import type {
   BundleView,
   CardsView,
   CeremonyView,
   InterruptedRecordView,
   PlanFileView,
+  PapersPlanOpenedView,
   PlanOpenedView,
   PlanUnit,
   HeadComparisonView,
@@ -304,6 +306,10 @@ export function interruptedView(r: InterruptedRecord): InterruptedRecordView {
 export function planFileView(p: SavedPlan): PlanFileView {
   const digest = Buffer.from(p.sha256, 'hex');
   return { fileName: p.fileName, sha256: p.sha256, sha256Groups: hexGroups(digest), sha256Words: pgpWords(digest) };
+}
+
+export function papersPlanOpenedView(p: LaterPlanOpened): PapersPlanOpenedView {
+  return { ...planFileView(p), names: p.names };
 }
 
 export function planOpenedView(p: OpenedPlan): PlanOpenedView {

@@ -74,6 +74,12 @@ export const API_VERBS = {
     open: IpcChannel.planOpen,
     printScript: IpcChannel.planPrintScript,
   },
+  papers: {
+    printScript: IpcChannel.papersPrintScript,
+    savePlan: IpcChannel.papersSavePlan,
+    openPlan: IpcChannel.papersOpenPlan,
+    printReport: IpcChannel.papersPrintReport,
+  },
   units: {
     addTransport: IpcChannel.unitsAddTransport,
     confirm: IpcChannel.unitsConfirm,

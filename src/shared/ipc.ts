@@ -117,6 +117,34 @@ export interface PlanRef {
   readonly sha256: string;
 }
 
+/**
+ * The later ceremonies' wizards (issue 11), each naming its session in main:
+ * its cards are those of its record's mode (a rehearsal's virtual readers,
+ * or PC/SC), and it prints a ceremony script before and a report after.
+ */
+export const LATER_WIZARDS = ['recovery', 'reshare', 'units-bundle', 'rotation'] as const;
+export type LaterWizard = (typeof LATER_WIZARDS)[number];
+
+/** The names the room gives a later ceremony's script that no record holds (typed, or from a plan). */
+export interface PaperNames {
+  /** The ceremony's name; the kind and the key's name when absent. */
+  readonly ceremonyName?: string;
+  readonly operator: string;
+  readonly witnesses: readonly string[];
+}
+
+/** A later wizard's script or plan: its session's facts and these names (an admin change: the thresholds typed). */
+export interface PapersScriptRequest {
+  readonly wizard: LaterWizard;
+  readonly names: PaperNames;
+  readonly thresholds?: { readonly signatureThreshold: number; readonly revocationThreshold: number };
+}
+
+/** A plan (SETUP.json) opened in a later wizard: of its kind and key, for its names. */
+export interface PapersPlanOpenedView extends PlanFileView {
+  readonly names: PaperNames;
+}
+
 /** The set-up Start takes, and the plan it was filled from, if any (recorded in the ceremony's opening). */
 export interface CeremonyStartRequest extends CeremonySetup {
   readonly fromPlan?: PlanRef;
@@ -150,10 +178,6 @@ export interface RehearsalUnitsView {
     }[];
   };
 }
-
-/** The later ceremonies' wizards that use cards: each lists the readers of its own record's mode. */
-export const CARDS_WIZARDS = ['recovery', 'reshare', 'rotation', 'units-bundle'] as const;
-export type CardsWizard = (typeof CARDS_WIZARDS)[number];
 
 export interface PlanFileView {
   readonly fileName: string;
@@ -747,6 +771,10 @@ export const IpcChannel = {
   planSave: 'plan:save',
   planOpen: 'plan:open',
   planPrintScript: 'plan:print-script',
+  papersPrintScript: 'papers:print-script',
+  papersSavePlan: 'papers:save-plan',
+  papersOpenPlan: 'papers:open-plan',
+  papersPrintReport: 'papers:print-report',
   recoveryState: 'recovery:state',
   recoveryOpenRecord: 'recovery:open-record',
   recoveryAddTransport: 'recovery:add-transport',
@@ -867,6 +895,17 @@ export interface IpcContract {
   [IpcChannel.planOpen]: { request: undefined; result: PlanOpenedView };
   /** Prints the ceremony script of the form's values (system print dialog); false if the person canceled. */
   [IpcChannel.planPrintScript]: { request: PlanScriptRequest; result: { printed: boolean } };
+  /** A later wizard: prints its ceremony script (system print dialog) before anyone brings a secret; false if canceled. */
+  [IpcChannel.papersPrintScript]: { request: PapersScriptRequest; result: { printed: boolean } };
+  /** A later wizard: saves its plan (SETUP.json, save dialog) for sign-off; never overwrites. */
+  [IpcChannel.papersSavePlan]: { request: PapersScriptRequest; result: PlanFileView };
+  /** A later wizard: opens a plan (SETUP.json) of its kind and key for the names; refused for another kind or key. */
+  [IpcChannel.papersOpenPlan]: { request: { wizard: LaterWizard }; result: PapersPlanOpenedView };
+  /** A later wizard, once done: prints the record's report (`transcript report`), the witnesses named added. */
+  [IpcChannel.papersPrintReport]: {
+    request: { wizard: LaterWizard; witnesses: readonly string[] };
+    result: { printed: boolean };
+  };
   /** Abandons the ceremony: wipes any key, records the abort. */
   [IpcChannel.ceremonyAbandon]: { request: undefined; result: CeremonyView };
   /** Opens a transport key file (dialog) and adds its unit, unconfirmed. */
@@ -885,7 +924,7 @@ export interface IpcContract {
    * record's mode (a rehearsal's virtual readers, or PC/SC), decided in main
    * from the record the wizard opened.
    */
-  [IpcChannel.cardsListForWizard]: { request: { wizard: CardsWizard }; result: CardsView };
+  [IpcChannel.cardsListForWizard]: { request: { wizard: LaterWizard }; result: CardsView };
   /**
    * Prepares a new card (factory PIN, PUK and management key): new PIN and
    * PUK, and a random management key kept PIN-protected on the card. With
@@ -894,12 +933,12 @@ export interface IpcContract {
    * initial ceremony's, recorded in its record if one is open.
    */
   [IpcChannel.cardsPrepare]: {
-    request: { reader: string; pin: string; newPin: string; newPuk: string; wizard?: CardsWizard };
+    request: { reader: string; pin: string; newPin: string; newPuk: string; wizard?: LaterWizard };
     result: CardsView;
   };
   /** Unblocks a blocked PIN with the PUK, setting a new PIN; `wizard` as for cardsPrepare. */
   [IpcChannel.cardsUnblock]: {
-    request: { reader: string; puk: string; newPin: string; wizard?: CardsWizard };
+    request: { reader: string; puk: string; newPin: string; wizard?: LaterWizard };
     result: CardsView;
   };
   /**

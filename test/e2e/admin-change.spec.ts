@@ -8,14 +8,16 @@
 // current admins; a removal needs max(signature, revocation) = 2), saved.
 // The emulator ingests it and reports Bob, Carol and Dave with thresholds
 // 2 and 2. Screenshots and axe at each step.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readTranscript } from '../../src/core/ceremony/transcript.js';
+import { hexGroups } from '../../src/core/ceremony/fingerprint.js';
+import { headHash, readTranscript } from '../../src/core/ceremony/transcript.js';
 import { generateFileIdentity } from '../../src/core/identity/identity.js';
 import { emu, ok } from '../support/cli.js';
 import { keyOnUnits } from '../support/key-on-units.js';
 import { expect, test } from './fixtures.js';
 import type { DialogKind } from './pages/ceremony-env.js';
+import { PapersPart, printedText } from './pages/papers.js';
 import { UnitsBundlePage } from './pages/units-bundle.js';
 
 const PASS = 'admin change correct horse battery';
@@ -83,6 +85,19 @@ test('admin change: Dave added, Alice removed, a lock-out refused, signed by the
 
   await app.getByLabel('New signature threshold').fill('2');
   await app.getByLabel('New revocation threshold').fill('2');
+
+  // Before anyone signs: the ceremony script, with the thresholds typed and a witness.
+  const papers = new PapersPart(app, { answer, printed: bridge.printed, shot, axe });
+  await papers.names('Olga', ['Wendy']);
+  const script = printedText(await papers.printScript('admin-change-script'));
+  expect(script).toContain('Ceremony script — Admin change ceremony');
+  for (const name of ['MKADMIN', 'Olga', 'Wendy', 'Alice', 'Bob', 'Carol', 'Dave']) expect(script).toContain(name);
+  expect(script).toContain('2 signatures for any command; 2 to remove an admin');
+  for (const t of key.transports) {
+    const fp = (JSON.parse(readFileSync(t, 'utf8')) as { fingerprint: string }).fingerprint;
+    expect(script).toContain(hexGroups(Buffer.from(fp, 'hex')).join(' '));
+  }
+  expect(script).toContain('Initials');
   await app.getByRole('button', { name: 'Build the admin change' }).click();
 
   // 4. Bob and Carol, current admins, sign; Dave (being added) may not.
@@ -105,6 +120,11 @@ test('admin change: Dave added, Alice removed, a lock-out refused, signed by the
   await shot('admin-change-done');
   await axe('admin-change-done');
   expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
+
+  // After it: the record's report, its head hash, the witness named before to sign it.
+  const report = printedText(await papers.printReport('admin-change-report'));
+  expect(report).toContain(hexGroups(Buffer.from(headHash(readTranscript(key.record)), 'hex')).join(' '));
+  expect(report).toContain('Wendy');
 
   // The record holds the change and both signatures.
   const entries = readTranscript(key.record);

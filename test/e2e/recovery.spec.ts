@@ -8,10 +8,12 @@
 // Then Carol's file and Dave's card rebuild the key, the bundle is built,
 // signed by both admins and saved; the emulator ingests it and reports the
 // key's KCV on both units. Screenshots and axe at each step.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CardShareDestination } from '../../src/core/ceremony/card-media.js';
 import { hexGroups } from '../../src/core/ceremony/fingerprint.js';
+import { laterSetupFile } from '../../src/core/ceremony/later-papers.js';
+import { serializeSetupFile } from '../../src/core/ceremony/setup-file.js';
 import { FileShareDestination, FileShareSource } from '../../src/core/ceremony/media.js';
 import { generateMasterKeyCeremony } from '../../src/core/ceremony/operations.js';
 import { reshareMasterKey } from '../../src/core/ceremony/reshare.js';
@@ -21,6 +23,7 @@ import { preparedCard } from '../support/cards.js';
 import { pcscStackUnavailableReason, startPcscStack, vpcdReaderName, type PcscStack } from '../support/pcsc-stack.js';
 import { expect, test } from './fixtures.js';
 import { expectUnitsHoldKey, setUpRecoveryRig } from './recovery-rig.js';
+import { PapersPart, printedText } from './pages/papers.js';
 import { RecoveryPage } from './pages/recovery.js';
 
 const PASS = 'recovery correct horse battery';
@@ -109,6 +112,59 @@ test.describe('recovery from the key\u2019s record', () => {
     await page.admins(rig.admins, 2, 'recovery-admins');
     await page.check('recovery-shares');
 
+    // Before the first share: the ceremony script. The plan saved for sign-off gives the names back; a plan of
+    // another kind of ceremony is refused.
+    const papers = new PapersPart(app, {
+      answer: (k, p) => bridge.dialogs.answer(k, p),
+      printed: bridge.printed,
+      shot,
+      axe,
+    });
+    await papers.names('Olga', []);
+    await papers.printScriptRefused(/A production ceremony needs at least one witness who holds no share and no admin/);
+    await papers.names('Olga', ['Wendy']);
+    const plan = join(media, 'SETUP-recovery.json');
+    await papers.savePlan(plan);
+    await papers.names('', []);
+    const rotationPlan = join(media, 'SETUP-rotation.json');
+    writeFileSync(
+      rotationPlan,
+      serializeSetupFile(
+        laterSetupFile(
+          {
+            kind: 'rotation',
+            rehearsal: false,
+            keyName: 'MKRECOV',
+            threshold: 2,
+            holders: [],
+            custodians: [
+              { name: 'Carol', medium: 'file' },
+              { name: 'Erin', medium: 'file' },
+            ],
+            admins: [{ name: 'Alice Admin' }],
+            units: [{ id: 'unit-1' }],
+          },
+          { operator: 'Olga', witnesses: ['Wendy'] },
+        ),
+      ),
+    );
+    await papers.openPlan(rotationPlan);
+    await page.expectRefused(/This plan is for a rotation ceremony, not a recovery ceremony/);
+    await papers.openPlan(plan);
+    await expect(app.getByTestId('ceremony-script-plan')).toContainText(
+      'The names come from the plan SETUP-recovery.json',
+    );
+    await expect(app.getByLabel('Witnesses', { exact: true })).toHaveValue('Wendy');
+    const script = printedText(await papers.printScript('recovery-script'));
+    expect(script).toContain('Ceremony script — Recovery ceremony');
+    for (const name of ['Olga', 'Wendy', 'Carol', 'Dave', 'Erin']) expect(script).toContain(name);
+    for (const t of rig.transports) {
+      const fp = (JSON.parse(readFileSync(t, 'utf8')) as { fingerprint: string }).fingerprint;
+      expect(script).toContain(hexGroups(Buffer.from(fp, 'hex')).join(' '));
+    }
+    expect(script).toContain('Initials');
+    expect(script).toContain('K custodians present their shares');
+
     // 4. The shares, with every mistake a custodian can make.
     await page.giveFile(shareFile('old-Bob'), PASS);
     await page.expectRefused(/the re-share "Bob left" .* retired: it can no longer be used/);
@@ -140,6 +196,11 @@ test.describe('recovery from the key\u2019s record', () => {
     await page.signAndSave(rig.admins, PASS, out);
     await page.check('recovery-done');
     expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
+
+    // After it: the record's report, its head hash, and the witness named before the ceremony to sign it.
+    const report = printedText(await papers.printReport('recovery-report'));
+    expect(report).toContain(hexGroups(Buffer.from(headHash(readTranscript(record)), 'hex')).join(' '));
+    expect(report).toContain('Wendy');
 
     // The record holds the recovery, closed as completed, and both signatures; no refusal wrote to it.
     const types = readTranscript(record).map((e) => e.type);

@@ -3,11 +3,16 @@
 // shares) loses Bob's share — he does not bring it; Alice and Carol bring
 // theirs, the new set (2 of 3: Alice, Carol, Dave) is issued through the UI,
 // and the record retires the old set, so Bob's old share is refused.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hexGroups } from '../../src/core/ceremony/fingerprint.js';
+import { parseSetupFile } from '../../src/core/ceremony/setup-file.js';
+import { headHash, readTranscript } from '../../src/core/ceremony/transcript.js';
 import { FileShareDestination, FileShareSource } from '../../src/core/ceremony/media.js';
 import { generateMasterKeyCeremony, verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
 import { completedReshareTypes, reshareEntries } from '../support/reshare-record.js';
 import { expect, test } from './fixtures.js';
+import { PapersPart, printedText } from './pages/papers.js';
 import { ResharePage } from './pages/reshare.js';
 
 const pass = (name: string): string => `${name} keeps a long passphrase on paper 7`;
@@ -58,6 +63,38 @@ test('a lost share replaced: K current shares in, a new set out through the UI, 
   await page.check('reshare-new-custodians');
   await page.toNewShares();
   await page.check('reshare-new-shares');
+
+  // Before any new share is written: the ceremony script (the operator already named), saved as a plan too.
+  const papers = new PapersPart(app, {
+    answer: (k, p) => bridge.dialogs.answer(k, p),
+    printed: bridge.printed,
+    shot,
+    axe,
+  });
+  await expect(app.getByTestId('ceremony-script').getByLabel('Operator', { exact: true })).toHaveValue('Rita');
+  await papers.names('Rita', ['Wendy']);
+  await papers.savePlan(join(workDir, 'SETUP-reshare.json'));
+  expect(parseSetupFile(readFileSync(join(workDir, 'SETUP-reshare.json'), 'utf8'))).toMatchObject({
+    kind: 'reshare',
+    keyName: 'MK-RESHARE',
+    operator: 'Rita',
+    threshold: 2,
+    holders: [
+      { name: 'Alice', medium: 'file' },
+      { name: 'Carol', medium: 'file' },
+    ],
+    custodians: [
+      { name: 'Alice', medium: 'file' },
+      { name: 'Carol', medium: 'file' },
+      { name: 'Dave', medium: 'file' },
+    ],
+    witnesses: [{ name: 'Wendy' }],
+  });
+  const script = printedText(await papers.printScript('reshare-script'));
+  expect(script).toContain('Ceremony script — Re-share ceremony');
+  for (const name of ['Rita', 'Wendy', 'Alice', 'Carol', 'Dave']) expect(script).toContain(name);
+  expect(script).toContain('Initials');
+  expect(script).toContain('Old shares retired in the record');
   for (const [i, n] of ['Alice', 'Carol', 'Dave'].entries())
     await page.newShareFile(n, i + 1, 3, join(workDir, `new-${n}.keyshare`), pass(`new ${n}`));
   await page.check('reshare-ready');
@@ -65,6 +102,11 @@ test('a lost share replaced: K current shares in, a new set out through the UI, 
   await expect(app.getByText(/The record’s current set is now 2 of 3/)).toBeVisible();
   await expect(app.getByText(/The old set \(2 of 3, ceremony .*\) is retired/)).toBeVisible();
   await page.check('reshare-done');
+
+  // After it: the record's report, its head hash, the witness named before to sign it.
+  const report = printedText(await papers.printReport('reshare-report'));
+  expect(report).toContain(hexGroups(Buffer.from(headHash(readTranscript(record)), 'hex')).join(' '));
+  expect(report).toContain('Wendy');
 
   // The record: the re-share by Rita, the old set retired; Bob's old share refused, Dave's new one accepted.
   const reshare = reshareEntries(record);

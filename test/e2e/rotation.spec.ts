@@ -13,13 +13,15 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileShareSource } from '../../src/core/ceremony/media.js';
 import { verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
-import { readTranscript } from '../../src/core/ceremony/transcript.js';
+import { hexGroups } from '../../src/core/ceremony/fingerprint.js';
+import { headHash, readTranscript } from '../../src/core/ceremony/transcript.js';
 import { ingestBundle, instanceStatus } from '../../src/emulator/instance.js';
 import { adminCard } from '../support/cards.js';
 import { keyOnUnits } from '../support/key-on-units.js';
 import { pcscStackPerTest, startPcscStack, vpcdReaderName, VPCD_BASE_PORT } from '../support/pcsc-stack.js';
 import { expect, test } from './fixtures.js';
 import { button, prepareFactoryFreshCardIn, ReaderPicker, SecretForm } from './pages/parts.js';
+import { PapersPart, printedText } from './pages/papers.js';
 
 const OLD_PASS = 'the old key keeps a long passphrase 9';
 /** What `crypto-unit-emulator status --json` writes. */
@@ -116,6 +118,20 @@ test.describe('rotation in the app', () => {
     // 4. Each new custodian's medium: Gina's card, Hank's and Ivy's files.
     await expect(app.getByRole('heading', { name: '4. The new custodians of “MK-NEW”' })).toBeVisible();
     await expect(app.getByRole('heading', { name: 'Pass the keyboard to Gina: new share 1 of 3' })).toBeVisible();
+    // Before any new share is written: the ceremony script, the operator already named, a witness added.
+    const papers = new PapersPart(app, { answer, printed: bridge.printed, shot, axe });
+    await expect(app.getByTestId('ceremony-script').getByLabel('Operator', { exact: true })).toHaveValue('Olga');
+    await papers.names('Olga', ['Wendy']);
+    const script = printedText(await papers.printScript('rotation-script'));
+    expect(script).toContain('Ceremony script — Rotation ceremony');
+    for (const name of ['MK-NEW', 'Olga', 'Wendy', 'Gina', 'Hank', 'Ivy', 'Alice', 'Bob', 'Frank'])
+      expect(script).toContain(name);
+    for (const t of key.transports) {
+      const fp = (JSON.parse(readFileSync(t, 'utf8')) as { fingerprint: string }).fingerprint;
+      expect(script).toContain(hexGroups(Buffer.from(fp, 'hex')).join(' '));
+    }
+    expect(script).toContain('Initials');
+
     // Gina prepares her factory-fresh card first (new PIN and PUK), in the card-care panel of her turn.
     await new ReaderPicker(app).choose(reader);
     await expect(app.getByRole('group', { name: /still has its factory PIN/ })).toBeVisible();
@@ -212,6 +228,11 @@ test.describe('rotation in the app', () => {
     await expect(app.getByText(/its shares are now refused/)).toBeVisible();
     await check('rotation-done');
     expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
+
+    // After it: the new key's record's report, its head hash, the witness named before to sign it.
+    const report = printedText(await papers.printReport('rotation-report'));
+    expect(report).toContain(hexGroups(Buffer.from(headHash(readTranscript(newRecord)), 'hex')).join(' '));
+    expect(report).toContain('Wendy');
 
     // The old record ends with key-retired; an old share is refused, naming the rotation.
     expect(readTranscript(key.record).at(-1)!.type).toBe('key-retired');

@@ -10,11 +10,14 @@
 // with key-destroyed, the done screen says what was
 // destroyed. The units hold no key, and a share of the key is refused
 // from then on. Screenshots and axe at each step.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FileShareSource } from '../../src/core/ceremony/media.js';
 import { verifyShareAgainstRecord } from '../../src/core/ceremony/operations.js';
-import { readTranscript } from '../../src/core/ceremony/transcript.js';
+import { hexGroups } from '../../src/core/ceremony/fingerprint.js';
+import { laterSetupFile } from '../../src/core/ceremony/later-papers.js';
+import { serializeSetupFile } from '../../src/core/ceremony/setup-file.js';
+import { headHash, readTranscript } from '../../src/core/ceremony/transcript.js';
 import { CeremonyError } from '../../src/core/errors.js';
 import { adminCard } from '../support/cards.js';
 import { emu, ok } from '../support/cli.js';
@@ -22,6 +25,7 @@ import { keyOnUnits } from '../support/key-on-units.js';
 import { pcscStackPerTest, startPcscStack, vpcdReaderName, VPCD_BASE_PORT } from '../support/pcsc-stack.js';
 import { expect, test } from './fixtures.js';
 import type { DialogKind } from './pages/ceremony-env.js';
+import { PapersPart, printedText } from './pages/papers.js';
 import { UnitsBundlePage } from './pages/units-bundle.js';
 
 const PASS = 'zeroize correct horse battery';
@@ -101,6 +105,40 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
   await expect(app.getByRole('alert')).toContainText('Type the key’s name, MKZERO, exactly');
   await shot('zeroize-confirm');
   await axe('zeroize-confirm');
+
+  // Before anyone signs: the ceremony script. A plan of another key is refused; the names typed instead.
+  const papers = new PapersPart(app, { answer, printed: bridge.printed, shot, axe });
+  const otherPlan = join(workDir, 'SETUP-other-key.json');
+  writeFileSync(
+    otherPlan,
+    serializeSetupFile(
+      laterSetupFile(
+        {
+          kind: 'zeroize',
+          rehearsal: false,
+          keyName: 'MKREH',
+          holders: [],
+          custodians: [],
+          admins: [{ name: 'Bob' }],
+          units: [{ id: 'unit-1' }],
+        },
+        { operator: 'Olga', witnesses: ['Wendy'] },
+      ),
+    ),
+  );
+  await papers.openPlan(otherPlan);
+  await expect(
+    app.getByRole('alert').filter({ hasText: 'This plan is for key "MKREH", but this ceremony is about key "MKZERO"' }),
+  ).toBeVisible();
+  await papers.names('Olga', ['Wendy']);
+  const script = printedText(await papers.printScript('zeroize-script'));
+  expect(script).toContain('Ceremony script — Zeroize ceremony');
+  for (const name of ['MKZERO', 'Olga', 'Wendy', 'Alice', 'Bob', 'Carol']) expect(script).toContain(name);
+  for (const t of key.transports) {
+    const fp = (JSON.parse(readFileSync(t, 'utf8')) as { fingerprint: string }).fingerprint;
+    expect(script).toContain(hexGroups(Buffer.from(fp, 'hex')).join(' '));
+  }
+  expect(script).toContain('What was destroyed written into the record');
   await app.getByLabel('Type the key’s name to confirm').fill('MKZERO');
   await app.getByRole('button', { name: 'Build the zeroize bundle' }).click();
 
@@ -144,6 +182,11 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
   await shot('zeroize-done');
   await axe('zeroize-done');
   expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
+
+  // After it: the record's report, its head hash, the witness named before to sign it.
+  const report = printedText(await papers.printReport('zeroize-report'));
+  expect(report).toContain(hexGroups(Buffer.from(headHash(readTranscript(key.record)), 'hex')).join(' '));
+  expect(report).toContain('Wendy');
 
   const entries = readTranscript(key.record);
   expect(entries.at(-1)?.type).toBe('key-destroyed');

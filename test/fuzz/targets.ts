@@ -456,7 +456,8 @@ const S = {
 const secret: Spec = (v) =>
   S.obj({ medium: (m) => m === 'file', passphrase: S.text(1024) })(v) ||
   S.obj({ medium: (m) => m === 'card', reader: S.text(), pin: S.text(16) })(v);
-const wizard: Spec = (v) => v === 'recovery' || v === 'reshare' || v === 'rotation' || v === 'units-bundle';
+/** A later ceremony's wizard (LATER_WIZARDS). */
+const wizard: Spec = (v) => v === 'recovery' || v === 'reshare' || v === 'units-bundle' || v === 'rotation';
 const participant = S.obj({ name: S.text(), medium: S.medium });
 
 const setupFields: Record<string, Spec> = {
@@ -474,6 +475,14 @@ const setupFields: Record<string, Spec> = {
 const planRef = S.obj({ sha256: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) });
 const planUnit = S.obj({ id: S.text(), transportFingerprint: (v) => v === null || S.text()(v) });
 const planFields: Record<string, Spec> = { setup: S.obj(setupFields), units: S.list(64, planUnit) };
+const papersScript = S.objWith(
+  {
+    wizard: wizard,
+    names: S.objWith({ operator: S.text(), witnesses: S.list(16, S.text()) }, { ceremonyName: S.text() }),
+  },
+  { thresholds: S.obj({ signatureThreshold: S.int(1, 255), revocationThreshold: S.int(1, 255) }) },
+);
+const PAPERS_EXAMPLE = { wizard: 'rotation', names: { operator: 'Olga', witnesses: ['Wanda'] } };
 
 const PLAN_EXAMPLE = {
   setup: {
@@ -614,6 +623,20 @@ const IPC_SPECS: { readonly [C in IpcChannel]: { spec: Spec | null; example?: un
     },
   },
   [IpcChannel.planOpen]: { spec: null },
+  [IpcChannel.papersPrintScript]: { spec: papersScript, example: PAPERS_EXAMPLE },
+  [IpcChannel.papersSavePlan]: {
+    spec: papersScript,
+    example: {
+      ...PAPERS_EXAMPLE,
+      wizard: 'units-bundle',
+      thresholds: { signatureThreshold: 2, revocationThreshold: 2 },
+    },
+  },
+  [IpcChannel.papersOpenPlan]: { spec: S.obj({ wizard: wizard }), example: { wizard: 'reshare' } },
+  [IpcChannel.papersPrintReport]: {
+    spec: S.obj({ wizard: wizard, witnesses: S.list(16, S.text()) }),
+    example: { wizard: 'recovery', witnesses: ['Wanda'] },
+  },
   [IpcChannel.planSave]: { spec: S.obj(planFields), example: PLAN_EXAMPLE },
   [IpcChannel.planPrintScript]: {
     spec: S.objWith(planFields, { fromPlan: planRef }),

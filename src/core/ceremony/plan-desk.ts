@@ -23,6 +23,16 @@ export interface PlanOpened {
   readonly units: readonly SetupUnit[];
 }
 
+/** A plan file's text (UTF-8, at most a page of JSON) and its SHA-256 (hex), as the printed script names it. */
+export function readPlanFile(path: string): { text: string; sha256: string } {
+  const bytes = readFileOrFail(path, 'The plan', MAX_SETUP_BYTES);
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), sha256: sha256Hex(bytes) };
+  } catch {
+    fail('InvalidArgument', 'SETUP.json: the file is not UTF-8 text.');
+  }
+}
+
 export class PlanDesk {
   private readonly plans = new Map<string, PlanOpened>();
 
@@ -64,15 +74,8 @@ export class PlanDesk {
     const path = picked(
       await this.ports.dialogs.openFile({ title: 'Open a ceremony plan (SETUP.json)', filters: PLAN_FILTERS }),
     );
-    const bytes = readFileOrFail(path, 'The plan', MAX_SETUP_BYTES);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      fail('InvalidArgument', 'SETUP.json: the file is not UTF-8 text.');
-    }
+    const { text, sha256 } = readPlanFile(path);
     const { setup, units, notes } = formOfPlan(parseSetupFile(text));
-    const sha256 = sha256Hex(bytes);
     const fileName = basename(path);
     this.plans.set(sha256, { fileName, text, setup, units });
     return { fileName, sha256, setup, units, notes };

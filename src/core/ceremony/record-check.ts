@@ -11,6 +11,7 @@ import {
   type RecordHistory,
 } from './report.js';
 import { documentHtml } from '../document/html.js';
+import type { PrintedDocument } from '../document/model.js';
 import type { FileDialogs } from './session.js';
 import { headHash, readTranscript, type TranscriptEntry } from './transcript.js';
 
@@ -62,6 +63,27 @@ export function recordHeadMatches(record: CheckedRecord, typed: string): { match
       'The head hash must be the 64 hex digits printed on the signed report (spaces allowed).',
     );
   return { matches: hex === record.head, typed: hex };
+}
+
+/**
+ * The report `transcript report` prints of a record's entries, checked first
+ * as `transcript verify` checks them (every ceremony closed): the people the
+ * record names, and the witnesses given (`--witness`) added to its own.
+ */
+export function recordReportOf(
+  entries: TranscriptEntry[],
+  witnesses: readonly string[],
+  generatedAt: Date,
+): PrintedDocument {
+  checkRecordComplete(entries);
+  const roster = rosterOfRecord(entries);
+  for (const w of witnesses) if (!roster.witnesses.includes(w)) roster.witnesses.push(w);
+  return recordReportDocument(entries, roster, generatedAt);
+}
+
+/** The report of the record at `path`, as HTML for printing (the record read anew). */
+export function recordReportHtml(path: string, generatedAt: Date, witnesses: readonly string[] = []): string {
+  return documentHtml(recordReportOf(readTranscript(path), witnesses, generatedAt));
 }
 
 // ---------------------------------------------------------------------------
@@ -183,10 +205,7 @@ export class RecordCheck {
    */
   async printReport(): Promise<{ printed: boolean }> {
     const { path } = this.expectOpened();
-    const entries = readTranscript(path);
-    checkRecordComplete(entries);
-    const html = documentHtml(recordReportDocument(entries, rosterOfRecord(entries), this.now()));
-    return { printed: await this.ports.printHtml(html) };
+    return { printed: await this.ports.printHtml(recordReportHtml(path, this.now())) };
   }
 
   private expectOpened(): { path: string; record: CheckedRecord } {

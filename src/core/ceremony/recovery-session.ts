@@ -29,6 +29,7 @@ import {
   type PaperReport,
   type RecoveryResult,
 } from './recovery.js';
+import { holderOfIssued, type LaterFacts } from './later-papers.js';
 import type { SerialQueue } from './serial-queue.js';
 import { recordModeOf, rehearsalUnitsSnapshot, type RehearsalUnitsAt } from './rehearsal-units.js';
 import type { RosterMode } from './roster.js';
@@ -552,6 +553,44 @@ export class RecoverySession {
       };
       return this.snapshot();
     });
+  }
+
+  /**
+   * What the recovery's script names (later-papers.ts), once the units are
+   * confirmed and the claim's admins set: the key's record, its current
+   * custodians (any K bring their shares), the admins, the units. From the
+   * paper report the custodians are known only as their shares come in, so
+   * there is no script to print before.
+   */
+  papersFacts(): LaterFacts {
+    const st = this.state;
+    if (st.phase !== 'shares')
+      throw new CeremonyError(
+        'WrongStep',
+        'The script is printed before the shares are brought, once the units are confirmed and the admins set.',
+      );
+    const from = st.record.from;
+    if (from.kind !== 'record')
+      throw new CeremonyError(
+        'WrongStep',
+        'From the paper report the custodians are known only as they bring their shares, so the script cannot name them before; write the plan with `keyceremony script`.',
+      );
+    return {
+      kind: 'recovery',
+      rehearsal: st.record.rehearsal,
+      keyName: from.summary.keyName,
+      threshold: from.summary.threshold,
+      holders: [...from.summary.issued.values()].sort((a, b) => a.shareIndex - b.shareIndex).map(holderOfIssued),
+      custodians: [],
+      admins: st.claim.admins.map((a) => ({ name: a.name })),
+      units: st.transports.map((t) => ({ id: t.file.unitId, transportFingerprint: t.file.fingerprint })),
+      thresholds: thresholdsOf(st.claim)!,
+    };
+  }
+
+  /** The record the report is printed from, once the recovery is done (from the paper report, the new one). */
+  reportRecordPath(): string {
+    return this.expect('done', 'print the report').record.path;
   }
 
   /** Back to the start: any share held is zeroed. */

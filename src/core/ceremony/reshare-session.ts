@@ -2,7 +2,10 @@ import { basename } from 'node:path';
 import { CeremonyError, missingCase } from '../errors.js';
 import { safeFileStem } from '../files.js';
 import { loadCeremony } from './operations.js';
+import { holderOfIssued, type LaterFacts } from './later-papers.js';
+import { recordMode } from './bundle-record.js';
 import type { CeremonySummary } from './record.js';
+import { readTranscript } from './transcript.js';
 import { reshareMasterKey, type ReshareResult } from './reshare.js';
 import type { SerialQueue } from './serial-queue.js';
 import {
@@ -18,7 +21,6 @@ import {
 import { recordModeOf } from './rehearsal-units.js';
 import type { RosterMode } from './roster.js';
 import type { CardsByMode, FileDialogs, SecretInput } from './session.js';
-import { readTranscript } from './transcript.js';
 import { picked, withSecretBytes } from './session-ports.js';
 
 // The desktop app's re-share (issue 11, ceremony 2): an adapter that collects
@@ -288,6 +290,36 @@ export class ReshareSession {
         throw e;
       }
     });
+  }
+
+  /**
+   * What the re-share's script names (later-papers.ts), once the new set is
+   * planned and before any new share is written: the custodians who brought
+   * the current shares, the new set K' of N' with each medium. (The wizard
+   * names the new set only once the current shares are in, as `mk reshare`
+   * takes them.)
+   */
+  papersFacts(): LaterFacts {
+    const st = this.expect('new-set', 'print the script (plan the new set first)');
+    const s = st.record.summary;
+    return {
+      kind: 'reshare',
+      rehearsal: recordMode(readTranscript(st.record.path))?.rehearsal === true,
+      keyName: s.keyName,
+      threshold: st.set.threshold,
+      holders: st.brought.map((b) => {
+        const issued = s.issued.get(b.header.shareIndex);
+        return issued === undefined ? { name: b.custodian, medium: 'file' as const } : holderOfIssued(issued);
+      }),
+      custodians: st.set.view().map((c) => ({ name: c.name, medium: c.medium })),
+      admins: [],
+      units: [],
+    };
+  }
+
+  /** The record the report is printed from, once the re-share is done. */
+  reportRecordPath(): string {
+    return this.expect('done', 'print the report').record.path;
   }
 
   /** Drops the re-share in progress, zeroing every held share and secret. Nothing is written. */

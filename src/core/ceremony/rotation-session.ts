@@ -47,6 +47,7 @@ import {
   type NewCustodianView,
   type ShareTurnPorts,
 } from './share-turns.js';
+import type { LaterFacts } from './later-papers.js';
 import { readTranscript } from './transcript.js';
 
 // Rotation in the desktop app (issue 11, ceremony 4): a new master key, its
@@ -342,6 +343,30 @@ export class RotationSession {
       this.state = { phase: 'custodians', current: st.current, units: st.units, keyName, operator, set };
       return this.snapshot();
     });
+  }
+
+  /**
+   * What the rotation's script names (later-papers.ts), once the new key is
+   * planned and before any share is written: the new key, K of N and each
+   * custodian's medium, the units' current admins (who sign), the units.
+   */
+  papersFacts(): LaterFacts {
+    const st = this.expect('custodians', 'print the script (plan the new key first)');
+    return {
+      kind: 'rotation',
+      rehearsal: st.current.rehearsal,
+      keyName: st.keyName,
+      threshold: st.set.threshold,
+      holders: [],
+      custodians: st.set.view().map((c) => ({ name: c.name, medium: c.medium })),
+      admins: st.units.admins.map((a) => ({ name: a.name })),
+      units: st.units.transports.map((t) => ({ id: t.file.unitId, transportFingerprint: t.file.fingerprint })),
+    };
+  }
+
+  /** The record the report is printed from, once the rotation is done: the new key's. */
+  reportRecordPath(): string {
+    return this.expect('done', 'print the report').newKey.path;
   }
 
   /** Back from the custodians to the new key's plan: every secret held so far is zeroed. */

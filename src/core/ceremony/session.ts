@@ -1,5 +1,6 @@
 import { CardDesk, type CardNote, type CardsSnapshot } from './card-desk.js';
 import { InitialSession } from './initial-session.js';
+import { LaterPapers } from './later-papers.js';
 import { PlanDesk } from './plan-desk.js';
 import { RecordDesk } from './record-desk.js';
 import { RecordCheck } from './record-check.js';
@@ -60,6 +61,8 @@ export class CeremonySession {
   readonly reshare: ReshareSession;
   /** The record check (issue 11, ceremony 6): a record, its head, its bundles, its report. */
   readonly recordCheck: RecordCheck;
+  /** The later wizards' papers (issue 11): the script and plan before a ceremony, the record's report after. */
+  readonly papers: LaterPapers;
 
   /** The start screen's share check: one share against its key's record (record-desk.ts). */
   private readonly checks: RecordDesk;
@@ -90,6 +93,7 @@ export class CeremonySession {
       ...(ports.scryptCost ? { scryptCost: ports.scryptCost } : {}),
     });
     this.recordCheck = new RecordCheck({ dialogs: ports.dialogs, printHtml: ports.printHtml, now: this.now });
+    this.papers = new LaterPapers(ports, this.now);
   }
 
   /**

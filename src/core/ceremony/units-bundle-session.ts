@@ -29,6 +29,7 @@ import {
 import { createBundle, precheckBundle, type BundleRequest, type CreatedBundle } from './bundles.js';
 import { refuseEndedKey, type GivenStatus, type UnitsReportResult } from './lifecycle.js';
 import { summarize, type CeremonySummary } from './record.js';
+import type { LaterFacts } from './later-papers.js';
 import { SerialQueue } from './serial-queue.js';
 import { recordModeOf, rehearsalUnitsSnapshot, type RehearsalUnitsAt } from './rehearsal-units.js';
 import type { RosterMode } from './roster.js';
@@ -455,6 +456,37 @@ export class UnitsBundleSession {
     }
     const { phase: _saved, statuses: _statuses, ...rest } = st;
     this.state = { ...rest, phase: 'done', report };
+  }
+
+  /**
+   * What the script of the admin change or the zeroize names
+   * (later-papers.ts), once the units are confirmed and before anything is
+   * built or signed: the units' current admins and those to add, the units.
+   * An admin change's thresholds are the ones `thresholds` gives (the form's),
+   * else the units' current ones.
+   */
+  papersFacts(thresholds?: { signatureThreshold: number; revocationThreshold: number }): LaterFacts {
+    const st = this.expect('change', 'print the script (confirm the units first)');
+    const units = st.transports.map((t) => ({ id: t.file.unitId, transportFingerprint: t.file.fingerprint }));
+    const admins = [...st.current.admins, ...st.add.map((a) => a.certificate)].map((a) => ({ name: a.name }));
+    const common = { rehearsal: st.record.rehearsal, keyName: st.record.summary.keyName, holders: [], custodians: [] };
+    return st.op === 'zeroize'
+      ? { ...common, kind: 'zeroize', admins, units }
+      : {
+          ...common,
+          kind: 'admin-change',
+          admins,
+          units,
+          thresholds: thresholds ?? {
+            signatureThreshold: st.current.signatureThreshold,
+            revocationThreshold: st.current.revocationThreshold,
+          },
+        };
+  }
+
+  /** The record the report is printed from, once the ceremony is done. */
+  reportRecordPath(): string {
+    return this.expect('done', 'print the report').record.path;
   }
 
   abandon(): Promise<UnitsBundleState> {

@@ -18,6 +18,7 @@ import { useCall } from '../lib/useCall.js';
 import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { PrintReportSection } from '../ui/CeremonyPapers.js';
 
 export function CheckRecord({ onBack }: { readonly onBack: () => void }) {
   const open = useCall();
@@ -348,39 +349,13 @@ function BundleCheck() {
 
 /** The record's report (the document of `transcript report`), to the system print dialog. */
 function PrintReport() {
-  const print = useCall();
-  const [printed, setPrinted] = useState<boolean | null>(null);
-
-  async function printReport(): Promise<void> {
-    setPrinted(null);
-    const answer = await print.run('Preparing the report…', () => api().recordCheck.printReport());
-    if (answer?.ok === true) setPrinted(answer.value.printed);
-  }
-
   return (
-    <section className="check-section" aria-labelledby="record-check-report-heading">
-      <h3 id="record-check-report-heading">7. The report</h3>
+    <PrintReportSection heading="7. The report" print={() => api().recordCheck.printReport()}>
       <p>
         The key’s whole life as the record tells it, with its head hash and signature lines for the people its
         ceremonies name: the same report as <span className="mono">keyceremony transcript report</span>.
       </p>
-      <div className="actions">
-        <button
-          type="button"
-          className="button button-secondary"
-          disabled={print.busy !== null}
-          onClick={() => void printReport()}
-        >
-          Print the report…
-        </button>
-      </div>
-      <BusyStatus busy={print.busy} />
-      <ErrorNotice error={print.error} />
-      <div role="status">
-        {printed === true && <p className="notice notice-success">The report was sent to the printer.</p>}
-        {printed === false && <p className="notice">Printing was cancelled.</p>}
-      </div>
-    </section>
+    </PrintReportSection>
   );
 }
 

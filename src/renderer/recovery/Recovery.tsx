@@ -12,6 +12,7 @@ import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
+import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 import { LoadIntoRehearsalUnits } from '../ui/RehearsalUnits.js';
 import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
@@ -27,6 +28,7 @@ const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
 
 export function Recovery({ onBack }: { readonly onBack: () => void }) {
   const { call, view, step } = useWizardView(() => api().recovery.state());
+  const [names, setNames] = usePaperNames();
 
   async function leave(): Promise<void> {
     if (await step('Leaving the recovery…', () => api().recovery.abandon())) onBack();
@@ -46,9 +48,13 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
       {current === 'idle' && <FromPaper busy={call.busy !== null} step={step} />}
       {view && current === 'units' && <Units view={view} busy={call.busy !== null} step={step} />}
       {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
+      {view && current === 'shares' && view.record?.from === 'record' && (
+        <CeremonyScriptPapers wizard="recovery" names={names} onNames={setNames} />
+      )}
       {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
       {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
       {view && current === 'done' && <Done view={view} busy={call.busy !== null} step={step} />}
+      {view && current === 'done' && <CeremonyReportPapers wizard="recovery" names={names} />}
       <BusyStatus busy={call.busy} />
       <ErrorNotice error={call.error} />
       <div className="step-footer">

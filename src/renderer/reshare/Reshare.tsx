@@ -4,19 +4,21 @@
 // secret), and main runs the command line's ceremony on it. Replacing a lost
 // card or a departed custodian is this ceremony: that custodian's share is
 // simply not brought.
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { IpcResult, ReshareView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { BRING_SHARE, MediumSecretForm, NewSetPlanFields, NewShareTurns, useNewSetPlan } from '../ui/ShareTurns.js';
+import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 
 export function Reshare({ onBack }: { readonly onBack: () => void }) {
   const call = useCall();
   const [view, setView] = useState<ReshareView | null>(null);
   /** The current shares are in and the operator moved on to name the new set. */
   const [naming, setNaming] = useState(false);
+  const [names, setNames] = usePaperNames();
 
   useEffect(() => {
     void call
@@ -46,8 +48,30 @@ export function Reshare({ onBack }: { readonly onBack: () => void }) {
     body = <SharesInStep view={view} call={call} take={take} onNext={() => setNaming(true)} />;
   else if (phase === 'shares-in')
     body = <NewSetStep view={view} call={call} take={take} onBack={() => setNaming(false)} />;
-  else if (phase === 'new-set') body = <IssueStep view={view} call={call} take={take} />;
-  else body = <DoneStep view={view} />;
+  else if (phase === 'new-set')
+    body = (
+      <IssueStep
+        view={view}
+        call={call}
+        take={take}
+        papers={
+          <CeremonyScriptPapers
+            wizard="reshare"
+            names={names}
+            onNames={setNames}
+            {...(view.newSet !== null ? { suggestedOperator: view.newSet.operator } : {})}
+            note="It names who brought the current shares and the new set, before any new share is written."
+          />
+        }
+      />
+    );
+  else
+    body = (
+      <>
+        <DoneStep view={view} />
+        <CeremonyReportPapers wizard="reshare" names={names} />
+      </>
+    );
 
   return (
     <main className="app-main check reshare">
@@ -218,7 +242,18 @@ function NewSetStep({
   );
 }
 
-function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly call: Call; readonly take: Take }) {
+function IssueStep({
+  view,
+  call,
+  take,
+  papers,
+}: {
+  readonly view: ReshareView;
+  readonly call: Call;
+  readonly take: Take;
+  /** The ceremony script, printed before any new custodian takes their turn. */
+  readonly papers: ReactNode;
+}) {
   const set = view.newSet;
   if (set === null) return null;
   return (
@@ -227,6 +262,7 @@ function IssueStep({ view, call, take }: { readonly view: ReshareView; readonly 
       <p className="lead">
         {`${set.threshold} of ${set.custodians.length}: each new custodian in turn chooses their share’s passphrase and file, or inserts their card and types its PIN. Nothing is written until every custodian is ready; then the new shares are written, read back and recorded, and only then is the old set retired.`}
       </p>
+      {papers}
       <NewShareTurns
         custodians={set.custodians}
         busy={call.busy}

@@ -8,6 +8,7 @@ import { useId, useState, type FormEvent } from 'react';
 import type { IpcResult, RotationView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { ScreenHeading } from '../ui/Heading.js';
+import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
@@ -35,6 +36,7 @@ export function Rotation({ onBack }: { readonly onBack: () => void }) {
     () => api().rotation.state(),
     () => api().rotation.state(),
   );
+  const [names, setNames] = usePaperNames();
 
   async function leave(): Promise<void> {
     // Held shares and secrets are zeroed in main; what was written stays written.
@@ -55,11 +57,21 @@ export function Rotation({ onBack }: { readonly onBack: () => void }) {
       {current === 'idle' && <OpenRecord busy={busy} step={step} />}
       {view && current === 'units' && <Units view={view} busy={busy} step={step} />}
       {view && current === 'new-key' && <NewKey view={view} busy={busy} step={step} />}
+      {view && current === 'custodians' && (
+        <CeremonyScriptPapers
+          wizard="rotation"
+          names={names}
+          onNames={setNames}
+          {...(view.plan !== null ? { suggestedOperator: view.plan.operator } : {})}
+          note="It names the new key’s custodians and the units’ current admins, who sign."
+        />
+      )}
       {view && current === 'custodians' && <Custodians view={view} busy={call.busy} step={step} />}
       {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
       {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
       {view && current === 'saved' && <Saved view={view} busy={busy} step={step} />}
       {view && current === 'done' && <Done view={view} />}
+      {view && current === 'done' && <CeremonyReportPapers wizard="rotation" names={names} />}
       <BusyStatus busy={call.busy} />
       <ErrorNotice error={call.error} />
       <div className="step-footer">

@@ -3,7 +3,7 @@
 // short sentences ("Reader 1: card 12345678 inserted"), instead of making the
 // whole list live and re-reading it every second.
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import type { CardsView, CardsWizard, IpcError, ReaderView } from '../../shared/ipc.js';
+import type { CardsView, LaterWizard, IpcError, ReaderView } from '../../shared/ipc.js';
 import { api, safeCall } from '../lib/bridge.js';
 import { plural } from '../lib/format.js';
 
@@ -83,7 +83,7 @@ type PollState =
  * readers of the mode of the record that wizard opened (a rehearsal's
  * virtual readers, or PC/SC). Outside one, the initial ceremony's.
  */
-export const CardsWizardContext = createContext<CardsWizard | null>(null);
+export const CardsWizardContext = createContext<LaterWizard | null>(null);
 
 function useCardsPolling(expected: ExpectedCard | null): { state: PollState; announcement: string } {
   const wizard = useContext(CardsWizardContext);

@@ -3,12 +3,13 @@
 // ceremony (UnitsBundleSession); this screen shows the last UnitsBundleView
 // it answered and sends each step. One screen for both: they share the
 // record, the units, the signatures and the save; only the change differs.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcResult, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { ScreenHeading } from '../ui/Heading.js';
+import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
@@ -31,6 +32,8 @@ function stepsOf(op: UnitsBundleOperationView): ReadonlyArray<{ step: UnitsBundl
   ];
 }
 
+type Thresholds = { readonly signatureThreshold: number; readonly revocationThreshold: number };
+
 type Step = (busy: string, invoke: () => Promise<IpcResult<UnitsBundleView>>) => Promise<boolean>;
 
 export function UnitsBundle({
@@ -42,6 +45,9 @@ export function UnitsBundle({
 }) {
   // A ceremony of the other kind left open is dropped: this screen starts afresh.
   const { call, view, step } = useWizardView(() => api().unitsBundle.abandon());
+  const [names, setNames] = usePaperNames();
+  /** An admin change: the thresholds typed on its form, which its script prints. */
+  const [thresholds, setThresholds] = useState<Thresholds | undefined>(undefined);
 
   async function leave(): Promise<void> {
     if (await step('Leaving…', () => api().unitsBundle.abandon())) onBack();
@@ -61,7 +67,20 @@ export function UnitsBundle({
       {current === 'idle' && <OpenRecord operation={operation} busy={busy} step={step} />}
       {view && current === 'units' && <Units view={view} busy={busy} step={step} />}
       {view && current === 'change' && operation === 'admin-change' && (
-        <AdminChange view={view} busy={busy} step={step} />
+        <AdminChange view={view} busy={busy} step={step} onThresholds={setThresholds} />
+      )}
+      {view && current === 'change' && (
+        <CeremonyScriptPapers
+          wizard="units-bundle"
+          names={names}
+          onNames={setNames}
+          {...(operation === 'admin-change' && thresholds !== undefined ? { thresholds } : {})}
+          note={
+            operation === 'admin-change'
+              ? 'It names the units’ admins and those to add, with the thresholds typed above.'
+              : 'It names the units’ admins, who sign the zeroize.'
+          }
+        />
       )}
       {view && current === 'change' && operation === 'zeroize' && (
         <ZeroizeConfirm view={view} busy={busy} step={step} />
@@ -69,6 +88,7 @@ export function UnitsBundle({
       {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
       {view && current === 'saved' && <UnitsConfirmation view={view} busy={busy} step={step} />}
       {view && current === 'done' && <Done view={view} busy={busy} step={step} />}
+      {view && current === 'done' && <CeremonyReportPapers wizard="units-bundle" names={names} />}
       <BusyStatus busy={call.busy} />
       <ErrorNotice error={call.error} />
       <div className="step-footer">
@@ -197,15 +217,21 @@ function AdminChange({
   view,
   busy,
   step,
+  onThresholds,
 }: {
   readonly view: UnitsBundleView;
   readonly busy: boolean;
   readonly step: Step;
+  readonly onThresholds: (t: Thresholds | undefined) => void;
 }) {
   const current = view.current!;
   const change = view.change!;
   const [signature, setSignature] = useState(String(current.signatureThreshold));
   const [revocation, setRevocation] = useState(String(current.revocationThreshold));
+  useEffect(() => {
+    const t = { signatureThreshold: Number(signature), revocationThreshold: Number(revocation) };
+    onThresholds(Number.isInteger(t.signatureThreshold) && Number.isInteger(t.revocationThreshold) ? t : undefined);
+  }, [signature, revocation]);
   const after = current.admins.length - change.remove.length + change.add.length;
   function submit(event: FormEvent): void {
     event.preventDefault();

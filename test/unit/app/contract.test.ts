@@ -118,6 +118,32 @@ describe('the IPC contract', () => {
     }
   });
 
+  it('takes the later wizards\u2019 papers requests strictly (issue 11: the script before, the report after)', async () => {
+    const names = { operator: 'Olga', witnesses: ['Wendy'] };
+    for (const [channel, bad] of [
+      [IpcChannel.papersPrintScript, { wizard: 'initial', names }],
+      [IpcChannel.papersPrintScript, { wizard: 'recovery' }],
+      [IpcChannel.papersPrintScript, { wizard: 'recovery', names: { operator: 'Olga' } }],
+      [IpcChannel.papersPrintScript, { wizard: 'recovery', names: { ...names, witnesses: 'Wendy' } }],
+      [IpcChannel.papersPrintScript, { wizard: 'recovery', names: { ...names, witnesses: Array(17).fill('W') } }],
+      [IpcChannel.papersPrintScript, { wizard: 'recovery', names: { ...names, mode: 'rehearsal' } }],
+      [
+        IpcChannel.papersSavePlan,
+        { wizard: 'units-bundle', names, thresholds: { signatureThreshold: 0, revocationThreshold: 1 } },
+      ],
+      [IpcChannel.papersSavePlan, { wizard: 'units-bundle', names, thresholds: { signatureThreshold: 2 } }],
+      [IpcChannel.papersOpenPlan, { wizard: 'share-check' }],
+      [IpcChannel.papersOpenPlan, { wizard: 'reshare', path: '/etc/passwd' }],
+      [IpcChannel.papersPrintReport, { wizard: 'rotation' }],
+      [IpcChannel.papersPrintReport, { wizard: 'rotation', witnesses: [7] }],
+    ] as const) {
+      const r = await handlers[channel]([bad]);
+      expect(r.ok ? 'accepted' : r.error.code, `${channel} ${JSON.stringify(bad).slice(0, 60)}`).toBe(
+        'invalid-request',
+      );
+    }
+  });
+
   it('takes the set-up\u2019s revocation threshold and reasons strictly (issue 11)', async () => {
     const setup = {
       ceremonyName: 'c',
