@@ -86,7 +86,7 @@ test('the rehearsed key is rotated in rehearsal: its virtual cards and rehearsal
   ).toBeVisible();
   await secret.cardPin(DORA_READER, PINS.dora);
   await check('rehearsal-rotation-card-custodian');
-  await button(app, 'Use this card').click();
+  await button(app, 'Check and use this card').click();
   // The name typed in the save dialog; the app saves it as REHEARSAL-… (savedShare).
   const newShare = (n: string): string => join(first.mediaDir, `prodmk27-${n.toLowerCase()}.keyshare`);
   const savedShare = (n: string): string => join(first.mediaDir, `REHEARSAL-prodmk27-${n.toLowerCase()}.keyshare`);

@@ -2,7 +2,7 @@ import { summarizeBundle, type BundleSummary, type ParsedBundle } from '../bundl
 import { modeName, type TransportKey } from '../bundle/transport.js';
 import { groupHex } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
-import { ENTRY } from './record.js';
+import { ENTRY, recordMode } from './record.js';
 import type { TranscriptData, TranscriptEntry } from './transcript.js';
 
 // The trust chain between the record and the bundles (DESIGN.md, "Trust
@@ -119,24 +119,7 @@ export function bundleCreatedData(a: {
   };
 }
 
-/**
- * The mode a record's key lives in (issue 11): a record is one key's life,
- * in one mode, so that a key made or used in a rehearsal never reaches
- * production units and a production key is never wrapped to a rehearsal
- * unit. The record says so when a ceremony in it was opened as a rehearsal
- * (`ceremony-opened` data `mode: "rehearsal"`, the mode of SETUP.json) or
- * by the first bundle recorded with a mode (`bundle-created` data
- * `rehearsal`; entries of bundles made before the mode existed say
- * nothing), whichever comes first. Null when it says nothing.
- */
-export function recordMode(entries: readonly TranscriptEntry[]): { rehearsal: boolean; entry: TranscriptEntry } | null {
-  const entry = entries.find(
-    (e) =>
-      (e.type === ENTRY.opened && e.data['mode'] === 'rehearsal') ||
-      (e.type === ENTRY.bundleCreated && typeof e.data['rehearsal'] === 'boolean'),
-  );
-  return entry ? { rehearsal: entry.type === ENTRY.opened || entry.data['rehearsal'] === true, entry } : null;
-}
+export { recordMode } from './record.js';
 
 /**
  * The mode of a bundle built on these records: rehearsal when asked

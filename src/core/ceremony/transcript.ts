@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { appendAtomically, readFileOrFail, writeFileExclusive } from '../files.js';
-import { ceremoniesOf, closingData, ENTRY, isEntryType, type Closing, type EntryType } from './record.js';
+import { ceremoniesOf, closingData, ENTRY, isEntryType, recordMode, type Closing, type EntryType } from './record.js';
 
 // The ceremony record: an append-only, hash-chained JSON Lines transcript
 // (DESIGN.md, "Formats"). Each line is one step: who, what, when, and
@@ -197,13 +197,25 @@ export function appendTranscript(path: string, entry: NewEntry, now = new Date()
 }
 
 /**
+ * An entry of a rehearsal record says so (issue 11, "REHEARSAL on every
+ * record entry"): once the record's key lives in a rehearsal (recordMode),
+ * every entry added to it carries `rehearsal: true` in its data, whichever
+ * ceremony or command writes it. An entry that states its own `rehearsal`
+ * (a bundle's mode) is left as it is.
+ */
+function marked(entries: readonly TranscriptEntry[], entry: NewEntry): NewEntry {
+  if ('rehearsal' in entry.data || recordMode(entries)?.rehearsal !== true) return entry;
+  return { ...entry, data: { ...entry.data, rehearsal: true } };
+}
+
+/**
  * The new line is added atomically (appendAtomically: the record is
  * rewritten whole and renamed into place), so a command killed while it
  * writes leaves the record as it was or with the whole new entry, never a
  * half-written line (issue 10, "Killed at any moment").
  */
 function appendTo(path: string, record: RecordFile, entry: NewEntry, now: Date): TranscriptEntry {
-  const e = seal(record.entries[record.entries.length - 1]!, entry, now);
+  const e = seal(record.entries[record.entries.length - 1]!, marked(record.entries, entry), now);
   ceremoniesOf([...record.entries, e], `The ceremony record ${path}, with its new entry,`);
   // Nothing another writer added since the record was read is lost.
   if (!readFileOrFail(path, 'Ceremony record').equals(record.bytes)) {
