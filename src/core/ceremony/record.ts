@@ -717,7 +717,10 @@ function keyEndOf(
   if (ends.length > 1)
     throw malformed(ends[1]!, `the key's end is already recorded at line ${e.seq}`, 'The ceremony record');
   if (ceremonies.some((c) => c.entries.includes(e))) throw bad('the end of a key stands between ceremonies');
-  const d = e.data;
+  // A rehearsal record's entry says so (transcript.ts marked): `rehearsal: true`, besides its members.
+  const { rehearsal, ...d } = e.data;
+  if ('rehearsal' in e.data && (rehearsal !== true || recordMode(entries)?.rehearsal !== true))
+    throw bad('it says rehearsal, but the record is not a rehearsal record');
   const text = (o: Record<string, unknown>, k: string, re?: RegExp): string => {
     const v = o[k];
     if (typeof v !== 'string' || (re && !re.test(v))) throw bad(`${k} is missing or malformed`);
