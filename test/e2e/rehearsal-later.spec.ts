@@ -175,6 +175,14 @@ test('the rehearsed key is rotated in rehearsal: its virtual cards and rehearsal
   expect(opened.data['mode']).toBe('rehearsal');
   const retired = readTranscript(oldRecord).at(-1)!;
   expect(retired.type).toBe('key-retired');
+  // Every entry of both records says rehearsal, the rotation's and the units' report's included.
+  for (const record of [oldRecord, newRecord]) {
+    const unmarked = readTranscript(record).filter((e) => e.data['rehearsal'] !== true);
+    expect(
+      unmarked.map((e) => `${e.seq} ${e.type}`),
+      `${record}: entries without rehearsal: true`,
+    ).toEqual([]);
+  }
 
   // The rehearsal instance's end state: new key current, old key old, in rehearsal mode.
   const records = join(workDir, 'app-records');
