@@ -8,7 +8,7 @@ import { recordReportHtml } from './record-check.js';
 import { cleanName, NAME_MAX } from './roster.js';
 import { ceremonyScriptDocument } from './script.js';
 import { readPlanFile } from './plan-desk.js';
-import { fileNameFor, picked, sha256Hex, type FileFilter, type SessionPorts } from './session-ports.js';
+import { chooseSavePath, picked, sha256Hex, type FileFilter, type SessionPorts } from './session-ports.js';
 import type { SavedPlan } from './session-view.js';
 import { parseSetupFile, serializeSetupFile, type CeremonySetupFile, type SetupCustodian } from './setup-file.js';
 
@@ -151,13 +151,12 @@ export class LaterPapers {
   async savePlan(facts: LaterFacts, names: PaperNames): Promise<SavedPlan> {
     const setup = laterSetupFile(facts, names);
     const text = serializeSetupFile(setup);
-    const path = picked(
-      await this.ports.dialogs.saveFile({
-        title: 'Save the ceremony plan (SETUP.json)',
-        defaultName: fileNameFor(setup.mode, `SETUP-${safeFileStem(setup.ceremonyName)}.json`),
-        filters: PLAN_FILTERS,
-      }),
-    );
+    // In a rehearsal the plan's name starts with REHEARSAL- whatever the person typed, as every file it saves.
+    const path = await chooseSavePath(this.ports.dialogs, setup.mode, {
+      title: 'Save the ceremony plan (SETUP.json)',
+      defaultName: `SETUP-${safeFileStem(setup.ceremonyName)}.json`,
+      filters: PLAN_FILTERS,
+    });
     assertOutputFree(path);
     writeFileExclusive(path, text, 0o644);
     return { fileName: basename(path), sha256: sha256Hex(text) };

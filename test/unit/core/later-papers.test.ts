@@ -254,6 +254,14 @@ describe('LaterPapers', () => {
     await expect(papers.openPlan(FACTS.recovery)).rejects.toThrow(/This plan is for a rotation ceremony/);
   });
 
+  it('names a rehearsal’s plan REHEARSAL-, whatever name is typed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papers-'));
+    const { papers } = desk({ save: join(dir, 'SETUP.json') });
+    const saved = await papers.savePlan({ ...FACTS.rotation, rehearsal: true }, NAMES);
+    expect(saved.fileName).toBe('REHEARSAL-SETUP.json');
+    expect(readFileSync(join(dir, 'REHEARSAL-SETUP.json'), 'utf8')).toContain('"mode": "rehearsal"');
+  });
+
   it('refuses a file that is not a plan, naming the problem', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'papers-'));
     const path = join(dir, 'SETUP.json');
