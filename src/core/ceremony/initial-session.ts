@@ -519,6 +519,7 @@ export class InitialSession {
           kcv: st.kcv,
           threshold: setup.threshold,
           shares: setup.custodians.length,
+          rehearsal: st.ceremony.mode === 'rehearsal',
         },
         shareIndex,
         custodian.name,

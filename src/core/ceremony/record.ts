@@ -63,6 +63,8 @@ export interface CeremonySummary {
   shareSets: ShareSet[];
   voidShareCeremonies: VoidShareCeremony[];
   bundles: Array<{ sequence: number; bundleHash: string; targets: string[] }>;
+  /** Present, and true, when the key lives in a rehearsal (recordMode): its shares say so, and only it takes them. */
+  rehearsal?: true;
   /**
    * The end of the key's life (issue 11, ceremonies 4 and 5): retired by a
    * rotation, or destroyed, as its units reported. Absent while the key is
@@ -367,6 +369,7 @@ export function summarize(entries: TranscriptEntry[]): CeremonySummary {
   for (const c of ceremonies.slice(1)) addReshare(s, c);
   const end = keyEndOf(entries, ceremonies, s);
   if (end) s.end = end;
+  if (recordMode(entries)?.rehearsal === true) s.rehearsal = true;
   const current = s.shareSets.at(-1)!;
   s.threshold = current.threshold;
   s.shares = current.shares;

@@ -161,6 +161,7 @@ export async function recoverFromPaper(a: RecoverFromPaperArgs): Promise<Recover
   assertFolderWritable(a.newRecordPath);
   const headers = await Promise.all(a.sources.map((s) => s.header()));
   const first = paperMatchesShare(paper, headers[0], a.sources[0]);
+  refuseRehearsalShares(headers, a.sources, a.rehearsal === true);
   const ceremonyId = randomUUID();
   const presented = presentedSummary(paper, first, a.sources, headers);
   const opening: NewEntry = {
@@ -232,10 +233,36 @@ export async function recoverFromPaper(a: RecoverFromPaperArgs): Promise<Recover
  * key, the others of its set). For the app, which takes the shares one
  * custodian at a time and checks each as it is given.
  */
-export async function paperKeyOf(typed: PaperReport, sources: readonly ShareSource[]): Promise<CeremonySummary> {
+export async function paperKeyOf(
+  typed: PaperReport,
+  sources: readonly ShareSource[],
+  rehearsal = false,
+): Promise<CeremonySummary> {
   const paper = parsePaperReport(typed);
   const headers = await Promise.all(sources.map((s) => s.header()));
-  return presentedSummary(paper, paperMatchesShare(paper, headers[0], sources[0]), sources, headers);
+  const first = paperMatchesShare(paper, headers[0], sources[0]);
+  refuseRehearsalShares(headers, sources, rehearsal);
+  return presentedSummary(paper, first, sources, headers);
+}
+
+/**
+ * A recovery from the paper report writes a record of its own mode: a
+ * production one never takes a rehearsal key's share (its header says so),
+ * which would put a rehearsal key on production units.
+ */
+function refuseRehearsalShares(
+  headers: readonly KeyshareHeader[],
+  sources: readonly ShareSource[],
+  rehearsal: boolean,
+): void {
+  if (rehearsal) return;
+  const i = headers.findIndex((h) => h.rehearsal === true);
+  if (i >= 0)
+    throw new CeremonyError(
+      'RehearsalMismatch',
+      `${sources[i]!.label} is a rehearsal share (its header says so): a recovery from the paper report onto production units never takes a rehearsal key. Nothing was written.`,
+      { share: 'rehearsal', record: 'production' },
+    );
 }
 
 /** A value typed from the paper report: hex in groups or not, either case; normalised, or refused naming what it is. */

@@ -30,6 +30,12 @@ function checkHeaderAgainstRecord(
   s: CeremonySummary,
   label: string,
 ): { set: ShareSet; issued: IssuedShare } {
+  if (h.rehearsal === true && s.rehearsal !== true)
+    throw new CeremonyError(
+      'RehearsalMismatch',
+      `${label} is a rehearsal share (its header says so, key "${h.keyName}"), and the record of key "${s.keyName}" is a production record: a rehearsal share is never used for a production key. Use a share of this key.`,
+      { share: 'rehearsal', record: 'production' },
+    );
   const set = s.shareSets.find((x) => x.ceremonyId === h.ceremonyId);
   if (!set) {
     const v = s.voidShareCeremonies.find((x) => x.ceremonyId === h.ceremonyId);

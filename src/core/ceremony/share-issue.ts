@@ -15,6 +15,7 @@ import {
   ceremoniesOf,
   ceremonyKindOf,
   ENTRY,
+  recordMode,
   shareIssuedData,
   WIPED_IN_MEMORY,
   type Closing,
@@ -217,6 +218,8 @@ export interface ShareSetIdentity {
   threshold: number;
   /** N. */
   shares: number;
+  /** The key lives in a rehearsal: each share's header says so (`rehearsal: true`). */
+  rehearsal?: boolean;
 }
 
 /** The header of share `shareIndex` of a set: what the share's medium shows without any secret. */
@@ -236,6 +239,7 @@ export function shareHeader(
     kcv: set.kcv,
     custodian,
     created: created.toISOString(),
+    ...(set.rehearsal === true ? { rehearsal: true as const } : {}),
   };
 }
 
@@ -358,8 +362,10 @@ export async function issueShareSet(
           frame.now(),
         );
     const issued: IssuedShareResult[] = [];
+    // The shares of a rehearsal record's key say so inside (its mode: recordMode).
+    const rehearsal = recordMode(readTranscript(frame.recordPath))?.rehearsal === true;
     for (const [i, c] of set.custodians.entries()) {
-      const header = shareHeader({ ...set, shares: n }, i + 1, c.custodian, frame.now());
+      const header = shareHeader({ ...set, shares: n, rehearsal }, i + 1, c.custodian, frame.now());
       const result = await issueShare(c, header, shares[i]!, frame);
       issued.push(result);
       frame.onProgress?.({ step: 'share-issued', shareIndex: i + 1, label: c.destination.label });

@@ -33,6 +33,12 @@ export interface KeyshareHeader {
   custodian: string;
   /** ISO 8601 UTC. */
   created: string;
+  /**
+   * Present, and true, only in a share of a key that lives in a rehearsal
+   * (issue 11): authenticated with the share like every header member, so
+   * it cannot be removed; a production record or ceremony refuses it.
+   */
+  rehearsal?: true;
 }
 
 export interface ScryptProtection {
@@ -221,6 +227,7 @@ export function checkHeader(h: KeyshareHeader, what = 'The share header'): void 
   if (typeof h.kcv !== 'string' || !KCV.test(h.kcv)) bad('kcv');
   if (typeof h.custodian !== 'string') bad('custodian');
   if (typeof h.created !== 'string' || Number.isNaN(Date.parse(h.created))) bad('created');
+  if ('rehearsal' in h && h.rehearsal !== true) bad('rehearsal');
 }
 
 function exactKeys(o: unknown, keys: string[], what: string): Record<string, unknown> {
@@ -253,9 +260,21 @@ export function parseEnvelope(text: string, what: string): KeyshareEnvelope {
       `${what} is damaged: its contents no longer match the digest written with it (a byte changed since it was written). This is not a wrong passphrase; use another copy of the share, or another custodian's share.`,
     );
   }
+  const marked = typeof top['header'] === 'object' && top['header'] !== null && 'rehearsal' in top['header'];
   const header = exactKeys(
     top['header'],
-    ['format', 'ceremonyId', 'keyName', 'shareIndex', 'threshold', 'shares', 'kcv', 'custodian', 'created'],
+    [
+      'format',
+      'ceremonyId',
+      'keyName',
+      'shareIndex',
+      'threshold',
+      'shares',
+      'kcv',
+      'custodian',
+      'created',
+      ...(marked ? ['rehearsal'] : []),
+    ],
     `${what} (header)`,
   ) as unknown as KeyshareHeader;
   if (header.format !== KEYSHARE_FORMAT) {

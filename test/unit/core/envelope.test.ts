@@ -153,6 +153,23 @@ describe('keyshare envelope with a passphrase', () => {
     }
   });
 
+  it('a rehearsal share says so in its header, which authenticates the mark: it cannot be removed or set false', async () => {
+    const env = await sealShareWithPassphrase(header({ rehearsal: true }), share, pass('correct horse'), FAST);
+    const parsed = parseEnvelope(serializeEnvelope(env), 'f');
+    expect(parsed.header.rehearsal).toBe(true);
+    expect((await openShareWithPassphrase(parsed, pass('correct horse'), 'f')).equals(share)).toBe(true);
+    const { rehearsal: _mark, ...unmarked } = env.header;
+    await expectCode(
+      openShareWithPassphrase({ ...env, header: unmarked }, pass('correct horse'), 'f'),
+      'ShareAltered',
+      /altered/,
+    );
+    // Without the file's digest (a file from before digests), so that the header itself is what is judged.
+    const { digest: _digest, ...undigested } = JSON.parse(serializeEnvelope(env)) as Record<string, unknown>;
+    const asFalse = JSON.stringify({ ...undigested, header: { ...env.header, rehearsal: false } });
+    await expectCode(() => parseEnvelope(asFalse, 'f'), 'ShareCorrupted', /rehearsal is missing or invalid/);
+  });
+
   it('refuses unknown fields', async () => {
     const env = await sealShareWithPassphrase(header(), share, pass('correct horse'), FAST);
     await expectCode(

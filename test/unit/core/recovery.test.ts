@@ -39,7 +39,9 @@ function cleanUnits(dir: string): TransportKey[] {
   return s.units.map((u) => parseTransportFile(JSON.stringify(transportFileFor(s, u)), 't'));
 }
 
-async function keyOnRecord(): Promise<{ dir: string; path: string; kcv: string; vp: string; shares: MemoryMedium[] }> {
+async function keyOnRecord(
+  mode: 'production' | 'rehearsal' = 'production',
+): Promise<{ dir: string; path: string; kcv: string; vp: string; shares: MemoryMedium[] }> {
   const dir = tmp();
   const path = join(dir, 'record.jsonl');
   const shares = ['c1', 'c2', 'c3'].map((n) => new MemoryMedium(n));
@@ -48,6 +50,7 @@ async function keyOnRecord(): Promise<{ dir: string; path: string; kcv: string; 
     threshold: 2,
     custodians: shares.map((m) => ({ custodian: m.label, destination: m })),
     recordPath: path,
+    ...(mode === 'rehearsal' ? { mode } : {}),
   });
   return { dir, path, kcv: r.kcv, vp: r.verificationPattern, shares };
 }
@@ -246,6 +249,27 @@ describe('recovery from the paper report of a lost record', () => {
     });
     expect(re.kcv).toBe(kcv);
     expect(loadCeremony(newRecordPath).summary.issued.size).toBe(3);
+  });
+
+  it('refuses a rehearsal key’s shares (their header says so) onto production units, writing nothing', async () => {
+    const { args, newRecordPath } = await setUp();
+    const rehearsed = await keyOnRecord('rehearsal');
+    expect(rehearsed.shares.map((m) => m.stored!.header.rehearsal)).toEqual([true, true, true]);
+    const production = await keyOnRecord();
+    expect(production.shares.map((m) => 'rehearsal' in m.stored!.header)).toEqual([false, false, false]);
+    const paper = {
+      keyName: 'MK',
+      kcv: rehearsed.kcv,
+      verificationPattern: rehearsed.vp,
+      headHash: headHash(readTranscript(rehearsed.path)),
+    };
+    const err = await recoverFromPaper(args({ paper, sources: [rehearsed.shares[0]!, rehearsed.shares[1]!] })).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CeremonyError);
+    expect(err).toMatchObject({ code: 'RehearsalMismatch' });
+    expect((err as Error).message).toMatch(/^c1 is a rehearsal share \(its header says so\)/);
+    expect(existsSync(newRecordPath)).toBe(false);
   });
 
   it('refuses, writing nothing, a typed KCV or pattern that the key does not have, a head that is not a hash, a share of another key, a unit whose display differs', async () => {
