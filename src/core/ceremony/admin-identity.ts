@@ -17,17 +17,10 @@ import { checkPassphrase } from '../passphrase.js';
 import type { CardDesk } from './card-desk.js';
 import { ENTRY, type EntryType } from './record.js';
 import type { RosterMode, RosterParticipant } from './roster.js';
-import {
-  chooseSavePath,
-  fail,
-  picked,
-  type FileDialogs,
-  type FileFilter,
-  type HeldOn,
-  type SecretInput,
-} from './session-ports.js';
+import { chooseSavePath, fail, picked, type FileDialogs, type HeldOn, type SecretInput } from './session-ports.js';
 import { identitySlotReplacedData, writeFileIdentity } from './signers.js';
 import type { TranscriptData } from './transcript.js';
+import { IDENTITY_FILTERS } from './bundle-steps.js';
 
 // An admin's identity in the app, for a ceremony that gives admins their
 // identities (the initial ceremony's step 3; an admin change could add
@@ -35,8 +28,6 @@ import type { TranscriptData } from './transcript.js';
 // card (slot 9C; never over what it holds without its owner's word, issue
 // 9), the identity already on their card (after a PIN check), or an identity
 // file from an earlier ceremony; then one admin of the ceremony takes it.
-
-export const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensions: ['pem'] }];
 
 /** An admin's identity: its certificate and where its key is. */
 export interface AdminState {

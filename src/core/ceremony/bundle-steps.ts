@@ -32,6 +32,7 @@ import {
   type RehearsalPorts,
 } from './session.js';
 import { appendTranscript, readTranscript, type TranscriptEntry } from './transcript.js';
+import { picked } from './session-ports.js';
 
 // The steps every ceremony after the first shares in the desktop app (issue
 // 11: recovery, admin change, rotation, zeroize): the units (their
@@ -47,12 +48,6 @@ export const IDENTITY_FILTERS: FileFilter[] = [{ name: 'Admin identity', extensi
 export const CERTIFICATE_FILTERS: FileFilter[] = [{ name: 'Admin certificate or identity', extensions: ['pem'] }];
 export const STATUS_FILTERS: FileFilter[] = [{ name: 'Units status (status --json)', extensions: ['json'] }];
 
-/** The path a dialog answered; a closed dialog cancels the call (nothing changed). */
-export function pickedPath(path: string | null, what: 'file' | 'folder' = 'file'): string {
-  if (path === null) throw new CeremonyError('Canceled', `No ${what} was chosen.`);
-  return path;
-}
-
 // ---------------------------------------------------------------------------
 // (a) The units: transport files loaded, each confirmed against its unit's display
 
@@ -64,7 +59,7 @@ export interface StepUnit {
 
 /** Loads a unit's transport file (dialog) into `units`, refused if it does not join them; it waits for its confirmation. */
 export async function loadTransport(dialogs: FileDialogs, units: StepUnit[]): Promise<void> {
-  const path = pickedPath(
+  const path = picked(
     await dialogs.openFile({ title: 'Open a unit\u2019s transport key file', filters: TRANSPORT_FILTERS }),
   );
   addTransportFile(units, path);
@@ -278,9 +273,7 @@ export async function signBundleStep(step: SigningStep, secret: SignerSecret): P
   };
   const record = { path: step.recordPath, now: step.now };
   if (secret.medium === 'file') {
-    const path = pickedPath(
-      await step.dialogs.openFile({ title: 'Open your identity file', filters: IDENTITY_FILTERS }),
-    );
+    const path = picked(await step.dialogs.openFile({ title: 'Open your identity file', filters: IDENTITY_FILTERS }));
     const turn = prepareSigning(step.bundlePath, approval);
     // Secret: the passphrase's bytes, zeroed below.
     const pass = Buffer.from(secret.passphrase, 'utf8');
@@ -353,7 +346,7 @@ export async function saveSignedBundle(a: {
       `The bundle has ${a.signatures} of the ${a.needed} signatures it needs; the units would refuse it.`,
       { signatures: a.signatures, required: a.needed },
     );
-  const folder = pickedPath(
+  const folder = picked(
     await a.dialogs.chooseFolder({ title: `Choose the folder (removable media) for the ${a.operation} bundle` }),
     'folder',
   );
@@ -369,7 +362,7 @@ export async function saveSignedBundle(a: {
 
 /** Opens a units' status file (`status --json`, dialog), read strictly. */
 export async function loadUnitsStatus(dialogs: FileDialogs, given: readonly GivenStatus[]): Promise<GivenStatus> {
-  const path = pickedPath(
+  const path = picked(
     await dialogs.openFile({ title: 'Open the units\u2019 status file (status --json)', filters: STATUS_FILTERS }),
   );
   const status = readUnitsStatus(path);

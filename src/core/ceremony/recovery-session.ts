@@ -41,9 +41,10 @@ import {
   type RehearsalUnitsSnapshot,
   type SecretInput,
 } from './session.js';
-import { withSecretBytes } from './session-ports.js';
+import { picked, withSecretBytes } from './session-ports.js';
 import { readTranscript } from './transcript.js';
 import {
+  CERTIFICATE_FILTERS,
   confirmLoadedUnit,
   loadRehearsalUnitsStep,
   useRehearsalUnitsStep,
@@ -66,7 +67,6 @@ import {
 // the new record is written only once the rebuilt key is the paper's.
 
 const RECORD_FILTERS: FileFilter[] = [{ name: 'Ceremony record', extensions: ['jsonl'] }];
-const CERTIFICATE_FILTERS: FileFilter[] = [{ name: 'Admin certificate or identity', extensions: ['pem'] }];
 
 /** The app's cards by the record's mode, its queue (a card poll never interleaves with a share's read) and rehearsal units, and: */
 export interface RecoveryPorts extends LaterCeremonyPorts {
@@ -650,11 +650,6 @@ function checkAgainstPaper(paper: PaperReport, held: readonly HeldShare[]): Shar
       ),
     custodianOf: (h) => h.custodian,
   };
-}
-
-function picked(path: string | null, what: 'file' | 'folder' = 'file'): string {
-  if (path === null) throw new CeremonyError('Canceled', `No ${what} was chosen.`);
-  return path;
 }
 
 function snapshotOf(s: RecoveryPhase): RecoveryState {

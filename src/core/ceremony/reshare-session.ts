@@ -21,7 +21,7 @@ import {
 import { recordModeOf } from './rehearsal-units.js';
 import type { RosterMode } from './roster.js';
 import type { CardsByMode, FileDialogs, SecretInput } from './session.js';
-import { picked, withSecretBytes } from './session-ports.js';
+import { fail, picked, withSecretBytes } from './session-ports.js';
 
 // The desktop app's re-share (issue 11, ceremony 2): an adapter that collects
 // across screens what `mk reshare` takes on its command line (the record; K
@@ -355,8 +355,4 @@ export class ReshareSession {
     if (st.phase !== phase) fail('WrongStep', `Cannot ${what} now (the re-share is at: ${st.phase}).`);
     return st as Extract<ReshareState, { phase: P }>;
   }
-}
-
-function fail(code: 'WrongStep' | 'InvalidArgument', message: string): never {
-  throw new CeremonyError(code, message);
 }

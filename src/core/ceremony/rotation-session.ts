@@ -11,7 +11,6 @@ import {
   type RehearsalUnitsStep,
   loadTransport,
   loadUnitsStatus,
-  pickedPath,
   recordUnitsStatus,
   saveSignedBundle,
   signaturesNeeded,
@@ -36,7 +35,7 @@ import {
   type RehearsalUnitsSnapshot,
   type SecretInput,
 } from './session.js';
-import { fileNameFor, pathFor, withSecretBytes } from './session-ports.js';
+import { fileNameFor, pathFor, picked, withSecretBytes } from './session-ports.js';
 import {
   bringShare,
   broughtSource,
@@ -237,7 +236,7 @@ export class RotationSession {
   /** Opens the record of the key to rotate away (dialog); any rotation in progress is dropped first. */
   openRecord(): Promise<RotationState> {
     return this.run(async () => {
-      const path = pickedPath(
+      const path = picked(
         await this.ports.dialogs.openFile({ title: 'Open the current key\u2019s record', filters: RECORD_FILTERS }),
       );
       const { summary } = loadCeremony(path);
@@ -403,7 +402,7 @@ export class RotationSession {
       const st = this.expect('custodians', 'generate the new key');
       // Refused before anything is used (a custodian not ready, the dialog closed): every choice is kept.
       const custodians = await st.set.custodianShares(this.turnPorts(st.current));
-      const chosen = pickedPath(
+      const chosen = picked(
         await this.ports.dialogs.saveFile({
           title: `Save the record of the new key "${st.keyName}"`,
           defaultName: fileNameFor(modeOf(st.current), `${safeFileStem(st.keyName)}.jsonl`),

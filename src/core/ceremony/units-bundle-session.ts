@@ -11,7 +11,6 @@ import {
   confirmLoadedUnit,
   loadTransport,
   loadUnitsStatus,
-  pickedPath,
   readAdminCertificateFile,
   recordUnitsStatus,
   saveSignedBundle,
@@ -42,6 +41,7 @@ import {
   type RehearsalUnitsSnapshot,
 } from './session.js';
 import { readTranscript } from './transcript.js';
+import { picked } from './session-ports.js';
 
 // Admin change and zeroize in the desktop app (issue 11, ceremonies 3 and
 // 5): a bundle on the units' current key, signed by the units' current
@@ -193,7 +193,7 @@ export class UnitsBundleSession {
     return this.queue.run(async () => {
       if (this.state.phase !== 'idle' && this.state.phase !== 'units' && this.state.phase !== 'done')
         throw new CeremonyError('WrongStep', 'A ceremony is under way: finish it or start again first.');
-      const path = pickedPath(
+      const path = picked(
         await this.ports.dialogs.openFile({ title: 'Open the key\u2019s record', filters: RECORD_FILTERS }),
       );
       const entries = readTranscript(path);
@@ -276,7 +276,7 @@ export class UnitsBundleSession {
   addAdmin(): Promise<UnitsBundleState> {
     return this.queue.run(async () => {
       const st = this.expectChange('admin-change', 'add an admin');
-      const path = pickedPath(
+      const path = picked(
         await this.ports.dialogs.openFile({
           title: 'Open the new admin\u2019s certificate or identity file',
           filters: CERTIFICATE_FILTERS,

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { CeremonyError, missingCase } from '../errors.js';
-import { loadUnitsStatus, pickedPath, recordUnitsStatus } from './bundle-steps.js';
+import { loadUnitsStatus, recordUnitsStatus } from './bundle-steps.js';
 import { refuseEndedKey, type GivenStatus, type UnitsReportResult } from './lifecycle.js';
 import { summarize, type CeremonySummary } from './record.js';
 import { SerialQueue } from './serial-queue.js';
@@ -8,6 +8,7 @@ import { findRehearsalUnits, recordModeOf, rehearsalPortsFor, rehearsalUnitsStat
 import type { RosterMode } from './roster.js';
 import type { FileDialogs, FileFilter, RehearsalPorts } from './session.js';
 import { readTranscript } from './transcript.js';
+import { picked } from './session-ports.js';
 
 // The end of a key recorded from what its units report (issue 11), apart
 // from the wizard that built the bundle: the units ingest a rotate or
@@ -78,7 +79,7 @@ export class UnitsReportSession {
   /** Opens the key's record (dialog); a key already ended is refused with its words. */
   openRecord(): Promise<UnitsReportState> {
     return this.queue.run(async () => {
-      const path = pickedPath(
+      const path = picked(
         await this.ports.dialogs.openFile({ title: 'Open the key\u2019s record', filters: RECORD_FILTERS }),
       );
       const entries = readTranscript(path);
@@ -94,7 +95,7 @@ export class UnitsReportSession {
   openNewRecord(): Promise<UnitsReportState> {
     return this.queue.run(async () => {
       const st = this.expect('statuses', 'open the rotation\u2019s record');
-      const path = pickedPath(
+      const path = picked(
         await this.ports.dialogs.openFile({
           title: 'Open the rotation\u2019s record (the new key\u2019s)',
           filters: RECORD_FILTERS,
