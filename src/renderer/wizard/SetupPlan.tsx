@@ -4,7 +4,7 @@
 // print its ceremony script. The plan's SHA-256 is shown as the printed
 // script shows it, so the room can check that the form holds the approved
 // plan; main records it when the ceremony starts.
-import { useEffect, useRef } from 'react';
+import { useLayoutEffect, useRef } from 'react';
 import type { CeremonySetup, IpcError, PlanFileView, PlanUnit } from '../../shared/ipc.js';
 import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
@@ -85,8 +85,9 @@ export function PlanPanel({
 }) {
   const summary = useRef<HTMLDivElement | null>(null);
   const shown = plan?.file.sha256 ?? null;
-  // A new plan's summary takes focus, so it is read out and the next Tab goes on into the form.
-  useEffect(() => {
+  // A new plan's summary takes focus (in the commit that shows it, as useFocusOnMount), so it is read out
+  // and the next Tab goes on into the form.
+  useLayoutEffect(() => {
     if (shown !== null) summary.current?.focus();
   }, [shown]);
   const idle = busy === null && !disabled;

@@ -5,7 +5,7 @@
 // as the person types (after the first attempt), and again by main (core's
 // checkSetup), whose answer is shown next to the button. The form can be
 // filled from a plan (SETUP.json) and saved as one (SetupPlan.tsx).
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { CeremonyMode, CeremonySetup, Medium, PlanForm, PlanOpenedView, PlanUnit } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
@@ -296,7 +296,7 @@ export function SetupStep({ mode }: { readonly mode: CeremonyMode }) {
   ]);
   const differences = plan === null ? [] : differencesFromPlan(toSetup(form), planUnitsOf(form), plan);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (focusAfterRender === null) return;
     document.getElementById(focusAfterRender)?.focus();
     setFocusAfterRender(null);
