@@ -163,7 +163,7 @@ export async function recoverFromPaper(a: RecoverFromPaperArgs): Promise<Recover
   const first = paperMatchesShare(paper, headers[0], a.sources[0]);
   refuseRehearsalShares(headers, a.sources, a.rehearsal === true);
   const ceremonyId = randomUUID();
-  const presented = presentedSummary(paper, first, a.sources, headers);
+  const presented = presentedSummary(paper, first, a.sources, headers, a.rehearsal === true);
   const opening: NewEntry = {
     type: ENTRY.opened,
     actor: frame.actor,
@@ -242,7 +242,7 @@ export async function paperKeyOf(
   const headers = await Promise.all(sources.map((s) => s.header()));
   const first = paperMatchesShare(paper, headers[0], sources[0]);
   refuseRehearsalShares(headers, sources, rehearsal);
-  return presentedSummary(paper, first, sources, headers);
+  return presentedSummary(paper, first, sources, headers, rehearsal);
 }
 
 /**
@@ -398,6 +398,7 @@ function presentedSummary(
   first: KeyshareHeader,
   sources: readonly ShareSource[],
   headers: readonly KeyshareHeader[],
+  rehearsal: boolean,
 ): CeremonySummary {
   const issued = new Map<number, IssuedShare>();
   for (const [i, h] of headers.entries()) {
@@ -432,6 +433,8 @@ function presentedSummary(
     ],
     voidShareCeremonies: [],
     bundles: [],
+    // The record this recovery writes is a rehearsal's when it is one: its key's shares say so (share-check.ts).
+    ...(rehearsal ? { rehearsal: true as const } : {}),
   };
 }
 

@@ -34,8 +34,8 @@ beforeAll(async () => {
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'kc-recovery-'));
 
-function cleanUnits(dir: string): TransportKey[] {
-  const s = initInstance(join(dir, `emu-${Math.random().toString(36).slice(2)}`), 2);
+function cleanUnits(dir: string, rehearsal = false): TransportKey[] {
+  const s = initInstance(join(dir, `emu-${Math.random().toString(36).slice(2)}`), 2, { rehearsal });
   return s.units.map((u) => parseTransportFile(JSON.stringify(transportFileFor(s, u)), 't'));
 }
 
@@ -171,10 +171,10 @@ describe('recovery from the record', () => {
 });
 
 describe('recovery from the paper report of a lost record', () => {
-  async function setUp() {
-    const k = await keyOnRecord();
+  async function setUp(mode: 'production' | 'rehearsal' = 'production') {
+    const k = await keyOnRecord(mode);
     const lost = readTranscript(k.path);
-    const transports = cleanUnits(k.dir);
+    const transports = cleanUnits(k.dir, mode === 'rehearsal');
     const newRecordPath = join(k.dir, 'r2.jsonl');
     const args = (over: Partial<RecoverFromPaperArgs> = {}): RecoverFromPaperArgs => ({
       newRecordPath,
@@ -270,6 +270,17 @@ describe('recovery from the paper report of a lost record', () => {
     expect(err).toMatchObject({ code: 'RehearsalMismatch' });
     expect((err as Error).message).toMatch(/^c1 is a rehearsal share \(its header says so\)/);
     expect(existsSync(newRecordPath)).toBe(false);
+  });
+
+  it('recovers a rehearsal key from its paper report onto rehearsal units, into a rehearsal record', async () => {
+    const { args, newRecordPath, kcv, shares } = await setUp('rehearsal');
+    expect(shares.map((m) => m.stored!.header.rehearsal)).toEqual([true, true, true]);
+    const r = await recoverFromPaper(args({ rehearsal: true }));
+    expect(r).toMatchObject({ keyName: 'MK', kcv });
+    const entries = readTranscript(newRecordPath);
+    expect(entries[0]!.data).toMatchObject({ kind: 'recovery', mode: 'rehearsal' });
+    expect(entries.filter((e) => e.data['rehearsal'] !== true)).toEqual([]);
+    expect(r.created.bundle.payload.rehearsal).toBe(true);
   });
 
   it('refuses, writing nothing, a typed KCV or pattern that the key does not have, a head that is not a hash, a share of another key, a unit whose display differs', async () => {
