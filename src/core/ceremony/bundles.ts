@@ -36,7 +36,7 @@ import type { ShareSource } from './media.js';
 import { refuseEndedKey } from './lifecycle.js';
 import { recoverMasterKey } from './share-check.js';
 import { ENTRY, summarize, type CeremonySummary } from './record.js';
-import { appendTranscript, headHash, readTranscript, type TranscriptData, type TranscriptEntry } from './transcript.js';
+import { appendTranscript, headHash, readTranscript, type TranscriptEntry } from './transcript.js';
 
 // The bundle steps of every ceremony (issue 8): confirm a unit's transport
 // key into the record, build a bundle for one operation of the unit
@@ -407,11 +407,10 @@ export function prepareSigning(path: string, approval: SigningApproval): Signing
   return { bundle, summary: approveForSigning(bundle, approval), signatures };
 }
 
-/** Where `bundle sign --record` records the signature (bundle-signed); `mark` is added to its data (a rehearsal's). */
+/** Where `bundle sign --record` records the signature (bundle-signed; a rehearsal record's writer marks it). */
 export interface SigningRecord {
   path: string;
   now?: Date;
-  mark?: TranscriptData;
 }
 
 /** Adds the signature to the file the signer saw (atomic replace); refuses if it changed meanwhile. */
@@ -440,7 +439,7 @@ export async function signPreparedBundle(
   if (record) {
     appendTranscript(
       record.path,
-      { type: ENTRY.bundleSigned, actor: signer.name, data: { ...bundleSignedData(updated, signer), ...record.mark } },
+      { type: ENTRY.bundleSigned, actor: signer.name, data: bundleSignedData(updated, signer) },
       record.now,
     );
   }
@@ -472,7 +471,7 @@ function recordSignatureLeftUnrecorded(
   if (!valid) return null;
   appendTranscript(
     record.path,
-    { type: ENTRY.bundleSigned, actor: signer.name, data: { ...bundleSignedData(bundle, signer), ...record.mark } },
+    { type: ENTRY.bundleSigned, actor: signer.name, data: bundleSignedData(bundle, signer) },
     record.now,
   );
   const claimed = claimedAdmins(bundle.plan);

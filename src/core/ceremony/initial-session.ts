@@ -25,7 +25,6 @@ import {
   expectMedium,
   fail,
   fileNameFor,
-  markOf,
   picked,
   shareSourceOf,
   type SecretInput,
@@ -211,11 +210,7 @@ export class InitialSession {
   }
 
   private record(ceremony: OpenCeremony, type: EntryType, data: TranscriptData, actor?: string): void {
-    appendTranscript(
-      ceremony.recordPath,
-      { type, actor: actor ?? ceremony.setup.operator, data: { ...data, ...markOf(ceremony.mode) } },
-      this.now(),
-    );
+    appendTranscript(ceremony.recordPath, { type, actor: actor ?? ceremony.setup.operator, data }, this.now());
   }
 
   /** Who writes the ceremony's entries through the shared steps (share-issue.ts): `actor`, or the operator. */
@@ -224,7 +219,6 @@ export class InitialSession {
       recordPath: ceremony.recordPath,
       actor: actor ?? ceremony.setup.operator,
       now: this.now,
-      mark: markOf(ceremony.mode),
     };
   }
 
@@ -264,7 +258,7 @@ export class InitialSession {
               this.openingRoster(setup, plan, fromPlan),
             ),
             // A rehearsal says so in its opening, as SETUP.json's mode (bundle-record.ts recordMode, report.ts).
-            ...(mode === 'rehearsal' ? { mode: 'rehearsal', ...markOf(mode) } : {}),
+            ...(mode === 'rehearsal' ? { mode: 'rehearsal' } : {}),
           },
         },
         this.now(),
@@ -695,12 +689,12 @@ export class InitialSession {
       const state = st.admins[adminIndex];
       if (!admin || !state) fail('InvalidArgument', `There is no admin ${adminIndex + 1}.`);
       expectMedium(admin.medium, secret, admin.name);
-      const { recordPath, mode } = st.ceremony;
+      const { recordPath } = st.ceremony;
       const turn = prepareSigning(b.path, {
         recordEntries: readTranscript(recordPath),
         recordLabel: `The ceremony record ${recordPath}`,
       });
-      const record = { path: recordPath, now: this.now(), mark: markOf(mode) };
+      const record = { path: recordPath, now: this.now() };
       const held = state.heldOn;
       let signed;
       if (secret.medium === 'file' && held.medium === 'file') {
@@ -897,7 +891,7 @@ export class InitialSession {
 
   /** Writes the last entries of the ceremony: the wipe (when it held a key) and its closing. */
   private endInRecord(ceremony: OpenCeremony, end: { wiped: string | null; closing: Closing }): void {
-    endCeremony(ceremony.recordPath, ceremony.setup.operator, { ...end, mark: markOf(ceremony.mode) }, this.now());
+    endCeremony(ceremony.recordPath, ceremony.setup.operator, end, this.now());
   }
 }
 

@@ -6,7 +6,6 @@ import { zeroize } from '../secrets.js';
 import { ceremoniesOf, ENTRY } from './record.js';
 import { appendTranscript, createTranscript, readTranscript, type TranscriptData } from './transcript.js';
 import type { RosterMode } from './roster.js';
-import { markOf } from './session-ports.js';
 import {
   checkShareSetPlan,
   generateRecordedMasterKey,
@@ -126,7 +125,7 @@ async function generateAfterPrecheck(a: GenerateArgs, now: () => Date): Promise<
             threshold: a.threshold,
             custodians: a.custodians.map((c) => c.custodian),
           },
-          a.mode === 'rehearsal' ? { mode: 'rehearsal', ...markOf('rehearsal') } : {},
+          a.mode === 'rehearsal' ? { mode: 'rehearsal' } : {},
         ),
       },
       now(),

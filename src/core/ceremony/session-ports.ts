@@ -9,7 +9,7 @@ import type { SerialQueue } from './serial-queue.js';
 import type { CardShareHints } from './card-media.js';
 import { FileShareSource, type ShareSource } from './media.js';
 import type { RosterMedium, RosterMode } from './roster.js';
-import type { TranscriptData, TranscriptEntry } from './transcript.js';
+import type { TranscriptEntry } from './transcript.js';
 
 // What the desktop app's sessions reach the outside world through
 // (SessionPorts: dialogs, cards, PDF, printing, the work folder, a
@@ -202,11 +202,6 @@ export async function chooseSavePath(
 ): Promise<string> {
   const chosen = await dialogs.saveFile({ ...o, defaultName: fileNameFor(mode, o.defaultName) });
   return pathFor(mode, picked(chosen));
-}
-
-/** What every entry of a rehearsal carries (issue 11: "REHEARSAL" on every record entry). */
-export function markOf(mode: RosterMode): TranscriptData {
-  return mode === 'rehearsal' ? { rehearsal: true } : {};
 }
 
 /** The mode a record's opening names: rehearsal only when it says so. */

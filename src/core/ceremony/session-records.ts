@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { assertOutputFree, readFileOrFail, safeFileStem, writeFileExclusive } from '../files.js';
 import { ceremoniesOf, ENTRY, type Closing } from './record.js';
 import { renderRecordHtml, type CeremonyRoster } from './report.js';
-import { fileNameFor, markOf, modeOfOpening, picked, type SessionPorts } from './session-ports.js';
+import { fileNameFor, modeOfOpening, picked, type SessionPorts } from './session-ports.js';
 import { endCeremony, parseTranscript, readTranscript, type TranscriptEntry } from './transcript.js';
 
 // The app's ceremony records once a ceremony is over: saved with their
@@ -112,7 +112,7 @@ export function closeInterruptedRecord(path: string, now: Date): InterruptedReco
   const wiped = hadKey
     ? 'the master key and shares were only in the memory of the application, and died with it when it stopped'
     : null;
-  endCeremony(path, APPLICATION_ACTOR, { wiped, closing, mark: markOf(modeOfOpening(last.entries[0]!)) }, now);
+  endCeremony(path, APPLICATION_ACTOR, { wiped, closing }, now);
   return {
     path,
     ceremonyId: String(opening['ceremonyId']),

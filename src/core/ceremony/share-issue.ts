@@ -288,13 +288,11 @@ export function checkShareReadBack(
   return commitment;
 }
 
-/** Who writes a ceremony's entries, and the mark every entry of a rehearsal carries. */
+/** Who writes a ceremony's entries (a rehearsal record's writer marks each, transcript.ts). */
 export interface EntryWriter {
   recordPath: string;
   actor: string;
   now: () => Date;
-  /** Added to every entry's data (a rehearsal's `rehearsal: true`). */
-  mark?: TranscriptData;
 }
 
 /** Records a share written, read back and found identical: its commitment (share-issued). */
@@ -302,11 +300,7 @@ export function recordShareIssued(
   w: EntryWriter,
   a: { shareIndex: number; custodian: string; medium: string; location: string; commitment: string },
 ): void {
-  appendTranscript(
-    w.recordPath,
-    { type: ENTRY.shareIssued, actor: w.actor, data: { ...shareIssuedData(a), ...w.mark } },
-    w.now(),
-  );
+  appendTranscript(w.recordPath, { type: ENTRY.shareIssued, actor: w.actor, data: shareIssuedData(a) }, w.now());
 }
 
 /**

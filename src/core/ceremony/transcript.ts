@@ -174,14 +174,14 @@ function line(e: TranscriptEntry): string {
  */
 export function draftRecord(first: readonly NewEntry[], now = new Date()): TranscriptEntry[] {
   const entries: TranscriptEntry[] = [];
-  for (const e of first) entries.push(seal(entries.at(-1) ?? null, e, now));
+  for (const e of first) entries.push(seal(entries.at(-1) ?? null, marked(entries, e), now));
   ceremoniesOf(entries, 'The new ceremony record');
   return entries;
 }
 
 /** Starts a new record with the opening of its first ceremony; refuses an existing file. */
 export function createTranscript(path: string, first: NewEntry, now = new Date()): TranscriptEntry {
-  const e = seal(null, first, now);
+  const e = seal(null, marked([], first), now);
   ceremoniesOf([e], `The new ceremony record ${path}`);
   writeFileExclusive(path, line(e), 0o644);
   return e;
@@ -199,12 +199,14 @@ export function appendTranscript(path: string, entry: NewEntry, now = new Date()
 /**
  * An entry of a rehearsal record says so (issue 11, "REHEARSAL on every
  * record entry"): once the record's key lives in a rehearsal (recordMode),
- * every entry added to it carries `rehearsal: true` in its data, whichever
- * ceremony or command writes it. An entry that states its own `rehearsal`
- * (a bundle's mode) is left as it is.
+ * and from the opening that says `mode: "rehearsal"` on, every entry added
+ * to it carries `rehearsal: true` in its data, whichever ceremony or command
+ * writes it (a new record's first entry too). An entry that states its own
+ * `rehearsal` (a bundle's mode) is left as it is.
  */
 function marked(entries: readonly TranscriptEntry[], entry: NewEntry): NewEntry {
-  if ('rehearsal' in entry.data || recordMode(entries)?.rehearsal !== true) return entry;
+  const opensRehearsal = entry.type === ENTRY.opened && entry.data['mode'] === 'rehearsal';
+  if ('rehearsal' in entry.data || (!opensRehearsal && recordMode(entries)?.rehearsal !== true)) return entry;
   return { ...entry, data: { ...entry.data, rehearsal: true } };
 }
 
@@ -240,25 +242,16 @@ export function endCeremony(
   end: {
     wiped: string | null;
     closing: Closing;
-    /** Members every entry of this ceremony carries (a rehearsal's `rehearsal: true`, issue 11). */
-    mark?: TranscriptData;
   },
   now = new Date(),
 ): void {
-  const mark = end.mark ?? {};
-  if (end.wiped !== null)
-    appendTranscript(path, { type: ENTRY.masterKeyWiped, actor, data: { note: end.wiped, ...mark } }, now);
+  if (end.wiped !== null) appendTranscript(path, { type: ENTRY.masterKeyWiped, actor, data: { note: end.wiped } }, now);
   const record = readRecordFile(path);
   const open = ceremoniesOf(record.entries).ceremonies.at(-1)!;
   if (open.outcome.kind !== 'open') {
     throw new CeremonyError('TranscriptInvalid', `The ceremony record ${path} has no open ceremony to close.`);
   }
-  appendTo(
-    path,
-    record,
-    { type: ENTRY.closed, actor, data: { ...closingData(end.closing, open.entries.length + 1), ...mark } },
-    now,
-  );
+  appendTo(path, record, { type: ENTRY.closed, actor, data: closingData(end.closing, open.entries.length + 1) }, now);
 }
 
 export function headHash(entries: TranscriptEntry[]): string {
