@@ -16,7 +16,7 @@ import {
 } from '../core/ceremony/bundles.js';
 import { bundleSummaryLines } from '../core/bundle/bundle.js';
 import { isOperation, OPERATIONS } from '../core/bundle/protocol.js';
-import { checkAgainstLimits, checkTransportSet } from '../core/bundle/transport.js';
+import { checkAgainstLimits, checkTransportModes, checkTransportSet } from '../core/bundle/transport.js';
 import { ceremoniesOf, type CeremonyOutcome } from '../core/ceremony/record.js';
 import { typedHeadHash } from '../core/ceremony/record-check.js';
 import { headHash, readTranscript } from '../core/ceremony/transcript.js';
@@ -61,7 +61,7 @@ const USAGE = `Usage:
                           [--replace-slot 9C [--record RECORD.jsonl]]
   keyceremony identity cert FILE --out CERT.pem
   keyceremony mk generate --key-name NAME --threshold K --share PATH=PASSFILE ... --record RECORD.jsonl
-                          [--transport T.json ...] [--ceremony-name NAME] [--actor NAME]
+                          [--transport T.json ...] [--ceremony-name NAME] [--actor NAME] [--rehearsal]
   keyceremony mk reshare --record RECORD.jsonl --share PATH=PASSFILE ... --threshold K
                           --new-share PATH=PASSFILE|piv:R=PINFILE ... [--ceremony-name NAME] [--actor NAME]
   keyceremony mk recover --record RECORD.jsonl --share PATH=PASSFILE|piv:R=PINFILE ... --transport T.json ...
@@ -167,8 +167,10 @@ async function mkGenerate(argv: string[]): Promise<void> {
     record: { type: 'string' },
     transport: { type: 'string', multiple: true },
     actor: { type: 'string' },
+    rehearsal: { type: 'boolean' },
   });
   const keyName = required(values['key-name'], '--key-name');
+  const rehearsal = values.rehearsal === true;
   const threshold = integer(values.threshold, '--threshold');
   const specs = required(values.share, '--share');
   const recordPath = required(values.record, '--record');
@@ -176,17 +178,22 @@ async function mkGenerate(argv: string[]): Promise<void> {
   const transports = (values.transport ?? []).map(readTransportFile);
   if (transports.length > 0) {
     checkTransportSet(transports);
+    // A rehearsal key is for rehearsal units only, a production key for production units only: said before it exists.
+    checkTransportModes(transports, rehearsal);
     checkAgainstLimits(transports[0]!.file.limits, { keyName });
   }
   const custodians = await shareDestinations(specs, '--share');
   const r = await generateMasterKeyCeremony({
     keyName,
+    // The record opens as a rehearsal's (every entry marked), and its shares say so inside.
+    ...(rehearsal ? { mode: 'rehearsal' as const } : {}),
     ...(values['ceremony-name'] ? { ceremonyName: values['ceremony-name'] } : {}),
     threshold,
     custodians,
     recordPath,
     ...actorOption(values.actor),
   });
+  if (rehearsal) out('REHEARSAL: this key and its shares are for rehearsal units only.');
   out(`Ceremony ${r.ceremonyId}: key "${keyName}", ${threshold} of ${custodians.length} shares`);
   printIssuedShares(custodians, r.shares);
   out(`Record ${recordPath}`);

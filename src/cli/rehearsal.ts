@@ -188,6 +188,7 @@ try {
     kc(
       'mk',
       'generate',
+      '--rehearsal',
       '--key-name',
       'rehmk1',
       '--threshold',
@@ -247,6 +248,7 @@ try {
     kc(
       'mk',
       'generate',
+      '--rehearsal',
       '--key-name',
       'rehmk2',
       '--threshold',

@@ -107,6 +107,15 @@ describe("a master key's whole life", () => {
       );
     }
     expect(output).toMatch(/Mode: REHEARSAL/);
+    // mk generate --rehearsal: each key's record is a rehearsal's from its opening, every entry marked.
+    for (const record of ['record.jsonl', 'record2.jsonl']) {
+      const entries = readFileSync(join(ws, record), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+      expect(entries[0]!.data['mode']).toBe('rehearsal');
+      expect(entries.filter((e) => e.data['rehearsal'] !== true).map((e) => e.type)).toEqual([]);
+    }
     expect(output).toMatch(/! keyceremony: Unit \S+ is a production unit \(as its transport file says\)/);
     expect(output).toMatch(/FAILED rejected: this is a production unit and the bundle is a rehearsal bundle/);
     expect(readdirSync(ws)).not.toContain('p1.json');

@@ -568,6 +568,70 @@ describe('issue 11: a rehearsal never reaches production units', () => {
     expect(unitsOf('emu-reh')).toEqual(before);
   });
 
+  it('mk generate --rehearsal refuses production units before the key exists; its record and shares say rehearsal, and so do its bundles', () => {
+    const generate = (transports: string[]): ReturnType<typeof kc> =>
+      kc(
+        dir,
+        'mk',
+        'generate',
+        '--rehearsal',
+        '--key-name',
+        'MK-REH3',
+        '--threshold',
+        '2',
+        '--share',
+        'q1.share=c1.pass',
+        '--share',
+        'q2.share=c2.pass',
+        '--record',
+        'reh3.jsonl',
+        ...transportArgs(transports),
+      );
+    const productionUnit = JSON.parse(readFileSync(join(dir, productionTransports[0]!), 'utf8')) as { unitId: string };
+    expectCleanFailure(
+      generate(productionTransports),
+      new RegExp(`Unit ${productionUnit.unitId} is a production unit \\(as its transport file says\\)`),
+    );
+    for (const f of ['reh3.jsonl', 'q1.share', 'q2.share']) expect(existsSync(join(dir, f))).toBe(false);
+
+    // A cleared rehearsal instance of its own (emu-reh holds MK-REH by now).
+    ok(emu(dir, 'init', '--state', 'emu-reh3', '--units', '2', '--rehearsal'));
+    ok(emu(dir, 'transport', '--state', 'emu-reh3', '--out-dir', 'transport-reh3'));
+    const cleared = readdirSync(join(dir, 'transport-reh3')).map((f) => join('transport-reh3', f));
+    expect(ok(generate(cleared))).toMatch(/^REHEARSAL: this key and its shares are for rehearsal units only\./m);
+    const entries = readFileSync(join(dir, 'reh3.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+    expect(entries[0]).toMatchObject({ type: 'ceremony-opened', data: { mode: 'rehearsal' } });
+    for (const e of entries) expect([e.type, e.data['rehearsal']]).toEqual([e.type, true]);
+    for (const f of ['q1.share', 'q2.share'])
+      expect(JSON.parse(readFileSync(join(dir, f), 'utf8'))).toMatchObject({ header: { rehearsal: true } });
+    // No --rehearsal on the bundle: the record's opening says rehearsal, so the bundle is one.
+    const created = ok(
+      kc(
+        dir,
+        'bundle',
+        'create',
+        '--operation',
+        'initialize',
+        '--record',
+        'reh3.jsonl',
+        '--share',
+        'q1.share=c1.pass',
+        '--share',
+        'q2.share=c2.pass',
+        ...transportArgs(exportAndConfirm('emu-reh3', 'transport-reh3-confirmed', 'reh3.jsonl')),
+        ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]),
+        '--signature-threshold',
+        '2',
+        '--out',
+        'reh3.json',
+      ),
+    );
+    expect(created).toContain('Mode: REHEARSAL');
+  });
+
   it("a record whose key lives in a rehearsal makes its bundles rehearsal bundles, and a production record's key never goes to rehearsal units", () => {
     // No --rehearsal: the record's first bundle says rehearsal, so this one is too.
     const implied = ok(
