@@ -8,14 +8,14 @@ import type { IpcResult, RecoveryView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
-import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { StepButton, StepScope } from '../ui/StepAction.js';
 import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 import { LoadIntoRehearsalUnits } from '../ui/RehearsalUnits.js';
-import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
+import { useWizardView, WizardFooter, WizardSteps } from '../ui/WizardFrame.js';
 
 const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
   { step: 'idle', label: 'The key’s record or its paper report' },
@@ -37,37 +37,27 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
   const current = view?.step ?? 'idle';
   return (
     <main className="app-main check recovery">
-      <ScreenHeading level={2}>Recover a key onto new units</ScreenHeading>
-      <WizardSteps
-        label="Steps of the recovery"
-        steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))}
-        rehearsal={view?.record?.rehearsal === true}
-      />
-      {view?.record && <RecordFacts record={view.record} built={current === 'signing' || current === 'done'} />}
-      {current === 'idle' && <OpenRecord busy={call.busy !== null} step={step} />}
-      {current === 'idle' && <FromPaper busy={call.busy !== null} step={step} />}
-      {view && current === 'units' && <Units view={view} busy={call.busy !== null} step={step} />}
-      {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
-      {view && current === 'shares' && view.record?.from === 'record' && (
-        <CeremonyScriptPapers wizard="recovery" names={names} onNames={setNames} />
-      )}
-      {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
-      {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
-      {view && current === 'done' && <Done view={view} busy={call.busy !== null} step={step} />}
-      {view && current === 'done' && <CeremonyReportPapers wizard="recovery" names={names} />}
-      <BusyStatus busy={call.busy} />
-      <ErrorNotice error={call.error} />
-      <div className="step-footer">
-        <button
-          type="button"
-          className="button button-quiet"
-          disabled={call.busy !== null}
-          onClick={() => void leave()}
-        >
-          {current === 'done' ? 'Back to the start screen' : 'Stop and go back to the start screen'}
-        </button>
-        <span />
-      </div>
+      <StepScope busy={call.busy} error={call.error} step={step}>
+        <ScreenHeading level={2}>Recover a key onto new units</ScreenHeading>
+        <WizardSteps
+          label="Steps of the recovery"
+          steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))}
+          rehearsal={view?.record?.rehearsal === true}
+        />
+        {view?.record && <RecordFacts record={view.record} built={current === 'signing' || current === 'done'} />}
+        {current === 'idle' && <OpenRecord busy={call.busy !== null} step={step} />}
+        {current === 'idle' && <FromPaper busy={call.busy !== null} step={step} />}
+        {view && current === 'units' && <Units view={view} />}
+        {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
+        {view && current === 'shares' && view.record?.from === 'record' && (
+          <CeremonyScriptPapers wizard="recovery" names={names} onNames={setNames} />
+        )}
+        {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
+        {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
+        {view && current === 'done' && <Done view={view} />}
+        {view && current === 'done' && <CeremonyReportPapers wizard="recovery" names={names} />}
+        <WizardFooter done={current === 'done'} onLeave={leave} />
+      </StepScope>
     </main>
   );
 }
@@ -233,7 +223,7 @@ function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step
   );
 }
 
-function Units({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+function Units({ view }: { readonly view: RecoveryView }) {
   const paper = view.record?.from === 'paper';
   return (
     <section className="check-section" aria-labelledby="recovery-units-heading">
@@ -246,21 +236,24 @@ function Units({ view, busy, step }: { readonly view: RecoveryView; readonly bus
       <UnitsToConfirm
         units={view.units}
         unitsMissing={view.unitsMissing}
-        busy={busy}
         testIdPrefix="recovery"
-        onLoad={() => void step('Reading the transport file…', () => api().recovery.addTransport())}
-        onConfirm={(unitId) =>
-          void step('Recording the confirmation…', () =>
+        load={() => api().recovery.addTransport()}
+        confirm={{
+          busyText: 'Recording the confirmation…',
+          invoke: (unitId) =>
             paper ? api().recovery.confirmUnitOnScreen({ unitId }) : api().recovery.confirmUnit({ unitId }),
-          )
-        }
-        onContinue={() => void step('Checking the units…', () => api().recovery.unitsDone())}
-        continueLabel="Continue to the admins"
+        }}
+        finish={{
+          label: 'Continue to the admins',
+          busyText: 'Checking the units…',
+          invoke: () => api().recovery.unitsDone(),
+        }}
         {...(view.record?.rehearsal
           ? {
               rehearsal: {
                 units: view.rehearsalUnits,
-                onUse: () => void step('Creating the rehearsal units…', () => api().recovery.useRehearsalUnits()),
+                busyText: 'Creating the rehearsal units…',
+                use: () => api().recovery.useRehearsalUnits(),
               },
             }
           : {})}
@@ -296,27 +289,23 @@ function Admins({ view, busy, step }: { readonly view: RecoveryView; readonly bu
             <li key={a.fingerprintGroups.join('')}>
               <strong>{a.name}</strong> <span className="path">({a.fileName})</span>
               <HexGroups groups={a.fingerprintGroups} size="medium" />
-              <button
-                type="button"
-                className="button button-quiet"
-                disabled={busy}
-                onClick={() => void step('Removing the admin…', () => api().recovery.removeAdmin({ adminIndex: i }))}
-              >
-                {`Remove ${a.name}`}
-              </button>
+              <StepButton
+                label={`Remove ${a.name}`}
+                busyText="Removing the admin…"
+                invoke={() => api().recovery.removeAdmin({ adminIndex: i })}
+                kind="quiet"
+              />
             </li>
           ))}
         </ul>
       )}
       <div className="actions">
-        <button
-          type="button"
-          className="button button-secondary"
-          disabled={busy}
-          onClick={() => void step('Reading the certificate…', () => api().recovery.addAdmin())}
-        >
-          Add an admin’s certificate…
-        </button>
+        <StepButton
+          label="Add an admin’s certificate…"
+          busyText="Reading the certificate…"
+          invoke={() => api().recovery.addAdmin()}
+          kind="secondary"
+        />
       </div>
       <div className="field">
         <label htmlFor="recovery-signature-threshold">Signature threshold</label>
@@ -395,14 +384,13 @@ function Shares({
         />
       )}
       <div className="actions">
-        <button
-          type="button"
-          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy !== null || given === 0}
-          onClick={() => void step('Rebuilding the key and building the bundle…', () => api().recovery.buildBundle())}
-        >
-          Rebuild the key and build the bundle
-        </button>
+        <StepButton
+          label="Rebuild the key and build the bundle"
+          busyText="Rebuilding the key and building the bundle…"
+          invoke={() => api().recovery.buildBundle()}
+          kind={enough ? 'primary' : 'secondary'}
+          disabled={given === 0}
+        />
       </div>
     </section>
   );
@@ -426,7 +414,7 @@ function Signing({
       bundle={bundle}
       busy={busy}
       onSign={(secret) => step('Signing the bundle…', () => api().recovery.sign({ secret }))}
-      onSave={() => void step('Saving the bundle…', () => api().recovery.saveBundle())}
+      save={() => api().recovery.saveBundle()}
     >
       <p>
         The key was rebuilt, checked against the record and wiped; the recover bundle is in the record and the recovery
@@ -437,7 +425,7 @@ function Signing({
   );
 }
 
-function Done({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+function Done({ view }: { readonly view: RecoveryView }) {
   const bundle = view.bundle!;
   return (
     <section className="check-section" aria-labelledby="recovery-done-heading">
@@ -455,11 +443,8 @@ function Done({ view, busy, step }: { readonly view: RecoveryView; readonly busy
       {view.rehearsalUnits && (
         <LoadIntoRehearsalUnits
           units={view.rehearsalUnits}
-          busy={busy}
           what="Each of them then holds the recovered key."
-          onLoad={() =>
-            void step('Loading the bundle into the rehearsal units…', () => api().recovery.loadRehearsalUnits())
-          }
+          load={() => api().recovery.loadRehearsalUnits()}
         />
       )}
       <p>
