@@ -3,12 +3,12 @@
 // paper report's values), one person at a time; each share on a file or a
 // card. Main holds the recovery; this screen shows the last RecoveryView it
 // answered and sends each step.
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { IpcResult, RecoveryView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
-import { StepButton, StepScope } from '../ui/StepAction.js';
+import { StepButton, StepForm, StepScope, StepSubmit } from '../ui/StepAction.js';
 import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
@@ -45,10 +45,10 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
           rehearsal={view?.record?.rehearsal === true}
         />
         {view?.record && <RecordFacts record={view.record} built={current === 'signing' || current === 'done'} />}
-        {current === 'idle' && <OpenRecord busy={call.busy !== null} step={step} />}
-        {current === 'idle' && <FromPaper busy={call.busy !== null} step={step} />}
+        {current === 'idle' && <OpenRecord />}
+        {current === 'idle' && <FromPaper />}
         {view && current === 'units' && <Units view={view} />}
-        {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
+        {view && current === 'admins' && <Admins view={view} />}
         {view && current === 'shares' && view.record?.from === 'record' && (
           <CeremonyScriptPapers wizard="recovery" names={names} onNames={setNames} />
         )}
@@ -122,15 +122,15 @@ function RecordFacts({
   );
 }
 
-function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Step }) {
+function OpenRecord() {
   const [head, setHead] = useState('');
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    const paperHead = head.trim() === '' ? null : head;
-    void step('Opening and checking the key’s record…', () => api().recovery.openRecord({ paperHead }));
-  }
   return (
-    <form className="check-section" aria-labelledby="recovery-open-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="recovery-open-heading"
+      busyText="Opening and checking the key’s record…"
+      invoke={() => api().recovery.openRecord({ paperHead: head.trim() === '' ? null : head })}
+    >
       <h3 id="recovery-open-heading">1. The key’s record</h3>
       <p>
         Open the record of the key to recover. With the key’s signed paper report at hand, type its head hash first: a
@@ -153,25 +153,17 @@ function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Ste
         </p>
       </div>
       <div className="actions">
-        <button type="submit" className="button button-primary" disabled={busy}>
-          Open the key’s record…
-        </button>
+        <StepSubmit label="Open the key’s record…" />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
-function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step }) {
+function FromPaper() {
   const [keyName, setKeyName] = useState('');
   const [kcv, setKcv] = useState('');
   const [verificationPattern, setVerificationPattern] = useState('');
   const [headHash, setHeadHash] = useState('');
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    void step('Checking the paper report’s values…', () =>
-      api().recovery.startFromPaper({ keyName, kcv, verificationPattern, headHash }),
-    );
-  }
   const field = (id: string, label: string, hint: string, value: string, set: (v: string) => void, mono = true) => (
     <div className="field">
       <label htmlFor={id}>{label}</label>
@@ -192,7 +184,12 @@ function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step
     </div>
   );
   return (
-    <form className="check-section" aria-labelledby="recovery-paper-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="recovery-paper-heading"
+      busyText="Checking the paper report’s values…"
+      invoke={() => api().recovery.startFromPaper({ keyName, kcv, verificationPattern, headHash })}
+    >
       <h3 id="recovery-paper-heading">Or: the record is lost — recover from the paper report</h3>
       <p>
         Type the values printed on the key’s signed paper report. The shares must rebuild a key with this KCV and
@@ -215,11 +212,9 @@ function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step
         setHeadHash,
       )}
       <div className="actions">
-        <button type="submit" className="button button-secondary" disabled={busy}>
-          Choose where the new record goes…
-        </button>
+        <StepSubmit label="Choose where the new record goes…" kind="secondary" />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
@@ -262,19 +257,21 @@ function Units({ view }: { readonly view: RecoveryView }) {
   );
 }
 
-function Admins({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+function Admins({ view }: { readonly view: RecoveryView }) {
   const [signature, setSignature] = useState('');
   const [revocation, setRevocation] = useState('');
-  function submit(event: FormEvent): void {
-    event.preventDefault();
+  function setThresholds() {
     const signatureThreshold = Number(signature);
     const revocationThreshold = revocation.trim() === '' ? signatureThreshold : Number(revocation);
-    void step('Checking the claim against the units…', () =>
-      api().recovery.setThresholds({ signatureThreshold, revocationThreshold }),
-    );
+    return api().recovery.setThresholds({ signatureThreshold, revocationThreshold });
   }
   return (
-    <form className="check-section" aria-labelledby="recovery-admins-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="recovery-admins-heading"
+      busyText="Checking the claim against the units…"
+      invoke={setThresholds}
+    >
       <h3 id="recovery-admins-heading">3. Admins of the new units and thresholds</h3>
       <p>
         The bundle claims the units for these admins. Add each admin’s certificate (a certificate file, or their
@@ -337,11 +334,9 @@ function Admins({ view, busy, step }: { readonly view: RecoveryView; readonly bu
         </p>
       </div>
       <div className="actions">
-        <button type="submit" className="button button-primary" disabled={busy || view.admins.length === 0}>
-          Continue to the shares
-        </button>
+        <StepSubmit label="Continue to the shares" disabled={view.admins.length === 0} />
       </div>
-    </form>
+    </StepForm>
   );
 }
 

@@ -9,7 +9,7 @@ import type { IpcResult, ReshareView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
-import { StepButton, StepScope } from '../ui/StepAction.js';
+import { StepButton, StepForm, StepScope, StepSubmit } from '../ui/StepAction.js';
 import { WizardFooter } from '../ui/WizardFrame.js';
 import { BRING_SHARE, MediumSecretForm, NewSetPlanFields, NewShareTurns, useNewSetPlan } from '../ui/ShareTurns.js';
 import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
@@ -47,8 +47,7 @@ export function Reshare({ onBack }: { readonly onBack: () => void }) {
   if (view === null || phase === 'idle') body = <RecordStep />;
   else if (phase === 'shares-in' && !naming)
     body = <SharesInStep view={view} call={call} take={take} onNext={() => setNaming(true)} />;
-  else if (phase === 'shares-in')
-    body = <NewSetStep view={view} call={call} take={take} onBack={() => setNaming(false)} />;
+  else if (phase === 'shares-in') body = <NewSetStep view={view} call={call} onBack={() => setNaming(false)} />;
   else if (phase === 'new-set')
     body = (
       <IssueStep
@@ -200,12 +199,10 @@ function SharesInStep({
 function NewSetStep({
   view,
   call,
-  take,
   onBack,
 }: {
   readonly view: ReshareView;
   readonly call: Call;
-  readonly take: Take;
   readonly onBack: () => void;
 }) {
   const plan = useNewSetPlan(
@@ -219,22 +216,15 @@ function NewSetStep({
         Name the operator (the record names who ran the re-share), how many shares will rebuild the key (K′), and every
         custodian of the new set, in share order. One person holds at most one share.
       </p>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          void take('Checking the new set…', () => api().reshare.plan(plan.request()));
-        }}
-      >
+      <StepForm busyText="Checking the new set…" invoke={() => api().reshare.plan(plan.request())}>
         <NewSetPlanFields plan={plan} thresholdLabel="Shares needed to rebuild the key (K′)" />
         <div className="actions">
           <button type="button" className="button button-quiet" onClick={onBack} disabled={call.busy !== null}>
             Back to the current shares
           </button>
-          <button type="submit" className="button button-primary" disabled={call.busy !== null}>
-            Continue: issue the new shares
-          </button>
+          <StepSubmit label="Continue: issue the new shares" />
         </div>
-      </form>
+      </StepForm>
     </>
   );
 }

@@ -4,13 +4,13 @@
 // `bundle create --operation rotate`, `bundle sign`, `units report`), one
 // person at a time. Main holds the rotation; this screen shows the last
 // RotationView it answered and sends each step.
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import type { IpcResult, RotationView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 import { useWizardView, WizardFooter, WizardSteps } from '../ui/WizardFrame.js';
-import { StepButton, StepScope } from '../ui/StepAction.js';
+import { StepButton, StepForm, StepScope, StepSubmit } from '../ui/StepAction.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { MediumSecretForm, NewSetPlanFields, NewShareTurns, PlainField, useNewSetPlan } from '../ui/ShareTurns.js';
@@ -44,7 +44,6 @@ export function Rotation({ onBack }: { readonly onBack: () => void }) {
   }
 
   const current = view?.step ?? 'idle';
-  const busy = call.busy !== null;
   return (
     <main className="app-main check rotation">
       <StepScope busy={call.busy} error={call.error} step={step}>
@@ -57,7 +56,7 @@ export function Rotation({ onBack }: { readonly onBack: () => void }) {
         {view?.current && <CurrentKeyFacts view={view} />}
         {current === 'idle' && <OpenRecord />}
         {view && current === 'units' && <Units view={view} />}
-        {view && current === 'new-key' && <NewKey view={view} busy={busy} step={step} />}
+        {view && current === 'new-key' && <NewKey view={view} />}
         {view && current === 'custodians' && (
           <CeremonyScriptPapers
             wizard="rotation"
@@ -166,7 +165,7 @@ function Units({ view }: { readonly view: RotationView }) {
   );
 }
 
-function NewKey({ view, busy, step }: { readonly view: RotationView; readonly busy: boolean; readonly step: Step }) {
+function NewKey({ view }: { readonly view: RotationView }) {
   const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   const [keyName, setKeyName] = useState('');
   const plan = useNewSetPlan(view.current?.threshold ?? 2, [
@@ -174,12 +173,13 @@ function NewKey({ view, busy, step }: { readonly view: RotationView; readonly bu
     { name: '', medium: 'file' },
     { name: '', medium: 'file' },
   ]);
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    void step('Checking the new key’s plan…', () => api().rotation.plan({ keyName, ...plan.request() }));
-  }
   return (
-    <form className="check-section" aria-labelledby="rotation-new-key-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="rotation-new-key-heading"
+      busyText="Checking the new key’s plan…"
+      invoke={() => api().rotation.plan({ keyName, ...plan.request() })}
+    >
       <h3 id="rotation-new-key-heading">3. The new key</h3>
       <p>
         Name the new key (the units’ limits apply), the operator (the new record names who ran the rotation), how many
@@ -189,11 +189,9 @@ function NewKey({ view, busy, step }: { readonly view: RotationView; readonly bu
         <PlainField id={`${idPrefix}-key-name`} label="New key name" value={keyName} onChange={setKeyName} />
       </NewSetPlanFields>
       <div className="actions">
-        <button type="submit" className="button button-primary" disabled={busy}>
-          Continue: the new custodians’ shares
-        </button>
+        <StepSubmit label="Continue: the new custodians’ shares" />
       </div>
-    </form>
+    </StepForm>
   );
 }
 

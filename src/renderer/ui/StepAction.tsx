@@ -47,7 +47,7 @@ export function StepScope<V>({
   return <StepContext.Provider value={{ busy, error, run }}>{children}</StepContext.Provider>;
 }
 
-export type StepButtonKind = 'primary' | 'secondary' | 'quiet';
+export type StepButtonKind = 'primary' | 'secondary' | 'quiet' | 'danger';
 
 /**
  * A button that runs one step: disabled while a call of its scope runs (and
@@ -78,6 +78,54 @@ export function StepButton<V>({
       disabled={busy !== null || disabled}
       onClick={() => void run(busyText, invoke)}
     >
+      {label}
+    </button>
+  );
+}
+
+/**
+ * A form whose submit runs one step (`invoke` reads what was typed when the
+ * form is sent); its StepSubmit button is the one that sends it.
+ */
+export function StepForm<V>({
+  busyText,
+  invoke,
+  children,
+  ...form
+}: {
+  readonly busyText: string;
+  readonly invoke: () => Promise<IpcResult<V>>;
+  readonly children: ReactNode;
+  readonly className?: string;
+  readonly 'aria-labelledby'?: string;
+}) {
+  const { run } = useStepRunner();
+  return (
+    <form
+      {...form}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void run(busyText, invoke);
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+/** The submit button of a StepForm: disabled while a call of the scope runs (and when `disabled`). */
+export function StepSubmit({
+  label,
+  kind = 'primary',
+  disabled = false,
+}: {
+  readonly label: ReactNode;
+  readonly kind?: StepButtonKind;
+  readonly disabled?: boolean;
+}) {
+  const { busy } = useStepRunner();
+  return (
+    <button type="submit" className={`button button-${kind}`} disabled={busy !== null || disabled}>
       {label}
     </button>
   );

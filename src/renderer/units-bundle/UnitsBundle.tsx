@@ -3,7 +3,7 @@
 // ceremony (UnitsBundleSession); this screen shows the last UnitsBundleView
 // it answered and sends each step. One screen for both: they share the
 // record, the units, the signatures and the save; only the change differs.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import type { IpcResult, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { HexGroups } from '../ui/Fingerprint.js';
@@ -11,7 +11,8 @@ import { BundleFacts } from '../ui/BundleFacts.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 import { useWizardView, WizardFooter, WizardSteps } from '../ui/WizardFrame.js';
-import { StepButton, StepScope } from '../ui/StepAction.js';
+import { StepButton, StepForm, StepScope, StepSubmit } from '../ui/StepAction.js';
+import { UnitsStatuses } from '../ui/UnitsStatuses.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 import { LoadIntoRehearsalUnits } from '../ui/RehearsalUnits.js';
@@ -54,7 +55,6 @@ export function UnitsBundle({
   }
 
   const current = view?.step ?? 'idle';
-  const busy = call.busy !== null;
   return (
     <main className="app-main check units-bundle">
       <StepScope busy={call.busy} error={call.error} step={step}>
@@ -68,7 +68,7 @@ export function UnitsBundle({
         {current === 'idle' && <OpenRecord operation={operation} />}
         {view && current === 'units' && <Units view={view} />}
         {view && current === 'change' && operation === 'admin-change' && (
-          <AdminChange view={view} busy={busy} step={step} onThresholds={setThresholds} />
+          <AdminChange view={view} onThresholds={setThresholds} />
         )}
         {view && current === 'change' && (
           <CeremonyScriptPapers
@@ -83,9 +83,7 @@ export function UnitsBundle({
             }
           />
         )}
-        {view && current === 'change' && operation === 'zeroize' && (
-          <ZeroizeConfirm view={view} busy={busy} step={step} />
-        )}
+        {view && current === 'change' && operation === 'zeroize' && <ZeroizeConfirm view={view} />}
         {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
         {view && current === 'saved' && <UnitsConfirmation view={view} />}
         {view && current === 'done' && <Done view={view} />}
@@ -202,13 +200,9 @@ function Units({ view }: { readonly view: UnitsBundleView }) {
 
 function AdminChange({
   view,
-  busy,
-  step,
   onThresholds,
 }: {
   readonly view: UnitsBundleView;
-  readonly busy: boolean;
-  readonly step: Step;
   readonly onThresholds: (t: Thresholds | undefined) => void;
 }) {
   const current = view.current!;
@@ -220,17 +214,18 @@ function AdminChange({
     onThresholds(Number.isInteger(t.signatureThreshold) && Number.isInteger(t.revocationThreshold) ? t : undefined);
   }, [signature, revocation]);
   const after = current.admins.length - change.remove.length + change.add.length;
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    void step('Checking the change and building the bundle…', () =>
-      api().unitsBundle.buildAdminChange({
-        signatureThreshold: Number(signature),
-        revocationThreshold: Number(revocation),
-      }),
-    );
-  }
   return (
-    <form className="check-section" aria-labelledby="units-bundle-change-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="units-bundle-change-heading"
+      busyText="Checking the change and building the bundle…"
+      invoke={() =>
+        api().unitsBundle.buildAdminChange({
+          signatureThreshold: Number(signature),
+          revocationThreshold: Number(revocation),
+        })
+      }
+    >
       <h3 id="units-bundle-change-heading">3. The change</h3>
       <h4>Current admins</h4>
       <ul className="admin-list">
@@ -318,31 +313,22 @@ function AdminChange({
         {`This change is signed by the units’ current admins: ${change.remove.length > 0 ? `it removes an admin, so ${Math.max(current.signatureThreshold, current.revocationThreshold)}` : `${current.signatureThreshold}`} of ${adminNames(current)}. Admins being added cannot sign it.`}
       </p>
       <div className="actions">
-        <button type="submit" className="button button-primary" disabled={busy}>
-          Build the admin change
-        </button>
+        <StepSubmit label="Build the admin change" />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
-function ZeroizeConfirm({
-  view,
-  busy,
-  step,
-}: {
-  readonly view: UnitsBundleView;
-  readonly busy: boolean;
-  readonly step: Step;
-}) {
+function ZeroizeConfirm({ view }: { readonly view: UnitsBundleView }) {
   const record = view.record!;
   const [typed, setTyped] = useState('');
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    void step('Building the zeroize bundle…', () => api().unitsBundle.buildZeroize({ keyName: typed }));
-  }
   return (
-    <form className="check-section" aria-labelledby="units-bundle-zeroize-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="units-bundle-zeroize-heading"
+      busyText="Building the zeroize bundle…"
+      invoke={() => api().unitsBundle.buildZeroize({ keyName: typed })}
+    >
       <h3 id="units-bundle-zeroize-heading">3. Confirm the zeroize</h3>
       <div className="notice notice-warning" role="note">
         <p>
@@ -364,11 +350,9 @@ function ZeroizeConfirm({
         />
       </div>
       <div className="actions">
-        <button type="submit" className="button button-danger" disabled={busy || typed === ''}>
-          Build the zeroize bundle
-        </button>
+        <StepSubmit label="Build the zeroize bundle" kind="danger" disabled={typed === ''} />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
@@ -435,23 +419,13 @@ function UnitsConfirmation({ view }: { readonly view: UnitsBundleView }) {
         Then export the units’ status (<span className="mono">status --json</span>) and open it here: the record closes
         the key’s life only when every unit reports it gone.
       </p>
-      <p role="status">
-        {view.statuses.length === 0 ? 'No status given yet.' : `Status given for instance ${view.statuses.join(', ')}.`}
-      </p>
-      <div className="actions">
-        <StepButton
-          label="Open the units’ status file…"
-          busyText="Reading the units’ status…"
-          invoke={() => api().unitsBundle.addStatus()}
-          kind={view.statuses.length === 0 ? 'primary' : 'secondary'}
-        />
-        <StepButton
-          label="Record that the key is destroyed"
-          busyText="Checking the units against the record…"
-          invoke={() => api().unitsBundle.recordDestroyed()}
-          disabled={view.statuses.length === 0}
-        />
-      </div>
+      <UnitsStatuses
+        statuses={view.statuses}
+        openLabel="Open the units’ status file…"
+        open={() => api().unitsBundle.addStatus()}
+        recordLabel="Record that the key is destroyed"
+        record={() => api().unitsBundle.recordDestroyed()}
+      />
     </section>
   );
 }

@@ -7,6 +7,7 @@ import type { UnitsReportView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { StepButton, StepScope } from '../ui/StepAction.js';
+import { UnitsStatuses } from '../ui/UnitsStatuses.js';
 import { useWizardView, WizardFooter, WizardSteps } from '../ui/WizardFrame.js';
 
 const TITLE = 'Record what the units report';
@@ -110,31 +111,14 @@ function Statuses({ view }: { readonly view: UnitsReportView }) {
           />
         )}
       </div>
-      <p role="status">
-        {view.statuses.length === 0 ? 'No status given yet.' : `Status given for instance ${view.statuses.join(', ')}.`}
-      </p>
-      <div className="actions">
-        {view.record?.rehearsal && (
-          <StepButton
-            label="Use the rehearsal units’ status"
-            busyText="Reading the rehearsal units’ status…"
-            invoke={() => api().unitsReport.addRehearsalStatus()}
-            kind={view.statuses.length === 0 ? 'primary' : 'secondary'}
-          />
-        )}
-        <StepButton
-          label="Open a units’ status file…"
-          busyText="Reading the units’ status…"
-          invoke={() => api().unitsReport.addStatus()}
-          kind={view.statuses.length === 0 && !view.record?.rehearsal ? 'primary' : 'secondary'}
-        />
-        <StepButton
-          label={view.newRecord === null ? 'Record that the key is destroyed' : 'Record that the key is retired'}
-          busyText="Checking the units against the record…"
-          invoke={() => api().unitsReport.record()}
-          disabled={view.statuses.length === 0}
-        />
-      </div>
+      <UnitsStatuses
+        statuses={view.statuses}
+        openLabel="Open a units’ status file…"
+        open={() => api().unitsReport.addStatus()}
+        recordLabel={view.newRecord === null ? 'Record that the key is destroyed' : 'Record that the key is retired'}
+        record={() => api().unitsReport.record()}
+        rehearsal={view.record?.rehearsal ? () => api().unitsReport.addRehearsalStatus() : undefined}
+      />
     </section>
   );
 }
