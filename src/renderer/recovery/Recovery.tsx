@@ -3,19 +3,19 @@
 // paper report's values), one person at a time; each share on a file or a
 // card. Main holds the recovery; this screen shows the last RecoveryView it
 // answered and sends each step.
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { IpcResult, RecoveryView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { ScreenHeading } from '../ui/Heading.js';
-import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { StepButton, StepForm, StepScope, StepSubmit } from '../ui/StepAction.js';
 import { BRING_SHARE, MediumSecretForm } from '../ui/ShareTurns.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 import { LoadIntoRehearsalUnits } from '../ui/RehearsalUnits.js';
-import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
+import { useWizardView, WizardFooter, WizardSteps } from '../ui/WizardFrame.js';
 
 const STEPS: ReadonlyArray<{ step: RecoveryView['step']; label: string }> = [
   { step: 'idle', label: 'The key’s record or its paper report' },
@@ -37,37 +37,27 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
   const current = view?.step ?? 'idle';
   return (
     <main className="app-main check recovery">
-      <ScreenHeading level={2}>Recover a key onto new units</ScreenHeading>
-      <WizardSteps
-        label="Steps of the recovery"
-        steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))}
-        rehearsal={view?.record?.rehearsal === true}
-      />
-      {view?.record && <RecordFacts record={view.record} built={current === 'signing' || current === 'done'} />}
-      {current === 'idle' && <OpenRecord busy={call.busy !== null} step={step} />}
-      {current === 'idle' && <FromPaper busy={call.busy !== null} step={step} />}
-      {view && current === 'units' && <Units view={view} busy={call.busy !== null} step={step} />}
-      {view && current === 'admins' && <Admins view={view} busy={call.busy !== null} step={step} />}
-      {view && current === 'shares' && view.record?.from === 'record' && (
-        <CeremonyScriptPapers wizard="recovery" names={names} onNames={setNames} />
-      )}
-      {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
-      {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
-      {view && current === 'done' && <Done view={view} busy={call.busy !== null} step={step} />}
-      {view && current === 'done' && <CeremonyReportPapers wizard="recovery" names={names} />}
-      <BusyStatus busy={call.busy} />
-      <ErrorNotice error={call.error} />
-      <div className="step-footer">
-        <button
-          type="button"
-          className="button button-quiet"
-          disabled={call.busy !== null}
-          onClick={() => void leave()}
-        >
-          {current === 'done' ? 'Back to the start screen' : 'Stop and go back to the start screen'}
-        </button>
-        <span />
-      </div>
+      <StepScope busy={call.busy} error={call.error} step={step}>
+        <ScreenHeading level={2}>Recover a key onto new units</ScreenHeading>
+        <WizardSteps
+          label="Steps of the recovery"
+          steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))}
+          rehearsal={view?.record?.rehearsal === true}
+        />
+        {view?.record && <RecordFacts record={view.record} built={current === 'signing' || current === 'done'} />}
+        {current === 'idle' && <OpenRecord />}
+        {current === 'idle' && <FromPaper />}
+        {view && current === 'units' && <Units view={view} />}
+        {view && current === 'admins' && <Admins view={view} />}
+        {view && current === 'shares' && view.record?.from === 'record' && (
+          <CeremonyScriptPapers wizard="recovery" names={names} onNames={setNames} />
+        )}
+        {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
+        {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
+        {view && current === 'done' && <Done view={view} />}
+        {view && current === 'done' && <CeremonyReportPapers wizard="recovery" names={names} />}
+        <WizardFooter done={current === 'done'} onLeave={leave} />
+      </StepScope>
     </main>
   );
 }
@@ -132,15 +122,15 @@ function RecordFacts({
   );
 }
 
-function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Step }) {
+function OpenRecord() {
   const [head, setHead] = useState('');
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    const paperHead = head.trim() === '' ? null : head;
-    void step('Opening and checking the key’s record…', () => api().recovery.openRecord({ paperHead }));
-  }
   return (
-    <form className="check-section" aria-labelledby="recovery-open-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="recovery-open-heading"
+      busyText="Opening and checking the key’s record…"
+      invoke={() => api().recovery.openRecord({ paperHead: head.trim() === '' ? null : head })}
+    >
       <h3 id="recovery-open-heading">1. The key’s record</h3>
       <p>
         Open the record of the key to recover. With the key’s signed paper report at hand, type its head hash first: a
@@ -163,25 +153,17 @@ function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Ste
         </p>
       </div>
       <div className="actions">
-        <button type="submit" className="button button-primary" disabled={busy}>
-          Open the key’s record…
-        </button>
+        <StepSubmit label="Open the key’s record…" />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
-function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step }) {
+function FromPaper() {
   const [keyName, setKeyName] = useState('');
   const [kcv, setKcv] = useState('');
   const [verificationPattern, setVerificationPattern] = useState('');
   const [headHash, setHeadHash] = useState('');
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    void step('Checking the paper report’s values…', () =>
-      api().recovery.startFromPaper({ keyName, kcv, verificationPattern, headHash }),
-    );
-  }
   const field = (id: string, label: string, hint: string, value: string, set: (v: string) => void, mono = true) => (
     <div className="field">
       <label htmlFor={id}>{label}</label>
@@ -202,7 +184,12 @@ function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step
     </div>
   );
   return (
-    <form className="check-section" aria-labelledby="recovery-paper-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="recovery-paper-heading"
+      busyText="Checking the paper report’s values…"
+      invoke={() => api().recovery.startFromPaper({ keyName, kcv, verificationPattern, headHash })}
+    >
       <h3 id="recovery-paper-heading">Or: the record is lost — recover from the paper report</h3>
       <p>
         Type the values printed on the key’s signed paper report. The shares must rebuild a key with this KCV and
@@ -225,15 +212,13 @@ function FromPaper({ busy, step }: { readonly busy: boolean; readonly step: Step
         setHeadHash,
       )}
       <div className="actions">
-        <button type="submit" className="button button-secondary" disabled={busy}>
-          Choose where the new record goes…
-        </button>
+        <StepSubmit label="Choose where the new record goes…" kind="secondary" />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
-function Units({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+function Units({ view }: { readonly view: RecoveryView }) {
   const paper = view.record?.from === 'paper';
   return (
     <section className="check-section" aria-labelledby="recovery-units-heading">
@@ -246,21 +231,24 @@ function Units({ view, busy, step }: { readonly view: RecoveryView; readonly bus
       <UnitsToConfirm
         units={view.units}
         unitsMissing={view.unitsMissing}
-        busy={busy}
         testIdPrefix="recovery"
-        onLoad={() => void step('Reading the transport file…', () => api().recovery.addTransport())}
-        onConfirm={(unitId) =>
-          void step('Recording the confirmation…', () =>
+        load={() => api().recovery.addTransport()}
+        confirm={{
+          busyText: 'Recording the confirmation…',
+          invoke: (unitId) =>
             paper ? api().recovery.confirmUnitOnScreen({ unitId }) : api().recovery.confirmUnit({ unitId }),
-          )
-        }
-        onContinue={() => void step('Checking the units…', () => api().recovery.unitsDone())}
-        continueLabel="Continue to the admins"
+        }}
+        finish={{
+          label: 'Continue to the admins',
+          busyText: 'Checking the units…',
+          invoke: () => api().recovery.unitsDone(),
+        }}
         {...(view.record?.rehearsal
           ? {
               rehearsal: {
                 units: view.rehearsalUnits,
-                onUse: () => void step('Creating the rehearsal units…', () => api().recovery.useRehearsalUnits()),
+                busyText: 'Creating the rehearsal units…',
+                use: () => api().recovery.useRehearsalUnits(),
               },
             }
           : {})}
@@ -269,19 +257,21 @@ function Units({ view, busy, step }: { readonly view: RecoveryView; readonly bus
   );
 }
 
-function Admins({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+function Admins({ view }: { readonly view: RecoveryView }) {
   const [signature, setSignature] = useState('');
   const [revocation, setRevocation] = useState('');
-  function submit(event: FormEvent): void {
-    event.preventDefault();
+  function setThresholds() {
     const signatureThreshold = Number(signature);
     const revocationThreshold = revocation.trim() === '' ? signatureThreshold : Number(revocation);
-    void step('Checking the claim against the units…', () =>
-      api().recovery.setThresholds({ signatureThreshold, revocationThreshold }),
-    );
+    return api().recovery.setThresholds({ signatureThreshold, revocationThreshold });
   }
   return (
-    <form className="check-section" aria-labelledby="recovery-admins-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="recovery-admins-heading"
+      busyText="Checking the claim against the units…"
+      invoke={setThresholds}
+    >
       <h3 id="recovery-admins-heading">3. Admins of the new units and thresholds</h3>
       <p>
         The bundle claims the units for these admins. Add each admin’s certificate (a certificate file, or their
@@ -296,27 +286,23 @@ function Admins({ view, busy, step }: { readonly view: RecoveryView; readonly bu
             <li key={a.fingerprintGroups.join('')}>
               <strong>{a.name}</strong> <span className="path">({a.fileName})</span>
               <HexGroups groups={a.fingerprintGroups} size="medium" />
-              <button
-                type="button"
-                className="button button-quiet"
-                disabled={busy}
-                onClick={() => void step('Removing the admin…', () => api().recovery.removeAdmin({ adminIndex: i }))}
-              >
-                {`Remove ${a.name}`}
-              </button>
+              <StepButton
+                label={`Remove ${a.name}`}
+                busyText="Removing the admin…"
+                invoke={() => api().recovery.removeAdmin({ adminIndex: i })}
+                kind="quiet"
+              />
             </li>
           ))}
         </ul>
       )}
       <div className="actions">
-        <button
-          type="button"
-          className="button button-secondary"
-          disabled={busy}
-          onClick={() => void step('Reading the certificate…', () => api().recovery.addAdmin())}
-        >
-          Add an admin’s certificate…
-        </button>
+        <StepButton
+          label="Add an admin’s certificate…"
+          busyText="Reading the certificate…"
+          invoke={() => api().recovery.addAdmin()}
+          kind="secondary"
+        />
       </div>
       <div className="field">
         <label htmlFor="recovery-signature-threshold">Signature threshold</label>
@@ -348,11 +334,9 @@ function Admins({ view, busy, step }: { readonly view: RecoveryView; readonly bu
         </p>
       </div>
       <div className="actions">
-        <button type="submit" className="button button-primary" disabled={busy || view.admins.length === 0}>
-          Continue to the shares
-        </button>
+        <StepSubmit label="Continue to the shares" disabled={view.admins.length === 0} />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
@@ -395,14 +379,13 @@ function Shares({
         />
       )}
       <div className="actions">
-        <button
-          type="button"
-          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy !== null || given === 0}
-          onClick={() => void step('Rebuilding the key and building the bundle…', () => api().recovery.buildBundle())}
-        >
-          Rebuild the key and build the bundle
-        </button>
+        <StepButton
+          label="Rebuild the key and build the bundle"
+          busyText="Rebuilding the key and building the bundle…"
+          invoke={() => api().recovery.buildBundle()}
+          kind={enough ? 'primary' : 'secondary'}
+          disabled={given === 0}
+        />
       </div>
     </section>
   );
@@ -426,7 +409,7 @@ function Signing({
       bundle={bundle}
       busy={busy}
       onSign={(secret) => step('Signing the bundle…', () => api().recovery.sign({ secret }))}
-      onSave={() => void step('Saving the bundle…', () => api().recovery.saveBundle())}
+      save={() => api().recovery.saveBundle()}
     >
       <p>
         The key was rebuilt, checked against the record and wiped; the recover bundle is in the record and the recovery
@@ -437,7 +420,7 @@ function Signing({
   );
 }
 
-function Done({ view, busy, step }: { readonly view: RecoveryView; readonly busy: boolean; readonly step: Step }) {
+function Done({ view }: { readonly view: RecoveryView }) {
   const bundle = view.bundle!;
   return (
     <section className="check-section" aria-labelledby="recovery-done-heading">
@@ -455,11 +438,8 @@ function Done({ view, busy, step }: { readonly view: RecoveryView; readonly busy
       {view.rehearsalUnits && (
         <LoadIntoRehearsalUnits
           units={view.rehearsalUnits}
-          busy={busy}
           what="Each of them then holds the recovered key."
-          onLoad={() =>
-            void step('Loading the bundle into the rehearsal units…', () => api().recovery.loadRehearsalUnits())
-          }
+          load={() => api().recovery.loadRehearsalUnits()}
         />
       )}
       <p>

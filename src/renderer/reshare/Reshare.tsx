@@ -9,7 +9,8 @@ import type { IpcResult, ReshareView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { useCall } from '../lib/useCall.js';
 import { ScreenHeading } from '../ui/Heading.js';
-import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { StepButton, StepForm, StepScope, StepSubmit } from '../ui/StepAction.js';
+import { WizardFooter } from '../ui/WizardFrame.js';
 import { BRING_SHARE, MediumSecretForm, NewSetPlanFields, NewShareTurns, useNewSetPlan } from '../ui/ShareTurns.js';
 import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
 
@@ -43,11 +44,10 @@ export function Reshare({ onBack }: { readonly onBack: () => void }) {
 
   const phase = view?.phase ?? 'idle';
   let body;
-  if (view === null || phase === 'idle') body = <RecordStep call={call} take={take} />;
+  if (view === null || phase === 'idle') body = <RecordStep />;
   else if (phase === 'shares-in' && !naming)
     body = <SharesInStep view={view} call={call} take={take} onNext={() => setNaming(true)} />;
-  else if (phase === 'shares-in')
-    body = <NewSetStep view={view} call={call} take={take} onBack={() => setNaming(false)} />;
+  else if (phase === 'shares-in') body = <NewSetStep view={view} call={call} onBack={() => setNaming(false)} />;
   else if (phase === 'new-set')
     body = (
       <IssueStep
@@ -75,15 +75,14 @@ export function Reshare({ onBack }: { readonly onBack: () => void }) {
 
   return (
     <main className="app-main check reshare">
-      {body}
-      <BusyStatus busy={call.busy} />
-      <ErrorNotice error={call.error} />
-      <div className="step-footer">
-        <button type="button" className="button button-quiet" onClick={() => void back()} disabled={call.busy !== null}>
-          {phase === 'done' ? 'Back to the start screen' : 'Cancel the re-share and go back to the start screen'}
-        </button>
-        <span />
-      </div>
+      <StepScope busy={call.busy} error={call.error} step={take}>
+        {body}
+        <WizardFooter
+          done={phase === 'done'}
+          stopLabel="Cancel the re-share and go back to the start screen"
+          onLeave={back}
+        />
+      </StepScope>
     </main>
   );
 }
@@ -91,7 +90,7 @@ export function Reshare({ onBack }: { readonly onBack: () => void }) {
 type Take = (busy: string, invoke: () => Promise<IpcResult<ReshareView>>) => Promise<boolean>;
 type Call = ReturnType<typeof useCall>;
 
-function RecordStep({ call, take }: { readonly call: Call; readonly take: Take }) {
+function RecordStep() {
   return (
     <>
       <ScreenHeading level={2}>Re-share a key: the key’s record</ScreenHeading>
@@ -101,14 +100,11 @@ function RecordStep({ call, take }: { readonly call: Call; readonly take: Take }
         custodian is this ceremony. Open the record of the key (the file saved at its ceremonies).
       </p>
       <div className="actions">
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={call.busy !== null}
-          onClick={() => void take('Opening the ceremony record…', () => api().reshare.openRecord())}
-        >
-          Open the key’s record…
-        </button>
+        <StepButton
+          label="Open the key’s record…"
+          busyText="Opening the ceremony record…"
+          invoke={() => api().reshare.openRecord()}
+        />
       </div>
     </>
   );
@@ -203,12 +199,10 @@ function SharesInStep({
 function NewSetStep({
   view,
   call,
-  take,
   onBack,
 }: {
   readonly view: ReshareView;
   readonly call: Call;
-  readonly take: Take;
   readonly onBack: () => void;
 }) {
   const plan = useNewSetPlan(
@@ -222,22 +216,15 @@ function NewSetStep({
         Name the operator (the record names who ran the re-share), how many shares will rebuild the key (K′), and every
         custodian of the new set, in share order. One person holds at most one share.
       </p>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          void take('Checking the new set…', () => api().reshare.plan(plan.request()));
-        }}
-      >
+      <StepForm busyText="Checking the new set…" invoke={() => api().reshare.plan(plan.request())}>
         <NewSetPlanFields plan={plan} thresholdLabel="Shares needed to rebuild the key (K′)" />
         <div className="actions">
           <button type="button" className="button button-quiet" onClick={onBack} disabled={call.busy !== null}>
             Back to the current shares
           </button>
-          <button type="submit" className="button button-primary" disabled={call.busy !== null}>
-            Continue: issue the new shares
-          </button>
+          <StepSubmit label="Continue: issue the new shares" />
         </div>
-      </form>
+      </StepForm>
     </>
   );
 }
@@ -271,16 +258,11 @@ function IssueStep({
         onSubmit={(shareIndex, secret, busy) => take(busy, () => api().reshare.setNewShare({ shareIndex, secret }))}
         whenAllReady={
           <div className="actions">
-            <button
-              type="button"
-              className="button button-primary"
-              disabled={call.busy !== null}
-              onClick={() =>
-                void take('Rebuilding the key, writing and reading back the new shares…', () => api().reshare.issue())
-              }
-            >
-              Issue the new shares and retire the old set
-            </button>
+            <StepButton
+              label="Issue the new shares and retire the old set"
+              busyText="Rebuilding the key, writing and reading back the new shares…"
+              invoke={() => api().reshare.issue()}
+            />
           </div>
         }
       />

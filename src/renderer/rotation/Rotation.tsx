@@ -4,13 +4,13 @@
 // `bundle create --operation rotate`, `bundle sign`, `units report`), one
 // person at a time. Main holds the rotation; this screen shows the last
 // RotationView it answered and sends each step.
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import type { IpcResult, RotationView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
-import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
-import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { useWizardView, WizardFooter, WizardSteps } from '../ui/WizardFrame.js';
+import { StepButton, StepForm, StepScope, StepSubmit } from '../ui/StepAction.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { MediumSecretForm, NewSetPlanFields, NewShareTurns, PlainField, useNewSetPlan } from '../ui/ShareTurns.js';
@@ -44,42 +44,36 @@ export function Rotation({ onBack }: { readonly onBack: () => void }) {
   }
 
   const current = view?.step ?? 'idle';
-  const busy = call.busy !== null;
   return (
     <main className="app-main check rotation">
-      <ScreenHeading level={2}>Rotate the master key</ScreenHeading>
-      <WizardSteps
-        label="Steps of the rotation"
-        steps={STEPS.map((s) => ({ label: s.label, here: s.steps.includes(current) }))}
-        rehearsal={view?.current?.rehearsal === true}
-      />
-      {view?.current && <CurrentKeyFacts view={view} />}
-      {current === 'idle' && <OpenRecord busy={busy} step={step} />}
-      {view && current === 'units' && <Units view={view} busy={busy} step={step} />}
-      {view && current === 'new-key' && <NewKey view={view} busy={busy} step={step} />}
-      {view && current === 'custodians' && (
-        <CeremonyScriptPapers
-          wizard="rotation"
-          names={names}
-          onNames={setNames}
-          {...(view.plan !== null ? { suggestedOperator: view.plan.operator } : {})}
-          note="It names the new key’s custodians and the units’ current admins, who sign."
+      <StepScope busy={call.busy} error={call.error} step={step}>
+        <ScreenHeading level={2}>Rotate the master key</ScreenHeading>
+        <WizardSteps
+          label="Steps of the rotation"
+          steps={STEPS.map((s) => ({ label: s.label, here: s.steps.includes(current) }))}
+          rehearsal={view?.current?.rehearsal === true}
         />
-      )}
-      {view && current === 'custodians' && <Custodians view={view} busy={call.busy} step={step} />}
-      {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
-      {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
-      {view && current === 'saved' && <Saved view={view} busy={busy} step={step} />}
-      {view && current === 'done' && <Done view={view} />}
-      {view && current === 'done' && <CeremonyReportPapers wizard="rotation" names={names} />}
-      <BusyStatus busy={call.busy} />
-      <ErrorNotice error={call.error} />
-      <div className="step-footer">
-        <button type="button" className="button button-quiet" disabled={busy} onClick={() => void leave()}>
-          {current === 'done' ? 'Back to the start screen' : 'Stop and go back to the start screen'}
-        </button>
-        <span />
-      </div>
+        {view?.current && <CurrentKeyFacts view={view} />}
+        {current === 'idle' && <OpenRecord />}
+        {view && current === 'units' && <Units view={view} />}
+        {view && current === 'new-key' && <NewKey view={view} />}
+        {view && current === 'custodians' && (
+          <CeremonyScriptPapers
+            wizard="rotation"
+            names={names}
+            onNames={setNames}
+            {...(view.plan !== null ? { suggestedOperator: view.plan.operator } : {})}
+            note="It names the new key’s custodians and the units’ current admins, who sign."
+          />
+        )}
+        {view && current === 'custodians' && <Custodians view={view} busy={call.busy} step={step} />}
+        {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
+        {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
+        {view && current === 'saved' && <Saved view={view} />}
+        {view && current === 'done' && <Done view={view} />}
+        {view && current === 'done' && <CeremonyReportPapers wizard="rotation" names={names} />}
+        <WizardFooter done={current === 'done'} onLeave={leave} />
+      </StepScope>
     </main>
   );
 }
@@ -117,7 +111,7 @@ function CurrentKeyFacts({ view }: { readonly view: RotationView }) {
   );
 }
 
-function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Step }) {
+function OpenRecord() {
   return (
     <section className="check-section" aria-labelledby="rotation-open-heading">
       <h3 id="rotation-open-heading">1. The current key’s record</h3>
@@ -127,20 +121,17 @@ function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Ste
         retires it, so that its shares are refused from then on. Open the record of the key the units hold now.
       </p>
       <div className="actions">
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy}
-          onClick={() => void step('Opening the current key’s record…', () => api().rotation.openRecord())}
-        >
-          Open the current key’s record…
-        </button>
+        <StepButton
+          label="Open the current key’s record…"
+          busyText="Opening the current key’s record…"
+          invoke={() => api().rotation.openRecord()}
+        />
       </div>
     </section>
   );
 }
 
-function Units({ view, busy, step }: { readonly view: RotationView; readonly busy: boolean; readonly step: Step }) {
+function Units({ view }: { readonly view: RotationView }) {
   return (
     <section className="check-section" aria-labelledby="rotation-units-heading">
       <h3 id="rotation-units-heading">2. Target units</h3>
@@ -152,18 +143,20 @@ function Units({ view, busy, step }: { readonly view: RotationView; readonly bus
       <UnitsToConfirm
         units={view.units}
         unitsMissing={view.unitsMissing}
-        busy={busy}
         testIdPrefix="rotation"
-        onLoad={() => void step('Reading the transport file…', () => api().rotation.addTransport())}
-        onConfirm={(unitId) => void step('Noting the confirmation…', () => api().rotation.confirmUnit({ unitId }))}
-        onContinue={() => void step('Checking the units…', () => api().rotation.unitsDone())}
-        continueLabel="Continue to the new key"
+        load={() => api().rotation.addTransport()}
+        confirm={{ busyText: 'Noting the confirmation…', invoke: (unitId) => api().rotation.confirmUnit({ unitId }) }}
+        finish={{
+          label: 'Continue to the new key',
+          busyText: 'Checking the units…',
+          invoke: () => api().rotation.unitsDone(),
+        }}
         {...(view.current?.rehearsal
           ? {
               rehearsal: {
                 units: view.rehearsalUnits,
-                onUse: () =>
-                  void step('Finding the rehearsal units of this key…', () => api().rotation.useRehearsalUnits()),
+                busyText: 'Finding the rehearsal units of this key…',
+                use: () => api().rotation.useRehearsalUnits(),
               },
             }
           : {})}
@@ -172,7 +165,7 @@ function Units({ view, busy, step }: { readonly view: RotationView; readonly bus
   );
 }
 
-function NewKey({ view, busy, step }: { readonly view: RotationView; readonly busy: boolean; readonly step: Step }) {
+function NewKey({ view }: { readonly view: RotationView }) {
   const idPrefix = useId().replace(/[^a-zA-Z0-9_-]/g, '');
   const [keyName, setKeyName] = useState('');
   const plan = useNewSetPlan(view.current?.threshold ?? 2, [
@@ -180,12 +173,13 @@ function NewKey({ view, busy, step }: { readonly view: RotationView; readonly bu
     { name: '', medium: 'file' },
     { name: '', medium: 'file' },
   ]);
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    void step('Checking the new key’s plan…', () => api().rotation.plan({ keyName, ...plan.request() }));
-  }
   return (
-    <form className="check-section" aria-labelledby="rotation-new-key-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="rotation-new-key-heading"
+      busyText="Checking the new key’s plan…"
+      invoke={() => api().rotation.plan({ keyName, ...plan.request() })}
+    >
       <h3 id="rotation-new-key-heading">3. The new key</h3>
       <p>
         Name the new key (the units’ limits apply), the operator (the new record names who ran the rotation), how many
@@ -195,11 +189,9 @@ function NewKey({ view, busy, step }: { readonly view: RotationView; readonly bu
         <PlainField id={`${idPrefix}-key-name`} label="New key name" value={keyName} onChange={setKeyName} />
       </NewSetPlanFields>
       <div className="actions">
-        <button type="submit" className="button button-primary" disabled={busy}>
-          Continue: the new custodians’ shares
-        </button>
+        <StepSubmit label="Continue: the new custodians’ shares" />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
@@ -228,26 +220,17 @@ function Custodians({
         }
         whenAllReady={
           <div className="actions">
-            <button
-              type="button"
-              className="button button-quiet"
-              disabled={busy !== null}
-              onClick={() => void step('Back to the plan…', () => api().rotation.replan())}
-            >
-              Change the new key’s plan
-            </button>
-            <button
-              type="button"
-              className="button button-primary"
-              disabled={busy !== null}
-              onClick={() =>
-                void step('Generating the new key, writing and reading back its shares…', () =>
-                  api().rotation.generate(),
-                )
-              }
-            >
-              Save the new key’s record and generate the key…
-            </button>
+            <StepButton
+              label="Change the new key’s plan"
+              busyText="Back to the plan…"
+              invoke={() => api().rotation.replan()}
+              kind="quiet"
+            />
+            <StepButton
+              label="Save the new key’s record and generate the key…"
+              busyText="Generating the new key, writing and reading back its shares…"
+              invoke={() => api().rotation.generate()}
+            />
           </div>
         }
       />
@@ -300,16 +283,12 @@ function Shares({
         />
       )}
       <div className="actions">
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy !== null || view.sharesIn.length === 0}
-          onClick={() =>
-            void step('Rebuilding the new key and building the rotate bundle…', () => api().rotation.buildBundle())
-          }
-        >
-          Build the rotate bundle
-        </button>
+        <StepButton
+          label="Build the rotate bundle"
+          busyText="Rebuilding the new key and building the rotate bundle…"
+          invoke={() => api().rotation.buildBundle()}
+          disabled={view.sharesIn.length === 0}
+        />
       </div>
     </section>
   );
@@ -332,7 +311,7 @@ function Signing({
       bundle={bundle}
       busy={busy}
       onSign={(secret) => step('Signing the bundle…', () => api().rotation.sign({ secret }))}
-      onSave={() => void step('Saving the bundle…', () => api().rotation.saveBundle())}
+      save={() => api().rotation.saveBundle()}
     >
       <p>
         The new key was rebuilt, checked against its record and wiped; the rotate bundle is in the new record. The
@@ -344,7 +323,7 @@ function Signing({
   );
 }
 
-function Saved({ view, busy, step }: { readonly view: RotationView; readonly busy: boolean; readonly step: Step }) {
+function Saved({ view }: { readonly view: RotationView }) {
   const bundle = view.bundle!;
   return (
     <section className="check-section" aria-labelledby="rotation-saved-heading">
@@ -357,11 +336,8 @@ function Saved({ view, busy, step }: { readonly view: RotationView; readonly bus
       {view.rehearsalUnits && (
         <LoadIntoRehearsalUnits
           units={view.rehearsalUnits}
-          busy={busy}
           what="Their own status then shows the new key current, and the current key’s record retires the old key."
-          onLoad={() =>
-            void step('Loading the bundle into the rehearsal units…', () => api().rotation.loadRehearsalUnits())
-          }
+          load={() => api().rotation.loadRehearsalUnits()}
         />
       )}
       <p>
@@ -371,14 +347,11 @@ function Saved({ view, busy, step }: { readonly view: RotationView; readonly bus
         then retires the old key, once every unit reports the new key current.
       </p>
       <div className="actions">
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy}
-          onClick={() => void step('Checking the units’ status…', () => api().rotation.reportUnits())}
-        >
-          Open the units’ status file…
-        </button>
+        <StepButton
+          label="Open the units’ status file…"
+          busyText="Checking the units’ status…"
+          invoke={() => api().rotation.reportUnits()}
+        />
       </div>
     </section>
   );

@@ -1,8 +1,9 @@
 // A rehearsal's units (issue 11, "Rehearsal mode") in every wizard: what
 // the in-process units answered to the signed bundle, unit by unit (the
 // initial ceremony's Close step and the later ceremonies' last steps).
-import type { RehearsalUnitsView } from '../../shared/ipc.js';
+import type { IpcResult, RehearsalUnitsView } from '../../shared/ipc.js';
 import { HexGroups } from './Fingerprint.js';
+import { StepButton } from './StepAction.js';
 
 /** What a rehearsal unit "displays": the fingerprint the in-process emulator reports for its transport key. */
 export function RehearsalUnitDisplay({ display }: { readonly display: RehearsalUnitsView['displays'][number] }) {
@@ -55,15 +56,14 @@ export function RehearsalUnitsTable({ loaded }: { readonly loaded: NonNullable<R
  * the rehearsal units (as it would be carried to real ones), then what they
  * answered.
  */
-export function LoadIntoRehearsalUnits({
+export function LoadIntoRehearsalUnits<V>({
   units,
-  busy,
-  onLoad,
+  load,
   what,
 }: {
   readonly units: RehearsalUnitsView;
-  readonly busy: boolean;
-  readonly onLoad: () => void;
+  /** The wizard's call that loads its saved bundle into the units (a step of its StepScope). */
+  readonly load: () => Promise<IpcResult<V>>;
   /** What loading also does, in a sentence ("The record then retires the old key."). */
   readonly what: string;
 }) {
@@ -74,9 +74,11 @@ export function LoadIntoRehearsalUnits({
         <>
           <p>{`Load the signed bundle into the rehearsal units (instance ${units.instanceId}), as the operator would carry it to real ones. ${what}`}</p>
           <div className="actions">
-            <button type="button" className="button button-primary" disabled={busy} onClick={onLoad}>
-              Load into the rehearsal units
-            </button>
+            <StepButton
+              label="Load into the rehearsal units"
+              busyText="Loading the bundle into the rehearsal units…"
+              invoke={load}
+            />
           </div>
         </>
       ) : (

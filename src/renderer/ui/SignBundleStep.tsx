@@ -3,9 +3,10 @@
 // the wizard), one admin's turn with their identity file or card, and the save
 // once enough have signed.
 import type { ReactNode } from 'react';
-import type { Medium, SecretInput } from '../../shared/ipc.js';
+import type { IpcResult, Medium, SecretInput } from '../../shared/ipc.js';
 import { SecretForm } from './SecretForm.js';
 import { MediumSecretForm } from './ShareTurns.js';
+import { StepButton } from './StepAction.js';
 
 const ADMIN_SIGN = {
   legend: 'Where is your admin identity?',
@@ -17,14 +18,14 @@ const ADMIN_SIGN = {
   cardHelp: 'Insert your card (its admin identity is in slot 9C), choose its reader and type its PIN.',
 } as const;
 
-export function SignBundleStep({
+export function SignBundleStep<V>({
   headingId,
   heading,
   bundle,
   busy,
   cards = true,
   onSign,
-  onSave,
+  save,
   children,
 }: {
   readonly headingId: string;
@@ -36,7 +37,8 @@ export function SignBundleStep({
   readonly cards?: boolean;
   /** Sends one admin's signing secret; resolves true when the signature was taken. */
   readonly onSign: (secret: SecretInput) => Promise<boolean>;
-  readonly onSave: () => void;
+  /** The wizard's call that saves the signed bundle (a step of its StepScope). */
+  readonly save: () => Promise<IpcResult<V>>;
   /** What the signers read before signing: the bundle's facts. */
   readonly children: ReactNode;
 }) {
@@ -60,14 +62,13 @@ export function SignBundleStep({
         </SecretForm>
       )}
       <div className="actions">
-        <button
-          type="button"
-          className={`button ${enough ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy !== null || !enough}
-          onClick={onSave}
-        >
-          Save the bundle…
-        </button>
+        <StepButton
+          label="Save the bundle…"
+          busyText="Saving the bundle…"
+          invoke={save}
+          kind={enough ? 'primary' : 'secondary'}
+          disabled={!enough}
+        />
       </div>
     </section>
   );

@@ -2,31 +2,36 @@
 // transport file loaded, its fingerprint (hex groups and PGP words)
 // compared with the unit's own display, every unit of the instance present.
 // In a rehearsal (issue 11) the rehearsal units can stand in for the files.
-import type { RehearsalUnitsView, UnitView } from '../../shared/ipc.js';
+// Each button is a step of the wizard's StepScope: the wizard gives the calls.
+import type { IpcResult, RehearsalUnitsView, UnitView } from '../../shared/ipc.js';
 import { FingerprintWords, HexGroups } from './Fingerprint.js';
 import { RehearsalUnitDisplay } from './RehearsalUnits.js';
+import { StepButton } from './StepAction.js';
 
-export function UnitsToConfirm({
+export function UnitsToConfirm<V>({
   units,
   unitsMissing,
-  busy,
   testIdPrefix,
-  onLoad,
-  onConfirm,
-  onContinue,
-  continueLabel,
+  load,
+  confirm,
+  finish,
   rehearsal,
 }: {
   readonly units: readonly UnitView[];
   readonly unitsMissing: readonly string[];
-  readonly busy: boolean;
   readonly testIdPrefix: string;
-  readonly onLoad: () => void;
-  readonly onConfirm: (unitId: string) => void;
-  readonly onContinue: () => void;
-  readonly continueLabel: string;
+  /** Reads one more unit's transport file. */
+  readonly load: () => Promise<IpcResult<V>>;
+  /** Records that a unit's fingerprint matches its display. */
+  readonly confirm: { readonly busyText: string; readonly invoke: (unitId: string) => Promise<IpcResult<V>> };
+  /** Moves on once every unit of the instance is confirmed. */
+  readonly finish: { readonly label: string; readonly busyText: string; readonly invoke: () => Promise<IpcResult<V>> };
   /** A rehearsal record only: "Use the rehearsal units", and what each of them displays once in use. */
-  readonly rehearsal?: { readonly units: RehearsalUnitsView | null; readonly onUse: () => void };
+  readonly rehearsal?: {
+    readonly units: RehearsalUnitsView | null;
+    readonly busyText: string;
+    readonly use: () => Promise<IpcResult<V>>;
+  };
 }) {
   const ready = units.length > 0 && unitsMissing.length === 0 && units.every((u) => u.confirmed);
   return (
@@ -47,14 +52,12 @@ export function UnitsToConfirm({
             {u.confirmed ? (
               <p className="notice notice-success">Confirmed: matches the unit’s display.</p>
             ) : (
-              <button
-                type="button"
-                className="button button-secondary"
-                disabled={busy}
-                onClick={() => onConfirm(u.unitId)}
-              >
-                {`Unit ${u.unitId}: matches the unit’s display`}
-              </button>
+              <StepButton
+                label={`Unit ${u.unitId}: matches the unit’s display`}
+                busyText={confirm.busyText}
+                invoke={() => confirm.invoke(u.unitId)}
+                kind="secondary"
+              />
             )}
           </li>
         ))}
@@ -70,26 +73,20 @@ export function UnitsToConfirm({
       )}
       <div className="actions">
         {rehearsal && (
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={busy || units.length > 0}
-            onClick={rehearsal.onUse}
-          >
-            Use the rehearsal units
-          </button>
+          <StepButton
+            label="Use the rehearsal units"
+            busyText={rehearsal.busyText}
+            invoke={rehearsal.use}
+            disabled={units.length > 0}
+          />
         )}
-        <button
-          type="button"
-          className={`button ${ready || rehearsal ? 'button-secondary' : 'button-primary'}`}
-          disabled={busy}
-          onClick={onLoad}
-        >
-          Load a unit’s transport file…
-        </button>
-        <button type="button" className="button button-primary" disabled={busy || !ready} onClick={onContinue}>
-          {continueLabel}
-        </button>
+        <StepButton
+          label="Load a unit’s transport file…"
+          busyText="Reading the transport file…"
+          invoke={load}
+          kind={ready || rehearsal ? 'secondary' : 'primary'}
+        />
+        <StepButton label={finish.label} busyText={finish.busyText} invoke={finish.invoke} disabled={!ready} />
       </div>
     </>
   );

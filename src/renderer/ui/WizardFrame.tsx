@@ -7,6 +7,7 @@ import { useEffect, useState } from 'react';
 import type { IpcResult } from '../../shared/ipc.js';
 import { useCall, type CallState } from '../lib/useCall.js';
 import { RehearsalBanner } from './RehearsalBanner.js';
+import { StepStatus, useStepBusy } from './StepAction.js';
 
 export interface WizardView<V> {
   readonly call: CallState;
@@ -70,6 +71,34 @@ export function WizardSteps({
           </li>
         ))}
       </ol>
+    </>
+  );
+}
+
+/**
+ * Below every step of a wizard (inside its StepScope): the call's progress and
+ * error, then the way back to the start screen, "Back to the start screen"
+ * once the wizard is `done`.
+ */
+export function WizardFooter({
+  done,
+  stopLabel = 'Stop and go back to the start screen',
+  onLeave,
+}: {
+  readonly done: boolean;
+  readonly stopLabel?: string;
+  readonly onLeave: () => Promise<void>;
+}) {
+  const busy = useStepBusy();
+  return (
+    <>
+      <StepStatus />
+      <div className="step-footer">
+        <button type="button" className="button button-quiet" disabled={busy} onClick={() => void onLeave()}>
+          {done ? 'Back to the start screen' : stopLabel}
+        </button>
+        <span />
+      </div>
     </>
   );
 }

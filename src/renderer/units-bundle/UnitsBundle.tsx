@@ -3,15 +3,16 @@
 // ceremony (UnitsBundleSession); this screen shows the last UnitsBundleView
 // it answered and sends each step. One screen for both: they share the
 // record, the units, the signatures and the save; only the change differs.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import type { IpcResult, UnitAdminsView, UnitsBundleOperationView, UnitsBundleView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { HexGroups } from '../ui/Fingerprint.js';
 import { BundleFacts } from '../ui/BundleFacts.js';
 import { ScreenHeading } from '../ui/Heading.js';
 import { CeremonyReportPapers, CeremonyScriptPapers, usePaperNames } from '../ui/CeremonyPapers.js';
-import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
-import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { useWizardView, WizardFooter, WizardSteps } from '../ui/WizardFrame.js';
+import { StepButton, StepForm, StepScope, StepSubmit } from '../ui/StepAction.js';
+import { UnitsStatuses } from '../ui/UnitsStatuses.js';
 import { SignBundleStep } from '../ui/SignBundleStep.js';
 import { UnitsToConfirm } from '../ui/UnitsToConfirm.js';
 import { LoadIntoRehearsalUnits } from '../ui/RehearsalUnits.js';
@@ -54,49 +55,41 @@ export function UnitsBundle({
   }
 
   const current = view?.step ?? 'idle';
-  const busy = call.busy !== null;
   return (
     <main className="app-main check units-bundle">
-      <ScreenHeading level={2}>{TITLE[operation]}</ScreenHeading>
-      <WizardSteps
-        label={`Steps: ${TITLE[operation]}`}
-        steps={stepsOf(operation).map((s) => ({ label: s.label, here: s.step === current }))}
-        rehearsal={view?.record?.rehearsal === true}
-      />
-      {view?.record && <RecordFacts record={view.record} current={view.current} />}
-      {current === 'idle' && <OpenRecord operation={operation} busy={busy} step={step} />}
-      {view && current === 'units' && <Units view={view} busy={busy} step={step} />}
-      {view && current === 'change' && operation === 'admin-change' && (
-        <AdminChange view={view} busy={busy} step={step} onThresholds={setThresholds} />
-      )}
-      {view && current === 'change' && (
-        <CeremonyScriptPapers
-          wizard="units-bundle"
-          names={names}
-          onNames={setNames}
-          {...(operation === 'admin-change' && thresholds !== undefined ? { thresholds } : {})}
-          note={
-            operation === 'admin-change'
-              ? 'It names the units’ admins and those to add, with the thresholds typed above.'
-              : 'It names the units’ admins, who sign the zeroize.'
-          }
+      <StepScope busy={call.busy} error={call.error} step={step}>
+        <ScreenHeading level={2}>{TITLE[operation]}</ScreenHeading>
+        <WizardSteps
+          label={`Steps: ${TITLE[operation]}`}
+          steps={stepsOf(operation).map((s) => ({ label: s.label, here: s.step === current }))}
+          rehearsal={view?.record?.rehearsal === true}
         />
-      )}
-      {view && current === 'change' && operation === 'zeroize' && (
-        <ZeroizeConfirm view={view} busy={busy} step={step} />
-      )}
-      {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
-      {view && current === 'saved' && <UnitsConfirmation view={view} busy={busy} step={step} />}
-      {view && current === 'done' && <Done view={view} busy={busy} step={step} />}
-      {view && current === 'done' && <CeremonyReportPapers wizard="units-bundle" names={names} />}
-      <BusyStatus busy={call.busy} />
-      <ErrorNotice error={call.error} />
-      <div className="step-footer">
-        <button type="button" className="button button-quiet" disabled={busy} onClick={() => void leave()}>
-          {current === 'done' ? 'Back to the start screen' : 'Stop and go back to the start screen'}
-        </button>
-        <span />
-      </div>
+        {view?.record && <RecordFacts record={view.record} current={view.current} />}
+        {current === 'idle' && <OpenRecord operation={operation} />}
+        {view && current === 'units' && <Units view={view} />}
+        {view && current === 'change' && operation === 'admin-change' && (
+          <AdminChange view={view} onThresholds={setThresholds} />
+        )}
+        {view && current === 'change' && (
+          <CeremonyScriptPapers
+            wizard="units-bundle"
+            names={names}
+            onNames={setNames}
+            {...(operation === 'admin-change' && thresholds !== undefined ? { thresholds } : {})}
+            note={
+              operation === 'admin-change'
+                ? 'It names the units’ admins and those to add, with the thresholds typed above.'
+                : 'It names the units’ admins, who sign the zeroize.'
+            }
+          />
+        )}
+        {view && current === 'change' && operation === 'zeroize' && <ZeroizeConfirm view={view} />}
+        {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}
+        {view && current === 'saved' && <UnitsConfirmation view={view} />}
+        {view && current === 'done' && <Done view={view} />}
+        {view && current === 'done' && <CeremonyReportPapers wizard="units-bundle" names={names} />}
+        <WizardFooter done={current === 'done'} onLeave={leave} />
+      </StepScope>
     </main>
   );
 }
@@ -149,15 +142,7 @@ function RecordFacts({
   );
 }
 
-function OpenRecord({
-  operation,
-  busy,
-  step,
-}: {
-  readonly operation: UnitsBundleOperationView;
-  readonly busy: boolean;
-  readonly step: Step;
-}) {
+function OpenRecord({ operation }: { readonly operation: UnitsBundleOperationView }) {
   return (
     <section className="check-section" aria-labelledby="units-bundle-open-heading">
       <h3 id="units-bundle-open-heading">1. The key’s record</h3>
@@ -167,20 +152,17 @@ function OpenRecord({
           : 'Open the record of the key whose units’ admins change. The record says who the units’ admins are and their thresholds: the current admins sign the change.'}
       </p>
       <div className="actions">
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy}
-          onClick={() => void step('Opening the key’s record…', () => api().unitsBundle.openRecord({ operation }))}
-        >
-          Open the key’s record…
-        </button>
+        <StepButton
+          label="Open the key’s record…"
+          busyText="Opening the key’s record…"
+          invoke={() => api().unitsBundle.openRecord({ operation })}
+        />
       </div>
     </section>
   );
 }
 
-function Units({ view, busy, step }: { readonly view: UnitsBundleView; readonly busy: boolean; readonly step: Step }) {
+function Units({ view }: { readonly view: UnitsBundleView }) {
   return (
     <section className="check-section" aria-labelledby="units-bundle-units-heading">
       <h3 id="units-bundle-units-heading">2. The units</h3>
@@ -191,20 +173,23 @@ function Units({ view, busy, step }: { readonly view: UnitsBundleView; readonly 
       <UnitsToConfirm
         units={view.units}
         unitsMissing={view.unitsMissing}
-        busy={busy}
         testIdPrefix="units-bundle"
-        onLoad={() => void step('Reading the transport file…', () => api().unitsBundle.addTransport())}
-        onConfirm={(unitId) =>
-          void step('Recording the confirmation…', () => api().unitsBundle.confirmUnit({ unitId }))
-        }
-        onContinue={() => void step('Checking the units against the record…', () => api().unitsBundle.unitsDone())}
-        continueLabel="Continue"
+        load={() => api().unitsBundle.addTransport()}
+        confirm={{
+          busyText: 'Recording the confirmation…',
+          invoke: (unitId) => api().unitsBundle.confirmUnit({ unitId }),
+        }}
+        finish={{
+          label: 'Continue',
+          busyText: 'Checking the units against the record…',
+          invoke: () => api().unitsBundle.unitsDone(),
+        }}
         {...(view.record?.rehearsal
           ? {
               rehearsal: {
                 units: view.rehearsalUnits,
-                onUse: () =>
-                  void step('Finding the rehearsal units of this key…', () => api().unitsBundle.useRehearsalUnits()),
+                busyText: 'Finding the rehearsal units of this key…',
+                use: () => api().unitsBundle.useRehearsalUnits(),
               },
             }
           : {})}
@@ -215,13 +200,9 @@ function Units({ view, busy, step }: { readonly view: UnitsBundleView; readonly 
 
 function AdminChange({
   view,
-  busy,
-  step,
   onThresholds,
 }: {
   readonly view: UnitsBundleView;
-  readonly busy: boolean;
-  readonly step: Step;
   readonly onThresholds: (t: Thresholds | undefined) => void;
 }) {
   const current = view.current!;
@@ -233,17 +214,18 @@ function AdminChange({
     onThresholds(Number.isInteger(t.signatureThreshold) && Number.isInteger(t.revocationThreshold) ? t : undefined);
   }, [signature, revocation]);
   const after = current.admins.length - change.remove.length + change.add.length;
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    void step('Checking the change and building the bundle…', () =>
-      api().unitsBundle.buildAdminChange({
-        signatureThreshold: Number(signature),
-        revocationThreshold: Number(revocation),
-      }),
-    );
-  }
   return (
-    <form className="check-section" aria-labelledby="units-bundle-change-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="units-bundle-change-heading"
+      busyText="Checking the change and building the bundle…"
+      invoke={() =>
+        api().unitsBundle.buildAdminChange({
+          signatureThreshold: Number(signature),
+          revocationThreshold: Number(revocation),
+        })
+      }
+    >
       <h3 id="units-bundle-change-heading">3. The change</h3>
       <h4>Current admins</h4>
       <ul className="admin-list">
@@ -253,18 +235,12 @@ function AdminChange({
             <li key={a.thumbprint}>
               <strong>{a.name}</strong> {removed && <span className="badge">to be removed</span>}
               <HexGroups groups={a.fingerprintGroups} size="medium" />
-              <button
-                type="button"
-                className="button button-quiet"
-                disabled={busy}
-                onClick={() =>
-                  void step('Updating the change…', () =>
-                    api().unitsBundle.setRemoved({ thumbprint: a.thumbprint, removed: !removed }),
-                  )
-                }
-              >
-                {removed ? `Keep ${a.name}` : `Remove ${a.name}`}
-              </button>
+              <StepButton
+                label={removed ? `Keep ${a.name}` : `Remove ${a.name}`}
+                busyText="Updating the change…"
+                invoke={() => api().unitsBundle.setRemoved({ thumbprint: a.thumbprint, removed: !removed })}
+                kind="quiet"
+              />
             </li>
           );
         })}
@@ -278,27 +254,23 @@ function AdminChange({
             <li key={a.thumbprint}>
               <strong>{a.name}</strong> <span className="path">({a.fileName})</span>
               <HexGroups groups={a.fingerprintGroups} size="medium" />
-              <button
-                type="button"
-                className="button button-quiet"
-                disabled={busy}
-                onClick={() => void step('Updating the change…', () => api().unitsBundle.dropAddedAdmin({ index: i }))}
-              >
-                {`Do not add ${a.name}`}
-              </button>
+              <StepButton
+                label={`Do not add ${a.name}`}
+                busyText="Updating the change…"
+                invoke={() => api().unitsBundle.dropAddedAdmin({ index: i })}
+                kind="quiet"
+              />
             </li>
           ))}
         </ul>
       )}
       <div className="actions">
-        <button
-          type="button"
-          className="button button-secondary"
-          disabled={busy}
-          onClick={() => void step('Reading the certificate…', () => api().unitsBundle.addAdmin())}
-        >
-          Add an admin’s certificate…
-        </button>
+        <StepButton
+          label="Add an admin’s certificate…"
+          busyText="Reading the certificate…"
+          invoke={() => api().unitsBundle.addAdmin()}
+          kind="secondary"
+        />
       </div>
       <p role="status">{`After this change the units will have ${after} admin${after === 1 ? '' : 's'}.`}</p>
       <div className="field">
@@ -341,31 +313,22 @@ function AdminChange({
         {`This change is signed by the units’ current admins: ${change.remove.length > 0 ? `it removes an admin, so ${Math.max(current.signatureThreshold, current.revocationThreshold)}` : `${current.signatureThreshold}`} of ${adminNames(current)}. Admins being added cannot sign it.`}
       </p>
       <div className="actions">
-        <button type="submit" className="button button-primary" disabled={busy}>
-          Build the admin change
-        </button>
+        <StepSubmit label="Build the admin change" />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
-function ZeroizeConfirm({
-  view,
-  busy,
-  step,
-}: {
-  readonly view: UnitsBundleView;
-  readonly busy: boolean;
-  readonly step: Step;
-}) {
+function ZeroizeConfirm({ view }: { readonly view: UnitsBundleView }) {
   const record = view.record!;
   const [typed, setTyped] = useState('');
-  function submit(event: FormEvent): void {
-    event.preventDefault();
-    void step('Building the zeroize bundle…', () => api().unitsBundle.buildZeroize({ keyName: typed }));
-  }
   return (
-    <form className="check-section" aria-labelledby="units-bundle-zeroize-heading" onSubmit={submit}>
+    <StepForm
+      className="check-section"
+      aria-labelledby="units-bundle-zeroize-heading"
+      busyText="Building the zeroize bundle…"
+      invoke={() => api().unitsBundle.buildZeroize({ keyName: typed })}
+    >
       <h3 id="units-bundle-zeroize-heading">3. Confirm the zeroize</h3>
       <div className="notice notice-warning" role="note">
         <p>
@@ -387,11 +350,9 @@ function ZeroizeConfirm({
         />
       </div>
       <div className="actions">
-        <button type="submit" className="button button-danger" disabled={busy || typed === ''}>
-          Build the zeroize bundle
-        </button>
+        <StepSubmit label="Build the zeroize bundle" kind="danger" disabled={typed === ''} />
       </div>
-    </form>
+    </StepForm>
   );
 }
 
@@ -422,7 +383,7 @@ function Signing({
           api().unitsBundle.sign({ secret }),
         )
       }
-      onSave={() => void step('Saving the bundle…', () => api().unitsBundle.saveBundle())}
+      save={() => api().unitsBundle.saveBundle()}
     >
       <p>
         {`The bundle is in the record. Each signer reads what it does, then signs with their identity file or card. Who may sign: ${view.current ? adminNames(view.current) : ''}.`}
@@ -441,15 +402,7 @@ function Saved({ bundle }: { readonly bundle: NonNullable<UnitsBundleView['bundl
   );
 }
 
-function UnitsConfirmation({
-  view,
-  busy,
-  step,
-}: {
-  readonly view: UnitsBundleView;
-  readonly busy: boolean;
-  readonly step: Step;
-}) {
+function UnitsConfirmation({ view }: { readonly view: UnitsBundleView }) {
   const bundle = view.bundle!;
   return (
     <section className="check-section" aria-labelledby="units-bundle-confirmation-heading">
@@ -459,8 +412,6 @@ function UnitsConfirmation({
       <Saved bundle={bundle} />
       <RehearsalLoad
         view={view}
-        busy={busy}
-        step={step}
         what="Their own status then shows them zeroized, and the record says the key is destroyed."
       />
       <p>
@@ -468,57 +419,30 @@ function UnitsConfirmation({
         Then export the units’ status (<span className="mono">status --json</span>) and open it here: the record closes
         the key’s life only when every unit reports it gone.
       </p>
-      <p role="status">
-        {view.statuses.length === 0 ? 'No status given yet.' : `Status given for instance ${view.statuses.join(', ')}.`}
-      </p>
-      <div className="actions">
-        <button
-          type="button"
-          className={`button ${view.statuses.length === 0 ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy}
-          onClick={() => void step('Reading the units’ status…', () => api().unitsBundle.addStatus())}
-        >
-          Open the units’ status file…
-        </button>
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy || view.statuses.length === 0}
-          onClick={() => void step('Checking the units against the record…', () => api().unitsBundle.recordDestroyed())}
-        >
-          Record that the key is destroyed
-        </button>
-      </div>
+      <UnitsStatuses
+        statuses={view.statuses}
+        openLabel="Open the units’ status file…"
+        open={() => api().unitsBundle.addStatus()}
+        recordLabel="Record that the key is destroyed"
+        record={() => api().unitsBundle.recordDestroyed()}
+      />
     </section>
   );
 }
 
 /** A rehearsal's units, once the bundle is saved: "Load into the rehearsal units", then what they answered. */
-function RehearsalLoad({
-  view,
-  busy,
-  step,
-  what,
-}: {
-  readonly view: UnitsBundleView;
-  readonly busy: boolean;
-  readonly step: Step;
-  readonly what: string;
-}) {
+function RehearsalLoad({ view, what }: { readonly view: UnitsBundleView; readonly what: string }) {
   if (view.rehearsalUnits === null) return null;
   return (
     <LoadIntoRehearsalUnits
       units={view.rehearsalUnits}
-      busy={busy}
       what={what}
-      onLoad={() =>
-        void step('Loading the bundle into the rehearsal units…', () => api().unitsBundle.loadRehearsalUnits())
-      }
+      load={() => api().unitsBundle.loadRehearsalUnits()}
     />
   );
 }
 
-function Done({ view, busy, step }: { readonly view: UnitsBundleView; readonly busy: boolean; readonly step: Step }) {
+function Done({ view }: { readonly view: UnitsBundleView }) {
   const bundle = view.bundle!;
   const destroyed = view.destroyed;
   if (destroyed !== null)
@@ -527,7 +451,7 @@ function Done({ view, busy, step }: { readonly view: UnitsBundleView; readonly b
         <ScreenHeading level={3} id="units-bundle-done-heading">
           The key is destroyed
         </ScreenHeading>
-        <RehearsalLoad view={view} busy={busy} step={step} what="" />
+        <RehearsalLoad view={view} what="" />
         <dl className="fact-list record-facts">
           <div>
             <dt>Key</dt>
@@ -556,7 +480,7 @@ function Done({ view, busy, step }: { readonly view: UnitsBundleView; readonly b
       </ScreenHeading>
       <BundleFacts bundle={bundle} testId="units-bundle-payload-hash" removedName={removedNameIn(view.current)} />
       <Saved bundle={bundle} />
-      <RehearsalLoad view={view} busy={busy} step={step} what="They then have the new admins and thresholds." />
+      <RehearsalLoad view={view} what="They then have the new admins and thresholds." />
       <p>
         <strong>Next:</strong> carry the bundle to the units and ingest it there (
         <span className="mono">crypto-unit-emulator ingest</span>); the units then have the new admins and thresholds.

@@ -3,11 +3,12 @@
 // closed. The key's record, the rotation's record if any, the units' status
 // files, then key-retired or key-destroyed recorded (`units report`) and
 // shown. Main holds the session; this screen shows its last view.
-import type { IpcResult, UnitsReportView } from '../../shared/ipc.js';
+import type { UnitsReportView } from '../../shared/ipc.js';
 import { api } from '../lib/bridge.js';
 import { ScreenHeading } from '../ui/Heading.js';
-import { useWizardView, WizardSteps } from '../ui/WizardFrame.js';
-import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { StepButton, StepScope } from '../ui/StepAction.js';
+import { UnitsStatuses } from '../ui/UnitsStatuses.js';
+import { useWizardView, WizardFooter, WizardSteps } from '../ui/WizardFrame.js';
 
 const TITLE = 'Record what the units report';
 
@@ -16,8 +17,6 @@ const STEPS: ReadonlyArray<{ step: UnitsReportView['step']; label: string }> = [
   { step: 'statuses', label: 'The units’ status' },
   { step: 'done', label: 'Recorded' },
 ];
-
-type Step = (busy: string, invoke: () => Promise<IpcResult<UnitsReportView>>) => Promise<boolean>;
 
 export function UnitsReport({ onBack }: { readonly onBack: () => void }) {
   // Whatever was left open is dropped: this screen starts afresh.
@@ -28,31 +27,25 @@ export function UnitsReport({ onBack }: { readonly onBack: () => void }) {
   }
 
   const current = view?.step ?? 'idle';
-  const busy = call.busy !== null;
   return (
     <main className="app-main check units-report">
-      <ScreenHeading level={2}>{TITLE}</ScreenHeading>
-      <WizardSteps
-        label={`Steps: ${TITLE}`}
-        steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))}
-        rehearsal={view?.record?.rehearsal === true}
-      />
-      {current === 'idle' && <OpenRecord busy={busy} step={step} />}
-      {view && current === 'statuses' && <Statuses view={view} busy={busy} step={step} />}
-      {view && current === 'done' && <Recorded view={view} />}
-      <BusyStatus busy={call.busy} />
-      <ErrorNotice error={call.error} />
-      <div className="step-footer">
-        <button type="button" className="button button-quiet" disabled={busy} onClick={() => void leave()}>
-          {current === 'done' ? 'Back to the start screen' : 'Stop and go back to the start screen'}
-        </button>
-        <span />
-      </div>
+      <StepScope busy={call.busy} error={call.error} step={step}>
+        <ScreenHeading level={2}>{TITLE}</ScreenHeading>
+        <WizardSteps
+          label={`Steps: ${TITLE}`}
+          steps={STEPS.map((s) => ({ label: s.label, here: s.step === current }))}
+          rehearsal={view?.record?.rehearsal === true}
+        />
+        {current === 'idle' && <OpenRecord />}
+        {view && current === 'statuses' && <Statuses view={view} />}
+        {view && current === 'done' && <Recorded view={view} />}
+        <WizardFooter done={current === 'done'} onLeave={leave} />
+      </StepScope>
     </main>
   );
 }
 
-function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Step }) {
+function OpenRecord() {
   return (
     <section className="check-section" aria-labelledby="units-report-open-heading">
       <ScreenHeading level={3} id="units-report-open-heading">
@@ -64,14 +57,11 @@ function OpenRecord({ busy, step }: { readonly busy: boolean; readonly step: Ste
         recorded is refused.
       </p>
       <div className="actions">
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy}
-          onClick={() => void step('Opening the record…', () => api().unitsReport.openRecord())}
-        >
-          Open the key’s record…
-        </button>
+        <StepButton
+          label="Open the key’s record…"
+          busyText="Opening the record…"
+          invoke={() => api().unitsReport.openRecord()}
+        />
       </div>
     </section>
   );
@@ -89,15 +79,7 @@ function RecordRows({ label, r }: { readonly label: string; readonly r: NonNulla
   );
 }
 
-function Statuses({
-  view,
-  busy,
-  step,
-}: {
-  readonly view: UnitsReportView;
-  readonly busy: boolean;
-  readonly step: Step;
-}) {
+function Statuses({ view }: { readonly view: UnitsReportView }) {
   return (
     <section className="check-section" aria-labelledby="units-report-statuses-heading">
       <ScreenHeading level={3} id="units-report-statuses-heading">
@@ -114,58 +96,29 @@ function Statuses({
       </p>
       <div className="actions">
         {view.newRecord === null ? (
-          <button
-            type="button"
-            className="button button-secondary"
-            disabled={busy}
-            onClick={() => void step('Opening the rotation’s record…', () => api().unitsReport.openNewRecord())}
-          >
-            Open the rotation’s record (after a rotation)…
-          </button>
+          <StepButton
+            label="Open the rotation’s record (after a rotation)…"
+            busyText="Opening the rotation’s record…"
+            invoke={() => api().unitsReport.openNewRecord()}
+            kind="secondary"
+          />
         ) : (
-          <button
-            type="button"
-            className="button button-quiet"
-            disabled={busy}
-            onClick={() => void step('Taking back the rotation’s record…', () => api().unitsReport.dropNewRecord())}
-          >
-            Take back the rotation’s record
-          </button>
+          <StepButton
+            label="Take back the rotation’s record"
+            busyText="Taking back the rotation’s record…"
+            invoke={() => api().unitsReport.dropNewRecord()}
+            kind="quiet"
+          />
         )}
       </div>
-      <p role="status">
-        {view.statuses.length === 0 ? 'No status given yet.' : `Status given for instance ${view.statuses.join(', ')}.`}
-      </p>
-      <div className="actions">
-        {view.record?.rehearsal && (
-          <button
-            type="button"
-            className={`button ${view.statuses.length === 0 ? 'button-primary' : 'button-secondary'}`}
-            disabled={busy}
-            onClick={() =>
-              void step('Reading the rehearsal units’ status…', () => api().unitsReport.addRehearsalStatus())
-            }
-          >
-            Use the rehearsal units’ status
-          </button>
-        )}
-        <button
-          type="button"
-          className={`button ${view.statuses.length === 0 && !view.record?.rehearsal ? 'button-primary' : 'button-secondary'}`}
-          disabled={busy}
-          onClick={() => void step('Reading the units’ status…', () => api().unitsReport.addStatus())}
-        >
-          Open a units’ status file…
-        </button>
-        <button
-          type="button"
-          className="button button-primary"
-          disabled={busy || view.statuses.length === 0}
-          onClick={() => void step('Checking the units against the record…', () => api().unitsReport.record())}
-        >
-          {view.newRecord === null ? 'Record that the key is destroyed' : 'Record that the key is retired'}
-        </button>
-      </div>
+      <UnitsStatuses
+        statuses={view.statuses}
+        openLabel="Open a units’ status file…"
+        open={() => api().unitsReport.addStatus()}
+        recordLabel={view.newRecord === null ? 'Record that the key is destroyed' : 'Record that the key is retired'}
+        record={() => api().unitsReport.record()}
+        rehearsal={view.record?.rehearsal ? () => api().unitsReport.addRehearsalStatus() : undefined}
+      />
     </section>
   );
 }

@@ -1,10 +1,10 @@
 import type { CeremonyView, IpcResult } from '../../shared/ipc.js';
-import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
+import { StepButton, StepScope, StepStatus } from '../ui/StepAction.js';
 import { useCeremonyAction } from './context.js';
 
 /**
  * One button that asks main to move the ceremony on, with its progress and
- * its error in plain words beneath it.
+ * its error in plain words beneath it (its own call, not the step's).
  */
 export function StepAction({
   label,
@@ -19,19 +19,11 @@ export function StepAction({
 }) {
   const { busy, error, act } = useCeremonyAction();
   return (
-    <>
+    <StepScope busy={busy} error={error} step={act}>
       <div className="actions">
-        <button
-          type="button"
-          className={kind === 'primary' ? 'button button-primary button-large' : 'button button-secondary'}
-          disabled={busy !== null}
-          onClick={() => void act(busyText, invoke)}
-        >
-          {label}
-        </button>
+        <StepButton label={label} busyText={busyText} invoke={invoke} kind={kind} large={kind === 'primary'} />
       </div>
-      <BusyStatus busy={busy} />
-      <ErrorNotice error={error} />
-    </>
+      <StepStatus />
+    </StepScope>
   );
 }

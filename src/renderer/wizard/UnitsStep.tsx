@@ -8,6 +8,7 @@ import { plural } from '../lib/format.js';
 import { FingerprintWords, HexGroups } from '../ui/Fingerprint.js';
 import { BusyStatus, ErrorNotice } from '../ui/Notices.js';
 import { RehearsalUnitDisplay } from '../ui/RehearsalUnits.js';
+import { StepButton, StepScope, StepStatus } from '../ui/StepAction.js';
 import { StepFrame } from './StepFrame.js';
 import { isStepDone, useCeremony, useCeremonyAction } from './context.js';
 
@@ -45,28 +46,25 @@ export function UnitsStep() {
         </div>
       )}
 
-      <div className="actions">
-        {view.mode === 'rehearsal' && (
-          <button
-            type="button"
-            className="button button-primary"
-            disabled={load.busy !== null || view.rehearsalUnits !== null || units.length > 0}
-            onClick={() => void load.act('Creating the rehearsal units…', () => api().units.useRehearsal())}
-          >
-            Use rehearsal units
-          </button>
-        )}
-        <button
-          type="button"
-          className={`button ${units.length === 0 && view.mode !== 'rehearsal' ? 'button-primary' : 'button-secondary'}`}
-          disabled={load.busy !== null}
-          onClick={() => void load.act('Opening the transport file…', () => api().units.addTransport())}
-        >
-          Load transport file…
-        </button>
-      </div>
-      <BusyStatus busy={load.busy} />
-      <ErrorNotice error={load.error} />
+      <StepScope busy={load.busy} error={load.error} step={load.act}>
+        <div className="actions">
+          {view.mode === 'rehearsal' && (
+            <StepButton
+              label="Use rehearsal units"
+              busyText="Creating the rehearsal units…"
+              invoke={() => api().units.useRehearsal()}
+              disabled={view.rehearsalUnits !== null || units.length > 0}
+            />
+          )}
+          <StepButton
+            label="Load transport file…"
+            busyText="Opening the transport file…"
+            invoke={() => api().units.addTransport()}
+            kind={units.length === 0 && view.mode !== 'rehearsal' ? 'primary' : 'secondary'}
+          />
+        </div>
+        <StepStatus />
+      </StepScope>
 
       {units.length === 0 ? (
         <p className="empty-state">No unit is loaded yet.</p>
