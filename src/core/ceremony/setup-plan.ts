@@ -1,3 +1,5 @@
+import type { TransportKey } from '../bundle/transport.js';
+import { groupHex } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { CEREMONY_KIND } from './kinds.js';
 import { checkSetup, type CeremonySetup, type RosterMedium } from './roster.js';
@@ -162,4 +164,53 @@ export function planDifferences(
     ['reasons', reasons(started), reasons(plan)],
   ];
   return members.filter(([, a, b]) => !same(a, b)).map(([m]) => m);
+}
+
+/**
+ * A transport file loaded on the day against the units of the plan the
+ * ceremony was started from (SETUP.json `units`, signed off before the day:
+ * the reviewers' statement of which units receive the key). With no units
+ * planned there is nothing to check. Otherwise the file's unit must be one
+ * the plan names, its transport key the fingerprint the plan gives for that
+ * unit (when the plan gives one), and its instance's units exactly the
+ * plan's: a bundle goes to every unit of the instance (docs/unit-protocol.md
+ * §3), so a plan names all of them, no fewer and no more. Refused before the
+ * unit is added or confirmed; nothing is recorded (as with a fingerprint
+ * that does not match the unit's display, bundle-record.ts).
+ */
+export function checkTransportOfPlan(planned: readonly SetupUnit[], t: TransportKey, fileName: string): void {
+  if (planned.length === 0) return;
+  const { unitId, fingerprint, instanceId } = t.file;
+  const ids = planned.map((u) => u.id);
+  const unit = planned.find((u) => u.id === unitId);
+  if (unit === undefined)
+    throw new CeremonyError(
+      'InvalidArgument',
+      `${fileName} is the transport file of unit ${unitId} (transport key ${groupHex(fingerprint)}), which the plan this ceremony was set up from does not name: its units are ${ids.join(', ')}. ` +
+        'Load the transport file of a unit the plan names; a unit the reviewers did not sign off never receives the key. Nothing was recorded.',
+      { unitId, file: fingerprint, planned: null },
+    );
+  if (unit.transportFingerprint !== undefined && unit.transportFingerprint !== fingerprint)
+    throw new CeremonyError(
+      'TransportFingerprintMismatch',
+      `Unit ${unitId}: ${fileName} holds transport key ${groupHex(fingerprint)}, but the plan this ceremony was set up from gives ${groupHex(unit.transportFingerprint)} for it. ` +
+        'The file is not the key the plan was signed off for: do not use it. Export the transport key from the unit again and compare it with the unit\u2019s display and the printed script. Nothing was recorded.',
+      { unitId, file: fingerprint, planned: unit.transportFingerprint },
+    );
+  const extra = t.file.units.filter((u) => !ids.includes(u));
+  const absent = ids.filter((u) => !t.file.units.includes(u));
+  if (extra.length > 0 || absent.length > 0)
+    throw new CeremonyError(
+      'InvalidArgument',
+      `The units of instance ${instanceId} are ${t.file.units.join(', ')}, but the plan this ceremony was set up from names ${ids.join(', ')}. ` +
+        'The bundle goes to every unit of the instance, so the plan must name each of them: ' +
+        `${absent.length > 0 ? `the instance has no unit ${absent.join(', ')}` : `the plan does not name ${extra.join(', ')}`}. ` +
+        'Use the instance the plan names, or set up the ceremony from a plan of this instance. Nothing was recorded.',
+      { unitId, instanceId },
+    );
+}
+
+/** The units the plan names whose transport file is not loaded yet, in the plan's order. */
+export function plannedUnitsMissing(planned: readonly SetupUnit[], loaded: readonly string[]): string[] {
+  return planned.map((u) => u.id).filter((id) => !loaded.includes(id));
 }

@@ -4,15 +4,17 @@
 // its script printed — through the same handlers main registers, with
 // scripted dialogs.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import { serializeSetupFile } from '../../../src/core/ceremony/setup-file.js';
 import { planOfForm } from '../../../src/core/ceremony/setup-plan.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
+import { exportTransportFiles, initInstance } from '../../../src/emulator/instance.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
+import { rehearsalPorts } from '../../../src/main/rehearsal.js';
 import type { CeremonySetup, IpcResult, PlanForm } from '../../../src/shared/ipc.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
 
@@ -312,5 +314,112 @@ describe('the Set up plan (SETUP.json)', () => {
       expect(printed[0]).not.toContain('Setup file SHA-256');
       expect(existsSync(join(dir, 'SETUP.json'))).toBe(false);
     });
+  });
+
+  describe('the plan\u2019s units on the day', () => {
+    let template: string;
+    let transports: Array<{ unitId: string; path: string; fingerprint: string }>;
+
+    beforeAll(() => {
+      template = join(mkdtempSync(join(tmpdir(), 'kc-plan-units-')), 'instance');
+      initInstance(template, 2); // 4096-bit transport keys: once for the file
+    }, 60_000);
+
+    beforeEach(() => {
+      const unitsDir = join(dir, 'emulator');
+      cpSync(template, unitsDir, { recursive: true });
+      mkdirSync(join(dir, 'transport'));
+      transports = exportTransportFiles(unitsDir, join(dir, 'transport')).sort((a, b) =>
+        a.unitId.localeCompare(b.unitId),
+      );
+    });
+
+    /** Starts from a plan naming `units`, as handWritten (Region B) otherwise. */
+    async function startFromPlan(units: ReadonlyArray<{ id: string; transportFingerprint?: string }>) {
+      const plan = value(await open(writePlan('region-b.json', { ...handWritten, units })));
+      return value(await h['ceremony:start']([{ ...plan.setup, fromPlan: { sha256: plan.sha256 } }]));
+    }
+    async function load(path: string) {
+      dialogs.answer('openFile', path);
+      return h['units:add-transport']([]);
+    }
+
+    it('asks for the units the plan names, takes their planned keys, and goes on once each is confirmed', async () => {
+      const [u1, u2] = transports;
+      const started = await startFromPlan([
+        { id: u1!.unitId, transportFingerprint: u1!.fingerprint },
+        { id: u2!.unitId }, // fingerprint not known before the day: any key, still confirmed against the display
+      ]);
+      expect(started.unitsMissing).toEqual([u1!.unitId, u2!.unitId]);
+      value(await load(u1!.path));
+      expect(value(await h['ceremony:state']([])).unitsMissing).toEqual([u2!.unitId]);
+      value(await load(u2!.path));
+      for (const u of [u1!, u2!]) value(await h['units:confirm']([{ unitId: u.unitId }]));
+      expect(value(await h['ceremony:state']([])).step).toBe('admins');
+    });
+
+    it('refuses a transport key other than the plan\u2019s, naming the unit and both keys; the other units stay', async () => {
+      const [u1, u2] = transports;
+      const planned = 'ab'.repeat(32);
+      await startFromPlan([
+        { id: u1!.unitId, transportFingerprint: u1!.fingerprint },
+        { id: u2!.unitId, transportFingerprint: planned },
+      ]);
+      value(await load(u1!.path));
+      value(await h['units:confirm']([{ unitId: u1!.unitId }]));
+      const e = error(await load(u2!.path));
+      expect(e.code).toBe('TransportFingerprintMismatch');
+      expect(e.message).toContain(`Unit ${u2!.unitId}: unit-${u2!.unitId}.transport.json holds transport key`);
+      expect(e.message).toContain(`but the plan this ceremony was set up from gives ${'ABAB '.repeat(15)}ABAB for it`);
+      const v = value(await h['ceremony:state']([]));
+      expect(v.units.map((u) => [u.unitId, u.confirmed])).toEqual([[u1!.unitId, true]]);
+      expect(v.step).toBe('units');
+      expect(v.unitsMissing).toEqual([u2!.unitId]);
+      // Nothing recorded of the refusal: the record holds the opening and the one confirmation.
+      const [record] = readdirSync(dir).filter((f) => f.startsWith('ceremony-'));
+      expect(readTranscript(join(dir, record!)).map((x) => x.type)).toEqual(['ceremony-opened', 'unit-confirmed']);
+    });
+
+    it('refuses a unit the plan does not name, and an instance with more units than the plan', async () => {
+      const [u1, u2] = transports;
+      await startFromPlan([{ id: u1!.unitId, transportFingerprint: u1!.fingerprint }]);
+      const e = error(await load(u2!.path));
+      expect(e.code).toBe('InvalidArgument');
+      expect(e.message).toMatch(
+        new RegExp(
+          `^unit-${u2!.unitId}\\.transport\\.json is the transport file of unit ${u2!.unitId} \\(transport key .*\\), which the plan this ceremony was set up from does not name: its units are ${u1!.unitId}\\. `,
+        ),
+      );
+      const inst = error(await load(u1!.path));
+      expect(inst.message).toMatch(/^The units of instance .* the plan does not name /);
+      expect(value(await h['ceremony:state']([])).units).toEqual([]);
+    });
+
+    it('does not bind a rehearsal: its units are rehearsal units, which the plan does not name', async () => {
+      const rehearsing = createHandlers({
+        session: new CeremonySession({
+          dialogs,
+          openCardTransport: async () => {
+            throw new Error('a rehearsal never opens the real card transport');
+          },
+          renderPdf: async () => Buffer.from('%PDF-1.4'),
+          printHtml: async () => true,
+          workDir: dir,
+          rehearsal: rehearsalPorts(),
+        }),
+        appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+        reportBug: (c, e) => {
+          throw new Error(`bug in ${c}: ${String(e)}`);
+        },
+      });
+      dialogs.answer('openFile', writePlan('region-b.json', { ...handWritten, units: [{ id: 'hsm-a' }] }));
+      const plan = value(await rehearsing['plan:open']([]));
+      const v = value(
+        await rehearsing['ceremony:start']([{ ...plan.setup, fromPlan: { sha256: plan.sha256 }, mode: 'rehearsal' }]),
+      );
+      expect(v.unitsMissing).toEqual([]);
+      const units = value(await rehearsing['units:use-rehearsal']([])).units;
+      expect(units.length).toBeGreaterThan(0);
+    }, 60_000);
   });
 });
