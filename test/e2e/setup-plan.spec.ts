@@ -102,10 +102,15 @@ test('a plan (SETUP.json) fills the Set up with its SHA-256, prints its script, 
   await setup.savePlan(answer, savedFile);
   const saved = readFileSync(savedFile);
   await setup.expectPlan('SETUP-region-north-2.json', groupsOf(createHash('sha256').update(saved).digest('hex')));
+  // What the form has no field for (Cat's card serial and bag) is kept from the plan it was filled from, and said.
+  await expect(app.getByTestId('setup-plan')).toContainText(
+    'Kept from the plan it was filled from, as the form has no field for them: the card serials and bag numbers of "Cat Custodian" (card serial 31337, bag TE-0042).',
+  );
   expect(parseSetupFile(saved.toString('utf8'))).toMatchObject({
     kind: 'initial',
     mode: 'production',
     ceremonyName: PLAN.ceremonyName,
+    custodians: PLAN.custodians,
     admins: [
       { name: 'Ann Admin', medium: 'file' },
       { name: 'Ben Admin', medium: 'card' },

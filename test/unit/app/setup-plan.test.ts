@@ -171,6 +171,54 @@ describe('the Set up plan (SETUP.json)', () => {
     });
   });
 
+  describe('saving a plan filled from another', () => {
+    it('keeps the card serials and bag numbers the form has no field for, and says so', async () => {
+      const plan = value(await open(writePlan('region-b.json', handWritten)));
+      const path = join(dir, 'SETUP-again.json');
+      dialogs.answer('saveFile', path);
+      const saved = value(
+        await h['plan:save']([{ setup: plan.setup, units: plan.units, fromPlan: { sha256: plan.sha256 } }]),
+      );
+      const again = JSON.parse(readFileSync(path, 'utf8')) as typeof handWritten;
+      expect(again.custodians).toEqual(handWritten.custodians);
+      expect(saved.notes).toEqual([
+        'Kept from the plan it was filled from, as the form has no field for them: the card serials and bag numbers of "Cat" (card serial 12345678, bag TE-001).',
+      ]);
+    });
+
+    it('drops them for a custodian who left the form, naming what was dropped; none without the plan', async () => {
+      const plan = value(await open(writePlan('region-b.json', handWritten)));
+      const custodians = [
+        { name: 'Dan', medium: 'file' as const },
+        { name: 'Gus', medium: 'card' as const },
+      ];
+      const path = join(dir, 'SETUP-changed.json');
+      dialogs.answer('saveFile', path);
+      const saved = value(
+        await h['plan:save']([
+          { setup: { ...plan.setup, custodians }, units: plan.units, fromPlan: { sha256: plan.sha256 } },
+        ]),
+      );
+      expect(JSON.parse(readFileSync(path, 'utf8')).custodians).toEqual(custodians);
+      expect(saved.notes).toEqual([
+        expect.stringMatching(
+          /^Not kept: the card serials and bag numbers of "Cat" \(card serial 12345678, bag TE-001; no longer a custodian\)\./,
+        ),
+      ]);
+      dialogs.answer('saveFile', join(dir, 'SETUP-bare.json'));
+      expect(value(await h['plan:save']([{ setup: plan.setup, units: plan.units }])).notes).toEqual([]);
+    });
+
+    it('prints the serials of the plan it came from in the script of a changed form', async () => {
+      const plan = value(await open(writePlan('region-b.json', handWritten)));
+      const changed = { ...plan.setup, ceremonyName: 'Region B, second try' };
+      value(await h['plan:print-script']([{ setup: changed, units: plan.units, fromPlan: { sha256: plan.sha256 } }]));
+      expect(printed[0]).toContain('Region B, second try');
+      expect(printed[0]).toContain('12345678');
+      expect(printed[0]).toContain('TE-001');
+    });
+  });
+
   describe('opening a plan', () => {
     it('fills the form: admins without a medium on a card (said in a note), serials and bags noted, the file\u2019s SHA-256', async () => {
       const path = writePlan('region-b.json', handWritten);
@@ -198,7 +246,9 @@ describe('the Set up plan (SETUP.json)', () => {
       expect(v.sha256).toBe(sha256(readFileSync(path)));
       expect(v.notes).toEqual([
         expect.stringMatching(/^The plan leaves open where "Ben" keeps an admin identity; the form sets a smart card/),
-        expect.stringMatching(/^The card serials and bag numbers of the plan are not on the form/),
+        expect.stringMatching(
+          /^The card serials and bag numbers of the plan are not on the form: .* saving the form as a plan \(or printing its script\) keeps them for each custodian who keeps their name and medium\.$/,
+        ),
       ]);
       expect(session.inProgress()).toBe(false); // nothing starts until Start
     });

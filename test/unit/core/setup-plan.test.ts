@@ -1,9 +1,19 @@
 // The plan (SETUP.json, issue 11) against the day: a transport file loaded
-// must be a unit the plan names, with the key the plan gives for it.
+// must be a unit the plan names, with the key the plan gives for it; and
+// re-saving a plan from the Set up form keeps what the form has no field for
+// (card serials, bag numbers).
 import { describe, expect, it } from 'vitest';
 import type { TransportKey } from '../../../src/core/bundle/transport.js';
 import { isCeremonyError } from '../../../src/core/errors.js';
-import { checkTransportOfPlan, plannedUnitsMissing } from '../../../src/core/ceremony/setup-plan.js';
+import type { CeremonySetup } from '../../../src/core/ceremony/roster.js';
+import { parseSetupFile, serializeSetupFile, type CeremonySetupFile } from '../../../src/core/ceremony/setup-file.js';
+import {
+  carriedFromPlan,
+  checkTransportOfPlan,
+  formOfPlan,
+  planOfForm,
+  plannedUnitsMissing,
+} from '../../../src/core/ceremony/setup-plan.js';
 
 const FP1 = 'ab'.repeat(32);
 const FP2 = 'cd'.repeat(32);
@@ -65,5 +75,76 @@ describe('checkTransportOfPlan', () => {
     expect(plannedUnitsMissing(planned, [])).toEqual(['u1', 'u2']);
     expect(plannedUnitsMissing(planned, ['u2'])).toEqual(['u1']);
     expect(plannedUnitsMissing([], ['u2'])).toEqual([]);
+  });
+});
+
+describe('re-saving an opened plan (planOfForm with the plan it came from)', () => {
+  // One admin with a signature threshold of 1 (its reason given); four custodians, three with papers.
+  const bare = planOfForm(
+    {
+      ceremonyName: 'Region B',
+      keyName: 'mk-b',
+      threshold: 2,
+      signatureThreshold: 1,
+      revocationThreshold: 1,
+      operator: 'Olga',
+      admins: [{ name: 'Ann', medium: 'file' }],
+      custodians: ['Cat', 'Dan', 'Eve', 'Fay'].map((name) => ({ name, medium: 'file' as const })),
+      witnesses: ['Wim'],
+      reasons: { signatureThresholdOne: 'one admin only in region B' },
+    },
+    [{ id: 'unit-1', transportFingerprint: FP1 }],
+  );
+  const opened: CeremonySetupFile = parseSetupFile(
+    serializeSetupFile({
+      ...bare,
+      custodians: [
+        { name: 'Cat', medium: 'card', cardSerial: 12345678, bag: 'TE-001' },
+        { name: 'Dan', medium: 'file', bag: 'TE-002' },
+        { name: 'Eve', medium: 'card', cardSerial: 87654321 },
+        { name: 'Fay', medium: 'file' },
+      ],
+    }),
+  );
+  const { setup, units } = formOfPlan(opened);
+
+  it('keeps every card serial and bag number of an unchanged form: the same file comes back', () => {
+    const plan = planOfForm(setup, units, opened);
+    expect(plan.custodians).toEqual(opened.custodians);
+    expect(serializeSetupFile(plan)).toBe(serializeSetupFile(opened));
+    expect(carriedFromPlan(opened, plan)).toEqual([
+      'Kept from the plan it was filled from, as the form has no field for them: the card serials and bag numbers of "Cat" (card serial 12345678, bag TE-001), "Dan" (bag TE-002) and "Eve" (card serial 87654321).',
+    ]);
+  });
+
+  it('keeps them by name and medium: a custodian gone or on another medium loses them, and the notes say so', () => {
+    const changed: CeremonySetup = {
+      ...setup,
+      custodians: [
+        { name: 'Fay', medium: 'file' },
+        { name: 'Dan', medium: 'file' },
+        { name: 'Eve', medium: 'file' }, // a card serial only stays with a card
+        { name: 'Gus', medium: 'card' },
+      ],
+    };
+    const plan = planOfForm(changed, units, opened);
+    expect(plan.custodians).toEqual([
+      { name: 'Fay', medium: 'file' },
+      { name: 'Dan', medium: 'file', bag: 'TE-002' },
+      { name: 'Eve', medium: 'file' },
+      { name: 'Gus', medium: 'card' },
+    ]);
+    expect(carriedFromPlan(opened, plan)).toEqual([
+      'Kept from the plan it was filled from, as the form has no field for them: the card serials and bag numbers of "Dan" (bag TE-002).',
+      'Not kept: the card serials and bag numbers of "Cat" (card serial 12345678, bag TE-001; no longer a custodian) and "Eve" (card serial 87654321; now on a file, not a card). Add them to the plan by hand if they still hold.',
+    ]);
+    expect(() => serializeSetupFile(plan)).not.toThrow();
+  });
+
+  it('keeps nothing without the plan it came from, and says nothing when the plan had none', () => {
+    expect(planOfForm(setup, units).custodians.every((c) => c.cardSerial === undefined && c.bag === undefined)).toBe(
+      true,
+    );
+    expect(carriedFromPlan(bare, planOfForm(setup, units, bare))).toEqual([]);
   });
 });
