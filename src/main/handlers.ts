@@ -41,6 +41,7 @@ import {
   interruptedView,
   planFileView,
   planOpenedView,
+  planSavedView,
   papersPlanOpenedView,
   headComparisonView,
   recordCheckView,
@@ -158,8 +159,8 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ),
     [IpcChannel.planSave]: h(
       IpcChannel.planSave,
-      (a) => parsePlanForm(one(a), []),
-      async (r) => planFileView(await s.savePlan(r.setup, planUnits(r.units))),
+      (a) => parsePlanForm(one(a), ['fromPlan']),
+      async (r) => planSavedView(await s.savePlan(r.setup, planUnits(r.units), r.fromPlan)),
     ),
     [IpcChannel.planOpen]: h(IpcChannel.planOpen, none, async () => planOpenedView(await s.openPlan())),
     [IpcChannel.planPrintScript]: h(

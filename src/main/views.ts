@@ -25,6 +25,7 @@ import type {
   RecordForCheck,
   RehearsalUnitsSnapshot,
   SavedPlan,
+  PlanSaved,
   ShareChecked,
 } from '../core/ceremony/session.js';
 import type { CeremonyRow, ShareRow } from '../core/ceremony/report.js';
@@ -39,6 +40,7 @@ import type {
   CeremonyView,
   InterruptedRecordView,
   PlanFileView,
+  PlanSavedView,
   PapersPlanOpenedView,
   PlanOpenedView,
   PlanUnit,
@@ -306,6 +308,10 @@ export function interruptedView(r: InterruptedRecord): InterruptedRecordView {
 export function planFileView(p: SavedPlan): PlanFileView {
   const digest = Buffer.from(p.sha256, 'hex');
   return { fileName: p.fileName, sha256: p.sha256, sha256Groups: hexGroups(digest), sha256Words: pgpWords(digest) };
+}
+
+export function planSavedView(p: PlanSaved): PlanSavedView {
+  return { ...planFileView(p), notes: p.notes };
 }
 
 export function papersPlanOpenedView(p: LaterPlanOpened): PapersPlanOpenedView {

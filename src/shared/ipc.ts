@@ -107,7 +107,12 @@ export interface PlanForm {
   readonly units: readonly PlanUnit[];
 }
 
-/** The form's values, and the plan they were filled from (plan:open), if any: the script of an unchanged plan is printed from its file. */
+/**
+ * The form's values, and the plan they were filled from (plan:open) or last
+ * saved as, if any: the script of an unchanged plan is printed from its
+ * file, and what of the plan the form cannot hold (card serials, bag
+ * numbers) is kept when the form is saved or printed.
+ */
 export interface PlanScriptRequest extends PlanForm {
   readonly fromPlan?: PlanRef;
 }
@@ -186,6 +191,12 @@ export interface PlanFileView {
   /** The same, as hex groups and PGP words, for comparing with the printed script. */
   readonly sha256Groups: readonly string[];
   readonly sha256Words: readonly string[];
+}
+
+/** A plan saved from the form: its file, and what was kept from the plan the form was filled from. */
+export interface PlanSavedView extends PlanFileView {
+  /** Plain sentences: the card serials and bag numbers kept from that plan, and any dropped. */
+  readonly notes: readonly string[];
 }
 
 export interface PlanOpenedView extends PlanFileView {
@@ -889,8 +900,8 @@ export interface IpcContract {
   [IpcChannel.ceremonyState]: { request: undefined; result: CeremonyView };
   /** Set up: checks the roster and starts the ceremony (naming the plan it was filled from, if any). */
   [IpcChannel.ceremonyStart]: { request: CeremonyStartRequest; result: CeremonyView };
-  /** Writes the form's values as a plan (SETUP.json, save dialog), checked first; never overwrites. */
-  [IpcChannel.planSave]: { request: PlanForm; result: PlanFileView };
+  /** Writes the form's values as a plan (SETUP.json, save dialog), checked first; never overwrites; keeps what the form cannot hold of the plan it came from. */
+  [IpcChannel.planSave]: { request: PlanScriptRequest; result: PlanSavedView };
   /** Opens a plan (SETUP.json, open dialog) to fill the Set up form; nothing starts. */
   [IpcChannel.planOpen]: { request: undefined; result: PlanOpenedView };
   /** Prints the ceremony script of the form's values (system print dialog); false if the person canceled. */

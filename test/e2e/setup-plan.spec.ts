@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import { hexGroups } from '../../src/core/ceremony/fingerprint.js';
 import { parseSetupFile } from '../../src/core/ceremony/setup-file.js';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
+import { exportTransportFiles, initInstance } from '../../src/emulator/instance.js';
 import { expect, test } from './fixtures.js';
 import { alertSays } from './pages/parts.js';
 import { SetupPage, type SetupRoster } from './pages/setup.js';
 import { StartPage } from './pages/start.js';
+import { UnitsPage } from './pages/units.js';
 
 const FINGERPRINT = '3b'.repeat(32);
 
@@ -100,10 +102,15 @@ test('a plan (SETUP.json) fills the Set up with its SHA-256, prints its script, 
   await setup.savePlan(answer, savedFile);
   const saved = readFileSync(savedFile);
   await setup.expectPlan('SETUP-region-north-2.json', groupsOf(createHash('sha256').update(saved).digest('hex')));
+  // What the form has no field for (Cat's card serial and bag) is kept from the plan it was filled from, and said.
+  await expect(app.getByTestId('setup-plan')).toContainText(
+    'Kept from the plan it was filled from, as the form has no field for them: the card serials and bag numbers of "Cat Custodian" (card serial 31337, bag TE-0042).',
+  );
   expect(parseSetupFile(saved.toString('utf8'))).toMatchObject({
     kind: 'initial',
     mode: 'production',
     ceremonyName: PLAN.ceremonyName,
+    custodians: PLAN.custodians,
     admins: [
       { name: 'Ann Admin', medium: 'file' },
       { name: 'Ben Admin', medium: 'card' },
@@ -129,6 +136,29 @@ test('a plan (SETUP.json) fills the Set up with its SHA-256, prints its script, 
     witnesses: ['Wim Witness'],
     plan: { sha256: planSha, file: 'SETUP-region-north.json' },
   });
+
+  // On the Units step, the plan's units only: a unit the plan does not name is refused before it is confirmed.
+  const unitsDir = join(workDir, 'units');
+  initInstance(unitsDir, 2);
+  mkdirSync(join(workDir, 'transport'));
+  const [stranger] = exportTransportFiles(unitsDir, join(workDir, 'transport'));
+  const units = new UnitsPage(app, { answer, shot, axe });
+  await units.expectCurrent();
+  await expect(app.locator('#units-status')).toHaveText(
+    'The plan this ceremony was set up from names 2 units: load the transport file of unit-1, unit-2 to continue.',
+  );
+  await answer('openFile', stranger!.path);
+  await app.getByRole('button', { name: 'Load transport file…' }).click();
+  await alertSays(
+    app,
+    new RegExp(
+      `is the transport file of unit ${stranger!.unitId} \\(transport key [0-9A-F ]{79}\\), which the plan this ceremony was set up from does not name: its units are unit-1, unit-2\\.`,
+    ),
+  );
+  await expect(units.confirmations).toHaveCount(0);
+  expect(bridge.session.initial.snapshot().units).toEqual([]);
+  await shot('setup-plan-unit-refused');
+  await axe('setup-plan-unit-refused');
   expect(bridge.dialogs.pending()).toBe(0);
 });
 

@@ -53,6 +53,7 @@ import {
   type SessionPhase,
   type SessionState,
   type UnitsPhase,
+  type UnitState,
   type WrittenShare,
 } from './session-state.js';
 import type { AdminSnapshot, CeremonyState, PlanRef } from './session-view.js';
@@ -64,7 +65,7 @@ import {
   type EntryWriter,
 } from './share-issue.js';
 import { cardIdentitySigner, fileIdentitySigner } from './signers.js';
-import { planDifferences } from './setup-plan.js';
+import { checkTransportOfPlan, planDifferences, plannedUnitsMissing } from './setup-plan.js';
 import { appendTranscript, createTranscript, endCeremony, readTranscript, type TranscriptData } from './transcript.js';
 
 // The initial ceremony in the desktop app, one step at a time (issue 4).
@@ -153,7 +154,7 @@ export class InitialSession {
         fingerprint: u.transport.file.fingerprint,
         confirmed: u.confirmed,
       })),
-      unitsMissing: missingUnits(r.units),
+      unitsMissing: unitsMissing(st.ceremony, r.units),
       admins: setup.admins.map((a, i): AdminSnapshot => {
         const id = r.admins[i];
         return {
@@ -265,7 +266,15 @@ export class InitialSession {
       );
       this.enter({
         phase: 'units',
-        ceremony: { setup, id: ceremonyId, recordPath, mode, rehearsalUnits: null },
+        ceremony: {
+          setup,
+          id: ceremonyId,
+          recordPath,
+          mode,
+          rehearsalUnits: null,
+          // The plan's units bind the ceremony the plan is for: a rehearsal targets rehearsal units, which no plan names.
+          plannedUnits: plan !== undefined && mode === 'production' ? plan.units : [],
+        },
         units: [],
       });
       return this.snapshot();
@@ -367,6 +376,8 @@ export class InitialSession {
         { unitId: transport.file.unitId, unitMode, ceremonyMode: mode },
       );
     checkJoinsUnits(st.units, transport, basename(path));
+    // The units the plan was signed off for (issue 11): another unit or another key is refused before it is confirmed.
+    checkTransportOfPlan(st.ceremony.plannedUnits, transport, basename(path));
     // The set-up must fit the units before any key exists.
     checkAgainstLimits(transport.file.limits, {
       keyName: st.ceremony.setup.keyName,
@@ -405,9 +416,9 @@ export class InitialSession {
     });
   }
 
-  /** Every unit of the instance loaded and confirmed: on to the admins. */
+  /** Every unit of the instance, and every unit the plan names, loaded and confirmed: on to the admins. */
   private afterUnitsChanged(st: UnitsPhase): void {
-    if (st.units.length > 0 && st.units.every((u) => u.confirmed) && missingUnits(st.units).length === 0) {
+    if (st.units.length > 0 && st.units.every((u) => u.confirmed) && unitsMissing(st.ceremony, st.units).length === 0) {
       this.enter({
         phase: 'admins',
         ceremony: st.ceremony,
@@ -893,6 +904,16 @@ export class InitialSession {
   private endInRecord(ceremony: OpenCeremony, end: { wiped: string | null; closing: Closing }): void {
     endCeremony(ceremony.recordPath, ceremony.setup.operator, end, this.now());
   }
+}
+
+/** The units of the instance not loaded yet, then those the plan names (before any file is loaded, all of them). */
+function unitsMissing(ceremony: OpenCeremony, units: readonly UnitState[]): string[] {
+  const missing = missingUnits(units);
+  const planned = plannedUnitsMissing(
+    ceremony.plannedUnits,
+    units.map((u) => u.transport.file.unitId),
+  ).filter((id) => !missing.includes(id));
+  return [...missing, ...planned];
 }
 
 /** Admin `adminIndex` of the set-up, who has no identity yet in this ceremony. */

@@ -4,9 +4,15 @@ import { assertOutputFree, readFileOrFail, safeFileStem, writeFileExclusive } fr
 import { checkSetup, type CeremonySetup } from './roster.js';
 import { ceremonyScriptDocument } from './script.js';
 import { fail, picked, sha256Hex, type FileFilter, type SessionPorts } from './session-ports.js';
-import type { OpenedPlan, PlanRef, SavedPlan } from './session-view.js';
-import { MAX_SETUP_BYTES, parseSetupFile, serializeSetupFile, type SetupUnit } from './setup-file.js';
-import { formOfPlan, planDifferences, planOfForm } from './setup-plan.js';
+import type { OpenedPlan, PlanRef, PlanSaved } from './session-view.js';
+import {
+  MAX_SETUP_BYTES,
+  parseSetupFile,
+  serializeSetupFile,
+  type CeremonySetupFile,
+  type SetupUnit,
+} from './setup-file.js';
+import { carriedFromPlan, formOfPlan, planDifferences, planOfForm } from './setup-plan.js';
 
 // The plan (SETUP.json, issue 11) in the app: written from the Set up form,
 // or read into it, and its script printed, before anything starts. The
@@ -45,10 +51,13 @@ export class PlanDesk {
    * Writes the form's values as a plan (SETUP.json, an initial ceremony in
    * production) to a new file (save dialog), never overwriting. The values
    * are checked with the Set up's rules first; the file is what
-   * serializeSetupFile gives.
+   * serializeSetupFile gives. `fromPlan` names the plan the form was filled
+   * from (or last saved as): what of it the form cannot hold (card serials,
+   * bag numbers) is kept (planOfForm), and the notes say what was kept.
    */
-  async save(form: CeremonySetup, units: readonly SetupUnit[]): Promise<SavedPlan> {
-    const plan = planOfForm(form, units);
+  async save(form: CeremonySetup, units: readonly SetupUnit[], fromPlan?: PlanRef): Promise<PlanSaved> {
+    const from = this.fileOf(fromPlan);
+    const plan = planOfForm(form, units, from);
     const text = serializeSetupFile(plan);
     const path = picked(
       await this.ports.dialogs.saveFile({
@@ -62,7 +71,12 @@ export class PlanDesk {
     const saved = { fileName: basename(path), sha256: sha256Hex(text) };
     // Starting from the form as saved is starting from this plan: Start may name it as it names an opened one.
     this.plans.set(saved.sha256, { fileName: saved.fileName, text, setup: checkSetup(form), units: plan.units });
-    return saved;
+    return { ...saved, notes: from === undefined ? [] : carriedFromPlan(from, plan) };
+  }
+
+  /** The plan `ref` names, as its file says it; none without a ref. */
+  private fileOf(ref: PlanRef | undefined): CeremonySetupFile | undefined {
+    return ref === undefined ? undefined : parseSetupFile(this.opened(ref).text);
   }
 
   /**
@@ -92,8 +106,8 @@ export class PlanDesk {
     units: readonly SetupUnit[],
     fromPlan?: PlanRef,
   ): Promise<{ printed: boolean }> {
-    const ofForm = planOfForm(form, units);
     const plan = fromPlan === undefined ? undefined : this.opened(fromPlan);
+    const ofForm = planOfForm(form, units, plan === undefined ? undefined : parseSetupFile(plan.text));
     const unchanged =
       plan !== undefined &&
       planDifferences(checkSetup(form), plan.setup, { form: ofForm.units, plan: plan.units }).length === 0;

@@ -6,6 +6,7 @@ import type { AdminState, OccupiedSlot } from './admin-identity.js';
 import type { CeremonySetup, RosterMode, RosterParticipant } from './roster.js';
 import { fail, type HeldOn, type RehearsalUnitsSnapshot } from './session-ports.js';
 import type { SavedFile } from './session-view.js';
+import type { SetupUnit } from './setup-file.js';
 import type { TranscriptData } from './transcript.js';
 
 // The initial ceremony's state in the app (initial-session.ts): one phase at a time,
@@ -55,6 +56,13 @@ export interface OpenCeremony {
   readonly mode: RosterMode;
   /** A rehearsal's emulator instance (its folder in the work folder), once created. */
   rehearsalUnits: (RehearsalUnitsSnapshot & { readonly dir: string }) | null;
+  /**
+   * The units the plan (SETUP.json) this ceremony was started from names,
+   * which the transport files loaded must match (setup-plan.ts
+   * checkTransportOfPlan); empty without a plan, and in a rehearsal (its
+   * units are rehearsal units, never the production units a plan names).
+   */
+  readonly plannedUnits: readonly SetupUnit[];
 }
 
 /**

@@ -111,6 +111,12 @@ export interface SavedPlan {
   readonly sha256: string;
 }
 
+/** A plan written from the Set up form filled from another: what of that plan the form could not hold was kept. */
+export interface PlanSaved extends SavedPlan {
+  /** Plain sentences: the card serials and bag numbers kept from the plan the form was filled from, and any dropped. */
+  readonly notes: readonly string[];
+}
+
 /** A plan (SETUP.json) opened to fill the Set up form; nothing starts until Start. */
 export interface OpenedPlan extends SavedPlan {
   /** The plan as the form's values, checked with the Set up's rules. */

@@ -15,7 +15,7 @@ import {
   withSecretBytes,
 } from './session-ports.js';
 import { closeInterruptedRecords, saveRecordFiles, type InterruptedRecord } from './session-records.js';
-import type { OpenedPlan, PlanRef, RecordForCheck, SavedPlan, ShareChecked } from './session-view.js';
+import type { OpenedPlan, PlanRef, PlanSaved, RecordForCheck, ShareChecked } from './session-view.js';
 import type { SetupUnit } from './setup-file.js';
 
 // The session's parts live in their own modules; what src/main, the other
@@ -157,8 +157,8 @@ export class CeremonySession {
   // ---------------------------------------------------------------------
   // The plan (SETUP.json, issue 11): written from the Set up form, or read into it, before anything starts (plan-desk.ts)
 
-  savePlan(form: CeremonySetup, units: readonly SetupUnit[]): Promise<SavedPlan> {
-    return this.queue.run(() => this.plans.save(form, units));
+  savePlan(form: CeremonySetup, units: readonly SetupUnit[], fromPlan?: PlanRef): Promise<PlanSaved> {
+    return this.queue.run(() => this.plans.save(form, units, fromPlan));
   }
 
   openPlan(): Promise<OpenedPlan> {

@@ -1,7 +1,16 @@
+import type { TransportKey } from '../bundle/transport.js';
+import { groupHex } from '../encoding.js';
 import { CeremonyError } from '../errors.js';
 import { CEREMONY_KIND } from './kinds.js';
 import { checkSetup, type CeremonySetup, type RosterMedium } from './roster.js';
-import { SETUP_FORMAT, SETUP_REASONS, MAX_UNITS, type CeremonySetupFile, type SetupUnit } from './setup-file.js';
+import {
+  SETUP_FORMAT,
+  SETUP_REASONS,
+  MAX_UNITS,
+  type CeremonySetupFile,
+  type SetupCustodian,
+  type SetupUnit,
+} from './setup-file.js';
 
 // The app's Set up and SETUP.json (issue 11: "The app's Set up can export and
 // import SETUP.json, so a ceremony's plan can be reviewed and signed off
@@ -51,9 +60,17 @@ export function checkPlanUnits(units: readonly SetupUnit[]): SetupUnit[] {
 /**
  * The form's values as a SETUP.json plan: an initial ceremony in production
  * (the only kind and mode the app's Set up runs), checked with the Set up's
- * rules (checkSetup) first.
+ * rules (checkSetup) first. `from` is the plan the form was filled from: what
+ * of it the form has no field for (a custodian's card serial and bag number)
+ * is kept for each custodian still on the form with the same name and
+ * medium, so that re-saving an approved plan drops nothing its reviewers
+ * wrote (carriedFromPlan says what was kept and what was not).
  */
-export function planOfForm(form: CeremonySetup, units: readonly SetupUnit[]): CeremonySetupFile {
+export function planOfForm(
+  form: CeremonySetup,
+  units: readonly SetupUnit[],
+  from?: CeremonySetupFile,
+): CeremonySetupFile {
   const setup = checkSetup(form, 'production');
   return {
     format: SETUP_FORMAT,
@@ -63,7 +80,11 @@ export function planOfForm(form: CeremonySetup, units: readonly SetupUnit[]): Ce
     keyName: setup.keyName,
     operator: setup.operator,
     threshold: setup.threshold,
-    custodians: setup.custodians.map((c) => ({ name: c.name, medium: c.medium })),
+    custodians: setup.custodians.map((c) => ({
+      name: c.name,
+      medium: c.medium,
+      ...paperOf(from?.custodians.find((p) => p.name === c.name && p.medium === c.medium)),
+    })),
     holders: [],
     admins: setup.admins.map((a) => ({ name: a.name, medium: a.medium })),
     witnesses: setup.witnesses.map((name) => ({ name })),
@@ -74,6 +95,54 @@ export function planOfForm(form: CeremonySetup, units: readonly SetupUnit[]): Ce
   };
 }
 
+/** What a plan says of a custodian that the Set up form has no field for. */
+function paperOf(c: SetupCustodian | undefined): Pick<SetupCustodian, 'cardSerial' | 'bag'> {
+  if (c === undefined) return {};
+  return {
+    // A card serial only goes with a card (parseSetupFile refuses it on a file).
+    ...(c.cardSerial !== undefined && c.medium === 'card' ? { cardSerial: c.cardSerial } : {}),
+    ...(c.bag !== undefined ? { bag: c.bag } : {}),
+  };
+}
+
+function paperWords(c: Pick<SetupCustodian, 'cardSerial' | 'bag'>): string {
+  return [
+    ...(c.cardSerial !== undefined ? [`card serial ${c.cardSerial}`] : []),
+    ...(c.bag !== undefined ? [`bag ${c.bag}`] : []),
+  ].join(', ');
+}
+
+/**
+ * Plain sentences for the person who saved `plan` (planOfForm) from a form
+ * filled from `from`: the card serials and bag numbers kept, and those
+ * dropped because their custodian left the form or changed medium. Empty
+ * when the opened plan had none.
+ */
+export function carriedFromPlan(from: CeremonySetupFile, plan: CeremonySetupFile): string[] {
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (const p of from.custodians) {
+    const words = paperWords(p);
+    if (words === '') continue;
+    const now = plan.custodians.find((c) => c.name === p.name);
+    if (now !== undefined && now.medium === p.medium) kept.push(`"${p.name}" (${words})`);
+    else
+      dropped.push(
+        `"${p.name}" (${words}; ${now === undefined ? 'no longer a custodian' : `now on a ${now.medium}, not a ${p.medium}`})`,
+      );
+  }
+  const notes: string[] = [];
+  if (kept.length > 0)
+    notes.push(
+      `Kept from the plan it was filled from, as the form has no field for them: the card serials and bag numbers of ${quoted(kept, false)}.`,
+    );
+  if (dropped.length > 0)
+    notes.push(
+      `Not kept: the card serials and bag numbers of ${quoted(dropped, false)}. Add them to the plan by hand if they still hold.`,
+    );
+  return notes;
+}
+
 /** A plan as the form shows it, and what of the plan the form does not hold. */
 export interface FormOfPlan {
   readonly setup: CeremonySetup;
@@ -82,8 +151,8 @@ export interface FormOfPlan {
   readonly notes: readonly string[];
 }
 
-function quoted(names: readonly string[]): string {
-  const q = names.map((n) => `"${n}"`);
+function quoted(names: readonly string[], quote = true): string {
+  const q = quote ? names.map((n) => `"${n}"`) : [...names];
   return q.length === 1 ? q[0]! : `${q.slice(0, -1).join(', ')} and ${q.at(-1)!}`;
 }
 
@@ -115,7 +184,7 @@ export function formOfPlan(plan: CeremonySetupFile): FormOfPlan {
     );
   if ([...plan.custodians].some((c) => c.cardSerial !== undefined || c.bag !== undefined))
     notes.push(
-      'The card serials and bag numbers of the plan are not on the form: they stay in the plan file and its printed script.',
+      'The card serials and bag numbers of the plan are not on the form: they stay in the plan file and its printed script, and saving the form as a plan (or printing its script) keeps them for each custodian who keeps their name and medium.',
     );
   const form: CeremonySetup = {
     ceremonyName: plan.ceremonyName,
@@ -162,4 +231,53 @@ export function planDifferences(
     ['reasons', reasons(started), reasons(plan)],
   ];
   return members.filter(([, a, b]) => !same(a, b)).map(([m]) => m);
+}
+
+/**
+ * A transport file loaded on the day against the units of the plan the
+ * ceremony was started from (SETUP.json `units`, signed off before the day:
+ * the reviewers' statement of which units receive the key). With no units
+ * planned there is nothing to check. Otherwise the file's unit must be one
+ * the plan names, its transport key the fingerprint the plan gives for that
+ * unit (when the plan gives one), and its instance's units exactly the
+ * plan's: a bundle goes to every unit of the instance (docs/unit-protocol.md
+ * §3), so a plan names all of them, no fewer and no more. Refused before the
+ * unit is added or confirmed; nothing is recorded (as with a fingerprint
+ * that does not match the unit's display, bundle-record.ts).
+ */
+export function checkTransportOfPlan(planned: readonly SetupUnit[], t: TransportKey, fileName: string): void {
+  if (planned.length === 0) return;
+  const { unitId, fingerprint, instanceId } = t.file;
+  const ids = planned.map((u) => u.id);
+  const unit = planned.find((u) => u.id === unitId);
+  if (unit === undefined)
+    throw new CeremonyError(
+      'InvalidArgument',
+      `${fileName} is the transport file of unit ${unitId} (transport key ${groupHex(fingerprint)}), which the plan this ceremony was set up from does not name: its units are ${ids.join(', ')}. ` +
+        'Load the transport file of a unit the plan names; a unit the reviewers did not sign off never receives the key. Nothing was recorded.',
+      { unitId, file: fingerprint, planned: null },
+    );
+  if (unit.transportFingerprint !== undefined && unit.transportFingerprint !== fingerprint)
+    throw new CeremonyError(
+      'TransportFingerprintMismatch',
+      `Unit ${unitId}: ${fileName} holds transport key ${groupHex(fingerprint)}, but the plan this ceremony was set up from gives ${groupHex(unit.transportFingerprint)} for it. ` +
+        'The file is not the key the plan was signed off for: do not use it. Export the transport key from the unit again and compare it with the unit\u2019s display and the printed script. Nothing was recorded.',
+      { unitId, file: fingerprint, planned: unit.transportFingerprint },
+    );
+  const extra = t.file.units.filter((u) => !ids.includes(u));
+  const absent = ids.filter((u) => !t.file.units.includes(u));
+  if (extra.length > 0 || absent.length > 0)
+    throw new CeremonyError(
+      'InvalidArgument',
+      `The units of instance ${instanceId} are ${t.file.units.join(', ')}, but the plan this ceremony was set up from names ${ids.join(', ')}. ` +
+        'The bundle goes to every unit of the instance, so the plan must name each of them: ' +
+        `${absent.length > 0 ? `the instance has no unit ${absent.join(', ')}` : `the plan does not name ${extra.join(', ')}`}. ` +
+        'Use the instance the plan names, or set up the ceremony from a plan of this instance. Nothing was recorded.',
+      { unitId, instanceId },
+    );
+}
+
+/** The units the plan names whose transport file is not loaded yet, in the plan's order. */
+export function plannedUnitsMissing(planned: readonly SetupUnit[], loaded: readonly string[]): string[] {
+  return planned.map((u) => u.id).filter((id) => !loaded.includes(id));
 }

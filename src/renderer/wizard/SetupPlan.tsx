@@ -133,6 +133,8 @@ export function PlanPanel({
           {differences.length > 0 ? (
             <p data-testid="setup-plan-changed">
               {`The form no longer matches the plan: ${differences.join(', ')} changed. The ceremony record will say so.`}
+              {differences.includes(MEMBER_LABEL.units) &&
+                ' The Units step checks the transport files against the units of the plan file: save the form as a new plan to change them.'}
             </p>
           ) : (
             <p>The ceremony record will name this plan by its SHA-256.</p>

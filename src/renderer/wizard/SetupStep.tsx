@@ -346,9 +346,12 @@ export function SetupStep({ mode }: { readonly mode: CeremonyMode }) {
   async function savePlan(): Promise<void> {
     if (!planReady()) return;
     const request = toPlanForm(form);
-    const r = await planCall.run('Saving the plan…', () => api().plan.save(request));
+    // The plan the form came from: what the form cannot hold of it (card serials, bag numbers) is kept.
+    const fromPlan = plan === null ? {} : { fromPlan: { sha256: plan.file.sha256 } };
+    const r = await planCall.run('Saving the plan…', () => api().plan.save({ ...request, ...fromPlan }));
     if (r === null || !r.ok) return;
-    setPlan({ origin: 'saved', file: r.value, setup: request.setup, units: request.units, notes: [] });
+    const { notes, ...file } = r.value;
+    setPlan({ origin: 'saved', file, setup: request.setup, units: request.units, notes });
   }
 
   async function printScript(): Promise<void> {

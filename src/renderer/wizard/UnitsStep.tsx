@@ -84,7 +84,9 @@ export function UnitsStep() {
       <div className="step-footer">
         <p className="step-footer-status" id="units-status">
           {units.length === 0
-            ? 'Load the transport file of every unit of the instance to continue.'
+            ? view.unitsMissing.length > 0
+              ? `The plan this ceremony was set up from names ${plural(view.unitsMissing.length, 'unit', 'units')}: load the transport file of ${view.unitsMissing.join(', ')} to continue.`
+              : 'Load the transport file of every unit of the instance to continue.'
             : view.unitsMissing.length > 0
               ? `The instance has ${plural(units.length + view.unitsMissing.length, 'unit', 'units')}, and the bundle goes to all of them: load the transport file of ${view.unitsMissing.join(', ')} too.`
               : unconfirmed > 0

@@ -206,7 +206,7 @@ describe('the IPC contract', () => {
     const units = [{ id: 'u1', transportFingerprint: null }];
     const sha256 = 'a'.repeat(64);
     for (const [channel, bad] of [
-      [IpcChannel.planSave, { setup, units, fromPlan: { sha256 } }], // a saved plan is made from the form alone
+      [IpcChannel.planSave, { setup, units, fromPlan: { sha256: 'A'.repeat(64) } }], // the plan the form came from
       [IpcChannel.planSave, { setup }],
       [IpcChannel.planSave, { setup, units: [{ id: 'u1' }] }],
       [IpcChannel.planSave, { setup, units: [{ id: 'u1', transportFingerprint: 7 }] }],

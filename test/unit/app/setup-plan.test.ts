@@ -4,15 +4,17 @@
 // its script printed — through the same handlers main registers, with
 // scripted dialogs.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import { serializeSetupFile } from '../../../src/core/ceremony/setup-file.js';
 import { planOfForm } from '../../../src/core/ceremony/setup-plan.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
+import { exportTransportFiles, initInstance } from '../../../src/emulator/instance.js';
 import { createHandlers, type Handlers } from '../../../src/main/handlers.js';
+import { rehearsalPorts } from '../../../src/main/rehearsal.js';
 import type { CeremonySetup, IpcResult, PlanForm } from '../../../src/shared/ipc.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
 
@@ -169,6 +171,54 @@ describe('the Set up plan (SETUP.json)', () => {
     });
   });
 
+  describe('saving a plan filled from another', () => {
+    it('keeps the card serials and bag numbers the form has no field for, and says so', async () => {
+      const plan = value(await open(writePlan('region-b.json', handWritten)));
+      const path = join(dir, 'SETUP-again.json');
+      dialogs.answer('saveFile', path);
+      const saved = value(
+        await h['plan:save']([{ setup: plan.setup, units: plan.units, fromPlan: { sha256: plan.sha256 } }]),
+      );
+      const again = JSON.parse(readFileSync(path, 'utf8')) as typeof handWritten;
+      expect(again.custodians).toEqual(handWritten.custodians);
+      expect(saved.notes).toEqual([
+        'Kept from the plan it was filled from, as the form has no field for them: the card serials and bag numbers of "Cat" (card serial 12345678, bag TE-001).',
+      ]);
+    });
+
+    it('drops them for a custodian who left the form, naming what was dropped; none without the plan', async () => {
+      const plan = value(await open(writePlan('region-b.json', handWritten)));
+      const custodians = [
+        { name: 'Dan', medium: 'file' as const },
+        { name: 'Gus', medium: 'card' as const },
+      ];
+      const path = join(dir, 'SETUP-changed.json');
+      dialogs.answer('saveFile', path);
+      const saved = value(
+        await h['plan:save']([
+          { setup: { ...plan.setup, custodians }, units: plan.units, fromPlan: { sha256: plan.sha256 } },
+        ]),
+      );
+      expect(JSON.parse(readFileSync(path, 'utf8')).custodians).toEqual(custodians);
+      expect(saved.notes).toEqual([
+        expect.stringMatching(
+          /^Not kept: the card serials and bag numbers of "Cat" \(card serial 12345678, bag TE-001; no longer a custodian\)\./,
+        ),
+      ]);
+      dialogs.answer('saveFile', join(dir, 'SETUP-bare.json'));
+      expect(value(await h['plan:save']([{ setup: plan.setup, units: plan.units }])).notes).toEqual([]);
+    });
+
+    it('prints the serials of the plan it came from in the script of a changed form', async () => {
+      const plan = value(await open(writePlan('region-b.json', handWritten)));
+      const changed = { ...plan.setup, ceremonyName: 'Region B, second try' };
+      value(await h['plan:print-script']([{ setup: changed, units: plan.units, fromPlan: { sha256: plan.sha256 } }]));
+      expect(printed[0]).toContain('Region B, second try');
+      expect(printed[0]).toContain('12345678');
+      expect(printed[0]).toContain('TE-001');
+    });
+  });
+
   describe('opening a plan', () => {
     it('fills the form: admins without a medium on a card (said in a note), serials and bags noted, the file\u2019s SHA-256', async () => {
       const path = writePlan('region-b.json', handWritten);
@@ -196,7 +246,9 @@ describe('the Set up plan (SETUP.json)', () => {
       expect(v.sha256).toBe(sha256(readFileSync(path)));
       expect(v.notes).toEqual([
         expect.stringMatching(/^The plan leaves open where "Ben" keeps an admin identity; the form sets a smart card/),
-        expect.stringMatching(/^The card serials and bag numbers of the plan are not on the form/),
+        expect.stringMatching(
+          /^The card serials and bag numbers of the plan are not on the form: .* saving the form as a plan \(or printing its script\) keeps them for each custodian who keeps their name and medium\.$/,
+        ),
       ]);
       expect(session.inProgress()).toBe(false); // nothing starts until Start
     });
@@ -312,5 +364,112 @@ describe('the Set up plan (SETUP.json)', () => {
       expect(printed[0]).not.toContain('Setup file SHA-256');
       expect(existsSync(join(dir, 'SETUP.json'))).toBe(false);
     });
+  });
+
+  describe('the plan\u2019s units on the day', () => {
+    let template: string;
+    let transports: Array<{ unitId: string; path: string; fingerprint: string }>;
+
+    beforeAll(() => {
+      template = join(mkdtempSync(join(tmpdir(), 'kc-plan-units-')), 'instance');
+      initInstance(template, 2); // 4096-bit transport keys: once for the file
+    }, 60_000);
+
+    beforeEach(() => {
+      const unitsDir = join(dir, 'emulator');
+      cpSync(template, unitsDir, { recursive: true });
+      mkdirSync(join(dir, 'transport'));
+      transports = exportTransportFiles(unitsDir, join(dir, 'transport')).sort((a, b) =>
+        a.unitId.localeCompare(b.unitId),
+      );
+    });
+
+    /** Starts from a plan naming `units`, as handWritten (Region B) otherwise. */
+    async function startFromPlan(units: ReadonlyArray<{ id: string; transportFingerprint?: string }>) {
+      const plan = value(await open(writePlan('region-b.json', { ...handWritten, units })));
+      return value(await h['ceremony:start']([{ ...plan.setup, fromPlan: { sha256: plan.sha256 } }]));
+    }
+    async function load(path: string) {
+      dialogs.answer('openFile', path);
+      return h['units:add-transport']([]);
+    }
+
+    it('asks for the units the plan names, takes their planned keys, and goes on once each is confirmed', async () => {
+      const [u1, u2] = transports;
+      const started = await startFromPlan([
+        { id: u1!.unitId, transportFingerprint: u1!.fingerprint },
+        { id: u2!.unitId }, // fingerprint not known before the day: any key, still confirmed against the display
+      ]);
+      expect(started.unitsMissing).toEqual([u1!.unitId, u2!.unitId]);
+      value(await load(u1!.path));
+      expect(value(await h['ceremony:state']([])).unitsMissing).toEqual([u2!.unitId]);
+      value(await load(u2!.path));
+      for (const u of [u1!, u2!]) value(await h['units:confirm']([{ unitId: u.unitId }]));
+      expect(value(await h['ceremony:state']([])).step).toBe('admins');
+    });
+
+    it('refuses a transport key other than the plan\u2019s, naming the unit and both keys; the other units stay', async () => {
+      const [u1, u2] = transports;
+      const planned = 'ab'.repeat(32);
+      await startFromPlan([
+        { id: u1!.unitId, transportFingerprint: u1!.fingerprint },
+        { id: u2!.unitId, transportFingerprint: planned },
+      ]);
+      value(await load(u1!.path));
+      value(await h['units:confirm']([{ unitId: u1!.unitId }]));
+      const e = error(await load(u2!.path));
+      expect(e.code).toBe('TransportFingerprintMismatch');
+      expect(e.message).toContain(`Unit ${u2!.unitId}: unit-${u2!.unitId}.transport.json holds transport key`);
+      expect(e.message).toContain(`but the plan this ceremony was set up from gives ${'ABAB '.repeat(15)}ABAB for it`);
+      const v = value(await h['ceremony:state']([]));
+      expect(v.units.map((u) => [u.unitId, u.confirmed])).toEqual([[u1!.unitId, true]]);
+      expect(v.step).toBe('units');
+      expect(v.unitsMissing).toEqual([u2!.unitId]);
+      // Nothing recorded of the refusal: the record holds the opening and the one confirmation.
+      const [record] = readdirSync(dir).filter((f) => f.startsWith('ceremony-'));
+      expect(readTranscript(join(dir, record!)).map((x) => x.type)).toEqual(['ceremony-opened', 'unit-confirmed']);
+    });
+
+    it('refuses a unit the plan does not name, and an instance with more units than the plan', async () => {
+      const [u1, u2] = transports;
+      await startFromPlan([{ id: u1!.unitId, transportFingerprint: u1!.fingerprint }]);
+      const e = error(await load(u2!.path));
+      expect(e.code).toBe('InvalidArgument');
+      expect(e.message).toMatch(
+        new RegExp(
+          `^unit-${u2!.unitId}\\.transport\\.json is the transport file of unit ${u2!.unitId} \\(transport key .*\\), which the plan this ceremony was set up from does not name: its units are ${u1!.unitId}\\. `,
+        ),
+      );
+      const inst = error(await load(u1!.path));
+      expect(inst.message).toMatch(/^The units of instance .* the plan does not name /);
+      expect(value(await h['ceremony:state']([])).units).toEqual([]);
+    });
+
+    it('does not bind a rehearsal: its units are rehearsal units, which the plan does not name', async () => {
+      const rehearsing = createHandlers({
+        session: new CeremonySession({
+          dialogs,
+          openCardTransport: async () => {
+            throw new Error('a rehearsal never opens the real card transport');
+          },
+          renderPdf: async () => Buffer.from('%PDF-1.4'),
+          printHtml: async () => true,
+          workDir: dir,
+          rehearsal: rehearsalPorts(),
+        }),
+        appInfo: () => ({ name: 'x', version: '0', networkInterfacesUp: [] }),
+        reportBug: (c, e) => {
+          throw new Error(`bug in ${c}: ${String(e)}`);
+        },
+      });
+      dialogs.answer('openFile', writePlan('region-b.json', { ...handWritten, units: [{ id: 'hsm-a' }] }));
+      const plan = value(await rehearsing['plan:open']([]));
+      const v = value(
+        await rehearsing['ceremony:start']([{ ...plan.setup, fromPlan: { sha256: plan.sha256 }, mode: 'rehearsal' }]),
+      );
+      expect(v.unitsMissing).toEqual([]);
+      const units = value(await rehearsing['units:use-rehearsal']([])).units;
+      expect(units.length).toBeGreaterThan(0);
+    }, 60_000);
   });
 });
