@@ -1,19 +1,23 @@
 // The initial ceremony rehearsed through the UI (issue 11, "Rehearsal
 // mode"), step by step, for the specs that start from a rehearsed key
-// (rehearsal.spec.ts checks what it leaves behind; rehearsal-later.spec.ts
-// runs a later ceremony on it): the app's own virtual cards (factory-fresh,
+// (rehearsal.spec.ts checks what it leaves behind; rehearsal-later*.spec.ts
+// run later ceremonies on it): the app's own virtual cards (factory-fresh,
 // prepared in the wizard) and rehearsal units, the REHEARSAL banner asserted
-// on every step, screenshots and axe scans along the way.
+// on every step, screenshots and axe scans along the way; and the checks
+// those specs share.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { readTranscript } from '../../src/core/ceremony/transcript.js';
+import type { InstanceStatus } from '../../src/emulator/instance.js';
 import { REHEARSAL_READERS } from '../../src/main/rehearsal.js';
+import { emu, ok } from '../support/cli.js';
 import type { Bridge } from './bridge/bridge.js';
 import { carolIdentity, PINS } from './ceremony-flow.js';
 import { expect } from './fixtures.js';
 import { AdminsPage } from './pages/admins.js';
 import { BundlePage } from './pages/bundle.js';
-import { ROSTER, type FlowEnv } from './pages/ceremony-env.js';
+import { ROSTER, type DialogKind, type FlowEnv } from './pages/ceremony-env.js';
 import { ClosePage } from './pages/close.js';
 import { MasterKeyPage } from './pages/master-key.js';
 import { button, Handoff, ReaderPicker } from './pages/parts.js';
@@ -30,6 +34,56 @@ export async function expectBanner(page: Page): Promise<void> {
   await expect(page.getByRole('status').filter({ hasText: BANNER })).toBeVisible();
 }
 
+/** A step of a rehearsal: the banner, a screenshot, an axe scan. */
+export async function expectRehearsalStep(
+  f: Pick<RehearsalFixtures, 'app' | 'shot' | 'axe'>,
+  name: string,
+): Promise<void> {
+  await expectBanner(f.app);
+  await f.shot(name);
+  await f.axe(name);
+}
+
+/**
+ * A later ceremony's units step on a rehearsal record: "Use the rehearsal
+ * units" finds the instance the key lives on; each unit's "display" (the
+ * in-process emulator's fingerprint) is confirmed.
+ */
+export async function useRehearsalUnits(page: Page): Promise<void> {
+  await button(page, 'Use the rehearsal units').click();
+  const confirm = page.getByRole('button', { name: /matches the unit’s display$/ });
+  await expect(confirm).toHaveCount(2, { timeout: 60_000 });
+  await expect(page.getByText(/rehearsal: reported by the in-process emulator/).first()).toBeVisible();
+  for (let i = 0; i < 2; i++) await confirm.first().click();
+  await expect(page.getByText('Confirmed: matches the unit’s display.')).toHaveCount(2);
+}
+
+/** The reader list offers the rehearsal's virtual readers and nothing else (no PC/SC, no warning about it). */
+export async function expectRehearsalReadersOnly(page: Page): Promise<void> {
+  const picker = page.getByRole('group', { name: 'Card reader' });
+  await expect(picker.getByRole('radio')).toHaveCount(REHEARSAL_READERS.length);
+  for (const [i, reader] of REHEARSAL_READERS.entries())
+    await expect(picker.getByRole('radio').nth(i)).toHaveAccessibleName(reader);
+  await expect(picker.getByText('The smart-card service is not running.')).toHaveCount(0);
+}
+
+/** Every entry of the record says rehearsal: true (the later ceremonies' and the units' reports' included). */
+export function expectEveryEntryRehearsal(record: string): void {
+  const unmarked = readTranscript(record).filter((e) => e.data['rehearsal'] !== true);
+  expect(
+    unmarked.map((e) => `${e.seq} ${e.type}`),
+    `${record}: entries without rehearsal: true`,
+  ).toEqual([]);
+}
+
+/** The emulator's own status of the one rehearsal instance the app made in its work folder. */
+export function rehearsalInstanceStatus(workDir: string): InstanceStatus {
+  const records = join(workDir, 'app-records');
+  const instances = readdirSync(records).filter((f) => f.startsWith('rehearsal-units-'));
+  expect(instances).toHaveLength(1);
+  return JSON.parse(ok(emu(workDir, 'status', '--state', join(records, instances[0]!), '--json'))) as InstanceStatus;
+}
+
 /** Prepares the factory-fresh virtual card in `reader` (factory PIN 123456) with a new PIN and PUK. */
 async function prepareCard(page: Page, reader: string, pin: string): Promise<void> {
   await new ReaderPicker(page).choose(reader);
@@ -42,6 +96,15 @@ async function prepareCard(page: Page, reader: string, pin: string): Promise<voi
   await care.getByLabel('Repeat the new PUK', { exact: true }).fill(PUK);
   await care.getByRole('button', { name: 'Prepare the card' }).click();
   await expect(page.getByText(/is prepared\. Use its new PIN/)).toBeVisible({ timeout: 60_000 });
+}
+
+/** The e2e fixtures a rehearsal spec passes on (fixtures.ts). */
+export interface RehearsalFixtures {
+  app: Page;
+  bridge: Bridge;
+  workDir: string;
+  shot: (name: string) => Promise<void>;
+  axe: (where: string) => Promise<void>;
 }
 
 export interface RehearsedKey {
@@ -59,13 +122,7 @@ export interface RehearsedKey {
  * ceremony" to its record saved and printed, the bundle loaded into the
  * rehearsal units on the Close step.
  */
-export async function rehearseInitialCeremony(f: {
-  app: Page;
-  bridge: Bridge;
-  workDir: string;
-  shot: (name: string) => Promise<void>;
-  axe: (where: string) => Promise<void>;
-}): Promise<RehearsedKey> {
+export async function rehearseInitialCeremony(f: RehearsalFixtures): Promise<RehearsedKey> {
   const { app, bridge, workDir, shot, axe } = f;
   const mediaDir = join(workDir, 'usb');
   const recordDir = join(mediaDir, 'record');
@@ -177,4 +234,24 @@ export async function rehearseInitialCeremony(f: {
   await close.wipeSaveAndPrint(recordDir);
   await expectBanner(app);
   return { env, mediaDir, recordDir, kcv };
+}
+
+/** A rehearsed key, ready for a later ceremony in the same page: its record, the dialogs' answers, the step check. */
+export interface LaterRehearsal extends RehearsedKey {
+  /** The rehearsed key's record (JSON Lines). */
+  record: string;
+  answer: (kind: DialogKind, path: string) => void;
+  /** Every step: the banner, a screenshot, an axe scan. */
+  check: (name: string) => Promise<void>;
+}
+
+/** The initial ceremony rehearsed (rehearseInitialCeremony), for a spec that runs a later ceremony on its key. */
+export async function rehearsedKeyForLater(f: RehearsalFixtures): Promise<LaterRehearsal> {
+  const first = await rehearseInitialCeremony(f);
+  return {
+    ...first,
+    record: await first.env.recordFile(first.recordDir),
+    answer: (kind, path) => f.bridge.dialogs.answer(kind, path),
+    check: (name) => expectRehearsalStep(f, name),
+  };
 }

@@ -13,12 +13,18 @@ import { join } from 'node:path';
 import { expect as baseExpect } from '@playwright/test';
 import { parseBundle } from '../../src/core/bundle/bundle.js';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
-import { emu, ok } from '../support/cli.js';
 import { PINS } from './ceremony-flow.js';
 import { expect, test } from './fixtures.js';
 import { passphraseOf } from './pages/ceremony-env.js';
 import { button, SecretForm } from './pages/parts.js';
-import { ADMIN_READER, DORA_READER, expectBanner, rehearseInitialCeremony } from './rehearsal-flow.js';
+import {
+  ADMIN_READER,
+  DORA_READER,
+  expectEveryEntryRehearsal,
+  rehearsalInstanceStatus,
+  rehearsedKeyForLater,
+  useRehearsalUnits,
+} from './rehearsal-flow.js';
 
 const pass = (name: string): string => `${name} keeps a long passphrase on paper 7`;
 
@@ -32,17 +38,9 @@ test('the rehearsed key is rotated in rehearsal: its virtual cards and rehearsal
   axe,
 }) => {
   test.setTimeout(480_000);
-  const first = await rehearseInitialCeremony({ app, bridge, workDir, shot, axe });
-  const oldRecord = await first.env.recordFile(first.recordDir);
-  const answer = (kind: 'openFile' | 'saveFile' | 'chooseFolder', path: string): void =>
-    bridge.dialogs.answer(kind, path);
+  const first = await rehearsedKeyForLater({ app, bridge, workDir, shot, axe });
+  const { record: oldRecord, answer, check } = first;
   const secret = new SecretForm(app);
-  /** Every step: the banner, a screenshot, an axe scan. */
-  const check = async (name: string): Promise<void> => {
-    await expectBanner(app);
-    await shot(name);
-    await axe(name);
-  };
 
   // Back to the start screen; the rotation's first step has no record yet, so no banner.
   await button(app, 'Start over').click();
@@ -56,15 +54,7 @@ test('the rehearsed key is rotated in rehearsal: its virtual cards and rehearsal
   await check('rehearsal-rotation-units');
 
   // 2. The rehearsal units the key lives on, found from the record; each confirmed against its "display".
-  await button(app, 'Use the rehearsal units').click();
-  await expect(app.getByRole('button', { name: /matches the unit’s display$/ })).toHaveCount(2, { timeout: 60_000 });
-  await expect(app.getByText(/rehearsal: reported by the in-process emulator/).first()).toBeVisible();
-  for (let i = 0; i < 2; i++)
-    await app
-      .getByRole('button', { name: /matches the unit’s display$/ })
-      .first()
-      .click();
-  await expect(app.getByText('Confirmed: matches the unit’s display.')).toHaveCount(2);
+  await useRehearsalUnits(app);
   await check('rehearsal-rotation-units-confirmed');
   await button(app, 'Continue to the new key').click();
 
@@ -176,22 +166,10 @@ test('the rehearsed key is rotated in rehearsal: its virtual cards and rehearsal
   const retired = readTranscript(oldRecord).at(-1)!;
   expect(retired.type).toBe('key-retired');
   // Every entry of both records says rehearsal, the rotation's and the units' report's included.
-  for (const record of [oldRecord, newRecord]) {
-    const unmarked = readTranscript(record).filter((e) => e.data['rehearsal'] !== true);
-    expect(
-      unmarked.map((e) => `${e.seq} ${e.type}`),
-      `${record}: entries without rehearsal: true`,
-    ).toEqual([]);
-  }
+  for (const record of [oldRecord, newRecord]) expectEveryEntryRehearsal(record);
 
   // The rehearsal instance's end state: new key current, old key old, in rehearsal mode.
-  const records = join(workDir, 'app-records');
-  const instances = readdirSync(records).filter((f) => f.startsWith('rehearsal-units-'));
-  expect(instances).toHaveLength(1);
-  const status = JSON.parse(ok(emu(workDir, 'status', '--state', join(records, instances[0]!), '--json'))) as {
-    rehearsal: boolean;
-    units: Array<{ state: string; masterKeyKcv: string | null; oldMasterKeyKcv: string | null }>;
-  };
+  const status = rehearsalInstanceStatus(workDir);
   expect(status.rehearsal).toBe(true);
   expect(status.units.map((u) => [u.masterKeyKcv?.toUpperCase(), u.oldMasterKeyKcv?.toUpperCase()])).toEqual([
     [newKcv.toUpperCase(), first.kcv],

@@ -11,9 +11,8 @@ import { join } from 'node:path';
 import { expect as baseExpect } from '@playwright/test';
 import { parseBundle } from '../../src/core/bundle/bundle.js';
 import { readTranscript } from '../../src/core/ceremony/transcript.js';
-import { emu, ok } from '../support/cli.js';
 import { expect, test } from './fixtures.js';
-import { rehearseInitialCeremony } from './rehearsal-flow.js';
+import { expectEveryEntryRehearsal, rehearsalInstanceStatus, rehearseInitialCeremony } from './rehearsal-flow.js';
 
 test.use({ cardService: 'absent' });
 
@@ -47,7 +46,7 @@ test('a whole ceremony rehearsed on virtual cards and rehearsal units, marked RE
   // The record opens with mode "rehearsal", and every entry says rehearsal.
   const entries = readTranscript(await env.recordFile(recordDir));
   expect(entries[0]!.data['mode']).toBe('rehearsal');
-  expect(entries.filter((e) => e.data['rehearsal'] !== true).map((e) => `${e.seq} ${e.type}`)).toEqual([]);
+  expectEveryEntryRehearsal(await env.recordFile(recordDir));
   // The printed report is marked.
   expect(bridge.printed).toHaveLength(1);
   expect(bridge.printed[0]).toContain('REHEARSAL');
@@ -57,13 +56,7 @@ test('a whole ceremony rehearsed on virtual cards and rehearsal units, marked RE
   expect(parseBundle(bundleText).payload.rehearsal).toBe(true);
 
   // The emulator instance the rehearsal created: rehearsal mode, both units kms-initialized with the KCV shown.
-  const records = join(workDir, 'app-records');
-  const instances = readdirSync(records).filter((f) => f.startsWith('rehearsal-units-'));
-  expect(instances).toHaveLength(1);
-  const status = JSON.parse(ok(emu(workDir, 'status', '--state', join(records, instances[0]!), '--json'))) as {
-    rehearsal: boolean;
-    units: Array<{ state: string; masterKeyKcv: string | null }>;
-  };
+  const status = rehearsalInstanceStatus(workDir);
   expect(status.rehearsal).toBe(true);
   expect(status.units.map((u) => [u.state, u.masterKeyKcv?.toUpperCase()])).toEqual([
     ['kms-initialized', kcv],
