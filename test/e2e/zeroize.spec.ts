@@ -179,6 +179,8 @@ test('zeroize: a rehearsal record refused on production units; then the bundle s
   await expect(app.getByRole('heading', { name: 'The key is destroyed' })).toBeVisible();
   await expect(app.getByText(`units ${status.units.map((u) => u.id).join(', ')}: zeroized`)).toBeVisible();
   await expect(app.getByText(/Its shares are refused from now on/)).toBeVisible();
+  // The record panel no longer says the units have admins: they are zeroized.
+  await expect(app.getByText(/^None: the units are zeroized \(until then /)).toBeVisible();
   await shot('zeroize-done');
   await axe('zeroize-done');
   expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);

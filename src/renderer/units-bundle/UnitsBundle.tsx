@@ -64,7 +64,7 @@ export function UnitsBundle({
           steps={stepsOf(operation).map((s) => ({ label: s.label, here: s.step === current }))}
           rehearsal={view?.record?.rehearsal === true}
         />
-        {view?.record && <RecordFacts record={view.record} current={view.current} />}
+        {view?.record && <RecordFacts record={view.record} current={view.current} zeroized={view.destroyed !== null} />}
         {current === 'idle' && <OpenRecord operation={operation} />}
         {view && current === 'units' && <Units view={view} />}
         {view && current === 'change' && operation === 'admin-change' && (
@@ -101,9 +101,12 @@ function adminNames(a: UnitAdminsView): string {
 function RecordFacts({
   record,
   current,
+  zeroized,
 }: {
   readonly record: NonNullable<UnitsBundleView['record']>;
   readonly current: UnitAdminsView | null;
+  /** The units reported the zeroize: they hold no admins any more. */
+  readonly zeroized: boolean;
 }) {
   const admins = current ?? record.admins;
   return (
@@ -129,9 +132,15 @@ function RecordFacts({
         </div>
         <div>
           <dt>Units’ admins (from the record)</dt>
-          <dd>{admins === null ? 'The record installed no admins' : adminNames(admins)}</dd>
+          <dd>
+            {zeroized
+              ? `None: the units are zeroized${admins === null ? '' : ` (until then ${adminNames(admins)})`}`
+              : admins === null
+                ? 'The record installed no admins'
+                : adminNames(admins)}
+          </dd>
         </div>
-        {admins !== null && (
+        {admins !== null && !zeroized && (
           <div>
             <dt>Thresholds</dt>
             <dd>{`signature ${admins.signatureThreshold}, revocation ${admins.revocationThreshold}`}</dd>
