@@ -209,6 +209,17 @@ export class RecoverySession {
     return this.state.phase === 'idle' ? 'production' : modeOf(this.state.record);
   }
 
+  /**
+   * The key's record a card operation in this wizard is recorded in
+   * (card-desk.ts noteInWizardRecord): the record opened; from the paper
+   * report, the new record once written (when the bundle is built), null before.
+   */
+  get cardRecordPath(): string | null {
+    const st = this.state;
+    if (st.phase === 'idle') return null;
+    return st.record.from.kind === 'record' || st.phase === 'signing' || st.phase === 'done' ? st.record.path : null;
+  }
+
   snapshot(): RecoveryState {
     return { ...snapshotOf(this.state), rehearsalUnits: rehearsalUnitsSnapshot(this.rehearsalUnits) };
   }
