@@ -12,7 +12,7 @@ import type { RecoverySession } from '../core/ceremony/recovery-session.js';
 import type { RotationSession } from '../core/ceremony/rotation-session.js';
 import type { UnitsBundleSession } from '../core/ceremony/units-bundle-session.js';
 import type { UnitsReportSession } from '../core/ceremony/units-report-session.js';
-import type { RosterMode } from '../core/ceremony/roster.js';
+import type { CardWizard } from '../core/ceremony/card-desk.js';
 import type { LaterPapersSource } from '../core/ceremony/later-papers.js';
 import { CeremonyError, missingCase } from '../core/errors.js';
 import {
@@ -112,17 +112,17 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       throw new CeremonyError('WrongStep', 'Admin change and zeroize are not available in this window.');
     return ctx.unitsBundle;
   };
-  /** The mode of the record a later wizard opened (production before it opens one): its cards are of that mode. */
-  const cardModeOf = (wizard: LaterWizard): RosterMode => {
+  /** A later wizard's session as its card care sees it: its record's mode (production before one opens) and record. */
+  const cardWizardOf = (wizard: LaterWizard): CardWizard => {
     switch (wizard) {
       case 'recovery':
-        return recovery().cardMode;
+        return recovery();
       case 'reshare':
-        return s.reshare.cardMode;
+        return s.reshare;
       case 'rotation':
-        return rotation().cardMode;
+        return rotation();
       case 'units-bundle':
-        return unitsBundle().cardMode;
+        return unitsBundle();
       default:
         return missingCase(wizard);
     }
@@ -402,7 +402,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.cardsListForWizard]: h(
       IpcChannel.cardsListForWizard,
       (a) => ({ wizard: laterWizard(record(one(a), ['wizard'])['wizard']) }),
-      async (r) => cardsView(await s.listCards(cardModeOf(r.wizard))),
+      async (r) => cardsView(await s.listCards(cardWizardOf(r.wizard).cardMode)),
     ),
     [IpcChannel.cardsPrepare]: h(
       IpcChannel.cardsPrepare,
@@ -417,7 +417,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         };
       },
       async (r) =>
-        cardsView(await s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk, r.wizard && cardModeOf(r.wizard))),
+        cardsView(await s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk, r.wizard && cardWizardOf(r.wizard))),
     ),
     [IpcChannel.cardsUnblock]: h(
       IpcChannel.cardsUnblock,
@@ -430,7 +430,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           wizard: o['wizard'] === undefined ? undefined : laterWizard(o['wizard']),
         };
       },
-      async (r) => cardsView(await s.unblockPin(r.reader, r.puk, r.newPin, r.wizard && cardModeOf(r.wizard))),
+      async (r) => cardsView(await s.unblockPin(r.reader, r.puk, r.newPin, r.wizard && cardWizardOf(r.wizard))),
     ),
     [IpcChannel.adminsCreateIdentity]: h(
       IpcChannel.adminsCreateIdentity,

@@ -5,8 +5,11 @@
 // written; then the right values, the units confirmed on screen, two shares,
 // the key rebuilt and checked against the paper, and only then the new record
 // written (key-recovered-from-paper); the bundle signed and saved, and the
-// emulator's units report the key's KCV. Screenshots and axe at each step.
-import { existsSync, mkdirSync } from 'node:fs';
+// emulator's units report the key's KCV. Before the first share the ceremony
+// script is printed and its plan saved (operator and witness named; the
+// custodians, whom only the lost record named, "named as their shares come
+// in"); after it, the new record's report. Screenshots and axe at each step.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hexGroups } from '../../src/core/ceremony/fingerprint.js';
 import { FileShareDestination } from '../../src/core/ceremony/media.js';
@@ -14,6 +17,7 @@ import { generateMasterKeyCeremony } from '../../src/core/ceremony/operations.js
 import { headHash, readTranscript } from '../../src/core/ceremony/transcript.js';
 import { expect, test } from './fixtures.js';
 import { expectUnitsHoldKey, setUpRecoveryRig } from './recovery-rig.js';
+import { PapersPart, printedText } from './pages/papers.js';
 import { RecoveryPage } from './pages/recovery.js';
 
 const PASS = 'paper recovery correct horse battery';
@@ -77,6 +81,35 @@ test('a key whose record is lost is recovered from its paper report: a wrong KCV
   await page.startFromPaper(paper, newRecord);
   await page.unitsConfirmed(rig.transports, 'recovery-paper-units-again');
   await page.admins(rig.admins, 2, 'recovery-paper-admins-again');
+
+  // Before the first share: the script, with the custodians named as their shares come in (none invented), and
+  // its plan saved for sign-off.
+  const papers = new PapersPart(app, {
+    answer: (k, p) => bridge.dialogs.answer(k, p),
+    printed: bridge.printed,
+    shot,
+    axe,
+  });
+  await expect(app.getByText(/the script names the custodians only as “named as their shares come in”/)).toBeVisible();
+  await papers.names('Olga', ['Wendy']);
+  const plan = join(media, 'SETUP-paper-recovery.json');
+  await papers.savePlan(plan);
+  const saved = readFileSync(plan, 'utf8');
+  expect(JSON.parse(saved)).toMatchObject({ kind: 'recovery', keyName: 'MKPAPER', operator: 'Olga' });
+  expect(saved).not.toContain('"holders"');
+  expect(saved).not.toContain('"threshold"');
+  const script = printedText(await papers.printScript('recovery-paper-script'));
+  expect(script).toContain('Ceremony script — Recovery ceremony');
+  expect(script).toContain('Custodians bringing shares: named as their shares come in');
+  expect(script).toContain('K as the shares themselves say');
+  for (const name of ['Olga', 'Wendy', 'Alice', 'Bob']) expect(script).toContain(name);
+  for (const name of ['Carol', 'Dave', 'Erin']) expect(script).not.toContain(name);
+  for (const t of rig.transports) {
+    const fp = (JSON.parse(readFileSync(t, 'utf8')) as { fingerprint: string }).fingerprint;
+    expect(script).toContain(hexGroups(Buffer.from(fp, 'hex')).join(' '));
+  }
+  expect(script).toContain('Initials');
+
   await page.giveFile(shareFile('Erin'), PASS);
   await page.expectGiven(1, 2);
   await page.giveFile(shareFile('Carol'), PASS);
@@ -92,6 +125,11 @@ test('a key whose record is lost is recovered from its paper report: a wrong KCV
   ).toBeVisible();
   await page.check('recovery-paper-done');
   expect(bridge.dialogs.pending(), 'every scripted dialog was used').toBe(0);
+
+  // After it: the new record's report, its head hash, the witness named before, and the custodians who came.
+  const report = printedText(await papers.printReport('recovery-paper-report'));
+  expect(report).toContain(hexGroups(Buffer.from(headHash(readTranscript(newRecord)), 'hex')).join(' '));
+  for (const name of ['Wendy', 'Carol', 'Erin']) expect(report).toContain(name);
 
   // The new record: the recovery from the paper (what it said, the units, the shares presented), then the bundle.
   const entries = readTranscript(newRecord);

@@ -13,10 +13,11 @@ import { zeroize } from '../secrets.js';
 import type { KeyshareHeader } from '../shares/envelope.js';
 import { CardShareSource, type CardShareHints } from './card-media.js';
 import type { ShareSource } from './media.js';
-import { cardPreparedData, ENTRY, type EntryType } from './record.js';
+import { cardPreparedData, ENTRY, recordMode, type EntryType } from './record.js';
+import type { RosterMode } from './roster.js';
 import type { SerialQueue } from './serial-queue.js';
 import { withSecretsBytes } from './session-ports.js';
-import type { TranscriptData } from './transcript.js';
+import { appendTranscript, readTranscript, type TranscriptData } from './transcript.js';
 
 // The card side of the desktop app's ceremony: the PC/SC transport (opened on
 // first use, opened again after pcscd comes back), the live reader list with
@@ -60,6 +61,39 @@ export interface CardsSnapshot {
  */
 export type CardNote = (type: EntryType, data: TranscriptData) => boolean;
 
+/**
+ * A later wizard, as its card care sees it (issue 11): the cards of its
+ * record's mode, and the key's record that says what was done to a card in
+ * the wizard, from the moment the wizard has it loaded (null before, or
+ * while the wizard has no record yet: a recovery from the paper report until
+ * its new record is written).
+ */
+export interface CardWizard {
+  readonly cardMode: RosterMode;
+  readonly cardRecordPath: string | null;
+}
+
+/**
+ * Records a card operation done in a later wizard on the cards of `mode` in
+ * the key's record the wizard has loaded when the operation ends, whatever
+ * the wizard's phase: between the record's ceremonies (a standalone entry)
+ * or inside one still open. The entry's actor is the card's owner, who typed
+ * its codes. False, and nothing written, when the wizard has no record, or
+ * its record is of the other mode (a rehearsal's card is never recorded in a
+ * production key's record, nor the reverse): the desk then keeps what was
+ * done for the ceremony whose share the card receives.
+ */
+export function noteInWizardRecord(wizard: CardWizard, mode: RosterMode, now: () => Date): CardNote {
+  return (type, data) => {
+    const path = wizard.cardRecordPath;
+    if (path === null) return false;
+    const recordIsRehearsal = recordMode(readTranscript(path))?.rehearsal === true;
+    if (recordIsRehearsal !== (mode === 'rehearsal')) return false;
+    appendTranscript(path, { type, actor: `the owner of card ${String(data['serial'])}`, data }, now());
+    return true;
+  };
+}
+
 interface CardInfo {
   atr: string | undefined;
   card: CardSummary | null;
@@ -72,9 +106,10 @@ export class CardDesk {
   private transportPromise: Promise<CardTransport> | undefined;
   private readonly known = new Map<string, CardInfo>();
   /**
-   * Cards prepared in the app while no ceremony record was open to say so (a
-   * new share's card in a re-share or a rotation), by serial: the ceremony
-   * whose share the card receives records it. What was done, never a secret.
+   * Cards prepared in the app while no record was there to say so (a
+   * rotation's new share card before its new record is written; a card
+   * prepared outside any ceremony), by serial: the ceremony whose share the
+   * card receives records it. What was done, never a secret.
    */
   private readonly preparedWithoutRecord = new Map<number, Preparation>();
 
@@ -188,9 +223,15 @@ export class CardDesk {
       withSecretsBytes([typed.pin, typed.newPin, typed.newPuk], async ([pin, newPin, newPuk]) => {
         zeroize(padPin(pin!, 'The current PIN'), padPin(newPin!, 'The new PIN'), padPin(newPuk!, 'The new PUK'));
         const done = await this.prepare(reader, pin!, newPin!, newPuk!);
-        // No ceremony record open (a re-share's or a rotation's new share card): the desk keeps what was done,
-        // and the ceremony whose share the card receives records it (share-turns.ts).
-        if (!note(ENTRY.cardPrepared, cardPreparedData(done))) this.notePreparedWithoutRecord(done);
+        // No record to take it (the initial ceremony's not open, a later wizard's not loaded yet, a rotation's new
+        // key's not written yet), or it could not be written: the desk keeps what was done, and the ceremony whose
+        // share the card receives records it (share-turns.ts).
+        let noted = false;
+        try {
+          noted = note(ENTRY.cardPrepared, cardPreparedData(done));
+        } finally {
+          if (!noted) this.notePreparedWithoutRecord(done);
+        }
       }),
     );
   }

@@ -144,13 +144,17 @@ export function isEntryType(value: unknown): value is EntryType {
  * Entries that may stand between two ceremonies, after one is closed: the
  * CLI records them against the key of a closed ceremony (`units confirm`,
  * `bundle create`, `bundle sign --record`, `identity generate --card
- * --replace-slot 9C --record`).
+ * --replace-slot 9C --record`), and the app a card prepared or unblocked in
+ * a later wizard whose key's record is loaded (card-desk.ts
+ * noteInWizardRecord), whatever that ceremony's step.
  */
 export const STANDALONE_ENTRIES: readonly EntryType[] = [
   ENTRY.unitConfirmed,
   ENTRY.bundleCreated,
   ENTRY.bundleSigned,
   ENTRY.cardSlotReplaced,
+  ENTRY.cardPrepared,
+  ENTRY.cardPinUnblocked,
   ENTRY.keyRetired,
   ENTRY.keyDestroyed,
 ];

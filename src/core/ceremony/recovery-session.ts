@@ -209,6 +209,17 @@ export class RecoverySession {
     return this.state.phase === 'idle' ? 'production' : modeOf(this.state.record);
   }
 
+  /**
+   * The key's record a card operation in this wizard is recorded in
+   * (card-desk.ts noteInWizardRecord): the record opened; from the paper
+   * report, the new record once written (when the bundle is built), null before.
+   */
+  get cardRecordPath(): string | null {
+    const st = this.state;
+    if (st.phase === 'idle') return null;
+    return st.record.from.kind === 'record' || st.phase === 'signing' || st.phase === 'done' ? st.record.path : null;
+  }
+
   snapshot(): RecoveryState {
     return { ...snapshotOf(this.state), rehearsalUnits: rehearsalUnitsSnapshot(this.rehearsalUnits) };
   }
@@ -559,8 +570,9 @@ export class RecoverySession {
    * What the recovery's script names (later-papers.ts), once the units are
    * confirmed and the claim's admins set: the key's record, its current
    * custodians (any K bring their shares), the admins, the units. From the
-   * paper report the custodians are known only as their shares come in, so
-   * there is no script to print before.
+   * paper report neither the custodians nor K are known before the shares
+   * come in (the record that names them is lost): the script names none and
+   * says they are named as their shares come in (setup-file.ts holdersComeIn).
    */
   papersFacts(): LaterFacts {
     const st = this.state;
@@ -570,17 +582,18 @@ export class RecoverySession {
         'The script is printed before the shares are brought, once the units are confirmed and the admins set.',
       );
     const from = st.record.from;
-    if (from.kind !== 'record')
-      throw new CeremonyError(
-        'WrongStep',
-        'From the paper report the custodians are known only as they bring their shares, so the script cannot name them before; write the plan with `keyceremony script`.',
-      );
+    const key =
+      from.kind === 'record'
+        ? {
+            keyName: from.summary.keyName,
+            threshold: from.summary.threshold,
+            holders: [...from.summary.issued.values()].sort((a, b) => a.shareIndex - b.shareIndex).map(holderOfIssued),
+          }
+        : { keyName: from.paper.keyName, holders: [] };
     return {
       kind: 'recovery',
       rehearsal: st.record.rehearsal,
-      keyName: from.summary.keyName,
-      threshold: from.summary.threshold,
-      holders: [...from.summary.issued.values()].sort((a, b) => a.shareIndex - b.shareIndex).map(holderOfIssued),
+      ...key,
       custodians: [],
       admins: st.claim.admins.map((a) => ({ name: a.name })),
       units: st.transports.map((t) => ({ id: t.file.unitId, transportFingerprint: t.file.fingerprint })),

@@ -906,8 +906,10 @@ export function renderRecordHtml(entries: TranscriptEntry[], roster: CeremonyRos
 /**
  * Who signs a record's report when no app session names them: the people
  * every ceremony's opening names (the app records operator, admins,
- * custodians and witnesses; the CLI its custodians), and the admins who
- * signed its bundles. Names are kept in the order they first appear.
+ * custodians and witnesses; the CLI its custodians), the custodians who
+ * presented their shares to a recovery from the paper report (whom no
+ * opening can name: they were named as their shares came in), and the admins
+ * who signed its bundles. Names are kept in the order they first appear.
  */
 export function rosterOfRecord(entries: readonly TranscriptEntry[]): CeremonyRoster {
   const roster: CeremonyRoster = { operator: '', admins: [], custodians: [], witnesses: [] };
@@ -924,6 +926,10 @@ export function rosterOfRecord(entries: readonly TranscriptEntry[]): CeremonyRos
       add(roster.admins, e.data['admins']);
       add(roster.custodians, e.data['custodians']);
       add(roster.witnesses, e.data['witnesses']);
+    } else if (e.type === ENTRY.keyRecoveredFromPaper) {
+      const presented = e.data['sharesPresented'];
+      if (Array.isArray(presented))
+        for (const p of presented) add(roster.custodians, (p as { custodian?: unknown } | null)?.custodian);
     } else if (e.type === ENTRY.bundleSigned) {
       add(roster.admins, e.data['admin']);
     }

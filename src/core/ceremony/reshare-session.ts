@@ -113,6 +113,16 @@ export class ReshareSession {
     return this.state.phase === 'idle' ? 'production' : this.state.record.mode;
   }
 
+  /**
+   * The key's record a card prepared or unblocked in this wizard is recorded
+   * in (card-desk.ts noteInWizardRecord): the re-share appends to the key's
+   * own record, loaded from the start, so whatever the phase (current shares
+   * being brought, a failed issue sent back to them); null before one is opened.
+   */
+  get cardRecordPath(): string | null {
+    return this.state.phase === 'idle' ? null : this.state.record.path;
+  }
+
   snapshot(): ReshareSnapshot {
     const st = this.state;
     if (st.phase === 'idle') return { phase: 'idle', record: null, brought: [], newSet: null, done: null };

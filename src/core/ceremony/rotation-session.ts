@@ -229,6 +229,17 @@ export class RotationSession {
     return this.state.phase === 'idle' ? 'production' : modeOf(this.state.current);
   }
 
+  /**
+   * The record a card operation in this wizard is recorded in (card-desk.ts
+   * noteInWizardRecord): the new key's, once written. Before it, a card
+   * prepared for a new share is kept on the desk and recorded in the new
+   * record when the rotation issues its shares (share-turns.ts).
+   */
+  get cardRecordPath(): string | null {
+    const st = this.state;
+    return 'newKey' in st ? st.newKey.path : null;
+  }
+
   snapshot(): RotationState {
     return { ...snapshotOf(this.state), rehearsalUnits: rehearsalUnitsSnapshot(this.rehearsalUnits) };
   }

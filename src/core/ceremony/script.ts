@@ -11,7 +11,7 @@ import {
 import { missingCase } from '../errors.js';
 import { CEREMONY_KIND, type StepActor } from './kinds.js';
 import { digestInline, REASON_TITLE } from './report.js';
-import type { CeremonySetupFile, SetupCustodian, SetupReason } from './setup-file.js';
+import { holdersComeIn, type CeremonySetupFile, type SetupCustodian, type SetupReason } from './setup-file.js';
 
 // The ceremony script (issue 11): printed from the setup before the
 // ceremony, so the room follows one plan and each step is initialled and
@@ -22,6 +22,9 @@ function names(list: readonly { name: string }[]): string {
   return list.map((p) => p.name).join(', ');
 }
 
+/** Where a recovery from the paper report names its custodians (holdersComeIn): nobody knows them before. */
+const NAMED_AS_SHARES_COME_IN = 'named as their shares come in';
+
 function actorLine(actor: StepActor, s: CeremonySetupFile): string {
   switch (actor) {
     case 'operator':
@@ -29,7 +32,7 @@ function actorLine(actor: StepActor, s: CeremonySetupFile): string {
     case 'custodians':
       return `Custodians: ${names(s.custodians)}`;
     case 'holders':
-      return `Custodians bringing shares: ${names(s.holders)}`;
+      return `Custodians bringing shares: ${holdersComeIn(s) ? NAMED_AS_SHARES_COME_IN : names(s.holders)}`;
     case 'admins':
       return `Admins: ${names(s.admins)}`;
     case 'witnesses':
@@ -46,7 +49,9 @@ function sharesLine(s: CeremonySetupFile): string | undefined {
   if (def.issuesShares)
     return `${s.threshold} of ${s.custodians.length} new shares (any ${s.threshold} rebuild the key)`;
   if (s.kind === 'recovery')
-    return `Any ${s.threshold} of the key's shares; ${s.holders.length} custodians bring theirs`;
+    return holdersComeIn(s)
+      ? `Any K of the key's shares (K as the shares themselves say: the record is lost); the custodians are ${NAMED_AS_SHARES_COME_IN}`
+      : `Any ${s.threshold} of the key's shares; ${s.holders.length} custodians bring theirs`;
   if (s.holders.length > 0) return `${s.holders.length} custodians bring their shares`;
   return undefined;
 }
@@ -76,6 +81,7 @@ function rolesBlock(s: CeremonySetupFile): Block {
       personRow('Operator', s.operator),
       ...s.admins.map((a) => personRow('Admin', a.name, undefined, a.medium)),
       ...s.holders.map((c) => personRow('Custodian, brings a share', c.name, c)),
+      ...(holdersComeIn(s) ? [personRow('Custodians, bring shares', NAMED_AS_SHARES_COME_IN)] : []),
       ...s.custodians.map((c) => personRow('Custodian, receives a share', c.name, c)),
       ...s.witnesses.map((w) => personRow('Witness', w.name)),
     ],
@@ -102,6 +108,12 @@ function materialRows(s: CeremonySetupFile): Cell[][] {
       ]);
   };
   for (const c of s.holders) medium(c, 'holding the share of');
+  if (holdersComeIn(s))
+    rows.push([
+      cell('Smart cards or share files of the custodians bringing shares'),
+      cell(NAMED_AS_SHARES_COME_IN),
+      cell(undefined),
+    ]);
   for (const c of s.custodians) medium(c, 'for the new share of');
   for (const a of s.admins) {
     if (a.medium !== undefined)
@@ -243,6 +255,13 @@ export function ceremonyScriptDocument(
         paragraph(
           'By signing, each person below confirms that the ceremony followed this script, step by step, as initialled above.',
         ),
+        ...(holdersComeIn(setup)
+          ? [
+              paragraph(
+                `The custodians who bring shares are ${NAMED_AS_SHARES_COME_IN}: each signs the report printed from the new record at the end, which names them.`,
+              ),
+            ]
+          : []),
         { kind: 'signatures', people: people(setup) },
       ],
     },

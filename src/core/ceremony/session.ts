@@ -1,4 +1,4 @@
-import { CardDesk, type CardNote, type CardsSnapshot } from './card-desk.js';
+import { CardDesk, noteInWizardRecord, type CardNote, type CardsSnapshot, type CardWizard } from './card-desk.js';
 import { InitialSession } from './initial-session.js';
 import { LaterPapers } from './later-papers.js';
 import { PlanDesk } from './plan-desk.js';
@@ -198,32 +198,36 @@ export class CeremonySession {
   /**
    * Prepares a factory-fresh card in `reader` (new PIN and PUK, PIN-protected
    * random management key): among the initial ceremony's cards, recorded in
-   * its record if one is open; or, with `mode` (a later wizard's record),
-   * among that mode's cards, kept on the desk for the later ceremony that
-   * issues a share to the card (share-turns.ts), never in the initial's.
+   * its record if one is open; or, with `wizard` (a later wizard), among the
+   * cards of its record's mode, recorded in the key's record it has loaded
+   * whatever its step (noteInWizardRecord), never in the initial's. Without
+   * a record to take it, the desk keeps it for the ceremony that issues a
+   * share to the card (share-turns.ts).
    */
   async prepareCard(
     reader: string,
     pin: string,
     newPin: string,
     newPuk: string,
-    mode?: RosterMode,
+    wizard?: CardWizard,
   ): Promise<CardsSnapshot> {
-    const [cards, note] = this.cardsAndNote(mode);
+    const [cards, note] = this.cardsAndNote(wizard);
     await cards.prepareCard(reader, { pin, newPin, newPuk }, note);
     return cards.list();
   }
 
-  /** Sets a new PIN on a card whose PIN is blocked, with its PUK; `mode` as for prepareCard. */
-  async unblockPin(reader: string, puk: string, newPin: string, mode?: RosterMode): Promise<CardsSnapshot> {
-    const [cards, note] = this.cardsAndNote(mode);
+  /** Sets a new PIN on a card whose PIN is blocked, with its PUK; `wizard` as for prepareCard. */
+  async unblockPin(reader: string, puk: string, newPin: string, wizard?: CardWizard): Promise<CardsSnapshot> {
+    const [cards, note] = this.cardsAndNote(wizard);
     await cards.unblockPin(reader, { puk, newPin }, note);
     return cards.list();
   }
 
-  /** The cards and the record of a card operation: the initial ceremony's, or a later wizard's (no record here). */
-  private cardsAndNote(mode: RosterMode | undefined): [CardDesk, CardNote] {
-    return mode === undefined ? [this.cards, this.noteCard] : [this.cardsFor(mode), () => false];
+  /** The cards and the record of a card operation: the initial ceremony's, or a later wizard's key's record. */
+  private cardsAndNote(wizard: CardWizard | undefined): [CardDesk, CardNote] {
+    if (wizard === undefined) return [this.cards, this.noteCard];
+    const mode = wizard.cardMode;
+    return [this.cardsFor(mode), noteInWizardRecord(wizard, mode, this.now)];
   }
 
   /** True while a ceremony is set up and not yet closed (closing the app would abandon it). */

@@ -63,11 +63,14 @@ export interface CeremonySetupFile {
   readonly ceremonyName: string;
   readonly keyName: string;
   readonly operator: string;
-  /** K of the shares issued (initial, reshare, rotation), or of the current key (recovery). */
+  /**
+   * K of the shares issued (initial, reshare, rotation), or of the current key
+   * (recovery; absent from a recovery from the paper report: holdersComeIn).
+   */
   readonly threshold?: number;
   /** Custodians who receive a new share. */
   readonly custodians: readonly SetupCustodian[];
-  /** Custodians who bring a share of the current key. */
+  /** Custodians who bring a share of the current key; none known before the day when holdersComeIn. */
   readonly holders: readonly SetupCustodian[];
   readonly admins: readonly SetupAdmin[];
   readonly witnesses: readonly { readonly name: string }[];
@@ -181,6 +184,16 @@ function unit(v: unknown, path: string): SetupUnit {
   return { id, ...(typeof fp === 'string' ? { transportFingerprint: fp.toLowerCase() } : {}) };
 }
 
+/**
+ * A recovery from the paper report (issue 11, ceremony 1: the key's record
+ * lost) knows neither K nor who holds the shares until the shares come in:
+ * its setup leaves out both `holders` and `threshold`, and its script says
+ * the custodians are named as their shares come in, never inventing names.
+ */
+export function holdersComeIn(setup: Pick<CeremonySetupFile, 'kind' | 'threshold' | 'holders'>): boolean {
+  return setup.kind === 'recovery' && setup.threshold === undefined && setup.holders.length === 0;
+}
+
 /** A member the kind needs, allows, or refuses. */
 function needed(o: Json, member: string, need: Need, kind: CeremonyKind): boolean {
   const present = o[member] !== undefined;
@@ -226,7 +239,9 @@ export function parseSetupFile(content: string): CeremonySetupFile {
   const custodians = needed(o, 'custodians', def.issuesShares ? 'required' : 'none', kind)
     ? list(o['custodians'], 'custodians', MAX_SHARES).map((c, i) => custodian(c, `custodians[${i}]`))
     : [];
-  const holders = needed(o, 'holders', def.holders, kind)
+  // A recovery from the paper report names neither its holders nor K (holdersComeIn).
+  const comeIn = kind === 'recovery' && o['holders'] === undefined && o['threshold'] === undefined;
+  const holders = needed(o, 'holders', comeIn ? 'optional' : def.holders, kind)
     ? list(o['holders'], 'holders', MAX_SHARES).map((c, i) => custodian(c, `holders[${i}]`))
     : [];
   const admins = needed(o, 'admins', def.admins, kind)
@@ -279,14 +294,14 @@ export function parseSetupFile(content: string): CeremonySetupFile {
     if (custodians.length < 2) invalid('custodians must name at least 2 custodians (one share each).');
     if (threshold > custodians.length)
       invalid(`threshold is ${threshold}, but custodians names only ${custodians.length}: K must be at most N.`);
-  } else if (kind === 'recovery') {
+  } else if (kind === 'recovery' && !comeIn) {
     threshold = whole(o['threshold'], 'threshold', 2, MAX_SHARES);
     if (holders.length < threshold)
       invalid(`holders names ${holders.length} custodians, fewer than the threshold ${threshold} the key needs.`);
   } else if (o['threshold'] !== undefined) {
     invalid(`threshold does not go with kind "${kind}".`);
   }
-  if (def.holders === 'required' && holders.length === 0)
+  if (def.holders === 'required' && holders.length === 0 && !comeIn)
     invalid(`holders must name at least one custodian for kind "${kind}".`);
   if (kind === 'reshare' && holders.length < 2)
     invalid('holders must name the at least 2 custodians who bring the current shares (K of them rebuild the key).');
@@ -377,7 +392,7 @@ export function serializeSetupFile(setup: CeremonySetupFile): string {
   };
   if (setup.threshold !== undefined) out['threshold'] = setup.threshold;
   if (def.issuesShares) out['custodians'] = people(setup.custodians);
-  if (def.holders !== 'none' && (def.holders === 'required' || setup.holders.length > 0))
+  if (def.holders !== 'none' && (setup.holders.length > 0 || (def.holders === 'required' && !holdersComeIn(setup))))
     out['holders'] = people(setup.holders);
   if (def.admins !== 'none')
     out['admins'] = setup.admins.map((a) => ({

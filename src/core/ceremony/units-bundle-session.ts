@@ -184,6 +184,11 @@ export class UnitsBundleSession {
     return this.state.phase === 'idle' ? 'production' : this.rehearsalStep(this.state.record).mode;
   }
 
+  /** The key's record a card operation in this wizard is recorded in (card-desk.ts noteInWizardRecord); null before one is opened. */
+  get cardRecordPath(): string | null {
+    return this.state.phase === 'idle' ? null : this.state.record.path;
+  }
+
   snapshot(): UnitsBundleState {
     return { ...snapshotOf(this.state), rehearsalUnits: rehearsalUnitsSnapshot(this.rehearsalUnits) };
   }

@@ -49,8 +49,18 @@ export function Recovery({ onBack }: { readonly onBack: () => void }) {
         {current === 'idle' && <FromPaper />}
         {view && current === 'units' && <Units view={view} />}
         {view && current === 'admins' && <Admins view={view} />}
-        {view && current === 'shares' && view.record?.from === 'record' && (
-          <CeremonyScriptPapers wizard="recovery" names={names} onNames={setNames} />
+        {view && current === 'shares' && (
+          <CeremonyScriptPapers
+            wizard="recovery"
+            names={names}
+            onNames={setNames}
+            // From the paper report the record that names the custodians is lost: the script invents none.
+            {...(view.record?.from === 'paper'
+              ? {
+                  note: 'The key’s record is lost, so the script names the custodians only as “named as their shares come in”; the report printed at the end names each one who brought a share.',
+                }
+              : {})}
+          />
         )}
         {view && current === 'shares' && <Shares view={view} busy={call.busy} step={step} />}
         {view && current === 'signing' && <Signing view={view} busy={call.busy} step={step} />}

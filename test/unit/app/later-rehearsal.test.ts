@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
+import { noteInWizardRecord } from '../../../src/core/ceremony/card-desk.js';
 import { CeremonySession } from '../../../src/core/ceremony/session.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { RotationSession } from '../../../src/core/ceremony/rotation-session.js';
@@ -54,10 +55,13 @@ async function keyIn(rehearsal: boolean): Promise<{ key: KeyOnUnits; workDir: st
 }
 
 /** The app's session as main makes it: PC/SC (here an in-process reader standing for it) and the rehearsal's ports. */
-function appSession(workDir: string): { session: CeremonySession; pcscOpened: () => number } {
+function appSession(
+  workDir: string,
+  dialogs = new ScriptedDialogs(),
+): { session: CeremonySession; pcscOpened: () => number } {
   let opened = 0;
   const session = new CeremonySession({
-    dialogs: new ScriptedDialogs(),
+    dialogs,
     openCardTransport: async (): Promise<CardTransport> => {
       opened++;
       return rehearsalCardTransport([PCSC_READER]);
@@ -96,6 +100,55 @@ describe('the later ceremonies in a rehearsal', () => {
     // The desks are the session's own: the same virtual cards the initial rehearsal used.
     expect(later.cardsFor('rehearsal')).toBe(later.cardsFor('rehearsal'));
     expect(later.cardsFor('rehearsal')).not.toBe(later.cardsFor('production'));
+  });
+
+  it('records a card prepared in a rehearsal re-share in its record, marked; never across the modes', async () => {
+    const reh = await keyIn(true);
+    const prod = await keyIn(false);
+    const dialogs = new ScriptedDialogs();
+    const { session, pcscOpened } = appSession(reh.workDir, dialogs);
+    const length = (path: string): number => readTranscript(path).length;
+
+    // The rehearsal key's re-share: its virtual card is prepared in the wizard, recorded in the key's record.
+    dialogs.answer('openFile', reh.key.record);
+    await session.reshare.openRecord();
+    await session.prepareCard(REHEARSAL_READERS[0]!, '123456', '246813', '97531864', session.reshare);
+    expect(readTranscript(reh.key.record).at(-1)).toMatchObject({
+      type: 'card-prepared',
+      data: { pin: 'changed', puk: 'changed', rehearsal: true },
+    });
+    expect(pcscOpened()).toBe(0);
+
+    // A production key's re-share reaches PC/SC only: a rehearsal reader is refused, and nothing is recorded.
+    dialogs.answer('openFile', prod.key.record);
+    await session.reshare.openRecord();
+    const before = length(prod.key.record);
+    const e = await refusal(
+      session.prepareCard(REHEARSAL_READERS[1]!, '123456', '246813', '97531864', session.reshare),
+    );
+    expect(e.code).not.toBe('RehearsalMismatch'); // the reader is simply not among the production cards
+    expect(length(prod.key.record)).toBe(before);
+
+    // A preparation done on the cards of one mode is never written in a record of the other.
+    const rehBefore = length(reh.key.record);
+    const now = (): Date => new Date();
+    const cardPrepared = { serial: '12345678', pin: 'changed', puk: 'changed', managementKey: 'replaced' };
+    expect(
+      noteInWizardRecord(
+        { cardMode: 'production', cardRecordPath: reh.key.record },
+        'production',
+        now,
+      )('card-prepared', cardPrepared),
+    ).toBe(false);
+    expect(
+      noteInWizardRecord(
+        { cardMode: 'rehearsal', cardRecordPath: prod.key.record },
+        'rehearsal',
+        now,
+      )('card-prepared', cardPrepared),
+    ).toBe(false);
+    expect(length(reh.key.record)).toBe(rehBefore);
+    expect(length(prod.key.record)).toBe(before);
   });
 
   it('refuses the rehearsal units to a production record, and leaves its units to load', async () => {

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { withCard } from '../../../src/core/cards/roles.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { CardShareDestination, CardShareSource } from '../../../src/core/ceremony/card-media.js';
 import { FileShareDestination, FileShareSource } from '../../../src/core/ceremony/media.js';
@@ -313,6 +314,11 @@ describe('the app\u2019s re-share with cards', () => {
   async function toNewSet(): Promise<void> {
     dialogs.answer('openFile', record);
     value(await h['reshare:open-record']([]));
+    await bringAndPlan();
+  }
+
+  /** Alice brings her card share and Carol her file; Rita names the new set: Alice (card), Carol (file), Dave (card). */
+  async function bringAndPlan(): Promise<void> {
     value(await h['reshare:bring-share']([{ secret: card(R0) }]));
     dialogs.answer('openFile', join(dir, 'Carol.keyshare'));
     value(await h['reshare:bring-share']([{ secret: fileSecret('Carol') }]));
@@ -400,6 +406,78 @@ describe('the app\u2019s re-share with cards', () => {
     expect(prepared.map((x) => x.data)).toEqual([
       expect.objectContaining({ serial: String(fresh.serial), pin: 'changed', puk: 'changed' }),
     ]);
+  });
+
+  it('records a card prepared in the re-share wizard in the key\u2019s record at once, and keeps it when the issue is refused', async () => {
+    const fresh = new VirtualPivCard();
+    transport.remove(R1);
+    transport.insert(R1, fresh);
+    dialogs.answer('openFile', record);
+    value(await h['reshare:open-record']([]));
+    const before = readTranscript(record).length;
+    // Dave prepares his factory-fresh card before any current share is brought (the card care panel, in the wizard).
+    value(
+      await h['cards:prepare']([{ reader: R1, pin: '123456', newPin: PIN, newPuk: '97531864', wizard: 'reshare' }]),
+    );
+    const prepared = (): ReturnType<typeof readTranscript> =>
+      readTranscript(record).filter((x) => x.type === 'card-prepared' && x.data['serial'] === String(fresh.serial));
+    expect(readTranscript(record)).toHaveLength(before + 1);
+    expect(prepared()).toEqual([
+      expect.objectContaining({
+        actor: `the owner of card ${fresh.serial}`,
+        data: expect.objectContaining({ pin: 'changed', puk: 'changed', managementKey: 'replaced' }),
+      }),
+    ]);
+    // Between the record's ceremonies: the record still reads, and the key is as it was.
+    expect(loadCeremony(record).summary.shareSets).toHaveLength(1);
+
+    // The re-share then fails its pre-checks (another card put in the chosen reader): the preparation stays recorded.
+    const chooseNewShares = async (carolFile: string): Promise<void> => {
+      value(await h['reshare:set-new-share']([{ shareIndex: 1, secret: card(R0) }]));
+      dialogs.answer('saveFile', join(dir, carolFile));
+      value(await h['reshare:set-new-share']([{ shareIndex: 2, secret: fileSecret('new Carol') }]));
+      value(await h['reshare:set-new-share']([{ shareIndex: 3, secret: card(R1) }]));
+    };
+    await bringAndPlan();
+    await chooseNewShares('new-Carol.keyshare');
+    transport.remove(R1);
+    transport.insert(R1, cards.erin);
+    expect(error(await h['reshare:issue']([])).code).toBe('WrongCard');
+    expect(value(await h['reshare:state']([])).phase).toBe('shares-in');
+    expect(readTranscript(record).some((x) => x.data['kind'] === 'reshare')).toBe(false);
+    expect(prepared()).toHaveLength(1);
+
+    // Run again with Dave's card back: completed, and the card recorded once, before the re-share that used it.
+    transport.remove(R1);
+    transport.insert(R1, fresh);
+    await bringAndPlan();
+    await chooseNewShares('new-Carol-2.keyshare');
+    expect(value(await h['reshare:issue']([])).phase).toBe('done');
+    expect(reshareEntries(record).map((e) => e.type)).toEqual(completedReshareTypes(3));
+    expect(prepared()).toHaveLength(1);
+  });
+
+  it('records a PIN unblocked in the re-share wizard in the key\u2019s record; none before a record is open', async () => {
+    /** Dave's PIN mistyped until it is blocked. */
+    const blockPin = async (): Promise<void> => {
+      for (let i = 0; i < 3; i++)
+        await withCard(transport, R1, (s) => s.verifyPin(Buffer.from('000000'))).catch(() => undefined);
+    };
+    await blockPin();
+    // No record loaded yet: unblocked, and nothing written anywhere.
+    const unblock = { reader: R1, puk: '97531864', newPin: PIN, wizard: 'reshare' };
+    const lengthBefore = readTranscript(record).length;
+    value(await h['cards:unblock']([unblock]));
+    expect(readTranscript(record)).toHaveLength(lengthBefore);
+    await blockPin();
+    dialogs.answer('openFile', record);
+    value(await h['reshare:open-record']([]));
+    value(await h['cards:unblock']([unblock]));
+    expect(readTranscript(record).at(-1)).toMatchObject({
+      type: 'card-pin-unblocked',
+      actor: `the owner of card ${cards.dave.serial}`,
+      data: { serial: String(cards.dave.serial) },
+    });
   });
 
   it('writes only to the card chosen: another card put in its reader since is refused before anything is written', async () => {

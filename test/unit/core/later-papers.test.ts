@@ -117,6 +117,12 @@ describe('laterSetupFile', () => {
     });
   });
 
+  it('assembles a recovery from the paper report: no custodian and no K before the shares come in', () => {
+    const s = laterSetupFile({ ...FACTS.recovery, threshold: undefined, holders: [] }, NAMES);
+    expect(s).toMatchObject({ kind: 'recovery', holders: [], admins: FACTS.recovery.admins, units: UNITS });
+    expect(s.threshold).toBeUndefined();
+  });
+
   it('assembles the re-share setup: who brings the current shares, and the new set K of N', () => {
     const s = laterSetupFile(FACTS.reshare, { ...NAMES, ceremonyName: 'Re-share after Erin left' });
     expect(s).toMatchObject({ kind: 'reshare', ceremonyName: 'Re-share after Erin left', threshold: 2 });
@@ -238,6 +244,18 @@ describe('LaterPapers', () => {
     expect(html).toContain('Olga Operator');
     expect(html).toContain('12345678');
     expect(html).toContain('ABAB ABAB');
+  });
+
+  it('prints a paper recovery\u2019s script saying its custodians are named as their shares come in, inventing none', async () => {
+    const { papers, printed } = desk({});
+    const paper = { ...FACTS.recovery, threshold: undefined, holders: [] };
+    expect(await papers.printScript(paper, NAMES)).toEqual({ printed: true });
+    const html = printed[0]!;
+    expect(html).toContain('Custodians bringing shares: named as their shares come in');
+    expect(html).toContain('Any K of the key&#39;s shares (K as the shares themselves say: the record is lost)');
+    expect(html).toContain('Smart cards or share files of the custodians bringing shares');
+    expect(html).toContain('each signs the report printed from the new record at the end');
+    for (const invented of ['Carol', 'Dan', 'Erin']) expect(html).not.toContain(invented);
   });
 
   it('saves the plan it prints, and opens it again for its names; never over a file', async () => {

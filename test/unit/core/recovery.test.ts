@@ -19,6 +19,7 @@ import {
   type RecoverFromPaperArgs,
   type RecoverFromRecordArgs,
 } from '../../../src/core/ceremony/recovery.js';
+import { rosterOfRecord } from '../../../src/core/ceremony/report.js';
 import { reshareMasterKey } from '../../../src/core/ceremony/reshare.js';
 import { headHash, readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { CeremonyError } from '../../../src/core/errors.js';
@@ -227,6 +228,8 @@ describe('recovery from the paper report of a lost record', () => {
       expect.objectContaining({ shareIndex: 3, custodian: 'c3', commitment: issued[2]!.data['commitment'] }),
     ]);
     expect(entries.at(-1)!.data).toMatchObject({ outcome: 'completed' });
+    // Its report has a signature line for each custodian who presented a share (the script named none).
+    expect(rosterOfRecord(entries).custodians).toEqual(['c1', 'c3']);
 
     const { summary } = loadCeremony(newRecordPath);
     expect(summary).toMatchObject({

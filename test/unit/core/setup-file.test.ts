@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CEREMONY_KINDS } from '../../../src/core/ceremony/kinds.js';
-import { parseSetupFile, serializeSetupFile, SETUP_FORMAT } from '../../../src/core/ceremony/setup-file.js';
+import {
+  holdersComeIn,
+  parseSetupFile,
+  serializeSetupFile,
+  SETUP_FORMAT,
+} from '../../../src/core/ceremony/setup-file.js';
 import { CeremonyError } from '../../../src/core/errors.js';
 
 const FP = '0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20';
@@ -199,6 +204,15 @@ describe('SETUP.json', () => {
         ],
       }),
     ).toBe('SETUP.json: holders names 2 custodians, fewer than the threshold 3 the key needs.');
+    // A recovery from the paper report names neither (holdersComeIn); one without the other is refused.
+    const fromPaper = parseSetupFile(text({ ...zeroize, kind: 'recovery' }));
+    expect(fromPaper).toMatchObject({ kind: 'recovery', holders: [] });
+    expect(fromPaper.threshold).toBeUndefined();
+    expect(holdersComeIn(fromPaper)).toBe(true);
+    expect(serializeSetupFile(fromPaper)).not.toContain('holders');
+    expect(refusal({ ...zeroize, kind: 'recovery', holders: [{ name: 'C', medium: 'card' }] })).toBe(
+      'SETUP.json: threshold must be a whole number from 2 to 255.',
+    );
   });
 
   it('separation of duties: one share per person, reasons where the rules ask for them, an independent witness', () => {
