@@ -438,17 +438,19 @@ describe('issue 11: a rehearsal never reaches production units', () => {
   let rehearsalTransports: string[] = [];
   let productionTransports: string[] = [];
   const rehearsalShare = (i: number): string => `r${i}.share=c${i}.pass`;
-  const initializeArgs = (list: string[], out: string): string[] => [
+  const initializeArgs = (
+    list: string[],
+    out: string,
+    record = 'reh.jsonl',
+    shares = [rehearsalShare(1), rehearsalShare(2)],
+  ): string[] => [
     'bundle',
     'create',
     '--operation',
     'initialize',
     '--record',
-    'reh.jsonl',
-    '--share',
-    rehearsalShare(1),
-    '--share',
-    rehearsalShare(2),
+    record,
+    ...shares.flatMap((s) => ['--share', s]),
     ...transportArgs(list),
     ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]),
     '--signature-threshold',
@@ -608,26 +610,9 @@ describe('issue 11: a rehearsal never reaches production units', () => {
     for (const f of ['q1.share', 'q2.share'])
       expect(JSON.parse(readFileSync(join(dir, f), 'utf8'))).toMatchObject({ header: { rehearsal: true } });
     // No --rehearsal on the bundle: the record's opening says rehearsal, so the bundle is one.
+    const confirmed = exportAndConfirm('emu-reh3', 'transport-reh3-confirmed', 'reh3.jsonl');
     const created = ok(
-      kc(
-        dir,
-        'bundle',
-        'create',
-        '--operation',
-        'initialize',
-        '--record',
-        'reh3.jsonl',
-        '--share',
-        'q1.share=c1.pass',
-        '--share',
-        'q2.share=c2.pass',
-        ...transportArgs(exportAndConfirm('emu-reh3', 'transport-reh3-confirmed', 'reh3.jsonl')),
-        ...ADMINS.flatMap((a) => ['--admin', `${a}.crt`]),
-        '--signature-threshold',
-        '2',
-        '--out',
-        'reh3.json',
-      ),
+      kc(dir, ...initializeArgs(confirmed, 'reh3.json', 'reh3.jsonl', ['q1.share=c1.pass', 'q2.share=c2.pass'])),
     );
     expect(created).toContain('Mode: REHEARSAL');
   });
