@@ -112,8 +112,11 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       throw new CeremonyError('WrongStep', 'Admin change and zeroize are not available in this window.');
     return ctx.unitsBundle;
   };
-  /** A later wizard's session as its card care sees it: its record's mode (production before one opens) and record. */
-  const cardWizardOf = (wizard: LaterWizard): CardWizard => {
+  /**
+   * A later wizard's session (issue 11): its papers (what it holds, through one desk), and as its card care sees it
+   * (its record's mode, production before one opens, and its record).
+   */
+  const laterSession = (wizard: LaterWizard): LaterPapersSource & CardWizard => {
     switch (wizard) {
       case 'recovery':
         return recovery();
@@ -134,21 +137,6 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     return ctx.unitsReport;
   };
   const ur = unitsReportView;
-  // The later wizards' papers (issue 11): what each session holds, through one desk.
-  const papersOf = (wizard: LaterWizard): LaterPapersSource => {
-    switch (wizard) {
-      case 'recovery':
-        return recovery();
-      case 'reshare':
-        return s.reshare;
-      case 'units-bundle':
-        return unitsBundle();
-      case 'rotation':
-        return rotation();
-      default:
-        return missingCase(wizard);
-    }
-  };
   return {
     [IpcChannel.appGetInfo]: h(IpcChannel.appGetInfo, none, () => ctx.appInfo()),
     [IpcChannel.ceremonyState]: h(IpcChannel.ceremonyState, none, () => ceremonyView(s.initial.snapshot())),
@@ -171,17 +159,17 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.papersPrintScript]: h(
       IpcChannel.papersPrintScript,
       (a) => parsePapersScript(one(a)),
-      (r) => s.papers.printScript(papersOf(r.wizard).papersFacts(r.thresholds), r.names),
+      (r) => s.papers.printScript(laterSession(r.wizard).papersFacts(r.thresholds), r.names),
     ),
     [IpcChannel.papersSavePlan]: h(
       IpcChannel.papersSavePlan,
       (a) => parsePapersScript(one(a)),
-      async (r) => planFileView(await s.papers.savePlan(papersOf(r.wizard).papersFacts(r.thresholds), r.names)),
+      async (r) => planFileView(await s.papers.savePlan(laterSession(r.wizard).papersFacts(r.thresholds), r.names)),
     ),
     [IpcChannel.papersOpenPlan]: h(
       IpcChannel.papersOpenPlan,
       (a) => ({ wizard: laterWizard(record(one(a), ['wizard'])['wizard']) }),
-      async (r) => papersPlanOpenedView(await s.papers.openPlan(papersOf(r.wizard).papersFacts())),
+      async (r) => papersPlanOpenedView(await s.papers.openPlan(laterSession(r.wizard).papersFacts())),
     ),
     [IpcChannel.papersPrintReport]: h(
       IpcChannel.papersPrintReport,
@@ -189,7 +177,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         const o = record(one(a), ['wizard', 'witnesses']);
         return { wizard: laterWizard(o['wizard']), witnesses: parseNames(o['witnesses'], 'The witnesses') };
       },
-      (r) => s.papers.printReport(papersOf(r.wizard).reportRecordPath(), r.witnesses),
+      (r) => s.papers.printReport(laterSession(r.wizard).reportRecordPath(), r.witnesses),
     ),
     [IpcChannel.ceremonyAbandon]: h(IpcChannel.ceremonyAbandon, none, async () =>
       ceremonyView(await s.initial.abandon()),
@@ -402,7 +390,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     [IpcChannel.cardsListForWizard]: h(
       IpcChannel.cardsListForWizard,
       (a) => ({ wizard: laterWizard(record(one(a), ['wizard'])['wizard']) }),
-      async (r) => cardsView(await s.listCards(cardWizardOf(r.wizard).cardMode)),
+      async (r) => cardsView(await s.listCards(laterSession(r.wizard).cardMode)),
     ),
     [IpcChannel.cardsPrepare]: h(
       IpcChannel.cardsPrepare,
@@ -417,7 +405,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
         };
       },
       async (r) =>
-        cardsView(await s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk, r.wizard && cardWizardOf(r.wizard))),
+        cardsView(await s.prepareCard(r.reader, r.pin, r.newPin, r.newPuk, r.wizard && laterSession(r.wizard))),
     ),
     [IpcChannel.cardsUnblock]: h(
       IpcChannel.cardsUnblock,
@@ -430,7 +418,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
           wizard: o['wizard'] === undefined ? undefined : laterWizard(o['wizard']),
         };
       },
-      async (r) => cardsView(await s.unblockPin(r.reader, r.puk, r.newPin, r.wizard && cardWizardOf(r.wizard))),
+      async (r) => cardsView(await s.unblockPin(r.reader, r.puk, r.newPin, r.wizard && laterSession(r.wizard))),
     ),
     [IpcChannel.adminsCreateIdentity]: h(
       IpcChannel.adminsCreateIdentity,
