@@ -15,23 +15,14 @@ import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { RotationSession } from '../../../src/core/ceremony/rotation-session.js';
 import { UnitsBundleSession } from '../../../src/core/ceremony/units-bundle-session.js';
 import { UnitsReportSession } from '../../../src/core/ceremony/units-report-session.js';
-import { CeremonyError } from '../../../src/core/errors.js';
 import { instanceStatus } from '../../../src/emulator/instance.js';
 import { REHEARSAL_READERS, rehearsalCardTransport, rehearsalPorts } from '../../../src/main/rehearsal.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
 import { keyOnUnits, type KeyOnUnits } from '../../support/key-on-units.js';
+import { refusal } from '../../support/refusal.js';
 
 const PASS = 'later rehearsal correct horse battery';
 const PCSC_READER = 'PC/SC reader 0';
-
-async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(CeremonyError);
-  return e as CeremonyError;
-}
 
 /** A key on two emulated units, its instance in the work folder as a rehearsal leaves it (rehearsal-units-…). */
 async function keyIn(rehearsal: boolean): Promise<{ key: KeyOnUnits; workDir: string }> {

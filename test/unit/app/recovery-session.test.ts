@@ -13,7 +13,6 @@ import { RecoverySession } from '../../../src/core/ceremony/recovery-session.js'
 import { reshareMasterKey } from '../../../src/core/ceremony/reshare.js';
 import { FileShareSource } from '../../../src/core/ceremony/media.js';
 import { headHash, readTranscript } from '../../../src/core/ceremony/transcript.js';
-import { CeremonyError } from '../../../src/core/errors.js';
 import { generateFileIdentity } from '../../../src/core/identity/identity.js';
 import { initInstance, transportFileFor } from '../../../src/emulator/instance.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
@@ -24,6 +23,7 @@ import { CardDesk } from '../../../src/core/ceremony/card-desk.js';
 import { SerialQueue } from '../../../src/core/ceremony/serial-queue.js';
 import type { CardTransport } from '../../../src/core/cards/transport.js';
 import { InProcessTransport } from '../../../src/virtual-card/transport.js';
+import { refusal } from '../../support/refusal.js';
 
 const SCRYPT = { logN: 15, r: 8, p: 1 };
 const PIN = '246813';
@@ -100,15 +100,6 @@ function session(dir: string, cards?: InProcessTransport): { s: RecoverySession;
   };
   const desk = new CardDesk(open, queue);
   return { s: new RecoverySession({ dialogs, cardsFor: () => desk, queue, workDir: work }), dialogs };
-}
-
-async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(CeremonyError);
-  return e as CeremonyError;
 }
 
 /** Units loaded and confirmed (in the record, or on screen from the paper report), `admins` claimed `admins` of N. */

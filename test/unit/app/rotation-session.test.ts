@@ -17,6 +17,7 @@ import { CeremonyError } from '../../../src/core/errors.js';
 import { ingestBundle, instanceStatus } from '../../../src/emulator/instance.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
 import { keyOnUnits } from '../../support/key-on-units.js';
+import { refusal } from '../../support/refusal.js';
 
 const SCRYPT = { logN: 15, r: 8, p: 1 };
 
@@ -27,15 +28,6 @@ const saveStatus = (unitsDir: string, path: string): string => {
   return path;
 };
 const pass = (name: string): string => `${name} keeps a long passphrase 42`;
-
-async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(CeremonyError);
-  return e as CeremonyError;
-}
 
 async function rig() {
   const dir = mkdtempSync(join(tmpdir(), 'kc-rotation-app-'));

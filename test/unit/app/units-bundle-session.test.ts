@@ -18,23 +18,14 @@ import { FileShareSource } from '../../../src/core/ceremony/media.js';
 import { verifyShareAgainstRecord } from '../../../src/core/ceremony/operations.js';
 import { readTranscript } from '../../../src/core/ceremony/transcript.js';
 import { UnitsBundleSession, type UnitsBundleOperation } from '../../../src/core/ceremony/units-bundle-session.js';
-import { CeremonyError } from '../../../src/core/errors.js';
 import { generateFileIdentity } from '../../../src/core/identity/identity.js';
 import { exportTransportFiles, ingestBundle, instanceStatus } from '../../../src/emulator/instance.js';
 import { ScriptedDialogs } from '../../support/dialogs.js';
 import { keyOnUnits, type KeyOnUnits } from '../../support/key-on-units.js';
+import { refusal } from '../../support/refusal.js';
 
 const PASS = 'units bundle correct horse battery';
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'kc-units-bundle-'));
-
-async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(CeremonyError);
-  return e as CeremonyError;
-}
 
 let identities: Record<string, string>;
 let daveFile: string;

@@ -18,18 +18,10 @@ import { ingestBundle, instanceStatus } from '../../../src/emulator/instance.js'
 import { ScriptedDialogs } from '../../support/dialogs.js';
 import { keyOnUnits, type KeyOnUnits } from '../../support/key-on-units.js';
 import { zeroizeBundleSaved } from '../../support/zeroize-bundle.js';
+import { refusal } from '../../support/refusal.js';
 
 const PASS = 'units report correct horse battery';
 const SCRYPT = { logN: 15, r: 8, p: 1 };
-
-async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(CeremonyError);
-  return e as CeremonyError;
-}
 
 /** What `crypto-unit-emulator status --json` writes. */
 const saveStatus = (unitsDir: string, path: string): string => {

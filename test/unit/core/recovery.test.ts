@@ -26,6 +26,7 @@ import { CeremonyError } from '../../../src/core/errors.js';
 import { initInstance, transportFileFor } from '../../../src/emulator/instance.js';
 import { makeAdmin, type TestAdmin } from '../../support/fixtures.js';
 import { MemoryMedium } from '../../support/memory-medium.js';
+import { refusal } from '../../support/refusal.js';
 
 let admins: TestAdmin[];
 
@@ -73,15 +74,6 @@ class WrongSecret extends MemoryMedium {
   override async open(): Promise<Buffer> {
     throw new CeremonyError('WrongPassphrase', `The passphrase for ${this.label} is wrong.`);
   }
-}
-
-async function refusal(p: Promise<unknown>): Promise<CeremonyError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(CeremonyError);
-  return e as CeremonyError;
 }
 
 describe('recovery from the record', () => {
